@@ -1,0 +1,354 @@
+//! The serde mirror of the TOML config file, and the parser that reads it collecting every problem.
+//!
+//! The file format is part of the product: field names here are the names users write. Durations stay strings
+//! until validation so a bad one gets a precise message; secrets stay [`Secret`] sources until validation
+//! resolves them. [`parse`] never stops at the first problem: every top-level key, provider, source and record
+//! is read on its own, so one mistake does not hide the next.
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use toml::{Table, Value};
+
+use super::Issue;
+use super::secret::Secret;
+
+/// The whole config file as written.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ConfigFile {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_interval: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipv4: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipv6: Option<bool>,
+    /// Desktop toasts in tray mode (default on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detect: Option<DetectFile>,
+    #[serde(rename = "provider", skip_serializing_if = "Vec::is_empty")]
+    pub providers: Vec<ProviderEntry>,
+    #[serde(rename = "record", skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<RecordFile>,
+}
+
+/// `[detect]`: how the public IP is found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DetectFile {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipv4: Option<Vec<SourceEntry>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipv6: Option<Vec<SourceEntry>>,
+}
+
+/// One detection source: the settings every kind has, and the kind's own.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceEntry {
+    #[serde(flatten)]
+    pub kind: SourceKind,
+    /// How long to wait for this source (humantime; default 5 s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+    /// Accept private, loopback, CGNAT and documentation addresses from this source (LAN setups, tests).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_private: Option<bool>,
+}
+
+/// The kinds of IP sources and their own fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum SourceKind {
+    /// A URL answering with the IP as text (or text containing exactly one IP).
+    Http { url: String },
+    /// Cloudflare's `/cdn-cgi/trace` (`ip=` line). `url` overrides the endpoint.
+    CloudflareTrace {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        url: Option<String>,
+    },
+    /// Ask a DNS server directly (`myip.opendns.com` A, `o-o.myaddr.l.google.com` TXT, ...).
+    Dns {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        server: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+        record_type: Option<String>,
+    },
+    /// An address of a local interface (`name`), or of the one holding the default route.
+    Interface {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    /// Run a program (argv, no shell) and parse its output.
+    Command { command: Vec<String> },
+}
+
+/// `[[provider]]`: a DNS host and its credentials.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProviderEntry {
+    pub name: String,
+    #[serde(flatten)]
+    pub kind: ProviderKind,
+}
+
+/// The provider kinds and their fields. Adding one means: a variant here, a file in `provider/`, its arm in
+/// `provider::build` and in validation (the compiler lists the `match`es), a README section and tests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ProviderKind {
+    Powerdns(PowerDnsFile),
+    Rfc2136(Rfc2136File),
+    Webhook(WebhookFile),
+}
+
+impl ProviderKind {
+    /// The `kind = "..."` value.
+    #[must_use]
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Self::Powerdns(_) => "powerdns",
+            Self::Rfc2136(_) => "rfc2136",
+            Self::Webhook(_) => "webhook",
+        }
+    }
+
+    /// Every secret the provider holds (for fingerprints and for redacting server answers).
+    #[must_use]
+    pub fn secrets(&self) -> Vec<&Secret> {
+        match self {
+            Self::Powerdns(c) => vec![&c.api_key],
+            Self::Rfc2136(c) => vec![&c.key_secret],
+            Self::Webhook(c) => c.headers.values().collect(),
+        }
+    }
+}
+
+/// The `kind` values [`ProviderKind`] accepts, for hints.
+pub const PROVIDER_KINDS: &[&str] = &["powerdns", "rfc2136", "webhook"];
+
+/// PowerDNS Authoritative HTTP API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PowerDnsFile {
+    /// Base URL of the webserver, e.g. `http://127.0.0.1:8081`.
+    pub url: String,
+    pub api_key: Secret,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+}
+
+/// RFC 2136 DNS UPDATE signed with TSIG.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rfc2136File {
+    /// `host:port` of the primary server.
+    pub server: String,
+    pub zone: String,
+    pub key_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_algorithm: Option<String>,
+    /// Base64, as in BIND/Knot key files.
+    pub key_secret: Secret,
+}
+
+/// A user-defined HTTP request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookFile {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Header values may be secrets (`{ env = "TOKEN" }`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, Secret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success_regex: Option<String>,
+}
+
+/// `[[record]]`: a DNS name kept pointing at this machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordFile {
+    pub name: String,
+    pub provider: String,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub record_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u32>,
+}
+
+const TOP_KEYS: &[&str] = &["interval", "max_interval", "ipv4", "ipv6", "notifications", "detect", "provider", "record"];
+
+/// Parses the file's text. Syntax errors end parsing (with line and column); every other problem is
+/// collected and parsing goes on, so the caller sees all of them.
+pub fn parse(text: &str) -> Result<ConfigFile, Vec<Issue>> {
+    let table: Table = toml::from_str(text).map_err(|e| {
+        vec![Issue::new("(file)", format!("not valid TOML: {}", e.to_string().trim_end()), "fix the syntax at the place shown")]
+    })?;
+    let mut issues = Vec::new();
+    let mut file = ConfigFile::default();
+    for (key, value) in table {
+        match key.as_str() {
+            "interval" => file.interval = duration_string(value, &key, &mut issues),
+            "max_interval" => file.max_interval = duration_string(value, &key, &mut issues),
+            "ipv4" => file.ipv4 = typed(value, &key, &mut issues),
+            "ipv6" => file.ipv6 = typed(value, &key, &mut issues),
+            "notifications" => file.notifications = typed(value, &key, &mut issues),
+            "detect" => file.detect = detect(value, &mut issues),
+            "provider" => file.providers = array(value, "provider", "[[provider]]", &mut issues, provider),
+            "record" => file.records = array(value, "record", "[[record]]", &mut issues, typed),
+            _ => issues.push(unknown_key(&key, "", TOP_KEYS)),
+        }
+    }
+    if issues.is_empty() { Ok(file) } else { Err(issues) }
+}
+
+fn unknown_key(key: &str, prefix: &str, known: &[&str]) -> Issue {
+    Issue::new(
+        format!("{prefix}{key}"),
+        format!("unknown key `{key}`"),
+        format!("remove it, or use one of: {}", known.join(", ")),
+    )
+}
+
+/// Deserializes one value, reporting the path inside it on failure.
+fn typed<T: DeserializeOwned>(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<T> {
+    match serde_path_to_error::deserialize::<_, T>(value) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let inner = e.path().to_string();
+            let full = if inner == "." || inner.is_empty() { path.to_owned() } else { format!("{path}.{inner}") };
+            issues.push(Issue::new(full, e.into_inner().message().trim().to_owned(), type_hint(path)));
+            None
+        }
+    }
+}
+
+fn type_hint(path: &str) -> String {
+    if path.starts_with("provider") {
+        "see the provider's section in the README for its fields".into()
+    } else if path.starts_with("record") {
+        "a record has `name`, `provider`, and optionally `type` (\"A\" or \"AAAA\") and `ttl`".into()
+    } else if path.starts_with("detect") {
+        "see \"IP detection\" in the README for the source kinds and their fields".into()
+    } else {
+        "see the config example in the README".into()
+    }
+}
+
+fn duration_string(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s),
+        other => {
+            issues.push(Issue::new(
+                path,
+                format!("expected a duration string, found {}", other.type_str()),
+                "write it in quotes with a unit, e.g. \"30s\", \"5m\" or \"1h\"",
+            ));
+            None
+        }
+    }
+}
+
+fn array<T>(
+    value: Value,
+    path: &str,
+    header: &str,
+    issues: &mut Vec<Issue>,
+    each: impl Fn(Value, &str, &mut Vec<Issue>) -> Option<T>,
+) -> Vec<T> {
+    let Value::Array(items) = value else {
+        issues.push(Issue::new(path, format!("expected a list of tables, found {}", value.type_str()), format!("write each entry as a `{header}` table")));
+        return Vec::new();
+    };
+    items.into_iter().enumerate().filter_map(|(i, item)| each(item, &format!("{path}[{i}]"), issues)).collect()
+}
+
+/// Splits `name` (and other common keys) off an entry table, then deserializes the rest as the kind.
+fn provider(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<ProviderEntry> {
+    let mut table = entry_table(value, path, issues)?;
+    let name = match table.remove("name") {
+        Some(Value::String(s)) => Some(s),
+        Some(other) => {
+            issues.push(Issue::new(format!("{path}.name"), format!("expected a string, found {}", other.type_str()), "give the provider a name in quotes; records refer to it"));
+            None
+        }
+        None => {
+            issues.push(Issue::new(format!("{path}.name"), "missing", "give the provider a name, e.g. name = \"home\"; records refer to it"));
+            None
+        }
+    };
+    let kind = kind_of::<ProviderKind>(table, path, PROVIDER_KINDS, issues)?;
+    Some(ProviderEntry { name: name?, kind })
+}
+
+fn source(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<SourceEntry> {
+    const SOURCE_KINDS: &[&str] = &["http", "cloudflare-trace", "dns", "interface", "command"];
+    let mut table = entry_table(value, path, issues)?;
+    let timeout = table.remove("timeout").and_then(|v| duration_string(v, &format!("{path}.timeout"), issues));
+    let allow_private = table.remove("allow_private").and_then(|v| typed(v, &format!("{path}.allow_private"), issues));
+    let kind = kind_of::<SourceKind>(table, path, SOURCE_KINDS, issues)?;
+    Some(SourceEntry { kind, timeout, allow_private })
+}
+
+fn entry_table(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<Table> {
+    match value {
+        Value::Table(t) => Some(t),
+        other => {
+            issues.push(Issue::new(path, format!("expected a table, found {}", other.type_str()), "write it as { kind = \"...\", ... }"));
+            None
+        }
+    }
+}
+
+/// Deserializes a `kind`-tagged table, with a clear message for a missing or unknown kind.
+fn kind_of<T: DeserializeOwned>(table: Table, path: &str, kinds: &[&str], issues: &mut Vec<Issue>) -> Option<T> {
+    match table.get("kind") {
+        None => {
+            issues.push(Issue::new(format!("{path}.kind"), "missing", format!("set kind to one of: {}", kinds.join(", "))));
+            return None;
+        }
+        Some(Value::String(k)) if !kinds.contains(&k.as_str()) => {
+            issues.push(Issue::new(format!("{path}.kind"), format!("unknown kind `{k}`"), format!("use one of: {}", kinds.join(", "))));
+            return None;
+        }
+        Some(Value::String(_)) => {}
+        Some(other) => {
+            issues.push(Issue::new(format!("{path}.kind"), format!("expected a string, found {}", other.type_str()), format!("use one of: {}", kinds.join(", "))));
+            return None;
+        }
+    }
+    typed(Value::Table(table), path, issues)
+}
+
+fn detect(value: Value, issues: &mut Vec<Issue>) -> Option<DetectFile> {
+    let table = entry_table(value, "detect", issues)?;
+    let mut out = DetectFile::default();
+    for (key, value) in table {
+        let path = format!("detect.{key}");
+        match key.as_str() {
+            "policy" => out.policy = typed(value, &path, issues),
+            "ipv4" => out.ipv4 = Some(array(value, &path, "{ kind = ... }", issues, source)),
+            "ipv6" => out.ipv6 = Some(array(value, &path, "{ kind = ... }", issues, source)),
+            _ => issues.push(unknown_key(&key, "detect.", &["policy", "ipv4", "ipv6"])),
+        }
+    }
+    Some(out)
+}
+
+impl ConfigFile {
+    /// The file's text as written back by the settings dialog.
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string_pretty(self)
+    }
+}

@@ -1,0 +1,282 @@
+//! Secret values: API keys, passwords, TSIG secrets.
+//!
+//! In the file a secret is a string, `{ env = "VAR" }` or `{ file = "/path" }`. [`Secret`] keeps both the
+//! source (what is written back to the file) and, once [`Secret::resolve`] ran during validation, the value.
+//! `Debug` and `Display` print `***`; the value leaves only through [`Secret::expose`], which providers call
+//! at the moment they build a request.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::de::{self, Deserializer};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+
+/// Where a secret comes from.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// The value itself, written in the config file.
+    Literal(String),
+    /// The name of an environment variable holding the value.
+    Env(String),
+    /// A file whose content (without trailing whitespace) is the value.
+    File(PathBuf),
+}
+
+/// A secret: its source, and after validation its resolved value.
+#[derive(Clone)]
+pub struct Secret {
+    source: SecretSource,
+    value: Option<Arc<str>>,
+}
+
+impl Secret {
+    /// A secret written literally (used by the settings dialog and tests).
+    #[must_use]
+    pub fn literal(value: impl Into<String>) -> Self {
+        Self { source: SecretSource::Literal(value.into()), value: None }
+    }
+
+    /// A secret with an already known value (tests, composition).
+    #[must_use]
+    pub fn resolved(value: impl Into<String>) -> Self {
+        let value: String = value.into();
+        Self { value: Some(Arc::from(value.as_str())), source: SecretSource::Literal(value) }
+    }
+
+    #[must_use]
+    pub fn source(&self) -> &SecretSource {
+        &self.source
+    }
+
+    /// The secret's value. Empty until [`Secret::resolve`] succeeded; validated settings always hold resolved
+    /// secrets.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        self.value.as_deref().unwrap_or("")
+    }
+
+    /// Reads the value from its source and checks it for the usual copy-paste mistakes. On error the message
+    /// says what is wrong and never contains the value.
+    pub fn resolve(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), SecretProblem> {
+        let value = match &self.source {
+            SecretSource::Literal(v) => v.clone(),
+            SecretSource::Env(var) => env(var).ok_or_else(|| SecretProblem {
+                message: format!("environment variable `{var}` is not set"),
+                hint: format!("set `{var}` in the environment of ddns-tray, or write the secret another way"),
+            })?,
+            SecretSource::File(path) => match std::fs::read_to_string(path) {
+                Ok(text) => text.trim_end_matches(['\n', '\r']).to_owned(),
+                Err(e) => {
+                    return Err(SecretProblem {
+                        message: format!("cannot read secret file {}: {e}", path.display()),
+                        hint: "check the path and that ddns-tray may read it".into(),
+                    });
+                }
+            },
+        };
+        check_value(&value)?;
+        self.value = Some(Arc::from(value.as_str()));
+        Ok(())
+    }
+}
+
+/// What is wrong with a secret, without the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretProblem {
+    pub message: String,
+    pub hint: String,
+}
+
+/// Catches placeholders, quote-wrapped values, pasted `KEY=value` lines and stray whitespace.
+fn check_value(value: &str) -> Result<(), SecretProblem> {
+    let problem = |message: &str, hint: &str| Err(SecretProblem { message: message.into(), hint: hint.into() });
+    if value.is_empty() {
+        return problem("is empty", "put the credential from your DNS provider here");
+    }
+    if value.trim() != value {
+        return problem(
+            "has leading or trailing whitespace",
+            "remove the spaces or line breaks around the value",
+        );
+    }
+    let quoted = |q: char| value.len() >= 2 && value.starts_with(q) && value.ends_with(q);
+    if quoted('"') || quoted('\'') {
+        return problem("is wrapped in quotes", "remove the extra quotes inside the string");
+    }
+    if let Some((key, _)) = value.split_once('=')
+        && !key.is_empty()
+        && key.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && key.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+    {
+        return problem(
+            "looks like a pasted `NAME=value` line",
+            "keep only the part after `=`, or use { env = \"NAME\" }",
+        );
+    }
+    if is_placeholder(value) {
+        return problem("looks like a placeholder, not a real credential", "replace it with the real value");
+    }
+    Ok(())
+}
+
+fn is_placeholder(value: &str) -> bool {
+    const WORDS: &[&str] = &["changeme", "placeholder", "todo", "fixme", "replaceme", "insertkeyhere", "none", "null"];
+    let compact: String = value.to_ascii_lowercase().chars().filter(char::is_ascii_alphanumeric).collect();
+    let bracketed = value.starts_with('<') && value.ends_with('>');
+    let unexpanded = value.starts_with("${") && value.ends_with('}');
+    let shell_var = value.len() > 1
+        && value.starts_with('$')
+        && value[1..].chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    let first = value.chars().next();
+    let filler = matches!(first, Some('x' | 'X' | '*' | '.' | '-')) && value.chars().all(|c| Some(c) == first);
+    let word = WORDS.contains(&compact.as_str());
+    let yours = compact.starts_with("your")
+        && ["token", "key", "secret", "password", "pass"].iter().any(|w| compact.contains(w));
+    bracketed || unexpanded || shell_var || filler || word || yours
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.source {
+            SecretSource::Literal(_) => f.write_str("***"),
+            SecretSource::Env(var) => write!(f, "*** (env {var})"),
+            SecretSource::File(path) => write!(f, "*** (file {})", path.display()),
+        }
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.source {
+            SecretSource::Literal(v) => serializer.serialize_str(v),
+            SecretSource::Env(var) => {
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("env", var)?;
+                map.end()
+            }
+            SecretSource::File(path) => {
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("file", path)?;
+                map.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Literal(String),
+            Table(std::collections::BTreeMap<String, toml::Value>),
+        }
+        const EXPECTED: &str = "a string, { env = \"VAR\" } or { file = \"/path\" }";
+        let raw = Raw::deserialize(deserializer)
+            .map_err(|_| de::Error::custom(format!("invalid secret: expected {EXPECTED}")))?;
+        let source = match raw {
+            Raw::Literal(v) => SecretSource::Literal(v),
+            Raw::Table(map) => {
+                let mut entries = map.into_iter();
+                match (entries.next(), entries.next()) {
+                    (Some((key, toml::Value::String(v))), None) if key == "env" => SecretSource::Env(v),
+                    (Some((key, toml::Value::String(v))), None) if key == "file" => SecretSource::File(v.into()),
+                    _ => return Err(de::Error::custom(format!("invalid secret: expected {EXPECTED}"))),
+                }
+            }
+        };
+        Ok(Self { source, value: None })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn debug_and_display_never_show_the_value() {
+        let s = Secret::resolved("hunter2-very-secret");
+        assert_eq!(format!("{s}"), "***");
+        assert_eq!(format!("{s:?}"), "***");
+        assert!(!format!("{:?}", Some(&s)).contains("hunter2"));
+    }
+
+    #[test]
+    fn bad_values_are_named_without_the_value() {
+        let cases = [
+            ("empty", "", "is empty"),
+            ("double quotes", "\"abc123def\"", "quotes"),
+            ("single quotes", "'abc123def'", "quotes"),
+            ("pasted env line", "CF_API_TOKEN=abcdef123", "NAME=value"),
+            ("angle placeholder", "<your token>", "placeholder"),
+            ("your-api-key", "YOUR-API-KEY", "placeholder"),
+            ("changeme", "change-me", "placeholder"),
+            ("xxx", "xxxxxxxx", "placeholder"),
+            ("unexpanded env", "${PDNS_KEY}", "placeholder"),
+            ("trailing space", "abc123 ", "whitespace"),
+        ];
+        for (name, value, want) in cases {
+            let mut s = Secret::literal(value);
+            let err = s.resolve(&no_env).expect_err(name);
+            assert!(err.message.contains(want), "{name}: {err:?}");
+            if !value.trim().is_empty() {
+                assert!(!err.message.contains(value.trim()), "{name} leaks the value");
+                assert!(!err.hint.contains(value.trim()), "{name} leaks the value in the hint");
+            }
+        }
+    }
+
+    #[test]
+    fn real_looking_values_pass() {
+        for value in ["s3cr3t-Key_42", "dGhpcyBpcyBhIGtleQ==", "abc=def", "secret"] {
+            let mut s = Secret::literal(value);
+            s.resolve(&no_env).unwrap_or_else(|e| panic!("{value}: {e:?}"));
+            assert_eq!(s.expose(), value);
+        }
+    }
+
+    #[test]
+    fn env_and_file_sources() {
+        let mut s: Secret = toml::from_str::<toml::Table>("k = { env = \"MY_VAR\" }").unwrap()["k"].clone().try_into().unwrap();
+        let env = |k: &str| (k == "MY_VAR").then(|| "from-env-123".to_owned());
+        s.resolve(&env).unwrap();
+        assert_eq!(s.expose(), "from-env-123");
+
+        let mut missing = Secret { source: SecretSource::Env("NOPE".into()), value: None };
+        assert!(missing.resolve(&no_env).unwrap_err().message.contains("`NOPE` is not set"));
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        std::fs::write(&path, "from-file-456\n").unwrap();
+        let mut f = Secret { source: SecretSource::File(path), value: None };
+        f.resolve(&no_env).unwrap();
+        assert_eq!(f.expose(), "from-file-456");
+    }
+
+    #[test]
+    fn malformed_secret_tables_are_rejected() {
+        for text in ["k = { env = 1 }", "k = { path = \"/x\" }", "k = { env = \"A\", file = \"/b\" }", "k = 5"] {
+            let table: toml::Table = toml::from_str(text).unwrap();
+            let r: Result<Secret, _> = table["k"].clone().try_into();
+            assert!(r.unwrap_err().to_string().contains("invalid secret"), "{text}");
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! `command`: run a program (argv, no shell) and parse its standard output like an HTTP answer.
+
+use std::net::IpAddr;
+use std::process::Stdio;
+
+use async_trait::async_trait;
+
+use super::{Query, Source, parse_text, snippet};
+
+pub struct CommandSource {
+    argv: Vec<String>,
+}
+
+impl CommandSource {
+    pub fn new(argv: Vec<String>) -> Self {
+        Self { argv }
+    }
+}
+
+#[async_trait]
+impl Source for CommandSource {
+    fn label(&self) -> String {
+        format!("command {}", self.argv.first().map_or("", String::as_str))
+    }
+
+    /// The child is killed when the detector's timeout drops this future (`kill_on_drop`).
+    async fn fetch(&self, _query: Query) -> Result<IpAddr, String> {
+        let (program, args) = self.argv.split_first().ok_or("no command given")?;
+        let output = tokio::process::Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .output()
+            .await
+            .map_err(|e| format!("cannot run `{program}`: {e}"))?;
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            return Err(format!("`{program}` exited with {}: {}", output.status, snippet(stderr.trim())));
+        }
+        if output.stdout.len() > super::http::MAX_ANSWER {
+            return Err(format!("output is larger than {} bytes", super::http::MAX_ANSWER));
+        }
+        parse_text(&String::from_utf8_lossy(&output.stdout))
+    }
+}

@@ -1,0 +1,331 @@
+//! Public IP detection: one file per source kind behind [`Source`], and the [`Detector`] that applies the
+//! policy (`first` / `agree`), the per-source timeout and the answer checks.
+//!
+//! An answer counts only if it is exactly one address of the family asked for and a global unicast address;
+//! everything else is rejected with a log line naming the source and what it answered. When no valid answer
+//! arrives the result is [`Detection::Unavailable`]: callers publish nothing and clear nothing.
+
+mod command;
+mod dns;
+mod http;
+mod interface;
+mod trace;
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::time::Instant;
+
+use crate::config::{DetectSettings, Family, Policy, SourceKind, SourceSettings};
+
+/// What a source is asked.
+#[derive(Debug, Clone, Copy)]
+pub struct Query {
+    pub family: Family,
+    /// The source may prefer private addresses (only the interface source uses this to pick among several).
+    pub allow_private: bool,
+}
+
+/// One way of learning the public IP.
+#[async_trait]
+pub trait Source: Send + Sync {
+    /// Short description for logs and `ddns-tray detect`, e.g. `http https://api.ipify.org`. Never a secret.
+    fn label(&self) -> String;
+
+    /// Asks once and returns the single address the source reports. The [`Detector`] bounds the call with the
+    /// source's timeout and checks family and range afterwards, so a source need not.
+    async fn fetch(&self, query: Query) -> Result<IpAddr, String>;
+}
+
+/// The outcome of detection for one family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detection {
+    Known(IpAddr),
+    /// No valid answer; the reason says what every source did.
+    Unavailable(String),
+}
+
+/// One source's answer, as shown by `ddns-tray detect`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SourceReport {
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip: Option<IpAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub latency_ms: u128,
+}
+
+/// A source with its settings.
+pub struct Configured {
+    source: Box<dyn Source>,
+    timeout: Duration,
+    allow_private: bool,
+}
+
+impl Configured {
+    #[must_use]
+    pub fn new(source: Box<dyn Source>, timeout: Duration, allow_private: bool) -> Self {
+        Self { source, timeout, allow_private }
+    }
+
+    /// Asks the source and checks its answer.
+    async fn ask(&self, family: Family) -> Result<IpAddr, String> {
+        let query = Query { family, allow_private: self.allow_private };
+        let answer = match tokio::time::timeout(self.timeout, self.source.fetch(query)).await {
+            Ok(Ok(ip)) => ip,
+            Ok(Err(e)) => {
+                tracing::info!(source = %self.source.label(), %family, error = %e, "IP source failed");
+                return Err(e);
+            }
+            Err(_) => {
+                let e = format!("no answer within {}", humantime::format_duration(self.timeout));
+                tracing::info!(source = %self.source.label(), %family, error = %e, "IP source failed");
+                return Err(e);
+            }
+        };
+        check_answer(answer, family, self.allow_private).inspect_err(|why| {
+            tracing::warn!(source = %self.source.label(), %family, answer = %answer, "IP source answer rejected: {why}");
+        })
+    }
+}
+
+/// Applies the policy over the sources of each family.
+pub struct Detector {
+    policy: Policy,
+    ipv4: Vec<Configured>,
+    ipv6: Vec<Configured>,
+}
+
+impl Detector {
+    #[must_use]
+    pub fn new(policy: Policy, ipv4: Vec<Configured>, ipv6: Vec<Configured>) -> Self {
+        Self { policy, ipv4, ipv6 }
+    }
+
+    /// Builds the real sources from validated settings.
+    #[must_use]
+    pub fn from_settings(settings: &DetectSettings) -> Self {
+        let build = |family: Family| settings.sources(family).iter().map(|s| build_source(s, family)).collect();
+        Self::new(settings.policy, build(Family::V4), build(Family::V6))
+    }
+
+    fn sources(&self, family: Family) -> &[Configured] {
+        match family {
+            Family::V4 => &self.ipv4,
+            Family::V6 => &self.ipv6,
+        }
+    }
+
+    /// Detects the public address of `family` under the policy.
+    pub async fn detect(&self, family: Family) -> Detection {
+        let sources = self.sources(family);
+        if sources.is_empty() {
+            return Detection::Unavailable(format!("no {family} sources are configured"));
+        }
+        match self.policy {
+            Policy::First => {
+                let mut errors = Vec::new();
+                for s in sources {
+                    match s.ask(family).await {
+                        Ok(ip) => return Detection::Known(ip),
+                        Err(e) => errors.push(format!("{}: {e}", s.source.label())),
+                    }
+                }
+                Detection::Unavailable(format!("every {family} source failed ({})", errors.join("; ")))
+            }
+            Policy::Agree => {
+                let answers = futures_util::future::join_all(sources.iter().map(|s| s.ask(family))).await;
+                agree(&answers, family)
+            }
+        }
+    }
+
+    /// What the policy concludes from a [`Detector::probe`] of every source.
+    #[must_use]
+    pub fn conclude(&self, family: Family, reports: &[SourceReport]) -> Detection {
+        let answers: Vec<Result<IpAddr, String>> = reports.iter().map(|r| r.ip.ok_or_else(|| r.error.clone().unwrap_or_default())).collect();
+        match self.policy {
+            Policy::First => answers
+                .iter()
+                .find_map(|a| a.as_ref().ok())
+                .map_or_else(|| Detection::Unavailable(format!("every {family} source failed")), |ip| Detection::Known(*ip)),
+            Policy::Agree => agree(&answers, family),
+        }
+    }
+
+    /// Asks every source of `family` concurrently and reports each answer with its latency.
+    pub async fn probe(&self, family: Family) -> Vec<SourceReport> {
+        let tasks = self.sources(family).iter().map(|s| async move {
+            let start = Instant::now();
+            let result = s.ask(family).await;
+            let latency_ms = start.elapsed().as_millis();
+            let (ip, error) = match result {
+                Ok(ip) => (Some(ip), None),
+                Err(e) => (None, Some(e)),
+            };
+            SourceReport { source: s.source.label(), ip, error, latency_ms }
+        });
+        futures_util::future::join_all(tasks).await
+    }
+}
+
+/// Under `agree`: the answer given by the most sources, if at least two gave it and no other answer ties it.
+fn agree(answers: &[Result<IpAddr, String>], family: Family) -> Detection {
+    let mut counts: Vec<(IpAddr, usize)> = Vec::new();
+    for ip in answers.iter().filter_map(|a| a.as_ref().ok()) {
+        match counts.iter_mut().find(|(seen, _)| seen == ip) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((*ip, 1)),
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    match counts.as_slice() {
+        [(ip, n), rest @ ..] if *n >= 2 && rest.first().is_none_or(|(_, m)| m < n) => Detection::Known(*ip),
+        [] => Detection::Unavailable(format!("no {family} source gave a valid answer")),
+        _ => {
+            let seen: Vec<String> = counts.iter().map(|(ip, n)| format!("{ip} x{n}")).collect();
+            Detection::Unavailable(format!("{family} sources do not agree ({})", seen.join(", ")))
+        }
+    }
+}
+
+fn build_source(s: &SourceSettings, family: Family) -> Configured {
+    let source: Box<dyn Source> = match &s.kind {
+        SourceKind::Http { url } => Box::new(http::HttpSource::new(url.clone(), family)),
+        SourceKind::CloudflareTrace { url } => Box::new(trace::TraceSource::new(url.clone(), family)),
+        SourceKind::Dns { server, name, record_type } => {
+            Box::new(dns::DnsSource::new(server.as_deref(), name.as_deref(), record_type.as_deref(), family))
+        }
+        SourceKind::Interface { name } => Box::new(interface::InterfaceSource::new(name.clone())),
+        SourceKind::Command { command } => Box::new(command::CommandSource::new(command.clone())),
+    };
+    Configured::new(source, s.timeout, s.allow_private)
+}
+
+/// Parses a text answer: the whole (trimmed) text as one address, or text holding exactly one address.
+/// HTML is rejected outright: captive portals and challenge pages must never be mined for an address.
+pub fn parse_text(text: &str) -> Result<IpAddr, String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err("empty answer".into());
+    }
+    if let Ok(ip) = trimmed.parse::<IpAddr>() {
+        return Ok(ip);
+    }
+    if trimmed.contains('<') {
+        return Err("answer is an HTML page, not an address".into());
+    }
+    let mut found: Vec<IpAddr> = Vec::new();
+    for token in trimmed.split(|c: char| !(c.is_ascii_hexdigit() || c == '.' || c == ':')) {
+        let token = token.trim_matches(|c| c == '.' || c == ':');
+        if let Ok(ip) = token.parse::<IpAddr>()
+            && !ip.is_unspecified()
+            && !found.contains(&ip)
+        {
+            found.push(ip);
+        }
+    }
+    match found.as_slice() {
+        [ip] => Ok(*ip),
+        [] => Err(format!("no IP address in the answer `{}`", snippet(trimmed))),
+        many => Err(format!("answer holds {} addresses, expected exactly one", many.len())),
+    }
+}
+
+/// The first 60 characters of a text, on one line, for messages.
+#[must_use]
+pub fn snippet(text: &str) -> String {
+    let one_line: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).take(60).collect();
+    if text.chars().count() > 60 { format!("{one_line}…") } else { one_line }
+}
+
+/// Checks that an answer is usable: the family asked for, and a global unicast address unless the source
+/// allows private ones. Unspecified, multicast and broadcast addresses are never usable.
+pub fn check_answer(ip: IpAddr, family: Family, allow_private: bool) -> Result<IpAddr, String> {
+    let ip = match ip {
+        IpAddr::V6(v6) if family == Family::V4 => v6.to_ipv4_mapped().map(IpAddr::V4).ok_or("an IPv6 address, but IPv4 was asked")?,
+        IpAddr::V4(_) if family == Family::V6 => return Err("an IPv4 address, but IPv6 was asked".into()),
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => return Err("an IPv4-mapped address, not an IPv6 one".into()),
+        other => other,
+    };
+    match special_range(ip) {
+        None => Ok(ip),
+        Some((what, always)) if always || !allow_private => Err(format!("{ip} is {what}, not a public address")),
+        Some(_) => Ok(ip),
+    }
+}
+
+/// Names the special range an address is in, and whether it is unusable even with `allow_private`.
+#[must_use]
+pub fn special_range(ip: IpAddr) -> Option<(&'static str, bool)> {
+    match ip {
+        IpAddr::V4(v4) => special_v4(v4),
+        IpAddr::V6(v6) => special_v6(v6),
+    }
+}
+
+fn in_v4(ip: Ipv4Addr, net: [u8; 4], len: u32) -> bool {
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    u32::from(ip) & mask == u32::from(Ipv4Addr::from(net)) & mask
+}
+
+fn special_v4(ip: Ipv4Addr) -> Option<(&'static str, bool)> {
+    const TABLE: &[([u8; 4], u32, &str, bool)] = &[
+        ([0, 0, 0, 0], 8, "in 0.0.0.0/8 (this network)", true),
+        ([255, 255, 255, 255], 32, "the broadcast address", true),
+        ([224, 0, 0, 0], 4, "multicast", true),
+        ([240, 0, 0, 0], 4, "reserved (240.0.0.0/4)", true),
+        ([10, 0, 0, 0], 8, "private (RFC 1918)", false),
+        ([172, 16, 0, 0], 12, "private (RFC 1918)", false),
+        ([192, 168, 0, 0], 16, "private (RFC 1918)", false),
+        ([100, 64, 0, 0], 10, "carrier-grade NAT (100.64.0.0/10)", false),
+        ([127, 0, 0, 0], 8, "loopback", false),
+        ([169, 254, 0, 0], 16, "link-local", false),
+        ([192, 0, 0, 0], 24, "IETF protocol assignments (192.0.0.0/24)", false),
+        ([192, 0, 2, 0], 24, "documentation (TEST-NET-1)", false),
+        ([198, 51, 100, 0], 24, "documentation (TEST-NET-2)", false),
+        ([203, 0, 113, 0], 24, "documentation (TEST-NET-3)", false),
+        ([198, 18, 0, 0], 15, "benchmarking (198.18.0.0/15)", false),
+        ([192, 88, 99, 0], 24, "6to4 relay anycast", false),
+    ];
+    TABLE.iter().find(|(net, len, _, _)| in_v4(ip, *net, *len)).map(|(_, _, what, always)| (*what, *always))
+}
+
+fn special_v6(ip: Ipv6Addr) -> Option<(&'static str, bool)> {
+    let seg = ip.segments();
+    let bits = u128::from(ip);
+    let in_net = |net: u128, len: u32| bits >> (128 - len) == net >> (128 - len);
+    if ip.is_unspecified() {
+        return Some(("the unspecified address", true));
+    }
+    if seg[0] >> 8 == 0xff {
+        return Some(("multicast", true));
+    }
+    if ip.is_loopback() {
+        return Some(("loopback", false));
+    }
+    if in_net(0xfe80 << 112, 10) {
+        return Some(("link-local", false));
+    }
+    if in_net(0xfc00 << 112, 7) {
+        return Some(("a unique local address (ULA)", false));
+    }
+    if in_net(0x2001_0db8 << 96, 32) || in_net(0x3fff << 112, 20) {
+        return Some(("documentation", false));
+    }
+    if in_net(0x0064_ff9b << 96, 96) || in_net(0x0064_ff9b_0001 << 80, 48) {
+        return Some(("a NAT64 translation address", false));
+    }
+    if in_net(0x2001 << 112, 23) {
+        return Some(("IETF protocol assignments (2001::/23, includes Teredo)", false));
+    }
+    if !in_net(0x2000 << 112, 3) {
+        return Some(("outside global unicast (2000::/3)", false));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,53 @@
+//! `cloudflare-trace`: the `ip=` line of Cloudflare's `/cdn-cgi/trace`.
+
+use std::net::IpAddr;
+
+use async_trait::async_trait;
+
+use super::http::get_text;
+use super::{Query, Source};
+use crate::config::Family;
+
+pub const DEFAULT_V4: &str = "https://1.1.1.1/cdn-cgi/trace";
+pub const DEFAULT_V6: &str = "https://[2606:4700:4700::1111]/cdn-cgi/trace";
+
+pub struct TraceSource {
+    url: String,
+    client: reqwest::Client,
+}
+
+impl TraceSource {
+    pub fn new(url: Option<String>, family: Family) -> Self {
+        let url = url.unwrap_or_else(|| (if family == Family::V4 { DEFAULT_V4 } else { DEFAULT_V6 }).to_owned());
+        Self { url, client: crate::http::detection_client(Some(family)) }
+    }
+}
+
+/// Reads the trace's `key=value` lines: exactly one `ip=` line; `warp=on` means the answer is Cloudflare's
+/// WARP egress, not this network's address.
+pub fn parse_trace(text: &str) -> Result<IpAddr, String> {
+    let mut ips = Vec::new();
+    for line in text.lines() {
+        match line.trim().split_once('=') {
+            Some(("ip", value)) => ips.push(value.trim()),
+            Some(("warp", "on" | "plus")) => return Err("the answer came through Cloudflare WARP (warp=on), not this network".into()),
+            _ => {}
+        }
+    }
+    match ips.as_slice() {
+        [one] => one.parse().map_err(|_| format!("`ip={}` is not an address", super::snippet(one))),
+        [] => Err(format!("no `ip=` line in the answer `{}`", super::snippet(text.trim()))),
+        _ => Err("several `ip=` lines in the answer".into()),
+    }
+}
+
+#[async_trait]
+impl Source for TraceSource {
+    fn label(&self) -> String {
+        format!("cloudflare-trace {}", self.url)
+    }
+
+    async fn fetch(&self, _query: Query) -> Result<IpAddr, String> {
+        parse_trace(&get_text(&self.client, &self.url).await?)
+    }
+}

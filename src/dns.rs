@@ -1,0 +1,152 @@
+//! DNS on the wire: one message to one server over UDP, retried over TCP when the answer is truncated.
+//! Shared by the `dns` IP source and the `rfc2136` provider; both take the server from config so tests point
+//! them at loopback.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+
+/// A `host:port` from the config; the host may be a name, resolved at use time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerAddr {
+    pub host: String,
+    pub port: u16,
+}
+
+impl std::fmt::Display for ServerAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.host.contains(':') { write!(f, "[{}]:{}", self.host, self.port) } else { write!(f, "{}:{}", self.host, self.port) }
+    }
+}
+
+/// Parses `host:port`, `[v6]:port`, a bare IPv6 address or a bare host (port 53).
+pub fn parse_server(text: &str) -> Result<ServerAddr, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("is empty".into());
+    }
+    if let Ok(sa) = text.parse::<SocketAddr>() {
+        if sa.port() == 0 {
+            return Err("port 0 is not allowed".into());
+        }
+        return Ok(ServerAddr { host: sa.ip().to_string(), port: sa.port() });
+    }
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Ok(ServerAddr { host: ip.to_string(), port: 53 });
+    }
+    let (host, port) = match text.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse::<u16>().map_err(|_| format!("`{p}` is not a port number"))?),
+        None => (text, 53),
+    };
+    if port == 0 {
+        return Err("port 0 is not allowed".into());
+    }
+    crate::config::normalize_domain(host).map_err(|e| format!("host {e}"))?;
+    Ok(ServerAddr { host: host.to_owned(), port })
+}
+
+/// Why an exchange failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WireError {
+    #[error("cannot resolve {0}")]
+    Resolve(String),
+    #[error("no answer from {0} within {1:?}")]
+    Timeout(String, Duration),
+    #[error("network error talking to {0}: {1}")]
+    Io(String, std::io::Error),
+    #[error("malformed answer from {0}: {1}")]
+    Malformed(String, String),
+}
+
+impl WireError {
+    /// True when the request may have reached the server (its effect is unknown).
+    #[must_use]
+    pub fn maybe_delivered(&self) -> bool {
+        matches!(self, Self::Timeout(..) | Self::Malformed(..))
+    }
+}
+
+/// Resolves the server to one socket address.
+pub async fn resolve(server: &ServerAddr) -> Result<SocketAddr, WireError> {
+    if let Ok(ip) = server.host.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, server.port));
+    }
+    tokio::net::lookup_host((server.host.as_str(), server.port))
+        .await
+        .ok()
+        .and_then(|mut it| it.next())
+        .ok_or_else(|| WireError::Resolve(server.to_string()))
+}
+
+/// Sends `request` (a complete DNS message whose id is `id`) and returns the raw answer with the same id.
+/// UDP first; a truncated answer (TC bit) is retried over TCP. The whole exchange is bounded by `timeout`.
+pub async fn exchange(addr: SocketAddr, request: &[u8], id: u16, timeout: Duration) -> Result<Vec<u8>, WireError> {
+    let peer = addr.to_string();
+    tokio::time::timeout(timeout, async {
+        let answer = udp(addr, request, id).await.map_err(|e| WireError::Io(peer.clone(), e))?;
+        if answer.len() >= 3 && answer[2] & 0x02 != 0 {
+            return tcp(addr, request, id).await.map_err(|e| WireError::Io(peer.clone(), e));
+        }
+        Ok(answer)
+    })
+    .await
+    .map_err(|_| WireError::Timeout(peer.clone(), timeout))?
+}
+
+async fn udp(addr: SocketAddr, request: &[u8], id: u16) -> std::io::Result<Vec<u8>> {
+    let local: SocketAddr = if addr.is_ipv4() { (Ipv4Addr::UNSPECIFIED, 0).into() } else { (Ipv6Addr::UNSPECIFIED, 0).into() };
+    let socket = UdpSocket::bind(local).await?;
+    socket.connect(addr).await?;
+    socket.send(request).await?;
+    let mut buf = vec![0u8; 65535];
+    loop {
+        let n = socket.recv(&mut buf).await?;
+        // Answers with another id are stray or spoofed: keep waiting for ours.
+        if n >= 12 && u16::from_be_bytes([buf[0], buf[1]]) == id {
+            buf.truncate(n);
+            return Ok(buf);
+        }
+    }
+}
+
+async fn tcp(addr: SocketAddr, request: &[u8], id: u16) -> std::io::Result<Vec<u8>> {
+    let mut stream = TcpStream::connect(addr).await?;
+    let len = u16::try_from(request.len()).map_err(|_| std::io::Error::other("request too large"))?;
+    let mut framed = Vec::with_capacity(request.len() + 2);
+    framed.extend_from_slice(&len.to_be_bytes());
+    framed.extend_from_slice(request);
+    stream.write_all(&framed).await?;
+    let mut len = [0u8; 2];
+    stream.read_exact(&mut len).await?;
+    let mut buf = vec![0u8; usize::from(u16::from_be_bytes(len))];
+    stream.read_exact(&mut buf).await?;
+    if buf.len() < 12 || u16::from_be_bytes([buf[0], buf[1]]) != id {
+        return Err(std::io::Error::other("answer id does not match the request"));
+    }
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_addresses() {
+        let ok = [
+            ("127.0.0.1:5353", "127.0.0.1", 5353),
+            ("127.0.0.1", "127.0.0.1", 53),
+            ("[::1]:5300", "::1", 5300),
+            ("::1", "::1", 53),
+            ("ns1.example.com:53", "ns1.example.com", 53),
+            ("ns1.example.com", "ns1.example.com", 53),
+        ];
+        for (text, host, port) in ok {
+            assert_eq!(parse_server(text), Ok(ServerAddr { host: host.into(), port }), "{text}");
+        }
+        for bad in ["", "host:notaport", "127.0.0.1:0", "bad host:53", "a:99999"] {
+            assert!(parse_server(bad).is_err(), "{bad}");
+        }
+    }
+}

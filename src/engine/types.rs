@@ -1,0 +1,174 @@
+//! The engine's vocabulary: commands in, status and events out, and round reports.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::time::SystemTime;
+
+use serde::Serialize;
+use tokio::sync::oneshot;
+
+use crate::config::{Family, RecordType, Settings};
+use crate::provider::ErrorClass;
+
+/// What the UI or the daemon asks of the engine.
+#[derive(Debug)]
+pub enum Command {
+    /// Run a round now. `force` also re-publishes unchanged records and retries stopped ones (not bans).
+    UpdateNow { force: bool, reply: Option<oneshot::Sender<RoundReport>> },
+    Pause,
+    Resume,
+    /// Replace the settings (the settings dialog saved); a round follows at once.
+    Reload(Box<Settings>),
+    Shutdown,
+}
+
+/// Why a round runs; decides what it may skip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The schedule (or a retry coming due): respects backoff, stops and bans.
+    Tick,
+    /// The user asked ("Update now"): skips backoff waits, not stops or bans.
+    Manual,
+    /// `--force`: also re-publishes unchanged values and retries stopped records; bans still hold.
+    Force,
+    /// `--dry-run`: decides like `Tick` but calls no provider and changes no state.
+    DryRun,
+}
+
+/// What happened, for notifiers and the tray.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    /// The detected address of a family differs from the last one (`old` is `None` the first time).
+    IpChanged { family: Family, old: Option<IpAddr>, new: IpAddr },
+    /// Detection of a family started failing (reported once per streak).
+    DetectionFailed { family: Family, reason: String },
+    /// Detection works again after failing.
+    DetectionRecovered { family: Family },
+    RecordUpdated { record: String, ip: IpAddr, previous: Option<IpAddr> },
+    /// An update failed. `failures` counts the streak (1 = first); `stopped` means no retry until the config changes.
+    RecordFailed { record: String, error: String, class: ErrorClass, failures: u32, stopped: bool, retry_at: Option<String> },
+    /// A record succeeded after a failure streak.
+    RecordRecovered { record: String, after_failures: u32 },
+    Paused,
+    Resumed,
+    Reloaded,
+}
+
+/// Where a record stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// Published and current as far as we know.
+    Ok,
+    /// Never published yet.
+    #[default]
+    Pending,
+    /// The last attempt failed; a retry is scheduled.
+    Failing,
+    /// Stopped until the config changes.
+    Stopped,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordStatus {
+    pub name: String,
+    pub record_type: RecordType,
+    pub provider: String,
+    pub published: Option<IpAddr>,
+    #[serde(serialize_with = "ser_time")]
+    pub published_at: Option<SystemTime>,
+    pub phase: Phase,
+    pub failures: u32,
+    #[serde(serialize_with = "ser_time")]
+    pub next_attempt: Option<SystemTime>,
+    pub last_error: Option<String>,
+}
+
+/// The engine's current status (a snapshot, replaced after every change).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Status {
+    pub paused: bool,
+    /// A round is in progress.
+    pub updating: bool,
+    pub ipv4: Option<IpAddr>,
+    pub ipv6: Option<IpAddr>,
+    pub detect_errors: BTreeMap<Family, String>,
+    #[serde(serialize_with = "ser_time")]
+    pub last_check: Option<SystemTime>,
+    #[serde(serialize_with = "ser_time")]
+    pub last_update: Option<SystemTime>,
+    pub last_error: Option<String>,
+    pub records: Vec<RecordStatus>,
+}
+
+/// The result of one round.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoundReport {
+    #[serde(serialize_with = "ser_time_req")]
+    pub at: SystemTime,
+    pub detection: BTreeMap<Family, DetectionReport>,
+    pub records: Vec<RecordReport>,
+}
+
+impl RoundReport {
+    /// True when every record is updated or unchanged (or would be, in a dry run).
+    #[must_use]
+    pub fn all_ok(&self) -> bool {
+        self.records.iter().all(|r| !matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. }))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DetectionReport {
+    pub ip: Option<IpAddr>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordReport {
+    pub name: String,
+    pub record_type: RecordType,
+    pub provider: String,
+    pub ip: Option<IpAddr>,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// What a round did with one record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum Outcome {
+    Updated,
+    Unchanged,
+    /// Dry run: would have written.
+    WouldUpdate,
+    Failed { reason: String },
+    /// Not attempted (IP unknown, waiting after failures, stopped, banned).
+    Skipped { reason: String },
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Updated => f.write_str("updated"),
+            Self::Unchanged => f.write_str("unchanged"),
+            Self::WouldUpdate => f.write_str("would update"),
+            Self::Failed { reason } | Self::Skipped { reason } => write!(f, "failed: {reason}"),
+        }
+    }
+}
+
+/// RFC 3339 (seconds) for optional times in JSON output.
+#[allow(clippy::ref_option, clippy::trivially_copy_pass_by_ref)] // serde's serialize_with hands us references
+pub fn ser_time<S: serde::Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&humantime::format_rfc3339_seconds(*t).to_string()),
+        None => s.serialize_none(),
+    }
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's serialize_with hands us references
+fn ser_time_req<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&humantime::format_rfc3339_seconds(*t).to_string())
+}

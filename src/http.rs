@@ -1,0 +1,137 @@
+//! HTTP plumbing shared by IP sources and providers: client construction (rustls with ring), bounded body
+//! reads, `Retry-After` parsing, and error text that never carries a URL (URLs may hold tokens).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Once;
+use std::time::{Duration, SystemTime};
+
+use crate::config::Family;
+
+/// Sent on every request; providers such as No-IP and Dyn refuse requests without a descriptive agent.
+pub const USER_AGENT: &str = concat!("ddns-tray/", env!("CARGO_PKG_VERSION"), " (+https://github.com/ddns-tray/ddns-tray)");
+
+fn install_crypto() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // Fails only when another provider was installed first, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// A client for IP detection: no proxy (a proxy would report its own address) and, when `family` is given,
+/// sockets bound to that family so an IPv6 question is never answered over IPv4.
+pub fn detection_client(family: Option<Family>) -> reqwest::Client {
+    install_crypto();
+    let local = family.map(|f| match f {
+        Family::V4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        Family::V6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    });
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .no_proxy()
+        .local_address(local)
+        .connect_timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// A client for provider APIs (honours the proxy environment variables).
+pub fn api_client() -> reqwest::Client {
+    install_crypto();
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// Reads at most `limit` bytes of body; a longer body is an error, not silently cut.
+pub async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<String, String> {
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(format!("answer is larger than {limit} bytes"));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => return Err(format!("answer cut off: {}", describe(&e))),
+        }
+    }
+    String::from_utf8(body).map_err(|_| "answer is not UTF-8 text".to_owned())
+}
+
+/// A request error as text, without the URL.
+#[must_use]
+pub fn describe(error: &reqwest::Error) -> String {
+    let mut text = if error.is_timeout() {
+        "timed out".to_owned()
+    } else if error.is_connect() {
+        "cannot connect".to_owned()
+    } else if error.is_body() || error.is_decode() {
+        "answer cut off or unreadable".to_owned()
+    } else {
+        "request failed".to_owned()
+    };
+    let mut source = std::error::Error::source(error);
+    let mut last = String::new();
+    while let Some(s) = source {
+        last = s.to_string();
+        source = s.source();
+    }
+    if !last.is_empty() && !last.contains("://") {
+        text.push_str(": ");
+        text.push_str(&last);
+    }
+    text
+}
+
+/// `Retry-After` as seconds or an HTTP date, relative to `now`.
+#[must_use]
+pub fn retry_after(headers: &reqwest::header::HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// The scheme and host of a URL, for messages (no path or query: they may hold tokens).
+#[must_use]
+pub fn origin(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => format!("{}://{}", u.scheme(), u.host_str().unwrap_or("?")) + &u.port().map(|p| format!(":{p}")).unwrap_or_default(),
+        Err(_) => "<invalid url>".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let now = httpdate::parse_http_date("Wed, 25 Nov 2026 10:00:00 GMT").unwrap();
+        let mut h = HeaderMap::new();
+        assert_eq!(retry_after(&h, now), None);
+        h.insert(RETRY_AFTER, HeaderValue::from_static("120"));
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(120)));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 25 Nov 2026 10:05:00 GMT"));
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(300)));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h, now), None);
+    }
+
+    #[test]
+    fn origin_drops_path_and_query() {
+        assert_eq!(origin("https://www.duckdns.org/update?token=abc"), "https://www.duckdns.org");
+        assert_eq!(origin("http://127.0.0.1:8081/api/v1"), "http://127.0.0.1:8081");
+    }
+}
