@@ -189,14 +189,28 @@ pub struct RecordFile {
 
 const TOP_KEYS: &[&str] = &["interval", "max_interval", "ipv4", "ipv6", "notifications", "detect", "provider", "record"];
 
-/// Parses the file's text. Syntax errors end parsing (with line and column); every other problem is
+/// What [`parse`] could read, and what it could not.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// Everything that parsed; entries with problems are left out.
+    pub file: ConfigFile,
+    pub issues: Vec<Issue>,
+    /// Names of providers left out for problems, so records naming them are not reported a second time.
+    pub broken_providers: Vec<String>,
+}
+
+/// Parses the file's text. A syntax error ends parsing (with line and column); every other problem is
 /// collected and parsing goes on, so the caller sees all of them.
-pub fn parse(text: &str) -> Result<ConfigFile, Vec<Issue>> {
+pub fn parse(text: &str) -> Result<Parsed, Vec<Issue>> {
     let table: Table = toml::from_str(text).map_err(|e| {
         vec![Issue::new("(file)", format!("not valid TOML: {}", e.to_string().trim_end()), "fix the syntax at the place shown")]
     })?;
     let mut issues = Vec::new();
     let mut file = ConfigFile::default();
+    let broken_providers: Vec<String> = match table.get("provider") {
+        Some(Value::Array(items)) => items.iter().filter_map(|i| i.get("name")?.as_str().map(str::to_owned)).collect(),
+        _ => Vec::new(),
+    };
     for (key, value) in table {
         match key.as_str() {
             "interval" => file.interval = duration_string(value, &key, &mut issues),
@@ -210,7 +224,8 @@ pub fn parse(text: &str) -> Result<ConfigFile, Vec<Issue>> {
             _ => issues.push(unknown_key(&key, "", TOP_KEYS)),
         }
     }
-    if issues.is_empty() { Ok(file) } else { Err(issues) }
+    let broken_providers = broken_providers.into_iter().filter(|n| !file.providers.iter().any(|p| &p.name == n)).collect();
+    Ok(Parsed { file, issues, broken_providers })
 }
 
 fn unknown_key(key: &str, prefix: &str, known: &[&str]) -> Issue {
@@ -227,8 +242,15 @@ fn typed<T: DeserializeOwned>(value: Value, path: &str, issues: &mut Vec<Issue>)
         Ok(v) => Some(v),
         Err(e) => {
             let inner = e.path().to_string();
-            let full = if inner == "." || inner.is_empty() { path.to_owned() } else { format!("{path}.{inner}") };
-            issues.push(Issue::new(full, e.into_inner().message().trim().to_owned(), type_hint(path)));
+            let mut full = if inner == "." || inner.is_empty() { path.to_owned() } else { format!("{path}.{inner}") };
+            let message = e.into_inner().message().trim().to_owned();
+            // Tagged enums lose the path of an unknown key; the message still names it.
+            if let Some(field) = message.strip_prefix("unknown field `").and_then(|m| m.split('`').next())
+                && !full.ends_with(field)
+            {
+                full = format!("{full}.{field}");
+            }
+            issues.push(Issue::new(full, message, type_hint(path)));
             None
         }
     }

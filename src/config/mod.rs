@@ -240,7 +240,20 @@ pub fn load(path: &Path) -> Result<(ConfigFile, Settings), LoadError> {
 
 /// Parses and validates text; `env` resolves `{ env = "VAR" }` secrets.
 pub fn load_str(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<(ConfigFile, Settings), Vec<Issue>> {
-    let file = file::parse(text)?;
-    let settings = validate(&file, env)?;
-    Ok((file, settings))
+    let parsed = file::parse(text)?;
+    match validate(&parsed.file, env) {
+        Ok(settings) if parsed.issues.is_empty() => Ok((parsed.file, settings)),
+        Ok(_) => Err(parsed.issues),
+        Err(more) => {
+            let mut issues = parsed.issues;
+            // A record naming a provider that failed to parse is already covered by that provider's issue.
+            issues.extend(more.into_iter().filter(|i| {
+                !(i.path.ends_with(".provider") && parsed.broken_providers.iter().any(|n| i.message == format!("no provider is named `{n}`")))
+            }));
+            Err(issues)
+        }
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -186,8 +186,10 @@ impl<'de> Deserialize<'de> for Secret {
             Table(std::collections::BTreeMap<String, toml::Value>),
         }
         const EXPECTED: &str = "a string, { env = \"VAR\" } or { file = \"/path\" }";
-        let raw = Raw::deserialize(deserializer)
-            .map_err(|_| de::Error::custom(format!("invalid secret: expected {EXPECTED}")))?;
+        let raw = Raw::deserialize(deserializer).map_err(|e: D::Error| {
+            // A missing field keeps serde's own message; anything else gets ours.
+            if e.to_string().starts_with("missing field") { e } else { de::Error::custom(format!("invalid secret: expected {EXPECTED}")) }
+        })?;
         let source = match raw {
             Raw::Literal(v) => SecretSource::Literal(v),
             Raw::Table(map) => {

@@ -254,6 +254,16 @@ fn records(file: &ConfigFile, ipv4: bool, ipv6: bool, providers: &[ProviderSetti
                 None
             }
         };
+        let zone = providers.iter().find(|p| p.name == rec.provider).and_then(|p| match &p.kind {
+            ProviderKind::Powerdns(c) => c.zone.clone(),
+            ProviderKind::Rfc2136(c) => Some(c.zone.clone()),
+            ProviderKind::Webhook(_) => None,
+        });
+        if let (Some(n), Some(Ok(z))) = (&name, zone.as_deref().map(normalize_domain))
+            && !(*n == z || n.ends_with(&format!(".{z}")))
+        {
+            issues.push(Issue::new(format!("{path}.name"), format!("`{n}` is not inside zone {z} of provider `{}`", rec.provider), format!("use a name ending in .{z}, or fix the provider's zone")));
+        }
         if !names.contains(&rec.provider.as_str()) {
             let hint = if names.is_empty() {
                 "add a [[provider]] section first".to_owned()
