@@ -72,7 +72,7 @@ pub fn summary(settings: &Settings) -> String {
     let _ = writeln!(out, "check every {}, re-publish unchanged records every {max}", humantime::format_duration(settings.interval));
     for family in config::Family::ALL.into_iter().filter(|f| settings.family_enabled(*f)) {
         let sources: Vec<String> = settings.detect.sources(family).iter().map(|s| source_label(&s.kind)).collect();
-        let _ = writeln!(out, "{family} detection ({:?}): {}", settings.detect.policy, sources.join(", "));
+        let _ = writeln!(out, "{family} detection (policy {}): {}", settings.detect.policy, sources.join(", "));
     }
     for p in &settings.providers {
         let _ = writeln!(out, "provider {} ({}): {}", p.name, p.kind.kind_name(), provider_detail(&p.kind));

@@ -124,16 +124,12 @@ fn init_logging(verbose: u8, file_dir: Option<PathBuf>) -> Option<tracing_append
         _ => "debug",
     };
     let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(format!("ddns_tray={default},warn")));
-    let console = fmt::layer().with_writer(std::io::stderr).with_target(false).with_filter(filter());
-    let (file, guard) = match file_dir.map(|dir| {
-        tracing_appender::rolling::Builder::new()
-            .rotation(tracing_appender::rolling::Rotation::DAILY)
-            .filename_prefix("ddns-tray")
-            .filename_suffix("log")
-            .max_log_files(7)
-            .build(&dir)
-            .map_err(|e| (dir, e))
-    }) {
+    let console = fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .with_filter(filter());
+    let (file, guard) = match file_dir.map(|dir| rolling_file(&dir).map_err(|e| (dir, e))) {
         Some(Ok(appender)) => {
             let (writer, guard) = tracing_appender::non_blocking(appender);
             (Some(fmt::layer().with_writer(writer).with_ansi(false).with_target(false).with_filter(filter())), Some(guard))
@@ -146,6 +142,18 @@ fn init_logging(verbose: u8, file_dir: Option<PathBuf>) -> Option<tracing_append
     };
     tracing_subscriber::registry().with(console).with(file).init();
     guard
+}
+
+/// A daily log file in `dir`, keeping 7.
+fn rolling_file(dir: &std::path::Path) -> Result<tracing_appender::rolling::RollingFileAppender, String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("ddns-tray")
+        .filename_suffix("log")
+        .max_log_files(7)
+        .build(dir)
+        .map_err(|e| e.to_string())
 }
 
 /// Loads the config; on problems prints them all and exits 2.
@@ -211,7 +219,7 @@ async fn detect(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
             };
             out.insert(family_key(family).into(), serde_json::json!({ "ip": ip, "error": error, "sources": reports }));
         } else {
-            println!("{family} ({:?} policy):", settings.detect.policy);
+            println!("{family} (policy {}):", settings.detect.policy);
             for r in &reports {
                 let answer = r.ip.map_or_else(|| format!("error: {}", r.error.as_deref().unwrap_or("")), |ip| ip.to_string());
                 println!("  {:<48} {answer}  ({} ms)", r.source, r.latency_ms);
@@ -282,7 +290,10 @@ fn print_report(report: &RoundReport, json: bool) -> anyhow::Result<()> {
     }
     for r in &report.records {
         let ip = r.ip.map_or_else(|| "-".to_owned(), |ip| ip.to_string());
-        writeln!(stdout, "{} {} {ip} {}", r.name, r.record_type, r.outcome)?;
+        // The provider is named only when the same name and type go to several providers.
+        let shared = report.records.iter().filter(|o| o.name == r.name && o.record_type == r.record_type).count() > 1;
+        let via = if shared { format!(" (via {})", r.provider) } else { String::new() };
+        writeln!(stdout, "{} {} {ip} {}{via}", r.name, r.record_type, r.outcome)?;
     }
     Ok(())
 }

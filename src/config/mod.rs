@@ -127,6 +127,15 @@ pub enum Policy {
     Agree,
 }
 
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::First => "first",
+            Self::Agree => "agree",
+        })
+    }
+}
+
 /// Validated settings: what the engine runs on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
