@@ -17,7 +17,11 @@ pub struct ServerAddr {
 
 impl std::fmt::Display for ServerAddr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.host.contains(':') { write!(f, "[{}]:{}", self.host, self.port) } else { write!(f, "{}:{}", self.host, self.port) }
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
     }
 }
 
@@ -31,20 +35,33 @@ pub fn parse_server(text: &str) -> Result<ServerAddr, String> {
         if sa.port() == 0 {
             return Err("port 0 is not allowed".into());
         }
-        return Ok(ServerAddr { host: sa.ip().to_string(), port: sa.port() });
+        return Ok(ServerAddr {
+            host: sa.ip().to_string(),
+            port: sa.port(),
+        });
     }
     if let Ok(ip) = text.parse::<IpAddr>() {
-        return Ok(ServerAddr { host: ip.to_string(), port: 53 });
+        return Ok(ServerAddr {
+            host: ip.to_string(),
+            port: 53,
+        });
     }
     let (host, port) = match text.rsplit_once(':') {
-        Some((h, p)) => (h, p.parse::<u16>().map_err(|_| format!("`{p}` is not a port number"))?),
+        Some((h, p)) => (
+            h,
+            p.parse::<u16>()
+                .map_err(|_| format!("`{p}` is not a port number"))?,
+        ),
         None => (text, 53),
     };
     if port == 0 {
         return Err("port 0 is not allowed".into());
     }
     crate::config::normalize_domain(host).map_err(|e| format!("host {e}"))?;
-    Ok(ServerAddr { host: host.to_owned(), port })
+    Ok(ServerAddr {
+        host: host.to_owned(),
+        port,
+    })
 }
 
 /// Why an exchange failed.
@@ -82,12 +99,21 @@ pub async fn resolve(server: &ServerAddr) -> Result<SocketAddr, WireError> {
 
 /// Sends `request` (a complete DNS message whose id is `id`) and returns the raw answer with the same id.
 /// UDP first; a truncated answer (TC bit) is retried over TCP. The whole exchange is bounded by `timeout`.
-pub async fn exchange(addr: SocketAddr, request: &[u8], id: u16, timeout: Duration) -> Result<Vec<u8>, WireError> {
+pub async fn exchange(
+    addr: SocketAddr,
+    request: &[u8],
+    id: u16,
+    timeout: Duration,
+) -> Result<Vec<u8>, WireError> {
     let peer = addr.to_string();
     tokio::time::timeout(timeout, async {
-        let answer = udp(addr, request, id).await.map_err(|e| WireError::Io(peer.clone(), e))?;
+        let answer = udp(addr, request, id)
+            .await
+            .map_err(|e| WireError::Io(peer.clone(), e))?;
         if answer.len() >= 3 && answer[2] & 0x02 != 0 {
-            return tcp(addr, request, id).await.map_err(|e| WireError::Io(peer.clone(), e));
+            return tcp(addr, request, id)
+                .await
+                .map_err(|e| WireError::Io(peer.clone(), e));
         }
         Ok(answer)
     })
@@ -96,7 +122,11 @@ pub async fn exchange(addr: SocketAddr, request: &[u8], id: u16, timeout: Durati
 }
 
 async fn udp(addr: SocketAddr, request: &[u8], id: u16) -> std::io::Result<Vec<u8>> {
-    let local: SocketAddr = if addr.is_ipv4() { (Ipv4Addr::UNSPECIFIED, 0).into() } else { (Ipv6Addr::UNSPECIFIED, 0).into() };
+    let local: SocketAddr = if addr.is_ipv4() {
+        (Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (Ipv6Addr::UNSPECIFIED, 0).into()
+    };
     let socket = UdpSocket::bind(local).await?;
     socket.connect(addr).await?;
     socket.send(request).await?;
@@ -113,7 +143,8 @@ async fn udp(addr: SocketAddr, request: &[u8], id: u16) -> std::io::Result<Vec<u
 
 async fn tcp(addr: SocketAddr, request: &[u8], id: u16) -> std::io::Result<Vec<u8>> {
     let mut stream = TcpStream::connect(addr).await?;
-    let len = u16::try_from(request.len()).map_err(|_| std::io::Error::other("request too large"))?;
+    let len =
+        u16::try_from(request.len()).map_err(|_| std::io::Error::other("request too large"))?;
     let mut framed = Vec::with_capacity(request.len() + 2);
     framed.extend_from_slice(&len.to_be_bytes());
     framed.extend_from_slice(request);
@@ -123,7 +154,9 @@ async fn tcp(addr: SocketAddr, request: &[u8], id: u16) -> std::io::Result<Vec<u
     let mut buf = vec![0u8; usize::from(u16::from_be_bytes(len))];
     stream.read_exact(&mut buf).await?;
     if buf.len() < 12 || u16::from_be_bytes([buf[0], buf[1]]) != id {
-        return Err(std::io::Error::other("answer id does not match the request"));
+        return Err(std::io::Error::other(
+            "answer id does not match the request",
+        ));
     }
     Ok(buf)
 }
@@ -143,7 +176,14 @@ mod tests {
             ("ns1.example.com", "ns1.example.com", 53),
         ];
         for (text, host, port) in ok {
-            assert_eq!(parse_server(text), Ok(ServerAddr { host: host.into(), port }), "{text}");
+            assert_eq!(
+                parse_server(text),
+                Ok(ServerAddr {
+                    host: host.into(),
+                    port
+                }),
+                "{text}"
+            );
         }
         for bad in ["", "host:notaport", "127.0.0.1:0", "bad host:53", "a:99999"] {
             assert!(parse_server(bad).is_err(), "{bad}");

@@ -8,7 +8,11 @@ use std::time::{Duration, SystemTime};
 use crate::config::Family;
 
 /// Sent on every request; providers such as No-IP and Dyn refuse requests without a descriptive agent.
-pub const USER_AGENT: &str = concat!("ddns-tray/", env!("CARGO_PKG_VERSION"), " (+https://github.com/ddns-tray/ddns-tray)");
+pub const USER_AGENT: &str = concat!(
+    "ddns-tray/",
+    env!("CARGO_PKG_VERSION"),
+    " (+https://github.com/ddns-tray/ddns-tray)"
+);
 
 fn install_crypto() {
     static ONCE: Once = Once::new();
@@ -20,6 +24,7 @@ fn install_crypto() {
 
 /// A client for IP detection: no proxy (a proxy would report its own address) and, when `family` is given,
 /// sockets bound to that family so an IPv6 question is never answered over IPv4.
+#[must_use]
 pub fn detection_client(family: Option<Family>) -> reqwest::Client {
     install_crypto();
     let local = family.map(|f| match f {
@@ -37,6 +42,7 @@ pub fn detection_client(family: Option<Family>) -> reqwest::Client {
 }
 
 /// A client for provider APIs (honours the proxy environment variables).
+#[must_use]
 pub fn api_client() -> reqwest::Client {
     install_crypto();
     reqwest::Client::builder()
@@ -94,7 +100,11 @@ pub fn describe(error: &reqwest::Error) -> String {
 /// `Retry-After` as seconds or an HTTP date, relative to `now`.
 #[must_use]
 pub fn retry_after(headers: &reqwest::header::HeaderMap, now: SystemTime) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
@@ -106,7 +116,10 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap, now: SystemTime) -> Opt
 #[must_use]
 pub fn origin(url: &str) -> String {
     match reqwest::Url::parse(url) {
-        Ok(u) => format!("{}://{}", u.scheme(), u.host_str().unwrap_or("?")) + &u.port().map(|p| format!(":{p}")).unwrap_or_default(),
+        Ok(u) => {
+            format!("{}://{}", u.scheme(), u.host_str().unwrap_or("?"))
+                + &u.port().map(|p| format!(":{p}")).unwrap_or_default()
+        }
         Err(_) => "<invalid url>".to_owned(),
     }
 }
@@ -122,16 +135,25 @@ mod tests {
         let mut h = HeaderMap::new();
         assert_eq!(retry_after(&h, now), None);
         h.insert(RETRY_AFTER, HeaderValue::from_static("120"));
-        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(120)));
-        h.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 25 Nov 2026 10:05:00 GMT"));
-        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(300)));
+        assert_eq!(retry_after(&h, now), Some(Duration::from_mins(2)));
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 25 Nov 2026 10:05:00 GMT"),
+        );
+        assert_eq!(retry_after(&h, now), Some(Duration::from_mins(5)));
         h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&h, now), None);
     }
 
     #[test]
     fn origin_drops_path_and_query() {
-        assert_eq!(origin("https://www.duckdns.org/update?token=abc"), "https://www.duckdns.org");
-        assert_eq!(origin("http://127.0.0.1:8081/api/v1"), "http://127.0.0.1:8081");
+        assert_eq!(
+            origin("https://www.duckdns.org/update?token=abc"),
+            "https://www.duckdns.org"
+        );
+        assert_eq!(
+            origin("http://127.0.0.1:8081/api/v1"),
+            "http://127.0.0.1:8081"
+        );
     }
 }

@@ -17,15 +17,19 @@ use ddns_tray::store::{self, FileStore, StoreError};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
-#[command(name = "ddns-tray", version, about = "Keeps your DNS records pointing at this machine's public IP")]
+#[command(
+    name = "ddns-tray",
+    version,
+    about = "Keeps your DNS records pointing at this machine's public IP"
+)]
 struct Cli {
-    /// Config file (default: the OS config dir, or $DDNS_TRAY_CONFIG).
+    /// Config file (default: the OS config dir, or $`DDNS_TRAY_CONFIG`).
     #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
-    /// Directory for state and logs (default: the OS data dir, or $DDNS_TRAY_DATA_DIR).
+    /// Directory for state and logs (default: the OS data dir, or $`DDNS_TRAY_DATA_DIR`).
     #[arg(long, global = true, value_name = "PATH")]
     data_dir: Option<PathBuf>,
-    /// More log output (-v info, -vv debug); RUST_LOG overrides.
+    /// More log output (-v info, -vv debug); `RUST_LOG` overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
     #[command(subcommand)]
@@ -84,19 +88,26 @@ fn main() -> ExitCode {
 }
 
 fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
-    let paths = Paths::resolve(cli.config.as_deref(), cli.data_dir.as_deref()).map_err(anyhow::Error::msg)?;
+    let paths = Paths::resolve(cli.config.as_deref(), cli.data_dir.as_deref())
+        .map_err(anyhow::Error::msg)?;
     let command = cli.command.unwrap_or(Cmd::Run);
     let daemon = matches!(command, Cmd::Run);
     let _guard = init_logging(cli.verbose, daemon.then(|| paths.log_dir()));
     match command {
-        Cmd::Config { command: ConfigCmd::Path } => {
+        Cmd::Config {
+            command: ConfigCmd::Path,
+        } => {
             println!("{}", paths.config.display());
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Check => Ok(check(&paths)),
         Cmd::Status { json } => status(&paths, json),
         Cmd::Detect { json } => with_settings(&paths, |s| runtime()?.block_on(detect(&s, json))),
-        Cmd::Once { dry_run, force, json } => with_settings(&paths, |s| {
+        Cmd::Once {
+            dry_run,
+            force,
+            json,
+        } => with_settings(&paths, |s| {
             let mode = if dry_run {
                 Mode::DryRun
             } else if force {
@@ -111,11 +122,18 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("cannot start the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 /// Console logs on stderr; for the daemon also a daily file in the data dir (7 kept).
-fn init_logging(verbose: u8, file_dir: Option<PathBuf>) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+fn init_logging(
+    verbose: u8,
+    file_dir: Option<PathBuf>,
+) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     use tracing_subscriber::prelude::*;
     use tracing_subscriber::{EnvFilter, fmt};
     let default = match (verbose, file_dir.is_some()) {
@@ -123,7 +141,10 @@ fn init_logging(verbose: u8, file_dir: Option<PathBuf>) -> Option<tracing_append
         (0, true) | (1, _) => "info",
         _ => "debug",
     };
-    let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(format!("ddns_tray={default},warn")));
+    let filter = || {
+        EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| EnvFilter::new(format!("ddns_tray={default},warn")))
+    };
     let console = fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -132,20 +153,37 @@ fn init_logging(verbose: u8, file_dir: Option<PathBuf>) -> Option<tracing_append
     let (file, guard) = match file_dir.map(|dir| rolling_file(&dir).map_err(|e| (dir, e))) {
         Some(Ok(appender)) => {
             let (writer, guard) = tracing_appender::non_blocking(appender);
-            (Some(fmt::layer().with_writer(writer).with_ansi(false).with_target(false).with_filter(filter())), Some(guard))
+            (
+                Some(
+                    fmt::layer()
+                        .with_writer(writer)
+                        .with_ansi(false)
+                        .with_target(false)
+                        .with_filter(filter()),
+                ),
+                Some(guard),
+            )
         }
         Some(Err((dir, e))) => {
-            eprintln!("warning: cannot write logs to {}: {e}; logging to stderr only", dir.display());
+            eprintln!(
+                "warning: cannot write logs to {}: {e}; logging to stderr only",
+                dir.display()
+            );
             (None, None)
         }
         None => (None, None),
     };
-    tracing_subscriber::registry().with(console).with(file).init();
+    tracing_subscriber::registry()
+        .with(console)
+        .with(file)
+        .init();
     guard
 }
 
 /// A daily log file in `dir`, keeping 7.
-fn rolling_file(dir: &std::path::Path) -> Result<tracing_appender::rolling::RollingFileAppender, String> {
+fn rolling_file(
+    dir: &std::path::Path,
+) -> Result<tracing_appender::rolling::RollingFileAppender, String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
@@ -157,7 +195,10 @@ fn rolling_file(dir: &std::path::Path) -> Result<tracing_appender::rolling::Roll
 }
 
 /// Loads the config; on problems prints them all and exits 2.
-fn with_settings(paths: &Paths, f: impl FnOnce(Settings) -> anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
+fn with_settings(
+    paths: &Paths,
+    f: impl FnOnce(Settings) -> anyhow::Result<ExitCode>,
+) -> anyhow::Result<ExitCode> {
     match config::load(&paths.config) {
         Ok((_, settings)) => f(settings),
         Err(e) => {
@@ -185,7 +226,10 @@ fn check(paths: &Paths) -> ExitCode {
             if paths.config.exists() {
                 println!("{}: OK", paths.config.display());
             } else {
-                println!("{}: no such file; the defaults apply", paths.config.display());
+                println!(
+                    "{}: no such file; the defaults apply",
+                    paths.config.display()
+                );
             }
             print!("{}", app::summary(&settings));
             ExitCode::SUCCESS
@@ -208,7 +252,10 @@ async fn detect(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
     let detector = Detector::from_settings(&settings.detect);
     let mut all_ok = true;
     let mut out = serde_json::Map::new();
-    for family in Family::ALL.into_iter().filter(|f| settings.family_enabled(*f)) {
+    for family in Family::ALL
+        .into_iter()
+        .filter(|f| settings.family_enabled(*f))
+    {
         let reports = detector.probe(family).await;
         let conclusion = detector.conclude(family, &reports);
         all_ok &= matches!(conclusion, Detection::Known(_));
@@ -217,11 +264,17 @@ async fn detect(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
                 Detection::Known(ip) => (Some(ip.to_string()), None),
                 Detection::Unavailable(e) => (None, Some(e.clone())),
             };
-            out.insert(family_key(family).into(), serde_json::json!({ "ip": ip, "error": error, "sources": reports }));
+            out.insert(
+                family_key(family).into(),
+                serde_json::json!({ "ip": ip, "error": error, "sources": reports }),
+            );
         } else {
             println!("{family} (policy {}):", settings.detect.policy);
             for r in &reports {
-                let answer = r.ip.map_or_else(|| format!("error: {}", r.error.as_deref().unwrap_or("")), |ip| ip.to_string());
+                let answer = r.ip.map_or_else(
+                    || format!("error: {}", r.error.as_deref().unwrap_or("")),
+                    |ip| ip.to_string(),
+                );
                 println!("  {:<48} {answer}  ({} ms)", r.source, r.latency_ms);
             }
             match conclusion {
@@ -233,7 +286,11 @@ async fn detect(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
     if json {
         println!("{}", serde_json::to_string_pretty(&out)?);
     }
-    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn family_key(family: Family) -> &'static str {
@@ -247,7 +304,12 @@ fn open_store(paths: &Paths) -> Result<FileStore, StoreError> {
     FileStore::open(&paths.state_file())
 }
 
-async fn once(paths: &Paths, settings: Settings, mode: Mode, json: bool) -> anyhow::Result<ExitCode> {
+async fn once(
+    paths: &Paths,
+    settings: Settings,
+    mode: Mode,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let store: Box<dyn store::StateStore> = if mode == Mode::DryRun {
         // A dry run reads the state but never takes the lock or writes.
         let state = store::read(&paths.state_file()).ok().flatten();
@@ -271,7 +333,11 @@ async fn once(paths: &Paths, settings: Settings, mode: Mode, json: bool) -> anyh
     drop(engine);
     let _ = log.await;
     print_report(&report, json)?;
-    Ok(if report.all_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.all_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn print_report(report: &RoundReport, json: bool) -> anyhow::Result<()> {
@@ -291,9 +357,22 @@ fn print_report(report: &RoundReport, json: bool) -> anyhow::Result<()> {
     for r in &report.records {
         let ip = r.ip.map_or_else(|| "-".to_owned(), |ip| ip.to_string());
         // The provider is named only when the same name and type go to several providers.
-        let shared = report.records.iter().filter(|o| o.name == r.name && o.record_type == r.record_type).count() > 1;
-        let via = if shared { format!(" (via {})", r.provider) } else { String::new() };
-        writeln!(stdout, "{} {} {ip} {}{via}", r.name, r.record_type, r.outcome)?;
+        let shared = report
+            .records
+            .iter()
+            .filter(|o| o.name == r.name && o.record_type == r.record_type)
+            .count()
+            > 1;
+        let via = if shared {
+            format!(" (via {})", r.provider)
+        } else {
+            String::new()
+        };
+        writeln!(
+            stdout,
+            "{} {} {ip} {}{via}",
+            r.name, r.record_type, r.outcome
+        )?;
     }
     Ok(())
 }
@@ -306,7 +385,12 @@ async fn run(paths: &Paths, settings: Settings) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    tracing::info!("ddns-tray {} starting; config {}, state {}", env!("CARGO_PKG_VERSION"), paths.config.display(), paths.state_file().display());
+    tracing::info!(
+        "ddns-tray {} starting; config {}, state {}",
+        env!("CARGO_PKG_VERSION"),
+        paths.config.display(),
+        paths.state_file().display()
+    );
     for line in app::summary(&settings).lines() {
         tracing::info!("{line}");
     }
@@ -339,7 +423,10 @@ async fn wait_for_signals(paths: &Paths, commands: &tokio::sync::mpsc::Sender<En
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
+        let (Ok(mut term), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) else {
             let _ = tokio::signal::ctrl_c().await;
             return;
         };
@@ -376,9 +463,15 @@ fn status(paths: &Paths, json: bool) -> anyhow::Result<ExitCode> {
         Ok(Some(s)) => s,
         Ok(None) => {
             if json {
-                println!("{}", serde_json::json!({ "state_file": paths.state_file(), "last_ip": {}, "records": [] }));
+                println!(
+                    "{}",
+                    serde_json::json!({ "state_file": paths.state_file(), "last_ip": {}, "records": [] })
+                );
             } else {
-                println!("no state yet at {} (nothing was published)", paths.state_file().display());
+                println!(
+                    "no state yet at {} (nothing was published)",
+                    paths.state_file().display()
+                );
             }
             return Ok(ExitCode::SUCCESS);
         }
@@ -406,8 +499,17 @@ fn status(paths: &Paths, json: bool) -> anyhow::Result<ExitCode> {
         })
         .collect();
     if json {
-        let last_ip: serde_json::Map<String, serde_json::Value> = state.last_ip.iter().map(|(f, ip)| (family_key(*f).to_owned(), serde_json::json!(ip))).collect();
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "state_file": paths.state_file(), "last_ip": last_ip, "records": records }))?);
+        let last_ip: serde_json::Map<String, serde_json::Value> = state
+            .last_ip
+            .iter()
+            .map(|(f, ip)| (family_key(*f).to_owned(), serde_json::json!(ip)))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "state_file": paths.state_file(), "last_ip": last_ip, "records": records })
+            )?
+        );
         return Ok(ExitCode::SUCCESS);
     }
     for (family, ip) in &state.last_ip {
@@ -425,11 +527,12 @@ fn status(paths: &Paths, json: bool) -> anyhow::Result<ExitCode> {
             let next = if r.stopped {
                 "stopped until the config changes".to_owned()
             } else {
-                r.next_attempt.map_or_else(String::new, |t| format!("next attempt {}", humantime::format_rfc3339_seconds(t)))
+                r.next_attempt.map_or_else(String::new, |t| {
+                    format!("next attempt {}", humantime::format_rfc3339_seconds(t))
+                })
             };
             println!("  last error ({} in a row): {e}; {next}", r.failures);
         }
     }
     Ok(ExitCode::SUCCESS)
 }
-

@@ -132,7 +132,7 @@ impl ProviderKind {
 /// The `kind` values [`ProviderKind`] accepts, for hints.
 pub const PROVIDER_KINDS: &[&str] = &["powerdns", "rfc2136", "webhook"];
 
-/// PowerDNS Authoritative HTTP API.
+/// `PowerDNS` Authoritative HTTP API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PowerDnsFile {
@@ -187,7 +187,16 @@ pub struct RecordFile {
     pub ttl: Option<u32>,
 }
 
-const TOP_KEYS: &[&str] = &["interval", "max_interval", "ipv4", "ipv6", "notifications", "detect", "provider", "record"];
+const TOP_KEYS: &[&str] = &[
+    "interval",
+    "max_interval",
+    "ipv4",
+    "ipv6",
+    "notifications",
+    "detect",
+    "provider",
+    "record",
+];
 
 /// What [`parse`] could read, and what it could not.
 #[derive(Debug, Default)]
@@ -203,12 +212,19 @@ pub struct Parsed {
 /// collected and parsing goes on, so the caller sees all of them.
 pub fn parse(text: &str) -> Result<Parsed, Vec<Issue>> {
     let table: Table = toml::from_str(text).map_err(|e| {
-        vec![Issue::new("(file)", format!("not valid TOML: {}", e.to_string().trim_end()), "fix the syntax at the place shown")]
+        vec![Issue::new(
+            "(file)",
+            format!("not valid TOML: {}", e.to_string().trim_end()),
+            "fix the syntax at the place shown",
+        )]
     })?;
     let mut issues = Vec::new();
     let mut file = ConfigFile::default();
     let broken_providers: Vec<String> = match table.get("provider") {
-        Some(Value::Array(items)) => items.iter().filter_map(|i| i.get("name")?.as_str().map(str::to_owned)).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| i.get("name")?.as_str().map(str::to_owned))
+            .collect(),
         _ => Vec::new(),
     };
     for (key, value) in table {
@@ -219,13 +235,22 @@ pub fn parse(text: &str) -> Result<Parsed, Vec<Issue>> {
             "ipv6" => file.ipv6 = typed(value, &key, &mut issues),
             "notifications" => file.notifications = typed(value, &key, &mut issues),
             "detect" => file.detect = detect(value, &mut issues),
-            "provider" => file.providers = array(value, "provider", "[[provider]]", &mut issues, provider),
+            "provider" => {
+                file.providers = array(value, "provider", "[[provider]]", &mut issues, provider);
+            }
             "record" => file.records = array(value, "record", "[[record]]", &mut issues, typed),
             _ => issues.push(unknown_key(&key, "", TOP_KEYS)),
         }
     }
-    let broken_providers = broken_providers.into_iter().filter(|n| !file.providers.iter().any(|p| &p.name == n)).collect();
-    Ok(Parsed { file, issues, broken_providers })
+    let broken_providers = broken_providers
+        .into_iter()
+        .filter(|n| !file.providers.iter().any(|p| &p.name == n))
+        .collect();
+    Ok(Parsed {
+        file,
+        issues,
+        broken_providers,
+    })
 }
 
 fn unknown_key(key: &str, prefix: &str, known: &[&str]) -> Issue {
@@ -242,10 +267,16 @@ fn typed<T: DeserializeOwned>(value: Value, path: &str, issues: &mut Vec<Issue>)
         Ok(v) => Some(v),
         Err(e) => {
             let inner = e.path().to_string();
-            let mut full = if inner == "." || inner.is_empty() { path.to_owned() } else { format!("{path}.{inner}") };
+            let mut full = if inner == "." || inner.is_empty() {
+                path.to_owned()
+            } else {
+                format!("{path}.{inner}")
+            };
             let message = e.into_inner().message().trim().to_owned();
             // Tagged enums lose the path of an unknown key; the message still names it.
-            if let Some(field) = message.strip_prefix("unknown field `").and_then(|m| m.split('`').next())
+            if let Some(field) = message
+                .strip_prefix("unknown field `")
+                .and_then(|m| m.split('`').next())
                 && !full.ends_with(field)
             {
                 full = format!("{full}.{field}");
@@ -260,7 +291,8 @@ fn type_hint(path: &str) -> String {
     if path.starts_with("provider") {
         "see the provider's section in the README for its fields".into()
     } else if path.starts_with("record") {
-        "a record has `name`, `provider`, and optionally `type` (\"A\" or \"AAAA\") and `ttl`".into()
+        "a record has `name`, `provider`, and optionally `type` (\"A\" or \"AAAA\") and `ttl`"
+            .into()
     } else if path.starts_with("detect") {
         "see \"IP detection\" in the README for the source kinds and their fields".into()
     } else {
@@ -290,10 +322,18 @@ fn array<T>(
     each: impl Fn(Value, &str, &mut Vec<Issue>) -> Option<T>,
 ) -> Vec<T> {
     let Value::Array(items) = value else {
-        issues.push(Issue::new(path, format!("expected a list of tables, found {}", value.type_str()), format!("write each entry as a `{header}` table")));
+        issues.push(Issue::new(
+            path,
+            format!("expected a list of tables, found {}", value.type_str()),
+            format!("write each entry as a `{header}` table"),
+        ));
         return Vec::new();
     };
-    items.into_iter().enumerate().filter_map(|(i, item)| each(item, &format!("{path}[{i}]"), issues)).collect()
+    items
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, item)| each(item, &format!("{path}[{i}]"), issues))
+        .collect()
 }
 
 /// Splits `name` (and other common keys) off an entry table, then deserializes the rest as the kind.
@@ -302,11 +342,19 @@ fn provider(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<Provide
     let name = match table.remove("name") {
         Some(Value::String(s)) => Some(s),
         Some(other) => {
-            issues.push(Issue::new(format!("{path}.name"), format!("expected a string, found {}", other.type_str()), "give the provider a name in quotes; records refer to it"));
+            issues.push(Issue::new(
+                format!("{path}.name"),
+                format!("expected a string, found {}", other.type_str()),
+                "give the provider a name in quotes; records refer to it",
+            ));
             None
         }
         None => {
-            issues.push(Issue::new(format!("{path}.name"), "missing", "give the provider a name, e.g. name = \"home\"; records refer to it"));
+            issues.push(Issue::new(
+                format!("{path}.name"),
+                "missing",
+                "give the provider a name, e.g. name = \"home\"; records refer to it",
+            ));
             None
         }
     };
@@ -317,36 +365,65 @@ fn provider(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<Provide
 fn source(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<SourceEntry> {
     const SOURCE_KINDS: &[&str] = &["http", "cloudflare-trace", "dns", "interface", "command"];
     let mut table = entry_table(value, path, issues)?;
-    let timeout = table.remove("timeout").and_then(|v| duration_string(v, &format!("{path}.timeout"), issues));
-    let allow_private = table.remove("allow_private").and_then(|v| typed(v, &format!("{path}.allow_private"), issues));
+    let timeout = table
+        .remove("timeout")
+        .and_then(|v| duration_string(v, &format!("{path}.timeout"), issues));
+    let allow_private = table
+        .remove("allow_private")
+        .and_then(|v| typed(v, &format!("{path}.allow_private"), issues));
     let kind = kind_of::<SourceKind>(table, path, SOURCE_KINDS, issues)?;
-    Some(SourceEntry { kind, timeout, allow_private })
+    Some(SourceEntry {
+        kind,
+        timeout,
+        allow_private,
+    })
 }
 
 fn entry_table(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<Table> {
     match value {
         Value::Table(t) => Some(t),
         other => {
-            issues.push(Issue::new(path, format!("expected a table, found {}", other.type_str()), "write it as { kind = \"...\", ... }"));
+            issues.push(Issue::new(
+                path,
+                format!("expected a table, found {}", other.type_str()),
+                "write it as { kind = \"...\", ... }",
+            ));
             None
         }
     }
 }
 
 /// Deserializes a `kind`-tagged table, with a clear message for a missing or unknown kind.
-fn kind_of<T: DeserializeOwned>(table: Table, path: &str, kinds: &[&str], issues: &mut Vec<Issue>) -> Option<T> {
+fn kind_of<T: DeserializeOwned>(
+    table: Table,
+    path: &str,
+    kinds: &[&str],
+    issues: &mut Vec<Issue>,
+) -> Option<T> {
     match table.get("kind") {
         None => {
-            issues.push(Issue::new(format!("{path}.kind"), "missing", format!("set kind to one of: {}", kinds.join(", "))));
+            issues.push(Issue::new(
+                format!("{path}.kind"),
+                "missing",
+                format!("set kind to one of: {}", kinds.join(", ")),
+            ));
             return None;
         }
         Some(Value::String(k)) if !kinds.contains(&k.as_str()) => {
-            issues.push(Issue::new(format!("{path}.kind"), format!("unknown kind `{k}`"), format!("use one of: {}", kinds.join(", "))));
+            issues.push(Issue::new(
+                format!("{path}.kind"),
+                format!("unknown kind `{k}`"),
+                format!("use one of: {}", kinds.join(", ")),
+            ));
             return None;
         }
         Some(Value::String(_)) => {}
         Some(other) => {
-            issues.push(Issue::new(format!("{path}.kind"), format!("expected a string, found {}", other.type_str()), format!("use one of: {}", kinds.join(", "))));
+            issues.push(Issue::new(
+                format!("{path}.kind"),
+                format!("expected a string, found {}", other.type_str()),
+                format!("use one of: {}", kinds.join(", ")),
+            ));
             return None;
         }
     }

@@ -101,8 +101,16 @@ pub struct Issue {
 }
 
 impl Issue {
-    pub fn new(path: impl Into<String>, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Self { path: path.into(), message: message.into(), hint: hint.into() }
+    pub fn new(
+        path: impl Into<String>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+            hint: hint.into(),
+        }
     }
 }
 
@@ -217,7 +225,10 @@ impl RecordSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("cannot read config file {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {path} has {} problem(s)", issues.len())]
     Invalid { path: PathBuf, issues: Vec<Issue> },
 }
@@ -242,13 +253,24 @@ pub fn load(path: &Path) -> Result<(ConfigFile, Settings), LoadError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(source) => return Err(LoadError::Io { path: path.to_owned(), source }),
+        Err(source) => {
+            return Err(LoadError::Io {
+                path: path.to_owned(),
+                source,
+            });
+        }
     };
-    load_str(&text, &|var| std::env::var(var).ok()).map_err(|issues| LoadError::Invalid { path: path.to_owned(), issues })
+    load_str(&text, &|var| std::env::var(var).ok()).map_err(|issues| LoadError::Invalid {
+        path: path.to_owned(),
+        issues,
+    })
 }
 
 /// Parses and validates text; `env` resolves `{ env = "VAR" }` secrets.
-pub fn load_str(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<(ConfigFile, Settings), Vec<Issue>> {
+pub fn load_str(
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(ConfigFile, Settings), Vec<Issue>> {
     let parsed = file::parse(text)?;
     match validate(&parsed.file, env) {
         Ok(settings) if parsed.issues.is_empty() => Ok((parsed.file, settings)),
@@ -257,7 +279,11 @@ pub fn load_str(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<(Con
             let mut issues = parsed.issues;
             // A record naming a provider that failed to parse is already covered by that provider's issue.
             issues.extend(more.into_iter().filter(|i| {
-                !(i.path.ends_with(".provider") && parsed.broken_providers.iter().any(|n| i.message == format!("no provider is named `{n}`")))
+                !(i.path.ends_with(".provider")
+                    && parsed
+                        .broken_providers
+                        .iter()
+                        .any(|n| i.message == format!("no provider is named `{n}`")))
             }));
             Err(issues)
         }

@@ -35,14 +35,20 @@ impl Secret {
     /// A secret written literally (used by the settings dialog and tests).
     #[must_use]
     pub fn literal(value: impl Into<String>) -> Self {
-        Self { source: SecretSource::Literal(value.into()), value: None }
+        Self {
+            source: SecretSource::Literal(value.into()),
+            value: None,
+        }
     }
 
     /// A secret with an already known value (tests, composition).
     #[must_use]
     pub fn resolved(value: impl Into<String>) -> Self {
         let value: String = value.into();
-        Self { value: Some(Arc::from(value.as_str())), source: SecretSource::Literal(value) }
+        Self {
+            value: Some(Arc::from(value.as_str())),
+            source: SecretSource::Literal(value),
+        }
     }
 
     #[must_use]
@@ -64,7 +70,9 @@ impl Secret {
             SecretSource::Literal(v) => v.clone(),
             SecretSource::Env(var) => env(var).ok_or_else(|| SecretProblem {
                 message: format!("environment variable `{var}` is not set"),
-                hint: format!("set `{var}` in the environment of ddns-tray, or write the secret another way"),
+                hint: format!(
+                    "set `{var}` in the environment of ddns-tray, or write the secret another way"
+                ),
             })?,
             SecretSource::File(path) => match std::fs::read_to_string(path) {
                 Ok(text) => text.trim_end_matches(['\n', '\r']).to_owned(),
@@ -91,7 +99,12 @@ pub struct SecretProblem {
 
 /// Catches placeholders, quote-wrapped values, pasted `KEY=value` lines and stray whitespace.
 fn check_value(value: &str) -> Result<(), SecretProblem> {
-    let problem = |message: &str, hint: &str| Err(SecretProblem { message: message.into(), hint: hint.into() });
+    let problem = |message: &str, hint: &str| {
+        Err(SecretProblem {
+            message: message.into(),
+            hint: hint.into(),
+        })
+    };
     if value.is_empty() {
         return problem("is empty", "put the credential from your DNS provider here");
     }
@@ -103,11 +116,16 @@ fn check_value(value: &str) -> Result<(), SecretProblem> {
     }
     let quoted = |q: char| value.len() >= 2 && value.starts_with(q) && value.ends_with(q);
     if quoted('"') || quoted('\'') {
-        return problem("is wrapped in quotes", "remove the extra quotes inside the string");
+        return problem(
+            "is wrapped in quotes",
+            "remove the extra quotes inside the string",
+        );
     }
     if let Some((key, _)) = value.split_once('=')
         && !key.is_empty()
-        && key.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && key
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
         && key.chars().next().is_some_and(|c| c.is_ascii_uppercase())
     {
         return problem(
@@ -116,24 +134,45 @@ fn check_value(value: &str) -> Result<(), SecretProblem> {
         );
     }
     if is_placeholder(value) {
-        return problem("looks like a placeholder, not a real credential", "replace it with the real value");
+        return problem(
+            "looks like a placeholder, not a real credential",
+            "replace it with the real value",
+        );
     }
     Ok(())
 }
 
 fn is_placeholder(value: &str) -> bool {
-    const WORDS: &[&str] = &["changeme", "placeholder", "todo", "fixme", "replaceme", "insertkeyhere", "none", "null"];
-    let compact: String = value.to_ascii_lowercase().chars().filter(char::is_ascii_alphanumeric).collect();
+    const WORDS: &[&str] = &[
+        "changeme",
+        "placeholder",
+        "todo",
+        "fixme",
+        "replaceme",
+        "insertkeyhere",
+        "none",
+        "null",
+    ];
+    let compact: String = value
+        .to_ascii_lowercase()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
     let bracketed = value.starts_with('<') && value.ends_with('>');
     let unexpanded = value.starts_with("${") && value.ends_with('}');
     let shell_var = value.len() > 1
         && value.starts_with('$')
-        && value[1..].chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        && value[1..]
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
     let first = value.chars().next();
-    let filler = matches!(first, Some('x' | 'X' | '*' | '.' | '-')) && value.chars().all(|c| Some(c) == first);
+    let filler = matches!(first, Some('x' | 'X' | '*' | '.' | '-'))
+        && value.chars().all(|c| Some(c) == first);
     let word = WORDS.contains(&compact.as_str());
     let yours = compact.starts_with("your")
-        && ["token", "key", "secret", "password", "pass"].iter().any(|w| compact.contains(w));
+        && ["token", "key", "secret", "password", "pass"]
+            .iter()
+            .any(|w| compact.contains(w));
     bracketed || unexpanded || shell_var || filler || word || yours
 }
 
@@ -188,20 +227,35 @@ impl<'de> Deserialize<'de> for Secret {
         const EXPECTED: &str = "a string, { env = \"VAR\" } or { file = \"/path\" }";
         let raw = Raw::deserialize(deserializer).map_err(|e: D::Error| {
             // A missing field keeps serde's own message; anything else gets ours.
-            if e.to_string().starts_with("missing field") { e } else { de::Error::custom(format!("invalid secret: expected {EXPECTED}")) }
+            if e.to_string().starts_with("missing field") {
+                e
+            } else {
+                de::Error::custom(format!("invalid secret: expected {EXPECTED}"))
+            }
         })?;
         let source = match raw {
             Raw::Literal(v) => SecretSource::Literal(v),
             Raw::Table(map) => {
                 let mut entries = map.into_iter();
                 match (entries.next(), entries.next()) {
-                    (Some((key, toml::Value::String(v))), None) if key == "env" => SecretSource::Env(v),
-                    (Some((key, toml::Value::String(v))), None) if key == "file" => SecretSource::File(v.into()),
-                    _ => return Err(de::Error::custom(format!("invalid secret: expected {EXPECTED}"))),
+                    (Some((key, toml::Value::String(v))), None) if key == "env" => {
+                        SecretSource::Env(v)
+                    }
+                    (Some((key, toml::Value::String(v))), None) if key == "file" => {
+                        SecretSource::File(v.into())
+                    }
+                    _ => {
+                        return Err(de::Error::custom(format!(
+                            "invalid secret: expected {EXPECTED}"
+                        )));
+                    }
                 }
             }
         };
-        Ok(Self { source, value: None })
+        Ok(Self {
+            source,
+            value: None,
+        })
     }
 }
 
@@ -240,8 +294,14 @@ mod tests {
             let err = s.resolve(&no_env).expect_err(name);
             assert!(err.message.contains(want), "{name}: {err:?}");
             if !value.trim().is_empty() {
-                assert!(!err.message.contains(value.trim()), "{name} leaks the value");
-                assert!(!err.hint.contains(value.trim()), "{name} leaks the value in the hint");
+                assert!(
+                    !err.message.contains(value.trim()),
+                    "{name} leaks the value"
+                );
+                assert!(
+                    !err.hint.contains(value.trim()),
+                    "{name} leaks the value in the hint"
+                );
             }
         }
     }
@@ -250,35 +310,59 @@ mod tests {
     fn real_looking_values_pass() {
         for value in ["s3cr3t-Key_42", "dGhpcyBpcyBhIGtleQ==", "abc=def", "secret"] {
             let mut s = Secret::literal(value);
-            s.resolve(&no_env).unwrap_or_else(|e| panic!("{value}: {e:?}"));
+            s.resolve(&no_env)
+                .unwrap_or_else(|e| panic!("{value}: {e:?}"));
             assert_eq!(s.expose(), value);
         }
     }
 
     #[test]
     fn env_and_file_sources() {
-        let mut s: Secret = toml::from_str::<toml::Table>("k = { env = \"MY_VAR\" }").unwrap()["k"].clone().try_into().unwrap();
+        let mut s: Secret = toml::from_str::<toml::Table>("k = { env = \"MY_VAR\" }").unwrap()["k"]
+            .clone()
+            .try_into()
+            .unwrap();
         let env = |k: &str| (k == "MY_VAR").then(|| "from-env-123".to_owned());
         s.resolve(&env).unwrap();
         assert_eq!(s.expose(), "from-env-123");
 
-        let mut missing = Secret { source: SecretSource::Env("NOPE".into()), value: None };
-        assert!(missing.resolve(&no_env).unwrap_err().message.contains("`NOPE` is not set"));
+        let mut missing = Secret {
+            source: SecretSource::Env("NOPE".into()),
+            value: None,
+        };
+        assert!(
+            missing
+                .resolve(&no_env)
+                .unwrap_err()
+                .message
+                .contains("`NOPE` is not set")
+        );
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("key");
         std::fs::write(&path, "from-file-456\n").unwrap();
-        let mut f = Secret { source: SecretSource::File(path), value: None };
+        let mut f = Secret {
+            source: SecretSource::File(path),
+            value: None,
+        };
         f.resolve(&no_env).unwrap();
         assert_eq!(f.expose(), "from-file-456");
     }
 
     #[test]
     fn malformed_secret_tables_are_rejected() {
-        for text in ["k = { env = 1 }", "k = { path = \"/x\" }", "k = { env = \"A\", file = \"/b\" }", "k = 5"] {
+        for text in [
+            "k = { env = 1 }",
+            "k = { path = \"/x\" }",
+            "k = { env = \"A\", file = \"/b\" }",
+            "k = 5",
+        ] {
             let table: toml::Table = toml::from_str(text).unwrap();
             let r: Result<Secret, _> = table["k"].clone().try_into();
-            assert!(r.unwrap_err().to_string().contains("invalid secret"), "{text}");
+            assert!(
+                r.unwrap_err().to_string().contains("invalid secret"),
+                "{text}"
+            );
         }
     }
 }

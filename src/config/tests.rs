@@ -48,23 +48,49 @@ type = "A"
 ttl = 60
 "#;
     let (_, s) = load_str(text, &env).unwrap();
-    assert_eq!(s.interval, Duration::from_secs(300));
-    assert_eq!(s.max_interval, Some(Duration::from_secs(86400)));
+    assert_eq!(s.interval, Duration::from_mins(5));
+    assert_eq!(s.max_interval, Some(Duration::from_hours(24)));
     assert_eq!(s.detect.ipv4.len(), 2);
-    assert_eq!(s.records, vec![RecordSettings { name: "home.example.test".into(), record_type: RecordType::A, provider: "home-pdns".into(), ttl: Some(60) }]);
+    assert_eq!(
+        s.records,
+        vec![RecordSettings {
+            name: "home.example.test".into(),
+            record_type: RecordType::A,
+            provider: "home-pdns".into(),
+            ttl: Some(60)
+        }]
+    );
 }
 
 #[test]
 fn an_empty_file_means_defaults() {
     let (_, s) = load_str("", &env).unwrap();
-    assert_eq!(s.interval, Duration::from_secs(300));
+    assert_eq!(s.interval, Duration::from_mins(5));
     assert!(s.ipv4 && !s.ipv6);
     assert!(s.records.is_empty());
     let kinds: Vec<_> = s.detect.ipv4.iter().map(|s| s.kind.clone()).collect();
-    assert!(matches!(kinds[0], SourceKind::CloudflareTrace { url: None }));
-    assert_eq!(kinds[1], SourceKind::Http { url: "https://api.ipify.org".into() });
-    assert_eq!(kinds[2], SourceKind::Http { url: "https://ipv4.icanhazip.com".into() });
-    assert_eq!(s.detect.ipv6[1].kind, SourceKind::Http { url: "https://api6.ipify.org".into() });
+    assert!(matches!(
+        kinds[0],
+        SourceKind::CloudflareTrace { url: None }
+    ));
+    assert_eq!(
+        kinds[1],
+        SourceKind::Http {
+            url: "https://api.ipify.org".into()
+        }
+    );
+    assert_eq!(
+        kinds[2],
+        SourceKind::Http {
+            url: "https://ipv4.icanhazip.com".into()
+        }
+    );
+    assert_eq!(
+        s.detect.ipv6[1].kind,
+        SourceKind::Http {
+            url: "https://api6.ipify.org".into()
+        }
+    );
 }
 
 #[test]
@@ -91,15 +117,28 @@ extra = 1
 "#
     );
     let got = paths(&text);
-    for want in ["interval", "max_interval", "colour", "record[0].provider", "record[1].type", "record[2].extra"] {
+    for want in [
+        "interval",
+        "max_interval",
+        "colour",
+        "record[0].provider",
+        "record[1].type",
+        "record[2].extra",
+    ] {
         assert!(got.iter().any(|p| p == want), "missing {want} in {got:?}");
     }
     let all = issues(&text);
     let provider = all.iter().find(|i| i.path == "record[0].provider").unwrap();
-    assert!(provider.message.contains("no provider is named `nope`"), "{provider:?}");
+    assert!(
+        provider.message.contains("no provider is named `nope`"),
+        "{provider:?}"
+    );
     assert!(provider.hint.contains("home-pdns"), "{provider:?}");
     let unknown = all.iter().find(|i| i.path == "record[2].extra").unwrap();
-    assert!(unknown.message.contains("unknown field `extra`"), "{unknown:?}");
+    assert!(
+        unknown.message.contains("unknown field `extra`"),
+        "{unknown:?}"
+    );
 }
 
 #[test]
@@ -141,8 +180,14 @@ fn bad_input_table() {
     for (case, text, path, fragment) in cases {
         let found = issues(text);
         let hit = found.iter().find(|i| i.path == *path);
-        assert!(hit.is_some_and(|i| i.message.contains(fragment)), "{case}: wanted `{path}` with `{fragment}`, got {found:#?}");
-        assert!(found.iter().all(|i| !i.hint.is_empty()), "{case}: every issue has a hint: {found:#?}");
+        assert!(
+            hit.is_some_and(|i| i.message.contains(fragment)),
+            "{case}: wanted `{path}` with `{fragment}`, got {found:#?}"
+        );
+        assert!(
+            found.iter().all(|i| !i.hint.is_empty()),
+            "{case}: every issue has a hint: {found:#?}"
+        );
     }
 }
 
@@ -177,10 +222,22 @@ name = "Bücher.Example.test."
 provider = "p"
 "#;
     let (_, s) = load_str(text, &env).unwrap();
-    let ProviderKind::Powerdns(p) = &s.providers[0].kind else { panic!() };
+    let ProviderKind::Powerdns(p) = &s.providers[0].kind else {
+        panic!()
+    };
     assert_eq!(p.api_key.expose(), "key-from-env-1234");
-    let names: Vec<_> = s.records.iter().map(|r| (r.name.as_str(), r.record_type)).collect();
-    assert_eq!(names, [("xn--bcher-kva.example.test", RecordType::A), ("xn--bcher-kva.example.test", RecordType::Aaaa)]);
+    let names: Vec<_> = s
+        .records
+        .iter()
+        .map(|r| (r.name.as_str(), r.record_type))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("xn--bcher-kva.example.test", RecordType::A),
+            ("xn--bcher-kva.example.test", RecordType::Aaaa)
+        ]
+    );
 }
 
 #[test]
@@ -208,5 +265,8 @@ provider = "home-pdns"
     let (file2, settings2) = load_str(&written, &env).unwrap();
     assert_eq!(file, file2, "{written}");
     assert_eq!(settings, settings2);
-    assert!(written.contains("{ env = \"PDNS_KEY\" }") || written.contains("env = \"PDNS_KEY\""), "{written}");
+    assert!(
+        written.contains("{ env = \"PDNS_KEY\" }") || written.contains("env = \"PDNS_KEY\""),
+        "{written}"
+    );
 }

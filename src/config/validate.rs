@@ -5,15 +5,20 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
-use super::file::{ConfigFile, PowerDnsFile, ProviderKind, Rfc2136File, SourceEntry, SourceKind, WebhookFile};
+use super::file::{
+    ConfigFile, PowerDnsFile, ProviderKind, Rfc2136File, SourceEntry, SourceKind, WebhookFile,
+};
 use super::secret::Secret;
-use super::{DetectSettings, Family, Issue, Policy, ProviderSettings, RecordSettings, RecordType, Settings, SourceSettings};
+use super::{
+    DetectSettings, Family, Issue, Policy, ProviderSettings, RecordSettings, RecordType, Settings,
+    SourceSettings,
+};
 
-pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5 * 60);
+pub const DEFAULT_INTERVAL: Duration = Duration::from_mins(5);
 pub const MIN_INTERVAL: Duration = Duration::from_secs(30);
-pub const DEFAULT_MAX_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+pub const DEFAULT_MAX_INTERVAL: Duration = Duration::from_hours(24);
 pub const DEFAULT_SOURCE_TIMEOUT: Duration = Duration::from_secs(5);
-const MAX_SOURCE_TIMEOUT: Duration = Duration::from_secs(60);
+const MAX_SOURCE_TIMEOUT: Duration = Duration::from_mins(1);
 
 /// TSIG algorithms the rfc2136 provider can sign with.
 pub const TSIG_ALGORITHMS: &[&str] = &["hmac-sha256", "hmac-sha384", "hmac-sha512"];
@@ -21,11 +26,23 @@ pub const TSIG_ALGORITHMS: &[&str] = &["hmac-sha256", "hmac-sha384", "hmac-sha51
 pub const WEBHOOK_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 /// Validates a parsed file. `env` resolves `{ env = "VAR" }` secrets.
-pub fn validate(file: &ConfigFile, env: &dyn Fn(&str) -> Option<String>) -> Result<Settings, Vec<Issue>> {
+pub fn validate(
+    file: &ConfigFile,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Settings, Vec<Issue>> {
     let mut issues = Vec::new();
-    let interval = duration(file.interval.as_deref(), "interval", DEFAULT_INTERVAL, &mut issues);
+    let interval = duration(
+        file.interval.as_deref(),
+        "interval",
+        DEFAULT_INTERVAL,
+        &mut issues,
+    );
     if interval < MIN_INTERVAL {
-        issues.push(Issue::new("interval", format!("{} is too short", humantime::format_duration(interval)), "use at least \"30s\"; public IP services and DNS providers throttle faster clients"));
+        issues.push(Issue::new(
+            "interval",
+            format!("{} is too short", humantime::format_duration(interval)),
+            "use at least \"30s\"; public IP services and DNS providers throttle faster clients",
+        ));
     }
     let max_interval = match file.max_interval.as_deref().map(str::trim) {
         Some("0") => None,
@@ -40,7 +57,11 @@ pub fn validate(file: &ConfigFile, env: &dyn Fn(&str) -> Option<String>) -> Resu
     let ipv4 = file.ipv4.unwrap_or(true);
     let ipv6 = file.ipv6.unwrap_or(false);
     if !ipv4 && !ipv6 {
-        issues.push(Issue::new("ipv4", "both ipv4 and ipv6 are false", "enable at least one address family"));
+        issues.push(Issue::new(
+            "ipv4",
+            "both ipv4 and ipv6 are false",
+            "enable at least one address family",
+        ));
     }
 
     let detect = detect(file, &mut issues);
@@ -48,18 +69,36 @@ pub fn validate(file: &ConfigFile, env: &dyn Fn(&str) -> Option<String>) -> Resu
     let records = records(file, ipv4, ipv6, &providers, &mut issues);
 
     if issues.is_empty() {
-        Ok(Settings { interval, max_interval, ipv4, ipv6, notifications: file.notifications.unwrap_or(true), detect, providers, records })
+        Ok(Settings {
+            interval,
+            max_interval,
+            ipv4,
+            ipv6,
+            notifications: file.notifications.unwrap_or(true),
+            detect,
+            providers,
+            records,
+        })
     } else {
         Err(issues)
     }
 }
 
-fn duration(text: Option<&str>, path: &str, default: Duration, issues: &mut Vec<Issue>) -> Duration {
+fn duration(
+    text: Option<&str>,
+    path: &str,
+    default: Duration,
+    issues: &mut Vec<Issue>,
+) -> Duration {
     let Some(text) = text else { return default };
     match humantime::parse_duration(text.trim()) {
         Ok(d) => d,
         Err(e) => {
-            issues.push(Issue::new(path, format!("`{text}` is not a duration ({e})"), "write a number with a unit, e.g. \"30s\", \"5m\", \"1h\""));
+            issues.push(Issue::new(
+                path,
+                format!("`{text}` is not a duration ({e})"),
+                "write a number with a unit, e.g. \"30s\", \"5m\", \"1h\"",
+            ));
             default
         }
     }
@@ -72,9 +111,17 @@ pub fn default_sources(family: Family) -> Vec<SourceSettings> {
         Family::V4 => ["https://api.ipify.org", "https://ipv4.icanhazip.com"],
         Family::V6 => ["https://api6.ipify.org", "https://ipv6.icanhazip.com"],
     };
-    let source = |kind| SourceSettings { kind, timeout: DEFAULT_SOURCE_TIMEOUT, allow_private: false };
+    let source = |kind| SourceSettings {
+        kind,
+        timeout: DEFAULT_SOURCE_TIMEOUT,
+        allow_private: false,
+    };
     std::iter::once(source(SourceKind::CloudflareTrace { url: None }))
-        .chain(urls.iter().map(|u| source(SourceKind::Http { url: (*u).to_owned() })))
+        .chain(urls.iter().map(|u| {
+            source(SourceKind::Http {
+                url: (*u).to_owned(),
+            })
+        }))
         .collect()
 }
 
@@ -84,19 +131,39 @@ fn detect(file: &ConfigFile, issues: &mut Vec<Issue>) -> DetectSettings {
         None | Some("first") => Policy::First,
         Some("agree") => Policy::Agree,
         Some(other) => {
-            issues.push(Issue::new("detect.policy", format!("unknown policy `{other}`"), "use \"first\" (first valid answer) or \"agree\" (two sources must agree)"));
+            issues.push(Issue::new(
+                "detect.policy",
+                format!("unknown policy `{other}`"),
+                "use \"first\" (first valid answer) or \"agree\" (two sources must agree)",
+            ));
             Policy::First
         }
     };
-    let mut family_sources = |family: Family, list: Option<&Vec<SourceEntry>>| -> Vec<SourceSettings> {
+    let mut family_sources = |family: Family,
+                              list: Option<&Vec<SourceEntry>>|
+     -> Vec<SourceSettings> {
         let key = if family == Family::V4 { "ipv4" } else { "ipv6" };
-        let Some(list) = list else { return default_sources(family) };
+        let Some(list) = list else {
+            return default_sources(family);
+        };
         if list.is_empty() {
-            issues.push(Issue::new(format!("detect.{key}"), "is empty", format!("list at least one source, or remove `detect.{key}` to use the defaults")));
+            issues.push(Issue::new(
+                format!("detect.{key}"),
+                "is empty",
+                format!("list at least one source, or remove `detect.{key}` to use the defaults"),
+            ));
         }
-        let out: Vec<_> = list.iter().enumerate().map(|(i, s)| source(s, family, &format!("detect.{key}[{i}]"), issues)).collect();
+        let out: Vec<_> = list
+            .iter()
+            .enumerate()
+            .map(|(i, s)| source(s, family, &format!("detect.{key}[{i}]"), issues))
+            .collect();
         if policy == Policy::Agree && out.len() < 2 {
-            issues.push(Issue::new(format!("detect.{key}"), "policy \"agree\" needs at least two sources", "add another source, or use policy = \"first\""));
+            issues.push(Issue::new(
+                format!("detect.{key}"),
+                "policy \"agree\" needs at least two sources",
+                "add another source, or use policy = \"first\"",
+            ));
         }
         out
     };
@@ -105,10 +172,24 @@ fn detect(file: &ConfigFile, issues: &mut Vec<Issue>) -> DetectSettings {
     DetectSettings { policy, ipv4, ipv6 }
 }
 
-fn source(entry: &SourceEntry, family: Family, path: &str, issues: &mut Vec<Issue>) -> SourceSettings {
-    let timeout = duration(entry.timeout.as_deref(), &format!("{path}.timeout"), DEFAULT_SOURCE_TIMEOUT, issues);
+fn source(
+    entry: &SourceEntry,
+    family: Family,
+    path: &str,
+    issues: &mut Vec<Issue>,
+) -> SourceSettings {
+    let timeout = duration(
+        entry.timeout.as_deref(),
+        &format!("{path}.timeout"),
+        DEFAULT_SOURCE_TIMEOUT,
+        issues,
+    );
     if timeout.is_zero() || timeout > MAX_SOURCE_TIMEOUT {
-        issues.push(Issue::new(format!("{path}.timeout"), "must be between 1ms and 60s", "the default is \"5s\""));
+        issues.push(Issue::new(
+            format!("{path}.timeout"),
+            "must be between 1ms and 60s",
+            "the default is \"5s\"",
+        ));
     }
     match &entry.kind {
         SourceKind::Http { url } => http_url(url, &format!("{path}.url"), issues),
@@ -117,20 +198,36 @@ fn source(entry: &SourceEntry, family: Family, path: &str, issues: &mut Vec<Issu
                 http_url(url, &format!("{path}.url"), issues);
             }
         }
-        SourceKind::Dns { server, name, record_type } => {
+        SourceKind::Dns {
+            server,
+            name,
+            record_type,
+        } => {
             if let Some(server) = server {
                 host_port(server, &format!("{path}.server"), issues);
             }
             if let Some(name) = name
                 && let Err(e) = normalize_domain(name)
             {
-                issues.push(Issue::new(format!("{path}.name"), e, "use a DNS name such as \"myip.opendns.com\""));
+                issues.push(Issue::new(
+                    format!("{path}.name"),
+                    e,
+                    "use a DNS name such as \"myip.opendns.com\"",
+                ));
             }
-            let allowed: &[&str] = if family == Family::V4 { &["A", "TXT"] } else { &["AAAA", "TXT"] };
+            let allowed: &[&str] = if family == Family::V4 {
+                &["A", "TXT"]
+            } else {
+                &["AAAA", "TXT"]
+            };
             if let Some(t) = record_type
                 && !allowed.contains(&t.as_str())
             {
-                issues.push(Issue::new(format!("{path}.type"), format!("`{t}` cannot answer an {family} question"), format!("use one of: {}", allowed.join(", "))));
+                issues.push(Issue::new(
+                    format!("{path}.type"),
+                    format!("`{t}` cannot answer an {family} question"),
+                    format!("use one of: {}", allowed.join(", ")),
+                ));
             }
         }
         SourceKind::Interface { name } => {
@@ -140,104 +237,226 @@ fn source(entry: &SourceEntry, family: Family, path: &str, issues: &mut Vec<Issu
         }
         SourceKind::Command { command } => {
             if command.first().is_none_or(|p| p.trim().is_empty()) {
-                issues.push(Issue::new(format!("{path}.command"), "is empty", "give the program and its arguments, e.g. [\"/usr/local/bin/my-ip\", \"--v4\"]"));
+                issues.push(Issue::new(
+                    format!("{path}.command"),
+                    "is empty",
+                    "give the program and its arguments, e.g. [\"/usr/local/bin/my-ip\", \"--v4\"]",
+                ));
             }
         }
     }
-    SourceSettings { kind: entry.kind.clone(), timeout, allow_private: entry.allow_private.unwrap_or(false) }
+    SourceSettings {
+        kind: entry.kind.clone(),
+        timeout,
+        allow_private: entry.allow_private.unwrap_or(false),
+    }
 }
 
 fn http_url(url: &str, path: &str, issues: &mut Vec<Issue>) {
     match reqwest::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
-        Ok(u) => issues.push(Issue::new(path, format!("scheme `{}` is not http(s) or the host is missing", u.scheme()), "use a URL such as \"https://api.ipify.org\"")),
-        Err(e) => issues.push(Issue::new(path, format!("not a URL ({e})"), "use a full URL such as \"https://api.example.com\"")),
+        Ok(u) => issues.push(Issue::new(
+            path,
+            format!(
+                "scheme `{}` is not http(s) or the host is missing",
+                u.scheme()
+            ),
+            "use a URL such as \"https://api.ipify.org\"",
+        )),
+        Err(e) => issues.push(Issue::new(
+            path,
+            format!("not a URL ({e})"),
+            "use a full URL such as \"https://api.example.com\"",
+        )),
     }
 }
 
 /// Accepts `host:port`, `[v6]:port`, or a bare host / IP (port 53).
 fn host_port(server: &str, path: &str, issues: &mut Vec<Issue>) {
     if let Err(e) = crate::dns::parse_server(server) {
-        issues.push(Issue::new(path, e, "write it as \"host:port\", e.g. \"127.0.0.1:53\" or \"[2001:db8::1]:53\""));
+        issues.push(Issue::new(
+            path,
+            e,
+            "write it as \"host:port\", e.g. \"127.0.0.1:53\" or \"[2001:db8::1]:53\"",
+        ));
     }
 }
 
-fn providers(file: &ConfigFile, env: &dyn Fn(&str) -> Option<String>, issues: &mut Vec<Issue>) -> Vec<ProviderSettings> {
+fn providers(
+    file: &ConfigFile,
+    env: &dyn Fn(&str) -> Option<String>,
+    issues: &mut Vec<Issue>,
+) -> Vec<ProviderSettings> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for (i, entry) in file.providers.iter().enumerate() {
         let path = format!("provider[{i}]");
         if entry.name.trim().is_empty() {
-            issues.push(Issue::new(format!("{path}.name"), "is empty", "give the provider a name; records refer to it"));
+            issues.push(Issue::new(
+                format!("{path}.name"),
+                "is empty",
+                "give the provider a name; records refer to it",
+            ));
         } else if !seen.insert(entry.name.clone()) {
-            issues.push(Issue::new(format!("{path}.name"), format!("another provider is already named `{}`", entry.name), "give each provider its own name"));
+            issues.push(Issue::new(
+                format!("{path}.name"),
+                format!("another provider is already named `{}`", entry.name),
+                "give each provider its own name",
+            ));
         }
         let mut kind = entry.kind.clone();
-        let secret = |s: &mut Secret, field: &str, issues: &mut Vec<Issue>| {
-            if let Err(p) = s.resolve(env) {
-                issues.push(Issue::new(format!("{path}.{field}"), p.message, p.hint));
-            }
-        };
-        match &mut kind {
-            ProviderKind::Powerdns(PowerDnsFile { url, api_key, server_id, zone }) => {
-                http_url(url, &format!("{path}.url"), issues);
-                secret(api_key, "api_key", issues);
-                if server_id.as_deref().is_some_and(|s| s.trim().is_empty()) {
-                    issues.push(Issue::new(format!("{path}.server_id"), "is empty", "leave it out to use \"localhost\""));
-                }
-                if let Some(z) = zone {
-                    zone_name(z, &format!("{path}.zone"), issues);
-                }
-            }
-            ProviderKind::Rfc2136(Rfc2136File { server, zone, key_name, key_algorithm, key_secret }) => {
-                host_port(server, &format!("{path}.server"), issues);
-                zone_name(zone, &format!("{path}.zone"), issues);
-                if let Err(e) = normalize_domain(key_name.trim_end_matches('.')) {
-                    issues.push(Issue::new(format!("{path}.key_name"), e, "use the key's name as the server knows it, e.g. \"ddns-key\""));
-                }
-                if let Some(alg) = key_algorithm
-                    && !TSIG_ALGORITHMS.contains(&alg.to_ascii_lowercase().as_str())
-                {
-                    issues.push(Issue::new(format!("{path}.key_algorithm"), format!("unsupported algorithm `{alg}`"), format!("use one of: {} (hmac-md5 and hmac-sha1 are not supported; make a new key)", TSIG_ALGORITHMS.join(", "))));
-                }
-                secret(key_secret, "key_secret", issues);
-                if !key_secret.expose().is_empty() && base64::engine::general_purpose::STANDARD.decode(key_secret.expose()).is_err() {
-                    issues.push(Issue::new(format!("{path}.key_secret"), "is not valid base64", "copy the `secret` of the key from the server's key file (tsig-keygen / keymgr output)"));
-                }
-            }
-            ProviderKind::Webhook(WebhookFile { url, method, headers, body: _, success_regex }) => {
-                let sample = url.replace("{ip}", "203.0.113.7").replace("{name}", "host.example.com").replace("{type}", "A");
-                http_url(&sample, &format!("{path}.url"), issues);
-                if let Some(m) = method
-                    && !WEBHOOK_METHODS.contains(&m.to_ascii_uppercase().as_str())
-                {
-                    issues.push(Issue::new(format!("{path}.method"), format!("unsupported method `{m}`"), format!("use one of: {}", WEBHOOK_METHODS.join(", "))));
-                }
-                for (name, value) in headers.iter_mut() {
-                    if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-                        issues.push(Issue::new(format!("{path}.headers.{name}"), "is not a valid header name", "use letters, digits and '-'"));
-                    }
-                    secret(value, &format!("headers.{name}"), issues);
-                }
-                if let Some(re) = success_regex
-                    && let Err(e) = regex_lite::Regex::new(re)
-                {
-                    issues.push(Issue::new(format!("{path}.success_regex"), format!("not a valid regex: {e}"), "fix the pattern, or remove it to accept any 2xx answer"));
-                }
-            }
-        }
-        out.push(ProviderSettings { name: entry.name.clone(), kind });
+        provider_fields(&mut kind, &path, env, issues);
+        out.push(ProviderSettings {
+            name: entry.name.clone(),
+            kind,
+        });
     }
     out
 }
 
-fn zone_name(zone: &str, path: &str, issues: &mut Vec<Issue>) {
-    if let Err(e) = normalize_domain(zone) {
-        issues.push(Issue::new(path, e, "use the zone's name, e.g. \"example.com\""));
+/// Checks a provider's own fields and resolves its secrets.
+fn provider_fields(
+    kind: &mut ProviderKind,
+    path: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    issues: &mut Vec<Issue>,
+) {
+    let secret = |s: &mut Secret, field: &str, issues: &mut Vec<Issue>| {
+        if let Err(p) = s.resolve(env) {
+            issues.push(Issue::new(format!("{path}.{field}"), p.message, p.hint));
+        }
+    };
+    match kind {
+        ProviderKind::Powerdns(PowerDnsFile {
+            url,
+            api_key,
+            server_id,
+            zone,
+        }) => {
+            http_url(url, &format!("{path}.url"), issues);
+            secret(api_key, "api_key", issues);
+            if server_id.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                issues.push(Issue::new(
+                    format!("{path}.server_id"),
+                    "is empty",
+                    "leave it out to use \"localhost\"",
+                ));
+            }
+            if let Some(z) = zone {
+                zone_name(z, &format!("{path}.zone"), issues);
+            }
+        }
+        ProviderKind::Rfc2136(Rfc2136File {
+            server,
+            zone,
+            key_name,
+            key_algorithm,
+            key_secret,
+        }) => {
+            host_port(server, &format!("{path}.server"), issues);
+            zone_name(zone, &format!("{path}.zone"), issues);
+            if let Err(e) = normalize_domain(key_name.trim_end_matches('.')) {
+                issues.push(Issue::new(
+                    format!("{path}.key_name"),
+                    e,
+                    "use the key's name as the server knows it, e.g. \"ddns-key\"",
+                ));
+            }
+            if let Some(alg) = key_algorithm
+                && !TSIG_ALGORITHMS.contains(&alg.to_ascii_lowercase().as_str())
+            {
+                issues.push(Issue::new(
+                    format!("{path}.key_algorithm"),
+                    format!("unsupported algorithm `{alg}`"),
+                    format!(
+                        "use one of: {} (hmac-md5 and hmac-sha1 are not supported; make a new key)",
+                        TSIG_ALGORITHMS.join(", ")
+                    ),
+                ));
+            }
+            secret(key_secret, "key_secret", issues);
+            if !key_secret.expose().is_empty()
+                && base64::engine::general_purpose::STANDARD
+                    .decode(key_secret.expose())
+                    .is_err()
+            {
+                issues.push(Issue::new(format!("{path}.key_secret"), "is not valid base64", "copy the `secret` of the key from the server's key file (tsig-keygen / keymgr output)"));
+            }
+        }
+        ProviderKind::Webhook(cfg) => webhook_fields(cfg, path, env, issues),
     }
 }
 
-fn records(file: &ConfigFile, ipv4: bool, ipv6: bool, providers: &[ProviderSettings], issues: &mut Vec<Issue>) -> Vec<RecordSettings> {
+fn webhook_fields(
+    cfg: &mut WebhookFile,
+    path: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    issues: &mut Vec<Issue>,
+) {
+    let WebhookFile {
+        url,
+        method,
+        headers,
+        body: _,
+        success_regex,
+    } = cfg;
+    let secret = |s: &mut Secret, field: &str, issues: &mut Vec<Issue>| {
+        if let Err(p) = s.resolve(env) {
+            issues.push(Issue::new(format!("{path}.{field}"), p.message, p.hint));
+        }
+    };
+    let sample = url
+        .replace("{ip}", "203.0.113.7")
+        .replace("{name}", "host.example.com")
+        .replace("{type}", "A");
+    http_url(&sample, &format!("{path}.url"), issues);
+    if let Some(m) = method
+        && !WEBHOOK_METHODS.contains(&m.to_ascii_uppercase().as_str())
+    {
+        issues.push(Issue::new(
+            format!("{path}.method"),
+            format!("unsupported method `{m}`"),
+            format!("use one of: {}", WEBHOOK_METHODS.join(", ")),
+        ));
+    }
+    for (name, value) in headers.iter_mut() {
+        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            issues.push(Issue::new(
+                format!("{path}.headers.{name}"),
+                "is not a valid header name",
+                "use letters, digits and '-'",
+            ));
+        }
+        secret(value, &format!("headers.{name}"), issues);
+    }
+    if let Some(re) = success_regex
+        && let Err(e) = regex_lite::Regex::new(re)
+    {
+        issues.push(Issue::new(
+            format!("{path}.success_regex"),
+            format!("not a valid regex: {e}"),
+            "fix the pattern, or remove it to accept any 2xx answer",
+        ));
+    }
+}
+
+fn zone_name(zone: &str, path: &str, issues: &mut Vec<Issue>) {
+    if let Err(e) = normalize_domain(zone) {
+        issues.push(Issue::new(
+            path,
+            e,
+            "use the zone's name, e.g. \"example.com\"",
+        ));
+    }
+}
+
+fn records(
+    file: &ConfigFile,
+    ipv4: bool,
+    ipv6: bool,
+    providers: &[ProviderSettings],
+    issues: &mut Vec<Issue>,
+) -> Vec<RecordSettings> {
     let mut out = Vec::new();
     let mut seen: BTreeMap<(String, RecordType, String), usize> = BTreeMap::new();
     let names: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
@@ -246,23 +465,24 @@ fn records(file: &ConfigFile, ipv4: bool, ipv6: bool, providers: &[ProviderSetti
         let name = match normalize_domain(&rec.name) {
             Ok(n) if n.contains('.') => Some(n),
             Ok(_) => {
-                issues.push(Issue::new(format!("{path}.name"), format!("`{}` is not a fully qualified name", rec.name), "write the whole name, e.g. \"home.example.com\""));
+                issues.push(Issue::new(
+                    format!("{path}.name"),
+                    format!("`{}` is not a fully qualified name", rec.name),
+                    "write the whole name, e.g. \"home.example.com\"",
+                ));
                 None
             }
             Err(e) => {
-                issues.push(Issue::new(format!("{path}.name"), e, "write the whole name, e.g. \"home.example.com\""));
+                issues.push(Issue::new(
+                    format!("{path}.name"),
+                    e,
+                    "write the whole name, e.g. \"home.example.com\"",
+                ));
                 None
             }
         };
-        let zone = providers.iter().find(|p| p.name == rec.provider).and_then(|p| match &p.kind {
-            ProviderKind::Powerdns(c) => c.zone.clone(),
-            ProviderKind::Rfc2136(c) => Some(c.zone.clone()),
-            ProviderKind::Webhook(_) => None,
-        });
-        if let (Some(n), Some(Ok(z))) = (&name, zone.as_deref().map(normalize_domain))
-            && !(*n == z || n.ends_with(&format!(".{z}")))
-        {
-            issues.push(Issue::new(format!("{path}.name"), format!("`{n}` is not inside zone {z} of provider `{}`", rec.provider), format!("use a name ending in .{z}, or fix the provider's zone")));
+        if let Some(n) = &name {
+            check_in_zone(n, &rec.provider, providers, &path, issues);
         }
         if !names.contains(&rec.provider.as_str()) {
             let hint = if names.is_empty() {
@@ -270,40 +490,114 @@ fn records(file: &ConfigFile, ipv4: bool, ipv6: bool, providers: &[ProviderSetti
             } else {
                 format!("use one of the provider names: {}", names.join(", "))
             };
-            issues.push(Issue::new(format!("{path}.provider"), format!("no provider is named `{}`", rec.provider), hint));
+            issues.push(Issue::new(
+                format!("{path}.provider"),
+                format!("no provider is named `{}`", rec.provider),
+                hint,
+            ));
         }
-        let types: Vec<RecordType> = match rec.record_type.as_deref().map(str::to_ascii_uppercase).as_deref() {
-            None => [(ipv4, RecordType::A), (ipv6, RecordType::Aaaa)].into_iter().filter(|(on, _)| *on).map(|(_, t)| t).collect(),
-            Some("A") if !ipv4 => {
-                issues.push(Issue::new(format!("{path}.type"), "is A but ipv4 = false", "set ipv4 = true, or remove this record"));
-                vec![]
-            }
-            Some("AAAA") if !ipv6 => {
-                issues.push(Issue::new(format!("{path}.type"), "is AAAA but ipv6 = false", "set ipv6 = true, or remove this record"));
-                vec![]
-            }
-            Some("A") => vec![RecordType::A],
-            Some("AAAA") => vec![RecordType::Aaaa],
-            Some(_) => {
-                issues.push(Issue::new(format!("{path}.type"), format!("unsupported type `{}`", rec.record_type.as_deref().unwrap_or_default()), "use \"A\" or \"AAAA\", or leave it out for one record per enabled family"));
-                vec![]
-            }
-        };
+        let types = record_types(rec.record_type.as_deref(), ipv4, ipv6, &path, issues);
         if rec.ttl == Some(0) || rec.ttl.is_some_and(|t| t > 2_147_483_647) {
-            issues.push(Issue::new(format!("{path}.ttl"), "must be between 1 and 2147483647 seconds", "use e.g. 60, or leave it out for the provider's default"));
+            issues.push(Issue::new(
+                format!("{path}.ttl"),
+                "must be between 1 and 2147483647 seconds",
+                "use e.g. 60, or leave it out for the provider's default",
+            ));
         }
         let Some(name) = name else { continue };
         for record_type in types {
             let key = (name.clone(), record_type, rec.provider.clone());
             if let Some(first) = seen.get(&key) {
-                issues.push(Issue::new(format!("{path}.name"), format!("duplicate of record[{first}] ({name} {record_type} at `{}`)", rec.provider), "remove one of them"));
+                issues.push(Issue::new(
+                    format!("{path}.name"),
+                    format!(
+                        "duplicate of record[{first}] ({name} {record_type} at `{}`)",
+                        rec.provider
+                    ),
+                    "remove one of them",
+                ));
                 continue;
             }
             seen.insert(key, i);
-            out.push(RecordSettings { name: name.clone(), record_type, provider: rec.provider.clone(), ttl: rec.ttl });
+            out.push(RecordSettings {
+                name: name.clone(),
+                record_type,
+                provider: rec.provider.clone(),
+                ttl: rec.ttl,
+            });
         }
     }
     out
+}
+
+/// The record types a `[[record]]` expands to: its `type`, or one per enabled family.
+fn record_types(
+    requested: Option<&str>,
+    ipv4: bool,
+    ipv6: bool,
+    path: &str,
+    issues: &mut Vec<Issue>,
+) -> Vec<RecordType> {
+    match requested.map(str::to_ascii_uppercase).as_deref() {
+        None => [(ipv4, RecordType::A), (ipv6, RecordType::Aaaa)]
+            .into_iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, t)| t)
+            .collect(),
+        Some("A") if !ipv4 => {
+            issues.push(Issue::new(
+                format!("{path}.type"),
+                "is A but ipv4 = false",
+                "set ipv4 = true, or remove this record",
+            ));
+            vec![]
+        }
+        Some("AAAA") if !ipv6 => {
+            issues.push(Issue::new(
+                format!("{path}.type"),
+                "is AAAA but ipv6 = false",
+                "set ipv6 = true, or remove this record",
+            ));
+            vec![]
+        }
+        Some("A") => vec![RecordType::A],
+        Some("AAAA") => vec![RecordType::Aaaa],
+        Some(_) => {
+            issues.push(Issue::new(
+                format!("{path}.type"),
+                format!("unsupported type `{}`", requested.unwrap_or_default()),
+                "use \"A\" or \"AAAA\", or leave it out for one record per enabled family",
+            ));
+            vec![]
+        }
+    }
+}
+
+/// A record of a provider with a zone must be inside that zone.
+fn check_in_zone(
+    name: &str,
+    provider: &str,
+    providers: &[ProviderSettings],
+    path: &str,
+    issues: &mut Vec<Issue>,
+) {
+    let zone = providers
+        .iter()
+        .find(|p| p.name == provider)
+        .and_then(|p| match &p.kind {
+            ProviderKind::Powerdns(c) => c.zone.clone(),
+            ProviderKind::Rfc2136(c) => Some(c.zone.clone()),
+            ProviderKind::Webhook(_) => None,
+        });
+    if let Some(Ok(z)) = zone.as_deref().map(normalize_domain)
+        && !(name == z || name.ends_with(&format!(".{z}")))
+    {
+        issues.push(Issue::new(
+            format!("{path}.name"),
+            format!("`{name}` is not inside zone {z} of provider `{provider}`"),
+            format!("use a name ending in .{z}, or fix the provider's zone"),
+        ));
+    }
 }
 
 /// Normalises a DNS name: trims, drops one trailing dot, converts to lower-case punycode (IDNA), and checks
@@ -314,15 +608,25 @@ pub fn normalize_domain(name: &str) -> Result<String, String> {
     if trimmed.is_empty() {
         return Err("is empty".into());
     }
-    let ascii = idna::domain_to_ascii(trimmed).map_err(|_| format!("`{trimmed}` is not a valid domain name"))?;
+    let ascii = idna::domain_to_ascii(trimmed)
+        .map_err(|_| format!("`{trimmed}` is not a valid domain name"))?;
     if ascii.len() > 253 {
         return Err("is longer than 253 characters".into());
     }
     for (i, label) in ascii.split('.').enumerate() {
-        let ok_chars = label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        let ok_chars = label
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         let wildcard = i == 0 && label == "*";
-        if label.is_empty() || label.len() > 63 || !(ok_chars || wildcard) || label.starts_with('-') || label.ends_with('-') {
-            return Err(format!("`{trimmed}` is not a valid domain name (label `{label}`)"));
+        if label.is_empty()
+            || label.len() > 63
+            || !(ok_chars || wildcard)
+            || label.starts_with('-')
+            || label.ends_with('-')
+        {
+            return Err(format!(
+                "`{trimmed}` is not a valid domain name (label `{label}`)"
+            ));
         }
     }
     Ok(ascii)

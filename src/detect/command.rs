@@ -37,10 +37,17 @@ impl Source for CommandSource {
             .map_err(|e| format!("cannot run `{program}`: {e}"))?;
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
-            return Err(format!("`{program}` exited with {}: {}", output.status, snippet(stderr.trim())));
+            return Err(format!(
+                "`{program}` exited with {}: {}",
+                output.status,
+                snippet(stderr.trim())
+            ));
         }
         if output.stdout.len() > super::http::MAX_ANSWER {
-            return Err(format!("output is larger than {} bytes", super::http::MAX_ANSWER));
+            return Err(format!(
+                "output is larger than {} bytes",
+                super::http::MAX_ANSWER
+            ));
         }
         parse_text(&String::from_utf8_lossy(&output.stdout))
     }

@@ -23,41 +23,70 @@ pub struct DnsSource {
 }
 
 impl DnsSource {
-    pub fn new(server: Option<&str>, name: Option<&str>, record_type: Option<&str>, family: Family) -> Self {
-        let server = parse_server(server.unwrap_or(if family == Family::V4 { DEFAULT_SERVER_V4 } else { DEFAULT_SERVER_V6 }));
+    pub fn new(
+        server: Option<&str>,
+        name: Option<&str>,
+        record_type: Option<&str>,
+        family: Family,
+    ) -> Self {
+        let server = parse_server(server.unwrap_or(if family == Family::V4 {
+            DEFAULT_SERVER_V4
+        } else {
+            DEFAULT_SERVER_V6
+        }));
         let record_type = match (record_type, family) {
             (Some("TXT"), _) => RecordType::TXT,
             (_, Family::V4) => RecordType::A,
             (_, Family::V6) => RecordType::AAAA,
         };
-        Self { server, name: name.unwrap_or(DEFAULT_NAME).trim_end_matches('.').to_owned(), record_type }
+        Self {
+            server,
+            name: name
+                .unwrap_or(DEFAULT_NAME)
+                .trim_end_matches('.')
+                .to_owned(),
+            record_type,
+        }
     }
 }
 
 #[async_trait]
 impl Source for DnsSource {
     fn label(&self) -> String {
-        let server = self.server.as_ref().map_or_else(Clone::clone, ToString::to_string);
+        let server = self
+            .server
+            .as_ref()
+            .map_or_else(Clone::clone, ToString::to_string);
         format!("dns {} {} @{server}", self.name, self.record_type)
     }
 
     async fn fetch(&self, _query: Query) -> Result<IpAddr, String> {
         let server = self.server.as_ref().map_err(Clone::clone)?;
         let addr = resolve(server).await.map_err(|e| e.to_string())?;
-        let name = Name::from_ascii(format!("{}.", self.name)).map_err(|e| format!("bad name: {e}"))?;
+        let name =
+            Name::from_ascii(format!("{}.", self.name)).map_err(|e| format!("bad name: {e}"))?;
         let mut message = Message::query();
         message.metadata.recursion_desired = true;
         message.add_query(DnsQuery::query(name, self.record_type));
         let id = message.metadata.id;
-        let bytes = message.to_vec().map_err(|e| format!("cannot encode the query: {e}"))?;
+        let bytes = message
+            .to_vec()
+            .map_err(|e| format!("cannot encode the query: {e}"))?;
         // The detector bounds the whole fetch; this inner bound only keeps a lost UDP answer from hanging.
-        let raw = exchange(addr, &bytes, id, Duration::from_secs(30)).await.map_err(|e| e.to_string())?;
+        let raw = exchange(addr, &bytes, id, Duration::from_secs(30))
+            .await
+            .map_err(|e| e.to_string())?;
         let answer = Message::from_vec(&raw).map_err(|e| format!("malformed DNS answer: {e}"))?;
-        if answer.metadata.message_type != MessageType::Response || answer.metadata.op_code != OpCode::Query {
+        if answer.metadata.message_type != MessageType::Response
+            || answer.metadata.op_code != OpCode::Query
+        {
             return Err("the server's answer is not a query response".into());
         }
         if answer.metadata.response_code != ResponseCode::NoError {
-            return Err(format!("the server answered {}", answer.metadata.response_code));
+            return Err(format!(
+                "the server answered {}",
+                answer.metadata.response_code
+            ));
         }
         let mut found: Vec<IpAddr> = Vec::new();
         for record in &answer.answers {
@@ -65,10 +94,13 @@ impl Source for DnsSource {
                 RData::A(a) if self.record_type == RecordType::A => Some(IpAddr::V4(a.0)),
                 RData::AAAA(a) if self.record_type == RecordType::AAAA => Some(IpAddr::V6(a.0)),
                 // TXT: one string that is an address; other strings (e.g. Google's "edns0-client-subnet ...") are ignored.
-                RData::TXT(txt) if self.record_type == RecordType::TXT => txt
-                    .txt_data
-                    .iter()
-                    .find_map(|d| std::str::from_utf8(d).ok().and_then(|s| s.trim().trim_matches('"').parse().ok())),
+                RData::TXT(txt) if self.record_type == RecordType::TXT => {
+                    txt.txt_data.iter().find_map(|d| {
+                        std::str::from_utf8(d)
+                            .ok()
+                            .and_then(|s| s.trim().trim_matches('"').parse().ok())
+                    })
+                }
                 _ => None,
             };
             if let Some(ip) = ip
@@ -80,7 +112,10 @@ impl Source for DnsSource {
         match found.as_slice() {
             [ip] => Ok(*ip),
             [] => Err(format!("no {} answer for {}", self.record_type, self.name)),
-            many => Err(format!("{} different addresses in the answer, expected exactly one", many.len())),
+            many => Err(format!(
+                "{} different addresses in the answer, expected exactly one",
+                many.len()
+            )),
         }
     }
 }

@@ -17,13 +17,20 @@ pub struct HttpSource {
 
 impl HttpSource {
     pub fn new(url: String, family: Family) -> Self {
-        Self { url, client: crate::http::detection_client(Some(family)) }
+        Self {
+            url,
+            client: crate::http::detection_client(Some(family)),
+        }
     }
 }
 
 /// GETs `url` with `client` and returns the body, checking the status and the size.
 pub async fn get_text(client: &reqwest::Client, url: &str) -> Result<String, String> {
-    let response = client.get(url).send().await.map_err(|e| crate::http::describe(&e))?;
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| crate::http::describe(&e))?;
     let status = response.status();
     if !status.is_success() {
         return Err(format!("HTTP status {status}"));

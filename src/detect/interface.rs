@@ -33,7 +33,10 @@ pub struct Candidate {
 #[async_trait]
 impl Source for InterfaceSource {
     fn label(&self) -> String {
-        format!("interface {}", self.name.as_deref().unwrap_or("(default route)"))
+        format!(
+            "interface {}",
+            self.name.as_deref().unwrap_or("(default route)")
+        )
     }
 
     async fn fetch(&self, query: Query) -> Result<IpAddr, String> {
@@ -73,7 +76,11 @@ pub fn choose(iface: &str, candidates: &[Candidate], query: Query) -> Result<IpA
         if candidates.is_empty() {
             format!("interface {iface} has no {} address", query.family)
         } else {
-            format!("interface {iface} has no usable {} address (skipped: {})", query.family, skipped.join(", "))
+            format!(
+                "interface {iface} has no usable {} address (skipped: {})",
+                query.family,
+                skipped.join(", ")
+            )
         }
     })
 }
@@ -95,12 +102,18 @@ fn addresses(iface: &str, family: Family) -> Result<Vec<Candidate>, String> {
     Ok(all
         .into_iter()
         .filter(|i| i.name == iface && Family::of(i.ip()) == family)
-        .map(|i| Candidate { ip: i.ip(), unusable: None })
+        .map(|i| Candidate {
+            ip: i.ip(),
+            unusable: None,
+        })
         .collect())
 }
 
 fn interface_exists(iface: &str) -> Result<bool, String> {
-    Ok(if_addrs::get_if_addrs().map_err(|e| format!("cannot list interfaces: {e}"))?.iter().any(|i| i.name == iface))
+    Ok(if_addrs::get_if_addrs()
+        .map_err(|e| format!("cannot list interfaces: {e}"))?
+        .iter()
+        .any(|i| i.name == iface))
 }
 
 /// Parses `/proc/net/if_inet6` lines (`addr ifindex plen scope flags name`) for one interface.
@@ -117,11 +130,19 @@ pub fn parse_if_inet6(text: &str, iface: &str) -> Vec<Candidate> {
             }
             let ip = Ipv6Addr::from(u128::from_str_radix(f[0], 16).ok()?);
             let flags = u32::from_str_radix(f[4], 16).ok()?;
-            let unusable = [(TEMPORARY, "temporary"), (DEPRECATED, "deprecated"), (TENTATIVE, "tentative"), (DADFAILED, "duplicate (DAD failed)")]
-                .iter()
-                .find(|(bit, _)| flags & bit != 0)
-                .map(|(_, what)| *what);
-            Some(Candidate { ip: IpAddr::V6(ip), unusable })
+            let unusable = [
+                (TEMPORARY, "temporary"),
+                (DEPRECATED, "deprecated"),
+                (TENTATIVE, "tentative"),
+                (DADFAILED, "duplicate (DAD failed)"),
+            ]
+            .iter()
+            .find(|(bit, _)| flags & bit != 0)
+            .map(|(_, what)| *what);
+            Some(Candidate {
+                ip: IpAddr::V6(ip),
+                unusable,
+            })
         })
         .collect()
 }
@@ -142,10 +163,21 @@ fn default_route_interface(family: Family) -> Result<String, String> {
     // socket sends nothing; the destination is a documentation address.
     let (bind, probe): (SocketAddr, SocketAddr) = match family {
         Family::V4 => (([0, 0, 0, 0], 0).into(), ([192, 0, 2, 1], 9).into()),
-        Family::V6 => ((Ipv6Addr::UNSPECIFIED, 0).into(), ("2001:db8::1".parse::<Ipv6Addr>().unwrap_or(Ipv6Addr::UNSPECIFIED), 9).into()),
+        Family::V6 => (
+            (Ipv6Addr::UNSPECIFIED, 0).into(),
+            (
+                "2001:db8::1"
+                    .parse::<Ipv6Addr>()
+                    .unwrap_or(Ipv6Addr::UNSPECIFIED),
+                9,
+            )
+                .into(),
+        ),
     };
     let socket = UdpSocket::bind(bind).map_err(|e| format!("cannot open a socket: {e}"))?;
-    socket.connect(probe).map_err(|_| format!("no {family} default route"))?;
+    socket
+        .connect(probe)
+        .map_err(|_| format!("no {family} default route"))?;
     let local = socket.local_addr().map_err(|e| e.to_string())?.ip();
     if_addrs::get_if_addrs()
         .map_err(|e| format!("cannot list interfaces: {e}"))?
@@ -161,7 +193,8 @@ pub fn parse_route_v4(text: &str) -> Option<String> {
         .skip(1)
         .filter_map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
-            (f.len() >= 8 && f[1] == "00000000" && f[7] == "00000000").then(|| (f[6].parse::<u32>().unwrap_or(u32::MAX), f[0].to_owned()))
+            (f.len() >= 8 && f[1] == "00000000" && f[7] == "00000000")
+                .then(|| (f[6].parse::<u32>().unwrap_or(u32::MAX), f[0].to_owned()))
         })
         .min()
         .map(|(_, name)| name)
@@ -172,8 +205,14 @@ pub fn parse_route_v6(text: &str) -> Option<String> {
     text.lines()
         .filter_map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
-            let default = f.len() == 10 && f[0].chars().all(|c| c == '0') && f[1] == "00" && f[9] != "lo";
-            default.then(|| (u32::from_str_radix(f[5], 16).unwrap_or(u32::MAX), f[9].to_owned()))
+            let default =
+                f.len() == 10 && f[0].chars().all(|c| c == '0') && f[1] == "00" && f[9] != "lo";
+            default.then(|| {
+                (
+                    u32::from_str_radix(f[5], 16).unwrap_or(u32::MAX),
+                    f[9].to_owned(),
+                )
+            })
         })
         .min()
         .map(|(_, name)| name)

@@ -67,12 +67,19 @@ pub struct Configured {
 impl Configured {
     #[must_use]
     pub fn new(source: Box<dyn Source>, timeout: Duration, allow_private: bool) -> Self {
-        Self { source, timeout, allow_private }
+        Self {
+            source,
+            timeout,
+            allow_private,
+        }
     }
 
     /// Asks the source and checks its answer.
     async fn ask(&self, family: Family) -> Result<IpAddr, String> {
-        let query = Query { family, allow_private: self.allow_private };
+        let query = Query {
+            family,
+            allow_private: self.allow_private,
+        };
         let answer = match tokio::time::timeout(self.timeout, self.source.fetch(query)).await {
             Ok(Ok(ip)) => ip,
             Ok(Err(e)) => {
@@ -80,7 +87,10 @@ impl Configured {
                 return Err(e);
             }
             Err(_) => {
-                let e = format!("no answer within {}", humantime::format_duration(self.timeout));
+                let e = format!(
+                    "no answer within {}",
+                    humantime::format_duration(self.timeout)
+                );
                 tracing::info!(source = %self.source.label(), %family, error = %e, "IP source failed");
                 return Err(e);
             }
@@ -107,7 +117,13 @@ impl Detector {
     /// Builds the real sources from validated settings.
     #[must_use]
     pub fn from_settings(settings: &DetectSettings) -> Self {
-        let build = |family: Family| settings.sources(family).iter().map(|s| build_source(s, family)).collect();
+        let build = |family: Family| {
+            settings
+                .sources(family)
+                .iter()
+                .map(|s| build_source(s, family))
+                .collect()
+        };
         Self::new(settings.policy, build(Family::V4), build(Family::V6))
     }
 
@@ -133,10 +149,14 @@ impl Detector {
                         Err(e) => errors.push(format!("{}: {e}", s.source.label())),
                     }
                 }
-                Detection::Unavailable(format!("every {family} source failed ({})", errors.join("; ")))
+                Detection::Unavailable(format!(
+                    "every {family} source failed ({})",
+                    errors.join("; ")
+                ))
             }
             Policy::Agree => {
-                let answers = futures_util::future::join_all(sources.iter().map(|s| s.ask(family))).await;
+                let answers =
+                    futures_util::future::join_all(sources.iter().map(|s| s.ask(family))).await;
                 agree(&answers, family)
             }
         }
@@ -145,12 +165,15 @@ impl Detector {
     /// What the policy concludes from a [`Detector::probe`] of every source.
     #[must_use]
     pub fn conclude(&self, family: Family, reports: &[SourceReport]) -> Detection {
-        let answers: Vec<Result<IpAddr, String>> = reports.iter().map(|r| r.ip.ok_or_else(|| r.error.clone().unwrap_or_default())).collect();
+        let answers: Vec<Result<IpAddr, String>> = reports
+            .iter()
+            .map(|r| r.ip.ok_or_else(|| r.error.clone().unwrap_or_default()))
+            .collect();
         match self.policy {
-            Policy::First => answers
-                .iter()
-                .find_map(|a| a.as_ref().ok())
-                .map_or_else(|| Detection::Unavailable(format!("every {family} source failed")), |ip| Detection::Known(*ip)),
+            Policy::First => answers.iter().find_map(|a| a.as_ref().ok()).map_or_else(
+                || Detection::Unavailable(format!("every {family} source failed")),
+                |ip| Detection::Known(*ip),
+            ),
             Policy::Agree => agree(&answers, family),
         }
     }
@@ -165,7 +188,12 @@ impl Detector {
                 Ok(ip) => (Some(ip), None),
                 Err(e) => (None, Some(e)),
             };
-            SourceReport { source: s.source.label(), ip, error, latency_ms }
+            SourceReport {
+                source: s.source.label(),
+                ip,
+                error,
+                latency_ms,
+            }
         });
         futures_util::future::join_all(tasks).await
     }
@@ -180,13 +208,18 @@ fn agree(answers: &[Result<IpAddr, String>], family: Family) -> Detection {
             None => counts.push((*ip, 1)),
         }
     }
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
     match counts.as_slice() {
-        [(ip, n), rest @ ..] if *n >= 2 && rest.first().is_none_or(|(_, m)| m < n) => Detection::Known(*ip),
+        [(ip, n), rest @ ..] if *n >= 2 && rest.first().is_none_or(|(_, m)| m < n) => {
+            Detection::Known(*ip)
+        }
         [] => Detection::Unavailable(format!("no {family} source gave a valid answer")),
         _ => {
             let seen: Vec<String> = counts.iter().map(|(ip, n)| format!("{ip} x{n}")).collect();
-            Detection::Unavailable(format!("{family} sources do not agree ({})", seen.join(", ")))
+            Detection::Unavailable(format!(
+                "{family} sources do not agree ({})",
+                seen.join(", ")
+            ))
         }
     }
 }
@@ -194,10 +227,19 @@ fn agree(answers: &[Result<IpAddr, String>], family: Family) -> Detection {
 fn build_source(s: &SourceSettings, family: Family) -> Configured {
     let source: Box<dyn Source> = match &s.kind {
         SourceKind::Http { url } => Box::new(http::HttpSource::new(url.clone(), family)),
-        SourceKind::CloudflareTrace { url } => Box::new(trace::TraceSource::new(url.clone(), family)),
-        SourceKind::Dns { server, name, record_type } => {
-            Box::new(dns::DnsSource::new(server.as_deref(), name.as_deref(), record_type.as_deref(), family))
+        SourceKind::CloudflareTrace { url } => {
+            Box::new(trace::TraceSource::new(url.clone(), family))
         }
+        SourceKind::Dns {
+            server,
+            name,
+            record_type,
+        } => Box::new(dns::DnsSource::new(
+            server.as_deref(),
+            name.as_deref(),
+            record_type.as_deref(),
+            family,
+        )),
         SourceKind::Interface { name } => Box::new(interface::InterfaceSource::new(name.clone())),
         SourceKind::Command { command } => Box::new(command::CommandSource::new(command.clone())),
     };
@@ -229,31 +271,53 @@ pub fn parse_text(text: &str) -> Result<IpAddr, String> {
     }
     match found.as_slice() {
         [ip] => Ok(*ip),
-        [] => Err(format!("no IP address in the answer `{}`", snippet(trimmed))),
-        many => Err(format!("answer holds {} addresses, expected exactly one", many.len())),
+        [] => Err(format!(
+            "no IP address in the answer `{}`",
+            snippet(trimmed)
+        )),
+        many => Err(format!(
+            "answer holds {} addresses, expected exactly one",
+            many.len()
+        )),
     }
 }
 
 /// The first 60 characters of a text, on one line, for messages.
 #[must_use]
 pub fn snippet(text: &str) -> String {
-    let one_line: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).take(60).collect();
-    if text.chars().count() > 60 { format!("{one_line}…") } else { one_line }
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(60)
+        .collect();
+    if text.chars().count() > 60 {
+        format!("{one_line}…")
+    } else {
+        one_line
+    }
 }
 
 /// Checks that an answer is usable: the family asked for, and a global unicast address unless the source
 /// allows private ones. Unspecified, multicast and broadcast addresses are never usable.
 pub fn check_answer(ip: IpAddr, family: Family, allow_private: bool) -> Result<IpAddr, String> {
     let ip = match ip {
-        IpAddr::V6(v6) if family == Family::V4 => v6.to_ipv4_mapped().map(IpAddr::V4).ok_or("an IPv6 address, but IPv4 was asked")?,
-        IpAddr::V4(_) if family == Family::V6 => return Err("an IPv4 address, but IPv6 was asked".into()),
-        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => return Err("an IPv4-mapped address, not an IPv6 one".into()),
+        IpAddr::V6(v6) if family == Family::V4 => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .ok_or("an IPv6 address, but IPv4 was asked")?,
+        IpAddr::V4(_) if family == Family::V6 => {
+            return Err("an IPv4 address, but IPv6 was asked".into());
+        }
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => {
+            return Err("an IPv4-mapped address, not an IPv6 one".into());
+        }
         other => other,
     };
     match special_range(ip) {
-        None => Ok(ip),
-        Some((what, always)) if always || !allow_private => Err(format!("{ip} is {what}, not a public address")),
-        Some(_) => Ok(ip),
+        Some((what, always)) if always || !allow_private => {
+            Err(format!("{ip} is {what}, not a public address"))
+        }
+        _ => Ok(ip),
     }
 }
 
@@ -280,17 +344,30 @@ fn special_v4(ip: Ipv4Addr) -> Option<(&'static str, bool)> {
         ([10, 0, 0, 0], 8, "private (RFC 1918)", false),
         ([172, 16, 0, 0], 12, "private (RFC 1918)", false),
         ([192, 168, 0, 0], 16, "private (RFC 1918)", false),
-        ([100, 64, 0, 0], 10, "carrier-grade NAT (100.64.0.0/10)", false),
+        (
+            [100, 64, 0, 0],
+            10,
+            "carrier-grade NAT (100.64.0.0/10)",
+            false,
+        ),
         ([127, 0, 0, 0], 8, "loopback", false),
         ([169, 254, 0, 0], 16, "link-local", false),
-        ([192, 0, 0, 0], 24, "IETF protocol assignments (192.0.0.0/24)", false),
+        (
+            [192, 0, 0, 0],
+            24,
+            "IETF protocol assignments (192.0.0.0/24)",
+            false,
+        ),
         ([192, 0, 2, 0], 24, "documentation (TEST-NET-1)", false),
         ([198, 51, 100, 0], 24, "documentation (TEST-NET-2)", false),
         ([203, 0, 113, 0], 24, "documentation (TEST-NET-3)", false),
         ([198, 18, 0, 0], 15, "benchmarking (198.18.0.0/15)", false),
         ([192, 88, 99, 0], 24, "6to4 relay anycast", false),
     ];
-    TABLE.iter().find(|(net, len, _, _)| in_v4(ip, *net, *len)).map(|(_, _, what, always)| (*what, *always))
+    TABLE
+        .iter()
+        .find(|(net, len, _, _)| in_v4(ip, *net, *len))
+        .map(|(_, _, what, always)| (*what, *always))
 }
 
 fn special_v6(ip: Ipv6Addr) -> Option<(&'static str, bool)> {
@@ -319,7 +396,10 @@ fn special_v6(ip: Ipv6Addr) -> Option<(&'static str, bool)> {
         return Some(("a NAT64 translation address", false));
     }
     if in_net(0x2001 << 112, 23) {
-        return Some(("IETF protocol assignments (2001::/23, includes Teredo)", false));
+        return Some((
+            "IETF protocol assignments (2001::/23, includes Teredo)",
+            false,
+        ));
     }
     if !in_net(0x2000 << 112, 3) {
         return Some(("outside global unicast (2000::/3)", false));

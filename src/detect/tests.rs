@@ -14,15 +14,27 @@ fn text_answers() {
         ("bare", "203.0.113.7", "203.0.113.7"),
         ("newline", "203.0.113.7\n", "203.0.113.7"),
         ("crlf and spaces", "  2001:db8::7\r\n", "2001:db8::7"),
-        ("sentence", "Current IP Address: 198.51.100.4", "198.51.100.4"),
+        (
+            "sentence",
+            "Current IP Address: 198.51.100.4",
+            "198.51.100.4",
+        ),
         ("json", "{\"ip\":\"198.51.100.4\"}", "198.51.100.4"),
-        ("same ip twice", "ip 198.51.100.4 (198.51.100.4)", "198.51.100.4"),
+        (
+            "same ip twice",
+            "ip 198.51.100.4 (198.51.100.4)",
+            "198.51.100.4",
+        ),
     ];
     for (name, text, want) in ok {
         assert_eq!(parse_text(text), Ok(ip(want)), "{name}");
     }
     let bad = [
-        ("html page", "<html><body>Current IP Address: 198.51.100.4</body></html>", "HTML"),
+        (
+            "html page",
+            "<html><body>Current IP Address: 198.51.100.4</body></html>",
+            "HTML",
+        ),
         ("two ips", "198.51.100.4 203.0.113.9", "exactly one"),
         ("v4 and v6", "198.51.100.4\n2001:db8::1", "exactly one"),
         ("empty", "  \n", "empty"),
@@ -71,7 +83,11 @@ fn answer_ranges() {
         let family = Family::of(ip(addr));
         let err = check_answer(ip(addr), family, false).expect_err(addr);
         assert!(err.contains(why), "{addr}: {err}");
-        assert_eq!(check_answer(ip(addr), family, true).is_ok(), allowed, "{addr} with allow_private");
+        assert_eq!(
+            check_answer(ip(addr), family, true).is_ok(),
+            allowed,
+            "{addr} with allow_private"
+        );
     }
     assert!(special_range(ip("100.63.255.255")).is_none());
     assert!(special_range(ip("100.128.0.0")).is_none());
@@ -79,20 +95,51 @@ fn answer_ranges() {
 
 #[test]
 fn wrong_family_is_rejected_and_mapped_v4_is_unmapped() {
-    assert!(check_answer(ip("1.1.1.1"), Family::V6, true).unwrap_err().contains("IPv4 address, but IPv6"));
-    assert!(check_answer(ip("2606:4700::1"), Family::V4, true).unwrap_err().contains("IPv6 address, but IPv4"));
-    assert_eq!(check_answer(ip("::ffff:1.1.1.1"), Family::V4, false), Ok(ip("1.1.1.1")));
-    assert!(check_answer(ip("::ffff:1.1.1.1"), Family::V6, false).unwrap_err().contains("mapped"));
+    assert!(
+        check_answer(ip("1.1.1.1"), Family::V6, true)
+            .unwrap_err()
+            .contains("IPv4 address, but IPv6")
+    );
+    assert!(
+        check_answer(ip("2606:4700::1"), Family::V4, true)
+            .unwrap_err()
+            .contains("IPv6 address, but IPv4")
+    );
+    assert_eq!(
+        check_answer(ip("::ffff:1.1.1.1"), Family::V4, false),
+        Ok(ip("1.1.1.1"))
+    );
+    assert!(
+        check_answer(ip("::ffff:1.1.1.1"), Family::V6, false)
+            .unwrap_err()
+            .contains("mapped")
+    );
 }
 
 #[test]
 fn cloudflare_trace() {
     let sample = "fl=29f1\nh=1.1.1.1\nip=198.51.100.23\nts=1700000000.1\nvisit_scheme=https\nwarp=off\ngateway=off\n";
     assert_eq!(parse_trace(sample), Ok(ip("198.51.100.23")));
-    assert!(parse_trace("fl=1\nip=198.51.100.23\nwarp=on\n").unwrap_err().contains("WARP"));
-    assert!(parse_trace("<html>error code: 1034</html>").unwrap_err().contains("no `ip=` line"));
-    assert!(parse_trace("ip=1.1.1.1\nip=2.2.2.2\n").unwrap_err().contains("several"));
-    assert!(parse_trace("ip=banana\n").unwrap_err().contains("not an address"));
+    assert!(
+        parse_trace("fl=1\nip=198.51.100.23\nwarp=on\n")
+            .unwrap_err()
+            .contains("WARP")
+    );
+    assert!(
+        parse_trace("<html>error code: 1034</html>")
+            .unwrap_err()
+            .contains("no `ip=` line")
+    );
+    assert!(
+        parse_trace("ip=1.1.1.1\nip=2.2.2.2\n")
+            .unwrap_err()
+            .contains("several")
+    );
+    assert!(
+        parse_trace("ip=banana\n")
+            .unwrap_err()
+            .contains("not an address")
+    );
 }
 
 #[test]
@@ -100,12 +147,28 @@ fn agreement() {
     let a = || Ok(ip("198.51.100.1"));
     let b = || Ok(ip("198.51.100.2"));
     let e = || Err("timeout".to_owned());
-    assert_eq!(agree(&[a(), a(), b()], Family::V4), Detection::Known(ip("198.51.100.1")));
-    assert_eq!(agree(&[e(), a(), a()], Family::V4), Detection::Known(ip("198.51.100.1")));
-    assert!(matches!(agree(&[a(), b()], Family::V4), Detection::Unavailable(r) if r.contains("do not agree")));
-    assert!(matches!(agree(&[a(), a(), b(), b()], Family::V4), Detection::Unavailable(_)));
-    assert!(matches!(agree(&[a(), e(), e()], Family::V4), Detection::Unavailable(_)));
-    assert!(matches!(agree(&[e(), e()], Family::V4), Detection::Unavailable(r) if r.contains("no IPv4 source")));
+    assert_eq!(
+        agree(&[a(), a(), b()], Family::V4),
+        Detection::Known(ip("198.51.100.1"))
+    );
+    assert_eq!(
+        agree(&[e(), a(), a()], Family::V4),
+        Detection::Known(ip("198.51.100.1"))
+    );
+    assert!(
+        matches!(agree(&[a(), b()], Family::V4), Detection::Unavailable(r) if r.contains("do not agree"))
+    );
+    assert!(matches!(
+        agree(&[a(), a(), b(), b()], Family::V4),
+        Detection::Unavailable(_)
+    ));
+    assert!(matches!(
+        agree(&[a(), e(), e()], Family::V4),
+        Detection::Unavailable(_)
+    ));
+    assert!(
+        matches!(agree(&[e(), e()], Family::V4), Detection::Unavailable(r) if r.contains("no IPv4 source"))
+    );
 }
 
 #[test]
@@ -120,7 +183,13 @@ fe800000000000000000000000000001 02 40 20 80     eth0
 ";
     let c = parse_if_inet6(text, "eth0");
     assert_eq!(c.len(), 5);
-    assert_eq!(c[0], Candidate { ip: ip("2001:db8::1"), unusable: None });
+    assert_eq!(
+        c[0],
+        Candidate {
+            ip: ip("2001:db8::1"),
+            unusable: None
+        }
+    );
     assert_eq!(c[1].unusable, Some("temporary"));
     assert_eq!(c[2].unusable, Some("deprecated"));
     assert_eq!(c[3].unusable, Some("tentative"));
@@ -128,20 +197,48 @@ fe800000000000000000000000000001 02 40 20 80     eth0
 
 #[test]
 fn interface_choice() {
-    let q = |allow_private| Query { family: Family::V6, allow_private };
+    let q = |allow_private| Query {
+        family: Family::V6,
+        allow_private,
+    };
     let cands = vec![
-        Candidate { ip: ip("fe80::1"), unusable: None },
-        Candidate { ip: ip("fd00::5"), unusable: None },
-        Candidate { ip: ip("2a00:1450::99"), unusable: Some("temporary") },
-        Candidate { ip: ip("2a00:1450::1"), unusable: None },
+        Candidate {
+            ip: ip("fe80::1"),
+            unusable: None,
+        },
+        Candidate {
+            ip: ip("fd00::5"),
+            unusable: None,
+        },
+        Candidate {
+            ip: ip("2a00:1450::99"),
+            unusable: Some("temporary"),
+        },
+        Candidate {
+            ip: ip("2a00:1450::1"),
+            unusable: None,
+        },
     ];
     assert_eq!(choose("eth0", &cands, q(false)), Ok(ip("2a00:1450::1")));
-    assert_eq!(choose("eth0", &cands, q(true)), Ok(ip("2a00:1450::1")), "global beats private");
+    assert_eq!(
+        choose("eth0", &cands, q(true)),
+        Ok(ip("2a00:1450::1")),
+        "global beats private"
+    );
     let only_private = &cands[..3];
     assert_eq!(choose("eth0", only_private, q(true)), Ok(ip("fd00::5")));
     let err = choose("eth0", only_private, q(false)).unwrap_err();
-    assert!(err.contains("fe80::1 link-local") && err.contains("temporary") && err.contains("unique local"), "{err}");
-    assert!(choose("eth0", &[], q(false)).unwrap_err().contains("has no IPv6 address"));
+    assert!(
+        err.contains("fe80::1 link-local")
+            && err.contains("temporary")
+            && err.contains("unique local"),
+        "{err}"
+    );
+    assert!(
+        choose("eth0", &[], q(false))
+            .unwrap_err()
+            .contains("has no IPv6 address")
+    );
 }
 
 #[test]

@@ -18,8 +18,18 @@ pub struct TraceSource {
 
 impl TraceSource {
     pub fn new(url: Option<String>, family: Family) -> Self {
-        let url = url.unwrap_or_else(|| (if family == Family::V4 { DEFAULT_V4 } else { DEFAULT_V6 }).to_owned());
-        Self { url, client: crate::http::detection_client(Some(family)) }
+        let url = url.unwrap_or_else(|| {
+            (if family == Family::V4 {
+                DEFAULT_V4
+            } else {
+                DEFAULT_V6
+            })
+            .to_owned()
+        });
+        Self {
+            url,
+            client: crate::http::detection_client(Some(family)),
+        }
     }
 }
 
@@ -30,13 +40,22 @@ pub fn parse_trace(text: &str) -> Result<IpAddr, String> {
     for line in text.lines() {
         match line.trim().split_once('=') {
             Some(("ip", value)) => ips.push(value.trim()),
-            Some(("warp", "on" | "plus")) => return Err("the answer came through Cloudflare WARP (warp=on), not this network".into()),
+            Some(("warp", "on" | "plus")) => {
+                return Err(
+                    "the answer came through Cloudflare WARP (warp=on), not this network".into(),
+                );
+            }
             _ => {}
         }
     }
     match ips.as_slice() {
-        [one] => one.parse().map_err(|_| format!("`ip={}` is not an address", super::snippet(one))),
-        [] => Err(format!("no `ip=` line in the answer `{}`", super::snippet(text.trim()))),
+        [one] => one
+            .parse()
+            .map_err(|_| format!("`ip={}` is not an address", super::snippet(one))),
+        [] => Err(format!(
+            "no `ip=` line in the answer `{}`",
+            super::snippet(text.trim())
+        )),
         _ => Err("several `ip=` lines in the answer".into()),
     }
 }

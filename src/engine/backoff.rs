@@ -6,10 +6,10 @@ use std::time::Duration;
 use crate::provider::ErrorClass;
 
 pub const BASE: Duration = Duration::from_secs(30);
-pub const CAP: Duration = Duration::from_secs(3600);
-pub const BAN: Duration = Duration::from_secs(3600);
+pub const CAP: Duration = Duration::from_hours(1);
+pub const BAN: Duration = Duration::from_hours(1);
 /// Retry-After values beyond this are treated as this (a broken header must not park a record for weeks).
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+pub const MAX_RETRY_AFTER: Duration = Duration::from_hours(24);
 
 /// The delay before attempt `failures + 1`, where `failures >= 1`. `jitter` is in `[0, 1)`.
 #[must_use]
@@ -24,8 +24,17 @@ pub fn exponential(failures: u32, jitter: f64) -> Duration {
 pub fn delay(class: ErrorClass, failures: u32, jitter: f64) -> Option<Duration> {
     match class {
         ErrorClass::Auth | ErrorClass::Rejected => None,
-        ErrorClass::Banned { .. } => Some(class.retry_after().unwrap_or(BAN).clamp(BAN, MAX_RETRY_AFTER)),
-        ErrorClass::RateLimited { .. } => Some(class.retry_after().map_or_else(|| exponential(failures, jitter), |d| d.min(MAX_RETRY_AFTER))),
+        ErrorClass::Banned { .. } => Some(
+            class
+                .retry_after()
+                .unwrap_or(BAN)
+                .clamp(BAN, MAX_RETRY_AFTER),
+        ),
+        ErrorClass::RateLimited { .. } => Some(
+            class
+                .retry_after()
+                .map_or_else(|| exponential(failures, jitter), |d| d.min(MAX_RETRY_AFTER)),
+        ),
         ErrorClass::Transient | ErrorClass::Unconfirmed => Some(exponential(failures, jitter)),
     }
 }
@@ -36,17 +45,38 @@ mod tests {
 
     #[test]
     fn exponential_from_30s_capped_at_1h() {
-        let table = [(1, 30), (2, 60), (3, 120), (4, 240), (5, 480), (6, 960), (7, 1920), (8, 3600), (20, 3600), (u32::MAX, 3600)];
+        let table = [
+            (1, 30),
+            (2, 60),
+            (3, 120),
+            (4, 240),
+            (5, 480),
+            (6, 960),
+            (7, 1920),
+            (8, 3600),
+            (20, 3600),
+            (u32::MAX, 3600),
+        ];
         for (failures, secs) in table {
-            assert_eq!(exponential(failures, 0.0), Duration::from_secs(secs), "failures={failures}");
+            assert_eq!(
+                exponential(failures, 0.0),
+                Duration::from_secs(secs),
+                "failures={failures}"
+            );
         }
     }
 
     #[test]
     fn jitter_adds_up_to_20_percent_but_never_passes_the_cap() {
         let top = exponential(1, 0.999_999);
-        assert!(top <= Duration::from_secs(36) && top > Duration::from_millis(35_990), "{top:?}");
-        assert!(exponential(1, 0.5) > Duration::from_secs(30) && exponential(1, 0.5) < Duration::from_secs(36));
+        assert!(
+            top <= Duration::from_secs(36) && top > Duration::from_millis(35_990),
+            "{top:?}"
+        );
+        assert!(
+            exponential(1, 0.5) > Duration::from_secs(30)
+                && exponential(1, 0.5) < Duration::from_secs(36)
+        );
         assert_eq!(exponential(8, 0.99), CAP);
         assert!(exponential(7, 0.99) < CAP);
     }
@@ -55,13 +85,62 @@ mod tests {
     fn classes() {
         assert_eq!(delay(ErrorClass::Auth, 1, 0.0), None);
         assert_eq!(delay(ErrorClass::Rejected, 1, 0.0), None);
-        assert_eq!(delay(ErrorClass::Transient, 2, 0.0), Some(Duration::from_secs(60)));
-        assert_eq!(delay(ErrorClass::Unconfirmed, 1, 0.0), Some(Duration::from_secs(30)));
-        assert_eq!(delay(ErrorClass::RateLimited { retry_after: Some(90) }, 1, 0.0), Some(Duration::from_secs(90)));
-        assert_eq!(delay(ErrorClass::RateLimited { retry_after: None }, 3, 0.0), Some(Duration::from_secs(120)));
-        assert_eq!(delay(ErrorClass::RateLimited { retry_after: Some(10_000_000) }, 1, 0.0), Some(MAX_RETRY_AFTER));
-        assert_eq!(delay(ErrorClass::Banned { retry_after: None }, 1, 0.0), Some(BAN));
-        assert_eq!(delay(ErrorClass::Banned { retry_after: Some(60) }, 1, 0.0), Some(BAN), "bans last at least an hour");
-        assert_eq!(delay(ErrorClass::Banned { retry_after: Some(7200) }, 1, 0.0), Some(Duration::from_secs(7200)));
+        assert_eq!(
+            delay(ErrorClass::Transient, 2, 0.0),
+            Some(Duration::from_mins(1))
+        );
+        assert_eq!(
+            delay(ErrorClass::Unconfirmed, 1, 0.0),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            delay(
+                ErrorClass::RateLimited {
+                    retry_after: Some(90)
+                },
+                1,
+                0.0
+            ),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(
+            delay(ErrorClass::RateLimited { retry_after: None }, 3, 0.0),
+            Some(Duration::from_mins(2))
+        );
+        assert_eq!(
+            delay(
+                ErrorClass::RateLimited {
+                    retry_after: Some(10_000_000)
+                },
+                1,
+                0.0
+            ),
+            Some(MAX_RETRY_AFTER)
+        );
+        assert_eq!(
+            delay(ErrorClass::Banned { retry_after: None }, 1, 0.0),
+            Some(BAN)
+        );
+        assert_eq!(
+            delay(
+                ErrorClass::Banned {
+                    retry_after: Some(60)
+                },
+                1,
+                0.0
+            ),
+            Some(BAN),
+            "bans last at least an hour"
+        );
+        assert_eq!(
+            delay(
+                ErrorClass::Banned {
+                    retry_after: Some(7200)
+                },
+                1,
+                0.0
+            ),
+            Some(Duration::from_hours(2))
+        );
     }
 }

@@ -48,7 +48,10 @@ impl Clock {
     /// A clock starting at `wall` now and advancing with tokio time.
     #[must_use]
     pub fn tokio(wall: SystemTime) -> Self {
-        Self::Tokio { wall, at: Instant::now() }
+        Self::Tokio {
+            wall,
+            at: Instant::now(),
+        }
     }
 
     #[must_use]
@@ -83,7 +86,13 @@ impl Handle {
     /// Runs a round now and waits for its report. `None` when the engine is gone.
     pub async fn update_now(&self, force: bool) -> Option<RoundReport> {
         let (reply, rx) = oneshot::channel();
-        self.commands.send(Command::UpdateNow { force, reply: Some(reply) }).await.ok()?;
+        self.commands
+            .send(Command::UpdateNow {
+                force,
+                reply: Some(reply),
+            })
+            .await
+            .ok()?;
         rx.await.ok()
     }
 }
@@ -107,7 +116,13 @@ pub struct Engine {
 
 impl Engine {
     /// Builds the engine and loads its state. `rng_seed` makes jitter reproducible in tests.
-    pub fn new(settings: Settings, factory: Factory, mut store: Box<dyn StateStore>, clock: Clock, rng_seed: Option<u64>) -> Self {
+    pub fn new(
+        settings: Settings,
+        factory: Factory,
+        mut store: Box<dyn StateStore>,
+        clock: Clock,
+        rng_seed: Option<u64>,
+    ) -> Self {
         let parts = factory(&settings);
         let state = store.load();
         let (status, _) = watch::channel(Status::default());
@@ -132,9 +147,17 @@ impl Engine {
     }
 
     /// A handle plus the command receiver to pass to [`Engine::run`].
+    #[must_use]
     pub fn handle(&self) -> (Handle, mpsc::Receiver<Command>) {
         let (tx, rx) = mpsc::channel(16);
-        (Handle { commands: tx, status: self.status.subscribe(), events: self.events.clone() }, rx)
+        (
+            Handle {
+                commands: tx,
+                status: self.status.subscribe(),
+                events: self.events.clone(),
+            },
+            rx,
+        )
     }
 
     #[must_use]
@@ -152,7 +175,11 @@ impl Engine {
     pub async fn run(mut self, mut commands: mpsc::Receiver<Command>, shutdown: CancellationToken) {
         let mut next_check = Instant::now();
         loop {
-            let wake = if self.paused { None } else { Some(self.next_wake(next_check)) };
+            let wake = if self.paused {
+                None
+            } else {
+                Some(self.next_wake(next_check))
+            };
             tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break,
@@ -179,11 +206,10 @@ impl Engine {
                     }
                     Some(Command::UpdateNow { force, reply }) => {
                         let mode = if force { Mode::Force } else { Mode::Manual };
-                        if let Some(report) = self.guarded_round(mode, &shutdown).await {
-                            if let Some(reply) = reply {
+                        if let Some(report) = self.guarded_round(mode, &shutdown).await
+                            && let Some(reply) = reply {
                                 let _ = reply.send(report);
                             }
-                        }
                         next_check = Instant::now() + self.settings.interval;
                     }
                 },
@@ -214,7 +240,11 @@ impl Engine {
     }
 
     /// Runs a round; on shutdown it gets [`SHUTDOWN_GRACE`] to finish, then is abandoned.
-    async fn guarded_round(&mut self, mode: Mode, shutdown: &CancellationToken) -> Option<RoundReport> {
+    async fn guarded_round(
+        &mut self,
+        mode: Mode,
+        shutdown: &CancellationToken,
+    ) -> Option<RoundReport> {
         let round = self.round(mode);
         tokio::pin!(round);
         tokio::select! {
@@ -234,7 +264,8 @@ impl Engine {
 
     /// Drops state of records no longer configured.
     fn prune_state(&mut self) {
-        let keys: std::collections::HashSet<String> = self.settings.records.iter().map(round::key).collect();
+        let keys: std::collections::HashSet<String> =
+            self.settings.records.iter().map(round::key).collect();
         self.state.records.retain(|k, _| keys.contains(k));
     }
 
@@ -250,13 +281,24 @@ impl Engine {
 
     fn snapshot(&self, updating: bool) -> Status {
         let now = self.clock.now();
-        let ip = |f| self.state.last_ip.get(&f).copied().filter(|_| self.settings.family_enabled(f));
+        let ip = |f| {
+            self.state
+                .last_ip
+                .get(&f)
+                .copied()
+                .filter(|_| self.settings.family_enabled(f))
+        };
         let records: Vec<RecordStatus> = self
             .settings
             .records
             .iter()
             .map(|r| {
-                let st = self.state.records.get(&round::key(r)).cloned().unwrap_or_default();
+                let st = self
+                    .state
+                    .records
+                    .get(&round::key(r))
+                    .cloned()
+                    .unwrap_or_default();
                 let phase = if st.stopped {
                     Phase::Stopped
                 } else if st.failures > 0 {
@@ -290,7 +332,11 @@ impl Engine {
             updating,
             ipv4: ip(crate::config::Family::V4),
             ipv6: ip(crate::config::Family::V6),
-            detect_errors: self.detect_errors.iter().map(|(f, e)| (*f, e.clone())).collect(),
+            detect_errors: self
+                .detect_errors
+                .iter()
+                .map(|(f, e)| (*f, e.clone()))
+                .collect(),
             last_check: self.last_round.as_ref().map(|r| r.at),
             last_update,
             last_error,

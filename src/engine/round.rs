@@ -1,6 +1,7 @@
 //! One update round: detect each enabled family, then bring each record up to date, one at a time.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::time::SystemTime;
 
@@ -23,13 +24,22 @@ fn fingerprint(salt: &str, record: &RecordSettings, provider: Option<&ProviderSe
     h.update(salt.as_bytes());
     h.update(format!("\n{record:?}\n").as_bytes());
     if let Some(p) = provider {
-        h.update(serde_json::to_string(&p.kind).unwrap_or_default().as_bytes());
+        h.update(
+            serde_json::to_string(&p.kind)
+                .unwrap_or_default()
+                .as_bytes(),
+        );
         for s in p.kind.secrets() {
             h.update(b"\n");
             h.update(s.expose().as_bytes());
         }
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    h.finalize()
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
 }
 
 fn time(t: SystemTime) -> String {
@@ -46,7 +56,10 @@ impl Engine {
         let mut detection = BTreeMap::new();
         let mut ips: BTreeMap<Family, Result<IpAddr, String>> = BTreeMap::new();
         let settings = self.settings.clone();
-        for family in Family::ALL.into_iter().filter(|f| settings.family_enabled(*f)) {
+        for family in Family::ALL
+            .into_iter()
+            .filter(|f| settings.family_enabled(*f))
+        {
             let result = match self.parts.detector.detect(family).await {
                 Detection::Known(ip) => Ok(ip),
                 Detection::Unavailable(reason) => Err(reason),
@@ -54,17 +67,36 @@ impl Engine {
             if !dry {
                 self.note_detection(family, &result);
             }
-            detection.insert(family, DetectionReport { ip: result.as_ref().ok().copied(), error: result.as_ref().err().cloned() });
+            detection.insert(
+                family,
+                DetectionReport {
+                    ip: result.as_ref().ok().copied(),
+                    error: result.as_ref().err().cloned(),
+                },
+            );
             ips.insert(family, result);
         }
 
         let mut records = Vec::with_capacity(settings.records.len());
         for record in &settings.records {
-            let ip = ips.get(&record.record_type.family()).cloned().unwrap_or_else(|| Err("family disabled".into()));
+            let ip = ips
+                .get(&record.record_type.family())
+                .cloned()
+                .unwrap_or_else(|| Err("family disabled".into()));
             let outcome = self.process(record, ip.clone(), mode).await;
-            records.push(RecordReport { name: record.name.clone(), record_type: record.record_type, provider: record.provider.clone(), ip: ip.ok(), outcome });
+            records.push(RecordReport {
+                name: record.name.clone(),
+                record_type: record.record_type,
+                provider: record.provider.clone(),
+                ip: ip.ok(),
+                outcome,
+            });
         }
-        let report = RoundReport { at: self.clock.now(), detection, records };
+        let report = RoundReport {
+            at: self.clock.now(),
+            detection,
+            records,
+        };
         if !dry {
             self.last_round = Some(report.clone());
             self.persist();
@@ -78,7 +110,11 @@ impl Engine {
             Ok(ip) => {
                 let old = self.state.last_ip.insert(family, *ip);
                 if old != Some(*ip) {
-                    let _ = self.events.send(Event::IpChanged { family, old, new: *ip });
+                    let _ = self.events.send(Event::IpChanged {
+                        family,
+                        old,
+                        new: *ip,
+                    });
                 }
                 if self.detect_errors.remove(&family).is_some() {
                     let _ = self.events.send(Event::DetectionRecovered { family });
@@ -86,25 +122,38 @@ impl Engine {
             }
             Err(reason) => {
                 if self.detect_errors.insert(family, reason.clone()).is_none() {
-                    let _ = self.events.send(Event::DetectionFailed { family, reason: reason.clone() });
+                    let _ = self.events.send(Event::DetectionFailed {
+                        family,
+                        reason: reason.clone(),
+                    });
                 }
             }
         }
     }
 
-    async fn process(&mut self, record: &RecordSettings, ip: Result<IpAddr, String>, mode: Mode) -> Outcome {
+    async fn process(
+        &mut self,
+        record: &RecordSettings,
+        ip: Result<IpAddr, String>,
+        mode: Mode,
+    ) -> Outcome {
         let now = self.clock.now();
         let label = record.label();
         let provider_settings = self.settings.provider(&record.provider).cloned();
         let fp = fingerprint(&self.state.salt, record, provider_settings.as_ref());
         let dry = mode == Mode::DryRun;
 
-        let mut st = self.state.records.get(&key(record)).cloned().unwrap_or_else(|| RecordState {
-            name: record.name.clone(),
-            record_type: Some(record.record_type),
-            provider: record.provider.clone(),
-            ..RecordState::default()
-        });
+        let mut st = self
+            .state
+            .records
+            .get(&key(record))
+            .cloned()
+            .unwrap_or_else(|| RecordState {
+                name: record.name.clone(),
+                record_type: Some(record.record_type),
+                provider: record.provider.clone(),
+                ..RecordState::default()
+            });
         if st.fingerprint.as_deref() != Some(fp.as_str()) {
             if st.fingerprint.is_some() {
                 // The record's or provider's settings changed: what was published there may not hold for the
@@ -137,14 +186,39 @@ impl Engine {
         };
 
         let Some(provider) = self.parts.providers.get(&record.provider).cloned() else {
-            return Outcome::Failed { reason: format!("no provider named `{}`", record.provider) };
+            return Outcome::Failed {
+                reason: format!("no provider named `{}`", record.provider),
+            };
         };
-        let request = UpdateRequest { name: &record.name, record_type: record.record_type, ip, ttl: record.ttl, record_id: st.record_id.as_deref() };
+        let request = UpdateRequest {
+            name: &record.name,
+            record_type: record.record_type,
+            ip,
+            ttl: record.ttl,
+            record_id: st.record_id.as_deref(),
+        };
         tracing::debug!(record = %label, %ip, "updating");
         let result = provider.update(&request).await;
         let now = self.clock.now();
         st.last_attempt_at = Some(now);
-        let outcome = match result {
+        let outcome = self.apply(&mut st, &label, ip, result);
+        self.state.records.insert(key(record), st);
+        // Written after every provider call, so a crash or kill never loses a publication.
+        self.persist();
+        self.publish_status(true);
+        outcome
+    }
+
+    /// Records a provider's answer in the record's state and tells the world.
+    fn apply(
+        &mut self,
+        st: &mut RecordState,
+        label: &str,
+        ip: IpAddr,
+        result: Result<UpdateOutcome, crate::provider::ProviderError>,
+    ) -> Outcome {
+        let now = st.last_attempt_at.unwrap_or_else(|| self.clock.now());
+        match result {
             Ok(done) => {
                 let (record_id, outcome) = match done {
                     UpdateOutcome::Updated { record_id } => (record_id, Outcome::Updated),
@@ -160,9 +234,16 @@ impl Engine {
                 st.stopped = false;
                 st.last_error = None;
                 st.last_error_class = None;
-                let _ = self.events.send(Event::RecordUpdated { record: label.clone(), ip, previous });
+                let _ = self.events.send(Event::RecordUpdated {
+                    record: label.to_owned(),
+                    ip,
+                    previous,
+                });
                 if after_failures > 0 {
-                    let _ = self.events.send(Event::RecordRecovered { record: label.clone(), after_failures });
+                    let _ = self.events.send(Event::RecordRecovered {
+                        record: label.to_owned(),
+                        after_failures,
+                    });
                 }
                 outcome
             }
@@ -174,7 +255,7 @@ impl Engine {
                 st.last_error = Some(e.message.clone());
                 st.last_error_class = Some(e.class);
                 let _ = self.events.send(Event::RecordFailed {
-                    record: label.clone(),
+                    record: label.to_owned(),
                     error: e.message.clone(),
                     class: e.class,
                     failures: st.failures,
@@ -183,23 +264,28 @@ impl Engine {
                 });
                 Outcome::Failed { reason: e.message }
             }
-        };
-        self.state.records.insert(key(record), st);
-        // Written after every provider call, so a crash or kill never loses a publication.
-        self.persist();
-        self.publish_status(true);
-        outcome
+        }
     }
 
-    fn decide(&self, st: &RecordState, ip: &Result<IpAddr, String>, mode: Mode, now: SystemTime) -> Decision {
+    fn decide(
+        &self,
+        st: &RecordState,
+        ip: &Result<IpAddr, String>,
+        mode: Mode,
+        now: SystemTime,
+    ) -> Decision {
         let ip = match ip {
             Ok(ip) => *ip,
-            Err(reason) => return Decision::Skip(format!("address unknown, nothing published ({reason})")),
+            Err(reason) => {
+                return Decision::Skip(format!("address unknown, nothing published ({reason})"));
+            }
         };
         let last = st.last_error.as_deref().unwrap_or("unknown error");
         if is_banned(st, now) {
             let until = st.next_attempt.map(time).unwrap_or_default();
-            return Decision::Skip(format!("the provider banned updates; waiting until {until} ({last})"));
+            return Decision::Skip(format!(
+                "the provider banned updates; waiting until {until} ({last})"
+            ));
         }
         if st.stopped && mode != Mode::Force {
             return Decision::Skip(format!("stopped until the config changes: {last}"));
@@ -207,9 +293,15 @@ impl Engine {
         let waiting = st.failures > 0 && st.next_attempt.is_some_and(|t| t > now);
         if waiting && matches!(mode, Mode::Tick | Mode::DryRun) {
             let until = st.next_attempt.map(time).unwrap_or_default();
-            return Decision::Skip(format!("retrying at {until} after {} failure(s): {last}", st.failures));
+            return Decision::Skip(format!(
+                "retrying at {until} after {} failure(s): {last}",
+                st.failures
+            ));
         }
-        let keepalive_due = self.settings.max_interval.is_some_and(|max| st.published_at.is_none_or(|t| now >= t + max));
+        let keepalive_due = self
+            .settings
+            .max_interval
+            .is_some_and(|max| st.published_at.is_none_or(|t| now >= t + max));
         if st.published == Some(ip) && !keepalive_due && mode != Mode::Force {
             return Decision::Unchanged;
         }
@@ -218,7 +310,8 @@ impl Engine {
 }
 
 fn is_banned(st: &RecordState, now: SystemTime) -> bool {
-    matches!(st.last_error_class, Some(ErrorClass::Banned { .. })) && st.next_attempt.is_some_and(|t| t > now)
+    matches!(st.last_error_class, Some(ErrorClass::Banned { .. }))
+        && st.next_attempt.is_some_and(|t| t > now)
 }
 
 enum Decision {

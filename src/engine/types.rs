@@ -14,7 +14,10 @@ use crate::provider::ErrorClass;
 #[derive(Debug)]
 pub enum Command {
     /// Run a round now. `force` also re-publishes unchanged records and retries stopped ones (not bans).
-    UpdateNow { force: bool, reply: Option<oneshot::Sender<RoundReport>> },
+    UpdateNow {
+        force: bool,
+        reply: Option<oneshot::Sender<RoundReport>>,
+    },
     Pause,
     Resume,
     /// Replace the settings (the settings dialog saved); a round follows at once.
@@ -40,16 +43,39 @@ pub enum Mode {
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
     /// The detected address of a family differs from the last one (`old` is `None` the first time).
-    IpChanged { family: Family, old: Option<IpAddr>, new: IpAddr },
+    IpChanged {
+        family: Family,
+        old: Option<IpAddr>,
+        new: IpAddr,
+    },
     /// Detection of a family started failing (reported once per streak).
-    DetectionFailed { family: Family, reason: String },
+    DetectionFailed {
+        family: Family,
+        reason: String,
+    },
     /// Detection works again after failing.
-    DetectionRecovered { family: Family },
-    RecordUpdated { record: String, ip: IpAddr, previous: Option<IpAddr> },
+    DetectionRecovered {
+        family: Family,
+    },
+    RecordUpdated {
+        record: String,
+        ip: IpAddr,
+        previous: Option<IpAddr>,
+    },
     /// An update failed. `failures` counts the streak (1 = first); `stopped` means no retry until the config changes.
-    RecordFailed { record: String, error: String, class: ErrorClass, failures: u32, stopped: bool, retry_at: Option<String> },
+    RecordFailed {
+        record: String,
+        error: String,
+        class: ErrorClass,
+        failures: u32,
+        stopped: bool,
+        retry_at: Option<String>,
+    },
     /// A record succeeded after a failure streak.
-    RecordRecovered { record: String, after_failures: u32 },
+    RecordRecovered {
+        record: String,
+        after_failures: u32,
+    },
     Paused,
     Resumed,
     Reloaded,
@@ -115,7 +141,9 @@ impl RoundReport {
     /// True when every record is updated or unchanged (or would be, in a dry run).
     #[must_use]
     pub fn all_ok(&self) -> bool {
-        self.records.iter().all(|r| !matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. }))
+        self.records
+            .iter()
+            .all(|r| !matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. }))
     }
 }
 
@@ -143,9 +171,13 @@ pub enum Outcome {
     Unchanged,
     /// Dry run: would have written.
     WouldUpdate,
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
     /// Not attempted (IP unknown, waiting after failures, stopped, banned).
-    Skipped { reason: String },
+    Skipped {
+        reason: String,
+    },
 }
 
 impl std::fmt::Display for Outcome {

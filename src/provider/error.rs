@@ -34,7 +34,9 @@ impl ErrorClass {
     #[must_use]
     pub fn retry_after(self) -> Option<Duration> {
         match self {
-            Self::RateLimited { retry_after } | Self::Banned { retry_after } => retry_after.map(Duration::from_secs),
+            Self::RateLimited { retry_after } | Self::Banned { retry_after } => {
+                retry_after.map(Duration::from_secs)
+            }
             _ => None,
         }
     }
@@ -50,7 +52,10 @@ pub struct ProviderError {
 
 impl ProviderError {
     pub fn new(class: ErrorClass, message: impl Into<String>) -> Self {
-        Self { class, message: message.into() }
+        Self {
+            class,
+            message: message.into(),
+        }
     }
 
     pub fn auth(message: impl Into<String>) -> Self {
@@ -74,7 +79,9 @@ impl ProviderError {
     pub fn from_reqwest(provider: &str, error: &reqwest::Error) -> Self {
         let text = crate::http::describe(error);
         if error.is_timeout() && !error.is_connect() {
-            Self::unconfirmed(format!("{provider}: no answer in time, could not confirm the update ({text})"))
+            Self::unconfirmed(format!(
+                "{provider}: no answer in time, could not confirm the update ({text})"
+            ))
         } else {
             Self::transient(format!("{provider}: {text}"))
         }
@@ -82,13 +89,29 @@ impl ProviderError {
 
     /// Classifies a non-success HTTP answer by its status; `detail` is the provider's own error text.
     #[must_use]
-    pub fn from_status(provider: &str, status: reqwest::StatusCode, retry_after: Option<Duration>, detail: &str) -> Self {
-        let detail = if detail.is_empty() { String::new() } else { format!(": {detail}") };
+    pub fn from_status(
+        provider: &str,
+        status: reqwest::StatusCode,
+        retry_after: Option<Duration>,
+        detail: &str,
+    ) -> Self {
+        let detail = if detail.is_empty() {
+            String::new()
+        } else {
+            format!(": {detail}")
+        };
         let secs = retry_after.map(|d| d.as_secs());
         match status.as_u16() {
-            401 | 403 => Self::auth(format!("{provider}: credentials refused (HTTP {status}){detail}")),
-            429 => Self::new(ErrorClass::RateLimited { retry_after: secs }, format!("{provider}: rate limited (HTTP {status}){detail}")),
-            400 | 404 | 405 | 409 | 410 | 422 => Self::rejected(format!("{provider}: request rejected (HTTP {status}){detail}")),
+            401 | 403 => Self::auth(format!(
+                "{provider}: credentials refused (HTTP {status}){detail}"
+            )),
+            429 => Self::new(
+                ErrorClass::RateLimited { retry_after: secs },
+                format!("{provider}: rate limited (HTTP {status}){detail}"),
+            ),
+            400 | 404 | 405 | 409 | 410 | 422 => Self::rejected(format!(
+                "{provider}: request rejected (HTTP {status}){detail}"
+            )),
             _ => Self::transient(format!("{provider}: HTTP {status}{detail}")),
         }
     }
@@ -111,10 +134,17 @@ mod tests {
 
     #[test]
     fn status_classes() {
-        let c = |s: u16, ra| ProviderError::from_status("p", StatusCode::from_u16(s).unwrap(), ra, "x").class;
+        let c = |s: u16, ra| {
+            ProviderError::from_status("p", StatusCode::from_u16(s).unwrap(), ra, "x").class
+        };
         assert_eq!(c(401, None), ErrorClass::Auth);
         assert_eq!(c(403, None), ErrorClass::Auth);
-        assert_eq!(c(429, Some(Duration::from_secs(90))), ErrorClass::RateLimited { retry_after: Some(90) });
+        assert_eq!(
+            c(429, Some(Duration::from_secs(90))),
+            ErrorClass::RateLimited {
+                retry_after: Some(90)
+            }
+        );
         assert_eq!(c(422, None), ErrorClass::Rejected);
         assert_eq!(c(404, None), ErrorClass::Rejected);
         assert_eq!(c(500, None), ErrorClass::Transient);
@@ -123,7 +153,10 @@ mod tests {
 
     #[test]
     fn redaction() {
-        assert_eq!(redact("bad key s3cr3t-key given", &["s3cr3t-key"]), "bad key *** given");
+        assert_eq!(
+            redact("bad key s3cr3t-key given", &["s3cr3t-key"]),
+            "bad key *** given"
+        );
         assert_eq!(redact("abc", &[""]), "abc");
     }
 }

@@ -1,4 +1,4 @@
-//! PowerDNS Authoritative HTTP API: find the zone (configured, or the longest suffix the server has), then
+//! `PowerDNS` Authoritative HTTP API: find the zone (configured, or the longest suffix the server has), then
 //! `PATCH /api/v1/servers/{server_id}/zones/{zone_id}` with one rrset, `changetype: REPLACE`.
 
 use std::collections::HashMap;
@@ -42,11 +42,18 @@ impl PowerDns {
     pub fn new(name: String, cfg: &PowerDnsFile) -> Self {
         let server_id = cfg.server_id.as_deref().unwrap_or("localhost");
         Self {
-            base: format!("{}/api/v1/servers/{}", cfg.url.trim_end_matches('/'), urlencode(server_id)),
+            base: format!(
+                "{}/api/v1/servers/{}",
+                cfg.url.trim_end_matches('/'),
+                urlencode(server_id)
+            ),
             name,
             client: crate::http::api_client(),
             api_key: cfg.api_key.clone(),
-            zone: cfg.zone.as_deref().map(|z| z.trim_end_matches('.').to_ascii_lowercase()),
+            zone: cfg
+                .zone
+                .as_deref()
+                .map(|z| z.trim_end_matches('.').to_ascii_lowercase()),
             zones: Mutex::new(HashMap::new()),
         }
     }
@@ -55,7 +62,10 @@ impl PowerDns {
         format!("powerdns `{}`", self.name)
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> Result<(reqwest::StatusCode, String), ProviderError> {
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(reqwest::StatusCode, String), ProviderError> {
         let response = request
             .header("X-API-Key", self.api_key.expose())
             .header("Accept", "application/json")
@@ -70,9 +80,15 @@ impl PowerDns {
         if status.is_success() {
             Ok((status, body))
         } else {
-            let detail = serde_json::from_str::<ApiError>(&body).map_or_else(|_| crate::detect::snippet(body.trim()), |e| e.error);
+            let detail = serde_json::from_str::<ApiError>(&body)
+                .map_or_else(|_| crate::detect::snippet(body.trim()), |e| e.error);
             let detail = redact(&detail, &[self.api_key.expose()]);
-            Err(ProviderError::from_status(&self.label(), status, retry, &detail))
+            Err(ProviderError::from_status(
+                &self.label(),
+                status,
+                retry,
+                &detail,
+            ))
         }
     }
 
@@ -87,12 +103,21 @@ impl PowerDns {
         };
         for candidate in &candidates {
             let fqdn = format!("{candidate}.");
-            let request = self.client.get(format!("{}/zones", self.base)).query(&[("zone", fqdn.as_str()), ("dnssec", "false")]);
+            let request = self
+                .client
+                .get(format!("{}/zones", self.base))
+                .query(&[("zone", fqdn.as_str()), ("dnssec", "false")]);
             let (_, body) = self.send(request).await?;
             let zones: Vec<ZoneEntry> = serde_json::from_str(&body).map_err(|e| {
-                ProviderError::transient(format!("{}: unexpected answer to the zone list ({e})", self.label()))
+                ProviderError::transient(format!(
+                    "{}: unexpected answer to the zone list ({e})",
+                    self.label()
+                ))
             })?;
-            if let Some(z) = zones.into_iter().find(|z| z.name.eq_ignore_ascii_case(&fqdn)) {
+            if let Some(z) = zones
+                .into_iter()
+                .find(|z| z.name.eq_ignore_ascii_case(&fqdn))
+            {
                 if let Ok(mut cache) = self.zones.lock() {
                     cache.insert(name.to_owned(), z.id.clone());
                 }
@@ -115,7 +140,13 @@ fn suffixes(name: &str) -> Vec<String> {
 fn urlencode(segment: &str) -> String {
     segment
         .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { char::from(b).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -145,7 +176,10 @@ mod tests {
 
     #[test]
     fn zone_candidates_longest_first() {
-        assert_eq!(suffixes("a.b.example.com"), ["a.b.example.com", "b.example.com", "example.com", "com"]);
+        assert_eq!(
+            suffixes("a.b.example.com"),
+            ["a.b.example.com", "b.example.com", "example.com", "com"]
+        );
     }
 
     #[test]

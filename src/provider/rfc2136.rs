@@ -1,6 +1,6 @@
 //! RFC 2136 DNS UPDATE signed with TSIG (RFC 8945).
 //!
-//! One message replaces the name's A or AAAA set atomically: update section = "delete RRset" (class ANY,
+//! One message replaces the name's A or AAAA set atomically: update section = "delete `RRset`" (class ANY,
 //! TTL 0, no data) followed by "add RR". The server's answer must carry a valid TSIG signature before a
 //! NOERROR is believed; an unsigned or badly signed NOERROR is "could not confirm".
 
@@ -9,7 +9,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use base64::Engine as _;
-use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode, UpdateMessage, update_message};
+use hickory_proto::op::{
+    Message, MessageType, OpCode, ResponseCode, UpdateMessage, update_message,
+};
 use hickory_proto::rr::rdata::tsig::{TsigAlgorithm, TsigError};
 use hickory_proto::rr::rdata::{A, AAAA};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, TSigVerifier, TSigner};
@@ -31,7 +33,12 @@ pub struct Rfc2136 {
 
 impl Rfc2136 {
     pub fn new(name: String, cfg: &Rfc2136File) -> Self {
-        let algorithm = match cfg.key_algorithm.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        let algorithm = match cfg
+            .key_algorithm
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("hmac-sha384") => TsigAlgorithm::HmacSha384,
             Some("hmac-sha512") => TsigAlgorithm::HmacSha512,
             _ => TsigAlgorithm::HmacSha256,
@@ -40,10 +47,17 @@ impl Rfc2136 {
             .decode(cfg.key_secret.expose())
             .map_err(|_| "key_secret is not valid base64".to_owned())
             .and_then(|key| {
-                let key_name = Name::from_ascii(format!("{}.", cfg.key_name.trim_end_matches('.'))).map_err(|e| format!("bad key_name: {e}"))?;
-                TSigner::new(key, algorithm, key_name, FUDGE).map_err(|e| format!("cannot use the key: {e}"))
+                let key_name = Name::from_ascii(format!("{}.", cfg.key_name.trim_end_matches('.')))
+                    .map_err(|e| format!("bad key_name: {e}"))?;
+                TSigner::new(key, algorithm, key_name, FUDGE)
+                    .map_err(|e| format!("cannot use the key: {e}"))
             });
-        Self { name, server: parse_server(&cfg.server), zone: cfg.zone.trim_end_matches('.').to_ascii_lowercase(), signer }
+        Self {
+            name,
+            server: parse_server(&cfg.server),
+            zone: cfg.zone.trim_end_matches('.').to_ascii_lowercase(),
+            signer,
+        }
     }
 
     fn label(&self) -> String {
@@ -51,9 +65,16 @@ impl Rfc2136 {
     }
 
     /// The signed UPDATE message replacing the set.
-    fn message(&self, signer: &TSigner, request: &UpdateRequest<'_>, now: u64) -> Result<(Message, TSigVerifier), String> {
-        let zone = Name::from_ascii(format!("{}.", self.zone)).map_err(|e| format!("bad zone: {e}"))?;
-        let name = Name::from_ascii(format!("{}.", request.name)).map_err(|e| format!("bad name: {e}"))?;
+    fn message(
+        &self,
+        signer: &TSigner,
+        request: &UpdateRequest<'_>,
+        now: u64,
+    ) -> Result<(Message, TSigVerifier), String> {
+        let zone =
+            Name::from_ascii(format!("{}.", self.zone)).map_err(|e| format!("bad zone: {e}"))?;
+        let name =
+            Name::from_ascii(format!("{}.", request.name)).map_err(|e| format!("bad name: {e}"))?;
         if !zone.zone_of(&name) {
             return Err(format!("{} is not inside zone {}", request.name, self.zone));
         }
@@ -67,7 +88,10 @@ impl Rfc2136 {
         delete.ttl = 0;
         let mut message = update_message::delete_rrset(delete, zone, false);
         message.add_update(add);
-        let verifier = message.finalize(signer, now).map_err(|e| format!("cannot sign: {e}"))?.ok_or("the signer gave no verifier")?;
+        let verifier = message
+            .finalize(signer, now)
+            .map_err(|e| format!("cannot sign: {e}"))?
+            .ok_or("the signer gave no verifier")?;
         Ok((message, verifier))
     }
 }
@@ -77,46 +101,116 @@ impl Provider for Rfc2136 {
     #[tracing::instrument(skip_all, fields(provider = %self.name, record = %request.name))]
     async fn update(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
         let label = self.label();
-        let server = self.server.as_ref().map_err(|e| ProviderError::rejected(format!("{label}: server {e}")))?;
-        let signer = self.signer.as_ref().map_err(|e| ProviderError::rejected(format!("{label}: {e}")))?;
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let (message, verifier) = self.message(signer, request, now).map_err(|e| ProviderError::rejected(format!("{label}: {e}")))?;
-        let bytes = message.to_vec().map_err(|e| ProviderError::rejected(format!("{label}: cannot encode: {e}")))?;
-        let addr = resolve(server).await.map_err(|e| ProviderError::transient(format!("{label}: {e}")))?;
-        let raw = exchange(addr, &bytes, message.metadata.id, TIMEOUT).await.map_err(|e| {
-            if e.maybe_delivered() {
-                ProviderError::unconfirmed(format!("{label}: {e}; could not confirm the update"))
-            } else {
-                ProviderError::transient(format!("{label}: {e}"))
-            }
-        })?;
+        let server = self
+            .server
+            .as_ref()
+            .map_err(|e| ProviderError::rejected(format!("{label}: server {e}")))?;
+        let signer = self
+            .signer
+            .as_ref()
+            .map_err(|e| ProviderError::rejected(format!("{label}: {e}")))?;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let (message, verifier) = self
+            .message(signer, request, now)
+            .map_err(|e| ProviderError::rejected(format!("{label}: {e}")))?;
+        let bytes = message
+            .to_vec()
+            .map_err(|e| ProviderError::rejected(format!("{label}: cannot encode: {e}")))?;
+        let addr = resolve(server)
+            .await
+            .map_err(|e| ProviderError::transient(format!("{label}: {e}")))?;
+        let raw = exchange(addr, &bytes, message.metadata.id, TIMEOUT)
+            .await
+            .map_err(|e| {
+                if e.maybe_delivered() {
+                    ProviderError::unconfirmed(format!(
+                        "{label}: {e}; could not confirm the update"
+                    ))
+                } else {
+                    ProviderError::transient(format!("{label}: {e}"))
+                }
+            })?;
         interpret(&label, verifier, &raw)
     }
 }
 
 /// Reads the server's answer to a signed update.
-fn interpret(label: &str, mut verifier: TSigVerifier, raw: &[u8]) -> Result<UpdateOutcome, ProviderError> {
-    let answer = Message::from_vec(raw).map_err(|e| ProviderError::unconfirmed(format!("{label}: malformed answer ({e}); could not confirm the update")))?;
-    if answer.metadata.message_type != MessageType::Response || answer.metadata.op_code != OpCode::Update {
-        return Err(ProviderError::unconfirmed(format!("{label}: the answer is not an UPDATE response; could not confirm the update")));
+fn interpret(
+    label: &str,
+    mut verifier: TSigVerifier,
+    raw: &[u8],
+) -> Result<UpdateOutcome, ProviderError> {
+    let answer = Message::from_vec(raw).map_err(|e| {
+        ProviderError::unconfirmed(format!(
+            "{label}: malformed answer ({e}); could not confirm the update"
+        ))
+    })?;
+    if answer.metadata.message_type != MessageType::Response
+        || answer.metadata.op_code != OpCode::Update
+    {
+        return Err(ProviderError::unconfirmed(format!(
+            "{label}: the answer is not an UPDATE response; could not confirm the update"
+        )));
     }
     if let Some(tsig) = answer.signature() {
         match tsig.data.error {
-            Some(TsigError::BadSig) => return Err(ProviderError::auth(format!("{label}: the server rejected the TSIG signature (BADSIG): check key_secret and key_algorithm"))),
-            Some(TsigError::BadKey) => return Err(ProviderError::auth(format!("{label}: the server does not know the key (BADKEY): check key_name and key_algorithm"))),
-            Some(TsigError::BadTime) => return Err(ProviderError::transient(format!("{label}: the server says our clock is off (BADTIME): check the system clock"))),
-            Some(other) => return Err(ProviderError::rejected(format!("{label}: TSIG error {other:?}"))),
+            Some(TsigError::BadSig) => {
+                return Err(ProviderError::auth(format!(
+                    "{label}: the server rejected the TSIG signature (BADSIG): check key_secret and key_algorithm"
+                )));
+            }
+            Some(TsigError::BadKey) => {
+                return Err(ProviderError::auth(format!(
+                    "{label}: the server does not know the key (BADKEY): check key_name and key_algorithm"
+                )));
+            }
+            Some(TsigError::BadTime) => {
+                return Err(ProviderError::transient(format!(
+                    "{label}: the server says our clock is off (BADTIME): check the system clock"
+                )));
+            }
+            Some(other) => {
+                return Err(ProviderError::rejected(format!(
+                    "{label}: TSIG error {other:?}"
+                )));
+            }
             None => {}
         }
     }
     match answer.metadata.response_code {
         ResponseCode::NoError => {}
-        ResponseCode::Refused => return Err(ProviderError::auth(format!("{label}: the server refused the update (REFUSED): check that the key may update this zone"))),
-        ResponseCode::NotAuth => return Err(ProviderError::auth(format!("{label}: the server is not authoritative for the zone or did not accept the key (NOTAUTH)"))),
-        ResponseCode::ServFail => return Err(ProviderError::transient(format!("{label}: the server failed (SERVFAIL)"))),
-        ResponseCode::NotZone => return Err(ProviderError::rejected(format!("{label}: the name is not inside the zone (NOTZONE)"))),
-        ResponseCode::NotImp => return Err(ProviderError::rejected(format!("{label}: the server does not support dynamic updates (NOTIMP)"))),
-        other => return Err(ProviderError::rejected(format!("{label}: the server answered {other}"))),
+        ResponseCode::Refused => {
+            return Err(ProviderError::auth(format!(
+                "{label}: the server refused the update (REFUSED): check that the key may update this zone"
+            )));
+        }
+        ResponseCode::NotAuth => {
+            return Err(ProviderError::auth(format!(
+                "{label}: the server is not authoritative for the zone or did not accept the key (NOTAUTH)"
+            )));
+        }
+        ResponseCode::ServFail => {
+            return Err(ProviderError::transient(format!(
+                "{label}: the server failed (SERVFAIL)"
+            )));
+        }
+        ResponseCode::NotZone => {
+            return Err(ProviderError::rejected(format!(
+                "{label}: the name is not inside the zone (NOTZONE)"
+            )));
+        }
+        ResponseCode::NotImp => {
+            return Err(ProviderError::rejected(format!(
+                "{label}: the server does not support dynamic updates (NOTIMP)"
+            )));
+        }
+        other => {
+            return Err(ProviderError::rejected(format!(
+                "{label}: the server answered {other}"
+            )));
+        }
     }
     // A NOERROR counts only when signed with our key, chained to our request's MAC, within the fudge window.
     verifier

@@ -23,22 +23,40 @@ pub struct Webhook {
 impl Webhook {
     pub fn new(name: String, cfg: &WebhookFile) -> Self {
         let method = cfg.method.as_deref().map_or(
-            if cfg.body.is_some() { reqwest::Method::POST } else { reqwest::Method::GET },
-            |m| reqwest::Method::from_bytes(m.to_ascii_uppercase().as_bytes()).unwrap_or(reqwest::Method::GET),
+            if cfg.body.is_some() {
+                reqwest::Method::POST
+            } else {
+                reqwest::Method::GET
+            },
+            |m| {
+                reqwest::Method::from_bytes(m.to_ascii_uppercase().as_bytes())
+                    .unwrap_or(reqwest::Method::GET)
+            },
         );
         Self {
             name,
             client: crate::http::api_client(),
             url: cfg.url.clone(),
             method,
-            headers: cfg.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            headers: cfg
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             body: cfg.body.clone(),
-            success: cfg.success_regex.as_deref().and_then(|r| regex_lite::Regex::new(r).ok()),
+            success: cfg
+                .success_regex
+                .as_deref()
+                .and_then(|r| regex_lite::Regex::new(r).ok()),
         }
     }
 
     fn label(&self) -> String {
-        format!("webhook `{}` ({})", self.name, crate::http::origin(&self.url))
+        format!(
+            "webhook `{}` ({})",
+            self.name,
+            crate::http::origin(&self.url)
+        )
     }
 
     /// Every secret this provider holds, for redacting what the server sends back.
@@ -50,7 +68,10 @@ impl Webhook {
 /// Fills `{ip}`, `{name}` and `{type}`.
 #[must_use]
 pub fn fill(template: &str, request: &UpdateRequest<'_>) -> String {
-    template.replace("{ip}", &request.ip.to_string()).replace("{name}", request.name).replace("{type}", request.record_type.as_str())
+    template
+        .replace("{ip}", &request.ip.to_string())
+        .replace("{name}", request.name)
+        .replace("{type}", request.record_type.as_str())
 }
 
 #[async_trait]
@@ -58,17 +79,24 @@ impl Provider for Webhook {
     #[tracing::instrument(skip_all, fields(provider = %self.name, record = %request.name))]
     async fn update(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
         let label = self.label();
-        let mut builder = self.client.request(self.method.clone(), fill(&self.url, request));
+        let mut builder = self
+            .client
+            .request(self.method.clone(), fill(&self.url, request));
         for (name, value) in &self.headers {
             builder = builder.header(name.as_str(), fill(value.expose(), request));
         }
         if let Some(body) = &self.body {
             builder = builder.body(fill(body, request));
         }
-        let response = builder.send().await.map_err(|e| ProviderError::from_reqwest(&label, &e))?;
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| ProviderError::from_reqwest(&label, &e))?;
         let status = response.status();
         let retry = crate::http::retry_after(response.headers(), std::time::SystemTime::now());
-        let body = crate::http::read_body(response, MAX_BODY).await.map_err(|e| ProviderError::transient(format!("{label}: {e}")))?;
+        let body = crate::http::read_body(response, MAX_BODY)
+            .await
+            .map_err(|e| ProviderError::transient(format!("{label}: {e}")))?;
         let shown = redact(&crate::detect::snippet(body.trim()), &self.secrets());
         if !status.is_success() {
             return Err(ProviderError::from_status(&label, status, retry, &shown));
@@ -76,7 +104,9 @@ impl Provider for Webhook {
         if let Some(re) = &self.success
             && !re.is_match(&body)
         {
-            return Err(ProviderError::transient(format!("{label}: the answer `{shown}` does not match success_regex")));
+            return Err(ProviderError::transient(format!(
+                "{label}: the answer `{shown}` does not match success_regex"
+            )));
         }
         Ok(UpdateOutcome::Updated { record_id: None })
     }

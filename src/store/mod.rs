@@ -36,7 +36,12 @@ pub struct State {
 
 impl Default for State {
     fn default() -> Self {
-        Self { version: VERSION, salt: format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)), last_ip: BTreeMap::new(), records: BTreeMap::new() }
+        Self {
+            version: VERSION,
+            salt: format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)),
+            last_ip: BTreeMap::new(),
+            records: BTreeMap::new(),
+        }
     }
 }
 
@@ -80,11 +85,19 @@ pub struct RecordState {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot write state file {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
-    #[error("another ddns-tray engine is using {path} (its lock is held); stop it first, or use `ddns-tray status`")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "another ddns-tray engine is using {path} (its lock is held); stop it first, or use `ddns-tray status`"
+    )]
     Locked { path: PathBuf },
     #[error("cannot lock state file {path}: {source}")]
-    Lock { path: PathBuf, source: std::io::Error },
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// Where the engine keeps its state.
@@ -105,7 +118,10 @@ impl FileStore {
     /// Opens the store at `path`, creating its directory, and takes the engine lock (`<path>.lock`).
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Write { path: path.to_owned(), source })?;
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Write {
+                path: path.to_owned(),
+                source,
+            })?;
         }
         let lock_path = path.with_extension("lock");
         let lock = File::options()
@@ -113,11 +129,22 @@ impl FileStore {
             .truncate(false)
             .write(true)
             .open(&lock_path)
-            .map_err(|source| StoreError::Lock { path: lock_path.clone(), source })?;
+            .map_err(|source| StoreError::Lock {
+                path: lock_path.clone(),
+                source,
+            })?;
         match lock.try_lock() {
-            Ok(()) => Ok(Self { path: path.to_owned(), _lock: lock }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Locked { path: path.to_owned() }),
-            Err(std::fs::TryLockError::Error(source)) => Err(StoreError::Lock { path: lock_path, source }),
+            Ok(()) => Ok(Self {
+                path: path.to_owned(),
+                _lock: lock,
+            }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Locked {
+                path: path.to_owned(),
+            }),
+            Err(std::fs::TryLockError::Error(source)) => Err(StoreError::Lock {
+                path: lock_path,
+                source,
+            }),
         }
     }
 
@@ -141,9 +168,13 @@ fn parse(bytes: &[u8]) -> Result<State, String> {
     struct Version {
         version: u32,
     }
-    let v: Version = serde_json::from_slice(bytes).map_err(|e| format!("not a state file ({e})"))?;
+    let v: Version =
+        serde_json::from_slice(bytes).map_err(|e| format!("not a state file ({e})"))?;
     if v.version != VERSION {
-        return Err(format!("schema version {} (this build reads {VERSION})", v.version));
+        return Err(format!(
+            "schema version {} (this build reads {VERSION})",
+            v.version
+        ));
     }
     serde_json::from_slice(bytes).map_err(|e| format!("corrupt state ({e})"))
 }
@@ -154,11 +185,20 @@ impl StateStore for FileStore {
             Ok(Some(state)) => state,
             Ok(None) => State::default(),
             Err(why) => {
-                let stamp = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+                let stamp = SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
                 let aside = self.path.with_extension(format!("json.bad-{stamp}"));
                 match std::fs::rename(&self.path, &aside) {
-                    Ok(()) => tracing::warn!("state file {} unusable: {why}; moved it to {} and starting fresh", self.path.display(), aside.display()),
-                    Err(e) => tracing::warn!("state file {} unusable: {why}; could not move it aside ({e}); starting fresh", self.path.display()),
+                    Ok(()) => tracing::warn!(
+                        "state file {} unusable: {why}; moved it to {} and starting fresh",
+                        self.path.display(),
+                        aside.display()
+                    ),
+                    Err(e) => tracing::warn!(
+                        "state file {} unusable: {why}; could not move it aside ({e}); starting fresh",
+                        self.path.display()
+                    ),
                 }
                 State::default()
             }
@@ -166,17 +206,29 @@ impl StateStore for FileStore {
     }
 
     fn save(&mut self, state: &State) -> Result<(), StoreError> {
-        let json = serde_json::to_vec_pretty(state).map_err(|e| StoreError::Write { path: self.path.clone(), source: std::io::Error::other(e) })?;
-        write_atomic(&self.path, &json).map_err(|source| StoreError::Write { path: self.path.clone(), source })
+        let json = serde_json::to_vec_pretty(state).map_err(|e| StoreError::Write {
+            path: self.path.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        write_atomic(&self.path, &json).map_err(|source| StoreError::Write {
+            path: self.path.clone(),
+            source,
+        })
     }
 }
 
 /// Writes `bytes` to `path` atomically: a temp file in the same directory (owner-only permissions on Unix),
 /// fsync, rename over the target, fsync the directory. On any failure the old file is untouched.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new().prefix(".ddns-tray-").suffix(".tmp").tempfile_in(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".ddns-tray-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -196,14 +248,19 @@ pub struct MemoryStore {
 
 impl StateStore for MemoryStore {
     fn load(&mut self) -> State {
-        self.state.lock().ok().and_then(|s| s.clone()).unwrap_or_default()
+        self.state
+            .lock()
+            .ok()
+            .and_then(|s| s.clone())
+            .unwrap_or_default()
     }
 
     fn save(&mut self, state: &State) -> Result<(), StoreError> {
         if let Ok(mut s) = self.state.lock() {
             *s = Some(state.clone());
         }
-        self.saves.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.saves
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
 }
@@ -241,20 +298,39 @@ mod tests {
         let mut state = store.load();
         state.records.insert(
             record_key("home.example.test", RecordType::A, "p"),
-            RecordState { name: "home.example.test".into(), record_type: Some(RecordType::A), provider: "p".into(), published: Some("203.0.113.7".parse().unwrap()), published_at: Some(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000)), ..Default::default() },
+            RecordState {
+                name: "home.example.test".into(),
+                record_type: Some(RecordType::A),
+                provider: "p".into(),
+                published: Some("203.0.113.7".parse().unwrap()),
+                published_at: Some(
+                    SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000),
+                ),
+                ..Default::default()
+            },
         );
         store.save(&state).unwrap();
         assert_eq!(store.load(), state);
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.contains("\"version\": 1") && text.contains("2023-11-14T22:13:20Z"), "{text}");
+        assert!(
+            text.contains("\"version\": 1") && text.contains("2023-11-14T22:13:20Z"),
+            "{text}"
+        );
         // No temp files left behind.
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-        assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
     }
 
     #[test]
     fn corrupt_file_is_moved_aside_not_deleted() {
-        for (name, content) in [("garbage", "{not json"), ("truncated", "{\"version\": 1, \"salt\": \"ab"), ("future", "{\"version\": 99, \"salt\": \"x\"}")] {
+        for (name, content) in [
+            ("garbage", "{not json"),
+            ("truncated", "{\"version\": 1, \"salt\": \"ab"),
+            ("future", "{\"version\": 99, \"salt\": \"x\"}"),
+        ] {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("state.json");
             std::fs::write(&path, content).unwrap();
@@ -262,9 +338,17 @@ mod tests {
             let state = store.load();
             assert!(state.records.is_empty(), "{name}");
             assert!(!path.exists(), "{name}: original should be moved");
-            let aside: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.to_string_lossy().contains(".bad-")).collect();
+            let aside: Vec<_> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.to_string_lossy().contains(".bad-"))
+                .collect();
             assert_eq!(aside.len(), 1, "{name}");
-            assert_eq!(std::fs::read_to_string(&aside[0]).unwrap(), content, "{name}: content kept");
+            assert_eq!(
+                std::fs::read_to_string(&aside[0]).unwrap(),
+                content,
+                "{name}: content kept"
+            );
         }
     }
 
@@ -273,7 +357,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
         let first = FileStore::open(&path).unwrap();
-        assert!(matches!(FileStore::open(&path), Err(StoreError::Locked { .. })));
+        assert!(matches!(
+            FileStore::open(&path),
+            Err(StoreError::Locked { .. })
+        ));
         drop(first);
         FileStore::open(&path).unwrap();
     }

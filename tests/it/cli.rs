@@ -22,10 +22,21 @@ provider = "missing"
 #[tokio::test]
 async fn check_lists_every_problem_and_exits_2_and_never_touches_the_file() {
     let case = Case::new(BROKEN);
-    let before = std::fs::metadata(case.config_path()).unwrap().modified().unwrap();
+    let before = std::fs::metadata(case.config_path())
+        .unwrap()
+        .modified()
+        .unwrap();
     let out = case.run(&["check"]).await;
     assert_eq!(out.code, 2, "{out:?}");
-    for want in ["interval: 10s is too short", "colour: unknown key", "provider[0].url: not a URL", "provider[0].api_key: is wrapped in quotes", "record[0].provider: no provider is named `missing`", "hint: ", "5 problem(s) in"] {
+    for want in [
+        "interval: 10s is too short",
+        "colour: unknown key",
+        "provider[0].url: not a URL",
+        "provider[0].api_key: is wrapped in quotes",
+        "record[0].provider: no provider is named `missing`",
+        "hint: ",
+        "5 problem(s) in",
+    ] {
         assert!(out.stdout.contains(want), "missing `{want}`: {out:?}");
     }
     for cmd in [&["once"][..], &["run"], &["detect"], &[]] {
@@ -33,8 +44,18 @@ async fn check_lists_every_problem_and_exits_2_and_never_touches_the_file() {
         assert_eq!(out.code, 2, "{cmd:?}: {out:?}");
         assert!(out.stderr.contains("problem(s) in"), "{cmd:?}: {out:?}");
     }
-    assert_eq!(std::fs::read_to_string(case.config_path()).unwrap(), BROKEN, "the invalid file is never rewritten");
-    assert_eq!(std::fs::metadata(case.config_path()).unwrap().modified().unwrap(), before);
+    assert_eq!(
+        std::fs::read_to_string(case.config_path()).unwrap(),
+        BROKEN,
+        "the invalid file is never rewritten"
+    );
+    assert_eq!(
+        std::fs::metadata(case.config_path())
+            .unwrap()
+            .modified()
+            .unwrap(),
+        before
+    );
     assert!(!case.data_dir().join("state.json").exists());
 }
 
@@ -43,7 +64,10 @@ async fn malformed_toml_names_the_line() {
     let case = Case::new("interval = \"5m\"\n[[record]\nname = 1\n");
     let out = case.run(&["check"]).await;
     assert_eq!(out.code, 2);
-    assert!(out.stdout.contains("(file): not valid TOML") && out.stdout.contains("line 2"), "{out:?}");
+    assert!(
+        out.stdout.contains("(file): not valid TOML") && out.stdout.contains("line 2"),
+        "{out:?}"
+    );
 }
 
 #[tokio::test]
@@ -52,20 +76,41 @@ async fn a_missing_file_means_defaults_and_config_path_follows_overrides() {
     std::fs::remove_file(case.config_path()).unwrap();
     let out = case.run(&["check"]).await;
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.contains("no such file; the defaults apply"), "{out:?}");
+    assert!(
+        out.stdout.contains("no such file; the defaults apply"),
+        "{out:?}"
+    );
     assert!(out.stdout.contains("IPv4 detection (policy first): cloudflare-trace (default), http https://api.ipify.org, http https://ipv4.icanhazip.com"), "{out:?}");
-    assert!(out.stdout.contains("no records configured: detection only"), "{out:?}");
-    assert!(!case.config_path().exists(), "check does not create the file");
+    assert!(
+        out.stdout.contains("no records configured: detection only"),
+        "{out:?}"
+    );
+    assert!(
+        !case.config_path().exists(),
+        "check does not create the file"
+    );
 
     let out = case.run(&["config", "path"]).await;
     assert_eq!(out.stdout.trim(), case.config_path().to_str().unwrap());
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ddns-tray"));
-    cmd.args(["config", "path"]).env("DDNS_TRAY_CONFIG", "/tmp/elsewhere.toml");
-    assert_eq!(String::from_utf8(cmd.output().unwrap().stdout).unwrap().trim(), "/tmp/elsewhere.toml");
+    cmd.args(["config", "path"])
+        .env("DDNS_TRAY_CONFIG", "/tmp/elsewhere.toml");
+    assert_eq!(
+        String::from_utf8(cmd.output().unwrap().stdout)
+            .unwrap()
+            .trim(),
+        "/tmp/elsewhere.toml"
+    );
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ddns-tray"));
-    cmd.args(["config", "path"]).env_remove("DDNS_TRAY_CONFIG").env("HOME", "/home/someone").env_remove("XDG_CONFIG_HOME");
+    cmd.args(["config", "path"])
+        .env_remove("DDNS_TRAY_CONFIG")
+        .env("HOME", "/home/someone")
+        .env_remove("XDG_CONFIG_HOME");
     let default = String::from_utf8(cmd.output().unwrap().stdout).unwrap();
-    assert!(default.trim().ends_with("ddns-tray/config.toml"), "{default}");
+    assert!(
+        default.trim().ends_with("ddns-tray/config.toml"),
+        "{default}"
+    );
 }
 
 fn hook_config(echo: &str, hook: &str) -> String {
@@ -92,7 +137,10 @@ async fn dry_run_calls_no_provider_and_writes_no_state() {
     let case = Case::new(&hook_config(&echo.url("/"), &hook.url("/u")));
     let out = case.run(&["once", "--dry-run"]).await;
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(out.stdout, "home.example.test A 198.51.100.80 would update\n");
+    assert_eq!(
+        out.stdout,
+        "home.example.test A 198.51.100.80 would update\n"
+    );
     assert!(hook.requests().is_empty());
     assert!(!case.data_dir().join("state.json").exists());
 }
@@ -110,7 +158,13 @@ async fn once_json_and_status() {
     assert_eq!(json["records"][0]["provider"], "hook");
 
     let status = case.run(&["status"]).await;
-    assert!(status.stdout.contains("IPv4: 198.51.100.81") && status.stdout.contains("home.example.test A at hook: 198.51.100.81 since "), "{status:?}");
+    assert!(
+        status.stdout.contains("IPv4: 198.51.100.81")
+            && status
+                .stdout
+                .contains("home.example.test A at hook: 198.51.100.81 since "),
+        "{status:?}"
+    );
     let status = case.run(&["status", "--json"]).await;
     let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(json["last_ip"]["ipv4"], "198.51.100.81");
@@ -124,11 +178,22 @@ async fn a_corrupt_state_file_is_moved_aside_and_the_run_goes_on() {
     let hook = FakeHttp::text("ok").await;
     let case = Case::new(&hook_config(&echo.url("/"), &hook.url("/u")));
     std::fs::create_dir_all(case.data_dir()).unwrap();
-    std::fs::write(case.data_dir().join("state.json"), "{\"version\": 1, \"records\": {tru").unwrap();
+    std::fs::write(
+        case.data_dir().join("state.json"),
+        "{\"version\": 1, \"records\": {tru",
+    )
+    .unwrap();
     let out = case.run(&["once"]).await;
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stderr.contains("unusable") && out.stderr.contains("moved it to"), "{out:?}");
-    let aside: Vec<_> = std::fs::read_dir(case.data_dir()).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().contains(".bad-")).collect();
+    assert!(
+        out.stderr.contains("unusable") && out.stderr.contains("moved it to"),
+        "{out:?}"
+    );
+    let aside: Vec<_> = std::fs::read_dir(case.data_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".bad-"))
+        .collect();
     assert_eq!(aside.len(), 1);
     assert_eq!(case.state()["version"], 1);
 }
@@ -137,27 +202,63 @@ async fn a_corrupt_state_file_is_moved_aside_and_the_run_goes_on() {
 async fn secrets_appear_in_no_output_log_or_state() {
     let echo = FakeHttp::text("198.51.100.83").await;
     // A provider that echoes the token back in its error must not get it printed either.
-    let hook = FakeHttp::start(|r| Reply::status(403, format!("invalid token {}", r.headers.get("authorization").cloned().unwrap_or_default()))).await;
-    let case = Case::new(&hook_config(&echo.url("/"), &hook.url("/u?token=top-s3cret-token")));
+    let hook = FakeHttp::start(|r| {
+        Reply::status(
+            403,
+            format!(
+                "invalid token {}",
+                r.headers.get("authorization").cloned().unwrap_or_default()
+            ),
+        )
+    })
+    .await;
+    let case = Case::new(&hook_config(
+        &echo.url("/"),
+        &hook.url("/u?token=top-s3cret-token"),
+    ));
     let mut seen = String::new();
     // The daemon first (the failure is logged when it happens), with debug logging on.
-    let child = case.command(&["run", "-vv"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let child = case
+        .command(&["run", "-vv"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     while hook.requests().is_empty() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let _ = std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+    let _ = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
     seen.push_str(&String::from_utf8_lossy(&out.stdout));
     seen.push_str(&String::from_utf8_lossy(&out.stderr));
-    for args in [&["check"][..], &["once", "--force"], &["once", "--json"], &["once", "--force", "--json"], &["status"], &["status", "--json"], &["detect", "--json"]] {
+    for args in [
+        &["check"][..],
+        &["once", "--force"],
+        &["once", "--json"],
+        &["once", "--force", "--json"],
+        &["status"],
+        &["status", "--json"],
+        &["detect", "--json"],
+    ] {
         let out = case.run(args).await;
         seen.push_str(&format!("{out:?}"));
     }
     seen.push_str(&all_text_under(&case.data_dir()));
-    assert!(seen.contains("credentials refused"), "the failure is reported: {seen}");
-    assert!(all_text_under(&case.data_dir().join("logs")).contains("credentials refused"), "the log file has it");
+    assert!(
+        seen.contains("credentials refused"),
+        "the failure is reported: {seen}"
+    );
+    assert!(
+        all_text_under(&case.data_dir().join("logs")).contains("credentials refused"),
+        "the log file has it"
+    );
     assert!(!seen.contains("top-s3cret-token"), "secret leaked: {seen}");
 }
 
@@ -166,14 +267,21 @@ async fn a_second_engine_on_the_same_state_is_refused() {
     let echo = FakeHttp::text("198.51.100.84").await;
     let hook = FakeHttp::text("ok").await;
     let case = Case::new(&hook_config(&echo.url("/"), &hook.url("/u")));
-    let mut daemon = case.command(&["run"]).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let mut daemon = case
+        .command(&["run"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     while hook.requests().is_empty() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let out = case.run(&["once"]).await;
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.stderr.contains("another ddns-tray engine is using"), "{out:?}");
+    assert!(
+        out.stderr.contains("another ddns-tray engine is using"),
+        "{out:?}"
+    );
     let status = case.run(&["status"]).await;
     assert_eq!(status.code, 0, "status reads without the lock: {status:?}");
     daemon.kill().unwrap();

@@ -1,4 +1,4 @@
-//! `ddns-tray detect` and the detection rules, against loopback echo fakes and PowerDNS LUA echo records.
+//! `ddns-tray detect` and the detection rules, against loopback echo fakes and `PowerDNS` LUA echo records.
 
 use crate::support::{Case, FakeHttp, Reply, pdns};
 
@@ -15,22 +15,62 @@ async fn detect_json(case: &Case) -> (i32, serde_json::Value) {
 #[tokio::test]
 async fn each_bad_answer_is_rejected_with_its_reason() {
     let cases: Vec<(&str, Reply, &str)> = vec![
-        ("html page", Reply::ok("<html><body>Your IP: 198.51.100.9</body></html>"), "HTML page"),
-        ("private address", Reply::ok("192.168.1.20"), "private (RFC 1918)"),
-        ("cgnat address", Reply::ok("100.64.3.4"), "carrier-grade NAT"),
-        ("two addresses", Reply::ok("198.51.100.9, 198.51.100.10"), "exactly one"),
-        ("ipv6 for ipv4", Reply::ok("2001:db8::1"), "IPv6 address, but IPv4 was asked"),
-        ("error status", Reply::status(503, "busy"), "HTTP status 503"),
+        (
+            "html page",
+            Reply::ok("<html><body>Your IP: 198.51.100.9</body></html>"),
+            "HTML page",
+        ),
+        (
+            "private address",
+            Reply::ok("192.168.1.20"),
+            "private (RFC 1918)",
+        ),
+        (
+            "cgnat address",
+            Reply::ok("100.64.3.4"),
+            "carrier-grade NAT",
+        ),
+        (
+            "two addresses",
+            Reply::ok("198.51.100.9, 198.51.100.10"),
+            "exactly one",
+        ),
+        (
+            "ipv6 for ipv4",
+            Reply::ok("2001:db8::1"),
+            "IPv6 address, but IPv4 was asked",
+        ),
+        (
+            "error status",
+            Reply::status(503, "busy"),
+            "HTTP status 503",
+        ),
         ("garbage", Reply::ok("¯\\_(ツ)_/¯"), "no IP address"),
-        ("too large", Reply::ok("1".repeat(10_000)), "larger than 4096 bytes"),
-        ("truncated", Reply::Truncated { body: "198.51.".into() }, "cut off"),
+        (
+            "too large",
+            Reply::ok("1".repeat(10_000)),
+            "larger than 4096 bytes",
+        ),
+        (
+            "truncated",
+            Reply::Truncated {
+                body: "198.51.".into(),
+            },
+            "cut off",
+        ),
     ];
     for (name, reply, want) in cases {
         let fake = FakeHttp::start(move |_| reply.clone()).await;
-        let case = Case::new(&detect_config(&format!("{{ kind = \"http\", url = \"{}\" }}", fake.url("/ip")), "first"));
+        let case = Case::new(&detect_config(
+            &format!("{{ kind = \"http\", url = \"{}\" }}", fake.url("/ip")),
+            "first",
+        ));
         let (code, json) = detect_json(&case).await;
         assert_eq!(code, 1, "{name}: {json}");
-        let error = json["ipv4"]["sources"][0]["error"].as_str().unwrap_or_default().to_owned();
+        let error = json["ipv4"]["sources"][0]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         assert!(error.contains(want), "{name}: {error}");
         assert!(json["ipv4"]["ip"].is_null(), "{name}");
     }
@@ -50,7 +90,13 @@ async fn a_never_answering_echo_times_out_and_the_next_source_answers() {
     let (code, json) = detect_json(&case).await;
     assert_eq!(code, 0, "{json}");
     assert_eq!(json["ipv4"]["ip"], "198.51.100.60");
-    assert!(json["ipv4"]["sources"][0]["error"].as_str().unwrap().contains("no answer within 300ms"), "{json}");
+    assert!(
+        json["ipv4"]["sources"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no answer within 300ms"),
+        "{json}"
+    );
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
 
@@ -59,15 +105,33 @@ async fn agree_needs_two_matching_answers() {
     let a = FakeHttp::text("198.51.100.61").await;
     let b = FakeHttp::text("198.51.100.61\n").await;
     let c = FakeHttp::text("198.51.100.62").await;
-    let src = |f: &FakeHttp| format!("{{ kind = \"http\", url = \"{}\", allow_private = true }}", f.url("/"));
-    let case = Case::new(&detect_config(&[src(&a), src(&b), src(&c)].join(",\n"), "agree"));
+    let src = |f: &FakeHttp| {
+        format!(
+            "{{ kind = \"http\", url = \"{}\", allow_private = true }}",
+            f.url("/")
+        )
+    };
+    let case = Case::new(&detect_config(
+        &[src(&a), src(&b), src(&c)].join(",\n"),
+        "agree",
+    ));
     let (code, json) = detect_json(&case).await;
-    assert_eq!((code, json["ipv4"]["ip"].as_str()), (0, Some("198.51.100.61")), "{json}");
+    assert_eq!(
+        (code, json["ipv4"]["ip"].as_str()),
+        (0, Some("198.51.100.61")),
+        "{json}"
+    );
 
     let case = Case::new(&detect_config(&[src(&a), src(&c)].join(",\n"), "agree"));
     let (code, json) = detect_json(&case).await;
     assert_eq!(code, 1, "{json}");
-    assert!(json["ipv4"]["error"].as_str().unwrap().contains("do not agree"), "{json}");
+    assert!(
+        json["ipv4"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("do not agree"),
+        "{json}"
+    );
 }
 
 #[tokio::test]
@@ -85,7 +149,13 @@ async fn cloudflare_trace_and_command_sources() {
     assert_eq!(s[0]["ip"], "198.51.100.63", "{json}");
     assert!(s[1]["error"].as_str().unwrap().contains("WARP"), "{json}");
     assert_eq!(s[2]["ip"], "198.51.100.65", "{json}");
-    assert!(s[3]["error"].as_str().unwrap().contains("exited with exit status: 3: boom"), "{json}");
+    assert!(
+        s[3]["error"]
+            .as_str()
+            .unwrap()
+            .contains("exited with exit status: 3: boom"),
+        "{json}"
+    );
     assert_eq!(json["ipv4"]["ip"], "198.51.100.63");
 }
 
@@ -107,17 +177,37 @@ async fn dns_echoes_served_by_powerdns_lua_records() {
     for i in 0..3 {
         assert_eq!(s[i]["ip"], "127.0.0.1", "source {i}: {json}");
     }
-    assert!(s[3]["error"].as_str().unwrap().contains("loopback"), "without allow_private the echo of a loopback client is rejected: {json}");
-    assert!(s[4]["error"].as_str().unwrap().contains("Non-Existent Domain"), "{json}");
+    assert!(
+        s[3]["error"].as_str().unwrap().contains("loopback"),
+        "without allow_private the echo of a loopback client is rejected: {json}"
+    );
+    assert!(
+        s[4]["error"]
+            .as_str()
+            .unwrap()
+            .contains("Non-Existent Domain"),
+        "{json}"
+    );
 }
 
 #[tokio::test]
 async fn human_output_names_each_source_with_latency() {
     let good = FakeHttp::text("198.51.100.66").await;
-    let case = Case::new(&detect_config(&format!("{{ kind = \"http\", url = \"{}\", allow_private = true }}", good.url("/ip")), "first"));
+    let case = Case::new(&detect_config(
+        &format!(
+            "{{ kind = \"http\", url = \"{}\", allow_private = true }}",
+            good.url("/ip")
+        ),
+        "first",
+    ));
     let out = case.run(&["detect"]).await;
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stdout.starts_with("IPv4 (policy first):\n"), "{out:?}");
-    assert!(out.stdout.contains(&format!("http {}", good.url("/ip"))) && out.stdout.contains("198.51.100.66  (") && out.stdout.contains(" ms)"), "{out:?}");
+    assert!(
+        out.stdout.contains(&format!("http {}", good.url("/ip")))
+            && out.stdout.contains("198.51.100.66  (")
+            && out.stdout.contains(" ms)"),
+        "{out:?}"
+    );
     assert!(out.stdout.ends_with("  => 198.51.100.66\n"), "{out:?}");
 }

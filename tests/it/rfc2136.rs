@@ -1,9 +1,21 @@
-//! `rfc2136` against real Knot (hmac-sha256 and hmac-sha512) and PowerDNS, checked with `dig`.
+//! `rfc2136` against real Knot (hmac-sha256 and hmac-sha512) and `PowerDNS`, checked with `dig`.
 
 use crate::support::{Case, FakeHttp, dig, knot, pdns, unique};
 
-fn config(echo: &str, port: u16, key_name: &str, algorithm: &str, secret: &str, name: &str, family: &str) -> String {
-    let (ipv6, rtype) = if family == "AAAA" { ("true", "AAAA") } else { ("false", "A") };
+fn config(
+    echo: &str,
+    port: u16,
+    key_name: &str,
+    algorithm: &str,
+    secret: &str,
+    name: &str,
+    family: &str,
+) -> String {
+    let (ipv6, rtype) = if family == "AAAA" {
+        ("true", "AAAA")
+    } else {
+        ("false", "A")
+    };
     format!(
         r#"
 ipv6 = {ipv6}
@@ -34,17 +46,41 @@ async fn knot_publishes_then_skips_then_publishes_a_change() {
     let Some(k) = knot() else { return };
     let echo = FakeHttp::text("198.51.100.50").await;
     let name = format!("{}.example.test", unique("knot"));
-    let case = Case::new(&config(&echo.url("/"), k.port, &k.tsig_name, "hmac-sha256", &k.tsig_secret, &name, "A"));
+    let case = Case::new(&config(
+        &echo.url("/"),
+        k.port,
+        &k.tsig_name,
+        "hmac-sha256",
+        &k.tsig_secret,
+        &name,
+        "A",
+    ));
     let first = case.run(&["once"]).await;
-    assert_eq!(first.stdout, format!("{name} A 198.51.100.50 updated\n"), "{first:?}");
+    assert_eq!(
+        first.stdout,
+        format!("{name} A 198.51.100.50 updated\n"),
+        "{first:?}"
+    );
     assert_eq!(dig(k.port, &name, "A"), ["198.51.100.50"]);
     let second = case.run(&["once"]).await;
-    assert_eq!(second.stdout, format!("{name} A 198.51.100.50 unchanged\n"), "{second:?}");
+    assert_eq!(
+        second.stdout,
+        format!("{name} A 198.51.100.50 unchanged\n"),
+        "{second:?}"
+    );
     assert_eq!(echo.requests().len(), 2, "each run detects once");
     echo.set_text("198.51.100.51");
     let third = case.run(&["once"]).await;
-    assert_eq!(third.stdout, format!("{name} A 198.51.100.51 updated\n"), "{third:?}");
-    assert_eq!(dig(k.port, &name, "A"), ["198.51.100.51"], "the set was replaced, not appended to");
+    assert_eq!(
+        third.stdout,
+        format!("{name} A 198.51.100.51 updated\n"),
+        "{third:?}"
+    );
+    assert_eq!(
+        dig(k.port, &name, "A"),
+        ["198.51.100.51"],
+        "the set was replaced, not appended to"
+    );
 }
 
 #[tokio::test]
@@ -52,9 +88,21 @@ async fn knot_with_hmac_sha512_and_an_aaaa_record() {
     let Some(k) = knot() else { return };
     let echo = FakeHttp::text_v6("2001:db8::51").await;
     let name = format!("{}.example.test", unique("six"));
-    let case = Case::new(&config(&echo.url("/"), k.port, &k.tsig512_name, "hmac-sha512", &k.tsig512_secret, &name, "AAAA"));
+    let case = Case::new(&config(
+        &echo.url("/"),
+        k.port,
+        &k.tsig512_name,
+        "hmac-sha512",
+        &k.tsig512_secret,
+        &name,
+        "AAAA",
+    ));
     let out = case.run(&["once"]).await;
-    assert_eq!(out.stdout, format!("{name} AAAA 2001:db8::51 updated\n"), "{out:?}");
+    assert_eq!(
+        out.stdout,
+        format!("{name} AAAA 2001:db8::51 updated\n"),
+        "{out:?}"
+    );
     assert_eq!(dig(k.port, &name, "AAAA"), ["2001:db8::51"]);
 }
 
@@ -64,15 +112,32 @@ async fn knot_refuses_a_wrong_secret_and_the_record_stops() {
     let echo = FakeHttp::text("198.51.100.52").await;
     let name = format!("{}.example.test", unique("bad"));
     let wrong = "c29tZS1vdGhlci1zZWNyZXQtb2YtMzItYnl0ZXMhIQ==";
-    let case = Case::new(&config(&echo.url("/"), k.port, &k.tsig_name, "hmac-sha256", wrong, &name, "A"));
+    let case = Case::new(&config(
+        &echo.url("/"),
+        k.port,
+        &k.tsig_name,
+        "hmac-sha256",
+        wrong,
+        &name,
+        "A",
+    ));
     let out = case.run(&["once"]).await;
     assert_eq!(out.code, 1, "{out:?}");
     assert!(out.stdout.contains("failed: rfc2136 `dns`:"), "{out:?}");
-    assert!(out.stdout.contains("BADSIG") || out.stdout.contains("NOTAUTH"), "{out:?}");
+    assert!(
+        out.stdout.contains("BADSIG") || out.stdout.contains("NOTAUTH"),
+        "{out:?}"
+    );
     assert!(dig(k.port, &name, "A").is_empty());
     let again = case.run(&["once"]).await;
-    assert!(again.stdout.contains("stopped until the config changes"), "{again:?}");
-    assert!(!format!("{out:?}{again:?}").contains(wrong), "the secret is never printed");
+    assert!(
+        again.stdout.contains("stopped until the config changes"),
+        "{again:?}"
+    );
+    assert!(
+        !format!("{out:?}{again:?}").contains(wrong),
+        "the secret is never printed"
+    );
 }
 
 #[tokio::test]
@@ -80,10 +145,21 @@ async fn knot_unknown_key_name() {
     let Some(k) = knot() else { return };
     let echo = FakeHttp::text("198.51.100.53").await;
     let name = format!("{}.example.test", unique("key"));
-    let case = Case::new(&config(&echo.url("/"), k.port, "no-such-key", "hmac-sha256", &k.tsig_secret, &name, "A"));
+    let case = Case::new(&config(
+        &echo.url("/"),
+        k.port,
+        "no-such-key",
+        "hmac-sha256",
+        &k.tsig_secret,
+        &name,
+        "A",
+    ));
     let out = case.run(&["once"]).await;
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(out.stdout.contains("BADKEY") || out.stdout.contains("NOTAUTH"), "{out:?}");
+    assert!(
+        out.stdout.contains("BADKEY") || out.stdout.contains("NOTAUTH"),
+        "{out:?}"
+    );
 }
 
 #[tokio::test]
@@ -91,9 +167,21 @@ async fn powerdns_accepts_signed_updates() {
     let Some(p) = pdns() else { return };
     let echo = FakeHttp::text("198.51.100.54").await;
     let name = format!("{}.example.test", unique("pdns2136"));
-    let case = Case::new(&config(&echo.url("/"), p.port, &p.tsig_name, "hmac-sha256", &p.tsig_secret, &name, "A"));
+    let case = Case::new(&config(
+        &echo.url("/"),
+        p.port,
+        &p.tsig_name,
+        "hmac-sha256",
+        &p.tsig_secret,
+        &name,
+        "A",
+    ));
     let out = case.run(&["once"]).await;
-    assert_eq!(out.stdout, format!("{name} A 198.51.100.54 updated\n"), "{out:?}");
+    assert_eq!(
+        out.stdout,
+        format!("{name} A 198.51.100.54 updated\n"),
+        "{out:?}"
+    );
     assert_eq!(dig(p.port, &name, "A"), ["198.51.100.54"]);
 }
 
@@ -103,13 +191,29 @@ async fn a_server_that_never_answers_is_a_transient_could_not_confirm() {
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = silent.local_addr().unwrap().port();
     let echo = FakeHttp::text("198.51.100.55").await;
-    let case = Case::new(&config(&echo.url("/"), port, "ddns-key", "hmac-sha256", "c2VjcmV0LWtleS1ieXRlcy0xMjM0NTY3ODkwMTI=", "x.example.test", "A"));
+    let case = Case::new(&config(
+        &echo.url("/"),
+        port,
+        "ddns-key",
+        "hmac-sha256",
+        "c2VjcmV0LWtleS1ieXRlcy0xMjM0NTY3ODkwMTI=",
+        "x.example.test",
+        "A",
+    ));
     let out = case.run(&["once"]).await;
     assert_eq!(out.code, 1, "{out:?}");
     assert!(out.stdout.contains("could not confirm"), "{out:?}");
     let state = case.state();
-    let rec = state["records"].as_object().unwrap().values().next().unwrap();
-    assert_eq!(rec["stopped"], false, "a timeout is retried later, not a stop");
+    let rec = state["records"]
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap();
+    assert_eq!(
+        rec["stopped"], false,
+        "a timeout is retried later, not a stop"
+    );
     assert!(rec["next_attempt"].is_string());
     drop(silent);
 }

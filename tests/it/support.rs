@@ -31,7 +31,12 @@ impl Request {
     pub fn query(&self) -> BTreeMap<String, String> {
         self.target
             .split_once('?')
-            .map(|(_, q)| q.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (decode(k), decode(v))).collect())
+            .map(|(_, q)| {
+                q.split('&')
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (decode(k), decode(v)))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -45,12 +50,13 @@ fn decode(s: &str) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 3 <= bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 3 <= bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
         i += 1;
@@ -61,7 +67,11 @@ fn decode(s: &str) -> String {
 /// What the fake answers.
 #[derive(Debug, Clone)]
 pub enum Reply {
-    Status { status: u16, headers: Vec<(String, String)>, body: String },
+    Status {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
     /// Accept the request and never answer.
     Hang,
     /// Announce a longer body than is sent, then close.
@@ -70,16 +80,32 @@ pub enum Reply {
 
 impl Reply {
     pub fn ok(body: impl Into<String>) -> Self {
-        Self::Status { status: 200, headers: vec![], body: body.into() }
+        Self::Status {
+            status: 200,
+            headers: vec![],
+            body: body.into(),
+        }
     }
     pub fn status(status: u16, body: impl Into<String>) -> Self {
-        Self::Status { status, headers: vec![], body: body.into() }
+        Self::Status {
+            status,
+            headers: vec![],
+            body: body.into(),
+        }
     }
     pub fn with_header(self, name: &str, value: &str) -> Self {
         match self {
-            Self::Status { status, mut headers, body } => {
+            Self::Status {
+                status,
+                mut headers,
+                body,
+            } => {
                 headers.push((name.to_owned(), value.to_owned()));
-                Self::Status { status, headers, body }
+                Self::Status {
+                    status,
+                    headers,
+                    body,
+                }
             }
             other => other,
         }
@@ -107,7 +133,10 @@ impl FakeHttp {
         Self::start_on("[::1]:0", move |_| Reply::ok(body.clone())).await
     }
 
-    async fn start_on(addr: &str, handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Self {
+    async fn start_on(
+        addr: &str,
+        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+    ) -> Self {
         let listener = TcpListener::bind(addr).await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -121,7 +150,12 @@ impl FakeHttp {
                 });
             }
         });
-        Self { port, requests, handler, v6: addr.starts_with('[') }
+        Self {
+            port,
+            requests,
+            handler,
+            v6: addr.starts_with('['),
+        }
     }
 
     /// Always answers `body` with 200.
@@ -149,7 +183,11 @@ impl FakeHttp {
     }
 }
 
-async fn serve(mut stream: TcpStream, requests: Arc<Mutex<Vec<Request>>>, handler: Arc<Mutex<Handler>>) -> std::io::Result<()> {
+async fn serve(
+    mut stream: TcpStream,
+    requests: Arc<Mutex<Vec<Request>>>,
+    handler: Arc<Mutex<Handler>>,
+) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
@@ -165,9 +203,18 @@ async fn serve(mut stream: TcpStream, requests: Arc<Mutex<Vec<Request>>>, handle
     let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
     let mut lines = head.split("\r\n");
     let mut first = lines.next().unwrap_or("").split(' ');
-    let (method, target) = (first.next().unwrap_or("").to_owned(), first.next().unwrap_or("").to_owned());
-    let headers: BTreeMap<String, String> = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned())).collect();
-    let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let (method, target) = (
+        first.next().unwrap_or("").to_owned(),
+        first.next().unwrap_or("").to_owned(),
+    );
+    let headers: BTreeMap<String, String> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let len: usize = headers
+        .get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     while buf.len() < head_end + len {
         let n = stream.read(&mut chunk).await?;
         if n == 0 {
@@ -175,14 +222,27 @@ async fn serve(mut stream: TcpStream, requests: Arc<Mutex<Vec<Request>>>, handle
         }
         buf.extend_from_slice(&chunk[..n]);
     }
-    let body = String::from_utf8_lossy(&buf[head_end..(head_end + len).min(buf.len())]).into_owned();
-    let request = Request { method, target, headers, body };
+    let body =
+        String::from_utf8_lossy(&buf[head_end..(head_end + len).min(buf.len())]).into_owned();
+    let request = Request {
+        method,
+        target,
+        headers,
+        body,
+    };
     let handler = handler.lock().unwrap().clone();
     let reply = handler(&request);
     requests.lock().unwrap().push(request);
     match reply {
-        Reply::Status { status, headers, body } => {
-            let mut out = format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n", body.len());
+        Reply::Status {
+            status,
+            headers,
+            body,
+        } => {
+            let mut out = format!(
+                "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
+                body.len()
+            );
             for (k, v) in headers {
                 out.push_str(&format!("{k}: {v}\r\n"));
             }
@@ -191,10 +251,13 @@ async fn serve(mut stream: TcpStream, requests: Arc<Mutex<Vec<Request>>>, handle
             stream.write_all(out.as_bytes()).await?;
         }
         Reply::Hang => {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
+            tokio::time::sleep(Duration::from_hours(1)).await;
         }
         Reply::Truncated { body } => {
-            let out = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len() + 100);
+            let out = format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len() + 100
+            );
             stream.write_all(out.as_bytes()).await?;
         }
     }
@@ -218,7 +281,9 @@ impl CountingProxy {
             while let Ok((mut client, _)) = listener.accept().await {
                 let reqs = reqs.clone();
                 tokio::spawn(async move {
-                    let Ok(mut upstream) = TcpStream::connect(("127.0.0.1", target)).await else { return };
+                    let Ok(mut upstream) = TcpStream::connect(("127.0.0.1", target)).await else {
+                        return;
+                    };
                     let (mut cr, mut cw) = client.split();
                     let (mut ur, mut uw) = upstream.split();
                     let up = async {
@@ -231,7 +296,11 @@ impl CountingProxy {
                             }
                             let text = String::from_utf8_lossy(&buf[..n]);
                             for line in text.lines() {
-                                if ["GET ", "POST ", "PATCH ", "PUT ", "DELETE "].iter().any(|m| line.starts_with(m)) && line.contains(" HTTP/1.1") {
+                                if ["GET ", "POST ", "PATCH ", "PUT ", "DELETE "]
+                                    .iter()
+                                    .any(|m| line.starts_with(m))
+                                    && line.contains(" HTTP/1.1")
+                                {
                                     reqs.lock().unwrap().push(line.to_owned());
                                 }
                             }
@@ -262,9 +331,13 @@ impl CountingProxy {
 pub fn env(name: &str) -> Option<String> {
     match std::env::var(name) {
         Ok(v) if !v.is_empty() => Some(v),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("{name} is not set under CI: scripts/test.sh starts the DNS servers"),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("{name} is not set under CI: scripts/test.sh starts the DNS servers")
+        }
         _ => {
-            eprintln!("skipping: {name} is not set (run scripts/test.sh, which starts the DNS servers)");
+            eprintln!(
+                "skipping: {name} is not set (run scripts/test.sh, which starts the DNS servers)"
+            );
             None
         }
     }
@@ -308,10 +381,13 @@ pub fn knot() -> Option<Knot> {
     })
 }
 
-/// Reads `name`'s records of `rtype` from the PowerDNS API (the zone must be `example.test.`).
+/// Reads `name`'s records of `rtype` from the `PowerDNS` API (the zone must be `example.test.`).
 pub async fn pdns_records(p: &Pdns, name: &str, rtype: &str) -> Vec<String> {
     let zone: serde_json::Value = ddns_tray::http::api_client()
-        .get(format!("{}/api/v1/servers/localhost/zones/example.test.", p.api_url))
+        .get(format!(
+            "{}/api/v1/servers/localhost/zones/example.test.",
+            p.api_url
+        ))
         .header("X-API-Key", &p.api_key)
         .send()
         .await
@@ -324,14 +400,35 @@ pub async fn pdns_records(p: &Pdns, name: &str, rtype: &str) -> Vec<String> {
         .unwrap()
         .iter()
         .filter(|r| r["name"] == format!("{name}.") && r["type"] == rtype)
-        .flat_map(|r| r["records"].as_array().unwrap().iter().map(|x| x["content"].as_str().unwrap().to_owned()))
+        .flat_map(|r| {
+            r["records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["content"].as_str().unwrap().to_owned())
+        })
         .collect()
 }
 
 /// Asks a DNS server with `dig` (a second, independent implementation).
 pub fn dig(port: u16, name: &str, rtype: &str) -> Vec<String> {
-    let out = std::process::Command::new("dig").args(["+short", "+time=2", "+tries=1", "-p", &port.to_string(), "@127.0.0.1", name, rtype]).output().expect("dig");
-    String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect()
+    let out = std::process::Command::new("dig")
+        .args([
+            "+short",
+            "+time=2",
+            "+tries=1",
+            "-p",
+            &port.to_string(),
+            "@127.0.0.1",
+            name,
+            rtype,
+        ])
+        .output()
+        .expect("dig");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A temporary directory holding `config.toml` and `data/`.
@@ -360,20 +457,29 @@ impl Case {
 
     pub fn command(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ddns-tray"));
-        cmd.arg("--config").arg(self.config_path()).arg("--data-dir").arg(self.data_dir()).args(args);
-        cmd.env_remove("RUST_LOG").env_remove("DDNS_TRAY_CONFIG").env_remove("DDNS_TRAY_DATA_DIR");
+        cmd.arg("--config")
+            .arg(self.config_path())
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .args(args);
+        cmd.env_remove("RUST_LOG")
+            .env_remove("DDNS_TRAY_CONFIG")
+            .env_remove("DDNS_TRAY_DATA_DIR");
         cmd
     }
 
     /// Runs the binary (off the async runtime's threads) and returns its output.
     pub async fn run(&self, args: &[&str]) -> Run {
         let mut cmd = self.command(args);
-        let out = tokio::task::spawn_blocking(move || cmd.output().expect("run ddns-tray")).await.unwrap();
+        let out = tokio::task::spawn_blocking(move || cmd.output().expect("run ddns-tray"))
+            .await
+            .unwrap();
         Run::from(out)
     }
 
     pub fn state(&self) -> serde_json::Value {
-        serde_json::from_str(&std::fs::read_to_string(self.data_dir().join("state.json")).unwrap()).unwrap()
+        serde_json::from_str(&std::fs::read_to_string(self.data_dir().join("state.json")).unwrap())
+            .unwrap()
     }
 }
 
@@ -385,13 +491,21 @@ pub struct Run {
 
 impl From<Output> for Run {
     fn from(o: Output) -> Self {
-        Self { code: o.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&o.stdout).into_owned(), stderr: String::from_utf8_lossy(&o.stderr).into_owned() }
+        Self {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
     }
 }
 
 impl std::fmt::Debug for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
     }
 }
 

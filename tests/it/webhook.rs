@@ -29,11 +29,21 @@ async fn sends_the_templated_request() {
 headers = { Authorization = { env = "HOOK_TOKEN" }, X-Record = "{name}/{type}" }
 body = '{"ip":"{ip}","name":"{name}"}'
 success_regex = "^ok$""#;
-    let case = Case::new(&config(&echo.url("/"), &hook.url("/update?host={name}&myip={ip}"), extra));
+    let case = Case::new(&config(
+        &echo.url("/"),
+        &hook.url("/update?host={name}&myip={ip}"),
+        extra,
+    ));
     let mut cmd = case.command(&["once"]);
     cmd.env("HOOK_TOKEN", "Bearer hook-secret-123");
-    let out: crate::support::Run = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap().into();
-    assert_eq!(out.stdout, "home.example.test A 198.51.100.70 updated\n", "{out:?}");
+    let out: crate::support::Run = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+        .into();
+    assert_eq!(
+        out.stdout, "home.example.test A 198.51.100.70 updated\n",
+        "{out:?}"
+    );
     let reqs = hook.requests();
     assert_eq!(reqs.len(), 1);
     let r = &reqs[0];
@@ -43,8 +53,15 @@ success_regex = "^ok$""#;
     assert_eq!(r.query()["myip"], "198.51.100.70");
     assert_eq!(r.headers["authorization"], "Bearer hook-secret-123");
     assert_eq!(r.headers["x-record"], "home.example.test/A");
-    assert!(r.headers["user-agent"].starts_with("ddns-tray/"), "{:?}", r.headers);
-    assert_eq!(r.json(), serde_json::json!({"ip":"198.51.100.70","name":"home.example.test"}));
+    assert!(
+        r.headers["user-agent"].starts_with("ddns-tray/"),
+        "{:?}",
+        r.headers
+    );
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"ip":"198.51.100.70","name":"home.example.test"})
+    );
     assert!(!format!("{out:?}").contains("hook-secret-123"));
 }
 
@@ -52,11 +69,36 @@ success_regex = "^ok$""#;
 async fn failure_classes() {
     let echo = FakeHttp::text("198.51.100.71").await;
     let cases: Vec<(&str, Reply, &str, &str)> = vec![
-        ("regex mismatch", Reply::ok("badauth"), "success_regex = \"^good\"", "does not match success_regex"),
-        ("server error", Reply::status(502, "bad gateway"), "", "HTTP 502 Bad Gateway: bad gateway"),
-        ("unauthorized", Reply::status(401, "who are you"), "", "credentials refused (HTTP 401"),
-        ("rate limited", Reply::status(429, "slow down").with_header("Retry-After", "120"), "", "rate limited (HTTP 429"),
-        ("truncated", Reply::Truncated { body: "go".into() }, "", "answer cut off"),
+        (
+            "regex mismatch",
+            Reply::ok("badauth"),
+            "success_regex = \"^good\"",
+            "does not match success_regex",
+        ),
+        (
+            "server error",
+            Reply::status(502, "bad gateway"),
+            "",
+            "HTTP 502 Bad Gateway: bad gateway",
+        ),
+        (
+            "unauthorized",
+            Reply::status(401, "who are you"),
+            "",
+            "credentials refused (HTTP 401",
+        ),
+        (
+            "rate limited",
+            Reply::status(429, "slow down").with_header("Retry-After", "120"),
+            "",
+            "rate limited (HTTP 429",
+        ),
+        (
+            "truncated",
+            Reply::Truncated { body: "go".into() },
+            "",
+            "answer cut off",
+        ),
     ];
     for (name, reply, extra, want) in cases {
         let hook = FakeHttp::start(move |_| reply.clone()).await;
@@ -65,13 +107,25 @@ async fn failure_classes() {
         assert_eq!(out.code, 1, "{name}: {out:?}");
         assert!(out.stdout.contains(want), "{name}: {out:?}");
         let state = case.state();
-        let rec = state["records"].as_object().unwrap().values().next().unwrap().clone();
+        let rec = state["records"]
+            .as_object()
+            .unwrap()
+            .values()
+            .next()
+            .unwrap()
+            .clone();
         match name {
             "unauthorized" => assert_eq!(rec["stopped"], true, "{name}"),
             "rate limited" => {
                 let next = humantime::parse_rfc3339(rec["next_attempt"].as_str().unwrap()).unwrap();
-                let wait = next.duration_since(std::time::SystemTime::now()).unwrap_or_default().as_secs();
-                assert!((100..=121).contains(&wait), "Retry-After 120 honoured, got {wait}s");
+                let wait = next
+                    .duration_since(std::time::SystemTime::now())
+                    .unwrap_or_default()
+                    .as_secs();
+                assert!(
+                    (100..=121).contains(&wait),
+                    "Retry-After 120 honoured, got {wait}s"
+                );
             }
             _ => assert_eq!(rec["stopped"], false, "{name}"),
         }
