@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The test command (README "Run the tests", and what CI runs):
+#   1. installs the system packages the tests need (Debian/Ubuntu, via apt-get; sudo when not root),
+#   2. starts real PowerDNS and Knot servers on random loopback ports (scripts/dns-servers.sh),
+#   3. checks formatting and lints, runs the whole suite, and stops the servers whatever happens.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(pdns-server pdns-backend-sqlite3 sqlite3 knot dnsutils curl iproute2 procps)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing: ${missing[*]}" >&2
+  # The packages' own services must not start on port 53: hold them off while installing.
+  created_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    created_policy=1
+  fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ -n "$created_policy" ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
+  # On hosts running systemd they may be enabled anyway.
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now pdns knot >/dev/null 2>&1 || true
+  fi
+fi
+
+eval "$(scripts/dns-servers.sh start)"
+trap 'scripts/dns-servers.sh stop "$DNS_SERVERS_DIR"' EXIT
+
+cargo fmt --check
+cargo clippy --all-targets --locked -- -D warnings
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --locked --no-fail-fast
+else
+  cargo test --locked --no-fail-fast
+fi
