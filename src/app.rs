@@ -145,37 +145,23 @@ fn source_label(kind: &SourceKind) -> String {
     }
 }
 
-/// The non-secret facts of a provider; secrets are shown as `***`.
+/// The provider's fields in the order of the kinds table; secrets are shown as `***`, URLs that may carry
+/// tokens (the webhook's) only as their origin.
 fn provider_detail(kind: &ProviderKind) -> String {
-    match kind {
-        ProviderKind::Powerdns(c) => format!(
-            "url {}, api_key {:?}, zone {}",
-            c.url,
-            c.api_key,
-            c.zone.as_deref().unwrap_or("(auto)")
-        ),
-        ProviderKind::Rfc2136(c) => format!(
-            "server {}, zone {}, key {} ({}), key_secret {:?}",
-            c.server,
-            c.zone,
-            c.key_name,
-            c.key_algorithm.as_deref().unwrap_or("hmac-sha256"),
-            c.key_secret
-        ),
-        ProviderKind::Webhook(c) => {
-            let headers: Vec<String> = c
-                .headers
-                .iter()
-                .map(|(k, v)| format!("{k}: {v:?}"))
-                .collect();
-            format!(
-                "{} {}, headers [{}]",
-                c.method
-                    .as_deref()
-                    .unwrap_or(if c.body.is_some() { "POST" } else { "GET" }),
-                crate::http::origin(&c.url),
-                headers.join(", ")
-            )
-        }
+    let Some(info) = config::providers::kind_info(kind.kind_name()) else { return String::new() };
+    let Ok(toml::Value::Table(table)) = toml::Value::try_from(kind) else { return String::new() };
+    let mut parts = Vec::new();
+    for field in info.fields {
+        let Some(value) = table.get(field.name) else { continue };
+        let shown = match (field.secret, field.name, value) {
+            (true, _, toml::Value::Table(t)) => t.keys().next().map_or_else(|| "***".to_owned(), |k| format!("*** ({k})")),
+            (true, _, _) => "***".to_owned(),
+            (_, "url", toml::Value::String(u)) if info.kind == "webhook" => crate::http::origin(u),
+            (_, "headers", toml::Value::Table(t)) => format!("[{}]", t.keys().map(|k| format!("{k}: ***")).collect::<Vec<_>>().join(", ")),
+            (_, _, toml::Value::String(v)) => v.clone(),
+            (_, _, other) => other.to_string(),
+        };
+        parts.push(format!("{} {shown}", field.name));
     }
+    parts.join(", ")
 }

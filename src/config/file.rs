@@ -5,14 +5,12 @@
 //! resolves them. [`parse`] never stops at the first problem: every top-level key, provider, source and record
 //! is read on its own, so one mistake does not hide the next.
 
-use std::collections::BTreeMap;
-
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
 
+pub use super::providers::*;
 use super::Issue;
-use super::secret::Secret;
 
 /// The whole config file as written.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -95,84 +93,6 @@ pub struct ProviderEntry {
     pub name: String,
     #[serde(flatten)]
     pub kind: ProviderKind,
-}
-
-/// The provider kinds and their fields. Adding one means: a variant here, a file in `provider/`, its arm in
-/// `provider::build` and in validation (the compiler lists the `match`es), a README section and tests.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum ProviderKind {
-    Powerdns(PowerDnsFile),
-    Rfc2136(Rfc2136File),
-    Webhook(WebhookFile),
-}
-
-impl ProviderKind {
-    /// The `kind = "..."` value.
-    #[must_use]
-    pub fn kind_name(&self) -> &'static str {
-        match self {
-            Self::Powerdns(_) => "powerdns",
-            Self::Rfc2136(_) => "rfc2136",
-            Self::Webhook(_) => "webhook",
-        }
-    }
-
-    /// Every secret the provider holds (for fingerprints and for redacting server answers).
-    #[must_use]
-    pub fn secrets(&self) -> Vec<&Secret> {
-        match self {
-            Self::Powerdns(c) => vec![&c.api_key],
-            Self::Rfc2136(c) => vec![&c.key_secret],
-            Self::Webhook(c) => c.headers.values().collect(),
-        }
-    }
-}
-
-/// The `kind` values [`ProviderKind`] accepts, for hints.
-pub const PROVIDER_KINDS: &[&str] = &["powerdns", "rfc2136", "webhook"];
-
-/// `PowerDNS` Authoritative HTTP API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PowerDnsFile {
-    /// Base URL of the webserver, e.g. `http://127.0.0.1:8081`.
-    pub url: String,
-    pub api_key: Secret,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub zone: Option<String>,
-}
-
-/// RFC 2136 DNS UPDATE signed with TSIG.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Rfc2136File {
-    /// `host:port` of the primary server.
-    pub server: String,
-    pub zone: String,
-    pub key_name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_algorithm: Option<String>,
-    /// Base64, as in BIND/Knot key files.
-    pub key_secret: Secret,
-}
-
-/// A user-defined HTTP request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebhookFile {
-    pub url: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub method: Option<String>,
-    /// Header values may be secrets (`{ env = "TOKEN" }`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub headers: BTreeMap<String, Secret>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub success_regex: Option<String>,
 }
 
 /// `[[record]]`: a DNS name kept pointing at this machine.
@@ -358,7 +278,7 @@ fn provider(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<Provide
             None
         }
     };
-    let kind = kind_of::<ProviderKind>(table, path, PROVIDER_KINDS, issues)?;
+    let kind = kind_of::<ProviderKind>(table, path, &kind_names(), issues)?;
     Some(ProviderEntry { name: name?, kind })
 }
 

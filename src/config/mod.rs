@@ -5,6 +5,7 @@
 //! fix it; loading collects all of them before giving up.
 
 pub mod file;
+pub mod providers;
 pub mod secret;
 mod validate;
 

@@ -11,7 +11,7 @@ use serde_json::json;
 use super::error::redact;
 use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest};
 use crate::config::Secret;
-use crate::config::file::PowerDnsFile;
+use crate::config::providers::PowerDnsFile;
 
 const DEFAULT_TTL: u32 = 60;
 const MAX_BODY: usize = 1 << 20;

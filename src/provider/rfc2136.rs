@@ -17,7 +17,7 @@ use hickory_proto::rr::rdata::{A, AAAA};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, TSigVerifier, TSigner};
 
 use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest};
-use crate::config::file::Rfc2136File;
+use crate::config::providers::Rfc2136File;
 use crate::dns::{ServerAddr, exchange, parse_server, resolve};
 
 const DEFAULT_TTL: u32 = 60;

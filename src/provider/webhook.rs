@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use super::error::redact;
 use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest};
 use crate::config::Secret;
-use crate::config::file::WebhookFile;
+use crate::config::providers::WebhookFile;
 
 const MAX_BODY: usize = 64 * 1024;
 
