@@ -148,20 +148,57 @@ fn source_label(kind: &SourceKind) -> String {
 /// The provider's fields in the order of the kinds table; secrets are shown as `***`, URLs that may carry
 /// tokens (the webhook's) only as their origin.
 fn provider_detail(kind: &ProviderKind) -> String {
-    let Some(info) = config::providers::kind_info(kind.kind_name()) else { return String::new() };
-    let Ok(toml::Value::Table(table)) = toml::Value::try_from(kind) else { return String::new() };
+    let Some(info) = config::providers::kind_info(kind.kind_name()) else {
+        return String::new();
+    };
+    let Ok(toml::Value::Table(table)) = toml::Value::try_from(kind) else {
+        return String::new();
+    };
     let mut parts = Vec::new();
     for field in info.fields {
-        let Some(value) = table.get(field.name) else { continue };
+        let Some(value) = table.get(field.name) else {
+            continue;
+        };
         let shown = match (field.secret, field.name, value) {
-            (true, _, toml::Value::Table(t)) => t.keys().next().map_or_else(|| "***".to_owned(), |k| format!("*** ({k})")),
+            (true, _, toml::Value::Table(t)) => t
+                .keys()
+                .next()
+                .map_or_else(|| "***".to_owned(), |k| format!("*** ({k})")),
             (true, _, _) => "***".to_owned(),
             (_, "url", toml::Value::String(u)) if info.kind == "webhook" => crate::http::origin(u),
-            (_, "headers", toml::Value::Table(t)) => format!("[{}]", t.keys().map(|k| format!("{k}: ***")).collect::<Vec<_>>().join(", ")),
+            (_, "headers", toml::Value::Table(t)) => format!(
+                "[{}]",
+                t.keys()
+                    .map(|k| format!("{k}: ***"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             (_, _, toml::Value::String(v)) => v.clone(),
             (_, _, other) => other.to_string(),
         };
         parts.push(format!("{} {shown}", field.name));
     }
     parts.join(", ")
+}
+
+/// Every provider kind with its fields and the credential it needs, from the kinds table.
+#[must_use]
+pub fn providers_help() -> String {
+    let mut out = String::new();
+    for k in config::providers::KINDS {
+        let _ = writeln!(
+            out,
+            "{} ({})\n  credential: {}",
+            k.kind, k.title, k.credential
+        );
+        for f in k.fields {
+            let tag = match (f.required, f.secret) {
+                (true, true) => "required, secret",
+                (true, false) => "required",
+                (false, _) => "optional",
+            };
+            let _ = writeln!(out, "  {:<18} {tag}: {}", f.name, f.help);
+        }
+    }
+    out
 }

@@ -57,7 +57,11 @@ enum Cmd {
         json: bool,
     },
     /// Validate the config file and list every problem.
-    Check,
+    Check {
+        /// List the provider kinds and their fields instead.
+        #[arg(long)]
+        providers: bool,
+    },
     /// Show the persisted state of each record.
     Status {
         #[arg(long)]
@@ -100,7 +104,11 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", paths.config.display());
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Check => Ok(check(&paths)),
+        Cmd::Check { providers: true } => {
+            print!("{}", app::providers_help());
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Check { providers: false } => Ok(check(&paths)),
         Cmd::Status { json } => status(&paths, json),
         Cmd::Detect { json } => with_settings(&paths, |s| runtime()?.block_on(detect(&s, json))),
         Cmd::Once {

@@ -9,8 +9,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
 
-pub use super::providers::*;
 use super::Issue;
+pub use super::providers::*;
 
 /// The whole config file as written.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -193,9 +193,10 @@ fn typed<T: DeserializeOwned>(value: Value, path: &str, issues: &mut Vec<Issue>)
                 format!("{path}.{inner}")
             };
             let message = e.into_inner().message().trim().to_owned();
-            // Tagged enums lose the path of an unknown key; the message still names it.
+            // Tagged enums lose the path of an unknown or missing key; the message still names it.
             if let Some(field) = message
                 .strip_prefix("unknown field `")
+                .or_else(|| message.strip_prefix("missing field `"))
                 .and_then(|m| m.split('`').next())
                 && !full.ends_with(field)
             {

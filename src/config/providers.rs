@@ -34,18 +34,39 @@ pub struct KindInfo {
 }
 
 const fn req(name: &'static str, help: &'static str) -> FieldInfo {
-    FieldInfo { name, required: true, secret: false, help }
+    FieldInfo {
+        name,
+        required: true,
+        secret: false,
+        help,
+    }
 }
 const fn opt(name: &'static str, help: &'static str) -> FieldInfo {
-    FieldInfo { name, required: false, secret: false, help }
+    FieldInfo {
+        name,
+        required: false,
+        secret: false,
+        help,
+    }
 }
 const fn secret(name: &'static str, help: &'static str) -> FieldInfo {
-    FieldInfo { name, required: true, secret: true, help }
+    FieldInfo {
+        name,
+        required: true,
+        secret: true,
+        help,
+    }
 }
-const ENDPOINT: FieldInfo = opt("endpoint", "base URL of the API (default: the provider's public URL)");
+const ENDPOINT: FieldInfo = opt(
+    "endpoint",
+    "base URL of the API (default: the provider's public URL)",
+);
 
 const DYNDNS2_FIELDS: &[FieldInfo] = &[
-    opt("server", "base URL of the update server (default: the preset's)"),
+    opt(
+        "server",
+        "base URL of the update server (default: the preset's)",
+    ),
     opt("username", "account user name, e.g. the DDNS key's ID"),
     secret("password", "password or update key"),
 ];
@@ -58,9 +79,18 @@ pub const KINDS: &[KindInfo] = &[
         credential: "an API token with Zone > DNS > Edit (and Zone > Zone > Read unless zone_id is set) for the zone",
         fields: &[
             secret("token", "scoped API token (not the Global API Key)"),
-            opt("zone_id", "the zone's id; found from the record name when left out"),
-            opt("proxied", "proxy through Cloudflare; an existing record's setting is kept when left out"),
-            opt("comment", "record comment; an existing record's comment is kept when left out"),
+            opt(
+                "zone_id",
+                "the zone's id; found from the record name when left out",
+            ),
+            opt(
+                "proxied",
+                "proxy through Cloudflare; an existing record's setting is kept when left out",
+            ),
+            opt(
+                "comment",
+                "record comment; an existing record's comment is kept when left out",
+            ),
             ENDPOINT,
         ],
     },
@@ -68,26 +98,68 @@ pub const KINDS: &[KindInfo] = &[
         kind: "alidns",
         title: "Alibaba Cloud DNS",
         credential: "a RAM user AccessKey with AliyunDNSFullAccess (or alidns:*DomainRecord* on the domain)",
-        fields: &[req("access_key_id", "AccessKey ID"), secret("access_key_secret", "AccessKey secret"), ENDPOINT],
+        fields: &[
+            req("access_key_id", "AccessKey ID"),
+            secret("access_key_secret", "AccessKey secret"),
+            ENDPOINT,
+        ],
     },
     KindInfo {
         kind: "dnspod",
         title: "Tencent Cloud DNSPod",
         credential: "a CAM sub-user API key (SecretId/SecretKey) with QcloudDNSPodFullAccess",
-        fields: &[req("secret_id", "SecretId (AKID...)"), secret("secret_key", "SecretKey"), ENDPOINT],
+        fields: &[
+            req("secret_id", "SecretId (AKID...)"),
+            secret("secret_key", "SecretKey"),
+            ENDPOINT,
+        ],
     },
     KindInfo {
         kind: "huaweicloud",
         title: "Huawei Cloud DNS",
         credential: "an IAM user access key (AK/SK) with the DNS FullAccess policy",
-        fields: &[req("access_key_id", "access key ID (AK)"), secret("secret_access_key", "secret access key (SK)"), ENDPOINT],
+        fields: &[
+            req("access_key_id", "access key ID (AK)"),
+            secret("secret_access_key", "secret access key (SK)"),
+            ENDPOINT,
+        ],
     },
-    KindInfo { kind: "dyndns2", title: "dyndns2 (/nic/update)", credential: "the service's update user name and password or key", fields: DYNDNS2_FIELDS },
-    KindInfo { kind: "noip", title: "No-IP", credential: "a DDNS key (ID and key) for the hostname, or the account email and password", fields: DYNDNS2_FIELDS },
-    KindInfo { kind: "dynu", title: "Dynu", credential: "the account user name and the IP update password", fields: DYNDNS2_FIELDS },
-    KindInfo { kind: "dyn", title: "Dyn (Oracle)", credential: "the account user name and an updater client key", fields: DYNDNS2_FIELDS },
-    KindInfo { kind: "he", title: "Hurricane Electric", credential: "the dynamic DNS key generated for the record (user name defaults to the record name)", fields: DYNDNS2_FIELDS },
-    KindInfo { kind: "dnsomatic", title: "DNS-O-Matic", credential: "the OpenDNS/DNS-O-Matic account user name and password", fields: DYNDNS2_FIELDS },
+    KindInfo {
+        kind: "dyndns2",
+        title: "dyndns2 (/nic/update)",
+        credential: "the service's update user name and password or key",
+        fields: DYNDNS2_FIELDS,
+    },
+    KindInfo {
+        kind: "noip",
+        title: "No-IP",
+        credential: "a DDNS key (ID and key) for the hostname, or the account email and password",
+        fields: DYNDNS2_FIELDS,
+    },
+    KindInfo {
+        kind: "dynu",
+        title: "Dynu",
+        credential: "the account user name and the IP update password",
+        fields: DYNDNS2_FIELDS,
+    },
+    KindInfo {
+        kind: "dyn",
+        title: "Dyn (Oracle)",
+        credential: "the account user name and an updater client key",
+        fields: DYNDNS2_FIELDS,
+    },
+    KindInfo {
+        kind: "he",
+        title: "Hurricane Electric",
+        credential: "the dynamic DNS key generated for the record (user name defaults to the record name)",
+        fields: DYNDNS2_FIELDS,
+    },
+    KindInfo {
+        kind: "dnsomatic",
+        title: "DNS-O-Matic",
+        credential: "the OpenDNS/DNS-O-Matic account user name and password",
+        fields: DYNDNS2_FIELDS,
+    },
     KindInfo {
         kind: "duckdns",
         title: "DuckDNS",
@@ -107,7 +179,10 @@ pub const KINDS: &[KindInfo] = &[
         fields: &[
             secret("api_key", "API key (pk1_...)"),
             secret("secret_api_key", "secret API key (sk1_...)"),
-            opt("domain", "the registered domain; default: the last two labels of the record name"),
+            opt(
+                "domain",
+                "the registered domain; default: the last two labels of the record name",
+            ),
             ENDPOINT,
         ],
     },
@@ -118,7 +193,10 @@ pub const KINDS: &[KindInfo] = &[
         fields: &[
             secret("api_key", "API key"),
             secret("api_secret", "API secret"),
-            opt("domain", "the registered domain; default: the last two labels of the record name"),
+            opt(
+                "domain",
+                "the registered domain; default: the last two labels of the record name",
+            ),
             ENDPOINT,
         ],
     },
@@ -128,7 +206,10 @@ pub const KINDS: &[KindInfo] = &[
         credential: "the domain's Dynamic DNS password (Advanced DNS page), not the account password; IPv4 only",
         fields: &[
             secret("password", "Dynamic DNS password"),
-            opt("domain", "the registered domain; default: the last two labels of the record name"),
+            opt(
+                "domain",
+                "the registered domain; default: the last two labels of the record name",
+            ),
             ENDPOINT,
         ],
     },
@@ -136,13 +217,24 @@ pub const KINDS: &[KindInfo] = &[
         kind: "hetzner",
         title: "Hetzner (Cloud API DNS)",
         credential: "a project API token with Read & Write",
-        fields: &[secret("token", "project API token"), opt("zone", "the zone; found from the record name when left out"), ENDPOINT],
+        fields: &[
+            secret("token", "project API token"),
+            opt("zone", "the zone; found from the record name when left out"),
+            ENDPOINT,
+        ],
     },
     KindInfo {
         kind: "gandi",
         title: "Gandi LiveDNS",
         credential: "a personal access token with \"Manage domain name technical configurations\"",
-        fields: &[secret("token", "personal access token"), opt("zone", "the domain; found from the record name when left out"), ENDPOINT],
+        fields: &[
+            secret("token", "personal access token"),
+            opt(
+                "zone",
+                "the domain; found from the record name when left out",
+            ),
+            ENDPOINT,
+        ],
     },
     KindInfo {
         kind: "dynv6",
@@ -169,7 +261,10 @@ pub const KINDS: &[KindInfo] = &[
             req("server", "primary server, host:port"),
             req("zone", "the zone to update"),
             req("key_name", "TSIG key name"),
-            opt("key_algorithm", "hmac-sha256 (default), hmac-sha384 or hmac-sha512"),
+            opt(
+                "key_algorithm",
+                "hmac-sha256 (default), hmac-sha384 or hmac-sha512",
+            ),
             secret("key_secret", "TSIG secret, base64"),
         ],
     },
@@ -263,7 +358,12 @@ impl ProviderKind {
             Self::Alidns(c) => vec![&c.access_key_secret],
             Self::Dnspod(c) => vec![&c.secret_key],
             Self::Huaweicloud(c) => vec![&c.secret_access_key],
-            Self::Dyndns2(c) | Self::Noip(c) | Self::Dynu(c) | Self::Dyn(c) | Self::He(c) | Self::Dnsomatic(c) => vec![&c.password],
+            Self::Dyndns2(c)
+            | Self::Noip(c)
+            | Self::Dynu(c)
+            | Self::Dyn(c)
+            | Self::He(c)
+            | Self::Dnsomatic(c) => vec![&c.password],
             Self::Duckdns(c) | Self::Desec(c) | Self::Dynv6(c) => vec![&c.token],
             Self::Porkbun(c) => vec![&c.api_key, &c.secret_api_key],
             Self::Godaddy(c) => vec![&c.api_key, &c.api_secret],
@@ -283,15 +383,30 @@ impl ProviderKind {
             Self::Alidns(c) => one("access_key_secret", &mut c.access_key_secret),
             Self::Dnspod(c) => one("secret_key", &mut c.secret_key),
             Self::Huaweicloud(c) => one("secret_access_key", &mut c.secret_access_key),
-            Self::Dyndns2(c) | Self::Noip(c) | Self::Dynu(c) | Self::Dyn(c) | Self::He(c) | Self::Dnsomatic(c) => one("password", &mut c.password),
+            Self::Dyndns2(c)
+            | Self::Noip(c)
+            | Self::Dynu(c)
+            | Self::Dyn(c)
+            | Self::He(c)
+            | Self::Dnsomatic(c) => one("password", &mut c.password),
             Self::Duckdns(c) | Self::Desec(c) | Self::Dynv6(c) => one("token", &mut c.token),
-            Self::Porkbun(c) => vec![("api_key".into(), &mut c.api_key), ("secret_api_key".into(), &mut c.secret_api_key)],
-            Self::Godaddy(c) => vec![("api_key".into(), &mut c.api_key), ("api_secret".into(), &mut c.api_secret)],
+            Self::Porkbun(c) => vec![
+                ("api_key".into(), &mut c.api_key),
+                ("secret_api_key".into(), &mut c.secret_api_key),
+            ],
+            Self::Godaddy(c) => vec![
+                ("api_key".into(), &mut c.api_key),
+                ("api_secret".into(), &mut c.api_secret),
+            ],
             Self::Namecheap(c) => one("password", &mut c.password),
             Self::Hetzner(c) | Self::Gandi(c) => one("token", &mut c.token),
             Self::Powerdns(c) => one("api_key", &mut c.api_key),
             Self::Rfc2136(c) => one("key_secret", &mut c.key_secret),
-            Self::Webhook(c) => c.headers.iter_mut().map(|(k, v)| (format!("headers.{k}"), v)).collect(),
+            Self::Webhook(c) => c
+                .headers
+                .iter_mut()
+                .map(|(k, v)| (format!("headers.{k}"), v))
+                .collect(),
         }
     }
 
@@ -303,7 +418,12 @@ impl ProviderKind {
             Self::Alidns(c) => c.endpoint.as_deref(),
             Self::Dnspod(c) => c.endpoint.as_deref(),
             Self::Huaweicloud(c) => c.endpoint.as_deref(),
-            Self::Dyndns2(c) | Self::Noip(c) | Self::Dynu(c) | Self::Dyn(c) | Self::He(c) | Self::Dnsomatic(c) => c.server.as_deref(),
+            Self::Dyndns2(c)
+            | Self::Noip(c)
+            | Self::Dynu(c)
+            | Self::Dyn(c)
+            | Self::He(c)
+            | Self::Dnsomatic(c) => c.server.as_deref(),
             Self::Duckdns(c) | Self::Desec(c) | Self::Dynv6(c) => c.endpoint.as_deref(),
             Self::Porkbun(c) => c.endpoint.as_deref(),
             Self::Godaddy(c) => c.endpoint.as_deref(),
@@ -431,7 +551,7 @@ pub struct NamecheapFile {
     pub endpoint: Option<String>,
 }
 
-/// PowerDNS Authoritative HTTP API.
+/// `PowerDNS` Authoritative HTTP API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PowerDnsFile {
@@ -493,21 +613,49 @@ mod tests {
                 };
                 table.insert(f.name.into(), value);
             }
-            let parsed: ProviderKind = toml::Value::Table(table.clone()).try_into().unwrap_or_else(|e| panic!("{}: {e}", info.kind));
+            let parsed: ProviderKind = toml::Value::Table(table.clone())
+                .try_into()
+                .unwrap_or_else(|e| panic!("{}: {e}", info.kind));
             assert_eq!(parsed.kind_name(), info.kind);
-            let secrets: Vec<&str> = info.fields.iter().filter(|f| f.secret).map(|f| f.name).collect();
-            assert_eq!(parsed.secrets().len(), secrets.len(), "{}: secrets", info.kind);
+            let secrets: Vec<&str> = info
+                .fields
+                .iter()
+                .filter(|f| f.secret)
+                .map(|f| f.name)
+                .collect();
+            assert_eq!(
+                parsed.secrets().len(),
+                secrets.len(),
+                "{}: secrets",
+                info.kind
+            );
             table.insert("not_a_field".into(), "x".into());
-            let err = toml::Value::Table(table).try_into::<ProviderKind>().unwrap_err().to_string();
-            assert!(err.contains("unknown field `not_a_field`"), "{}: {err}", info.kind);
+            let err = toml::Value::Table(table)
+                .try_into::<ProviderKind>()
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("unknown field `not_a_field`"),
+                "{}: {err}",
+                info.kind
+            );
             // Required fields are required.
             for f in info.fields.iter().filter(|f| f.required) {
                 let mut t = toml::Table::new();
                 t.insert("kind".into(), info.kind.into());
-                for g in info.fields.iter().filter(|g| g.name != f.name && g.name != "headers" && g.name != "proxied") {
+                for g in info
+                    .fields
+                    .iter()
+                    .filter(|g| g.name != f.name && g.name != "headers" && g.name != "proxied")
+                {
                     t.insert(g.name.into(), "x".into());
                 }
-                assert!(toml::Value::Table(t).try_into::<ProviderKind>().is_err(), "{}: {} should be required", info.kind, f.name);
+                assert!(
+                    toml::Value::Table(t).try_into::<ProviderKind>().is_err(),
+                    "{}: {} should be required",
+                    info.kind,
+                    f.name
+                );
             }
         }
     }

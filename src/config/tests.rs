@@ -142,6 +142,7 @@ extra = 1
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one row per bad input
 fn bad_input_table() {
     // (case, text, expected path, fragment of the message)
     let cases: &[(&str, String, &str, &str)] = &[
@@ -153,7 +154,7 @@ fn bad_input_table() {
         ("missing provider kind", "[[provider]]\nname = \"x\"".into(), "provider[0].kind", "missing"),
         ("missing provider name", "[[provider]]\nkind = \"webhook\"\nurl = \"https://h.example/x\"".into(), "provider[0].name", "missing"),
         ("provider unknown field", format!("{PROVIDER}zone_id = \"x\""), "provider[0].zone_id", "unknown field `zone_id`"),
-        ("provider missing field", "[[provider]]\nname = \"x\"\nkind = \"powerdns\"\nurl = \"http://127.0.0.1:1\"".into(), "provider[0]", "missing field `api_key`"),
+        ("provider missing field", "[[provider]]\nname = \"x\"\nkind = \"powerdns\"\nurl = \"http://127.0.0.1:1\"".into(), "provider[0].api_key", "missing field `api_key`"),
         ("duplicate provider", format!("{PROVIDER}{PROVIDER}"), "provider[1].name", "already named"),
         ("duplicate record", format!("{PROVIDER}[[record]]\nname = \"a.example.test\"\nprovider = \"home-pdns\"\n[[record]]\nname = \"A.Example.Test.\"\nprovider = \"home-pdns\"\ntype = \"A\""), "record[1].name", "duplicate of record[0]"),
         ("quoted secret", PROVIDER.replace("\"k3y-for-tests\"", "\"'k3y-for-tests'\""), "provider[0].api_key", "quotes"),
@@ -268,5 +269,149 @@ provider = "home-pdns"
     assert!(
         written.contains("{ env = \"PDNS_KEY\" }") || written.contains("env = \"PDNS_KEY\""),
         "{written}"
+    );
+}
+
+/// The common mistakes per provider: a missing credential, a malformed key id, an endpoint that is not
+/// http(s), a Global API Key where a token belongs.
+#[test]
+#[allow(clippy::too_many_lines)] // one row per mistake
+fn provider_field_mistakes() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "cloudflare",
+            "",
+            "provider[0].token",
+            "missing field `token`",
+        ),
+        (
+            "cloudflare",
+            "token = \"0123456789abcdef0123456789abcdef01234\"",
+            "provider[0].token",
+            "Global API Key",
+        ),
+        (
+            "cloudflare",
+            "token = \"tok-123456\"\nzone_id = \"example.com\"",
+            "provider[0].zone_id",
+            "32 hex",
+        ),
+        (
+            "cloudflare",
+            "token = \"tok-123456\"\nendpoint = \"ftp://api.example\"",
+            "provider[0].endpoint",
+            "not http(s)",
+        ),
+        (
+            "alidns",
+            "access_key_id = \"LTAI 5t\"\naccess_key_secret = \"s3cret-1\"",
+            "provider[0].access_key_id",
+            "well-formed",
+        ),
+        (
+            "alidns",
+            "access_key_id = \"LTAI5t\"",
+            "provider[0].access_key_secret",
+            "missing field",
+        ),
+        (
+            "dnspod",
+            "secret_id = \"AKID-x/y\"\nsecret_key = \"s3cret-1\"",
+            "provider[0].secret_id",
+            "well-formed",
+        ),
+        (
+            "huaweicloud",
+            "access_key_id = \"\"\nsecret_access_key = \"s3cret-1\"",
+            "provider[0].access_key_id",
+            "well-formed",
+        ),
+        (
+            "dyndns2",
+            "username = \"me\"\npassword = \"s3cret-1\"",
+            "provider[0].server",
+            "missing",
+        ),
+        (
+            "noip",
+            "password = \"s3cret-1\"",
+            "provider[0].username",
+            "missing",
+        ),
+        (
+            "noip",
+            "username = \"me\"\npassword = \"s3cret-1\"\nserver = \"dynupdate.no-ip.com\"",
+            "provider[0].server",
+            "not a URL",
+        ),
+        (
+            "duckdns",
+            "token = \"<token>\"",
+            "provider[0].token",
+            "placeholder",
+        ),
+        ("desec", "token = \"\"", "provider[0].token", "empty"),
+        (
+            "porkbun",
+            "api_key = \"pk1_x\"",
+            "provider[0].secret_api_key",
+            "missing field",
+        ),
+        (
+            "porkbun",
+            "api_key = \"pk1_x\"\nsecret_api_key = \"sk1_x\"\ndomain = \"bad domain\"",
+            "provider[0].domain",
+            "not a valid domain",
+        ),
+        (
+            "godaddy",
+            "api_key = \"k-1234\"\napi_secret = \"'s3cret'\"",
+            "provider[0].api_secret",
+            "quotes",
+        ),
+        (
+            "namecheap",
+            "password = \"NAMECHEAP_PASSWORD=abc\"",
+            "provider[0].password",
+            "NAME=value",
+        ),
+        (
+            "hetzner",
+            "token = \"tok-123456\"\nzone = \"-bad-\"",
+            "provider[0].zone",
+            "not a valid domain",
+        ),
+        (
+            "gandi",
+            "token = \"tok-123456\"\nendpoint = \"api.gandi.net\"",
+            "provider[0].endpoint",
+            "not a URL",
+        ),
+        (
+            "dynv6",
+            "token = \"${DYNV6_TOKEN}\"",
+            "provider[0].token",
+            "placeholder",
+        ),
+    ];
+    for (kind, fields, path, fragment) in cases {
+        let text = format!("[[provider]]\nname = \"p\"\nkind = \"{kind}\"\n{fields}\n");
+        let found = issues(&text);
+        assert!(
+            found
+                .iter()
+                .any(|i| i.path == *path && i.message.contains(fragment) && !i.hint.is_empty()),
+            "{kind}: wanted `{path}` with `{fragment}`, got {found:#?}"
+        );
+    }
+}
+
+#[test]
+fn duckdns_names_must_be_duckdns_names() {
+    let text = "[[provider]]\nname = \"d\"\nkind = \"duckdns\"\ntoken = \"a7c4d0ad-114e\"\n[[record]]\nname = \"home.example.com\"\nprovider = \"d\"\n";
+    assert!(
+        issues(text)
+            .iter()
+            .any(|i| i.path == "record[0].name" && i.message.contains("not a DuckDNS name"))
     );
 }

@@ -5,9 +5,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
-use super::file::{
-    ConfigFile, ProviderKind, Rfc2136File, SourceEntry, SourceKind, WebhookFile,
-};
+use super::file::{ConfigFile, ProviderKind, Rfc2136File, SourceEntry, SourceKind, WebhookFile};
 use super::{
     DetectSettings, Family, Issue, Policy, ProviderSettings, RecordSettings, RecordType, Settings,
     SourceSettings,
@@ -340,11 +338,31 @@ fn provider_fields(
     }
     if let Some(zone) = kind.zone() {
         let field = match kind {
-            ProviderKind::Porkbun(_) | ProviderKind::Godaddy(_) | ProviderKind::Namecheap(_) => "domain",
+            ProviderKind::Porkbun(_) | ProviderKind::Godaddy(_) | ProviderKind::Namecheap(_) => {
+                "domain"
+            }
             _ => "zone",
         };
         zone_name(zone, &format!("{path}.{field}"), issues);
     }
+    match kind {
+        ProviderKind::Powerdns(c) => {
+            if c.server_id.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                issues.push(Issue::new(
+                    format!("{path}.server_id"),
+                    "is empty",
+                    "leave it out to use \"localhost\"",
+                ));
+            }
+        }
+        ProviderKind::Rfc2136(c) => rfc2136_fields(c, path, issues),
+        ProviderKind::Webhook(cfg) => webhook_fields(cfg, path, issues),
+        _ => credential_fields(kind, path, issues),
+    }
+}
+
+/// The credential checks of the cloud and dyndns2 kinds.
+fn credential_fields(kind: &ProviderKind, path: &str, issues: &mut Vec<Issue>) {
     let key_id = |id: &str, field: &str, what: &str, issues: &mut Vec<Issue>| {
         if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
             issues.push(Issue::new(
@@ -355,13 +373,6 @@ fn provider_fields(
         }
     };
     match kind {
-        ProviderKind::Powerdns(c) => {
-            if c.server_id.as_deref().is_some_and(|s| s.trim().is_empty()) {
-                issues.push(Issue::new(format!("{path}.server_id"), "is empty", "leave it out to use \"localhost\""));
-            }
-        }
-        ProviderKind::Rfc2136(c) => rfc2136_fields(c, path, issues),
-        ProviderKind::Webhook(cfg) => webhook_fields(cfg, path, issues),
         ProviderKind::Cloudflare(c) => {
             let token = c.token.expose();
             if token.len() == 37 && token.chars().all(|ch| ch.is_ascii_hexdigit()) {
@@ -374,41 +385,59 @@ fn provider_fields(
             if let Some(id) = &c.zone_id
                 && (id.len() != 32 || !id.chars().all(|ch| ch.is_ascii_hexdigit()))
             {
-                issues.push(Issue::new(format!("{path}.zone_id"), "is not a zone id (32 hex digits)", "copy it from the zone's Overview page, or leave it out"));
+                issues.push(Issue::new(
+                    format!("{path}.zone_id"),
+                    "is not a zone id (32 hex digits)",
+                    "copy it from the zone's Overview page, or leave it out",
+                ));
             }
         }
-        ProviderKind::Alidns(c) => key_id(&c.access_key_id, "access_key_id", "AccessKey ID", issues),
-        ProviderKind::Huaweicloud(c) => key_id(&c.access_key_id, "access_key_id", "access key ID (AK)", issues),
+        ProviderKind::Alidns(c) => {
+            key_id(&c.access_key_id, "access_key_id", "AccessKey ID", issues);
+        }
+        ProviderKind::Huaweicloud(c) => key_id(
+            &c.access_key_id,
+            "access_key_id",
+            "access key ID (AK)",
+            issues,
+        ),
         ProviderKind::Dnspod(c) => key_id(&c.secret_id, "secret_id", "SecretId", issues),
         ProviderKind::Dyndns2(c) => {
             if c.server.is_none() {
                 issues.push(Issue::new(format!("{path}.server"), "missing", "give the update server's URL, e.g. \"https://members.example.com\", or use a preset kind (noip, dynu, dyn, he, dnsomatic)"));
             }
             if c.username.is_none() {
-                issues.push(Issue::new(format!("{path}.username"), "missing", "give the account or update user name"));
+                issues.push(Issue::new(
+                    format!("{path}.username"),
+                    "missing",
+                    "give the account or update user name",
+                ));
             }
         }
-        ProviderKind::Noip(c) | ProviderKind::Dynu(c) | ProviderKind::Dyn(c) | ProviderKind::Dnsomatic(c) => {
-            if c.username.is_none() {
-                issues.push(Issue::new(format!("{path}.username"), "missing", "give the account or update user name"));
-            }
+        ProviderKind::Noip(c)
+        | ProviderKind::Dynu(c)
+        | ProviderKind::Dyn(c)
+        | ProviderKind::Dnsomatic(c)
+            if c.username.is_none() =>
+        {
+            issues.push(Issue::new(
+                format!("{path}.username"),
+                "missing",
+                "give the account or update user name",
+            ));
         }
-        ProviderKind::He(_)
-        | ProviderKind::Duckdns(_)
-        | ProviderKind::Desec(_)
-        | ProviderKind::Dynv6(_)
-        | ProviderKind::Porkbun(_)
-        | ProviderKind::Godaddy(_)
-        | ProviderKind::Namecheap(_)
-        | ProviderKind::Hetzner(_)
-        | ProviderKind::Gandi(_) => {}
+        _ => {}
     }
 }
 
 fn rfc2136_fields(c: &Rfc2136File, path: &str, issues: &mut Vec<Issue>) {
     host_port(&c.server, &format!("{path}.server"), issues);
     if let Err(e) = normalize_domain(c.key_name.trim_end_matches('.')) {
-        issues.push(Issue::new(format!("{path}.key_name"), e, "use the key's name as the server knows it, e.g. \"ddns-key\""));
+        issues.push(Issue::new(
+            format!("{path}.key_name"),
+            e,
+            "use the key's name as the server knows it, e.g. \"ddns-key\"",
+        ));
     }
     if let Some(alg) = &c.key_algorithm
         && !TSIG_ALGORITHMS.contains(&alg.to_ascii_lowercase().as_str())
@@ -416,11 +445,18 @@ fn rfc2136_fields(c: &Rfc2136File, path: &str, issues: &mut Vec<Issue>) {
         issues.push(Issue::new(
             format!("{path}.key_algorithm"),
             format!("unsupported algorithm `{alg}`"),
-            format!("use one of: {} (hmac-md5 and hmac-sha1 are not supported; make a new key)", TSIG_ALGORITHMS.join(", ")),
+            format!(
+                "use one of: {} (hmac-md5 and hmac-sha1 are not supported; make a new key)",
+                TSIG_ALGORITHMS.join(", ")
+            ),
         ));
     }
     let secret = c.key_secret.expose();
-    if !secret.is_empty() && base64::engine::general_purpose::STANDARD.decode(secret).is_err() {
+    if !secret.is_empty()
+        && base64::engine::general_purpose::STANDARD
+            .decode(secret)
+            .is_err()
+    {
         issues.push(Issue::new(
             format!("{path}.key_secret"),
             "is not valid base64",
@@ -430,23 +466,44 @@ fn rfc2136_fields(c: &Rfc2136File, path: &str, issues: &mut Vec<Issue>) {
 }
 
 fn webhook_fields(cfg: &WebhookFile, path: &str, issues: &mut Vec<Issue>) {
-    let WebhookFile { url, method, headers, body: _, success_regex } = cfg;
-    let sample = url.replace("{ip}", "203.0.113.7").replace("{name}", "host.example.com").replace("{type}", "A");
+    let WebhookFile {
+        url,
+        method,
+        headers,
+        body: _,
+        success_regex,
+    } = cfg;
+    let sample = url
+        .replace("{ip}", "203.0.113.7")
+        .replace("{name}", "host.example.com")
+        .replace("{type}", "A");
     http_url(&sample, &format!("{path}.url"), issues);
     if let Some(m) = method
         && !WEBHOOK_METHODS.contains(&m.to_ascii_uppercase().as_str())
     {
-        issues.push(Issue::new(format!("{path}.method"), format!("unsupported method `{m}`"), format!("use one of: {}", WEBHOOK_METHODS.join(", "))));
+        issues.push(Issue::new(
+            format!("{path}.method"),
+            format!("unsupported method `{m}`"),
+            format!("use one of: {}", WEBHOOK_METHODS.join(", ")),
+        ));
     }
     for name in headers.keys() {
         if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-            issues.push(Issue::new(format!("{path}.headers.{name}"), "is not a valid header name", "use letters, digits and '-'"));
+            issues.push(Issue::new(
+                format!("{path}.headers.{name}"),
+                "is not a valid header name",
+                "use letters, digits and '-'",
+            ));
         }
     }
     if let Some(re) = success_regex
         && let Err(e) = regex_lite::Regex::new(re)
     {
-        issues.push(Issue::new(format!("{path}.success_regex"), format!("not a valid regex: {e}"), "fix the pattern, or remove it to accept any 2xx answer"));
+        issues.push(Issue::new(
+            format!("{path}.success_regex"),
+            format!("not a valid regex: {e}"),
+            "fix the pattern, or remove it to accept any 2xx answer",
+        ));
     }
 }
 
@@ -587,19 +644,34 @@ fn record_types(
 }
 
 /// Provider-specific limits on the names and types they can update.
-fn check_provider_supports(name: &str, types: &[RecordType], provider: &str, providers: &[ProviderSettings], path: &str, issues: &mut Vec<Issue>) {
-    let Some(p) = providers.iter().find(|p| p.name == provider) else { return };
+fn check_provider_supports(
+    name: &str,
+    types: &[RecordType],
+    provider: &str,
+    providers: &[ProviderSettings],
+    path: &str,
+    issues: &mut Vec<Issue>,
+) {
+    let Some(p) = providers.iter().find(|p| p.name == provider) else {
+        return;
+    };
     match &p.kind {
         ProviderKind::Namecheap(_) if types.contains(&RecordType::Aaaa) => issues.push(Issue::new(
             format!("{path}.type"),
             "Namecheap dynamic DNS can only update A records",
             "set type = \"A\" for this record, or use another provider for IPv6",
         )),
-        ProviderKind::Duckdns(_) if name.strip_suffix(".duckdns.org").is_none_or(|sub| sub.is_empty() || sub.contains('.')) => issues.push(Issue::new(
-            format!("{path}.name"),
-            format!("`{name}` is not a DuckDNS name"),
-            "use <your-subdomain>.duckdns.org",
-        )),
+        ProviderKind::Duckdns(_)
+            if name
+                .strip_suffix(".duckdns.org")
+                .is_none_or(|sub| sub.is_empty() || sub.contains('.')) =>
+        {
+            issues.push(Issue::new(
+                format!("{path}.name"),
+                format!("`{name}` is not a DuckDNS name"),
+                "use <your-subdomain>.duckdns.org",
+            ));
+        }
         _ => {}
     }
 }

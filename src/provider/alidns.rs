@@ -1,5 +1,5 @@
-//! Alibaba Cloud DNS (API 2015-01-09, RPC style, signature V1 HMAC-SHA1): DescribeSubDomainRecords (exact
-//! full name), then AddDomainRecord (zone from GetMainDomainName) or UpdateDomainRecord. `DomainRecordDuplicate`
+//! Alibaba Cloud DNS (API 2015-01-09, RPC style, signature V1 HMAC-SHA1): `DescribeSubDomainRecords` (exact
+//! full name), then `AddDomainRecord` (zone from `GetMainDomainName`) or `UpdateDomainRecord`. `DomainRecordDuplicate`
 //! on an unchanged value is success.
 
 use std::collections::BTreeMap;
@@ -89,9 +89,16 @@ impl Alidns {
     }
 
     /// Calls an action with its parameters, signed; returns the parsed success body.
-    async fn call<T: serde::de::DeserializeOwned>(&self, action: &str, params: &[(&str, String)]) -> Result<T, ProviderError> {
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        action: &str,
+        params: &[(&str, String)],
+    ) -> Result<T, ProviderError> {
         let label = self.label();
-        let mut query: BTreeMap<String, String> = params.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+        let mut query: BTreeMap<String, String> = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
         for (k, v) in [
             ("Action", action.to_owned()),
             ("Version", "2015-01-09".to_owned()),
@@ -99,13 +106,24 @@ impl Alidns {
             ("AccessKeyId", self.key_id.clone()),
             ("SignatureMethod", "HMAC-SHA1".to_owned()),
             ("SignatureVersion", "1.0".to_owned()),
-            ("SignatureNonce", format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))),
-            ("Timestamp", humantime::format_rfc3339_seconds(SystemTime::now()).to_string()),
+            (
+                "SignatureNonce",
+                format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)),
+            ),
+            (
+                "Timestamp",
+                humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            ),
         ] {
             query.insert(k.to_owned(), v);
         }
         let signature = sign::aliyun_v1("GET", &query, self.secret.expose());
-        let url = format!("{}/?{}&Signature={}", self.base, sign::canonical_query(&query), sign::pct(&signature));
+        let url = format!(
+            "{}/?{}&Signature={}",
+            self.base,
+            sign::canonical_query(&query),
+            sign::pct(&signature)
+        );
         let answer = send(&label, self.client.get(url), &[self.secret.expose()]).await?;
         if answer.status.is_success() {
             return answer.json(&label);
@@ -114,22 +132,43 @@ impl Alidns {
             return Err(answer.status_error(&label, None));
         };
         let detail = format!("{}: {}", err.code, answer.redact(&err.message));
-        Err(classify(&label, &err.code, &detail).unwrap_or_else(|| answer.status_error(&label, Some(&detail))))
+        Err(classify(&label, &err.code, &detail)
+            .unwrap_or_else(|| answer.status_error(&label, Some(&detail))))
     }
 }
 
 /// Error codes with a known meaning; `None` leaves it to the HTTP status.
 fn classify(label: &str, code: &str, detail: &str) -> Option<ProviderError> {
-    let auth = ["InvalidAccessKeyId.NotFound", "InvalidAccessKeyId.Inactive", "SignatureDoesNotMatch", "IncompleteSignature", "Forbidden.RAM", "Forbidden"];
-    let rejected = ["IncorrectDomainUser", "InvalidDomainName.NoExist", "DomainRecordConflict", "DomainForbidden", "RecordForbidden.BlackHole"];
+    let auth = [
+        "InvalidAccessKeyId.NotFound",
+        "InvalidAccessKeyId.Inactive",
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+        "Forbidden.RAM",
+        "Forbidden",
+    ];
+    let rejected = [
+        "IncorrectDomainUser",
+        "InvalidDomainName.NoExist",
+        "DomainRecordConflict",
+        "DomainForbidden",
+        "RecordForbidden.BlackHole",
+    ];
     if auth.contains(&code) {
-        Some(ProviderError::auth(format!("{label}: access refused ({detail})")))
+        Some(ProviderError::auth(format!(
+            "{label}: access refused ({detail})"
+        )))
     } else if code.starts_with("Throttling") {
-        Some(ProviderError::new(ErrorClass::RateLimited { retry_after: None }, format!("{label}: throttled ({detail})")))
+        Some(ProviderError::new(
+            ErrorClass::RateLimited { retry_after: None },
+            format!("{label}: throttled ({detail})"),
+        ))
     } else if rejected.contains(&code) || code.starts_with("QuotaExceeded") {
         Some(ProviderError::rejected(format!("{label}: {detail}")))
     } else if code == "InvalidTimeStamp.Expired" || code == "SignatureNonceUsed" {
-        Some(ProviderError::transient(format!("{label}: {detail} (check the system clock)")))
+        Some(ProviderError::transient(format!(
+            "{label}: {detail} (check the system clock)"
+        )))
     } else {
         None
     }
@@ -145,37 +184,91 @@ impl Provider for Alidns {
     async fn update(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
         let rtype = request.record_type.as_str();
         let found: SubDomainRecords = self
-            .call("DescribeSubDomainRecords", &[("SubDomain", request.name.to_owned()), ("Type", rtype.to_owned()), ("PageSize", "100".to_owned())])
+            .call(
+                "DescribeSubDomainRecords",
+                &[
+                    ("SubDomain", request.name.to_owned()),
+                    ("Type", rtype.to_owned()),
+                    ("PageSize", "100".to_owned()),
+                ],
+            )
             .await?;
-        let full = |r: &Record| if r.rr == "@" { r.domain_name.clone() } else { format!("{}.{}", r.rr, r.domain_name) };
-        let mut matching: Vec<Record> =
-            found.domain_records.record.into_iter().filter(|r| full(r).eq_ignore_ascii_case(request.name) && r.record_type == rtype).collect();
+        let full = |r: &Record| {
+            if r.rr == "@" {
+                r.domain_name.clone()
+            } else {
+                format!("{}.{}", r.rr, r.domain_name)
+            }
+        };
+        let mut matching: Vec<Record> = found
+            .domain_records
+            .record
+            .into_iter()
+            .filter(|r| full(r).eq_ignore_ascii_case(request.name) && r.record_type == rtype)
+            .collect();
         let ttl = request.ttl.map(|t| ("TTL", t.to_string()));
         let value = request.ip.to_string();
         if matching.is_empty() {
-            let main: MainDomain = self.call("GetMainDomainName", &[("InputString", request.name.to_owned())]).await?;
-            let rr = if main.rr.is_empty() { "@".to_owned() } else { main.rr };
-            let mut params = vec![("DomainName", main.domain_name), ("RR", rr), ("Type", rtype.to_owned()), ("Value", value)];
+            let main: MainDomain = self
+                .call(
+                    "GetMainDomainName",
+                    &[("InputString", request.name.to_owned())],
+                )
+                .await?;
+            let rr = if main.rr.is_empty() {
+                "@".to_owned()
+            } else {
+                main.rr
+            };
+            let mut params = vec![
+                ("DomainName", main.domain_name),
+                ("RR", rr),
+                ("Type", rtype.to_owned()),
+                ("Value", value),
+            ];
             params.extend(ttl);
             let created: RecordId = self.call("AddDomainRecord", &params).await?;
-            return Ok(UpdateOutcome::Updated { record_id: Some(created.record_id) });
+            return Ok(UpdateOutcome::Updated {
+                record_id: Some(created.record_id),
+            });
         }
-        if let Some(pos) = request.record_id.and_then(|id| matching.iter().position(|r| r.record_id == id)) {
+        if let Some(pos) = request
+            .record_id
+            .and_then(|id| matching.iter().position(|r| r.record_id == id))
+        {
             matching.swap(0, pos);
         }
         let keep = matching.remove(0);
         for extra in &matching {
             tracing::warn!(record = %request.name, id = %extra.record_id, "deleting a duplicate {rtype} record");
-            let _: serde_json::Value = self.call("DeleteDomainRecord", &[("RecordId", extra.record_id.clone())]).await?;
+            let _: serde_json::Value = self
+                .call(
+                    "DeleteDomainRecord",
+                    &[("RecordId", extra.record_id.clone())],
+                )
+                .await?;
         }
-        if same_ip(&keep.value, request.ip) && request.ttl.is_none_or(|t| keep.ttl == Some(u64::from(t))) {
-            return Ok(UpdateOutcome::Unchanged { record_id: Some(keep.record_id) });
+        if same_ip(&keep.value, request.ip)
+            && request.ttl.is_none_or(|t| keep.ttl == Some(u64::from(t)))
+        {
+            return Ok(UpdateOutcome::Unchanged {
+                record_id: Some(keep.record_id),
+            });
         }
-        let mut params = vec![("RecordId", keep.record_id.clone()), ("RR", keep.rr.clone()), ("Type", rtype.to_owned()), ("Value", value)];
+        let mut params = vec![
+            ("RecordId", keep.record_id.clone()),
+            ("RR", keep.rr.clone()),
+            ("Type", rtype.to_owned()),
+            ("Value", value),
+        ];
         params.extend(ttl);
         match self.call::<RecordId>("UpdateDomainRecord", &params).await {
-            Ok(r) => Ok(UpdateOutcome::Updated { record_id: Some(r.record_id) }),
-            Err(e) if e.message.contains("DomainRecordDuplicate") => Ok(UpdateOutcome::Unchanged { record_id: Some(keep.record_id) }),
+            Ok(r) => Ok(UpdateOutcome::Updated {
+                record_id: Some(r.record_id),
+            }),
+            Err(e) if e.message.contains("DomainRecordDuplicate") => Ok(UpdateOutcome::Unchanged {
+                record_id: Some(keep.record_id),
+            }),
             Err(e) => Err(e),
         }
     }

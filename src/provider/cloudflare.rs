@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::{Answer, Provider, ProviderError, UpdateOutcome, UpdateRequest, send, suffixes};
-use crate::config::providers::CloudflareFile;
 use crate::config::Secret;
+use crate::config::providers::CloudflareFile;
 
 const DEFAULT_ENDPOINT: &str = "https://api.cloudflare.com/client/v4";
 
@@ -82,26 +82,47 @@ impl Cloudflare {
     }
 
     /// Sends and unwraps the envelope: `success: false` or a bad status is classified from status and codes.
-    async fn call<T: serde::de::DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T, ProviderError> {
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, ProviderError> {
         let label = self.label();
-        let answer = send(&label, request.bearer_auth(self.token.expose()), &[self.token.expose()]).await?;
+        let answer = send(
+            &label,
+            request.bearer_auth(self.token.expose()),
+            &[self.token.expose()],
+        )
+        .await?;
         let envelope: Result<Envelope<T>, _> = serde_json::from_str(&answer.body);
         match envelope {
-            Ok(Envelope { success: true, result: Some(result), .. }) if answer.status.is_success() => Ok(result),
+            Ok(Envelope {
+                success: true,
+                result: Some(result),
+                ..
+            }) if answer.status.is_success() => Ok(result),
             Ok(Envelope { errors, .. }) => Err(self.failure(&answer, &errors)),
             Err(_) if !answer.status.is_success() => Err(answer.status_error(&label, None)),
-            Err(e) => Err(ProviderError::transient(format!("{label}: unexpected answer `{}` ({e})", answer.snippet()))),
+            Err(e) => Err(ProviderError::transient(format!(
+                "{label}: unexpected answer `{}` ({e})",
+                answer.snippet()
+            ))),
         }
     }
 
     fn failure(&self, answer: &Answer, errors: &[CfError]) -> ProviderError {
         let label = self.label();
-        let detail = errors.iter().map(|e| format!("{} ({})", answer.redact(&e.message), e.code)).collect::<Vec<_>>().join("; ");
+        let detail = errors
+            .iter()
+            .map(|e| format!("{} ({})", answer.redact(&e.message), e.code))
+            .collect::<Vec<_>>()
+            .join("; ");
         if errors.iter().any(|e| AUTH_CODES.contains(&e.code)) {
             return ProviderError::auth(format!("{label}: the API token was refused: {detail}"));
         }
         if errors.iter().any(|e| e.code == 9021) {
-            return ProviderError::rejected(format!("{label}: {detail} (use ttl = 1 for automatic, or 60-86400)"));
+            return ProviderError::rejected(format!(
+                "{label}: {detail} (use ttl = 1 for automatic, or 60-86400)"
+            ));
         }
         answer.status_error(&label, Some(&detail))
     }
@@ -114,8 +135,17 @@ impl Cloudflare {
             return Ok(id);
         }
         for candidate in suffixes(name) {
-            let zones: Vec<Zone> = self.call(self.client.get(format!("{}/zones", self.base)).query(&[("name", candidate.as_str())])).await?;
-            let matching: Vec<&Zone> = zones.iter().filter(|z| z.name.eq_ignore_ascii_case(&candidate)).collect();
+            let zones: Vec<Zone> = self
+                .call(
+                    self.client
+                        .get(format!("{}/zones", self.base))
+                        .query(&[("name", candidate.as_str())]),
+                )
+                .await?;
+            let matching: Vec<&Zone> = zones
+                .iter()
+                .filter(|z| z.name.eq_ignore_ascii_case(&candidate))
+                .collect();
             if let [zone] = matching.as_slice() {
                 if let Ok(mut cache) = self.zones.lock() {
                     cache.insert(name.to_owned(), zone.id.clone());
@@ -138,33 +168,54 @@ impl Provider for Cloudflare {
         let records_url = format!("{}/zones/{zone}/dns_records", self.base);
         let rtype = request.record_type.as_str();
         let listed: Vec<Record> = self
-            .call(self.client.get(&records_url).query(&[("type", rtype), ("name", request.name), ("per_page", "100")]))
+            .call(self.client.get(&records_url).query(&[
+                ("type", rtype),
+                ("name", request.name),
+                ("per_page", "100"),
+            ]))
             .await?;
         // The API matches exactly, but filter again: the answer decides what gets overwritten.
-        let mut matching: Vec<Record> = listed.into_iter().filter(|r| r.name.eq_ignore_ascii_case(request.name) && r.record_type == rtype).collect();
+        let mut matching: Vec<Record> = listed
+            .into_iter()
+            .filter(|r| r.name.eq_ignore_ascii_case(request.name) && r.record_type == rtype)
+            .collect();
         let content = request.ip.to_string();
         if matching.is_empty() {
             let mut body = json!({ "type": rtype, "name": request.name, "content": content, "ttl": request.ttl.unwrap_or(1), "proxied": self.proxied.unwrap_or(false) });
             if let Some(c) = &self.comment {
                 body["comment"] = json!(c);
             }
-            let created: Record = self.call(self.client.post(&records_url).json(&body)).await?;
-            return Ok(UpdateOutcome::Updated { record_id: Some(created.id) });
+            let created: Record = self
+                .call(self.client.post(&records_url).json(&body))
+                .await?;
+            return Ok(UpdateOutcome::Updated {
+                record_id: Some(created.id),
+            });
         }
         // Keep the record we updated before, when it is among them.
-        if let Some(pos) = request.record_id.and_then(|id| matching.iter().position(|r| r.id == id)) {
+        if let Some(pos) = request
+            .record_id
+            .and_then(|id| matching.iter().position(|r| r.id == id))
+        {
             matching.swap(0, pos);
         }
         let keep = matching.remove(0);
         for extra in &matching {
             tracing::warn!(record = %request.name, id = %extra.id, content = %extra.content, "deleting a duplicate {rtype} record");
-            let _: Value = self.call(self.client.delete(format!("{records_url}/{}", extra.id))).await?;
+            let _: Value = self
+                .call(self.client.delete(format!("{records_url}/{}", extra.id)))
+                .await?;
         }
         let same = keep.content == content
             && self.proxied.is_none_or(|p| keep.proxied == Some(p))
-            && self.comment.as_ref().is_none_or(|c| keep.comment.as_ref() == Some(c));
+            && self
+                .comment
+                .as_ref()
+                .is_none_or(|c| keep.comment.as_ref() == Some(c));
         if same && matching.is_empty() {
-            return Ok(UpdateOutcome::Unchanged { record_id: Some(keep.id) });
+            return Ok(UpdateOutcome::Unchanged {
+                record_id: Some(keep.id),
+            });
         }
         let mut patch = Map::new();
         patch.insert("content".into(), json!(content));
@@ -177,10 +228,22 @@ impl Provider for Cloudflare {
         if let Some(c) = &self.comment {
             patch.insert("comment".into(), json!(c));
         }
-        let updated: Record = self.call(self.client.patch(format!("{records_url}/{}", keep.id)).json(&Value::Object(patch))).await?;
+        let updated: Record = self
+            .call(
+                self.client
+                    .patch(format!("{records_url}/{}", keep.id))
+                    .json(&Value::Object(patch)),
+            )
+            .await?;
         if updated.content != content {
-            return Err(ProviderError::unconfirmed(format!("{}: the record holds {} after the update; could not confirm", self.label(), updated.content)));
+            return Err(ProviderError::unconfirmed(format!(
+                "{}: the record holds {} after the update; could not confirm",
+                self.label(),
+                updated.content
+            )));
         }
-        Ok(UpdateOutcome::Updated { record_id: Some(updated.id) })
+        Ok(UpdateOutcome::Updated {
+            record_id: Some(updated.id),
+        })
     }
 }

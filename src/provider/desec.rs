@@ -1,5 +1,5 @@
 //! deSEC REST API (RRsets): the zone is the longest suffix of the name among the account's domains; the
-//! RRset is read, then created (POST) or its records replaced (PATCH). No write when it already holds exactly
+//! `RRset` is read, then created (POST) or its records replaced (PATCH). No write when it already holds exactly
 //! the address: deSEC's terms forbid no-op updates. 429 carries `Retry-After`.
 
 use std::collections::HashMap;
@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest, relative, send, segment};
+use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest, relative, segment, send};
 use crate::config::Secret;
 use crate::config::providers::TokenFile;
 
@@ -39,7 +39,13 @@ struct RrSet {
 
 impl Desec {
     pub fn new(name: String, cfg: &TokenFile) -> Self {
-        Self { name, client: crate::http::api_client(), base: super::base_url(cfg.endpoint.as_deref(), DEFAULT_ENDPOINT), token: cfg.token.clone(), zones: Mutex::new(HashMap::new()) }
+        Self {
+            name,
+            client: crate::http::api_client(),
+            base: super::base_url(cfg.endpoint.as_deref(), DEFAULT_ENDPOINT),
+            token: cfg.token.clone(),
+            zones: Mutex::new(HashMap::new()),
+        }
     }
 
     fn label(&self) -> String {
@@ -47,7 +53,12 @@ impl Desec {
     }
 
     async fn call(&self, request: reqwest::RequestBuilder) -> Result<super::Answer, ProviderError> {
-        send(&self.label(), request.header("Authorization", format!("Token {}", self.token.expose())), &[self.token.expose()]).await
+        send(
+            &self.label(),
+            request.header("Authorization", format!("Token {}", self.token.expose())),
+            &[self.token.expose()],
+        )
+        .await
     }
 
     async fn zone(&self, name: &str) -> Result<String, ProviderError> {
@@ -55,7 +66,9 @@ impl Desec {
             return Ok(z);
         }
         let label = self.label();
-        let answer = self.call(self.client.get(format!("{}/domains/", self.base))).await?;
+        let answer = self
+            .call(self.client.get(format!("{}/domains/", self.base)))
+            .await?;
         if !answer.status.is_success() {
             return Err(answer.status_error(&label, None));
         }
@@ -65,7 +78,9 @@ impl Desec {
             .map(|d| d.name.trim_end_matches('.').to_ascii_lowercase())
             .filter(|d| name == d || name.ends_with(&format!(".{d}")))
             .max_by_key(String::len)
-            .ok_or_else(|| ProviderError::rejected(format!("{label}: no domain of this account holds {name}")))?;
+            .ok_or_else(|| {
+                ProviderError::rejected(format!("{label}: no domain of this account holds {name}"))
+            })?;
         if let Ok(mut cache) = self.zones.lock() {
             cache.insert(name.to_owned(), zone.clone());
         }
@@ -82,7 +97,15 @@ impl Provider for Desec {
         let rel = relative(request.name, &zone);
         let subname = if rel == "@" { String::new() } else { rel };
         let rtype = request.record_type.as_str();
-        let url = format!("{}/domains/{zone}/rrsets/{}/{rtype}/", self.base, if subname.is_empty() { "@".to_owned() } else { segment(&subname) });
+        let url = format!(
+            "{}/domains/{zone}/rrsets/{}/{rtype}/",
+            self.base,
+            if subname.is_empty() {
+                "@".to_owned()
+            } else {
+                segment(&subname)
+            }
+        );
         let current = self.call(self.client.get(&url)).await?;
         let ip = request.ip.to_string();
         let answer = match current.status.as_u16() {
@@ -93,11 +116,17 @@ impl Provider for Desec {
                 } else {
                     body["ttl"] = json!(3600);
                 }
-                self.call(self.client.post(format!("{}/domains/{zone}/rrsets/", self.base)).json(&body)).await?
+                self.call(
+                    self.client
+                        .post(format!("{}/domains/{zone}/rrsets/", self.base))
+                        .json(&body),
+                )
+                .await?
             }
             s if (200..300).contains(&s) => {
                 let set: RrSet = current.json(&label)?;
-                let holds_only_ip = set.records.len() == 1 && set.records[0].parse::<IpAddr>().ok() == Some(request.ip);
+                let holds_only_ip = set.records.len() == 1
+                    && set.records[0].parse::<IpAddr>().ok() == Some(request.ip);
                 if holds_only_ip && request.ttl.is_none_or(|t| set.ttl == Some(u64::from(t))) {
                     return Ok(UpdateOutcome::Unchanged { record_id: None });
                 }

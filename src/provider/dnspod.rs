@@ -1,4 +1,4 @@
-//! Tencent Cloud DNSPod (API 3.0, TC3-HMAC-SHA256). Errors arrive with HTTP 200 in `Response.Error`;
+//! Tencent Cloud `DNSPod` (API 3.0, TC3-HMAC-SHA256). Errors arrive with HTTP 200 in `Response.Error`;
 //! `ResourceNotFound.NoDataOfRecord` means "no record yet: create". The zone is the longest suffix of the
 //! record name the account has.
 
@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest, relative, send, sign, suffixes};
+use super::{
+    Provider, ProviderError, UpdateOutcome, UpdateRequest, relative, send, sign, suffixes,
+};
 use crate::config::Secret;
 use crate::config::providers::DnspodFile;
 use crate::provider::ErrorClass;
@@ -64,8 +66,23 @@ enum Reply {
 impl Dnspod {
     pub fn new(name: String, cfg: &DnspodFile) -> Self {
         let base = super::base_url(cfg.endpoint.as_deref(), DEFAULT_ENDPOINT);
-        let host = reqwest::Url::parse(&base).ok().and_then(|u| u.host_str().map(|h| u.port().map_or_else(|| h.to_owned(), |p| format!("{h}:{p}")))).unwrap_or_default();
-        Self { name, client: crate::http::api_client(), base, host, secret_id: cfg.secret_id.clone(), secret_key: cfg.secret_key.clone() }
+        let host = reqwest::Url::parse(&base)
+            .ok()
+            .and_then(|u| {
+                u.host_str().map(|h| {
+                    u.port()
+                        .map_or_else(|| h.to_owned(), |p| format!("{h}:{p}"))
+                })
+            })
+            .unwrap_or_default();
+        Self {
+            name,
+            client: crate::http::api_client(),
+            base,
+            host,
+            secret_id: cfg.secret_id.clone(),
+            secret_key: cfg.secret_key.clone(),
+        }
     }
 
     fn label(&self) -> String {
@@ -75,14 +92,20 @@ impl Dnspod {
     async fn call(&self, action: &str, body: &Value) -> Result<Reply, ProviderError> {
         let label = self.label();
         let body = body.to_string();
-        let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let timestamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         let action_lower = action.to_ascii_lowercase();
         let authorization = sign::tc3(
             &self.secret_id,
             self.secret_key.expose(),
             "dnspod",
             timestamp,
-            &[("content-type", CONTENT_TYPE), ("host", &self.host), ("x-tc-action", &action_lower)],
+            &[
+                ("content-type", CONTENT_TYPE),
+                ("host", &self.host),
+                ("x-tc-action", &action_lower),
+            ],
             &body,
         );
         let request = self
@@ -100,8 +123,12 @@ impl Dnspod {
             return Err(answer.status_error(&label, None));
         }
         let envelope: Envelope = answer.json(&label)?;
-        let Some(error) = envelope.response.get("Error") else { return Ok(Reply::Ok(envelope.response)) };
-        let error: ApiError = serde_json::from_value(error.clone()).map_err(|e| ProviderError::transient(format!("{label}: unexpected error shape ({e})")))?;
+        let Some(error) = envelope.response.get("Error") else {
+            return Ok(Reply::Ok(envelope.response));
+        };
+        let error: ApiError = serde_json::from_value(error.clone()).map_err(|e| {
+            ProviderError::transient(format!("{label}: unexpected error shape ({e})"))
+        })?;
         let detail = format!("{}: {}", error.code, answer.redact(&error.message));
         let code = error.code.as_str();
         let classified = if code == "AuthFailure.SignatureExpire" {
@@ -109,32 +136,65 @@ impl Dnspod {
         } else if code.starts_with("AuthFailure") || code.starts_with("UnauthorizedOperation") {
             ProviderError::auth(format!("{label}: access refused ({detail})"))
         } else if code.starts_with("RequestLimitExceeded") {
-            ProviderError::new(ErrorClass::RateLimited { retry_after: None }, format!("{label}: rate limited ({detail})"))
-        } else if code.starts_with("InvalidParameter") || code.starts_with("MissingParameter") || code.starts_with("LimitExceeded") || code.starts_with("ResourceNotFound") {
+            ProviderError::new(
+                ErrorClass::RateLimited { retry_after: None },
+                format!("{label}: rate limited ({detail})"),
+            )
+        } else if code.starts_with("InvalidParameter")
+            || code.starts_with("MissingParameter")
+            || code.starts_with("LimitExceeded")
+            || code.starts_with("ResourceNotFound")
+        {
             ProviderError::rejected(format!("{label}: {detail}"))
         } else {
             ProviderError::transient(format!("{label}: {detail}"))
         };
-        Ok(Reply::Error { code: error.code, error: classified })
+        Ok(Reply::Error {
+            code: error.code,
+            error: classified,
+        })
     }
 
     /// The zone holding `name` and the records of that name and type (possibly none).
     async fn find(&self, name: &str, rtype: &str) -> Result<(String, Vec<Record>), ProviderError> {
         for zone in suffixes(name) {
             let sub = relative(name, &zone);
-            let body = json!({ "Domain": zone, "Subdomain": sub, "RecordType": rtype, "Limit": 3000 });
+            let body =
+                json!({ "Domain": zone, "Subdomain": sub, "RecordType": rtype, "Limit": 3000 });
             match self.call("DescribeRecordList", &body).await? {
                 Reply::Ok(response) => {
-                    let list: Vec<Record> = serde_json::from_value(response.get("RecordList").cloned().unwrap_or(Value::Array(vec![])))
-                        .map_err(|e| ProviderError::transient(format!("{}: unexpected record list ({e})", self.label())))?;
-                    return Ok((zone, list.into_iter().filter(|r| r.name.eq_ignore_ascii_case(&sub) && r.record_type == rtype).collect()));
+                    let list: Vec<Record> = serde_json::from_value(
+                        response
+                            .get("RecordList")
+                            .cloned()
+                            .unwrap_or(Value::Array(vec![])),
+                    )
+                    .map_err(|e| {
+                        ProviderError::transient(format!(
+                            "{}: unexpected record list ({e})",
+                            self.label()
+                        ))
+                    })?;
+                    return Ok((
+                        zone,
+                        list.into_iter()
+                            .filter(|r| r.name.eq_ignore_ascii_case(&sub) && r.record_type == rtype)
+                            .collect(),
+                    ));
                 }
-                Reply::Error { code, .. } if code == "ResourceNotFound.NoDataOfRecord" => return Ok((zone, Vec::new())),
-                Reply::Error { code, .. } if code == "InvalidParameterValue.DomainNotExists" || code == "ResourceNotFound.NoDataOfDomain" => {}
+                Reply::Error { code, .. } if code == "ResourceNotFound.NoDataOfRecord" => {
+                    return Ok((zone, Vec::new()));
+                }
+                Reply::Error { code, .. }
+                    if code == "InvalidParameterValue.DomainNotExists"
+                        || code == "ResourceNotFound.NoDataOfDomain" => {}
                 Reply::Error { error, .. } => return Err(error),
             }
         }
-        Err(ProviderError::rejected(format!("{}: no domain in this account holds {name}", self.label())))
+        Err(ProviderError::rejected(format!(
+            "{}: no domain in this account holds {name}",
+            self.label()
+        )))
     }
 }
 
@@ -159,22 +219,37 @@ impl Provider for Dnspod {
                 body["TTL"] = json!(ttl);
             }
             return match self.call("CreateRecord", &body).await? {
-                Reply::Ok(r) => Ok(UpdateOutcome::Updated { record_id: r.get("RecordId").map(|id| id.to_string()) }),
-                Reply::Error { code, .. } if code == "InvalidParameter.DomainRecordExist" => Ok(UpdateOutcome::Unchanged { record_id: None }),
+                Reply::Ok(r) => Ok(UpdateOutcome::Updated {
+                    record_id: r.get("RecordId").map(std::string::ToString::to_string),
+                }),
+                Reply::Error { code, .. } if code == "InvalidParameter.DomainRecordExist" => {
+                    Ok(UpdateOutcome::Unchanged { record_id: None })
+                }
                 Reply::Error { error, .. } => Err(error),
             };
         }
-        if let Some(pos) = request.record_id.and_then(|id| matching.iter().position(|r| r.record_id.to_string() == id)) {
+        if let Some(pos) = request
+            .record_id
+            .and_then(|id| matching.iter().position(|r| r.record_id.to_string() == id))
+        {
             matching.swap(0, pos);
         }
         let keep = matching.remove(0);
         for extra in &matching {
             tracing::warn!(record = %request.name, id = extra.record_id, "deleting a duplicate {rtype} record");
-            ok(self.call("DeleteRecord", &json!({ "Domain": zone, "RecordId": extra.record_id })).await?)?;
+            ok(self
+                .call(
+                    "DeleteRecord",
+                    &json!({ "Domain": zone, "RecordId": extra.record_id }),
+                )
+                .await?)?;
         }
-        let unchanged = keep.value.parse::<IpAddr>().is_ok_and(|v| v == request.ip) && request.ttl.is_none_or(|t| keep.ttl == Some(u64::from(t)));
+        let unchanged = keep.value.parse::<IpAddr>().is_ok_and(|v| v == request.ip)
+            && request.ttl.is_none_or(|t| keep.ttl == Some(u64::from(t)));
         if unchanged {
-            return Ok(UpdateOutcome::Unchanged { record_id: Some(keep.record_id.to_string()) });
+            return Ok(UpdateOutcome::Unchanged {
+                record_id: Some(keep.record_id.to_string()),
+            });
         }
         let mut body = json!({
             "Domain": zone, "RecordId": keep.record_id, "SubDomain": sub, "RecordType": rtype,
@@ -184,6 +259,8 @@ impl Provider for Dnspod {
             body["TTL"] = json!(ttl);
         }
         ok(self.call("ModifyRecord", &body).await?)?;
-        Ok(UpdateOutcome::Updated { record_id: Some(keep.record_id.to_string()) })
+        Ok(UpdateOutcome::Updated {
+            record_id: Some(keep.record_id.to_string()),
+        })
     }
 }

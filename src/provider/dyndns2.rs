@@ -68,7 +68,9 @@ pub struct Dyndns2 {
 /// `https://host` -> `https://host/nic/update`; a URL with a path is used as it is.
 fn update_url(server: &str) -> String {
     match reqwest::Url::parse(server) {
-        Ok(u) if u.path() == "/" || u.path().is_empty() => format!("{}/nic/update", server.trim_end_matches('/')),
+        Ok(u) if u.path() == "/" || u.path().is_empty() => {
+            format!("{}/nic/update", server.trim_end_matches('/'))
+        }
         _ => server.to_owned(),
     }
 }
@@ -76,7 +78,14 @@ fn update_url(server: &str) -> String {
 impl Dyndns2 {
     pub fn new(name: String, preset: Preset, cfg: &Dyndns2File) -> Self {
         let url = update_url(cfg.server.as_deref().unwrap_or(preset.server()));
-        Self { name, preset, client: crate::http::api_client(), url, username: cfg.username.clone(), password: cfg.password.clone() }
+        Self {
+            name,
+            preset,
+            client: crate::http::api_client(),
+            url,
+            username: cfg.username.clone(),
+            password: cfg.password.clone(),
+        }
     }
 
     fn label(&self) -> String {
@@ -86,29 +95,60 @@ impl Dyndns2 {
 
 /// Interprets the first line of a dyndns2 answer for the address `sent`.
 pub fn interpret(label: &str, body: &str, sent: IpAddr) -> Result<UpdateOutcome, ProviderError> {
-    let line = body.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let line = body
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
     let mut words = line.split_whitespace();
     let code = words.next().unwrap_or("");
     let ip = words.next();
-    let wait_30_min = ErrorClass::RateLimited { retry_after: Some(30 * 60) };
+    let wait_30_min = ErrorClass::RateLimited {
+        retry_after: Some(30 * 60),
+    };
     match code {
         "good" if ip == Some("127.0.0.1") && !sent.is_loopback() => {
-            Err(ProviderError::rejected(format!("{label}: the server refused this client (good 127.0.0.1 means a blocked user agent)")))
+            Err(ProviderError::rejected(format!(
+                "{label}: the server refused this client (good 127.0.0.1 means a blocked user agent)"
+            )))
         }
         "good" => Ok(UpdateOutcome::Updated { record_id: None }),
         "nochg" => Ok(UpdateOutcome::Unchanged { record_id: None }),
-        "badauth" => Err(ProviderError::auth(format!("{label}: bad user name or password (badauth)"))),
-        "nohost" => Err(ProviderError::rejected(format!("{label}: the hostname does not exist in this account (nohost)"))),
-        "notfqdn" => Err(ProviderError::rejected(format!("{label}: the hostname is not a fully qualified domain name (notfqdn)"))),
-        "numhost" => Err(ProviderError::rejected(format!("{label}: too many hosts or a round-robin name (numhost)"))),
-        "!donator" => Err(ProviderError::rejected(format!("{label}: the request needs a paid account (!donator)"))),
-        "badagent" => Err(ProviderError::rejected(format!("{label}: the server blocked this client's user agent (badagent)"))),
+        "badauth" => Err(ProviderError::auth(format!(
+            "{label}: bad user name or password (badauth)"
+        ))),
+        "nohost" => Err(ProviderError::rejected(format!(
+            "{label}: the hostname does not exist in this account (nohost)"
+        ))),
+        "notfqdn" => Err(ProviderError::rejected(format!(
+            "{label}: the hostname is not a fully qualified domain name (notfqdn)"
+        ))),
+        "numhost" => Err(ProviderError::rejected(format!(
+            "{label}: too many hosts or a round-robin name (numhost)"
+        ))),
+        "!donator" => Err(ProviderError::rejected(format!(
+            "{label}: the request needs a paid account (!donator)"
+        ))),
+        "badagent" => Err(ProviderError::rejected(format!(
+            "{label}: the server blocked this client's user agent (badagent)"
+        ))),
         "abuse" => Err(ProviderError::rejected(format!(
             "{label}: the provider blocked the host or account for abuse; contact them before updating again (abuse)"
         ))),
-        "911" => Err(ProviderError::new(wait_30_min, format!("{label}: the provider is down for maintenance (911); waiting at least 30 minutes"))),
-        "dnserr" => Err(ProviderError::new(wait_30_min, format!("{label}: the provider has a DNS error (dnserr); waiting at least 30 minutes"))),
-        _ => Err(ProviderError::transient(format!("{label}: unexpected answer `{}`", crate::detect::snippet(line)))),
+        "911" => Err(ProviderError::new(
+            wait_30_min,
+            format!(
+                "{label}: the provider is down for maintenance (911); waiting at least 30 minutes"
+            ),
+        )),
+        "dnserr" => Err(ProviderError::new(
+            wait_30_min,
+            format!("{label}: the provider has a DNS error (dnserr); waiting at least 30 minutes"),
+        )),
+        _ => Err(ProviderError::transient(format!(
+            "{label}: unexpected answer `{}`",
+            crate::detect::snippet(line)
+        ))),
     }
 }
 
@@ -117,7 +157,11 @@ impl Provider for Dyndns2 {
     #[tracing::instrument(skip_all, fields(provider = %self.name, record = %request.name))]
     async fn update(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
         let label = self.label();
-        let param = if request.ip.is_ipv4() { "myip" } else { self.preset.v6_param() };
+        let param = if request.ip.is_ipv4() {
+            "myip"
+        } else {
+            self.preset.v6_param()
+        };
         let username = self.username.as_deref().unwrap_or(request.name);
         let http = self
             .client
@@ -125,9 +169,15 @@ impl Provider for Dyndns2 {
             .query(&[("hostname", request.name), (param, &request.ip.to_string())])
             .basic_auth(username, Some(self.password.expose()));
         let answer = send(&label, http, &[self.password.expose()]).await?;
-        if answer.status == reqwest::StatusCode::UNAUTHORIZED || answer.status == reqwest::StatusCode::FORBIDDEN {
+        if answer.status == reqwest::StatusCode::UNAUTHORIZED
+            || answer.status == reqwest::StatusCode::FORBIDDEN
+        {
             // Some servers answer badauth with 401 and the code in the body; both mean the same.
-            return Err(ProviderError::auth(format!("{label}: credentials refused (HTTP {}) {}", answer.status, answer.snippet())));
+            return Err(ProviderError::auth(format!(
+                "{label}: credentials refused (HTTP {}) {}",
+                answer.status,
+                answer.snippet()
+            )));
         }
         if !answer.status.is_success() {
             return match interpret(&label, &answer.body, request.ip) {
@@ -147,14 +197,34 @@ mod tests {
     fn return_codes() {
         let ip: IpAddr = "198.51.100.7".parse().unwrap();
         let class = |body: &str| interpret("t", body, ip).map_err(|e| e.class);
-        assert_eq!(class("good 198.51.100.7"), Ok(UpdateOutcome::Updated { record_id: None }));
-        assert_eq!(class("nochg 198.51.100.7\n"), Ok(UpdateOutcome::Unchanged { record_id: None }));
+        assert_eq!(
+            class("good 198.51.100.7"),
+            Ok(UpdateOutcome::Updated { record_id: None })
+        );
+        assert_eq!(
+            class("nochg 198.51.100.7\n"),
+            Ok(UpdateOutcome::Unchanged { record_id: None })
+        );
         assert_eq!(class("badauth"), Err(ErrorClass::Auth));
-        for code in ["nohost", "notfqdn", "numhost", "!donator", "badagent", "abuse", "good 127.0.0.1"] {
+        for code in [
+            "nohost",
+            "notfqdn",
+            "numhost",
+            "!donator",
+            "badagent",
+            "abuse",
+            "good 127.0.0.1",
+        ] {
             assert_eq!(class(code), Err(ErrorClass::Rejected), "{code}");
         }
         for code in ["911", "dnserr"] {
-            assert_eq!(class(code), Err(ErrorClass::RateLimited { retry_after: Some(1800) }), "{code}");
+            assert_eq!(
+                class(code),
+                Err(ErrorClass::RateLimited {
+                    retry_after: Some(1800)
+                }),
+                "{code}"
+            );
         }
         assert_eq!(class("<html>oops</html>"), Err(ErrorClass::Transient));
         assert_eq!(class(""), Err(ErrorClass::Transient));
@@ -163,9 +233,21 @@ mod tests {
     #[test]
     fn basic_auth_vector_and_urls() {
         use base64::Engine as _;
-        assert_eq!(base64::engine::general_purpose::STANDARD.encode("user@example.com:s3cr3t"), "dXNlckBleGFtcGxlLmNvbTpzM2NyM3Q=");
-        assert_eq!(update_url("https://members.example.com"), "https://members.example.com/nic/update");
-        assert_eq!(update_url("https://members.example.com/"), "https://members.example.com/nic/update");
-        assert_eq!(update_url("https://x.example/v3/update"), "https://x.example/v3/update");
+        assert_eq!(
+            base64::engine::general_purpose::STANDARD.encode("user@example.com:s3cr3t"),
+            "dXNlckBleGFtcGxlLmNvbTpzM2NyM3Q="
+        );
+        assert_eq!(
+            update_url("https://members.example.com"),
+            "https://members.example.com/nic/update"
+        );
+        assert_eq!(
+            update_url("https://members.example.com/"),
+            "https://members.example.com/nic/update"
+        );
+        assert_eq!(
+            update_url("https://x.example/v3/update"),
+            "https://x.example/v3/update"
+        );
     }
 }

@@ -45,28 +45,44 @@ fn id(v: &Value) -> String {
 
 impl Dynv6 {
     pub fn new(name: String, cfg: &TokenFile) -> Self {
-        Self { name, client: crate::http::api_client(), base: super::base_url(cfg.endpoint.as_deref(), DEFAULT_ENDPOINT), token: cfg.token.clone() }
+        Self {
+            name,
+            client: crate::http::api_client(),
+            base: super::base_url(cfg.endpoint.as_deref(), DEFAULT_ENDPOINT),
+            token: cfg.token.clone(),
+        }
     }
 
     fn label(&self) -> String {
         format!("dynv6 `{}`", self.name)
     }
 
-    async fn call<T: serde::de::DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T, ProviderError> {
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, ProviderError> {
         let label = self.label();
-        let answer = send(&label, request.bearer_auth(self.token.expose()), &[self.token.expose()]).await?;
+        let answer = send(
+            &label,
+            request.bearer_auth(self.token.expose()),
+            &[self.token.expose()],
+        )
+        .await?;
         if !answer.status.is_success() {
             return Err(answer.status_error(&label, None));
         }
         if answer.body.trim().is_empty() {
-            return serde_json::from_value(Value::Null).map_err(|e| ProviderError::transient(format!("{label}: empty answer ({e})")));
+            return serde_json::from_value(Value::Null)
+                .map_err(|e| ProviderError::transient(format!("{label}: empty answer ({e})")));
         }
         answer.json(&label)
     }
 }
 
 fn same(text: Option<&str>, ip: IpAddr) -> bool {
-    text.and_then(|t| t.split('/').next()).and_then(|t| t.parse::<IpAddr>().ok()) == Some(ip)
+    text.and_then(|t| t.split('/').next())
+        .and_then(|t| t.parse::<IpAddr>().ok())
+        == Some(ip)
 }
 
 #[async_trait]
@@ -74,42 +90,86 @@ impl Provider for Dynv6 {
     #[tracing::instrument(skip_all, fields(provider = %self.name, record = %request.name))]
     async fn update(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
         let label = self.label();
-        let zones: Vec<Zone> = self.call(self.client.get(format!("{}/zones", self.base))).await?;
+        let zones: Vec<Zone> = self
+            .call(self.client.get(format!("{}/zones", self.base)))
+            .await?;
         let zone = zones
             .into_iter()
             .filter(|z| request.name == z.name || request.name.ends_with(&format!(".{}", z.name)))
             .max_by_key(|z| z.name.len())
-            .ok_or_else(|| ProviderError::rejected(format!("{label}: no zone of this account holds {}", request.name)))?;
+            .ok_or_else(|| {
+                ProviderError::rejected(format!(
+                    "{label}: no zone of this account holds {}",
+                    request.name
+                ))
+            })?;
         let zone_url = format!("{}/zones/{}", self.base, id(&zone.id));
         let ip = request.ip.to_string();
         if request.name == zone.name {
-            let (field, current) = if request.ip.is_ipv4() { ("ipv4address", zone.ipv4address.as_deref()) } else { ("ipv6prefix", zone.ipv6prefix.as_deref()) };
+            let (field, current) = if request.ip.is_ipv4() {
+                ("ipv4address", zone.ipv4address.as_deref())
+            } else {
+                ("ipv6prefix", zone.ipv6prefix.as_deref())
+            };
             if same(current, request.ip) {
                 return Ok(UpdateOutcome::Unchanged { record_id: None });
             }
-            let _: Value = self.call(self.client.patch(&zone_url).json(&json!({ field: ip }))).await?;
+            let _: Value = self
+                .call(self.client.patch(&zone_url).json(&json!({ field: ip })))
+                .await?;
             return Ok(UpdateOutcome::Updated { record_id: None });
         }
         let rel = relative(request.name, &zone.name);
         let rtype = request.record_type.as_str();
-        let records: Vec<Record> = self.call(self.client.get(format!("{zone_url}/records"))).await?;
-        let mut matching: Vec<Record> = records.into_iter().filter(|r| r.name.eq_ignore_ascii_case(&rel) && r.record_type == rtype).collect();
+        let records: Vec<Record> = self
+            .call(self.client.get(format!("{zone_url}/records")))
+            .await?;
+        let mut matching: Vec<Record> = records
+            .into_iter()
+            .filter(|r| r.name.eq_ignore_ascii_case(&rel) && r.record_type == rtype)
+            .collect();
         if matching.is_empty() {
-            let created: Record = self.call(self.client.post(format!("{zone_url}/records")).json(&json!({ "name": rel, "type": rtype, "data": ip }))).await?;
-            return Ok(UpdateOutcome::Updated { record_id: Some(id(&created.id)) });
+            let created: Record = self
+                .call(
+                    self.client
+                        .post(format!("{zone_url}/records"))
+                        .json(&json!({ "name": rel, "type": rtype, "data": ip })),
+                )
+                .await?;
+            return Ok(UpdateOutcome::Updated {
+                record_id: Some(id(&created.id)),
+            });
         }
-        if let Some(pos) = request.record_id.and_then(|rid| matching.iter().position(|r| id(&r.id) == rid)) {
+        if let Some(pos) = request
+            .record_id
+            .and_then(|rid| matching.iter().position(|r| id(&r.id) == rid))
+        {
             matching.swap(0, pos);
         }
         let keep = matching.remove(0);
         for extra in &matching {
             tracing::warn!(record = %request.name, id = %id(&extra.id), "deleting a duplicate {rtype} record");
-            let _: Value = self.call(self.client.delete(format!("{zone_url}/records/{}", id(&extra.id)))).await?;
+            let _: Value = self
+                .call(
+                    self.client
+                        .delete(format!("{zone_url}/records/{}", id(&extra.id))),
+                )
+                .await?;
         }
         if same(Some(&keep.data), request.ip) {
-            return Ok(UpdateOutcome::Unchanged { record_id: Some(id(&keep.id)) });
+            return Ok(UpdateOutcome::Unchanged {
+                record_id: Some(id(&keep.id)),
+            });
         }
-        let _: Value = self.call(self.client.patch(format!("{zone_url}/records/{}", id(&keep.id))).json(&json!({ "data": ip }))).await?;
-        Ok(UpdateOutcome::Updated { record_id: Some(id(&keep.id)) })
+        let _: Value = self
+            .call(
+                self.client
+                    .patch(format!("{zone_url}/records/{}", id(&keep.id)))
+                    .json(&json!({ "data": ip })),
+            )
+            .await?;
+        Ok(UpdateOutcome::Updated {
+            record_id: Some(id(&keep.id)),
+        })
     }
 }

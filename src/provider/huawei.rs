@@ -66,31 +66,70 @@ struct ApiError {
 impl Huawei {
     pub fn new(name: String, cfg: &HuaweiFile) -> Self {
         let base = super::base_url(cfg.endpoint.as_deref(), DEFAULT_ENDPOINT);
-        let host = reqwest::Url::parse(&base).ok().and_then(|u| u.host_str().map(|h| u.port().map_or_else(|| h.to_owned(), |p| format!("{h}:{p}")))).unwrap_or_default();
-        Self { name, client: crate::http::api_client(), base, host, ak: cfg.access_key_id.clone(), sk: cfg.secret_access_key.clone() }
+        let host = reqwest::Url::parse(&base)
+            .ok()
+            .and_then(|u| {
+                u.host_str().map(|h| {
+                    u.port()
+                        .map_or_else(|| h.to_owned(), |p| format!("{h}:{p}"))
+                })
+            })
+            .unwrap_or_default();
+        Self {
+            name,
+            client: crate::http::api_client(),
+            base,
+            host,
+            ak: cfg.access_key_id.clone(),
+            sk: cfg.secret_access_key.clone(),
+        }
     }
 
     fn label(&self) -> String {
         format!("huaweicloud `{}`", self.name)
     }
 
-    async fn call<T: serde::de::DeserializeOwned>(&self, method: reqwest::Method, path: &str, query: &[(&str, &str)], body: Option<&serde_json::Value>) -> Result<T, ProviderError> {
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<T, ProviderError> {
         let label = self.label();
-        let query: BTreeMap<String, String> = query.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let query: BTreeMap<String, String> = query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         let body = body.map(ToString::to_string).unwrap_or_default();
-        let date = humantime::format_rfc3339_seconds(SystemTime::now()).to_string().replace(['-', ':'], "");
+        let date = humantime::format_rfc3339_seconds(SystemTime::now())
+            .to_string()
+            .replace(['-', ':'], "");
         let authorization = sign::huawei(
             &self.ak,
             self.sk.expose(),
             method.as_str(),
             path,
             &query,
-            &[("content-type", "application/json"), ("host", &self.host), ("x-sdk-date", &date)],
+            &[
+                ("content-type", "application/json"),
+                ("host", &self.host),
+                ("x-sdk-date", &date),
+            ],
             &body,
         );
         let qs = sign::canonical_query(&query);
-        let url = if qs.is_empty() { format!("{}{path}", self.base) } else { format!("{}{path}?{qs}", self.base) };
-        let mut request = self.client.request(method, url).header("Content-Type", "application/json").header("X-Sdk-Date", &date).header("Authorization", authorization);
+        let url = if qs.is_empty() {
+            format!("{}{path}", self.base)
+        } else {
+            format!("{}{path}?{qs}", self.base)
+        };
+        let mut request = self
+            .client
+            .request(method, url)
+            .header("Content-Type", "application/json")
+            .header("X-Sdk-Date", &date)
+            .header("Authorization", authorization);
         if !body.is_empty() {
             request = request.body(body);
         }
@@ -99,11 +138,29 @@ impl Huawei {
             return answer.json(&label);
         }
         let err = serde_json::from_str::<ApiError>(&answer.body).ok();
-        let code = err.as_ref().and_then(|e| e.code.clone()).unwrap_or_default();
-        let detail = err.map(|e| format!("{code}: {}", answer.redact(e.message.as_deref().unwrap_or("")))).unwrap_or_else(|| answer.snippet());
+        let code = err
+            .as_ref()
+            .and_then(|e| e.code.clone())
+            .unwrap_or_default();
+        let detail = err.map_or_else(
+            || answer.snippet(),
+            |e| {
+                format!(
+                    "{code}: {}",
+                    answer.redact(e.message.as_deref().unwrap_or(""))
+                )
+            },
+        );
         Err(match code.as_str() {
-            "DNS.0014" => ProviderError::new(ErrorClass::RateLimited { retry_after: answer.retry_after.map(|d| d.as_secs()) }, format!("{label}: flow control ({detail})")),
-            "APIGW.0301" | "APIGW.0101" | "DNS.0005" | "DNS.0013" => ProviderError::auth(format!("{label}: access refused ({detail})")),
+            "DNS.0014" => ProviderError::new(
+                ErrorClass::RateLimited {
+                    retry_after: answer.retry_after.map(|d| d.as_secs()),
+                },
+                format!("{label}: flow control ({detail})"),
+            ),
+            "APIGW.0301" | "APIGW.0101" | "DNS.0005" | "DNS.0013" => {
+                ProviderError::auth(format!("{label}: access refused ({detail})"))
+            }
             _ => answer.status_error(&label, Some(&detail)),
         })
     }
@@ -111,12 +168,26 @@ impl Huawei {
     async fn zone_id(&self, name: &str) -> Result<String, ProviderError> {
         for candidate in suffixes(name) {
             let fqdn = format!("{candidate}.");
-            let zones: Zones = self.call(reqwest::Method::GET, "/v2/zones", &[("type", "public"), ("name", &candidate)], None).await?;
-            if let Some(z) = zones.zones.into_iter().find(|z| z.name.eq_ignore_ascii_case(&fqdn)) {
+            let zones: Zones = self
+                .call(
+                    reqwest::Method::GET,
+                    "/v2/zones",
+                    &[("type", "public"), ("name", &candidate)],
+                    None,
+                )
+                .await?;
+            if let Some(z) = zones
+                .zones
+                .into_iter()
+                .find(|z| z.name.eq_ignore_ascii_case(&fqdn))
+            {
                 return Ok(z.id);
             }
         }
-        Err(ProviderError::rejected(format!("{}: no public zone holds {name}", self.label())))
+        Err(ProviderError::rejected(format!(
+            "{}: no public zone holds {name}",
+            self.label()
+        )))
     }
 }
 
@@ -128,27 +199,65 @@ impl Provider for Huawei {
         let rtype = request.record_type.as_str();
         let fqdn = format!("{}.", request.name);
         let path = format!("/v2.1/zones/{zone}/recordsets");
-        let sets: RecordSets = self.call(reqwest::Method::GET, &path, &[("name", &fqdn), ("type", rtype), ("search_mode", "equal")], None).await?;
-        let mut matching: Vec<RecordSet> = sets.recordsets.into_iter().filter(|r| r.name.eq_ignore_ascii_case(&fqdn) && r.record_type == rtype).collect();
+        let sets: RecordSets = self
+            .call(
+                reqwest::Method::GET,
+                &path,
+                &[("name", &fqdn), ("type", rtype), ("search_mode", "equal")],
+                None,
+            )
+            .await?;
+        let mut matching: Vec<RecordSet> = sets
+            .recordsets
+            .into_iter()
+            .filter(|r| r.name.eq_ignore_ascii_case(&fqdn) && r.record_type == rtype)
+            .collect();
         let ip = request.ip.to_string();
         let ttl = request.ttl.unwrap_or(DEFAULT_TTL);
         let body = json!({ "name": fqdn, "type": rtype, "records": [ip], "ttl": ttl });
         if matching.is_empty() {
-            let created: RecordSet = self.call(reqwest::Method::POST, &path, &[], Some(&body)).await?;
-            return Ok(UpdateOutcome::Updated { record_id: Some(created.id) });
+            let created: RecordSet = self
+                .call(reqwest::Method::POST, &path, &[], Some(&body))
+                .await?;
+            return Ok(UpdateOutcome::Updated {
+                record_id: Some(created.id),
+            });
         }
-        if let Some(pos) = request.record_id.and_then(|id| matching.iter().position(|r| r.id == id)) {
+        if let Some(pos) = request
+            .record_id
+            .and_then(|id| matching.iter().position(|r| r.id == id))
+        {
             matching.swap(0, pos);
         }
         let keep = matching.remove(0);
         for extra in &matching {
             tracing::warn!(record = %request.name, id = %extra.id, "deleting a duplicate {rtype} record set");
-            let _: serde_json::Value = self.call(reqwest::Method::DELETE, &format!("{path}/{}", extra.id), &[], None).await?;
+            let _: serde_json::Value = self
+                .call(
+                    reqwest::Method::DELETE,
+                    &format!("{path}/{}", extra.id),
+                    &[],
+                    None,
+                )
+                .await?;
         }
-        if keep.records == [ip.clone()] && request.ttl.is_none_or(|t| keep.ttl == Some(u64::from(t))) {
-            return Ok(UpdateOutcome::Unchanged { record_id: Some(keep.id) });
+        if keep.records == [ip.clone()]
+            && request.ttl.is_none_or(|t| keep.ttl == Some(u64::from(t)))
+        {
+            return Ok(UpdateOutcome::Unchanged {
+                record_id: Some(keep.id),
+            });
         }
-        let updated: RecordSet = self.call(reqwest::Method::PUT, &format!("{path}/{}", keep.id), &[], Some(&body)).await?;
-        Ok(UpdateOutcome::Updated { record_id: Some(updated.id) })
+        let updated: RecordSet = self
+            .call(
+                reqwest::Method::PUT,
+                &format!("{path}/{}", keep.id),
+                &[],
+                Some(&body),
+            )
+            .await?;
+        Ok(UpdateOutcome::Updated {
+            record_id: Some(updated.id),
+        })
     }
 }

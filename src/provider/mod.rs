@@ -71,12 +71,20 @@ pub fn build(settings: &ProviderSettings) -> Arc<dyn Provider> {
         ProviderKind::Alidns(cfg) => Arc::new(alidns::Alidns::new(name, cfg)),
         ProviderKind::Dnspod(cfg) => Arc::new(dnspod::Dnspod::new(name, cfg)),
         ProviderKind::Huaweicloud(cfg) => Arc::new(huawei::Huawei::new(name, cfg)),
-        ProviderKind::Dyndns2(cfg) => Arc::new(dyndns2::Dyndns2::new(name, dyndns2::Preset::Generic, cfg)),
-        ProviderKind::Noip(cfg) => Arc::new(dyndns2::Dyndns2::new(name, dyndns2::Preset::Noip, cfg)),
-        ProviderKind::Dynu(cfg) => Arc::new(dyndns2::Dyndns2::new(name, dyndns2::Preset::Dynu, cfg)),
+        ProviderKind::Dyndns2(cfg) => {
+            Arc::new(dyndns2::Dyndns2::new(name, dyndns2::Preset::Generic, cfg))
+        }
+        ProviderKind::Noip(cfg) => {
+            Arc::new(dyndns2::Dyndns2::new(name, dyndns2::Preset::Noip, cfg))
+        }
+        ProviderKind::Dynu(cfg) => {
+            Arc::new(dyndns2::Dyndns2::new(name, dyndns2::Preset::Dynu, cfg))
+        }
         ProviderKind::Dyn(cfg) => Arc::new(dyndns2::Dyndns2::new(name, dyndns2::Preset::Dyn, cfg)),
         ProviderKind::He(cfg) => Arc::new(dyndns2::Dyndns2::new(name, dyndns2::Preset::He, cfg)),
-        ProviderKind::Dnsomatic(cfg) => Arc::new(dyndns2::Dyndns2::new(name, dyndns2::Preset::Dnsomatic, cfg)),
+        ProviderKind::Dnsomatic(cfg) => {
+            Arc::new(dyndns2::Dyndns2::new(name, dyndns2::Preset::Dnsomatic, cfg))
+        }
         ProviderKind::Duckdns(cfg) => Arc::new(duckdns::Duckdns::new(name, cfg)),
         ProviderKind::Desec(cfg) => Arc::new(desec::Desec::new(name, cfg)),
         ProviderKind::Porkbun(cfg) => Arc::new(porkbun::Porkbun::new(name, cfg)),
@@ -106,12 +114,26 @@ pub(crate) struct Answer {
 
 /// Sends a request and reads the answer. Network failures and unreadable bodies are classified here;
 /// the status is left to the caller (several APIs report errors with 200).
-pub(crate) async fn send(label: &str, request: reqwest::RequestBuilder, secrets: &[&str]) -> Result<Answer, ProviderError> {
-    let response = request.send().await.map_err(|e| ProviderError::from_reqwest(label, &e))?;
+pub(crate) async fn send(
+    label: &str,
+    request: reqwest::RequestBuilder,
+    secrets: &[&str],
+) -> Result<Answer, ProviderError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| ProviderError::from_reqwest(label, &e))?;
     let status = response.status();
     let retry_after = crate::http::retry_after(response.headers(), std::time::SystemTime::now());
-    let body = crate::http::read_body(response, MAX_BODY).await.map_err(|e| ProviderError::transient(format!("{label}: {e}")))?;
-    Ok(Answer { status, retry_after, body, secrets: secrets.iter().map(|s| (*s).to_owned()).collect() })
+    let body = crate::http::read_body(response, MAX_BODY)
+        .await
+        .map_err(|e| ProviderError::transient(format!("{label}: {e}")))?;
+    Ok(Answer {
+        status,
+        retry_after,
+        body,
+        secrets: secrets.iter().map(|s| (*s).to_owned()).collect(),
+    })
 }
 
 impl Answer {
@@ -123,7 +145,12 @@ impl Answer {
 
     /// Parses the body; anything else is an unexpected answer (transient: a proxy page, a truncated body).
     pub fn json<T: serde::de::DeserializeOwned>(&self, label: &str) -> Result<T, ProviderError> {
-        serde_json::from_str(&self.body).map_err(|e| ProviderError::transient(format!("{label}: unexpected answer `{}` ({e})", self.snippet())))
+        serde_json::from_str(&self.body).map_err(|e| {
+            ProviderError::transient(format!(
+                "{label}: unexpected answer `{}` ({e})",
+                self.snippet()
+            ))
+        })
     }
 
     /// The error for a non-success status, quoting `detail` (already redacted) or the body.
@@ -143,13 +170,18 @@ impl Answer {
 #[must_use]
 pub(crate) fn suffixes(name: &str) -> Vec<String> {
     let labels: Vec<&str> = name.split('.').collect();
-    (0..labels.len().saturating_sub(1)).map(|i| labels[i..].join(".")).collect()
+    (0..labels.len().saturating_sub(1))
+        .map(|i| labels[i..].join("."))
+        .collect()
 }
 
 /// The name relative to its zone: `home` for `home.example.com` in `example.com`, `@` for the apex.
 #[must_use]
 pub(crate) fn relative(name: &str, zone: &str) -> String {
-    name.strip_suffix(zone).and_then(|r| r.strip_suffix('.')).filter(|r| !r.is_empty()).map_or_else(|| "@".to_owned(), str::to_owned)
+    name.strip_suffix(zone)
+        .and_then(|r| r.strip_suffix('.'))
+        .filter(|r| !r.is_empty())
+        .map_or_else(|| "@".to_owned(), str::to_owned)
 }
 
 /// The last two labels: the registered domain for the usual one-label public suffixes (`.com`, `.de`).
@@ -169,7 +201,13 @@ pub(crate) fn base_url(endpoint: Option<&str>, default: &str) -> String {
 #[must_use]
 pub(crate) fn segment(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~@*".contains(&b) { char::from(b).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~@*".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -179,7 +217,10 @@ mod tests {
 
     #[test]
     fn name_helpers() {
-        assert_eq!(suffixes("a.b.example.com"), ["a.b.example.com", "b.example.com", "example.com"]);
+        assert_eq!(
+            suffixes("a.b.example.com"),
+            ["a.b.example.com", "b.example.com", "example.com"]
+        );
         assert_eq!(relative("home.example.com", "example.com"), "home");
         assert_eq!(relative("example.com", "example.com"), "@");
         assert_eq!(relative("a.b.example.com", "example.com"), "a.b");

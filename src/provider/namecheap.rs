@@ -3,7 +3,9 @@
 
 use async_trait::async_trait;
 
-use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest, last_two_labels, relative, send};
+use super::{
+    Provider, ProviderError, UpdateOutcome, UpdateRequest, last_two_labels, relative, send,
+};
 use crate::config::Secret;
 use crate::config::providers::NamecheapFile;
 
@@ -42,26 +44,38 @@ impl Provider for Namecheap {
     async fn update(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
         let label = format!("namecheap `{}`", self.name);
         if !request.ip.is_ipv4() {
-            return Err(ProviderError::rejected(format!("{label}: Namecheap dynamic DNS updates A records only")));
+            return Err(ProviderError::rejected(format!(
+                "{label}: Namecheap dynamic DNS updates A records only"
+            )));
         }
-        let domain = self.domain.clone().unwrap_or_else(|| last_two_labels(request.name));
+        let domain = self
+            .domain
+            .clone()
+            .unwrap_or_else(|| last_two_labels(request.name));
         let host = relative(request.name, &domain);
         let ip = request.ip.to_string();
-        let http = self
-            .client
-            .get(format!("{}/update", self.base))
-            .query(&[("host", host.as_str()), ("domain", domain.as_str()), ("password", self.password.expose()), ("ip", ip.as_str())]);
+        let http = self.client.get(format!("{}/update", self.base)).query(&[
+            ("host", host.as_str()),
+            ("domain", domain.as_str()),
+            ("password", self.password.expose()),
+            ("ip", ip.as_str()),
+        ]);
         let answer = send(&label, http, &[self.password.expose()]).await?;
         if !answer.status.is_success() {
             return Err(answer.status_error(&label, None));
         }
         let Some(count) = tag(&answer.body, "ErrCount") else {
-            return Err(ProviderError::transient(format!("{label}: unexpected answer `{}`", answer.snippet())));
+            return Err(ProviderError::transient(format!(
+                "{label}: unexpected answer `{}`",
+                answer.snippet()
+            )));
         };
         if count == "0" {
             return match tag(&answer.body, "IP") {
                 Some(shown) if !shown.is_empty() && shown != ip => {
-                    Err(ProviderError::unconfirmed(format!("{label}: Namecheap reports {shown} after the update; could not confirm")))
+                    Err(ProviderError::unconfirmed(format!(
+                        "{label}: Namecheap reports {shown} after the update; could not confirm"
+                    )))
                 }
                 _ => Ok(UpdateOutcome::Updated { record_id: None }),
             };
@@ -69,8 +83,13 @@ impl Provider for Namecheap {
         let error = answer.redact(tag(&answer.body, "Err1").unwrap_or("unknown error"));
         let lower = error.to_ascii_lowercase();
         Err(if lower.contains("password") {
-            ProviderError::auth(format!("{label}: {error} (use the domain's Dynamic DNS password)"))
-        } else if lower.contains("not found") || lower.contains("invalid") || lower.contains("no records") {
+            ProviderError::auth(format!(
+                "{label}: {error} (use the domain's Dynamic DNS password)"
+            ))
+        } else if lower.contains("not found")
+            || lower.contains("invalid")
+            || lower.contains("no records")
+        {
             ProviderError::rejected(format!("{label}: {error}"))
         } else {
             ProviderError::transient(format!("{label}: {error}"))

@@ -10,6 +10,7 @@
 mod cli;
 mod detect;
 mod powerdns;
+mod providers;
 mod rfc2136;
 mod run;
 mod support;
