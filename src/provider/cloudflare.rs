@@ -86,13 +86,22 @@ impl Cloudflare {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<T, ProviderError> {
+        self.call_with_codes(request).await.map_err(|(e, _)| e)
+    }
+
+    /// Like [`Cloudflare::call`], also returning Cloudflare's error codes on failure.
+    async fn call_with_codes<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, (ProviderError, Vec<i64>)> {
         let label = self.label();
         let answer = send(
             &label,
             request.bearer_auth(self.token.expose()),
             &[self.token.expose()],
         )
-        .await?;
+        .await
+        .map_err(|e| (e, Vec::new()))?;
         let envelope: Result<Envelope<T>, _> = serde_json::from_str(&answer.body);
         match envelope {
             Ok(Envelope {
@@ -100,12 +109,20 @@ impl Cloudflare {
                 result: Some(result),
                 ..
             }) if answer.status.is_success() => Ok(result),
-            Ok(Envelope { errors, .. }) => Err(self.failure(&answer, &errors)),
-            Err(_) if !answer.status.is_success() => Err(answer.status_error(&label, None)),
-            Err(e) => Err(ProviderError::transient(format!(
-                "{label}: unexpected answer `{}` ({e})",
-                answer.snippet()
-            ))),
+            Ok(Envelope { errors, .. }) => Err((
+                self.failure(&answer, &errors),
+                errors.iter().map(|e| e.code).collect(),
+            )),
+            Err(_) if !answer.status.is_success() => {
+                Err((answer.status_error(&label, None), Vec::new()))
+            }
+            Err(e) => Err((
+                ProviderError::transient(format!(
+                    "{label}: unexpected answer `{}` ({e})",
+                    answer.snippet()
+                )),
+                Vec::new(),
+            )),
         }
     }
 
@@ -185,12 +202,19 @@ impl Provider for Cloudflare {
             if let Some(c) = &self.comment {
                 body["comment"] = json!(c);
             }
-            let created: Record = self
-                .call(self.client.post(&records_url).json(&body))
-                .await?;
-            return Ok(UpdateOutcome::Updated {
-                record_id: Some(created.id),
-            });
+            // 81058: an identical record already exists (created meanwhile): nothing to do.
+            return match self
+                .call_with_codes::<Record>(self.client.post(&records_url).json(&body))
+                .await
+            {
+                Ok(created) => Ok(UpdateOutcome::Updated {
+                    record_id: Some(created.id),
+                }),
+                Err((_, codes)) if codes.contains(&81058) => {
+                    Ok(UpdateOutcome::Unchanged { record_id: None })
+                }
+                Err((e, _)) => Err(e),
+            };
         }
         // Keep the record we updated before, when it is among them.
         if let Some(pos) = request

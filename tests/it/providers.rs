@@ -268,6 +268,26 @@ mod cloudflare {
         .unwrap_err();
         assert_eq!(err.class, ErrorClass::Auth, "{err:?}");
     }
+
+    #[tokio::test]
+    async fn identical_record_on_create_is_success() {
+        let f = FakeHttp::start(|r| match (r.method.as_str(), r.path()) {
+            ("GET", "/zones") => envelope(&json!([{ "id": "z1", "name": r.query()["name"] }])),
+            ("GET", _) => envelope(&json!([])),
+            _ => Reply::status(400, r#"{"success":false,"errors":[{"code":81058,"message":"An identical record already exists."}],"result":null}"#),
+        })
+        .await;
+        let out = update(
+            &build(&cfg(&f.url(""))),
+            "home.example.com",
+            RecordType::A,
+            "198.51.100.7",
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(out, UpdateOutcome::Unchanged { record_id: None });
+    }
 }
 
 mod alidns {
