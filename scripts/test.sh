@@ -2,11 +2,13 @@
 # The test command (README "Run the tests", and what CI runs):
 #   1. installs the system packages the tests need (Debian/Ubuntu, via apt-get; sudo when not root),
 #   2. starts real PowerDNS and Knot servers on random loopback ports (scripts/dns-servers.sh),
-#   3. checks formatting and lints, runs the whole suite, and stops the servers whatever happens.
+#   3. checks formatting and lints, and the packaging: the MSI definition (wixl), the .deb (build, install,
+#      run, verify, remove);
+#   4. runs the whole suite (its summary is the last thing printed), and stops the servers whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(pdns-server pdns-backend-sqlite3 sqlite3 knot dnsutils curl iproute2 procps)
+PACKAGES=(pdns-server pdns-backend-sqlite3 sqlite3 knot dnsutils curl iproute2 procps systemd msitools wixl)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
@@ -38,6 +40,7 @@ trap 'scripts/dns-servers.sh stop "$DNS_SERVERS_DIR"' EXIT
 
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
+bash scripts/package-check.sh
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --locked --no-fail-fast
 else

@@ -8,9 +8,14 @@ use std::sync::Arc;
 
 use crate::config::{self, ProviderKind, Settings, SourceKind};
 use crate::detect::Detector;
-use crate::engine::{Clock, Engine, Factory, Parts};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::{Clock, Command, Engine, Factory, Parts};
 use crate::provider;
-use crate::store::StateStore;
+use crate::store::{FileStore, StateStore};
 
 /// Environment variable overriding the data directory (state file and logs).
 pub const DATA_DIR_ENV: &str = "DDNS_TRAY_DATA_DIR";
@@ -201,4 +206,42 @@ pub fn providers_help() -> String {
         }
     }
     out
+}
+
+/// The headless daemon: opens (and locks) the state, runs the engine with the log notifier until `shutdown`
+/// is cancelled, then stops it within 5 s. `on_start` receives the engine's command sender (for reloads).
+/// Used by `ddns-tray run` and by the Windows service.
+pub async fn daemon(
+    paths: &Paths,
+    settings: Settings,
+    shutdown: CancellationToken,
+    on_start: impl FnOnce(mpsc::Sender<Command>),
+) -> Result<(), String> {
+    let store = FileStore::open(&paths.state_file()).map_err(|e| e.to_string())?;
+    tracing::info!(
+        "ddns-tray {} starting; config {}, state {}",
+        env!("CARGO_PKG_VERSION"),
+        paths.config.display(),
+        paths.state_file().display()
+    );
+    for line in summary(&settings).lines() {
+        tracing::info!("{line}");
+    }
+    let engine = engine(settings, Box::new(store));
+    let (handle, commands) = engine.handle();
+    let log = tokio::spawn(crate::notify::log_events(engine.subscribe()));
+    let mut task = tokio::spawn(engine.run(commands, shutdown.clone()));
+    on_start(handle.commands.clone());
+    tokio::select! {
+        _ = &mut task => {}
+        () = shutdown.cancelled() => {
+            if tokio::time::timeout(Duration::from_secs(5), &mut task).await.is_err() {
+                tracing::warn!("the engine did not stop within 5 s; exiting anyway");
+            }
+        }
+    }
+    drop(handle);
+    let _ = tokio::time::timeout(Duration::from_secs(1), log).await;
+    tracing::info!("stopped");
+    Ok(())
 }

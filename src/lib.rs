@@ -22,4 +22,5 @@ pub mod engine;
 pub mod http;
 pub mod notify;
 pub mod provider;
+pub mod service;
 pub mod store;

@@ -5,7 +5,6 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -13,7 +12,7 @@ use ddns_tray::app::{self, Paths};
 use ddns_tray::config::{self, Family, LoadError, Settings};
 use ddns_tray::detect::{Detection, Detector};
 use ddns_tray::engine::{Command as EngineCommand, Mode, RoundReport};
-use ddns_tray::store::{self, FileStore, StoreError};
+use ddns_tray::store::{self, FileStore};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -72,6 +71,38 @@ enum Cmd {
         #[command(subcommand)]
         command: ConfigCmd,
     },
+    /// Run ddns-tray as a service: systemd (Linux), launchd (macOS), the Service Control Manager (Windows).
+    Service {
+        #[command(subcommand)]
+        command: ServiceCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum ServiceCmd {
+    /// Install the service, enable it at boot (or login with --user) and start it.
+    Install(ServiceArgs),
+    /// Stop and remove the service.
+    Uninstall(ServiceArgs),
+    /// Start the installed service.
+    Start(ServiceArgs),
+    /// Stop the running service.
+    Stop(ServiceArgs),
+    /// Show whether the service is installed and running.
+    Status(ServiceArgs),
+    /// What the Windows Service Control Manager starts; not for use by hand.
+    #[command(hide = true)]
+    Run,
+}
+
+#[derive(clap::Args)]
+struct ServiceArgs {
+    /// The current user's service (starts at login) instead of the system's (starts at boot).
+    #[arg(long)]
+    user: bool,
+    /// Write the files under DIR instead of / and only report the service-manager commands.
+    #[arg(long, value_name = "DIR", env = "DDNS_TRAY_SERVICE_ROOT")]
+    root: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -95,7 +126,13 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
     let paths = Paths::resolve(cli.config.as_deref(), cli.data_dir.as_deref())
         .map_err(anyhow::Error::msg)?;
     let command = cli.command.unwrap_or(Cmd::Run);
-    let daemon = matches!(command, Cmd::Run);
+    let daemon = matches!(
+        command,
+        Cmd::Run
+            | Cmd::Service {
+                command: ServiceCmd::Run
+            }
+    );
     let _guard = init_logging(cli.verbose, daemon.then(|| paths.log_dir()));
     match command {
         Cmd::Config {
@@ -126,6 +163,7 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(once(&paths, s, mode, json))
         }),
         Cmd::Run => with_settings(&paths, |s| runtime()?.block_on(run(&paths, s))),
+        Cmd::Service { command } => service(&paths, command),
     }
 }
 
@@ -312,10 +350,6 @@ fn family_key(family: Family) -> &'static str {
     }
 }
 
-fn open_store(paths: &Paths) -> Result<FileStore, StoreError> {
-    FileStore::open(&paths.state_file())
-}
-
 async fn once(
     paths: &Paths,
     settings: Settings,
@@ -331,7 +365,7 @@ async fn once(
         }
         Box::new(memory)
     } else {
-        match open_store(paths) {
+        match FileStore::open(&paths.state_file()) {
             Ok(s) => Box::new(s),
             Err(e) => {
                 eprintln!("error: {e}");
@@ -390,44 +424,76 @@ fn print_report(report: &RoundReport, json: bool) -> anyhow::Result<()> {
 }
 
 async fn run(paths: &Paths, settings: Settings) -> anyhow::Result<ExitCode> {
-    let store = match open_store(paths) {
-        Ok(s) => s,
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    let reload_paths = paths.clone();
+    let result = app::daemon(paths, settings, shutdown, move |commands| {
+        tokio::spawn(async move {
+            wait_for_signals(&reload_paths, &commands).await;
+            tracing::info!("stopping");
+            stop.cancel();
+        });
+    })
+    .await;
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) => {
             eprintln!("error: {e}");
-            return Ok(ExitCode::from(1));
+            Ok(ExitCode::from(1))
         }
+    }
+}
+
+fn service(paths: &Paths, command: ServiceCmd) -> anyhow::Result<ExitCode> {
+    use ddns_tray::service::{self, Action, Scope};
+    let (action, args) = match command {
+        ServiceCmd::Install(a) => (Action::Install, a),
+        ServiceCmd::Uninstall(a) => (Action::Uninstall, a),
+        ServiceCmd::Start(a) => (Action::Start, a),
+        ServiceCmd::Stop(a) => (Action::Stop, a),
+        ServiceCmd::Status(a) => (Action::Status, a),
+        ServiceCmd::Run => return service_run(paths),
     };
-    tracing::info!(
-        "ddns-tray {} starting; config {}, state {}",
-        env!("CARGO_PKG_VERSION"),
-        paths.config.display(),
-        paths.state_file().display()
-    );
-    for line in app::summary(&settings).lines() {
-        tracing::info!("{line}");
-    }
-    let engine = app::engine(settings, Box::new(store));
-    let (handle, commands) = engine.handle();
-    let log = tokio::spawn(ddns_tray::notify::log_events(engine.subscribe()));
-    let shutdown = CancellationToken::new();
-    let mut task = tokio::spawn(engine.run(commands, shutdown.clone()));
-    let reload_paths = paths.clone();
-    let reloads = handle.commands.clone();
-    let signals = tokio::spawn(async move { wait_for_signals(&reload_paths, &reloads).await });
-    tokio::select! {
-        _ = &mut task => {}
-        _ = signals => {
-            tracing::info!("stopping");
-            shutdown.cancel();
-            if tokio::time::timeout(Duration::from_secs(5), &mut task).await.is_err() {
-                tracing::warn!("the engine did not stop within 5 s; exiting anyway");
-            }
+    let scope = if args.user {
+        Scope::User
+    } else {
+        Scope::System
+    };
+    let exe = std::env::current_exe().context("cannot find this program's path")?;
+    let exe = exe.canonicalize().unwrap_or(exe);
+    match service::manage(action, scope, &exe, args.root.as_deref()) {
+        Ok(report) => {
+            print!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(1))
         }
     }
-    drop(handle);
-    let _ = tokio::time::timeout(Duration::from_secs(1), log).await;
-    tracing::info!("stopped");
-    Ok(ExitCode::SUCCESS)
+}
+
+/// The Windows service's process: load the settings and hand over to the Service Control Manager.
+#[cfg(windows)]
+fn service_run(paths: &Paths) -> anyhow::Result<ExitCode> {
+    with_settings(paths, |settings| {
+        let paths = paths.clone();
+        let daemon = Box::new(move |token| {
+            let runtime = runtime().map_err(|e| e.to_string())?;
+            runtime.block_on(app::daemon(&paths, settings.clone(), token, |_| {}))
+        });
+        ddns_tray::service::windows::run_dispatcher(daemon)?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+#[cfg(not(windows))]
+#[allow(clippy::unnecessary_wraps)] // the same signature as the Windows version
+fn service_run(_paths: &Paths) -> anyhow::Result<ExitCode> {
+    eprintln!(
+        "`service run` is started by the Windows service manager; here use `ddns-tray run` or `ddns-tray service install`"
+    );
+    Ok(ExitCode::from(2))
 }
 
 /// Returns on SIGINT/SIGTERM (Ctrl-C on Windows); SIGHUP re-reads the config and reloads the engine.

@@ -13,5 +13,6 @@ mod powerdns;
 mod providers;
 mod rfc2136;
 mod run;
+mod service;
 mod support;
 mod webhook;

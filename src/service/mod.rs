@@ -1,0 +1,506 @@
+//! Running unattended: `ddns-tray service install [--user] | uninstall | start | stop | status`.
+//!
+//! - Linux: a systemd unit (system-wide or `--user`), written atomically, enabled and started with
+//!   `systemctl`; the unit text comes from [`systemd_unit`].
+//! - macOS: a launchd plist (a `LaunchDaemon`, or a `LaunchAgent` with `--user`) from [`launchd_plist`], loaded with
+//!   `launchctl`.
+//! - Windows: a real service through the Service Control Manager (`windows.rs`, compiled on Windows only).
+//!
+//! `--root DIR` (or `DDNS_TRAY_SERVICE_ROOT`) writes under `DIR` instead of `/` and runs no service manager:
+//! the commands it would run are reported instead, so installs can be checked without systemd or launchd.
+//! The unit and plist generators are plain functions, tested on every platform.
+
+#[cfg(windows)]
+pub mod windows;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// The service's name (systemd unit `ddns-tray.service`, Windows service `ddns-tray`).
+pub const NAME: &str = "ddns-tray";
+/// The launchd label.
+pub const LAUNCHD_LABEL: &str = "rs.ddns-tray";
+/// Environment variable standing in for `--root`.
+pub const ROOT_ENV: &str = "DDNS_TRAY_SERVICE_ROOT";
+
+/// System-wide (starts at boot, runs as a system account) or for the current user (starts at login).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    System,
+    User,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Install,
+    Uninstall,
+    Start,
+    Stop,
+    Status,
+}
+
+/// Why a service command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot remove {path}: {source}")]
+    Remove {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("`{command}` failed: {detail}")]
+    Command { command: String, detail: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Where the system-wide service keeps its config and state on Linux.
+pub const LINUX_SYSTEM_CONFIG: &str = "/etc/ddns-tray/config.toml";
+pub const LINUX_SYSTEM_DATA: &str = "/var/lib/ddns-tray";
+/// And on macOS.
+pub const MACOS_SYSTEM_DIR: &str = "/Library/Application Support/ddns-tray";
+
+/// The systemd unit for `exe`. The system unit runs hardened with no capabilities, its config in
+/// `/etc/ddns-tray` and its state in `/var/lib/ddns-tray`; the user unit uses the user's usual paths.
+#[must_use]
+pub fn systemd_unit(scope: Scope, exe: &Path) -> String {
+    let mut unit = String::from(
+        "[Unit]\nDescription=ddns-tray dynamic DNS client\nDocumentation=https://github.com/ddns-tray/ddns-tray\n",
+    );
+    if scope == Scope::System {
+        unit.push_str("Wants=network-online.target\nAfter=network-online.target\n");
+    }
+    unit.push_str("\n[Service]\nType=exec\n");
+    match scope {
+        Scope::System => {
+            let _ = writeln!(
+                unit,
+                "ExecStart={} run --config {LINUX_SYSTEM_CONFIG} --data-dir {LINUX_SYSTEM_DATA}",
+                exe.display()
+            );
+        }
+        Scope::User => {
+            let _ = writeln!(unit, "ExecStart={} run", exe.display());
+        }
+    }
+    unit.push_str("ExecReload=/bin/kill -HUP $MAINPID\nRestart=on-failure\nRestartSec=10s\n");
+    match scope {
+        Scope::System => unit.push_str(
+            "StateDirectory=ddns-tray\nStateDirectoryMode=0700\nConfigurationDirectory=ddns-tray\nConfigurationDirectoryMode=0700\n\
+             UMask=0077\nNoNewPrivileges=yes\nCapabilityBoundingSet=\nProtectSystem=strict\nProtectHome=yes\nPrivateTmp=yes\n\
+             PrivateDevices=yes\nProtectKernelTunables=yes\nProtectKernelModules=yes\nProtectKernelLogs=yes\n\
+             ProtectControlGroups=yes\nProtectClock=yes\nProtectHostname=yes\nRestrictNamespaces=yes\nRestrictRealtime=yes\n\
+             RestrictSUIDSGID=yes\nLockPersonality=yes\nMemoryDenyWriteExecute=yes\nSystemCallArchitectures=native\n\
+             RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK\n\n[Install]\nWantedBy=multi-user.target\n",
+        ),
+        Scope::User => unit.push_str("NoNewPrivileges=yes\n\n[Install]\nWantedBy=default.target\n"),
+    }
+    unit
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The launchd plist for `exe`: started at load, restarted when it exits with an error.
+#[must_use]
+pub fn launchd_plist(scope: Scope, exe: &Path, log_dir: &Path) -> String {
+    let mut args = vec![exe.display().to_string(), "run".to_owned()];
+    if scope == Scope::System {
+        args.extend([
+            "--config".to_owned(),
+            format!("{MACOS_SYSTEM_DIR}/config.toml"),
+            "--data-dir".to_owned(),
+            MACOS_SYSTEM_DIR.to_owned(),
+        ]);
+    }
+    let args: String = args.iter().fold(String::new(), |mut out, a| {
+        let _ = writeln!(out, "        <string>{}</string>", xml_escape(a));
+        out
+    });
+    let log = xml_escape(&log_dir.join("ddns-tray.launchd.log").display().to_string());
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+    <key>Label</key>
+    <string>{LAUNCHD_LABEL}</string>
+    <key>ProgramArguments</key>
+    <array>
+{args}    </array>
+    <key>RunAtLoad</key>
+    <true/>
+    <key>KeepAlive</key>
+    <dict>
+        <key>SuccessfulExit</key>
+        <false/>
+    </dict>
+    <key>ThrottleInterval</key>
+    <integer>10</integer>
+    <key>ProcessType</key>
+    <string>Background</string>
+    <key>StandardErrorPath</key>
+    <string>{log}</string>
+</dict>
+</plist>
+"#
+    )
+}
+
+/// Runs service commands, or with a root override only reports them.
+struct Runner {
+    root: Option<PathBuf>,
+    report: String,
+}
+
+impl Runner {
+    /// A path under the root override.
+    fn path(&self, path: &Path) -> PathBuf {
+        match &self.root {
+            Some(root) => root.join(path.strip_prefix("/").unwrap_or(path)),
+            None => path.to_owned(),
+        }
+    }
+
+    fn run(&mut self, argv: &[&str]) -> Result<String, ServiceError> {
+        let shown = argv.join(" ");
+        if self.root.is_some() {
+            let _ = writeln!(self.report, "would run: {shown}");
+            return Ok(String::new());
+        }
+        let out = std::process::Command::new(argv[0])
+            .args(&argv[1..])
+            .output()
+            .map_err(|e| ServiceError::Command {
+                command: shown.clone(),
+                detail: e.to_string(),
+            })?;
+        if out.status.success() {
+            let _ = writeln!(self.report, "ran: {shown}");
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            let detail = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+            Err(ServiceError::Command {
+                command: shown,
+                detail: if detail.is_empty() {
+                    out.status.to_string()
+                } else {
+                    detail
+                },
+            })
+        }
+    }
+
+    fn write(&mut self, path: &Path, text: &str) -> Result<(), ServiceError> {
+        let target = self.path(path);
+        crate::store::write_atomic(&target, text.as_bytes()).map_err(|source| {
+            ServiceError::Write {
+                path: target.clone(),
+                source,
+            }
+        })?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let _ = std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644));
+        }
+        let _ = writeln!(self.report, "wrote {}", target.display());
+        Ok(())
+    }
+
+    fn remove(&mut self, path: &Path) -> Result<(), ServiceError> {
+        let target = self.path(path);
+        match std::fs::remove_file(&target) {
+            Ok(()) => {
+                let _ = writeln!(self.report, "removed {}", target.display());
+                Ok(())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let _ = writeln!(self.report, "{} was not installed", target.display());
+                Ok(())
+            }
+            Err(source) => Err(ServiceError::Remove {
+                path: target,
+                source,
+            }),
+        }
+    }
+}
+
+/// Where the unit or plist goes.
+fn definition_path(scope: Scope, home: Option<&Path>) -> Result<PathBuf, ServiceError> {
+    let home = || {
+        home.map(Path::to_owned)
+            .ok_or_else(|| ServiceError::Other("cannot find the home directory for --user".into()))
+    };
+    Ok(match (cfg!(target_os = "macos"), scope) {
+        (false, Scope::System) => PathBuf::from(format!("/etc/systemd/system/{NAME}.service")),
+        (false, Scope::User) => home()?.join(format!(".config/systemd/user/{NAME}.service")),
+        (true, Scope::System) => {
+            PathBuf::from(format!("/Library/LaunchDaemons/{LAUNCHD_LABEL}.plist"))
+        }
+        (true, Scope::User) => home()?.join(format!("Library/LaunchAgents/{LAUNCHD_LABEL}.plist")),
+    })
+}
+
+/// Carries out `action`. `exe` is the binary the service runs; `root` redirects files and skips the service
+/// manager. Returns what was done, for the user.
+pub fn manage(
+    action: Action,
+    scope: Scope,
+    exe: &Path,
+    root: Option<&Path>,
+) -> Result<String, ServiceError> {
+    #[cfg(windows)]
+    {
+        let _ = root;
+        return windows::manage(action, scope, exe);
+    }
+    #[cfg(not(windows))]
+    {
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let mut runner = Runner {
+            root: root.map(Path::to_owned),
+            report: String::new(),
+        };
+        let definition = definition_path(scope, home.as_deref())?;
+        if cfg!(target_os = "macos") {
+            launchd(
+                &mut runner,
+                action,
+                scope,
+                exe,
+                &definition,
+                home.as_deref(),
+            )?;
+        } else {
+            systemd(&mut runner, action, scope, exe, &definition)?;
+        }
+        Ok(runner.report)
+    }
+}
+
+fn with<'a>(ctl: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+    ctl.iter().chain(extra).copied().collect()
+}
+
+fn systemd(
+    runner: &mut Runner,
+    action: Action,
+    scope: Scope,
+    exe: &Path,
+    unit_path: &Path,
+) -> Result<(), ServiceError> {
+    let mut ctl: Vec<&str> = vec!["systemctl"];
+    if scope == Scope::User {
+        ctl.push("--user");
+    }
+    let unit = format!("{NAME}.service");
+    match action {
+        Action::Install => {
+            runner.write(unit_path, &systemd_unit(scope, exe))?;
+            runner.run(&with(&ctl, &["daemon-reload"]))?;
+            runner.run(&with(&ctl, &["enable", "--now", &unit]))?;
+        }
+        Action::Uninstall => {
+            if runner.root.is_some() || runner.path(unit_path).exists() {
+                // Stop it first; a unit that is not loaded is not an error here.
+                let _ = runner.run(&with(&ctl, &["disable", "--now", &unit]));
+            }
+            runner.remove(unit_path)?;
+            runner.run(&with(&ctl, &["daemon-reload"]))?;
+        }
+        Action::Start => {
+            runner.run(&with(&ctl, &["start", &unit]))?;
+        }
+        Action::Stop => {
+            runner.run(&with(&ctl, &["stop", &unit]))?;
+        }
+        Action::Status => {
+            let installed = runner.path(unit_path).exists();
+            let _ = writeln!(
+                runner.report,
+                "{} {}",
+                runner.path(unit_path).display(),
+                if installed {
+                    "is installed"
+                } else {
+                    "is not installed"
+                }
+            );
+            if installed && runner.root.is_none() {
+                // is-active exits non-zero for inactive units: report its answer either way.
+                let state = match runner.run(&with(&ctl, &["is-active", &unit])) {
+                    Ok(out) => out.trim().to_owned(),
+                    Err(ServiceError::Command { detail, .. }) => detail,
+                    Err(e) => return Err(e),
+                };
+                let _ = writeln!(runner.report, "state: {state}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn launchd(
+    runner: &mut Runner,
+    action: Action,
+    scope: Scope,
+    exe: &Path,
+    plist_path: &Path,
+    home: Option<&Path>,
+) -> Result<(), ServiceError> {
+    let domain = match scope {
+        Scope::System => "system".to_owned(),
+        Scope::User => {
+            let uid = std::process::Command::new("id")
+                .arg("-u")
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+                .unwrap_or_default();
+            format!("gui/{uid}")
+        }
+    };
+    let target = format!("{domain}/{LAUNCHD_LABEL}");
+    let plist = plist_path.display().to_string();
+    match action {
+        Action::Install => {
+            let log_dir = match (scope, home) {
+                (Scope::User, Some(h)) => h.join("Library/Logs"),
+                _ => PathBuf::from("/Library/Logs"),
+            };
+            runner.write(plist_path, &launchd_plist(scope, exe, &log_dir))?;
+            runner.run(&["launchctl", "bootstrap", &domain, &plist])?;
+        }
+        Action::Uninstall => {
+            let _ = runner.run(&["launchctl", "bootout", &target]);
+            runner.remove(plist_path)?;
+        }
+        Action::Start => {
+            runner.run(&["launchctl", "kickstart", &target])?;
+        }
+        Action::Stop => {
+            runner.run(&["launchctl", "kill", "TERM", &target])?;
+        }
+        Action::Status => {
+            let installed = runner.path(plist_path).exists();
+            let _ = writeln!(
+                runner.report,
+                "{plist} {}",
+                if installed {
+                    "is installed"
+                } else {
+                    "is not installed"
+                }
+            );
+            if installed && runner.root.is_none() {
+                let out = runner
+                    .run(&["launchctl", "print", &target])
+                    .unwrap_or_default();
+                let state = out
+                    .lines()
+                    .find_map(|l| l.trim().strip_prefix("state = "))
+                    .unwrap_or("not loaded");
+                let _ = writeln!(runner.report, "state: {state}");
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_unit_is_hardened_and_restarts() {
+        let unit = systemd_unit(Scope::System, Path::new("/usr/bin/ddns-tray"));
+        for line in [
+            "ExecStart=/usr/bin/ddns-tray run --config /etc/ddns-tray/config.toml --data-dir /var/lib/ddns-tray",
+            "Restart=on-failure",
+            "RestartSec=10s",
+            "NoNewPrivileges=yes",
+            "ProtectSystem=strict",
+            "ProtectHome=yes",
+            "CapabilityBoundingSet=",
+            "StateDirectory=ddns-tray",
+            "WantedBy=multi-user.target",
+        ] {
+            assert!(unit.lines().any(|l| l == line), "missing `{line}`:\n{unit}");
+        }
+        let user = systemd_unit(Scope::User, Path::new("/home/me/.cargo/bin/ddns-tray"));
+        assert!(
+            user.contains("ExecStart=/home/me/.cargo/bin/ddns-tray run\n")
+                && user.contains("WantedBy=default.target")
+        );
+        assert!(
+            !user.contains("ProtectSystem"),
+            "user managers cannot apply every sandboxing option"
+        );
+    }
+
+    /// The unit shipped in the .deb is exactly what `service install` writes for /usr/bin/ddns-tray.
+    #[test]
+    fn packaged_unit_matches_the_generator() {
+        let shipped = include_str!("../../packaging/systemd/ddns-tray.service");
+        assert_eq!(
+            shipped,
+            systemd_unit(Scope::System, Path::new("/usr/bin/ddns-tray"))
+        );
+    }
+
+    #[test]
+    fn plist_parses_and_says_what_launchd_needs() {
+        for (scope, args) in [
+            (
+                Scope::User,
+                vec!["/Applications/ddns tray/ddns-tray", "run"],
+            ),
+            (
+                Scope::System,
+                vec![
+                    "/Applications/ddns tray/ddns-tray",
+                    "run",
+                    "--config",
+                    "/Library/Application Support/ddns-tray/config.toml",
+                    "--data-dir",
+                    "/Library/Application Support/ddns-tray",
+                ],
+            ),
+        ] {
+            let text = launchd_plist(
+                scope,
+                Path::new("/Applications/ddns tray/ddns-tray"),
+                Path::new("/Users/me & co/Library/Logs"),
+            );
+            let value: plist::Value =
+                plist::from_bytes(text.as_bytes()).unwrap_or_else(|e| panic!("{e}\n{text}"));
+            let dict = value.as_dictionary().unwrap();
+            assert_eq!(dict["Label"].as_string(), Some(LAUNCHD_LABEL));
+            let got: Vec<&str> = dict["ProgramArguments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_string().unwrap())
+                .collect();
+            assert_eq!(got, args);
+            assert_eq!(dict["RunAtLoad"].as_boolean(), Some(true));
+            assert_eq!(
+                dict["KeepAlive"].as_dictionary().unwrap()["SuccessfulExit"].as_boolean(),
+                Some(false)
+            );
+            assert_eq!(
+                dict["StandardErrorPath"].as_string(),
+                Some("/Users/me & co/Library/Logs/ddns-tray.launchd.log")
+            );
+        }
+    }
+}
