@@ -101,6 +101,7 @@ impl Engine {
             self.last_round = Some(report.clone());
             self.persist();
             self.publish_status(false);
+            let _ = self.events.send(Event::RoundFinished);
         }
         report
     }

@@ -79,6 +79,8 @@ pub enum Event {
     Paused,
     Resumed,
     Reloaded,
+    /// A round (scheduled or asked for) is over; lets notifiers summarise what it did.
+    RoundFinished,
 }
 
 /// Where a record stands.

@@ -121,6 +121,105 @@ pub fn describe(event: &Event) -> Option<Message> {
         Event::Paused => msg(Level::Info, "Updates paused".into(), String::new()),
         Event::Resumed => msg(Level::Info, "Updates resumed".into(), String::new()),
         Event::Reloaded => msg(Level::Info, "Settings reloaded".into(), String::new()),
+        Event::RoundFinished => None,
+    }
+}
+
+/// Decides which events become desktop toasts, so the user hears about what matters once:
+/// - an IP change, as one toast per round naming the old and new address and the records updated;
+/// - a failure: an authentication failure at once, any other after the third in a row; at most one toast per
+///   record per failure streak;
+/// - a recovery, when its failure streak was toasted.
+#[derive(Debug, Default)]
+pub struct ToastPolicy {
+    /// IP changes seen in the current round: (family, old, new).
+    changes: Vec<(
+        crate::config::Family,
+        Option<std::net::IpAddr>,
+        std::net::IpAddr,
+    )>,
+    /// Records updated in the current round.
+    updated: Vec<String>,
+    /// Records whose current failure streak was toasted.
+    toasted: std::collections::HashSet<String>,
+}
+
+/// Failures in a row before a non-authentication failure is toasted.
+pub const TOAST_AFTER_FAILURES: u32 = 3;
+
+impl ToastPolicy {
+    /// The toasts (zero or more) an event calls for.
+    pub fn on_event(&mut self, event: &Event) -> Vec<Message> {
+        match event {
+            Event::IpChanged { family, old, new } => {
+                self.changes.push((*family, *old, *new));
+                Vec::new()
+            }
+            Event::RecordUpdated { record, .. } => {
+                self.updated.push(record.clone());
+                Vec::new()
+            }
+            Event::RoundFinished => self.round_summary(),
+            Event::RecordFailed {
+                record,
+                failures,
+                class,
+                ..
+            } => {
+                let due = *class == ErrorClass::Auth || *failures >= TOAST_AFTER_FAILURES;
+                if due && self.toasted.insert(record.clone()) {
+                    describe(event).into_iter().collect()
+                } else {
+                    Vec::new()
+                }
+            }
+            Event::RecordRecovered { record, .. } => {
+                if self.toasted.remove(record) {
+                    describe(event).into_iter().collect()
+                } else {
+                    Vec::new()
+                }
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn round_summary(&mut self) -> Vec<Message> {
+        let changes = std::mem::take(&mut self.changes);
+        let updated = std::mem::take(&mut self.updated);
+        // The first detection after start is not a change the user needs to hear about.
+        let changes: Vec<_> = changes
+            .into_iter()
+            .filter(|(_, old, _)| old.is_some())
+            .collect();
+        if changes.is_empty() {
+            return Vec::new();
+        }
+        let what = changes
+            .iter()
+            .map(|(family, old, new)| {
+                format!(
+                    "{family} {} -> {new}",
+                    old.map_or_else(String::new, |o| o.to_string())
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let body = if updated.is_empty() {
+            what
+        } else {
+            format!("{what}\nUpdated: {}", updated.join(", "))
+        };
+        let summary = if changes.len() == 1 {
+            format!("Public {} address changed", changes[0].0)
+        } else {
+            "Public addresses changed".to_owned()
+        };
+        vec![Message {
+            level: Level::Info,
+            summary,
+            body,
+        }]
     }
 }
 
@@ -153,6 +252,101 @@ pub async fn log_events(mut events: broadcast::Receiver<Event>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn failed(record: &str, class: ErrorClass, failures: u32) -> Event {
+        Event::RecordFailed {
+            record: record.into(),
+            error: "boom".into(),
+            class,
+            failures,
+            stopped: class == ErrorClass::Auth,
+            retry_at: None,
+        }
+    }
+
+    #[test]
+    fn toast_policy() {
+        let mut p = ToastPolicy::default();
+        let v4 = crate::config::Family::V4;
+        // First detection after start: no toast.
+        assert!(
+            p.on_event(&Event::IpChanged {
+                family: v4,
+                old: None,
+                new: "198.51.100.1".parse().unwrap()
+            })
+            .is_empty()
+        );
+        assert!(p.on_event(&Event::RoundFinished).is_empty());
+        // A change with its updates: one toast at the end of the round.
+        assert!(
+            p.on_event(&Event::IpChanged {
+                family: v4,
+                old: Some("198.51.100.1".parse().unwrap()),
+                new: "198.51.100.2".parse().unwrap()
+            })
+            .is_empty()
+        );
+        assert!(
+            p.on_event(&Event::RecordUpdated {
+                record: "a.example A".into(),
+                ip: "198.51.100.2".parse().unwrap(),
+                previous: None
+            })
+            .is_empty()
+        );
+        let t = p.on_event(&Event::RoundFinished);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].summary, "Public IPv4 address changed");
+        assert_eq!(
+            t[0].body,
+            "IPv4 198.51.100.1 -> 198.51.100.2\nUpdated: a.example A"
+        );
+        // Transient failures: only the third, and only once per streak.
+        assert!(
+            p.on_event(&failed("b.example A", ErrorClass::Transient, 1))
+                .is_empty()
+        );
+        assert!(
+            p.on_event(&failed("b.example A", ErrorClass::Transient, 2))
+                .is_empty()
+        );
+        assert_eq!(
+            p.on_event(&failed("b.example A", ErrorClass::Transient, 3))
+                .len(),
+            1
+        );
+        assert!(
+            p.on_event(&failed("b.example A", ErrorClass::Transient, 4))
+                .is_empty()
+        );
+        assert_eq!(
+            p.on_event(&Event::RecordRecovered {
+                record: "b.example A".into(),
+                after_failures: 4
+            })
+            .len(),
+            1
+        );
+        // A recovery after an untoasted streak stays quiet.
+        assert!(
+            p.on_event(&failed("c.example A", ErrorClass::Transient, 1))
+                .is_empty()
+        );
+        assert!(
+            p.on_event(&Event::RecordRecovered {
+                record: "c.example A".into(),
+                after_failures: 1
+            })
+            .is_empty()
+        );
+        // Authentication: at once.
+        assert_eq!(
+            p.on_event(&failed("d.example A", ErrorClass::Auth, 1))
+                .len(),
+            1
+        );
+    }
 
     #[test]
     fn sentences() {

@@ -66,15 +66,7 @@ enum Reply {
 impl Dnspod {
     pub fn new(name: String, cfg: &DnspodFile) -> Self {
         let base = super::base_url(cfg.endpoint.as_deref(), DEFAULT_ENDPOINT);
-        let host = reqwest::Url::parse(&base)
-            .ok()
-            .and_then(|u| {
-                u.host_str().map(|h| {
-                    u.port()
-                        .map_or_else(|| h.to_owned(), |p| format!("{h}:{p}"))
-                })
-            })
-            .unwrap_or_default();
+        let host = super::host_of(&base);
         Self {
             name,
             client: crate::http::api_client(),

@@ -197,6 +197,20 @@ pub(crate) fn base_url(endpoint: Option<&str>, default: &str) -> String {
     endpoint.unwrap_or(default).trim_end_matches('/').to_owned()
 }
 
+/// `host[:port]` of a base URL, as signed request headers carry it.
+#[must_use]
+pub(crate) fn host_of(base: &str) -> String {
+    reqwest::Url::parse(base)
+        .ok()
+        .and_then(|u| {
+            u.host_str().map(|h| {
+                u.port()
+                    .map_or_else(|| h.to_owned(), |p| format!("{h}:{p}"))
+            })
+        })
+        .unwrap_or_default()
+}
+
 /// Percent-encodes one path segment.
 #[must_use]
 pub(crate) fn segment(s: &str) -> String {

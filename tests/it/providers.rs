@@ -76,6 +76,11 @@ async fn common_failures(kind_toml: impl Fn(&str) -> String, auth: Reply, name: 
             Reply::status(503, "<html>maintenance</html>"),
             |c| *c == ErrorClass::Transient,
         ),
+        (
+            "garbage with 200",
+            Reply::ok("<html><body>Welcome to the captive portal</body></html>"),
+            |c| *c == ErrorClass::Transient,
+        ),
     ];
     for (case, reply, want) in cases {
         let fake = FakeHttp::start(move |_| reply.clone()).await;
