@@ -7,7 +7,9 @@
 //! - `provider`: DNS providers (powerdns, rfc2136, webhook) behind one trait; `error` classifies failures for retry policy.
 //! - `engine`: the tick / command / shutdown loop, one update round, backoff, and the Command / Event / Status types. No UI, files or environment.
 //! - `store`: persisted runtime state (JSON, versioned, atomic writes, engine lock).
-//! - `notify`: every user-visible sentence about engine events, and the log notifier.
+//! - `notify`: every user-visible sentence about engine events, the toast policy, the log notifier and desktop toasts.
+//! - `ui`: the tray app (winit event loop, tray icon and menu) and `model`, the status-to-display functions.
+//! - `service`: installing and controlling the OS service (systemd, launchd, Windows SCM).
 //! - `app`: composition root: paths, real parts from settings, the start-up summary.
 //! - `dns`: DNS messages over UDP/TCP to one server (shared by the dns source and the rfc2136 provider).
 //! - `http`: HTTP clients, bounded body reads, Retry-After, URL-free error text.
@@ -24,3 +26,4 @@ pub mod notify;
 pub mod provider;
 pub mod service;
 pub mod store;
+pub mod ui;

@@ -125,7 +125,9 @@ fn main() -> ExitCode {
 fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
     let paths = Paths::resolve(cli.config.as_deref(), cli.data_dir.as_deref())
         .map_err(anyhow::Error::msg)?;
-    let command = cli.command.unwrap_or(Cmd::Run);
+    let Some(command) = cli.command else {
+        return tray(&paths, cli.verbose);
+    };
     let daemon = matches!(
         command,
         Cmd::Run
@@ -242,6 +244,25 @@ fn rolling_file(
         .max_log_files(7)
         .build(dir)
         .map_err(|e| e.to_string())
+}
+
+/// No subcommand: the tray app (or, built without the `tray` feature, the daemon).
+fn tray(paths: &Paths, verbose: u8) -> anyhow::Result<ExitCode> {
+    let _guard = init_logging(verbose, Some(paths.log_dir()));
+    #[cfg(feature = "tray")]
+    {
+        with_settings(paths, |settings| {
+            match ddns_tray::ui::tray::run(paths, settings) {
+                Ok(()) => Ok(ExitCode::SUCCESS),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        })
+    }
+    #[cfg(not(feature = "tray"))]
+    with_settings(paths, |s| runtime()?.block_on(run(paths, s)))
 }
 
 /// Loads the config; on problems prints them all and exits 2.

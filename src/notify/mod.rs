@@ -4,6 +4,9 @@
 //! Messages follow transitions (changed, failing, recovered), not every tick; a write whose result is unknown
 //! is "could not confirm", never "failed".
 
+#[cfg(feature = "tray")]
+pub mod desktop;
+
 use tokio::sync::broadcast;
 
 use crate::engine::Event;

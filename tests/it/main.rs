@@ -15,4 +15,5 @@ mod rfc2136;
 mod run;
 mod service;
 mod support;
+mod tray;
 mod webhook;

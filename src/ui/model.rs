@@ -1,0 +1,284 @@
+//! What the tray shows, as plain functions of the engine's [`Status`]: the icon state, the tooltip and the
+//! menu's labels. No GUI types here, so all of it is unit-tested without a display.
+
+use std::time::{Duration, SystemTime};
+
+use crate::engine::{Phase, Status};
+
+/// The tray icon's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IconState {
+    /// Every record is published and current.
+    Ok,
+    /// A round is running.
+    Updating,
+    /// A record is failing or stopped, or the address cannot be detected.
+    Failing,
+    /// The user paused updates.
+    Paused,
+    /// No records are configured yet.
+    Idle,
+}
+
+impl IconState {
+    /// The icon's file stem in `assets/icons` (`tray-<name>.png`).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Updating => "updating",
+            Self::Failing => "failing",
+            Self::Paused => "paused",
+            Self::Idle => "idle",
+        }
+    }
+}
+
+/// The icon for a status. Paused wins over everything; then a round in progress; then trouble.
+#[must_use]
+pub fn icon_state(status: &Status) -> IconState {
+    if status.paused {
+        IconState::Paused
+    } else if status.updating {
+        IconState::Updating
+    } else if status.records.is_empty() {
+        IconState::Idle
+    } else if status
+        .records
+        .iter()
+        .any(|r| matches!(r.phase, Phase::Failing | Phase::Stopped))
+        || !status.detect_errors.is_empty()
+    {
+        IconState::Failing
+    } else {
+        IconState::Ok
+    }
+}
+
+/// Local wall-clock `HH:MM` of a time (UTC when the local offset is unknown).
+fn clock(t: SystemTime) -> String {
+    let text = humantime::format_rfc3339_seconds(t).to_string();
+    text.get(11..16).unwrap_or("--:--").to_owned()
+}
+
+/// "3 min ago", "2 h ago", "just now".
+#[must_use]
+pub fn ago(then: SystemTime, now: SystemTime) -> String {
+    let secs = now.duration_since(then).unwrap_or(Duration::ZERO).as_secs();
+    match secs {
+        0..60 => "just now".to_owned(),
+        60..3600 => format!("{} min ago", secs / 60),
+        3600..86_400 => format!("{} h ago", secs / 3600),
+        _ => format!("{} d ago", secs / 86_400),
+    }
+}
+
+/// The menu's informational lines and toggles, derived from the status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MenuLabels {
+    pub ipv4: String,
+    pub ipv6: Option<String>,
+    pub last_update: String,
+    pub last_error: Option<String>,
+    /// "Pause" or "Resume".
+    pub pause: String,
+}
+
+/// Builds the menu labels. `ipv6_enabled` shows the IPv6 line only when the family is on.
+#[must_use]
+pub fn menu_labels(status: &Status, ipv6_enabled: bool, now: SystemTime) -> MenuLabels {
+    let ip = |ip: Option<std::net::IpAddr>, family| {
+        ip.map_or_else(
+            || {
+                if status.detect_errors.contains_key(&family) {
+                    "not detected".to_owned()
+                } else {
+                    "…".to_owned()
+                }
+            },
+            |i| i.to_string(),
+        )
+    };
+    MenuLabels {
+        ipv4: format!("IPv4: {}", ip(status.ipv4, crate::config::Family::V4)),
+        ipv6: ipv6_enabled.then(|| format!("IPv6: {}", ip(status.ipv6, crate::config::Family::V6))),
+        last_update: status.last_update.map_or_else(
+            || "Last update: never".to_owned(),
+            |t| format!("Last update: {} ({})", clock(t), ago(t, now)),
+        ),
+        last_error: status
+            .last_error
+            .as_ref()
+            .map(|e| format!("Last error: {}", shorten(e, 80))),
+        pause: if status.paused {
+            "Resume".to_owned()
+        } else {
+            "Pause".to_owned()
+        },
+    }
+}
+
+/// The tooltip: current addresses and the time of the last successful update.
+#[must_use]
+pub fn tooltip(status: &Status, ipv6_enabled: bool, now: SystemTime) -> String {
+    let labels = menu_labels(status, ipv6_enabled, now);
+    let mut lines = vec![
+        format!("ddns-tray{}", if status.paused { " (paused)" } else { "" }),
+        labels.ipv4,
+    ];
+    lines.extend(labels.ipv6);
+    lines.push(labels.last_update);
+    lines.join("\n")
+}
+
+/// Cuts a message to `max` characters on a character boundary, with an ellipsis.
+#[must_use]
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        format!(
+            "{}…",
+            text.chars().take(max.saturating_sub(1)).collect::<String>()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Family, RecordType};
+    use crate::engine::RecordStatus;
+
+    fn record(phase: Phase) -> RecordStatus {
+        RecordStatus {
+            name: "home.example.com".into(),
+            record_type: RecordType::A,
+            provider: "p".into(),
+            published: None,
+            published_at: None,
+            phase,
+            failures: 0,
+            next_attempt: None,
+            last_error: None,
+        }
+    }
+
+    #[test]
+    fn icon_states() {
+        let base = Status {
+            records: vec![record(Phase::Ok)],
+            ..Status::default()
+        };
+        let cases = [
+            ("all ok", base.clone(), IconState::Ok),
+            (
+                "pending counts as ok",
+                Status {
+                    records: vec![record(Phase::Pending)],
+                    ..base.clone()
+                },
+                IconState::Ok,
+            ),
+            (
+                "failing",
+                Status {
+                    records: vec![record(Phase::Ok), record(Phase::Failing)],
+                    ..base.clone()
+                },
+                IconState::Failing,
+            ),
+            (
+                "stopped",
+                Status {
+                    records: vec![record(Phase::Stopped)],
+                    ..base.clone()
+                },
+                IconState::Failing,
+            ),
+            (
+                "detection failing",
+                Status {
+                    detect_errors: [(Family::V4, "x".into())].into(),
+                    ..base.clone()
+                },
+                IconState::Failing,
+            ),
+            (
+                "updating",
+                Status {
+                    updating: true,
+                    records: vec![record(Phase::Failing)],
+                    ..base.clone()
+                },
+                IconState::Updating,
+            ),
+            (
+                "paused wins",
+                Status {
+                    paused: true,
+                    updating: true,
+                    ..base.clone()
+                },
+                IconState::Paused,
+            ),
+            ("no records", Status::default(), IconState::Idle),
+        ];
+        for (name, status, want) in cases {
+            assert_eq!(icon_state(&status), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn labels_and_tooltip() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_hours(490_020); // 2025-11-25T12:00:00Z
+        let status = Status {
+            ipv4: Some("203.0.113.7".parse().unwrap()),
+            last_update: Some(now - Duration::from_mins(3)),
+            last_error: Some("cloudflare `cf`: credentials refused (HTTP 403)".into()),
+            records: vec![record(Phase::Ok)],
+            ..Status::default()
+        };
+        let l = menu_labels(&status, false, now);
+        assert_eq!(l.ipv4, "IPv4: 203.0.113.7");
+        assert_eq!(l.ipv6, None);
+        assert_eq!(l.last_update, "Last update: 11:57 (3 min ago)");
+        assert_eq!(
+            l.last_error.as_deref(),
+            Some("Last error: cloudflare `cf`: credentials refused (HTTP 403)")
+        );
+        assert_eq!(l.pause, "Pause");
+        assert_eq!(
+            tooltip(&status, false, now),
+            "ddns-tray\nIPv4: 203.0.113.7\nLast update: 11:57 (3 min ago)"
+        );
+
+        let paused = Status {
+            paused: true,
+            detect_errors: [(Family::V6, "x".into())].into(),
+            ..Status::default()
+        };
+        let l = menu_labels(&paused, true, now);
+        assert_eq!(
+            (l.ipv4.as_str(), l.ipv6.as_deref(), l.pause.as_str()),
+            ("IPv4: …", Some("IPv6: not detected"), "Resume")
+        );
+        assert_eq!(l.last_update, "Last update: never");
+        assert!(tooltip(&paused, true, now).starts_with("ddns-tray (paused)\n"));
+    }
+
+    #[test]
+    fn durations_and_shortening() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(100_000);
+        assert_eq!(ago(t, t + Duration::from_secs(5)), "just now");
+        assert_eq!(ago(t, t + Duration::from_hours(2)), "2 h ago");
+        assert_eq!(ago(t, t + Duration::from_hours(72)), "3 d ago");
+        assert_eq!(
+            ago(t, t - Duration::from_secs(5)),
+            "just now",
+            "clock skew is not negative time"
+        );
+        assert_eq!(shorten("abcdef", 4), "abc…");
+        assert_eq!(shorten("äöü", 3), "äöü");
+    }
+}

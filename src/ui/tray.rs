@@ -1,0 +1,512 @@
+//! The tray app: one winit event loop on the main thread owns the tray icon and its menu; the engine runs on
+//! tokio threads. They meet only here:
+//! - menu clicks arrive through `MenuEvent::set_event_handler`, which forwards the item id through the
+//!   `EventLoopProxy` (no polling; menu items hold `Rc`, so only ids cross threads);
+//! - a bridge task forwards each new engine [`Status`] through the same proxy;
+//! - commands go to the engine over its `mpsc` channel.
+//!
+//! Toasts come from the engine's events through [`crate::notify::desktop`], off this thread.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use tokio::runtime::Runtime;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tray_icon::menu::{CheckMenuItem, Menu, MenuEvent, MenuId, MenuItem, PredefinedMenuItem};
+use tray_icon::{Icon, TrayIcon, TrayIconBuilder};
+use winit::application::ApplicationHandler;
+use winit::event::{StartCause, WindowEvent};
+use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop, EventLoopProxy};
+use winit::window::WindowId;
+
+use super::model::{self, IconState};
+use crate::app::Paths;
+use crate::config::{self, Settings};
+use crate::engine::{Command, Handle, Status};
+use crate::notify::desktop::Toaster;
+use crate::notify::{Level, Message};
+
+/// What reaches the event loop from other threads.
+#[derive(Debug)]
+pub enum UserEvent {
+    Status(Box<Status>),
+    Menu(MenuId),
+    /// The engine has stopped (after Quit, or on its own): leave the loop.
+    EngineStopped,
+}
+
+/// Menu item ids.
+mod id {
+    pub const UPDATE: &str = "update-now";
+    pub const PAUSE: &str = "pause";
+    pub const EDIT: &str = "edit-config";
+    pub const RELOAD: &str = "reload-config";
+    pub const LOGS: &str = "open-logs";
+    pub const AUTOSTART: &str = "start-at-login";
+    pub const ABOUT: &str = "about";
+    pub const QUIT: &str = "quit";
+}
+
+struct Items {
+    ipv4: MenuItem,
+    ipv6: Option<MenuItem>,
+    last_update: MenuItem,
+    last_error: MenuItem,
+    pause: MenuItem,
+    autostart: CheckMenuItem,
+}
+
+struct App {
+    runtime: Runtime,
+    handle: Handle,
+    paths: Paths,
+    ipv6: bool,
+    toaster: Toaster,
+    shutdown: CancellationToken,
+    engine: Option<JoinHandle<()>>,
+    proxy: EventLoopProxy<UserEvent>,
+    status: Status,
+    tray: Option<TrayIcon>,
+    items: Option<Items>,
+    shown_icon: Option<IconState>,
+}
+
+/// Decodes one of the tray PNGs in `assets/icons`.
+fn icon(state: IconState) -> Option<Icon> {
+    let bytes: &[u8] = match state {
+        IconState::Ok => include_bytes!("../../assets/icons/tray-ok.png"),
+        IconState::Updating => include_bytes!("../../assets/icons/tray-updating.png"),
+        IconState::Failing => include_bytes!("../../assets/icons/tray-failing.png"),
+        IconState::Paused => include_bytes!("../../assets/icons/tray-paused.png"),
+        IconState::Idle => include_bytes!("../../assets/icons/tray-idle.png"),
+    };
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .ok()?;
+    let mut buf = vec![0; reader.output_buffer_size()?];
+    let info = reader.next_frame(&mut buf).ok()?;
+    buf.truncate(info.buffer_size());
+    Icon::from_rgba(buf, info.width, info.height).ok()
+}
+
+fn auto_launch() -> Option<auto_launch::AutoLaunch> {
+    let exe = std::env::current_exe().ok()?;
+    auto_launch::AutoLaunchBuilder::new()
+        .set_app_name("ddns-tray")
+        .set_app_path(&exe.to_string_lossy())
+        .build()
+        .ok()
+}
+
+/// Opens a file or folder with the desktop's default handler, without waiting for it.
+fn open_with_desktop(path: &Path) -> std::io::Result<()> {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    std::process::Command::new(opener)
+        .arg(path)
+        .spawn()
+        .map(|_| ())
+}
+
+impl App {
+    fn toast(&self, level: Level, summary: impl Into<String>, body: impl Into<String>) {
+        self.toaster.toast(Message {
+            level,
+            summary: summary.into(),
+            body: body.into(),
+        });
+    }
+
+    fn create_tray(&mut self) {
+        let now = SystemTime::now();
+        let labels = model::menu_labels(&self.status, self.ipv6, now);
+        let menu = Menu::new();
+        let ipv4 = MenuItem::new(&labels.ipv4, false, None);
+        let ipv6 = labels.ipv6.as_ref().map(|l| MenuItem::new(l, false, None));
+        let last_update = MenuItem::new(&labels.last_update, false, None);
+        let last_error = MenuItem::new(
+            labels.last_error.as_deref().unwrap_or("Last error: none"),
+            false,
+            None,
+        );
+        let pause = MenuItem::with_id(id::PAUSE, &labels.pause, true, None);
+        let enabled = auto_launch()
+            .and_then(|a| a.is_enabled().ok())
+            .unwrap_or(false);
+        let autostart = CheckMenuItem::with_id(
+            id::AUTOSTART,
+            "Start at login",
+            auto_launch().is_some(),
+            enabled,
+            None,
+        );
+        let mut entries: Vec<&dyn tray_icon::menu::IsMenuItem> = vec![&ipv4];
+        if let Some(i) = &ipv6 {
+            entries.push(i);
+        }
+        let update = MenuItem::with_id(id::UPDATE, "Update now", true, None);
+        let edit = MenuItem::with_id(id::EDIT, "Edit config file…", true, None);
+        let reload = MenuItem::with_id(id::RELOAD, "Reload config", true, None);
+        let logs = MenuItem::with_id(id::LOGS, "Open log folder", true, None);
+        let about = MenuItem::with_id(id::ABOUT, "About", true, None);
+        let quit = MenuItem::with_id(id::QUIT, "Quit", true, None);
+        let (sep1, sep2, sep3) = (
+            PredefinedMenuItem::separator(),
+            PredefinedMenuItem::separator(),
+            PredefinedMenuItem::separator(),
+        );
+        entries.extend([
+            &last_update as &dyn tray_icon::menu::IsMenuItem,
+            &last_error,
+            &sep1,
+            &update,
+            &pause,
+            &sep2,
+            &edit,
+            &reload,
+            &logs,
+            &autostart,
+            &sep3,
+            &about,
+            &quit,
+        ]);
+        if let Err(e) = menu.append_items(&entries) {
+            tracing::error!("cannot build the tray menu: {e}");
+        }
+        let state = model::icon_state(&self.status);
+        let mut builder = TrayIconBuilder::new()
+            .with_id("ddns-tray")
+            .with_title("ddns-tray")
+            .with_tooltip(model::tooltip(&self.status, self.ipv6, now))
+            .with_menu(Box::new(menu));
+        if let Some(i) = icon(state) {
+            builder = builder.with_icon(i);
+        }
+        match builder.build() {
+            Ok(tray) => {
+                self.tray = Some(tray);
+                self.shown_icon = Some(state);
+            }
+            Err(e) => {
+                tracing::error!(
+                    "cannot create the tray icon ({e}); the engine keeps running. On Linux the tray needs a StatusNotifier host (most desktops have one; GNOME needs the AppIndicator extension)."
+                );
+            }
+        }
+        self.items = Some(Items {
+            ipv4,
+            ipv6,
+            last_update,
+            last_error,
+            pause,
+            autostart,
+        });
+    }
+
+    /// Brings icon, tooltip and labels in line with the status.
+    fn refresh(&mut self) {
+        let now = SystemTime::now();
+        let labels = model::menu_labels(&self.status, self.ipv6, now);
+        if let Some(items) = &self.items {
+            items.ipv4.set_text(&labels.ipv4);
+            if let (Some(item), Some(text)) = (&items.ipv6, &labels.ipv6) {
+                item.set_text(text);
+            }
+            items.last_update.set_text(&labels.last_update);
+            items
+                .last_error
+                .set_text(labels.last_error.as_deref().unwrap_or("Last error: none"));
+            items.pause.set_text(&labels.pause);
+        }
+        if let Some(tray) = &self.tray {
+            let _ = tray.set_tooltip(Some(model::tooltip(&self.status, self.ipv6, now)));
+            let state = model::icon_state(&self.status);
+            if self.shown_icon != Some(state) {
+                let _ = tray.set_icon(icon(state));
+                self.shown_icon = Some(state);
+            }
+        }
+    }
+
+    fn send(&self, command: Command) {
+        if self.handle.commands.try_send(command).is_err() {
+            tracing::warn!("the engine is busy or gone; the request was not sent");
+        }
+    }
+
+    fn on_menu(&mut self, id: &MenuId) {
+        match id.as_ref() {
+            id::UPDATE => {
+                let handle = self.handle.clone();
+                let toaster = self.toaster.clone();
+                self.runtime.spawn(async move {
+                    if let Some(report) = handle.update_now(false).await {
+                        let failed: Vec<String> = report
+                            .records
+                            .iter()
+                            .filter_map(|r| match &r.outcome {
+                                crate::engine::Outcome::Failed { reason }
+                                | crate::engine::Outcome::Skipped { reason } => {
+                                    Some(format!("{} {}: {reason}", r.name, r.record_type))
+                                }
+                                _ => None,
+                            })
+                            .collect();
+                        if !failed.is_empty() {
+                            toaster.toast(Message {
+                                level: Level::Warning,
+                                summary: "Update failed".into(),
+                                body: failed.join("\n"),
+                            });
+                        }
+                    }
+                });
+            }
+            id::PAUSE => self.send(if self.status.paused {
+                Command::Resume
+            } else {
+                Command::Pause
+            }),
+            id::EDIT => self.edit_config(),
+            id::RELOAD => match config::load(&self.paths.config) {
+                Ok((_, settings)) => {
+                    self.ipv6 = settings.ipv6;
+                    self.send(Command::Reload(Box::new(settings)));
+                }
+                Err(config::LoadError::Invalid { issues, .. }) => {
+                    let first: Vec<String> =
+                        issues.iter().take(3).map(ToString::to_string).collect();
+                    self.toast(
+                        Level::Error,
+                        format!(
+                            "The config has {} problem(s); keeping the current settings",
+                            issues.len()
+                        ),
+                        first.join("\n"),
+                    );
+                }
+                Err(e) => self.toast(Level::Error, "Cannot read the config", e.to_string()),
+            },
+            id::LOGS => {
+                let dir = self.paths.log_dir();
+                let _ = std::fs::create_dir_all(&dir);
+                if let Err(e) = open_with_desktop(&dir) {
+                    self.toast(
+                        Level::Warning,
+                        "Cannot open the log folder",
+                        format!("{}: {e}", dir.display()),
+                    );
+                }
+            }
+            id::AUTOSTART => self.toggle_autostart(),
+            id::ABOUT => self.toast(
+                Level::Info,
+                format!("ddns-tray {}", env!("CARGO_PKG_VERSION")),
+                format!(
+                    "Config: {}\nState: {}",
+                    self.paths.config.display(),
+                    self.paths.state_file().display()
+                ),
+            ),
+            id::QUIT => self.quit(),
+            _ => {}
+        }
+    }
+
+    fn edit_config(&self) {
+        let path = &self.paths.config;
+        if !path.exists() {
+            let template = "# ddns-tray configuration: see the README for every option.\n# Save, then choose \"Reload config\" in the tray menu.\n\ninterval = \"5m\"\n";
+            if let Err(e) = crate::store::write_atomic(path, template.as_bytes()) {
+                self.toast(
+                    Level::Warning,
+                    "Cannot create the config file",
+                    format!("{}: {e}", path.display()),
+                );
+                return;
+            }
+        }
+        if let Err(e) = open_with_desktop(path) {
+            self.toast(
+                Level::Warning,
+                "Cannot open the config file",
+                format!("{}: {e}", path.display()),
+            );
+        }
+    }
+
+    fn toggle_autostart(&self) {
+        let Some(launcher) = auto_launch() else {
+            return;
+        };
+        let on = launcher.is_enabled().unwrap_or(false);
+        let result = if on {
+            launcher.disable()
+        } else {
+            launcher.enable()
+        };
+        match result {
+            Ok(()) => {
+                if let Some(items) = &self.items {
+                    items.autostart.set_checked(!on);
+                }
+            }
+            Err(e) => {
+                if let Some(items) = &self.items {
+                    items.autostart.set_checked(on);
+                }
+                self.toast(
+                    Level::Warning,
+                    "Cannot change \"Start at login\"",
+                    e.to_string(),
+                );
+            }
+        }
+    }
+
+    /// Stops the engine (bounded), then leaves the loop.
+    fn quit(&mut self) {
+        self.shutdown.cancel();
+        let task = self.engine.take();
+        let proxy = self.proxy.clone();
+        self.runtime.spawn(async move {
+            if let Some(task) = task
+                && tokio::time::timeout(Duration::from_secs(5), task)
+                    .await
+                    .is_err()
+            {
+                tracing::warn!("the engine did not stop within 5 s; quitting anyway");
+            }
+            let _ = proxy.send_event(UserEvent::EngineStopped);
+        });
+    }
+}
+
+impl ApplicationHandler<UserEvent> for App {
+    fn new_events(&mut self, _event_loop: &ActiveEventLoop, cause: StartCause) {
+        // The tray must be created once the loop runs (macOS needs the main run loop), and only once.
+        if cause == StartCause::Init {
+            self.create_tray();
+        }
+    }
+
+    fn resumed(&mut self, _event_loop: &ActiveEventLoop) {}
+
+    fn user_event(&mut self, event_loop: &ActiveEventLoop, event: UserEvent) {
+        match event {
+            UserEvent::Status(status) => {
+                self.status = *status;
+                self.refresh();
+            }
+            UserEvent::Menu(id) => self.on_menu(&id),
+            UserEvent::EngineStopped => event_loop.exit(),
+        }
+    }
+
+    fn window_event(
+        &mut self,
+        _event_loop: &ActiveEventLoop,
+        _window: WindowId,
+        _event: WindowEvent,
+    ) {
+    }
+}
+
+/// Runs the tray app until Quit. Without a display (no X11 or Wayland) it runs the headless daemon instead.
+pub fn run(paths: &Paths, settings: Settings) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let event_loop = match EventLoop::<UserEvent>::with_user_event().build() {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(
+                "no display for the tray ({e}); running headless. Use `ddns-tray run` on servers."
+            );
+            let shutdown = CancellationToken::new();
+            let stop = shutdown.clone();
+            return runtime.block_on(async move {
+                tokio::spawn(async move {
+                    let _ = tokio::signal::ctrl_c().await;
+                    stop.cancel();
+                });
+                crate::app::daemon(paths, settings, shutdown, |_| {}).await
+            });
+        }
+    };
+    event_loop.set_control_flow(ControlFlow::Wait);
+    let proxy = event_loop.create_proxy();
+
+    let store = crate::store::FileStore::open(&paths.state_file()).map_err(|e| e.to_string())?;
+    let ipv6 = settings.ipv6;
+    let notifications = settings.notifications;
+    let engine = crate::app::engine(settings, Box::new(store));
+    let (handle, commands) = engine.handle();
+    let toaster = Toaster::start();
+    let shutdown = CancellationToken::new();
+    let (log, toasts) = (engine.subscribe(), engine.subscribe());
+    let task = {
+        let _guard = runtime.enter();
+        tokio::spawn(crate::notify::log_events(log));
+        tokio::spawn(crate::notify::desktop::run(
+            toasts,
+            toaster.clone(),
+            notifications,
+        ));
+        let engine_proxy = proxy.clone();
+        let token = shutdown.clone();
+        let task = tokio::spawn(async move {
+            engine.run(commands, token).await;
+        });
+        // The bridge: every new status goes to the event loop.
+        let mut status = handle.status.clone();
+        let status_proxy = proxy.clone();
+        tokio::spawn(async move {
+            while status.changed().await.is_ok() {
+                let snapshot = status.borrow_and_update().clone();
+                if status_proxy
+                    .send_event(UserEvent::Status(Box::new(snapshot)))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+            // The engine is gone: leave the loop too.
+            let _ = engine_proxy.send_event(UserEvent::EngineStopped);
+        });
+        task
+    };
+    let menu_proxy = proxy.clone();
+    MenuEvent::set_event_handler(Some(move |event: MenuEvent| {
+        let _ = menu_proxy.send_event(UserEvent::Menu(event.id));
+    }));
+
+    let status = handle.status.borrow().clone();
+    let mut app = App {
+        runtime,
+        handle,
+        paths: paths.clone(),
+        ipv6,
+        toaster,
+        shutdown,
+        engine: Some(task),
+        proxy,
+        status,
+        tray: None,
+        items: None,
+        shown_icon: None,
+    };
+    let result = event_loop.run_app(&mut app).map_err(|e| e.to_string());
+    app.shutdown.cancel();
+    drop(app.tray.take());
+    app.runtime.shutdown_timeout(Duration::from_secs(2));
+    result
+}

@@ -1,0 +1,74 @@
+//! The real tray app on a private D-Bus session under Xvfb, driven by `tests/tray_dbus.py`: it registers
+//! with a `StatusNotifierWatcher`, shows the address, the last error and the actions in its menu, toasts a
+//! refused credential, reacts to Pause/Resume/Update now, and quits cleanly; with a notification service
+//! that never answers, the menu keeps working and no thread is spent per toast.
+
+use std::process::Command;
+
+fn tools() -> bool {
+    let have = |t: &str| {
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {t}"))
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let python_dbus = Command::new("/usr/bin/python3")
+        .args(["-c", "import dbus, gi"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let ok = have("dbus-run-session") && have("xvfb-run") && python_dbus;
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must install dbus, xvfb, python3-dbus and python3-gi"
+        );
+        eprintln!("skipping: dbus-run-session, xvfb-run or python3-dbus/gi is missing");
+    }
+    ok
+}
+
+async fn drive(mode: &str) {
+    if !tools() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tray_dbus.py");
+    let mut cmd = Command::new("timeout");
+    cmd.args([
+        "120",
+        "dbus-run-session",
+        "--",
+        "xvfb-run",
+        "-a",
+        "/usr/bin/python3",
+        script,
+        env!("CARGO_BIN_EXE_ddns-tray"),
+    ]);
+    cmd.arg(work.path());
+    if !mode.is_empty() {
+        cmd.arg(mode);
+    }
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && text.contains("tray checks passed"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn tray_menu_tooltip_toasts_and_quit_over_dbus() {
+    drive("").await;
+}
+
+#[tokio::test]
+async fn a_hung_notification_service_blocks_nothing() {
+    drive("silent").await;
+}

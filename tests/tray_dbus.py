@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Drives the real tray app over D-Bus. Run inside a private session bus and a display:
+
+    dbus-run-session -- xvfb-run -a python3 tests/tray_dbus.py <ddns-tray binary> <work dir> [silent]
+
+It plays the desktop's part: a StatusNotifierWatcher that records the tray's registration, a notification
+service that records every Notify (or, with `silent`, never answers), and a webhook that refuses the
+credentials (HTTP 401). Then it starts the app and checks, through the StatusNotifierItem and
+com.canonical.dbusmenu interfaces, what a person would see and do: the tooltip, the menu labels, "Pause"
+(the label turns into "Resume"), "Update now", and "Quit" (the app exits cleanly within 5 s). It prints one
+line per check and exits non-zero on the first failure.
+"""
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import dbus
+import dbus.service
+from dbus.mainloop.glib import DBusGMainLoop
+from gi.repository import GLib
+
+DBusGMainLoop(set_as_default=True)
+BIN, WORK = sys.argv[1], sys.argv[2]
+SILENT = len(sys.argv) > 3 and sys.argv[3] == "silent"
+bus = dbus.SessionBus()
+registered = []
+notifications = []
+
+
+class Watcher(dbus.service.Object):
+    @dbus.service.method("org.kde.StatusNotifierWatcher", in_signature="s", sender_keyword="sender")
+    def RegisterStatusNotifierItem(self, service, sender=None):
+        registered.append(service if service.startswith("org.") or service.startswith(":") else sender)
+        self.StatusNotifierItemRegistered(service)
+
+    @dbus.service.method("org.kde.StatusNotifierWatcher", in_signature="s")
+    def RegisterStatusNotifierHost(self, service):
+        pass
+
+    @dbus.service.signal("org.kde.StatusNotifierWatcher", signature="s")
+    def StatusNotifierItemRegistered(self, service):
+        pass
+
+    @dbus.service.method(dbus.PROPERTIES_IFACE, in_signature="ss", out_signature="v")
+    def Get(self, iface, prop):
+        return self.GetAll(iface)[prop]
+
+    @dbus.service.method(dbus.PROPERTIES_IFACE, in_signature="s", out_signature="a{sv}")
+    def GetAll(self, iface):
+        return {
+            "IsStatusNotifierHostRegistered": dbus.Boolean(True),
+            "ProtocolVersion": dbus.Int32(0),
+            "RegisteredStatusNotifierItems": dbus.Array(registered, signature="s"),
+        }
+
+
+class Notifications(dbus.service.Object):
+    @dbus.service.method("org.freedesktop.Notifications", in_signature="susssasa{sv}i", out_signature="u",
+                         async_callbacks=("reply", "error"))
+    def Notify(self, app, replaces, icon, summary, body, actions, hints, timeout, reply, error):
+        notifications.append({"app": str(app), "summary": str(summary), "body": str(body)})
+        if not SILENT:
+            reply(dbus.UInt32(len(notifications)))
+        # silent: never reply, like a hung notification daemon
+
+    @dbus.service.method("org.freedesktop.Notifications", out_signature="as")
+    def GetCapabilities(self):
+        return ["body"]
+
+    @dbus.service.method("org.freedesktop.Notifications", out_signature="ssss")
+    def GetServerInformation(self):
+        return ("fake", "test", "1", "1.2")
+
+
+watcher_name = dbus.service.BusName("org.kde.StatusNotifierWatcher", bus)
+watcher = Watcher(bus, "/StatusNotifierWatcher")
+notify_name = dbus.service.BusName("org.freedesktop.Notifications", bus)
+notifier = Notifications(bus, "/org/freedesktop/Notifications")
+
+
+class Refuse(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(401)
+        self.send_header("content-length", "9")
+        self.end_headers()
+        self.wfile.write(b"forbidden")
+
+    def log_message(self, *args):
+        pass
+
+
+http_server = http.server.HTTPServer(("127.0.0.1", 0), Refuse)
+threading.Thread(target=http_server.serve_forever, daemon=True).start()
+
+config = os.path.join(WORK, "config.toml")
+with open(config, "w") as f:
+    f.write(f"""
+[detect]
+ipv4 = [ {{ kind = "command", command = ["echo", "198.51.100.7"], allow_private = true }} ]
+[[provider]]
+name = "hook"
+kind = "webhook"
+url = "http://127.0.0.1:{http_server.server_port}/update?ip={{ip}}"
+[[record]]
+name = "home.example.test"
+provider = "hook"
+""")
+
+env = dict(os.environ, HOME=WORK, XDG_CONFIG_HOME=os.path.join(WORK, "xdg"))
+app = subprocess.Popen([BIN, "--config", config, "--data-dir", os.path.join(WORK, "data"), "-v"], env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+loop = GLib.MainLoop()
+
+
+def pump(seconds, until=lambda: False):
+    """Runs the main loop (so our services answer) until `until()` or the time is up."""
+    deadline = time.time() + seconds
+    ctx = loop.get_context()
+    while time.time() < deadline and not until():
+        ctx.iteration(False)
+        time.sleep(0.01)
+    return until()
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    app.kill()
+    out = app.communicate()[0]
+    print("--- app output ---\n" + out[-4000:])
+    sys.exit(1)
+
+
+def check(ok, msg):
+    if not ok:
+        fail(msg)
+    print("ok:", msg)
+
+
+check(pump(15, lambda: bool(registered)), "the tray icon registered with the StatusNotifierWatcher")
+item = registered[0]
+item_obj = bus.get_object(item, "/StatusNotifierItem")
+props = dbus.Interface(item_obj, dbus.PROPERTIES_IFACE)
+
+
+def tooltip():
+    tip = props.Get("org.kde.StatusNotifierItem", "ToolTip")
+    return f"{tip[2]}\n{tip[3]}"
+
+
+def labels():
+    menu = dbus.Interface(bus.get_object(item, "/MenuBar"), "com.canonical.dbusmenu")
+    _, layout = menu.GetLayout(0, -1, ["label", "enabled"])
+    out = {}
+    for child in layout[2]:
+        cid, cprops = int(child[0]), child[1]
+        if "label" in cprops:
+            out[str(cprops["label"]).replace("_", "")] = cid
+    return out
+
+
+def click(label_prefix):
+    menu = dbus.Interface(bus.get_object(item, "/MenuBar"), "com.canonical.dbusmenu")
+    for label, cid in labels().items():
+        if label.startswith(label_prefix):
+            menu.Event(cid, "clicked", dbus.String("", variant_level=1), dbus.UInt32(0))
+            return
+    fail(f"no menu item starting with {label_prefix!r}: {list(labels())}")
+
+
+check(pump(15, lambda: "IPv4: 198.51.100.7" in labels()), f"menu shows the detected address: {list(labels())}")
+check(pump(10, lambda: any(l.startswith("Last error: webhook") for l in labels())), "menu shows the last error")
+check("198.51.100.7" in tooltip(), f"tooltip shows the address: {tooltip()!r}")
+for expected in ["Update now", "Pause", "Edit config file…", "Reload config", "Open log folder", "Start at login", "About", "Quit"]:
+    check(expected in labels(), f"menu has {expected!r}")
+if not SILENT:
+    check(pump(10, lambda: any("refused the credentials" in n["summary"] for n in notifications)),
+          f"a toast says the credentials were refused: {notifications}")
+    check(all(n["app"] == "ddns-tray" for n in notifications), "toasts carry the app name")
+
+click("Pause")
+check(pump(5, lambda: "Resume" in labels()), "after Pause the menu offers Resume")
+check(pump(5, lambda: "(paused)" in tooltip()), "the tooltip says paused")
+click("Resume")
+check(pump(5, lambda: "Pause" in labels()), "after Resume the menu offers Pause again")
+before = len(notifications)
+click("Update now")
+check(pump(10, lambda: len(notifications) > before or SILENT), "Update now ran a round and its failure was toasted")
+if SILENT:
+    # A hung notification service must not block the menu: ask for more toasts, then use the menu.
+    for _ in range(12):
+        click("About")
+    click("Pause")
+    check(pump(5, lambda: "Resume" in labels()), "the menu still answers while toasts hang")
+    threads = int(open(f"/proc/{app.pid}/status").read().split("Threads:")[1].split()[0])
+    check(threads <= 12, f"no thread per toast ({threads} threads)")
+
+click("Quit")
+start = time.time()
+while app.poll() is None and time.time() - start < 5:
+    pump(0.1)
+check(app.poll() == 0, f"Quit exits cleanly within 5 s (exit {app.poll()})")
+print("tray checks passed")
