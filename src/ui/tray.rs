@@ -32,6 +32,8 @@ use crate::notify::{Level, Message};
 pub enum UserEvent {
     Status(Box<Status>),
     Menu(MenuId),
+    /// SIGTERM / SIGINT / Ctrl-C (logout, `kill`): quit as if from the menu.
+    Quit,
     /// The engine has stopped (after Quit, or on its own): leave the loop.
     EngineStopped,
 }
@@ -405,6 +407,7 @@ impl ApplicationHandler<UserEvent> for App {
                 self.refresh();
             }
             UserEvent::Menu(id) => self.on_menu(&id),
+            UserEvent::Quit => self.quit(),
             UserEvent::EngineStopped => event_loop.exit(),
         }
     }
@@ -416,6 +419,22 @@ impl ApplicationHandler<UserEvent> for App {
         _event: WindowEvent,
     ) {
     }
+}
+
+/// Returns on SIGTERM or SIGINT (Ctrl-C on Windows).
+async fn wait_for_termination() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Runs the tray app until Quit. Without a display (no X11 or Wayland) it runs the headless daemon instead.
@@ -465,6 +484,11 @@ pub fn run(paths: &Paths, settings: Settings) -> Result<(), String> {
         let token = shutdown.clone();
         let task = tokio::spawn(async move {
             engine.run(commands, token).await;
+        });
+        let signal_proxy = proxy.clone();
+        tokio::spawn(async move {
+            wait_for_termination().await;
+            let _ = signal_proxy.send_event(UserEvent::Quit);
         });
         // The bridge: every new status goes to the event loop.
         let mut status = handle.status.clone();
