@@ -444,7 +444,14 @@ pub fn run(paths: &Paths, settings: Settings) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let event_loop = match EventLoop::<UserEvent>::with_user_event().build() {
+    let mut builder = EventLoop::<UserEvent>::with_user_event();
+    #[cfg(target_os = "macos")]
+    {
+        // An accessory app: a menu-bar item, no Dock icon.
+        use winit::platform::macos::{ActivationPolicy, EventLoopBuilderExtMacOS};
+        builder.with_activation_policy(ActivationPolicy::Accessory);
+    }
+    let event_loop = match builder.build() {
         Ok(l) => l,
         Err(e) => {
             tracing::warn!(
