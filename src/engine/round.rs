@@ -235,11 +235,14 @@ impl Engine {
                 st.stopped = false;
                 st.last_error = None;
                 st.last_error_class = None;
-                let _ = self.events.send(Event::RecordUpdated {
-                    record: label.to_owned(),
-                    ip,
-                    previous,
-                });
+                // A provider that already held the address wrote nothing: no "updated" to report.
+                if outcome == Outcome::Updated {
+                    let _ = self.events.send(Event::RecordUpdated {
+                        record: label.to_owned(),
+                        ip,
+                        previous,
+                    });
+                }
                 if after_failures > 0 {
                     let _ = self.events.send(Event::RecordRecovered {
                         record: label.to_owned(),

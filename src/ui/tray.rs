@@ -40,6 +40,8 @@ pub enum UserEvent {
 
 /// Menu item ids.
 mod id {
+    pub const COPY_V4: &str = "copy-ipv4";
+    pub const COPY_V6: &str = "copy-ipv6";
     pub const UPDATE: &str = "update-now";
     pub const PAUSE: &str = "pause";
     pub const EDIT: &str = "edit-config";
@@ -72,6 +74,8 @@ struct App {
     tray: Option<TrayIcon>,
     items: Option<Items>,
     shown_icon: Option<IconState>,
+    /// Kept alive: on X11 the copied text is served by its owner for as long as it lives.
+    clipboard: Option<arboard::Clipboard>,
 }
 
 /// Decodes one of the tray PNGs in `assets/icons`.
@@ -129,8 +133,12 @@ impl App {
         let now = SystemTime::now();
         let labels = model::menu_labels(&self.status, self.ipv6, now);
         let menu = Menu::new();
-        let ipv4 = MenuItem::new(&labels.ipv4, false, None);
-        let ipv6 = labels.ipv6.as_ref().map(|l| MenuItem::new(l, false, None));
+        // Clicking an address copies it.
+        let ipv4 = MenuItem::with_id(id::COPY_V4, &labels.ipv4, true, None);
+        let ipv6 = labels
+            .ipv6
+            .as_ref()
+            .map(|l| MenuItem::with_id(id::COPY_V6, l, true, None));
         let last_update = MenuItem::new(&labels.last_update, false, None);
         let last_error = MenuItem::new(
             labels.last_error.as_deref().unwrap_or("Last error: none"),
@@ -244,6 +252,8 @@ impl App {
 
     fn on_menu(&mut self, id: &MenuId) {
         match id.as_ref() {
+            id::COPY_V4 => self.copy(self.status.ipv4),
+            id::COPY_V6 => self.copy(self.status.ipv6),
             id::UPDATE => {
                 let handle = self.handle.clone();
                 let toaster = self.toaster.clone();
@@ -318,6 +328,22 @@ impl App {
             ),
             id::QUIT => self.quit(),
             _ => {}
+        }
+    }
+
+    fn copy(&mut self, ip: Option<std::net::IpAddr>) {
+        let Some(ip) = ip else { return };
+        if self.clipboard.is_none() {
+            match arboard::Clipboard::new() {
+                Ok(c) => self.clipboard = Some(c),
+                Err(e) => {
+                    tracing::warn!("no clipboard: {e}");
+                    return;
+                }
+            }
+        }
+        if let Some(Err(e)) = self.clipboard.as_mut().map(|c| c.set_text(ip.to_string())) {
+            tracing::warn!("cannot copy {ip}: {e}");
         }
     }
 
@@ -534,6 +560,7 @@ pub fn run(paths: &Paths, settings: Settings) -> Result<(), String> {
         tray: None,
         items: None,
         shown_icon: None,
+        clipboard: None,
     };
     let result = event_loop.run_app(&mut app).map_err(|e| e.to_string());
     app.shutdown.cancel();
