@@ -3,4 +3,6 @@
 
 pub mod model;
 #[cfg(feature = "tray")]
+pub mod settings;
+#[cfg(feature = "tray")]
 pub mod tray;

@@ -1,0 +1,825 @@
+//! The settings dialog's form: everything in the config file, editable, validated by the same code as
+//! `ddns-tray check`, and drawn by [`settings_ui`] — the one function the real window and the kittest tests
+//! both drive.
+//!
+//! Provider fields come from the kinds table ([`crate::config::providers::KINDS`]), so a new provider shows
+//! up here without touching this file. Secret fields are masked; secrets that come from `{ env = … }` or
+//! `{ file = … }` are shown by where they come from and written back unchanged.
+
+use std::collections::BTreeMap;
+
+use toml::{Table, Value};
+
+use crate::config::file::ConfigFile;
+use crate::config::providers::{KINDS, kind_info};
+use crate::config::{Issue, Settings, load_str};
+
+/// What the user asked for with the buttons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormAction {
+    None,
+    Save,
+    Cancel,
+}
+
+/// One detection source row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceRow {
+    pub kind: String,
+    /// `url` (http, cloudflare-trace), `server` (dns), `name` (dns, interface), `type` (dns), `command`.
+    pub fields: BTreeMap<String, String>,
+    pub timeout: String,
+    pub allow_private: bool,
+}
+
+/// One provider.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProviderRow {
+    pub name: String,
+    pub kind: String,
+    /// Text of each field of the kind (secrets included, literal ones only).
+    pub fields: BTreeMap<String, String>,
+    /// Secrets from `{ env }` / `{ file }`, kept as written.
+    pub kept: BTreeMap<String, Value>,
+}
+
+/// One record.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecordRow {
+    pub name: String,
+    pub provider: String,
+    /// "" (one per enabled family), "A" or "AAAA".
+    pub record_type: String,
+    pub ttl: String,
+}
+
+/// The whole form.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SettingsForm {
+    pub interval: String,
+    pub max_interval: String,
+    pub ipv4: bool,
+    pub ipv6: bool,
+    pub notifications: bool,
+    pub policy: String,
+    /// Per family (IPv4, IPv6): `None` = the built-in defaults.
+    pub sources: [Option<Vec<SourceRow>>; 2],
+    pub providers: Vec<ProviderRow>,
+    pub records: Vec<RecordRow>,
+    /// Problems from the last Save, by field path (`record[1].provider`).
+    pub errors: BTreeMap<String, String>,
+    /// A line for the bottom of the dialog.
+    pub message: Option<String>,
+}
+
+const SOURCE_KINDS: &[&str] = &["cloudflare-trace", "http", "dns", "interface", "command"];
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(" "),
+        other => other.to_string(),
+    }
+}
+
+impl SettingsForm {
+    /// The form for a parsed config file.
+    #[must_use]
+    pub fn from_file(file: &ConfigFile) -> Self {
+        let detect = file.detect.clone().unwrap_or_default();
+        let rows = |list: &Option<Vec<crate::config::file::SourceEntry>>| {
+            list.as_ref().map(|l| {
+                l.iter()
+                    .map(|s| {
+                        let table = Value::try_from(&s.kind)
+                            .ok()
+                            .and_then(|v| v.as_table().cloned())
+                            .unwrap_or_default();
+                        SourceRow {
+                            kind: table.get("kind").map(text).unwrap_or_default(),
+                            fields: table
+                                .iter()
+                                .filter(|(k, _)| *k != "kind")
+                                .map(|(k, v)| (k.clone(), text(v)))
+                                .collect(),
+                            timeout: s.timeout.clone().unwrap_or_default(),
+                            allow_private: s.allow_private.unwrap_or(false),
+                        }
+                    })
+                    .collect()
+            })
+        };
+        let providers = file
+            .providers
+            .iter()
+            .map(|p| {
+                let table = Value::try_from(&p.kind)
+                    .ok()
+                    .and_then(|v| v.as_table().cloned())
+                    .unwrap_or_default();
+                let mut row = ProviderRow {
+                    name: p.name.clone(),
+                    kind: p.kind.kind_name().to_owned(),
+                    ..ProviderRow::default()
+                };
+                for (k, v) in table.into_iter().filter(|(k, _)| k != "kind") {
+                    match &v {
+                        Value::Table(t) if k != "headers" => {
+                            row.kept.insert(k, Value::Table(t.clone()));
+                        }
+                        Value::Table(t) => {
+                            let lines: Vec<String> = t
+                                .iter()
+                                .map(|(h, hv)| format!("{h}: {}", text(hv)))
+                                .collect();
+                            row.fields.insert(k, lines.join("\n"));
+                        }
+                        other => {
+                            row.fields.insert(k, text(other));
+                        }
+                    }
+                }
+                row
+            })
+            .collect();
+        let records = file
+            .records
+            .iter()
+            .map(|r| RecordRow {
+                name: r.name.clone(),
+                provider: r.provider.clone(),
+                record_type: r.record_type.clone().unwrap_or_default(),
+                ttl: r.ttl.map(|t| t.to_string()).unwrap_or_default(),
+            })
+            .collect();
+        Self {
+            interval: file.interval.clone().unwrap_or_default(),
+            max_interval: file.max_interval.clone().unwrap_or_default(),
+            ipv4: file.ipv4.unwrap_or(true),
+            ipv6: file.ipv6.unwrap_or(false),
+            notifications: file.notifications.unwrap_or(true),
+            policy: detect.policy.clone().unwrap_or_else(|| "first".into()),
+            sources: [rows(&detect.ipv4), rows(&detect.ipv6)],
+            providers,
+            records,
+            errors: BTreeMap::new(),
+            message: None,
+        }
+    }
+
+    /// The config file's text for the form's values. Values are written as typed; numbers and booleans
+    /// where they parse as such, so that validation reports type errors against the right field.
+    #[must_use]
+    pub fn to_toml(&self) -> String {
+        let mut top = Table::new();
+        let put = |t: &mut Table, k: &str, v: &str| {
+            if !v.trim().is_empty() {
+                t.insert(k.into(), Value::String(v.trim().to_owned()));
+            }
+        };
+        put(&mut top, "interval", &self.interval);
+        put(&mut top, "max_interval", &self.max_interval);
+        top.insert("ipv4".into(), Value::Boolean(self.ipv4));
+        top.insert("ipv6".into(), Value::Boolean(self.ipv6));
+        top.insert("notifications".into(), Value::Boolean(self.notifications));
+        let mut detect = Table::new();
+        put(&mut detect, "policy", &self.policy);
+        for (family, rows) in ["ipv4", "ipv6"].iter().zip(&self.sources) {
+            if let Some(rows) = rows {
+                let list = rows
+                    .iter()
+                    .map(|r| {
+                        let mut t = Table::new();
+                        t.insert("kind".into(), Value::String(r.kind.clone()));
+                        for (k, v) in &r.fields {
+                            if v.trim().is_empty() {
+                                continue;
+                            }
+                            let value = if k == "command" {
+                                Value::Array(
+                                    v.split_whitespace()
+                                        .map(|a| Value::String(a.to_owned()))
+                                        .collect(),
+                                )
+                            } else {
+                                Value::String(v.trim().to_owned())
+                            };
+                            t.insert(k.clone(), value);
+                        }
+                        put(&mut t, "timeout", &r.timeout);
+                        if r.allow_private {
+                            t.insert("allow_private".into(), Value::Boolean(true));
+                        }
+                        Value::Table(t)
+                    })
+                    .collect();
+                detect.insert((*family).into(), Value::Array(list));
+            }
+        }
+        top.insert("detect".into(), Value::Table(detect));
+        let providers: Vec<Value> = self.providers.iter().map(provider_table).collect();
+        if !providers.is_empty() {
+            top.insert("provider".into(), Value::Array(providers));
+        }
+        let records: Vec<Value> =
+            self.records
+                .iter()
+                .map(|r| {
+                    let mut t = Table::new();
+                    t.insert("name".into(), Value::String(r.name.trim().to_owned()));
+                    t.insert("provider".into(), Value::String(r.provider.clone()));
+                    put(&mut t, "type", &r.record_type);
+                    if !r.ttl.trim().is_empty() {
+                        let ttl = r.ttl.trim().parse::<i64>().map_or_else(
+                            |_| Value::String(r.ttl.trim().to_owned()),
+                            Value::Integer,
+                        );
+                        t.insert("ttl".into(), ttl);
+                    }
+                    Value::Table(t)
+                })
+                .collect();
+        if !records.is_empty() {
+            top.insert("record".into(), Value::Array(records));
+        }
+        toml::to_string_pretty(&top).unwrap_or_default()
+    }
+
+    /// Validates the form like `ddns-tray check`. On success returns the file's text to write and the
+    /// settings to reload; on failure records every problem by field path and returns `None`.
+    pub fn validate(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Option<(String, Settings)> {
+        self.errors.clear();
+        match load_str(&self.to_toml(), env) {
+            Ok((file, settings)) => {
+                self.message = None;
+                Some((file.to_toml().unwrap_or_default(), settings))
+            }
+            Err(issues) => {
+                self.message = Some(format!(
+                    "{} problem(s): fix the fields marked in red; nothing was saved",
+                    issues.len()
+                ));
+                for Issue {
+                    path,
+                    message,
+                    hint,
+                } in issues
+                {
+                    self.errors.entry(path).or_insert_with(|| {
+                        if hint.is_empty() {
+                            message
+                        } else {
+                            format!("{message} ({hint})")
+                        }
+                    });
+                }
+                None
+            }
+        }
+    }
+}
+
+fn provider_table(p: &ProviderRow) -> Value {
+    let mut t = Table::new();
+    t.insert("name".into(), Value::String(p.name.trim().to_owned()));
+    t.insert("kind".into(), Value::String(p.kind.clone()));
+    let info = kind_info(&p.kind);
+    for (k, v) in &p.fields {
+        // Fields of another kind (left over after switching kinds) are not written.
+        if info.is_some_and(|i| !i.fields.iter().any(|f| f.name == k)) || v.trim().is_empty() {
+            continue;
+        }
+        let value = match k.as_str() {
+            "proxied" => v
+                .trim()
+                .parse::<bool>()
+                .map_or_else(|_| Value::String(v.trim().to_owned()), Value::Boolean),
+            "headers" => Value::Table(
+                v.lines()
+                    .filter_map(|l| l.split_once(':'))
+                    .map(|(h, hv)| (h.trim().to_owned(), Value::String(hv.trim().to_owned())))
+                    .collect(),
+            ),
+            // Secrets keep surrounding spaces so the secret checks can report them.
+            _ if info.is_some_and(|i| i.fields.iter().any(|f| f.name == k && f.secret)) => {
+                Value::String(v.clone())
+            }
+            _ => Value::String(v.trim().to_owned()),
+        };
+        t.insert(k.clone(), value);
+    }
+    for (k, v) in &p.kept {
+        if p.fields.get(k).is_none_or(String::is_empty) {
+            t.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Table(t)
+}
+
+/// Where a kept secret comes from, for the form.
+fn kept_source(v: &Value) -> String {
+    match (
+        v.get("env").and_then(Value::as_str),
+        v.get("file").and_then(Value::as_str),
+    ) {
+        (Some(var), _) => format!("from environment variable {var}"),
+        (_, Some(path)) => format!("from file {path}"),
+        _ => "kept as written".to_owned(),
+    }
+}
+
+/// A labelled single-line text field; `path` selects the error shown under it.
+fn field(
+    ui: &mut egui::Ui,
+    form_errors: &BTreeMap<String, String>,
+    label: &str,
+    value: &mut String,
+    secret: bool,
+    path: &str,
+) {
+    ui.horizontal(|ui| {
+        let l = ui.label(label);
+        ui.add(
+            egui::TextEdit::singleline(value)
+                .password(secret)
+                .desired_width(280.0),
+        )
+        .labelled_by(l.id);
+    });
+    if let Some(e) = form_errors.get(path) {
+        ui.colored_label(egui::Color32::from_rgb(200, 40, 40), e);
+    }
+}
+
+fn error_for(ui: &mut egui::Ui, errors: &BTreeMap<String, String>, prefix: &str) {
+    // Problems with the entry as a whole (`provider[0]`), or a field without its own widget.
+    for (path, e) in errors.range(prefix.to_owned()..) {
+        if !path.starts_with(prefix) {
+            break;
+        }
+        if path == prefix {
+            ui.colored_label(egui::Color32::from_rgb(200, 40, 40), e);
+        }
+    }
+}
+
+fn combo(ui: &mut egui::Ui, label: &str, value: &mut String, options: &[&str]) {
+    ui.horizontal(|ui| {
+        let l = ui.label(label);
+        egui::ComboBox::from_id_salt(label)
+            .selected_text(if value.is_empty() {
+                "(default)".to_owned()
+            } else {
+                value.clone()
+            })
+            .show_ui(ui, |ui| {
+                for o in options {
+                    ui.selectable_value(
+                        value,
+                        (*o).to_owned(),
+                        if o.is_empty() { "(default)" } else { o },
+                    );
+                }
+            })
+            .response
+            .labelled_by(l.id);
+    });
+}
+
+/// Draws the form and returns the button the user pressed.
+pub fn settings_ui(ui: &mut egui::Ui, form: &mut SettingsForm) -> FormAction {
+    let mut action = FormAction::None;
+    let errors = form.errors.clone();
+    egui::Panel::bottom("buttons").show(ui, |ui| {
+        ui.horizontal(|ui| {
+            if ui.button("Save").clicked() {
+                action = FormAction::Save;
+            }
+            if ui.button("Cancel").clicked() {
+                action = FormAction::Cancel;
+            }
+            if let Some(m) = &form.message {
+                ui.label(m);
+            }
+        });
+    });
+    egui::CentralPanel::default().show(ui, |ui| {
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            general_section(ui, form, &errors);
+            ui.separator();
+            detection_section(ui, form, &errors);
+            ui.separator();
+            providers_section(ui, form, &errors);
+            ui.separator();
+            records_section(ui, form, &errors);
+        });
+    });
+    action
+}
+
+/// Validates the form and, when it is valid, writes the config file atomically (owner-only permissions: it
+/// may hold secrets). Returns the settings to reload; on problems nothing is written and the form shows them.
+pub fn save(
+    form: &mut SettingsForm,
+    path: &std::path::Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<Settings> {
+    let (text, settings) = form.validate(env)?;
+    match crate::store::write_atomic(path, text.as_bytes()) {
+        Ok(()) => {
+            form.message = Some(format!("Saved to {}", path.display()));
+            Some(settings)
+        }
+        Err(e) => {
+            form.message = Some(format!("Cannot write {}: {e}", path.display()));
+            None
+        }
+    }
+}
+
+fn general_section(ui: &mut egui::Ui, form: &mut SettingsForm, errors: &BTreeMap<String, String>) {
+    ui.heading("General");
+    field(
+        ui,
+        errors,
+        "Check every",
+        &mut form.interval,
+        false,
+        "interval",
+    );
+    field(
+        ui,
+        errors,
+        "Re-publish every",
+        &mut form.max_interval,
+        false,
+        "max_interval",
+    );
+    ui.checkbox(&mut form.ipv4, "IPv4");
+    ui.checkbox(&mut form.ipv6, "IPv6");
+    if let Some(e) = errors.get("ipv4") {
+        ui.colored_label(egui::Color32::from_rgb(200, 40, 40), e);
+    }
+    ui.checkbox(&mut form.notifications, "Notifications");
+}
+
+fn detection_section(
+    ui: &mut egui::Ui,
+    form: &mut SettingsForm,
+    errors: &BTreeMap<String, String>,
+) {
+    ui.heading("IP detection");
+    combo(ui, "Policy", &mut form.policy, &["first", "agree"]);
+    for (f, family) in ["IPv4", "IPv6"].iter().enumerate() {
+        let key = if f == 0 { "ipv4" } else { "ipv6" };
+        let mut defaults = form.sources[f].is_none();
+        if ui
+            .checkbox(&mut defaults, format!("{family}: built-in sources"))
+            .changed()
+        {
+            form.sources[f] = if defaults {
+                None
+            } else {
+                Some(vec![SourceRow {
+                    kind: "http".into(),
+                    ..SourceRow::default()
+                }])
+            };
+        }
+        if let Some(e) = errors.get(&format!("detect.{key}")) {
+            ui.colored_label(egui::Color32::from_rgb(200, 40, 40), e);
+        }
+        if let Some(rows) = &mut form.sources[f] {
+            let mut remove = None;
+            for (i, row) in rows.iter_mut().enumerate() {
+                let path = format!("detect.{key}[{i}]");
+                ui.group(|ui| {
+                    combo(
+                        ui,
+                        &format!("{family} source {} kind", i + 1),
+                        &mut row.kind,
+                        SOURCE_KINDS,
+                    );
+                    let names: &[&str] = match row.kind.as_str() {
+                        "http" | "cloudflare-trace" => &["url"],
+                        "dns" => &["server", "name", "type"],
+                        "interface" => &["name"],
+                        "command" => &["command"],
+                        _ => &[],
+                    };
+                    for n in names {
+                        let v = row.fields.entry((*n).to_owned()).or_default();
+                        field(
+                            ui,
+                            errors,
+                            &format!("{family} source {} {n}", i + 1),
+                            v,
+                            false,
+                            &format!("{path}.{n}"),
+                        );
+                    }
+                    field(
+                        ui,
+                        errors,
+                        &format!("{family} source {} timeout", i + 1),
+                        &mut row.timeout,
+                        false,
+                        &format!("{path}.timeout"),
+                    );
+                    ui.checkbox(&mut row.allow_private, "Allow private addresses");
+                    error_for(ui, errors, &path);
+                    if ui
+                        .button(format!("Remove {family} source {}", i + 1))
+                        .clicked()
+                    {
+                        remove = Some(i);
+                    }
+                });
+            }
+            if let Some(i) = remove {
+                rows.remove(i);
+            }
+            if ui.button(format!("Add {family} source")).clicked() {
+                rows.push(SourceRow {
+                    kind: "http".into(),
+                    ..SourceRow::default()
+                });
+            }
+        }
+    }
+}
+
+fn providers_section(
+    ui: &mut egui::Ui,
+    form: &mut SettingsForm,
+    errors: &BTreeMap<String, String>,
+) {
+    ui.heading("Providers");
+    let kinds: Vec<&str> = KINDS.iter().map(|k| k.kind).collect();
+    let mut remove = None;
+    for (i, p) in form.providers.iter_mut().enumerate() {
+        let path = format!("provider[{i}]");
+        ui.group(|ui| {
+            field(
+                ui,
+                errors,
+                &format!("Provider {} name", i + 1),
+                &mut p.name,
+                false,
+                &format!("{path}.name"),
+            );
+            combo(ui, &format!("Provider {} kind", i + 1), &mut p.kind, &kinds);
+            if let Some(e) = errors.get(&format!("{path}.kind")) {
+                ui.colored_label(egui::Color32::from_rgb(200, 40, 40), e);
+            }
+            if let Some(info) = kind_info(&p.kind) {
+                ui.small(info.credential);
+                for f in info.fields {
+                    let label = format!("Provider {} {}", i + 1, f.name);
+                    if let (Some(kept), true) = (
+                        p.kept.get(f.name),
+                        p.fields.get(f.name).is_none_or(String::is_empty),
+                    ) {
+                        ui.label(format!(
+                            "{label}: {} (type here to replace it)",
+                            kept_source(kept)
+                        ));
+                    }
+                    let v = p.fields.entry(f.name.to_owned()).or_default();
+                    if f.name == "headers" {
+                        ui.horizontal(|ui| {
+                            let l = ui.label(format!("{label} (one \"Name: value\" per line)"));
+                            ui.add(egui::TextEdit::multiline(v).desired_rows(2))
+                                .labelled_by(l.id);
+                        });
+                    } else {
+                        field(
+                            ui,
+                            errors,
+                            &label,
+                            v,
+                            f.secret,
+                            &format!("{path}.{}", f.name),
+                        );
+                    }
+                }
+            }
+            error_for(ui, errors, &path);
+            if ui.button(format!("Remove provider {}", i + 1)).clicked() {
+                remove = Some(i);
+            }
+        });
+    }
+    if let Some(i) = remove {
+        form.providers.remove(i);
+    }
+    if ui.button("Add provider").clicked() {
+        form.providers.push(ProviderRow {
+            kind: "cloudflare".into(),
+            ..ProviderRow::default()
+        });
+    }
+}
+
+fn records_section(ui: &mut egui::Ui, form: &mut SettingsForm, errors: &BTreeMap<String, String>) {
+    ui.heading("Records");
+    let names: Vec<String> = form.providers.iter().map(|p| p.name.clone()).collect();
+    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut remove = None;
+    for (i, r) in form.records.iter_mut().enumerate() {
+        let path = format!("record[{i}]");
+        ui.group(|ui| {
+            field(
+                ui,
+                errors,
+                &format!("Record {} name", i + 1),
+                &mut r.name,
+                false,
+                &format!("{path}.name"),
+            );
+            combo(
+                ui,
+                &format!("Record {} provider", i + 1),
+                &mut r.provider,
+                &name_refs,
+            );
+            if let Some(e) = errors.get(&format!("{path}.provider")) {
+                ui.colored_label(egui::Color32::from_rgb(200, 40, 40), e);
+            }
+            combo(
+                ui,
+                &format!("Record {} type", i + 1),
+                &mut r.record_type,
+                &["", "A", "AAAA"],
+            );
+            if let Some(e) = errors.get(&format!("{path}.type")) {
+                ui.colored_label(egui::Color32::from_rgb(200, 40, 40), e);
+            }
+            field(
+                ui,
+                errors,
+                &format!("Record {} TTL", i + 1),
+                &mut r.ttl,
+                false,
+                &format!("{path}.ttl"),
+            );
+            error_for(ui, errors, &path);
+            if ui.button(format!("Remove record {}", i + 1)).clicked() {
+                remove = Some(i);
+            }
+        });
+    }
+    if let Some(i) = remove {
+        form.records.remove(i);
+    }
+    if ui.button("Add record").clicked() {
+        form.records.push(RecordRow {
+            provider: names.first().cloned().unwrap_or_default(),
+            ..RecordRow::default()
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    use super::*;
+
+    type State = (SettingsForm, Option<FormAction>);
+
+    fn harness(form: SettingsForm) -> Harness<'static, State> {
+        let mut h = Harness::builder()
+            .with_size(egui::vec2(700.0, 2400.0))
+            .build_ui_state(
+                |ui, state: &mut State| {
+                    let action = settings_ui(ui, &mut state.0);
+                    if action != FormAction::None {
+                        state.1 = Some(action);
+                    }
+                },
+                (form, None),
+            );
+        h.run();
+        h
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    /// Focuses the field labelled `label` and types `text` into it, as a person would.
+    fn type_into(h: &mut Harness<'static, State>, label: &str, text: &str) {
+        h.get_by_label(label).focus();
+        h.run();
+        h.get_by_label(label).type_text(text);
+        h.run();
+    }
+
+    #[test]
+    fn fill_a_provider_and_a_record_then_save_writes_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let mut h = harness(SettingsForm::from_file(&ConfigFile::default()));
+        h.get_by_label("Add provider").click();
+        h.run();
+        type_into(&mut h, "Provider 1 name", "cf");
+        type_into(&mut h, "Provider 1 token", "cf-token-0123456789abcdef");
+        h.run();
+        h.get_by_label("Add record").click();
+        h.run();
+        type_into(&mut h, "Record 1 name", "home.example.com");
+        type_into(&mut h, "Record 1 TTL", "120");
+        h.run();
+        h.get_by_label("Save").click();
+        h.run();
+        assert_eq!(h.state().1, Some(FormAction::Save));
+        let form = &mut h.state_mut().0;
+        let settings = save(form, &path, &no_env).unwrap_or_else(|| panic!("{:?}", form.errors));
+        assert_eq!(settings.records.len(), 1);
+        assert_eq!(settings.records[0].provider, "cf");
+        let written = std::fs::read_to_string(&path).unwrap();
+        let (file, _) = load_str(&written, &no_env).unwrap();
+        assert_eq!(file.providers[0].kind.kind_name(), "cloudflare");
+        assert_eq!(file.records[0].ttl, Some(120));
+        assert!(
+            written.contains("token = \"cf-token-0123456789abcdef\""),
+            "{written}"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600,
+                "owner-only: it holds secrets"
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_values_are_shown_next_to_their_fields_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "# the user's file\n").unwrap();
+        let (file, _) = load_str(
+            "[[provider]]\nname = \"cf\"\nkind = \"cloudflare\"\ntoken = \"cf-token-0123456789abcdef\"\n[[record]]\nname = \"home.example.com\"\nprovider = \"cf\"\n",
+            &no_env,
+        )
+        .unwrap();
+        let mut h = harness(SettingsForm::from_file(&file));
+        type_into(&mut h, "Check every", "10s");
+        type_into(&mut h, "Record 1 TTL", "soon");
+        // Replace the token with a placeholder.
+        h.state_mut().0.providers[0]
+            .fields
+            .insert("token".into(), "<your token>".into());
+        h.get_by_label("Save").click();
+        h.run();
+        let form = &mut h.state_mut().0;
+        assert!(save(form, &path, &no_env).is_none());
+        h.run();
+        for shown in [
+            "10s is too short",
+            "looks like a placeholder",
+            "invalid type",
+        ] {
+            assert!(
+                h.query_by_label_contains(shown).is_some(),
+                "`{shown}` not shown; errors: {:?}",
+                h.state().0.errors
+            );
+        }
+        assert!(h.query_by_label_contains("nothing was saved").is_some());
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "# the user's file\n",
+            "the file is untouched"
+        );
+    }
+
+    #[test]
+    fn env_and_file_secrets_are_kept_as_written() {
+        let text = "[[provider]]\nname = \"p\"\nkind = \"powerdns\"\nurl = \"http://127.0.0.1:8081\"\napi_key = { env = \"PDNS_KEY\" }\n";
+        let env = |v: &str| (v == "PDNS_KEY").then(|| "key-value-123".to_owned());
+        let (file, _) = load_str(text, &env).unwrap();
+        let mut form = SettingsForm::from_file(&file);
+        let (written, settings) = form.validate(&env).unwrap();
+        assert!(
+            written.contains("api_key = { env = \"PDNS_KEY\" }")
+                || written.contains("[provider.api_key]"),
+            "{written}"
+        );
+        assert!(!written.contains("key-value-123"));
+        assert_eq!(
+            settings.providers[0].kind.secrets()[0].expose(),
+            "key-value-123"
+        );
+        let h = harness(form);
+        assert!(
+            h.query_by_label_contains("from environment variable PDNS_KEY")
+                .is_some()
+        );
+    }
+}
