@@ -213,6 +213,22 @@ if SILENT:
     threads = int(open(f"/proc/{app.pid}/status").read().split("Threads:")[1].split()[0])
     check(threads <= 12, f"no thread per toast ({threads} threads)")
 
+if not SILENT:
+    click("Settings")
+
+    def settings_window():
+        pump(0.2)
+        r = subprocess.run(["xwininfo", "-root", "-tree"], capture_output=True, text=True)
+        return "ddns-tray settings" in r.stdout
+
+    check(pump(20, settings_window), "Settings… opens the settings window")
+    pump(2)  # let it draw a few frames
+    shot = os.environ.get("SCREENSHOT", os.path.join(WORK, "settings.png"))
+    r = subprocess.run(["import", "-window", "root", shot], capture_output=True, text=True)
+    check(r.returncode == 0 and os.path.getsize(shot) > 0, f"screenshot saved to {shot}")
+    click("Pause")
+    check(pump(5, lambda: "Resume" in labels()), "the tray menu still works with the window open")
+
 click("Quit")
 start = time.time()
 while app.poll() is None and time.time() - start < 5:

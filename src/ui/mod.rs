@@ -6,3 +6,5 @@ pub mod model;
 pub mod settings;
 #[cfg(feature = "tray")]
 pub mod tray;
+#[cfg(feature = "tray")]
+mod window;

@@ -337,11 +337,21 @@ fn field(
     secret: bool,
     path: &str,
 ) {
+    // What an empty field means, shown greyed inside it.
+    let hint = match path.rsplit('.').next().unwrap_or(path) {
+        "interval" => "5m",
+        "max_interval" => "24h (\"0\" = never)",
+        "timeout" => "5s",
+        "ttl" => "provider default",
+        "endpoint" => "the provider's public API",
+        _ => "",
+    };
     ui.horizontal(|ui| {
         let l = ui.label(label);
         ui.add(
             egui::TextEdit::singleline(value)
                 .password(secret)
+                .hint_text(hint)
                 .desired_width(280.0),
         )
         .labelled_by(l.id);

@@ -21,6 +21,8 @@ use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop, EventLoopProxy}
 use winit::window::WindowId;
 
 use super::model::{self, IconState};
+use super::settings::{self, SettingsForm};
+use super::window::{SettingsWindow, WindowOutcome};
 use crate::app::Paths;
 use crate::config::{self, Settings};
 use crate::engine::{Command, Handle, Status};
@@ -34,6 +36,8 @@ pub enum UserEvent {
     Menu(MenuId),
     /// SIGTERM / SIGINT / Ctrl-C (logout, `kill`): quit as if from the menu.
     Quit,
+    /// egui asked for another frame of the settings window.
+    Repaint,
     /// The engine has stopped (after Quit, or on its own): leave the loop.
     EngineStopped,
 }
@@ -43,6 +47,7 @@ mod id {
     pub const COPY_V4: &str = "copy-ipv4";
     pub const COPY_V6: &str = "copy-ipv6";
     pub const UPDATE: &str = "update-now";
+    pub const SETTINGS: &str = "settings";
     pub const PAUSE: &str = "pause";
     pub const EDIT: &str = "edit-config";
     pub const RELOAD: &str = "reload-config";
@@ -76,6 +81,7 @@ struct App {
     shown_icon: Option<IconState>,
     /// Kept alive: on X11 the copied text is served by its owner for as long as it lives.
     clipboard: Option<arboard::Clipboard>,
+    settings: Option<SettingsWindow>,
 }
 
 /// Decodes one of the tray PNGs in `assets/icons`.
@@ -129,6 +135,81 @@ impl App {
         });
     }
 
+    /// Opens the settings window (or brings it forward), with the config file's current contents.
+    fn open_settings(&mut self, event_loop: &ActiveEventLoop) {
+        if let Some(w) = &self.settings {
+            w.focus();
+            return;
+        }
+        let form = match std::fs::read_to_string(&self.paths.config) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                SettingsForm::from_file(&config::file::ConfigFile::default())
+            }
+            Err(e) => {
+                self.toast(
+                    Level::Error,
+                    "Cannot read the config",
+                    format!("{}: {e}", self.paths.config.display()),
+                );
+                return;
+            }
+            Ok(text) => match config::file::parse(&text) {
+                Ok(parsed) => {
+                    let mut form = SettingsForm::from_file(&parsed.file);
+                    if !parsed.issues.is_empty() {
+                        form.message = Some(format!(
+                            "The file has {} problem(s); fix them here and save",
+                            parsed.issues.len()
+                        ));
+                    }
+                    form
+                }
+                Err(issues) => {
+                    let mut form = SettingsForm::from_file(&config::file::ConfigFile::default());
+                    form.message = Some(format!(
+                        "{} is not valid TOML ({}); saving here replaces it",
+                        self.paths.config.display(),
+                        issues
+                            .first()
+                            .map(|i| i.message.lines().next().unwrap_or_default().to_owned())
+                            .unwrap_or_default()
+                    ));
+                    form
+                }
+            },
+        };
+        match SettingsWindow::open(event_loop, &self.runtime, form, self.proxy.clone(), || {
+            UserEvent::Repaint
+        }) {
+            Ok(w) => self.settings = Some(w),
+            Err(e) => {
+                tracing::error!("{e}");
+                self.toast(Level::Error, "Cannot open the settings window", e);
+            }
+        }
+    }
+
+    fn on_settings_event(&mut self, event: &WindowEvent) {
+        let Some(window) = &mut self.settings else {
+            return;
+        };
+        match window.on_event(event) {
+            WindowOutcome::Open => {}
+            WindowOutcome::Close => self.settings = None,
+            WindowOutcome::Save => {
+                let env = |v: &str| std::env::var(v).ok();
+                match settings::save(&mut window.form, &self.paths.config, &env) {
+                    Some(new) => {
+                        self.ipv6 = new.ipv6;
+                        self.send(Command::Reload(Box::new(new)));
+                        self.settings = None;
+                    }
+                    None => window.request_redraw(),
+                }
+            }
+        }
+    }
+
     fn create_tray(&mut self) {
         let now = SystemTime::now();
         let labels = model::menu_labels(&self.status, self.ipv6, now);
@@ -161,6 +242,7 @@ impl App {
             entries.push(i);
         }
         let update = MenuItem::with_id(id::UPDATE, "Update now", true, None);
+        let settings_item = MenuItem::with_id(id::SETTINGS, "Settings…", true, None);
         let edit = MenuItem::with_id(id::EDIT, "Edit config file…", true, None);
         let reload = MenuItem::with_id(id::RELOAD, "Reload config", true, None);
         let logs = MenuItem::with_id(id::LOGS, "Open log folder", true, None);
@@ -178,6 +260,7 @@ impl App {
             &update,
             &pause,
             &sep2,
+            &settings_item,
             &edit,
             &reload,
             &logs,
@@ -250,8 +333,9 @@ impl App {
         }
     }
 
-    fn on_menu(&mut self, id: &MenuId) {
+    fn on_menu(&mut self, event_loop: &ActiveEventLoop, id: &MenuId) {
         match id.as_ref() {
+            id::SETTINGS => self.open_settings(event_loop),
             id::COPY_V4 => self.copy(self.status.ipv4),
             id::COPY_V6 => self.copy(self.status.ipv6),
             id::UPDATE => {
@@ -417,10 +501,14 @@ impl App {
 }
 
 impl ApplicationHandler<UserEvent> for App {
-    fn new_events(&mut self, _event_loop: &ActiveEventLoop, cause: StartCause) {
+    fn new_events(&mut self, event_loop: &ActiveEventLoop, cause: StartCause) {
         // The tray must be created once the loop runs (macOS needs the main run loop), and only once.
         if cause == StartCause::Init {
             self.create_tray();
+            // Without a tray the user would have no way in: show the settings instead.
+            if self.tray.is_none() {
+                self.open_settings(event_loop);
+            }
         }
     }
 
@@ -432,8 +520,13 @@ impl ApplicationHandler<UserEvent> for App {
                 self.status = *status;
                 self.refresh();
             }
-            UserEvent::Menu(id) => self.on_menu(&id),
+            UserEvent::Menu(id) => self.on_menu(event_loop, &id),
             UserEvent::Quit => self.quit(),
+            UserEvent::Repaint => {
+                if let Some(w) = &self.settings {
+                    w.request_redraw();
+                }
+            }
             UserEvent::EngineStopped => event_loop.exit(),
         }
     }
@@ -441,9 +534,12 @@ impl ApplicationHandler<UserEvent> for App {
     fn window_event(
         &mut self,
         _event_loop: &ActiveEventLoop,
-        _window: WindowId,
-        _event: WindowEvent,
+        window: WindowId,
+        event: WindowEvent,
     ) {
+        if self.settings.as_ref().is_some_and(|w| w.id() == window) {
+            self.on_settings_event(&event);
+        }
     }
 }
 
@@ -561,8 +657,10 @@ pub fn run(paths: &Paths, settings: Settings) -> Result<(), String> {
         items: None,
         shown_icon: None,
         clipboard: None,
+        settings: None,
     };
     let result = event_loop.run_app(&mut app).map_err(|e| e.to_string());
+    app.settings = None;
     app.shutdown.cancel();
     drop(app.tray.take());
     app.runtime.shutdown_timeout(Duration::from_secs(2));

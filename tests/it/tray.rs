@@ -1,7 +1,9 @@
 //! The real tray app on a private D-Bus session under Xvfb, driven by `tests/tray_dbus.py`: it registers
 //! with a `StatusNotifierWatcher`, shows the address, the last error and the actions in its menu, toasts a
 //! refused credential, reacts to Pause/Resume/Update now, and quits cleanly; with a notification service
-//! that never answers, the menu keeps working and no thread is spent per toast.
+//! that never answers, the menu keeps working and no thread is spent per toast. "Settings…" opens the real
+//! settings window (egui on wgpu, software-rendered under Xvfb); its screenshot is saved in
+//! `target/tmp/settings-window.png`.
 
 use std::process::Command;
 
@@ -41,11 +43,19 @@ async fn drive(mode: &str) {
         "--",
         "xvfb-run",
         "-a",
+        "-s",
+        "-screen 0 1280x1024x24",
         "/usr/bin/python3",
         script,
         env!("CARGO_BIN_EXE_ddns-tray"),
     ]);
     cmd.arg(work.path());
+    // The settings window's screenshot is kept with the test output.
+    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "settings-window{}.png",
+        if mode.is_empty() { "" } else { "-silent" }
+    ));
+    cmd.env("SCREENSHOT", &shot);
     if !mode.is_empty() {
         cmd.arg(mode);
     }
