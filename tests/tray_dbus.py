@@ -214,14 +214,21 @@ if SILENT:
     check(threads <= 12, f"no thread per toast ({threads} threads)")
 
 if not SILENT:
-    click("Settings")
+    second = subprocess.run([BIN, "--config", config, "--data-dir", os.path.join(WORK, "data")], env=env,
+                            capture_output=True, text=True, timeout=20)
+    check(second.returncode == 0 and "already running" in second.stdout,
+          f"a second ddns-tray hands over and exits: {second.stdout!r} {second.stderr[-300:]!r}")
 
     def settings_window():
         pump(0.2)
         r = subprocess.run(["xwininfo", "-root", "-tree"], capture_output=True, text=True)
         return "ddns-tray settings" in r.stdout
 
-    check(pump(20, settings_window), "Settings… opens the settings window")
+    check(pump(20, settings_window), "the first instance opened its settings window")
+    click("Settings")
+    pump(1)
+    r = subprocess.run(["xwininfo", "-root", "-tree"], capture_output=True, text=True)
+    check(r.stdout.count("ddns-tray settings") == 1, "Settings… with the window open does not open a second one")
     pump(2)  # let it draw a few frames
     shot = os.environ.get("SCREENSHOT", os.path.join(WORK, "settings.png"))
     r = subprocess.run(["import", "-window", "root", shot], capture_output=True, text=True)

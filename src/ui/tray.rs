@@ -38,6 +38,8 @@ pub enum UserEvent {
     Quit,
     /// egui asked for another frame of the settings window.
     Repaint,
+    /// A second `ddns-tray` asked this one to show its settings.
+    OpenSettings,
     /// The engine has stopped (after Quit, or on its own): leave the loop.
     EngineStopped,
 }
@@ -522,6 +524,7 @@ impl ApplicationHandler<UserEvent> for App {
             }
             UserEvent::Menu(id) => self.on_menu(event_loop, &id),
             UserEvent::Quit => self.quit(),
+            UserEvent::OpenSettings => self.open_settings(event_loop),
             UserEvent::Repaint => {
                 if let Some(w) = &self.settings {
                     w.request_redraw();
@@ -561,6 +564,17 @@ async fn wait_for_termination() {
 
 /// Runs the tray app until Quit. Without a display (no X11 or Wayland) it runs the headless daemon instead.
 pub fn run(paths: &Paths, settings: Settings) -> Result<(), String> {
+    let listener = match super::instance::claim(&paths.data_dir) {
+        Ok(super::instance::Instance::Signalled) => {
+            println!("ddns-tray is already running; it was asked to show its settings");
+            return Ok(());
+        }
+        Ok(super::instance::Instance::First(listener)) => Some(listener),
+        Err(e) => {
+            tracing::warn!("cannot check for another running ddns-tray ({e}); going on");
+            None
+        }
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -637,6 +651,12 @@ pub fn run(paths: &Paths, settings: Settings) -> Result<(), String> {
         });
         task
     };
+    if let Some(listener) = listener {
+        let open_proxy = proxy.clone();
+        listener.serve(&runtime, move || {
+            let _ = open_proxy.send_event(UserEvent::OpenSettings);
+        });
+    }
     let menu_proxy = proxy.clone();
     MenuEvent::set_event_handler(Some(move |event: MenuEvent| {
         let _ = menu_proxy.send_event(UserEvent::Menu(event.id));
@@ -664,5 +684,7 @@ pub fn run(paths: &Paths, settings: Settings) -> Result<(), String> {
     app.shutdown.cancel();
     drop(app.tray.take());
     app.runtime.shutdown_timeout(Duration::from_secs(2));
+    #[cfg(unix)]
+    let _ = std::fs::remove_file(paths.data_dir.join("ddns-tray.sock"));
     result
 }
