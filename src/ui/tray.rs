@@ -546,6 +546,54 @@ impl ApplicationHandler<UserEvent> for App {
     }
 }
 
+/// Starts the engine and the tasks around it on the runtime: the log and toast notifiers, the status bridge
+/// to the event loop, and the termination-signal watcher. Returns the engine's task.
+#[allow(clippy::too_many_arguments)] // the parts the tray owns, passed once at start
+fn spawn_engine(
+    runtime: &Runtime,
+    engine: crate::engine::Engine,
+    commands: tokio::sync::mpsc::Receiver<Command>,
+    handle: &Handle,
+    proxy: &EventLoopProxy<UserEvent>,
+    toaster: &Toaster,
+    shutdown: &CancellationToken,
+    notifications: bool,
+) -> JoinHandle<()> {
+    let _guard = runtime.enter();
+    tokio::spawn(crate::notify::log_events(engine.subscribe()));
+    tokio::spawn(crate::notify::desktop::run(
+        engine.subscribe(),
+        toaster.clone(),
+        notifications,
+    ));
+    let token = shutdown.clone();
+    let task = tokio::spawn(async move {
+        engine.run(commands, token).await;
+    });
+    let signal_proxy = proxy.clone();
+    tokio::spawn(async move {
+        wait_for_termination().await;
+        let _ = signal_proxy.send_event(UserEvent::Quit);
+    });
+    // The bridge: every new status goes to the event loop.
+    let mut status = handle.status.clone();
+    let status_proxy = proxy.clone();
+    tokio::spawn(async move {
+        while status.changed().await.is_ok() {
+            let snapshot = status.borrow_and_update().clone();
+            if status_proxy
+                .send_event(UserEvent::Status(Box::new(snapshot)))
+                .is_err()
+            {
+                break;
+            }
+        }
+        // The engine is gone: leave the loop too.
+        let _ = status_proxy.send_event(UserEvent::EngineStopped);
+    });
+    task
+}
+
 /// Returns on SIGTERM or SIGINT (Ctrl-C on Windows).
 async fn wait_for_termination() {
     #[cfg(unix)]
@@ -614,43 +662,16 @@ pub fn run(paths: &Paths, settings: Settings) -> Result<(), String> {
     let (handle, commands) = engine.handle();
     let toaster = Toaster::start();
     let shutdown = CancellationToken::new();
-    let (log, toasts) = (engine.subscribe(), engine.subscribe());
-    let task = {
-        let _guard = runtime.enter();
-        tokio::spawn(crate::notify::log_events(log));
-        tokio::spawn(crate::notify::desktop::run(
-            toasts,
-            toaster.clone(),
-            notifications,
-        ));
-        let engine_proxy = proxy.clone();
-        let token = shutdown.clone();
-        let task = tokio::spawn(async move {
-            engine.run(commands, token).await;
-        });
-        let signal_proxy = proxy.clone();
-        tokio::spawn(async move {
-            wait_for_termination().await;
-            let _ = signal_proxy.send_event(UserEvent::Quit);
-        });
-        // The bridge: every new status goes to the event loop.
-        let mut status = handle.status.clone();
-        let status_proxy = proxy.clone();
-        tokio::spawn(async move {
-            while status.changed().await.is_ok() {
-                let snapshot = status.borrow_and_update().clone();
-                if status_proxy
-                    .send_event(UserEvent::Status(Box::new(snapshot)))
-                    .is_err()
-                {
-                    break;
-                }
-            }
-            // The engine is gone: leave the loop too.
-            let _ = engine_proxy.send_event(UserEvent::EngineStopped);
-        });
-        task
-    };
+    let task = spawn_engine(
+        &runtime,
+        engine,
+        commands,
+        &handle,
+        &proxy,
+        &toaster,
+        &shutdown,
+        notifications,
+    );
     if let Some(listener) = listener {
         let open_proxy = proxy.clone();
         listener.serve(&runtime, move || {
