@@ -261,7 +261,7 @@ pub fn load(path: &Path) -> Result<(ConfigFile, Settings), LoadError> {
             });
         }
     };
-    load_str(&text, &|var| std::env::var(var).ok()).map_err(|issues| LoadError::Invalid {
+    load_str(&text, &secret::SystemLookup).map_err(|issues| LoadError::Invalid {
         path: path.to_owned(),
         issues,
     })
@@ -270,10 +270,10 @@ pub fn load(path: &Path) -> Result<(ConfigFile, Settings), LoadError> {
 /// Parses and validates text; `env` resolves `{ env = "VAR" }` secrets.
 pub fn load_str(
     text: &str,
-    env: &dyn Fn(&str) -> Option<String>,
+    lookup: &dyn secret::Lookup,
 ) -> Result<(ConfigFile, Settings), Vec<Issue>> {
     let parsed = file::parse(text)?;
-    match validate(&parsed.file, env) {
+    match validate(&parsed.file, lookup) {
         Ok(settings) if parsed.issues.is_empty() => Ok((parsed.file, settings)),
         Ok(_) => Err(parsed.issues),
         Err(more) => {

@@ -22,6 +22,49 @@ pub enum SecretSource {
     Env(String),
     /// A file whose content (without trailing whitespace) is the value.
     File(PathBuf),
+    /// An entry in the OS keyring (service `ddns-tray`), written by the settings dialog.
+    Keyring(String),
+}
+
+/// Where secrets are looked up: the environment, and the OS keyring.
+pub trait Lookup {
+    fn env(&self, var: &str) -> Option<String>;
+    /// The secret stored under `entry`, or why it cannot be had.
+    fn keyring(&self, entry: &str) -> Result<String, String> {
+        let _ = entry;
+        Err("no keyring is available here".into())
+    }
+}
+
+/// A plain function is an environment lookup without a keyring (tests, tools).
+impl<F: Fn(&str) -> Option<String>> Lookup for F {
+    fn env(&self, var: &str) -> Option<String> {
+        self(var)
+    }
+}
+
+/// The keyring service name under which secrets are stored.
+pub const KEYRING_SERVICE: &str = "ddns-tray";
+
+/// The real lookup: process environment and the OS keyring (Secret Service, Keychain, Credential Manager).
+pub struct SystemLookup;
+
+impl Lookup for SystemLookup {
+    fn env(&self, var: &str) -> Option<String> {
+        std::env::var(var).ok()
+    }
+
+    #[cfg(feature = "keyring")]
+    fn keyring(&self, entry: &str) -> Result<String, String> {
+        keyring::Entry::new(KEYRING_SERVICE, entry)
+            .and_then(|e| e.get_password())
+            .map_err(|e| e.to_string())
+    }
+
+    #[cfg(not(feature = "keyring"))]
+    fn keyring(&self, _entry: &str) -> Result<String, String> {
+        Err("this build of ddns-tray has no keyring support".into())
+    }
 }
 
 /// A secret: its source, and after validation its resolved value.
@@ -37,6 +80,15 @@ impl Secret {
     pub fn literal(value: impl Into<String>) -> Self {
         Self {
             source: SecretSource::Literal(value.into()),
+            value: None,
+        }
+    }
+
+    /// A secret kept in the OS keyring under `entry`.
+    #[must_use]
+    pub fn keyring(entry: impl Into<String>) -> Self {
+        Self {
+            source: SecretSource::Keyring(entry.into()),
             value: None,
         }
     }
@@ -65,10 +117,14 @@ impl Secret {
 
     /// Reads the value from its source and checks it for the usual copy-paste mistakes. On error the message
     /// says what is wrong and never contains the value.
-    pub fn resolve(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), SecretProblem> {
+    pub fn resolve(&mut self, lookup: &dyn Lookup) -> Result<(), SecretProblem> {
         let value = match &self.source {
             SecretSource::Literal(v) => v.clone(),
-            SecretSource::Env(var) => env(var).ok_or_else(|| SecretProblem {
+            SecretSource::Keyring(entry) => lookup.keyring(entry).map_err(|e| SecretProblem {
+                message: format!("keyring entry `{entry}` cannot be read ({e})"),
+                hint: "enter the secret again in Settings, or write it another way (string, env, file)".into(),
+            })?,
+            SecretSource::Env(var) => lookup.env(var).ok_or_else(|| SecretProblem {
                 message: format!("environment variable `{var}` is not set"),
                 hint: format!(
                     "set `{var}` in the environment of ddns-tray, or write the secret another way"
@@ -182,6 +238,7 @@ impl fmt::Debug for Secret {
             SecretSource::Literal(_) => f.write_str("***"),
             SecretSource::Env(var) => write!(f, "*** (env {var})"),
             SecretSource::File(path) => write!(f, "*** (file {})", path.display()),
+            SecretSource::Keyring(entry) => write!(f, "*** (keyring {entry})"),
         }
     }
 }
@@ -212,6 +269,11 @@ impl Serialize for Secret {
                 map.serialize_entry("file", path)?;
                 map.end()
             }
+            SecretSource::Keyring(entry) => {
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("keyring", entry)?;
+                map.end()
+            }
         }
     }
 }
@@ -224,7 +286,8 @@ impl<'de> Deserialize<'de> for Secret {
             Literal(String),
             Table(std::collections::BTreeMap<String, toml::Value>),
         }
-        const EXPECTED: &str = "a string, { env = \"VAR\" } or { file = \"/path\" }";
+        const EXPECTED: &str =
+            "a string, { env = \"VAR\" }, { file = \"/path\" } or { keyring = \"entry\" }";
         let raw = Raw::deserialize(deserializer).map_err(|e: D::Error| {
             // A missing field keeps serde's own message; anything else gets ours.
             if e.to_string().starts_with("missing field") {
@@ -243,6 +306,9 @@ impl<'de> Deserialize<'de> for Secret {
                     }
                     (Some((key, toml::Value::String(v))), None) if key == "file" => {
                         SecretSource::File(v.into())
+                    }
+                    (Some((key, toml::Value::String(v))), None) if key == "keyring" => {
+                        SecretSource::Keyring(v)
                     }
                     _ => {
                         return Err(de::Error::custom(format!(
@@ -347,6 +413,42 @@ mod tests {
         };
         f.resolve(&no_env).unwrap();
         assert_eq!(f.expose(), "from-file-456");
+    }
+
+    #[test]
+    fn keyring_entries_resolve_through_the_lookup() {
+        struct Keyring;
+        impl Lookup for Keyring {
+            fn env(&self, _: &str) -> Option<String> {
+                None
+            }
+            fn keyring(&self, entry: &str) -> Result<String, String> {
+                if entry == "p/token" {
+                    Ok("from-keyring-789".into())
+                } else {
+                    Err("no entry".into())
+                }
+            }
+        }
+        let table: toml::Table = toml::from_str("k = { keyring = \"p/token\" }").unwrap();
+        let mut s: Secret = table["k"].clone().try_into().unwrap();
+        s.resolve(&Keyring).unwrap();
+        assert_eq!(s.expose(), "from-keyring-789");
+        assert_eq!(format!("{s:?}"), "*** (keyring p/token)");
+        let mut missing = Secret::keyring("q/token");
+        let err = missing.resolve(&Keyring).unwrap_err();
+        assert!(
+            err.message
+                .contains("keyring entry `q/token` cannot be read"),
+            "{err:?}"
+        );
+        assert!(
+            Secret::keyring("x")
+                .resolve(&no_env)
+                .unwrap_err()
+                .message
+                .contains("no keyring")
+        );
     }
 
     #[test]

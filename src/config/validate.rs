@@ -6,6 +6,7 @@ use std::time::Duration;
 use base64::Engine as _;
 
 use super::file::{ConfigFile, ProviderKind, Rfc2136File, SourceEntry, SourceKind, WebhookFile};
+use super::secret::Lookup;
 use super::{
     DetectSettings, Family, Issue, Policy, ProviderSettings, RecordSettings, RecordType, Settings,
     SourceSettings,
@@ -23,10 +24,7 @@ pub const TSIG_ALGORITHMS: &[&str] = &["hmac-sha256", "hmac-sha384", "hmac-sha51
 pub const WEBHOOK_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 /// Validates a parsed file. `env` resolves `{ env = "VAR" }` secrets.
-pub fn validate(
-    file: &ConfigFile,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Settings, Vec<Issue>> {
+pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<Issue>> {
     let mut issues = Vec::new();
     let interval = duration(
         file.interval.as_deref(),
@@ -62,7 +60,7 @@ pub fn validate(
     }
 
     let detect = detect(file, &mut issues);
-    let providers = providers(file, env, &mut issues);
+    let providers = providers(file, lookup, &mut issues);
     let records = records(file, ipv4, ipv6, &providers, &mut issues);
 
     if issues.is_empty() {
@@ -281,7 +279,7 @@ fn host_port(server: &str, path: &str, issues: &mut Vec<Issue>) {
 
 fn providers(
     file: &ConfigFile,
-    env: &dyn Fn(&str) -> Option<String>,
+    lookup: &dyn Lookup,
     issues: &mut Vec<Issue>,
 ) -> Vec<ProviderSettings> {
     let mut seen = HashSet::new();
@@ -302,7 +300,7 @@ fn providers(
             ));
         }
         let mut kind = entry.kind.clone();
-        provider_fields(&mut kind, &path, env, issues);
+        provider_fields(&mut kind, &path, lookup, issues);
         out.push(ProviderSettings {
             name: entry.name.clone(),
             kind,
@@ -315,11 +313,11 @@ fn providers(
 fn provider_fields(
     kind: &mut ProviderKind,
     path: &str,
-    env: &dyn Fn(&str) -> Option<String>,
+    lookup: &dyn Lookup,
     issues: &mut Vec<Issue>,
 ) {
     for (field, secret) in kind.secrets_mut() {
-        if let Err(p) = secret.resolve(env) {
+        if let Err(p) = secret.resolve(lookup) {
             issues.push(Issue::new(format!("{path}.{field}"), p.message, p.hint));
         }
     }

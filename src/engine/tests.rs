@@ -82,7 +82,7 @@ fn settings(extra_top: &str, secret: &str) -> Settings {
     let text = format!(
         "{extra_top}\n[[provider]]\nname = \"p\"\nkind = \"webhook\"\nurl = \"https://h.example/u\"\nheaders = {{ Authorization = \"{secret}\" }}\n\n[[record]]\nname = \"home.example.test\"\nprovider = \"p\"\ntype = \"A\"\n"
     );
-    load_str(&text, &|_| None).unwrap().1
+    load_str(&text, &|_: &str| None).unwrap().1
 }
 
 struct Harness {

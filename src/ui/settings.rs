@@ -247,9 +247,12 @@ impl SettingsForm {
 
     /// Validates the form like `ddns-tray check`. On success returns the file's text to write and the
     /// settings to reload; on failure records every problem by field path and returns `None`.
-    pub fn validate(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Option<(String, Settings)> {
+    pub fn validate(
+        &mut self,
+        lookup: &dyn crate::config::secret::Lookup,
+    ) -> Option<(String, Settings)> {
         self.errors.clear();
-        match load_str(&self.to_toml(), env) {
+        match load_str(&self.to_toml(), lookup) {
             Ok((file, settings)) => {
                 self.message = None;
                 Some((file.to_toml().unwrap_or_default(), settings))
@@ -324,6 +327,7 @@ fn kept_source(v: &Value) -> String {
     ) {
         (Some(var), _) => format!("from environment variable {var}"),
         (_, Some(path)) => format!("from file {path}"),
+        _ if v.get("keyring").is_some() => "stored in the keyring".to_owned(),
         _ => "kept as written".to_owned(),
     }
 }
@@ -427,14 +431,66 @@ pub fn settings_ui(ui: &mut egui::Ui, form: &mut SettingsForm) -> FormAction {
     action
 }
 
-/// Validates the form and, when it is valid, writes the config file atomically (owner-only permissions: it
-/// may hold secrets). Returns the settings to reload; on problems nothing is written and the form shows them.
+/// Where the dialog keeps secrets: the OS keyring, when there is one.
+pub trait SecretStore {
+    /// Stores `value` under `entry`. An error means there is no usable keyring: the secret stays in the file.
+    fn store(&self, entry: &str, value: &str) -> Result<(), String>;
+}
+
+/// The OS keyring (Secret Service, Keychain, Windows Credential Manager).
+pub struct OsKeyring;
+
+impl SecretStore for OsKeyring {
+    fn store(&self, entry: &str, value: &str) -> Result<(), String> {
+        keyring::Entry::new(crate::config::secret::KEYRING_SERVICE, entry)
+            .and_then(|e| e.set_password(value))
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Moves the secrets typed in the form into the keyring; the file then holds `{ keyring = "<provider>/<field>" }`.
+/// Values that fail the secret checks stay in the form, so validation reports them.
+fn move_secrets_to(form: &mut SettingsForm, store: &dyn SecretStore) {
+    for p in &mut form.providers {
+        let (Some(info), false) = (kind_info(&p.kind), p.name.trim().is_empty()) else {
+            continue;
+        };
+        for f in info.fields.iter().filter(|f| f.secret) {
+            let typed = p.fields.get(f.name).cloned().unwrap_or_default();
+            if typed.is_empty()
+                || crate::config::Secret::literal(typed.clone())
+                    .resolve(&|_: &str| None)
+                    .is_err()
+            {
+                continue;
+            }
+            let entry = format!("{}/{}", p.name.trim(), f.name);
+            match store.store(&entry, &typed) {
+                Ok(()) => {
+                    p.fields.insert(f.name.to_owned(), String::new());
+                    let mut t = Table::new();
+                    t.insert("keyring".into(), Value::String(entry));
+                    p.kept.insert(f.name.to_owned(), Value::Table(t));
+                }
+                Err(e) => tracing::info!(
+                    "no keyring ({e}); the secret stays in the config file, which only its owner can read"
+                ),
+            }
+        }
+    }
+}
+
+/// Saves the form: secrets typed in it go to the keyring when there is one; then the form is validated and,
+/// when valid, the config file is written atomically (owner-only permissions: without a keyring it holds the
+/// secrets). Returns the settings to reload; on problems nothing is written and the form shows them.
 pub fn save(
     form: &mut SettingsForm,
     path: &std::path::Path,
-    env: &dyn Fn(&str) -> Option<String>,
+    lookup: &dyn crate::config::secret::Lookup,
+    store: &dyn SecretStore,
 ) -> Option<Settings> {
-    let (text, settings) = form.validate(env)?;
+    move_secrets_to(form, store);
+    let (text, settings) = form.validate(lookup)?;
     match crate::store::write_atomic(path, text.as_bytes()) {
         Ok(()) => {
             form.message = Some(format!("Saved to {}", path.display()));
@@ -719,6 +775,40 @@ mod tests {
         None
     }
 
+    /// No keyring: secrets stay in the file.
+    struct NoKeyring;
+    impl SecretStore for NoKeyring {
+        fn store(&self, _: &str, _: &str) -> Result<(), String> {
+            Err("no keyring in tests".into())
+        }
+    }
+
+    /// An in-memory keyring for tests.
+    #[derive(Default)]
+    struct MemKeyring(std::sync::Mutex<BTreeMap<String, String>>);
+    impl SecretStore for MemKeyring {
+        fn store(&self, entry: &str, value: &str) -> Result<(), String> {
+            self.0
+                .lock()
+                .unwrap()
+                .insert(entry.to_owned(), value.to_owned());
+            Ok(())
+        }
+    }
+    impl crate::config::secret::Lookup for MemKeyring {
+        fn env(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn keyring(&self, entry: &str) -> Result<String, String> {
+            self.0
+                .lock()
+                .unwrap()
+                .get(entry)
+                .cloned()
+                .ok_or_else(|| "no such entry".into())
+        }
+    }
+
     /// Focuses the field labelled `label` and types `text` into it, as a person would.
     fn type_into(h: &mut Harness<'static, State>, label: &str, text: &str) {
         h.get_by_label(label).focus();
@@ -746,7 +836,8 @@ mod tests {
         h.run();
         assert_eq!(h.state().1, Some(FormAction::Save));
         let form = &mut h.state_mut().0;
-        let settings = save(form, &path, &no_env).unwrap_or_else(|| panic!("{:?}", form.errors));
+        let settings =
+            save(form, &path, &no_env, &NoKeyring).unwrap_or_else(|| panic!("{:?}", form.errors));
         assert_eq!(settings.records.len(), 1);
         assert_eq!(settings.records[0].provider, "cf");
         let written = std::fs::read_to_string(&path).unwrap();
@@ -788,7 +879,7 @@ mod tests {
         h.get_by_label("Save").click();
         h.run();
         let form = &mut h.state_mut().0;
-        assert!(save(form, &path, &no_env).is_none());
+        assert!(save(form, &path, &no_env, &NoKeyring).is_none());
         h.run();
         for shown in [
             "10s is too short",
@@ -831,5 +922,33 @@ mod tests {
             h.query_by_label_contains("from environment variable PDNS_KEY")
                 .is_some()
         );
+    }
+
+    #[test]
+    fn with_a_keyring_typed_secrets_go_there_and_the_file_names_the_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let keyring = MemKeyring::default();
+        let mut h = harness(SettingsForm::from_file(&ConfigFile::default()));
+        h.get_by_label("Add provider").click();
+        h.run();
+        type_into(&mut h, "Provider 1 name", "cf");
+        type_into(&mut h, "Provider 1 token", "cf-token-0123456789abcdef");
+        let form = &mut h.state_mut().0;
+        let settings =
+            save(form, &path, &keyring, &keyring).unwrap_or_else(|| panic!("{:?}", form.errors));
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert!(!written.contains("cf-token-0123456789abcdef"), "{written}");
+        assert!(written.contains("keyring = \"cf/token\""), "{written}");
+        assert_eq!(
+            keyring.0.lock().unwrap()["cf/token"],
+            "cf-token-0123456789abcdef"
+        );
+        assert_eq!(
+            settings.providers[0].kind.secrets()[0].expose(),
+            "cf-token-0123456789abcdef"
+        );
+        h.run();
+        assert!(h.query_by_label_contains("stored in the keyring").is_some());
     }
 }

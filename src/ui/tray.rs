@@ -199,8 +199,12 @@ impl App {
             WindowOutcome::Open => {}
             WindowOutcome::Close => self.settings = None,
             WindowOutcome::Save => {
-                let env = |v: &str| std::env::var(v).ok();
-                match settings::save(&mut window.form, &self.paths.config, &env) {
+                match settings::save(
+                    &mut window.form,
+                    &self.paths.config,
+                    &crate::config::secret::SystemLookup,
+                    &settings::OsKeyring,
+                ) {
                     Some(new) => {
                         self.ipv6 = new.ipv6;
                         self.send(Command::Reload(Box::new(new)));

@@ -17,7 +17,8 @@ use crate::support::{FakeHttp, Reply, Request};
 /// Builds the provider from its `[[provider]]` body (without `name`), pointing `endpoint` at the fake.
 fn build(kind_toml: &str) -> Arc<dyn Provider> {
     let text = format!("[[provider]]\nname = \"p\"\n{kind_toml}\n");
-    let (_, settings) = load_str(&text, &|_| None).unwrap_or_else(|issues| panic!("{issues:#?}"));
+    let (_, settings) =
+        load_str(&text, &|_: &str| None).unwrap_or_else(|issues| panic!("{issues:#?}"));
     provider::build(&settings.providers[0])
 }
 
@@ -1444,7 +1445,7 @@ mod namecheap {
     fn aaaa_records_are_refused_at_load() {
         let text = "[[provider]]\nname = \"nc\"\nkind = \"namecheap\"\npassword = \"nc-s3cret-ddns\"\n[[record]]\nname = \"h.example.com\"\nprovider = \"nc\"\ntype = \"AAAA\"\nipv6 = true";
         let text = format!("ipv6 = true\n{}", text.trim_end_matches("\nipv6 = true"));
-        let issues = load_str(&text, &|_| None).unwrap_err();
+        let issues = load_str(&text, &|_: &str| None).unwrap_err();
         assert!(
             issues
                 .iter()
