@@ -59,6 +59,14 @@ impl crate::provider::Provider for FakeProvider {
                 record_id: Some("id-1".into()),
             }))
     }
+
+    async fn check(
+        &self,
+        _name: &str,
+        _record_type: crate::config::RecordType,
+    ) -> Result<String, ProviderError> {
+        Ok("fake".into())
+    }
 }
 
 impl FakeProvider {

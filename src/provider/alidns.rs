@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use serde::Deserialize;
 
 use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest, send, sign};
-use crate::config::Secret;
 use crate::config::providers::AccessKeyFile;
+use crate::config::{RecordType, Secret};
 use crate::provider::ErrorClass;
 
 const DEFAULT_ENDPOINT: &str = "https://alidns.aliyuncs.com";
@@ -271,5 +271,41 @@ impl Provider for Alidns {
             }),
             Err(e) => Err(e),
         }
+    }
+
+    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
+        let found: SubDomainRecords = self
+            .call(
+                "DescribeSubDomainRecords",
+                &[
+                    ("SubDomain", name.to_owned()),
+                    ("Type", record_type.as_str().to_owned()),
+                    ("PageSize", "100".to_owned()),
+                ],
+            )
+            .await?;
+        let full = |r: &Record| {
+            if r.rr == "@" {
+                r.domain_name.clone()
+            } else {
+                format!("{}.{}", r.rr, r.domain_name)
+            }
+        };
+        let matching: Vec<&Record> = found
+            .domain_records
+            .record
+            .iter()
+            .filter(|r| full(r).eq_ignore_ascii_case(name) && r.record_type == record_type.as_str())
+            .collect();
+        let zone = match matching.first() {
+            Some(r) => r.domain_name.clone(),
+            None => {
+                self.call::<MainDomain>("GetMainDomainName", &[("InputString", name.to_owned())])
+                    .await?
+                    .domain_name
+            }
+        };
+        let values: Vec<String> = matching.iter().map(|r| r.value.clone()).collect();
+        Ok(super::found(name, record_type, &values, &zone))
     }
 }

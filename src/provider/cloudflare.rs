@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::{Answer, Provider, ProviderError, UpdateOutcome, UpdateRequest, send, suffixes};
-use crate::config::Secret;
 use crate::config::providers::CloudflareFile;
+use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://api.cloudflare.com/client/v4";
 
@@ -269,5 +269,31 @@ impl Provider for Cloudflare {
         Ok(UpdateOutcome::Updated {
             record_id: Some(updated.id),
         })
+    }
+
+    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
+        let zone = self.zone_id(name).await?;
+        let listed: Vec<Record> = self
+            .call(
+                self.client
+                    .get(format!("{}/zones/{zone}/dns_records", self.base))
+                    .query(&[
+                        ("type", record_type.as_str()),
+                        ("name", name),
+                        ("per_page", "100"),
+                    ]),
+            )
+            .await?;
+        let values: Vec<String> = listed
+            .into_iter()
+            .filter(|r| r.name.eq_ignore_ascii_case(name) && r.record_type == record_type.as_str())
+            .map(|r| r.content)
+            .collect();
+        Ok(super::found(
+            name,
+            record_type,
+            &values,
+            &format!("id {zone}"),
+        ))
     }
 }

@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest, relative, segment, send};
-use crate::config::Secret;
 use crate::config::providers::TokenFile;
+use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://desec.io/api/v1";
 
@@ -143,5 +143,27 @@ impl Provider for Desec {
         } else {
             Err(answer.status_error(&label, None))
         }
+    }
+
+    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
+        let label = self.label();
+        let zone = self.zone(name).await?;
+        let rel = relative(name, &zone);
+        let url = format!(
+            "{}/domains/{zone}/rrsets/{}/{record_type}/",
+            self.base,
+            if rel == "@" {
+                "@".to_owned()
+            } else {
+                segment(&rel)
+            }
+        );
+        let current = self.call(self.client.get(&url)).await?;
+        let values = match current.status.as_u16() {
+            404 => Vec::new(),
+            s if (200..300).contains(&s) => current.json::<RrSet>(&label)?.records,
+            _ => return Err(current.status_error(&label, None)),
+        };
+        Ok(super::found(name, record_type, &values, &zone))
     }
 }

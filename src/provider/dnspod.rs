@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use super::{
     Provider, ProviderError, UpdateOutcome, UpdateRequest, relative, send, sign, suffixes,
 };
-use crate::config::Secret;
 use crate::config::providers::DnspodFile;
+use crate::config::{RecordType, Secret};
 use crate::provider::ErrorClass;
 
 const DEFAULT_ENDPOINT: &str = "https://dnspod.tencentcloudapi.com";
@@ -254,5 +254,11 @@ impl Provider for Dnspod {
         Ok(UpdateOutcome::Updated {
             record_id: Some(keep.record_id.to_string()),
         })
+    }
+
+    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
+        let (zone, matching) = self.find(name, record_type.as_str()).await?;
+        let values: Vec<String> = matching.into_iter().map(|r| r.value).collect();
+        Ok(super::found(name, record_type, &values, &zone))
     }
 }

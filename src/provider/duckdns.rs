@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest, send};
+use crate::config::RecordType;
 use crate::config::Secret;
 use crate::config::providers::TokenFile;
 
@@ -79,5 +80,10 @@ impl Provider for Duckdns {
                 answer.snippet()
             ))),
         }
+    }
+
+    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
+        let _ = (name, record_type);
+        Ok("DuckDNS has no read-only call: the first update checks the token".to_owned())
     }
 }

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use async_trait::async_trait;
 
 use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest, send};
+use crate::config::RecordType;
 use crate::config::Secret;
 use crate::config::providers::Dyndns2File;
 use crate::provider::ErrorClass;
@@ -186,6 +187,14 @@ impl Provider for Dyndns2 {
             };
         }
         interpret(&label, &answer.body, request.ip)
+    }
+
+    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
+        let _ = (name, record_type);
+        Ok(
+            "the dyndns2 protocol has no read-only call: the first update checks the credentials"
+                .to_owned(),
+        )
     }
 }
 

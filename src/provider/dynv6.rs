@@ -8,8 +8,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest, relative, send};
-use crate::config::Secret;
 use crate::config::providers::TokenFile;
+use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://dynv6.com/api/v2";
 
@@ -171,5 +171,43 @@ impl Provider for Dynv6 {
         Ok(UpdateOutcome::Updated {
             record_id: Some(id(&keep.id)),
         })
+    }
+
+    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
+        let label = self.label();
+        let zones: Vec<Zone> = self
+            .call(self.client.get(format!("{}/zones", self.base)))
+            .await?;
+        let zone = zones
+            .into_iter()
+            .filter(|z| name == z.name || name.ends_with(&format!(".{}", z.name)))
+            .max_by_key(|z| z.name.len())
+            .ok_or_else(|| {
+                ProviderError::rejected(format!("{label}: no zone of this account holds {name}"))
+            })?;
+        let values: Vec<String> = if name == zone.name {
+            let v = if record_type == RecordType::A {
+                zone.ipv4address.clone()
+            } else {
+                zone.ipv6prefix.clone()
+            };
+            v.into_iter().filter(|s| !s.is_empty()).collect()
+        } else {
+            let rel = relative(name, &zone.name);
+            let records: Vec<Record> = self
+                .call(
+                    self.client
+                        .get(format!("{}/zones/{}/records", self.base, id(&zone.id))),
+                )
+                .await?;
+            records
+                .into_iter()
+                .filter(|r| {
+                    r.name.eq_ignore_ascii_case(&rel) && r.record_type == record_type.as_str()
+                })
+                .map(|r| r.data)
+                .collect()
+        };
+        Ok(super::found(name, record_type, &values, &zone.name))
     }
 }

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest, relative, segment, send};
-use crate::config::Secret;
 use crate::config::providers::ZoneTokenFile;
+use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://api.gandi.net/v5/livedns";
 const DEFAULT_TTL: u32 = 300;
@@ -123,5 +123,22 @@ impl Provider for Gandi {
             )));
         }
         Ok(UpdateOutcome::Updated { record_id: None })
+    }
+
+    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
+        let label = self.label();
+        let zone = self.zone(name).await?;
+        let url = format!(
+            "{}/domains/{zone}/records/{}/{record_type}",
+            self.base,
+            segment(&relative(name, &zone))
+        );
+        let current = self.call(self.client.get(&url)).await?;
+        let values = if current.status.is_success() {
+            current.json::<RrSet>(&label)?.rrset_values
+        } else {
+            Vec::new()
+        };
+        Ok(super::found(name, record_type, &values, &zone))
     }
 }

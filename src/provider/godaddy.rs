@@ -11,8 +11,8 @@ use serde_json::json;
 use super::{
     Provider, ProviderError, UpdateOutcome, UpdateRequest, last_two_labels, relative, segment, send,
 };
-use crate::config::Secret;
 use crate::config::providers::GodaddyFile;
+use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://api.godaddy.com";
 const DEFAULT_TTL: u32 = 600;
@@ -111,5 +111,18 @@ impl Provider for Godaddy {
             json!([{ "data": request.ip.to_string(), "ttl": request.ttl.unwrap_or(DEFAULT_TTL) }]);
         self.call(self.client.put(&url).json(&body)).await?;
         Ok(UpdateOutcome::Updated { record_id: None })
+    }
+
+    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
+        let label = self.label();
+        let domain = self.domain.clone().unwrap_or_else(|| last_two_labels(name));
+        let url = format!(
+            "{}/v1/domains/{domain}/records/{record_type}/{}",
+            self.base,
+            segment(&relative(name, &domain))
+        );
+        let current: Vec<Record> = self.call(self.client.get(&url)).await?.json(&label)?;
+        let values: Vec<String> = current.into_iter().map(|r| r.data).collect();
+        Ok(super::found(name, record_type, &values, &domain))
     }
 }

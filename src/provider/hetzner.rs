@@ -10,8 +10,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest, relative, send, suffixes};
-use crate::config::Secret;
 use crate::config::providers::ZoneTokenFile;
+use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://api.hetzner.cloud/v1";
 
@@ -232,5 +232,29 @@ impl Provider for Hetzner {
             self.settle(&change).await?;
         }
         Ok(UpdateOutcome::Updated { record_id: None })
+    }
+
+    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
+        let label = self.label();
+        let zone = self.zone(name).await?;
+        let current = self
+            .call(self.client.get(format!(
+                "{}/zones/{zone}/rrsets/{}/{record_type}",
+                self.base,
+                relative(name, &zone)
+            )))
+            .await?;
+        let values = if current.status == reqwest::StatusCode::NOT_FOUND {
+            Vec::new()
+        } else {
+            current
+                .json::<RrSetAnswer>(&label)?
+                .rrset
+                .records
+                .into_iter()
+                .map(|r| r.value)
+                .collect()
+        };
+        Ok(super::found(name, record_type, &values, &zone))
     }
 }

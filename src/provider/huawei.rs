@@ -9,8 +9,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest, send, sign, suffixes};
-use crate::config::Secret;
 use crate::config::providers::HuaweiFile;
+use crate::config::{RecordType, Secret};
 use crate::provider::ErrorClass;
 
 const DEFAULT_ENDPOINT: &str = "https://dns.myhuaweicloud.com";
@@ -251,5 +251,35 @@ impl Provider for Huawei {
         Ok(UpdateOutcome::Updated {
             record_id: Some(updated.id),
         })
+    }
+
+    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
+        let zone = self.zone_id(name).await?;
+        let fqdn = format!("{name}.");
+        let path = format!("/v2.1/zones/{zone}/recordsets");
+        let sets: RecordSets = self
+            .call(
+                reqwest::Method::GET,
+                &path,
+                &[
+                    ("name", &fqdn),
+                    ("type", record_type.as_str()),
+                    ("search_mode", "equal"),
+                ],
+                None,
+            )
+            .await?;
+        let values: Vec<String> = sets
+            .recordsets
+            .into_iter()
+            .filter(|r| r.name.eq_ignore_ascii_case(&fqdn) && r.record_type == record_type.as_str())
+            .flat_map(|r| r.records)
+            .collect();
+        Ok(super::found(
+            name,
+            record_type,
+            &values,
+            &format!("id {zone}"),
+        ))
     }
 }

@@ -60,6 +60,26 @@ pub trait Provider: Send + Sync {
     /// it again with the same request is safe. The engine calls it only when the published value differs or
     /// the keep-alive is due, one record at a time per round. Errors are classified for retry policy.
     async fn update(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError>;
+
+    /// Checks the credentials and finds the zone and the record for `name` without changing anything
+    /// (the settings dialog's "Test"). Returns what was found, as a sentence for the user. A provider whose
+    /// API has no read-only call says so instead of writing.
+    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError>;
+}
+
+/// The sentence for what a check found at a name.
+#[must_use]
+pub(crate) fn found(name: &str, record_type: RecordType, values: &[String], zone: &str) -> String {
+    if values.is_empty() {
+        format!(
+            "credentials accepted; zone {zone}; no {record_type} record at {name} yet (the first update creates it)"
+        )
+    } else {
+        format!(
+            "credentials accepted; zone {zone}; {name} {record_type} holds {}",
+            values.join(", ")
+        )
+    }
 }
 
 /// Builds the provider for validated settings.

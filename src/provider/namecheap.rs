@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use super::{
     Provider, ProviderError, UpdateOutcome, UpdateRequest, last_two_labels, relative, send,
 };
+use crate::config::RecordType;
 use crate::config::Secret;
 use crate::config::providers::NamecheapFile;
 
@@ -94,5 +95,13 @@ impl Provider for Namecheap {
         } else {
             ProviderError::transient(format!("{label}: {error}"))
         })
+    }
+
+    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
+        let _ = (name, record_type);
+        Ok(
+            "Namecheap dynamic DNS has no read-only call: the first update checks the password"
+                .to_owned(),
+        )
     }
 }

@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use super::{
     Provider, ProviderError, UpdateOutcome, UpdateRequest, last_two_labels, relative, segment, send,
 };
-use crate::config::Secret;
 use crate::config::providers::PorkbunFile;
+use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://api.porkbun.com/api/json/v3";
 const DEFAULT_TTL: u32 = 600;
@@ -176,5 +176,27 @@ impl Provider for Porkbun {
         Ok(UpdateOutcome::Updated {
             record_id: Some(keep_id),
         })
+    }
+
+    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
+        let domain = self.domain.clone().unwrap_or_else(|| last_two_labels(name));
+        let rel = relative(name, &domain);
+        let sub = if rel == "@" { String::new() } else { rel };
+        let found: Records = self
+            .post(
+                &format!(
+                    "/dns/retrieveByNameType/{domain}/{record_type}/{}",
+                    segment(&sub)
+                ),
+                json!({}),
+            )
+            .await?;
+        let values: Vec<String> = found
+            .records
+            .into_iter()
+            .filter(|r| r.name.eq_ignore_ascii_case(name) && r.record_type == record_type.as_str())
+            .map(|r| r.content)
+            .collect();
+        Ok(super::found(name, record_type, &values, &domain))
     }
 }

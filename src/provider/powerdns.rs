@@ -10,8 +10,8 @@ use serde_json::json;
 
 use super::error::redact;
 use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest};
-use crate::config::Secret;
 use crate::config::providers::PowerDnsFile;
+use crate::config::{RecordType, Secret};
 
 const DEFAULT_TTL: u32 = 60;
 const MAX_BODY: usize = 1 << 20;
@@ -167,6 +167,45 @@ impl Provider for PowerDns {
         let url = format!("{}/zones/{}", self.base, urlencode(&zone));
         self.send(self.client.patch(url).json(&body)).await?;
         Ok(UpdateOutcome::Updated { record_id: None })
+    }
+
+    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
+        let zone = self.zone_id(name).await?;
+        let (_, body) = self
+            .send(
+                self.client
+                    .get(format!("{}/zones/{}", self.base, urlencode(&zone))),
+            )
+            .await?;
+        let zone_json: serde_json::Value = serde_json::from_str(&body).map_err(|e| {
+            ProviderError::transient(format!("{}: unexpected zone answer ({e})", self.label()))
+        })?;
+        let fqdn = format!("{name}.");
+        let values: Vec<String> = zone_json["rrsets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| {
+                r["name"]
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(&fqdn))
+                    && r["type"] == record_type.as_str()
+            })
+            .flat_map(|r| {
+                r["records"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| c["content"].as_str().map(str::to_owned))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        Ok(super::found(
+            name,
+            record_type,
+            &values,
+            zone.trim_end_matches('.'),
+        ))
     }
 }
 

@@ -17,6 +17,7 @@ use hickory_proto::rr::rdata::{A, AAAA};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, TSigVerifier, TSigner};
 
 use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest};
+use crate::config::RecordType;
 use crate::config::providers::Rfc2136File;
 use crate::dns::{ServerAddr, exchange, parse_server, resolve};
 
@@ -133,6 +134,100 @@ impl Provider for Rfc2136 {
                 }
             })?;
         interpret(&label, verifier, &raw)
+    }
+
+    /// A TSIG-signed query for the record: the server's signed answer shows it knows the key (servers
+    /// check TSIG on queries too), and the answer shows the current value. Nothing is changed.
+    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
+        let label = self.label();
+        let server = self
+            .server
+            .as_ref()
+            .map_err(|e| ProviderError::rejected(format!("{label}: server {e}")))?;
+        let signer = self
+            .signer
+            .as_ref()
+            .map_err(|e| ProviderError::rejected(format!("{label}: {e}")))?;
+        let qname = Name::from_ascii(format!("{name}."))
+            .map_err(|e| ProviderError::rejected(format!("{label}: bad name: {e}")))?;
+        let qtype = if record_type == RecordType::A {
+            hickory_proto::rr::RecordType::A
+        } else {
+            hickory_proto::rr::RecordType::AAAA
+        };
+        let mut message = Message::query();
+        message.add_query(hickory_proto::op::Query::query(qname, qtype));
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let mut verifier = message
+            .finalize(signer, now)
+            .map_err(|e| ProviderError::rejected(format!("{label}: cannot sign: {e}")))?
+            .ok_or_else(|| {
+                ProviderError::rejected(format!("{label}: the signer gave no verifier"))
+            })?;
+        let bytes = message
+            .to_vec()
+            .map_err(|e| ProviderError::rejected(format!("{label}: cannot encode: {e}")))?;
+        let addr = resolve(server)
+            .await
+            .map_err(|e| ProviderError::transient(format!("{label}: {e}")))?;
+        let raw = exchange(addr, &bytes, message.metadata.id, TIMEOUT)
+            .await
+            .map_err(|e| ProviderError::transient(format!("{label}: {e}")))?;
+        let answer = Message::from_vec(&raw)
+            .map_err(|e| ProviderError::transient(format!("{label}: malformed answer ({e})")))?;
+        match answer.signature().and_then(|t| t.data.error) {
+            Some(TsigError::BadSig) => {
+                return Err(ProviderError::auth(format!(
+                    "{label}: the server rejected the TSIG signature (BADSIG): check key_secret and key_algorithm"
+                )));
+            }
+            Some(TsigError::BadKey) => {
+                return Err(ProviderError::auth(format!(
+                    "{label}: the server does not know the key (BADKEY): check key_name and key_algorithm"
+                )));
+            }
+            Some(other) => {
+                return Err(ProviderError::rejected(format!(
+                    "{label}: TSIG error {other:?}"
+                )));
+            }
+            None => {}
+        }
+        match answer.metadata.response_code {
+            ResponseCode::NoError | ResponseCode::NXDomain => {}
+            ResponseCode::NotAuth | ResponseCode::Refused => {
+                return Err(ProviderError::auth(format!(
+                    "{label}: the server refused the signed query ({}): check the key",
+                    answer.metadata.response_code
+                )));
+            }
+            other => {
+                return Err(ProviderError::rejected(format!(
+                    "{label}: the server answered {other}"
+                )));
+            }
+        }
+        let values: Vec<String> = answer
+            .answers
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::A(a) => Some(a.0.to_string()),
+                RData::AAAA(a) => Some(a.0.to_string()),
+                _ => None,
+            })
+            .collect();
+        let key = if answer.signature().is_some() && verifier.verify(&raw).is_ok() {
+            "key accepted"
+        } else {
+            "the server answered without signing, so the key is checked by the first update"
+        };
+        Ok(format!(
+            "{}; {key}",
+            super::found(name, record_type, &values, &self.zone)
+        )
+        .replacen("credentials accepted; ", "", 1))
     }
 }
 

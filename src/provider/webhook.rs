@@ -5,6 +5,7 @@ use async_trait::async_trait;
 
 use super::error::redact;
 use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest};
+use crate::config::RecordType;
 use crate::config::Secret;
 use crate::config::providers::WebhookFile;
 
@@ -109,5 +110,13 @@ impl Provider for Webhook {
             )));
         }
         Ok(UpdateOutcome::Updated { record_id: None })
+    }
+
+    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
+        let _ = (name, record_type);
+        Ok(
+            "a webhook cannot be tested without sending it: its first update is the test"
+                .to_owned(),
+        )
     }
 }

@@ -20,6 +20,8 @@ pub enum FormAction {
     None,
     Save,
     Cancel,
+    /// "Test" on provider `n` (0-based).
+    Test(usize),
 }
 
 /// One detection source row.
@@ -245,6 +247,49 @@ impl SettingsForm {
         toml::to_string_pretty(&top).unwrap_or_default()
     }
 
+    /// What "Test" on provider `index` checks: its validated settings, and the name and type of its first
+    /// record. Only that provider and its records are validated, so the rest of the form may be unfinished.
+    pub fn test_target(
+        &self,
+        index: usize,
+        lookup: &dyn crate::config::secret::Lookup,
+    ) -> Result<
+        (
+            crate::config::ProviderSettings,
+            String,
+            crate::config::RecordType,
+        ),
+        String,
+    > {
+        let provider = self.providers.get(index).ok_or("no such provider")?;
+        let mut only = SettingsForm {
+            ipv4: self.ipv4,
+            ipv6: self.ipv6,
+            policy: "first".into(),
+            ..SettingsForm::default()
+        };
+        only.providers = vec![provider.clone()];
+        only.records.clone_from(&self.records);
+        only.records.retain(|r| r.provider == provider.name);
+        if only.records.is_empty() {
+            return Err(format!("add a record for `{}` to test it", provider.name));
+        }
+        let (_, settings) = load_str(&only.to_toml(), lookup).map_err(|issues| {
+            let first: Vec<String> = issues
+                .iter()
+                .take(2)
+                .map(|i| format!("{}: {}", i.path, i.message))
+                .collect();
+            format!("fix this first: {}", first.join("; "))
+        })?;
+        let record = settings.records.first().ok_or("no record to test")?;
+        Ok((
+            settings.providers[0].clone(),
+            record.name.clone(),
+            record.record_type,
+        ))
+    }
+
     /// Validates the form like `ddns-tray check`. On success returns the file's text to write and the
     /// settings to reload; on failure records every problem by field path and returns `None`.
     pub fn validate(
@@ -423,7 +468,11 @@ pub fn settings_ui(ui: &mut egui::Ui, form: &mut SettingsForm) -> FormAction {
             ui.separator();
             detection_section(ui, form, &errors);
             ui.separator();
-            providers_section(ui, form, &errors);
+            let mut test = None;
+            providers_section(ui, form, &errors, &mut test);
+            if let Some(i) = test {
+                action = FormAction::Test(i);
+            }
             ui.separator();
             records_section(ui, form, &errors);
         });
@@ -615,10 +664,12 @@ fn detection_section(
     }
 }
 
+/// Draws the providers; sets `test` when a "Test" button was pressed.
 fn providers_section(
     ui: &mut egui::Ui,
     form: &mut SettingsForm,
     errors: &BTreeMap<String, String>,
+    test: &mut Option<usize>,
 ) {
     ui.heading("Providers");
     let kinds: Vec<&str> = KINDS.iter().map(|k| k.kind).collect();
@@ -671,6 +722,9 @@ fn providers_section(
                 }
             }
             error_for(ui, errors, &path);
+            if ui.button(format!("Test provider {}", i + 1)).clicked() {
+                *test = Some(i);
+            }
             if ui.button(format!("Remove provider {}", i + 1)).clicked() {
                 remove = Some(i);
             }
@@ -950,5 +1004,36 @@ mod tests {
         );
         h.run();
         assert!(h.query_by_label_contains("stored in the keyring").is_some());
+    }
+
+    #[test]
+    fn test_button_picks_the_provider_and_its_first_record() {
+        let text = "[[provider]]\nname = \"cf\"\nkind = \"cloudflare\"\ntoken = \"cf-token-0123456789abcdef\"\n[[provider]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"https://h.example/u\"\n[[record]]\nname = \"home.example.com\"\nprovider = \"cf\"\ntype = \"A\"\n";
+        let (file, _) = load_str(text, &no_env).unwrap();
+        let mut h = harness(SettingsForm::from_file(&file));
+        h.get_by_label("Test provider 1").click();
+        h.run();
+        assert_eq!(h.state().1, Some(FormAction::Test(0)));
+        let mut form = h.state().0.clone();
+        // Another part of the form being unfinished does not stop the test of this provider.
+        form.interval = "soon".into();
+        let (provider, record, record_type) = form.test_target(0, &no_env).unwrap();
+        assert_eq!(
+            (provider.name.as_str(), record.as_str(), record_type),
+            ("cf", "home.example.com", crate::config::RecordType::A)
+        );
+        assert!(
+            form.test_target(1, &no_env)
+                .unwrap_err()
+                .contains("add a record for `hook`")
+        );
+        form.providers[0]
+            .fields
+            .insert("token".into(), "<token>".into());
+        assert!(
+            form.test_target(0, &no_env)
+                .unwrap_err()
+                .contains("placeholder")
+        );
     }
 }

@@ -40,6 +40,8 @@ pub enum UserEvent {
     Repaint,
     /// A second `ddns-tray` asked this one to show its settings.
     OpenSettings,
+    /// The result of "Test" on a provider, for the settings window.
+    TestResult(String),
     /// The engine has stopped (after Quit, or on its own): leave the loop.
     EngineStopped,
 }
@@ -198,6 +200,36 @@ impl App {
         match window.on_event(event) {
             WindowOutcome::Open => {}
             WindowOutcome::Close => self.settings = None,
+            WindowOutcome::Test(i) => {
+                let name = window
+                    .form
+                    .providers
+                    .get(i)
+                    .map(|p| p.name.clone())
+                    .unwrap_or_default();
+                match window
+                    .form
+                    .test_target(i, &crate::config::secret::SystemLookup)
+                {
+                    Err(why) => window.form.message = Some(format!("Test `{name}`: {why}")),
+                    Ok((provider, record, record_type)) => {
+                        window.form.message =
+                            Some(format!("Testing `{name}` with {record} {record_type}…"));
+                        let proxy = self.proxy.clone();
+                        self.runtime.spawn(async move {
+                            let result = crate::provider::build(&provider)
+                                .check(&record, record_type)
+                                .await;
+                            let text = match result {
+                                Ok(found) => format!("Test `{name}`: {found}"),
+                                Err(e) => format!("Test `{name}` failed: {e}"),
+                            };
+                            let _ = proxy.send_event(UserEvent::TestResult(text));
+                        });
+                    }
+                }
+                window.request_redraw();
+            }
             WindowOutcome::Save => {
                 match settings::save(
                     &mut window.form,
@@ -529,6 +561,12 @@ impl ApplicationHandler<UserEvent> for App {
             UserEvent::Menu(id) => self.on_menu(event_loop, &id),
             UserEvent::Quit => self.quit(),
             UserEvent::OpenSettings => self.open_settings(event_loop),
+            UserEvent::TestResult(text) => {
+                if let Some(w) = &mut self.settings {
+                    w.form.message = Some(text);
+                    w.request_redraw();
+                }
+            }
             UserEvent::Repaint => {
                 if let Some(w) = &self.settings {
                     w.request_redraw();

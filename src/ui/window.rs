@@ -20,6 +20,8 @@ pub enum WindowOutcome {
     Close,
     /// Save was pressed: the app validates, writes and reloads.
     Save,
+    /// "Test" on provider `n`.
+    Test(usize),
 }
 
 pub struct SettingsWindow {
@@ -143,6 +145,7 @@ impl SettingsWindow {
         );
         match action {
             FormAction::Save => WindowOutcome::Save,
+            FormAction::Test(i) => WindowOutcome::Test(i),
             FormAction::Cancel => WindowOutcome::Close,
             FormAction::None => WindowOutcome::Open,
         }

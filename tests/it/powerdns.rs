@@ -282,3 +282,34 @@ async fn garbage_and_truncated_answers_are_failures_and_nothing_is_recorded() {
         assert_eq!(rec["failures"], 1, "{case_name}");
     }
 }
+
+#[tokio::test]
+async fn check_finds_zone_and_record_without_writing() {
+    use ddns_tray::config::RecordType;
+    let Some(p) = pdns() else { return };
+    let proxy = CountingProxy::start(p.api_port).await;
+    let echo = FakeHttp::text("198.51.100.45").await;
+    let name = format!("{}.example.test", unique("chk"));
+    let text = config(&echo.url("/"), &proxy.url(), &p.api_key, &name);
+    let (_, settings) = ddns_tray::config::load_str(&text, &|_: &str| None).unwrap();
+    let provider = ddns_tray::provider::build(&settings.providers[0]);
+    let report = provider.check(&name, RecordType::A).await.unwrap();
+    assert_eq!(
+        report,
+        format!(
+            "credentials accepted; zone example.test; no A record at {name} yet (the first update creates it)"
+        )
+    );
+    assert!(
+        proxy.requests().iter().all(|l| l.starts_with("GET ")),
+        "only reads: {:?}",
+        proxy.requests()
+    );
+    let bad = text.replace(&p.api_key, "wrong-key-1234");
+    let (_, settings) = ddns_tray::config::load_str(&bad, &|_: &str| None).unwrap();
+    let err = ddns_tray::provider::build(&settings.providers[0])
+        .check(&name, RecordType::A)
+        .await
+        .unwrap_err();
+    assert_eq!(err.class, ddns_tray::provider::ErrorClass::Auth);
+}

@@ -217,3 +217,51 @@ async fn a_server_that_never_answers_is_a_transient_could_not_confirm() {
     assert!(rec["next_attempt"].is_string());
     drop(silent);
 }
+
+/// The settings dialog's "Test": a signed query, nothing changed.
+#[tokio::test]
+async fn check_reports_the_record_and_the_key_without_changing_anything() {
+    use ddns_tray::config::RecordType;
+    let Some(k) = knot() else { return };
+    let echo = FakeHttp::text("198.51.100.56").await;
+    let name = format!("{}.example.test", unique("check"));
+    let text = config(
+        &echo.url("/"),
+        k.port,
+        &k.tsig_name,
+        "hmac-sha256",
+        &k.tsig_secret,
+        &name,
+        "A",
+    );
+    let (_, settings) = ddns_tray::config::load_str(&text, &|_: &str| None).unwrap();
+    let provider = ddns_tray::provider::build(&settings.providers[0]);
+    let before = provider.check(&name, RecordType::A).await.unwrap();
+    assert!(
+        before.contains("no A record") && before.contains("key accepted"),
+        "{before}"
+    );
+    let case = Case::new(&text);
+    assert_eq!(case.run(&["once"]).await.code, 0);
+    let after = provider.check(&name, RecordType::A).await.unwrap();
+    assert!(
+        after.contains("holds 198.51.100.56") && after.contains("key accepted"),
+        "{after}"
+    );
+    assert_eq!(
+        dig(k.port, &name, "A"),
+        ["198.51.100.56"],
+        "check changed nothing"
+    );
+
+    let wrong = text.replace(
+        &k.tsig_secret,
+        "c29tZS1vdGhlci1zZWNyZXQtb2YtMzItYnl0ZXMhIQ==",
+    );
+    let (_, settings) = ddns_tray::config::load_str(&wrong, &|_: &str| None).unwrap();
+    let err = ddns_tray::provider::build(&settings.providers[0])
+        .check(&name, RecordType::A)
+        .await
+        .unwrap_err();
+    assert_eq!(err.class, ddns_tray::provider::ErrorClass::Auth, "{err:?}");
+}
