@@ -177,24 +177,7 @@ impl Provider for Rfc2136 {
             .map_err(|e| ProviderError::transient(format!("{label}: {e}")))?;
         let answer = Message::from_vec(&raw)
             .map_err(|e| ProviderError::transient(format!("{label}: malformed answer ({e})")))?;
-        match answer.signature().and_then(|t| t.data.error) {
-            Some(TsigError::BadSig) => {
-                return Err(ProviderError::auth(format!(
-                    "{label}: the server rejected the TSIG signature (BADSIG): check key_secret and key_algorithm"
-                )));
-            }
-            Some(TsigError::BadKey) => {
-                return Err(ProviderError::auth(format!(
-                    "{label}: the server does not know the key (BADKEY): check key_name and key_algorithm"
-                )));
-            }
-            Some(other) => {
-                return Err(ProviderError::rejected(format!(
-                    "{label}: TSIG error {other:?}"
-                )));
-            }
-            None => {}
-        }
+        tsig_error(&label, &answer)?;
         match answer.metadata.response_code {
             ResponseCode::NoError | ResponseCode::NXDomain => {}
             ResponseCode::NotAuth | ResponseCode::Refused => {
@@ -231,6 +214,25 @@ impl Provider for Rfc2136 {
     }
 }
 
+/// The TSIG error the server reported in its answer's signature, if any.
+fn tsig_error(label: &str, answer: &Message) -> Result<(), ProviderError> {
+    match answer.signature().and_then(|t| t.data.error) {
+        None => Ok(()),
+        Some(TsigError::BadSig) => Err(ProviderError::auth(format!(
+            "{label}: the server rejected the TSIG signature (BADSIG): check key_secret and key_algorithm"
+        ))),
+        Some(TsigError::BadKey) => Err(ProviderError::auth(format!(
+            "{label}: the server does not know the key (BADKEY): check key_name and key_algorithm"
+        ))),
+        Some(TsigError::BadTime) => Err(ProviderError::transient(format!(
+            "{label}: the server says our clock is off (BADTIME): check the system clock"
+        ))),
+        Some(other) => Err(ProviderError::rejected(format!(
+            "{label}: TSIG error {other:?}"
+        ))),
+    }
+}
+
 /// Reads the server's answer to a signed update.
 fn interpret(
     label: &str,
@@ -249,31 +251,7 @@ fn interpret(
             "{label}: the answer is not an UPDATE response; could not confirm the update"
         )));
     }
-    if let Some(tsig) = answer.signature() {
-        match tsig.data.error {
-            Some(TsigError::BadSig) => {
-                return Err(ProviderError::auth(format!(
-                    "{label}: the server rejected the TSIG signature (BADSIG): check key_secret and key_algorithm"
-                )));
-            }
-            Some(TsigError::BadKey) => {
-                return Err(ProviderError::auth(format!(
-                    "{label}: the server does not know the key (BADKEY): check key_name and key_algorithm"
-                )));
-            }
-            Some(TsigError::BadTime) => {
-                return Err(ProviderError::transient(format!(
-                    "{label}: the server says our clock is off (BADTIME): check the system clock"
-                )));
-            }
-            Some(other) => {
-                return Err(ProviderError::rejected(format!(
-                    "{label}: TSIG error {other:?}"
-                )));
-            }
-            None => {}
-        }
-    }
+    tsig_error(label, &answer)?;
     match answer.metadata.response_code {
         ResponseCode::NoError => {}
         ResponseCode::Refused => {
