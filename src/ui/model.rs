@@ -55,10 +55,10 @@ pub fn icon_state(status: &Status) -> IconState {
     }
 }
 
-/// Local wall-clock `HH:MM` of a time (UTC when the local offset is unknown).
+/// `HH:MM UTC` of a time. (The relative "3 min ago" beside it is what most people read.)
 fn clock(t: SystemTime) -> String {
     let text = humantime::format_rfc3339_seconds(t).to_string();
-    text.get(11..16).unwrap_or("--:--").to_owned()
+    format!("{} UTC", text.get(11..16).unwrap_or("--:--"))
 }
 
 /// "3 min ago", "2 h ago", "just now".
@@ -242,7 +242,7 @@ mod tests {
         let l = menu_labels(&status, false, now);
         assert_eq!(l.ipv4, "IPv4: 203.0.113.7");
         assert_eq!(l.ipv6, None);
-        assert_eq!(l.last_update, "Last update: 11:57 (3 min ago)");
+        assert_eq!(l.last_update, "Last update: 11:57 UTC (3 min ago)");
         assert_eq!(
             l.last_error.as_deref(),
             Some("Last error: cloudflare `cf`: credentials refused (HTTP 403)")
@@ -250,7 +250,7 @@ mod tests {
         assert_eq!(l.pause, "Pause");
         assert_eq!(
             tooltip(&status, false, now),
-            "ddns-tray\nIPv4: 203.0.113.7\nLast update: 11:57 (3 min ago)"
+            "ddns-tray\nIPv4: 203.0.113.7\nLast update: 11:57 UTC (3 min ago)"
         );
 
         let paused = Status {
