@@ -208,13 +208,64 @@ pub fn providers_help() -> String {
     out
 }
 
+/// Where the system service publishes its status for the tray apps of the machine's users
+/// (`DDNS_TRAY_SERVICE_STATUS` overrides it).
+#[must_use]
+pub fn service_status_path() -> PathBuf {
+    std::env::var_os("DDNS_TRAY_SERVICE_STATUS")
+        .filter(|p| !p.is_empty())
+        .map_or_else(
+            || PathBuf::from("/run/ddns-tray/status.json"),
+            PathBuf::from,
+        )
+}
+
+/// The status a daemon publishes for tray apps: the engine's status and the daemon's process id.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PublishedStatus {
+    pub pid: u32,
+    pub status: crate::engine::Status,
+}
+
+/// Keeps `path` holding the engine's latest status (world-readable: no secrets are in it) until the engine
+/// stops, then removes it.
+async fn publish_status(
+    path: PathBuf,
+    mut status: tokio::sync::watch::Receiver<crate::engine::Status>,
+) {
+    loop {
+        let published = PublishedStatus {
+            pid: std::process::id(),
+            status: status.borrow_and_update().clone(),
+        };
+        if let Ok(json) = serde_json::to_vec_pretty(&published) {
+            match crate::store::write_atomic(&path, &json) {
+                Ok(()) => {
+                    #[cfg(unix)]
+                    {
+                        use std::os::unix::fs::PermissionsExt as _;
+                        let _ =
+                            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644));
+                    }
+                }
+                Err(e) => tracing::warn!("cannot publish the status to {}: {e}", path.display()),
+            }
+        }
+        if status.changed().await.is_err() {
+            break;
+        }
+    }
+    let _ = std::fs::remove_file(&path);
+}
+
 /// The headless daemon: opens (and locks) the state, runs the engine with the log notifier until `shutdown`
-/// is cancelled, then stops it within 5 s. `on_start` receives the engine's command sender (for reloads).
+/// is cancelled, then stops it within 5 s. With `status_file`, it publishes its status there for tray apps. `on_start` receives the engine's command sender (for reloads).
 /// Used by `ddns-tray run` and by the Windows service.
 pub async fn daemon(
     paths: &Paths,
     settings: Settings,
     shutdown: CancellationToken,
+    status_file: Option<PathBuf>,
     on_start: impl FnOnce(mpsc::Sender<Command>),
 ) -> Result<(), String> {
     let store = FileStore::open(&paths.state_file()).map_err(|e| e.to_string())?;
@@ -230,6 +281,8 @@ pub async fn daemon(
     let engine = engine(settings, Box::new(store));
     let (handle, commands) = engine.handle();
     let log = tokio::spawn(crate::notify::log_events(engine.subscribe()));
+    let publisher =
+        status_file.map(|path| tokio::spawn(publish_status(path, handle.status.clone())));
     let mut task = tokio::spawn(engine.run(commands, shutdown.clone()));
     on_start(handle.commands.clone());
     tokio::select! {
@@ -242,6 +295,9 @@ pub async fn daemon(
     }
     drop(handle);
     let _ = tokio::time::timeout(Duration::from_secs(1), log).await;
+    if let Some(publisher) = publisher {
+        let _ = tokio::time::timeout(Duration::from_secs(1), publisher).await;
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -38,7 +38,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Run the headless daemon in the foreground (stop with Ctrl-C / SIGTERM; SIGHUP reloads the config).
-    Run,
+    Run {
+        /// Publish the status here for tray apps (the system service uses /run/ddns-tray/status.json).
+        #[arg(long, value_name = "PATH")]
+        status_file: Option<PathBuf>,
+    },
     /// Run one update round and print one line per record.
     Once {
         /// Show what would be updated; change nothing.
@@ -130,7 +134,7 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     let daemon = matches!(
         command,
-        Cmd::Run
+        Cmd::Run { .. }
             | Cmd::Service {
                 command: ServiceCmd::Run
             }
@@ -164,7 +168,9 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             runtime()?.block_on(once(&paths, s, mode, json))
         }),
-        Cmd::Run => with_settings(&paths, |s| runtime()?.block_on(run(&paths, s))),
+        Cmd::Run { status_file } => {
+            with_settings(&paths, |s| runtime()?.block_on(run(&paths, s, status_file)))
+        }
         Cmd::Service { command } => service(&paths, command),
     }
 }
@@ -262,7 +268,7 @@ fn tray(paths: &Paths, verbose: u8) -> anyhow::Result<ExitCode> {
         })
     }
     #[cfg(not(feature = "tray"))]
-    with_settings(paths, |s| runtime()?.block_on(run(paths, s)))
+    with_settings(paths, |s| runtime()?.block_on(run(paths, s, None)))
 }
 
 /// Loads the config; on problems prints them all and exits 2.
@@ -444,11 +450,15 @@ fn print_report(report: &RoundReport, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run(paths: &Paths, settings: Settings) -> anyhow::Result<ExitCode> {
+async fn run(
+    paths: &Paths,
+    settings: Settings,
+    status_file: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
     let reload_paths = paths.clone();
-    let result = app::daemon(paths, settings, shutdown, move |commands| {
+    let result = app::daemon(paths, settings, shutdown, status_file, move |commands| {
         tokio::spawn(async move {
             wait_for_signals(&reload_paths, &commands).await;
             tracing::info!("stopping");
@@ -501,7 +511,7 @@ fn service_run(paths: &Paths) -> anyhow::Result<ExitCode> {
         let paths = paths.clone();
         let daemon = Box::new(move |token| {
             let runtime = runtime().map_err(|e| e.to_string())?;
-            runtime.block_on(app::daemon(&paths, settings.clone(), token, |_| {}))
+            runtime.block_on(app::daemon(&paths, settings.clone(), token, None, |_| {}))
         });
         ddns_tray::service::windows::run_dispatcher(daemon)?;
         Ok(ExitCode::SUCCESS)

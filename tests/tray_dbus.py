@@ -26,7 +26,9 @@ from gi.repository import GLib
 
 DBusGMainLoop(set_as_default=True)
 BIN, WORK = sys.argv[1], sys.argv[2]
-SILENT = len(sys.argv) > 3 and sys.argv[3] == "silent"
+MODE = sys.argv[3] if len(sys.argv) > 3 else ""
+SILENT = MODE == "silent"
+SERVICE = MODE == "service"
 bus = dbus.SessionBus()
 registered = []
 notifications = []
@@ -112,6 +114,16 @@ provider = "hook"
 """)
 
 env = dict(os.environ, HOME=WORK, XDG_CONFIG_HOME=os.path.join(WORK, "xdg"))
+status_file = os.path.join(WORK, "service-status.json")
+service = None
+if SERVICE:
+    # The "system service": a daemon publishing its status; the tray must show it, not run its own engine.
+    service = subprocess.Popen([BIN, "--config", config, "--data-dir", os.path.join(WORK, "service"), "run",
+                                "--status-file", status_file], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 15
+    while time.time() < deadline and not (os.path.exists(status_file) and "198.51.100.7" in open(status_file).read()):
+        time.sleep(0.05)
+    env["DDNS_TRAY_SERVICE_STATUS"] = status_file
 app = subprocess.Popen([BIN, "--config", config, "--data-dir", os.path.join(WORK, "data"), "-v"], env=env,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 loop = GLib.MainLoop()
@@ -167,12 +179,44 @@ def click(label_prefix):
     menu = dbus.Interface(bus.get_object(item, "/MenuBar"), "com.canonical.dbusmenu")
     for label, cid in labels().items():
         if label.startswith(label_prefix):
-            menu.Event(cid, "clicked", dbus.String("", variant_level=1), dbus.UInt32(0))
+            try:
+                menu.Event(cid, "clicked", dbus.String("", variant_level=1), dbus.UInt32(0))
+            except dbus.exceptions.DBusException as e:
+                # Quit may leave before the menu's reply is sent; anything else is a failure.
+                if label_prefix != "Quit":
+                    raise
+                print(f"(the app left before replying to Quit: {e.get_dbus_name()})")
             return
     fail(f"no menu item starting with {label_prefix!r}: {list(labels())}")
 
 
 check(pump(15, lambda: "IPv4: 198.51.100.7" in labels()), f"menu shows the detected address: {list(labels())}")
+
+if SERVICE:
+    def enabled(prefix):
+        menu = dbus.Interface(bus.get_object(item, "/MenuBar"), "com.canonical.dbusmenu")
+        _, layout = menu.GetLayout(0, -1, ["label", "enabled"])
+        for child in layout[2]:
+            props_ = child[1]
+            if str(props_.get("label", "")).replace("_", "").startswith(prefix):
+                return bool(props_.get("enabled", True))
+        fail(f"no item {prefix!r}")
+
+    check(any(l.startswith("Run by the system service") for l in labels()), f"the menu says the service runs things: {list(labels())}")
+    check(not enabled("Update now") and not enabled("Pause") and not enabled("Settings"), "engine actions are disabled")
+    check(not os.path.exists(os.path.join(WORK, "data", "state.json")), "the tray started no engine of its own")
+    service.terminate()
+    service.wait(timeout=10)
+    check(not os.path.exists(status_file), "the stopped service removed its status file")
+    check(pump(10, lambda: any("system service is not running" in l for l in labels())),
+          f"the tray says the service stopped: {list(labels())}")
+    click("Quit")
+    start = time.time()
+    while app.poll() is None and time.time() - start < 5:
+        pump(0.1)
+    check(app.poll() == 0, f"Quit exits cleanly within 5 s (exit {app.poll()})")
+    print("tray checks passed")
+    sys.exit(0)
 check(pump(10, lambda: any(l.startswith("Last error: webhook") for l in labels())), "menu shows the last error")
 check("198.51.100.7" in tooltip(), f"tooltip shows the address: {tooltip()!r}")
 for expected in ["Update now", "Pause", "Edit config file…", "Reload config", "Open log folder", "Start at login", "About", "Quit"]:

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::SystemTime;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 use crate::config::{Family, RecordType, Settings};
@@ -84,7 +84,7 @@ pub enum Event {
 }
 
 /// Where a record stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Phase {
     /// Published and current as far as we know.
@@ -98,23 +98,23 @@ pub enum Phase {
     Stopped,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordStatus {
     pub name: String,
     pub record_type: RecordType,
     pub provider: String,
     pub published: Option<IpAddr>,
-    #[serde(serialize_with = "ser_time")]
+    #[serde(serialize_with = "ser_time", deserialize_with = "de_time", default)]
     pub published_at: Option<SystemTime>,
     pub phase: Phase,
     pub failures: u32,
-    #[serde(serialize_with = "ser_time")]
+    #[serde(serialize_with = "ser_time", deserialize_with = "de_time", default)]
     pub next_attempt: Option<SystemTime>,
     pub last_error: Option<String>,
 }
 
 /// The engine's current status (a snapshot, replaced after every change).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Status {
     pub paused: bool,
     /// A round is in progress.
@@ -122,9 +122,9 @@ pub struct Status {
     pub ipv4: Option<IpAddr>,
     pub ipv6: Option<IpAddr>,
     pub detect_errors: BTreeMap<Family, String>,
-    #[serde(serialize_with = "ser_time")]
+    #[serde(serialize_with = "ser_time", deserialize_with = "de_time", default)]
     pub last_check: Option<SystemTime>,
-    #[serde(serialize_with = "ser_time")]
+    #[serde(serialize_with = "ser_time", deserialize_with = "de_time", default)]
     pub last_update: Option<SystemTime>,
     pub last_error: Option<String>,
     pub records: Vec<RecordStatus>,
@@ -200,6 +200,13 @@ pub fn ser_time<S: serde::Serializer>(t: &Option<SystemTime>, s: S) -> Result<S:
         Some(t) => s.serialize_str(&humantime::format_rfc3339_seconds(*t).to_string()),
         None => s.serialize_none(),
     }
+}
+
+/// Reads what [`ser_time`] wrote.
+pub fn de_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SystemTime>, D::Error> {
+    Option::<String>::deserialize(d)?
+        .map(|s| humantime::parse_rfc3339_weak(&s).map_err(serde::de::Error::custom))
+        .transpose()
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)] // serde's serialize_with hands us references

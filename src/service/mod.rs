@@ -79,7 +79,7 @@ pub fn systemd_unit(scope: Scope, exe: &Path) -> String {
         Scope::System => {
             let _ = writeln!(
                 unit,
-                "ExecStart={} run --config {LINUX_SYSTEM_CONFIG} --data-dir {LINUX_SYSTEM_DATA}",
+                "ExecStart={} run --config {LINUX_SYSTEM_CONFIG} --data-dir {LINUX_SYSTEM_DATA} --status-file /run/ddns-tray/status.json",
                 exe.display()
             );
         }
@@ -91,6 +91,7 @@ pub fn systemd_unit(scope: Scope, exe: &Path) -> String {
     match scope {
         Scope::System => unit.push_str(
             "StateDirectory=ddns-tray\nStateDirectoryMode=0700\nConfigurationDirectory=ddns-tray\nConfigurationDirectoryMode=0700\n\
+             RuntimeDirectory=ddns-tray\nRuntimeDirectoryMode=0755\n\
              UMask=0077\nNoNewPrivileges=yes\nCapabilityBoundingSet=\nProtectSystem=strict\nProtectHome=yes\nPrivateTmp=yes\n\
              PrivateDevices=yes\nProtectKernelTunables=yes\nProtectKernelModules=yes\nProtectKernelLogs=yes\n\
              ProtectControlGroups=yes\nProtectClock=yes\nProtectHostname=yes\nRestrictNamespaces=yes\nRestrictRealtime=yes\n\
@@ -424,7 +425,7 @@ mod tests {
     fn system_unit_is_hardened_and_restarts() {
         let unit = systemd_unit(Scope::System, Path::new("/usr/bin/ddns-tray"));
         for line in [
-            "ExecStart=/usr/bin/ddns-tray run --config /etc/ddns-tray/config.toml --data-dir /var/lib/ddns-tray",
+            "ExecStart=/usr/bin/ddns-tray run --config /etc/ddns-tray/config.toml --data-dir /var/lib/ddns-tray --status-file /run/ddns-tray/status.json",
             "Restart=on-failure",
             "RestartSec=10s",
             "NoNewPrivileges=yes",

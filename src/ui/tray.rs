@@ -72,7 +72,8 @@ struct Items {
 
 struct App {
     runtime: Runtime,
-    handle: Handle,
+    /// The engine's handle; `None` when the tray mirrors the system service instead of running an engine.
+    handle: Option<Handle>,
     paths: Paths,
     ipv6: bool,
     toaster: Toaster,
@@ -264,7 +265,9 @@ impl App {
             false,
             None,
         );
-        let pause = MenuItem::with_id(id::PAUSE, &labels.pause, true, None);
+        // Mirroring the system service: its engine is not ours to drive.
+        let own = self.handle.is_some();
+        let pause = MenuItem::with_id(id::PAUSE, &labels.pause, own, None);
         let enabled = auto_launch()
             .and_then(|a| a.is_enabled().ok())
             .unwrap_or(false);
@@ -279,10 +282,14 @@ impl App {
         if let Some(i) = &ipv6 {
             entries.push(i);
         }
-        let update = MenuItem::with_id(id::UPDATE, "Update now", true, None);
-        let settings_item = MenuItem::with_id(id::SETTINGS, "Settings…", true, None);
-        let edit = MenuItem::with_id(id::EDIT, "Edit config file…", true, None);
-        let reload = MenuItem::with_id(id::RELOAD, "Reload config", true, None);
+        let update = MenuItem::with_id(id::UPDATE, "Update now", own, None);
+        let settings_item = MenuItem::with_id(id::SETTINGS, "Settings…", own, None);
+        let edit = MenuItem::with_id(id::EDIT, "Edit config file…", own, None);
+        let reload = MenuItem::with_id(id::RELOAD, "Reload config", own, None);
+        let managed = MenuItem::new("Run by the system service (ddns-tray.service)", false, None);
+        if !own {
+            entries.insert(0, &managed);
+        }
         let logs = MenuItem::with_id(id::LOGS, "Open log folder", true, None);
         let about = MenuItem::with_id(id::ABOUT, "About", true, None);
         let quit = MenuItem::with_id(id::QUIT, "Quit", true, None);
@@ -366,7 +373,8 @@ impl App {
     }
 
     fn send(&self, command: Command) {
-        if self.handle.commands.try_send(command).is_err() {
+        let Some(handle) = &self.handle else { return };
+        if handle.commands.try_send(command).is_err() {
             tracing::warn!("the engine is busy or gone; the request was not sent");
         }
     }
@@ -377,7 +385,9 @@ impl App {
             id::COPY_V4 => self.copy(self.status.ipv4),
             id::COPY_V6 => self.copy(self.status.ipv6),
             id::UPDATE => {
-                let handle = self.handle.clone();
+                let Some(handle) = self.handle.clone() else {
+                    return;
+                };
                 let toaster = self.toaster.clone();
                 self.runtime.spawn(async move {
                     if let Some(report) = handle.update_now(false).await {
@@ -636,6 +646,85 @@ fn spawn_engine(
     task
 }
 
+/// The event loop, as an accessory app on macOS (a menu-bar item, no Dock icon).
+fn build_event_loop() -> Result<EventLoop<UserEvent>, winit::error::EventLoopError> {
+    let mut builder = EventLoop::<UserEvent>::with_user_event();
+    #[cfg(target_os = "macos")]
+    {
+        use winit::platform::macos::{ActivationPolicy, EventLoopBuilderExtMacOS};
+        builder.with_activation_policy(ActivationPolicy::Accessory);
+    }
+    builder.build()
+}
+
+/// Without a display: the daemon, until Ctrl-C / SIGTERM.
+fn run_headless(runtime: &Runtime, paths: &Paths, settings: Settings) -> Result<(), String> {
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    runtime.block_on(async move {
+        tokio::spawn(async move {
+            wait_for_termination().await;
+            stop.cancel();
+        });
+        crate::app::daemon(paths, settings, shutdown, None, |_| {}).await
+    })
+}
+
+/// The system service's published status, when the service is running.
+fn service_status() -> Option<crate::app::PublishedStatus> {
+    let text = std::fs::read_to_string(crate::app::service_status_path()).ok()?;
+    let published: crate::app::PublishedStatus = serde_json::from_str(&text).ok()?;
+    // The file is removed when the service stops; on Linux also check the process is alive (a crash).
+    if cfg!(target_os = "linux")
+        && !std::path::Path::new(&format!("/proc/{}", published.pid)).exists()
+    {
+        return None;
+    }
+    Some(published)
+}
+
+/// Mirrors the system service's status into the event loop: re-reads it every few seconds and sends it when
+/// it changes (the service rewrites it after every change; a file needs reading to be seen).
+fn spawn_mirror(
+    runtime: &Runtime,
+    proxy: &EventLoopProxy<UserEvent>,
+    shutdown: &CancellationToken,
+) {
+    let proxy = proxy.clone();
+    let token = shutdown.clone();
+    let signal_proxy = proxy.clone();
+    runtime.spawn(async move {
+        wait_for_termination().await;
+        let _ = signal_proxy.send_event(UserEvent::Quit);
+    });
+    runtime.spawn(async move {
+        let mut last: Option<Status> = None;
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tokio::select! {
+                () = token.cancelled() => break,
+                _ = tick.tick() => {}
+            }
+            let status = service_status().map_or_else(
+                || Status {
+                    last_error: Some("the ddns-tray system service is not running".into()),
+                    ..Status::default()
+                },
+                |p| p.status,
+            );
+            if last.as_ref() != Some(&status) {
+                last = Some(status.clone());
+                if proxy
+                    .send_event(UserEvent::Status(Box::new(status)))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        }
+    });
+}
+
 /// Returns on SIGTERM or SIGINT (Ctrl-C on Windows).
 async fn wait_for_termination() {
     #[cfg(unix)]
@@ -670,50 +759,48 @@ pub fn run(paths: &Paths, settings: Settings) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let mut builder = EventLoop::<UserEvent>::with_user_event();
-    #[cfg(target_os = "macos")]
-    {
-        // An accessory app: a menu-bar item, no Dock icon.
-        use winit::platform::macos::{ActivationPolicy, EventLoopBuilderExtMacOS};
-        builder.with_activation_policy(ActivationPolicy::Accessory);
-    }
-    let event_loop = match builder.build() {
+    let event_loop = match build_event_loop() {
         Ok(l) => l,
         Err(e) => {
             tracing::warn!(
                 "no display for the tray ({e}); running headless. Use `ddns-tray run` on servers."
             );
-            let shutdown = CancellationToken::new();
-            let stop = shutdown.clone();
-            return runtime.block_on(async move {
-                tokio::spawn(async move {
-                    let _ = tokio::signal::ctrl_c().await;
-                    stop.cancel();
-                });
-                crate::app::daemon(paths, settings, shutdown, |_| {}).await
-            });
+            return run_headless(&runtime, paths, settings);
         }
     };
     event_loop.set_control_flow(ControlFlow::Wait);
     let proxy = event_loop.create_proxy();
 
-    let store = crate::store::FileStore::open(&paths.state_file()).map_err(|e| e.to_string())?;
     let ipv6 = settings.ipv6;
-    let notifications = settings.notifications;
-    let engine = crate::app::engine(settings, Box::new(store));
-    let (handle, commands) = engine.handle();
     let toaster = Toaster::start();
     let shutdown = CancellationToken::new();
-    let task = spawn_engine(
-        &runtime,
-        engine,
-        commands,
-        &handle,
-        &proxy,
-        &toaster,
-        &shutdown,
-        notifications,
-    );
+    let (handle, task, status) = if let Some(published) = service_status() {
+        // The system service runs the engine: show its status instead of starting a second one.
+        tracing::info!(
+            "the ddns-tray system service is running (pid {}); showing its status",
+            published.pid
+        );
+        spawn_mirror(&runtime, &proxy, &shutdown);
+        (None, None, published.status)
+    } else {
+        let store =
+            crate::store::FileStore::open(&paths.state_file()).map_err(|e| e.to_string())?;
+        let notifications = settings.notifications;
+        let engine = crate::app::engine(settings, Box::new(store));
+        let (handle, commands) = engine.handle();
+        let task = spawn_engine(
+            &runtime,
+            engine,
+            commands,
+            &handle,
+            &proxy,
+            &toaster,
+            &shutdown,
+            notifications,
+        );
+        let status = handle.status.borrow().clone();
+        (Some(handle), Some(task), status)
+    };
     if let Some(listener) = listener {
         let open_proxy = proxy.clone();
         listener.serve(&runtime, move || {
@@ -725,7 +812,6 @@ pub fn run(paths: &Paths, settings: Settings) -> Result<(), String> {
         let _ = menu_proxy.send_event(UserEvent::Menu(event.id));
     }));
 
-    let status = handle.status.borrow().clone();
     let mut app = App {
         runtime,
         handle,
@@ -733,7 +819,7 @@ pub fn run(paths: &Paths, settings: Settings) -> Result<(), String> {
         ipv6,
         toaster,
         shutdown,
-        engine: Some(task),
+        engine: task,
         proxy,
         status,
         tray: None,

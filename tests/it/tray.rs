@@ -53,7 +53,11 @@ async fn drive(mode: &str) {
     // The settings window's screenshot is kept with the test output.
     let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "settings-window{}.png",
-        if mode.is_empty() { "" } else { "-silent" }
+        if mode.is_empty() {
+            String::new()
+        } else {
+            format!("-{mode}")
+        }
     ));
     cmd.env("SCREENSHOT", &shot);
     if !mode.is_empty() {
@@ -76,6 +80,11 @@ async fn drive(mode: &str) {
 #[tokio::test]
 async fn tray_menu_tooltip_toasts_and_quit_over_dbus() {
     drive("").await;
+}
+
+#[tokio::test]
+async fn with_the_system_service_running_the_tray_shows_its_status() {
+    drive("service").await;
 }
 
 #[tokio::test]
