@@ -2,6 +2,10 @@
 //!
 //! Exit codes: 0 all good, 1 something failed (an update, detection, a lock), 2 the config is invalid.
 
+// Windows release builds are GUI programs: the tray opens no console window. Commands run from a terminal
+// attach to it (see `attach_parent_console`) so their output still shows.
+#![cfg_attr(all(windows, not(debug_assertions)), windows_subsystem = "windows")]
+
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -115,7 +119,21 @@ enum ConfigCmd {
     Path,
 }
 
+/// In a Windows release build (no console of its own), print to the terminal that started us, if any.
+#[cfg(all(windows, not(debug_assertions)))]
+fn attach_parent_console() {
+    // SAFETY: AttachConsole takes no pointers and only fails (harmlessly) when there is no parent console.
+    #[allow(unsafe_code)]
+    unsafe {
+        windows_sys::Win32::System::Console::AttachConsole(
+            windows_sys::Win32::System::Console::ATTACH_PARENT_PROCESS,
+        );
+    }
+}
+
 fn main() -> ExitCode {
+    #[cfg(all(windows, not(debug_assertions)))]
+    attach_parent_console();
     let cli = Cli::parse();
     match real_main(cli) {
         Ok(code) => code,
