@@ -345,7 +345,7 @@ fn provider_table(p: &ProviderRow) -> Value {
             "headers" => Value::Table(
                 v.lines()
                     .filter_map(|l| l.split_once(':'))
-                    .map(|(h, hv)| (h.trim().to_owned(), Value::String(hv.trim().to_owned())))
+                    .map(|(h, hv)| (h.trim().to_owned(), header_value(hv.trim())))
                     .collect(),
             ),
             // Secrets keep surrounding spaces so the secret checks can report them.
@@ -362,6 +362,17 @@ fn provider_table(p: &ProviderRow) -> Value {
         }
     }
     Value::Table(t)
+}
+
+/// A header value from the form: `{ env = "VAR" }` / `{ file = … }` / `{ keyring = … }` stay secret
+/// references; anything else is the literal value.
+fn header_value(text: &str) -> Value {
+    text.starts_with('{')
+        .then(|| toml::from_str::<Table>(&format!("v = {text}")).ok())
+        .flatten()
+        .and_then(|t| t.get("v").cloned())
+        .filter(Value::is_table)
+        .unwrap_or_else(|| Value::String(text.to_owned()))
 }
 
 /// Where a kept secret comes from, for the form.
@@ -1035,5 +1046,23 @@ mod tests {
                 .unwrap_err()
                 .contains("placeholder")
         );
+    }
+
+    #[test]
+    fn webhook_header_secrets_keep_their_source() {
+        let text = "[[provider]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"https://h.example/u\"\nheaders = { Authorization = { env = \"HOOK_TOKEN\" }, X-Plain = \"abc\" }\n";
+        let env = |v: &str| (v == "HOOK_TOKEN").then(|| "Bearer tok-12345".to_owned());
+        let (file, _) = load_str(text, &env).unwrap();
+        let mut form = SettingsForm::from_file(&file);
+        let (written, settings) = form.validate(&env).unwrap();
+        assert!(
+            written.contains("HOOK_TOKEN") && !written.contains("tok-12345"),
+            "{written}"
+        );
+        let crate::config::ProviderKind::Webhook(w) = &settings.providers[0].kind else {
+            panic!()
+        };
+        assert_eq!(w.headers["Authorization"].expose(), "Bearer tok-12345");
+        assert_eq!(w.headers["X-Plain"].expose(), "abc");
     }
 }
