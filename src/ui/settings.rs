@@ -79,9 +79,52 @@ const SOURCE_KINDS: &[&str] = &["cloudflare-trace", "http", "dns", "interface", 
 fn text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(" "),
+        // A command line: arguments with spaces or quotes are double-quoted, so `split_args` gets them back.
+        Value::Array(items) => items
+            .iter()
+            .map(|i| {
+                let a = text(i);
+                if a.is_empty() || a.contains([' ', '"', '\'', '\\']) {
+                    format!("\"{}\"", a.replace('\\', "\\\\").replace('"', "\\\""))
+                } else {
+                    a
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
         other => other.to_string(),
     }
+}
+
+/// Splits a command line the way `text` writes it: spaces separate arguments; double quotes group them,
+/// with `\"` and `\\` inside.
+fn split_args(line: &str) -> Vec<String> {
+    let mut args = Vec::new();
+    let mut current = String::new();
+    let (mut quoted, mut started, mut chars) = (false, false, line.chars());
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                started = true;
+            }
+            '\\' if quoted => current.extend(chars.next()),
+            c if c.is_whitespace() && !quoted => {
+                if started {
+                    args.push(std::mem::take(&mut current));
+                    started = false;
+                }
+            }
+            c => {
+                current.push(c);
+                started = true;
+            }
+        }
+    }
+    if started {
+        args.push(current);
+    }
+    args
 }
 
 impl SettingsForm {
@@ -198,11 +241,7 @@ impl SettingsForm {
                                 continue;
                             }
                             let value = if k == "command" {
-                                Value::Array(
-                                    v.split_whitespace()
-                                        .map(|a| Value::String(a.to_owned()))
-                                        .collect(),
-                                )
+                                Value::Array(split_args(v).into_iter().map(Value::String).collect())
                             } else {
                                 Value::String(v.trim().to_owned())
                             };
@@ -1064,5 +1103,21 @@ mod tests {
         };
         assert_eq!(w.headers["Authorization"].expose(), "Bearer tok-12345");
         assert_eq!(w.headers["X-Plain"].expose(), "abc");
+    }
+
+    #[test]
+    fn command_arguments_with_spaces_survive_the_form() {
+        let text = "[detect]\nipv4 = [ { kind = \"command\", command = [\"sh\", \"-c\", \"echo \\\"198.51.100.7\\\"\", \"\"] } ]\n";
+        let (file, _) = load_str(text, &no_env).unwrap();
+        let mut form = SettingsForm::from_file(&file);
+        let (_, settings) = form.validate(&no_env).unwrap();
+        let crate::config::SourceKind::Command { command } = &settings.detect.ipv4[0].kind else {
+            panic!()
+        };
+        assert_eq!(command, &["sh", "-c", "echo \"198.51.100.7\"", ""]);
+        assert_eq!(
+            split_args(r#"a  "b c" "d\"e" f"#),
+            ["a", "b c", "d\"e", "f"]
+        );
     }
 }
