@@ -74,15 +74,9 @@ impl Clock {
 pub struct Handle {
     pub commands: mpsc::Sender<Command>,
     pub status: watch::Receiver<Status>,
-    events: broadcast::Sender<Event>,
 }
 
 impl Handle {
-    #[must_use]
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.events.subscribe()
-    }
-
     /// Runs a round now and waits for its report. `None` when the engine is gone.
     pub async fn update_now(&self, force: bool) -> Option<RoundReport> {
         let (reply, rx) = oneshot::channel();
@@ -154,7 +148,6 @@ impl Engine {
             Handle {
                 commands: tx,
                 status: self.status.subscribe(),
-                events: self.events.clone(),
             },
             rx,
         )
@@ -163,11 +156,6 @@ impl Engine {
     #[must_use]
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.events.subscribe()
-    }
-
-    #[must_use]
-    pub fn state(&self) -> &State {
-        &self.state
     }
 
     /// Runs until `shutdown` is cancelled, a `Shutdown` command arrives, or every handle is dropped.
