@@ -162,9 +162,17 @@ impl App {
                 Ok(parsed) => {
                     let mut form = SettingsForm::from_file(&parsed.file);
                     if !parsed.issues.is_empty() {
+                        // What could not be read is not in the form: say so before a Save drops it.
+                        let paths: Vec<&str> = parsed
+                            .issues
+                            .iter()
+                            .take(3)
+                            .map(|i| i.path.as_str())
+                            .collect();
                         form.message = Some(format!(
-                            "The file has {} problem(s); fix them here and save",
-                            parsed.issues.len()
+                            "{} part(s) of the file could not be read and are not shown ({}); saving replaces them",
+                            parsed.issues.len(),
+                            paths.join(", ")
                         ));
                     }
                     form
