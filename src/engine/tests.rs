@@ -107,15 +107,10 @@ fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
-fn start(
-    settings: Settings,
-    store: MemoryStore,
-    provider: Arc<FakeProvider>,
-    source: FakeSource,
-) -> Harness {
-    *provider.start.lock().unwrap() = Some(Instant::now());
+/// The engine's parts: one fake source and provider `p`.
+fn fakes(provider: &Arc<FakeProvider>, source: &FakeSource) -> Factory {
     let (p, s) = (provider.clone(), source.clone());
-    let factory: Factory = Arc::new(move |_settings: &Settings| Parts {
+    Arc::new(move |_settings: &Settings| Parts {
         detector: Detector::new(
             Policy::First,
             vec![Configured::new(
@@ -129,7 +124,18 @@ fn start(
             "p".to_owned(),
             p.clone() as Arc<dyn crate::provider::Provider>,
         )]),
-    });
+    })
+}
+
+fn start(
+    settings: Settings,
+    store: MemoryStore,
+    provider: Arc<FakeProvider>,
+    source: FakeSource,
+) -> Harness {
+    *provider.start.lock().unwrap() = Some(Instant::now());
+    let (p, s) = (provider.clone(), source.clone());
+    let factory = fakes(&p, &s);
     let clock = Clock::tokio(SystemTime::UNIX_EPOCH + Duration::from_hours(500_000));
     let engine = Engine::new(settings, factory, Box::new(store.clone()), clock, Some(7));
     let (handle, commands) = engine.handle();
@@ -498,21 +504,7 @@ async fn dry_run_calls_nothing_and_changes_nothing() {
     let store = MemoryStore::default();
     let provider: Arc<FakeProvider> = Arc::default();
     let (p, s) = (provider.clone(), source("198.51.100.1"));
-    let factory: Factory = Arc::new(move |_settings: &Settings| Parts {
-        detector: Detector::new(
-            Policy::First,
-            vec![Configured::new(
-                Box::new(s.clone()),
-                Duration::from_secs(5),
-                true,
-            )],
-            vec![],
-        ),
-        providers: HashMap::from([(
-            "p".to_owned(),
-            p.clone() as Arc<dyn crate::provider::Provider>,
-        )]),
-    });
+    let factory = fakes(&p, &s);
     let mut engine = Engine::new(
         settings("", "tok-123456"),
         factory,

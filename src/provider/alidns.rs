@@ -232,13 +232,7 @@ impl Provider for Alidns {
                 record_id: Some(created.record_id),
             });
         }
-        if let Some(pos) = request
-            .record_id
-            .and_then(|id| matching.iter().position(|r| r.record_id == id))
-        {
-            matching.swap(0, pos);
-        }
-        let keep = matching.remove(0);
+        let keep = super::take_kept(&mut matching, request.record_id, |r| r.record_id.clone());
         for extra in &matching {
             tracing::warn!(record = %request.name, id = %extra.record_id, "deleting a duplicate {rtype} record");
             let _: serde_json::Value = self

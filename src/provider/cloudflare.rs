@@ -217,13 +217,7 @@ impl Provider for Cloudflare {
             };
         }
         // Keep the record we updated before, when it is among them.
-        if let Some(pos) = request
-            .record_id
-            .and_then(|id| matching.iter().position(|r| r.id == id))
-        {
-            matching.swap(0, pos);
-        }
-        let keep = matching.remove(0);
+        let keep = super::take_kept(&mut matching, request.record_id, |r| r.id.clone());
         for extra in &matching {
             tracing::warn!(record = %request.name, id = %extra.id, content = %extra.content, "deleting a duplicate {rtype} record");
             let _: Value = self

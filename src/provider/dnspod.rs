@@ -220,13 +220,9 @@ impl Provider for Dnspod {
                 Reply::Error { error, .. } => Err(error),
             };
         }
-        if let Some(pos) = request
-            .record_id
-            .and_then(|id| matching.iter().position(|r| r.record_id.to_string() == id))
-        {
-            matching.swap(0, pos);
-        }
-        let keep = matching.remove(0);
+        let keep = super::take_kept(&mut matching, request.record_id, |r| {
+            r.record_id.to_string()
+        });
         for extra in &matching {
             tracing::warn!(record = %request.name, id = extra.record_id, "deleting a duplicate {rtype} record");
             ok(self

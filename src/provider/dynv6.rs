@@ -57,6 +57,23 @@ impl Dynv6 {
         format!("dynv6 `{}`", self.name)
     }
 
+    /// The account's zone holding `name` (the longest suffix).
+    async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
+        let zones: Vec<Zone> = self
+            .call(self.client.get(format!("{}/zones", self.base)))
+            .await?;
+        zones
+            .into_iter()
+            .filter(|z| name == z.name || name.ends_with(&format!(".{}", z.name)))
+            .max_by_key(|z| z.name.len())
+            .ok_or_else(|| {
+                ProviderError::rejected(format!(
+                    "{}: no zone of this account holds {name}",
+                    self.label()
+                ))
+            })
+    }
+
     async fn call<T: serde::de::DeserializeOwned>(
         &self,
         request: reqwest::RequestBuilder,
@@ -89,20 +106,7 @@ fn same(text: Option<&str>, ip: IpAddr) -> bool {
 impl Provider for Dynv6 {
     #[tracing::instrument(skip_all, fields(provider = %self.name, record = %request.name))]
     async fn update(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
-        let label = self.label();
-        let zones: Vec<Zone> = self
-            .call(self.client.get(format!("{}/zones", self.base)))
-            .await?;
-        let zone = zones
-            .into_iter()
-            .filter(|z| request.name == z.name || request.name.ends_with(&format!(".{}", z.name)))
-            .max_by_key(|z| z.name.len())
-            .ok_or_else(|| {
-                ProviderError::rejected(format!(
-                    "{label}: no zone of this account holds {}",
-                    request.name
-                ))
-            })?;
+        let zone = self.zone(request.name).await?;
         let zone_url = format!("{}/zones/{}", self.base, id(&zone.id));
         let ip = request.ip.to_string();
         if request.name == zone.name {
@@ -140,13 +144,7 @@ impl Provider for Dynv6 {
                 record_id: Some(id(&created.id)),
             });
         }
-        if let Some(pos) = request
-            .record_id
-            .and_then(|rid| matching.iter().position(|r| id(&r.id) == rid))
-        {
-            matching.swap(0, pos);
-        }
-        let keep = matching.remove(0);
+        let keep = super::take_kept(&mut matching, request.record_id, |r| id(&r.id));
         for extra in &matching {
             tracing::warn!(record = %request.name, id = %id(&extra.id), "deleting a duplicate {rtype} record");
             let _: Value = self
@@ -174,17 +172,7 @@ impl Provider for Dynv6 {
     }
 
     async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
-        let label = self.label();
-        let zones: Vec<Zone> = self
-            .call(self.client.get(format!("{}/zones", self.base)))
-            .await?;
-        let zone = zones
-            .into_iter()
-            .filter(|z| name == z.name || name.ends_with(&format!(".{}", z.name)))
-            .max_by_key(|z| z.name.len())
-            .ok_or_else(|| {
-                ProviderError::rejected(format!("{label}: no zone of this account holds {name}"))
-            })?;
+        let zone = self.zone(name).await?;
         let values: Vec<String> = if name == zone.name {
             let v = if record_type == RecordType::A {
                 zone.ipv4address.clone()

@@ -215,13 +215,7 @@ impl Provider for Huawei {
                 record_id: Some(created.id),
             });
         }
-        if let Some(pos) = request
-            .record_id
-            .and_then(|id| matching.iter().position(|r| r.id == id))
-        {
-            matching.swap(0, pos);
-        }
-        let keep = matching.remove(0);
+        let keep = super::take_kept(&mut matching, request.record_id, |r| r.id.clone());
         for extra in &matching {
             tracing::warn!(record = %request.name, id = %extra.id, "deleting a duplicate {rtype} record set");
             let _: serde_json::Value = self

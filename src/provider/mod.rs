@@ -186,6 +186,19 @@ impl Answer {
     }
 }
 
+/// Of several records at one name, the one to update: the one updated before (`record_id`), else the first.
+/// It is taken out of `matching`; what is left are duplicates to delete. `matching` must not be empty.
+pub(crate) fn take_kept<T>(
+    matching: &mut Vec<T>,
+    record_id: Option<&str>,
+    id: impl Fn(&T) -> String,
+) -> T {
+    if let Some(pos) = record_id.and_then(|rid| matching.iter().position(|r| id(r) == rid)) {
+        matching.swap(0, pos);
+    }
+    matching.remove(0)
+}
+
 /// `a.b.example.com` -> `a.b.example.com`, `b.example.com`, `example.com` (longest first; never a bare TLD).
 #[must_use]
 pub(crate) fn suffixes(name: &str) -> Vec<String> {

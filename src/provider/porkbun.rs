@@ -145,13 +145,7 @@ impl Provider for Porkbun {
                 record_id: created.get("id").map(id_string),
             });
         }
-        if let Some(pos) = request
-            .record_id
-            .and_then(|id| matching.iter().position(|r| id_string(&r.id) == id))
-        {
-            matching.swap(0, pos);
-        }
-        let keep = matching.remove(0);
+        let keep = super::take_kept(&mut matching, request.record_id, |r| id_string(&r.id));
         let keep_id = id_string(&keep.id);
         for extra in &matching {
             tracing::warn!(record = %request.name, id = %id_string(&extra.id), "deleting a duplicate {rtype} record");
