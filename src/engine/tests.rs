@@ -134,8 +134,7 @@ fn start(
     source: FakeSource,
 ) -> Harness {
     *provider.start.lock().unwrap() = Some(Instant::now());
-    let (p, s) = (provider.clone(), source.clone());
-    let factory = fakes(&p, &s);
+    let factory = fakes(&provider, &source);
     let clock = Clock::tokio(SystemTime::UNIX_EPOCH + Duration::from_hours(500_000));
     let engine = Engine::new(settings, factory, Box::new(store.clone()), clock, Some(7));
     let (handle, commands) = engine.handle();
@@ -503,8 +502,7 @@ async fn shutdown_abandons_a_hung_round_within_the_grace_period() {
 async fn dry_run_calls_nothing_and_changes_nothing() {
     let store = MemoryStore::default();
     let provider: Arc<FakeProvider> = Arc::default();
-    let (p, s) = (provider.clone(), source("198.51.100.1"));
-    let factory = fakes(&p, &s);
+    let factory = fakes(&provider, &source("198.51.100.1"));
     let mut engine = Engine::new(
         settings("", "tok-123456"),
         factory,
