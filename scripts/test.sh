@@ -3,7 +3,7 @@
 #   1. installs the system packages the tests need (Debian/Ubuntu, via apt-get; sudo when not root),
 #   2. starts real PowerDNS and Knot servers on random loopback ports (scripts/dns-servers.sh),
 #   3. checks formatting and lints, and the packaging: the MSI definition (wixl), the .deb (build, install,
-#      run, verify, remove);
+#      run, verify, remove); the Windows and macOS builds (scripts/windows-check.sh: lint, Wine end-to-end);
 #   4. runs the whole suite (its summary is the last thing printed), and stops the servers whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +41,8 @@ trap 'scripts/dns-servers.sh stop "$DNS_SERVERS_DIR"' EXIT
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 bash scripts/package-check.sh
+# Windows (lint, build, run under Wine, MSI) and macOS (lint).
+bash scripts/windows-check.sh
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --locked --no-fail-fast
 else

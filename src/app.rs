@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine::{Clock, Command, Engine, Factory, Parts};
 use crate::provider;
-use crate::store::{FileStore, StateStore};
+use crate::store::{FileStore, FingerprintKey, StateStore, StoreError};
 
 /// Environment variable overriding the data directory (state file and logs).
 pub const DATA_DIR_ENV: &str = "DDNS_TRAY_DATA_DIR";
@@ -24,13 +24,15 @@ pub const DATA_DIR_ENV: &str = "DDNS_TRAY_DATA_DIR";
 #[derive(Debug, Clone)]
 pub struct Paths {
     pub config: PathBuf,
+    /// The config path was given (`--config`, `DDNS_TRAY_CONFIG`): it must exist.
+    pub config_explicit: bool,
     pub data_dir: PathBuf,
 }
 
 impl Paths {
     /// `--config` / `DDNS_TRAY_CONFIG` / the OS config dir, and `--data-dir` / `DDNS_TRAY_DATA_DIR` / the OS data dir.
     pub fn resolve(config: Option<&Path>, data_dir: Option<&Path>) -> Result<Self, String> {
-        let config = config::resolve_path(config).map_err(|e| e.to_string())?;
+        let (config, config_explicit) = config::resolve_path(config).map_err(|e| e.to_string())?;
         let data_dir = match data_dir {
             Some(d) => d.to_owned(),
             None => match std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
@@ -42,7 +44,38 @@ impl Paths {
                     )?,
             },
         };
-        Ok(Self { config, data_dir })
+        Ok(Self {
+            config,
+            config_explicit,
+            data_dir,
+        })
+    }
+
+    /// Loads the config at start: a missing file means defaults only at the default path.
+    pub fn load_config(&self) -> Result<(config::ConfigFile, Settings), config::LoadError> {
+        let missing = if self.config_explicit {
+            config::Missing::Error
+        } else {
+            config::Missing::Defaults
+        };
+        config::load(&self.config, missing)
+    }
+
+    /// Loads the config to replace running settings: a missing or empty file keeps them.
+    pub fn reload_config(&self) -> Result<(config::ConfigFile, Settings), config::LoadError> {
+        config::load(&self.config, config::Missing::KeepRunning)
+    }
+
+    /// Where the fingerprint key is kept: next to the config (which holds the secrets it protects), or,
+    /// when that directory cannot be written, in the data directory.
+    #[must_use]
+    pub fn fingerprint_key_places(&self) -> Vec<PathBuf> {
+        let mut places = Vec::new();
+        if let Some(dir) = self.config.parent().filter(|d| !d.as_os_str().is_empty()) {
+            places.push(dir.join("fingerprint.key"));
+        }
+        places.push(self.data_dir.join("fingerprint.key"));
+        places
     }
 
     #[must_use]
@@ -60,7 +93,7 @@ impl Paths {
 #[must_use]
 pub fn factory() -> Factory {
     Arc::new(|settings: &Settings| Parts {
-        detector: Detector::from_settings(&settings.detect),
+        detector: Arc::new(Detector::from_settings(&settings.detect)),
         providers: settings
             .providers
             .iter()
@@ -70,9 +103,43 @@ pub fn factory() -> Factory {
 }
 
 /// The engine on the real parts and the system clock.
+pub fn engine(
+    paths: &Paths,
+    settings: Settings,
+    store: Box<dyn StateStore>,
+) -> Result<Engine, StoreError> {
+    let key = FingerprintKey::load_or_create(&paths.fingerprint_key_places());
+    Engine::new(settings, factory(), store, Clock::System, key, None)
+}
+
+/// A warning when the config holds secrets written in it and other users can read it.
 #[must_use]
-pub fn engine(settings: Settings, store: Box<dyn StateStore>) -> Engine {
-    Engine::new(settings, factory(), store, Clock::System, None)
+pub fn config_exposure(path: &Path, settings: &Settings) -> Option<String> {
+    let literal = settings.providers.iter().any(|p| {
+        p.kind
+            .secrets()
+            .iter()
+            .any(|s| matches!(s.source(), config::secret::SecretSource::Literal(_)))
+    });
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode();
+        (literal && mode & 0o004 != 0).then(|| {
+            format!(
+                "{} holds secrets and every user can read it; run `chmod 600 {}` (for the system service: `chown root:{} {}` and `chmod 640`)",
+                path.display(),
+                path.display(),
+                crate::service::SERVICE_USER,
+                path.display()
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, literal);
+        None
+    }
 }
 
 /// A human summary of the settings, secrets masked (logged at start-up and printed by `check`).
@@ -153,9 +220,7 @@ fn source_label(kind: &SourceKind) -> String {
 /// The provider's fields in the order of the kinds table; secrets are shown as `***`, URLs that may carry
 /// tokens (the webhook's) only as their origin.
 fn provider_detail(kind: &ProviderKind) -> String {
-    let Some(info) = config::providers::kind_info(kind.kind_name()) else {
-        return String::new();
-    };
+    let info = kind.info();
     let Ok(toml::Value::Table(table)) = toml::Value::try_from(kind) else {
         return String::new();
     };
@@ -190,7 +255,7 @@ fn provider_detail(kind: &ProviderKind) -> String {
 #[must_use]
 pub fn providers_help() -> String {
     let mut out = String::new();
-    for k in config::providers::KINDS {
+    for k in provider::KINDS {
         let _ = writeln!(
             out,
             "{} ({})\n  credential: {}",
@@ -208,64 +273,114 @@ pub fn providers_help() -> String {
     out
 }
 
-/// Where the system service publishes its status for the tray apps of the machine's users
-/// (`DDNS_TRAY_SERVICE_STATUS` overrides it).
-#[must_use]
-pub fn service_status_path() -> PathBuf {
-    std::env::var_os("DDNS_TRAY_SERVICE_STATUS")
-        .filter(|p| !p.is_empty())
-        .map_or_else(
-            || PathBuf::from("/run/ddns-tray/status.json"),
-            PathBuf::from,
-        )
-}
-
-/// The status a daemon publishes for tray apps: the engine's status and the daemon's process id.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct PublishedStatus {
-    pub pid: u32,
-    pub status: crate::engine::Status,
-}
-
-/// Keeps `path` holding the engine's latest status (world-readable: no secrets are in it) until the engine
-/// stops, then removes it.
-async fn publish_status(
-    path: PathBuf,
-    mut status: tokio::sync::watch::Receiver<crate::engine::Status>,
-) {
-    loop {
-        let published = PublishedStatus {
-            pid: std::process::id(),
-            status: status.borrow_and_update().clone(),
-        };
-        if let Ok(json) = serde_json::to_vec_pretty(&published) {
-            match crate::store::write_atomic(&path, &json) {
-                Ok(()) => {
-                    #[cfg(unix)]
-                    {
-                        use std::os::unix::fs::PermissionsExt as _;
-                        let _ =
-                            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644));
+/// Hands network changes and wake-ups to the engine (see [`crate::netwatch`]), and tells it whether it hears
+/// of them. Runs until the engine is gone.
+pub fn watch_network(commands: mpsc::Sender<Command>) {
+    use crate::engine::NetworkEvents;
+    use crate::netwatch::Change;
+    match crate::netwatch::watch() {
+        Ok(mut changes) => {
+            tracing::info!("watching network changes");
+            tokio::spawn(async move {
+                if commands
+                    .send(Command::NetworkEvents(NetworkEvents::Watching))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                while let Some(change) = changes.recv().await {
+                    let command = match change {
+                        Change::Network(family) => Command::NetworkChanged(family),
+                        Change::Wake => Command::Woke,
+                    };
+                    if commands.send(command).await.is_err() {
+                        return;
                     }
                 }
-                Err(e) => tracing::warn!("cannot publish the status to {}: {e}", path.display()),
-            }
+            });
         }
-        if status.changed().await.is_err() {
-            break;
+        Err(why) => {
+            tracing::warn!("not watching network changes ({why}); checking every interval only");
+            let _ = commands.try_send(Command::NetworkEvents(NetworkEvents::Unavailable(why)));
         }
     }
-    let _ = std::fs::remove_file(&path);
+}
+
+/// A service whose config cannot be loaded: serves `control` with the problems as its status (so a tray or
+/// `ddns-tray ctl status` shows them) and waits, running no engine and asking no source, until a reload
+/// (`ddns-tray ctl reload`) finds a valid config, which it returns; `None` when `shutdown` comes first.
+pub async fn await_config(
+    paths: &Paths,
+    problems: Vec<String>,
+    shutdown: CancellationToken,
+    control: &crate::control::Endpoint,
+) -> Option<Settings> {
+    for p in &problems {
+        tracing::error!("{p}");
+    }
+    tracing::error!(
+        "waiting for a valid config at {}; then run `ddns-tray ctl reload`",
+        paths.config.display()
+    );
+    let (_status, status) = tokio::sync::watch::channel(crate::engine::Status {
+        config_problems: problems,
+        ..crate::engine::Status::default()
+    });
+    let (commands, mut received) = mpsc::channel(8);
+    let reload_paths = paths.clone();
+    let serving = CancellationToken::new();
+    let served = crate::control::serve(
+        control,
+        crate::control::Control {
+            status,
+            commands,
+            reload: std::sync::Arc::new(move || {
+                reload_paths
+                    .reload_config()
+                    .map(|(_, s)| s)
+                    .map_err(|e| e.to_string())
+            }),
+        },
+        serving.clone(),
+    );
+    if let Err(e) = &served {
+        tracing::warn!("{e}; only a restart of the service will read the config again");
+    }
+    let settings = loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break None,
+            command = received.recv() => match command {
+                Some(Command::Reload(settings)) => break Some(*settings),
+                // Nothing runs yet to update or pause.
+                Some(_) => {}
+                None => break None,
+            },
+        }
+    };
+    // Free the endpoint for the engine's own.
+    serving.cancel();
+    if let Ok(task) = served {
+        let _ = task.await;
+    }
+    if settings.is_some() {
+        tracing::info!(
+            "the config at {} is valid now; starting",
+            paths.config.display()
+        );
+    }
+    settings
 }
 
 /// The headless daemon: opens (and locks) the state, runs the engine with the log notifier until `shutdown`
-/// is cancelled, then stops it within 5 s. With `status_file`, it publishes its status there for tray apps. `on_start` receives the engine's command sender (for reloads).
+/// is cancelled, then stops it within 5 s. With `control`, tray apps and `ddns-tray ctl` watch and drive it
+/// there (see [`crate::control`]). `on_start` receives the engine's command sender (for reloads).
 /// Used by `ddns-tray run` and by the Windows service.
 pub async fn daemon(
     paths: &Paths,
     settings: Settings,
     shutdown: CancellationToken,
-    status_file: Option<PathBuf>,
+    control: Option<crate::control::Endpoint>,
     on_start: impl FnOnce(mpsc::Sender<Command>),
 ) -> Result<(), String> {
     let store = FileStore::open(&paths.state_file()).map_err(|e| e.to_string())?;
@@ -278,13 +393,41 @@ pub async fn daemon(
     for line in summary(&settings).lines() {
         tracing::info!("{line}");
     }
-    let engine = engine(settings, Box::new(store));
+    let engine = engine(paths, settings, Box::new(store)).map_err(|e| e.to_string())?;
     let (handle, commands) = engine.handle();
     let log = tokio::spawn(crate::notify::log_events(engine.subscribe()));
-    let publisher =
-        status_file.map(|path| tokio::spawn(publish_status(path, handle.status.clone())));
     let mut task = tokio::spawn(engine.run(commands, shutdown.clone()));
+    watch_network(handle.commands.clone());
+    let served = match control {
+        Some(endpoint) => {
+            let reload_paths = paths.clone();
+            let control = crate::control::Control {
+                status: handle.status.clone(),
+                commands: handle.commands.clone(),
+                reload: std::sync::Arc::new(move || {
+                    reload_paths
+                        .reload_config()
+                        .map(|(_, s)| s)
+                        .map_err(|e| e.to_string())
+                }),
+            };
+            match crate::control::serve(&endpoint, control, shutdown.clone()) {
+                Ok(t) => {
+                    tracing::info!("control endpoint: {endpoint}");
+                    Some(t)
+                }
+                Err(e) => {
+                    // Updates matter more than the tray's view of them: keep running.
+                    tracing::warn!("{e}; tray apps cannot show or drive this daemon");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     on_start(handle.commands.clone());
+    #[cfg(target_os = "linux")]
+    let watchdog = service_manager::ready(handle.commands.clone());
     tokio::select! {
         _ = &mut task => {}
         () = shutdown.cancelled() => {
@@ -293,11 +436,65 @@ pub async fn daemon(
             }
         }
     }
+    #[cfg(target_os = "linux")]
+    {
+        service_manager::stopping();
+        if let Some(w) = watchdog {
+            w.abort();
+        }
+    }
     drop(handle);
     let _ = tokio::time::timeout(Duration::from_secs(1), log).await;
-    if let Some(publisher) = publisher {
-        let _ = tokio::time::timeout(Duration::from_secs(1), publisher).await;
+    if let Some(served) = served {
+        let _ = tokio::time::timeout(Duration::from_secs(1), served).await;
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Talking to systemd when it runs us as a `Type=notify` service: ready once the engine runs, and a watchdog
+/// ping only while the engine's loop answers (so a stuck engine is restarted). Without `NOTIFY_SOCKET` all of
+/// this does nothing.
+#[cfg(target_os = "linux")]
+mod service_manager {
+    use std::time::Duration;
+
+    use tokio::sync::{mpsc, oneshot};
+
+    use crate::engine::Command;
+
+    /// Says "ready"; when the unit has a watchdog, starts the task that pets it. Returns that task.
+    pub fn ready(commands: mpsc::Sender<Command>) -> Option<tokio::task::JoinHandle<()>> {
+        if let Err(e) = sd_notify::notify(&[sd_notify::NotifyState::Ready]) {
+            tracing::warn!("cannot tell the service manager we are ready: {e}");
+        }
+        let period = sd_notify::watchdog_enabled()?;
+        tracing::info!(
+            "service watchdog every {}",
+            humantime::format_duration(period)
+        );
+        Some(tokio::spawn(async move {
+            let half = period / 2;
+            loop {
+                tokio::time::sleep(half).await;
+                let (tx, rx) = oneshot::channel();
+                let alive = commands.send(Command::Ping(tx)).await.is_ok()
+                    && tokio::time::timeout(half.max(Duration::from_secs(1)), rx)
+                        .await
+                        .is_ok_and(|r| r.is_ok());
+                if alive {
+                    let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
+                } else {
+                    tracing::error!(
+                        "the engine did not answer within {}; the service manager will restart it",
+                        humantime::format_duration(half)
+                    );
+                }
+            }
+        }))
+    }
+
+    pub fn stopping() {
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+    }
 }

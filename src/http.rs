@@ -1,9 +1,18 @@
 //! HTTP plumbing shared by IP sources and providers: client construction (rustls with ring), bounded body
 //! reads, `Retry-After` parsing, and error text that never carries a URL (URLs may hold tokens).
+//!
+//! Every client shares one TLS configuration whose certificate verifier loads the OS's root certificates on
+//! the first https handshake, once per process: a daemon with plain-http sources and providers never loads
+//! them, and one with ten providers loads them once, not ten times (each reqwest client would otherwise read
+//! and parse the whole system store when it is built).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::Once;
+use std::sync::{Arc, Once, OnceLock};
 use std::time::{Duration, SystemTime};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
 
 use crate::config::Family;
 
@@ -22,16 +31,110 @@ fn install_crypto() {
     });
 }
 
+/// The OS's certificate verifier, built (and the roots loaded) on first use.
+struct LazyVerifier {
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    inner: OnceLock<Result<Arc<rustls_platform_verifier::Verifier>, rustls::Error>>,
+}
+
+impl std::fmt::Debug for LazyVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LazyVerifier")
+    }
+}
+
+impl LazyVerifier {
+    fn get(&self) -> Result<&Arc<rustls_platform_verifier::Verifier>, rustls::Error> {
+        self.inner
+            .get_or_init(|| {
+                tracing::debug!("loading the system's root certificates");
+                rustls_platform_verifier::Verifier::new(self.provider.clone()).map(Arc::new)
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+impl ServerCertVerifier for LazyVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.get()?
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.get()?.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.get()?.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// The TLS configuration every client shares (built once; cheap until the first https handshake).
+fn tls_config() -> rustls::ClientConfig {
+    static CONFIG: OnceLock<rustls::ClientConfig> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            install_crypto();
+            let provider = rustls::crypto::CryptoProvider::get_default()
+                .cloned()
+                .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+            let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
+                .with_safe_default_protocol_versions()
+                .unwrap_or_else(|_| {
+                    rustls::ClientConfig::builder_with_provider(provider.clone())
+                        .with_protocol_versions(rustls::DEFAULT_VERSIONS)
+                        .expect("the default TLS versions are supported by ring")
+                })
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(LazyVerifier {
+                    provider,
+                    inner: OnceLock::new(),
+                }))
+                .with_no_client_auth();
+            config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+            config
+        })
+        .clone()
+}
+
 /// A client for IP detection: no proxy (a proxy would report its own address) and, when `family` is given,
-/// sockets bound to that family so an IPv6 question is never answered over IPv4.
+/// sockets bound to that family so an IPv6 question is never answered over IPv4 — to `local` when given
+/// (a stable IPv6 address), else to the family's unspecified address.
 #[must_use]
-pub fn detection_client(family: Option<Family>) -> reqwest::Client {
+pub fn detection_client(family: Option<Family>, local: Option<IpAddr>) -> reqwest::Client {
     install_crypto();
-    let local = family.map(|f| match f {
-        Family::V4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        Family::V6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    let local = local.or_else(|| {
+        family.map(|f| match f {
+            Family::V4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            Family::V6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        })
     });
     reqwest::Client::builder()
+        .tls_backend_preconfigured(tls_config())
         .user_agent(USER_AGENT)
         .no_proxy()
         .local_address(local)
@@ -46,6 +149,7 @@ pub fn detection_client(family: Option<Family>) -> reqwest::Client {
 pub fn api_client() -> reqwest::Client {
     install_crypto();
     reqwest::Client::builder()
+        .tls_backend_preconfigured(tls_config())
         .user_agent(USER_AGENT)
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))

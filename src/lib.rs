@@ -4,25 +4,37 @@
 //!
 //! - `config`: the TOML file (`file`), validation into `Settings` with every problem named (`validate`), secrets (`secret`).
 //! - `detect`: public-IP sources (http, cloudflare-trace, dns, interface, command) behind one trait; the `Detector` applies the policy and rejects non-public or malformed answers.
-//! - `provider`: DNS providers (powerdns, rfc2136, webhook) behind one trait; `error` classifies failures for retry policy.
-//! - `engine`: the tick / command / shutdown loop, one update round, backoff, and the Command / Event / Status types. No UI, files or environment.
-//! - `store`: persisted runtime state (JSON, versioned, atomic writes, engine lock).
+//! - `provider`: DNS providers, one file each with its config, validation and secrets. The engine sees one trait; behind it the read-capable APIs implement a small record API and share one reconciler (`reconcile`: lines, duplicates, parsed comparison, no write when equal); write-only protocols implement a blind setter. `error` classifies failures for retry policy; `sign` holds the request signers.
+//! - `engine`: the tick / command / shutdown loop on the monotonic clock, one update round (providers concurrently, commands answered meanwhile), backoff, and the Command / Event / Status types. No UI, files or environment.
+//! - `store`: persisted runtime state (JSON, versioned with migration, atomic writes, engine lock) and the settings-fingerprint key.
+//! - `fsutil`: bounded reads that refuse non-regular files, atomic writes, owner-only directories, stale temp-file cleanup.
+//! - `netwatch`: network-change events (rtnetlink, Windows IP Helper callbacks, the macOS routing socket) and wake-from-sleep detection, reported to the app, which hands them to the engine.
 //! - `notify`: every user-visible sentence about engine events, the toast policy, the log notifier and desktop toasts.
-//! - `ui`: the tray app (winit event loop, tray icon and menu) and `model`, the status-to-display functions.
+//! - `ui`: the tray app (winit event loop, tray icon and menu), the settings window (`settings`: the form, its validation and Save; `window`: egui on winit/wgpu, drawn only when egui asks), single instance, start at login, and `model`, the status-to-display functions (local times).
 //! - `service`: installing and controlling the OS service (systemd, launchd, Windows SCM).
+//! - `control`: the daemon's control endpoint (Unix socket / named pipe, JSON lines): status, watch, update, pause, resume, reload, for tray apps and `ddns-tray ctl`.
 //! - `app`: composition root: paths, real parts from settings, the start-up summary.
+//! - `platform`: what only one OS has (Windows security descriptors, job objects, event log, adapter flags), kept out of the core.
 //! - `dns`: DNS messages over UDP/TCP to one server (shared by the dns source and the rfc2136 provider).
 //! - `http`: HTTP clients, bounded body reads, Retry-After, URL-free error text.
+//!
+//! - `fuzzing` (hidden): the entry points of the fuzz suite in `fuzz/`.
 //!
 //! `main.rs` is the command line (clap) and maps errors to exit codes.
 
 pub mod app;
 pub mod config;
+pub mod control;
 pub mod detect;
 pub mod dns;
 pub mod engine;
+pub mod fsutil;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
+pub mod netwatch;
 pub mod notify;
+pub mod platform;
 pub mod provider;
 pub mod service;
 pub mod store;

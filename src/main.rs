@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use ddns_tray::app::{self, Paths};
-use ddns_tray::config::{self, Family, LoadError, Settings};
+use ddns_tray::config::{Family, LoadError, Settings};
 use ddns_tray::detect::{Detection, Detector};
 use ddns_tray::engine::{Command as EngineCommand, Mode, RoundReport};
 use ddns_tray::store::{self, FileStore};
@@ -35,6 +35,9 @@ struct Cli {
     /// More log output (-v info, -vv debug); `RUST_LOG` overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// How login entries start the tray: ends at once when the user turned "Start at login" off.
+    #[arg(long, hide = true)]
+    autostart: bool,
     #[command(subcommand)]
     command: Option<Cmd>,
 }
@@ -43,9 +46,24 @@ struct Cli {
 enum Cmd {
     /// Run the headless daemon in the foreground (stop with Ctrl-C / SIGTERM; SIGHUP reloads the config).
     Run {
-        /// Publish the status here for tray apps (the system service uses /run/ddns-tray/status.json).
+        /// Where tray apps and `ctl` reach this daemon (default: control.sock in the data dir, owner only;
+        /// the system service uses /run/ddns-tray/control.sock, group ddns-tray).
         #[arg(long, value_name = "PATH")]
+        control: Option<PathBuf>,
+        /// No longer used (tray apps use the control endpoint); accepted so older service units still start.
+        #[arg(long, value_name = "PATH", hide = true)]
         status_file: Option<PathBuf>,
+    },
+    /// Drive the running system service (or this user's `run` daemon): show its status, update, pause,
+    /// resume, reload its config.
+    Ctl {
+        #[arg(value_enum)]
+        request: CtlRequest,
+        /// The daemon's control endpoint (default: the system service, else this user's daemon).
+        #[arg(long, value_name = "PATH")]
+        endpoint: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
     },
     /// Run one update round and print one line per record.
     Once {
@@ -79,6 +97,18 @@ enum Cmd {
         #[command(subcommand)]
         command: ConfigCmd,
     },
+    /// Store secrets in the OS keyring, for `{ keyring = "ENTRY" }` in the config.
+    #[cfg(feature = "keyring")]
+    Secret {
+        #[command(subcommand)]
+        command: SecretCmd,
+    },
+    /// Start the tray at login: `on`, `off`, or (no argument) show where it stands.
+    #[cfg(feature = "tray")]
+    Autostart {
+        #[arg(value_enum)]
+        set: Option<OnOff>,
+    },
     /// Run ddns-tray as a service: systemd (Linux), launchd (macOS), the Service Control Manager (Windows).
     Service {
         #[command(subcommand)]
@@ -111,6 +141,31 @@ struct ServiceArgs {
     /// Write the files under DIR instead of / and only report the service-manager commands.
     #[arg(long, value_name = "DIR", env = "DDNS_TRAY_SERVICE_ROOT")]
     root: Option<PathBuf>,
+}
+
+#[cfg(feature = "keyring")]
+#[derive(Subcommand)]
+enum SecretCmd {
+    /// Store the secret read from standard input (one line) under ENTRY, replacing any stored one.
+    Set { entry: String },
+    /// Remove ENTRY from the keyring.
+    Delete { entry: String },
+}
+
+#[cfg(feature = "tray")]
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CtlRequest {
+    Status,
+    Update,
+    Pause,
+    Resume,
+    Reload,
 }
 
 #[derive(Subcommand)]
@@ -148,6 +203,11 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
     let paths = Paths::resolve(cli.config.as_deref(), cli.data_dir.as_deref())
         .map_err(anyhow::Error::msg)?;
     let Some(command) = cli.command else {
+        #[cfg(feature = "tray")]
+        if cli.autostart && !ddns_tray::ui::autostart::login_start_allowed() {
+            // Started by the installer's login entry, which this user turned off.
+            return Ok(ExitCode::SUCCESS);
+        }
         return tray(&paths, cli.verbose);
     };
     let daemon = matches!(
@@ -186,16 +246,94 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             runtime()?.block_on(once(&paths, s, mode, json))
         }),
-        Cmd::Run { status_file } => {
-            with_settings(&paths, |s| runtime()?.block_on(run(&paths, s, status_file)))
+        Cmd::Run {
+            control,
+            status_file,
+        } => {
+            if status_file.is_some() {
+                eprintln!(
+                    "warning: --status-file is no longer used (tray apps use the control endpoint); run `ddns-tray service install` again to update the service"
+                );
+            }
+            let control = control.map_or_else(
+                || ddns_tray::control::Endpoint::user(&paths.data_dir),
+                |p| ddns_tray::control::Endpoint::at(&p),
+            );
+            with_settings(&paths, |s| runtime()?.block_on(run(&paths, s, control)))
         }
+        Cmd::Ctl {
+            request,
+            endpoint,
+            json,
+        } => runtime()?.block_on(ctl(&paths, request, endpoint, json)),
         Cmd::Service { command } => service(&paths, command),
+        #[cfg(feature = "keyring")]
+        Cmd::Secret { command } => secret(command),
+        #[cfg(feature = "tray")]
+        Cmd::Autostart { set } => autostart(set),
     }
 }
 
+#[cfg(feature = "keyring")]
+fn secret(command: SecretCmd) -> anyhow::Result<ExitCode> {
+    use ddns_tray::config::secret;
+    match command {
+        SecretCmd::Set { entry } => {
+            let mut line = String::new();
+            if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                eprint!("secret for {entry} (one line, shown as typed): ");
+            }
+            // One line, at most 64 KiB: a secret, not a file.
+            std::io::BufRead::read_line(
+                &mut std::io::Read::take(std::io::stdin().lock(), 64 * 1024),
+                &mut line,
+            )
+            .context("cannot read the secret from standard input")?;
+            let value = line.trim_end_matches(['\r', '\n']);
+            if value.trim().is_empty() {
+                anyhow::bail!("no secret on standard input; nothing stored");
+            }
+            secret::keyring_store(&entry, value)
+                .map_err(|e| anyhow::anyhow!("cannot store {entry} in the keyring: {e}"))?;
+            println!("stored {entry}; use it as {{ keyring = \"{entry}\" }}");
+        }
+        SecretCmd::Delete { entry } => {
+            let removed = secret::keyring_delete(&entry)
+                .map_err(|e| anyhow::anyhow!("cannot remove {entry} from the keyring: {e}"))?;
+            if !removed {
+                println!("{entry} was not in the keyring");
+                return Ok(ExitCode::from(1));
+            }
+            println!("removed {entry}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "tray")]
+fn autostart(set: Option<OnOff>) -> anyhow::Result<ExitCode> {
+    use ddns_tray::ui::autostart;
+    if let Some(set) = set {
+        autostart::set(matches!(set, OnOff::On)).map_err(anyhow::Error::msg)?;
+    }
+    let state = autostart::state().map_err(anyhow::Error::msg)?;
+    let how = match (state.system, state.user) {
+        (true, None | Some(true)) => "installed for every user",
+        (true, Some(false)) => "turned off by you; the installer's entry stays",
+        (_, Some(true)) => "turned on by you",
+        (false, _) => "not set up",
+    };
+    println!(
+        "start at login: {} ({how})",
+        if state.on() { "on" } else { "off" }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One thread runs everything: the work is waiting on the network, and a second worker measured only more
+/// memory and threads (README, Footprint). Blocking work (name lookups) goes to tokio's on-demand pool.
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")
@@ -260,7 +398,8 @@ fn init_logging(
 fn rolling_file(
     dir: &std::path::Path,
 ) -> Result<tracing_appender::rolling::RollingFileAppender, String> {
-    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    // Owner-only: log lines name records, providers and addresses.
+    ddns_tray::fsutil::private_dir(dir).map_err(|e| e.to_string())?;
     tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("ddns-tray")
@@ -271,22 +410,45 @@ fn rolling_file(
 }
 
 /// No subcommand: the tray app (or, built without the `tray` feature, the daemon).
+// The headless build's body (the daemon) can fail; the tray's reports everything through exit codes.
+#[cfg_attr(feature = "tray", allow(clippy::unnecessary_wraps))]
 fn tray(paths: &Paths, verbose: u8) -> anyhow::Result<ExitCode> {
     let _guard = init_logging(verbose, Some(paths.log_dir()));
     #[cfg(feature = "tray")]
     {
-        with_settings(paths, |settings| {
-            match ddns_tray::ui::tray::run(paths, settings) {
-                Ok(()) => Ok(ExitCode::SUCCESS),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    Ok(ExitCode::from(1))
+        // A config that cannot be loaded does not stop the tray: it shows the problems and opens the
+        // settings on them.
+        let loaded = paths.load_config().map(|(_, s)| s).map_err(|e| match e {
+            LoadError::Invalid { issues, .. } => issues.iter().map(ToString::to_string).collect(),
+            other => vec![other.to_string()],
+        });
+        match ddns_tray::ui::tray::run(paths, loaded) {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            Err(ddns_tray::ui::tray::TrayError::Config(problems)) => {
+                for p in &problems {
+                    eprintln!("{p}");
                 }
+                eprintln!(
+                    "{} problem(s) in {}",
+                    problems.len(),
+                    paths.config.display()
+                );
+                Ok(ExitCode::from(2))
             }
-        })
+            Err(ddns_tray::ui::tray::TrayError::Other(e)) => {
+                eprintln!("error: {e}");
+                Ok(ExitCode::from(1))
+            }
+        }
     }
     #[cfg(not(feature = "tray"))]
-    with_settings(paths, |s| runtime()?.block_on(run(paths, s, None)))
+    with_settings(paths, |s| {
+        runtime()?.block_on(run(
+            paths,
+            s,
+            ddns_tray::control::Endpoint::user(&paths.data_dir),
+        ))
+    })
 }
 
 /// Loads the config; on problems prints them all and exits 2.
@@ -294,7 +456,7 @@ fn with_settings(
     paths: &Paths,
     f: impl FnOnce(Settings) -> anyhow::Result<ExitCode>,
 ) -> anyhow::Result<ExitCode> {
-    match config::load(&paths.config) {
+    match paths.load_config() {
         Ok((_, settings)) => f(settings),
         Err(e) => {
             print_load_error(&e);
@@ -311,15 +473,20 @@ fn print_load_error(e: &LoadError) {
             }
             eprintln!("{} problem(s) in {}", issues.len(), path.display());
         }
-        LoadError::Io { .. } => eprintln!("error: {e}"),
+        LoadError::Io { .. } | LoadError::Missing { .. } | LoadError::Gone { .. } => {
+            eprintln!("error: {e}");
+        }
     }
 }
 
 fn check(paths: &Paths) -> ExitCode {
-    match config::load(&paths.config) {
+    match paths.load_config() {
         Ok((_, settings)) => {
             if paths.config.exists() {
                 println!("{}: OK", paths.config.display());
+                if let Some(warning) = app::config_exposure(&paths.config, &settings) {
+                    println!("warning: {warning}");
+                }
             } else {
                 println!(
                     "{}: no such file; the defaults apply",
@@ -418,12 +585,23 @@ async fn once(
             }
         }
     };
-    let mut engine = app::engine(settings, store);
+    let mut engine = match app::engine(paths, settings, store) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
     let log = tokio::spawn(ddns_tray::notify::log_events(engine.subscribe()));
     let report = engine.round(mode).await;
     drop(engine);
     let _ = log.await;
     print_report(&report, json)?;
+    if let Some(e) = &report.state_error {
+        eprintln!(
+            "error: the state could not be saved ({e}); the next run would publish again what this one did"
+        );
+    }
     Ok(if report.all_ok() {
         ExitCode::SUCCESS
     } else {
@@ -471,12 +649,12 @@ fn print_report(report: &RoundReport, json: bool) -> anyhow::Result<()> {
 async fn run(
     paths: &Paths,
     settings: Settings,
-    status_file: Option<PathBuf>,
+    control: ddns_tray::control::Endpoint,
 ) -> anyhow::Result<ExitCode> {
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
     let reload_paths = paths.clone();
-    let result = app::daemon(paths, settings, shutdown, status_file, move |commands| {
+    let result = app::daemon(paths, settings, shutdown, Some(control), move |commands| {
         tokio::spawn(async move {
             wait_for_signals(&reload_paths, &commands).await;
             tracing::info!("stopping");
@@ -491,6 +669,73 @@ async fn run(
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// Windows' canonical paths are verbatim (`\\?\C:\…`): the service manager and the user see the plain
+/// form (`C:\…`) when it means the same.
+fn plain_path(path: PathBuf) -> PathBuf {
+    let text = path.to_string_lossy();
+    match text.strip_prefix(r"\\?\") {
+        Some(rest) if rest.as_bytes().get(1) == Some(&b':') => PathBuf::from(rest),
+        _ => path,
+    }
+}
+
+/// `ddns-tray ctl`: one request to a running daemon.
+async fn ctl(
+    paths: &Paths,
+    request: CtlRequest,
+    endpoint: Option<PathBuf>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    use ddns_tray::control::{Client, Endpoint, Reply, Request};
+    let request = match request {
+        CtlRequest::Status => Request::Status,
+        CtlRequest::Update => Request::Update,
+        CtlRequest::Pause => Request::Pause,
+        CtlRequest::Resume => Request::Resume,
+        CtlRequest::Reload => Request::Reload,
+    };
+    let endpoint = match endpoint {
+        Some(p) => Endpoint::at(&p),
+        None => match ddns_tray::control::find(&paths.data_dir).await {
+            Ok(Some((e, _))) => e,
+            Ok(None) => {
+                eprintln!(
+                    "error: no ddns-tray daemon is running (neither the system service at {} nor one for {})",
+                    Endpoint::system(),
+                    paths.data_dir.display()
+                );
+                return Ok(ExitCode::from(1));
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(1));
+            }
+        },
+    };
+    match Client::ask(&endpoint, request).await {
+        Ok(Reply::Ok(m)) => println!("{m}"),
+        Ok(Reply::Status(s)) => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&s)?);
+            } else {
+                print!(
+                    "{}",
+                    ddns_tray::ui::model::status_text(&s, std::time::SystemTime::now())
+                );
+            }
+        }
+        Ok(Reply::Error(e)) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn service(paths: &Paths, command: ServiceCmd) -> anyhow::Result<ExitCode> {
@@ -509,7 +754,7 @@ fn service(paths: &Paths, command: ServiceCmd) -> anyhow::Result<ExitCode> {
         Scope::System
     };
     let exe = std::env::current_exe().context("cannot find this program's path")?;
-    let exe = exe.canonicalize().unwrap_or(exe);
+    let exe = plain_path(exe.canonicalize().unwrap_or(exe));
     match service::manage(action, scope, &exe, args.root.as_deref()) {
         Ok(report) => {
             print!("{report}");
@@ -522,18 +767,42 @@ fn service(paths: &Paths, command: ServiceCmd) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The Windows service's process: load the settings and hand over to the Service Control Manager.
+/// The Windows service's process: hands over to the Service Control Manager at once (it waits only 30 s for
+/// that), then loads the settings. A config that cannot be loaded does not stop the service: it waits for a
+/// valid one (`ddns-tray ctl reload`), showing the problems to `ctl status` and the tray.
 #[cfg(windows)]
 fn service_run(paths: &Paths) -> anyhow::Result<ExitCode> {
-    with_settings(paths, |settings| {
-        let paths = paths.clone();
-        let daemon = Box::new(move |token| {
-            let runtime = runtime().map_err(|e| e.to_string())?;
-            runtime.block_on(app::daemon(&paths, settings.clone(), token, None, |_| {}))
-        });
-        ddns_tray::service::windows::run_dispatcher(daemon)?;
-        Ok(ExitCode::SUCCESS)
-    })
+    let (data_dir, config) = (paths.data_dir.clone(), paths.config.clone());
+    let paths = paths.clone();
+    let daemon = Box::new(move |token: CancellationToken| {
+        let runtime = runtime().map_err(|e| e.to_string())?;
+        runtime.block_on(async {
+            let endpoint = ddns_tray::control::Endpoint::system();
+            let settings = match paths.load_config() {
+                Ok((_, s)) => s,
+                Err(e) => {
+                    let problems = match e {
+                        LoadError::Invalid { issues, .. } => {
+                            issues.iter().map(ToString::to_string).collect()
+                        }
+                        other => vec![other.to_string()],
+                    };
+                    ddns_tray::platform::windows::event_log_error(&format!(
+                        "ddns-tray service: the config {} cannot be used ({}); waiting for a valid one (then run `ddns-tray ctl reload`)",
+                        paths.config.display(),
+                        problems.join("; ")
+                    ));
+                    match app::await_config(&paths, problems, token.clone(), &endpoint).await {
+                        Some(s) => s,
+                        None => return Ok(()),
+                    }
+                }
+            };
+            app::daemon(&paths, settings, token, Some(endpoint), |_| {}).await
+        })
+    });
+    ddns_tray::service::windows::run_dispatcher(daemon, &data_dir, &config)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(not(windows))]
@@ -561,7 +830,7 @@ async fn wait_for_signals(paths: &Paths, commands: &tokio::sync::mpsc::Sender<En
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => return,
                 _ = term.recv() => return,
-                _ = hup.recv() => match config::load(&paths.config) {
+                _ = hup.recv() => match paths.reload_config() {
                     Ok((_, settings)) => {
                         tracing::info!("SIGHUP: reloading {}", paths.config.display());
                         let _ = commands.send(EngineCommand::Reload(Box::new(settings))).await;
@@ -585,20 +854,47 @@ async fn wait_for_signals(paths: &Paths, commands: &tokio::sync::mpsc::Sender<En
     }
 }
 
+/// The live status of a daemon using this data dir's state, if one runs.
+fn live_status(paths: &Paths) -> Option<ddns_tray::engine::Status> {
+    use ddns_tray::control::{Client, Endpoint, Reply, Request};
+    let endpoint = Endpoint::user(&paths.data_dir);
+    let asked = runtime().ok()?.block_on(async {
+        tokio::time::timeout(
+            std::time::Duration::from_secs(3),
+            Client::ask(&endpoint, Request::Status),
+        )
+        .await
+    });
+    match asked {
+        Ok(Ok(Reply::Status(s))) => Some(*s),
+        _ => None,
+    }
+}
+
 fn status(paths: &Paths, json: bool) -> anyhow::Result<ExitCode> {
+    let live = live_status(paths);
+    let daemon_line = live.as_ref().map_or_else(
+        || "daemon: not running (the state as last saved)".to_owned(),
+        |s| format!("daemon: running, {}", s.network_events),
+    );
+    let daemon_json = serde_json::json!({
+        "running": live.is_some(),
+        "network_events": live.as_ref().map(|s| s.network_events.clone()),
+    });
     let state = match store::read(&paths.state_file()) {
         Ok(Some(s)) => s,
         Ok(None) => {
             if json {
                 println!(
                     "{}",
-                    serde_json::json!({ "state_file": paths.state_file(), "last_ip": {}, "records": [] })
+                    serde_json::json!({ "state_file": paths.state_file(), "daemon": daemon_json, "last_ip": {}, "records": [] })
                 );
             } else {
                 println!(
                     "no state yet at {} (nothing was published)",
                     paths.state_file().display()
                 );
+                println!("{daemon_line}");
             }
             return Ok(ExitCode::SUCCESS);
         }
@@ -634,11 +930,12 @@ fn status(paths: &Paths, json: bool) -> anyhow::Result<ExitCode> {
         println!(
             "{}",
             serde_json::to_string_pretty(
-                &serde_json::json!({ "state_file": paths.state_file(), "last_ip": last_ip, "records": records })
+                &serde_json::json!({ "state_file": paths.state_file(), "daemon": daemon_json, "last_ip": last_ip, "records": records })
             )?
         );
         return Ok(ExitCode::SUCCESS);
     }
+    println!("{daemon_line}");
     for (family, ip) in &state.last_ip {
         println!("{family}: {ip}");
     }

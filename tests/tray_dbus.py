@@ -32,6 +32,7 @@ SERVICE = MODE == "service"
 bus = dbus.SessionBus()
 registered = []
 notifications = []
+hits = []
 
 
 class Watcher(dbus.service.Object):
@@ -87,6 +88,7 @@ notifier = Notifications(bus, "/org/freedesktop/Notifications")
 
 class Refuse(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
+        hits.append(self.path)
         self.send_response(401)
         self.send_header("content-length", "9")
         self.end_headers()
@@ -114,16 +116,27 @@ provider = "hook"
 """)
 
 env = dict(os.environ, HOME=WORK, XDG_CONFIG_HOME=os.path.join(WORK, "xdg"))
-status_file = os.path.join(WORK, "service-status.json")
+control = os.path.join(WORK, "run", "control.sock")
 service = None
 if SERVICE:
-    # The "system service": a daemon publishing its status; the tray must show it, not run its own engine.
+    # The "system service": a daemon with a control endpoint; the tray must show and drive it, not run its own
+    # engine.
+    service_log = os.path.join(WORK, "service.log")
     service = subprocess.Popen([BIN, "--config", config, "--data-dir", os.path.join(WORK, "service"), "run",
-                                "--status-file", status_file], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                "--control", control], env=env, stdout=subprocess.DEVNULL,
+                               stderr=open(service_log, "w"))
     deadline = time.time() + 15
-    while time.time() < deadline and not (os.path.exists(status_file) and "198.51.100.7" in open(status_file).read()):
+    while time.time() < deadline and not os.path.exists(control):
         time.sleep(0.05)
-    env["DDNS_TRAY_SERVICE_STATUS"] = status_file
+    env["DDNS_TRAY_SERVICE_CONTROL"] = control
+
+
+def ctl(*args):
+    r = subprocess.run([BIN, "ctl", *args, "--endpoint", control, "--json"], env=env, capture_output=True, text=True,
+                       timeout=20)
+    return r
+
+
 app = subprocess.Popen([BIN, "--config", config, "--data-dir", os.path.join(WORK, "data"), "-v"], env=env,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 loop = GLib.MainLoop()
@@ -203,11 +216,23 @@ if SERVICE:
         fail(f"no item {prefix!r}")
 
     check(any(l.startswith("Run by the system service") for l in labels()), f"the menu says the service runs things: {list(labels())}")
-    check(not enabled("Update now") and not enabled("Pause") and not enabled("Settings"), "engine actions are disabled")
+    check(enabled("Update now") and enabled("Pause") and enabled("Reload config"), "the service's engine can be driven")
+    check(not enabled("Settings") and not enabled("Edit config file"), "its config is not the tray's to edit")
     check(not os.path.exists(os.path.join(WORK, "data", "state.json")), "the tray started no engine of its own")
+    click("Pause")
+    check(pump(5, lambda: "Resume" in labels()), "Pause reached the service, and its status came back at once")
+    check(json.loads(ctl("status").stdout)["paused"] is True, "the service itself is paused")
+    click("Resume")
+    check(pump(5, lambda: "Pause" in labels()), "Resume reached the service")
+    # The record is stopped (credentials refused), so the round calls nobody: the service's log tells.
+    click("Update now")
+    check(pump(10, lambda: "control: update started" in open(service_log).read()),
+          "Update now reached the service")
+    click("Reload config")
+    check(pump(10, lambda: "control: config reloaded" in open(service_log).read()), "Reload config reached the service")
     service.terminate()
     service.wait(timeout=10)
-    check(not os.path.exists(status_file), "the stopped service removed its status file")
+    check(not os.path.exists(control), "the stopped service removed its control socket")
     check(pump(10, lambda: any("system service is not running" in l for l in labels())),
           f"the tray says the service stopped: {list(labels())}")
     click("Quit")
@@ -219,6 +244,13 @@ if SERVICE:
     sys.exit(0)
 check(pump(10, lambda: any(l.startswith("Last error: webhook") for l in labels())), "menu shows the last error")
 check("198.51.100.7" in tooltip(), f"tooltip shows the address: {tooltip()!r}")
+if os.environ.get("TRAY_IDLE_SECONDS"):
+    # A measurement for the README (not a check): the tray's footprint once it has settled.
+    pump(float(os.environ["TRAY_IDLE_SECONDS"]))
+    status = dict(l.split(":", 1) for l in open(f"/proc/{app.pid}/status").read().splitlines())
+    rollup = dict(l.split(":", 1) for l in open(f"/proc/{app.pid}/smaps_rollup").read().splitlines()[1:])
+    print(f"idle tray: RSS {status['VmRSS'].strip()} (anonymous {rollup['Anonymous'].strip()}, "
+          f"PSS {rollup['Pss'].strip()}), threads {status['Threads'].strip()}")
 for expected in ["Update now", "Pause", "Edit config file…", "Reload config", "Open log folder", "Start at login", "About", "Quit"]:
     check(expected in labels(), f"menu has {expected!r}")
 if not SILENT:

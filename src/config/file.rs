@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
 
 use super::Issue;
-pub use super::providers::*;
+use crate::provider::{ProviderKind, kind_names};
 
 /// The whole config file as written.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -105,6 +105,15 @@ pub struct RecordFile {
     pub record_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<u32>,
+    /// The resolution line to manage (`DNSPod`, Alibaba Cloud DNS, Huawei Cloud); default: the provider's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
+    /// AAAA of a LAN host: the detected prefix combined with this interface id or MAC address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_host: Option<String>,
+    /// The length of the detected prefix `ipv6_host` is combined with (default 64).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefix_len: Option<u8>,
 }
 
 const TOP_KEYS: &[&str] = &[

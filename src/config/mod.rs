@@ -5,9 +5,8 @@
 //! fix it; loading collects all of them before giving up.
 
 pub mod file;
-pub mod providers;
 pub mod secret;
-mod validate;
+pub mod validate;
 
 use std::fmt;
 use std::net::IpAddr;
@@ -16,7 +15,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use file::{ConfigFile, ProviderKind, SourceKind};
+pub use crate::provider::ProviderKind;
+pub use file::{ConfigFile, SourceKind};
 pub use secret::Secret;
 pub use validate::{normalize_domain, validate};
 
@@ -212,15 +212,103 @@ pub struct RecordSettings {
     pub record_type: RecordType,
     pub provider: String,
     pub ttl: Option<u32>,
+    /// The resolution line to manage (the record's `line`, else its provider's); `None` = the default line.
+    pub line: Option<String>,
+    /// For an AAAA record of a LAN host: publish the detected prefix combined with this host id.
+    pub ipv6_host: Option<Ipv6Host>,
+}
+
+/// A LAN host's IPv6 address made from the detected (delegated) prefix and a fixed host part: the record's
+/// `ipv6_host` (an interface id such as `::1234`, or a MAC address turned into its EUI-64 id) and
+/// `ipv6_prefix_len` (default 64).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ipv6Host {
+    /// Only the bits after `prefix_len` are set.
+    pub host: std::net::Ipv6Addr,
+    pub prefix_len: u8,
+}
+
+impl Ipv6Host {
+    /// The default prefix length: a delegated /64.
+    pub const DEFAULT_PREFIX_LEN: u8 = 64;
+
+    /// Parses `::1234` (an interface id) or `52:54:00:12:34:56` (a MAC address, as its modified EUI-64 id).
+    ///
+    /// # Errors
+    /// Neither form, or host bits inside the prefix, in words for the config error.
+    pub fn parse(text: &str, prefix_len: u8) -> Result<Self, String> {
+        if !(1..=127).contains(&prefix_len) {
+            return Err(format!(
+                "a prefix length of {prefix_len} leaves no host part"
+            ));
+        }
+        let text = text.trim();
+        let host = if let Ok(ip) = text.parse::<std::net::Ipv6Addr>() {
+            ip
+        } else if let Some(mac) = parse_mac(text) {
+            // RFC 4291 appendix A: ff:fe in the middle, the universal/local bit flipped.
+            let mut id = [0u8; 16];
+            id[8] = mac[0] ^ 0x02;
+            id[9..11].copy_from_slice(&mac[1..3]);
+            id[11] = 0xff;
+            id[12] = 0xfe;
+            id[13..16].copy_from_slice(&mac[3..6]);
+            std::net::Ipv6Addr::from(id)
+        } else {
+            return Err(format!(
+                "`{text}` is neither an IPv6 interface id (like \"::1234\") nor a MAC address (like \"52:54:00:12:34:56\")"
+            ));
+        };
+        let bits = u128::from(host);
+        if bits == 0 {
+            return Err(
+                "the host part is zero (that is the prefix's own subnet-router address)".into(),
+            );
+        }
+        if bits >> (128 - u32::from(prefix_len)) != 0 {
+            return Err(format!(
+                "`{text}` has bits inside the /{prefix_len} prefix; give only the host part, e.g. \"::1234\""
+            ));
+        }
+        Ok(Self { host, prefix_len })
+    }
+
+    /// `prefix`'s first `prefix_len` bits followed by the host part.
+    #[must_use]
+    pub fn apply(&self, prefix: std::net::Ipv6Addr) -> std::net::Ipv6Addr {
+        let keep = u128::MAX << (128 - u32::from(self.prefix_len));
+        std::net::Ipv6Addr::from((u128::from(prefix) & keep) | u128::from(self.host))
+    }
+}
+
+fn parse_mac(text: &str) -> Option<[u8; 6]> {
+    let parts: Vec<&str> = text.split([':', '-']).collect();
+    if parts.len() != 6 {
+        return None;
+    }
+    let mut mac = [0u8; 6];
+    for (byte, part) in mac.iter_mut().zip(parts) {
+        if part.len() != 2 {
+            return None;
+        }
+        *byte = u8::from_str_radix(part, 16).ok()?;
+    }
+    Some(mac)
 }
 
 impl RecordSettings {
-    /// `name type`, the way records are shown and keyed.
+    /// `name type`, the way records are shown (`name type line` when a line is set).
     #[must_use]
     pub fn label(&self) -> String {
-        format!("{} {}", self.name, self.record_type)
+        match &self.line {
+            Some(l) => format!("{} {} ({l})", self.name, self.record_type),
+            None => format!("{} {}", self.name, self.record_type),
+        }
     }
 }
+
+/// The largest config file read.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
 /// Why a config could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -230,37 +318,76 @@ pub enum LoadError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "config file {path} does not exist (it was given with --config or DDNS_TRAY_CONFIG); create it, or fix the path"
+    )]
+    Missing { path: PathBuf },
+    #[error("config file {path} is {what}; keeping the running settings")]
+    Gone { path: PathBuf, what: &'static str },
     #[error("config file {path} has {} problem(s)", issues.len())]
     Invalid { path: PathBuf, issues: Vec<Issue> },
 }
 
-/// The config path: `--config`, else `DDNS_TRAY_CONFIG`, else the OS config dir (via confy).
-pub fn resolve_path(cli: Option<&Path>) -> Result<PathBuf, LoadError> {
+/// The config path: `--config`, else `DDNS_TRAY_CONFIG`, else the OS config dir (via confy). The flag says
+/// whether the path was given explicitly (then it must exist).
+pub fn resolve_path(cli: Option<&Path>) -> Result<(PathBuf, bool), LoadError> {
     if let Some(p) = cli {
-        return Ok(p.to_owned());
+        return Ok((p.to_owned(), true));
     }
     if let Some(p) = std::env::var_os(CONFIG_ENV).filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(p));
+        return Ok((PathBuf::from(p), true));
     }
-    confy::get_configuration_file_path(APP_NAME, "config").map_err(|e| LoadError::Io {
-        path: PathBuf::from("<config dir>"),
-        source: std::io::Error::other(format!("cannot find the OS config directory: {e}")),
-    })
+    confy::get_configuration_file_path(APP_NAME, "config")
+        .map(|p| (p, false))
+        .map_err(|e| LoadError::Io {
+            path: PathBuf::from("<config dir>"),
+            source: std::io::Error::other(format!("cannot find the OS config directory: {e}")),
+        })
 }
 
-/// Reads and validates the file. A missing file means defaults (no records: detection only).
-/// Never writes anything: an invalid file stays as it is.
-pub fn load(path: &Path) -> Result<(ConfigFile, Settings), LoadError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(source) => {
-            return Err(LoadError::Io {
-                path: path.to_owned(),
-                source,
-            });
-        }
+/// How a missing file is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// The defaults apply (the default path at first start).
+    Defaults,
+    /// An error: the path was given explicitly, so a missing file is a typo.
+    Error,
+    /// An error, and an empty file too: a reload must never replace running settings with the defaults.
+    KeepRunning,
+}
+
+/// Reads and validates the file (at most [`MAX_CONFIG_BYTES`], a regular file). Never writes anything: an
+/// invalid file stays as it is.
+pub fn load(path: &Path, missing: Missing) -> Result<(ConfigFile, Settings), LoadError> {
+    let io = |source| LoadError::Io {
+        path: path.to_owned(),
+        source,
     };
+    let text = match crate::fsutil::read_limited(path, MAX_CONFIG_BYTES).map_err(io)? {
+        Some(bytes) => {
+            String::from_utf8(bytes).map_err(|_| io(std::io::Error::other("not UTF-8 text")))?
+        }
+        None => match missing {
+            Missing::Defaults => String::new(),
+            Missing::Error => {
+                return Err(LoadError::Missing {
+                    path: path.to_owned(),
+                });
+            }
+            Missing::KeepRunning => {
+                return Err(LoadError::Gone {
+                    path: path.to_owned(),
+                    what: "missing",
+                });
+            }
+        },
+    };
+    if missing == Missing::KeepRunning && text.trim().is_empty() {
+        return Err(LoadError::Gone {
+            path: path.to_owned(),
+            what: "empty",
+        });
+    }
     load_str(&text, &secret::SystemLookup).map_err(|issues| LoadError::Invalid {
         path: path.to_owned(),
         issues,

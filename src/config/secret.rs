@@ -46,6 +46,30 @@ impl<F: Fn(&str) -> Option<String>> Lookup for F {
 /// The keyring service name under which secrets are stored.
 pub const KEYRING_SERVICE: &str = "ddns-tray";
 
+/// Stores `value` in the OS keyring under `entry` (service `ddns-tray`).
+///
+/// # Errors
+/// There is no usable keyring, or it refused.
+#[cfg(feature = "keyring")]
+pub fn keyring_store(entry: &str, value: &str) -> Result<(), String> {
+    keyring::Entry::new(KEYRING_SERVICE, entry)
+        .and_then(|e| e.set_password(value))
+        .map_err(|e| e.to_string())
+}
+
+/// Removes `entry` from the OS keyring; `Ok(false)` when there was none.
+///
+/// # Errors
+/// There is no usable keyring, or it refused.
+#[cfg(feature = "keyring")]
+pub fn keyring_delete(entry: &str) -> Result<bool, String> {
+    match keyring::Entry::new(KEYRING_SERVICE, entry).and_then(|e| e.delete_credential()) {
+        Ok(()) => Ok(true),
+        Err(keyring::Error::NoEntry) => Ok(false),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// The real lookup: process environment and the OS keyring (Secret Service, Keychain, Credential Manager).
 pub struct SystemLookup;
 

@@ -57,7 +57,9 @@ ttl = 60
             name: "home.example.test".into(),
             record_type: RecordType::A,
             provider: "home-pdns".into(),
-            ttl: Some(60)
+            ttl: Some(60),
+            line: None,
+            ipv6_host: None,
         }]
     );
 }
@@ -414,4 +416,62 @@ fn duckdns_names_must_be_duckdns_names() {
             .iter()
             .any(|i| i.path == "record[0].name" && i.message.contains("not a DuckDNS name"))
     );
+}
+
+#[test]
+fn ipv6_host_ids_from_an_interface_id_or_a_mac() {
+    use crate::config::Ipv6Host;
+    use std::net::Ipv6Addr;
+    let prefix: Ipv6Addr = "2001:db8:aa:bb:1:2:3:4".parse().unwrap();
+    let h = Ipv6Host::parse("::1234", 64).unwrap();
+    assert_eq!(
+        h.apply(prefix),
+        "2001:db8:aa:bb::1234".parse::<Ipv6Addr>().unwrap()
+    );
+    // RFC 4291 appendix A: 52:54:00:12:34:56 -> 5054:00ff:fe12:3456 (universal/local bit flipped).
+    let mac = Ipv6Host::parse("52-54-00-12-34-56", 64).unwrap();
+    assert_eq!(
+        mac.apply(prefix),
+        "2001:db8:aa:bb:5054:ff:fe12:3456"
+            .parse::<Ipv6Addr>()
+            .unwrap()
+    );
+    let h56 = Ipv6Host::parse("::1:0:0:0:1234", 56).unwrap();
+    assert_eq!(
+        h56.apply(prefix),
+        "2001:db8:aa:1::1234".parse::<Ipv6Addr>().unwrap()
+    );
+    for (text, len, why) in [
+        ("2001::1234", 64, "inside the /64 prefix"),
+        ("::", 64, "zero"),
+        ("nas", 64, "neither"),
+        ("52:54:00:12:34", 64, "neither"),
+        ("::1", 0, "no host part"),
+        ("::1", 128, "no host part"),
+        ("52:54:00:12:34:56", 72, "inside the /72 prefix"),
+    ] {
+        let err = Ipv6Host::parse(text, len).expect_err(text);
+        assert!(err.contains(why), "{text}/{len}: {err}");
+    }
+}
+
+#[test]
+fn ipv6_host_is_for_aaaa_records_only() {
+    let base = r#"
+[detect]
+ipv4 = [ { kind = "http", url = "http://127.0.0.1:1/" } ]
+ipv6 = [ { kind = "http", url = "http://127.0.0.1:1/" } ]
+[[provider]]
+name = "p"
+kind = "duckdns"
+token = "t"
+"#;
+    let text = format!(
+        "ipv6 = true\n{base}[[record]]\nname = \"nas.duckdns.org\"\nprovider = \"p\"\nipv6_host = \"::1234\"\n"
+    );
+    assert!(paths(&text).contains(&"record[0].ipv6_host".to_owned()));
+    let text = format!(
+        "{base}[[record]]\nname = \"nas.duckdns.org\"\nprovider = \"p\"\nipv6_prefix_len = 56\n"
+    );
+    assert!(paths(&text).contains(&"record[0].ipv6_prefix_len".to_owned()));
 }

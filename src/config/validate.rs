@@ -3,9 +3,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
-use base64::Engine as _;
-
-use super::file::{ConfigFile, ProviderKind, Rfc2136File, SourceEntry, SourceKind, WebhookFile};
+use super::file::{ConfigFile, SourceEntry, SourceKind};
 use super::secret::Lookup;
 use super::{
     DetectSettings, Family, Issue, Policy, ProviderSettings, RecordSettings, RecordType, Settings,
@@ -17,11 +15,6 @@ pub const MIN_INTERVAL: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_INTERVAL: Duration = Duration::from_hours(24);
 pub const DEFAULT_SOURCE_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_SOURCE_TIMEOUT: Duration = Duration::from_mins(1);
-
-/// TSIG algorithms the rfc2136 provider can sign with.
-pub const TSIG_ALGORITHMS: &[&str] = &["hmac-sha256", "hmac-sha384", "hmac-sha512"];
-/// HTTP methods a webhook may use.
-pub const WEBHOOK_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 /// Validates a parsed file. `env` resolves `{ env = "VAR" }` secrets.
 pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<Issue>> {
@@ -248,33 +241,11 @@ fn source(
 }
 
 fn http_url(url: &str, path: &str, issues: &mut Vec<Issue>) {
-    match reqwest::Url::parse(url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
-        Ok(u) => issues.push(Issue::new(
-            path,
-            format!(
-                "scheme `{}` is not http(s) or the host is missing",
-                u.scheme()
-            ),
-            "use a URL such as \"https://api.ipify.org\"",
-        )),
-        Err(e) => issues.push(Issue::new(
-            path,
-            format!("not a URL ({e})"),
-            "use a full URL such as \"https://api.example.com\"",
-        )),
-    }
+    FieldCheck::new(path, issues).http_url("", url);
 }
 
-/// Accepts `host:port`, `[v6]:port`, or a bare host / IP (port 53).
 fn host_port(server: &str, path: &str, issues: &mut Vec<Issue>) {
-    if let Err(e) = crate::dns::parse_server(server) {
-        issues.push(Issue::new(
-            path,
-            e,
-            "write it as \"host:port\", e.g. \"127.0.0.1:53\" or \"[2001:db8::1]:53\"",
-        ));
-    }
+    FieldCheck::new(path, issues).host_port("", server);
 }
 
 fn providers(
@@ -300,7 +271,12 @@ fn providers(
             ));
         }
         let mut kind = entry.kind.clone();
-        provider_fields(&mut kind, &path, lookup, issues);
+        for (field, secret) in kind.secrets_mut() {
+            if let Err(p) = secret.resolve(lookup) {
+                issues.push(Issue::new(format!("{path}.{field}"), p.message, p.hint));
+            }
+        }
+        kind.validate(&mut FieldCheck::new(&path, issues));
         out.push(ProviderSettings {
             name: entry.name.clone(),
             kind,
@@ -309,209 +285,88 @@ fn providers(
     out
 }
 
-/// Checks a provider's own fields and resolves its secrets.
-fn provider_fields(
-    kind: &mut ProviderKind,
-    path: &str,
-    lookup: &dyn Lookup,
-    issues: &mut Vec<Issue>,
-) {
-    for (field, secret) in kind.secrets_mut() {
-        if let Err(p) = secret.resolve(lookup) {
-            issues.push(Issue::new(format!("{path}.{field}"), p.message, p.hint));
-        }
-    }
-    let endpoint_field = match kind {
-        ProviderKind::Powerdns(_) => "url",
-        ProviderKind::Dyndns2(_)
-        | ProviderKind::Noip(_)
-        | ProviderKind::Dynu(_)
-        | ProviderKind::Dyn(_)
-        | ProviderKind::He(_)
-        | ProviderKind::Dnsomatic(_) => "server",
-        _ => "endpoint",
-    };
-    if let Some(endpoint) = kind.endpoint() {
-        http_url(endpoint, &format!("{path}.{endpoint_field}"), issues);
-    }
-    if let Some(zone) = kind.zone() {
-        let field = match kind {
-            ProviderKind::Porkbun(_) | ProviderKind::Godaddy(_) | ProviderKind::Namecheap(_) => {
-                "domain"
-            }
-            _ => "zone",
-        };
-        zone_name(zone, &format!("{path}.{field}"), issues);
-    }
-    match kind {
-        ProviderKind::Powerdns(c) => {
-            if c.server_id.as_deref().is_some_and(|s| s.trim().is_empty()) {
-                issues.push(Issue::new(
-                    format!("{path}.server_id"),
-                    "is empty",
-                    "leave it out to use \"localhost\"",
-                ));
-            }
-        }
-        ProviderKind::Rfc2136(c) => rfc2136_fields(c, path, issues),
-        ProviderKind::Webhook(cfg) => webhook_fields(cfg, path, issues),
-        _ => credential_fields(kind, path, issues),
-    }
+/// Reports problems with the fields of one entry (a provider, a record, a notifier) under its path.
+/// Provider kinds use it to check their own fields.
+pub struct FieldCheck<'a> {
+    path: &'a str,
+    issues: &'a mut Vec<Issue>,
 }
 
-/// The credential checks of the cloud and dyndns2 kinds.
-fn credential_fields(kind: &ProviderKind, path: &str, issues: &mut Vec<Issue>) {
-    let key_id = |id: &str, field: &str, what: &str, issues: &mut Vec<Issue>| {
+impl<'a> FieldCheck<'a> {
+    pub fn new(path: &'a str, issues: &'a mut Vec<Issue>) -> Self {
+        Self { path, issues }
+    }
+
+    /// A problem with `field` (relative to the entry; `""` for the entry itself).
+    pub fn issue(&mut self, field: &str, message: impl Into<String>, hint: impl Into<String>) {
+        let path = if field.is_empty() {
+            self.path.to_owned()
+        } else {
+            format!("{}.{field}", self.path)
+        };
+        self.issues.push(Issue::new(path, message, hint));
+    }
+
+    /// An http(s) URL with a host.
+    pub fn http_url(&mut self, field: &str, url: &str) {
+        match reqwest::Url::parse(url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+            Ok(u) => self.issue(
+                field,
+                format!(
+                    "scheme `{}` is not http(s) or the host is missing",
+                    u.scheme()
+                ),
+                "use a URL such as \"https://api.example.com\"",
+            ),
+            Err(e) => self.issue(
+                field,
+                format!("not a URL ({e})"),
+                "use a full URL such as \"https://api.example.com\"",
+            ),
+        }
+    }
+
+    /// A DNS zone name.
+    pub fn zone(&mut self, field: &str, zone: &str) {
+        if let Err(e) = normalize_domain(zone) {
+            self.issue(field, e, "use the zone's name, e.g. \"example.com\"");
+        }
+    }
+
+    /// `host:port`, `[v6]:port`, or a bare host / IP (port 53).
+    pub fn host_port(&mut self, field: &str, server: &str) {
+        if let Err(e) = crate::dns::parse_server(server) {
+            self.issue(
+                field,
+                e,
+                "write it as \"host:port\", e.g. \"127.0.0.1:53\" or \"[2001:db8::1]:53\"",
+            );
+        }
+    }
+
+    /// A key id of letters and digits, as cloud consoles show them.
+    pub fn key_id(&mut self, field: &str, id: &str, what: &str) {
         if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-            issues.push(Issue::new(
-                format!("{path}.{field}"),
+            self.issue(
+                field,
                 "is not a well-formed key id (letters and digits only)",
                 format!("copy the {what} exactly as the console shows it"),
-            ));
+            );
         }
-    };
-    match kind {
-        ProviderKind::Cloudflare(c) => {
-            let token = c.token.expose();
-            if token.len() == 37 && token.chars().all(|ch| ch.is_ascii_hexdigit()) {
-                issues.push(Issue::new(
-                    format!("{path}.token"),
-                    "looks like the Global API Key, not an API token",
-                    "create an API token with Zone > DNS > Edit (My Profile > API Tokens)",
-                ));
-            }
-            if let Some(id) = &c.zone_id
-                && (id.len() != 32 || !id.chars().all(|ch| ch.is_ascii_hexdigit()))
-            {
-                issues.push(Issue::new(
-                    format!("{path}.zone_id"),
-                    "is not a zone id (32 hex digits)",
-                    "copy it from the zone's Overview page, or leave it out",
-                ));
-            }
-        }
-        ProviderKind::Alidns(c) => {
-            key_id(&c.access_key_id, "access_key_id", "AccessKey ID", issues);
-        }
-        ProviderKind::Huaweicloud(c) => key_id(
-            &c.access_key_id,
-            "access_key_id",
-            "access key ID (AK)",
-            issues,
-        ),
-        ProviderKind::Dnspod(c) => key_id(&c.secret_id, "secret_id", "SecretId", issues),
-        ProviderKind::Dyndns2(c) => {
-            if c.server.is_none() {
-                issues.push(Issue::new(format!("{path}.server"), "missing", "give the update server's URL, e.g. \"https://members.example.com\", or use a preset kind (noip, dynu, dyn, he, dnsomatic)"));
-            }
-            if c.username.is_none() {
-                issues.push(Issue::new(
-                    format!("{path}.username"),
-                    "missing",
-                    "give the account or update user name",
-                ));
-            }
-        }
-        ProviderKind::Noip(c)
-        | ProviderKind::Dynu(c)
-        | ProviderKind::Dyn(c)
-        | ProviderKind::Dnsomatic(c)
-            if c.username.is_none() =>
+    }
+
+    /// A resolution line's name: not empty, no surrounding spaces.
+    pub fn line(&mut self, field: &str, line: Option<&str>) {
+        if let Some(l) = line
+            && (l.trim().is_empty() || l.trim() != l)
         {
-            issues.push(Issue::new(
-                format!("{path}.username"),
-                "missing",
-                "give the account or update user name",
-            ));
+            self.issue(
+                field,
+                "is empty or has surrounding spaces",
+                "write the line's name as the console shows it, e.g. \"电信\" or \"telecom\", or leave it out for the default line",
+            );
         }
-        _ => {}
-    }
-}
-
-fn rfc2136_fields(c: &Rfc2136File, path: &str, issues: &mut Vec<Issue>) {
-    host_port(&c.server, &format!("{path}.server"), issues);
-    if let Err(e) = normalize_domain(c.key_name.trim_end_matches('.')) {
-        issues.push(Issue::new(
-            format!("{path}.key_name"),
-            e,
-            "use the key's name as the server knows it, e.g. \"ddns-key\"",
-        ));
-    }
-    if let Some(alg) = &c.key_algorithm
-        && !TSIG_ALGORITHMS.contains(&alg.to_ascii_lowercase().as_str())
-    {
-        issues.push(Issue::new(
-            format!("{path}.key_algorithm"),
-            format!("unsupported algorithm `{alg}`"),
-            format!(
-                "use one of: {} (hmac-md5 and hmac-sha1 are not supported; make a new key)",
-                TSIG_ALGORITHMS.join(", ")
-            ),
-        ));
-    }
-    let secret = c.key_secret.expose();
-    if !secret.is_empty()
-        && base64::engine::general_purpose::STANDARD
-            .decode(secret)
-            .is_err()
-    {
-        issues.push(Issue::new(
-            format!("{path}.key_secret"),
-            "is not valid base64",
-            "copy the `secret` of the key from the server's key file (tsig-keygen / keymgr output)",
-        ));
-    }
-}
-
-fn webhook_fields(cfg: &WebhookFile, path: &str, issues: &mut Vec<Issue>) {
-    let WebhookFile {
-        url,
-        method,
-        headers,
-        body: _,
-        success_regex,
-    } = cfg;
-    let sample = url
-        .replace("{ip}", "203.0.113.7")
-        .replace("{name}", "host.example.com")
-        .replace("{type}", "A");
-    http_url(&sample, &format!("{path}.url"), issues);
-    if let Some(m) = method
-        && !WEBHOOK_METHODS.contains(&m.to_ascii_uppercase().as_str())
-    {
-        issues.push(Issue::new(
-            format!("{path}.method"),
-            format!("unsupported method `{m}`"),
-            format!("use one of: {}", WEBHOOK_METHODS.join(", ")),
-        ));
-    }
-    for name in headers.keys() {
-        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-            issues.push(Issue::new(
-                format!("{path}.headers.{name}"),
-                "is not a valid header name",
-                "use letters, digits and '-'",
-            ));
-        }
-    }
-    if let Some(re) = success_regex
-        && let Err(e) = regex_lite::Regex::new(re)
-    {
-        issues.push(Issue::new(
-            format!("{path}.success_regex"),
-            format!("not a valid regex: {e}"),
-            "fix the pattern, or remove it to accept any 2xx answer",
-        ));
-    }
-}
-
-fn zone_name(zone: &str, path: &str, issues: &mut Vec<Issue>) {
-    if let Err(e) = normalize_domain(zone) {
-        issues.push(Issue::new(
-            path,
-            e,
-            "use the zone's name, e.g. \"example.com\"",
-        ));
     }
 }
 
@@ -523,7 +378,7 @@ fn records(
     issues: &mut Vec<Issue>,
 ) -> Vec<RecordSettings> {
     let mut out = Vec::new();
-    let mut seen: BTreeMap<(String, RecordType, String), usize> = BTreeMap::new();
+    let mut seen: BTreeMap<(String, RecordType, String, Option<String>), usize> = BTreeMap::new();
     let names: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
     for (i, rec) in file.records.iter().enumerate() {
         let path = format!("record[{i}]");
@@ -546,10 +401,8 @@ fn records(
                 None
             }
         };
-        if let Some(n) = &name {
-            check_in_zone(n, &rec.provider, providers, &path, issues);
-        }
-        if !names.contains(&rec.provider.as_str()) {
+        let provider = providers.iter().find(|p| p.name == rec.provider);
+        if provider.is_none() {
             let hint = if names.is_empty() {
                 "add a [[provider]] section first".to_owned()
             } else {
@@ -562,9 +415,6 @@ fn records(
             ));
         }
         let types = record_types(rec.record_type.as_deref(), ipv4, ipv6, &path, issues);
-        if let Some(n) = &name {
-            check_provider_supports(n, &types, &rec.provider, providers, &path, issues);
-        }
         if rec.ttl == Some(0) || rec.ttl.is_some_and(|t| t > 2_147_483_647) {
             issues.push(Issue::new(
                 format!("{path}.ttl"),
@@ -572,9 +422,22 @@ fn records(
                 "use e.g. 60, or leave it out for the provider's default",
             ));
         }
+        let line = rec
+            .line
+            .clone()
+            .or_else(|| provider.and_then(|p| p.kind.line().map(str::to_owned)));
+        if let Some(p) = provider {
+            provider_limits(p, rec, name.as_deref(), &types, &path, issues);
+        }
+        let ipv6_host = ipv6_host(rec, &types, &path, issues);
         let Some(name) = name else { continue };
         for record_type in types {
-            let key = (name.clone(), record_type, rec.provider.clone());
+            let key = (
+                name.clone(),
+                record_type,
+                rec.provider.clone(),
+                line.clone(),
+            );
             if let Some(first) = seen.get(&key) {
                 issues.push(Issue::new(
                     format!("{path}.name"),
@@ -592,10 +455,119 @@ fn records(
                 record_type,
                 provider: rec.provider.clone(),
                 ttl: rec.ttl,
+                line: line.clone(),
+                ipv6_host: ipv6_host.filter(|_| record_type == RecordType::Aaaa),
             });
         }
     }
     out
+}
+
+/// The record's `ipv6_host` and `ipv6_prefix_len`: only for AAAA records.
+fn ipv6_host(
+    rec: &super::file::RecordFile,
+    types: &[RecordType],
+    path: &str,
+    issues: &mut Vec<Issue>,
+) -> Option<super::Ipv6Host> {
+    let Some(text) = &rec.ipv6_host else {
+        if rec.ipv6_prefix_len.is_some() {
+            issues.push(Issue::new(
+                format!("{path}.ipv6_prefix_len"),
+                "is only used with `ipv6_host`",
+                "add ipv6_host = \"::1234\" (the LAN host's interface id) or remove ipv6_prefix_len",
+            ));
+        }
+        return None;
+    };
+    if types != [RecordType::Aaaa] {
+        issues.push(Issue::new(
+            format!("{path}.ipv6_host"),
+            "is for AAAA records: the IPv4 address cannot be made from a prefix",
+            "add type = \"AAAA\" to this record (and a second record for the A address if you want one)",
+        ));
+        return None;
+    }
+    let prefix_len = rec
+        .ipv6_prefix_len
+        .unwrap_or(super::Ipv6Host::DEFAULT_PREFIX_LEN);
+    match super::Ipv6Host::parse(text, prefix_len) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            let (field, hint) = if (1..=127).contains(&prefix_len) {
+                (
+                    "ipv6_host",
+                    "give the host's interface id, e.g. ipv6_host = \"::1234\", or its MAC address",
+                )
+            } else {
+                (
+                    "ipv6_prefix_len",
+                    "use the length of the prefix your ISP delegates, usually 64 (the default) or 56",
+                )
+            };
+            issues.push(Issue::new(format!("{path}.{field}"), e, hint));
+            None
+        }
+    }
+}
+
+/// What the record's provider allows: lines only where it has them, TTLs in its range, names inside its
+/// pinned zone, and its own limits (`DuckDNS` names, Namecheap A only).
+fn provider_limits(
+    provider: &ProviderSettings,
+    rec: &super::file::RecordFile,
+    name: Option<&str>,
+    types: &[RecordType],
+    path: &str,
+    issues: &mut Vec<Issue>,
+) {
+    let caps = provider.kind.capabilities();
+    let kind = provider.kind.info();
+    if rec.line.is_some() && caps.default_line.is_none() {
+        issues.push(Issue::new(
+            format!("{path}.line"),
+            format!("{} has no resolution lines", kind.title),
+            "remove `line`; only DNSPod, Alibaba Cloud DNS and Huawei Cloud have lines",
+        ));
+    }
+    FieldCheck::new(path, issues).line("line", rec.line.as_deref());
+    if let Some(ttl) = rec.ttl
+        && ttl > 0
+        && !caps.ttl.allows(ttl)
+    {
+        let auto = caps
+            .ttl
+            .auto
+            .map_or_else(String::new, |a| format!(", or {a} for automatic"));
+        issues.push(Issue::new(
+            format!("{path}.ttl"),
+            format!(
+                "{} accepts TTLs from {} to {} seconds{auto}, not {ttl}",
+                kind.title, caps.ttl.min, caps.ttl.max
+            ),
+            format!(
+                "use at least {} (or leave ttl out for the provider's default)",
+                caps.ttl.min
+            ),
+        ));
+    }
+    let Some(name) = name else { return };
+    if let Some((zone, field)) = provider.kind.zone()
+        && let Ok(z) = normalize_domain(zone)
+        && !(name == z || name.ends_with(&format!(".{z}")))
+    {
+        issues.push(Issue::new(
+            format!("{path}.name"),
+            format!(
+                "`{name}` is not inside zone {z} of provider `{}`",
+                provider.name
+            ),
+            format!("use a name ending in .{z}, or fix the provider's {field}"),
+        ));
+    }
+    provider
+        .kind
+        .check_record(name, types, &mut FieldCheck::new(path, issues));
 }
 
 /// The record types a `[[record]]` expands to: its `type`, or one per enabled family.
@@ -638,62 +610,6 @@ fn record_types(
             ));
             vec![]
         }
-    }
-}
-
-/// Provider-specific limits on the names and types they can update.
-fn check_provider_supports(
-    name: &str,
-    types: &[RecordType],
-    provider: &str,
-    providers: &[ProviderSettings],
-    path: &str,
-    issues: &mut Vec<Issue>,
-) {
-    let Some(p) = providers.iter().find(|p| p.name == provider) else {
-        return;
-    };
-    match &p.kind {
-        ProviderKind::Namecheap(_) if types.contains(&RecordType::Aaaa) => issues.push(Issue::new(
-            format!("{path}.type"),
-            "Namecheap dynamic DNS can only update A records",
-            "set type = \"A\" for this record, or use another provider for IPv6",
-        )),
-        ProviderKind::Duckdns(_)
-            if name
-                .strip_suffix(".duckdns.org")
-                .is_none_or(|sub| sub.is_empty() || sub.contains('.')) =>
-        {
-            issues.push(Issue::new(
-                format!("{path}.name"),
-                format!("`{name}` is not a DuckDNS name"),
-                "use <your-subdomain>.duckdns.org",
-            ));
-        }
-        _ => {}
-    }
-}
-
-/// A record of a provider with a zone must be inside that zone.
-fn check_in_zone(
-    name: &str,
-    provider: &str,
-    providers: &[ProviderSettings],
-    path: &str,
-    issues: &mut Vec<Issue>,
-) {
-    let zone = providers
-        .iter()
-        .find(|p| p.name == provider)
-        .and_then(|p| p.kind.zone().map(str::to_owned));
-    if let Some(Ok(z)) = zone.as_deref().map(normalize_domain)
-        && !(name == z || name.ends_with(&format!(".{z}")))
-    {
-        issues.push(Issue::new(
-            format!("{path}.name"),
-            format!("`{name}` is not inside zone {z} of provider `{provider}`"),
-            format!("use a name ending in .{z}, or fix the provider's zone"),
-        ));
     }
 }
 

@@ -23,18 +23,31 @@ impl Source for CommandSource {
         format!("command {}", self.argv.first().map_or("", String::as_str))
     }
 
-    /// The child is killed when the detector's timeout drops this future (`kill_on_drop`).
+    /// The child is killed when the detector's timeout drops this future (`kill_on_drop`); on Windows its
+    /// whole process tree goes with it (a job object), so a grandchild holding the output open cannot delay
+    /// anything.
     async fn fetch(&self, _query: Query) -> Result<IpAddr, String> {
         let (program, args) = self.argv.split_first().ok_or("no command given")?;
-        let output = tokio::process::Command::new(program)
+        let child = tokio::process::Command::new(program)
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
-            .output()
-            .await
+            .spawn()
             .map_err(|e| format!("cannot run `{program}`: {e}"))?;
+        #[cfg(windows)]
+        let _tree = {
+            let job = crate::platform::windows::KillOnClose::new()
+                .map_err(|e| format!("cannot create a job object: {e}"))?;
+            job.assign(&child)
+                .map_err(|e| format!("cannot put `{program}` in a job object: {e}"))?;
+            job
+        };
+        let output = child
+            .wait_with_output()
+            .await
+            .map_err(|e| format!("`{program}` failed: {e}"))?;
         if !output.status.success() {
             let stderr = String::from_utf8_lossy(&output.stderr);
             return Err(format!(

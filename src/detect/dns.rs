@@ -76,46 +76,51 @@ impl Source for DnsSource {
         let raw = exchange(addr, &bytes, id, Duration::from_secs(30))
             .await
             .map_err(|e| e.to_string())?;
-        let answer = Message::from_vec(&raw).map_err(|e| format!("malformed DNS answer: {e}"))?;
-        if answer.metadata.message_type != MessageType::Response
-            || answer.metadata.op_code != OpCode::Query
-        {
-            return Err("the server's answer is not a query response".into());
-        }
-        if answer.metadata.response_code != ResponseCode::NoError {
-            return Err(format!(
-                "the server answered {}",
-                answer.metadata.response_code
-            ));
-        }
-        let mut found: Vec<IpAddr> = Vec::new();
-        for record in &answer.answers {
-            let ip = match &record.data {
-                RData::A(a) if self.record_type == RecordType::A => Some(IpAddr::V4(a.0)),
-                RData::AAAA(a) if self.record_type == RecordType::AAAA => Some(IpAddr::V6(a.0)),
-                // TXT: one string that is an address; other strings (e.g. Google's "edns0-client-subnet ...") are ignored.
-                RData::TXT(txt) if self.record_type == RecordType::TXT => {
-                    txt.txt_data.iter().find_map(|d| {
-                        std::str::from_utf8(d)
-                            .ok()
-                            .and_then(|s| s.trim().trim_matches('"').parse().ok())
-                    })
-                }
-                _ => None,
-            };
-            if let Some(ip) = ip
-                && !found.contains(&ip)
-            {
-                found.push(ip);
+        answer_address(&raw, self.record_type, &self.name)
+    }
+}
+
+/// The one address in a DNS answer to a query for `name` of `record_type` (A, AAAA or TXT).
+pub fn answer_address(raw: &[u8], record_type: RecordType, name: &str) -> Result<IpAddr, String> {
+    let answer = Message::from_vec(raw).map_err(|e| format!("malformed DNS answer: {e}"))?;
+    if answer.metadata.message_type != MessageType::Response
+        || answer.metadata.op_code != OpCode::Query
+    {
+        return Err("the server's answer is not a query response".into());
+    }
+    if answer.metadata.response_code != ResponseCode::NoError {
+        return Err(format!(
+            "the server answered {}",
+            answer.metadata.response_code
+        ));
+    }
+    let mut found: Vec<IpAddr> = Vec::new();
+    for record in &answer.answers {
+        let ip = match &record.data {
+            RData::A(a) if record_type == RecordType::A => Some(IpAddr::V4(a.0)),
+            RData::AAAA(a) if record_type == RecordType::AAAA => Some(IpAddr::V6(a.0)),
+            // TXT: one string that is an address; other strings (e.g. Google's "edns0-client-subnet ...") are ignored.
+            RData::TXT(txt) if record_type == RecordType::TXT => {
+                txt.txt_data.iter().find_map(|d| {
+                    std::str::from_utf8(d)
+                        .ok()
+                        .and_then(|s| s.trim().trim_matches('"').parse().ok())
+                })
             }
+            _ => None,
+        };
+        if let Some(ip) = ip
+            && !found.contains(&ip)
+        {
+            found.push(ip);
         }
-        match found.as_slice() {
-            [ip] => Ok(*ip),
-            [] => Err(format!("no {} answer for {}", self.record_type, self.name)),
-            many => Err(format!(
-                "{} different addresses in the answer, expected exactly one",
-                many.len()
-            )),
-        }
+    }
+    match found.as_slice() {
+        [ip] => Ok(*ip),
+        [] => Err(format!("no {record_type} answer for {name}")),
+        many => Err(format!(
+            "{} different addresses in the answer, expected exactly one",
+            many.len()
+        )),
     }
 }

@@ -1,11 +1,15 @@
 //! `interface`: an address of a named interface, or of the interface holding the default route.
 //!
 //! IPv6 addresses that are temporary (privacy), deprecated, tentative or failed duplicate-address detection
-//! are skipped (on Linux these flags come from `/proc/net/if_inet6`; other systems do not expose them through
-//! the portable API, so there only the address ranges are checked). Link-local addresses are always skipped;
-//! private, loopback and ULA addresses unless the source sets `allow_private`.
+//! are skipped: their flags come from `/proc/net/if_inet6` on Linux, `GetAdaptersAddresses` on Windows
+//! (suffix origin, DAD state, preferred lifetime) and the `SIOCGIFAFLAG_IN6` ioctl on macOS. Link-local
+//! addresses are always skipped; private, loopback and ULA addresses unless the source sets `allow_private`.
+//!
+//! [`stable_v6`] is the stable global IPv6 address of the default-route interface: the HTTP sources bind
+//! their IPv6 sockets to it, so an echo service sees (and reports) the address that is published, not a
+//! temporary one the OS would pick for outgoing connections.
 
-use std::net::{IpAddr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, Ipv6Addr};
 
 use async_trait::async_trait;
 
@@ -54,6 +58,21 @@ impl Source for InterfaceSource {
     }
 }
 
+/// The stable, global IPv6 address of the interface holding the IPv6 default route, if there is one.
+#[must_use]
+pub fn stable_v6() -> Option<Ipv6Addr> {
+    let iface = default_route_interface(Family::V6).ok()?;
+    let candidates = addresses(&iface, Family::V6).ok()?;
+    let query = Query {
+        family: Family::V6,
+        allow_private: false,
+    };
+    match choose(&iface, &candidates, query) {
+        Ok(IpAddr::V6(ip)) => Some(ip),
+        _ => None,
+    }
+}
+
 /// Picks the first publishable address, global ones before private ones.
 pub fn choose(iface: &str, candidates: &[Candidate], query: Query) -> Result<IpAddr, String> {
     let mut skipped = Vec::new();
@@ -85,19 +104,30 @@ pub fn choose(iface: &str, candidates: &[Candidate], query: Query) -> Result<IpA
     })
 }
 
+/// Why `iface` is not in the OS's list of addresses: the OS lists only interfaces that have one, so on Linux
+/// tell "no such interface" from "no address now" (a link whose address was just removed).
+fn missing(iface: &str, family: Family) -> String {
+    let exists = cfg!(target_os = "linux")
+        && !iface.contains('/')
+        && !iface.starts_with('.')
+        && std::path::Path::new("/sys/class/net").join(iface).exists();
+    if exists {
+        format!("interface {iface} has no {family} address")
+    } else {
+        format!("no interface named {iface} (or it has no addresses)")
+    }
+}
+
+/// The addresses of `iface` of `family`, with the OS's flags for IPv6.
 fn addresses(iface: &str, family: Family) -> Result<Vec<Candidate>, String> {
-    #[cfg(target_os = "linux")]
     if family == Family::V6
-        && let Ok(text) = std::fs::read_to_string("/proc/net/if_inet6")
+        && let Some(flagged) = v6_with_flags(iface)?
     {
-        if !interface_exists(iface)? {
-            return Err(format!("no interface named {iface}"));
-        }
-        return Ok(parse_if_inet6(&text, iface));
+        return Ok(flagged);
     }
     let all = if_addrs::get_if_addrs().map_err(|e| format!("cannot list interfaces: {e}"))?;
     if !all.iter().any(|i| i.name == iface) {
-        return Err(format!("no interface named {iface}"));
+        return Err(missing(iface, family));
     }
     Ok(all
         .into_iter()
@@ -109,14 +139,127 @@ fn addresses(iface: &str, family: Family) -> Result<Vec<Candidate>, String> {
         .collect())
 }
 
-fn interface_exists(iface: &str) -> Result<bool, String> {
-    Ok(if_addrs::get_if_addrs()
+/// IPv6 addresses with their flags, where the OS tells them; `Ok(None)` to fall back to the plain list.
+#[cfg(target_os = "linux")]
+fn v6_with_flags(iface: &str) -> Result<Option<Vec<Candidate>>, String> {
+    let Ok(text) = std::fs::read_to_string("/proc/net/if_inet6") else {
+        return Ok(None);
+    };
+    let exists = if_addrs::get_if_addrs()
         .map_err(|e| format!("cannot list interfaces: {e}"))?
         .iter()
-        .any(|i| i.name == iface))
+        .any(|i| i.name == iface);
+    if !exists {
+        return Err(missing(iface, Family::V6));
+    }
+    Ok(Some(parse_if_inet6(&text, iface)))
+}
+
+#[cfg(windows)]
+fn v6_with_flags(iface: &str) -> Result<Option<Vec<Candidate>>, String> {
+    match crate::platform::windows::ipv6_addresses(iface) {
+        Ok(Some(list)) => Ok(Some(
+            list.into_iter()
+                .map(|a| Candidate {
+                    ip: IpAddr::V6(a.ip),
+                    unusable: a.unusable,
+                })
+                .collect(),
+        )),
+        Ok(None) => Err(format!("no interface named {iface}")),
+        Err(e) => Err(format!("cannot list the addresses of {iface}: {e}")),
+    }
+}
+
+#[cfg(target_os = "macos")]
+fn v6_with_flags(iface: &str) -> Result<Option<Vec<Candidate>>, String> {
+    let all = if_addrs::get_if_addrs().map_err(|e| format!("cannot list interfaces: {e}"))?;
+    if !all.iter().any(|i| i.name == iface) {
+        return Err(format!("no interface named {iface}"));
+    }
+    Ok(Some(
+        all.into_iter()
+            .filter_map(|i| match i.ip() {
+                IpAddr::V6(v6) if i.name == iface => Some(Candidate {
+                    ip: IpAddr::V6(v6),
+                    unusable: macos::flags(iface, v6).ok().and_then(macos::unusable),
+                }),
+                _ => None,
+            })
+            .collect(),
+    ))
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+fn v6_with_flags(_iface: &str) -> Result<Option<Vec<Candidate>>, String> {
+    Ok(None)
+}
+
+/// The `IN6_IFF_*` flags of an address, through the `SIOCGIFAFLAG_IN6` ioctl (compiled for macOS only).
+#[cfg(target_os = "macos")]
+mod macos {
+    #![allow(unsafe_code)]
+
+    use std::net::Ipv6Addr;
+
+    /// `struct in6_ifreq`: the name, then a union whose largest member (`struct in6_ifstat`) makes it
+    /// 288 bytes in all, as `SIOCGIFAFLAG_IN6 = _IOWR('i', 73, struct in6_ifreq)` = 0xc1206949 encodes.
+    #[repr(C)]
+    struct In6Ifreq {
+        name: [libc::c_char; 16],
+        addr: libc::sockaddr_in6,
+        _rest: [u8; 288 - 16 - 28],
+    }
+    const SIOCGIFAFLAG_IN6: libc::c_ulong = 0xc120_6949;
+    const IN6_IFF_TENTATIVE: i32 = 0x0002;
+    const IN6_IFF_DUPLICATED: i32 = 0x0004;
+    const IN6_IFF_DEPRECATED: i32 = 0x0010;
+    const IN6_IFF_TEMPORARY: i32 = 0x0080;
+
+    pub fn flags(iface: &str, ip: Ipv6Addr) -> std::io::Result<i32> {
+        // SAFETY: a plain socket, closed below; the request struct is fully initialised and sized as the
+        // ioctl expects; the kernel writes the flags into the union's first member.
+        unsafe {
+            let fd = libc::socket(libc::AF_INET6, libc::SOCK_DGRAM, 0);
+            if fd < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let mut req: In6Ifreq = std::mem::zeroed();
+            for (d, s) in req.name.iter_mut().zip(iface.bytes().take(15)) {
+                *d = s.cast_signed();
+            }
+            req.addr.sin6_len =
+                u8::try_from(std::mem::size_of::<libc::sockaddr_in6>()).unwrap_or(28);
+            req.addr.sin6_family = libc::sa_family_t::try_from(libc::AF_INET6).unwrap_or(30);
+            req.addr.sin6_addr.s6_addr = ip.octets();
+            let rc = libc::ioctl(fd, SIOCGIFAFLAG_IN6, &raw mut req);
+            libc::close(fd);
+            if rc < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(std::ptr::read_unaligned(
+                (&raw const req.addr).cast::<i32>(),
+            ))
+        }
+    }
+
+    pub fn unusable(flags: i32) -> Option<&'static str> {
+        if flags & IN6_IFF_TEMPORARY != 0 {
+            Some("temporary")
+        } else if flags & IN6_IFF_DEPRECATED != 0 {
+            Some("deprecated")
+        } else if flags & IN6_IFF_DUPLICATED != 0 {
+            Some("duplicate (DAD failed)")
+        } else if flags & IN6_IFF_TENTATIVE != 0 {
+            Some("tentative")
+        } else {
+            None
+        }
+    }
 }
 
 /// Parses `/proc/net/if_inet6` lines (`addr ifindex plen scope flags name`) for one interface.
+#[cfg(any(target_os = "linux", test))]
 pub fn parse_if_inet6(text: &str, iface: &str) -> Vec<Candidate> {
     const TEMPORARY: u32 = 0x01;
     const DADFAILED: u32 = 0x08;
@@ -161,20 +304,15 @@ fn default_route_interface(family: Family) -> Result<String, String> {
     }
     // Elsewhere: ask the kernel which local address it would use for an outside destination. Connecting a UDP
     // socket sends nothing; the destination is a documentation address.
-    let (bind, probe): (SocketAddr, SocketAddr) = match family {
+    let (bind, probe): (std::net::SocketAddr, std::net::SocketAddr) = match family {
         Family::V4 => (([0, 0, 0, 0], 0).into(), ([192, 0, 2, 1], 9).into()),
         Family::V6 => (
             (Ipv6Addr::UNSPECIFIED, 0).into(),
-            (
-                "2001:db8::1"
-                    .parse::<Ipv6Addr>()
-                    .unwrap_or(Ipv6Addr::UNSPECIFIED),
-                9,
-            )
-                .into(),
+            (Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1), 9).into(),
         ),
     };
-    let socket = UdpSocket::bind(bind).map_err(|e| format!("cannot open a socket: {e}"))?;
+    let socket =
+        std::net::UdpSocket::bind(bind).map_err(|e| format!("cannot open a socket: {e}"))?;
     socket
         .connect(probe)
         .map_err(|_| format!("no {family} default route"))?;
@@ -188,6 +326,7 @@ fn default_route_interface(family: Family) -> Result<String, String> {
 }
 
 /// `/proc/net/route`: the default route (destination and mask 0) with the lowest metric.
+#[cfg(any(target_os = "linux", test))]
 pub fn parse_route_v4(text: &str) -> Option<String> {
     text.lines()
         .skip(1)
@@ -201,6 +340,7 @@ pub fn parse_route_v4(text: &str) -> Option<String> {
 }
 
 /// `/proc/net/ipv6_route`: `::/0` with the lowest metric, not on `lo` (the kernel keeps unreachable defaults there).
+#[cfg(any(target_os = "linux", test))]
 pub fn parse_route_v6(text: &str) -> Option<String> {
     text.lines()
         .filter_map(|l| {

@@ -11,6 +11,9 @@ mod http;
 mod interface;
 mod trace;
 
+pub(crate) use dns::answer_address;
+pub(crate) use trace::parse_trace;
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
@@ -141,19 +144,7 @@ impl Detector {
             return Detection::Unavailable(format!("no {family} sources are configured"));
         }
         match self.policy {
-            Policy::First => {
-                let mut errors = Vec::new();
-                for s in sources {
-                    match s.ask(family).await {
-                        Ok(ip) => return Detection::Known(ip),
-                        Err(e) => errors.push(format!("{}: {e}", s.source.label())),
-                    }
-                }
-                Detection::Unavailable(format!(
-                    "every {family} source failed ({})",
-                    errors.join("; ")
-                ))
-            }
+            Policy::First => first_answer(sources, family).await,
             Policy::Agree => {
                 let answers =
                     futures_util::future::join_all(sources.iter().map(|s| s.ask(family))).await;
@@ -197,6 +188,52 @@ impl Detector {
         });
         futures_util::future::join_all(tasks).await
     }
+}
+
+/// Under `first`, the next source is asked when the one before has failed or has not answered within this:
+/// one dead echo costs this much, not its whole timeout.
+pub const STAGGER: Duration = Duration::from_millis(300);
+
+/// The first valid answer, asking the sources in order, each [`STAGGER`] after the one before (or at once
+/// when it failed), the earlier ones still running: "happy eyeballs" over IP sources.
+async fn first_answer(sources: &[Configured], family: Family) -> Detection {
+    use futures_util::stream::{FuturesUnordered, StreamExt as _};
+    let mut errors: Vec<Option<String>> = vec![None; sources.len()];
+    let ask = |i: usize| {
+        let s = &sources[i];
+        async move { (i, s.ask(family).await) }
+    };
+    let mut running = FuturesUnordered::new();
+    let mut next = 0;
+    loop {
+        if running.is_empty() {
+            if next >= sources.len() {
+                break;
+            }
+            running.push(ask(next));
+            next += 1;
+        }
+        let more = next < sources.len();
+        tokio::select! {
+            Some((i, answer)) = running.next() => match answer {
+                Ok(ip) => return Detection::Known(ip),
+                Err(e) => errors[i] = Some(e),
+            },
+            () = tokio::time::sleep(STAGGER), if more => {
+                running.push(ask(next));
+                next += 1;
+            }
+        }
+    }
+    let errors: Vec<String> = sources
+        .iter()
+        .zip(errors)
+        .map(|(s, e)| format!("{}: {}", s.source.label(), e.unwrap_or_default()))
+        .collect();
+    Detection::Unavailable(format!(
+        "every {family} source failed ({})",
+        errors.join("; ")
+    ))
 }
 
 /// Under `agree`: the answer given by the most sources, if at least two gave it and no other answer ties it.
@@ -400,6 +437,10 @@ fn special_v6(ip: Ipv6Addr) -> Option<(&'static str, bool)> {
             "IETF protocol assignments (2001::/23, includes Teredo)",
             false,
         ));
+    }
+    if in_net(0x2002 << 112, 16) {
+        // RFC 7526: the relays are gone; such an address is not reachable from most of the internet.
+        return Some(("a deprecated 6to4 address (2002::/16)", false));
     }
     if !in_net(0x2000 << 112, 3) {
         return Some(("outside global unicast (2000::/3)", false));

@@ -75,6 +75,7 @@ fn answer_ranges() {
         ("fd00::1", "unique local", true),
         ("2001:db8::1", "documentation", true),
         ("2001::1", "Teredo", true),
+        ("2002:c633:6401::1", "6to4", true),
         ("64:ff9b::1.2.3.4", "NAT64", true),
         ("::", "unspecified", false),
         ("ff02::1", "multicast", false),
@@ -91,6 +92,8 @@ fn answer_ranges() {
     }
     assert!(special_range(ip("100.63.255.255")).is_none());
     assert!(special_range(ip("100.128.0.0")).is_none());
+    assert!(special_range(ip("2003::1")).is_none());
+    assert!(special_range(ip("2001:200::1")).is_none());
 }
 
 #[test]
@@ -254,4 +257,87 @@ eth0\t0001A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n";
 00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo
 ";
     assert_eq!(parse_route_v6(v6).as_deref(), Some("eth0"));
+}
+
+/// A source that answers after `delay` (or never).
+struct Slow {
+    delay: Option<Duration>,
+    answer: Result<IpAddr, String>,
+    label: &'static str,
+}
+
+#[async_trait::async_trait]
+impl Source for Slow {
+    fn label(&self) -> String {
+        self.label.into()
+    }
+    async fn fetch(&self, _q: Query) -> Result<IpAddr, String> {
+        match self.delay {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+        self.answer.clone()
+    }
+}
+
+fn slow(label: &'static str, delay: Option<u64>, answer: Result<&str, &str>) -> Configured {
+    Configured::new(
+        Box::new(Slow {
+            delay: delay.map(Duration::from_millis),
+            answer: answer.map(ip).map_err(str::to_owned),
+            label,
+        }),
+        Duration::from_secs(5),
+        true,
+    )
+}
+
+/// Regression (issue 11): under `first`, a dead first echo cost its whole 5 s timeout before the next was
+/// asked. Now the next starts after the stagger, and a quick failure passes on at once.
+#[tokio::test(start_paused = true)]
+async fn first_staggers_instead_of_waiting_out_a_dead_source() {
+    let d = Detector::new(
+        Policy::First,
+        vec![
+            slow("dead", None, Ok("198.51.100.1")),
+            slow("good", Some(50), Ok("198.51.100.2")),
+        ],
+        vec![],
+    );
+    let t = tokio::time::Instant::now();
+    assert_eq!(
+        d.detect(Family::V4).await,
+        Detection::Known(ip("198.51.100.2"))
+    );
+    assert_eq!(t.elapsed(), STAGGER + Duration::from_millis(50));
+
+    // The first answers within the stagger: the second is never asked, and the first's answer wins.
+    let d = Detector::new(
+        Policy::First,
+        vec![
+            slow("quick", Some(100), Ok("198.51.100.1")),
+            slow("other", Some(1), Ok("198.51.100.2")),
+        ],
+        vec![],
+    );
+    assert_eq!(
+        d.detect(Family::V4).await,
+        Detection::Known(ip("198.51.100.1"))
+    );
+
+    // A failure passes on at once; when all fail, every reason is kept in order.
+    let d = Detector::new(
+        Policy::First,
+        vec![
+            slow("a", Some(10), Err("HTTP 500")),
+            slow("b", Some(10), Err("refused")),
+        ],
+        vec![],
+    );
+    let t = tokio::time::Instant::now();
+    let Detection::Unavailable(why) = d.detect(Family::V4).await else {
+        panic!("both failed")
+    };
+    assert_eq!(t.elapsed(), Duration::from_millis(20));
+    assert!(why.contains("a: HTTP 500; b: refused"), "{why}");
 }

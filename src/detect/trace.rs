@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use async_trait::async_trait;
 
-use super::http::get_text;
+use super::http::{FamilyClient, get_text};
 use super::{Query, Source};
 use crate::config::Family;
 
@@ -13,7 +13,7 @@ pub const DEFAULT_V6: &str = "https://[2606:4700:4700::1111]/cdn-cgi/trace";
 
 pub struct TraceSource {
     url: String,
-    client: reqwest::Client,
+    client: FamilyClient,
 }
 
 impl TraceSource {
@@ -28,7 +28,7 @@ impl TraceSource {
         });
         Self {
             url,
-            client: crate::http::detection_client(Some(family)),
+            client: FamilyClient::new(family),
         }
     }
 }
@@ -63,7 +63,7 @@ pub fn parse_trace(text: &str) -> Result<IpAddr, String> {
 #[async_trait]
 impl Source for TraceSource {
     fn label(&self) -> String {
-        format!("cloudflare-trace {}", self.url)
+        format!("cloudflare-trace {}", crate::http::origin(&self.url))
     }
 
     async fn fetch(&self, _query: Query) -> Result<IpAddr, String> {

@@ -1,5 +1,6 @@
 //! Retry delays after failures: exponential from 30 s, capped at 1 h, with upward jitter (never above the cap);
-//! `Retry-After` when the provider sends one; bans at least an hour.
+//! `Retry-After` when the provider sends one (never sooner than the 30 s base: `Retry-After: 0` or a date in
+//! the past must not become a retry loop, and never later than a day); bans at least an hour.
 
 use std::time::Duration;
 
@@ -30,12 +31,21 @@ pub fn delay(class: ErrorClass, failures: u32, jitter: f64) -> Option<Duration> 
                 .unwrap_or(BAN)
                 .clamp(BAN, MAX_RETRY_AFTER),
         ),
-        ErrorClass::RateLimited { .. } => Some(
-            class
-                .retry_after()
-                .map_or_else(|| exponential(failures, jitter), |d| d.min(MAX_RETRY_AFTER)),
-        ),
+        ErrorClass::RateLimited { .. } => Some(class.retry_after().map_or_else(
+            || exponential(failures, jitter),
+            |d| d.clamp(BASE, MAX_RETRY_AFTER),
+        )),
         ErrorClass::Transient | ErrorClass::Unconfirmed => Some(exponential(failures, jitter)),
+    }
+}
+
+/// The longest wait a failure of `class` can ask for: a saved retry date further ahead came from a wrong
+/// clock.
+#[must_use]
+pub fn longest(class: Option<ErrorClass>) -> Duration {
+    match class {
+        Some(ErrorClass::RateLimited { .. } | ErrorClass::Banned { .. }) => MAX_RETRY_AFTER,
+        _ => CAP,
     }
 }
 
@@ -121,6 +131,17 @@ mod tests {
             delay(ErrorClass::Banned { retry_after: None }, 1, 0.0),
             Some(BAN)
         );
+        // Regression: `Retry-After: 0` (or a past date, read as 0) was an immediate retry loop.
+        assert_eq!(
+            delay(
+                ErrorClass::RateLimited {
+                    retry_after: Some(0)
+                },
+                1,
+                0.0
+            ),
+            Some(BASE)
+        );
         assert_eq!(
             delay(
                 ErrorClass::Banned {
@@ -142,5 +163,47 @@ mod tests {
             ),
             Some(Duration::from_hours(2))
         );
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn class() -> impl Strategy<Value = ErrorClass> {
+        prop_oneof![
+            Just(ErrorClass::Auth),
+            Just(ErrorClass::Rejected),
+            Just(ErrorClass::Transient),
+            Just(ErrorClass::Unconfirmed),
+            proptest::option::of(0u64..10_000_000)
+                .prop_map(|retry_after| ErrorClass::RateLimited { retry_after }),
+            proptest::option::of(0u64..10_000_000)
+                .prop_map(|retry_after| ErrorClass::Banned { retry_after }),
+        ]
+    }
+
+    proptest! {
+        /// No delay below the base, none above its class's cap; bans at least an hour; the clamp on load
+        /// (`longest`) never cuts a delay the class may ask for.
+        #[test]
+        fn delays_stay_between_the_base_and_the_cap(
+            class in class(),
+            failures in 1u32..=u32::MAX,
+            jitter in 0.0f64..1.0,
+        ) {
+            match delay(class, failures, jitter) {
+                None => prop_assert!(class.stops_until_config_change()),
+                Some(d) => {
+                    prop_assert!(d >= BASE, "{d:?} < base");
+                    prop_assert!(d <= longest(Some(class)), "{d:?} above the cap of {class:?}");
+                    if matches!(class, ErrorClass::Banned { .. }) {
+                        prop_assert!(d >= BAN);
+                    }
+                }
+            }
+        }
     }
 }

@@ -3,7 +3,14 @@
 //! the state store come in through [`Parts`] and [`StateStore`]; what happened goes out through a `watch` of
 //! [`Status`] and a `broadcast` of [`Event`]s.
 //!
-//! All waiting is `tokio::time`, so tests run it on paused time.
+//! - All waiting is `tokio::time` on the monotonic clock, so tests run it on paused time and a stepped wall
+//!   clock cannot stall or hurry a retry. Wall-clock dates are only persisted (for restarts and `status`) and
+//!   clamped when loaded: a date further ahead than its failure class allows came from a wrong clock.
+//! - A round detects each family, decides per record, then runs the provider calls: providers concurrently,
+//!   one provider's records started in order with its own small limit, so a slow API never delays another's
+//!   records. Pause, Reload and Shutdown are answered while a round is in flight.
+//! - The state is written at the end of a round that changed it, and at most once a second during a long
+//!   one; a round that changed nothing writes nothing.
 
 pub mod backoff;
 mod round;
@@ -19,17 +26,28 @@ use tokio_util::sync::CancellationToken;
 
 pub use types::*;
 
-use crate::config::Settings;
+use crate::config::{Family, Settings};
 use crate::detect::Detector;
 use crate::provider::Provider;
-use crate::store::{State, StateStore};
+use crate::store::{FingerprintKey, State, StateStore, StoreError};
 
 /// How long a round in flight may go on after shutdown was asked for.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+/// During a long round the state is written at most this often.
+pub const SAVE_EVERY: Duration = Duration::from_secs(1);
+/// During a round the status is republished at most this often.
+const STATUS_EVERY: Duration = Duration::from_millis(250);
+/// A network change is checked this long after it (a burst of changes is one check).
+pub const EVENT_DEBOUNCE: Duration = Duration::from_millis(200);
+/// Checks started by network changes are at least this far apart, doubling with each such check in the
+/// last [`EVENT_WINDOW`] up to [`EVENT_GAP_MAX`]: a flapping link cannot hammer echo services or providers.
+pub const EVENT_GAP: Duration = Duration::from_secs(5);
+pub const EVENT_GAP_MAX: Duration = Duration::from_mins(5);
+pub const EVENT_WINDOW: Duration = Duration::from_mins(10);
 
 /// What the engine runs with, rebuilt from settings on `Reload`.
 pub struct Parts {
-    pub detector: Detector,
+    pub detector: Arc<Detector>,
     /// By provider name.
     pub providers: HashMap<String, Arc<dyn Provider>>,
 }
@@ -37,11 +55,17 @@ pub struct Parts {
 /// Builds [`Parts`] from settings (the composition root supplies the real one; tests supply fakes).
 pub type Factory = Arc<dyn Fn(&Settings) -> Parts + Send + Sync>;
 
-/// The wall clock. The real one reads the system time; the test one follows tokio's (pausable) clock.
-#[derive(Debug, Clone, Copy)]
+/// The wall clock. The real one reads the system time; the test one follows tokio's (pausable) clock, and
+/// can be stepped like a real clock that is set wrong.
+#[derive(Debug, Clone)]
 pub enum Clock {
     System,
-    Tokio { wall: SystemTime, at: Instant },
+    Tokio {
+        wall: SystemTime,
+        at: Instant,
+        /// Added to the reading: a test steps the wall clock with [`Clock::step`].
+        offset: Arc<std::sync::Mutex<(bool, Duration)>>,
+    },
 }
 
 impl Clock {
@@ -51,6 +75,7 @@ impl Clock {
         Self::Tokio {
             wall,
             at: Instant::now(),
+            offset: Arc::default(),
         }
     }
 
@@ -58,14 +83,24 @@ impl Clock {
     pub fn now(&self) -> SystemTime {
         match self {
             Self::System => SystemTime::now(),
-            Self::Tokio { wall, at } => *wall + at.elapsed(),
+            Self::Tokio { wall, at, offset } => {
+                let base = *wall + at.elapsed();
+                match offset.lock().map(|o| *o) {
+                    Ok((true, d)) => base + d,
+                    Ok((false, d)) => base.checked_sub(d).unwrap_or(base),
+                    Err(_) => base,
+                }
+            }
         }
     }
 
-    /// The tokio instant at which the clock will read `when`.
-    #[must_use]
-    pub fn instant_at(&self, when: SystemTime) -> Instant {
-        Instant::now() + when.duration_since(self.now()).unwrap_or(Duration::ZERO)
+    /// Steps a test clock forward (`ahead`) or back by `by`, as an NTP correction or a wrong setting would.
+    pub fn step(&self, ahead: bool, by: Duration) {
+        if let Self::Tokio { offset, .. } = self
+            && let Ok(mut o) = offset.lock()
+        {
+            *o = (ahead, by);
+        }
     }
 }
 
@@ -94,50 +129,120 @@ impl Handle {
 /// The engine's state between rounds.
 pub struct Engine {
     settings: Arc<Settings>,
+    /// `store::record_key` of each configured record, in settings order.
+    keys: Vec<String>,
     parts: Parts,
     factory: Factory,
     store: Box<dyn StateStore>,
     state: State,
+    key: FingerprintKey,
     clock: Clock,
     rng: fastrand::Rng,
     status: watch::Sender<Status>,
     events: broadcast::Sender<Event>,
     paused: bool,
     /// The detection error per family, to report a failure streak once.
-    detect_errors: HashMap<crate::config::Family, String>,
-    last_round: Option<RoundReport>,
+    detect_errors: HashMap<Family, String>,
+    last_check: Option<SystemTime>,
+    /// When each failing record may be tried again, on the monotonic clock.
+    due: HashMap<String, Instant>,
+    /// When each record was last published, on the monotonic clock (`None`: before this process's clock
+    /// began, which is as good as "long ago").
+    published_mono: HashMap<String, Option<Instant>>,
+    /// The state changed since it was last written.
+    dirty: bool,
+    store_error: Option<String>,
+    /// Network changes waiting for their check: when, and which families.
+    event_due: Option<Instant>,
+    event_families: std::collections::BTreeSet<Family>,
+    /// When recent event checks ran (the last [`EVENT_WINDOW`]), for the rate limit.
+    event_checks: std::collections::VecDeque<Instant>,
+    /// Set for a round started by network changes: only these families are checked.
+    round_families: Option<std::collections::BTreeSet<Family>>,
+    network_events: NetworkEvents,
 }
 
 impl Engine {
-    /// Builds the engine and loads its state. `rng_seed` makes jitter reproducible in tests.
+    /// Builds the engine and loads its state. `rng_seed` makes jitter reproducible in tests. Fails only when
+    /// the state cannot be read (never when it is merely corrupt: that is moved aside).
     pub fn new(
         settings: Settings,
         factory: Factory,
         mut store: Box<dyn StateStore>,
         clock: Clock,
+        key: FingerprintKey,
         rng_seed: Option<u64>,
-    ) -> Self {
+    ) -> Result<Self, StoreError> {
         let parts = factory(&settings);
-        let state = store.load();
+        let state = store.load()?;
         let (status, _) = watch::channel(Status::default());
         let (events, _) = broadcast::channel(256);
         let mut engine = Self {
+            keys: settings.records.iter().map(round::key).collect(),
             settings: Arc::new(settings),
             parts,
             factory,
             store,
             state,
+            key,
             clock,
             rng: rng_seed.map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed),
             status,
             events,
             paused: false,
             detect_errors: HashMap::new(),
-            last_round: None,
+            last_check: None,
+            due: HashMap::new(),
+            published_mono: HashMap::new(),
+            dirty: false,
+            store_error: None,
+            event_due: None,
+            event_families: std::collections::BTreeSet::new(),
+            event_checks: std::collections::VecDeque::new(),
+            round_families: None,
+            network_events: NetworkEvents::Off,
         };
+        engine.adopt_loaded_times();
         engine.prune_state();
         engine.publish_status(false);
-        engine
+        Ok(engine)
+    }
+
+    /// Turns the persisted wall-clock dates into monotonic instants, clamping dates from a wrong clock: a
+    /// retry further ahead than its class's longest delay is brought down to that delay, a publication in
+    /// the future is taken as now.
+    fn adopt_loaded_times(&mut self) {
+        let now = self.clock.now();
+        let now_i = Instant::now();
+        for (key, st) in &mut self.state.records {
+            if let Some(next) = st.next_attempt {
+                let limit = backoff::longest(st.last_error_class);
+                let wait = next.duration_since(now).unwrap_or(Duration::ZERO);
+                if wait > limit {
+                    tracing::warn!(
+                        record = %st.name,
+                        "the saved retry time is {} ahead, more than its failure allows ({}): the clock was wrong; retrying in {}",
+                        humantime::format_duration(Duration::from_secs(wait.as_secs())),
+                        humantime::format_duration(limit),
+                        humantime::format_duration(limit),
+                    );
+                    st.next_attempt = Some(now + limit);
+                    self.dirty = true;
+                }
+                if st.failures > 0 && !st.stopped {
+                    self.due.insert(key.clone(), now_i + wait.min(limit));
+                }
+            }
+            if let Some(at) = st.published_at {
+                let age = now.duration_since(at).unwrap_or(Duration::ZERO);
+                if at > now {
+                    st.published_at = Some(now);
+                    self.dirty = true;
+                }
+                self.published_mono
+                    .insert(key.clone(), now_i.checked_sub(age));
+            }
+        }
     }
 
     /// A handle plus the command receiver to pass to [`Engine::run`].
@@ -162,50 +267,94 @@ impl Engine {
     /// The first round starts at once.
     pub async fn run(mut self, mut commands: mpsc::Receiver<Command>, shutdown: CancellationToken) {
         let mut next_check = Instant::now();
-        loop {
-            let wake = if self.paused {
-                None
+        // Commands that arrived during a round and are handled after it.
+        let mut later: Vec<Command> = Vec::new();
+        'outer: loop {
+            let command = if later.is_empty() {
+                let wake = if self.paused {
+                    None
+                } else {
+                    let at = self.next_wake(next_check);
+                    Some(self.event_due.map_or(at, |e| e.min(at)))
+                };
+                tokio::select! {
+                    biased;
+                    () = shutdown.cancelled() => break,
+                    command = commands.recv() => match command {
+                        None => break,
+                        Some(c) => c,
+                    },
+                    () = sleep_until(wake) => {
+                        let now = Instant::now();
+                        let scheduled = now >= next_check;
+                        // Only network changes woke us: check just their families.
+                        let event_only = self.event_due.is_some_and(|d| now >= d)
+                            && !scheduled
+                            && !self.due.values().any(|d| *d <= now);
+                        if self.event_due.is_some_and(|d| now >= d) {
+                            self.event_due = None;
+                            self.event_checks.push_back(now);
+                            let families = std::mem::take(&mut self.event_families);
+                            self.round_families = event_only.then_some(families);
+                        }
+                        let end = self.round_in(Mode::Tick, Some(&mut commands), &shutdown).await;
+                        self.round_families = None;
+                        if scheduled {
+                            next_check = Instant::now() + self.settings.interval;
+                        }
+                        later.extend(end.deferred);
+                        if end.stop {
+                            break;
+                        }
+                        continue;
+                    }
+                }
             } else {
-                Some(self.next_wake(next_check))
+                later.remove(0)
             };
-            tokio::select! {
-                biased;
-                () = shutdown.cancelled() => break,
-                command = commands.recv() => match command {
-                    None | Some(Command::Shutdown) => break,
-                    Some(Command::Pause) => {
-                        if !self.paused {
-                            self.paused = true;
-                            let _ = self.events.send(Event::Paused);
-                            self.publish_status(false);
-                        }
+            match command {
+                Command::Shutdown => break,
+                Command::Ping(reply) => {
+                    let _ = reply.send(());
+                }
+                Command::Pause => {
+                    if !self.paused {
+                        self.paused = true;
+                        let _ = self.events.send(Event::Paused);
+                        self.publish_status(false);
                     }
-                    Some(Command::Resume) => {
-                        if self.paused {
-                            self.paused = false;
-                            let _ = self.events.send(Event::Resumed);
-                            next_check = Instant::now();
-                            self.publish_status(false);
-                        }
-                    }
-                    Some(Command::Reload(settings)) => {
-                        self.reload(*settings);
+                }
+                Command::Resume => {
+                    if self.paused {
+                        self.paused = false;
+                        let _ = self.events.send(Event::Resumed);
                         next_check = Instant::now();
+                        self.publish_status(false);
                     }
-                    Some(Command::UpdateNow { force, reply }) => {
-                        let mode = if force { Mode::Force } else { Mode::Manual };
-                        if let Some(report) = self.guarded_round(mode, &shutdown).await
-                            && let Some(reply) = reply {
-                                let _ = reply.send(report);
-                            }
-                        next_check = Instant::now() + self.settings.interval;
+                }
+                Command::Reload(settings) => {
+                    self.reload(*settings);
+                    next_check = Instant::now();
+                }
+                Command::NetworkChanged(family) => self.network_changed(&[family]),
+                Command::Woke => {
+                    tracing::info!("woke from sleep: checking now");
+                    self.network_changed(&Family::ALL);
+                }
+                Command::NetworkEvents(state) => {
+                    self.network_events = state;
+                    self.publish_status(false);
+                }
+                Command::UpdateNow { force, reply } => {
+                    let mode = if force { Mode::Force } else { Mode::Manual };
+                    let end = self.round_in(mode, Some(&mut commands), &shutdown).await;
+                    if let (Some(reply), Some(report)) = (reply, end.report) {
+                        let _ = reply.send(report);
                     }
-                },
-                () = sleep_until(wake) => {
-                    let scheduled = Instant::now() >= next_check;
-                    self.guarded_round(Mode::Tick, &shutdown).await;
-                    if scheduled {
-                        next_check = Instant::now() + self.settings.interval;
+                    next_check = Instant::now() + self.settings.interval;
+                    later.extend(end.deferred);
+                    if end.stop {
+                        break 'outer;
                     }
                 }
             }
@@ -214,35 +363,55 @@ impl Engine {
         tracing::debug!("engine stopped");
     }
 
-    /// The next instant to wake: the scheduled check, or an earlier retry of a record in backoff.
+    /// The next instant to wake: the scheduled check, or an earlier retry of a record in backoff. Never in
+    /// the past: a retry that came due was handled by the round that ran then.
     fn next_wake(&self, next_check: Instant) -> Instant {
-        let retry = self
-            .state
-            .records
-            .values()
-            .filter(|r| !r.stopped && r.failures > 0)
-            .filter_map(|r| r.next_attempt)
-            .min()
-            .map(|t| self.clock.instant_at(t));
+        let retry = self.due.values().min().copied();
         retry.map_or(next_check, |r| r.min(next_check))
     }
 
-    /// Runs a round; on shutdown it gets [`SHUTDOWN_GRACE`] to finish, then is abandoned.
-    async fn guarded_round(
-        &mut self,
-        mode: Mode,
-        shutdown: &CancellationToken,
-    ) -> Option<RoundReport> {
-        let round = self.round(mode);
-        tokio::pin!(round);
-        tokio::select! {
-            report = &mut round => Some(report),
-            () = shutdown.cancelled() => tokio::time::timeout(SHUTDOWN_GRACE, round).await.ok(),
+    /// Schedules a check of `families` after a network change: [`EVENT_DEBOUNCE`] from now, and no sooner
+    /// than the rate limit allows after the last such check. Paused, nothing is scheduled.
+    fn network_changed(&mut self, families: &[Family]) {
+        let enabled: Vec<Family> = families
+            .iter()
+            .copied()
+            .filter(|f| self.settings.family_enabled(*f))
+            .collect();
+        if self.paused || enabled.is_empty() {
+            return;
         }
+        self.event_families.extend(enabled);
+        if self.event_due.is_some() {
+            return; // already scheduled: a burst is one check
+        }
+        let now = Instant::now();
+        while self
+            .event_checks
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > EVENT_WINDOW)
+        {
+            self.event_checks.pop_front();
+        }
+        let mut at = now + EVENT_DEBOUNCE;
+        if let Some(last) = self.event_checks.back() {
+            let recent = u32::try_from(self.event_checks.len()).unwrap_or(u32::MAX);
+            let gap = EVENT_GAP
+                .saturating_mul(2u32.saturating_pow(recent.saturating_sub(1)))
+                .min(EVENT_GAP_MAX);
+            at = at.max(*last + gap);
+        }
+        tracing::debug!(
+            "network change: checking {:?} in {} ms",
+            self.event_families,
+            at.duration_since(now).as_millis()
+        );
+        self.event_due = Some(at);
     }
 
     fn reload(&mut self, settings: Settings) {
         self.parts = (self.factory)(&settings);
+        self.keys = settings.records.iter().map(round::key).collect();
         self.settings = Arc::new(settings);
         self.prune_state();
         self.persist();
@@ -252,14 +421,38 @@ impl Engine {
 
     /// Drops state of records no longer configured.
     fn prune_state(&mut self) {
-        let keys: std::collections::HashSet<String> =
-            self.settings.records.iter().map(round::key).collect();
+        let keys: std::collections::HashSet<&String> = self.keys.iter().collect();
+        let before = self.state.records.len();
         self.state.records.retain(|k, _| keys.contains(k));
+        self.due.retain(|k, _| keys.contains(k));
+        self.published_mono.retain(|k, _| keys.contains(k));
+        if self.state.records.len() != before {
+            self.dirty = true;
+        }
     }
 
+    /// Writes the state if it changed. A failure is kept in the status (and told once) until a write works.
     fn persist(&mut self) {
-        if let Err(e) = self.store.save(&self.state) {
-            tracing::error!("{e}");
+        if !self.dirty {
+            return;
+        }
+        match self.store.save(&self.state) {
+            Ok(()) => {
+                self.dirty = false;
+                if self.store_error.take().is_some() {
+                    let _ = self.events.send(Event::StateSaved);
+                }
+            }
+            Err(e) => {
+                let text = e.to_string();
+                if self.store_error.as_deref() != Some(text.as_str()) {
+                    tracing::error!("{text}");
+                    let _ = self.events.send(Event::StateNotSaved {
+                        error: text.clone(),
+                    });
+                }
+                self.store_error = Some(text);
+            }
         }
     }
 
@@ -267,8 +460,10 @@ impl Engine {
         self.status.send_replace(self.snapshot(updating));
     }
 
+    /// The status: one pass over the records (O(records)).
     fn snapshot(&self, updating: bool) -> Status {
         let now = self.clock.now();
+        let now_i = Instant::now();
         let ip = |f| {
             self.state
                 .last_ip
@@ -280,54 +475,61 @@ impl Engine {
             .settings
             .records
             .iter()
-            .map(|r| {
-                let st = self
-                    .state
-                    .records
-                    .get(&round::key(r))
-                    .cloned()
-                    .unwrap_or_default();
-                let phase = if st.stopped {
-                    Phase::Stopped
-                } else if st.failures > 0 {
-                    Phase::Failing
-                } else if st.published.is_some() {
-                    Phase::Ok
-                } else {
-                    Phase::Pending
+            .zip(&self.keys)
+            .map(|(r, key)| {
+                let st = self.state.records.get(key);
+                let phase = match st {
+                    Some(s) if s.stopped => Phase::Stopped,
+                    Some(s) if s.failures > 0 => Phase::Failing,
+                    Some(s) if s.published.is_some() => Phase::Ok,
+                    _ => Phase::Pending,
                 };
+                let next_attempt = self
+                    .due
+                    .get(key)
+                    .filter(|d| **d > now_i)
+                    .map(|d| now + d.duration_since(now_i));
                 RecordStatus {
                     name: r.name.clone(),
                     record_type: r.record_type,
                     provider: r.provider.clone(),
-                    published: st.published,
-                    published_at: st.published_at,
+                    line: r.line.clone(),
+                    published: st.and_then(|s| s.published),
+                    published_at: st.and_then(|s| s.published_at),
                     phase,
-                    failures: st.failures,
-                    next_attempt: st.next_attempt.filter(|t| *t > now),
-                    last_error: st.last_error,
+                    failures: st.map_or(0, |s| s.failures),
+                    next_attempt,
+                    last_error: st.and_then(|s| s.last_error.clone()),
                 }
             })
             .collect();
         let last_update = records.iter().filter_map(|r| r.published_at).max();
-        let last_error = records
-            .iter()
-            .filter(|r| r.phase != Phase::Ok)
-            .find_map(|r| r.last_error.clone())
+        let last_error = self
+            .store_error
+            .clone()
+            .or_else(|| {
+                records
+                    .iter()
+                    .filter(|r| r.phase != Phase::Ok)
+                    .find_map(|r| r.last_error.clone())
+            })
             .or_else(|| self.detect_errors.values().next().cloned());
         Status {
             paused: self.paused,
             updating,
-            ipv4: ip(crate::config::Family::V4),
-            ipv6: ip(crate::config::Family::V6),
+            ipv4: ip(Family::V4),
+            ipv6: ip(Family::V6),
             detect_errors: self
                 .detect_errors
                 .iter()
                 .map(|(f, e)| (*f, e.clone()))
                 .collect(),
-            last_check: self.last_round.as_ref().map(|r| r.at),
+            last_check: self.last_check,
             last_update,
             last_error,
+            store_error: self.store_error.clone(),
+            config_problems: Vec::new(),
+            network_events: self.network_events.clone(),
             records,
         }
     }

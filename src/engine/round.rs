@@ -1,45 +1,155 @@
-//! One update round: detect each enabled family, then bring each record up to date, one at a time.
+//! One update round: detect each enabled family, decide per record, then run the provider calls
+//! (providers concurrently, one provider's records started in order up to its limit), applying each answer
+//! as it comes and answering commands meanwhile.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::SystemTime;
 
-use sha2::{Digest, Sha256};
+use futures_util::stream::{self, Stream, StreamExt};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
-use super::{DetectionReport, Engine, Event, Mode, Outcome, RecordReport, RoundReport, backoff};
+use super::{
+    Command, DetectionReport, Engine, Event, Mode, Outcome, RecordReport, RoundReport, SAVE_EVERY,
+    SHUTDOWN_GRACE, STATUS_EVERY, SkipKind, backoff, sleep_until,
+};
 use crate::config::{Family, ProviderSettings, RecordSettings};
 use crate::detect::Detection;
-use crate::provider::{ErrorClass, UpdateOutcome, UpdateRequest};
-use crate::store::{RecordState, record_key};
+use crate::provider::{ErrorClass, Provider, ProviderError, UpdateOutcome, UpdateRequest};
+use crate::store::{FingerprintKey, RecordState, record_key};
 
 pub(super) fn key(record: &RecordSettings) -> String {
-    record_key(&record.name, record.record_type, &record.provider)
+    record_key(
+        &record.name,
+        record.record_type,
+        &record.provider,
+        record.line.as_deref(),
+    )
 }
 
-/// Salted SHA-256 over a record's settings and its provider's (secret values included), so a changed
-/// credential or endpoint is noticed across restarts without the state file revealing anything.
-fn fingerprint(salt: &str, record: &RecordSettings, provider: Option<&ProviderSettings>) -> String {
-    let mut h = Sha256::new();
-    h.update(salt.as_bytes());
-    h.update(format!("\n{record:?}\n").as_bytes());
+/// HMAC (under a key kept apart from the state) over a stable serialisation of a record's settings and its
+/// provider's, secrets by value: a rotated credential or a new endpoint is noticed across restarts and
+/// upgrades, and the state file says nothing about the secrets. JSON objects serialise with sorted keys and
+/// unset options left out, so adding a field to a struct changes nothing for configs that do not use it.
+pub(crate) fn fingerprint(
+    key: &FingerprintKey,
+    record: &RecordSettings,
+    provider: Option<&ProviderSettings>,
+) -> String {
+    let mut doc = serde_json::json!({
+        "name": record.name,
+        "type": record.record_type.as_str(),
+        "provider": record.provider,
+    });
+    if let Some(ttl) = record.ttl {
+        doc["ttl"] = ttl.into();
+    }
+    if let Some(line) = &record.line {
+        doc["line"] = line.as_str().into();
+    }
+    if let Some(h) = &record.ipv6_host {
+        doc["ipv6_host"] = format!("{}/{}", h.host, h.prefix_len).into();
+    }
     if let Some(p) = provider {
-        h.update(
-            serde_json::to_string(&p.kind)
-                .unwrap_or_default()
-                .as_bytes(),
-        );
-        for s in p.kind.secrets() {
-            h.update(b"\n");
-            h.update(s.expose().as_bytes());
+        // Secrets by value, not by where they come from: moving one into the keyring is no change.
+        let mut kind = p.kind.clone();
+        for (_, s) in kind.secrets_mut() {
+            *s = crate::config::Secret::resolved(s.expose());
+        }
+        doc["provider_settings"] = serde_json::to_value(&kind).unwrap_or_default();
+    }
+    key.sign(doc.to_string().as_bytes())
+}
+
+/// One provider call of a round, owning what it needs.
+struct Job {
+    index: usize,
+    key: String,
+    provider: Arc<dyn Provider>,
+    name: String,
+    record_type: crate::config::RecordType,
+    addrs: Vec<IpAddr>,
+    ttl: Option<u32>,
+    line: Option<String>,
+    record_id: Option<String>,
+    previous: Option<IpAddr>,
+}
+
+async fn call(job: Job) -> (Job, Result<UpdateOutcome, ProviderError>) {
+    let result = job
+        .provider
+        .update(&UpdateRequest {
+            name: &job.name,
+            record_type: job.record_type,
+            addrs: &job.addrs,
+            ttl: job.ttl,
+            line: job.line.as_deref(),
+            record_id: job.record_id.as_deref(),
+            previous: job.previous,
+        })
+        .await;
+    (job, result)
+}
+
+type Results = Pin<Box<dyn Stream<Item = (Job, Result<UpdateOutcome, ProviderError>)> + Send>>;
+
+/// How a round ended, for the loop that ran it.
+#[derive(Default)]
+pub(super) struct RoundEnd {
+    /// `None` when the round was abandoned before it decided anything.
+    pub report: Option<RoundReport>,
+    /// Commands that arrived meanwhile, to handle after the round.
+    pub deferred: Vec<Command>,
+    /// Shutdown was asked for.
+    pub stop: bool,
+}
+
+/// What may cut into a round.
+enum Interrupt {
+    Command(Option<Command>),
+    Shutdown,
+    GraceOver,
+}
+
+/// What a round listens to besides its own work.
+struct Watch<'a> {
+    commands: Option<&'a mut mpsc::Receiver<Command>>,
+    shutdown: &'a CancellationToken,
+    end: RoundEnd,
+    /// Set when shutdown was asked for: the round may go on until then.
+    grace: Option<Instant>,
+}
+
+impl Watch<'_> {
+    fn stop(&mut self) {
+        self.end.stop = true;
+        self.grace.get_or_insert(Instant::now() + SHUTDOWN_GRACE);
+    }
+
+    async fn next(&mut self) -> Interrupt {
+        let grace = self.grace;
+        let command = async {
+            match &mut self.commands {
+                Some(rx) => rx.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            c = command => Interrupt::Command(c),
+            () = self.shutdown.cancelled(), if grace.is_none() => Interrupt::Shutdown,
+            () = sleep_until(grace), if grace.is_some() => Interrupt::GraceOver,
         }
     }
-    h.finalize()
-        .iter()
-        .fold(String::with_capacity(64), |mut hex, b| {
-            let _ = write!(hex, "{b:02x}");
-            hex
-        })
+}
+
+enum Decision {
+    Skip(SkipKind, String),
+    Unchanged,
+    Write(Vec<IpAddr>),
 }
 
 fn time(t: SystemTime) -> String {
@@ -47,20 +157,195 @@ fn time(t: SystemTime) -> String {
 }
 
 impl Engine {
-    /// Runs one round and returns what it did with each record.
+    /// Runs one round, uninterrupted, and returns what it did with each record (`ddns-tray once`).
     pub async fn round(&mut self, mode: Mode) -> RoundReport {
+        let never = CancellationToken::new();
+        let end = self.round_in(mode, None, &never).await;
+        end.report.unwrap_or_else(|| RoundReport {
+            at: self.clock.now(),
+            detection: BTreeMap::new(),
+            records: Vec::new(),
+            state_error: self.store_error.clone(),
+        })
+    }
+
+    /// Handles what arrived during a round. Returns true when the round must be abandoned now.
+    fn interrupted(&mut self, interrupt: Interrupt, watch: &mut Watch<'_>) -> bool {
+        match interrupt {
+            Interrupt::Command(Some(Command::Pause)) => {
+                if !self.paused {
+                    self.paused = true;
+                    let _ = self.events.send(Event::Paused);
+                }
+                true
+            }
+            Interrupt::Command(Some(Command::Resume)) => false,
+            Interrupt::Command(Some(Command::NetworkChanged(family))) => {
+                self.network_changed(&[family]);
+                false
+            }
+            Interrupt::Command(Some(Command::Woke)) => {
+                self.network_changed(&Family::ALL);
+                false
+            }
+            Interrupt::Command(Some(Command::NetworkEvents(state))) => {
+                self.network_events = state;
+                false
+            }
+            Interrupt::Command(Some(Command::Ping(reply))) => {
+                let _ = reply.send(());
+                false
+            }
+            Interrupt::Command(Some(reload @ Command::Reload(_))) => {
+                watch.end.deferred.push(reload);
+                true
+            }
+            Interrupt::Command(Some(update @ Command::UpdateNow { .. })) => {
+                watch.end.deferred.push(update);
+                false
+            }
+            Interrupt::Command(None) => {
+                // Every handle is gone: no more commands will come; stop like a shutdown.
+                watch.commands = None;
+                watch.stop();
+                false
+            }
+            Interrupt::Command(Some(Command::Shutdown)) | Interrupt::Shutdown => {
+                watch.stop();
+                false
+            }
+            Interrupt::GraceOver => true,
+        }
+    }
+
+    /// Runs one round, answering `commands` and `shutdown` meanwhile (see [`RoundEnd`]).
+    pub(super) async fn round_in(
+        &mut self,
+        mode: Mode,
+        commands: Option<&mut mpsc::Receiver<Command>>,
+        shutdown: &CancellationToken,
+    ) -> RoundEnd {
         let dry = mode == Mode::DryRun;
+        let mut watch = Watch {
+            commands,
+            shutdown,
+            end: RoundEnd::default(),
+            grace: None,
+        };
         if !dry {
             self.publish_status(true);
         }
-        let mut detection = BTreeMap::new();
-        let mut ips: BTreeMap<Family, Result<IpAddr, String>> = BTreeMap::new();
+        let Some((detection, ips)) = self.detect_all(dry, &mut watch).await else {
+            if !dry {
+                self.publish_status(false);
+            }
+            return watch.end;
+        };
+
+        // Decisions.
         let settings = self.settings.clone();
-        for family in Family::ALL
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; settings.records.len()];
+        let mut reported_ips: Vec<Option<IpAddr>> = vec![None; settings.records.len()];
+        let mut jobs: BTreeMap<String, Vec<Job>> = BTreeMap::new();
+        for (index, record) in settings.records.iter().enumerate() {
+            if let Some(families) = &self.round_families
+                && !families.contains(&record.record_type.family())
+            {
+                outcomes[index] = Some(Outcome::Skipped {
+                    skip: SkipKind::NotChecked,
+                    reason: "its family was not checked in this round".into(),
+                });
+                continue;
+            }
+            let want = Self::wanted(record, &ips);
+            reported_ips[index] = want.as_ref().ok().and_then(|w| w.first().copied());
+            match self.prepare(index, record, want, mode) {
+                Ok(job) => jobs.entry(record.provider.clone()).or_default().push(job),
+                Err(outcome) => outcomes[index] = Some(outcome),
+            }
+        }
+        self.execute(jobs, &mut outcomes, &mut watch).await;
+
+        let records = settings
+            .records
+            .iter()
+            .zip(outcomes)
+            .zip(reported_ips)
+            .filter(|((_, outcome), _)| {
+                !matches!(
+                    outcome,
+                    Some(Outcome::Skipped {
+                        skip: SkipKind::NotChecked,
+                        ..
+                    })
+                )
+            })
+            .map(|((record, outcome), ip)| RecordReport {
+                name: record.name.clone(),
+                record_type: record.record_type,
+                provider: record.provider.clone(),
+                line: record.line.clone(),
+                ip,
+                outcome: outcome.unwrap_or_else(|| Outcome::Skipped {
+                    skip: SkipKind::Interrupted,
+                    reason:
+                        "the round was interrupted (paused, reloaded or stopping) before its turn"
+                            .into(),
+                }),
+            })
+            .collect();
+        if !dry {
+            self.persist();
+            self.publish_status(false);
+            let _ = self.events.send(Event::RoundFinished);
+        }
+        watch.end.report = Some(RoundReport {
+            at: self.clock.now(),
+            detection,
+            records,
+            state_error: if dry { None } else { self.store_error.clone() },
+        });
+        watch.end
+    }
+
+    /// Detects every enabled family at once; `None` when the round was abandoned meanwhile.
+    async fn detect_all(
+        &mut self,
+        dry: bool,
+        watch: &mut Watch<'_>,
+    ) -> Option<(
+        BTreeMap<Family, DetectionReport>,
+        BTreeMap<Family, Result<IpAddr, String>>,
+    )> {
+        let detector = self.parts.detector.clone();
+        let families: Vec<Family> = Family::ALL
             .into_iter()
-            .filter(|f| settings.family_enabled(*f))
-        {
-            let result = match self.parts.detector.detect(family).await {
+            .filter(|f| self.settings.family_enabled(*f))
+            .filter(|f| {
+                self.round_families
+                    .as_ref()
+                    .is_none_or(|only| only.contains(f))
+            })
+            .collect();
+        let detect = futures_util::future::join_all(families.iter().map(|&family| {
+            let detector = detector.clone();
+            async move { (family, detector.detect(family).await) }
+        }));
+        tokio::pin!(detect);
+        let detected = loop {
+            tokio::select! {
+                found = &mut detect => break found,
+                i = watch.next() => {
+                    if self.interrupted(i, watch) {
+                        return None;
+                    }
+                }
+            }
+        };
+        let mut detection = BTreeMap::new();
+        let mut ips = BTreeMap::new();
+        for (family, found) in detected {
+            let result = match found {
                 Detection::Known(ip) => Ok(ip),
                 Detection::Unavailable(reason) => Err(reason),
             };
@@ -76,34 +361,77 @@ impl Engine {
             );
             ips.insert(family, result);
         }
-
-        let mut records = Vec::with_capacity(settings.records.len());
-        for record in &settings.records {
-            let ip = ips
-                .get(&record.record_type.family())
-                .cloned()
-                .unwrap_or_else(|| Err("family disabled".into()));
-            let outcome = self.process(record, ip.clone(), mode).await;
-            records.push(RecordReport {
-                name: record.name.clone(),
-                record_type: record.record_type,
-                provider: record.provider.clone(),
-                ip: ip.ok(),
-                outcome,
-            });
-        }
-        let report = RoundReport {
-            at: self.clock.now(),
-            detection,
-            records,
-        };
         if !dry {
-            self.last_round = Some(report.clone());
-            self.persist();
-            self.publish_status(false);
-            let _ = self.events.send(Event::RoundFinished);
+            self.last_check = Some(self.clock.now());
         }
-        report
+        Some((detection, ips))
+    }
+
+    /// Runs the provider calls: providers concurrently, each provider's jobs started in order up to its
+    /// limit. Each answer is applied as it comes; the state is written at most every [`SAVE_EVERY`] and the
+    /// status republished at most every [`STATUS_EVERY`] meanwhile.
+    async fn execute(
+        &mut self,
+        jobs: BTreeMap<String, Vec<Job>>,
+        outcomes: &mut [Option<Outcome>],
+        watch: &mut Watch<'_>,
+    ) {
+        if jobs.is_empty() {
+            return;
+        }
+        let mut streams: Vec<Results> = Vec::new();
+        for list in jobs.into_values() {
+            let Some(first) = list.first() else { continue };
+            let provider = first.provider.clone();
+            provider.begin_round();
+            let limit = provider.concurrency().max(1);
+            streams.push(Box::pin(
+                stream::iter(list).map(call).buffer_unordered(limit),
+            ));
+        }
+        let mut results = stream::select_all(streams);
+        let mut save_at = Instant::now() + SAVE_EVERY;
+        let mut status_at = Instant::now() + STATUS_EVERY;
+        let mut status_stale = false;
+        loop {
+            tokio::select! {
+                next = results.next() => {
+                    let Some((job, result)) = next else { break };
+                    outcomes[job.index] = Some(self.apply(&job, result));
+                    status_stale = true;
+                }
+                () = tokio::time::sleep_until(save_at), if self.dirty => {
+                    self.persist();
+                    save_at = Instant::now() + SAVE_EVERY;
+                }
+                () = tokio::time::sleep_until(status_at), if status_stale => {
+                    self.publish_status(true);
+                    status_stale = false;
+                    status_at = Instant::now() + STATUS_EVERY;
+                }
+                i = watch.next() => {
+                    if self.interrupted(i, watch) {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The addresses `record` should hold: its family's detected address (for a LAN host's AAAA, the
+    /// detected prefix with the host's own id).
+    fn wanted(
+        record: &RecordSettings,
+        ips: &BTreeMap<Family, Result<IpAddr, String>>,
+    ) -> Result<Vec<IpAddr>, String> {
+        match ips.get(&record.record_type.family()) {
+            Some(Ok(IpAddr::V6(ip))) => Ok(vec![IpAddr::V6(
+                record.ipv6_host.map_or(*ip, |h| h.apply(*ip)),
+            )]),
+            Some(Ok(ip)) => Ok(vec![*ip]),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err("family disabled".into()),
+        }
     }
 
     fn note_detection(&mut self, family: Family, result: &Result<IpAddr, String>) {
@@ -111,6 +439,7 @@ impl Engine {
             Ok(ip) => {
                 let old = self.state.last_ip.insert(family, *ip);
                 if old != Some(*ip) {
+                    self.dirty = true;
                     let _ = self.events.send(Event::IpChanged {
                         family,
                         old,
@@ -132,22 +461,24 @@ impl Engine {
         }
     }
 
-    async fn process(
+    /// Decides what to do with one record: an outcome now, or a provider call to make.
+    fn prepare(
         &mut self,
+        index: usize,
         record: &RecordSettings,
-        ip: Result<IpAddr, String>,
+        want: Result<Vec<IpAddr>, String>,
         mode: Mode,
-    ) -> Outcome {
-        let now = self.clock.now();
-        let label = record.label();
-        let provider_settings = self.settings.provider(&record.provider).cloned();
-        let fp = fingerprint(&self.state.salt, record, provider_settings.as_ref());
+    ) -> Result<Job, Outcome> {
         let dry = mode == Mode::DryRun;
+        let key = self.keys.get(index).cloned().unwrap_or_else(|| key(record));
+        let label = record.label();
+        let provider_settings = self.settings.provider(&record.provider);
+        let fp = fingerprint(&self.key, record, provider_settings);
 
         let mut st = self
             .state
             .records
-            .get(&key(record))
+            .get(&key)
             .cloned()
             .unwrap_or_else(|| RecordState {
                 name: record.name.clone(),
@@ -155,70 +486,185 @@ impl Engine {
                 provider: record.provider.clone(),
                 ..RecordState::default()
             });
+        let now_i = Instant::now();
         if st.fingerprint.as_deref() != Some(fp.as_str()) {
-            if st.fingerprint.is_some() {
-                // The record's or provider's settings changed: what was published there may not hold for the
-                // new settings, and a stop waits for exactly this. Bans are the provider's word and stay.
+            if st.fingerprint.is_some() && !dry {
+                // The record's or provider's settings changed: what was published there may not hold for
+                // the new settings, and a stop waits for exactly this. Bans are the provider's word and stay.
                 tracing::info!(record = %label, "settings changed since the last update; it will be re-published");
-                let banned = is_banned(&st, now);
+                let banned = self.banned(&key, &st, now_i);
                 st.published = None;
+                st.published_all.clear();
                 st.published_at = None;
                 st.record_id = None;
                 st.stopped = false;
+                self.published_mono.remove(&key);
                 if !banned {
                     st.failures = 0;
                     st.next_attempt = None;
                     st.last_error = None;
                     st.last_error_class = None;
+                    self.due.remove(&key);
                 }
             }
             st.fingerprint = Some(fp);
+            if !dry {
+                self.state.records.insert(key.clone(), st.clone());
+                self.dirty = true;
+            }
+        } else if !dry && !self.state.records.contains_key(&key) {
+            self.state.records.insert(key.clone(), st.clone());
+            self.dirty = true;
         }
 
-        let decision = self.decide(&st, &ip, mode, now);
-        if !dry {
-            self.state.records.insert(key(record), st.clone());
+        let decision = self.decide(&key, &st, want, mode, now_i);
+        if !dry && !matches!(decision, Decision::Write(_)) {
+            // Nothing is due for this record until its next check: a retry time that has come (the address is
+            // unknown now, or back to what is published) must not wake the engine again and again.
+            if self.due.get(&key).is_some_and(|d| *d <= now_i) {
+                self.due.remove(&key);
+            }
         }
-        let ip = match decision {
-            Decision::Skip(reason) => return Outcome::Skipped { reason },
-            Decision::Unchanged => return Outcome::Unchanged,
-            Decision::Write(_) if dry => return Outcome::WouldUpdate,
-            Decision::Write(ip) => ip,
+        let want = match decision {
+            Decision::Skip(skip, reason) => return Err(Outcome::Skipped { skip, reason }),
+            Decision::Unchanged => {
+                if st.failures > 0 && !dry {
+                    // The address went back to what is published while a write of another one was failing:
+                    // the record is right as it is, and that failure no longer matters.
+                    self.recovered(&key, &label);
+                }
+                return Err(Outcome::Unchanged);
+            }
+            Decision::Write(_) if dry => return Err(Outcome::WouldUpdate),
+            Decision::Write(want) => want,
         };
-
         let Some(provider) = self.parts.providers.get(&record.provider).cloned() else {
-            return Outcome::Failed {
+            self.due.remove(&key);
+            return Err(Outcome::Failed {
                 reason: format!("no provider named `{}`", record.provider),
-            };
+            });
         };
-        let request = UpdateRequest {
-            name: &record.name,
+        tracing::debug!(record = %label, addrs = ?want, "updating");
+        Ok(Job {
+            index,
+            key,
+            provider,
+            name: record.name.clone(),
             record_type: record.record_type,
-            ip,
+            addrs: want,
             ttl: record.ttl,
-            record_id: st.record_id.as_deref(),
+            line: record.line.clone(),
+            record_id: st.record_id.clone(),
+            previous: st.published,
+        })
+    }
+
+    fn banned(&self, key: &str, st: &RecordState, now_i: Instant) -> bool {
+        matches!(st.last_error_class, Some(ErrorClass::Banned { .. }))
+            && self.due.get(key).is_some_and(|d| *d > now_i)
+    }
+
+    fn decide(
+        &self,
+        key: &str,
+        st: &RecordState,
+        want: Result<Vec<IpAddr>, String>,
+        mode: Mode,
+        now_i: Instant,
+    ) -> Decision {
+        let mut want = match want {
+            Ok(w) => w,
+            Err(reason) => {
+                return Decision::Skip(
+                    SkipKind::Unknown,
+                    format!("address unknown, nothing published ({reason})"),
+                );
+            }
         };
-        tracing::debug!(record = %label, %ip, "updating");
-        let result = provider.update(&request).await;
-        let now = self.clock.now();
-        st.last_attempt_at = Some(now);
-        let outcome = self.apply(&mut st, &label, ip, result);
-        self.state.records.insert(key(record), st);
-        // Written after every provider call, so a crash or kill never loses a publication.
-        self.persist();
-        self.publish_status(true);
-        outcome
+        want.sort_unstable();
+        want.dedup();
+        let last = st.last_error.as_deref().unwrap_or("unknown error");
+        let until = || st.next_attempt.map_or_else(|| "later".to_owned(), time);
+        if self.banned(key, st, now_i) {
+            return Decision::Skip(
+                SkipKind::Banned,
+                format!(
+                    "the provider banned updates; waiting until {} ({last})",
+                    until()
+                ),
+            );
+        }
+        if st.stopped && mode != Mode::Force {
+            return Decision::Skip(
+                SkipKind::Stopped,
+                format!("until the config changes: {last}"),
+            );
+        }
+        let waiting = st.failures > 0 && self.due.get(key).is_some_and(|d| *d > now_i);
+        if waiting && matches!(mode, Mode::Tick | Mode::DryRun) {
+            return Decision::Skip(
+                SkipKind::Waiting,
+                format!(
+                    "retrying at {} after {} failure(s): {last}",
+                    until(),
+                    st.failures
+                ),
+            );
+        }
+        let keepalive_due = self.settings.max_interval.is_some_and(|max| {
+            match self.published_mono.get(key) {
+                Some(Some(at)) => now_i >= *at + max,
+                // Published before this process's clock began, or never: due.
+                Some(None) | None => true,
+            }
+        });
+        let mut published: Vec<IpAddr> = if st.published_all.is_empty() {
+            st.published.into_iter().collect()
+        } else {
+            st.published_all.clone()
+        };
+        published.sort_unstable();
+        // After an update that could not be confirmed the provider may hold anything: write.
+        let unconfirmed = st.failures > 0 && st.last_error_class == Some(ErrorClass::Unconfirmed);
+        if published == want && !keepalive_due && mode != Mode::Force && !unconfirmed {
+            return Decision::Unchanged;
+        }
+        Decision::Write(want)
+    }
+
+    /// Ends a record's failure streak without a provider call (see `prepare`).
+    fn recovered(&mut self, key: &str, label: &str) {
+        if let Some(st) = self.state.records.get_mut(key) {
+            let after_failures = st.failures;
+            st.failures = 0;
+            st.next_attempt = None;
+            st.last_error = None;
+            st.last_error_class = None;
+            self.due.remove(key);
+            self.dirty = true;
+            let _ = self.events.send(Event::RecordRecovered {
+                record: label.to_owned(),
+                after_failures,
+            });
+        }
     }
 
     /// Records a provider's answer in the record's state and tells the world.
-    fn apply(
-        &mut self,
-        st: &mut RecordState,
-        label: &str,
-        ip: IpAddr,
-        result: Result<UpdateOutcome, crate::provider::ProviderError>,
-    ) -> Outcome {
-        let now = st.last_attempt_at.unwrap_or_else(|| self.clock.now());
+    fn apply(&mut self, job: &Job, result: Result<UpdateOutcome, ProviderError>) -> Outcome {
+        let now = self.clock.now();
+        let now_i = Instant::now();
+        let label = self
+            .settings
+            .records
+            .get(job.index)
+            .map_or_else(|| job.name.clone(), RecordSettings::label);
+        let Some(st) = self.state.records.get_mut(&job.key) else {
+            return Outcome::Failed {
+                reason: "the record was removed meanwhile".into(),
+            };
+        };
+        st.last_attempt_at = Some(now);
+        self.dirty = true;
         match result {
             Ok(done) => {
                 let (record_id, outcome) = match done {
@@ -227,7 +673,12 @@ impl Engine {
                 };
                 let previous = st.published;
                 let after_failures = st.failures;
-                st.published = Some(ip);
+                st.published = job.addrs.first().copied();
+                st.published_all = if job.addrs.len() > 1 {
+                    job.addrs.clone()
+                } else {
+                    Vec::new()
+                };
                 st.published_at = Some(now);
                 st.record_id = record_id.or(st.record_id.take());
                 st.failures = 0;
@@ -235,17 +686,21 @@ impl Engine {
                 st.stopped = false;
                 st.last_error = None;
                 st.last_error_class = None;
+                self.due.remove(&job.key);
+                self.published_mono.insert(job.key.clone(), Some(now_i));
                 // A provider that already held the address wrote nothing: no "updated" to report.
-                if outcome == Outcome::Updated {
+                if outcome == Outcome::Updated
+                    && let Some(ip) = job.addrs.first()
+                {
                     let _ = self.events.send(Event::RecordUpdated {
-                        record: label.to_owned(),
-                        ip,
+                        record: label.clone(),
+                        ip: *ip,
                         previous,
                     });
                 }
                 if after_failures > 0 {
                     let _ = self.events.send(Event::RecordRecovered {
-                        record: label.to_owned(),
+                        record: label,
                         after_failures,
                     });
                 }
@@ -258,68 +713,24 @@ impl Engine {
                 st.next_attempt = delay.map(|d| now + d);
                 st.last_error = Some(e.message.clone());
                 st.last_error_class = Some(e.class);
+                match delay {
+                    Some(d) => {
+                        self.due.insert(job.key.clone(), now_i + d);
+                    }
+                    None => {
+                        self.due.remove(&job.key);
+                    }
+                }
                 let _ = self.events.send(Event::RecordFailed {
-                    record: label.to_owned(),
+                    record: label,
                     error: e.message.clone(),
                     class: e.class,
                     failures: st.failures,
                     stopped: st.stopped,
-                    retry_at: st.next_attempt.map(time),
+                    retry_at: st.next_attempt,
                 });
                 Outcome::Failed { reason: e.message }
             }
         }
     }
-
-    fn decide(
-        &self,
-        st: &RecordState,
-        ip: &Result<IpAddr, String>,
-        mode: Mode,
-        now: SystemTime,
-    ) -> Decision {
-        let ip = match ip {
-            Ok(ip) => *ip,
-            Err(reason) => {
-                return Decision::Skip(format!("address unknown, nothing published ({reason})"));
-            }
-        };
-        let last = st.last_error.as_deref().unwrap_or("unknown error");
-        if is_banned(st, now) {
-            let until = st.next_attempt.map(time).unwrap_or_default();
-            return Decision::Skip(format!(
-                "the provider banned updates; waiting until {until} ({last})"
-            ));
-        }
-        if st.stopped && mode != Mode::Force {
-            return Decision::Skip(format!("stopped until the config changes: {last}"));
-        }
-        let waiting = st.failures > 0 && st.next_attempt.is_some_and(|t| t > now);
-        if waiting && matches!(mode, Mode::Tick | Mode::DryRun) {
-            let until = st.next_attempt.map(time).unwrap_or_default();
-            return Decision::Skip(format!(
-                "retrying at {until} after {} failure(s): {last}",
-                st.failures
-            ));
-        }
-        let keepalive_due = self
-            .settings
-            .max_interval
-            .is_some_and(|max| st.published_at.is_none_or(|t| now >= t + max));
-        if st.published == Some(ip) && !keepalive_due && mode != Mode::Force {
-            return Decision::Unchanged;
-        }
-        Decision::Write(ip)
-    }
-}
-
-fn is_banned(st: &RecordState, now: SystemTime) -> bool {
-    matches!(st.last_error_class, Some(ErrorClass::Banned { .. }))
-        && st.next_attempt.is_some_and(|t| t > now)
-}
-
-enum Decision {
-    Skip(String),
-    Unchanged,
-    Write(IpAddr),
 }

@@ -22,6 +22,11 @@ const MIN: Duration = Duration::from_mins(1);
 struct FakeSource {
     answer: Arc<Mutex<Result<IpAddr, String>>>,
     calls: Arc<Mutex<usize>>,
+    /// After this many calls the source never answers again: a busy loop then stalls (and its test fails)
+    /// instead of spinning forever on paused time.
+    cap: Option<usize>,
+    /// The family of every question asked.
+    asked: Arc<Mutex<Vec<crate::config::Family>>>,
 }
 
 #[async_trait]
@@ -29,8 +34,16 @@ impl Source for FakeSource {
     fn label(&self) -> String {
         "fake".into()
     }
-    async fn fetch(&self, _q: Query) -> Result<IpAddr, String> {
-        *self.calls.lock().unwrap() += 1;
+    async fn fetch(&self, q: Query) -> Result<IpAddr, String> {
+        self.asked.lock().unwrap().push(q.family);
+        let calls = {
+            let mut c = self.calls.lock().unwrap();
+            *c += 1;
+            *c
+        };
+        if self.cap.is_some_and(|cap| calls > cap) {
+            std::future::pending::<()>().await;
+        }
         self.answer.lock().unwrap().clone()
     }
 }
@@ -47,7 +60,10 @@ struct FakeProvider {
 impl crate::provider::Provider for FakeProvider {
     async fn update(&self, r: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
         let start = self.start.lock().unwrap().unwrap_or_else(Instant::now);
-        self.calls.lock().unwrap().push((start.elapsed(), r.ip));
+        self.calls
+            .lock()
+            .unwrap()
+            .push((start.elapsed(), r.addrs[0]));
         if *self.hang.lock().unwrap() {
             std::future::pending::<()>().await;
         }
@@ -101,6 +117,7 @@ struct Harness {
     events: broadcast::Receiver<Event>,
     shutdown: CancellationToken,
     task: tokio::task::JoinHandle<()>,
+    clock: Clock,
 }
 
 fn ip(s: &str) -> IpAddr {
@@ -111,7 +128,7 @@ fn ip(s: &str) -> IpAddr {
 fn fakes(provider: &Arc<FakeProvider>, source: &FakeSource) -> Factory {
     let (p, s) = (provider.clone(), source.clone());
     Arc::new(move |_settings: &Settings| Parts {
-        detector: Detector::new(
+        detector: Arc::new(Detector::new(
             Policy::First,
             vec![Configured::new(
                 Box::new(s.clone()),
@@ -119,7 +136,7 @@ fn fakes(provider: &Arc<FakeProvider>, source: &FakeSource) -> Factory {
                 true,
             )],
             vec![],
-        ),
+        )),
         providers: HashMap::from([(
             "p".to_owned(),
             p.clone() as Arc<dyn crate::provider::Provider>,
@@ -135,8 +152,27 @@ fn start(
 ) -> Harness {
     *provider.start.lock().unwrap() = Some(Instant::now());
     let factory = fakes(&provider, &source);
+    start_with(settings, store, provider, source, factory)
+}
+
+/// [`start`] with the engine's parts given.
+fn start_with(
+    settings: Settings,
+    store: MemoryStore,
+    provider: Arc<FakeProvider>,
+    source: FakeSource,
+    factory: Factory,
+) -> Harness {
     let clock = Clock::tokio(SystemTime::UNIX_EPOCH + Duration::from_hours(500_000));
-    let engine = Engine::new(settings, factory, Box::new(store.clone()), clock, Some(7));
+    let engine = Engine::new(
+        settings,
+        factory,
+        Box::new(store.clone()),
+        clock.clone(),
+        test_key(),
+        Some(7),
+    )
+    .unwrap();
     let (handle, commands) = engine.handle();
     let events = engine.subscribe();
     let shutdown = CancellationToken::new();
@@ -149,13 +185,20 @@ fn start(
         events,
         shutdown,
         task,
+        clock,
     }
+}
+
+fn test_key() -> crate::store::FingerprintKey {
+    crate::store::FingerprintKey::from_bytes(&[7; 32])
 }
 
 fn source(addr: &str) -> FakeSource {
     FakeSource {
         answer: Arc::new(Mutex::new(Ok(ip(addr)))),
         calls: Arc::new(Mutex::new(0)),
+        cap: None,
+        asked: Arc::default(),
     }
 }
 
@@ -296,7 +339,7 @@ async fn auth_failure_stops_until_the_config_changes_and_is_reported_once() {
     // "Update now" does not lift the stop either.
     let report = h.handle.update_now(false).await.unwrap();
     assert!(
-        matches!(&report.records[0].outcome, Outcome::Skipped { reason } if reason.contains("stopped until the config changes"))
+        matches!(&report.records[0].outcome, Outcome::Skipped { skip: SkipKind::Stopped, reason } if reason.contains("until the config changes"))
     );
     assert_eq!(h.provider.count(), 1);
     // The same settings again: still stopped.
@@ -334,7 +377,7 @@ async fn a_ban_waits_at_least_an_hour_even_for_update_now() {
     idle(30 * MIN).await;
     let report = h.handle.update_now(true).await.unwrap();
     assert!(
-        matches!(&report.records[0].outcome, Outcome::Skipped { reason } if reason.contains("banned")),
+        matches!(&report.records[0].outcome, Outcome::Skipped { reason, .. } if reason.contains("banned")),
         "{report:?}"
     );
     assert_eq!(h.provider.times(), [0]);
@@ -508,8 +551,10 @@ async fn dry_run_calls_nothing_and_changes_nothing() {
         factory,
         Box::new(store.clone()),
         Clock::tokio(SystemTime::UNIX_EPOCH),
+        test_key(),
         None,
-    );
+    )
+    .unwrap();
     let saves = store.saves.load(std::sync::atomic::Ordering::Relaxed);
     let report = engine.round(Mode::DryRun).await;
     assert_eq!(report.records[0].outcome, Outcome::WouldUpdate);
@@ -518,4 +563,616 @@ async fn dry_run_calls_nothing_and_changes_nothing() {
         store.saves.load(std::sync::atomic::Ordering::Relaxed),
         saves
     );
+}
+
+/// Regression: a record waiting to retry (provider 500) and then every source failing made the engine spin:
+/// the passed retry time was returned as the next wake, and the round skipped the record without moving it.
+/// When the address is unknown nothing is due until the next scheduled check.
+#[tokio::test(start_paused = true)]
+async fn no_busy_loop_when_detection_fails_during_a_backoff() {
+    let provider = Arc::new(FakeProvider::default());
+    provider.then(Err(ProviderError::transient("HTTP 500")));
+    let mut src = source("198.51.100.1");
+    src.cap = Some(50);
+    let h = start(
+        settings("interval = \"5m\"", "tok-123456"),
+        MemoryStore::default(),
+        provider,
+        src,
+    );
+    idle(Duration::from_secs(1)).await;
+    assert_eq!(h.provider.count(), 1);
+    *h.source.answer.lock().unwrap() = Err("every source failed".into());
+    idle(4 * MIN).await;
+    let calls = *h.source.calls.lock().unwrap();
+    assert_eq!(
+        calls, 2,
+        "one check at start, one when the retry came due; then nothing until 5 min"
+    );
+    idle(2 * MIN).await;
+    assert_eq!(*h.source.calls.lock().unwrap(), 3, "the scheduled check");
+    h.shutdown.cancel();
+}
+
+/// Regression: `Retry-After: 0` became a zero delay and an immediate retry loop.
+#[tokio::test(start_paused = true)]
+async fn retry_after_zero_waits_the_base_backoff() {
+    let provider = Arc::new(FakeProvider::default());
+    for _ in 0..3 {
+        provider.then(Err(ProviderError::new(
+            ErrorClass::RateLimited {
+                retry_after: Some(0),
+            },
+            "rate limited",
+        )));
+    }
+    let h = start(
+        settings("interval = \"1h\"", "tok-123456"),
+        MemoryStore::default(),
+        provider,
+        source("198.51.100.1"),
+    );
+    idle(2 * MIN).await;
+    assert_eq!(h.provider.times(), [0, 30, 60, 90]);
+    h.shutdown.cancel();
+}
+
+/// A failure saved while the clock was ten years ahead; the state is loaded with the right time.
+fn state_with_retry_at(next: SystemTime, class: ErrorClass) -> MemoryStore {
+    let store = MemoryStore::default();
+    let record = settings("", "tok-123456").records[0].clone();
+    let key = super::round::key(&record);
+    let fp = super::round::fingerprint(
+        &test_key(),
+        &record,
+        settings("", "tok-123456").providers.first(),
+    );
+    let mut state = crate::store::State::default();
+    state.records.insert(
+        key,
+        crate::store::RecordState {
+            name: record.name.clone(),
+            record_type: Some(record.record_type),
+            provider: record.provider.clone(),
+            fingerprint: Some(fp),
+            failures: 1,
+            last_error: Some("HTTP 503".into()),
+            last_error_class: Some(class),
+            next_attempt: Some(next),
+            ..Default::default()
+        },
+    );
+    *store.state.lock().unwrap() = Some(state);
+    store
+}
+
+/// Regression: a retry date saved while the clock was 10 years ahead blocked the record for 10 years. A date
+/// further ahead than its class allows (1 h backoff, 24 h Retry-After and bans) is clamped when loaded.
+#[tokio::test(start_paused = true)]
+async fn a_retry_date_from_a_wrong_clock_is_clamped_when_loaded() {
+    let now = SystemTime::UNIX_EPOCH + Duration::from_hours(500_000);
+    for (class, limit) in [
+        (ErrorClass::Transient, 60 * MIN),
+        (ErrorClass::RateLimited { retry_after: None }, 24 * 60 * MIN),
+    ] {
+        let store = state_with_retry_at(now + Duration::from_hours(24 * 3650), class);
+        let h = start(
+            settings("interval = \"5m\"", "tok-123456"),
+            store,
+            Arc::default(),
+            source("198.51.100.1"),
+        );
+        idle(limit.checked_sub(MIN).unwrap()).await;
+        assert_eq!(h.provider.count(), 0, "{class:?}: still waiting");
+        idle(2 * MIN).await;
+        assert_eq!(h.provider.count(), 1, "{class:?}: retried within its limit");
+        h.shutdown.cancel();
+    }
+}
+
+/// Regression: with the wall clock stepped back an hour, a 30 s retry waited an hour (it waited for a wall
+/// date). The running engine waits on the monotonic clock.
+#[tokio::test(start_paused = true)]
+async fn a_wall_clock_step_does_not_move_a_retry() {
+    let provider = Arc::new(FakeProvider::default());
+    provider.then(Err(ProviderError::transient("HTTP 503")));
+    let h = start(
+        settings("interval = \"1h\"", "tok-123456"),
+        MemoryStore::default(),
+        provider,
+        source("198.51.100.1"),
+    );
+    idle(Duration::from_secs(1)).await;
+    h.clock.step(false, Duration::from_hours(1));
+    idle(MIN).await;
+    assert_eq!(h.provider.times().len(), 2, "{:?}", h.provider.times());
+    assert!(h.provider.times()[1] <= 36, "{:?}", h.provider.times());
+    // And a step forward does not make it early either.
+    let provider = Arc::new(FakeProvider::default());
+    provider.then(Err(ProviderError::transient("HTTP 503")));
+    let h2 = start(
+        settings("interval = \"1h\"", "tok-123456"),
+        MemoryStore::default(),
+        provider,
+        source("198.51.100.1"),
+    );
+    idle(Duration::from_secs(1)).await;
+    h2.clock.step(true, Duration::from_hours(5));
+    idle(Duration::from_secs(20)).await;
+    assert_eq!(h2.provider.count(), 1, "not before the backoff");
+    h.shutdown.cancel();
+    h2.shutdown.cancel();
+}
+
+/// Two providers `slow` (hangs) and `fast`, one record each.
+fn two_providers(
+    slow: &Arc<FakeProvider>,
+    fast: &Arc<FakeProvider>,
+    src: &FakeSource,
+) -> (Settings, Factory) {
+    let text = "[[provider]]\nname = \"slow\"\nkind = \"webhook\"\nurl = \"https://slow.example/u\"\n\
+                [[provider]]\nname = \"fast\"\nkind = \"webhook\"\nurl = \"https://fast.example/u\"\n\
+                [[record]]\nname = \"a.example.test\"\nprovider = \"slow\"\ntype = \"A\"\n\
+                [[record]]\nname = \"b.example.test\"\nprovider = \"fast\"\ntype = \"A\"\n";
+    let settings = load_str(text, &|_: &str| None).unwrap().1;
+    let (slow, fast, s) = (slow.clone(), fast.clone(), src.clone());
+    let factory: Factory = Arc::new(move |_: &Settings| Parts {
+        detector: Arc::new(Detector::new(
+            Policy::First,
+            vec![Configured::new(
+                Box::new(s.clone()),
+                Duration::from_secs(5),
+                true,
+            )],
+            vec![],
+        )),
+        providers: HashMap::from([
+            (
+                "slow".to_owned(),
+                slow.clone() as Arc<dyn crate::provider::Provider>,
+            ),
+            (
+                "fast".to_owned(),
+                fast.clone() as Arc<dyn crate::provider::Provider>,
+            ),
+        ]),
+    });
+    (settings, factory)
+}
+
+/// Regression: rounds were sequential, so a hanging provider delayed every other record. Providers run
+/// concurrently; and Pause, Reload and Shutdown are answered while the slow call is in flight.
+#[tokio::test(start_paused = true)]
+async fn a_hanging_provider_delays_no_other_and_commands_are_answered() {
+    let slow = Arc::new(FakeProvider::default());
+    *slow.hang.lock().unwrap() = true;
+    let fast = Arc::new(FakeProvider::default());
+    let src = source("198.51.100.1");
+    let (settings, factory) = two_providers(&slow, &fast, &src);
+    *fast.start.lock().unwrap() = Some(Instant::now());
+    let h = start_with(settings.clone(), MemoryStore::default(), slow, src, factory);
+    idle(Duration::from_millis(300)).await;
+    assert_eq!(fast.times(), [0], "the fast provider was not held up");
+    let status = h.handle.status.borrow().clone();
+    assert!(status.updating, "the slow round is still in flight");
+    assert_eq!(status.records[1].published, Some(ip("198.51.100.1")));
+
+    // Pause during the round: answered at once.
+    h.handle.commands.send(Command::Pause).await.unwrap();
+    idle(Duration::from_millis(100)).await;
+    let status = h.handle.status.borrow().clone();
+    assert!(status.paused && !status.updating, "{status:?}");
+    h.handle.commands.send(Command::Resume).await.unwrap();
+    idle(Duration::from_millis(100)).await;
+    // A reload during the (new) hung round is applied at once.
+    let mut fewer = settings.clone();
+    fewer.records.truncate(1);
+    h.handle
+        .commands
+        .send(Command::Reload(Box::new(fewer)))
+        .await
+        .unwrap();
+    idle(Duration::from_millis(100)).await;
+    assert_eq!(h.handle.status.borrow().records.len(), 1);
+    // Shutdown while hung: within the grace period.
+    let asked = Instant::now();
+    h.shutdown.cancel();
+    h.task.await.unwrap();
+    assert!(asked.elapsed() <= SHUTDOWN_GRACE + Duration::from_millis(10));
+}
+
+/// The state is written once per round that changed something, never in a round that changed nothing.
+#[tokio::test(start_paused = true)]
+async fn idle_rounds_write_nothing() {
+    let store = MemoryStore::default();
+    let h = start(
+        settings("interval = \"5m\"\nmax_interval = \"0\"", "tok-123456"),
+        store.clone(),
+        Arc::default(),
+        source("198.51.100.1"),
+    );
+    idle(Duration::from_secs(1)).await;
+    let saves = store.saves.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(saves, 1, "one write for the first round");
+    idle(60 * MIN).await;
+    assert!(*h.source.calls.lock().unwrap() >= 12);
+    assert_eq!(
+        store.saves.load(std::sync::atomic::Ordering::Relaxed),
+        saves,
+        "twelve idle rounds, no write"
+    );
+    h.shutdown.cancel();
+}
+
+/// Regression: `run` never said when the state could not be saved. The status carries the reason (the tray
+/// turns red with it), the event is sent once, and it clears when a write works again.
+#[tokio::test(start_paused = true)]
+async fn a_state_that_cannot_be_saved_is_shown_until_it_can() {
+    let store = MemoryStore::default();
+    *store.fail_saves.lock().unwrap() = Some("No space left on device".into());
+    let mut h = start(
+        settings("interval = \"5m\"", "tok-123456"),
+        store.clone(),
+        Arc::default(),
+        source("198.51.100.1"),
+    );
+    idle(Duration::from_secs(1)).await;
+    let status = h.handle.status.borrow().clone();
+    assert!(
+        status
+            .store_error
+            .as_deref()
+            .is_some_and(|e| e.contains("No space left")),
+        "{status:?}"
+    );
+    assert!(
+        status
+            .last_error
+            .is_some_and(|e| e.contains("No space left"))
+    );
+    let report = h.handle.update_now(false).await.unwrap();
+    assert!(report.state_error.is_some() && !report.all_ok());
+    *store.fail_saves.lock().unwrap() = None;
+    let report = h.handle.update_now(false).await.unwrap();
+    assert!(report.state_error.is_none(), "{report:?}");
+    assert!(h.handle.status.borrow().store_error.is_none());
+    let events = drain(&mut h.events);
+    let not_saved = events
+        .iter()
+        .filter(|e| matches!(e, Event::StateNotSaved { .. }))
+        .count();
+    assert_eq!(not_saved, 1, "told once: {events:?}");
+    assert!(events.contains(&Event::StateSaved));
+    h.shutdown.cancel();
+}
+
+/// A keyring holding one value.
+struct Keyring(String);
+impl crate::config::secret::Lookup for Keyring {
+    fn env(&self, _: &str) -> Option<String> {
+        None
+    }
+    fn keyring(&self, _: &str) -> Result<String, String> {
+        Ok(self.0.clone())
+    }
+}
+
+/// Regression: the fingerprint hashed `Debug` output, so any struct change re-published every record and
+/// lifted every stop after an upgrade. It is an HMAC over a stable serialisation: this value must not change.
+#[test]
+fn the_fingerprint_is_stable() {
+    let s = settings("", "tok-123456");
+    let fp = super::round::fingerprint(&test_key(), &s.records[0], s.providers.first());
+    assert_eq!(
+        fp,
+        "abdbd9a22159ef25805510209450f2b7278cf85feca41a23c1e2419d6c21a520"
+    );
+    // Where a secret comes from is no change; its value is.
+    let mut moved = s.providers[0].clone();
+    if let crate::config::ProviderKind::Webhook(w) = &mut moved.kind {
+        let v = w.headers["Authorization"].expose().to_owned();
+        let mut k = crate::config::Secret::keyring("p/Authorization");
+        k.resolve(&Keyring(v)).unwrap();
+        w.headers.insert("Authorization".into(), k);
+    }
+    assert_eq!(
+        super::round::fingerprint(&test_key(), &s.records[0], Some(&moved)),
+        fp
+    );
+    let other = settings("", "tok-999999");
+    assert_ne!(
+        super::round::fingerprint(&test_key(), &other.records[0], other.providers.first()),
+        fp
+    );
+}
+
+/// A state migrated from version 1 (no usable fingerprint) adopts the settings: no re-publication.
+#[tokio::test(start_paused = true)]
+async fn a_migrated_state_is_not_republished() {
+    let record = settings("", "tok-123456").records[0].clone();
+    let mut state = crate::store::State::default();
+    state.records.insert(
+        super::round::key(&record),
+        crate::store::RecordState {
+            name: record.name.clone(),
+            record_type: Some(record.record_type),
+            provider: record.provider.clone(),
+            fingerprint: None,
+            published: Some(ip("198.51.100.1")),
+            published_at: Some(SystemTime::UNIX_EPOCH + Duration::from_hours(499_999)),
+            ..Default::default()
+        },
+    );
+    let store = MemoryStore::default();
+    *store.state.lock().unwrap() = Some(state);
+    let h = start(
+        settings("", "tok-123456"),
+        store,
+        Arc::default(),
+        source("198.51.100.1"),
+    );
+    idle(10 * MIN).await;
+    assert_eq!(h.provider.count(), 0);
+    h.shutdown.cancel();
+}
+
+mod schedule {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// One provider answer in a script.
+    fn answer() -> impl Strategy<Value = Result<UpdateOutcome, ProviderError>> {
+        prop_oneof![
+            3 => Just(Ok(UpdateOutcome::Updated { record_id: None })),
+            1 => Just(Ok(UpdateOutcome::Unchanged { record_id: None })),
+            2 => Just(Err(ProviderError::transient("503"))),
+            1 => Just(Err(ProviderError::unconfirmed("timeout"))),
+            1 => proptest::option::of(0u64..200_000).prop_map(|r| Err(ProviderError::new(
+                ErrorClass::RateLimited { retry_after: r }, "429"))),
+            1 => proptest::option::of(0u64..200_000).prop_map(|r| Err(ProviderError::new(
+                ErrorClass::Banned { retry_after: r }, "abuse"))),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Whatever the providers answer and however detection comes and goes, over three hours the engine
+        /// wakes no more often than its interval and its retries (each at least 30 s after a failure)
+        /// allow: never a wake in the past, never a spin.
+        #[test]
+        fn the_schedule_never_spins_and_never_retries_below_the_base(
+            answers in proptest::collection::vec(answer(), 1..12),
+            outages in proptest::collection::vec(any::<bool>(), 1..40),
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let provider = Arc::new(FakeProvider::default());
+                for a in answers {
+                    provider.then(a);
+                }
+                let mut src = source("198.51.100.1");
+                src.cap = Some(2000);
+                let h = start(
+                    settings("interval = \"5m\"", "tok-123456"),
+                    MemoryStore::default(),
+                    provider,
+                    src,
+                );
+                // Detection fails or works every 5 minutes, as scripted.
+                for (i, down) in outages.iter().cycle().take(36).enumerate() {
+                    *h.source.answer.lock().unwrap() = if *down {
+                        Err("every source failed".into())
+                    } else {
+                        Ok(ip(if i % 7 == 0 { "198.51.100.2" } else { "198.51.100.1" }))
+                    };
+                    idle(5 * MIN).await;
+                }
+                let calls = *h.source.calls.lock().unwrap();
+                // 3 h: at most one check per 30 s retry plus one per 5 min interval, plus the first.
+                assert!(calls <= 360 + 36 + 1, "{calls} checks in 3 h");
+                let times = h.provider.calls.lock().unwrap().clone();
+                for pair in times.windows(2) {
+                    let gap = pair[1].0.saturating_sub(pair[0].0);
+                    assert!(gap >= Duration::from_secs(30), "calls {gap:?} apart: {times:?}");
+                }
+                h.shutdown.cancel();
+            });
+        }
+    }
+}
+
+/// Network changes (issue 11): a change is checked after the debounce, not at the next interval; only its
+/// family is asked; a burst is one check; a flapping link is rate-limited; no change, no extra question;
+/// paused, changes are ignored; a wake-up checks at once.
+#[tokio::test(start_paused = true)]
+async fn a_network_change_is_checked_within_the_debounce() {
+    let h = start(
+        settings("interval = \"5m\"", "tok-123456"),
+        MemoryStore::default(),
+        Arc::default(),
+        source("198.51.100.1"),
+    );
+    idle(Duration::from_secs(1)).await;
+    assert_eq!(h.provider.count(), 1);
+    let asked = || h.source.asked.lock().unwrap().len();
+    let before = asked();
+    idle(4 * MIN).await;
+    assert_eq!(
+        asked(),
+        before,
+        "no change, no extra question between scheduled checks"
+    );
+
+    *h.source.answer.lock().unwrap() = Ok(ip("198.51.100.2"));
+    h.handle
+        .commands
+        .send(Command::NetworkChanged(crate::config::Family::V4))
+        .await
+        .unwrap();
+    let t0 = Instant::now();
+    idle(EVENT_DEBOUNCE.saturating_sub(Duration::from_millis(10))).await;
+    assert_eq!(h.provider.count(), 1, "debounced");
+    idle(Duration::from_millis(20)).await;
+    assert_eq!(h.provider.count(), 2, "published right after the debounce");
+    assert!(t0.elapsed() < Duration::from_secs(1));
+    assert_eq!(h.provider.calls.lock().unwrap()[1].1, ip("198.51.100.2"));
+    // A change of a family that is not enabled (IPv6 here) asks nothing.
+    let before = asked();
+    h.handle
+        .commands
+        .send(Command::NetworkChanged(crate::config::Family::V6))
+        .await
+        .unwrap();
+    idle(Duration::from_secs(1)).await;
+    assert_eq!(asked(), before);
+    h.shutdown.cancel();
+    h.task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_burst_of_changes_is_one_check_and_flapping_is_rate_limited() {
+    let h = start(
+        settings("interval = \"1h\"", "tok-123456"),
+        MemoryStore::default(),
+        Arc::default(),
+        source("198.51.100.1"),
+    );
+    idle(Duration::from_secs(1)).await;
+    let asked = || h.source.asked.lock().unwrap().len();
+    let base = asked();
+    // 50 changes in one second.
+    for _ in 0..50 {
+        h.handle
+            .commands
+            .send(Command::NetworkChanged(crate::config::Family::V4))
+            .await
+            .unwrap();
+        idle(Duration::from_millis(20)).await;
+    }
+    idle(Duration::from_secs(30)).await;
+    assert!(
+        asked() - base <= 2,
+        "a burst of 50 changes caused {} checks",
+        asked() - base
+    );
+    // A link flapping every second for 10 minutes: the gaps grow, so few checks.
+    let base = asked();
+    for _ in 0..600 {
+        h.handle
+            .commands
+            .send(Command::NetworkChanged(crate::config::Family::V4))
+            .await
+            .unwrap();
+        idle(Duration::from_secs(1)).await;
+    }
+    let checks = asked() - base;
+    assert!(checks <= 8, "{checks} checks in 10 minutes of flapping");
+    h.shutdown.cancel();
+    h.task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn paused_changes_are_ignored_and_a_wake_up_checks_at_once() {
+    let h = start(
+        settings("interval = \"1h\"", "tok-123456"),
+        MemoryStore::default(),
+        Arc::default(),
+        source("198.51.100.1"),
+    );
+    idle(Duration::from_secs(1)).await;
+    let asked = || h.source.asked.lock().unwrap().len();
+    h.handle.commands.send(Command::Pause).await.unwrap();
+    idle(Duration::from_secs(1)).await;
+    let base = asked();
+    h.handle
+        .commands
+        .send(Command::NetworkChanged(crate::config::Family::V4))
+        .await
+        .unwrap();
+    idle(Duration::from_secs(10)).await;
+    assert_eq!(asked(), base, "paused: no check");
+    h.handle.commands.send(Command::Resume).await.unwrap();
+    idle(Duration::from_secs(1)).await;
+    let base = asked();
+    // A suspend of hours: the interval's timer did not count it; the wake-up does not wait for it.
+    *h.source.answer.lock().unwrap() = Ok(ip("198.51.100.9"));
+    h.clock.step(true, Duration::from_hours(3));
+    h.handle.commands.send(Command::Woke).await.unwrap();
+    idle(Duration::from_secs(1)).await;
+    assert_eq!(asked(), base + 1, "checked at once after waking");
+    assert_eq!(
+        h.provider.calls.lock().unwrap().last().unwrap().1,
+        ip("198.51.100.9")
+    );
+    assert_eq!(
+        h.handle.status.borrow().network_events,
+        NetworkEvents::Off,
+        "nobody set up a watch in this test"
+    );
+    h.handle
+        .commands
+        .send(Command::NetworkEvents(NetworkEvents::Watching))
+        .await
+        .unwrap();
+    idle(Duration::from_millis(10)).await;
+    assert_eq!(
+        h.handle.status.borrow().network_events,
+        NetworkEvents::Watching
+    );
+    h.shutdown.cancel();
+    h.task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_change_asks_only_its_family() {
+    let provider: Arc<FakeProvider> = Arc::default();
+    let src = source("198.51.100.1");
+    let (p, s) = (provider.clone(), src.clone());
+    // The same source for both families.
+    let factory: Factory = Arc::new(move |_: &Settings| Parts {
+        detector: Arc::new(Detector::new(
+            Policy::First,
+            vec![Configured::new(
+                Box::new(s.clone()),
+                Duration::from_secs(5),
+                true,
+            )],
+            vec![Configured::new(
+                Box::new(s.clone()),
+                Duration::from_secs(5),
+                true,
+            )],
+        )),
+        providers: HashMap::from([(
+            "p".to_owned(),
+            p.clone() as Arc<dyn crate::provider::Provider>,
+        )]),
+    });
+    let h = start_with(
+        settings("ipv6 = true\ninterval = \"1h\"", "tok-123456"),
+        MemoryStore::default(),
+        provider,
+        src,
+        factory,
+    );
+    idle(Duration::from_secs(1)).await;
+    let asked = || h.source.asked.lock().unwrap().clone();
+    let first = asked();
+    assert!(first.contains(&crate::config::Family::V6), "{first:?}");
+    h.handle
+        .commands
+        .send(Command::NetworkChanged(crate::config::Family::V4))
+        .await
+        .unwrap();
+    idle(Duration::from_secs(1)).await;
+    let after = asked();
+    assert_eq!(after[first.len()..], [crate::config::Family::V4]);
+    h.shutdown.cancel();
+    h.task.await.unwrap();
 }

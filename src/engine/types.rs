@@ -20,8 +20,16 @@ pub enum Command {
     },
     Pause,
     Resume,
-    /// Replace the settings (the settings dialog saved); a round follows at once.
+    /// Replace the settings (the settings window saved, or SIGHUP); a round follows at once.
     Reload(Box<Settings>),
+    /// Answer at once, even during a round: the service watchdog asks whether the loop is alive.
+    Ping(oneshot::Sender<()>),
+    /// An address or default route of this family changed (see [`crate::netwatch`]): check it soon.
+    NetworkChanged(Family),
+    /// The machine woke from sleep: check every family soon.
+    Woke,
+    /// Whether network changes are watched (shown in the status).
+    NetworkEvents(NetworkEvents),
     Shutdown,
 }
 
@@ -62,20 +70,28 @@ pub enum Event {
         ip: IpAddr,
         previous: Option<IpAddr>,
     },
-    /// An update failed. `failures` counts the streak (1 = first); `stopped` means no retry until the config changes.
+    /// An update failed. `failures` counts the streak (1 = first); `stopped` means no retry until the config
+    /// changes.
     RecordFailed {
         record: String,
         error: String,
         class: ErrorClass,
         failures: u32,
         stopped: bool,
-        retry_at: Option<String>,
+        #[serde(serialize_with = "ser_time", skip_serializing_if = "Option::is_none")]
+        retry_at: Option<SystemTime>,
     },
     /// A record succeeded after a failure streak.
     RecordRecovered {
         record: String,
         after_failures: u32,
     },
+    /// The state file could not be written: what was published may be published again after a restart.
+    StateNotSaved {
+        error: String,
+    },
+    /// The state file is written again after a failure.
+    StateSaved,
     Paused,
     Resumed,
     Reloaded,
@@ -103,6 +119,8 @@ pub struct RecordStatus {
     pub name: String,
     pub record_type: RecordType,
     pub provider: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
     pub published: Option<IpAddr>,
     #[serde(serialize_with = "ser_time", deserialize_with = "de_time", default)]
     pub published_at: Option<SystemTime>,
@@ -127,6 +145,16 @@ pub struct Status {
     #[serde(serialize_with = "ser_time", deserialize_with = "de_time", default)]
     pub last_update: Option<SystemTime>,
     pub last_error: Option<String>,
+    /// Why the state file cannot be written, while it cannot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_error: Option<String>,
+    /// Problems of a config that could not be loaded (no engine runs until they are fixed); set by the app,
+    /// never by the engine.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config_problems: Vec<String>,
+    /// Whether network changes start checks.
+    #[serde(default)]
+    pub network_events: NetworkEvents,
     pub records: Vec<RecordStatus>,
 }
 
@@ -137,15 +165,20 @@ pub struct RoundReport {
     pub at: SystemTime,
     pub detection: BTreeMap<Family, DetectionReport>,
     pub records: Vec<RecordReport>,
+    /// The state file could not be written at the end of the round.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_error: Option<String>,
 }
 
 impl RoundReport {
-    /// True when every record is updated or unchanged (or would be, in a dry run).
+    /// True when every record is updated or unchanged (or would be, in a dry run) and the state was saved.
     #[must_use]
     pub fn all_ok(&self) -> bool {
-        self.records
-            .iter()
-            .all(|r| !matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. }))
+        self.state_error.is_none()
+            && self
+                .records
+                .iter()
+                .all(|r| !matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. }))
     }
 }
 
@@ -160,9 +193,51 @@ pub struct RecordReport {
     pub name: String,
     pub record_type: RecordType,
     pub provider: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
     pub ip: Option<IpAddr>,
     #[serde(flatten)]
     pub outcome: Outcome,
+}
+
+/// Why a record was not attempted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkipKind {
+    /// The address is not known: nothing published, nothing cleared.
+    Unknown,
+    /// Waiting out the backoff after failures.
+    Waiting,
+    /// Stopped until the config changes.
+    Stopped,
+    /// The provider banned updates for a while.
+    Banned,
+    /// The round was cut short (paused, reloaded, shutting down) before this record's turn.
+    Interrupted,
+    /// A round started by a network change of the other family: this record was not looked at.
+    NotChecked,
+}
+
+/// Whether the engine hears of network changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "state", content = "reason")]
+pub enum NetworkEvents {
+    /// Nobody set up a watch (`once`, tests).
+    #[default]
+    Off,
+    Watching,
+    /// Why this system cannot be watched; the schedule still runs.
+    Unavailable(String),
+}
+
+impl std::fmt::Display for NetworkEvents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Off => f.write_str("not watching network changes"),
+            Self::Watching => f.write_str("watching network changes"),
+            Self::Unavailable(why) => write!(f, "not watching network changes ({why})"),
+        }
+    }
 }
 
 /// What a round did with one record.
@@ -176,8 +251,9 @@ pub enum Outcome {
     Failed {
         reason: String,
     },
-    /// Not attempted (IP unknown, waiting after failures, stopped, banned).
+    /// Not attempted.
     Skipped {
+        skip: SkipKind,
         reason: String,
     },
 }
@@ -188,7 +264,17 @@ impl std::fmt::Display for Outcome {
             Self::Updated => f.write_str("updated"),
             Self::Unchanged => f.write_str("unchanged"),
             Self::WouldUpdate => f.write_str("would update"),
-            Self::Failed { reason } | Self::Skipped { reason } => write!(f, "failed: {reason}"),
+            Self::Failed { reason } => write!(f, "failed: {reason}"),
+            Self::Skipped { skip, reason } => {
+                let word = match skip {
+                    SkipKind::Unknown => "not published",
+                    SkipKind::Waiting => "waiting",
+                    SkipKind::Stopped => "stopped",
+                    SkipKind::Banned => "banned",
+                    SkipKind::Interrupted | SkipKind::NotChecked => "not attempted",
+                };
+                write!(f, "{word}: {reason}")
+            }
         }
     }
 }

@@ -12,14 +12,38 @@ use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 
 use tokio::sync::broadcast;
 
-use super::{Level, Message, ToastPolicy};
+#[cfg(all(unix, not(target_os = "macos")))]
+use super::Level;
+use super::{Message, ToastPolicy};
 use crate::engine::Event;
 
 /// Toasts waiting while one is being shown.
 const QUEUE: usize = 8;
 
-/// The application id Windows toasts carry (the Start-menu shortcut the MSI creates uses it too).
+/// The application id Windows toasts carry. Windows shows toasts of an unpackaged app only for an id
+/// registered under `Software\Classes\AppUserModelId`: the MSI registers it for every user, and
+/// [`register_app_id`] for this user when the exe runs without the installer.
 pub const APP_ID: &str = "ddns-tray";
+
+/// Registers [`APP_ID`] for this user unless it is registered already (HKCU or, by the MSI, HKLM).
+#[cfg(windows)]
+fn register_app_id() {
+    let key = format!(r"Software\Classes\AppUserModelId\{APP_ID}");
+    let registered = |root: &windows_registry::Key| {
+        root.open(&key)
+            .and_then(|k| k.get_string("DisplayName"))
+            .is_ok()
+    };
+    if registered(windows_registry::LOCAL_MACHINE) || registered(windows_registry::CURRENT_USER) {
+        return;
+    }
+    if let Err(e) = windows_registry::CURRENT_USER
+        .create(&key)
+        .and_then(|k| k.set_string("DisplayName", "ddns-tray"))
+    {
+        tracing::warn!("cannot register the app id Windows shows toasts for: {e}");
+    }
+}
 
 /// Hands messages to the toast thread.
 #[derive(Clone)]
@@ -34,6 +58,8 @@ impl Toaster {
     pub fn start() -> Self {
         let (queue, rx) = sync_channel::<Message>(QUEUE);
         let spawned = std::thread::Builder::new().name("toasts".into()).spawn(move || {
+            #[cfg(windows)]
+            register_app_id();
             let mut warned = false;
             while let Ok(message) = rx.recv() {
                 if let Err(e) = show(&message)

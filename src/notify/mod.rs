@@ -28,9 +28,15 @@ pub struct Message {
     pub body: String,
 }
 
-/// The message for an event, or `None` for events that need none.
+/// The message for an event, or `None` for events that need none. Times are RFC 3339 UTC, as in the log.
 #[must_use]
 pub fn describe(event: &Event) -> Option<Message> {
+    describe_with(event, |t| humantime::format_rfc3339_seconds(t).to_string())
+}
+
+/// [`describe`] with times written by `clock` (toasts: the local `HH:MM` of the tray).
+#[must_use]
+pub fn describe_with(event: &Event, clock: fn(std::time::SystemTime) -> String) -> Option<Message> {
     let msg = |level, summary: String, body: String| {
         Some(Message {
             level,
@@ -83,36 +89,14 @@ pub fn describe(event: &Event) -> Option<Message> {
             failures,
             stopped,
             retry_at,
-        } => {
-            let (summary, level) = match class {
-                ErrorClass::Unconfirmed => (
-                    format!("Could not confirm the update of {record}"),
-                    Level::Warning,
-                ),
-                ErrorClass::Auth => (
-                    format!("{record}: the provider refused the credentials"),
-                    Level::Error,
-                ),
-                ErrorClass::Banned { .. } => (
-                    format!("{record}: the provider blocked updates"),
-                    Level::Error,
-                ),
-                _ => (format!("Updating {record} failed"), Level::Warning),
-            };
-            let next = if *stopped {
-                "No more attempts until the configuration changes.".to_owned()
-            } else {
-                retry_at
-                    .as_ref()
-                    .map_or_else(String::new, |t| format!("Next attempt at {t}."))
-            };
-            let streak = if *failures > 1 {
-                format!(" ({failures} failures in a row)")
-            } else {
-                String::new()
-            };
-            msg(level, summary, format!("{error}{streak}. {next}"))
-        }
+        } => Some(failure(
+            record,
+            error,
+            *class,
+            *failures,
+            *stopped,
+            retry_at.map(clock),
+        )),
         Event::RecordRecovered {
             record,
             after_failures,
@@ -121,6 +105,16 @@ pub fn describe(event: &Event) -> Option<Message> {
             format!("{record} is updating again"),
             format!("after {after_failures} failure(s)"),
         ),
+        Event::StateNotSaved { error } => msg(
+            Level::Error,
+            "Cannot save the state".into(),
+            format!("{error}. Updates go on, but after a restart records may be published again."),
+        ),
+        Event::StateSaved => msg(
+            Level::Info,
+            "The state is saved again".into(),
+            String::new(),
+        ),
         Event::Paused => msg(Level::Info, "Updates paused".into(), String::new()),
         Event::Resumed => msg(Level::Info, "Updates resumed".into(), String::new()),
         Event::Reloaded => msg(Level::Info, "Settings reloaded".into(), String::new()),
@@ -128,9 +122,51 @@ pub fn describe(event: &Event) -> Option<Message> {
     }
 }
 
+/// The message for a failed update.
+fn failure(
+    record: &str,
+    error: &str,
+    class: ErrorClass,
+    failures: u32,
+    stopped: bool,
+    retry_at: Option<String>,
+) -> Message {
+    let (summary, level) = match class {
+        ErrorClass::Unconfirmed => (
+            format!("Could not confirm the update of {record}"),
+            Level::Warning,
+        ),
+        ErrorClass::Auth => (
+            format!("{record}: the provider refused the credentials"),
+            Level::Error,
+        ),
+        ErrorClass::Banned { .. } => (
+            format!("{record}: the provider blocked updates"),
+            Level::Error,
+        ),
+        _ => (format!("Updating {record} failed"), Level::Warning),
+    };
+    let next = if stopped {
+        "No more attempts until the configuration changes.".to_owned()
+    } else {
+        retry_at.map_or_else(String::new, |t| format!("Next attempt at {t}."))
+    };
+    let streak = if failures > 1 {
+        format!(" ({failures} failures in a row)")
+    } else {
+        String::new()
+    };
+    Message {
+        level,
+        summary,
+        body: format!("{error}{streak}. {next}"),
+    }
+}
+
 /// Decides which events become desktop toasts, so the user hears about what matters once:
 /// - an IP change, as one toast per round naming the old and new address and the records updated;
-/// - a failure: an authentication failure at once, any other after the third in a row; at most one toast per
+/// - a failure: one that stops the record (credentials refused, request rejected) or a ban at once, any
+///   other after the third in a row; at most one toast per
 ///   record per failure streak;
 /// - a recovery, when its failure streak was toasted.
 #[derive(Debug, Default)]
@@ -169,9 +205,15 @@ impl ToastPolicy {
                 class,
                 ..
             } => {
-                let due = *class == ErrorClass::Auth || *failures >= TOAST_AFTER_FAILURES;
+                // A failure that stops the record (or bans it) is told at once: no third try follows.
+                let due = matches!(
+                    class,
+                    ErrorClass::Auth | ErrorClass::Rejected | ErrorClass::Banned { .. }
+                ) || *failures >= TOAST_AFTER_FAILURES;
                 if due && self.toasted.insert(record.clone()) {
-                    describe(event).into_iter().collect()
+                    describe_with(event, crate::ui::model::clock)
+                        .into_iter()
+                        .collect()
                 } else {
                     Vec::new()
                 }
@@ -265,6 +307,30 @@ mod tests {
             stopped: class == ErrorClass::Auth,
             retry_at: None,
         }
+    }
+
+    #[test]
+    fn toasts_give_the_next_attempt_in_the_trays_clock_and_the_log_in_utc() {
+        let at = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_630);
+        let event = Event::RecordFailed {
+            record: "a.example A".into(),
+            error: "HTTP 403".into(),
+            class: ErrorClass::Rejected,
+            failures: 1,
+            stopped: false,
+            retry_at: Some(at),
+        };
+        let toast = ToastPolicy::default().on_event(&event);
+        assert_eq!(toast.len(), 1);
+        let local = format!("Next attempt at {}.", crate::ui::model::clock(at));
+        assert!(toast[0].body.contains(&local), "{toast:?}");
+        let logged = describe(&event).unwrap();
+        assert!(
+            logged
+                .body
+                .contains("Next attempt at 2026-01-01T00:00:30Z."),
+            "{logged:?}"
+        );
     }
 
     #[test]
@@ -372,7 +438,9 @@ mod tests {
             class: ErrorClass::Unconfirmed,
             failures: 1,
             stopped: false,
-            retry_at: Some("2026-01-01T00:00:30Z".into()),
+            retry_at: Some(
+                std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_767_225_630),
+            ),
         })
         .unwrap();
         assert!(m.summary.starts_with("Could not confirm"), "{m:?}");

@@ -1,22 +1,101 @@
-//! Alibaba Cloud DNS (API 2015-01-09, RPC style, signature V1 HMAC-SHA1): `DescribeSubDomainRecords` (exact
-//! full name), then `AddDomainRecord` (zone from `GetMainDomainName`) or `UpdateDomainRecord`. `DomainRecordDuplicate`
-//! on an unchanged value is success.
+//! Alibaba Cloud DNS (API 2015-01-09, RPC style, signature V1 HMAC-SHA1). The zone comes from
+//! `GetMainDomainName`; records from `DescribeSubDomainRecords` (exact full name, paginated), each with its
+//! resolution line (`default`, `telecom`, `unicom`, `oversea`, …); then `AddDomainRecord`,
+//! `UpdateDomainRecord` or `DeleteDomainRecord`. Errors are classified by their `Code`, never by the
+//! message text; `DomainRecordDuplicate` on an update means the record already held the value.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest, send, sign};
-use crate::config::providers::AccessKeyFile;
+use super::{
+    Capabilities, Existing, KindConfig, KindInfo, Provider, ProviderError, Reconciler, RecordApi,
+    Written, Zone, send, sign,
+};
+use crate::config::validate::FieldCheck;
 use crate::config::{RecordType, Secret};
 use crate::provider::ErrorClass;
 
 const DEFAULT_ENDPOINT: &str = "https://alidns.aliyuncs.com";
+const DEFAULT_LINE: &str = "default";
+const PAGE_SIZE: u32 = 100;
+const MAX_PAGES: u32 = 20;
 
-pub struct Alidns {
+pub const INFO: KindInfo = KindInfo {
+    kind: "alidns",
+    title: "Alibaba Cloud DNS (阿里云解析)",
+    credential: "a RAM user AccessKey with AliyunDNSFullAccess (or alidns:*DomainRecord* on the domain)",
+    credential_url: "https://ram.console.aliyun.com/manage/ak",
+    fields: &[
+        super::req("access_key_id", "AccessKey ID"),
+        super::secret("access_key_secret", "AccessKey secret"),
+        super::LINE,
+        super::ENDPOINT,
+    ],
+};
+
+/// `kind = "alidns"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub access_key_id: String,
+    pub access_key_secret: Secret,
+    /// The line to manage (`default`, `telecom`, `unicom`, `mobile`, `oversea`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+const CAPABILITIES: Capabilities = Capabilities {
+    default_line: Some(DEFAULT_LINE),
+    ..Capabilities::RECORDS
+};
+
+impl KindConfig for Config {
+    fn secrets(&self) -> Vec<&Secret> {
+        vec![&self.access_key_secret]
+    }
+
+    fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
+        vec![("access_key_secret".into(), &mut self.access_key_secret)]
+    }
+
+    fn validate(&self, check: &mut FieldCheck<'_>) {
+        check.key_id("access_key_id", &self.access_key_id, "AccessKey ID");
+        check.line("line", self.line.as_deref());
+        if let Some(e) = &self.endpoint {
+            check.http_url("endpoint", e);
+        }
+    }
+
+    fn line(&self) -> Option<&str> {
+        self.line.as_deref()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    fn build(&self, name: String, _kind: &'static str) -> Arc<dyn Provider> {
+        Arc::new(
+            Reconciler::new(Api {
+                name,
+                client: crate::http::api_client(),
+                base: super::base_url(self.endpoint.as_deref(), DEFAULT_ENDPOINT),
+                key_id: self.access_key_id.clone(),
+                secret: self.access_key_secret.clone(),
+            })
+            .on_line(self.line.as_deref()),
+        )
+    }
+}
+
+struct Api {
     name: String,
     client: reqwest::Client,
     base: String,
@@ -36,6 +115,8 @@ struct ApiError {
 #[serde(rename_all = "PascalCase")]
 struct SubDomainRecords {
     domain_records: RecordList,
+    #[serde(default)]
+    total_count: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -56,15 +137,15 @@ struct Record {
     record_type: String,
     value: String,
     #[serde(rename = "TTL", default)]
-    ttl: Option<u64>,
+    ttl: Option<u32>,
+    #[serde(default)]
+    line: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct MainDomain {
     domain_name: String,
-    #[serde(rename = "RR")]
-    rr: String,
 }
 
 #[derive(Deserialize)]
@@ -73,17 +154,19 @@ struct RecordId {
     record_id: String,
 }
 
-impl Alidns {
-    pub fn new(name: String, cfg: &AccessKeyFile) -> Self {
-        Self {
-            name,
-            client: crate::http::api_client(),
-            base: super::base_url(cfg.endpoint.as_deref(), DEFAULT_ENDPOINT),
-            key_id: cfg.access_key_id.clone(),
-            secret: cfg.access_key_secret.clone(),
-        }
-    }
+/// A failed call: the classified error and Alibaba's code, when there was one.
+struct Failure {
+    error: ProviderError,
+    code: Option<String>,
+}
 
+impl From<ProviderError> for Failure {
+    fn from(error: ProviderError) -> Self {
+        Self { error, code: None }
+    }
+}
+
+impl Api {
     fn label(&self) -> String {
         format!("alidns `{}`", self.name)
     }
@@ -93,7 +176,7 @@ impl Alidns {
         &self,
         action: &str,
         params: &[(&str, String)],
-    ) -> Result<T, ProviderError> {
+    ) -> Result<T, Failure> {
         let label = self.label();
         let mut query: BTreeMap<String, String> = params
             .iter()
@@ -126,20 +209,32 @@ impl Alidns {
         );
         let answer = send(&label, self.client.get(url), &[self.secret.expose()]).await?;
         if answer.status.is_success() {
-            return answer.json(&label);
+            return Ok(answer.json(&label)?);
         }
         let Ok(err) = serde_json::from_str::<ApiError>(&answer.body) else {
-            return Err(answer.status_error(&label, None));
+            return Err(answer.status_error(&label, None).into());
         };
         let detail = format!("{}: {}", err.code, answer.redact(&err.message));
-        Err(classify(&label, &err.code, &detail)
-            .unwrap_or_else(|| answer.status_error(&label, Some(&detail))))
+        let error = classify(&label, &err.code, &detail)
+            .unwrap_or_else(|| answer.status_error(&label, Some(&detail)));
+        Err(Failure {
+            error,
+            code: Some(err.code),
+        })
+    }
+
+    async fn call_plain<T: serde::de::DeserializeOwned>(
+        &self,
+        action: &str,
+        params: &[(&str, String)],
+    ) -> Result<T, ProviderError> {
+        self.call(action, params).await.map_err(|f| f.error)
     }
 }
 
 /// Error codes with a known meaning; `None` leaves it to the HTTP status.
 fn classify(label: &str, code: &str, detail: &str) -> Option<ProviderError> {
-    let auth = [
+    const AUTH: &[&str] = &[
         "InvalidAccessKeyId.NotFound",
         "InvalidAccessKeyId.Inactive",
         "SignatureDoesNotMatch",
@@ -147,14 +242,14 @@ fn classify(label: &str, code: &str, detail: &str) -> Option<ProviderError> {
         "Forbidden.RAM",
         "Forbidden",
     ];
-    let rejected = [
+    const REJECTED: &[&str] = &[
         "IncorrectDomainUser",
         "InvalidDomainName.NoExist",
         "DomainRecordConflict",
         "DomainForbidden",
         "RecordForbidden.BlackHole",
     ];
-    if auth.contains(&code) {
+    if AUTH.contains(&code) {
         Some(ProviderError::auth(format!(
             "{label}: access refused ({detail})"
         )))
@@ -163,7 +258,7 @@ fn classify(label: &str, code: &str, detail: &str) -> Option<ProviderError> {
             ErrorClass::RateLimited { retry_after: None },
             format!("{label}: throttled ({detail})"),
         ))
-    } else if rejected.contains(&code) || code.starts_with("QuotaExceeded") {
+    } else if REJECTED.contains(&code) || code.starts_with("QuotaExceeded") {
         Some(ProviderError::rejected(format!("{label}: {detail}")))
     } else if code == "InvalidTimeStamp.Expired" || code == "SignatureNonceUsed" {
         Some(ProviderError::transient(format!(
@@ -174,132 +269,148 @@ fn classify(label: &str, code: &str, detail: &str) -> Option<ProviderError> {
     }
 }
 
-fn same_ip(value: &str, ip: IpAddr) -> bool {
-    value.trim().parse::<IpAddr>().is_ok_and(|v| v == ip)
+/// The RR (host label) of `name` in `zone`.
+fn rr(name: &str, zone: &Zone) -> String {
+    super::relative(name, &zone.name)
 }
 
 #[async_trait]
-impl Provider for Alidns {
-    #[tracing::instrument(skip_all, fields(provider = %self.name, record = %request.name))]
-    async fn update(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
-        let rtype = request.record_type.as_str();
-        let found: SubDomainRecords = self
-            .call(
-                "DescribeSubDomainRecords",
-                &[
-                    ("SubDomain", request.name.to_owned()),
-                    ("Type", rtype.to_owned()),
-                    ("PageSize", "100".to_owned()),
-                ],
-            )
+impl RecordApi for Api {
+    fn label(&self) -> String {
+        Api::label(self)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
+        let main: MainDomain = self
+            .call_plain("GetMainDomainName", &[("InputString", name.to_owned())])
             .await?;
+        let zone = super::canonical(&main.domain_name);
+        Ok(Zone {
+            id: zone.clone(),
+            name: zone,
+        })
+    }
+
+    async fn list(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+    ) -> Result<Vec<Existing>, ProviderError> {
         let full = |r: &Record| {
             if r.rr == "@" {
-                r.domain_name.clone()
+                super::canonical(&r.domain_name)
             } else {
-                format!("{}.{}", r.rr, r.domain_name)
+                format!("{}.{}", r.rr, super::canonical(&r.domain_name)).to_ascii_lowercase()
             }
         };
-        let mut matching: Vec<Record> = found
-            .domain_records
-            .record
-            .into_iter()
-            .filter(|r| full(r).eq_ignore_ascii_case(request.name) && r.record_type == rtype)
-            .collect();
-        let ttl = request.ttl.map(|t| ("TTL", t.to_string()));
-        let value = request.ip.to_string();
-        if matching.is_empty() {
-            let main: MainDomain = self
-                .call(
-                    "GetMainDomainName",
-                    &[("InputString", request.name.to_owned())],
+        let mut out = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let found: SubDomainRecords = self
+                .call_plain(
+                    "DescribeSubDomainRecords",
+                    &[
+                        ("SubDomain", name.to_owned()),
+                        ("DomainName", zone.name.clone()),
+                        ("Type", record_type.as_str().to_owned()),
+                        ("PageNumber", page.to_string()),
+                        ("PageSize", PAGE_SIZE.to_string()),
+                    ],
                 )
                 .await?;
-            let rr = if main.rr.is_empty() {
-                "@".to_owned()
-            } else {
-                main.rr
-            };
-            let mut params = vec![
-                ("DomainName", main.domain_name),
-                ("RR", rr),
-                ("Type", rtype.to_owned()),
-                ("Value", value),
-            ];
-            params.extend(ttl);
-            let created: RecordId = self.call("AddDomainRecord", &params).await?;
-            return Ok(UpdateOutcome::Updated {
-                record_id: Some(created.record_id),
-            });
+            let count = found.domain_records.record.len();
+            out.extend(
+                found
+                    .domain_records
+                    .record
+                    .into_iter()
+                    .filter(|r| full(r) == name && r.record_type == record_type.as_str())
+                    .map(|r| Existing {
+                        id: r.record_id,
+                        values: vec![r.value],
+                        line: Some(r.line.unwrap_or_else(|| DEFAULT_LINE.to_owned())),
+                        ttl: r.ttl,
+                        stale: false,
+                    }),
+            );
+            let total = found.total_count.unwrap_or(0);
+            if count < PAGE_SIZE as usize || page * PAGE_SIZE >= total {
+                break;
+            }
         }
-        let keep = super::take_kept(&mut matching, request.record_id, |r| r.record_id.clone());
-        for extra in &matching {
-            tracing::warn!(record = %request.name, id = %extra.record_id, "deleting a duplicate {rtype} record");
-            let _: serde_json::Value = self
-                .call(
-                    "DeleteDomainRecord",
-                    &[("RecordId", extra.record_id.clone())],
-                )
-                .await?;
-        }
-        if same_ip(&keep.value, request.ip)
-            && request.ttl.is_none_or(|t| keep.ttl == Some(u64::from(t)))
-        {
-            return Ok(UpdateOutcome::Unchanged {
-                record_id: Some(keep.record_id),
-            });
-        }
+        Ok(out)
+    }
+
+    async fn create(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        values: &[IpAddr],
+        ttl: Option<u32>,
+        line: Option<&str>,
+    ) -> Result<Written, ProviderError> {
         let mut params = vec![
-            ("RecordId", keep.record_id.clone()),
-            ("RR", keep.rr.clone()),
-            ("Type", rtype.to_owned()),
-            ("Value", value),
+            ("DomainName", zone.name.clone()),
+            ("RR", rr(name, zone)),
+            ("Type", record_type.as_str().to_owned()),
+            (
+                "Value",
+                values.first().map(ToString::to_string).unwrap_or_default(),
+            ),
         ];
-        params.extend(ttl);
+        params.extend(ttl.map(|t| ("TTL", t.to_string())));
+        params.extend(line.map(|l| ("Line", l.to_owned())));
+        let created: RecordId = self.call_plain("AddDomainRecord", &params).await?;
+        Ok(Written::new(Some(created.record_id)))
+    }
+
+    async fn update(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        existing: &Existing,
+        values: &[IpAddr],
+        ttl: Option<u32>,
+    ) -> Result<Written, ProviderError> {
+        let mut params = vec![
+            ("RecordId", existing.id.clone()),
+            ("RR", rr(name, zone)),
+            ("Type", record_type.as_str().to_owned()),
+            (
+                "Value",
+                values.first().map(ToString::to_string).unwrap_or_default(),
+            ),
+        ];
+        params.extend(ttl.map(|t| ("TTL", t.to_string())));
+        params.extend(existing.line.clone().map(|l| ("Line", l)));
         match self.call::<RecordId>("UpdateDomainRecord", &params).await {
-            Ok(r) => Ok(UpdateOutcome::Updated {
-                record_id: Some(r.record_id),
-            }),
-            Err(e) if e.message.contains("DomainRecordDuplicate") => Ok(UpdateOutcome::Unchanged {
-                record_id: Some(keep.record_id),
-            }),
-            Err(e) => Err(e),
+            Ok(r) => Ok(Written::new(Some(r.record_id))),
+            // The record already holds exactly this: nothing to change.
+            Err(Failure {
+                code: Some(code), ..
+            }) if code == "DomainRecordDuplicate" => {
+                Ok(Written::already(Some(existing.id.clone())))
+            }
+            Err(f) => Err(f.error),
         }
     }
 
-    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
-        let found: SubDomainRecords = self
-            .call(
-                "DescribeSubDomainRecords",
-                &[
-                    ("SubDomain", name.to_owned()),
-                    ("Type", record_type.as_str().to_owned()),
-                    ("PageSize", "100".to_owned()),
-                ],
-            )
+    async fn delete(
+        &self,
+        _zone: &Zone,
+        _name: &str,
+        _record_type: RecordType,
+        existing: &Existing,
+    ) -> Result<(), ProviderError> {
+        let _: serde_json::Value = self
+            .call_plain("DeleteDomainRecord", &[("RecordId", existing.id.clone())])
             .await?;
-        let full = |r: &Record| {
-            if r.rr == "@" {
-                r.domain_name.clone()
-            } else {
-                format!("{}.{}", r.rr, r.domain_name)
-            }
-        };
-        let matching: Vec<&Record> = found
-            .domain_records
-            .record
-            .iter()
-            .filter(|r| full(r).eq_ignore_ascii_case(name) && r.record_type == record_type.as_str())
-            .collect();
-        let zone = match matching.first() {
-            Some(r) => r.domain_name.clone(),
-            None => {
-                self.call::<MainDomain>("GetMainDomainName", &[("InputString", name.to_owned())])
-                    .await?
-                    .domain_name
-            }
-        };
-        let values: Vec<String> = matching.iter().map(|r| r.value.clone()).collect();
-        Ok(super::found(name, record_type, &values, &zone))
+        Ok(())
     }
 }

@@ -1,22 +1,131 @@
-//! Cloudflare API v4 with a scoped API token: find the zone (configured id, or the longest suffix of the
-//! record name Cloudflare has), list records by exact name and type, create when missing, else PATCH the
-//! content. The user's `proxied` and `comment` stay unless the config sets them. Extra records with the same
-//! name and type are deleted, so the name resolves to one address.
+//! Cloudflare API v4 with a scoped API token. The zone is the configured `zone_id`, or the longest of the
+//! zones the token can list; records are listed by exact name and type, created with `POST`, changed with
+//! `PATCH` of the content only (the user's `proxied` and `comment` stay unless the config sets them) and
+//! deleted with `DELETE`. Extra records at the name are deleted unless `delete_duplicates = false`.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::net::IpAddr;
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use super::{Answer, Provider, ProviderError, UpdateOutcome, UpdateRequest, send, suffixes};
-use crate::config::providers::CloudflareFile;
+use super::reconcile::RoundCache;
+use super::{
+    Answer, Capabilities, Existing, KindConfig, KindInfo, Provider, ProviderError, Reconciler,
+    RecordApi, TtlRule, Written, Zone, send,
+};
+use crate::config::validate::FieldCheck;
 use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://api.cloudflare.com/client/v4";
 
-pub struct Cloudflare {
+pub const INFO: KindInfo = KindInfo {
+    kind: "cloudflare",
+    title: "Cloudflare",
+    credential: "an API token with Zone > DNS > Edit (and Zone > Zone > Read unless zone_id is set) for the zone",
+    credential_url: "https://dash.cloudflare.com/profile/api-tokens",
+    fields: &[
+        super::secret("token", "scoped API token (not the Global API Key)"),
+        super::opt(
+            "zone_id",
+            "the zone's id; found from the record name when left out",
+        ),
+        super::flag(
+            "proxied",
+            "proxy through Cloudflare; an existing record's setting is kept when left out",
+        ),
+        super::opt(
+            "comment",
+            "record comment; an existing record's comment is kept when left out",
+        ),
+        super::flag(
+            "delete_duplicates",
+            "delete other A/AAAA records at the name (default true); false keeps them (round robin)",
+        ),
+        super::ENDPOINT,
+    ],
+};
+
+/// `kind = "cloudflare"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub token: Secret,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxied: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_duplicates: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+const CAPABILITIES: Capabilities = Capabilities {
+    // 1 means "automatic"; otherwise 60..86400 (30 on Enterprise zones is not assumed).
+    ttl: TtlRule {
+        min: 60,
+        max: 86_400,
+        auto: Some(1),
+    },
+    ..Capabilities::RECORDS
+};
+
+impl KindConfig for Config {
+    fn secrets(&self) -> Vec<&Secret> {
+        vec![&self.token]
+    }
+
+    fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
+        vec![("token".into(), &mut self.token)]
+    }
+
+    fn validate(&self, check: &mut FieldCheck<'_>) {
+        if let Some(e) = &self.endpoint {
+            check.http_url("endpoint", e);
+        }
+        let token = self.token.expose();
+        if token.len() == 37 && token.chars().all(|ch| ch.is_ascii_hexdigit()) {
+            check.issue(
+                "token",
+                "looks like the Global API Key, not an API token",
+                "create an API token with Zone > DNS > Edit (My Profile > API Tokens)",
+            );
+        }
+        if let Some(id) = &self.zone_id
+            && (id.len() != 32 || !id.chars().all(|ch| ch.is_ascii_hexdigit()))
+        {
+            check.issue(
+                "zone_id",
+                "is not a zone id (32 hex digits)",
+                "copy it from the zone's Overview page, or leave it out",
+            );
+        }
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    fn build(&self, name: String, _kind: &'static str) -> Arc<dyn Provider> {
+        let api = Api {
+            name,
+            client: crate::http::api_client(),
+            base: super::base_url(self.endpoint.as_deref(), DEFAULT_ENDPOINT),
+            token: self.token.clone(),
+            zone_id: self.zone_id.clone(),
+            proxied: self.proxied,
+            comment: self.comment.clone(),
+            zones: RoundCache::default(),
+        };
+        Arc::new(Reconciler::new(api).keeping_duplicates(self.delete_duplicates == Some(false)))
+    }
+}
+
+struct Api {
     name: String,
     client: reqwest::Client,
     base: String,
@@ -24,7 +133,8 @@ pub struct Cloudflare {
     zone_id: Option<String>,
     proxied: Option<bool>,
     comment: Option<String>,
-    zones: Mutex<HashMap<String, String>>,
+    /// The zones the token can see, listed once per round.
+    zones: RoundCache<(), Vec<Zone>>,
 }
 
 #[derive(Deserialize)]
@@ -33,6 +143,14 @@ struct Envelope<T> {
     #[serde(default)]
     errors: Vec<CfError>,
     result: Option<T>,
+    #[serde(default)]
+    result_info: Option<ResultInfo>,
+}
+
+#[derive(Deserialize)]
+struct ResultInfo {
+    #[serde(default)]
+    total_pages: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -42,7 +160,7 @@ struct CfError {
 }
 
 #[derive(Deserialize)]
-struct Zone {
+struct ZoneEntry {
     id: String,
     name: String,
 }
@@ -55,6 +173,8 @@ struct Record {
     record_type: String,
     content: String,
     #[serde(default)]
+    ttl: Option<u32>,
+    #[serde(default)]
     proxied: Option<bool>,
     #[serde(default)]
     comment: Option<String>,
@@ -62,38 +182,19 @@ struct Record {
 
 /// Codes that mean the token is not accepted.
 const AUTH_CODES: &[i64] = &[6003, 6103, 6111, 9103, 9109, 10000];
+/// Pages read at most when listing (50 zones or 100 records each).
+const MAX_PAGES: u32 = 50;
 
-impl Cloudflare {
-    pub fn new(name: String, cfg: &CloudflareFile) -> Self {
-        Self {
-            name,
-            client: crate::http::api_client(),
-            base: super::base_url(cfg.endpoint.as_deref(), DEFAULT_ENDPOINT),
-            token: cfg.token.clone(),
-            zone_id: cfg.zone_id.clone(),
-            proxied: cfg.proxied,
-            comment: cfg.comment.clone(),
-            zones: Mutex::new(HashMap::new()),
-        }
-    }
-
+impl Api {
     fn label(&self) -> String {
         format!("cloudflare `{}`", self.name)
     }
 
-    /// Sends and unwraps the envelope: `success: false` or a bad status is classified from status and codes.
+    /// Sends and unwraps the envelope; `success: false` or a bad status is classified from status and codes.
     async fn call<T: serde::de::DeserializeOwned>(
         &self,
         request: reqwest::RequestBuilder,
-    ) -> Result<T, ProviderError> {
-        self.call_with_codes(request).await.map_err(|(e, _)| e)
-    }
-
-    /// Like [`Cloudflare::call`], also returning Cloudflare's error codes on failure.
-    async fn call_with_codes<T: serde::de::DeserializeOwned>(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<T, (ProviderError, Vec<i64>)> {
+    ) -> Result<(T, Option<u32>), (ProviderError, Vec<i64>)> {
         let label = self.label();
         let answer = send(
             &label,
@@ -102,13 +203,15 @@ impl Cloudflare {
         )
         .await
         .map_err(|e| (e, Vec::new()))?;
-        let envelope: Result<Envelope<T>, _> = serde_json::from_str(&answer.body);
-        match envelope {
+        match serde_json::from_str::<Envelope<T>>(&answer.body) {
             Ok(Envelope {
                 success: true,
                 result: Some(result),
+                result_info,
                 ..
-            }) if answer.status.is_success() => Ok(result),
+            }) if answer.status.is_success() => {
+                Ok((result, result_info.and_then(|i| i.total_pages)))
+            }
             Ok(Envelope { errors, .. }) => Err((
                 self.failure(&answer, &errors),
                 errors.iter().map(|e| e.code).collect(),
@@ -124,6 +227,13 @@ impl Cloudflare {
                 Vec::new(),
             )),
         }
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(T, Option<u32>), ProviderError> {
+        self.call(request).await.map_err(|(e, _)| e)
     }
 
     fn failure(&self, answer: &Answer, errors: &[CfError]) -> ProviderError {
@@ -144,100 +254,145 @@ impl Cloudflare {
         answer.status_error(&label, Some(&detail))
     }
 
-    async fn zone_id(&self, name: &str) -> Result<String, ProviderError> {
-        if let Some(id) = &self.zone_id {
-            return Ok(id.clone());
-        }
-        if let Some(id) = self.zones.lock().ok().and_then(|z| z.get(name).cloned()) {
-            return Ok(id);
-        }
-        for candidate in suffixes(name) {
-            let zones: Vec<Zone> = self
-                .call(
+    /// Every zone the token can list (paginated).
+    async fn list_zones(&self) -> Result<Vec<Zone>, ProviderError> {
+        let mut zones = Vec::new();
+        let mut page = 1;
+        loop {
+            let (batch, pages): (Vec<ZoneEntry>, _) = self
+                .get(
                     self.client
                         .get(format!("{}/zones", self.base))
-                        .query(&[("name", candidate.as_str())]),
+                        .query(&[("per_page", "50"), ("page", &page.to_string())]),
                 )
                 .await?;
-            let matching: Vec<&Zone> = zones
-                .iter()
-                .filter(|z| z.name.eq_ignore_ascii_case(&candidate))
-                .collect();
-            if let [zone] = matching.as_slice() {
-                if let Ok(mut cache) = self.zones.lock() {
-                    cache.insert(name.to_owned(), zone.id.clone());
-                }
-                return Ok(zone.id.clone());
+            zones.extend(batch.into_iter().map(|z| Zone {
+                id: z.id,
+                name: super::canonical(&z.name),
+            }));
+            if pages.is_none_or(|p| page >= p) || page >= MAX_PAGES {
+                return Ok(zones);
             }
+            page += 1;
         }
-        Err(ProviderError::rejected(format!(
-            "{}: no zone holding {name} is visible to this token (it needs Zone > Zone > Read, or set zone_id)",
-            self.label()
-        )))
+    }
+
+    fn differs(&self, r: &Record) -> bool {
+        self.proxied.is_some_and(|p| r.proxied != Some(p))
+            || self
+                .comment
+                .as_ref()
+                .is_some_and(|c| r.comment.as_ref() != Some(c))
     }
 }
 
 #[async_trait]
-impl Provider for Cloudflare {
-    #[tracing::instrument(skip_all, fields(provider = %self.name, record = %request.name))]
-    async fn update(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
-        let zone = self.zone_id(request.name).await?;
-        let records_url = format!("{}/zones/{zone}/dns_records", self.base);
-        let rtype = request.record_type.as_str();
-        let listed: Vec<Record> = self
-            .call(self.client.get(&records_url).query(&[
-                ("type", rtype),
-                ("name", request.name),
-                ("per_page", "100"),
-            ]))
-            .await?;
-        // The API matches exactly, but filter again: the answer decides what gets overwritten.
-        let mut matching: Vec<Record> = listed
-            .into_iter()
-            .filter(|r| r.name.eq_ignore_ascii_case(request.name) && r.record_type == rtype)
-            .collect();
-        let content = request.ip.to_string();
-        if matching.is_empty() {
-            let mut body = json!({ "type": rtype, "name": request.name, "content": content, "ttl": request.ttl.unwrap_or(1), "proxied": self.proxied.unwrap_or(false) });
-            if let Some(c) = &self.comment {
-                body["comment"] = json!(c);
-            }
-            // 81058: an identical record already exists (created meanwhile): nothing to do.
-            return match self
-                .call_with_codes::<Record>(self.client.post(&records_url).json(&body))
-                .await
-            {
-                Ok(created) => Ok(UpdateOutcome::Updated {
-                    record_id: Some(created.id),
-                }),
-                Err((_, codes)) if codes.contains(&81058) => {
-                    Ok(UpdateOutcome::Unchanged { record_id: None })
-                }
-                Err((e, _)) => Err(e),
-            };
-        }
-        // Keep the record we updated before, when it is among them.
-        let keep = super::take_kept(&mut matching, request.record_id, |r| r.id.clone());
-        for extra in &matching {
-            tracing::warn!(record = %request.name, id = %extra.id, content = %extra.content, "deleting a duplicate {rtype} record");
-            let _: Value = self
-                .call(self.client.delete(format!("{records_url}/{}", extra.id)))
-                .await?;
-        }
-        let same = keep.content == content
-            && self.proxied.is_none_or(|p| keep.proxied == Some(p))
-            && self
-                .comment
-                .as_ref()
-                .is_none_or(|c| keep.comment.as_ref() == Some(c));
-        if same && matching.is_empty() {
-            return Ok(UpdateOutcome::Unchanged {
-                record_id: Some(keep.id),
+impl RecordApi for Api {
+    fn label(&self) -> String {
+        Api::label(self)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
+        if let Some(id) = &self.zone_id {
+            return Ok(Zone {
+                id: id.clone(),
+                name: String::new(),
             });
         }
+        let zones = self.zones.get_or_try(&(), self.list_zones()).await?;
+        super::longest_zone(name, zones.iter().map(|z| z.name.as_str()))
+            .and_then(|best| zones.iter().find(|z| z.name == best).cloned())
+            .ok_or_else(|| {
+                ProviderError::rejected(format!(
+                    "{}: no zone holding {name} is visible to this token (it needs Zone > Zone > Read, or set zone_id)",
+                    self.label()
+                ))
+            })
+    }
+
+    async fn list(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+    ) -> Result<Vec<Existing>, ProviderError> {
+        let url = format!("{}/zones/{}/dns_records", self.base, zone.id);
+        let mut out = Vec::new();
+        let mut page = 1;
+        loop {
+            let (records, pages): (Vec<Record>, _) = self
+                .get(self.client.get(&url).query(&[
+                    ("type", record_type.as_str()),
+                    ("name", name),
+                    ("per_page", "100"),
+                    ("page", &page.to_string()),
+                ]))
+                .await?;
+            // The API matches exactly, but filter again: the answer decides what gets overwritten.
+            out.extend(
+                records
+                    .into_iter()
+                    .filter(|r| {
+                        r.name.eq_ignore_ascii_case(name) && r.record_type == record_type.as_str()
+                    })
+                    .map(|r| Existing {
+                        stale: self.differs(&r),
+                        id: r.id,
+                        values: vec![r.content],
+                        line: None,
+                        ttl: r.ttl,
+                    }),
+            );
+            if pages.is_none_or(|p| page >= p) || page >= MAX_PAGES {
+                return Ok(out);
+            }
+            page += 1;
+        }
+    }
+
+    async fn create(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        values: &[IpAddr],
+        ttl: Option<u32>,
+        _line: Option<&str>,
+    ) -> Result<Written, ProviderError> {
+        let content = values.first().map(ToString::to_string).unwrap_or_default();
+        let mut body = json!({
+            "type": record_type.as_str(), "name": name, "content": content,
+            "ttl": ttl.unwrap_or(1), "proxied": self.proxied.unwrap_or(false),
+        });
+        if let Some(c) = &self.comment {
+            body["comment"] = json!(c);
+        }
+        let url = format!("{}/zones/{}/dns_records", self.base, zone.id);
+        match self.call::<Record>(self.client.post(url).json(&body)).await {
+            Ok((created, _)) => Ok(Written::new(Some(created.id))),
+            // 81058: an identical record already exists (made meanwhile): it holds what we wanted.
+            Err((_, codes)) if codes.contains(&81058) => Ok(Written::already(None)),
+            Err((e, _)) => Err(e),
+        }
+    }
+
+    async fn update(
+        &self,
+        zone: &Zone,
+        _name: &str,
+        _record_type: RecordType,
+        existing: &Existing,
+        values: &[IpAddr],
+        ttl: Option<u32>,
+    ) -> Result<Written, ProviderError> {
+        let content = values.first().map(ToString::to_string).unwrap_or_default();
         let mut patch = Map::new();
         patch.insert("content".into(), json!(content));
-        if let Some(ttl) = request.ttl {
+        if let Some(ttl) = ttl {
             patch.insert("ttl".into(), json!(ttl));
         }
         if let Some(p) = self.proxied {
@@ -246,48 +401,39 @@ impl Provider for Cloudflare {
         if let Some(c) = &self.comment {
             patch.insert("comment".into(), json!(c));
         }
-        let updated: Record = self
-            .call(
-                self.client
-                    .patch(format!("{records_url}/{}", keep.id))
-                    .json(&Value::Object(patch)),
-            )
+        let url = format!(
+            "{}/zones/{}/dns_records/{}",
+            self.base, zone.id, existing.id
+        );
+        let (updated, _): (Record, _) = self
+            .get(self.client.patch(url).json(&Value::Object(patch)))
             .await?;
-        if updated.content != content {
+        if super::reconcile::parse_addr(&updated.content) != values.first().copied() {
             return Err(ProviderError::unconfirmed(format!(
                 "{}: the record holds {} after the update; could not confirm",
                 self.label(),
                 updated.content
             )));
         }
-        Ok(UpdateOutcome::Updated {
-            record_id: Some(updated.id),
-        })
+        Ok(Written::new(Some(updated.id)))
     }
 
-    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
-        let zone = self.zone_id(name).await?;
-        let listed: Vec<Record> = self
-            .call(
-                self.client
-                    .get(format!("{}/zones/{zone}/dns_records", self.base))
-                    .query(&[
-                        ("type", record_type.as_str()),
-                        ("name", name),
-                        ("per_page", "100"),
-                    ]),
-            )
-            .await?;
-        let values: Vec<String> = listed
-            .into_iter()
-            .filter(|r| r.name.eq_ignore_ascii_case(name) && r.record_type == record_type.as_str())
-            .map(|r| r.content)
-            .collect();
-        Ok(super::found(
-            name,
-            record_type,
-            &values,
-            &format!("id {zone}"),
-        ))
+    async fn delete(
+        &self,
+        zone: &Zone,
+        _name: &str,
+        _record_type: RecordType,
+        existing: &Existing,
+    ) -> Result<(), ProviderError> {
+        let url = format!(
+            "{}/zones/{}/dns_records/{}",
+            self.base, zone.id, existing.id
+        );
+        let _: (Value, _) = self.get(self.client.delete(url)).await?;
+        Ok(())
+    }
+
+    fn begin_round(&self) {
+        self.zones.clear();
     }
 }

@@ -1,27 +1,90 @@
-//! deSEC REST API (RRsets): the zone is the longest suffix of the name among the account's domains; the
-//! `RRset` is read, then created (POST) or its records replaced (PATCH). No write when it already holds exactly
-//! the address: deSEC's terms forbid no-op updates. 429 carries `Retry-After`.
+//! deSEC REST API (`RRsets`). The zone is the longest of the account's domains holding the name (the domain
+//! list is read once per round, following its `Link: rel="next"` cursor pages); the `RRset` is read, then
+//! created (`POST`), replaced (`PATCH`) or, for a set left over, emptied. Nothing is written when it already
+//! holds exactly the addresses: deSEC's terms forbid no-op updates. 429 carries `Retry-After`.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest, relative, segment, send};
-use crate::config::providers::TokenFile;
+use super::reconcile::RoundCache;
+use super::{
+    Answer, Capabilities, Existing, KindConfig, KindInfo, Provider, ProviderError, Reconciler,
+    RecordApi, TtlRule, Written, Zone, relative, segment, send,
+};
+use crate::config::validate::FieldCheck;
 use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://desec.io/api/v1";
+/// deSEC's usual minimum TTL (a domain's `minimum_ttl`), used when the config sets none.
+const DEFAULT_TTL: u32 = 3600;
+const MAX_PAGES: usize = 50;
 
-pub struct Desec {
+pub const INFO: KindInfo = KindInfo {
+    kind: "desec",
+    title: "deSEC",
+    credential: "a token (Token management); restrict it to the domain with a token policy if you can",
+    credential_url: "https://desec.io/tokens",
+    fields: &[super::secret("token", "API token"), super::ENDPOINT],
+};
+
+/// `kind = "desec"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub token: Secret,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+const CAPABILITIES: Capabilities = Capabilities {
+    ttl: TtlRule {
+        min: 3600,
+        max: 86_400,
+        auto: None,
+    },
+    ..Capabilities::SETS
+};
+
+impl KindConfig for Config {
+    fn secrets(&self) -> Vec<&Secret> {
+        vec![&self.token]
+    }
+
+    fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
+        vec![("token".into(), &mut self.token)]
+    }
+
+    fn validate(&self, check: &mut FieldCheck<'_>) {
+        if let Some(e) = &self.endpoint {
+            check.http_url("endpoint", e);
+        }
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    fn build(&self, name: String, _kind: &'static str) -> Arc<dyn Provider> {
+        Arc::new(Reconciler::new(Api {
+            name,
+            client: crate::http::api_client(),
+            base: super::base_url(self.endpoint.as_deref(), DEFAULT_ENDPOINT),
+            token: self.token.clone(),
+            domains: RoundCache::default(),
+        }))
+    }
+}
+
+struct Api {
     name: String,
     client: reqwest::Client,
     base: String,
     token: Secret,
-    zones: Mutex<HashMap<String, String>>,
+    domains: RoundCache<(), Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -34,25 +97,15 @@ struct RrSet {
     #[serde(default)]
     records: Vec<String>,
     #[serde(default)]
-    ttl: Option<u64>,
+    ttl: Option<u32>,
 }
 
-impl Desec {
-    pub fn new(name: String, cfg: &TokenFile) -> Self {
-        Self {
-            name,
-            client: crate::http::api_client(),
-            base: super::base_url(cfg.endpoint.as_deref(), DEFAULT_ENDPOINT),
-            token: cfg.token.clone(),
-            zones: Mutex::new(HashMap::new()),
-        }
-    }
-
+impl Api {
     fn label(&self) -> String {
         format!("desec `{}`", self.name)
     }
 
-    async fn call(&self, request: reqwest::RequestBuilder) -> Result<super::Answer, ProviderError> {
+    async fn call(&self, request: reqwest::RequestBuilder) -> Result<Answer, ProviderError> {
         send(
             &self.label(),
             request.header("Authorization", format!("Token {}", self.token.expose())),
@@ -61,109 +114,151 @@ impl Desec {
         .await
     }
 
-    async fn zone(&self, name: &str) -> Result<String, ProviderError> {
-        if let Some(z) = self.zones.lock().ok().and_then(|z| z.get(name).cloned()) {
-            return Ok(z);
+    async fn ok(&self, request: reqwest::RequestBuilder) -> Result<Answer, ProviderError> {
+        let answer = self.call(request).await?;
+        if answer.status.is_success() {
+            Ok(answer)
+        } else {
+            Err(answer.status_error(&self.label(), None))
         }
+    }
+
+    /// Every domain of the account, following the cursor pages.
+    async fn list_domains(&self) -> Result<Vec<String>, ProviderError> {
         let label = self.label();
-        let answer = self
-            .call(self.client.get(format!("{}/domains/", self.base)))
-            .await?;
-        if !answer.status.is_success() {
-            return Err(answer.status_error(&label, None));
+        let mut url = format!("{}/domains/", self.base);
+        let mut out = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let answer = self.ok(self.client.get(&url)).await?;
+            let domains: Vec<Domain> = answer.json(&label)?;
+            out.extend(domains.into_iter().map(|d| super::canonical(&d.name)));
+            // Only follow pages on the same API (a hostile Link must not send the token elsewhere).
+            match answer.next_link() {
+                Some(next) if next.starts_with(&self.base) => url = next,
+                _ => break,
+            }
         }
-        let domains: Vec<Domain> = answer.json(&label)?;
-        let zone = domains
-            .into_iter()
-            .map(|d| d.name.trim_end_matches('.').to_ascii_lowercase())
-            .filter(|d| name == d || name.ends_with(&format!(".{d}")))
-            .max_by_key(String::len)
-            .ok_or_else(|| {
-                ProviderError::rejected(format!("{label}: no domain of this account holds {name}"))
-            })?;
-        if let Ok(mut cache) = self.zones.lock() {
-            cache.insert(name.to_owned(), zone.clone());
-        }
-        Ok(zone)
+        Ok(out)
+    }
+
+    fn rrset_url(&self, zone: &Zone, name: &str, record_type: RecordType) -> String {
+        let rel = relative(name, &zone.name);
+        let sub = if rel == "@" { rel } else { segment(&rel) };
+        format!(
+            "{}/domains/{}/rrsets/{sub}/{record_type}/",
+            self.base, zone.name
+        )
     }
 }
 
 #[async_trait]
-impl Provider for Desec {
-    #[tracing::instrument(skip_all, fields(provider = %self.name, record = %request.name))]
-    async fn update(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
-        let label = self.label();
-        let zone = self.zone(request.name).await?;
-        let rel = relative(request.name, &zone);
-        let subname = if rel == "@" { String::new() } else { rel };
-        let rtype = request.record_type.as_str();
-        let url = format!(
-            "{}/domains/{zone}/rrsets/{}/{rtype}/",
-            self.base,
-            if subname.is_empty() {
-                "@".to_owned()
-            } else {
-                segment(&subname)
-            }
-        );
+impl RecordApi for Api {
+    fn label(&self) -> String {
+        Api::label(self)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
+        let domains = self.domains.get_or_try(&(), self.list_domains()).await?;
+        super::longest_zone(name, domains.iter().map(String::as_str))
+            .map(|z| Zone {
+                id: z.to_owned(),
+                name: z.to_owned(),
+            })
+            .ok_or_else(|| {
+                ProviderError::rejected(format!(
+                    "{}: no domain of this account holds {name}",
+                    self.label()
+                ))
+            })
+    }
+
+    async fn list(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+    ) -> Result<Vec<Existing>, ProviderError> {
+        let url = self.rrset_url(zone, name, record_type);
         let current = self.call(self.client.get(&url)).await?;
-        let ip = request.ip.to_string();
-        let answer = match current.status.as_u16() {
-            404 => {
-                let mut body = json!({ "subname": subname, "type": rtype, "records": [ip] });
-                if let Some(ttl) = request.ttl {
-                    body["ttl"] = json!(ttl);
-                } else {
-                    body["ttl"] = json!(3600);
-                }
-                self.call(
-                    self.client
-                        .post(format!("{}/domains/{zone}/rrsets/", self.base))
-                        .json(&body),
-                )
-                .await?
-            }
+        match current.status.as_u16() {
+            404 => Ok(Vec::new()),
             s if (200..300).contains(&s) => {
-                let set: RrSet = current.json(&label)?;
-                let holds_only_ip = set.records.len() == 1
-                    && set.records[0].parse::<IpAddr>().ok() == Some(request.ip);
-                if holds_only_ip && request.ttl.is_none_or(|t| set.ttl == Some(u64::from(t))) {
-                    return Ok(UpdateOutcome::Unchanged { record_id: None });
-                }
-                let mut body = json!({ "records": [ip] });
-                if let Some(ttl) = request.ttl {
-                    body["ttl"] = json!(ttl);
-                }
-                self.call(self.client.patch(&url).json(&body)).await?
+                let set: RrSet = current.json(&self.label())?;
+                Ok(vec![Existing {
+                    id: url,
+                    values: set.records,
+                    line: None,
+                    ttl: set.ttl,
+                    stale: false,
+                }])
             }
-            _ => return Err(current.status_error(&label, None)),
-        };
-        if answer.status.is_success() {
-            Ok(UpdateOutcome::Updated { record_id: None })
-        } else {
-            Err(answer.status_error(&label, None))
+            _ => Err(current.status_error(&self.label(), None)),
         }
     }
 
-    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
-        let label = self.label();
-        let zone = self.zone(name).await?;
-        let rel = relative(name, &zone);
-        let url = format!(
-            "{}/domains/{zone}/rrsets/{}/{record_type}/",
-            self.base,
-            if rel == "@" {
-                "@".to_owned()
-            } else {
-                segment(&rel)
-            }
-        );
-        let current = self.call(self.client.get(&url)).await?;
-        let values = match current.status.as_u16() {
-            404 => Vec::new(),
-            s if (200..300).contains(&s) => current.json::<RrSet>(&label)?.records,
-            _ => return Err(current.status_error(&label, None)),
-        };
-        Ok(super::found(name, record_type, &values, &zone))
+    async fn create(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        values: &[IpAddr],
+        ttl: Option<u32>,
+        _line: Option<&str>,
+    ) -> Result<Written, ProviderError> {
+        let rel = relative(name, &zone.name);
+        let subname = if rel == "@" { String::new() } else { rel };
+        let records: Vec<String> = values.iter().map(ToString::to_string).collect();
+        let body = json!({
+            "subname": subname, "type": record_type.as_str(), "records": records,
+            "ttl": ttl.unwrap_or(DEFAULT_TTL),
+        });
+        self.ok(self
+            .client
+            .post(format!("{}/domains/{}/rrsets/", self.base, zone.name))
+            .json(&body))
+            .await?;
+        Ok(Written::new(None))
+    }
+
+    async fn update(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        _existing: &Existing,
+        values: &[IpAddr],
+        ttl: Option<u32>,
+    ) -> Result<Written, ProviderError> {
+        let records: Vec<String> = values.iter().map(ToString::to_string).collect();
+        let mut body = json!({ "records": records });
+        if let Some(ttl) = ttl {
+            body["ttl"] = json!(ttl);
+        }
+        self.ok(self
+            .client
+            .patch(self.rrset_url(zone, name, record_type))
+            .json(&body))
+            .await?;
+        Ok(Written::new(None))
+    }
+
+    async fn delete(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        _existing: &Existing,
+    ) -> Result<(), ProviderError> {
+        self.ok(self.client.delete(self.rrset_url(zone, name, record_type)))
+            .await?;
+        Ok(())
+    }
+
+    fn begin_round(&self) {
+        self.domains.clear();
     }
 }

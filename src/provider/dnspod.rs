@@ -1,18 +1,24 @@
 //! Tencent Cloud `DNSPod` (API 3.0, TC3-HMAC-SHA256). Errors arrive with HTTP 200 in `Response.Error`;
-//! `ResourceNotFound.NoDataOfRecord` means "no record yet: create". The zone is the longest suffix of the
-//! record name the account has.
+//! `ResourceNotFound.NoDataOfRecord` means "no record yet". The zone is the longest suffix of the record
+//! name the account has, found by asking `DescribeRecordList` for the name under each suffix; the listing
+//! that finds the zone is kept for the round, so finding the zone costs no extra call. Records carry their
+//! resolution line (`默认`, `电信`, `联通`, `境外`, …); only the managed line is touched.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::reconcile::RoundCache;
 use super::{
-    Provider, ProviderError, UpdateOutcome, UpdateRequest, relative, send, sign, suffixes,
+    Capabilities, Existing, KindConfig, KindInfo, Provider, ProviderError, Reconciler, RecordApi,
+    Written, Zone, relative, send, sign, suffixes,
 };
-use crate::config::providers::DnspodFile;
+use crate::config::validate::FieldCheck;
 use crate::config::{RecordType, Secret};
 use crate::provider::ErrorClass;
 
@@ -20,13 +26,92 @@ const DEFAULT_ENDPOINT: &str = "https://dnspod.tencentcloudapi.com";
 const CONTENT_TYPE: &str = "application/json; charset=utf-8";
 const DEFAULT_LINE: &str = "默认";
 
-pub struct Dnspod {
+pub const INFO: KindInfo = KindInfo {
+    kind: "dnspod",
+    title: "Tencent Cloud DNSPod (腾讯云)",
+    credential: "a CAM sub-user API key (SecretId/SecretKey) with QcloudDNSPodFullAccess",
+    credential_url: "https://console.cloud.tencent.com/cam/capi",
+    fields: &[
+        super::req("secret_id", "SecretId (AKID...)"),
+        super::secret("secret_key", "SecretKey"),
+        super::LINE,
+        super::ENDPOINT,
+    ],
+};
+
+/// `kind = "dnspod"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub secret_id: String,
+    pub secret_key: Secret,
+    /// The line to manage (`默认`, `电信`, `联通`, `移动`, `境外`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+const CAPABILITIES: Capabilities = Capabilities {
+    default_line: Some(DEFAULT_LINE),
+    ..Capabilities::RECORDS
+};
+
+impl KindConfig for Config {
+    fn secrets(&self) -> Vec<&Secret> {
+        vec![&self.secret_key]
+    }
+
+    fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
+        vec![("secret_key".into(), &mut self.secret_key)]
+    }
+
+    fn validate(&self, check: &mut FieldCheck<'_>) {
+        check.key_id("secret_id", &self.secret_id, "SecretId");
+        check.line("line", self.line.as_deref());
+        if let Some(e) = &self.endpoint {
+            check.http_url("endpoint", e);
+        }
+    }
+
+    fn line(&self) -> Option<&str> {
+        self.line.as_deref()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    fn build(&self, name: String, _kind: &'static str) -> Arc<dyn Provider> {
+        let base = super::base_url(self.endpoint.as_deref(), DEFAULT_ENDPOINT);
+        let host = super::host_of(&base);
+        Arc::new(
+            Reconciler::new(Api {
+                name,
+                client: crate::http::api_client(),
+                base,
+                host,
+                secret_id: self.secret_id.clone(),
+                secret_key: self.secret_key.clone(),
+                domains: Mutex::new(HashMap::new()),
+                listings: RoundCache::default(),
+            })
+            .on_line(self.line.as_deref()),
+        )
+    }
+}
+
+struct Api {
     name: String,
     client: reqwest::Client,
     base: String,
     host: String,
     secret_id: String,
     secret_key: Secret,
+    /// Suffixes known this round to be (true) or not be (false) a domain of the account.
+    domains: Mutex<HashMap<String, bool>>,
+    /// Listings of (zone, name) made while finding the zone, all types.
+    listings: RoundCache<(String, String), Vec<Record>>,
 }
 
 #[derive(Deserialize)]
@@ -43,7 +128,7 @@ struct ApiError {
     message: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 #[serde(rename_all = "PascalCase")]
 struct Record {
     record_id: u64,
@@ -54,7 +139,7 @@ struct Record {
     #[serde(default)]
     line: Option<String>,
     #[serde(rename = "TTL", default)]
-    ttl: Option<u64>,
+    ttl: Option<u32>,
 }
 
 /// What an action answered: its `Response` object, or a classified error with the code.
@@ -63,20 +148,19 @@ enum Reply {
     Error { code: String, error: ProviderError },
 }
 
-impl Dnspod {
-    pub fn new(name: String, cfg: &DnspodFile) -> Self {
-        let base = super::base_url(cfg.endpoint.as_deref(), DEFAULT_ENDPOINT);
-        let host = super::host_of(&base);
-        Self {
-            name,
-            client: crate::http::api_client(),
-            base,
-            host,
-            secret_id: cfg.secret_id.clone(),
-            secret_key: cfg.secret_key.clone(),
-        }
+fn ok(reply: Reply) -> Result<Value, ProviderError> {
+    match reply {
+        Reply::Ok(v) => Ok(v),
+        Reply::Error { error, .. } => Err(error),
     }
+}
 
+const NO_DOMAIN: &[&str] = &[
+    "InvalidParameterValue.DomainNotExists",
+    "ResourceNotFound.NoDataOfDomain",
+];
+
+impl Api {
     fn label(&self) -> String {
         format!("dnspod `{}`", self.name)
     }
@@ -147,40 +231,92 @@ impl Dnspod {
         })
     }
 
-    /// The zone holding `name` and the records of that name and type (possibly none).
-    async fn find(&self, name: &str, rtype: &str) -> Result<(String, Vec<Record>), ProviderError> {
-        for zone in suffixes(name) {
-            let sub = relative(name, &zone);
-            let body =
-                json!({ "Domain": zone, "Subdomain": sub, "RecordType": rtype, "Limit": 3000 });
-            match self.call("DescribeRecordList", &body).await? {
-                Reply::Ok(response) => {
-                    let list: Vec<Record> = serde_json::from_value(
-                        response
-                            .get("RecordList")
-                            .cloned()
-                            .unwrap_or(Value::Array(vec![])),
-                    )
-                    .map_err(|e| {
-                        ProviderError::transient(format!(
-                            "{}: unexpected record list ({e})",
-                            self.label()
-                        ))
-                    })?;
-                    return Ok((
-                        zone,
-                        list.into_iter()
-                            .filter(|r| r.name.eq_ignore_ascii_case(&sub) && r.record_type == rtype)
-                            .collect(),
-                    ));
+    /// The records at `name` in `zone` (`record_type` narrows the query); `None` when the zone is not a
+    /// domain of the account.
+    async fn describe(
+        &self,
+        zone: &str,
+        name: &str,
+        record_type: Option<RecordType>,
+    ) -> Result<Option<Vec<Record>>, ProviderError> {
+        let sub = relative(name, zone);
+        let mut body = json!({ "Domain": zone, "Subdomain": sub, "Limit": 3000 });
+        if let Some(t) = record_type {
+            body["RecordType"] = json!(t.as_str());
+        }
+        match self.call("DescribeRecordList", &body).await? {
+            Reply::Ok(response) => {
+                let list: Vec<Record> = serde_json::from_value(
+                    response
+                        .get("RecordList")
+                        .cloned()
+                        .unwrap_or(Value::Array(vec![])),
+                )
+                .map_err(|e| {
+                    ProviderError::transient(format!(
+                        "{}: unexpected record list ({e})",
+                        self.label()
+                    ))
+                })?;
+                Ok(Some(
+                    list.into_iter()
+                        .filter(|r| r.name.eq_ignore_ascii_case(&sub))
+                        .collect(),
+                ))
+            }
+            Reply::Error { code, .. } if code == "ResourceNotFound.NoDataOfRecord" => {
+                Ok(Some(Vec::new()))
+            }
+            Reply::Error { code, .. } if NO_DOMAIN.contains(&code.as_str()) => Ok(None),
+            Reply::Error { error, .. } => Err(error),
+        }
+    }
+
+    fn known(&self, domain: &str) -> Option<bool> {
+        self.domains
+            .lock()
+            .ok()
+            .and_then(|d| d.get(domain).copied())
+    }
+
+    fn remember(&self, domain: &str, exists: bool) {
+        if let Ok(mut d) = self.domains.lock() {
+            d.insert(domain.to_owned(), exists);
+        }
+    }
+}
+
+#[async_trait]
+impl RecordApi for Api {
+    fn label(&self) -> String {
+        Api::label(self)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
+        for domain in suffixes(name) {
+            match self.known(&domain) {
+                Some(true) => {
+                    return Ok(Zone {
+                        id: domain.clone(),
+                        name: domain,
+                    });
                 }
-                Reply::Error { code, .. } if code == "ResourceNotFound.NoDataOfRecord" => {
-                    return Ok((zone, Vec::new()));
-                }
-                Reply::Error { code, .. }
-                    if code == "InvalidParameterValue.DomainNotExists"
-                        || code == "ResourceNotFound.NoDataOfDomain" => {}
-                Reply::Error { error, .. } => return Err(error),
+                Some(false) => continue,
+                None => {}
+            }
+            let found = self.describe(&domain, name, None).await?;
+            self.remember(&domain, found.is_some());
+            if let Some(records) = found {
+                self.listings
+                    .put((domain.clone(), name.to_owned()), records);
+                return Ok(Zone {
+                    id: domain.clone(),
+                    name: domain,
+                });
             }
         }
         Err(ProviderError::rejected(format!(
@@ -188,73 +324,117 @@ impl Dnspod {
             self.label()
         )))
     }
-}
 
-fn ok(reply: Reply) -> Result<Value, ProviderError> {
-    match reply {
-        Reply::Ok(v) => Ok(v),
-        Reply::Error { error, .. } => Err(error),
+    async fn list(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+    ) -> Result<Vec<Existing>, ProviderError> {
+        let key = (zone.name.clone(), name.to_owned());
+        let records = match self.listings.peek(&key) {
+            Some(r) => r,
+            None => self
+                .describe(&zone.name, name, Some(record_type))
+                .await?
+                .ok_or_else(|| {
+                    ProviderError::rejected(format!(
+                        "{}: domain {} is not in this account",
+                        self.label(),
+                        zone.name
+                    ))
+                })?,
+        };
+        Ok(records
+            .into_iter()
+            .filter(|r| r.record_type == record_type.as_str())
+            .map(|r| Existing {
+                id: r.record_id.to_string(),
+                values: vec![r.value],
+                line: Some(r.line.unwrap_or_else(|| DEFAULT_LINE.to_owned())),
+                ttl: r.ttl,
+                stale: false,
+            })
+            .collect())
     }
-}
 
-#[async_trait]
-impl Provider for Dnspod {
-    #[tracing::instrument(skip_all, fields(provider = %self.name, record = %request.name))]
-    async fn update(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
-        let rtype = request.record_type.as_str();
-        let (zone, mut matching) = self.find(request.name, rtype).await?;
-        let sub = relative(request.name, &zone);
-        let value = request.ip.to_string();
-        if matching.is_empty() {
-            let mut body = json!({ "Domain": zone, "SubDomain": sub, "RecordType": rtype, "RecordLine": DEFAULT_LINE, "Value": value });
-            if let Some(ttl) = request.ttl {
-                body["TTL"] = json!(ttl);
-            }
-            return match self.call("CreateRecord", &body).await? {
-                Reply::Ok(r) => Ok(UpdateOutcome::Updated {
-                    record_id: r.get("RecordId").map(std::string::ToString::to_string),
-                }),
-                Reply::Error { code, .. } if code == "InvalidParameter.DomainRecordExist" => {
-                    Ok(UpdateOutcome::Unchanged { record_id: None })
-                }
-                Reply::Error { error, .. } => Err(error),
-            };
-        }
-        let keep = super::take_kept(&mut matching, request.record_id, |r| {
-            r.record_id.to_string()
-        });
-        for extra in &matching {
-            tracing::warn!(record = %request.name, id = extra.record_id, "deleting a duplicate {rtype} record");
-            ok(self
-                .call(
-                    "DeleteRecord",
-                    &json!({ "Domain": zone, "RecordId": extra.record_id }),
-                )
-                .await?)?;
-        }
-        let unchanged = keep.value.parse::<IpAddr>().is_ok_and(|v| v == request.ip)
-            && request.ttl.is_none_or(|t| keep.ttl == Some(u64::from(t)));
-        if unchanged {
-            return Ok(UpdateOutcome::Unchanged {
-                record_id: Some(keep.record_id.to_string()),
-            });
-        }
+    async fn create(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        values: &[IpAddr],
+        ttl: Option<u32>,
+        line: Option<&str>,
+    ) -> Result<Written, ProviderError> {
         let mut body = json!({
-            "Domain": zone, "RecordId": keep.record_id, "SubDomain": sub, "RecordType": rtype,
-            "RecordLine": keep.line.as_deref().unwrap_or(DEFAULT_LINE), "Value": value,
+            "Domain": zone.name, "SubDomain": relative(name, &zone.name),
+            "RecordType": record_type.as_str(), "RecordLine": line.unwrap_or(DEFAULT_LINE),
+            "Value": values.first().map(ToString::to_string).unwrap_or_default(),
         });
-        if let Some(ttl) = request.ttl {
+        if let Some(ttl) = ttl {
+            body["TTL"] = json!(ttl);
+        }
+        match self.call("CreateRecord", &body).await? {
+            Reply::Ok(r) => Ok(Written::new(r.get("RecordId").map(ToString::to_string))),
+            // Made meanwhile with the same value: it holds what we wanted.
+            Reply::Error { code, .. } if code == "InvalidParameter.DomainRecordExist" => {
+                Ok(Written::already(None))
+            }
+            Reply::Error { error, .. } => Err(error),
+        }
+    }
+
+    async fn update(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        existing: &Existing,
+        values: &[IpAddr],
+        ttl: Option<u32>,
+    ) -> Result<Written, ProviderError> {
+        let id: u64 = existing.id.parse().map_err(|_| {
+            ProviderError::transient(format!(
+                "{}: record id `{}` is not a number",
+                self.label(),
+                existing.id
+            ))
+        })?;
+        let mut body = json!({
+            "Domain": zone.name, "RecordId": id, "SubDomain": relative(name, &zone.name),
+            "RecordType": record_type.as_str(),
+            "RecordLine": existing.line.as_deref().unwrap_or(DEFAULT_LINE),
+            "Value": values.first().map(ToString::to_string).unwrap_or_default(),
+        });
+        if let Some(ttl) = ttl {
             body["TTL"] = json!(ttl);
         }
         ok(self.call("ModifyRecord", &body).await?)?;
-        Ok(UpdateOutcome::Updated {
-            record_id: Some(keep.record_id.to_string()),
-        })
+        Ok(Written::new(Some(existing.id.clone())))
     }
 
-    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
-        let (zone, matching) = self.find(name, record_type.as_str()).await?;
-        let values: Vec<String> = matching.into_iter().map(|r| r.value).collect();
-        Ok(super::found(name, record_type, &values, &zone))
+    async fn delete(
+        &self,
+        zone: &Zone,
+        _name: &str,
+        _record_type: RecordType,
+        existing: &Existing,
+    ) -> Result<(), ProviderError> {
+        let id: u64 = existing.id.parse().unwrap_or_default();
+        ok(self
+            .call(
+                "DeleteRecord",
+                &json!({ "Domain": zone.name, "RecordId": id }),
+            )
+            .await?)?;
+        Ok(())
+    }
+
+    fn begin_round(&self) {
+        if let Ok(mut d) = self.domains.lock() {
+            d.clear();
+        }
+        self.listings.clear();
     }
 }

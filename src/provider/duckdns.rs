@@ -1,62 +1,128 @@
-//! `DuckDNS`: `GET /update?domains=<sub>&token=<token>&ip=<v4>` (or `ipv6=<v6>`) with `verbose=true`.
-//! `OK` ... `UPDATED|NOCHANGE` succeeds; `KO` means a bad token or domain (stop until the config changes).
+//! `DuckDNS`: `GET /update?domains=<sub>&token=<token>&ip=<address>` with `verbose=true`. An IPv6 update sends
+//! the address in `ip` as well as in `ipv6`, so `DuckDNS` never fills the A record from the request's source
+//! address (behind a proxy, the proxy's). `OK` … `UPDATED|NOCHANGE` succeeds; `KO` means a bad token or
+//! domain (stop until the config changes).
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
-use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest, send};
-use crate::config::RecordType;
-use crate::config::Secret;
-use crate::config::providers::TokenFile;
+use super::{
+    Capabilities, KindConfig, KindInfo, Provider, ProviderError, Setter, SetterProvider,
+    UpdateOutcome, UpdateRequest, send,
+};
+use crate::config::validate::FieldCheck;
+use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://www.duckdns.org";
 
-pub struct Duckdns {
+pub const INFO: KindInfo = KindInfo {
+    kind: "duckdns",
+    title: "DuckDNS",
+    credential: "the account token shown on duckdns.org",
+    credential_url: "https://www.duckdns.org/",
+    fields: &[super::secret("token", "account token"), super::ENDPOINT],
+};
+
+/// `kind = "duckdns"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub token: Secret,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+impl KindConfig for Config {
+    fn secrets(&self) -> Vec<&Secret> {
+        vec![&self.token]
+    }
+
+    fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
+        vec![("token".into(), &mut self.token)]
+    }
+
+    fn validate(&self, check: &mut FieldCheck<'_>) {
+        if let Some(e) = &self.endpoint {
+            check.http_url("endpoint", e);
+        }
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            multi_value: false,
+            concurrency: 1,
+            ..Capabilities::RECORDS
+        }
+    }
+
+    fn check_record(&self, name: &str, _types: &[RecordType], check: &mut FieldCheck<'_>) {
+        if name
+            .strip_suffix(".duckdns.org")
+            .is_none_or(|sub| sub.is_empty() || sub.contains('.'))
+        {
+            check.issue(
+                "name",
+                format!("`{name}` is not a DuckDNS name"),
+                "use <your-subdomain>.duckdns.org",
+            );
+        }
+    }
+
+    fn build(&self, name: String, _kind: &'static str) -> Arc<dyn Provider> {
+        Arc::new(SetterProvider(Duckdns {
+            name,
+            client: crate::http::api_client(),
+            base: super::base_url(self.endpoint.as_deref(), DEFAULT_ENDPOINT),
+            token: self.token.clone(),
+        }))
+    }
+}
+
+struct Duckdns {
     name: String,
     client: reqwest::Client,
     base: String,
     token: Secret,
 }
 
-impl Duckdns {
-    pub fn new(name: String, cfg: &TokenFile) -> Self {
-        Self {
-            name,
-            client: crate::http::api_client(),
-            base: super::base_url(cfg.endpoint.as_deref(), DEFAULT_ENDPOINT),
-            token: cfg.token.clone(),
-        }
-    }
-}
-
 #[async_trait]
-impl Provider for Duckdns {
+impl Setter for Duckdns {
     #[tracing::instrument(skip_all, fields(provider = %self.name, record = %request.name))]
-    async fn update(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
+    async fn set(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
         let label = format!("duckdns `{}`", self.name);
         let sub = request
             .name
             .strip_suffix(".duckdns.org")
             .unwrap_or(request.name);
-        let param = if request.ip.is_ipv4() { "ip" } else { "ipv6" };
-        let ip = request.ip.to_string();
-        let http = self.client.get(format!("{}/update", self.base)).query(&[
+        let ip = request.addrs[0];
+        let text = ip.to_string();
+        let mut query = vec![
             ("domains", sub),
             ("token", self.token.expose()),
-            (param, ip.as_str()),
-            ("verbose", "true"),
-        ]);
+            ("ip", text.as_str()),
+        ];
+        if ip.is_ipv6() {
+            query.push(("ipv6", text.as_str()));
+        }
+        query.push(("verbose", "true"));
+        let http = self
+            .client
+            .get(format!("{}/update", self.base))
+            .query(&query);
         let answer = send(&label, http, &[self.token.expose()]).await?;
         if !answer.status.is_success() {
             return Err(answer.status_error(&label, None));
         }
         let lines: Vec<&str> = answer.body.lines().map(str::trim).collect();
         let shown = lines
-            .get(if request.ip.is_ipv4() { 1 } else { 2 })
+            .get(if ip.is_ipv4() { 1 } else { 2 })
             .copied()
             .unwrap_or("");
         if lines.first() == Some(&"OK")
             && !shown.is_empty()
-            && shown.parse::<std::net::IpAddr>().ok() != Some(request.ip)
+            && shown.parse::<std::net::IpAddr>().ok() != Some(ip)
         {
             return Err(ProviderError::unconfirmed(format!(
                 "{label}: DuckDNS reports {shown} after the update; could not confirm"

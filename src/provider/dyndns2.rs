@@ -5,14 +5,138 @@
 //! User-Agent goes with every request (the shared API client sets it).
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
-use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest, send};
-use crate::config::RecordType;
-use crate::config::Secret;
-use crate::config::providers::Dyndns2File;
-use crate::provider::ErrorClass;
+use super::{
+    KindConfig, KindInfo, Provider, ProviderError, Setter, SetterProvider, UpdateOutcome,
+    UpdateRequest, send,
+};
+use crate::config::validate::FieldCheck;
+use crate::config::{RecordType, Secret};
+use crate::provider::{Capabilities, ErrorClass};
+
+const FIELDS: &[super::FieldInfo] = &[
+    super::opt(
+        "server",
+        "base URL of the update server (default: the preset's)",
+    ),
+    super::opt("username", "account user name, e.g. the DDNS key's ID"),
+    super::secret("password", "password or update key"),
+];
+
+pub const GENERIC: KindInfo = KindInfo {
+    kind: "dyndns2",
+    title: "dyndns2 (/nic/update)",
+    credential: "the service's update user name and password or key",
+    credential_url: "",
+    fields: FIELDS,
+};
+pub const NOIP: KindInfo = KindInfo {
+    kind: "noip",
+    title: "No-IP",
+    credential: "a DDNS key (ID and key) for the hostname, or the account email and password",
+    credential_url: "https://my.noip.com/dynamic-dns",
+    fields: FIELDS,
+};
+pub const DYNU: KindInfo = KindInfo {
+    kind: "dynu",
+    title: "Dynu",
+    credential: "the account user name and the IP update password",
+    credential_url: "https://www.dynu.com/en-US/ControlPanel/ManageCredentials",
+    fields: FIELDS,
+};
+pub const DYN: KindInfo = KindInfo {
+    kind: "dyn",
+    title: "Dyn (Oracle)",
+    credential: "the account user name and an updater client key",
+    credential_url: "https://account.dyn.com/profile/security/updater",
+    fields: FIELDS,
+};
+pub const HE: KindInfo = KindInfo {
+    kind: "he",
+    title: "Hurricane Electric",
+    credential: "the dynamic DNS key generated for the record (user name defaults to the record name)",
+    credential_url: "https://dns.he.net/",
+    fields: FIELDS,
+};
+pub const DNSOMATIC: KindInfo = KindInfo {
+    kind: "dnsomatic",
+    title: "DNS-O-Matic",
+    credential: "the OpenDNS/DNS-O-Matic account user name and password",
+    credential_url: "https://dnsomatic.com/",
+    fields: FIELDS,
+};
+
+/// `kind = "dyndns2"` and its presets (`noip`, `dynu`, `dyn`, `he`, `dnsomatic`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Base URL of the update server; `/nic/update` is added unless the URL has a path.
+    #[serde(default, alias = "endpoint", skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    pub password: Secret,
+}
+
+impl KindConfig for Config {
+    fn secrets(&self) -> Vec<&Secret> {
+        vec![&self.password]
+    }
+
+    fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
+        vec![("password".into(), &mut self.password)]
+    }
+
+    /// The preset is not known here: `server` is checked when given; `kind = "dyndns2"` requiring it is
+    /// checked by [`Config::validate_kind`].
+    fn validate(&self, check: &mut FieldCheck<'_>) {
+        if let Some(s) = &self.server {
+            check.http_url("server", s);
+        }
+    }
+
+    fn validate_kind(&self, kind: &str, check: &mut FieldCheck<'_>) {
+        if kind == "dyndns2" && self.server.is_none() {
+            check.issue(
+                "server",
+                "missing",
+                "give the update server's URL, e.g. \"https://members.example.com\", or use a preset kind (noip, dynu, dyn, he, dnsomatic)",
+            );
+        }
+        if kind != "he" && self.username.is_none() {
+            check.issue(
+                "username",
+                "missing",
+                "give the account or update user name",
+            );
+        }
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            multi_value: false,
+            concurrency: 1,
+            ..Capabilities::RECORDS
+        }
+    }
+
+    fn build(&self, name: String, kind: &'static str) -> Arc<dyn Provider> {
+        let preset = Preset::of(kind);
+        let url = update_url(self.server.as_deref().unwrap_or(preset.server()));
+        Arc::new(SetterProvider(Dyndns2 {
+            name,
+            preset,
+            client: crate::http::api_client(),
+            url,
+            username: self.username.clone(),
+            password: self.password.clone(),
+        }))
+    }
+}
 
 /// Which service; presets fill in the server and the IPv6 parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +150,17 @@ pub enum Preset {
 }
 
 impl Preset {
+    fn of(kind: &str) -> Self {
+        match kind {
+            "noip" => Self::Noip,
+            "dynu" => Self::Dynu,
+            "dyn" => Self::Dyn,
+            "he" => Self::He,
+            "dnsomatic" => Self::Dnsomatic,
+            _ => Self::Generic,
+        }
+    }
+
     fn server(self) -> &'static str {
         match self {
             Self::Generic => "",
@@ -57,7 +192,7 @@ impl Preset {
     }
 }
 
-pub struct Dyndns2 {
+struct Dyndns2 {
     name: String,
     preset: Preset,
     client: reqwest::Client,
@@ -77,18 +212,6 @@ fn update_url(server: &str) -> String {
 }
 
 impl Dyndns2 {
-    pub fn new(name: String, preset: Preset, cfg: &Dyndns2File) -> Self {
-        let url = update_url(cfg.server.as_deref().unwrap_or(preset.server()));
-        Self {
-            name,
-            preset,
-            client: crate::http::api_client(),
-            url,
-            username: cfg.username.clone(),
-            password: cfg.password.clone(),
-        }
-    }
-
     fn label(&self) -> String {
         format!("{} `{}`", self.preset.kind(), self.name)
     }
@@ -154,11 +277,12 @@ pub fn interpret(label: &str, body: &str, sent: IpAddr) -> Result<UpdateOutcome,
 }
 
 #[async_trait]
-impl Provider for Dyndns2 {
+impl Setter for Dyndns2 {
     #[tracing::instrument(skip_all, fields(provider = %self.name, record = %request.name))]
-    async fn update(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
+    async fn set(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
         let label = self.label();
-        let param = if request.ip.is_ipv4() {
+        let ip = request.addrs[0];
+        let param = if ip.is_ipv4() {
             "myip"
         } else {
             self.preset.v6_param()
@@ -167,7 +291,7 @@ impl Provider for Dyndns2 {
         let http = self
             .client
             .get(&self.url)
-            .query(&[("hostname", request.name), (param, &request.ip.to_string())])
+            .query(&[("hostname", request.name), (param, &ip.to_string())])
             .basic_auth(username, Some(self.password.expose()));
         let answer = send(&label, http, &[self.password.expose()]).await?;
         if answer.status == reqwest::StatusCode::UNAUTHORIZED
@@ -181,12 +305,12 @@ impl Provider for Dyndns2 {
             )));
         }
         if !answer.status.is_success() {
-            return match interpret(&label, &answer.body, request.ip) {
+            return match interpret(&label, &answer.body, ip) {
                 Err(e) if e.class != ErrorClass::Transient => Err(e),
                 _ => Err(answer.status_error(&label, None)),
             };
         }
-        interpret(&label, &answer.body, request.ip)
+        interpret(&label, &answer.body, ip)
     }
 
     async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {

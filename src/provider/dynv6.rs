@@ -1,27 +1,92 @@
-//! dynv6 REST API v2: the zone is the longest suffix among the account's zones. The zone's own address is set
-//! on the zone (`ipv4address` / `ipv6prefix`); other names are records, created or patched (duplicates deleted).
+//! dynv6 REST API v2: the zone is the longest of the account's zones holding the name (listed once per
+//! round). The zone's own address is a field of the zone (`ipv4address` / `ipv6prefix`, changed with
+//! `PATCH /zones/{id}`); other names are records, read from the zone's record list (once per round per
+//! zone), created, patched or deleted.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest, relative, send};
-use crate::config::providers::TokenFile;
+use super::reconcile::RoundCache;
+use super::{
+    Capabilities, Existing, KindConfig, KindInfo, Provider, ProviderError, Reconciler, RecordApi,
+    Written, Zone, relative, send,
+};
+use crate::config::validate::FieldCheck;
 use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://dynv6.com/api/v2";
+/// The id standing for the zone's own address.
+const APEX: &str = "@zone";
 
-pub struct Dynv6 {
+pub const INFO: KindInfo = KindInfo {
+    kind: "dynv6",
+    title: "dynv6",
+    credential: "an HTTP token (Keys > HTTP Tokens) for the zone",
+    credential_url: "https://dynv6.com/keys",
+    fields: &[super::secret("token", "HTTP token"), super::ENDPOINT],
+};
+
+/// `kind = "dynv6"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub token: Secret,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+/// The zone apex holds one address per family; other names hold records.
+const CAPABILITIES: Capabilities = Capabilities {
+    multi_value: false,
+    ..Capabilities::RECORDS
+};
+
+impl KindConfig for Config {
+    fn secrets(&self) -> Vec<&Secret> {
+        vec![&self.token]
+    }
+
+    fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
+        vec![("token".into(), &mut self.token)]
+    }
+
+    fn validate(&self, check: &mut FieldCheck<'_>) {
+        if let Some(e) = &self.endpoint {
+            check.http_url("endpoint", e);
+        }
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    fn build(&self, name: String, _kind: &'static str) -> Arc<dyn Provider> {
+        Arc::new(Reconciler::new(Api {
+            name,
+            client: crate::http::api_client(),
+            base: super::base_url(self.endpoint.as_deref(), DEFAULT_ENDPOINT),
+            token: self.token.clone(),
+            zones: RoundCache::default(),
+            records: RoundCache::default(),
+        }))
+    }
+}
+
+struct Api {
     name: String,
     client: reqwest::Client,
     base: String,
     token: Secret,
+    zones: RoundCache<(), Vec<ZoneEntry>>,
+    records: RoundCache<String, Vec<Record>>,
 }
 
-#[derive(Deserialize)]
-struct Zone {
+#[derive(Deserialize, Clone)]
+struct ZoneEntry {
     id: Value,
     name: String,
     #[serde(default)]
@@ -30,7 +95,7 @@ struct Zone {
     ipv6prefix: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 struct Record {
     id: Value,
     name: String,
@@ -43,35 +108,9 @@ fn id(v: &Value) -> String {
     v.as_str().map_or_else(|| v.to_string(), str::to_owned)
 }
 
-impl Dynv6 {
-    pub fn new(name: String, cfg: &TokenFile) -> Self {
-        Self {
-            name,
-            client: crate::http::api_client(),
-            base: super::base_url(cfg.endpoint.as_deref(), DEFAULT_ENDPOINT),
-            token: cfg.token.clone(),
-        }
-    }
-
+impl Api {
     fn label(&self) -> String {
         format!("dynv6 `{}`", self.name)
-    }
-
-    /// The account's zone holding `name` (the longest suffix).
-    async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
-        let zones: Vec<Zone> = self
-            .call(self.client.get(format!("{}/zones", self.base)))
-            .await?;
-        zones
-            .into_iter()
-            .filter(|z| name == z.name || name.ends_with(&format!(".{}", z.name)))
-            .max_by_key(|z| z.name.len())
-            .ok_or_else(|| {
-                ProviderError::rejected(format!(
-                    "{}: no zone of this account holds {name}",
-                    self.label()
-                ))
-            })
     }
 
     async fn call<T: serde::de::DeserializeOwned>(
@@ -94,108 +133,188 @@ impl Dynv6 {
         }
         answer.json(&label)
     }
-}
 
-fn same(text: Option<&str>, ip: IpAddr) -> bool {
-    text.and_then(|t| t.split('/').next())
-        .and_then(|t| t.parse::<IpAddr>().ok())
-        == Some(ip)
+    async fn zone_entry(&self, zone: &Zone) -> Result<ZoneEntry, ProviderError> {
+        let zones = self
+            .zones
+            .get_or_try(
+                &(),
+                self.call(self.client.get(format!("{}/zones", self.base))),
+            )
+            .await?;
+        zones
+            .into_iter()
+            .find(|z| id(&z.id) == zone.id)
+            .ok_or_else(|| {
+                ProviderError::rejected(format!("{}: zone {} is gone", self.label(), zone.name))
+            })
+    }
+
+    fn zone_url(zone: &Zone, base: &str) -> String {
+        format!("{base}/zones/{}", zone.id)
+    }
 }
 
 #[async_trait]
-impl Provider for Dynv6 {
-    #[tracing::instrument(skip_all, fields(provider = %self.name, record = %request.name))]
-    async fn update(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
-        let zone = self.zone(request.name).await?;
-        let zone_url = format!("{}/zones/{}", self.base, id(&zone.id));
-        let ip = request.ip.to_string();
-        if request.name == zone.name {
-            let (field, current) = if request.ip.is_ipv4() {
-                ("ipv4address", zone.ipv4address.as_deref())
-            } else {
-                ("ipv6prefix", zone.ipv6prefix.as_deref())
-            };
-            if same(current, request.ip) {
-                return Ok(UpdateOutcome::Unchanged { record_id: None });
-            }
-            let _: Value = self
-                .call(self.client.patch(&zone_url).json(&json!({ field: ip })))
-                .await?;
-            return Ok(UpdateOutcome::Updated { record_id: None });
-        }
-        let rel = relative(request.name, &zone.name);
-        let rtype = request.record_type.as_str();
-        let records: Vec<Record> = self
-            .call(self.client.get(format!("{zone_url}/records")))
-            .await?;
-        let mut matching: Vec<Record> = records
-            .into_iter()
-            .filter(|r| r.name.eq_ignore_ascii_case(&rel) && r.record_type == rtype)
-            .collect();
-        if matching.is_empty() {
-            let created: Record = self
-                .call(
-                    self.client
-                        .post(format!("{zone_url}/records"))
-                        .json(&json!({ "name": rel, "type": rtype, "data": ip })),
-                )
-                .await?;
-            return Ok(UpdateOutcome::Updated {
-                record_id: Some(id(&created.id)),
-            });
-        }
-        let keep = super::take_kept(&mut matching, request.record_id, |r| id(&r.id));
-        for extra in &matching {
-            tracing::warn!(record = %request.name, id = %id(&extra.id), "deleting a duplicate {rtype} record");
-            let _: Value = self
-                .call(
-                    self.client
-                        .delete(format!("{zone_url}/records/{}", id(&extra.id))),
-                )
-                .await?;
-        }
-        if same(Some(&keep.data), request.ip) {
-            return Ok(UpdateOutcome::Unchanged {
-                record_id: Some(id(&keep.id)),
-            });
-        }
-        let _: Value = self
-            .call(
-                self.client
-                    .patch(format!("{zone_url}/records/{}", id(&keep.id)))
-                    .json(&json!({ "data": ip })),
+impl RecordApi for Api {
+    fn label(&self) -> String {
+        Api::label(self)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
+        let zones: Vec<ZoneEntry> = self
+            .zones
+            .get_or_try(
+                &(),
+                self.call(self.client.get(format!("{}/zones", self.base))),
             )
             .await?;
-        Ok(UpdateOutcome::Updated {
-            record_id: Some(id(&keep.id)),
+        let names: Vec<String> = zones.iter().map(|z| super::canonical(&z.name)).collect();
+        let best =
+            super::longest_zone(name, names.iter().map(String::as_str)).ok_or_else(|| {
+                ProviderError::rejected(format!(
+                    "{}: no zone of this account holds {name}",
+                    self.label()
+                ))
+            })?;
+        let entry = zones
+            .iter()
+            .find(|z| super::canonical(&z.name) == best)
+            .map(|z| id(&z.id))
+            .unwrap_or_default();
+        Ok(Zone {
+            id: entry,
+            name: best.to_owned(),
         })
     }
 
-    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
-        let zone = self.zone(name).await?;
-        let values: Vec<String> = if name == zone.name {
-            let v = if record_type == RecordType::A {
-                zone.ipv4address.clone()
-            } else {
-                zone.ipv6prefix.clone()
+    async fn list(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+    ) -> Result<Vec<Existing>, ProviderError> {
+        if name == zone.name {
+            let entry = self.zone_entry(zone).await?;
+            let value = match record_type {
+                RecordType::A => entry.ipv4address,
+                RecordType::Aaaa => entry.ipv6prefix,
             };
-            v.into_iter().filter(|s| !s.is_empty()).collect()
-        } else {
-            let rel = relative(name, &zone.name);
-            let records: Vec<Record> = self
-                .call(
-                    self.client
-                        .get(format!("{}/zones/{}/records", self.base, id(&zone.id))),
-                )
-                .await?;
-            records
-                .into_iter()
-                .filter(|r| {
-                    r.name.eq_ignore_ascii_case(&rel) && r.record_type == record_type.as_str()
+            return Ok(value
+                .filter(|v| !v.is_empty())
+                .map(|v| Existing {
+                    id: APEX.into(),
+                    values: vec![v],
+                    ..Existing::default()
                 })
-                .map(|r| r.data)
-                .collect()
-        };
-        Ok(super::found(name, record_type, &values, &zone.name))
+                .into_iter()
+                .collect());
+        }
+        let url = format!("{}/records", Self::zone_url(zone, &self.base));
+        let records = self
+            .records
+            .get_or_try(&zone.id, self.call(self.client.get(url)))
+            .await?;
+        let rel = relative(name, &zone.name);
+        Ok(records
+            .into_iter()
+            .filter(|r| r.name.eq_ignore_ascii_case(&rel) && r.record_type == record_type.as_str())
+            .map(|r| Existing {
+                id: id(&r.id),
+                values: vec![r.data],
+                ..Existing::default()
+            })
+            .collect())
+    }
+
+    async fn create(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        values: &[IpAddr],
+        _ttl: Option<u32>,
+        _line: Option<&str>,
+    ) -> Result<Written, ProviderError> {
+        let ip = values.first().map(ToString::to_string).unwrap_or_default();
+        let zone_url = Self::zone_url(zone, &self.base);
+        if name == zone.name {
+            let field = if record_type == RecordType::A {
+                "ipv4address"
+            } else {
+                "ipv6prefix"
+            };
+            let _: Value = self
+                .call(self.client.patch(&zone_url).json(&json!({ field: ip })))
+                .await?;
+            return Ok(Written::new(None));
+        }
+        let rel = relative(name, &zone.name);
+        let created: Record = self
+            .call(
+                self.client
+                    .post(format!("{zone_url}/records"))
+                    .json(&json!({ "name": rel, "type": record_type.as_str(), "data": ip })),
+            )
+            .await?;
+        Ok(Written::new(Some(id(&created.id))))
+    }
+
+    async fn update(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        existing: &Existing,
+        values: &[IpAddr],
+        ttl: Option<u32>,
+    ) -> Result<Written, ProviderError> {
+        if existing.id == APEX {
+            return self
+                .create(zone, name, record_type, values, ttl, None)
+                .await;
+        }
+        let ip = values.first().map(ToString::to_string).unwrap_or_default();
+        let _: Value = self
+            .call(
+                self.client
+                    .patch(format!(
+                        "{}/records/{}",
+                        Self::zone_url(zone, &self.base),
+                        existing.id
+                    ))
+                    .json(&json!({ "data": ip })),
+            )
+            .await?;
+        Ok(Written::new(Some(existing.id.clone())))
+    }
+
+    async fn delete(
+        &self,
+        zone: &Zone,
+        _name: &str,
+        _record_type: RecordType,
+        existing: &Existing,
+    ) -> Result<(), ProviderError> {
+        if existing.id == APEX {
+            return Ok(());
+        }
+        let _: Value = self
+            .call(self.client.delete(format!(
+                "{}/records/{}",
+                Self::zone_url(zone, &self.base),
+                existing.id
+            )))
+            .await?;
+        Ok(())
+    }
+
+    fn begin_round(&self) {
+        self.zones.clear();
+        self.records.clear();
     }
 }

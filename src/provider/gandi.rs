@@ -1,25 +1,107 @@
-//! Gandi `LiveDNS` v5 with a personal access token: the domain is configured or the longest suffix among the
-//! account's domains; the rrset is read and, when it differs, replaced with `PUT` (create or replace).
+//! Gandi `LiveDNS` v5 with a personal access token. The domain is configured, or the longest of the account's
+//! domains holding the name (listed once per round, page by page); the rrset is read and, when it differs,
+//! replaced with `PUT` (create or replace).
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest, relative, segment, send};
-use crate::config::providers::ZoneTokenFile;
+use super::reconcile::RoundCache;
+use super::{
+    Answer, Capabilities, Existing, KindConfig, KindInfo, Provider, ProviderError, Reconciler,
+    RecordApi, TtlRule, Written, Zone, relative, segment, send,
+};
+use crate::config::validate::FieldCheck;
 use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://api.gandi.net/v5/livedns";
 const DEFAULT_TTL: u32 = 300;
+const PER_PAGE: usize = 100;
+const MAX_PAGES: usize = 50;
 
-pub struct Gandi {
+pub const INFO: KindInfo = KindInfo {
+    kind: "gandi",
+    title: "Gandi LiveDNS",
+    credential: "a personal access token with \"Manage domain name technical configurations\"",
+    credential_url: "https://admin.gandi.net/organizations/account/pat",
+    fields: &[
+        super::secret("token", "personal access token"),
+        super::opt(
+            "zone",
+            "the domain; found from the record name when left out",
+        ),
+        super::ENDPOINT,
+    ],
+};
+
+/// `kind = "gandi"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub token: Secret,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+const CAPABILITIES: Capabilities = Capabilities {
+    ttl: TtlRule {
+        min: 300,
+        max: 2_592_000,
+        auto: None,
+    },
+    ..Capabilities::SETS
+};
+
+impl KindConfig for Config {
+    fn secrets(&self) -> Vec<&Secret> {
+        vec![&self.token]
+    }
+
+    fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
+        vec![("token".into(), &mut self.token)]
+    }
+
+    fn validate(&self, check: &mut FieldCheck<'_>) {
+        if let Some(z) = &self.zone {
+            check.zone("zone", z);
+        }
+        if let Some(e) = &self.endpoint {
+            check.http_url("endpoint", e);
+        }
+    }
+
+    fn zone(&self) -> Option<(&str, &'static str)> {
+        self.zone.as_deref().map(|z| (z, "zone"))
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    fn build(&self, name: String, _kind: &'static str) -> Arc<dyn Provider> {
+        Arc::new(Reconciler::new(Api {
+            name,
+            client: crate::http::api_client(),
+            base: super::base_url(self.endpoint.as_deref(), DEFAULT_ENDPOINT),
+            token: self.token.clone(),
+            zone: self.zone.as_deref().map(super::canonical),
+            domains: RoundCache::default(),
+        }))
+    }
+}
+
+struct Api {
     name: String,
     client: reqwest::Client,
     base: String,
     token: Secret,
     zone: Option<String>,
+    domains: RoundCache<(), Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -32,25 +114,16 @@ struct RrSet {
     #[serde(default)]
     rrset_values: Vec<String>,
     #[serde(default)]
-    rrset_ttl: Option<u64>,
+    rrset_ttl: Option<u32>,
 }
 
-impl Gandi {
-    pub fn new(name: String, cfg: &ZoneTokenFile) -> Self {
-        Self {
-            name,
-            client: crate::http::api_client(),
-            base: super::base_url(cfg.endpoint.as_deref(), DEFAULT_ENDPOINT),
-            token: cfg.token.clone(),
-            zone: cfg.zone.clone(),
-        }
-    }
-
+impl Api {
     fn label(&self) -> String {
         format!("gandi `{}`", self.name)
     }
 
-    async fn call(&self, request: reqwest::RequestBuilder) -> Result<super::Answer, ProviderError> {
+    /// Sends; a 404 is returned (callers decide what it means), other failures are errors.
+    async fn call(&self, request: reqwest::RequestBuilder) -> Result<Answer, ProviderError> {
         let label = self.label();
         let answer = send(
             &label,
@@ -68,77 +141,169 @@ impl Gandi {
         }
     }
 
-    async fn zone(&self, name: &str) -> Result<String, ProviderError> {
-        if let Some(z) = &self.zone {
-            return Ok(z.trim_end_matches('.').to_ascii_lowercase());
-        }
+    /// Every `LiveDNS` domain of the account, page by page.
+    async fn list_domains(&self) -> Result<Vec<String>, ProviderError> {
         let label = self.label();
-        let answer = self
-            .call(self.client.get(format!("{}/domains", self.base)))
+        let mut out = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let answer = self
+                .call(self.client.get(format!("{}/domains", self.base)).query(&[
+                    ("per_page", PER_PAGE.to_string()),
+                    ("page", page.to_string()),
+                ]))
+                .await?;
+            if !answer.status.is_success() {
+                return Err(answer.status_error(&label, None));
+            }
+            let total: Option<usize> = answer
+                .headers
+                .get("total-count")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok());
+            let domains: Vec<Domain> = answer.json(&label)?;
+            let count = domains.len();
+            out.extend(domains.into_iter().map(|d| super::canonical(&d.fqdn)));
+            if count < PER_PAGE || total.is_some_and(|t| out.len() >= t) {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    fn url(&self, zone: &Zone, name: &str, record_type: RecordType) -> String {
+        format!(
+            "{}/domains/{}/records/{}/{record_type}",
+            self.base,
+            zone.name,
+            segment(&relative(name, &zone.name))
+        )
+    }
+
+    async fn put(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        values: &[IpAddr],
+        ttl: u32,
+    ) -> Result<(), ProviderError> {
+        let values: Vec<String> = values.iter().map(ToString::to_string).collect();
+        let body = json!({ "rrset_values": values, "rrset_ttl": ttl });
+        let put = self
+            .call(
+                self.client
+                    .put(self.url(zone, name, record_type))
+                    .json(&body),
+            )
             .await?;
-        let domains: Vec<Domain> = answer.json(&label)?;
-        domains
-            .into_iter()
-            .map(|d| d.fqdn.trim_end_matches('.').to_ascii_lowercase())
-            .filter(|d| name == d || name.ends_with(&format!(".{d}")))
-            .max_by_key(String::len)
-            .ok_or_else(|| {
-                ProviderError::rejected(format!(
-                    "{label}: no LiveDNS domain of this account holds {name}"
-                ))
-            })
+        if put.status == reqwest::StatusCode::NOT_FOUND {
+            return Err(ProviderError::rejected(format!(
+                "{}: domain {} not found in LiveDNS",
+                self.label(),
+                zone.name
+            )));
+        }
+        Ok(())
     }
 }
 
 #[async_trait]
-impl Provider for Gandi {
-    #[tracing::instrument(skip_all, fields(provider = %self.name, record = %request.name))]
-    async fn update(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
-        let label = self.label();
-        let zone = self.zone(request.name).await?;
-        let url = format!(
-            "{}/domains/{zone}/records/{}/{}",
-            self.base,
-            segment(&relative(request.name, &zone)),
-            request.record_type
-        );
-        let current = self.call(self.client.get(&url)).await?;
-        if current.status.is_success() {
-            let set: RrSet = current.json(&label)?;
-            let only_ip = set.rrset_values.len() == 1
-                && set.rrset_values[0].parse::<IpAddr>().ok() == Some(request.ip);
-            if only_ip
-                && request
-                    .ttl
-                    .is_none_or(|t| set.rrset_ttl == Some(u64::from(t)))
-            {
-                return Ok(UpdateOutcome::Unchanged { record_id: None });
-            }
-        }
-        let body = json!({ "rrset_values": [request.ip.to_string()], "rrset_ttl": request.ttl.unwrap_or(DEFAULT_TTL) });
-        let put = self.call(self.client.put(&url).json(&body)).await?;
-        if put.status == reqwest::StatusCode::NOT_FOUND {
-            return Err(ProviderError::rejected(format!(
-                "{label}: domain {zone} not found in LiveDNS"
-            )));
-        }
-        Ok(UpdateOutcome::Updated { record_id: None })
+impl RecordApi for Api {
+    fn label(&self) -> String {
+        Api::label(self)
     }
 
-    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
-        let label = self.label();
-        let zone = self.zone(name).await?;
-        let url = format!(
-            "{}/domains/{zone}/records/{}/{record_type}",
-            self.base,
-            segment(&relative(name, &zone))
-        );
-        let current = self.call(self.client.get(&url)).await?;
-        let values = if current.status.is_success() {
-            current.json::<RrSet>(&label)?.rrset_values
-        } else {
-            Vec::new()
-        };
-        Ok(super::found(name, record_type, &values, &zone))
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
+        if let Some(z) = &self.zone {
+            return Ok(Zone {
+                id: z.clone(),
+                name: z.clone(),
+            });
+        }
+        let domains = self.domains.get_or_try(&(), self.list_domains()).await?;
+        super::longest_zone(name, domains.iter().map(String::as_str))
+            .map(|z| Zone {
+                id: z.to_owned(),
+                name: z.to_owned(),
+            })
+            .ok_or_else(|| {
+                ProviderError::rejected(format!(
+                    "{}: no LiveDNS domain of this account holds {name}",
+                    self.label()
+                ))
+            })
+    }
+
+    async fn list(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+    ) -> Result<Vec<Existing>, ProviderError> {
+        let current = self
+            .call(self.client.get(self.url(zone, name, record_type)))
+            .await?;
+        if !current.status.is_success() {
+            return Ok(Vec::new());
+        }
+        let set: RrSet = current.json(&self.label())?;
+        if set.rrset_values.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(vec![Existing {
+            id: relative(name, &zone.name),
+            values: set.rrset_values,
+            line: None,
+            ttl: set.rrset_ttl,
+            stale: false,
+        }])
+    }
+
+    async fn create(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        values: &[IpAddr],
+        ttl: Option<u32>,
+        _line: Option<&str>,
+    ) -> Result<Written, ProviderError> {
+        self.put(zone, name, record_type, values, ttl.unwrap_or(DEFAULT_TTL))
+            .await?;
+        Ok(Written::new(None))
+    }
+
+    async fn update(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        existing: &Existing,
+        values: &[IpAddr],
+        ttl: Option<u32>,
+    ) -> Result<Written, ProviderError> {
+        let ttl = ttl.or(existing.ttl).unwrap_or(DEFAULT_TTL);
+        self.put(zone, name, record_type, values, ttl).await?;
+        Ok(Written::new(None))
+    }
+
+    async fn delete(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        _existing: &Existing,
+    ) -> Result<(), ProviderError> {
+        self.call(self.client.delete(self.url(zone, name, record_type)))
+            .await?;
+        Ok(())
+    }
+
+    fn begin_round(&self) {
+        self.domains.clear();
     }
 }

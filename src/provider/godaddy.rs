@@ -1,23 +1,104 @@
-//! `GoDaddy` Domains API: read `GET /v1/domains/{domain}/records/{type}/{name}`, and when it differs replace
-//! the set with `PUT` (an array body). 403 `ACCESS_DENIED` means `GoDaddy` does not let this account use the
-//! API (it requires 10+ domains or a Domain Pro plan): a clear, non-retried error.
+//! `GoDaddy` Domains API: the set is read with `GET /v1/domains/{domain}/records/{type}/{name}` and, when it
+//! differs, replaced with `PUT` (an array body). 403 `ACCESS_DENIED` means `GoDaddy` does not let this account
+//! use the API (it requires 10+ domains or a Domain Pro plan): a clear, non-retried error. 429 answers carry
+//! `retryAfterSec` in the body, honoured like `Retry-After`.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{
-    Provider, ProviderError, UpdateOutcome, UpdateRequest, last_two_labels, relative, segment, send,
+    Answer, Capabilities, ErrorClass, Existing, KindConfig, KindInfo, Provider, ProviderError,
+    Reconciler, RecordApi, TtlRule, Written, Zone, last_two_labels, relative, segment, send,
 };
-use crate::config::providers::GodaddyFile;
+use crate::config::validate::FieldCheck;
 use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://api.godaddy.com";
 const DEFAULT_TTL: u32 = 600;
 
-pub struct Godaddy {
+pub const INFO: KindInfo = KindInfo {
+    kind: "godaddy",
+    title: "GoDaddy",
+    credential: "a production API key and secret (GoDaddy allows DNS API use only to some accounts)",
+    credential_url: "https://developer.godaddy.com/keys",
+    fields: &[
+        super::secret("api_key", "API key"),
+        super::secret("api_secret", "API secret"),
+        super::opt(
+            "domain",
+            "the registered domain; default: the last two labels of the record name",
+        ),
+        super::ENDPOINT,
+    ],
+};
+
+/// `kind = "godaddy"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub api_key: Secret,
+    pub api_secret: Secret,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+const CAPABILITIES: Capabilities = Capabilities {
+    ttl: TtlRule {
+        min: 600,
+        max: 86_400,
+        auto: None,
+    },
+    ..Capabilities::SETS
+};
+
+impl KindConfig for Config {
+    fn secrets(&self) -> Vec<&Secret> {
+        vec![&self.api_key, &self.api_secret]
+    }
+
+    fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
+        vec![
+            ("api_key".into(), &mut self.api_key),
+            ("api_secret".into(), &mut self.api_secret),
+        ]
+    }
+
+    fn validate(&self, check: &mut FieldCheck<'_>) {
+        if let Some(d) = &self.domain {
+            check.zone("domain", d);
+        }
+        if let Some(e) = &self.endpoint {
+            check.http_url("endpoint", e);
+        }
+    }
+
+    fn zone(&self) -> Option<(&str, &'static str)> {
+        self.domain.as_deref().map(|d| (d, "domain"))
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    fn build(&self, name: String, _kind: &'static str) -> Arc<dyn Provider> {
+        Arc::new(Reconciler::new(Api {
+            name,
+            client: crate::http::api_client(),
+            base: super::base_url(self.endpoint.as_deref(), DEFAULT_ENDPOINT),
+            key: self.api_key.clone(),
+            secret: self.api_secret.clone(),
+            domain: self.domain.as_deref().map(super::canonical),
+        }))
+    }
+}
+
+struct Api {
     name: String,
     client: reqwest::Client,
     base: String,
@@ -30,33 +111,25 @@ pub struct Godaddy {
 struct Record {
     data: String,
     #[serde(default)]
-    ttl: Option<u64>,
+    ttl: Option<u32>,
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct ApiError {
     code: String,
     #[serde(default)]
     message: String,
+    #[serde(default)]
+    retry_after_sec: Option<u64>,
 }
 
-impl Godaddy {
-    pub fn new(name: String, cfg: &GodaddyFile) -> Self {
-        Self {
-            name,
-            client: crate::http::api_client(),
-            base: super::base_url(cfg.endpoint.as_deref(), DEFAULT_ENDPOINT),
-            key: cfg.api_key.clone(),
-            secret: cfg.api_secret.clone(),
-            domain: cfg.domain.clone(),
-        }
-    }
-
+impl Api {
     fn label(&self) -> String {
         format!("godaddy `{}`", self.name)
     }
 
-    async fn call(&self, request: reqwest::RequestBuilder) -> Result<super::Answer, ProviderError> {
+    async fn call(&self, request: reqwest::RequestBuilder) -> Result<Answer, ProviderError> {
         let label = self.label();
         let auth = format!("sso-key {}:{}", self.key.expose(), self.secret.expose());
         let answer = send(
@@ -72,57 +145,133 @@ impl Godaddy {
         let detail = err
             .as_ref()
             .map(|e| format!("{}: {}", e.code, answer.redact(&e.message)));
-        Err(match err.as_ref().map(|e| e.code.as_str()) {
-            Some("ACCESS_DENIED") => ProviderError::auth(format!(
+        Err(match err.as_ref() {
+            Some(e) if e.code == "ACCESS_DENIED" => ProviderError::auth(format!(
                 "{label}: GoDaddy does not allow this account to use the DNS API (ACCESS_DENIED; it needs 10+ domains or a Domain Pro plan)"
             )),
+            Some(e) if answer.status.as_u16() == 429 => ProviderError::new(
+                ErrorClass::RateLimited {
+                    retry_after: e
+                        .retry_after_sec
+                        .or(answer.retry_after.map(|d| d.as_secs())),
+                },
+                format!(
+                    "{label}: rate limited (HTTP 429): {}",
+                    detail.unwrap_or_default()
+                ),
+            ),
             _ => answer.status_error(&label, detail.as_deref()),
         })
+    }
+
+    fn url(&self, zone: &Zone, name: &str, record_type: RecordType) -> String {
+        format!(
+            "{}/v1/domains/{}/records/{record_type}/{}",
+            self.base,
+            zone.name,
+            segment(&relative(name, &zone.name))
+        )
+    }
+
+    async fn put(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        values: &[IpAddr],
+        ttl: u32,
+    ) -> Result<(), ProviderError> {
+        let body: Vec<serde_json::Value> = values
+            .iter()
+            .map(|ip| json!({ "data": ip.to_string(), "ttl": ttl }))
+            .collect();
+        self.call(
+            self.client
+                .put(self.url(zone, name, record_type))
+                .json(&body),
+        )
+        .await?;
+        Ok(())
     }
 }
 
 #[async_trait]
-impl Provider for Godaddy {
-    #[tracing::instrument(skip_all, fields(provider = %self.name, record = %request.name))]
-    async fn update(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
-        let label = self.label();
-        let domain = self
-            .domain
-            .clone()
-            .unwrap_or_else(|| last_two_labels(request.name));
-        let rel = relative(request.name, &domain);
-        let url = format!(
-            "{}/v1/domains/{domain}/records/{}/{}",
-            self.base,
-            request.record_type,
-            segment(&rel)
-        );
-        let current: Vec<Record> = self.call(self.client.get(&url)).await?.json(&label)?;
-        let only_ip =
-            current.len() == 1 && current[0].data.parse::<IpAddr>().ok() == Some(request.ip);
-        if only_ip
-            && request
-                .ttl
-                .is_none_or(|t| current[0].ttl == Some(u64::from(t)))
-        {
-            return Ok(UpdateOutcome::Unchanged { record_id: None });
-        }
-        let body =
-            json!([{ "data": request.ip.to_string(), "ttl": request.ttl.unwrap_or(DEFAULT_TTL) }]);
-        self.call(self.client.put(&url).json(&body)).await?;
-        Ok(UpdateOutcome::Updated { record_id: None })
+impl RecordApi for Api {
+    fn label(&self) -> String {
+        Api::label(self)
     }
 
-    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
-        let label = self.label();
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
         let domain = self.domain.clone().unwrap_or_else(|| last_two_labels(name));
-        let url = format!(
-            "{}/v1/domains/{domain}/records/{record_type}/{}",
-            self.base,
-            segment(&relative(name, &domain))
-        );
-        let current: Vec<Record> = self.call(self.client.get(&url)).await?.json(&label)?;
-        let values: Vec<String> = current.into_iter().map(|r| r.data).collect();
-        Ok(super::found(name, record_type, &values, &domain))
+        Ok(Zone {
+            id: domain.clone(),
+            name: domain,
+        })
+    }
+
+    async fn list(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+    ) -> Result<Vec<Existing>, ProviderError> {
+        let current: Vec<Record> = self
+            .call(self.client.get(self.url(zone, name, record_type)))
+            .await?
+            .json(&self.label())?;
+        if current.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(vec![Existing {
+            id: relative(name, &zone.name),
+            ttl: current.first().and_then(|r| r.ttl),
+            values: current.into_iter().map(|r| r.data).collect(),
+            line: None,
+            stale: false,
+        }])
+    }
+
+    async fn create(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        values: &[IpAddr],
+        ttl: Option<u32>,
+        _line: Option<&str>,
+    ) -> Result<Written, ProviderError> {
+        self.put(zone, name, record_type, values, ttl.unwrap_or(DEFAULT_TTL))
+            .await?;
+        Ok(Written::new(None))
+    }
+
+    async fn update(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        existing: &Existing,
+        values: &[IpAddr],
+        ttl: Option<u32>,
+    ) -> Result<Written, ProviderError> {
+        let ttl = ttl.or(existing.ttl).unwrap_or(DEFAULT_TTL);
+        self.put(zone, name, record_type, values, ttl).await?;
+        Ok(Written::new(None))
+    }
+
+    async fn delete(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        _existing: &Existing,
+    ) -> Result<(), ProviderError> {
+        self.call(self.client.delete(self.url(zone, name, record_type)))
+            .await?;
+        Ok(())
     }
 }

@@ -1,36 +1,107 @@
-//! Hetzner Cloud API (zones and RRsets): the zone is configured or the longest suffix the project has; the
-//! `RRset` is read, then created or its records replaced (`actions/set_records`, plus `change_ttl` when the TTL
-//! differs). Actions run asynchronously: a running action is polled a few times before the result counts.
+//! Hetzner Cloud API (zones and `RRsets`). The zone is configured, or the longest suffix of the name the
+//! project has (each suffix asked once per round); the `RRset` is read, then created, its records replaced
+//! (`actions/set_records`, plus `change_ttl` when the TTL differs) or deleted. Names in paths are
+//! percent-encoded. Actions run asynchronously: a running action is polled a few times before it counts.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest, relative, send, suffixes};
-use crate::config::providers::ZoneTokenFile;
+use super::{
+    Answer, Capabilities, Existing, KindConfig, KindInfo, Provider, ProviderError, Reconciler,
+    RecordApi, Written, Zone, relative, segment, send, suffixes,
+};
+use crate::config::validate::FieldCheck;
 use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://api.hetzner.cloud/v1";
 
-pub struct Hetzner {
+pub const INFO: KindInfo = KindInfo {
+    kind: "hetzner",
+    title: "Hetzner (Cloud API DNS)",
+    credential: "a project API token with Read & Write",
+    credential_url: "https://console.hetzner.cloud/projects",
+    fields: &[
+        super::secret("token", "project API token"),
+        super::opt("zone", "the zone; found from the record name when left out"),
+        super::ENDPOINT,
+    ],
+};
+
+/// `kind = "hetzner"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub token: Secret,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+const CAPABILITIES: Capabilities = Capabilities::SETS;
+
+impl KindConfig for Config {
+    fn secrets(&self) -> Vec<&Secret> {
+        vec![&self.token]
+    }
+
+    fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
+        vec![("token".into(), &mut self.token)]
+    }
+
+    fn validate(&self, check: &mut FieldCheck<'_>) {
+        if let Some(z) = &self.zone {
+            check.zone("zone", z);
+        }
+        if let Some(e) = &self.endpoint {
+            check.http_url("endpoint", e);
+        }
+    }
+
+    fn zone(&self) -> Option<(&str, &'static str)> {
+        self.zone.as_deref().map(|z| (z, "zone"))
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    fn build(&self, name: String, _kind: &'static str) -> Arc<dyn Provider> {
+        Arc::new(Reconciler::new(Api {
+            name,
+            client: crate::http::api_client(),
+            base: super::base_url(self.endpoint.as_deref(), DEFAULT_ENDPOINT),
+            token: self.token.clone(),
+            zone: self.zone.as_deref().map(super::canonical),
+            known: Mutex::new(HashMap::new()),
+        }))
+    }
+}
+
+struct Api {
     name: String,
     client: reqwest::Client,
     base: String,
     token: Secret,
     zone: Option<String>,
+    /// Suffix -> whether the project has that zone, learnt this round.
+    known: Mutex<HashMap<String, bool>>,
 }
 
 #[derive(Deserialize)]
 struct Zones {
     #[serde(default)]
-    zones: Vec<Zone>,
+    zones: Vec<ZoneEntry>,
 }
 
 #[derive(Deserialize)]
-struct Zone {
+struct ZoneEntry {
     name: String,
 }
 
@@ -42,7 +113,7 @@ struct RrSetAnswer {
 #[derive(Deserialize)]
 struct RrSet {
     #[serde(default)]
-    ttl: Option<u64>,
+    ttl: Option<u32>,
     #[serde(default)]
     records: Vec<RecordValue>,
 }
@@ -65,22 +136,13 @@ struct Action {
     error: Option<Value>,
 }
 
-impl Hetzner {
-    pub fn new(name: String, cfg: &ZoneTokenFile) -> Self {
-        Self {
-            name,
-            client: crate::http::api_client(),
-            base: super::base_url(cfg.endpoint.as_deref(), DEFAULT_ENDPOINT),
-            token: cfg.token.clone(),
-            zone: cfg.zone.clone(),
-        }
-    }
-
+impl Api {
     fn label(&self) -> String {
         format!("hetzner `{}`", self.name)
     }
 
-    async fn call(&self, request: reqwest::RequestBuilder) -> Result<super::Answer, ProviderError> {
+    /// Sends; a 404 is returned (callers decide what it means), other failures are errors.
+    async fn call(&self, request: reqwest::RequestBuilder) -> Result<Answer, ProviderError> {
         let label = self.label();
         let answer = send(
             &label,
@@ -103,38 +165,14 @@ impl Hetzner {
         Err(answer.status_error(&label, detail.as_deref()))
     }
 
-    async fn zone(&self, name: &str) -> Result<String, ProviderError> {
-        if let Some(z) = &self.zone {
-            return Ok(z.trim_end_matches('.').to_ascii_lowercase());
-        }
-        let label = self.label();
-        for candidate in suffixes(name) {
-            let answer = self
-                .call(
-                    self.client
-                        .get(format!("{}/zones", self.base))
-                        .query(&[("name", candidate.as_str())]),
-                )
-                .await?;
-            if answer.status.is_success() {
-                let zones: Zones = answer.json(&label)?;
-                if zones.zones.iter().any(|z| {
-                    z.name
-                        .trim_end_matches('.')
-                        .eq_ignore_ascii_case(&candidate)
-                }) {
-                    return Ok(candidate);
-                }
-            }
-        }
-        Err(ProviderError::rejected(format!(
-            "{label}: no zone of this project holds {name}"
-        )))
-    }
-
     /// Waits for an action to finish (3 polls, 1 s apart).
-    async fn settle(&self, answer: &super::Answer) -> Result<(), ProviderError> {
+    async fn settle(&self, answer: &Answer) -> Result<(), ProviderError> {
         let label = self.label();
+        if answer.status == reqwest::StatusCode::NOT_FOUND {
+            return Err(ProviderError::rejected(format!(
+                "{label}: the zone or record set was not found"
+            )));
+        }
         let mut action = answer.json::<ActionAnswer>(&label)?.action;
         for _ in 0..3 {
             match action.status.as_str() {
@@ -171,90 +209,196 @@ impl Hetzner {
             )))
         }
     }
+
+    fn rrset_url(&self, zone: &Zone, name: &str, record_type: RecordType) -> String {
+        format!(
+            "{}/zones/{}/rrsets/{}/{record_type}",
+            self.base,
+            segment(&zone.name),
+            segment(&relative(name, &zone.name))
+        )
+    }
+
+    async fn has_zone(&self, candidate: &str) -> Result<bool, ProviderError> {
+        if let Some(k) = self
+            .known
+            .lock()
+            .ok()
+            .and_then(|k| k.get(candidate).copied())
+        {
+            return Ok(k);
+        }
+        let answer = self
+            .call(
+                self.client
+                    .get(format!("{}/zones", self.base))
+                    .query(&[("name", candidate)]),
+            )
+            .await?;
+        let found = answer.status.is_success()
+            && answer
+                .json::<Zones>(&self.label())?
+                .zones
+                .iter()
+                .any(|z| super::canonical(&z.name) == candidate);
+        if let Ok(mut k) = self.known.lock() {
+            k.insert(candidate.to_owned(), found);
+        }
+        Ok(found)
+    }
 }
 
 #[async_trait]
-impl Provider for Hetzner {
-    #[tracing::instrument(skip_all, fields(provider = %self.name, record = %request.name))]
-    async fn update(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
-        let label = self.label();
-        let zone = self.zone(request.name).await?;
-        let rel = relative(request.name, &zone);
-        let rtype = request.record_type.as_str();
-        let rrset_url = format!("{}/zones/{zone}/rrsets/{rel}/{rtype}", self.base);
-        let current = self.call(self.client.get(&rrset_url)).await?;
-        let value = request.ip.to_string();
+impl RecordApi for Api {
+    fn label(&self) -> String {
+        Api::label(self)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
+        if let Some(z) = &self.zone {
+            return Ok(Zone {
+                id: z.clone(),
+                name: z.clone(),
+            });
+        }
+        for candidate in suffixes(name) {
+            if self.has_zone(&candidate).await? {
+                return Ok(Zone {
+                    id: candidate.clone(),
+                    name: candidate,
+                });
+            }
+        }
+        Err(ProviderError::rejected(format!(
+            "{}: no zone of this project holds {name}",
+            self.label()
+        )))
+    }
+
+    async fn list(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+    ) -> Result<Vec<Existing>, ProviderError> {
+        let current = self
+            .call(self.client.get(self.rrset_url(zone, name, record_type)))
+            .await?;
         if current.status == reqwest::StatusCode::NOT_FOUND {
-            let mut body = json!({ "name": rel, "type": rtype, "records": [{ "value": value }] });
-            if let Some(ttl) = request.ttl {
-                body["ttl"] = json!(ttl);
-            }
-            let created = self
+            return Ok(Vec::new());
+        }
+        let set = current.json::<RrSetAnswer>(&self.label())?.rrset;
+        Ok(vec![Existing {
+            id: relative(name, &zone.name),
+            values: set.records.into_iter().map(|r| r.value).collect(),
+            line: None,
+            ttl: set.ttl,
+            stale: false,
+        }])
+    }
+
+    async fn create(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        values: &[IpAddr],
+        ttl: Option<u32>,
+        _line: Option<&str>,
+    ) -> Result<Written, ProviderError> {
+        let records: Vec<Value> = values
+            .iter()
+            .map(|ip| json!({ "value": ip.to_string() }))
+            .collect();
+        let mut body = json!({
+            "name": relative(name, &zone.name), "type": record_type.as_str(), "records": records,
+        });
+        if let Some(ttl) = ttl {
+            body["ttl"] = json!(ttl);
+        }
+        let created = self
+            .call(
+                self.client
+                    .post(format!(
+                        "{}/zones/{}/rrsets",
+                        self.base,
+                        segment(&zone.name)
+                    ))
+                    .json(&body),
+            )
+            .await?;
+        self.settle(&created).await?;
+        Ok(Written::new(None))
+    }
+
+    async fn update(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        existing: &Existing,
+        values: &[IpAddr],
+        ttl: Option<u32>,
+    ) -> Result<Written, ProviderError> {
+        let url = self.rrset_url(zone, name, record_type);
+        let mut held: Vec<IpAddr> = existing
+            .values
+            .iter()
+            .filter_map(|v| super::reconcile::parse_addr(v))
+            .collect();
+        held.sort_unstable();
+        let mut wanted = values.to_vec();
+        wanted.sort_unstable();
+        if held != wanted || held.len() != existing.values.len() {
+            let records: Vec<Value> = values
+                .iter()
+                .map(|ip| json!({ "value": ip.to_string() }))
+                .collect();
+            let set = self
                 .call(
                     self.client
-                        .post(format!("{}/zones/{zone}/rrsets", self.base))
-                        .json(&body),
+                        .post(format!("{url}/actions/set_records"))
+                        .json(&json!({ "records": records })),
                 )
                 .await?;
-            if created.status == reqwest::StatusCode::NOT_FOUND {
-                return Err(ProviderError::rejected(format!(
-                    "{label}: zone {zone} not found"
-                )));
-            }
-            self.settle(&created).await?;
-            return Ok(UpdateOutcome::Updated { record_id: None });
+            self.settle(&set).await?;
         }
-        let set = current.json::<RrSetAnswer>(&label)?.rrset;
-        let holds_only_ip = set.records.len() == 1
-            && set.records[0].value.parse::<IpAddr>().ok() == Some(request.ip);
-        let ttl_differs = request.ttl.is_some_and(|t| set.ttl != Some(u64::from(t)));
-        if holds_only_ip && !ttl_differs {
-            return Ok(UpdateOutcome::Unchanged { record_id: None });
-        }
-        if !holds_only_ip {
-            let set_records = self
-                .call(
-                    self.client
-                        .post(format!("{rrset_url}/actions/set_records"))
-                        .json(&json!({ "records": [{ "value": value }] })),
-                )
-                .await?;
-            self.settle(&set_records).await?;
-        }
-        if let (true, Some(ttl)) = (ttl_differs, request.ttl) {
+        if let Some(ttl) = ttl.filter(|t| existing.ttl != Some(*t)) {
             let change = self
                 .call(
                     self.client
-                        .post(format!("{rrset_url}/actions/change_ttl"))
+                        .post(format!("{url}/actions/change_ttl"))
                         .json(&json!({ "ttl": ttl })),
                 )
                 .await?;
             self.settle(&change).await?;
         }
-        Ok(UpdateOutcome::Updated { record_id: None })
+        Ok(Written::new(None))
     }
 
-    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
-        let label = self.label();
-        let zone = self.zone(name).await?;
-        let current = self
-            .call(self.client.get(format!(
-                "{}/zones/{zone}/rrsets/{}/{record_type}",
-                self.base,
-                relative(name, &zone)
-            )))
+    async fn delete(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        _existing: &Existing,
+    ) -> Result<(), ProviderError> {
+        let answer = self
+            .call(self.client.delete(self.rrset_url(zone, name, record_type)))
             .await?;
-        let values = if current.status == reqwest::StatusCode::NOT_FOUND {
-            Vec::new()
-        } else {
-            current
-                .json::<RrSetAnswer>(&label)?
-                .rrset
-                .records
-                .into_iter()
-                .map(|r| r.value)
-                .collect()
-        };
-        Ok(super::found(name, record_type, &values, &zone))
+        if answer.body.trim().is_empty() || answer.status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(());
+        }
+        self.settle(&answer).await
+    }
+
+    fn begin_round(&self) {
+        if let Ok(mut k) = self.known.lock() {
+            k.clear();
+        }
     }
 }

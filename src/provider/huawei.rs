@@ -1,38 +1,122 @@
-//! Huawei Cloud DNS with AK/SK signing (SDK-HMAC-SHA256): zone by name (`/v2/zones`), record sets listed with
-//! `search_mode=equal`, then create (POST) or update (PUT) the set.
+//! Huawei Cloud DNS with AK/SK signing (SDK-HMAC-SHA256). The zone is the longest public zone holding the
+//! name (`/v2/zones?name=`, each suffix asked once per round); record sets are listed with
+//! `search_mode=equal`, each on its resolution line (`default_view`, `Dianxin`, `Liantong`, …). A set is
+//! created with `POST` on the managed line, replaced with `PUT`, deleted with `DELETE`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use async_trait::async_trait;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest, send, sign, suffixes};
-use crate::config::providers::HuaweiFile;
+use super::{
+    Capabilities, Existing, KindConfig, KindInfo, Provider, ProviderError, Reconciler, RecordApi,
+    Written, Zone, send, sign, suffixes,
+};
+use crate::config::validate::FieldCheck;
 use crate::config::{RecordType, Secret};
 use crate::provider::ErrorClass;
 
 const DEFAULT_ENDPOINT: &str = "https://dns.myhuaweicloud.com";
 const DEFAULT_TTL: u32 = 300;
+const DEFAULT_LINE: &str = "default_view";
 
-pub struct Huawei {
+pub const INFO: KindInfo = KindInfo {
+    kind: "huaweicloud",
+    title: "Huawei Cloud DNS (华为云)",
+    credential: "an IAM user access key (AK/SK) with the DNS FullAccess policy",
+    credential_url: "https://console.huaweicloud.com/iam/#/mine/accessKey",
+    fields: &[
+        super::req("access_key_id", "access key ID (AK)"),
+        super::secret("secret_access_key", "secret access key (SK)"),
+        super::LINE,
+        super::ENDPOINT,
+    ],
+};
+
+/// `kind = "huaweicloud"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    /// The line to manage (`default_view`, `Dianxin`, `Liantong`, `Yidong`, `Abroad`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+const CAPABILITIES: Capabilities = Capabilities {
+    default_line: Some(DEFAULT_LINE),
+    ..Capabilities::SETS
+};
+
+impl KindConfig for Config {
+    fn secrets(&self) -> Vec<&Secret> {
+        vec![&self.secret_access_key]
+    }
+
+    fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
+        vec![("secret_access_key".into(), &mut self.secret_access_key)]
+    }
+
+    fn validate(&self, check: &mut FieldCheck<'_>) {
+        check.key_id("access_key_id", &self.access_key_id, "access key ID (AK)");
+        check.line("line", self.line.as_deref());
+        if let Some(e) = &self.endpoint {
+            check.http_url("endpoint", e);
+        }
+    }
+
+    fn line(&self) -> Option<&str> {
+        self.line.as_deref()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    fn build(&self, name: String, _kind: &'static str) -> Arc<dyn Provider> {
+        let base = super::base_url(self.endpoint.as_deref(), DEFAULT_ENDPOINT);
+        let host = super::host_of(&base);
+        Arc::new(
+            Reconciler::new(Api {
+                name,
+                client: crate::http::api_client(),
+                base,
+                host,
+                ak: self.access_key_id.clone(),
+                sk: self.secret_access_key.clone(),
+                zones: Mutex::new(HashMap::new()),
+            })
+            .on_line(self.line.as_deref()),
+        )
+    }
+}
+
+struct Api {
     name: String,
     client: reqwest::Client,
     base: String,
     host: String,
     ak: String,
     sk: Secret,
+    /// Suffix -> its zone id (or none), learnt this round.
+    zones: Mutex<HashMap<String, Option<String>>>,
 }
 
 #[derive(Deserialize)]
 struct Zones {
     #[serde(default)]
-    zones: Vec<Zone>,
+    zones: Vec<ZoneEntry>,
 }
 
 #[derive(Deserialize)]
-struct Zone {
+struct ZoneEntry {
     id: String,
     name: String,
 }
@@ -52,7 +136,9 @@ struct RecordSet {
     #[serde(default)]
     records: Vec<String>,
     #[serde(default)]
-    ttl: Option<u64>,
+    ttl: Option<u32>,
+    #[serde(default)]
+    line: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -63,20 +149,7 @@ struct ApiError {
     message: Option<String>,
 }
 
-impl Huawei {
-    pub fn new(name: String, cfg: &HuaweiFile) -> Self {
-        let base = super::base_url(cfg.endpoint.as_deref(), DEFAULT_ENDPOINT);
-        let host = super::host_of(&base);
-        Self {
-            name,
-            client: crate::http::api_client(),
-            base,
-            host,
-            ak: cfg.access_key_id.clone(),
-            sk: cfg.secret_access_key.clone(),
-        }
-    }
-
+impl Api {
     fn label(&self) -> String {
         format!("huaweicloud `{}`", self.name)
     }
@@ -127,6 +200,10 @@ impl Huawei {
         }
         let answer = send(&label, request, &[self.sk.expose()]).await?;
         if answer.status.is_success() {
+            if answer.body.trim().is_empty() {
+                return serde_json::from_value(serde_json::Value::Null)
+                    .or_else(|_| answer.json(&label));
+            }
             return answer.json(&label);
         }
         let err = serde_json::from_str::<ApiError>(&answer.body).ok();
@@ -157,23 +234,54 @@ impl Huawei {
         })
     }
 
-    async fn zone_id(&self, name: &str) -> Result<String, ProviderError> {
+    /// The public zone named exactly `candidate`, if the account has one.
+    async fn zone_named(&self, candidate: &str) -> Result<Option<String>, ProviderError> {
+        if let Some(known) = self
+            .zones
+            .lock()
+            .ok()
+            .and_then(|z| z.get(candidate).cloned())
+        {
+            return Ok(known);
+        }
+        let fqdn = format!("{candidate}.");
+        let zones: Zones = self
+            .call(
+                reqwest::Method::GET,
+                "/v2/zones",
+                &[("type", "public"), ("name", candidate)],
+                None,
+            )
+            .await?;
+        let id = zones
+            .zones
+            .into_iter()
+            .find(|z| z.name.eq_ignore_ascii_case(&fqdn))
+            .map(|z| z.id);
+        if let Ok(mut known) = self.zones.lock() {
+            known.insert(candidate.to_owned(), id.clone());
+        }
+        Ok(id)
+    }
+}
+
+#[async_trait]
+impl RecordApi for Api {
+    fn label(&self) -> String {
+        Api::label(self)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
         for candidate in suffixes(name) {
-            let fqdn = format!("{candidate}.");
-            let zones: Zones = self
-                .call(
-                    reqwest::Method::GET,
-                    "/v2/zones",
-                    &[("type", "public"), ("name", &candidate)],
-                    None,
-                )
-                .await?;
-            if let Some(z) = zones
-                .zones
-                .into_iter()
-                .find(|z| z.name.eq_ignore_ascii_case(&fqdn))
-            {
-                return Ok(z.id);
+            if let Some(id) = self.zone_named(&candidate).await? {
+                return Ok(Zone {
+                    id,
+                    name: candidate,
+                });
             }
         }
         Err(ProviderError::rejected(format!(
@@ -181,99 +289,115 @@ impl Huawei {
             self.label()
         )))
     }
-}
 
-#[async_trait]
-impl Provider for Huawei {
-    #[tracing::instrument(skip_all, fields(provider = %self.name, record = %request.name))]
-    async fn update(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
-        let zone = self.zone_id(request.name).await?;
-        let rtype = request.record_type.as_str();
-        let fqdn = format!("{}.", request.name);
-        let path = format!("/v2.1/zones/{zone}/recordsets");
-        let sets: RecordSets = self
-            .call(
-                reqwest::Method::GET,
-                &path,
-                &[("name", &fqdn), ("type", rtype), ("search_mode", "equal")],
-                None,
-            )
-            .await?;
-        let mut matching: Vec<RecordSet> = sets
-            .recordsets
-            .into_iter()
-            .filter(|r| r.name.eq_ignore_ascii_case(&fqdn) && r.record_type == rtype)
-            .collect();
-        let ip = request.ip.to_string();
-        let ttl = request.ttl.unwrap_or(DEFAULT_TTL);
-        let body = json!({ "name": fqdn, "type": rtype, "records": [ip], "ttl": ttl });
-        if matching.is_empty() {
-            let created: RecordSet = self
-                .call(reqwest::Method::POST, &path, &[], Some(&body))
-                .await?;
-            return Ok(UpdateOutcome::Updated {
-                record_id: Some(created.id),
-            });
-        }
-        let keep = super::take_kept(&mut matching, request.record_id, |r| r.id.clone());
-        for extra in &matching {
-            tracing::warn!(record = %request.name, id = %extra.id, "deleting a duplicate {rtype} record set");
-            let _: serde_json::Value = self
-                .call(
-                    reqwest::Method::DELETE,
-                    &format!("{path}/{}", extra.id),
-                    &[],
-                    None,
-                )
-                .await?;
-        }
-        if keep.records == [ip.clone()]
-            && request.ttl.is_none_or(|t| keep.ttl == Some(u64::from(t)))
-        {
-            return Ok(UpdateOutcome::Unchanged {
-                record_id: Some(keep.id),
-            });
-        }
-        let updated: RecordSet = self
-            .call(
-                reqwest::Method::PUT,
-                &format!("{path}/{}", keep.id),
-                &[],
-                Some(&body),
-            )
-            .await?;
-        Ok(UpdateOutcome::Updated {
-            record_id: Some(updated.id),
-        })
-    }
-
-    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
-        let zone = self.zone_id(name).await?;
+    async fn list(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+    ) -> Result<Vec<Existing>, ProviderError> {
         let fqdn = format!("{name}.");
-        let path = format!("/v2.1/zones/{zone}/recordsets");
         let sets: RecordSets = self
             .call(
                 reqwest::Method::GET,
-                &path,
+                &format!("/v2.1/zones/{}/recordsets", zone.id),
                 &[
                     ("name", &fqdn),
                     ("type", record_type.as_str()),
                     ("search_mode", "equal"),
+                    ("limit", "500"),
                 ],
                 None,
             )
             .await?;
-        let values: Vec<String> = sets
+        Ok(sets
             .recordsets
             .into_iter()
             .filter(|r| r.name.eq_ignore_ascii_case(&fqdn) && r.record_type == record_type.as_str())
-            .flat_map(|r| r.records)
-            .collect();
-        Ok(super::found(
-            name,
-            record_type,
-            &values,
-            &format!("id {zone}"),
-        ))
+            .map(|r| Existing {
+                id: r.id,
+                values: r.records,
+                line: Some(r.line.unwrap_or_else(|| DEFAULT_LINE.to_owned())),
+                ttl: r.ttl,
+                stale: false,
+            })
+            .collect())
+    }
+
+    async fn create(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        values: &[IpAddr],
+        ttl: Option<u32>,
+        line: Option<&str>,
+    ) -> Result<Written, ProviderError> {
+        let records: Vec<String> = values.iter().map(ToString::to_string).collect();
+        let mut body = json!({
+            "name": format!("{name}."), "type": record_type.as_str(), "records": records,
+            "ttl": ttl.unwrap_or(DEFAULT_TTL),
+        });
+        if let Some(line) = line.filter(|l| *l != DEFAULT_LINE) {
+            body["line"] = json!(line);
+        }
+        let created: RecordSet = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/v2.1/zones/{}/recordsets", zone.id),
+                &[],
+                Some(&body),
+            )
+            .await?;
+        Ok(Written::new(Some(created.id)))
+    }
+
+    async fn update(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        existing: &Existing,
+        values: &[IpAddr],
+        ttl: Option<u32>,
+    ) -> Result<Written, ProviderError> {
+        let records: Vec<String> = values.iter().map(ToString::to_string).collect();
+        let body = json!({
+            "name": format!("{name}."), "type": record_type.as_str(), "records": records,
+            "ttl": ttl.or(existing.ttl).unwrap_or(DEFAULT_TTL),
+        });
+        let updated: RecordSet = self
+            .call(
+                reqwest::Method::PUT,
+                &format!("/v2.1/zones/{}/recordsets/{}", zone.id, existing.id),
+                &[],
+                Some(&body),
+            )
+            .await?;
+        Ok(Written::new(Some(updated.id)))
+    }
+
+    async fn delete(
+        &self,
+        zone: &Zone,
+        _name: &str,
+        _record_type: RecordType,
+        existing: &Existing,
+    ) -> Result<(), ProviderError> {
+        let _: serde_json::Value = self
+            .call(
+                reqwest::Method::DELETE,
+                &format!("/v2.1/zones/{}/recordsets/{}", zone.id, existing.id),
+                &[],
+                None,
+            )
+            .await?;
+        Ok(())
+    }
+
+    fn begin_round(&self) {
+        if let Ok(mut z) = self.zones.lock() {
+            z.clear();
+        }
     }
 }

@@ -1,18 +1,98 @@
 //! Namecheap Dynamic DNS: `GET /update?host=&domain=&password=&ip=`; an XML answer with HTTP 200 even on
 //! errors. Success is `<ErrCount>0</ErrCount>`. IPv4 only (validation refuses AAAA records).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 
 use super::{
-    Provider, ProviderError, UpdateOutcome, UpdateRequest, last_two_labels, relative, send,
+    Capabilities, KindConfig, KindInfo, Provider, ProviderError, Setter, SetterProvider,
+    UpdateOutcome, UpdateRequest, last_two_labels, relative, send,
 };
-use crate::config::RecordType;
-use crate::config::Secret;
-use crate::config::providers::NamecheapFile;
+use crate::config::validate::FieldCheck;
+use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://dynamicdns.park-your-domain.com";
 
-pub struct Namecheap {
+pub const INFO: KindInfo = KindInfo {
+    kind: "namecheap",
+    title: "Namecheap Dynamic DNS",
+    credential: "the domain's Dynamic DNS password (Advanced DNS page), not the account password; IPv4 only",
+    credential_url: "https://ap.www.namecheap.com/domains/list/",
+    fields: &[
+        super::secret("password", "Dynamic DNS password"),
+        super::opt(
+            "domain",
+            "the registered domain; default: the last two labels of the record name",
+        ),
+        super::ENDPOINT,
+    ],
+};
+
+/// `kind = "namecheap"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub password: Secret,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+impl KindConfig for Config {
+    fn secrets(&self) -> Vec<&Secret> {
+        vec![&self.password]
+    }
+
+    fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
+        vec![("password".into(), &mut self.password)]
+    }
+
+    fn validate(&self, check: &mut FieldCheck<'_>) {
+        if let Some(d) = &self.domain {
+            check.zone("domain", d);
+        }
+        if let Some(e) = &self.endpoint {
+            check.http_url("endpoint", e);
+        }
+    }
+
+    fn zone(&self) -> Option<(&str, &'static str)> {
+        self.domain.as_deref().map(|d| (d, "domain"))
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            multi_value: false,
+            concurrency: 1,
+            ..Capabilities::RECORDS
+        }
+    }
+
+    fn check_record(&self, _name: &str, types: &[RecordType], check: &mut FieldCheck<'_>) {
+        if types.contains(&RecordType::Aaaa) {
+            check.issue(
+                "type",
+                "Namecheap dynamic DNS can only update A records",
+                "set type = \"A\" for this record, or use another provider for IPv6",
+            );
+        }
+    }
+
+    fn build(&self, name: String, _kind: &'static str) -> Arc<dyn Provider> {
+        Arc::new(SetterProvider(Namecheap {
+            name,
+            client: crate::http::api_client(),
+            base: super::base_url(self.endpoint.as_deref(), DEFAULT_ENDPOINT),
+            password: self.password.clone(),
+            domain: self.domain.as_deref().map(super::canonical),
+        }))
+    }
+}
+
+struct Namecheap {
     name: String,
     client: reqwest::Client,
     base: String,
@@ -27,24 +107,13 @@ fn tag<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
     Some(xml[start..end].trim())
 }
 
-impl Namecheap {
-    pub fn new(name: String, cfg: &NamecheapFile) -> Self {
-        Self {
-            name,
-            client: crate::http::api_client(),
-            base: super::base_url(cfg.endpoint.as_deref(), DEFAULT_ENDPOINT),
-            password: cfg.password.clone(),
-            domain: cfg.domain.clone(),
-        }
-    }
-}
-
 #[async_trait]
-impl Provider for Namecheap {
+impl Setter for Namecheap {
     #[tracing::instrument(skip_all, fields(provider = %self.name, record = %request.name))]
-    async fn update(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
+    async fn set(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
         let label = format!("namecheap `{}`", self.name);
-        if !request.ip.is_ipv4() {
+        let ip_addr = request.addrs[0];
+        if !ip_addr.is_ipv4() {
             return Err(ProviderError::rejected(format!(
                 "{label}: Namecheap dynamic DNS updates A records only"
             )));
@@ -54,7 +123,7 @@ impl Provider for Namecheap {
             .clone()
             .unwrap_or_else(|| last_two_labels(request.name));
         let host = relative(request.name, &domain);
-        let ip = request.ip.to_string();
+        let ip = ip_addr.to_string();
         let http = self.client.get(format!("{}/update", self.base)).query(&[
             ("host", host.as_str()),
             ("domain", domain.as_str()),

@@ -1,22 +1,103 @@
-//! Porkbun API v3: retrieve by name and type, then create or edit by id (duplicates deleted). Credentials go
-//! in the JSON body of every POST. Failures come as `{"status":"ERROR","message":...}`.
+//! Porkbun API v3: records retrieved by name and type, then created, edited or deleted by id. Credentials go
+//! in the JSON body of every POST. Failures come as `{"status":"ERROR","message":...}`. The domain is
+//! configured, or the last two labels of the record name.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{
-    Provider, ProviderError, UpdateOutcome, UpdateRequest, last_two_labels, relative, segment, send,
+    Capabilities, Existing, KindConfig, KindInfo, Provider, ProviderError, Reconciler, RecordApi,
+    TtlRule, Written, Zone, last_two_labels, relative, segment, send,
 };
-use crate::config::providers::PorkbunFile;
+use crate::config::validate::FieldCheck;
 use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://api.porkbun.com/api/json/v3";
 const DEFAULT_TTL: u32 = 600;
 
-pub struct Porkbun {
+pub const INFO: KindInfo = KindInfo {
+    kind: "porkbun",
+    title: "Porkbun",
+    credential: "an API key pair, with API ACCESS switched on for the domain",
+    credential_url: "https://porkbun.com/account/api",
+    fields: &[
+        super::secret("api_key", "API key (pk1_...)"),
+        super::secret("secret_api_key", "secret API key (sk1_...)"),
+        super::opt(
+            "domain",
+            "the registered domain; default: the last two labels of the record name",
+        ),
+        super::ENDPOINT,
+    ],
+};
+
+/// `kind = "porkbun"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub api_key: Secret,
+    pub secret_api_key: Secret,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+const CAPABILITIES: Capabilities = Capabilities {
+    ttl: TtlRule {
+        min: 600,
+        max: 2_147_483_647,
+        auto: None,
+    },
+    ..Capabilities::RECORDS
+};
+
+impl KindConfig for Config {
+    fn secrets(&self) -> Vec<&Secret> {
+        vec![&self.api_key, &self.secret_api_key]
+    }
+
+    fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
+        vec![
+            ("api_key".into(), &mut self.api_key),
+            ("secret_api_key".into(), &mut self.secret_api_key),
+        ]
+    }
+
+    fn validate(&self, check: &mut FieldCheck<'_>) {
+        if let Some(d) = &self.domain {
+            check.zone("domain", d);
+        }
+        if let Some(e) = &self.endpoint {
+            check.http_url("endpoint", e);
+        }
+    }
+
+    fn zone(&self) -> Option<(&str, &'static str)> {
+        self.domain.as_deref().map(|d| (d, "domain"))
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    fn build(&self, name: String, _kind: &'static str) -> Arc<dyn Provider> {
+        Arc::new(Reconciler::new(Api {
+            name,
+            client: crate::http::api_client(),
+            base: super::base_url(self.endpoint.as_deref(), DEFAULT_ENDPOINT),
+            api_key: self.api_key.clone(),
+            secret_api_key: self.secret_api_key.clone(),
+            domain: self.domain.as_deref().map(super::canonical),
+        }))
+    }
+}
+
+struct Api {
     name: String,
     client: reqwest::Client,
     base: String,
@@ -49,22 +130,12 @@ struct Record {
     ttl: Option<Value>,
 }
 
-fn id_string(v: &Value) -> String {
+/// Porkbun sends ids and TTLs as strings (sometimes as numbers).
+fn text(v: &Value) -> String {
     v.as_str().map_or_else(|| v.to_string(), str::to_owned)
 }
 
-impl Porkbun {
-    pub fn new(name: String, cfg: &PorkbunFile) -> Self {
-        Self {
-            name,
-            client: crate::http::api_client(),
-            base: super::base_url(cfg.endpoint.as_deref(), DEFAULT_ENDPOINT),
-            api_key: cfg.api_key.clone(),
-            secret_api_key: cfg.secret_api_key.clone(),
-            domain: cfg.domain.clone(),
-        }
-    }
-
+impl Api {
     fn label(&self) -> String {
         format!("porkbun `{}`", self.name)
     }
@@ -112,85 +183,120 @@ impl Porkbun {
             answer.status_error(&label, Some(&message))
         })
     }
+
+    /// `name` relative to the domain: `""` for the apex.
+    fn sub(name: &str, zone: &Zone) -> String {
+        let rel = relative(name, &zone.name);
+        if rel == "@" { String::new() } else { rel }
+    }
 }
 
 #[async_trait]
-impl Provider for Porkbun {
-    #[tracing::instrument(skip_all, fields(provider = %self.name, record = %request.name))]
-    async fn update(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
-        let domain = self
-            .domain
-            .clone()
-            .unwrap_or_else(|| last_two_labels(request.name));
-        let rel = relative(request.name, &domain);
-        let sub = if rel == "@" { String::new() } else { rel };
-        let rtype = request.record_type.as_str();
-        let found: Records = self
-            .post(
-                &format!("/dns/retrieveByNameType/{domain}/{rtype}/{}", segment(&sub)),
-                json!({}),
-            )
-            .await?;
-        let mut matching: Vec<Record> = found
-            .records
-            .into_iter()
-            .filter(|r| r.name.eq_ignore_ascii_case(request.name) && r.record_type == rtype)
-            .collect();
-        let ttl = request.ttl.unwrap_or(DEFAULT_TTL).to_string();
-        let body =
-            json!({ "name": sub, "type": rtype, "content": request.ip.to_string(), "ttl": ttl });
-        if matching.is_empty() {
-            let created: Value = self.post(&format!("/dns/create/{domain}"), body).await?;
-            return Ok(UpdateOutcome::Updated {
-                record_id: created.get("id").map(id_string),
-            });
-        }
-        let keep = super::take_kept(&mut matching, request.record_id, |r| id_string(&r.id));
-        let keep_id = id_string(&keep.id);
-        for extra in &matching {
-            tracing::warn!(record = %request.name, id = %id_string(&extra.id), "deleting a duplicate {rtype} record");
-            let _: Value = self
-                .post(
-                    &format!("/dns/delete/{domain}/{}", id_string(&extra.id)),
-                    json!({}),
-                )
-                .await?;
-        }
-        let same_ttl = request
-            .ttl
-            .is_none_or(|t| keep.ttl.as_ref().map(id_string) == Some(t.to_string()));
-        if keep.content.parse::<IpAddr>().ok() == Some(request.ip) && same_ttl {
-            return Ok(UpdateOutcome::Unchanged {
-                record_id: Some(keep_id),
-            });
-        }
-        let _: Value = self
-            .post(&format!("/dns/edit/{domain}/{keep_id}"), body)
-            .await?;
-        Ok(UpdateOutcome::Updated {
-            record_id: Some(keep_id),
+impl RecordApi for Api {
+    fn label(&self) -> String {
+        Api::label(self)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
+        let domain = self.domain.clone().unwrap_or_else(|| last_two_labels(name));
+        Ok(Zone {
+            id: domain.clone(),
+            name: domain,
         })
     }
 
-    async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
-        let domain = self.domain.clone().unwrap_or_else(|| last_two_labels(name));
-        let rel = relative(name, &domain);
-        let sub = if rel == "@" { String::new() } else { rel };
-        let found: Records = self
-            .post(
-                &format!(
-                    "/dns/retrieveByNameType/{domain}/{record_type}/{}",
-                    segment(&sub)
-                ),
-                json!({}),
+    async fn list(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+    ) -> Result<Vec<Existing>, ProviderError> {
+        let sub = Self::sub(name, zone);
+        // The apex has no subdomain segment at all (no trailing empty one).
+        let path = if sub.is_empty() {
+            format!("/dns/retrieveByNameType/{}/{record_type}", zone.name)
+        } else {
+            format!(
+                "/dns/retrieveByNameType/{}/{record_type}/{}",
+                zone.name,
+                segment(&sub)
             )
-            .await?;
-        let values: Vec<String> = found
+        };
+        let found: Records = self.post(&path, json!({})).await?;
+        Ok(found
             .records
             .into_iter()
             .filter(|r| r.name.eq_ignore_ascii_case(name) && r.record_type == record_type.as_str())
-            .map(|r| r.content)
-            .collect();
-        Ok(super::found(name, record_type, &values, &domain))
+            .map(|r| Existing {
+                id: text(&r.id),
+                values: vec![r.content],
+                line: None,
+                ttl: r.ttl.as_ref().and_then(|t| text(t).parse().ok()),
+                stale: false,
+            })
+            .collect())
+    }
+
+    async fn create(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        values: &[IpAddr],
+        ttl: Option<u32>,
+        _line: Option<&str>,
+    ) -> Result<Written, ProviderError> {
+        let body = json!({
+            "name": Self::sub(name, zone), "type": record_type.as_str(),
+            "content": values.first().map(ToString::to_string).unwrap_or_default(),
+            "ttl": ttl.unwrap_or(DEFAULT_TTL).to_string(),
+        });
+        let created: Value = self
+            .post(&format!("/dns/create/{}", zone.name), body)
+            .await?;
+        Ok(Written::new(created.get("id").map(text)))
+    }
+
+    async fn update(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        existing: &Existing,
+        values: &[IpAddr],
+        ttl: Option<u32>,
+    ) -> Result<Written, ProviderError> {
+        let body = json!({
+            "name": Self::sub(name, zone), "type": record_type.as_str(),
+            "content": values.first().map(ToString::to_string).unwrap_or_default(),
+            "ttl": ttl.or(existing.ttl).unwrap_or(DEFAULT_TTL).to_string(),
+        });
+        let _: Value = self
+            .post(
+                &format!("/dns/edit/{}/{}", zone.name, segment(&existing.id)),
+                body,
+            )
+            .await?;
+        Ok(Written::new(Some(existing.id.clone())))
+    }
+
+    async fn delete(
+        &self,
+        zone: &Zone,
+        _name: &str,
+        _record_type: RecordType,
+        existing: &Existing,
+    ) -> Result<(), ProviderError> {
+        let _: Value = self
+            .post(
+                &format!("/dns/delete/{}/{}", zone.name, segment(&existing.id)),
+                json!({}),
+            )
+            .await?;
+        Ok(())
     }
 }

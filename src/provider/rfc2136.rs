@@ -5,6 +5,7 @@
 //! NOERROR is believed; an unsigned or badly signed NOERROR is "could not confirm".
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -16,16 +17,116 @@ use hickory_proto::rr::rdata::tsig::{TsigAlgorithm, TsigError};
 use hickory_proto::rr::rdata::{A, AAAA};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, TSigVerifier, TSigner};
 
-use super::{Provider, ProviderError, UpdateOutcome, UpdateRequest};
-use crate::config::RecordType;
-use crate::config::providers::Rfc2136File;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Capabilities, KindConfig, KindInfo, Provider, ProviderError, Setter, SetterProvider,
+    UpdateOutcome, UpdateRequest,
+};
+use crate::config::validate::FieldCheck;
+use crate::config::{RecordType, Secret};
 use crate::dns::{ServerAddr, exchange, parse_server, resolve};
 
 const DEFAULT_TTL: u32 = 60;
 const TIMEOUT: Duration = Duration::from_secs(10);
 const FUDGE: u16 = 300;
 
-pub struct Rfc2136 {
+/// TSIG algorithms the provider can sign with.
+pub const TSIG_ALGORITHMS: &[&str] = &["hmac-sha256", "hmac-sha384", "hmac-sha512"];
+
+pub const INFO: KindInfo = KindInfo {
+    kind: "rfc2136",
+    title: "RFC 2136 dynamic update (TSIG)",
+    credential: "a TSIG key the server allows to update the zone",
+    credential_url: "",
+    fields: &[
+        super::req("server", "primary server, host:port"),
+        super::req("zone", "the zone to update"),
+        super::req("key_name", "TSIG key name"),
+        super::opt(
+            "key_algorithm",
+            "hmac-sha256 (default), hmac-sha384 or hmac-sha512",
+        ),
+        super::secret("key_secret", "TSIG secret, base64"),
+    ],
+};
+
+/// `kind = "rfc2136"`: DNS UPDATE signed with TSIG.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `host:port` of the primary server.
+    pub server: String,
+    pub zone: String,
+    pub key_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_algorithm: Option<String>,
+    /// Base64, as in BIND/Knot key files.
+    pub key_secret: Secret,
+}
+
+impl KindConfig for Config {
+    fn secrets(&self) -> Vec<&Secret> {
+        vec![&self.key_secret]
+    }
+
+    fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
+        vec![("key_secret".into(), &mut self.key_secret)]
+    }
+
+    fn validate(&self, check: &mut FieldCheck<'_>) {
+        check.host_port("server", &self.server);
+        check.zone("zone", &self.zone);
+        if let Err(e) = crate::config::normalize_domain(self.key_name.trim_end_matches('.')) {
+            check.issue(
+                "key_name",
+                e,
+                "use the key's name as the server knows it, e.g. \"ddns-key\"",
+            );
+        }
+        if let Some(alg) = &self.key_algorithm
+            && !TSIG_ALGORITHMS.contains(&alg.to_ascii_lowercase().as_str())
+        {
+            check.issue(
+                "key_algorithm",
+                format!("unsupported algorithm `{alg}`"),
+                format!(
+                    "use one of: {} (hmac-md5 and hmac-sha1 are not supported; make a new key)",
+                    TSIG_ALGORITHMS.join(", ")
+                ),
+            );
+        }
+        let secret = self.key_secret.expose();
+        if !secret.is_empty()
+            && base64::engine::general_purpose::STANDARD
+                .decode(secret)
+                .is_err()
+        {
+            check.issue(
+                "key_secret",
+                "is not valid base64",
+                "copy the `secret` of the key from the server's key file (tsig-keygen / keymgr output)",
+            );
+        }
+    }
+
+    fn zone(&self) -> Option<(&str, &'static str)> {
+        Some((&self.zone, "zone"))
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            concurrency: 1,
+            ..Capabilities::SETS
+        }
+    }
+
+    fn build(&self, name: String, _kind: &'static str) -> Arc<dyn Provider> {
+        Arc::new(SetterProvider(Rfc2136::new(name, self)))
+    }
+}
+
+struct Rfc2136 {
     name: String,
     server: Result<ServerAddr, String>,
     zone: String,
@@ -33,7 +134,7 @@ pub struct Rfc2136 {
 }
 
 impl Rfc2136 {
-    pub fn new(name: String, cfg: &Rfc2136File) -> Self {
+    fn new(name: String, cfg: &Config) -> Self {
         let algorithm = match cfg
             .key_algorithm
             .as_deref()
@@ -79,16 +180,24 @@ impl Rfc2136 {
         if !zone.zone_of(&name) {
             return Err(format!("{} is not inside zone {}", request.name, self.zone));
         }
-        let data = match request.ip {
-            IpAddr::V4(v4) => RData::A(A(v4)),
-            IpAddr::V6(v6) => RData::AAAA(AAAA(v6)),
-        };
-        let mut add = Record::from_rdata(name.clone(), request.ttl.unwrap_or(DEFAULT_TTL), data);
-        add.dns_class = DNSClass::IN;
-        let mut delete = add.clone();
+        let mut adds = request.addrs.iter().map(|ip| {
+            let data = match ip {
+                IpAddr::V4(v4) => RData::A(A(*v4)),
+                IpAddr::V6(v6) => RData::AAAA(AAAA(*v6)),
+            };
+            let mut add =
+                Record::from_rdata(name.clone(), request.ttl.unwrap_or(DEFAULT_TTL), data);
+            add.dns_class = DNSClass::IN;
+            add
+        });
+        let first = adds.next().ok_or("nothing to publish")?;
+        let mut delete = first.clone();
         delete.ttl = 0;
         let mut message = update_message::delete_rrset(delete, zone, false);
-        message.add_update(add);
+        message.add_update(first);
+        for add in adds {
+            message.add_update(add);
+        }
         let verifier = message
             .finalize(signer, now)
             .map_err(|e| format!("cannot sign: {e}"))?
@@ -98,9 +207,13 @@ impl Rfc2136 {
 }
 
 #[async_trait]
-impl Provider for Rfc2136 {
+impl Setter for Rfc2136 {
+    fn multi_value(&self) -> bool {
+        true
+    }
+
     #[tracing::instrument(skip_all, fields(provider = %self.name, record = %request.name))]
-    async fn update(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
+    async fn set(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
         let label = self.label();
         let server = self
             .server
@@ -290,4 +403,36 @@ fn interpret(
         .verify(raw)
         .map(|_| UpdateOutcome::Updated { record_id: None })
         .map_err(|e| ProviderError::unconfirmed(format!("{label}: the server's answer failed TSIG verification ({e}); could not confirm the update")))
+}
+
+/// Reads `raw` as the answer to a signed update of `name` (the fuzz suite's entry point: whatever the bytes,
+/// an answer is classified, never trusted unsigned, and never a panic).
+#[doc(hidden)]
+pub fn fuzz_answer(raw: &[u8]) -> Result<UpdateOutcome, ProviderError> {
+    let cfg = Config {
+        server: "127.0.0.1:53".into(),
+        zone: "example.test".into(),
+        key_name: "ddns-key".into(),
+        key_algorithm: None,
+        key_secret: Secret::resolved("c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"),
+    };
+    let provider = Rfc2136::new("fuzz".into(), &cfg);
+    let signer = provider
+        .signer
+        .as_ref()
+        .map_err(|e| ProviderError::rejected(e.clone()))?;
+    let addrs = ["198.51.100.7".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))];
+    let request = UpdateRequest {
+        name: "home.example.test",
+        record_type: RecordType::A,
+        addrs: &addrs,
+        ttl: None,
+        line: None,
+        record_id: None,
+        previous: None,
+    };
+    let (_, verifier) = provider
+        .message(signer, &request, 1_700_000_000)
+        .map_err(ProviderError::rejected)?;
+    interpret("fuzz", verifier, raw)
 }

@@ -33,15 +33,22 @@ pub fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
 /// RFC 3986 percent-encoding: `A-Z a-z 0-9 - _ . ~` stay, everything else is `%XX` (upper-case hex).
 #[must_use]
 pub fn pct(s: &str) -> String {
+    pct_except(s, b"")
+}
+
+/// [`pct`], also leaving the bytes in `keep` as they are (e.g. `@` and `*` in a path segment).
+#[must_use]
+pub fn pct_except(s: &str, keep: &[u8]) -> String {
+    use std::fmt::Write as _;
     s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                char::from(b).to_string()
+        .fold(String::with_capacity(s.len()), |mut out, b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) || keep.contains(&b) {
+                out.push(char::from(b));
             } else {
-                format!("%{b:02X}")
+                let _ = write!(out, "%{b:02X}");
             }
+            out
         })
-        .collect()
 }
 
 /// The canonical query string: names and values percent-encoded, sorted by encoded name, `k=v` joined by `&`.

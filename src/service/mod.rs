@@ -64,8 +64,14 @@ pub const LINUX_SYSTEM_DATA: &str = "/var/lib/ddns-tray";
 /// And on macOS.
 pub const MACOS_SYSTEM_DIR: &str = "/Library/Application Support/ddns-tray";
 
-/// The systemd unit for `exe`. The system unit runs hardened with no capabilities, its config in
-/// `/etc/ddns-tray` and its state in `/var/lib/ddns-tray`; the user unit uses the user's usual paths.
+/// The system service's user and group: `DynamicUser=yes` uses this name, and a static user of that name
+/// (created at install) when there is one, so the config can be made readable by the group only.
+pub const SERVICE_USER: &str = "ddns-tray";
+
+/// The systemd unit for `exe`. The system unit runs as its own unprivileged user with no capabilities, a
+/// system-call filter and a read-only view of the system; its config in `/etc/ddns-tray` (readable by the
+/// service's group only) and its state in `/var/lib/ddns-tray`. It tells systemd when it is ready and
+/// proves it is alive (`Type=notify`, watchdog). The user unit uses the user's usual paths.
 #[must_use]
 pub fn systemd_unit(scope: Scope, exe: &Path) -> String {
     let mut unit = String::from(
@@ -74,12 +80,12 @@ pub fn systemd_unit(scope: Scope, exe: &Path) -> String {
     if scope == Scope::System {
         unit.push_str("Wants=network-online.target\nAfter=network-online.target\n");
     }
-    unit.push_str("\n[Service]\nType=exec\n");
+    unit.push_str("\n[Service]\nType=notify\nNotifyAccess=main\n");
     match scope {
         Scope::System => {
             let _ = writeln!(
                 unit,
-                "ExecStart={} run --config {LINUX_SYSTEM_CONFIG} --data-dir {LINUX_SYSTEM_DATA} --status-file /run/ddns-tray/status.json",
+                "ExecStart={} run --config {LINUX_SYSTEM_CONFIG} --data-dir {LINUX_SYSTEM_DATA} --control /run/ddns-tray/control.sock",
                 exe.display()
             );
         }
@@ -87,20 +93,60 @@ pub fn systemd_unit(scope: Scope, exe: &Path) -> String {
             let _ = writeln!(unit, "ExecStart={} run", exe.display());
         }
     }
-    unit.push_str("ExecReload=/bin/kill -HUP $MAINPID\nRestart=on-failure\nRestartSec=10s\n");
+    unit.push_str(
+        // Exit 2 is a config that cannot be used: restarting every 10 s would only repeat it in the log.
+        "ExecReload=/bin/kill -HUP $MAINPID\nRestart=on-failure\nRestartSec=10s\nRestartPreventExitStatus=2\nWatchdogSec=2min\n",
+    );
     match scope {
-        Scope::System => unit.push_str(
-            "StateDirectory=ddns-tray\nStateDirectoryMode=0700\nConfigurationDirectory=ddns-tray\nConfigurationDirectoryMode=0700\n\
-             RuntimeDirectory=ddns-tray\nRuntimeDirectoryMode=0755\n\
-             UMask=0077\nNoNewPrivileges=yes\nCapabilityBoundingSet=\nProtectSystem=strict\nProtectHome=yes\nPrivateTmp=yes\n\
-             PrivateDevices=yes\nProtectKernelTunables=yes\nProtectKernelModules=yes\nProtectKernelLogs=yes\n\
-             ProtectControlGroups=yes\nProtectClock=yes\nProtectHostname=yes\nRestrictNamespaces=yes\nRestrictRealtime=yes\n\
-             RestrictSUIDSGID=yes\nLockPersonality=yes\nMemoryDenyWriteExecute=yes\nSystemCallArchitectures=native\n\
-             RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK\n\n[Install]\nWantedBy=multi-user.target\n",
-        ),
+        Scope::System => {
+            let _ = write!(
+                unit,
+                "DynamicUser=yes\nUser={SERVICE_USER}\nGroup={SERVICE_USER}\n"
+            );
+            unit.push_str(
+                "StateDirectory=ddns-tray\nStateDirectoryMode=0700\n\
+                 ConfigurationDirectory=ddns-tray\nConfigurationDirectoryMode=0755\n\
+                 RuntimeDirectory=ddns-tray\nRuntimeDirectoryMode=0750\n\
+                 UMask=0027\nNoNewPrivileges=yes\nCapabilityBoundingSet=\nAmbientCapabilities=\n\
+                 ProtectSystem=strict\nProtectHome=yes\nPrivateTmp=yes\nPrivateDevices=yes\nDevicePolicy=closed\n\
+                 PrivateMounts=yes\nPrivateUsers=yes\n\
+                 ProtectKernelTunables=yes\nProtectKernelModules=yes\nProtectKernelLogs=yes\nProtectControlGroups=yes\n\
+                 ProtectClock=yes\nProtectHostname=yes\nProtectProc=invisible\nRestrictNamespaces=yes\n\
+                 RestrictRealtime=yes\nRestrictSUIDSGID=yes\nRemoveIPC=yes\nLockPersonality=yes\n\
+                 MemoryDenyWriteExecute=yes\nSystemCallArchitectures=native\n\
+                 SystemCallFilter=@system-service\nSystemCallFilter=~@privileged @resources\nSystemCallErrorNumber=EPERM\n\
+                 RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK\n\n[Install]\nWantedBy=multi-user.target\n",
+            );
+        }
         Scope::User => unit.push_str("NoNewPrivileges=yes\n\n[Install]\nWantedBy=default.target\n"),
     }
     unit
+}
+
+/// Why `exe` must not be what a system service runs: it (or a folder above it) can be changed by a user
+/// other than root, who could then run code as the service. `None` when it is safe.
+#[cfg(unix)]
+#[must_use]
+pub fn unsafe_location(exe: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt as _;
+    let mut path = Some(exe);
+    while let Some(p) = path {
+        let Ok(meta) = std::fs::metadata(p) else {
+            return Some(format!("{} cannot be inspected", p.display()));
+        };
+        let sticky_dir = meta.is_dir() && meta.mode() & 0o1000 != 0;
+        if meta.uid() != 0 {
+            return Some(format!("{} belongs to a user other than root", p.display()));
+        }
+        if meta.mode() & 0o022 != 0 && !sticky_dir {
+            return Some(format!(
+                "{} can be written by users other than root",
+                p.display()
+            ));
+        }
+        path = p.parent();
+    }
+    None
 }
 
 fn xml_escape(s: &str) -> String {
@@ -120,6 +166,8 @@ pub fn launchd_plist(scope: Scope, exe: &Path, log_dir: &Path) -> String {
             format!("{MACOS_SYSTEM_DIR}/config.toml"),
             "--data-dir".to_owned(),
             MACOS_SYSTEM_DIR.to_owned(),
+            "--control".to_owned(),
+            "/var/run/ddns-tray/control.sock".to_owned(),
         ]);
     }
     let args: String = args.iter().fold(String::new(), |mut out, a| {
@@ -156,12 +204,14 @@ pub fn launchd_plist(scope: Scope, exe: &Path, log_dir: &Path) -> String {
     )
 }
 
+#[cfg(not(windows))]
 /// Runs service commands, or with a root override only reports them.
 struct Runner {
     root: Option<PathBuf>,
     report: String,
 }
 
+#[cfg(not(windows))]
 impl Runner {
     /// A path under the root override.
     fn path(&self, path: &Path) -> PathBuf {
@@ -202,7 +252,7 @@ impl Runner {
 
     fn write(&mut self, path: &Path, text: &str) -> Result<(), ServiceError> {
         let target = self.path(path);
-        crate::store::write_atomic(&target, text.as_bytes()).map_err(|source| {
+        crate::fsutil::write_atomic(&target, text.as_bytes()).map_err(|source| {
             ServiceError::Write {
                 path: target.clone(),
                 source,
@@ -236,6 +286,7 @@ impl Runner {
     }
 }
 
+#[cfg(not(windows))]
 /// Where the unit or plist goes.
 fn definition_path(scope: Scope, home: Option<&Path>) -> Result<PathBuf, ServiceError> {
     let home = || {
@@ -263,7 +314,7 @@ pub fn manage(
     #[cfg(windows)]
     {
         let _ = root;
-        return windows::manage(action, scope, exe);
+        windows::manage(action, scope, exe)
     }
     #[cfg(not(windows))]
     {
@@ -289,10 +340,12 @@ pub fn manage(
     }
 }
 
+#[cfg(not(windows))]
 fn with<'a>(ctl: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
     ctl.iter().chain(extra).copied().collect()
 }
 
+#[cfg(not(windows))]
 fn systemd(
     runner: &mut Runner,
     action: Action,
@@ -307,6 +360,10 @@ fn systemd(
     let unit = format!("{NAME}.service");
     match action {
         Action::Install => {
+            if scope == Scope::System && runner.root.is_none() {
+                refuse_unsafe_exe(exe)?;
+                prepare_system_user(runner)?;
+            }
             runner.write(unit_path, &systemd_unit(scope, exe))?;
             runner.run(&with(&ctl, &["daemon-reload"]))?;
             runner.run(&with(&ctl, &["enable", "--now", &unit]))?;
@@ -351,6 +408,69 @@ fn systemd(
     Ok(())
 }
 
+/// A system service must run a binary only root can change.
+#[cfg(not(windows))]
+fn refuse_unsafe_exe(exe: &Path) -> Result<(), ServiceError> {
+    match unsafe_location(exe) {
+        None => Ok(()),
+        Some(why) => Err(ServiceError::Other(format!(
+            "refusing to install a system service running {}: {why}, so that user could run code as the service. \
+             Copy it somewhere only root can change first, e.g. `sudo install -m 755 {} /usr/local/bin/ddns-tray` \
+             and run that one's `service install`, or use `service install --user`",
+            exe.display(),
+            exe.display()
+        ))),
+    }
+}
+
+/// The service's system user (for the config's group) and its config directory: created when missing;
+/// an existing config is made readable by root and the service's group only.
+#[cfg(not(windows))]
+fn prepare_system_user(runner: &mut Runner) -> Result<(), ServiceError> {
+    let exists = std::process::Command::new("getent")
+        .args(["passwd", SERVICE_USER])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !exists {
+        let home = LINUX_SYSTEM_DATA;
+        runner.run(&[
+            "useradd",
+            "--system",
+            "--user-group",
+            "--no-create-home",
+            "--home-dir",
+            home,
+            "--shell",
+            "/usr/sbin/nologin",
+            SERVICE_USER,
+        ])?;
+    }
+    let dir = Path::new(LINUX_SYSTEM_CONFIG)
+        .parent()
+        .unwrap_or(Path::new("/etc/ddns-tray"));
+    std::fs::create_dir_all(dir).map_err(|source| ServiceError::Write {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let group = format!("root:{SERVICE_USER}");
+    let config = dir.join("config.toml");
+    if config.exists() {
+        runner.run(&["chown", &group, &config.to_string_lossy()])?;
+        runner.run(&["chmod", "0640", &config.to_string_lossy()])?;
+    }
+    // The settings fingerprint key lives with the config (the service cannot write /etc itself).
+    let key = dir.join("fingerprint.key");
+    if !key.exists() {
+        let _ = crate::store::FingerprintKey::load_or_create(std::slice::from_ref(&key));
+    }
+    if key.exists() {
+        runner.run(&["chown", &group, &key.to_string_lossy()])?;
+        runner.run(&["chmod", "0640", &key.to_string_lossy()])?;
+    }
+    Ok(())
+}
+
+#[cfg(not(windows))]
 fn launchd(
     runner: &mut Runner,
     action: Action,
@@ -374,6 +494,9 @@ fn launchd(
     let plist = plist_path.display().to_string();
     match action {
         Action::Install => {
+            if scope == Scope::System && runner.root.is_none() {
+                refuse_unsafe_exe(exe)?;
+            }
             let log_dir = match (scope, home) {
                 (Scope::User, Some(h)) => h.join("Library/Logs"),
                 _ => PathBuf::from("/Library/Logs"),
@@ -425,15 +548,23 @@ mod tests {
     fn system_unit_is_hardened_and_restarts() {
         let unit = systemd_unit(Scope::System, Path::new("/usr/bin/ddns-tray"));
         for line in [
-            "ExecStart=/usr/bin/ddns-tray run --config /etc/ddns-tray/config.toml --data-dir /var/lib/ddns-tray --status-file /run/ddns-tray/status.json",
+            "ExecStart=/usr/bin/ddns-tray run --config /etc/ddns-tray/config.toml --data-dir /var/lib/ddns-tray --control /run/ddns-tray/control.sock",
             "Restart=on-failure",
             "RestartSec=10s",
+            "RestartPreventExitStatus=2",
             "NoNewPrivileges=yes",
             "ProtectSystem=strict",
             "ProtectHome=yes",
             "CapabilityBoundingSet=",
             "StateDirectory=ddns-tray",
             "WantedBy=multi-user.target",
+            "Type=notify",
+            "WatchdogSec=2min",
+            "DynamicUser=yes",
+            "User=ddns-tray",
+            "SystemCallFilter=@system-service",
+            "ProtectProc=invisible",
+            "RuntimeDirectoryMode=0750",
         ] {
             assert!(unit.lines().any(|l| l == line), "missing `{line}`:\n{unit}");
         }
@@ -446,6 +577,24 @@ mod tests {
             !user.contains("ProtectSystem"),
             "user managers cannot apply every sandboxing option"
         );
+    }
+
+    /// Regression: `service install` accepted a binary in a user-writable place (~/.cargo/bin), which that user
+    /// could replace to run code as the service.
+    #[cfg(unix)]
+    #[test]
+    fn a_binary_a_user_can_change_is_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let exe = dir.path().join("ddns-tray");
+        std::fs::write(&exe, b"x").unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let why = unsafe_location(&exe).expect("a world-writable file is unsafe");
+        assert!(why.contains("can be written"), "{why}");
+        // The system's own binaries are fine (root-owned all the way up).
+        if Path::new("/usr/bin/env").exists() {
+            assert_eq!(unsafe_location(Path::new("/usr/bin/env")), None);
+        }
     }
 
     /// The unit shipped in the .deb is exactly what `service install` writes for /usr/bin/ddns-tray.
@@ -474,6 +623,8 @@ mod tests {
                     "/Library/Application Support/ddns-tray/config.toml",
                     "--data-dir",
                     "/Library/Application Support/ddns-tray",
+                    "--control",
+                    "/var/run/ddns-tray/control.sock",
                 ],
             ),
         ] {

@@ -7,6 +7,7 @@
 //! This file is compiled on Windows only.
 
 use std::ffi::OsString;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -28,9 +29,20 @@ const SERVICE_TYPE: ServiceType = ServiceType::OWN_PROCESS;
 /// What the service runs: the daemon until the token is cancelled. Set by `service run` before dispatching.
 type Daemon = Box<dyn Fn(CancellationToken) -> Result<(), String> + Send + Sync>;
 static DAEMON: OnceLock<Daemon> = OnceLock::new();
+/// The folder and config the service was started with (`--data-dir`, `--config` on its command line): those
+/// are checked, not `%ProgramData%` as the service's environment says (Wine gives services another one).
+static FILES: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
 
-fn scm(e: windows_service::Error) -> ServiceError {
-    ServiceError::Other(format!("service control manager: {e}"))
+/// A failed SCM call, with the OS's error text and code (`windows_service` itself says only "IO error in
+/// winapi call").
+fn scm(what: &str) -> impl Fn(windows_service::Error) -> ServiceError + '_ {
+    move |e| {
+        let detail = match &e {
+            windows_service::Error::Winapi(io) => io.to_string(),
+            other => other.to_string(),
+        };
+        ServiceError::Other(format!("{what}: {detail}"))
+    }
 }
 
 /// `%ProgramData%\ddns-tray`, where the service keeps config, state and logs.
@@ -48,103 +60,195 @@ pub fn manage(action: Action, scope: Scope, exe: &Path) -> Result<String, Servic
         ));
     }
     let access = ServiceManagerAccess::CONNECT | ServiceManagerAccess::CREATE_SERVICE;
-    let manager = ServiceManager::local_computer(None::<&str>, access).map_err(scm)?;
+    let manager = ServiceManager::local_computer(None::<&str>, access).map_err(scm(
+        "cannot open the service control manager (run as administrator)",
+    ))?;
     match action {
-        Action::Install => {
-            let dir = program_data();
-            let info = ServiceInfo {
-                name: OsString::from(NAME),
-                display_name: OsString::from("ddns-tray dynamic DNS"),
-                service_type: SERVICE_TYPE,
-                start_type: ServiceStartType::AutoStart,
-                error_control: ServiceErrorControl::Normal,
-                executable_path: exe.to_owned(),
-                launch_arguments: vec![
-                    OsString::from("--config"),
-                    dir.join("config.toml").into_os_string(),
-                    OsString::from("--data-dir"),
-                    dir.clone().into_os_string(),
-                    OsString::from("service"),
-                    OsString::from("run"),
-                ],
-                dependencies: vec![],
-                account_name: None, // LocalSystem: it must write %ProgramData%\ddns-tray
-                account_password: None,
-            };
-            let service = manager
-                .create_service(&info, ServiceAccess::CHANGE_CONFIG | ServiceAccess::START)
-                .map_err(scm)?;
-            service
-                .set_description("Keeps DNS records pointing at this machine's public IP address")
-                .map_err(scm)?;
-            let restart = ServiceAction {
-                action_type: ServiceActionType::Restart,
-                delay: Duration::from_secs(10),
-            };
-            service
-                .update_failure_actions(ServiceFailureActions {
-                    reset_period: ServiceFailureResetPeriod::After(Duration::from_secs(24 * 3600)),
-                    reboot_msg: None,
-                    command: None,
-                    actions: Some(vec![restart.clone(), restart.clone(), restart]),
-                })
-                .map_err(scm)?;
-            service
-                .set_failure_actions_on_non_crash_failures(true)
-                .map_err(scm)?;
-            service.start::<&str>(&[]).map_err(scm)?;
-            Ok(format!(
-                "installed and started the {NAME} service ({}); config in {}\n",
-                exe.display(),
-                dir.display()
-            ))
-        }
+        Action::Install => install(&manager, exe),
         Action::Uninstall => {
             let service = manager
                 .open_service(
                     NAME,
                     ServiceAccess::QUERY_STATUS | ServiceAccess::STOP | ServiceAccess::DELETE,
                 )
-                .map_err(scm)?;
-            if service.query_status().map_err(scm)?.current_state != ServiceState::Stopped {
-                service.stop().map_err(scm)?;
+                .map_err(scm("cannot open the service"))?;
+            if service
+                .query_status()
+                .map_err(scm("cannot query the service"))?
+                .current_state
+                != ServiceState::Stopped
+            {
+                service.stop().map_err(scm("cannot stop the service"))?;
             }
-            service.delete().map_err(scm)?;
+            service.delete().map_err(scm("cannot remove the service"))?;
             Ok(format!("removed the {NAME} service\n"))
         }
         Action::Start => {
             manager
                 .open_service(NAME, ServiceAccess::START)
-                .map_err(scm)?
+                .map_err(scm("cannot open the service"))?
                 .start::<&str>(&[])
-                .map_err(scm)?;
+                .map_err(scm("cannot start the service"))?;
             Ok(format!("started {NAME}\n"))
         }
         Action::Stop => {
             manager
                 .open_service(NAME, ServiceAccess::STOP)
-                .map_err(scm)?
+                .map_err(scm("cannot open the service"))?
                 .stop()
-                .map_err(scm)?;
+                .map_err(scm("cannot stop the service"))?;
             Ok(format!("stopped {NAME}\n"))
         }
-        Action::Status => match manager.open_service(NAME, ServiceAccess::QUERY_STATUS) {
-            Ok(service) => Ok(format!(
-                "state: {:?}\n",
-                service.query_status().map_err(scm)?.current_state
-            )),
+        Action::Status => match manager.open_service(
+            NAME,
+            ServiceAccess::QUERY_STATUS | ServiceAccess::QUERY_CONFIG,
+        ) {
+            Ok(service) => {
+                let state = service
+                    .query_status()
+                    .map_err(scm("cannot query the service"))?
+                    .current_state;
+                let mut out = format!("state: {state:?}\n");
+                if let Ok(config) = service.query_config() {
+                    let _ = writeln!(
+                        out,
+                        "command: {}\nstart: {:?}",
+                        config.executable_path.display(),
+                        config.start_type
+                    );
+                }
+                Ok(out)
+            }
             Err(_) => Ok(format!("the {NAME} service is not installed\n")),
         },
     }
+}
+
+/// Registers the service (auto-start, restart on failure) and starts it, all or nothing: when a step other
+/// than the failure actions fails, the service created so far is deleted again. Setting the failure actions
+/// is refused on policy-restricted machines (and by Wine): that is a warning, not a failure.
+fn install(manager: &ServiceManager, exe: &Path) -> Result<String, ServiceError> {
+    let dir = program_data();
+    crate::platform::windows::create_protected_dir(&dir).map_err(|e| ServiceError::Write {
+        path: dir.clone(),
+        source: e,
+    })?;
+    let info = ServiceInfo {
+        name: OsString::from(NAME),
+        display_name: OsString::from("ddns-tray dynamic DNS"),
+        service_type: SERVICE_TYPE,
+        start_type: ServiceStartType::AutoStart,
+        error_control: ServiceErrorControl::Normal,
+        executable_path: exe.to_owned(),
+        launch_arguments: vec![
+            OsString::from("--config"),
+            dir.join("config.toml").into_os_string(),
+            OsString::from("--data-dir"),
+            dir.clone().into_os_string(),
+            OsString::from("service"),
+            OsString::from("run"),
+        ],
+        dependencies: vec![],
+        account_name: None, // LocalSystem: it must write %ProgramData%\ddns-tray
+        account_password: None,
+    };
+    let service = manager
+        .create_service(
+            &info,
+            ServiceAccess::CHANGE_CONFIG | ServiceAccess::START | ServiceAccess::DELETE,
+        )
+        .map_err(scm("cannot create the service"))?;
+    let mut report = String::new();
+    let mut warn = |w: String| {
+        tracing::warn!("{w}");
+        report.push_str("warning: ");
+        report.push_str(&w);
+        report.push('\n');
+    };
+    let rest = (|| {
+        service
+            .set_description("Keeps DNS records pointing at this machine's public IP address")
+            .map_err(scm("cannot describe the service"))?;
+        let restart = ServiceAction {
+            action_type: ServiceActionType::Restart,
+            delay: Duration::from_secs(10),
+        };
+        let actions = ServiceFailureActions {
+            reset_period: ServiceFailureResetPeriod::After(Duration::from_hours(24)),
+            reboot_msg: None,
+            command: None,
+            actions: Some(vec![restart.clone(), restart.clone(), restart]),
+        };
+        if let Err(e) = service.update_failure_actions(actions) {
+            warn(format!(
+                "{}; the service will not be restarted automatically after a failure",
+                scm("cannot set the failure actions")(e)
+            ));
+        } else if let Err(e) = service.set_failure_actions_on_non_crash_failures(true) {
+            warn(format!(
+                "{}; only crashes restart the service",
+                scm("cannot apply the failure actions to errors")(e)
+            ));
+        }
+        service
+            .start::<&str>(&[])
+            .map_err(scm("cannot start the service"))
+    })();
+    if let Err(e) = rest {
+        // All or nothing: remove what was created.
+        if let Err(d) = service.delete() {
+            tracing::warn!("{}", scm("cannot remove the half-installed service")(d));
+        }
+        return Err(e);
+    }
+    let _ = writeln!(
+        report,
+        "installed and started the {NAME} service ({}); config in {}",
+        exe.display(),
+        dir.display()
+    );
+    Ok(report)
+}
+
+/// Refuses a folder or config that a non-administrator could write: with a `command` source, such a config
+/// would run anything as SYSTEM.
+fn check_protected(dir: &Path, config: &Path) -> Result<(), String> {
+    for path in [dir, config] {
+        if !path.exists() {
+            continue;
+        }
+        let mut writers = crate::platform::windows::non_admin_writers(path)
+            .map_err(|e| format!("cannot read the permissions of {}: {e}", path.display()))?;
+        // The account the service runs as may write its own files: that gives nobody more than the service
+        // already has. On Windows that is SYSTEM anyway; Wine runs services as the user it maps the folder's
+        // owner to (it keeps no DACL, only Unix permission bits).
+        if let Ok(own) = crate::platform::windows::current_user_sid() {
+            writers.retain(|w| *w != own);
+        }
+        if !writers.is_empty() {
+            return Err(format!(
+                "refusing to start: {} can be changed by accounts other than SYSTEM and Administrators ({}). \
+                 A config there could make the service run anything as SYSTEM. Give only SYSTEM and \
+                 Administrators write access (icacls \"{}\" /inheritance:r /grant:r SYSTEM:(OI)(CI)F \
+                 Administrators:(OI)(CI)F), then start the service again",
+                path.display(),
+                writers.join(", "),
+                dir.display()
+            ));
+        }
+    }
+    Ok(())
 }
 
 define_windows_service!(ffi_service_main, service_main);
 
 /// `ddns-tray service run`: hands the process to the SCM, which then calls [`service_main`]. Returns when
 /// the service has stopped.
-pub fn run_dispatcher(daemon: Daemon) -> Result<(), ServiceError> {
+pub fn run_dispatcher(daemon: Daemon, data_dir: &Path, config: &Path) -> Result<(), ServiceError> {
     let _ = DAEMON.set(daemon);
-    service_dispatcher::start(NAME, ffi_service_main).map_err(scm)
+    let _ = FILES.set((data_dir.to_path_buf(), config.to_path_buf()));
+    service_dispatcher::start(NAME, ffi_service_main)
+        .map_err(scm("cannot hand over to the service control manager"))
 }
 
 fn service_main(_arguments: Vec<OsString>) {
@@ -164,7 +268,8 @@ fn run_service() -> Result<(), ServiceError> {
         ServiceControl::Interrogate => ServiceControlHandlerResult::NoError,
         _ => ServiceControlHandlerResult::NotImplemented,
     };
-    let status = service_control_handler::register(NAME, handler).map_err(scm)?;
+    let status = service_control_handler::register(NAME, handler)
+        .map_err(scm("cannot register the service's control handler"))?;
     let report = |state: ServiceState, accept: ServiceControlAccept, code: u32| {
         status.set_service_status(ServiceStatus {
             service_type: SERVICE_TYPE,
@@ -185,16 +290,29 @@ fn run_service() -> Result<(), ServiceError> {
         ServiceControlAccept::STOP | ServiceControlAccept::SHUTDOWN,
         0,
     )
-    .map_err(scm)?;
-    let result = match DAEMON.get() {
-        Some(daemon) => daemon(shutdown),
-        None => Err("no daemon was set up".to_owned()),
+    .map_err(scm("cannot report the service running"))?;
+    let (dir, config) = FILES
+        .get()
+        .cloned()
+        .unwrap_or_else(|| (program_data(), program_data().join("config.toml")));
+    let result = if let Err(why) = crate::platform::windows::create_protected_dir(&dir)
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))
+        .and_then(|()| check_protected(&dir, &config))
+    {
+        crate::platform::windows::event_log_error(&why);
+        Err(why)
+    } else {
+        match DAEMON.get() {
+            Some(daemon) => daemon(shutdown),
+            None => Err("no daemon was set up".to_owned()),
+        }
     };
     // A non-zero exit code makes the SCM apply the recovery actions (restart).
     let code = u32::from(result.is_err());
     if let Err(e) = &result {
         tracing::error!("the engine stopped: {e}");
     }
-    report(ServiceState::Stopped, ServiceControlAccept::empty(), code).map_err(scm)?;
+    report(ServiceState::Stopped, ServiceControlAccept::empty(), code)
+        .map_err(scm("cannot report the service stopped"))?;
     Ok(())
 }

@@ -1,13 +1,19 @@
 //! Persisted runtime state (not config): per record what was published and when, the provider's record id,
 //! the failure streak and the next allowed attempt. JSON with a schema version in the OS data dir, written
-//! atomically (temp file in the same directory, fsync, rename). A corrupt or unreadable file is moved aside
-//! with a warning and the engine starts fresh; nothing is ever truncated in place or deleted.
+//! atomically (temp file in the same directory, fsync, rename).
 //!
-//! [`FileStore::open`] takes an exclusive lock next to the file, so two engines never share one state file.
+//! - A file of an older schema is migrated; one that is corrupt, or of a newer schema, is moved aside with a
+//!   warning and the engine starts fresh. Nothing is ever truncated in place or deleted.
+//! - A file that cannot be read (permissions, I/O error), is not a regular file, or is larger than 64 MiB
+//!   is an error: the engine does not start on it, so it is never overwritten with fresh state.
+//! - [`FileStore::open`] takes an exclusive lock next to the file, so two engines never share one state file,
+//!   and then removes temp files a killed predecessor left behind.
+//!
+//! Fingerprints of each record's settings are HMAC-SHA256 under a key kept in its own file ([`FingerprintKey`]),
+//! so a shared state file reveals nothing about the secrets that went into them.
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -15,17 +21,18 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Family, RecordType};
+pub use crate::fsutil::write_atomic;
 use crate::provider::ErrorClass;
 
-/// The schema version this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The schema version this build writes. Version 1 (salted SHA-256 fingerprints) is migrated on load.
+pub const VERSION: u32 = 2;
+/// The largest state file read.
+pub const MAX_STATE_BYTES: u64 = 64 << 20;
 
 /// Everything persisted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct State {
     pub version: u32,
-    /// Random per installation; salts the config fingerprints so they reveal nothing about secrets.
-    pub salt: String,
     /// The last detected address per family.
     #[serde(default)]
     pub last_ip: BTreeMap<Family, IpAddr>,
@@ -38,17 +45,24 @@ impl Default for State {
     fn default() -> Self {
         Self {
             version: VERSION,
-            salt: format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)),
             last_ip: BTreeMap::new(),
             records: BTreeMap::new(),
         }
     }
 }
 
-/// `name/type/provider`.
+/// `name/type/provider`, and `@line` when the record manages a line other than the default.
 #[must_use]
-pub fn record_key(name: &str, record_type: RecordType, provider: &str) -> String {
-    format!("{name}/{record_type}/{provider}")
+pub fn record_key(
+    name: &str,
+    record_type: RecordType,
+    provider: &str,
+    line: Option<&str>,
+) -> String {
+    match line {
+        Some(l) => format!("{name}/{record_type}/{provider}@{l}"),
+        None => format!("{name}/{record_type}/{provider}"),
+    }
 }
 
 /// One record's runtime state.
@@ -57,11 +71,14 @@ pub struct RecordState {
     pub name: String,
     pub record_type: Option<RecordType>,
     pub provider: String,
-    /// Salted hash of the record's and its provider's settings (secrets included) when this state was made.
+    /// HMAC of the record's and its provider's settings (secrets included) when this state was made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
+    /// What is published (several addresses for `mode = "all"`; usually one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<IpAddr>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub published_all: Vec<IpAddr>,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
     pub published_at: Option<SystemTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,6 +91,8 @@ pub struct RecordState {
     pub last_error_class: Option<ErrorClass>,
     #[serde(default)]
     pub failures: u32,
+    /// The next allowed attempt, as a wall-clock date (for restarts and `status`); the running engine
+    /// waits on the monotonic clock.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
     pub next_attempt: Option<SystemTime>,
     /// Stopped until the config changes (auth failure, rejected request).
@@ -90,6 +109,13 @@ pub enum StoreError {
         source: std::io::Error,
     },
     #[error(
+        "cannot read state file {path}: {source}; it was left as it is (fix its permissions, or move it away)"
+    )]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
         "another ddns-tray engine is using {path} (its lock is held); stop it first, or use `ddns-tray status`"
     )]
     Locked { path: PathBuf },
@@ -102,8 +128,9 @@ pub enum StoreError {
 
 /// Where the engine keeps its state.
 pub trait StateStore: Send {
-    /// Reads the state; missing means fresh. A corrupt file is moved aside and fresh state returned.
-    fn load(&mut self) -> State;
+    /// Reads the state; missing means fresh. A corrupt file is moved aside and fresh state returned; a file
+    /// that cannot be read is an error (and is left alone).
+    fn load(&mut self) -> Result<State, StoreError>;
     /// Replaces the stored state atomically.
     fn save(&mut self, state: &State) -> Result<(), StoreError>;
 }
@@ -115,10 +142,11 @@ pub struct FileStore {
 }
 
 impl FileStore {
-    /// Opens the store at `path`, creating its directory, and takes the engine lock (`<path>.lock`).
+    /// Opens the store at `path`, creating its directory, takes the engine lock (`<path>.lock`) and removes
+    /// stale temp files (safe: nobody else writes there while the lock is held).
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Write {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::fsutil::private_dir(dir).map_err(|source| StoreError::Write {
                 path: path.to_owned(),
                 source,
             })?;
@@ -134,18 +162,32 @@ impl FileStore {
                 source,
             })?;
         match lock.try_lock() {
-            Ok(()) => Ok(Self {
-                path: path.to_owned(),
-                _lock: lock,
-            }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Locked {
-                path: path.to_owned(),
-            }),
-            Err(std::fs::TryLockError::Error(source)) => Err(StoreError::Lock {
-                path: lock_path,
-                source,
-            }),
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Locked {
+                    path: path.to_owned(),
+                });
+            }
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(StoreError::Lock {
+                    path: lock_path,
+                    source,
+                });
+            }
         }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let removed = crate::fsutil::remove_stale_temp_files(dir);
+            if removed > 0 {
+                tracing::info!(
+                    "removed {removed} temp file(s) left in {} by an interrupted write",
+                    dir.display()
+                );
+            }
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            _lock: lock,
+        })
     }
 
     #[must_use]
@@ -154,37 +196,70 @@ impl FileStore {
     }
 }
 
-/// Reads a state file without locking (for `ddns-tray status`). `Ok(None)` when there is none yet.
-pub fn read(path: &Path) -> Result<Option<State>, String> {
-    match std::fs::read(path) {
-        Ok(bytes) => parse(&bytes).map(Some),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+/// Why a state file's content cannot be used.
+#[derive(Debug)]
+pub enum Unusable {
+    /// Cannot be read at all: leave it alone.
+    Io(std::io::Error),
+    /// Read, but not usable state (corrupt, or a newer schema): move it aside.
+    Content(String),
+}
+
+impl std::fmt::Display for Unusable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Io(e) => write!(f, "{e}"),
+            Self::Content(e) => f.write_str(e),
+        }
     }
 }
 
-fn parse(bytes: &[u8]) -> Result<State, String> {
+/// Reads a state file without locking (for `ddns-tray status`). `Ok(None)` when there is none yet.
+pub fn read(path: &Path) -> Result<Option<State>, Unusable> {
+    match crate::fsutil::read_limited(path, MAX_STATE_BYTES) {
+        Ok(Some(bytes)) => parse(&bytes).map(Some).map_err(Unusable::Content),
+        Ok(None) => Ok(None),
+        Err(e) => Err(Unusable::Io(e)),
+    }
+}
+
+/// Parses state of any schema this build knows, migrating older ones.
+pub fn parse(bytes: &[u8]) -> Result<State, String> {
     #[derive(Deserialize)]
     struct Version {
         version: u32,
     }
     let v: Version =
         serde_json::from_slice(bytes).map_err(|e| format!("not a state file ({e})"))?;
-    if v.version != VERSION {
-        return Err(format!(
-            "schema version {} (this build reads {VERSION})",
-            v.version
-        ));
+    match v.version {
+        1 => {
+            // Version 1 had salted SHA-256 fingerprints and a salt; its fingerprints cannot be carried
+            // over, so records adopt the current settings' fingerprint at their next round (no re-publish).
+            let mut state: State =
+                serde_json::from_slice(bytes).map_err(|e| format!("corrupt state ({e})"))?;
+            state.version = VERSION;
+            for r in state.records.values_mut() {
+                r.fingerprint = None;
+            }
+            Ok(state)
+        }
+        VERSION => serde_json::from_slice(bytes).map_err(|e| format!("corrupt state ({e})")),
+        other => Err(format!(
+            "schema version {other} (this build reads 1 to {VERSION})"
+        )),
     }
-    serde_json::from_slice(bytes).map_err(|e| format!("corrupt state ({e})"))
 }
 
 impl StateStore for FileStore {
-    fn load(&mut self) -> State {
+    fn load(&mut self) -> Result<State, StoreError> {
         match read(&self.path) {
-            Ok(Some(state)) => state,
-            Ok(None) => State::default(),
-            Err(why) => {
+            Ok(Some(state)) => Ok(state),
+            Ok(None) => Ok(State::default()),
+            Err(Unusable::Io(source)) => Err(StoreError::Read {
+                path: self.path.clone(),
+                source,
+            }),
+            Err(Unusable::Content(why)) => {
                 let stamp = SystemTime::now()
                     .duration_since(SystemTime::UNIX_EPOCH)
                     .map_or(0, |d| d.as_secs());
@@ -195,12 +270,17 @@ impl StateStore for FileStore {
                         self.path.display(),
                         aside.display()
                     ),
-                    Err(e) => tracing::warn!(
-                        "state file {} unusable: {why}; could not move it aside ({e}); starting fresh",
-                        self.path.display()
-                    ),
+                    Err(e) => {
+                        // It stays where it is; starting fresh would overwrite it at the first save.
+                        return Err(StoreError::Read {
+                            path: self.path.clone(),
+                            source: std::io::Error::other(format!(
+                                "{why}, and it cannot be moved aside ({e})"
+                            )),
+                        });
+                    }
                 }
-                State::default()
+                Ok(State::default())
             }
         }
     }
@@ -217,51 +297,111 @@ impl StateStore for FileStore {
     }
 }
 
-/// Writes `bytes` to `path` atomically: a temp file in the same directory (owner-only permissions on Unix),
-/// fsync, rename over the target, fsync the directory. On any failure the old file is untouched.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".ddns-tray-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    #[cfg(unix)]
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
 /// An in-memory store (tests, dry runs).
 #[derive(Default, Clone)]
 pub struct MemoryStore {
     pub state: std::sync::Arc<std::sync::Mutex<Option<State>>>,
     pub saves: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// When set, every save fails with this message (a full disk, a read-only directory).
+    pub fail_saves: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl StateStore for MemoryStore {
-    fn load(&mut self) -> State {
-        self.state
+    fn load(&mut self) -> Result<State, StoreError> {
+        Ok(self
+            .state
             .lock()
             .ok()
             .and_then(|s| s.clone())
-            .unwrap_or_default()
+            .unwrap_or_default())
     }
 
     fn save(&mut self, state: &State) -> Result<(), StoreError> {
+        if let Some(why) = self.fail_saves.lock().ok().and_then(|f| f.clone()) {
+            return Err(StoreError::Write {
+                path: PathBuf::from("(memory)"),
+                source: std::io::Error::other(why),
+            });
+        }
         if let Ok(mut s) = self.state.lock() {
             *s = Some(state.clone());
         }
         self.saves
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(())
+    }
+}
+
+/// The key of the settings fingerprints: 32 random bytes in a file of its own (owner-only), so the state
+/// file alone says nothing about the secrets (a weak dyndns password cannot be guessed from it).
+#[derive(Clone)]
+pub struct FingerprintKey(ring::hmac::Key);
+
+impl std::fmt::Debug for FingerprintKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FingerprintKey(***)")
+    }
+}
+
+impl FingerprintKey {
+    /// The key in the first of `places` that has one; else a new key, written to the first place that
+    /// accepts it. Without any writable place the key lives for this process only (fingerprints then change
+    /// at every start, which re-publishes each record once).
+    #[must_use]
+    pub fn load_or_create(places: &[PathBuf]) -> Self {
+        for path in places {
+            if let Ok(Some(bytes)) = crate::fsutil::read_limited(path, 1024)
+                && let Some(key) = Self::decode(&bytes)
+            {
+                return key;
+            }
+        }
+        let mut raw = [0u8; 32];
+        let rng = ring::rand::SystemRandom::new();
+        if ring::rand::SecureRandom::fill(&rng, &mut raw).is_err() {
+            for b in &mut raw {
+                *b = fastrand::u8(..);
+            }
+        }
+        let hex = crate::provider::sign::hex(&raw);
+        for path in places {
+            if path.exists() {
+                continue;
+            }
+            if write_atomic(path, hex.as_bytes()).is_ok() {
+                return Self::from_bytes(&raw);
+            }
+        }
+        tracing::warn!(
+            "cannot store the fingerprint key in {}; using one for this run only",
+            places
+                .first()
+                .map_or_else(String::new, |p| p.display().to_string())
+        );
+        Self::from_bytes(&raw)
+    }
+
+    fn decode(text: &[u8]) -> Option<Self> {
+        let text = std::str::from_utf8(text).ok()?.trim();
+        if text.len() != 64 {
+            return None;
+        }
+        let raw: Option<Vec<u8>> = (0..32)
+            .map(|i| u8::from_str_radix(text.get(i * 2..i * 2 + 2)?, 16).ok())
+            .collect();
+        raw.map(|r| Self::from_bytes(&r))
+    }
+
+    /// A key from raw bytes (tests).
+    #[must_use]
+    pub fn from_bytes(raw: &[u8]) -> Self {
+        Self(ring::hmac::Key::new(ring::hmac::HMAC_SHA256, raw))
+    }
+
+    /// HMAC-SHA256 of `data`, hex.
+    #[must_use]
+    pub fn sign(&self, data: &[u8]) -> String {
+        crate::provider::sign::hex(ring::hmac::sign(&self.0, data).as_ref())
     }
 }
 
@@ -295,9 +435,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
         let mut store = FileStore::open(&path).unwrap();
-        let mut state = store.load();
+        let mut state = store.load().unwrap();
         state.records.insert(
-            record_key("home.example.test", RecordType::A, "p"),
+            record_key("home.example.test", RecordType::A, "p", None),
             RecordState {
                 name: "home.example.test".into(),
                 record_type: Some(RecordType::A),
@@ -310,13 +450,12 @@ mod tests {
             },
         );
         store.save(&state).unwrap();
-        assert_eq!(store.load(), state);
+        assert_eq!(store.load().unwrap(), state);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(
-            text.contains("\"version\": 1") && text.contains("2023-11-14T22:13:20Z"),
+            text.contains("\"version\": 2") && text.contains("2023-11-14T22:13:20Z"),
             "{text}"
         );
-        // No temp files left behind.
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -328,14 +467,14 @@ mod tests {
     fn corrupt_file_is_moved_aside_not_deleted() {
         for (name, content) in [
             ("garbage", "{not json"),
-            ("truncated", "{\"version\": 1, \"salt\": \"ab"),
-            ("future", "{\"version\": 99, \"salt\": \"x\"}"),
+            ("truncated", "{\"version\": 2, \"last_ip\": {\"ipv4\": \"19"),
+            ("future", "{\"version\": 99}"),
         ] {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("state.json");
             std::fs::write(&path, content).unwrap();
             let mut store = FileStore::open(&path).unwrap();
-            let state = store.load();
+            let state = store.load().unwrap();
             assert!(state.records.is_empty(), "{name}");
             assert!(!path.exists(), "{name}: original should be moved");
             let aside: Vec<_> = std::fs::read_dir(dir.path())
@@ -352,6 +491,57 @@ mod tests {
         }
     }
 
+    /// Regression: a v1 file was "from another version" and moved aside, losing every published address.
+    #[test]
+    fn version_1_is_migrated_not_moved_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        std::fs::write(
+            &path,
+            r#"{"version": 1, "salt": "abc", "last_ip": {"ipv4": "198.51.100.7"},
+               "records": {"h.example.test/A/p": {"name": "h.example.test", "record_type": "A", "provider": "p",
+               "fingerprint": "00ff", "published": "198.51.100.7", "failures": 0, "stopped": false}}}"#,
+        )
+        .unwrap();
+        let state = FileStore::open(&path).unwrap().load().unwrap();
+        assert!(path.exists());
+        assert_eq!(state.version, VERSION);
+        let r = &state.records["h.example.test/A/p"];
+        assert_eq!(r.published, Some("198.51.100.7".parse().unwrap()));
+        assert_eq!(
+            r.fingerprint, None,
+            "adopted at the next round, not a change"
+        );
+    }
+
+    /// Regression: an unreadable state file was treated as corrupt, and then overwritten by fresh state.
+    #[cfg(unix)]
+    #[test]
+    fn an_unreadable_file_is_an_error_and_left_alone() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        std::fs::write(&path, "{\"version\": 2}").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
+        if std::fs::read(&path).is_ok() {
+            eprintln!("skipping: running with privileges that ignore file permissions");
+            return;
+        }
+        let err = FileStore::open(&path).unwrap().load().unwrap_err();
+        assert!(matches!(err, StoreError::Read { .. }), "{err}");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"version\": 2}");
+    }
+
+    #[test]
+    fn a_device_is_refused_not_read() {
+        #[cfg(unix)]
+        {
+            let err = read(Path::new("/dev/zero")).unwrap_err();
+            assert!(matches!(err, Unusable::Io(_)), "{err}");
+        }
+    }
+
     #[test]
     fn second_engine_cannot_open_the_same_state() {
         let dir = tempfile::tempdir().unwrap();
@@ -363,5 +553,19 @@ mod tests {
         ));
         drop(first);
         FileStore::open(&path).unwrap();
+    }
+
+    #[test]
+    fn fingerprint_key_is_stored_once_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let places = [dir.path().join("cfg/fingerprint.key")];
+        let a = FingerprintKey::load_or_create(&places);
+        let b = FingerprintKey::load_or_create(&places);
+        assert_eq!(a.sign(b"x"), b.sign(b"x"));
+        assert_ne!(
+            a.sign(b"x"),
+            FingerprintKey::from_bytes(&[0; 32]).sign(b"x")
+        );
+        assert_eq!(std::fs::read_to_string(&places[0]).unwrap().len(), 64);
     }
 }

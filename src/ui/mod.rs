@@ -2,6 +2,8 @@
 //! plain functions from engine status to what the tray shows; `tray` is the tray app itself (feature `tray`).
 
 #[cfg(feature = "tray")]
+pub mod autostart;
+#[cfg(feature = "tray")]
 mod instance;
 pub mod model;
 #[cfg(feature = "tray")]

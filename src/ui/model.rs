@@ -41,6 +41,8 @@ pub fn icon_state(status: &Status) -> IconState {
         IconState::Paused
     } else if status.updating {
         IconState::Updating
+    } else if !status.config_problems.is_empty() || status.store_error.is_some() {
+        IconState::Failing
     } else if status.records.is_empty() {
         IconState::Idle
     } else if status
@@ -55,8 +57,31 @@ pub fn icon_state(status: &Status) -> IconState {
     }
 }
 
-/// `HH:MM UTC` of a time. (The relative "3 min ago" beside it is what most people read.)
-fn clock(t: SystemTime) -> String {
+/// `HH:MM` of a time in the OS's time zone (the relative "3 min ago" beside it is what most people read).
+#[cfg(feature = "tray")]
+#[must_use]
+pub fn clock(t: SystemTime) -> String {
+    clock_in(t, &jiff::tz::TimeZone::system())
+}
+
+/// `HH:MM` of a time in `zone`.
+#[cfg(feature = "tray")]
+#[must_use]
+pub fn clock_in(t: SystemTime, zone: &jiff::tz::TimeZone) -> String {
+    jiff::Timestamp::try_from(t).map_or_else(
+        |_| "--:--".to_owned(),
+        |ts| {
+            ts.to_zoned_datetime(zone.clone())
+                .strftime("%H:%M")
+                .to_string()
+        },
+    )
+}
+
+/// `HH:MM UTC` of a time: the headless build has no time-zone database.
+#[cfg(not(feature = "tray"))]
+#[must_use]
+pub fn clock(t: SystemTime) -> String {
     let text = humantime::format_rfc3339_seconds(t).to_string();
     format!("{} UTC", text.get(11..16).unwrap_or("--:--"))
 }
@@ -106,10 +131,18 @@ pub fn menu_labels(status: &Status, ipv6_enabled: bool, now: SystemTime) -> Menu
             || "Last update: never".to_owned(),
             |t| format!("Last update: {} ({})", clock(t), ago(t, now)),
         ),
-        last_error: status
-            .last_error
-            .as_ref()
-            .map(|e| format!("Last error: {}", shorten(e, 80))),
+        last_error: match status.config_problems.as_slice() {
+            [] => status
+                .last_error
+                .as_ref()
+                .map(|e| format!("Last error: {}", shorten(e, 80))),
+            [one] => Some(format!("Config problem: {}", shorten(one, 80))),
+            [first, rest @ ..] => Some(format!(
+                "Config problems ({}): {}",
+                rest.len() + 1,
+                shorten(first, 64)
+            )),
+        },
         pause: if status.paused {
             "Resume".to_owned()
         } else {
@@ -128,7 +161,79 @@ pub fn tooltip(status: &Status, ipv6_enabled: bool, now: SystemTime) -> String {
     ];
     lines.extend(labels.ipv6);
     lines.push(labels.last_update);
+    if status.network_events != crate::engine::NetworkEvents::Off {
+        lines.push(capitalised(&status.network_events.to_string()));
+    }
     lines.join("\n")
+}
+
+/// A running daemon's status as text (`ddns-tray ctl status`): the tooltip's lines, the last error, one line
+/// per record.
+#[must_use]
+pub fn status_text(status: &Status, now: SystemTime) -> String {
+    use std::fmt::Write as _;
+    let labels = menu_labels(
+        status,
+        status.ipv6.is_some()
+            || status
+                .detect_errors
+                .contains_key(&crate::config::Family::V6),
+        now,
+    );
+    let state = match icon_state(status) {
+        IconState::Paused => "paused",
+        IconState::Updating => "updating",
+        IconState::Failing => "failing",
+        IconState::Ok => "ok",
+        IconState::Idle => "no records",
+    };
+    let mut out = format!(
+        "state: {state} ({})\n{}\n",
+        status.network_events, labels.ipv4
+    );
+    for line in labels
+        .ipv6
+        .iter()
+        .chain([&labels.last_update])
+        .chain(&labels.last_error)
+    {
+        let _ = writeln!(out, "{line}");
+    }
+    for r in &status.records {
+        let line = r
+            .line
+            .as_ref()
+            .map(|l| format!(" [{l}]"))
+            .unwrap_or_default();
+        let published = r
+            .published
+            .map_or_else(|| "-".to_owned(), |ip| ip.to_string());
+        let phase = match r.phase {
+            Phase::Ok => "ok".to_owned(),
+            Phase::Pending => "pending".to_owned(),
+            Phase::Failing => format!("failing ({} failures)", r.failures),
+            Phase::Stopped => "stopped".to_owned(),
+        };
+        let error = r
+            .last_error
+            .as_ref()
+            .map(|e| format!(": {}", shorten(e, 120)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{} {}{line} via {}: {published} {phase}{error}",
+            r.name, r.record_type, r.provider
+        );
+    }
+    out
+}
+
+/// "watching network changes" -> "Watching network changes".
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 /// Cuts a message to `max` characters on a character boundary, with an ellipsis.
@@ -155,6 +260,7 @@ mod tests {
             name: "home.example.com".into(),
             record_type: RecordType::A,
             provider: "p".into(),
+            line: None,
             published: None,
             published_at: None,
             phase,
@@ -223,10 +329,37 @@ mod tests {
                 IconState::Paused,
             ),
             ("no records", Status::default(), IconState::Idle),
+            (
+                "a config that cannot be loaded",
+                Status {
+                    config_problems: vec!["record[0].provider: no provider is named `x`".into()],
+                    ..Status::default()
+                },
+                IconState::Failing,
+            ),
+            (
+                "a state that cannot be saved",
+                Status {
+                    store_error: Some("disk full".into()),
+                    ..base.clone()
+                },
+                IconState::Failing,
+            ),
         ];
         for (name, status, want) in cases {
             assert_eq!(icon_state(&status), want, "{name}");
         }
+    }
+
+    #[cfg(feature = "tray")]
+    #[test]
+    fn times_are_shown_in_the_local_time_zone() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_hours(490_020) - Duration::from_mins(3); // 11:57Z
+        let shanghai = jiff::tz::TimeZone::fixed(jiff::tz::Offset::constant(8));
+        assert_eq!(clock_in(t, &shanghai), "19:57");
+        assert_eq!(clock_in(t, &jiff::tz::TimeZone::UTC), "11:57");
+        let new_york = jiff::tz::TimeZone::fixed(jiff::tz::Offset::constant(-5));
+        assert_eq!(clock_in(t, &new_york), "06:57");
     }
 
     #[test]
@@ -242,7 +375,8 @@ mod tests {
         let l = menu_labels(&status, false, now);
         assert_eq!(l.ipv4, "IPv4: 203.0.113.7");
         assert_eq!(l.ipv6, None);
-        assert_eq!(l.last_update, "Last update: 11:57 UTC (3 min ago)");
+        let at = clock(now - Duration::from_mins(3));
+        assert_eq!(l.last_update, format!("Last update: {at} (3 min ago)"));
         assert_eq!(
             l.last_error.as_deref(),
             Some("Last error: cloudflare `cf`: credentials refused (HTTP 403)")
@@ -250,7 +384,7 @@ mod tests {
         assert_eq!(l.pause, "Pause");
         assert_eq!(
             tooltip(&status, false, now),
-            "ddns-tray\nIPv4: 203.0.113.7\nLast update: 11:57 UTC (3 min ago)"
+            format!("ddns-tray\nIPv4: 203.0.113.7\nLast update: {at} (3 min ago)")
         );
 
         let paused = Status {

@@ -2,17 +2,18 @@
 //! `ddns-tray check`, and drawn by [`settings_ui`] — the one function the real window and the kittest tests
 //! both drive.
 //!
-//! Provider fields come from the kinds table ([`crate::config::providers::KINDS`]), so a new provider shows
+//! Provider fields come from the kinds table ([`crate::provider::KINDS`]), so a new provider shows
 //! up here without touching this file. Secret fields are masked; secrets that come from `{ env = … }` or
 //! `{ file = … }` are shown by where they come from and written back unchanged.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use toml::{Table, Value};
 
 use crate::config::file::ConfigFile;
-use crate::config::providers::{KINDS, kind_info};
 use crate::config::{Issue, Settings, load_str};
+use crate::provider::{KINDS, kind_info};
 
 /// What the user asked for with the buttons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +54,8 @@ pub struct RecordRow {
     /// "" (one per enabled family), "A" or "AAAA".
     pub record_type: String,
     pub ttl: String,
+    /// Fields the form does not edit (`line`, `ipv6_host`, `ipv6_prefix_len`), written back as they were.
+    pub kept: Table,
 }
 
 /// The whole form.
@@ -72,6 +75,22 @@ pub struct SettingsForm {
     pub errors: BTreeMap<String, String>,
     /// A line for the bottom of the dialog.
     pub message: Option<String>,
+    /// The keyring entries the saved config refers to: those no longer referred to after a Save (a provider
+    /// removed or renamed) are deleted.
+    pub keyring_entries: std::collections::BTreeSet<String>,
+}
+
+/// The keyring entries that `providers`' secrets refer to.
+fn keyring_entries<'a>(
+    providers: impl Iterator<Item = &'a crate::provider::ProviderKind>,
+) -> std::collections::BTreeSet<String> {
+    providers
+        .flat_map(crate::provider::ProviderKind::secrets)
+        .filter_map(|s| match s.source() {
+            crate::config::secret::SecretSource::Keyring(entry) => Some(entry.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 const SOURCE_KINDS: &[&str] = &["cloudflare-trace", "http", "dns", "interface", "command"];
@@ -190,11 +209,21 @@ impl SettingsForm {
         let records = file
             .records
             .iter()
-            .map(|r| RecordRow {
-                name: r.name.clone(),
-                provider: r.provider.clone(),
-                record_type: r.record_type.clone().unwrap_or_default(),
-                ttl: r.ttl.map(|t| t.to_string()).unwrap_or_default(),
+            .map(|r| {
+                let mut kept = Value::try_from(r)
+                    .ok()
+                    .and_then(|v| v.as_table().cloned())
+                    .unwrap_or_default();
+                for edited in ["name", "provider", "type", "ttl"] {
+                    kept.remove(edited);
+                }
+                RecordRow {
+                    name: r.name.clone(),
+                    provider: r.provider.clone(),
+                    record_type: r.record_type.clone().unwrap_or_default(),
+                    ttl: r.ttl.map(|t| t.to_string()).unwrap_or_default(),
+                    kept,
+                }
             })
             .collect();
         Self {
@@ -209,6 +238,7 @@ impl SettingsForm {
             records,
             errors: BTreeMap::new(),
             message: None,
+            keyring_entries: keyring_entries(file.providers.iter().map(|p| &p.kind)),
         }
     }
 
@@ -276,6 +306,9 @@ impl SettingsForm {
                             Value::Integer,
                         );
                         t.insert("ttl".into(), ttl);
+                    }
+                    for (k, v) in &r.kept {
+                        t.insert(k.clone(), v.clone());
                     }
                     Value::Table(t)
                 })
@@ -534,6 +567,8 @@ pub fn settings_ui(ui: &mut egui::Ui, form: &mut SettingsForm) -> FormAction {
 pub trait SecretStore {
     /// Stores `value` under `entry`. An error means there is no usable keyring: the secret stays in the file.
     fn store(&self, entry: &str, value: &str) -> Result<(), String>;
+    /// Removes `entry`; `Ok(false)` when there was none.
+    fn delete(&self, entry: &str) -> Result<bool, String>;
 }
 
 /// The OS keyring (Secret Service, Keychain, Windows Credential Manager).
@@ -541,16 +576,27 @@ pub struct OsKeyring;
 
 impl SecretStore for OsKeyring {
     fn store(&self, entry: &str, value: &str) -> Result<(), String> {
-        keyring::Entry::new(crate::config::secret::KEYRING_SERVICE, entry)
-            .and_then(|e| e.set_password(value))
-            .map_err(|e| e.to_string())
+        crate::config::secret::keyring_store(entry, value)
+    }
+
+    fn delete(&self, entry: &str) -> Result<bool, String> {
+        crate::config::secret::keyring_delete(entry)
     }
 }
 
-/// Moves the secrets typed in the form into the keyring; the file then holds `{ keyring = "<provider>/<field>" }`.
-/// Values that fail the secret checks stay in the form, so validation reports them.
-fn move_secrets_to(form: &mut SettingsForm, store: &dyn SecretStore) {
-    for p in &mut form.providers {
+/// A secret typed in the form that is to go to the keyring: provider row, field, entry name, value.
+struct Planned {
+    provider: usize,
+    field: &'static str,
+    entry: String,
+    value: String,
+}
+
+/// The secrets typed in the form, each to be stored as `<provider>/<field>`. Values that fail the secret
+/// checks are left out: they stay in the form, so validation reports them.
+fn typed_secrets(form: &SettingsForm) -> Vec<Planned> {
+    let mut out = Vec::new();
+    for (i, p) in form.providers.iter().enumerate() {
         let (Some(info), false) = (kind_info(&p.kind), p.name.trim().is_empty()) else {
             continue;
         };
@@ -563,43 +609,126 @@ fn move_secrets_to(form: &mut SettingsForm, store: &dyn SecretStore) {
             {
                 continue;
             }
-            let entry = format!("{}/{}", p.name.trim(), f.name);
-            match store.store(&entry, &typed) {
-                Ok(()) => {
-                    p.fields.insert(f.name.to_owned(), String::new());
-                    let mut t = Table::new();
-                    t.insert("keyring".into(), Value::String(entry));
-                    p.kept.insert(f.name.to_owned(), Value::Table(t));
-                }
-                Err(e) => tracing::info!(
-                    "no keyring ({e}); the secret stays in the config file, which only its owner can read"
-                ),
-            }
+            out.push(Planned {
+                provider: i,
+                field: f.name,
+                entry: format!("{}/{}", p.name.trim(), f.name),
+                value: typed,
+            });
+        }
+    }
+    out
+}
+
+/// In `form`, the secret `p` is replaced by a reference to its keyring entry.
+fn refer_to_keyring(form: &mut SettingsForm, p: &Planned) {
+    if let Some(row) = form.providers.get_mut(p.provider) {
+        row.fields.insert(p.field.to_owned(), String::new());
+        let mut t = Table::new();
+        t.insert("keyring".into(), Value::String(p.entry.clone()));
+        row.kept.insert(p.field.to_owned(), Value::Table(t));
+    }
+}
+
+/// Looks up the secrets about to be stored as if they were in the keyring already, so the form validates
+/// before anything is written anywhere.
+struct WithPlanned<'a> {
+    lookup: &'a dyn crate::config::secret::Lookup,
+    planned: &'a [Planned],
+}
+
+impl crate::config::secret::Lookup for WithPlanned<'_> {
+    fn env(&self, var: &str) -> Option<String> {
+        self.lookup.env(var)
+    }
+
+    fn keyring(&self, entry: &str) -> Result<String, String> {
+        match self.planned.iter().find(|p| p.entry == entry) {
+            Some(p) => Ok(p.value.clone()),
+            None => self.lookup.keyring(entry),
         }
     }
 }
 
-/// Saves the form: secrets typed in it go to the keyring when there is one; then the form is validated and,
-/// when valid, the config file is written atomically (owner-only permissions: without a keyring it holds the
-/// secrets). Returns the settings to reload; on problems nothing is written and the form shows them.
+/// Saves the form. In order: the form is validated with the typed secrets as keyring references (on
+/// problems nothing is stored or written and the form shows them); the secrets go to the keyring when there is
+/// one (otherwise they stay in the file, which only its owner can read); the config file is written
+/// atomically; keyring entries the config no longer refers to (a provider removed or renamed) are deleted.
+/// Returns the settings to reload.
 pub fn save(
     form: &mut SettingsForm,
     path: &std::path::Path,
     lookup: &dyn crate::config::secret::Lookup,
     store: &dyn SecretStore,
 ) -> Option<Settings> {
-    move_secrets_to(form, store);
-    let (text, settings) = form.validate(lookup)?;
-    match crate::store::write_atomic(path, text.as_bytes()) {
-        Ok(()) => {
-            form.message = Some(format!("Saved to {}", path.display()));
-            Some(settings)
+    let planned = typed_secrets(form);
+    let mut candidate = form.clone();
+    for p in &planned {
+        refer_to_keyring(&mut candidate, p);
+    }
+    let with_planned = WithPlanned {
+        lookup,
+        planned: &planned,
+    };
+    let Some(mut valid) = candidate.validate(&with_planned) else {
+        form.errors = std::mem::take(&mut candidate.errors);
+        form.message = candidate.message.take();
+        return None;
+    };
+    // Valid: now store. A secret the keyring refuses stays in the file; only then is the text different.
+    let refused: Vec<&Planned> = planned
+        .iter()
+        .filter(|p| match store.store(&p.entry, &p.value) {
+            Ok(()) => false,
+            Err(e) => {
+                tracing::info!(
+                    "no keyring ({e}); the secret stays in the config file, which only its owner can read"
+                );
+                true
+            }
+        })
+        .collect();
+    if !refused.is_empty() {
+        candidate = form.clone();
+        for p in planned
+            .iter()
+            .filter(|p| !refused.iter().any(|r| r.entry == p.entry))
+        {
+            refer_to_keyring(&mut candidate, p);
         }
-        Err(e) => {
-            form.message = Some(format!("Cannot write {}: {e}", path.display()));
-            None
+        // The same values as validated above, some written literally: valid again.
+        let Some(revalidated) = candidate.validate(&with_planned) else {
+            form.errors = std::mem::take(&mut candidate.errors);
+            form.message = candidate.message.take();
+            return None;
+        };
+        valid = revalidated;
+    }
+    let (text, settings) = valid;
+    if let Err(e) = crate::fsutil::write_atomic(path, text.as_bytes()) {
+        form.message = Some(format!("Cannot write {}: {e}", path.display()));
+        return None;
+    }
+    *form = candidate;
+    let now = keyring_entries(settings.providers.iter().map(|p| &p.kind));
+    let mut message = format!("Saved to {}", path.display());
+    for stale in form.keyring_entries.difference(&now) {
+        match store.delete(stale) {
+            Ok(_) => {
+                tracing::info!("removed the keyring entry {stale}: no provider uses it any more");
+            }
+            Err(e) => {
+                tracing::warn!("cannot remove the keyring entry {stale}: {e}");
+                let _ = write!(
+                    message,
+                    "; the keyring entry {stale} could not be removed ({e})"
+                );
+            }
         }
     }
+    form.keyring_entries = now;
+    form.message = Some(message);
+    Some(settings)
 }
 
 fn general_section(ui: &mut egui::Ui, form: &mut SettingsForm, errors: &BTreeMap<String, String>) {
@@ -885,6 +1014,9 @@ mod tests {
         fn store(&self, _: &str, _: &str) -> Result<(), String> {
             Err("no keyring in tests".into())
         }
+        fn delete(&self, _: &str) -> Result<bool, String> {
+            Err("no keyring in tests".into())
+        }
     }
 
     /// An in-memory keyring for tests.
@@ -897,6 +1029,9 @@ mod tests {
                 .unwrap()
                 .insert(entry.to_owned(), value.to_owned());
             Ok(())
+        }
+        fn delete(&self, entry: &str) -> Result<bool, String> {
+            Ok(self.0.lock().unwrap().remove(entry).is_some())
         }
     }
     impl crate::config::secret::Lookup for MemKeyring {
@@ -1028,16 +1163,22 @@ mod tests {
         );
     }
 
-    #[test]
-    fn with_a_keyring_typed_secrets_go_there_and_the_file_names_the_entry() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("config.toml");
-        let keyring = MemKeyring::default();
+    /// A new form with one Cloudflare provider `cf` whose token was typed in.
+    fn cloudflare_with_a_typed_token() -> Harness<'static, State> {
         let mut h = harness(SettingsForm::from_file(&ConfigFile::default()));
         h.get_by_label("Add provider").click();
         h.run();
         type_into(&mut h, "Provider 1 name", "cf");
         type_into(&mut h, "Provider 1 token", "cf-token-0123456789abcdef");
+        h
+    }
+
+    #[test]
+    fn with_a_keyring_typed_secrets_go_there_and_the_file_names_the_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let keyring = MemKeyring::default();
+        let mut h = cloudflare_with_a_typed_token();
         let form = &mut h.state_mut().0;
         let settings =
             save(form, &path, &keyring, &keyring).unwrap_or_else(|| panic!("{:?}", form.errors));
@@ -1054,6 +1195,74 @@ mod tests {
         );
         h.run();
         assert!(h.query_by_label_contains("stored in the keyring").is_some());
+    }
+
+    #[test]
+    fn an_invalid_form_stores_no_secret_and_a_removed_provider_leaves_no_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let keyring = MemKeyring::default();
+        let mut h = cloudflare_with_a_typed_token();
+        type_into(&mut h, "Check every", "soon");
+        let form = &mut h.state_mut().0;
+        assert!(save(form, &path, &keyring, &keyring).is_none());
+        assert!(form.errors.contains_key("interval"), "{:?}", form.errors);
+        assert!(
+            keyring.0.lock().unwrap().is_empty(),
+            "nothing is stored before the form is valid"
+        );
+        assert!(!path.exists());
+        assert_eq!(
+            form.providers[0].fields["token"], "cf-token-0123456789abcdef",
+            "the typed secret stays in the form"
+        );
+
+        form.interval = "5m".into();
+        save(form, &path, &keyring, &keyring).unwrap_or_else(|| panic!("{:?}", form.errors));
+        assert!(keyring.0.lock().unwrap().contains_key("cf/token"));
+
+        // Renamed: the new name's entry is written, the old one removed.
+        form.providers[0].name = "cloudflare".into();
+        form.providers[0]
+            .fields
+            .insert("token".into(), "cf-token-0123456789abcdef".into());
+        form.providers[0].kept.clear();
+        save(form, &path, &keyring, &keyring).unwrap_or_else(|| panic!("{:?}", form.errors));
+        assert_eq!(
+            keyring
+                .0
+                .lock()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>(),
+            ["cloudflare/token"]
+        );
+        // Removed: its entry goes too.
+        form.providers.clear();
+        save(form, &path, &keyring, &keyring).unwrap_or_else(|| panic!("{:?}", form.errors));
+        assert!(keyring.0.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn fields_the_form_does_not_show_survive_a_save() {
+        let text = "ipv6 = true\n[[provider]]\nname = \"pod\"\nkind = \"dnspod\"\nsecret_id = \"AKIDz8krbsJ5yKBZQpn74WFkmLPx3abcdef\"\nsecret_key = \"Gu5t9xGARNpq86cd98joQYCN3abcdefgh\"\n[[record]]\nname = \"home.example.com\"\nprovider = \"pod\"\nline = \"联通\"\n[[record]]\nname = \"nas.example.com\"\nprovider = \"pod\"\ntype = \"AAAA\"\nipv6_host = \"::1234\"\nipv6_prefix_len = 56\n";
+        let (file, _) = load_str(text, &no_env).unwrap_or_else(|e| panic!("{e:?}"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let mut form = SettingsForm::from_file(&file);
+        let settings = save(&mut form, &path, &no_env, &NoKeyring)
+            .unwrap_or_else(|| panic!("{:?}", form.errors));
+        assert_eq!(settings.records[0].line.as_deref(), Some("联通"));
+        let nas = settings
+            .records
+            .iter()
+            .find(|r| r.name == "nas.example.com")
+            .unwrap();
+        assert_eq!(nas.ipv6_host.map(|h| h.prefix_len), Some(56));
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert!(written.contains("line = \"联通\""), "{written}");
+        assert!(written.contains("ipv6_host = \"::1234\""), "{written}");
     }
 
     #[test]

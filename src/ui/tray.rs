@@ -36,14 +36,34 @@ pub enum UserEvent {
     Menu(MenuId),
     /// SIGTERM / SIGINT / Ctrl-C (logout, `kill`): quit as if from the menu.
     Quit,
-    /// egui asked for another frame of the settings window.
-    Repaint,
+    /// egui asked for another frame of the settings window, after this long.
+    Repaint(Duration),
     /// A second `ddns-tray` asked this one to show its settings.
     OpenSettings,
     /// The result of "Test" on a provider, for the settings window.
     TestResult(String),
     /// The engine has stopped (after Quit, or on its own): leave the loop.
     EngineStopped,
+    /// A minute has passed: "3 min ago" in the menu and tooltip becomes "4 min ago".
+    Tick,
+}
+
+/// How often the relative times in the menu and tooltip are brought up to date.
+const TICK_EVERY: Duration = Duration::from_mins(1);
+
+/// A [`UserEvent::Tick`] every [`TICK_EVERY`] until the event loop is gone.
+fn spawn_ticks(runtime: &tokio::runtime::Runtime, proxy: EventLoopProxy<UserEvent>) {
+    runtime.spawn(async move {
+        let mut every = tokio::time::interval(TICK_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            if proxy.send_event(UserEvent::Tick).is_err() {
+                return;
+            }
+        }
+    });
 }
 
 /// Menu item ids.
@@ -72,8 +92,12 @@ struct Items {
 
 struct App {
     runtime: Runtime,
-    /// The engine's handle; `None` when the tray mirrors the system service instead of running an engine.
+    /// The engine's handle; `None` when the tray drives another process's engine, or waits for a config it
+    /// can load (`status.config_problems` says why).
     handle: Option<Handle>,
+    /// The daemon (the system service, or this user's `ddns-tray run`) whose engine the tray shows and drives
+    /// instead of running its own.
+    remote: Option<Remote>,
     paths: Paths,
     ipv6: bool,
     toaster: Toaster,
@@ -87,6 +111,28 @@ struct App {
     /// Kept alive: on X11 the copied text is served by its owner for as long as it lives.
     clipboard: Option<arboard::Clipboard>,
     settings: Option<SettingsWindow>,
+}
+
+/// Another process's engine, reached over its control endpoint.
+struct Remote {
+    endpoint: crate::control::Endpoint,
+    /// It is the system service (not this user's own daemon).
+    system: bool,
+    /// It does not let this user in (so there is nothing to drive).
+    denied: bool,
+}
+
+impl Remote {
+    /// The menu's first line: who runs the engine.
+    fn label(&self) -> String {
+        if self.system && cfg!(windows) {
+            "Run by the ddns-tray Windows service".to_owned()
+        } else if self.system {
+            "Run by the system service (ddns-tray.service)".to_owned()
+        } else {
+            format!("Run by `ddns-tray run` ({})", self.endpoint)
+        }
+    }
 }
 
 /// Decodes one of the tray PNGs in `assets/icons`.
@@ -105,15 +151,6 @@ fn icon(state: IconState) -> Option<Icon> {
     let info = reader.next_frame(&mut buf).ok()?;
     buf.truncate(info.buffer_size());
     Icon::from_rgba(buf, info.width, info.height).ok()
-}
-
-fn auto_launch() -> Option<auto_launch::AutoLaunch> {
-    let exe = std::env::current_exe().ok()?;
-    auto_launch::AutoLaunchBuilder::new()
-        .set_app_name("ddns-tray")
-        .set_app_path(&exe.to_string_lossy())
-        .build()
-        .ok()
 }
 
 /// Opens a file or folder with the desktop's default handler, without waiting for it.
@@ -191,9 +228,18 @@ impl App {
                 }
             },
         };
-        match SettingsWindow::open(event_loop, &self.runtime, form, self.proxy.clone(), || {
-            UserEvent::Repaint
-        }) {
+        let mut form = form;
+        if !self.status.config_problems.is_empty() {
+            // Show the problems next to their fields (validation writes nothing).
+            let _ = form.validate(&crate::config::secret::SystemLookup);
+        }
+        match SettingsWindow::open(
+            event_loop,
+            &self.runtime,
+            form,
+            self.proxy.clone(),
+            UserEvent::Repaint,
+        ) {
             Ok(w) => self.settings = Some(w),
             Err(e) => {
                 tracing::error!("{e}");
@@ -248,7 +294,11 @@ impl App {
                 ) {
                     Some(new) => {
                         self.ipv6 = new.ipv6;
-                        self.send(Command::Reload(Box::new(new)));
+                        if self.handle.is_some() {
+                            self.send(Command::Reload(Box::new(new)));
+                        } else if self.remote.is_none() {
+                            self.start_engine(new);
+                        }
                         self.settings = None;
                     }
                     None => window.request_redraw(),
@@ -273,29 +323,32 @@ impl App {
             false,
             None,
         );
-        // Mirroring the system service: its engine is not ours to drive.
-        let own = self.handle.is_some();
-        let pause = MenuItem::with_id(id::PAUSE, &labels.pause, own, None);
-        let enabled = auto_launch()
-            .and_then(|a| a.is_enabled().ok())
-            .unwrap_or(false);
+        // Another process's engine: driven over its endpoint (when it lets us), but its config is not ours.
+        let own = self.remote.is_none();
+        let drivable = self.remote.as_ref().is_none_or(|r| !r.denied);
+        let pause = MenuItem::with_id(id::PAUSE, &labels.pause, drivable, None);
+        let start_at_login = super::autostart::state();
         let autostart = CheckMenuItem::with_id(
             id::AUTOSTART,
             "Start at login",
-            auto_launch().is_some(),
-            enabled,
+            start_at_login.is_ok(),
+            start_at_login.is_ok_and(super::autostart::State::on),
             None,
         );
         let mut entries: Vec<&dyn tray_icon::menu::IsMenuItem> = vec![&ipv4];
         if let Some(i) = &ipv6 {
             entries.push(i);
         }
-        let update = MenuItem::with_id(id::UPDATE, "Update now", own, None);
+        let update = MenuItem::with_id(id::UPDATE, "Update now", drivable, None);
         let settings_item = MenuItem::with_id(id::SETTINGS, "Settings…", own, None);
         let edit = MenuItem::with_id(id::EDIT, "Edit config file…", own, None);
-        let reload = MenuItem::with_id(id::RELOAD, "Reload config", own, None);
-        let managed = MenuItem::new("Run by the system service (ddns-tray.service)", false, None);
-        if !own {
+        let reload = MenuItem::with_id(id::RELOAD, "Reload config", drivable, None);
+        let managed = MenuItem::new(
+            self.remote.as_ref().map(Remote::label).unwrap_or_default(),
+            false,
+            None,
+        );
+        if self.remote.is_some() {
             entries.insert(0, &managed);
         }
         let logs = MenuItem::with_id(id::LOGS, "Open log folder", true, None);
@@ -380,6 +433,25 @@ impl App {
         }
     }
 
+    /// Sends a request to the daemon the tray drives; a refusal or failure becomes a toast.
+    fn ask_remote(&self, request: crate::control::Request) {
+        let Some(remote) = &self.remote else { return };
+        let endpoint = remote.endpoint.clone();
+        let toaster = self.toaster.clone();
+        self.runtime.spawn(async move {
+            let problem = match crate::control::Client::ask(&endpoint, request).await {
+                Ok(crate::control::Reply::Error(e)) => e,
+                Err(e) => e.to_string(),
+                Ok(_) => return,
+            };
+            toaster.toast(Message {
+                level: Level::Warning,
+                summary: "The ddns-tray service did not do it".into(),
+                body: problem,
+            });
+        });
+    }
+
     fn send(&self, command: Command) {
         let Some(handle) = &self.handle else { return };
         if handle.commands.try_send(command).is_err() {
@@ -392,6 +464,13 @@ impl App {
             id::SETTINGS => self.open_settings(event_loop),
             id::COPY_V4 => self.copy(self.status.ipv4),
             id::COPY_V6 => self.copy(self.status.ipv6),
+            id::UPDATE if self.remote.is_some() => self.ask_remote(crate::control::Request::Update),
+            id::PAUSE if self.remote.is_some() => self.ask_remote(if self.status.paused {
+                crate::control::Request::Resume
+            } else {
+                crate::control::Request::Pause
+            }),
+            id::RELOAD if self.remote.is_some() => self.ask_remote(crate::control::Request::Reload),
             id::UPDATE => {
                 let Some(handle) = self.handle.clone() else {
                     return;
@@ -404,7 +483,7 @@ impl App {
                             .iter()
                             .filter_map(|r| match &r.outcome {
                                 crate::engine::Outcome::Failed { reason }
-                                | crate::engine::Outcome::Skipped { reason } => {
+                                | crate::engine::Outcome::Skipped { reason, .. } => {
                                     Some(format!("{} {}: {reason}", r.name, r.record_type))
                                 }
                                 _ => None,
@@ -426,10 +505,14 @@ impl App {
                 Command::Pause
             }),
             id::EDIT => self.edit_config(),
-            id::RELOAD => match config::load(&self.paths.config) {
+            id::RELOAD => match self.paths.reload_config() {
                 Ok((_, settings)) => {
                     self.ipv6 = settings.ipv6;
-                    self.send(Command::Reload(Box::new(settings)));
+                    if self.handle.is_some() {
+                        self.send(Command::Reload(Box::new(settings)));
+                    } else {
+                        self.start_engine(settings);
+                    }
                 }
                 Err(config::LoadError::Invalid { issues, .. }) => {
                     let first: Vec<String> =
@@ -491,7 +574,7 @@ impl App {
         let path = &self.paths.config;
         if !path.exists() {
             let template = "# ddns-tray configuration: see the README for every option.\n# Save, then choose \"Reload config\" in the tray menu.\n\ninterval = \"5m\"\n";
-            if let Err(e) = crate::store::write_atomic(path, template.as_bytes()) {
+            if let Err(e) = crate::fsutil::write_atomic(path, template.as_bytes()) {
                 self.toast(
                     Level::Warning,
                     "Cannot create the config file",
@@ -510,32 +593,56 @@ impl App {
     }
 
     fn toggle_autostart(&self) {
-        let Some(launcher) = auto_launch() else {
-            return;
-        };
-        let on = launcher.is_enabled().unwrap_or(false);
-        let result = if on {
-            launcher.disable()
-        } else {
-            launcher.enable()
-        };
-        match result {
-            Ok(()) => {
-                if let Some(items) = &self.items {
-                    items.autostart.set_checked(!on);
-                }
-            }
+        let on = super::autostart::state().is_ok_and(super::autostart::State::on);
+        let result = super::autostart::set(!on).and_then(|()| super::autostart::state());
+        let now = match result {
+            Ok(state) => state.on(),
             Err(e) => {
-                if let Some(items) = &self.items {
-                    items.autostart.set_checked(on);
-                }
-                self.toast(
-                    Level::Warning,
-                    "Cannot change \"Start at login\"",
-                    e.to_string(),
-                );
+                self.toast(Level::Warning, "Cannot change \"Start at login\"", e);
+                on
             }
+        };
+        if let Some(items) = &self.items {
+            items.autostart.set_checked(now);
         }
+    }
+
+    /// Starts the engine on settings that loaded (at start, or once a config with problems was fixed).
+    fn start_engine(&mut self, settings: Settings) {
+        let store = match crate::store::FileStore::open(&self.paths.state_file()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("{e}");
+                self.status.config_problems = vec![e.to_string()];
+                self.refresh();
+                return;
+            }
+        };
+        let notifications = settings.notifications;
+        let engine = match crate::app::engine(&self.paths, settings, Box::new(store)) {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::error!("{e}");
+                self.status.config_problems = vec![e.to_string()];
+                self.refresh();
+                return;
+            }
+        };
+        let (handle, commands) = engine.handle();
+        let task = spawn_engine(
+            &self.runtime,
+            engine,
+            commands,
+            &handle,
+            &self.proxy,
+            &self.toaster,
+            &self.shutdown,
+            notifications,
+        );
+        self.status = handle.status.borrow().clone();
+        self.handle = Some(handle);
+        self.engine = Some(task);
+        self.refresh();
     }
 
     /// Stops the engine (bounded), then leaves the loop.
@@ -543,6 +650,10 @@ impl App {
         self.shutdown.cancel();
         let task = self.engine.take();
         let proxy = self.proxy.clone();
+        if task.is_none() {
+            let _ = proxy.send_event(UserEvent::EngineStopped);
+            return;
+        }
         self.runtime.spawn(async move {
             if let Some(task) = task
                 && tokio::time::timeout(Duration::from_secs(5), task)
@@ -561,14 +672,31 @@ impl ApplicationHandler<UserEvent> for App {
         // The tray must be created once the loop runs (macOS needs the main run loop), and only once.
         if cause == StartCause::Init {
             self.create_tray();
-            // Without a tray the user would have no way in: show the settings instead.
-            if self.tray.is_none() {
+            // Without a tray the user would have no way in: say so and show the settings instead.
+            let shown = self.tray.is_some() && tray_host_present();
+            if !shown {
+                tracing::warn!(
+                    "no system tray is shown on this desktop (on Linux it needs a StatusNotifier host: KDE, XFCE, Cinnamon; GNOME with the AppIndicator extension); ddns-tray keeps running and opens its settings window"
+                );
+                self.toast(
+                    Level::Warning,
+                    "ddns-tray has no tray icon here",
+                    "This desktop shows no tray icons. Updates go on; start ddns-tray again to open its settings.",
+                );
+            }
+            if !shown || !self.status.config_problems.is_empty() {
                 self.open_settings(event_loop);
             }
         }
     }
 
     fn resumed(&mut self, _event_loop: &ActiveEventLoop) {}
+
+    /// Sleeps until the next event, or until a frame the settings window asked for comes due.
+    fn about_to_wait(&mut self, event_loop: &ActiveEventLoop) {
+        let next = self.settings.as_mut().and_then(SettingsWindow::next_frame);
+        event_loop.set_control_flow(next.map_or(ControlFlow::Wait, ControlFlow::WaitUntil));
+    }
 
     fn user_event(&mut self, event_loop: &ActiveEventLoop, event: UserEvent) {
         match event {
@@ -585,12 +713,13 @@ impl ApplicationHandler<UserEvent> for App {
                     w.request_redraw();
                 }
             }
-            UserEvent::Repaint => {
-                if let Some(w) = &self.settings {
-                    w.request_redraw();
+            UserEvent::Repaint(delay) => {
+                if let Some(w) = &mut self.settings {
+                    w.repaint_after(delay);
                 }
             }
             UserEvent::EngineStopped => event_loop.exit(),
+            UserEvent::Tick => self.refresh(),
         }
     }
 
@@ -607,7 +736,7 @@ impl ApplicationHandler<UserEvent> for App {
 }
 
 /// Starts the engine and the tasks around it on the runtime: the log and toast notifiers, the status bridge
-/// to the event loop, and the termination-signal watcher. Returns the engine's task.
+/// to the event loop. Returns the engine's task.
 #[allow(clippy::too_many_arguments)] // the parts the tray owns, passed once at start
 fn spawn_engine(
     runtime: &Runtime,
@@ -630,11 +759,7 @@ fn spawn_engine(
     let task = tokio::spawn(async move {
         engine.run(commands, token).await;
     });
-    let signal_proxy = proxy.clone();
-    tokio::spawn(async move {
-        wait_for_termination().await;
-        let _ = signal_proxy.send_event(UserEvent::Quit);
-    });
+    crate::app::watch_network(handle.commands.clone());
     // The bridge: every new status goes to the event loop.
     let mut status = handle.status.clone();
     let status_proxy = proxy.clone();
@@ -674,63 +799,137 @@ fn run_headless(runtime: &Runtime, paths: &Paths, settings: Settings) -> Result<
             wait_for_termination().await;
             stop.cancel();
         });
-        crate::app::daemon(paths, settings, shutdown, None, |_| {}).await
+        let control = crate::control::Endpoint::user(&paths.data_dir);
+        crate::app::daemon(paths, settings, shutdown, Some(control), |_| {}).await
     })
 }
 
-/// The system service's published status, when the service is running.
-fn service_status() -> Option<crate::app::PublishedStatus> {
-    let text = std::fs::read_to_string(crate::app::service_status_path()).ok()?;
-    let published: crate::app::PublishedStatus = serde_json::from_str(&text).ok()?;
-    // The file is removed when the service stops; on Linux also check the process is alive (a crash).
-    if cfg!(target_os = "linux")
-        && !std::path::Path::new(&format!("/proc/{}", published.pid)).exists()
-    {
-        return None;
-    }
-    Some(published)
-}
-
-/// Mirrors the system service's status into the event loop: re-reads it every few seconds and sends it when
-/// it changes (the service rewrites it after every change; a file needs reading to be seen).
-fn spawn_mirror(
+/// A running system service (or this user's own daemon) runs the engine: the tray shows and drives it instead
+/// of starting a second one. Returns it and its status, or nothing when no daemon runs.
+fn find_remote(
     runtime: &Runtime,
     proxy: &EventLoopProxy<UserEvent>,
     shutdown: &CancellationToken,
+    paths: &Paths,
+) -> (Option<Remote>, Option<Status>) {
+    let found = runtime.block_on(async {
+        tokio::time::timeout(
+            Duration::from_secs(3),
+            crate::control::find(&paths.data_dir),
+        )
+        .await
+        .unwrap_or(Ok(None))
+    });
+    match found {
+        Ok(Some((endpoint, status))) => {
+            let system = endpoint == crate::control::Endpoint::system();
+            tracing::info!("a ddns-tray daemon runs at {endpoint}; the tray shows and drives it");
+            spawn_remote(runtime, proxy, shutdown, endpoint.clone(), system);
+            let remote = Remote {
+                endpoint,
+                system,
+                denied: false,
+            };
+            (Some(remote), Some(status))
+        }
+        Err(e) => {
+            // The service runs but keeps this user out: say so, and start no second engine next to it.
+            tracing::warn!("{e}");
+            let status = Status {
+                last_error: Some(e.to_string()),
+                ..Status::default()
+            };
+            let remote = Remote {
+                endpoint: crate::control::Endpoint::system(),
+                system: true,
+                denied: true,
+            };
+            (Some(remote), Some(status))
+        }
+        Ok(None) => (None, None),
+    }
+}
+
+/// Shows and follows the status of the daemon at `endpoint`: a watch connection streams every change (no
+/// polling); when the daemon goes away the tray says so and reconnects with a growing pause (1 s to 15 s).
+fn spawn_remote(
+    runtime: &Runtime,
+    proxy: &EventLoopProxy<UserEvent>,
+    shutdown: &CancellationToken,
+    endpoint: crate::control::Endpoint,
+    system: bool,
 ) {
+    use crate::control::{Client, Reply, Request};
     let proxy = proxy.clone();
     let token = shutdown.clone();
-    let signal_proxy = proxy.clone();
     runtime.spawn(async move {
-        wait_for_termination().await;
-        let _ = signal_proxy.send_event(UserEvent::Quit);
-    });
-    runtime.spawn(async move {
-        let mut last: Option<Status> = None;
-        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        let gone = if system {
+            "the ddns-tray system service is not running"
+        } else {
+            "the ddns-tray daemon this tray shows is not running"
+        };
+        let mut pause = Duration::from_secs(1);
         loop {
-            tokio::select! {
-                () = token.cancelled() => break,
-                _ = tick.tick() => {}
-            }
-            let status = service_status().map_or_else(
-                || Status {
-                    last_error: Some("the ddns-tray system service is not running".into()),
-                    ..Status::default()
-                },
-                |p| p.status,
-            );
-            if last.as_ref() != Some(&status) {
-                last = Some(status.clone());
-                if proxy
-                    .send_event(UserEvent::Status(Box::new(status)))
-                    .is_err()
-                {
-                    break;
+            let followed = async {
+                let mut client = Client::connect(&endpoint).await?;
+                client.send(Request::Watch).await?;
+                while let Some(reply) = client.next().await? {
+                    if let Reply::Status(status) = reply {
+                        pause = Duration::from_secs(1);
+                        if proxy.send_event(UserEvent::Status(status)).is_err() {
+                            break;
+                        }
+                    }
                 }
+                Ok::<(), crate::control::ClientError>(())
+            };
+            let ended = tokio::select! {
+                () = token.cancelled() => return,
+                r = followed => r,
+            };
+            if let Err(e) = ended {
+                tracing::debug!("{e}");
             }
+            let status = Status {
+                last_error: Some(gone.into()),
+                ..Status::default()
+            };
+            if proxy
+                .send_event(UserEvent::Status(Box::new(status)))
+                .is_err()
+            {
+                return;
+            }
+            tokio::select! {
+                () = token.cancelled() => return,
+                () = tokio::time::sleep(pause) => {}
+            }
+            pause = (pause * 2).min(Duration::from_secs(15));
         }
     });
+}
+
+/// Whether a tray host will show the icon. On Linux that is a `StatusNotifierWatcher` on the session bus
+/// (without one, ksni registers nothing and the icon is invisible); elsewhere the OS always has a tray.
+#[cfg(target_os = "linux")]
+fn tray_host_present() -> bool {
+    let Ok(bus) = zbus::blocking::Connection::session() else {
+        return false;
+    };
+    bus.call_method(
+        Some("org.freedesktop.DBus"),
+        "/org/freedesktop/DBus",
+        Some("org.freedesktop.DBus"),
+        "NameHasOwner",
+        &("org.kde.StatusNotifierWatcher",),
+    )
+    .and_then(|reply| reply.body().deserialize::<bool>())
+    .unwrap_or(false)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn tray_host_present() -> bool {
+    true
 }
 
 /// Returns on SIGTERM or SIGINT (Ctrl-C on Windows).
@@ -749,9 +948,25 @@ async fn wait_for_termination() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// Why the tray app could not run.
+#[derive(Debug)]
+pub enum TrayError {
+    /// No display, and the config cannot be loaded: its problems (the headless daemon needs a valid one).
+    Config(Vec<String>),
+    Other(String),
+}
+
 /// Runs the tray app until Quit. Without a display (no X11 or Wayland) it runs the headless daemon instead.
-pub fn run(paths: &Paths, settings: Settings) -> Result<(), String> {
-    let listener = match super::instance::claim(&paths.data_dir) {
+/// With a config that cannot be loaded (`Err` with its problems) it starts anyway: a red icon, the problems
+/// in the menu and the log, and the settings window open on them; the engine starts once they are fixed.
+pub fn run(paths: &Paths, loaded: Result<Settings, Vec<String>>) -> Result<(), TrayError> {
+    // One worker besides the event loop's thread: the engine's work is waiting on the network.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| TrayError::Other(e.to_string()))?;
+    let listener = match super::instance::claim(&paths.data_dir, &runtime) {
         Ok(super::instance::Instance::Signalled) => {
             println!("ddns-tray is already running; it was asked to show its settings");
             return Ok(());
@@ -762,52 +977,46 @@ pub fn run(paths: &Paths, settings: Settings) -> Result<(), String> {
             None
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
     let event_loop = match build_event_loop() {
         Ok(l) => l,
         Err(e) => {
             tracing::warn!(
                 "no display for the tray ({e}); running headless. Use `ddns-tray run` on servers."
             );
-            return run_headless(&runtime, paths, settings);
+            let settings = loaded.map_err(TrayError::Config)?;
+            return run_headless(&runtime, paths, settings).map_err(TrayError::Other);
         }
     };
     event_loop.set_control_flow(ControlFlow::Wait);
     let proxy = event_loop.create_proxy();
 
-    let ipv6 = settings.ipv6;
+    let ipv6 = loaded.as_ref().is_ok_and(|s| s.ipv6);
     let toaster = Toaster::start();
     let shutdown = CancellationToken::new();
-    let (handle, task, status) = if let Some(published) = service_status() {
-        // The system service runs the engine: show its status instead of starting a second one.
-        tracing::info!(
-            "the ddns-tray system service is running (pid {}); showing its status",
-            published.pid
-        );
-        spawn_mirror(&runtime, &proxy, &shutdown);
-        (None, None, published.status)
-    } else {
-        let store =
-            crate::store::FileStore::open(&paths.state_file()).map_err(|e| e.to_string())?;
-        let notifications = settings.notifications;
-        let engine = crate::app::engine(settings, Box::new(store));
-        let (handle, commands) = engine.handle();
-        let task = spawn_engine(
-            &runtime,
-            engine,
-            commands,
-            &handle,
-            &proxy,
-            &toaster,
-            &shutdown,
-            notifications,
-        );
-        let status = handle.status.borrow().clone();
-        (Some(handle), Some(task), status)
+    // Whatever runs the engine, SIGTERM/SIGINT (logout, `kill`) quit as if from the menu.
+    let signal_proxy = proxy.clone();
+    runtime.spawn(async move {
+        wait_for_termination().await;
+        let _ = signal_proxy.send_event(UserEvent::Quit);
+    });
+    let (remote, found_status) = find_remote(&runtime, &proxy, &shutdown, paths);
+    let status = match (found_status, &loaded) {
+        (Some(s), _) => s,
+        (None, Err(problems)) => {
+            for p in problems {
+                tracing::error!("{p}");
+            }
+            tracing::error!(
+                "the config {} has {} problem(s); fix them in Settings (the updates start once they are fixed)",
+                paths.config.display(),
+                problems.len()
+            );
+            Status {
+                config_problems: problems.clone(),
+                ..Status::default()
+            }
+        }
+        (None, Ok(_)) => Status::default(),
     };
     if let Some(listener) = listener {
         let open_proxy = proxy.clone();
@@ -815,6 +1024,7 @@ pub fn run(paths: &Paths, settings: Settings) -> Result<(), String> {
             let _ = open_proxy.send_event(UserEvent::OpenSettings);
         });
     }
+    spawn_ticks(&runtime, proxy.clone());
     let menu_proxy = proxy.clone();
     MenuEvent::set_event_handler(Some(move |event: MenuEvent| {
         let _ = menu_proxy.send_event(UserEvent::Menu(event.id));
@@ -822,12 +1032,13 @@ pub fn run(paths: &Paths, settings: Settings) -> Result<(), String> {
 
     let mut app = App {
         runtime,
-        handle,
+        handle: None,
+        remote,
         paths: paths.clone(),
         ipv6,
         toaster,
         shutdown,
-        engine: task,
+        engine: None,
         proxy,
         status,
         tray: None,
@@ -836,12 +1047,15 @@ pub fn run(paths: &Paths, settings: Settings) -> Result<(), String> {
         clipboard: None,
         settings: None,
     };
-    let result = event_loop.run_app(&mut app).map_err(|e| e.to_string());
+    if let (true, Ok(settings)) = (app.remote.is_none(), loaded) {
+        app.start_engine(settings);
+    }
+    let result = event_loop
+        .run_app(&mut app)
+        .map_err(|e| TrayError::Other(e.to_string()));
     app.settings = None;
     app.shutdown.cancel();
     drop(app.tray.take());
     app.runtime.shutdown_timeout(Duration::from_secs(2));
-    #[cfg(unix)]
-    let _ = std::fs::remove_file(paths.data_dir.join("ddns-tray.sock"));
     result
 }

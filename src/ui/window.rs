@@ -4,6 +4,7 @@
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use egui::ViewportId;
 use winit::event::WindowEvent;
@@ -30,16 +31,49 @@ pub struct SettingsWindow {
     state: egui_winit::State,
     painter: egui_wgpu::winit::Painter,
     pub form: SettingsForm,
+    schedule: RepaintSchedule,
+}
+
+/// When egui wants its next frame. A request "after 500 ms" (a blinking cursor, a tooltip) waits that long
+/// instead of drawing at once: drawing at once made the window repaint continuously while a text field had
+/// focus.
+#[derive(Debug, Default)]
+struct RepaintSchedule {
+    at: Option<Instant>,
+}
+
+impl RepaintSchedule {
+    /// Notes a request; true when the frame is wanted now.
+    fn request(&mut self, delay: Duration, now: Instant) -> bool {
+        if delay.is_zero() {
+            return true;
+        }
+        // `Duration::MAX` and the like mean "no hurry at all".
+        if let Some(at) = now.checked_add(delay) {
+            self.at = Some(self.at.map_or(at, |earlier| earlier.min(at)));
+        }
+        false
+    }
+
+    /// True (and forgotten) when the scheduled frame is due.
+    fn due(&mut self, now: Instant) -> bool {
+        if self.at.is_some_and(|at| at <= now) {
+            self.at = None;
+            return true;
+        }
+        false
+    }
 }
 
 impl SettingsWindow {
-    /// Opens the window. `repaint` is called (from any thread) when egui wants another frame.
+    /// Opens the window. `repaint` is called (from any thread) when egui wants another frame, with how long
+    /// it may wait (a blinking text cursor asks for one in half a second, not now).
     pub fn open<T: 'static + Send>(
         event_loop: &ActiveEventLoop,
         runtime: &tokio::runtime::Runtime,
         form: SettingsForm,
         proxy: EventLoopProxy<T>,
-        repaint: impl Fn() -> T + Send + Sync + 'static,
+        repaint: impl Fn(Duration) -> T + Send + Sync + 'static,
     ) -> Result<Self, String> {
         let attrs = Window::default_attributes()
             .with_title("ddns-tray settings")
@@ -51,8 +85,8 @@ impl SettingsWindow {
                 .map_err(|e| format!("cannot open a window: {e}"))?,
         );
         let ctx = egui::Context::default();
-        ctx.set_request_repaint_callback(move |_| {
-            let _ = proxy.send_event(repaint());
+        ctx.set_request_repaint_callback(move |info| {
+            let _ = proxy.send_event(repaint(info.delay));
         });
         let config = egui_wgpu::WgpuConfiguration {
             wgpu_setup: egui_wgpu::WgpuSetup::from_display_handle(
@@ -86,7 +120,24 @@ impl SettingsWindow {
             state,
             painter,
             form,
+            schedule: RepaintSchedule::default(),
         })
+    }
+
+    /// egui asked for a frame after `delay`: now, or when [`Self::next_frame`] comes due.
+    pub fn repaint_after(&mut self, delay: Duration) {
+        if self.schedule.request(delay, Instant::now()) {
+            self.window.request_redraw();
+        }
+    }
+
+    /// When the event loop must wake up for a frame egui asked for; a frame that is due is requested.
+    pub fn next_frame(&mut self) -> Option<Instant> {
+        let now = Instant::now();
+        if self.schedule.due(now) {
+            self.window.request_redraw();
+        }
+        self.schedule.at
     }
 
     #[must_use]
@@ -123,6 +174,8 @@ impl SettingsWindow {
     }
 
     fn frame(&mut self) -> WindowOutcome {
+        // This frame is the one that was scheduled; egui asks again while it still needs one.
+        self.schedule.at = None;
         let input = self.state.take_egui_input(&self.window);
         let mut action = FormAction::None;
         let form = &mut self.form;
@@ -155,5 +208,62 @@ impl SettingsWindow {
 impl Drop for SettingsWindow {
     fn drop(&mut self) {
         self.painter.destroy();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delayed_request_waits_and_an_immediate_one_does_not() {
+        let t0 = Instant::now();
+        let mut s = RepaintSchedule::default();
+        assert!(!s.request(Duration::from_millis(500), t0));
+        assert!(
+            !s.request(Duration::from_millis(800), t0),
+            "the earlier one stays"
+        );
+        assert!(!s.due(t0 + Duration::from_millis(499)));
+        assert!(s.due(t0 + Duration::from_millis(500)));
+        assert!(!s.due(t0 + Duration::from_secs(5)), "due once");
+        assert!(s.request(Duration::ZERO, t0));
+        assert!(!s.request(Duration::MAX, t0));
+        assert_eq!(s.at, None, "no hurry at all schedules nothing");
+    }
+
+    /// Regression: a focused text field made egui ask for a frame every half second (the cursor blink), and
+    /// the window drew at once each time: continuous repainting. egui says how long it may wait.
+    #[test]
+    fn a_focused_text_field_asks_for_a_frame_later_not_now() {
+        let ctx = egui::Context::default();
+        let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = asked.clone();
+        ctx.set_request_repaint_callback(move |info| seen.lock().unwrap().push(info.delay));
+        let mut text = String::from("5m");
+        let id = egui::Id::unique("interval");
+        let mut frame = |focus: bool| {
+            let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
+                let r = ui.add(egui::TextEdit::singleline(&mut text).id(id));
+                if focus {
+                    r.request_focus();
+                }
+            });
+            out.textures_delta.clear();
+        };
+        for _ in 0..4 {
+            frame(true);
+        }
+        asked.lock().unwrap().clear();
+        frame(false);
+        let delays = asked.lock().unwrap().clone();
+        let mut s = RepaintSchedule::default();
+        let now = Instant::now();
+        let immediate = delays.iter().filter(|d| s.request(**d, now)).count();
+        assert_eq!(immediate, 0, "no frame wanted at once: {delays:?}");
+        assert!(
+            s.at.is_some_and(|at| at > now),
+            "a later frame for the cursor: {delays:?}"
+        );
     }
 }

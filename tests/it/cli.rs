@@ -70,11 +70,36 @@ async fn malformed_toml_names_the_line() {
     );
 }
 
+/// Regression: an explicit `--config PATH` that does not exist ran with the defaults (no records, public echo
+/// services). Only the default path may be missing.
 #[tokio::test]
-async fn a_missing_file_means_defaults_and_config_path_follows_overrides() {
+async fn a_missing_file_means_defaults_only_at_the_default_path() {
     let case = Case::new("");
     std::fs::remove_file(case.config_path()).unwrap();
-    let out = case.run(&["check"]).await;
+    for args in [&["check"][..], &["once"], &["run"], &["detect"]] {
+        let out = case.run(args).await;
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        let text = format!("{}{}", out.stdout, out.stderr);
+        assert!(
+            text.contains(case.config_path().to_str().unwrap()) && text.contains("does not exist"),
+            "{args:?}: {out:?}"
+        );
+    }
+    // The same through DDNS_TRAY_CONFIG.
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ddns-tray"));
+    cmd.args(["check"])
+        .env("DDNS_TRAY_CONFIG", case.config_path())
+        .env("DDNS_TRAY_DATA_DIR", case.data_dir());
+    assert_eq!(cmd.output().unwrap().status.code(), Some(2));
+
+    // At the default path (a fresh install) the defaults apply.
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ddns-tray"));
+    cmd.args(["check"])
+        .env_remove("DDNS_TRAY_CONFIG")
+        .env_remove("XDG_CONFIG_HOME")
+        .env("HOME", home.path());
+    let out = crate::support::Run::from(cmd.output().unwrap());
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
         out.stdout.contains("no such file; the defaults apply"),
@@ -86,7 +111,7 @@ async fn a_missing_file_means_defaults_and_config_path_follows_overrides() {
         "{out:?}"
     );
     assert!(
-        !case.config_path().exists(),
+        crate::support::all_text_under(home.path()).is_empty(),
         "check does not create the file"
     );
 
@@ -195,7 +220,7 @@ async fn a_corrupt_state_file_is_moved_aside_and_the_run_goes_on() {
         .filter(|e| e.file_name().to_string_lossy().contains(".bad-"))
         .collect();
     assert_eq!(aside.len(), 1);
-    assert_eq!(case.state()["version"], 1);
+    assert_eq!(case.state()["version"], 2);
 }
 
 #[tokio::test]

@@ -196,18 +196,96 @@ async fn human_output_names_each_source_with_latency() {
     let case = Case::new(&detect_config(
         &format!(
             "{{ kind = \"http\", url = \"{}\", allow_private = true }}",
-            good.url("/ip")
+            good.url("/ip?token=src-s3cret-77")
         ),
         "first",
     ));
     let out = case.run(&["detect"]).await;
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stdout.starts_with("IPv4 (policy first):\n"), "{out:?}");
+    // Only the origin: a source URL's path or query may carry a token (status and logs show labels too).
+    assert!(!out.stdout.contains("src-s3cret-77"), "{out:?}");
     assert!(
-        out.stdout.contains(&format!("http {}", good.url("/ip")))
+        out.stdout.contains(&format!("http {}", good.url("")))
             && out.stdout.contains("198.51.100.66  (")
             && out.stdout.contains(" ms)"),
         "{out:?}"
     );
     assert!(out.stdout.ends_with("  => 198.51.100.66\n"), "{out:?}");
+}
+
+/// The shared TLS configuration verifies certificates (its verifier is the OS's, built lazily): an https echo
+/// with a self-signed certificate is refused, through the real binary.
+#[tokio::test]
+async fn an_https_echo_with_an_untrusted_certificate_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output();
+    if !made.is_ok_and(|o| o.status.success()) {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "openssl is part of the CI machine"
+        );
+        eprintln!("skipping: no openssl");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = std::process::Command::new("openssl")
+        .args(["s_server", "-quiet", "-www", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let case = Case::new(&detect_config(
+        &format!(
+            "{{ kind = \"http\", url = \"https://127.0.0.1:{port}/\", allow_private = true }}"
+        ),
+        "first",
+    ));
+    let run = case.run(&["detect"]).await;
+    let _ = server.kill();
+    let _ = server.wait();
+    let text = format!("{}{}", run.stdout, run.stderr);
+    assert_ne!(run.code, 0, "{text}");
+    assert!(
+        text.to_lowercase().contains("certificate"),
+        "refused for its certificate: {text}"
+    );
 }

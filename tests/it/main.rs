@@ -9,6 +9,10 @@
 
 mod cli;
 mod detect;
+#[cfg(unix)]
+mod faults;
+#[cfg(target_os = "linux")]
+mod netevents;
 mod powerdns;
 mod providers;
 mod rfc2136;

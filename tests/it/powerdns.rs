@@ -44,7 +44,7 @@ async fn once_publishes_the_echoed_ip_then_makes_no_calls_then_publishes_a_chang
     assert!(
         calls
             .iter()
-            .any(|l| l.starts_with("GET /api/v1/servers/localhost/zones?zone=")),
+            .any(|l| l.starts_with("GET /api/v1/servers/localhost/zones?dnssec=false ")),
         "{calls:?}"
     );
     assert!(
@@ -85,19 +85,7 @@ async fn once_publishes_the_echoed_ip_then_makes_no_calls_then_publishes_a_chang
     );
 }
 
-#[tokio::test]
-async fn force_republishes_and_ttl_is_applied() {
-    let Some(p) = pdns() else { return };
-    let echo = FakeHttp::text("198.51.100.20").await;
-    let name = format!("{}.example.test", unique("ttl"));
-    let case = Case::new(&config(&echo.url("/"), &p.api_url, &p.api_key, &name));
-    assert_eq!(case.run(&["once"]).await.code, 0);
-    let forced = case.run(&["once", "--force"]).await;
-    assert_eq!(
-        forced.stdout,
-        format!("{name} A 198.51.100.20 updated\n"),
-        "{forced:?}"
-    );
+async fn rrset(p: &crate::support::Pdns, name: &str) -> serde_json::Value {
     let zone: serde_json::Value = ddns_tray::http::api_client()
         .get(format!(
             "{}/api/v1/servers/localhost/zones/example.test.",
@@ -110,14 +98,76 @@ async fn force_republishes_and_ttl_is_applied() {
         .json()
         .await
         .unwrap();
-    let rrset = zone["rrsets"]
+    zone["rrsets"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["name"] == format!("{name}."))
+        .find(|r| r["name"] == format!("{name}.") && r["type"] == "A")
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn soa_serial(p: &crate::support::Pdns) -> String {
+    dig(p.port, "example.test", "SOA")
+        .first()
+        .and_then(|l| l.split_whitespace().nth(2).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Regression: every keep-alive (and `--force`) rewrote the rrset, bumping the SOA serial and sending
+/// NOTIFYs, although the README promises no write when unchanged. The rrset is read; a write happens only
+/// when it differs (here: after a hand edit), and then restores value and TTL.
+#[tokio::test]
+async fn republishing_reads_first_and_writes_only_what_differs() {
+    let Some(p) = pdns() else { return };
+    let proxy = CountingProxy::start(p.api_port).await;
+    let echo = FakeHttp::text("198.51.100.20").await;
+    let name = format!("{}.example.test", unique("ttl"));
+    let case = Case::new(&config(&echo.url("/"), &proxy.url(), &p.api_key, &name));
+    assert_eq!(case.run(&["once"]).await.code, 0);
+    assert_eq!(rrset(&p, &name).await["ttl"], 120);
+    let serial = soa_serial(&p);
+    let writes = |proxy: &CountingProxy| {
+        proxy
+            .requests()
+            .iter()
+            .filter(|l| !l.starts_with("GET "))
+            .count()
+    };
+    let before = writes(&proxy);
+    let forced = case.run(&["once", "--force"]).await;
+    assert_eq!(
+        forced.stdout,
+        format!("{name} A 198.51.100.20 unchanged\n"),
+        "{forced:?}"
+    );
+    assert_eq!(writes(&proxy), before, "no write: {:?}", proxy.requests());
+    assert_eq!(soa_serial(&p), serial, "the zone's serial did not move");
+
+    // Someone edits the record by hand: the next re-publication repairs value and TTL.
+    let edit = serde_json::json!({"rrsets":[{"name": format!("{name}."),"type":"A","ttl":300,"changetype":"REPLACE","records":[{"content":"192.0.2.99","disabled":false}]}]});
+    let status = ddns_tray::http::api_client()
+        .patch(format!(
+            "{}/api/v1/servers/localhost/zones/example.test.",
+            p.api_url
+        ))
+        .header("X-API-Key", &p.api_key)
+        .json(&edit)
+        .send()
+        .await
         .unwrap()
-        .clone();
-    assert_eq!(rrset["ttl"], 120);
+        .status();
+    assert!(status.is_success());
+    let forced = case.run(&["once", "--force"]).await;
+    assert_eq!(
+        forced.stdout,
+        format!("{name} A 198.51.100.20 updated\n"),
+        "{forced:?}"
+    );
+    let set = rrset(&p, &name).await;
+    assert_eq!(set["ttl"], 120);
+    assert_eq!(set["records"][0]["content"], "198.51.100.20");
+    assert_eq!(writes(&proxy), before + 1, "{:?}", proxy.requests());
 }
 
 #[tokio::test]
@@ -144,7 +194,7 @@ async fn a_wrong_api_key_stops_the_record_until_the_config_changes() {
     let second = case.run(&["once"]).await;
     assert_eq!(second.code, 1);
     assert!(
-        second.stdout.contains("stopped until the config changes"),
+        second.stdout.contains("stopped: until the config changes"),
         "{second:?}"
     );
     assert_eq!(proxy.requests().len(), calls, "no call while stopped");
@@ -181,12 +231,15 @@ async fn a_name_in_no_zone_is_rejected() {
 #[tokio::test]
 async fn exact_requests_against_a_fake_powerdns() {
     let echo = FakeHttp::text("198.51.100.40").await;
-    let fake = FakeHttp::start(|r| {
-        if r.method == "GET" {
-            Reply::ok(r#"[{"id":"example.test.","name":"example.test.","kind":"Native"}]"#)
-        } else {
-            Reply::status(204, "")
-        }
+    let fake = FakeHttp::start(|r| match (r.method.as_str(), r.path()) {
+        ("GET", "/api/v1/servers/localhost/zones") => Reply::ok(
+            r#"[{"id":"example.test.","name":"example.test.","kind":"Native"},{"id":"other.test.","name":"other.test.","kind":"Native"}]"#,
+        ),
+        ("GET", "/api/v1/servers/localhost/zones/example.test.") => Reply::ok(
+            r#"{"id":"example.test.","name":"example.test.","rrsets":[{"name":"b.example.test.","type":"A","ttl":60,"records":[{"content":"192.0.2.1","disabled":false}]}]}"#,
+        ),
+        ("PATCH", _) => Reply::status(204, ""),
+        _ => Reply::status(404, r#"{"error":"not found"}"#),
     })
     .await;
     let case = Case::new(&config(
@@ -198,22 +251,21 @@ async fn exact_requests_against_a_fake_powerdns() {
     let out = case.run(&["once"]).await;
     assert_eq!(out.code, 0, "{out:?}");
     let reqs = fake.requests();
-    let zones: Vec<_> = reqs
+    let seen: Vec<String> = reqs
         .iter()
-        .filter(|r| r.method == "GET")
-        .map(|r| r.query()["zone"].clone())
+        .map(|r| format!("{} {}", r.method, r.target))
         .collect();
     assert_eq!(
-        zones,
-        ["a.b.example.test.", "b.example.test.", "example.test."],
-        "longest suffix first"
+        seen,
+        [
+            "GET /api/v1/servers/localhost/zones?dnssec=false",
+            "GET /api/v1/servers/localhost/zones/example.test.",
+            "PATCH /api/v1/servers/localhost/zones/example.test.",
+        ],
+        "one zone list, one zone read, one write"
     );
     for r in &reqs {
         assert_eq!(r.headers["x-api-key"], "api-key-4242");
-        assert_eq!(
-            r.path().split("/zones").next().unwrap(),
-            "/api/v1/servers/localhost"
-        );
     }
     let patch = reqs.iter().find(|r| r.method == "PATCH").unwrap();
     assert_eq!(
@@ -234,7 +286,7 @@ async fn garbage_and_truncated_answers_are_failures_and_nothing_is_recorded() {
         (
             "garbage zone list",
             Reply::ok("<html>proxy error</html>"),
-            "unexpected answer to the zone list",
+            "unexpected answer `<html>proxy error</html>`",
         ),
         (
             "truncated body",
@@ -312,4 +364,95 @@ async fn check_finds_zone_and_record_without_writing() {
         .await
         .unwrap_err();
     assert_eq!(err.class, ddns_tray::provider::ErrorClass::Auth);
+}
+
+/// A router's ddns-tray keeps the AAAA records of LAN hosts: the detected prefix with each host's own id
+/// (an interface id, or a MAC address as its EUI-64 id), and follows a new prefix.
+#[tokio::test]
+async fn lan_hosts_get_the_detected_prefix_with_their_own_host_id() {
+    let Some(p) = pdns() else { return };
+    let echo = FakeHttp::text_v6("2001:db8:aa:bb::5\n").await;
+    let router = format!("{}.example.test", unique("router"));
+    let nas = format!("{}.example.test", unique("nas"));
+    let printer = format!("{}.example.test", unique("printer"));
+    let text = format!(
+        r#"
+ipv4 = false
+ipv6 = true
+[detect]
+ipv6 = [ {{ kind = "http", url = "{echo}", allow_private = true }} ]
+
+[[provider]]
+name = "home-pdns"
+kind = "powerdns"
+url = "{api}"
+api_key = "{key}"
+
+[[record]]
+name = "{router}"
+provider = "home-pdns"
+
+[[record]]
+name = "{nas}"
+provider = "home-pdns"
+type = "AAAA"
+ipv6_host = "::1234"
+
+[[record]]
+name = "{printer}"
+provider = "home-pdns"
+type = "AAAA"
+ipv6_host = "52:54:00:12:34:56"
+"#,
+        echo = echo.url("/"),
+        api = p.api_url,
+        key = p.api_key,
+    );
+    let case = Case::new(&text);
+    let out = case.run(&["once"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        pdns_records(&p, &router, "AAAA").await,
+        ["2001:db8:aa:bb::5"]
+    );
+    assert_eq!(
+        pdns_records(&p, &nas, "AAAA").await,
+        ["2001:db8:aa:bb::1234"]
+    );
+    assert_eq!(
+        pdns_records(&p, &printer, "AAAA").await,
+        ["2001:db8:aa:bb:5054:ff:fe12:3456"]
+    );
+    assert_eq!(dig(p.port, &nas, "AAAA"), ["2001:db8:aa:bb::1234"]);
+    assert!(
+        out.stdout
+            .contains(&format!("{nas} AAAA 2001:db8:aa:bb::1234 updated")),
+        "{out:?}"
+    );
+
+    // The ISP delegates a new prefix: every host follows; the host ids stay.
+    echo.set_text("2001:db8:cc:dd::5");
+    let out = case.run(&["once"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        pdns_records(&p, &nas, "AAAA").await,
+        ["2001:db8:cc:dd::1234"]
+    );
+    assert_eq!(
+        pdns_records(&p, &printer, "AAAA").await,
+        ["2001:db8:cc:dd:5054:ff:fe12:3456"]
+    );
+
+    // Checked at load: a host id for an A record, or one with bits in the prefix, is refused by name.
+    let bad = Case::new(&text.replace(
+        "type = \"AAAA\"\nipv6_host = \"::1234\"",
+        "ipv6_host = \"2001::1234\"",
+    ));
+    let out = bad.run(&["check"]).await;
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("record[1].ipv6_host: `2001::1234` has bits inside the /64 prefix"),
+        "{out:?}"
+    );
 }

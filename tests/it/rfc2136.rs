@@ -131,7 +131,7 @@ async fn knot_refuses_a_wrong_secret_and_the_record_stops() {
     assert!(dig(k.port, &name, "A").is_empty());
     let again = case.run(&["once"]).await;
     assert!(
-        again.stdout.contains("stopped until the config changes"),
+        again.stdout.contains("stopped: until the config changes"),
         "{again:?}"
     );
     assert!(

@@ -148,3 +148,103 @@ async fn sighup_reloads_the_config_and_a_bad_one_is_kept_out() {
     let (_, code) = stop(child).await;
     assert_eq!(code, 0);
 }
+
+/// The control endpoint through the real binaries: `ctl` shows, pauses, resumes and reloads a running daemon;
+/// a bad config on reload is refused and the daemon keeps its settings; a user who may not connect is told
+/// why; the socket goes away with the daemon. (Windows: the Wine suite drives the pipe.)
+#[cfg(unix)]
+#[tokio::test]
+async fn ctl_drives_a_running_daemon() {
+    let echo = FakeHttp::text("198.51.100.93").await;
+    let hook = FakeHttp::text("ok").await;
+    let case = Case::new(&config(
+        &echo.url("/"),
+        &hook.url("/u?name={name}"),
+        &["a.example.test"],
+    ));
+    let socket = case.dir.path().join("run").join("control.sock");
+    let child = case
+        .command(&["run", "--control", socket.to_str().unwrap()])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        wait_until(Duration::from_secs(10), || hook.requests().len() == 1)
+            .await
+            .is_some()
+    );
+    let ctl = |args: &[&str]| {
+        let mut all = vec!["ctl"];
+        all.extend_from_slice(args);
+        let mut cmd = case.command(&all);
+        cmd.env("DDNS_TRAY_SERVICE_CONTROL", &socket);
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&socket), 0o660, "group members may connect");
+        assert_eq!(mode(socket.parent().unwrap()), 0o750);
+    }
+    let (code, out, _) = ctl(&["status"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("a.example.test A via hook: 198.51.100.93 ok"),
+        "{out}"
+    );
+    assert_eq!(ctl(&["pause"]).1, "paused\n");
+    let (_, json, _) = ctl(&["status", "--json"]);
+    let status: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(status["paused"], true);
+    assert_eq!(ctl(&["resume"]).1, "resumed\n");
+
+    // A broken file is refused on reload; the running settings stay.
+    case.write_config("interval = \"1s\"\n");
+    let (code, _, err) = ctl(&["reload"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("keeping the current settings"), "{err}");
+    case.write_config(&config(
+        &echo.url("/"),
+        &hook.url("/u?name={name}"),
+        &["a.example.test", "b.example.test"],
+    ));
+    assert_eq!(ctl(&["reload"]).1, "config reloaded\n");
+    assert!(
+        wait_until(Duration::from_secs(10), || hook.requests().len() == 2)
+            .await
+            .is_some()
+    );
+
+    // Someone the socket's permissions keep out (root running the tests: switch to nobody).
+    let nobody = std::process::Command::new("setpriv")
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_ddns-tray"))
+        .args(["ctl", "status", "--endpoint"])
+        .arg(&socket)
+        .output();
+    if let (Ok(out), true) = (nobody, is_root()) {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("join the group ddns-tray"), "{err}");
+    }
+
+    let (_, code) = stop(child).await;
+    assert_eq!(code, 0);
+    assert!(!socket.exists(), "the daemon removed its socket");
+    let (code, _, err) = ctl(&["status"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("no ddns-tray daemon is running"), "{err}");
+}
+
+#[cfg(unix)]
+fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout == b"0\n")
+}

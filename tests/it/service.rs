@@ -31,7 +31,7 @@ async fn install_status_uninstall_in_a_temporary_root() {
     let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_ddns-tray")).unwrap();
     assert!(
         text.contains(&format!(
-            "ExecStart={} run --config /etc/ddns-tray/config.toml --data-dir /var/lib/ddns-tray --status-file /run/ddns-tray/status.json",
+            "ExecStart={} run --config /etc/ddns-tray/config.toml --data-dir /var/lib/ddns-tray --control /run/ddns-tray/control.sock",
             exe.display()
         )),
         "{text}"

@@ -138,6 +138,23 @@ impl FakeHttp {
         handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
     ) -> Self {
         let listener = TcpListener::bind(addr).await.unwrap();
+        Self::serve_on(listener, addr.starts_with('['), handler)
+    }
+
+    /// On a listener bound elsewhere (inside a test network namespace).
+    pub fn start_in(
+        listener: std::net::TcpListener,
+        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        listener.set_nonblocking(true).unwrap();
+        Self::serve_on(TcpListener::from_std(listener).unwrap(), false, handler)
+    }
+
+    fn serve_on(
+        listener: TcpListener,
+        v6: bool,
+        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+    ) -> Self {
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let handler: Arc<Mutex<Handler>> = Arc::new(Mutex::new(Arc::new(handler)));
@@ -152,9 +169,9 @@ impl FakeHttp {
         });
         Self {
             port,
+            v6,
             requests,
             handler,
-            v6: addr.starts_with('['),
         }
     }
 

@@ -94,9 +94,9 @@ async fn failure_classes() {
             "rate limited (HTTP 429",
         ),
         (
-            "truncated",
+            "truncated, with a regex to match",
             Reply::Truncated { body: "go".into() },
-            "",
+            "success_regex = \"^good\"",
             "answer cut off",
         ),
     ];
@@ -130,4 +130,67 @@ async fn failure_classes() {
             _ => assert_eq!(rec["stopped"], false, "{name}"),
         }
     }
+}
+
+/// Regression: a 2xx answer whose body was binary or larger than 64 KiB counted as a failure, although the
+/// README says 2xx is success unless `success_regex` is set. And its token, echoed in an error, is masked.
+#[tokio::test]
+async fn any_2xx_body_is_success_and_echoed_tokens_are_masked() {
+    let echo = FakeHttp::text("198.51.100.72").await;
+    let big = "x".repeat(200 * 1024);
+    let binary: String = (0u8..=255).map(char::from).collect();
+    for (name, reply) in [
+        ("large", Reply::ok(big)),
+        ("binary", Reply::ok(binary)),
+        ("truncated", Reply::Truncated { body: "go".into() }),
+        ("empty 204", Reply::status(204, "")),
+    ] {
+        let hook = FakeHttp::start(move |_| reply.clone()).await;
+        let case = Case::new(&config(&echo.url("/"), &hook.url("/u?ip={ip}"), ""));
+        let out = case.run(&["once"]).await;
+        assert_eq!(out.code, 0, "{name}: {out:?}");
+        assert!(out.stdout.ends_with(" updated\n"), "{name}: {out:?}");
+    }
+    // A server that echoes the request in its error: tokens in the URL and body are masked.
+    let hook =
+        FakeHttp::start(|r| Reply::status(400, format!("bad request: {} {}", r.target, r.body)))
+            .await;
+    let case = Case::new(&config(
+        &echo.url("/"),
+        &hook.url("/u?token=url-s3cret-4242&ip={ip}"),
+        r#"body = '{"apikey":"body-s3cret-9191","ip":"{ip}"}'"#,
+    ));
+    let out = case.run(&["once"]).await;
+    assert_eq!(out.code, 1, "{out:?}");
+    let text = format!(
+        "{out:?}{}",
+        crate::support::all_text_under(case.dir.path())
+            .replace(&std::fs::read_to_string(case.config_path()).unwrap(), "",)
+    );
+    assert!(
+        !text.contains("url-s3cret-4242") && !text.contains("body-s3cret-9191"),
+        "{text}"
+    );
+    assert!(out.stdout.contains("***"), "{out:?}");
+}
+
+/// Regression: a header value with a line break passed `check` and then failed every request.
+#[tokio::test]
+async fn a_header_value_with_a_line_break_is_refused_at_load() {
+    let case = Case::new(&config(
+        "http://127.0.0.1:9/",
+        "http://127.0.0.1:9/u",
+        "headers = { X-Token = \"abc\\r\\nX-Evil: 1\" }",
+    ));
+    let out = case.run(&["check"]).await;
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("provider[0].headers.X-Token: is not a valid header value"),
+        "{out:?}"
+    );
+    assert!(
+        !out.stdout.contains("X-Evil"),
+        "the value is not quoted: {out:?}"
+    );
 }

@@ -1,0 +1,194 @@
+//! Files the app owns (config, state, status): bounded reads that refuse anything but a regular file,
+//! atomic replacement, and cleaning up temp files a killed process left behind.
+
+use std::fs::File;
+use std::io::{Read as _, Write as _};
+use std::path::Path;
+
+/// The prefix of every temp file [`write_atomic`] makes (and [`remove_stale_temp_files`] removes).
+pub const TEMP_PREFIX: &str = ".ddns-tray-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Creates `dir` (and its parents) owner-only (0700 on Unix): state, keys and logs live there. A directory
+/// that already exists is left as it is (it may be the user's, e.g. `--data-dir .`).
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir)
+    }
+}
+
+/// Reads a whole file of at most `limit` bytes. `Ok(None)` when it does not exist. A directory, FIFO,
+/// device or socket is refused without being opened (a FIFO would block, `/dev/zero` never ends), and so
+/// is a file larger than `limit`: both are errors that name the problem.
+pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if !meta.is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file (a directory, device, FIFO or socket); refusing to read it",
+        ));
+    }
+    if meta.len() > limit {
+        return Err(too_large(limit));
+    }
+    let file = File::open(path)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    // The file may grow between the check and the read: never read more than the limit.
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(limit));
+    }
+    Ok(Some(bytes))
+}
+
+fn too_large(limit: u64) -> std::io::Error {
+    std::io::Error::other(format!(
+        "larger than {} KiB; refusing to read it",
+        limit / 1024
+    ))
+}
+
+/// Writes `bytes` to `path` atomically: a temp file in the same directory (owner-only permissions on Unix),
+/// fsync, rename over the target, fsync the directory. On any failure the old file is untouched and the temp
+/// file removed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    #[cfg(unix)]
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Removes temp files of [`write_atomic`] left in `dir` by a process that was killed mid-write. Call it only
+/// while holding the lock that keeps other writers out of `dir`. Returns how many were removed.
+#[must_use = "say how many were removed, or ignore it explicitly"]
+pub fn remove_stale_temp_files(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let is_ours = name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX);
+        if is_ours
+            && entry.file_type().is_ok_and(|t| t.is_file())
+            && std::fs::remove_file(entry.path()).is_ok()
+        {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// A short name derived stably from `dir` (SHA-256 of its canonical path): `ddns-tray-<16 hex digits>`, for
+/// endpoints (sockets, pipes) that every build of the program must find again.
+#[must_use]
+pub fn stable_name(dir: &Path) -> String {
+    use sha2::{Digest as _, Sha256};
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
+    let digest = Sha256::digest(dir.to_string_lossy().as_bytes());
+    format!("ddns-tray-{}", crate::provider::sign::hex(&digest[..8]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_reads_refuse_devices_fifos_and_large_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("small");
+        std::fs::write(&small, b"hello").unwrap();
+        assert_eq!(read_limited(&small, 10).unwrap().unwrap(), b"hello");
+        assert!(
+            read_limited(&dir.path().join("absent"), 10)
+                .unwrap()
+                .is_none()
+        );
+        let err = read_limited(&small, 3).unwrap_err().to_string();
+        assert!(err.contains("larger than"), "{err}");
+        let err = read_limited(dir.path(), 10).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+        #[cfg(unix)]
+        {
+            let err = read_limited(Path::new("/dev/zero"), 1 << 20)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("not a regular file"), "{err}");
+            let fifo = dir.path().join("fifo");
+            assert!(
+                std::process::Command::new("mkfifo")
+                    .arg(&fifo)
+                    .status()
+                    .unwrap()
+                    .success()
+            );
+            let err = read_limited(&fifo, 10).unwrap_err().to_string();
+            assert!(err.contains("not a regular file"), "{err}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn new_private_dirs_are_owner_only_and_existing_ones_untouched() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let new = dir.path().join("data/logs");
+        private_dir(&new).unwrap();
+        assert_eq!(
+            std::fs::metadata(&new).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        let theirs = dir.path().join("theirs");
+        std::fs::create_dir(&theirs).unwrap();
+        std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o755)).unwrap();
+        private_dir(&theirs).unwrap();
+        assert_eq!(
+            std::fs::metadata(&theirs).unwrap().permissions().mode() & 0o777,
+            0o755
+        );
+    }
+
+    #[test]
+    fn stale_temp_files_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".ddns-tray-abc.tmp"), b"x").unwrap();
+        std::fs::write(dir.path().join("state.json"), b"{}").unwrap();
+        std::fs::write(dir.path().join("notes.tmp"), b"mine").unwrap();
+        assert_eq!(remove_stale_temp_files(dir.path()), 1);
+        let mut left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["notes.tmp", "state.json"]);
+    }
+}
