@@ -112,6 +112,35 @@ pub fn engine(
     Engine::new(settings, factory(), store, Clock::System, key, None)
 }
 
+/// What runs beside an engine and follows its events: the log, the alerts (`[[notify]]`), the history in the
+/// data dir, and the metrics endpoint (`[metrics]`, when set; one that cannot listen is logged and left
+/// out). Awaiting the returned task after the engine is gone waits for alerts still being delivered.
+pub async fn companions(
+    paths: &Paths,
+    engine: &Engine,
+    status: tokio::sync::watch::Receiver<crate::engine::Status>,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    let log = tokio::spawn(crate::notify::log_events(engine.subscribe()));
+    let alerts = tokio::spawn(crate::notify::alerts::run(
+        engine.subscribe(),
+        status.clone(),
+        engine.settings(),
+    ));
+    let history = tokio::spawn(
+        crate::store::history::History::in_dir(&paths.data_dir).record(engine.subscribe()),
+    );
+    match crate::metrics::serve(engine.subscribe(), status, engine.settings(), shutdown).await {
+        Ok(_) => {}
+        Err(e) => tracing::error!("{e}; running without metrics"),
+    }
+    tokio::spawn(async move {
+        let _ = log.await;
+        let _ = alerts.await;
+        let _ = history.await;
+    })
+}
+
 /// A warning when the config holds secrets written in it and other users can read it.
 #[must_use]
 pub fn config_exposure(path: &Path, settings: &Settings) -> Option<String> {
@@ -395,7 +424,7 @@ pub async fn daemon(
     }
     let engine = engine(paths, settings, Box::new(store)).map_err(|e| e.to_string())?;
     let (handle, commands) = engine.handle();
-    let log = tokio::spawn(crate::notify::log_events(engine.subscribe()));
+    let log = companions(paths, &engine, handle.status.clone(), shutdown.clone()).await;
     let mut task = tokio::spawn(engine.run(commands, shutdown.clone()));
     watch_network(handle.commands.clone());
     let served = match control {
@@ -444,7 +473,8 @@ pub async fn daemon(
         }
     }
     drop(handle);
-    let _ = tokio::time::timeout(Duration::from_secs(1), log).await;
+    // Alerts still being delivered get a moment.
+    let _ = tokio::time::timeout(Duration::from_secs(5), log).await;
     if let Some(served) = served {
         let _ = tokio::time::timeout(Duration::from_secs(1), served).await;
     }

@@ -32,6 +32,7 @@ pub mod fsutil;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
+pub mod metrics;
 pub mod netwatch;
 pub mod notify;
 pub mod platform;

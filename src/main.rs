@@ -92,6 +92,23 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Alerts: `notify test [NAME]` sends a test message through every notifier (or the one named) and
+    /// prints what each service answered.
+    Notify {
+        #[command(subcommand)]
+        command: NotifyCmd,
+    },
+    /// Show what happened: address changes, updates, failures and recoveries, oldest first.
+    History {
+        /// Only the entries of this record (its name, with or without the type).
+        #[arg(long, value_name = "NAME")]
+        record: Option<String>,
+        /// Show at most this many (the newest).
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Config file commands.
     Config {
         #[command(subcommand)]
@@ -169,6 +186,12 @@ enum CtlRequest {
 }
 
 #[derive(Subcommand)]
+enum NotifyCmd {
+    /// Send a test message through every `[[notify]]` entry, or the one named.
+    Test { name: Option<String> },
+}
+
+#[derive(Subcommand)]
 enum ConfigCmd {
     /// Print the config file's path.
     Path,
@@ -231,6 +254,16 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Cmd::Check { providers: false } => Ok(check(&paths)),
         Cmd::Status { json } => status(&paths, json),
+        Cmd::Notify {
+            command: NotifyCmd::Test { name },
+        } => with_settings(&paths, |s| {
+            runtime()?.block_on(notify_test(&paths, &s, name.as_deref()))
+        }),
+        Cmd::History {
+            record,
+            limit,
+            json,
+        } => history(&paths, record.as_deref(), limit, json),
         Cmd::Detect { json } => with_settings(&paths, |s| runtime()?.block_on(detect(&s, json))),
         Cmd::Once {
             dry_run,
@@ -465,6 +498,92 @@ fn with_settings(
     }
 }
 
+async fn notify_test(
+    paths: &Paths,
+    settings: &Settings,
+    name: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let chosen: Vec<_> = settings
+        .notify
+        .iter()
+        .filter(|n| name.is_none_or(|want| n.name == want))
+        .cloned()
+        .collect();
+    if chosen.is_empty() {
+        match name {
+            Some(want) => {
+                let names: Vec<&str> = settings.notify.iter().map(|n| n.name.as_str()).collect();
+                eprintln!(
+                    "error: no notifier is named `{want}`; the config has: {}",
+                    if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+                );
+            }
+            None => eprintln!(
+                "error: {} has no [[notify]] entries; see \"Alerts\" in the README",
+                paths.config.display()
+            ),
+        }
+        return Ok(ExitCode::from(2));
+    }
+    let results = ddns_tray::notify::alerts::test(&chosen, &paths.config).await;
+    let mut all_ok = true;
+    for (name, kind, result) in results {
+        match result {
+            Ok(answer) => println!("{name} ({kind}): sent; the service answered {answer}"),
+            Err(e) => {
+                all_ok = false;
+                println!("{name} ({kind}): FAILED: {e}");
+            }
+        }
+    }
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn history(
+    paths: &Paths,
+    record: Option<&str>,
+    limit: usize,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let history = ddns_tray::store::history::History::in_dir(&paths.data_dir);
+    let entries = match history.read() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: cannot read the history in {}: {e}", paths.data_dir.display());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let wanted = |r: &str| {
+        record.is_none_or(|want| {
+            let want = want.trim_end_matches('.').to_ascii_lowercase();
+            r == want || r.split(' ').next() == Some(want.as_str())
+        })
+    };
+    let selected: Vec<_> = entries
+        .into_iter()
+        .filter(|e| match (&e.record, record) {
+            (_, None) => true,
+            (Some(r), Some(_)) => wanted(r),
+            (None, Some(_)) => false,
+        })
+        .collect();
+    let shown = &selected[selected.len().saturating_sub(limit)..];
+    if json {
+        println!("{}", serde_json::to_string_pretty(shown)?);
+    } else if shown.is_empty() {
+        println!("nothing in the history yet");
+    } else {
+        for e in shown {
+            println!("{}", e.line());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn print_load_error(e: &LoadError) {
     match e {
         LoadError::Invalid { path, issues } => {
@@ -593,9 +712,29 @@ async fn once(
         }
     };
     let log = tokio::spawn(ddns_tray::notify::log_events(engine.subscribe()));
+    // A dry run changes nothing and tells nobody.
+    let alerts = (mode != Mode::DryRun).then(|| {
+        let status = engine.handle().0.status;
+        (
+            tokio::spawn(ddns_tray::notify::alerts::run(
+                engine.subscribe(),
+                status,
+                engine.settings(),
+            )),
+            tokio::spawn(
+                ddns_tray::store::history::History::in_dir(&paths.data_dir)
+                    .record(engine.subscribe()),
+            ),
+        )
+    });
     let report = engine.round(mode).await;
     drop(engine);
     let _ = log.await;
+    if let Some((alerts, history)) = alerts {
+        let _ = history.await;
+        // Alerts of this run go out before it exits (each delivery is limited to 45 s).
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(50), alerts).await;
+    }
     print_report(&report, json)?;
     if let Some(e) = &report.state_error {
         eprintln!(

@@ -32,6 +32,37 @@ pub struct ConfigFile {
     pub providers: Vec<ProviderEntry>,
     #[serde(rename = "record", skip_serializing_if = "Vec::is_empty")]
     pub records: Vec<RecordFile>,
+    #[serde(rename = "notify", skip_serializing_if = "Vec::is_empty")]
+    pub notify: Vec<NotifyEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<MetricsFile>,
+}
+
+/// `[[notify]]`: where alerts go.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NotifyEntry {
+    pub name: String,
+    /// Which alerts: "change", "failure", "recovery" (default: all three).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<String>>,
+    /// At most this many alerts an hour (default 20); the rest are counted and mentioned in the next one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_per_hour: Option<u32>,
+    #[serde(flatten)]
+    pub kind: crate::notify::kinds::NotifierKind,
+}
+
+/// `[metrics]`: the Prometheus endpoint (off unless `listen` is set).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsFile {
+    /// `127.0.0.1:9851`; another address than loopback needs `allow_remote = true`.
+    pub listen: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_remote: Option<bool>,
+    /// When set, every request must carry `Authorization: Bearer <token>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<crate::config::Secret>,
 }
 
 /// `[detect]`: how the public IP is found.
@@ -125,6 +156,8 @@ const TOP_KEYS: &[&str] = &[
     "detect",
     "provider",
     "record",
+    "notify",
+    "metrics",
 ];
 
 /// What [`parse`] could read, and what it could not.
@@ -168,6 +201,8 @@ pub fn parse(text: &str) -> Result<Parsed, Vec<Issue>> {
                 file.providers = array(value, "provider", "[[provider]]", &mut issues, provider);
             }
             "record" => file.records = array(value, "record", "[[record]]", &mut issues, typed),
+            "notify" => file.notify = array(value, "notify", "[[notify]]", &mut issues, notifier),
+            "metrics" => file.metrics = typed(value, "metrics", &mut issues),
             _ => issues.push(unknown_key(&key, "", TOP_KEYS)),
         }
     }
@@ -223,6 +258,10 @@ fn type_hint(path: &str) -> String {
     } else if path.starts_with("record") {
         "a record has `name`, `provider`, and optionally `type` (\"A\" or \"AAAA\") and `ttl`"
             .into()
+    } else if path.starts_with("notify") {
+        "see \"Alerts\" in the README for the notifier kinds and their fields".into()
+    } else if path.starts_with("metrics") {
+        "[metrics] has `listen`, and optionally `allow_remote` and `token`".into()
     } else if path.starts_with("detect") {
         "see \"IP detection\" in the README for the source kinds and their fields".into()
     } else {
@@ -290,6 +329,43 @@ fn provider(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<Provide
     };
     let kind = kind_of::<ProviderKind>(table, path, &kind_names(), issues)?;
     Some(ProviderEntry { name: name?, kind })
+}
+
+/// A `[[notify]]` entry: `name`, `events` and `max_per_hour` first, then the kind's own fields.
+fn notifier(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<NotifyEntry> {
+    let mut table = entry_table(value, path, issues)?;
+    let name = match table.remove("name") {
+        Some(Value::String(s)) => Some(s),
+        Some(other) => {
+            issues.push(Issue::new(
+                format!("{path}.name"),
+                format!("expected a string, found {}", other.type_str()),
+                "give the notifier a name in quotes (`ddns-tray notify test NAME` uses it)",
+            ));
+            None
+        }
+        None => {
+            issues.push(Issue::new(
+                format!("{path}.name"),
+                "missing",
+                "give the notifier a name, e.g. name = \"phone\"",
+            ));
+            None
+        }
+    };
+    let events = table
+        .remove("events")
+        .and_then(|v| typed(v, &format!("{path}.events"), issues));
+    let max_per_hour = table
+        .remove("max_per_hour")
+        .and_then(|v| typed(v, &format!("{path}.max_per_hour"), issues));
+    let kind = kind_of(table, path, crate::notify::kinds::KIND_NAMES, issues)?;
+    Some(NotifyEntry {
+        name: name?,
+        events,
+        max_per_hour,
+        kind,
+    })
 }
 
 fn source(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<SourceEntry> {

@@ -37,6 +37,15 @@ pub enum Family {
 impl Family {
     pub const ALL: [Family; 2] = [Family::V4, Family::V6];
 
+    /// `ipv4` or `ipv6`, as in the config file and JSON.
+    #[must_use]
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::V4 => "ipv4",
+            Self::V6 => "ipv6",
+        }
+    }
+
     #[must_use]
     pub fn of(ip: IpAddr) -> Self {
         if ip.is_ipv4() { Self::V4 } else { Self::V6 }
@@ -157,6 +166,28 @@ pub struct Settings {
     pub detect: DetectSettings,
     pub providers: Vec<ProviderSettings>,
     pub records: Vec<RecordSettings>,
+    /// Where alerts go (`[[notify]]`).
+    pub notify: Vec<NotifierSettings>,
+    /// The Prometheus endpoint, when `[metrics]` sets one.
+    pub metrics: Option<MetricsSettings>,
+}
+
+/// One validated `[[notify]]` entry (secrets resolved).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotifierSettings {
+    pub name: String,
+    pub kind: crate::notify::kinds::NotifierKind,
+    /// The alert categories it gets.
+    pub events: Vec<crate::notify::kinds::Category>,
+    pub max_per_hour: u32,
+}
+
+/// Validated `[metrics]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricsSettings {
+    pub listen: std::net::SocketAddr,
+    /// Required as `Authorization: Bearer ...` when set.
+    pub token: Option<Secret>,
 }
 
 impl Settings {

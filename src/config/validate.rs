@@ -55,6 +55,8 @@ pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<
     let detect = detect(file, &mut issues);
     let providers = providers(file, lookup, &mut issues);
     let records = records(file, ipv4, ipv6, &providers, &mut issues);
+    let notify = notifiers(file, lookup, &mut issues);
+    let metrics = metrics(file, lookup, &mut issues);
 
     if issues.is_empty() {
         Ok(Settings {
@@ -66,6 +68,8 @@ pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<
             detect,
             providers,
             records,
+            notify,
+            metrics,
         })
     } else {
         Err(issues)
@@ -283,6 +287,118 @@ fn providers(
         });
     }
     out
+}
+
+/// Alerts a notifier gets an hour at most, unless `max_per_hour` says otherwise.
+pub const DEFAULT_MAX_ALERTS_PER_HOUR: u32 = 20;
+
+fn notifiers(
+    file: &ConfigFile,
+    lookup: &dyn Lookup,
+    issues: &mut Vec<Issue>,
+) -> Vec<super::NotifierSettings> {
+    use crate::notify::kinds::Category;
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for (i, entry) in file.notify.iter().enumerate() {
+        let path = format!("notify[{i}]");
+        if entry.name.trim().is_empty() {
+            issues.push(Issue::new(
+                format!("{path}.name"),
+                "is empty",
+                "give the notifier a name (`ddns-tray notify test NAME` uses it)",
+            ));
+        } else if !seen.insert(entry.name.clone()) {
+            issues.push(Issue::new(
+                format!("{path}.name"),
+                format!("another notifier is already named `{}`", entry.name),
+                "give each notifier its own name",
+            ));
+        }
+        let mut kind = entry.kind.clone();
+        for (field, secret) in kind.secrets_mut() {
+            if let Err(p) = secret.resolve(lookup) {
+                issues.push(Issue::new(format!("{path}.{field}"), p.message, p.hint));
+            }
+        }
+        kind.validate(&mut FieldCheck::new(&path, issues));
+        let mut events = Vec::new();
+        match &entry.events {
+            None => events.extend(Category::DEFAULT),
+            Some(_) if kind.is_heartbeat() => issues.push(Issue::new(
+                format!("{path}.events"),
+                "does not apply to a heartbeat",
+                "remove it: heartbeats are pinged after every round, with /fail when something failed",
+            )),
+            Some(list) => {
+                if list.is_empty() {
+                    issues.push(Issue::new(
+                        format!("{path}.events"),
+                        "is empty",
+                        "list at least one of \"change\", \"failure\", \"recovery\", or remove the notifier",
+                    ));
+                }
+                for (j, e) in list.iter().enumerate() {
+                    match Category::DEFAULT.iter().find(|c| c.as_str() == e.trim()) {
+                        Some(c) => events.push(*c),
+                        None => issues.push(Issue::new(
+                            format!("{path}.events[{j}]"),
+                            format!("unknown event `{e}`"),
+                            "use \"change\", \"failure\" or \"recovery\"",
+                        )),
+                    }
+                }
+            }
+        }
+        let max_per_hour = entry.max_per_hour.unwrap_or(DEFAULT_MAX_ALERTS_PER_HOUR);
+        if max_per_hour == 0 {
+            issues.push(Issue::new(
+                format!("{path}.max_per_hour"),
+                "is 0",
+                "allow at least 1, or choose fewer `events`, or remove the notifier",
+            ));
+        }
+        out.push(super::NotifierSettings {
+            name: entry.name.clone(),
+            kind,
+            events,
+            max_per_hour,
+        });
+    }
+    out
+}
+
+fn metrics(
+    file: &ConfigFile,
+    lookup: &dyn Lookup,
+    issues: &mut Vec<Issue>,
+) -> Option<super::MetricsSettings> {
+    let m = file.metrics.as_ref()?;
+    let listen = match m.listen.trim().parse::<std::net::SocketAddr>() {
+        Ok(a) => a,
+        Err(_) => {
+            issues.push(Issue::new(
+                "metrics.listen",
+                format!("`{}` is not an address and port", m.listen),
+                "write it as \"127.0.0.1:9851\" (or \"[::1]:9851\")",
+            ));
+            return None;
+        }
+    };
+    if !listen.ip().is_loopback() && m.allow_remote != Some(true) {
+        issues.push(Issue::new(
+            "metrics.listen",
+            format!("{listen} is reachable from other machines"),
+            "use 127.0.0.1, or set allow_remote = true (and a `token`) to expose the metrics on purpose",
+        ));
+    }
+    let mut token = m.token.clone();
+    if let Some(t) = &mut token
+        && let Err(p) = t.resolve(lookup)
+    {
+        issues.push(Issue::new("metrics.token", p.message, p.hint));
+    }
+    Some(super::MetricsSettings { listen, token })
 }
 
 /// Reports problems with the fields of one entry (a provider, a record, a notifier) under its path.

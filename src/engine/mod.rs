@@ -139,6 +139,8 @@ pub struct Engine {
     clock: Clock,
     rng: fastrand::Rng,
     status: watch::Sender<Status>,
+    /// The settings in force, for the parts outside the engine that follow reloads (alerts, metrics).
+    settings_watch: watch::Sender<Arc<Settings>>,
     events: broadcast::Sender<Event>,
     paused: bool,
     /// The detection error per family, to report a failure streak once.
@@ -177,9 +179,12 @@ impl Engine {
         let state = store.load()?;
         let (status, _) = watch::channel(Status::default());
         let (events, _) = broadcast::channel(256);
+        let settings = Arc::new(settings);
+        let (settings_watch, _) = watch::channel(settings.clone());
         let mut engine = Self {
             keys: settings.records.iter().map(round::key).collect(),
-            settings: Arc::new(settings),
+            settings,
+            settings_watch,
             parts,
             factory,
             store,
@@ -261,6 +266,12 @@ impl Engine {
     #[must_use]
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.events.subscribe()
+    }
+
+    /// The settings in force, replaced on every reload.
+    #[must_use]
+    pub fn settings(&self) -> watch::Receiver<Arc<Settings>> {
+        self.settings_watch.subscribe()
     }
 
     /// Runs until `shutdown` is cancelled, a `Shutdown` command arrives, or every handle is dropped.
@@ -373,6 +384,9 @@ impl Engine {
     /// Schedules a check of `families` after a network change: [`EVENT_DEBOUNCE`] from now, and no sooner
     /// than the rate limit allows after the last such check. Paused, nothing is scheduled.
     fn network_changed(&mut self, families: &[Family]) {
+        for &family in families {
+            let _ = self.events.send(Event::NetworkChanged { family });
+        }
         let enabled: Vec<Family> = families
             .iter()
             .copied()
@@ -413,6 +427,7 @@ impl Engine {
         self.parts = (self.factory)(&settings);
         self.keys = settings.records.iter().map(round::key).collect();
         self.settings = Arc::new(settings);
+        self.settings_watch.send_replace(self.settings.clone());
         self.prune_state();
         self.persist();
         let _ = self.events.send(Event::Reloaded);

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use futures_util::stream::{self, Stream, StreamExt};
 use tokio::sync::mpsc;
@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    Command, DetectionReport, Engine, Event, Mode, Outcome, RecordReport, RoundReport, SAVE_EVERY,
+    Command, DetectionReport, Engine, Event, Measurement, Mode, Outcome, RecordReport, RoundReport, SAVE_EVERY,
     SHUTDOWN_GRACE, STATUS_EVERY, SkipKind, backoff, sleep_until,
 };
 use crate::config::{Family, ProviderSettings, RecordSettings};
@@ -70,6 +70,8 @@ struct Job {
     index: usize,
     key: String,
     provider: Arc<dyn Provider>,
+    /// The provider's name in the config (for latency metrics).
+    provider_name: String,
     name: String,
     record_type: crate::config::RecordType,
     addrs: Vec<IpAddr>,
@@ -79,7 +81,8 @@ struct Job {
     previous: Option<IpAddr>,
 }
 
-async fn call(job: Job) -> (Job, Result<UpdateOutcome, ProviderError>) {
+async fn call(job: Job) -> (Job, Result<UpdateOutcome, ProviderError>, Duration) {
+    let started = Instant::now();
     let result = job
         .provider
         .update(&UpdateRequest {
@@ -92,10 +95,11 @@ async fn call(job: Job) -> (Job, Result<UpdateOutcome, ProviderError>) {
             previous: job.previous,
         })
         .await;
-    (job, result)
+    (job, result, started.elapsed())
 }
 
-type Results = Pin<Box<dyn Stream<Item = (Job, Result<UpdateOutcome, ProviderError>)> + Send>>;
+type Results =
+    Pin<Box<dyn Stream<Item = (Job, Result<UpdateOutcome, ProviderError>, Duration)> + Send>>;
 
 /// How a round ended, for the loop that ran it.
 #[derive(Default)]
@@ -329,7 +333,11 @@ impl Engine {
             .collect();
         let detect = futures_util::future::join_all(families.iter().map(|&family| {
             let detector = detector.clone();
-            async move { (family, detector.detect(family).await) }
+            async move {
+                let started = Instant::now();
+                let found = detector.detect(family).await;
+                (family, found, started.elapsed())
+            }
         }));
         tokio::pin!(detect);
         let detected = loop {
@@ -344,13 +352,18 @@ impl Engine {
         };
         let mut detection = BTreeMap::new();
         let mut ips = BTreeMap::new();
-        for (family, found) in detected {
+        for (family, found, took) in detected {
             let result = match found {
                 Detection::Known(ip) => Ok(ip),
                 Detection::Unavailable(reason) => Err(reason),
             };
             if !dry {
                 self.note_detection(family, &result);
+                let _ = self.events.send(Event::Measured(Measurement::Detection {
+                    family,
+                    seconds: took.as_secs_f64(),
+                    ok: result.is_ok(),
+                }));
             }
             detection.insert(
                 family,
@@ -396,7 +409,12 @@ impl Engine {
         loop {
             tokio::select! {
                 next = results.next() => {
-                    let Some((job, result)) = next else { break };
+                    let Some((job, result, took)) = next else { break };
+                    let _ = self.events.send(Event::Measured(Measurement::Provider {
+                        provider: job.provider_name.clone(),
+                        seconds: took.as_secs_f64(),
+                        ok: result.is_ok(),
+                    }));
                     outcomes[job.index] = Some(self.apply(&job, result));
                     status_stale = true;
                 }
@@ -549,6 +567,7 @@ impl Engine {
             index,
             key,
             provider,
+            provider_name: record.provider.clone(),
             name: record.name.clone(),
             record_type: record.record_type,
             addrs: want,

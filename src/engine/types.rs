@@ -97,6 +97,25 @@ pub enum Event {
     Reloaded,
     /// A round (scheduled or asked for) is over; lets notifiers summarise what it did.
     RoundFinished,
+    /// A network change of this family was reported (see [`crate::netwatch`]), whether or not it starts a
+    /// check (for metrics).
+    NetworkChanged { family: Family },
+    /// How long a detection or a provider call took (for metrics; no message).
+    Measured(Measurement),
+}
+
+/// A timing the engine reports (see [`Event::Measured`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "what", rename_all = "kebab-case")]
+pub enum Measurement {
+    /// One family's detection (every source it asked, under the policy).
+    Detection { family: Family, seconds: f64, ok: bool },
+    /// One provider call (one record).
+    Provider {
+        provider: String,
+        seconds: f64,
+        ok: bool,
+    },
 }
 
 /// Where a record stands.

@@ -1,11 +1,16 @@
 //! Telling the user what happened. Every user-visible sentence about engine events lives here, built from the
-//! engine's typed [`Event`]s; notifiers (the log today, desktop toasts in tray mode) only deliver them.
+//! engine's typed [`Event`]s; notifiers (the log, desktop toasts in tray mode, and the `[[notify]]` alerts:
+//! mail, chat robots, push services, webhooks, heartbeats) only deliver them. One policy ([`ToastPolicy`])
+//! decides for toasts and alerts alike what is worth telling.
 //!
 //! Messages follow transitions (changed, failing, recovered), not every tick; a write whose result is unknown
 //! is "could not confirm", never "failed".
 
+pub mod alerts;
 #[cfg(feature = "tray")]
 pub mod desktop;
+pub mod email;
+pub mod kinds;
 
 use tokio::sync::broadcast;
 
@@ -118,7 +123,7 @@ pub fn describe_with(event: &Event, clock: fn(std::time::SystemTime) -> String) 
         Event::Paused => msg(Level::Info, "Updates paused".into(), String::new()),
         Event::Resumed => msg(Level::Info, "Updates resumed".into(), String::new()),
         Event::Reloaded => msg(Level::Info, "Settings reloaded".into(), String::new()),
-        Event::RoundFinished => None,
+        Event::RoundFinished | Event::NetworkChanged { .. } | Event::Measured(_) => None,
     }
 }
 
@@ -168,7 +173,8 @@ fn failure(
 /// - a failure: one that stops the record (credentials refused, request rejected) or a ban at once, any
 ///   other after the third in a row; at most one toast per
 ///   record per failure streak;
-/// - a recovery, when its failure streak was toasted.
+/// - a recovery, when its failure streak was toasted;
+/// - the state file that cannot be written, and when it can again.
 #[derive(Debug, Default)]
 pub struct ToastPolicy {
     /// IP changes seen in the current round: (family, old, new).
@@ -224,6 +230,10 @@ impl ToastPolicy {
                 } else {
                     Vec::new()
                 }
+            }
+            // The engine reports these once per streak.
+            Event::StateNotSaved { .. } | Event::StateSaved => {
+                describe(event).into_iter().collect()
             }
             _ => Vec::new(),
         }

@@ -25,6 +25,19 @@ pub enum ErrorClass {
 }
 
 impl ErrorClass {
+    /// A short name (metrics labels).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auth => "auth",
+            Self::Rejected => "rejected",
+            Self::RateLimited { .. } => "rate-limited",
+            Self::Banned { .. } => "banned",
+            Self::Transient => "transient",
+            Self::Unconfirmed => "unconfirmed",
+        }
+    }
+
     /// Whether the engine stops the record until its configuration changes.
     #[must_use]
     pub fn stops_until_config_change(self) -> bool {

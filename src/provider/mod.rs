@@ -33,7 +33,7 @@ mod rfc2136;
 #[doc(hidden)]
 pub use rfc2136::fuzz_answer as fuzz_rfc2136_answer;
 pub mod sign;
-mod webhook;
+pub(crate) mod webhook;
 
 use std::net::IpAddr;
 use std::sync::Arc;

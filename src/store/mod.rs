@@ -12,6 +12,8 @@
 //! Fingerprints of each record's settings are HMAC-SHA256 under a key kept in its own file ([`FingerprintKey`]),
 //! so a shared state file reveals nothing about the secrets that went into them.
 
+pub mod history;
+
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::net::IpAddr;

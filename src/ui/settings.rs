@@ -78,6 +78,8 @@ pub struct SettingsForm {
     /// The keyring entries the saved config refers to: those no longer referred to after a Save (a provider
     /// removed or renamed) are deleted.
     pub keyring_entries: std::collections::BTreeSet<String>,
+    /// Sections the form does not edit (`[[notify]]`, `[metrics]`), written back as they were read.
+    pub kept_sections: Table,
 }
 
 /// The keyring entries that `providers`' secrets refer to.
@@ -239,6 +241,7 @@ impl SettingsForm {
             errors: BTreeMap::new(),
             message: None,
             keyring_entries: keyring_entries(file.providers.iter().map(|p| &p.kind)),
+            kept_sections: kept_sections(file),
         }
     }
 
@@ -291,6 +294,9 @@ impl SettingsForm {
         let providers: Vec<Value> = self.providers.iter().map(provider_table).collect();
         if !providers.is_empty() {
             top.insert("provider".into(), Value::Array(providers));
+        }
+        for (k, v) in &self.kept_sections {
+            top.insert(k.clone(), v.clone());
         }
         let records: Vec<Value> =
             self.records
@@ -397,6 +403,24 @@ impl SettingsForm {
             }
         }
     }
+}
+
+/// The sections of `file` the form does not edit, as TOML values.
+fn kept_sections(file: &ConfigFile) -> Table {
+    let mut only = ConfigFile {
+        notify: file.notify.clone(),
+        metrics: file.metrics.clone(),
+        ..ConfigFile::default()
+    };
+    // The defaults of the sections the form writes itself are not kept.
+    only.providers.clear();
+    Value::try_from(&only)
+        .ok()
+        .and_then(|v| v.as_table().cloned())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| k == "notify" || k == "metrics")
+        .collect()
 }
 
 fn provider_table(p: &ProviderRow) -> Value {
@@ -1096,6 +1120,44 @@ mod tests {
                 "owner-only: it holds secrets"
             );
         }
+    }
+
+    #[test]
+    fn alerts_and_metrics_the_form_does_not_edit_survive_a_save() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let text = r#"
+[[provider]]
+name = "pdns"
+kind = "powerdns"
+url = "http://127.0.0.1:8081"
+api_key = "key-0123456789"
+
+[[record]]
+name = "home.example.com"
+provider = "pdns"
+
+[[notify]]
+name = "phone"
+kind = "ntfy"
+topic = { env = "NTFY_TOPIC" }
+events = ["failure"]
+max_per_hour = 5
+
+[metrics]
+listen = "127.0.0.1:9851"
+"#;
+        let env = |v: &str| (v == "NTFY_TOPIC").then(|| "my-topic".to_owned());
+        let (file, _) = load_str(text, &env).unwrap();
+        let mut form = SettingsForm::from_file(&file);
+        form.interval = "10m".into();
+        let settings = save(&mut form, &path, &env, &NoKeyring).unwrap_or_else(|| panic!("{:?}", form.errors));
+        assert_eq!(settings.notify.len(), 1);
+        assert_eq!(settings.notify[0].max_per_hour, 5);
+        assert_eq!(settings.metrics.unwrap().listen.port(), 9851);
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert!(written.contains("env = \"NTFY_TOPIC\""), "the secret stays where it was:\n{written}");
+        assert!(!written.contains("my-topic"), "{written}");
     }
 
     #[test]

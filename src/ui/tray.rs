@@ -630,6 +630,7 @@ impl App {
         };
         let (handle, commands) = engine.handle();
         let task = spawn_engine(
+            &self.paths,
             &self.runtime,
             engine,
             commands,
@@ -739,6 +740,7 @@ impl ApplicationHandler<UserEvent> for App {
 /// to the event loop. Returns the engine's task.
 #[allow(clippy::too_many_arguments)] // the parts the tray owns, passed once at start
 fn spawn_engine(
+    paths: &crate::app::Paths,
     runtime: &Runtime,
     engine: crate::engine::Engine,
     commands: tokio::sync::mpsc::Receiver<Command>,
@@ -748,8 +750,14 @@ fn spawn_engine(
     shutdown: &CancellationToken,
     notifications: bool,
 ) -> JoinHandle<()> {
+    // The log, alerts, history and metrics, as in the daemon.
+    runtime.block_on(crate::app::companions(
+        paths,
+        &engine,
+        handle.status.clone(),
+        shutdown.clone(),
+    ));
     let _guard = runtime.enter();
-    tokio::spawn(crate::notify::log_events(engine.subscribe()));
     tokio::spawn(crate::notify::desktop::run(
         engine.subscribe(),
         toaster.clone(),

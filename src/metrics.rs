@@ -1,0 +1,515 @@
+//! `[metrics]`: an HTTP endpoint for Prometheus and health checks (off unless `listen` is set).
+//!
+//! - `/metrics`: OpenMetrics text (prometheus-client). Counters and latency histograms are fed by the
+//!   engine's events; gauges (addresses, record states, last success) are read from its status at each scrape.
+//! - `/health`: 200 `ok` when every record is published and current and the last check is recent; 503 with a
+//!   one-line reason otherwise.
+//! - `/status`: the engine's status as JSON (what `ddns-tray ctl status --json` prints).
+//!
+//! With a `token`, every request needs `Authorization: Bearer <token>`. Requests are read with hyper under a
+//! header timeout; only GET is answered.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::{Request, Response, StatusCode};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
+use tokio::sync::{broadcast, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Settings;
+use crate::engine::{Event, Measurement, Phase, Status};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FamilyLabel {
+    family: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AddressLabels {
+    family: String,
+    address: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RecordLabels {
+    record: String,
+    r#type: String,
+    provider: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    record: String,
+    r#type: String,
+    provider: String,
+    state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EventRecordLabels {
+    record: String,
+    r#type: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FailureLabels {
+    record: String,
+    r#type: String,
+    class: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ProviderLabel {
+    provider: String,
+}
+
+type FloatGauge = Gauge<f64, AtomicU64>;
+type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    // 5 ms .. ~20 s.
+    Histogram::new(exponential_buckets(0.005, 2.0, 13))
+}
+
+/// Every metric ddns-tray exports.
+pub struct Metrics {
+    registry: Registry,
+    address: Family<AddressLabels, Gauge>,
+    record_state: Family<StateLabels, Gauge>,
+    last_success: Family<RecordLabels, FloatGauge>,
+    failure_streak: Family<RecordLabels, Gauge>,
+    last_check: FloatGauge,
+    paused: Gauge,
+    updates: Family<EventRecordLabels, Counter>,
+    failures: Family<FailureLabels, Counter>,
+    address_changes: Family<FamilyLabel, Counter>,
+    network_events: Family<FamilyLabel, Counter>,
+    detection_seconds: Histograms<FamilyLabel>,
+    provider_seconds: Histograms<ProviderLabel>,
+}
+
+/// The names of every exported metric family (as written in the text format, counters with `_total`).
+pub const NAMES: &[&str] = &[
+    "ddns_tray_info",
+    "ddns_tray_address_info",
+    "ddns_tray_record_state",
+    "ddns_tray_record_last_success_timestamp_seconds",
+    "ddns_tray_record_failure_streak",
+    "ddns_tray_last_check_timestamp_seconds",
+    "ddns_tray_paused",
+    "ddns_tray_updates_total",
+    "ddns_tray_failures_total",
+    "ddns_tray_address_changes_total",
+    "ddns_tray_network_events_total",
+    "ddns_tray_detection_duration_seconds",
+    "ddns_tray_provider_duration_seconds",
+];
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    #[must_use]
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        let info: Family<Vec<(String, String)>, Gauge> = Family::default();
+        info.get_or_create(&vec![("version".to_owned(), env!("CARGO_PKG_VERSION").to_owned())])
+            .set(1);
+        registry.register("ddns_tray_info", "ddns-tray's version", info);
+        let m = Self {
+            address: Family::default(),
+            record_state: Family::default(),
+            last_success: Family::default(),
+            failure_streak: Family::default(),
+            last_check: FloatGauge::default(),
+            paused: Gauge::default(),
+            updates: Family::default(),
+            failures: Family::default(),
+            address_changes: Family::default(),
+            network_events: Family::default(),
+            detection_seconds: Family::new_with_constructor(latency_histogram),
+            provider_seconds: Family::new_with_constructor(latency_histogram),
+            registry: Registry::default(),
+        };
+        let mut r = registry;
+        r.register("ddns_tray_address_info", "The detected public address of each family (value 1)", m.address.clone());
+        r.register("ddns_tray_record_state", "Each record's state: 1 for the current one of ok, pending, failing, stopped", m.record_state.clone());
+        r.register("ddns_tray_record_last_success_timestamp_seconds", "When each record was last published (Unix time)", m.last_success.clone());
+        r.register("ddns_tray_record_failure_streak", "Failures in a row of each record", m.failure_streak.clone());
+        r.register("ddns_tray_last_check_timestamp_seconds", "When the public address was last checked (Unix time)", m.last_check.clone());
+        r.register("ddns_tray_paused", "1 while updates are paused", m.paused.clone());
+        r.register("ddns_tray_updates", "Records published", m.updates.clone());
+        r.register("ddns_tray_failures", "Failed updates, by failure class", m.failures.clone());
+        r.register("ddns_tray_address_changes", "Changes of the public address", m.address_changes.clone());
+        r.register("ddns_tray_network_events", "Network changes reported by the OS", m.network_events.clone());
+        r.register("ddns_tray_detection_duration_seconds", "How long detecting a family's address took", m.detection_seconds.clone());
+        r.register("ddns_tray_provider_duration_seconds", "How long a provider call took", m.provider_seconds.clone());
+        Self { registry: r, ..m }
+    }
+
+    /// Counts one engine event.
+    pub fn observe(&self, event: &Event) {
+        let split = |record: &str| {
+            let (name, t) = record.rsplit_once(' ').unwrap_or((record, ""));
+            (name.to_owned(), t.to_owned())
+        };
+        match event {
+            Event::RecordUpdated { record, .. } => {
+                let (record, r#type) = split(record);
+                self.updates.get_or_create(&EventRecordLabels { record, r#type }).inc();
+            }
+            Event::RecordFailed { record, class, .. } => {
+                let (record, r#type) = split(record);
+                let class = class.as_str().to_owned();
+                self.failures
+                    .get_or_create(&FailureLabels { record, r#type, class })
+                    .inc();
+            }
+            Event::IpChanged { family, old: Some(_), .. } => {
+                self.address_changes
+                    .get_or_create(&FamilyLabel { family: family.key().into() })
+                    .inc();
+            }
+            Event::NetworkChanged { family } => {
+                self.network_events
+                    .get_or_create(&FamilyLabel { family: family.key().into() })
+                    .inc();
+            }
+            Event::Measured(Measurement::Detection { family, seconds, .. }) => {
+                self.detection_seconds
+                    .get_or_create(&FamilyLabel { family: family.key().into() })
+                    .observe(*seconds);
+            }
+            Event::Measured(Measurement::Provider { provider, seconds, .. }) => {
+                self.provider_seconds
+                    .get_or_create(&ProviderLabel { provider: provider.clone() })
+                    .observe(*seconds);
+            }
+            _ => {}
+        }
+    }
+
+    /// The text format, with the gauges set from `status`.
+    #[must_use]
+    pub fn render(&self, status: &Status) -> String {
+        let unix = |t: SystemTime| {
+            t.duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64())
+        };
+        self.address.clear();
+        for (family, ip) in [("ipv4", status.ipv4), ("ipv6", status.ipv6)] {
+            if let Some(ip) = ip {
+                self.address
+                    .get_or_create(&AddressLabels { family: family.into(), address: ip.to_string() })
+                    .set(1);
+            }
+        }
+        self.record_state.clear();
+        self.last_success.clear();
+        self.failure_streak.clear();
+        for r in &status.records {
+            let labels = RecordLabels {
+                record: r.name.clone(),
+                r#type: r.record_type.as_str().into(),
+                provider: r.provider.clone(),
+            };
+            for (phase, word) in [
+                (Phase::Ok, "ok"),
+                (Phase::Pending, "pending"),
+                (Phase::Failing, "failing"),
+                (Phase::Stopped, "stopped"),
+            ] {
+                self.record_state
+                    .get_or_create(&StateLabels {
+                        record: labels.record.clone(),
+                        r#type: labels.r#type.clone(),
+                        provider: labels.provider.clone(),
+                        state: word.into(),
+                    })
+                    .set(i64::from(r.phase == phase));
+            }
+            if let Some(at) = r.published_at {
+                self.last_success.get_or_create(&labels).set(unix(at));
+            }
+            self.failure_streak
+                .get_or_create(&labels)
+                .set(i64::from(r.failures));
+        }
+        self.last_check.set(status.last_check.map_or(0.0, unix));
+        self.paused.set(i64::from(status.paused));
+        let mut out = String::new();
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+/// `/health`: `Ok` when every record is published and current and the last check is recent (within two
+/// intervals and a minute), else the reason.
+pub fn health(status: &Status, interval: Duration, now: SystemTime) -> Result<(), String> {
+    if !status.config_problems.is_empty() {
+        return Err(format!("the config cannot be loaded: {}", status.config_problems[0]));
+    }
+    if status.paused {
+        return Err("updates are paused".into());
+    }
+    if let Some((family, e)) = status.detect_errors.iter().next() {
+        return Err(format!("cannot detect the public {family} address: {e}"));
+    }
+    if let Some(e) = &status.store_error {
+        return Err(format!("cannot save the state: {e}"));
+    }
+    for r in &status.records {
+        let what = format!("{} {}", r.name, r.record_type.as_str());
+        match r.phase {
+            Phase::Ok => {}
+            Phase::Pending => return Err(format!("{what}: not published yet")),
+            Phase::Failing | Phase::Stopped => {
+                return Err(format!(
+                    "{what}: {}",
+                    r.last_error.as_deref().unwrap_or("failing")
+                ));
+            }
+        }
+    }
+    let limit = interval * 2 + Duration::from_secs(60);
+    match status.last_check {
+        None => Err("no check has run yet".into()),
+        Some(at) if now.duration_since(at).unwrap_or_default() > limit => Err(format!(
+            "the last check was {} ago",
+            humantime::format_duration(Duration::from_secs(
+                now.duration_since(at).unwrap_or_default().as_secs()
+            ))
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// What the endpoint serves from.
+#[derive(Clone)]
+struct Served {
+    metrics: Arc<Metrics>,
+    status: watch::Receiver<Status>,
+    settings: watch::Receiver<Arc<Settings>>,
+    token: Option<String>,
+}
+
+/// Starts the endpoint when the settings ask for one: binds `listen`, feeds the metrics from `events`, and
+/// serves until `shutdown`. A bind failure is returned (the daemon logs it and runs on without metrics).
+pub async fn serve(
+    events: broadcast::Receiver<Event>,
+    status: watch::Receiver<Status>,
+    settings: watch::Receiver<Arc<Settings>>,
+    shutdown: CancellationToken,
+) -> Result<Option<tokio::task::JoinHandle<()>>, String> {
+    let Some(config) = settings.borrow().metrics.clone() else {
+        return Ok(None);
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen for metrics on {}: {e}", config.listen))?;
+    tracing::info!("metrics on http://{}/metrics", config.listen);
+    let metrics = Arc::new(Metrics::new());
+    tokio::spawn(feed(events, metrics.clone()));
+    let served = Served {
+        metrics,
+        status,
+        settings,
+        token: config.token.map(|t| t.expose().to_owned()),
+    };
+    Ok(Some(tokio::spawn(accept(listener, served, shutdown))))
+}
+
+async fn feed(mut events: broadcast::Receiver<Event>, metrics: Arc<Metrics>) {
+    loop {
+        match events.recv().await {
+            Ok(e) => metrics.observe(&e),
+            Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(broadcast::error::RecvError::Closed) => break,
+        }
+    }
+}
+
+/// Connections served at once; more wait in the listen backlog.
+const MAX_CONNECTIONS: usize = 16;
+
+async fn accept(listener: tokio::net::TcpListener, served: Served, shutdown: CancellationToken) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let failing = Mutex::new(false);
+    loop {
+        let permit = tokio::select! {
+            () = shutdown.cancelled() => break,
+            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+        };
+        let (stream, _) = tokio::select! {
+            () = shutdown.cancelled() => break,
+            a = listener.accept() => match a {
+                Ok(a) => a,
+                Err(e) => {
+                    if let Ok(mut f) = failing.lock() && !*f {
+                        *f = true;
+                        tracing::warn!("metrics endpoint: {e}");
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let served = served.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let served = served.clone();
+                async move { Ok::<_, std::convert::Infallible>(answer(&served, &req)) }
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(10))
+                .keep_alive(true)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            // A connection lives at most a minute (slow clients cannot hold a slot for ever).
+            let _ = tokio::time::timeout(Duration::from_secs(60), connection).await;
+            drop(permit);
+        });
+    }
+}
+
+fn reply(status: StatusCode, content_type: &str, body: String) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    if let Ok(v) = hyper::header::HeaderValue::from_str(content_type) {
+        r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+    }
+    r
+}
+
+/// Compares without leaking the position of the first difference through timing.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn answer<B>(served: &Served, req: &Request<B>) -> Response<Full<Bytes>> {
+    const TEXT: &str = "text/plain; charset=utf-8";
+    if let Some(token) = &served.token {
+        let given = req
+            .headers()
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !same(given.as_bytes(), token.as_bytes()) {
+            let mut r = reply(StatusCode::UNAUTHORIZED, TEXT, "a bearer token is required\n".into());
+            r.headers_mut().insert(
+                hyper::header::WWW_AUTHENTICATE,
+                hyper::header::HeaderValue::from_static("Bearer"),
+            );
+            return r;
+        }
+    }
+    if req.method() != hyper::Method::GET && req.method() != hyper::Method::HEAD {
+        return reply(StatusCode::METHOD_NOT_ALLOWED, TEXT, "only GET\n".into());
+    }
+    let status = served.status.borrow().clone();
+    match req.uri().path() {
+        "/metrics" => reply(
+            StatusCode::OK,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            served.metrics.render(&status),
+        ),
+        "/health" => {
+            let interval = served.settings.borrow().interval;
+            match health(&status, interval, SystemTime::now()) {
+                Ok(()) => reply(StatusCode::OK, TEXT, "ok\n".into()),
+                Err(why) => reply(StatusCode::SERVICE_UNAVAILABLE, TEXT, format!("{why}\n")),
+            }
+        }
+        "/status" => reply(
+            StatusCode::OK,
+            "application/json",
+            serde_json::to_string_pretty(&status).unwrap_or_default(),
+        ),
+        _ => reply(
+            StatusCode::NOT_FOUND,
+            TEXT,
+            "not found: try /metrics, /health or /status\n".into(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_exported_name_appears_in_a_scrape() {
+        let m = Metrics::new();
+        let v4 = crate::config::Family::V4;
+        m.observe(&Event::RecordUpdated {
+            record: "a.example.com A".into(),
+            ip: "198.51.100.1".parse().unwrap(),
+            previous: None,
+        });
+        m.observe(&Event::RecordFailed {
+            record: "a.example.com A".into(),
+            error: "x".into(),
+            class: crate::provider::ErrorClass::Transient,
+            failures: 1,
+            stopped: false,
+            retry_at: None,
+        });
+        m.observe(&Event::IpChanged { family: v4, old: Some("198.51.100.1".parse().unwrap()), new: "198.51.100.2".parse().unwrap() });
+        m.observe(&Event::NetworkChanged { family: v4 });
+        m.observe(&Event::Measured(Measurement::Detection { family: v4, seconds: 0.02, ok: true }));
+        m.observe(&Event::Measured(Measurement::Provider { provider: "pdns".into(), seconds: 0.1, ok: true }));
+        let status = Status {
+            ipv4: Some("198.51.100.2".parse().unwrap()),
+            last_check: Some(SystemTime::now()),
+            records: vec![crate::engine::RecordStatus {
+                name: "a.example.com".into(),
+                record_type: crate::config::RecordType::A,
+                provider: "pdns".into(),
+                line: None,
+                published: Some("198.51.100.2".parse().unwrap()),
+                published_at: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)),
+                phase: Phase::Ok,
+                failures: 0,
+                next_attempt: None,
+                last_error: None,
+            }],
+            ..Status::default()
+        };
+        let text = m.render(&status);
+        for name in NAMES {
+            assert!(
+                text.lines().any(|l| l.starts_with(name)),
+                "{name} missing from:\n{text}"
+            );
+        }
+        assert!(text.contains(r#"ddns_tray_record_state{record="a.example.com",type="A",provider="pdns",state="ok"} 1"#), "{text}");
+        assert!(text.contains(r#"ddns_tray_record_last_success_timestamp_seconds{record="a.example.com",type="A",provider="pdns"} 1800000000"#), "{text}");
+        assert!(text.contains(r#"ddns_tray_failures_total{record="a.example.com",type="A",class="transient"} 1"#), "{text}");
+        assert!(text.ends_with("# EOF\n"), "{text}");
+        assert_eq!(health(&status, Duration::from_secs(300), SystemTime::now()), Ok(()));
+    }
+
+    #[test]
+    fn health_names_the_first_problem() {
+        let mut status = Status { last_check: Some(SystemTime::now()), ..Status::default() };
+        assert_eq!(health(&status, Duration::from_secs(300), SystemTime::now()), Ok(()));
+        status.paused = true;
+        assert_eq!(health(&status, Duration::from_secs(300), SystemTime::now()), Err("updates are paused".into()));
+        status.paused = false;
+        let late = SystemTime::now() + Duration::from_secs(700);
+        assert_eq!(health(&status, Duration::from_secs(300), late), Err("the last check was 11m 40s ago".into()));
+    }
+}
