@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The test command (README "Run the tests", and what CI runs):
 #   1. installs the system packages the tests need (Debian/Ubuntu, via apt-get; sudo when not root),
-#   2. starts real PowerDNS and Knot servers on random loopback ports (scripts/dns-servers.sh),
+#   2. starts real PowerDNS and Knot servers on random loopback ports (scripts/dns-servers.sh); the alert and
+#      metrics tests start a real SMTP server (aiosmtpd) and a real Prometheus themselves,
 #   3. checks formatting and lints, and the packaging: the MSI definition (wixl), the .deb (build, install,
 #      run, verify, remove); the Windows and macOS builds (scripts/windows-check.sh: lint, Wine end-to-end);
 #   4. runs the whole suite (its summary is the last thing printed), and stops the servers whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(pdns-server pdns-backend-sqlite3 sqlite3 knot dnsutils curl iproute2 procps systemd msitools wixl dbus xvfb xauth xclip x11-utils imagemagick libgl1-mesa-dri mesa-vulkan-drivers libegl1 libvulkan1 python3-dbus python3-gi)
+PACKAGES=(pdns-server pdns-backend-sqlite3 sqlite3 knot python3-aiosmtpd prometheus dnsutils curl iproute2 procps systemd msitools wixl dbus xvfb xauth xclip x11-utils imagemagick libgl1-mesa-dri mesa-vulkan-drivers libegl1 libvulkan1 python3-dbus python3-gi)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
@@ -31,7 +32,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   if [ -n "$created_policy" ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
   # On hosts running systemd they may be enabled anyway.
   if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
-    $SUDO systemctl disable --now pdns knot >/dev/null 2>&1 || true
+    $SUDO systemctl disable --now pdns knot prometheus >/dev/null 2>&1 || true
   fi
 fi
 

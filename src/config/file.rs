@@ -41,6 +41,9 @@ pub struct ConfigFile {
 /// `[[notify]]`: where alerts go.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NotifyEntry {
+    /// Where the entry is in the file (`notify[2]`), for messages about it.
+    #[serde(skip)]
+    pub path: String,
     pub name: String,
     /// Which alerts: "change", "failure", "recovery" (default: all three).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -361,6 +364,7 @@ fn notifier(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<NotifyE
         .and_then(|v| typed(v, &format!("{path}.max_per_hour"), issues));
     let kind = kind_of(table, path, crate::notify::kinds::KIND_NAMES, issues)?;
     Some(NotifyEntry {
+        path: path.to_owned(),
         name: name?,
         events,
         max_per_hour,

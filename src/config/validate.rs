@@ -301,7 +301,12 @@ fn notifiers(
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for (i, entry) in file.notify.iter().enumerate() {
-        let path = format!("notify[{i}]");
+        // Entries that did not parse are left out of the list: the path is the one in the file.
+        let path = if entry.path.is_empty() {
+            format!("notify[{i}]")
+        } else {
+            entry.path.clone()
+        };
         if entry.name.trim().is_empty() {
             issues.push(Issue::new(
                 format!("{path}.name"),

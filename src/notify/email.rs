@@ -41,6 +41,9 @@ struct Server {
 }
 
 fn server(text: &str) -> Result<Server, String> {
+    if !text.contains("://") {
+        return Err("is not a URL with a scheme".into());
+    }
     let url = reqwest::Url::parse(text.trim()).map_err(|e| format!("not a URL ({e})"))?;
     let implicit_tls = match url.scheme() {
         "smtp" => false,

@@ -442,8 +442,28 @@ impl NotifierKind {
         }
     }
 
-    /// Sends one alert. `Ok` is what the service answered, in a few words.
+    /// Sends one alert. `Ok` is what the service answered, in a few words; either way with every secret
+    /// masked.
     pub async fn send(&self, client: &reqwest::Client, note: &Note) -> Result<String, String> {
+        let result = self.send_unmasked(client, note).await;
+        self.mask(result)
+    }
+
+    /// Pings a heartbeat monitor after a round (secrets masked in the answer).
+    pub async fn beat(&self, client: &reqwest::Client, beat: &Beat) -> Result<String, String> {
+        let result = self.beat_unmasked(client, beat).await;
+        self.mask(result)
+    }
+
+    fn mask(&self, result: Result<String, String>) -> Result<String, String> {
+        let secrets = self.secret_values();
+        let masked: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        result
+            .map(|a| redact(&a, &masked))
+            .map_err(|e| redact(&e, &masked))
+    }
+
+    async fn send_unmasked(&self, client: &reqwest::Client, note: &Note) -> Result<String, String> {
         let secrets = self.secret_values();
         let masked: Vec<&str> = secrets.iter().map(String::as_str).collect();
         let text = note.text();
@@ -588,8 +608,7 @@ impl NotifierKind {
         answer
     }
 
-    /// Pings a heartbeat monitor after a round.
-    pub async fn beat(&self, client: &reqwest::Client, beat: &Beat) -> Result<String, String> {
+    async fn beat_unmasked(&self, client: &reqwest::Client, beat: &Beat) -> Result<String, String> {
         let secrets = self.secret_values();
         let masked: Vec<&str> = secrets.iter().map(String::as_str).collect();
         match self {

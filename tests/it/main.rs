@@ -7,6 +7,7 @@
     clippy::case_sensitive_file_extension_comparisons
 )]
 
+mod alerts;
 mod cli;
 mod detect;
 #[cfg(unix)]
