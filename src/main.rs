@@ -515,7 +515,11 @@ async fn notify_test(
                 let names: Vec<&str> = settings.notify.iter().map(|n| n.name.as_str()).collect();
                 eprintln!(
                     "error: no notifier is named `{want}`; the config has: {}",
-                    if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+                    if names.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
                 );
             }
             None => eprintln!(
@@ -553,7 +557,10 @@ fn history(
     let entries = match history.read() {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("error: cannot read the history in {}: {e}", paths.data_dir.display());
+            eprintln!(
+                "error: cannot read the history in {}: {e}",
+                paths.data_dir.display()
+            );
             return Ok(ExitCode::from(1));
         }
     };

@@ -1,6 +1,6 @@
 //! `[metrics]`: an HTTP endpoint for Prometheus and health checks (off unless `listen` is set).
 //!
-//! - `/metrics`: OpenMetrics text (prometheus-client). Counters and latency histograms are fed by the
+//! - `/metrics`: `OpenMetrics` text (prometheus-client). Counters and latency histograms are fed by the
 //!   engine's events; gauges (addresses, record states, last success) are read from its status at each scrape.
 //! - `/health`: 200 `ok` when every record is published and current and the last check is recent; 503 with a
 //!   one-line reason otherwise.
@@ -125,8 +125,11 @@ impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::default();
         let info: Family<Vec<(String, String)>, Gauge> = Family::default();
-        info.get_or_create(&vec![("version".to_owned(), env!("CARGO_PKG_VERSION").to_owned())])
-            .set(1);
+        info.get_or_create(&vec![(
+            "version".to_owned(),
+            env!("CARGO_PKG_VERSION").to_owned(),
+        )])
+        .set(1);
         registry.register("ddns_tray_info", "ddns-tray's version", info);
         let m = Self {
             address: Family::default(),
@@ -144,18 +147,62 @@ impl Metrics {
             registry: Registry::default(),
         };
         let mut r = registry;
-        r.register("ddns_tray_address_info", "The detected public address of each family (value 1)", m.address.clone());
-        r.register("ddns_tray_record_state", "Each record's state: 1 for the current one of ok, pending, failing, stopped", m.record_state.clone());
-        r.register("ddns_tray_record_last_success_timestamp_seconds", "When each record was last published (Unix time)", m.last_success.clone());
-        r.register("ddns_tray_record_failure_streak", "Failures in a row of each record", m.failure_streak.clone());
-        r.register("ddns_tray_last_check_timestamp_seconds", "When the public address was last checked (Unix time)", m.last_check.clone());
-        r.register("ddns_tray_paused", "1 while updates are paused", m.paused.clone());
+        r.register(
+            "ddns_tray_address_info",
+            "The detected public address of each family (value 1)",
+            m.address.clone(),
+        );
+        r.register(
+            "ddns_tray_record_state",
+            "Each record's state: 1 for the current one of ok, pending, failing, stopped",
+            m.record_state.clone(),
+        );
+        r.register(
+            "ddns_tray_record_last_success_timestamp_seconds",
+            "When each record was last published (Unix time)",
+            m.last_success.clone(),
+        );
+        r.register(
+            "ddns_tray_record_failure_streak",
+            "Failures in a row of each record",
+            m.failure_streak.clone(),
+        );
+        r.register(
+            "ddns_tray_last_check_timestamp_seconds",
+            "When the public address was last checked (Unix time)",
+            m.last_check.clone(),
+        );
+        r.register(
+            "ddns_tray_paused",
+            "1 while updates are paused",
+            m.paused.clone(),
+        );
         r.register("ddns_tray_updates", "Records published", m.updates.clone());
-        r.register("ddns_tray_failures", "Failed updates, by failure class", m.failures.clone());
-        r.register("ddns_tray_address_changes", "Changes of the public address", m.address_changes.clone());
-        r.register("ddns_tray_network_events", "Network changes reported by the OS", m.network_events.clone());
-        r.register("ddns_tray_detection_duration_seconds", "How long detecting a family's address took", m.detection_seconds.clone());
-        r.register("ddns_tray_provider_duration_seconds", "How long a provider call took", m.provider_seconds.clone());
+        r.register(
+            "ddns_tray_failures",
+            "Failed updates, by failure class",
+            m.failures.clone(),
+        );
+        r.register(
+            "ddns_tray_address_changes",
+            "Changes of the public address",
+            m.address_changes.clone(),
+        );
+        r.register(
+            "ddns_tray_network_events",
+            "Network changes reported by the OS",
+            m.network_events.clone(),
+        );
+        r.register(
+            "ddns_tray_detection_duration_seconds",
+            "How long detecting a family's address took",
+            m.detection_seconds.clone(),
+        );
+        r.register(
+            "ddns_tray_provider_duration_seconds",
+            "How long a provider call took",
+            m.provider_seconds.clone(),
+        );
         Self { registry: r, ..m }
     }
 
@@ -168,33 +215,55 @@ impl Metrics {
         match event {
             Event::RecordUpdated { record, .. } => {
                 let (record, r#type) = split(record);
-                self.updates.get_or_create(&EventRecordLabels { record, r#type }).inc();
+                self.updates
+                    .get_or_create(&EventRecordLabels { record, r#type })
+                    .inc();
             }
             Event::RecordFailed { record, class, .. } => {
                 let (record, r#type) = split(record);
                 let class = class.as_str().to_owned();
                 self.failures
-                    .get_or_create(&FailureLabels { record, r#type, class })
+                    .get_or_create(&FailureLabels {
+                        record,
+                        r#type,
+                        class,
+                    })
                     .inc();
             }
-            Event::IpChanged { family, old: Some(_), .. } => {
+            Event::IpChanged {
+                family,
+                old: Some(_),
+                ..
+            } => {
                 self.address_changes
-                    .get_or_create(&FamilyLabel { family: family.key().into() })
+                    .get_or_create(&FamilyLabel {
+                        family: family.key().into(),
+                    })
                     .inc();
             }
             Event::NetworkChanged { family } => {
                 self.network_events
-                    .get_or_create(&FamilyLabel { family: family.key().into() })
+                    .get_or_create(&FamilyLabel {
+                        family: family.key().into(),
+                    })
                     .inc();
             }
-            Event::Measured(Measurement::Detection { family, seconds, .. }) => {
+            Event::Measured(Measurement::Detection {
+                family, seconds, ..
+            }) => {
                 self.detection_seconds
-                    .get_or_create(&FamilyLabel { family: family.key().into() })
+                    .get_or_create(&FamilyLabel {
+                        family: family.key().into(),
+                    })
                     .observe(*seconds);
             }
-            Event::Measured(Measurement::Provider { provider, seconds, .. }) => {
+            Event::Measured(Measurement::Provider {
+                provider, seconds, ..
+            }) => {
                 self.provider_seconds
-                    .get_or_create(&ProviderLabel { provider: provider.clone() })
+                    .get_or_create(&ProviderLabel {
+                        provider: provider.clone(),
+                    })
                     .observe(*seconds);
             }
             _ => {}
@@ -212,7 +281,10 @@ impl Metrics {
         for (family, ip) in [("ipv4", status.ipv4), ("ipv6", status.ipv6)] {
             if let Some(ip) = ip {
                 self.address
-                    .get_or_create(&AddressLabels { family: family.into(), address: ip.to_string() })
+                    .get_or_create(&AddressLabels {
+                        family: family.into(),
+                        address: ip.to_string(),
+                    })
                     .set(1);
             }
         }
@@ -259,7 +331,10 @@ impl Metrics {
 /// intervals and a minute), else the reason.
 pub fn health(status: &Status, interval: Duration, now: SystemTime) -> Result<(), String> {
     if !status.config_problems.is_empty() {
-        return Err(format!("the config cannot be loaded: {}", status.config_problems[0]));
+        return Err(format!(
+            "the config cannot be loaded: {}",
+            status.config_problems[0]
+        ));
     }
     if status.paused {
         return Err("updates are paused".into());
@@ -283,7 +358,7 @@ pub fn health(status: &Status, interval: Duration, now: SystemTime) -> Result<()
             }
         }
     }
-    let limit = interval * 2 + Duration::from_secs(60);
+    let limit = interval * 2 + Duration::from_mins(1);
     match status.last_check {
         None => Err("no check has run yet".into()),
         Some(at) if now.duration_since(at).unwrap_or_default() > limit => Err(format!(
@@ -378,7 +453,7 @@ async fn accept(listener: tokio::net::TcpListener, served: Served, shutdown: Can
                 .keep_alive(true)
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
             // A connection lives at most a minute (slow clients cannot hold a slot for ever).
-            let _ = tokio::time::timeout(Duration::from_secs(60), connection).await;
+            let _ = tokio::time::timeout(Duration::from_mins(1), connection).await;
             drop(permit);
         });
     }
@@ -408,7 +483,11 @@ fn answer<B>(served: &Served, req: &Request<B>) -> Response<Full<Bytes>> {
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
         if !same(given.as_bytes(), token.as_bytes()) {
-            let mut r = reply(StatusCode::UNAUTHORIZED, TEXT, "a bearer token is required\n".into());
+            let mut r = reply(
+                StatusCode::UNAUTHORIZED,
+                TEXT,
+                "a bearer token is required\n".into(),
+            );
             r.headers_mut().insert(
                 hyper::header::WWW_AUTHENTICATE,
                 hyper::header::HeaderValue::from_static("Bearer"),
@@ -467,10 +546,22 @@ mod tests {
             stopped: false,
             retry_at: None,
         });
-        m.observe(&Event::IpChanged { family: v4, old: Some("198.51.100.1".parse().unwrap()), new: "198.51.100.2".parse().unwrap() });
+        m.observe(&Event::IpChanged {
+            family: v4,
+            old: Some("198.51.100.1".parse().unwrap()),
+            new: "198.51.100.2".parse().unwrap(),
+        });
         m.observe(&Event::NetworkChanged { family: v4 });
-        m.observe(&Event::Measured(Measurement::Detection { family: v4, seconds: 0.02, ok: true }));
-        m.observe(&Event::Measured(Measurement::Provider { provider: "pdns".into(), seconds: 0.1, ok: true }));
+        m.observe(&Event::Measured(Measurement::Detection {
+            family: v4,
+            seconds: 0.02,
+            ok: true,
+        }));
+        m.observe(&Event::Measured(Measurement::Provider {
+            provider: "pdns".into(),
+            seconds: 0.1,
+            ok: true,
+        }));
         let status = Status {
             ipv4: Some("198.51.100.2".parse().unwrap()),
             last_check: Some(SystemTime::now()),
@@ -480,7 +571,7 @@ mod tests {
                 provider: "pdns".into(),
                 line: None,
                 published: Some("198.51.100.2".parse().unwrap()),
-                published_at: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000)),
+                published_at: Some(SystemTime::UNIX_EPOCH + Duration::from_hours(500_000)),
                 phase: Phase::Ok,
                 failures: 0,
                 next_attempt: None,
@@ -497,19 +588,39 @@ mod tests {
         }
         assert!(text.contains(r#"ddns_tray_record_state{record="a.example.com",type="A",provider="pdns",state="ok"} 1"#), "{text}");
         assert!(text.contains(r#"ddns_tray_record_last_success_timestamp_seconds{record="a.example.com",type="A",provider="pdns"} 1800000000"#), "{text}");
-        assert!(text.contains(r#"ddns_tray_failures_total{record="a.example.com",type="A",class="transient"} 1"#), "{text}");
+        assert!(
+            text.contains(
+                r#"ddns_tray_failures_total{record="a.example.com",type="A",class="transient"} 1"#
+            ),
+            "{text}"
+        );
         assert!(text.ends_with("# EOF\n"), "{text}");
-        assert_eq!(health(&status, Duration::from_secs(300), SystemTime::now()), Ok(()));
+        assert_eq!(
+            health(&status, Duration::from_mins(5), SystemTime::now()),
+            Ok(())
+        );
     }
 
     #[test]
     fn health_names_the_first_problem() {
-        let mut status = Status { last_check: Some(SystemTime::now()), ..Status::default() };
-        assert_eq!(health(&status, Duration::from_secs(300), SystemTime::now()), Ok(()));
+        let mut status = Status {
+            last_check: Some(SystemTime::now()),
+            ..Status::default()
+        };
+        assert_eq!(
+            health(&status, Duration::from_mins(5), SystemTime::now()),
+            Ok(())
+        );
         status.paused = true;
-        assert_eq!(health(&status, Duration::from_secs(300), SystemTime::now()), Err("updates are paused".into()));
+        assert_eq!(
+            health(&status, Duration::from_mins(5), SystemTime::now()),
+            Err("updates are paused".into())
+        );
         status.paused = false;
         let late = SystemTime::now() + Duration::from_secs(700);
-        assert_eq!(health(&status, Duration::from_secs(300), late), Err("the last check was 11m 40s ago".into()));
+        assert_eq!(
+            health(&status, Duration::from_mins(5), late),
+            Err("the last check was 11m 40s ago".into())
+        );
     }
 }

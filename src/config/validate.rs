@@ -379,16 +379,13 @@ fn metrics(
     issues: &mut Vec<Issue>,
 ) -> Option<super::MetricsSettings> {
     let m = file.metrics.as_ref()?;
-    let listen = match m.listen.trim().parse::<std::net::SocketAddr>() {
-        Ok(a) => a,
-        Err(_) => {
-            issues.push(Issue::new(
-                "metrics.listen",
-                format!("`{}` is not an address and port", m.listen),
-                "write it as \"127.0.0.1:9851\" (or \"[::1]:9851\")",
-            ));
-            return None;
-        }
+    let Ok(listen) = m.listen.trim().parse::<std::net::SocketAddr>() else {
+        issues.push(Issue::new(
+            "metrics.listen",
+            format!("`{}` is not an address and port", m.listen),
+            "write it as \"127.0.0.1:9851\" (or \"[::1]:9851\")",
+        ));
+        return None;
     };
     if !listen.ip().is_loopback() && m.allow_remote != Some(true) {
         issues.push(Issue::new(

@@ -14,8 +14,8 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    Command, DetectionReport, Engine, Event, Measurement, Mode, Outcome, RecordReport, RoundReport, SAVE_EVERY,
-    SHUTDOWN_GRACE, STATUS_EVERY, SkipKind, backoff, sleep_until,
+    Command, DetectionReport, Engine, Event, Measurement, Mode, Outcome, RecordReport, RoundReport,
+    SAVE_EVERY, SHUTDOWN_GRACE, STATUS_EVERY, SkipKind, backoff, sleep_until,
 };
 use crate::config::{Family, ProviderSettings, RecordSettings};
 use crate::detect::Detection;

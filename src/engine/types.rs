@@ -99,7 +99,9 @@ pub enum Event {
     RoundFinished,
     /// A network change of this family was reported (see [`crate::netwatch`]), whether or not it starts a
     /// check (for metrics).
-    NetworkChanged { family: Family },
+    NetworkChanged {
+        family: Family,
+    },
     /// How long a detection or a provider call took (for metrics; no message).
     Measured(Measurement),
 }
@@ -109,7 +111,11 @@ pub enum Event {
 #[serde(tag = "what", rename_all = "kebab-case")]
 pub enum Measurement {
     /// One family's detection (every source it asked, under the policy).
-    Detection { family: Family, seconds: f64, ok: bool },
+    Detection {
+        family: Family,
+        seconds: f64,
+        ok: bool,
+    },
     /// One provider call (one record).
     Provider {
         provider: String,

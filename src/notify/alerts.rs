@@ -7,6 +7,7 @@
 //! exit before its alerts are out.
 
 use std::collections::VecDeque;
+use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,8 +16,8 @@ use tokio::sync::{broadcast, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::kinds::{Beat, Category, Note};
 use super::ToastPolicy;
+use super::kinds::{Beat, Category, Note};
 use crate::config::{NotifierSettings, Settings};
 use crate::engine::{Event, Phase, Status};
 
@@ -25,7 +26,7 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(45);
 /// Heartbeats are pinged at most this often when nothing changed (rounds triggered by network events can
 /// come faster).
 const BEAT_EVERY: Duration = Duration::from_secs(30);
-const HOUR: Duration = Duration::from_secs(3600);
+const HOUR: Duration = Duration::from_hours(1);
 
 /// Turns events into alert notes under the toast policy, remembering what the notes name.
 #[derive(Default)]
@@ -100,7 +101,11 @@ impl Active {
 
     /// The note to send under the rate limit, or `None` when the limit holds it back.
     fn admit(&mut self, note: &Note, now: Instant) -> Option<Note> {
-        while self.sent.front().is_some_and(|t| now.duration_since(*t) >= HOUR) {
+        while self
+            .sent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= HOUR)
+        {
             self.sent.pop_front();
         }
         if self.sent.len() >= self.settings.max_per_hour as usize {
@@ -110,10 +115,11 @@ impl Active {
         self.sent.push_back(now);
         let mut note = note.clone();
         if self.held_back > 0 {
-            note.body.push_str(&format!(
+            let _ = write!(
+                note.body,
                 "\n({} earlier alert(s) were held back: at most {} an hour)",
                 self.held_back, self.settings.max_per_hour
-            ));
+            );
             self.held_back = 0;
         }
         Some(note)
@@ -207,14 +213,15 @@ pub async fn run(
                         for a in active.iter_mut().filter(|a| {
                             !a.settings.kind.is_heartbeat() && a.settings.events.contains(&note.category)
                         }) {
-                            match a.admit(&note, now) {
-                                Some(note) => spawn_send(&mut sending, &client, &a.settings, note),
-                                None => tracing::info!(
+                            if let Some(note) = a.admit(&note, now) {
+                                spawn_send(&mut sending, &client, &a.settings, note);
+                            } else {
+                                tracing::info!(
                                     notifier = %a.settings.name,
                                     "alert held back (at most {} an hour): {}",
                                     a.settings.max_per_hour,
                                     note.title
-                                ),
+                                );
                             }
                         }
                     }
@@ -230,7 +237,12 @@ pub async fn run(
     while sending.join_next().await.is_some() {}
 }
 
-fn spawn_send(sending: &mut JoinSet<()>, client: &reqwest::Client, n: &NotifierSettings, note: Note) {
+fn spawn_send(
+    sending: &mut JoinSet<()>,
+    client: &reqwest::Client,
+    n: &NotifierSettings,
+    note: Note,
+) {
     let client = client.clone();
     let n = n.clone();
     sending.spawn(async move {
@@ -241,7 +253,12 @@ fn spawn_send(sending: &mut JoinSet<()>, client: &reqwest::Client, n: &NotifierS
     });
 }
 
-fn spawn_beat(sending: &mut JoinSet<()>, client: &reqwest::Client, n: &NotifierSettings, beat: Beat) {
+fn spawn_beat(
+    sending: &mut JoinSet<()>,
+    client: &reqwest::Client,
+    n: &NotifierSettings,
+    beat: Beat,
+) {
     let client = client.clone();
     let n = n.clone();
     sending.spawn(async move {
@@ -275,7 +292,10 @@ fn log_result(n: &NotifierSettings, what: &str, result: &Result<String, String>)
 
 /// Sends a test message through each notifier (all, or the one named), concurrently; returns each one's
 /// name, kind and answer, in config order.
-pub async fn test(notifiers: &[NotifierSettings], config: &std::path::Path) -> Vec<(String, &'static str, Result<String, String>)> {
+pub async fn test(
+    notifiers: &[NotifierSettings],
+    config: &std::path::Path,
+) -> Vec<(String, &'static str, Result<String, String>)> {
     let client = crate::http::api_client();
     let note = Note {
         category: Category::Test,
@@ -335,10 +355,12 @@ mod tests {
         assert!(a.admit(&note("1"), t0).is_some());
         assert!(a.admit(&note("2"), t0).is_some());
         assert!(a.admit(&note("3"), t0).is_none());
-        assert!(a.admit(&note("4"), t0 + Duration::from_secs(60)).is_none());
+        assert!(a.admit(&note("4"), t0 + Duration::from_mins(1)).is_none());
         let later = a.admit(&note("5"), t0 + HOUR).unwrap();
         assert!(
-            later.body.ends_with("(2 earlier alert(s) were held back: at most 2 an hour)"),
+            later
+                .body
+                .ends_with("(2 earlier alert(s) were held back: at most 2 an hour)"),
             "{later:?}"
         );
         assert_eq!(a.held_back, 0);
@@ -359,20 +381,22 @@ mod tests {
     fn a_changed_address_becomes_one_change_alert_naming_record_and_addresses() {
         let mut p = AlertPolicy::default();
         let v4 = crate::config::Family::V4;
-        assert!(p
-            .on_event(&Event::IpChanged {
+        assert!(
+            p.on_event(&Event::IpChanged {
                 family: v4,
                 old: Some("198.51.100.1".parse().unwrap()),
                 new: "198.51.100.2".parse().unwrap(),
             })
-            .is_empty());
-        assert!(p
-            .on_event(&Event::RecordUpdated {
+            .is_empty()
+        );
+        assert!(
+            p.on_event(&Event::RecordUpdated {
                 record: "a.example.com A".into(),
                 ip: "198.51.100.2".parse().unwrap(),
                 previous: Some("198.51.100.1".parse().unwrap()),
             })
-            .is_empty());
+            .is_empty()
+        );
         let notes = p.on_event(&Event::RoundFinished);
         assert_eq!(notes.len(), 1);
         let n = &notes[0];

@@ -84,7 +84,11 @@ impl Config {
             );
         }
         if self.to.is_empty() {
-            check.issue("to", "is empty", "list at least one address: to = [\"you@example.com\"]");
+            check.issue(
+                "to",
+                "is empty",
+                "list at least one address: to = [\"you@example.com\"]",
+            );
         }
         for (i, to) in self.to.iter().enumerate() {
             if let Err(e) = to.parse::<Mailbox>() {
@@ -150,15 +154,26 @@ impl Config {
             .tls(tls)
             .timeout(Some(TIMEOUT));
         if let (Some(user), Some(password)) = (&self.username, &self.password) {
-            transport = transport.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
+            transport =
+                transport.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
         }
         let transport = transport.build();
         let sent = tokio::time::timeout(TIMEOUT, transport.send(message)).await;
         match sent {
-            Err(_) => Err(format!("{}:{} did not answer within 30 s", server.host, server.port)),
+            Err(_) => Err(format!(
+                "{}:{} did not answer within 30 s",
+                server.host, server.port
+            )),
             Ok(Err(e)) => {
-                let secret = self.password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default();
-                Err(crate::provider::error::redact(&describe(&e), &[secret.as_str()]))
+                let secret = self
+                    .password
+                    .as_ref()
+                    .map(|p| p.expose().to_owned())
+                    .unwrap_or_default();
+                Err(crate::provider::error::redact(
+                    &describe(&e),
+                    &[secret.as_str()],
+                ))
             }
             Ok(Ok(response)) => Ok(format!(
                 "{} {}",
@@ -194,7 +209,10 @@ mod tests {
     #[test]
     fn server_urls() {
         let s = server("smtp://mail.example.com").unwrap();
-        assert_eq!((s.host.as_str(), s.port, s.implicit_tls), ("mail.example.com", 587, false));
+        assert_eq!(
+            (s.host.as_str(), s.port, s.implicit_tls),
+            ("mail.example.com", 587, false)
+        );
         let s = server("smtps://mail.example.com:2465").unwrap();
         assert_eq!((s.port, s.implicit_tls), (2465, true));
         let s = server("smtp://[::1]:25").unwrap();

@@ -3,7 +3,7 @@
 //! failed, never quoting a secret (URLs are not quoted at all: webhook URLs carry tokens).
 
 use std::collections::BTreeMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -84,7 +84,7 @@ pub enum Beat {
     Fail(String),
 }
 
-/// `url` of a chat robot whose address itself is the credential (WeCom, Discord, Slack).
+/// `url` of a chat robot whose address itself is the credential (`WeCom`, Discord, Slack).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RobotUrl {
@@ -92,7 +92,7 @@ pub struct RobotUrl {
     pub url: Secret,
 }
 
-/// A robot that signs its requests when a signing secret is set (DingTalk, Feishu/Lark).
+/// A robot that signs its requests when a signing secret is set (`DingTalk`, Feishu/Lark).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignedRobot {
@@ -122,7 +122,7 @@ impl fmt::Display for ChatId {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Telegram {
-    /// The bot token from @BotFather (`123456:ABC...`).
+    /// The bot token from `@BotFather` (`123456:ABC...`).
     pub token: Secret,
     pub chat_id: ChatId,
     /// The Bot API's base URL (default `https://api.telegram.org`).
@@ -170,7 +170,7 @@ pub struct Bark {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerChan {
-    /// The SendKey (`SCT...`).
+    /// The `SendKey` (`SCT...`).
     pub sendkey: Secret,
     /// Default `https://sctapi.ftqq.com`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -204,7 +204,13 @@ pub struct Webhook {
 
 /// The placeholders of the webhook notifier.
 pub const PLACEHOLDERS: &[&str] = &[
-    "{title}", "{message}", "{event}", "{name}", "{type}", "{ip}", "{old}",
+    "{title}",
+    "{message}",
+    "{event}",
+    "{name}",
+    "{type}",
+    "{ip}",
+    "{old}",
 ];
 
 /// A heartbeat monitor's ping URL (healthchecks.io and compatible, Uptime Kuma push).
@@ -285,12 +291,12 @@ impl NotifierKind {
 
     /// Every secret, with its field path (for resolving them at load time).
     pub fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
-        let one = |name: &str, s: &'static str| (name.to_owned(), s);
-        let _ = one;
         let mut out: Vec<(String, &mut Secret)> = Vec::new();
         match self {
             Self::Email(c) => out.extend(c.password.as_mut().map(|s| ("password".to_owned(), s))),
-            Self::Wecom(c) | Self::Discord(c) | Self::Slack(c) => out.push(("url".into(), &mut c.url)),
+            Self::Wecom(c) | Self::Discord(c) | Self::Slack(c) => {
+                out.push(("url".into(), &mut c.url));
+            }
             Self::Dingtalk(c) | Self::Feishu(c) => {
                 out.push(("url".into(), &mut c.url));
                 out.extend(c.secret.as_mut().map(|s| ("secret".to_owned(), s)));
@@ -337,6 +343,7 @@ impl NotifierKind {
     }
 
     /// Checks the kind's own fields (secrets are resolved already).
+    #[allow(clippy::too_many_lines)] // one arm per kind
     pub fn validate(&self, check: &mut FieldCheck<'_>) {
         match self {
             Self::Email(c) => c.validate(check),
@@ -463,16 +470,18 @@ impl NotifierKind {
             .map_err(|e| redact(&e, &masked))
     }
 
+    #[allow(clippy::too_many_lines)] // one arm per kind: each the request its service documents
     async fn send_unmasked(&self, client: &reqwest::Client, note: &Note) -> Result<String, String> {
         let secrets = self.secret_values();
         let masked: Vec<&str> = secrets.iter().map(String::as_str).collect();
         let text = note.text();
         let failure = note.category == Category::Failure;
-        let answer = match self {
-            Self::Email(c) => return c.send(note).await,
+        match self {
+            Self::Email(c) => c.send(note).await,
             Self::Wecom(c) => {
                 let body = serde_json::json!({"msgtype": "text", "text": {"content": text}});
-                exchange(client.post(c.url.expose()).json(&body), &masked).await
+                exchange(client.post(c.url.expose()).json(&body), &masked)
+                    .await
                     .and_then(|a| a.json_code("errcode", 0, "errmsg"))
             }
             Self::Dingtalk(c) => {
@@ -482,7 +491,8 @@ impl NotifierKind {
                     request = request.query(&[("timestamp", timestamp), ("sign", sign)]);
                 }
                 let body = serde_json::json!({"msgtype": "text", "text": {"content": text}});
-                exchange(request.json(&body), &masked).await
+                exchange(request.json(&body), &masked)
+                    .await
                     .and_then(|a| a.json_code("errcode", 0, "errmsg"))
             }
             Self::Feishu(c) => {
@@ -490,9 +500,11 @@ impl NotifierKind {
                 if let Some(secret) = &c.secret {
                     let timestamp = now_millis() / 1000;
                     body["timestamp"] = serde_json::Value::String(timestamp.to_string());
-                    body["sign"] = serde_json::Value::String(feishu_sign(secret.expose(), timestamp));
+                    body["sign"] =
+                        serde_json::Value::String(feishu_sign(secret.expose(), timestamp));
                 }
-                exchange(client.post(c.url.expose()).json(&body), &masked).await
+                exchange(client.post(c.url.expose()).json(&body), &masked)
+                    .await
                     .and_then(|a| a.json_code("code", 0, "msg"))
             }
             Self::Telegram(c) => {
@@ -506,20 +518,29 @@ impl NotifierKind {
                     "text": text,
                     "disable_web_page_preview": true,
                 });
-                exchange(client.post(url).json(&body), &masked).await.and_then(|a| {
-                    match a.json().and_then(|v| v.get("ok").and_then(serde_json::Value::as_bool)) {
-                        Some(true) => Ok(a.summary()),
-                        _ => Err(a.failure("description")),
-                    }
-                })
+                exchange(client.post(url).json(&body), &masked)
+                    .await
+                    .and_then(|a| {
+                        match a
+                            .json()
+                            .and_then(|v| v.get("ok").and_then(serde_json::Value::as_bool))
+                        {
+                            Some(true) => Ok(a.summary()),
+                            _ => Err(a.failure("description")),
+                        }
+                    })
             }
             Self::Discord(c) => {
                 let body = serde_json::json!({"content": text});
-                exchange(client.post(c.url.expose()).json(&body), &masked).await.map(|a| a.summary())
+                exchange(client.post(c.url.expose()).json(&body), &masked)
+                    .await
+                    .map(|a| a.summary())
             }
             Self::Slack(c) => {
                 let body = serde_json::json!({"text": text});
-                exchange(client.post(c.url.expose()).json(&body), &masked).await.map(|a| a.summary())
+                exchange(client.post(c.url.expose()).json(&body), &masked)
+                    .await
+                    .map(|a| a.summary())
             }
             Self::Ntfy(c) => {
                 let url = format!(
@@ -532,7 +553,14 @@ impl NotifierKind {
                     .post(url)
                     .header("Title", header_text(&note.title))
                     .header("Priority", priority.to_string())
-                    .header("Tags", if failure { "warning" } else { "globe_with_meridians" })
+                    .header(
+                        "Tags",
+                        if failure {
+                            "warning"
+                        } else {
+                            "globe_with_meridians"
+                        },
+                    )
                     .body(note.body.clone());
                 if let Some(token) = &c.token {
                     request = request.bearer_auth(token.expose());
@@ -544,7 +572,10 @@ impl NotifierKind {
                 let priority = c.priority.unwrap_or(if failure { 8 } else { 5 });
                 let body = serde_json::json!({"title": note.title, "message": note.body, "priority": priority});
                 exchange(
-                    client.post(url).header("X-Gotify-Key", c.token.expose()).json(&body),
+                    client
+                        .post(url)
+                        .header("X-Gotify-Key", c.token.expose())
+                        .json(&body),
                     &masked,
                 )
                 .await
@@ -558,7 +589,8 @@ impl NotifierKind {
                     "body": if note.body.is_empty() { &note.title } else { &note.body },
                     "group": "ddns-tray",
                 });
-                exchange(client.post(url).json(&body), &masked).await
+                exchange(client.post(url).json(&body), &masked)
+                    .await
                     .and_then(|a| a.json_code("code", 200, "message"))
             }
             Self::Serverchan(c) => {
@@ -568,11 +600,15 @@ impl NotifierKind {
                     c.sendkey.expose()
                 );
                 let form = [("title", note.title.as_str()), ("desp", note.body.as_str())];
-                exchange(client.post(url).form(&form), &masked).await
+                exchange(client.post(url).form(&form), &masked)
+                    .await
                     .and_then(|a| a.json_code("code", 0, "message"))
             }
             Self::Pushplus(c) => {
-                let url = format!("{}/send", base(c.endpoint.as_deref(), "https://www.pushplus.plus"));
+                let url = format!(
+                    "{}/send",
+                    base(c.endpoint.as_deref(), "https://www.pushplus.plus")
+                );
                 let mut body = serde_json::json!({
                     "token": c.token.expose(),
                     "title": note.title,
@@ -582,7 +618,8 @@ impl NotifierKind {
                 if let Some(topic) = &c.topic {
                     body["topic"] = serde_json::Value::String(topic.clone());
                 }
-                exchange(client.post(url).json(&body), &masked).await
+                exchange(client.post(url).json(&body), &masked)
+                    .await
                     .and_then(|a| a.json_code("code", 200, "msg"))
             }
             Self::Webhook(c) => {
@@ -590,22 +627,27 @@ impl NotifierKind {
                     let b = b.trim_start();
                     b.starts_with('{') || b.starts_with('[')
                 });
-                let method = crate::provider::webhook::method(c.method.as_deref(), c.body.is_some());
+                let method =
+                    crate::provider::webhook::method(c.method.as_deref(), c.body.is_some());
                 let mut request = client.request(method, fill(&c.url, note, Escape::Url));
                 for (name, value) in &c.headers {
-                    request = request.header(name.as_str(), header_text(&fill(value.expose(), note, Escape::None)));
+                    request = request.header(
+                        name.as_str(),
+                        header_text(&fill(value.expose(), note, Escape::None)),
+                    );
                 }
                 if let Some(body) = &c.body {
-                    request = request.body(fill(body, note, if json { Escape::Json } else { Escape::None }));
+                    request = request.body(fill(
+                        body,
+                        note,
+                        if json { Escape::Json } else { Escape::None },
+                    ));
                 }
                 exchange(request, &masked).await.map(|a| a.summary())
             }
-            Self::Healthchecks(_) | Self::UptimeKuma(_) => {
-                // A test from `notify test` is a good ping; alerts never reach heartbeats.
-                return self.beat(client, &Beat::Ok).await;
-            }
-        };
-        answer
+            // A test from `notify test` is a good ping; alerts never reach heartbeats.
+            Self::Healthchecks(_) | Self::UptimeKuma(_) => self.beat(client, &Beat::Ok).await,
+        }
     }
 
     async fn beat_unmasked(&self, client: &reqwest::Client, beat: &Beat) -> Result<String, String> {
@@ -639,7 +681,10 @@ impl NotifierKind {
                     .append_pair("msg", &msg)
                     .append_pair("ping", "");
                 exchange(client.get(url), &masked).await.and_then(|a| {
-                    match a.json().and_then(|v| v.get("ok").and_then(serde_json::Value::as_bool)) {
+                    match a
+                        .json()
+                        .and_then(|v| v.get("ok").and_then(serde_json::Value::as_bool))
+                    {
                         Some(true) => Ok(a.summary()),
                         _ => Err(a.failure("msg")),
                     }
@@ -691,7 +736,7 @@ fn now_millis() -> u128 {
         .map_or(0, |d| d.as_millis())
 }
 
-/// DingTalk's signature: `base64(HMAC-SHA256(key = secret, "{timestamp}\n{secret}"))`, with the timestamp
+/// `DingTalk`'s signature: `base64(HMAC-SHA256(key = secret, "{timestamp}\n{secret}"))`, with the timestamp
 /// in milliseconds; both go in the query (URL-encoded by the query builder).
 #[must_use]
 pub fn dingtalk_sign(secret: &str, timestamp_ms: u128) -> (String, String) {
@@ -765,7 +810,7 @@ fn url_escape(value: &str) -> String {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out
@@ -794,18 +839,24 @@ impl Answer {
 
     /// The failure text: the service's own message field when it has one, else the answer.
     fn failure(&self, message_field: &str) -> String {
-        let message = self
-            .json()
-            .and_then(|v| v.get(message_field).and_then(|m| m.as_str().map(str::to_owned)));
+        let message = self.json().and_then(|v| {
+            v.get(message_field)
+                .and_then(|m| m.as_str().map(str::to_owned))
+        });
         match message {
-            Some(m) => format!("the service refused the message: {}", crate::detect::snippet(&m)),
+            Some(m) => format!(
+                "the service refused the message: {}",
+                crate::detect::snippet(&m)
+            ),
             None => format!("unexpected answer ({})", self.summary()),
         }
     }
 
     /// Success when the JSON field `code` holds `ok` (robots answer HTTP 200 with an error code).
     fn json_code(self, code: &str, ok: i64, message_field: &str) -> Result<String, String> {
-        let value = self.json().and_then(|v| v.get(code).and_then(serde_json::Value::as_i64));
+        let value = self
+            .json()
+            .and_then(|v| v.get(code).and_then(serde_json::Value::as_i64));
         match value {
             Some(c) if c == ok => Ok(self.summary()),
             Some(c) => Err(format!("{code} {c}: {}", self.failure(message_field))),
@@ -817,7 +868,10 @@ impl Answer {
 /// Sends a request and reads the answer (at most [`MAX_ANSWER`] bytes); a non-2xx status is an error naming
 /// the status and what the service said, with `secrets` masked.
 async fn exchange(request: reqwest::RequestBuilder, secrets: &[&str]) -> Result<Answer, String> {
-    let response = request.send().await.map_err(|e| crate::http::describe(&e))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|e| crate::http::describe(&e))?;
     let status = response.status();
     let body = crate::http::read_body(response, MAX_ANSWER)
         .await
@@ -868,11 +922,19 @@ mod tests {
             old: None,
         };
         assert_eq!(
-            fill("https://h/?t={title}&n={name}&ip={ip}&o={old}", &note, Escape::Url),
+            fill(
+                "https://h/?t={title}&n={name}&ip={ip}&o={old}",
+                &note,
+                Escape::Url
+            ),
             "https://h/?t=Updated%20%22a%22&n=a.example.com&ip=198.51.100.7&o="
         );
         assert_eq!(
-            fill(r#"{"m":"{message}","e":"{event}","t":"{type}"}"#, &note, Escape::Json),
+            fill(
+                r#"{"m":"{message}","e":"{event}","t":"{type}"}"#,
+                &note,
+                Escape::Json
+            ),
             r#"{"m":"Updated \"a\"\nx & y","e":"change","t":"A"}"#
         );
     }

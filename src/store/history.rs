@@ -3,6 +3,7 @@
 //! `history.1.jsonl` (replacing the previous one) and a new file starts, so at most twice that many entries
 //! (well under 2 MiB) are kept. A line cut short by a crash is skipped when reading; nothing else is lost.
 
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -105,21 +106,30 @@ impl Entry {
     pub fn line(&self) -> String {
         let mut out = format!("{}  {:<19}", self.at, self.event);
         if let Some(r) = &self.record {
-            out.push_str(&format!(" {r}"));
+            let _ = write!(out, " {r}");
         }
         if let Some(f) = &self.family {
-            out.push_str(&format!(" {f}"));
+            let _ = write!(out, " {f}");
         }
         match (&self.old, &self.new) {
-            (Some(o), Some(n)) => out.push_str(&format!(" {o} -> {n}")),
-            (None, Some(n)) => out.push_str(&format!(" {n}")),
+            (Some(o), Some(n)) => {
+                let _ = write!(out, " {o} -> {n}");
+            }
+            (None, Some(n)) => {
+                let _ = write!(out, " {n}");
+            }
             _ => {}
         }
         if let Some(e) = &self.error {
-            out.push_str(&format!(": {e}"));
+            let _ = write!(out, ": {e}");
         }
         out
     }
+}
+
+/// Line breaks in `bytes`.
+fn bytecount(bytes: &[u8]) -> usize {
+    bytes.split(|c| *c == b'\n').count() - 1
 }
 
 /// The history files of a data dir.
@@ -161,10 +171,7 @@ impl History {
             .ok()
             .flatten()
             .map_or((0, false), |b| {
-                (
-                    b.iter().filter(|c| **c == b'\n').count(),
-                    b.last().is_some_and(|c| *c != b'\n'),
-                )
+                (bytecount(&b), b.last().is_some_and(|c| *c != b'\n'))
             })
     }
 
@@ -176,7 +183,11 @@ impl History {
             *lines = 0;
             *torn = false;
         }
-        let mut text = if *torn { "\n".to_owned() } else { String::new() };
+        let mut text = if *torn {
+            "\n".to_owned()
+        } else {
+            String::new()
+        };
         text.push_str(&serde_json::to_string(entry).map_err(std::io::Error::other)?);
         text.push('\n');
         let mut options = std::fs::OpenOptions::new();
@@ -245,8 +256,14 @@ mod tests {
         }
         let all = h.read().unwrap();
         assert_eq!(all.len(), MAX_ENTRIES + 10);
-        assert_eq!(all[0].record.as_deref(), Some(&*format!("r{MAX_ENTRIES}.example A")));
-        assert_eq!(all.last().unwrap().record.as_deref(), Some(&*format!("r{}.example A", MAX_ENTRIES * 2 + 9)));
+        assert_eq!(
+            all[0].record.as_deref(),
+            Some(&*format!("r{MAX_ENTRIES}.example A"))
+        );
+        assert_eq!(
+            all.last().unwrap().record.as_deref(),
+            Some(&*format!("r{}.example A", MAX_ENTRIES * 2 + 9))
+        );
         // A torn last line (a crash mid-write) is skipped, the rest still read.
         std::fs::OpenOptions::new()
             .append(true)

@@ -1151,12 +1151,16 @@ listen = "127.0.0.1:9851"
         let (file, _) = load_str(text, &env).unwrap();
         let mut form = SettingsForm::from_file(&file);
         form.interval = "10m".into();
-        let settings = save(&mut form, &path, &env, &NoKeyring).unwrap_or_else(|| panic!("{:?}", form.errors));
+        let settings =
+            save(&mut form, &path, &env, &NoKeyring).unwrap_or_else(|| panic!("{:?}", form.errors));
         assert_eq!(settings.notify.len(), 1);
         assert_eq!(settings.notify[0].max_per_hour, 5);
         assert_eq!(settings.metrics.unwrap().listen.port(), 9851);
         let written = std::fs::read_to_string(&path).unwrap();
-        assert!(written.contains("env = \"NTFY_TOPIC\""), "the secret stays where it was:\n{written}");
+        assert!(
+            written.contains("env = \"NTFY_TOPIC\""),
+            "the secret stays where it was:\n{written}"
+        );
         assert!(!written.contains("my-topic"), "{written}");
     }
 

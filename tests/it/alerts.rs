@@ -164,36 +164,62 @@ fn hmac_b64(key: &[u8], msg: &[u8]) -> String {
 }
 
 fn one<'a>(reqs: &'a [Request], prefix: &str) -> &'a Request {
-    let found: Vec<&Request> = reqs.iter().filter(|r| r.path().starts_with(prefix)).collect();
+    let found: Vec<&Request> = reqs
+        .iter()
+        .filter(|r| r.path().starts_with(prefix))
+        .collect();
     assert_eq!(found.len(), 1, "{prefix}: {reqs:#?}");
     found[0]
 }
 
 #[tokio::test]
+#[allow(clippy::too_many_lines)] // one block of assertions per kind
 async fn notify_test_sends_every_kind_as_its_service_documents() {
     let fake = FakeHttp::start(documented).await;
     let case = Case::new(&every_kind(&fake));
     let out = case.run(&["notify", "test"]).await;
     assert_eq!(out.code, 0, "{out:?}");
     for name in [
-        "wecom", "dingtalk", "feishu", "telegram", "discord", "slack", "ntfy", "gotify", "bark",
-        "serverchan", "pushplus", "hook", "hc", "kuma",
+        "wecom",
+        "dingtalk",
+        "feishu",
+        "telegram",
+        "discord",
+        "slack",
+        "ntfy",
+        "gotify",
+        "bark",
+        "serverchan",
+        "pushplus",
+        "hook",
+        "hc",
+        "kuma",
     ] {
         assert!(
-            out.stdout.lines().any(|l| l.starts_with(&format!("{name} (")) && l.contains(": sent; the service answered HTTP 20")),
+            out.stdout
+                .lines()
+                .any(|l| l.starts_with(&format!("{name} ("))
+                    && l.contains(": sent; the service answered HTTP 20")),
             "{name}: {out:?}"
         );
     }
     for s in SECRETS {
-        assert!(!out.stdout.contains(s) && !out.stderr.contains(s), "{s} leaked: {out:?}");
+        assert!(
+            !out.stdout.contains(s) && !out.stderr.contains(s),
+            "{s} leaked: {out:?}"
+        );
     }
     let reqs = fake.requests();
     assert_eq!(reqs.len(), 14, "{reqs:#?}");
     let title = "Test message from ddns-tray";
-    let text = |t: &str| t.starts_with(&format!("{title}\nIf you can read this, alerts reach you."));
+    let text =
+        |t: &str| t.starts_with(&format!("{title}\nIf you can read this, alerts reach you."));
 
     let r = one(&reqs, "/wecom/");
-    assert_eq!((r.method.as_str(), r.path()), ("POST", "/wecom/cgi-bin/webhook/send"));
+    assert_eq!(
+        (r.method.as_str(), r.path()),
+        ("POST", "/wecom/cgi-bin/webhook/send")
+    );
     assert_eq!(r.query()["key"], "wecom-robot-key");
     assert_eq!(r.headers["content-type"], "application/json");
     assert_eq!(r.json()["msgtype"], "text");
@@ -203,11 +229,21 @@ async fn notify_test_sends_every_kind_as_its_service_documents() {
     let q = r.query();
     assert_eq!(q["access_token"], "dingtalk-access-token");
     let ts: u128 = q["timestamp"].parse().unwrap();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
     assert!(now - ts < 60_000, "timestamp in milliseconds, current");
     let secret = "SECdingtalk-signing-secret-0123";
-    assert_eq!(q["sign"], hmac_b64(secret.as_bytes(), format!("{ts}\n{secret}").as_bytes()));
-    assert!(r.target.contains("sign=") && !r.target.contains('+') && !r.target.contains("/="), "the sign is URL-encoded: {}", r.target);
+    assert_eq!(
+        q["sign"],
+        hmac_b64(secret.as_bytes(), format!("{ts}\n{secret}").as_bytes())
+    );
+    assert!(
+        r.target.contains("sign=") && !r.target.contains('+') && !r.target.contains("/="),
+        "the sign is URL-encoded: {}",
+        r.target
+    );
     assert_eq!(r.json()["msgtype"], "text");
     assert!(text(r.json()["text"]["content"].as_str().unwrap()));
 
@@ -218,7 +254,10 @@ async fn notify_test_sends_every_kind_as_its_service_documents() {
     assert!(text(body["content"]["text"].as_str().unwrap()));
     let ts = body["timestamp"].as_str().unwrap();
     assert_eq!(ts.len(), 10, "seconds");
-    assert_eq!(body["sign"], hmac_b64(format!("{ts}\nfeishu-signing-secret").as_bytes(), b""));
+    assert_eq!(
+        body["sign"],
+        hmac_b64(format!("{ts}\nfeishu-signing-secret").as_bytes(), b"")
+    );
 
     let r = one(&reqs, "/tg/");
     assert_eq!(r.path(), "/tg/bot123456789:telegram-bot-token/sendMessage");
@@ -252,8 +291,15 @@ async fn notify_test_sends_every_kind_as_its_service_documents() {
 
     let r = one(&reqs, "/sc/");
     assert_eq!(r.path(), "/sc/SCT12345serverchankey.send");
-    assert_eq!(r.headers["content-type"], "application/x-www-form-urlencoded");
-    let form: std::collections::BTreeMap<String, String> = Request { target: format!("/?{}", r.body), ..r.clone() }.query();
+    assert_eq!(
+        r.headers["content-type"],
+        "application/x-www-form-urlencoded"
+    );
+    let form: std::collections::BTreeMap<String, String> = Request {
+        target: format!("/?{}", r.body),
+        ..r.clone()
+    }
+    .query();
     assert_eq!(form["title"], title);
     assert!(form["desp"].starts_with("If you can read this"));
 
@@ -267,16 +313,31 @@ async fn notify_test_sends_every_kind_as_its_service_documents() {
     assert_eq!(r.query()["src"], "ddns");
     assert_eq!(r.headers["authorization"], "Bearer webhook-secret");
     assert_eq!(r.json()["event"], "test");
-    assert!(text(r.json()["text"].as_str().unwrap()), "the message is JSON-escaped: {}", r.body);
+    assert!(
+        text(r.json()["text"].as_str().unwrap()),
+        "the message is JSON-escaped: {}",
+        r.body
+    );
 
     // Heartbeats: a test is a good ping.
     let r = one(&reqs, "/hc/");
-    assert_eq!((r.method.as_str(), r.path()), ("POST", "/hc/5f1b2c3d-healthchecks-uuid"));
+    assert_eq!(
+        (r.method.as_str(), r.path()),
+        ("POST", "/hc/5f1b2c3d-healthchecks-uuid")
+    );
     let r = one(&reqs, "/kuma/");
     assert_eq!(r.method, "GET");
     let q = r.query();
-    assert_eq!((q["status"].as_str(), q["msg"].as_str(), q["ping"].as_str()), ("up", "OK", ""));
-    assert_eq!(r.target.matches("status=").count(), 1, "ours replace the URL's: {}", r.target);
+    assert_eq!(
+        (q["status"].as_str(), q["msg"].as_str(), q["ping"].as_str()),
+        ("up", "OK", "")
+    );
+    assert_eq!(
+        r.target.matches("status=").count(),
+        1,
+        "ours replace the URL's: {}",
+        r.target
+    );
 
     // One by name.
     let out = case.run(&["notify", "test", "slack"]).await;
@@ -284,7 +345,11 @@ async fn notify_test_sends_every_kind_as_its_service_documents() {
     assert_eq!(out.stdout.lines().count(), 1, "{out:?}");
     let out = case.run(&["notify", "test", "nope"]).await;
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("no notifier is named `nope`; the config has: wecom, dingtalk"), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("no notifier is named `nope`; the config has: wecom, dingtalk"),
+        "{out:?}"
+    );
 }
 
 #[tokio::test]
@@ -294,9 +359,14 @@ async fn refusals_are_reported_with_the_services_words_and_no_secret() {
         if p.starts_with("/wecom/") {
             Reply::ok(r#"{"errcode":93000,"errmsg":"invalid webhook url, key wecom-robot-key"}"#)
         } else if p.starts_with("/tg/") {
-            Reply::status(401, r#"{"ok":false,"error_code":401,"description":"Unauthorized"}"#)
+            Reply::status(
+                401,
+                r#"{"ok":false,"error_code":401,"description":"Unauthorized"}"#,
+            )
         } else if p.starts_with("/bark/") {
-            Reply::ok(r#"{"code":400,"message":"failed to get device token: device not registered"}"#)
+            Reply::ok(
+                r#"{"code":400,"message":"failed to get device token: device not registered"}"#,
+            )
         } else {
             Reply::status(500, "<html>oops</html>")
         }
@@ -316,11 +386,22 @@ async fn refusals_are_reported_with_the_services_words_and_no_secret() {
         line("wecom"),
         "wecom (wecom): FAILED: errcode 93000: the service refused the message: invalid webhook url, key ***"
     );
-    assert!(line("telegram").contains("FAILED: HTTP 401") && line("telegram").contains("check the token or URL"), "{out:?}");
-    assert!(line("bark").contains("code 400: the service refused the message: failed to get device token"), "{out:?}");
+    assert!(
+        line("telegram").contains("FAILED: HTTP 401")
+            && line("telegram").contains("check the token or URL"),
+        "{out:?}"
+    );
+    assert!(
+        line("bark")
+            .contains("code 400: the service refused the message: failed to get device token"),
+        "{out:?}"
+    );
     assert!(line("gotify").contains("FAILED: HTTP 500"), "{out:?}");
     for s in SECRETS {
-        assert!(!out.stdout.contains(s) && !out.stderr.contains(s), "{s} leaked: {out:?}");
+        assert!(
+            !out.stdout.contains(s) && !out.stderr.contains(s),
+            "{s} leaked: {out:?}"
+        );
     }
 }
 
@@ -426,17 +507,26 @@ url = "{hc}"
     assert_eq!(out.code, 0, "{out:?}");
     let reqs = sink.requests();
     assert_eq!(reqs.len(), 1, "{reqs:#?}");
-    assert_eq!((reqs[0].method.as_str(), reqs[0].path()), ("POST", "/hc/uuid-1"));
+    assert_eq!(
+        (reqs[0].method.as_str(), reqs[0].path()),
+        ("POST", "/hc/uuid-1")
+    );
 
     // The address changes: one alert naming old and new address and the record, then an ok ping.
     echo.set_text("198.51.100.2");
     let out = case.run(&["once"]).await;
     assert_eq!(out.code, 0, "{out:?}");
     let reqs = sink.requests();
-    let alerts: Vec<&Request> = reqs.iter().filter(|r| r.path().starts_with("/ntfy/")).collect();
+    let alerts: Vec<&Request> = reqs
+        .iter()
+        .filter(|r| r.path().starts_with("/ntfy/"))
+        .collect();
     assert_eq!(alerts.len(), 1, "{reqs:#?}");
     assert_eq!(alerts[0].headers["title"], "Public IPv4 address changed");
-    assert_eq!(alerts[0].body, "IPv4 198.51.100.1 -> 198.51.100.2\nUpdated: home.example.test A");
+    assert_eq!(
+        alerts[0].body,
+        "IPv4 198.51.100.1 -> 198.51.100.2\nUpdated: home.example.test A"
+    );
 
     // The provider breaks with an auth error: the record stops, the alert comes at once, the ping says fail.
     provider.set(|_| Reply::status(401, "bad token"));
@@ -444,33 +534,71 @@ url = "{hc}"
     let out = case.run(&["once"]).await;
     assert_eq!(out.code, 1, "{out:?}");
     let reqs = sink.requests();
-    let fail = reqs.iter().find(|r| r.path() == "/hc/uuid-1/fail").unwrap_or_else(|| panic!("{reqs:#?}"));
+    let fail = reqs
+        .iter()
+        .find(|r| r.path() == "/hc/uuid-1/fail")
+        .unwrap_or_else(|| panic!("{reqs:#?}"));
     assert!(fail.body.starts_with("home.example.test A: "), "{fail:?}");
-    let alerts: Vec<&Request> = reqs.iter().filter(|r| r.path().starts_with("/ntfy/")).collect();
-    let failure = alerts.iter().find(|r| r.headers["title"].contains("refused the credentials")).unwrap_or_else(|| panic!("{alerts:#?}"));
+    let alerts: Vec<&Request> = reqs
+        .iter()
+        .filter(|r| r.path().starts_with("/ntfy/"))
+        .collect();
+    let failure = alerts
+        .iter()
+        .find(|r| r.headers["title"].contains("refused the credentials"))
+        .unwrap_or_else(|| panic!("{alerts:#?}"));
     assert_eq!(failure.headers["priority"], "4");
-    assert!(failure.body.contains("No more attempts until the configuration changes."), "{failure:?}");
+    assert!(
+        failure
+            .body
+            .contains("No more attempts until the configuration changes."),
+        "{failure:?}"
+    );
 
     // The history has it all, oldest first; --record filters.
     let out = case.run(&["history"]).await;
     assert_eq!(out.code, 0, "{out:?}");
-    let events: Vec<&str> = out.stdout.lines().map(|l| l.split_whitespace().nth(1).unwrap_or("")).collect();
+    let events: Vec<&str> = out
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().nth(1).unwrap_or(""))
+        .collect();
     assert_eq!(
         events,
-        ["ip-changed", "updated", "ip-changed", "updated", "ip-changed", "failed"],
+        [
+            "ip-changed",
+            "updated",
+            "ip-changed",
+            "updated",
+            "ip-changed",
+            "failed"
+        ],
         "{out:?}"
     );
-    assert!(out.stdout.contains("updated             home.example.test A 198.51.100.1 -> 198.51.100.2"), "{out:?}");
-    let out = case.run(&["history", "--record", "home.example.test", "--json"]).await;
+    assert!(
+        out.stdout
+            .contains("updated             home.example.test A 198.51.100.1 -> 198.51.100.2"),
+        "{out:?}"
+    );
+    let out = case
+        .run(&["history", "--record", "home.example.test", "--json"])
+        .await;
     let entries: Vec<serde_json::Value> = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(entries.len(), 3, "{out:?}");
     assert_eq!(entries[2]["event"], "failed");
-    assert!(entries[2]["error"].as_str().unwrap().contains("401"), "{entries:?}");
+    assert!(
+        entries[2]["error"].as_str().unwrap().contains("401"),
+        "{entries:?}"
+    );
 }
 
 /// A free loopback port (bound and released).
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A child process killed when dropped.
@@ -503,7 +631,10 @@ fn have(program: &str, args: &[&str]) -> bool {
 
 async fn wait_for_port(port: u16) {
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -520,7 +651,15 @@ async fn mail_goes_through_a_real_smtp_server() {
     let maildir = tempfile::tempdir().unwrap();
     let _smtp = Child(
         std::process::Command::new("/usr/bin/python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
             .arg(maildir.path().join("mail"))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -544,7 +683,11 @@ events = ["change"]
     let case = Case::new(&with_records(&echo, &provider, &notify));
     let out = case.run(&["notify", "test", "mail"]).await;
     assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.starts_with("mail (email): sent; the service answered 250"), "{out:?}");
+    assert!(
+        out.stdout
+            .starts_with("mail (email): sent; the service answered 250"),
+        "{out:?}"
+    );
     assert_eq!(case.run(&["once"]).await.code, 0);
     echo.set_text("198.51.100.22");
     let out = case.run(&["once"]).await;
@@ -557,15 +700,32 @@ events = ["change"]
     mails.sort_by_key(|m| m.contains("Test message"));
     assert_eq!(mails.len(), 2, "{mails:#?}");
     let change = &mails[0];
-    assert!(change.contains("Subject: ddns-tray: Public IPv4 address changed"), "{change}");
-    assert!(change.contains("From: ddns-tray <ddns@example.test>"), "{change}");
-    assert!(change.contains("To: ops@example.test, me@example.test"), "{change}");
-    assert!(change.contains("IPv4 198.51.100.21 -> 198.51.100.22"), "{change}");
+    assert!(
+        change.contains("Subject: ddns-tray: Public IPv4 address changed"),
+        "{change}"
+    );
+    assert!(
+        change.contains("From: ddns-tray <ddns@example.test>"),
+        "{change}"
+    );
+    assert!(
+        change.contains("To: ops@example.test, me@example.test"),
+        "{change}"
+    );
+    assert!(
+        change.contains("IPv4 198.51.100.21 -> 198.51.100.22"),
+        "{change}"
+    );
     assert!(change.contains("Updated: home.example.test A"), "{change}");
-    assert!(mails[1].contains("Subject: ddns-tray: Test message from ddns-tray"), "{}", mails[1]);
+    assert!(
+        mails[1].contains("Subject: ddns-tray: Test message from ddns-tray"),
+        "{}",
+        mails[1]
+    );
 }
 
 #[tokio::test]
+#[allow(clippy::too_many_lines)] // one scenario: daemon, endpoint, Prometheus, failure
 async fn prometheus_scrapes_the_metrics_and_health_tells_why() {
     if !have("prometheus", &["--version"]) {
         return;
@@ -581,7 +741,13 @@ token = "metrics-bearer-token"
 "#
     );
     let case = Case::new(&with_records(&echo, &provider, &metrics));
-    let _daemon = Child(case.command(&["run"]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap());
+    let _daemon = Child(
+        case.command(&["run"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     wait_for_port(metrics_port).await;
     let client = ddns_tray::http::api_client();
     let get = |path: &str, token: Option<&str>| {
@@ -604,7 +770,12 @@ token = "metrics-bearer-token"
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(health, (200, "ok\n".to_owned()));
-    let status: serde_json::Value = get("/status", Some("metrics-bearer-token")).await.unwrap().json().await.unwrap();
+    let status: serde_json::Value = get("/status", Some("metrics-bearer-token"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(status["ipv4"], "198.51.100.31");
     assert_eq!(status["records"][0]["phase"], "ok");
 
@@ -620,8 +791,14 @@ token = "metrics-bearer-token"
     .unwrap();
     let _prometheus = Child(
         std::process::Command::new("prometheus")
-            .arg(format!("--config.file={}", dir.path().join("prometheus.yml").display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!(
+                "--config.file={}",
+                dir.path().join("prometheus.yml").display()
+            ))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
             .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -636,9 +813,12 @@ token = "metrics-bearer-token"
     };
     let mut result = serde_json::Value::Null;
     for _ in 0..200 {
-        if let Ok(r) = query(r#"ddns_tray_record_state{record="home.example.test",type="A",state="ok"}"#).await
+        if let Ok(r) =
+            query(r#"ddns_tray_record_state{record="home.example.test",type="A",state="ok"}"#).await
             && let Ok(v) = r.json::<serde_json::Value>().await
-            && v["data"]["result"].as_array().is_some_and(|a| !a.is_empty())
+            && v["data"]["result"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
         {
             result = v;
             break;
@@ -646,20 +826,56 @@ token = "metrics-bearer-token"
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(result["data"]["result"][0]["value"][1], "1", "{result}");
-    assert_eq!(result["data"]["result"][0]["metric"]["provider"], "hook", "{result}");
-    let up: serde_json::Value = query(r#"up{job="ddns-tray"}"#).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        result["data"]["result"][0]["metric"]["provider"], "hook",
+        "{result}"
+    );
+    let up: serde_json::Value = query(r#"up{job="ddns-tray"}"#)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(up["data"]["result"][0]["value"][1], "1", "{up}");
-    let addr: serde_json::Value = query("ddns_tray_address_info").await.unwrap().json().await.unwrap();
-    assert_eq!(addr["data"]["result"][0]["metric"]["address"], "198.51.100.31", "{addr}");
-    let updates: serde_json::Value = query("ddns_tray_updates_total").await.unwrap().json().await.unwrap();
+    let addr: serde_json::Value = query("ddns_tray_address_info")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        addr["data"]["result"][0]["metric"]["address"], "198.51.100.31",
+        "{addr}"
+    );
+    let updates: serde_json::Value = query("ddns_tray_updates_total")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(updates["data"]["result"][0]["value"][1], "1", "{updates}");
-    let latency: serde_json::Value = query("ddns_tray_provider_duration_seconds_count").await.unwrap().json().await.unwrap();
-    assert_eq!(latency["data"]["result"][0]["metric"]["provider"], "hook", "{latency}");
+    let latency: serde_json::Value = query("ddns_tray_provider_duration_seconds_count")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        latency["data"]["result"][0]["metric"]["provider"], "hook",
+        "{latency}"
+    );
 
     // The provider breaks: health says which record and why.
     provider.set(|_| Reply::status(403, "forbidden"));
     echo.set_text("198.51.100.32");
-    let _ = case.run(&["ctl", "update", "--endpoint", case.data_dir().join("control.sock").to_str().unwrap()]).await;
+    let _ = case
+        .run(&[
+            "ctl",
+            "update",
+            "--endpoint",
+            case.data_dir().join("control.sock").to_str().unwrap(),
+        ])
+        .await;
     for _ in 0..100 {
         let r = get("/health", Some("metrics-bearer-token")).await.unwrap();
         health = (r.status().as_u16(), r.text().await.unwrap());
@@ -675,9 +891,6 @@ token = "metrics-bearer-token"
 
 #[test]
 fn the_grafana_dashboard_queries_only_exported_metrics() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/grafana/ddns-tray.json")).unwrap();
-    let dashboard: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let mut exprs = Vec::new();
     fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
         match v {
             serde_json::Value::Object(o) => {
@@ -690,22 +903,42 @@ fn the_grafana_dashboard_queries_only_exported_metrics() {
             _ => {}
         }
     }
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/grafana/ddns-tray.json"
+    ))
+    .unwrap();
+    let dashboard: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut exprs = Vec::new();
     walk(&dashboard, &mut exprs);
     assert!(exprs.len() >= 6, "{exprs:?}");
     let mut used = std::collections::BTreeSet::new();
     for e in &exprs {
         let mut rest = e.as_str();
         while let Some(i) = rest.find("ddns_tray_") {
-            let name: String = rest[i..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            let name: String = rest[i..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
             rest = &rest[i + name.len()..];
             used.insert(name);
         }
     }
     for name in &used {
-        let base = ["_bucket", "_sum", "_count"].iter().fold(name.as_str(), |n, s| n.strip_suffix(s).unwrap_or(n));
-        assert!(ddns_tray::metrics::NAMES.contains(&base), "the dashboard uses {name}, which is not exported");
+        let base = ["_bucket", "_sum", "_count"]
+            .iter()
+            .fold(name.as_str(), |n, s| n.strip_suffix(s).unwrap_or(n));
+        assert!(
+            ddns_tray::metrics::NAMES.contains(&base),
+            "the dashboard uses {name}, which is not exported"
+        );
     }
-    for name in ["ddns_tray_address_info", "ddns_tray_record_state", "ddns_tray_updates_total", "ddns_tray_failures_total"] {
+    for name in [
+        "ddns_tray_address_info",
+        "ddns_tray_record_state",
+        "ddns_tray_updates_total",
+        "ddns_tray_failures_total",
+    ] {
         assert!(used.contains(name), "the dashboard shows no {name}");
     }
 }
