@@ -221,6 +221,27 @@ pub fn summary(settings: &Settings) -> String {
     if settings.records.is_empty() {
         let _ = writeln!(out, "no records configured: detection only");
     }
+    for n in &settings.notify {
+        let what = if n.kind.is_heartbeat() {
+            "a ping after every round".to_owned()
+        } else {
+            let events: Vec<&str> = n.events.iter().map(|e| e.as_str()).collect();
+            format!(
+                "{} alerts, at most {} an hour",
+                events.join(", "),
+                n.max_per_hour
+            )
+        };
+        let _ = writeln!(out, "notify {} ({}): {what}", n.name, n.kind.kind_name());
+    }
+    if let Some(m) = &settings.metrics {
+        let auth = if m.token.is_some() {
+            ", bearer token required"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "metrics on http://{}/metrics{auth}", m.listen);
+    }
     out
 }
 

@@ -6,10 +6,11 @@
 //! - `detect`: public-IP sources (http, cloudflare-trace, dns, interface, command) behind one trait; the `Detector` applies the policy and rejects non-public or malformed answers.
 //! - `provider`: DNS providers, one file each with its config, validation and secrets. The engine sees one trait; behind it the read-capable APIs implement a small record API and share one reconciler (`reconcile`: lines, duplicates, parsed comparison, no write when equal); write-only protocols implement a blind setter. `error` classifies failures for retry policy; `sign` holds the request signers.
 //! - `engine`: the tick / command / shutdown loop on the monotonic clock, one update round (providers concurrently, commands answered meanwhile), backoff, and the Command / Event / Status types. No UI, files or environment.
-//! - `store`: persisted runtime state (JSON, versioned with migration, atomic writes, engine lock) and the settings-fingerprint key.
+//! - `store`: persisted runtime state (JSON, versioned with migration, atomic writes, engine lock), the settings-fingerprint key, and the bounded event `history`.
 //! - `fsutil`: bounded reads that refuse non-regular files, atomic writes, owner-only directories, stale temp-file cleanup.
 //! - `netwatch`: network-change events (rtnetlink, Windows IP Helper callbacks, the macOS routing socket) and wake-from-sleep detection, reported to the app, which hands them to the engine.
-//! - `notify`: every user-visible sentence about engine events, the toast policy, the log notifier and desktop toasts.
+//! - `notify`: every user-visible sentence about engine events and the one policy for toasts and alerts; the log notifier, desktop toasts, and the `[[notify]]` alerts (`kinds`: chat robots, push services, webhooks, heartbeats; `email`; `alerts`: dispatch, rate limit, `notify test`).
+//! - `metrics`: the `[metrics]` endpoint (Prometheus text, health, status JSON) fed by the engine's events and status.
 //! - `ui`: the tray app (winit event loop, tray icon and menu), the settings window (`settings`: the form, its validation and Save; `window`: egui on winit/wgpu, drawn only when egui asks), single instance, start at login, and `model`, the status-to-display functions (local times).
 //! - `service`: installing and controlling the OS service (systemd, launchd, Windows SCM).
 //! - `control`: the daemon's control endpoint (Unix socket / named pipe, JSON lines): status, watch, update, pause, resume, reload, for tray apps and `ddns-tray ctl`.
