@@ -94,6 +94,16 @@ impl Paths {
 pub fn factory() -> Factory {
     Arc::new(|settings: &Settings| Parts {
         detector: Arc::new(Detector::from_settings(&settings.detect)),
+        lines: settings
+            .lines
+            .iter()
+            .map(|l| {
+                (
+                    l.name.clone(),
+                    Arc::new(Detector::for_line(&settings.detect, l)),
+                )
+            })
+            .collect(),
         providers: settings
             .providers
             .iter()

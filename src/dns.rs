@@ -105,13 +105,31 @@ pub async fn exchange(
     id: u16,
     timeout: Duration,
 ) -> Result<Vec<u8>, WireError> {
+    exchange_from(addr, request, id, timeout, &Local::default()).await
+}
+
+/// Where a query's sockets are bound: a local address, and (Linux) a device (`SO_BINDTODEVICE`).
+#[derive(Debug, Clone, Default)]
+pub struct Local {
+    pub ip: Option<std::net::IpAddr>,
+    pub device: Option<String>,
+}
+
+/// [`exchange`] from a bound socket (detection through a `[[line]]`).
+pub async fn exchange_from(
+    addr: SocketAddr,
+    request: &[u8],
+    id: u16,
+    timeout: Duration,
+    local: &Local,
+) -> Result<Vec<u8>, WireError> {
     let peer = addr.to_string();
     tokio::time::timeout(timeout, async {
-        let answer = udp(addr, request, id)
+        let answer = udp(addr, request, id, local)
             .await
             .map_err(|e| WireError::Io(peer.clone(), e))?;
         if answer.len() >= 3 && answer[2] & 0x02 != 0 {
-            return tcp(addr, request, id)
+            return tcp(addr, request, id, local)
                 .await
                 .map_err(|e| WireError::Io(peer.clone(), e));
         }
@@ -121,13 +139,20 @@ pub async fn exchange(
     .map_err(|_| WireError::Timeout(peer.clone(), timeout))?
 }
 
-async fn udp(addr: SocketAddr, request: &[u8], id: u16) -> std::io::Result<Vec<u8>> {
-    let local: SocketAddr = if addr.is_ipv4() {
-        (Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    let socket = UdpSocket::bind(local).await?;
+fn local_addr(addr: SocketAddr, local: &Local) -> SocketAddr {
+    match local.ip {
+        Some(ip) => (ip, 0).into(),
+        None if addr.is_ipv4() => (Ipv4Addr::UNSPECIFIED, 0).into(),
+        None => (Ipv6Addr::UNSPECIFIED, 0).into(),
+    }
+}
+
+async fn udp(addr: SocketAddr, request: &[u8], id: u16, local: &Local) -> std::io::Result<Vec<u8>> {
+    let socket = UdpSocket::bind(local_addr(addr, local)).await?;
+    #[cfg(target_os = "linux")]
+    if let Some(device) = &local.device {
+        socket.bind_device(Some(device.as_bytes()))?;
+    }
     socket.connect(addr).await?;
     socket.send(request).await?;
     let mut buf = vec![0u8; 65535];
@@ -141,8 +166,22 @@ async fn udp(addr: SocketAddr, request: &[u8], id: u16) -> std::io::Result<Vec<u
     }
 }
 
-async fn tcp(addr: SocketAddr, request: &[u8], id: u16) -> std::io::Result<Vec<u8>> {
-    let mut stream = TcpStream::connect(addr).await?;
+async fn tcp(addr: SocketAddr, request: &[u8], id: u16, local: &Local) -> std::io::Result<Vec<u8>> {
+    let mut stream = if local.ip.is_none() && local.device.is_none() {
+        TcpStream::connect(addr).await?
+    } else {
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        #[cfg(target_os = "linux")]
+        if let Some(device) = &local.device {
+            socket.bind_device(Some(device.as_bytes()))?;
+        }
+        socket.bind(local_addr(addr, local))?;
+        socket.connect(addr).await?
+    };
     let len =
         u16::try_from(request.len()).map_err(|_| std::io::Error::other("request too large"))?;
     let mut framed = Vec::with_capacity(request.len() + 2);

@@ -144,6 +144,39 @@ pub fn detection_client(family: Option<Family>, local: Option<IpAddr>) -> reqwes
         .unwrap_or_else(|_| reqwest::Client::new())
 }
 
+/// A detection client whose sockets go out through a `[[line]]`: bound to the line's interface
+/// (`SO_BINDTODEVICE` on Linux, `IP_BOUND_IF` on macOS) or local address. `local` is the address to bind
+/// on systems that cannot bind to an interface (Windows: the interface's current address of `family`).
+#[must_use]
+pub fn line_client(
+    family: Family,
+    bind: &crate::config::LineBind,
+    local: Option<IpAddr>,
+) -> reqwest::Client {
+    install_crypto();
+    let builder = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls_config())
+        .user_agent(USER_AGENT)
+        .no_proxy()
+        .connect_timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::limited(3));
+    let builder = match bind {
+        crate::config::LineBind::Source(ip) => builder.local_address(Some(*ip)),
+        #[cfg(any(target_os = "linux", target_os = "macos", target_os = "android"))]
+        crate::config::LineBind::Interface(name) => {
+            let unspecified = match family {
+                Family::V4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                Family::V6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            };
+            let _ = local;
+            builder.interface(name).local_address(Some(unspecified))
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "android")))]
+        crate::config::LineBind::Interface(_) => builder.local_address(local),
+    };
+    builder.build().unwrap_or_else(|_| reqwest::Client::new())
+}
+
 /// A client for provider APIs (honours the proxy environment variables).
 #[must_use]
 pub fn api_client() -> reqwest::Client {

@@ -32,10 +32,25 @@ pub struct ConfigFile {
     pub providers: Vec<ProviderEntry>,
     #[serde(rename = "record", skip_serializing_if = "Vec::is_empty")]
     pub records: Vec<RecordFile>,
+    #[serde(rename = "line", skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<LineFile>,
     #[serde(rename = "notify", skip_serializing_if = "Vec::is_empty")]
     pub notify: Vec<NotifyEntry>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics: Option<MetricsFile>,
+}
+
+/// `[[line]]`: an uplink (a second ISP, a 4G modem) that detection can be sent through.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineFile {
+    pub name: String,
+    /// Send through this network interface (`eth1`, `wwan0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interface: Option<String>,
+    /// Send from this local address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// `[[notify]]`: where alerts go.
@@ -148,6 +163,15 @@ pub struct RecordFile {
     /// The length of the detected prefix `ipv6_host` is combined with (default 64).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipv6_prefix_len: Option<u8>,
+    /// Publish the address seen through these `[[line]]`s: the first that works (failover), or all (`mode`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Vec<String>>,
+    /// "failover" (default) or "all".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// How long a recovered, preferred line must keep working before the record switches back (default 2m).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_down: Option<String>,
 }
 
 const TOP_KEYS: &[&str] = &[
@@ -159,6 +183,7 @@ const TOP_KEYS: &[&str] = &[
     "detect",
     "provider",
     "record",
+    "line",
     "notify",
     "metrics",
 ];
@@ -204,6 +229,7 @@ pub fn parse(text: &str) -> Result<Parsed, Vec<Issue>> {
                 file.providers = array(value, "provider", "[[provider]]", &mut issues, provider);
             }
             "record" => file.records = array(value, "record", "[[record]]", &mut issues, typed),
+            "line" => file.lines = array(value, "line", "[[line]]", &mut issues, typed),
             "notify" => file.notify = array(value, "notify", "[[notify]]", &mut issues, notifier),
             "metrics" => file.metrics = typed(value, "metrics", &mut issues),
             _ => issues.push(unknown_key(&key, "", TOP_KEYS)),
@@ -261,6 +287,8 @@ fn type_hint(path: &str) -> String {
     } else if path.starts_with("record") {
         "a record has `name`, `provider`, and optionally `type` (\"A\" or \"AAAA\") and `ttl`"
             .into()
+    } else if path.starts_with("line") {
+        "a line has `name` and either `interface` or `source`".into()
     } else if path.starts_with("notify") {
         "see \"Alerts\" in the README for the notifier kinds and their fields".into()
     } else if path.starts_with("metrics") {

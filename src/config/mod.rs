@@ -166,10 +166,49 @@ pub struct Settings {
     pub detect: DetectSettings,
     pub providers: Vec<ProviderSettings>,
     pub records: Vec<RecordSettings>,
+    /// Uplinks detection can go through (`[[line]]`).
+    pub lines: Vec<LineSettings>,
     /// Where alerts go (`[[notify]]`).
     pub notify: Vec<NotifierSettings>,
     /// The Prometheus endpoint, when `[metrics]` sets one.
     pub metrics: Option<MetricsSettings>,
+}
+
+/// One `[[line]]`: an uplink and how sockets are sent through it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineSettings {
+    pub name: String,
+    pub bind: LineBind,
+}
+
+/// How a line's sockets are bound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineBind {
+    /// To a network interface (`SO_BINDTODEVICE` on Linux, `IP_BOUND_IF` on macOS; on Windows to the
+    /// interface's current address).
+    Interface(String),
+    /// To a local address.
+    Source(IpAddr),
+}
+
+impl fmt::Display for LineBind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Interface(name) => write!(f, "interface {name}"),
+            Self::Source(ip) => write!(f, "source {ip}"),
+        }
+    }
+}
+
+/// A record published from `[[line]]`s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Via {
+    /// Line names, in order of preference.
+    pub lines: Vec<String>,
+    /// Publish every working line's address (else the first working line's).
+    pub all: bool,
+    /// How long a preferred line must work again before the record switches back to it.
+    pub hold_down: Duration,
 }
 
 /// One validated `[[notify]]` entry (secrets resolved).
@@ -247,6 +286,8 @@ pub struct RecordSettings {
     pub line: Option<String>,
     /// For an AAAA record of a LAN host: publish the detected prefix combined with this host id.
     pub ipv6_host: Option<Ipv6Host>,
+    /// Published from these uplinks (`lines`); `None`: from the default route, as detected.
+    pub via: Option<Via>,
 }
 
 /// A LAN host's IPv6 address made from the detected (delegated) prefix and a fixed host part: the record's

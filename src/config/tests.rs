@@ -60,6 +60,7 @@ ttl = 60
             ttl: Some(60),
             line: None,
             ipv6_host: None,
+            via: None,
         }]
     );
 }

@@ -1,6 +1,7 @@
 //! `ConfigFile -> Settings`, collecting every problem with its field path and a hint.
 
 use std::collections::{BTreeMap, HashSet};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use super::file::{ConfigFile, SourceEntry, SourceKind};
@@ -54,7 +55,8 @@ pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<
 
     let detect = detect(file, &mut issues);
     let providers = providers(file, lookup, &mut issues);
-    let records = records(file, ipv4, ipv6, &providers, &mut issues);
+    let lines = lines(file, &mut issues);
+    let records = records(file, ipv4, ipv6, &providers, &lines, &mut issues);
     let notify = notifiers(file, lookup, &mut issues);
     let metrics = metrics(file, lookup, &mut issues);
 
@@ -68,6 +70,7 @@ pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<
             detect,
             providers,
             records,
+            lines,
             notify,
             metrics,
         })
@@ -488,11 +491,178 @@ impl<'a> FieldCheck<'a> {
     }
 }
 
+/// The default `hold_down` of a record with `lines`.
+pub const DEFAULT_HOLD_DOWN: Duration = Duration::from_mins(2);
+
+fn lines(file: &ConfigFile, issues: &mut Vec<Issue>) -> Vec<super::LineSettings> {
+    let mut out: Vec<super::LineSettings> = Vec::new();
+    for (i, l) in file.lines.iter().enumerate() {
+        let path = format!("line[{i}]");
+        if l.name.trim().is_empty() {
+            issues.push(Issue::new(
+                format!("{path}.name"),
+                "is empty",
+                "give the line a name, e.g. \"wan1\"; records list it in `lines`",
+            ));
+        } else if out.iter().any(|o| o.name == l.name) {
+            issues.push(Issue::new(
+                format!("{path}.name"),
+                format!("another line is already named `{}`", l.name),
+                "give each line its own name",
+            ));
+        }
+        let bind = match (&l.interface, &l.source) {
+            (Some(name), None) if !name.trim().is_empty() => {
+                Some(super::LineBind::Interface(name.trim().to_owned()))
+            }
+            (Some(_), None) => {
+                issues.push(Issue::new(
+                    format!("{path}.interface"),
+                    "is empty",
+                    "give the interface's name, e.g. \"eth1\"",
+                ));
+                None
+            }
+            (None, Some(ip)) => match ip.trim().parse::<IpAddr>() {
+                Ok(ip) if ip.is_unspecified() || ip.is_multicast() => {
+                    issues.push(Issue::new(
+                        format!("{path}.source"),
+                        format!("{ip} cannot be a source address"),
+                        "give an address of this machine on that uplink",
+                    ));
+                    None
+                }
+                Ok(ip) => Some(super::LineBind::Source(ip)),
+                Err(_) => {
+                    issues.push(Issue::new(
+                        format!("{path}.source"),
+                        format!("`{ip}` is not an IP address"),
+                        "give an address of this machine on that uplink, e.g. \"192.0.2.10\"",
+                    ));
+                    None
+                }
+            },
+            (Some(_), Some(_)) => {
+                issues.push(Issue::new(
+                    path.clone(),
+                    "has both `interface` and `source`",
+                    "keep one: the interface, or the local address to send from",
+                ));
+                None
+            }
+            (None, None) => {
+                issues.push(Issue::new(
+                    path.clone(),
+                    "has neither `interface` nor `source`",
+                    "add interface = \"eth1\" (or source = \"192.0.2.10\")",
+                ));
+                None
+            }
+        };
+        if let Some(bind) = bind {
+            out.push(super::LineSettings {
+                name: l.name.clone(),
+                bind,
+            });
+        }
+    }
+    out
+}
+
+/// A record's `lines`, `mode` and `hold_down`.
+fn via(
+    rec: &super::file::RecordFile,
+    lines: &[super::LineSettings],
+    provider: Option<&ProviderSettings>,
+    path: &str,
+    issues: &mut Vec<Issue>,
+) -> Option<super::Via> {
+    let Some(list) = &rec.lines else {
+        for (field, set) in [
+            ("mode", rec.mode.is_some()),
+            ("hold_down", rec.hold_down.is_some()),
+        ] {
+            if set {
+                issues.push(Issue::new(
+                    format!("{path}.{field}"),
+                    "applies only to a record with `lines`",
+                    format!("add lines = [...], or remove `{field}`"),
+                ));
+            }
+        }
+        return None;
+    };
+    if list.is_empty() {
+        issues.push(Issue::new(
+            format!("{path}.lines"),
+            "is empty",
+            "list the [[line]] names in order of preference, or remove `lines`",
+        ));
+    }
+    for (j, name) in list.iter().enumerate() {
+        if !lines.iter().any(|l| &l.name == name) {
+            let known: Vec<&str> = lines.iter().map(|l| l.name.as_str()).collect();
+            issues.push(Issue::new(
+                format!("{path}.lines[{j}]"),
+                format!("no [[line]] is named `{name}`"),
+                if known.is_empty() {
+                    "add a [[line]] section with this name".to_owned()
+                } else {
+                    format!("use one of: {}", known.join(", "))
+                },
+            ));
+        } else if list[..j].contains(name) {
+            issues.push(Issue::new(
+                format!("{path}.lines[{j}]"),
+                format!("`{name}` is listed twice"),
+                "list each line once",
+            ));
+        }
+    }
+    let all = match rec.mode.as_deref().map(str::trim) {
+        None | Some("failover") => false,
+        Some("all") => true,
+        Some(other) => {
+            issues.push(Issue::new(format!("{path}.mode"), format!("unknown mode `{other}`"), "use \"failover\" (the first working line) or \"all\" (every working line's address)"));
+            false
+        }
+    };
+    if all
+        && let Some(p) = provider
+        && !p.kind.capabilities().multi_value
+    {
+        issues.push(Issue::new(
+            format!("{path}.mode"),
+            format!("{} cannot hold several addresses for one name", p.kind.info().title),
+            "use mode = \"failover\", or a provider that holds address sets (PowerDNS, RFC 2136, Cloudflare, deSEC, Gandi, ...)",
+        ));
+    }
+    let hold_down = duration(
+        rec.hold_down.as_deref(),
+        &format!("{path}.hold_down"),
+        DEFAULT_HOLD_DOWN,
+        issues,
+    );
+    if hold_down < Duration::from_secs(1) || hold_down > Duration::from_hours(24) {
+        issues.push(Issue::new(
+            format!("{path}.hold_down"),
+            "must be between 1s and 24h",
+            "the default is \"2m\"",
+        ));
+    }
+    Some(super::Via {
+        lines: list.clone(),
+        all,
+        hold_down,
+    })
+}
+
 fn records(
     file: &ConfigFile,
     ipv4: bool,
     ipv6: bool,
     providers: &[ProviderSettings],
+    lines: &[super::LineSettings],
     issues: &mut Vec<Issue>,
 ) -> Vec<RecordSettings> {
     let mut out = Vec::new();
@@ -548,6 +718,7 @@ fn records(
             provider_limits(p, rec, name.as_deref(), &types, &path, issues);
         }
         let ipv6_host = ipv6_host(rec, &types, &path, issues);
+        let via = via(rec, lines, provider, &path, issues);
         let Some(name) = name else { continue };
         for record_type in types {
             let key = (
@@ -575,6 +746,7 @@ fn records(
                 ttl: rec.ttl,
                 line: line.clone(),
                 ipv6_host: ipv6_host.filter(|_| record_type == RecordType::Aaaa),
+                via: via.clone(),
             });
         }
     }

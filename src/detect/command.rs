@@ -9,11 +9,14 @@ use super::{Query, Source, parse_text, snippet};
 
 pub struct CommandSource {
     argv: Vec<String>,
+    /// Through a `[[line]]`, the program is told which: `DDNS_TRAY_LINE` (its name) and
+    /// `DDNS_TRAY_LINE_INTERFACE` or `DDNS_TRAY_LINE_SOURCE`.
+    line: Option<crate::config::LineSettings>,
 }
 
 impl CommandSource {
-    pub fn new(argv: Vec<String>) -> Self {
-        Self { argv }
+    pub fn new(argv: Vec<String>, line: Option<crate::config::LineSettings>) -> Self {
+        Self { argv, line }
     }
 }
 
@@ -28,7 +31,19 @@ impl Source for CommandSource {
     /// anything.
     async fn fetch(&self, _query: Query) -> Result<IpAddr, String> {
         let (program, args) = self.argv.split_first().ok_or("no command given")?;
-        let child = tokio::process::Command::new(program)
+        let mut command = tokio::process::Command::new(program);
+        if let Some(line) = &self.line {
+            command.env("DDNS_TRAY_LINE", &line.name);
+            match &line.bind {
+                crate::config::LineBind::Interface(name) => {
+                    command.env("DDNS_TRAY_LINE_INTERFACE", name)
+                }
+                crate::config::LineBind::Source(ip) => {
+                    command.env("DDNS_TRAY_LINE_SOURCE", ip.to_string())
+                }
+            };
+        }
+        let child = command
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -10,7 +10,7 @@ use hickory_proto::rr::{Name, RData, RecordType};
 
 use super::{Query, Source};
 use crate::config::Family;
-use crate::dns::{ServerAddr, exchange, parse_server, resolve};
+use crate::dns::{Local, ServerAddr, exchange_from, parse_server, resolve};
 
 const DEFAULT_NAME: &str = "myip.opendns.com";
 const DEFAULT_SERVER_V4: &str = "208.67.222.222:53";
@@ -20,6 +20,8 @@ pub struct DnsSource {
     server: Result<ServerAddr, String>,
     name: String,
     record_type: RecordType,
+    /// Through a `[[line]]`: bound to the line.
+    line: Option<crate::config::LineBind>,
 }
 
 impl DnsSource {
@@ -28,6 +30,7 @@ impl DnsSource {
         name: Option<&str>,
         record_type: Option<&str>,
         family: Family,
+        line: Option<crate::config::LineBind>,
     ) -> Self {
         let server = parse_server(server.unwrap_or(if family == Family::V4 {
             DEFAULT_SERVER_V4
@@ -46,6 +49,33 @@ impl DnsSource {
                 .trim_end_matches('.')
                 .to_owned(),
             record_type,
+            line,
+        }
+    }
+
+    /// Where the query's sockets are bound: the line's source address, or its interface (as a device on
+    /// Linux, by its current address elsewhere).
+    fn local(&self, server: std::net::SocketAddr) -> Local {
+        let family = Family::of(server.ip());
+        match &self.line {
+            None => Local::default(),
+            Some(crate::config::LineBind::Source(ip)) => Local {
+                ip: Some(*ip),
+                device: None,
+            },
+            #[cfg(target_os = "linux")]
+            Some(crate::config::LineBind::Interface(name)) => {
+                let _ = family;
+                Local {
+                    ip: None,
+                    device: Some(name.clone()),
+                }
+            }
+            #[cfg(not(target_os = "linux"))]
+            Some(crate::config::LineBind::Interface(name)) => Local {
+                ip: super::interface::address_of(name, family),
+                device: None,
+            },
         }
     }
 }
@@ -73,7 +103,7 @@ impl Source for DnsSource {
             .to_vec()
             .map_err(|e| format!("cannot encode the query: {e}"))?;
         // The detector bounds the whole fetch; this inner bound only keeps a lost UDP answer from hanging.
-        let raw = exchange(addr, &bytes, id, Duration::from_secs(30))
+        let raw = exchange_from(addr, &bytes, id, Duration::from_secs(30), &self.local(addr))
             .await
             .map_err(|e| e.to_string())?;
         answer_address(&raw, self.record_type, &self.name)

@@ -1,13 +1,13 @@
 //! `http`: a URL answering with the IP as text, or text holding exactly one IP. Also the client both HTTP
 //! sources use ([`FamilyClient`]).
 
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 
 use super::{Query, Source, parse_text};
-use crate::config::Family;
+use crate::config::{Family, LineBind};
 
 /// Answers larger than this are not an address (and not read further).
 pub const MAX_ANSWER: usize = 4096;
@@ -18,10 +18,10 @@ pub struct HttpSource {
 }
 
 impl HttpSource {
-    pub fn new(url: String, family: Family) -> Self {
+    pub fn new(url: String, family: Family, line: Option<&LineBind>) -> Self {
         Self {
             url,
-            client: FamilyClient::new(family),
+            client: FamilyClient::new(family, line),
         }
     }
 }
@@ -29,34 +29,46 @@ impl HttpSource {
 /// An HTTP client whose sockets are of one family. For IPv6 they are bound to the stable address of the
 /// default-route interface (see `interface::stable_v6`), so the echo reports the address that is published
 /// and not a temporary one; the client is rebuilt when that address changes.
+///
+/// Through a `[[line]]` the sockets are bound to the line instead (see [`crate::http::line_client`]).
 pub struct FamilyClient {
     family: Family,
-    client: Mutex<(Option<Ipv6Addr>, reqwest::Client)>,
+    line: Option<LineBind>,
+    client: Mutex<(Option<IpAddr>, reqwest::Client)>,
 }
 
 impl FamilyClient {
-    pub fn new(family: Family) -> Self {
+    pub fn new(family: Family, line: Option<&LineBind>) -> Self {
+        let client = match line {
+            None => crate::http::detection_client(Some(family), None),
+            Some(bind) => crate::http::line_client(family, bind, None),
+        };
         Self {
             family,
-            client: Mutex::new((None, crate::http::detection_client(Some(family), None))),
+            line: line.cloned(),
+            client: Mutex::new((None, client)),
         }
     }
 
     /// The client to use now.
     fn current(&self) -> reqwest::Client {
-        let stable = match self.family {
-            Family::V4 => None,
-            Family::V6 => super::interface::stable_v6(),
+        let local = match (&self.line, self.family) {
+            // Where a socket cannot be bound to an interface, it is bound to the interface's address.
+            #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "android")))]
+            (Some(LineBind::Interface(name)), family) => super::interface::address_of(name, family),
+            (Some(_), _) | (None, Family::V4) => None,
+            (None, Family::V6) => super::interface::stable_v6().map(IpAddr::V6),
         };
         let mut guard = self
             .client
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if guard.0 != stable {
-            *guard = (
-                stable,
-                crate::http::detection_client(Some(self.family), stable.map(IpAddr::V6)),
-            );
+        if guard.0 != local {
+            let client = match &self.line {
+                None => crate::http::detection_client(Some(self.family), local),
+                Some(bind) => crate::http::line_client(self.family, bind, local),
+            };
+            *guard = (local, client);
         }
         guard.1.clone()
     }

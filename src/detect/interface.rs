@@ -73,6 +73,53 @@ pub fn stable_v6() -> Option<Ipv6Addr> {
     }
 }
 
+/// The address of `family` a line's sockets are bound to when they cannot be bound to the interface
+/// itself: the interface's first usable one, private ones included (an uplink behind a modem has one).
+#[cfg(not(target_os = "linux"))]
+#[must_use]
+pub fn address_of(iface: &str, family: Family) -> Option<IpAddr> {
+    let candidates = addresses(iface, family).ok()?;
+    choose(
+        iface,
+        &candidates,
+        Query {
+            family,
+            allow_private: true,
+        },
+    )
+    .ok()
+}
+
+/// An `interface` source on a line bound to a local address: that address, while this machine holds it.
+pub struct SourceAddress {
+    pub ip: IpAddr,
+}
+
+#[async_trait]
+impl Source for SourceAddress {
+    fn label(&self) -> String {
+        format!("line source {}", self.ip)
+    }
+
+    async fn fetch(&self, query: Query) -> Result<IpAddr, String> {
+        if Family::of(self.ip) != query.family {
+            return Err(format!(
+                "the line's source {} is not an {} address",
+                self.ip, query.family
+            ));
+        }
+        let held = if_addrs::get_if_addrs()
+            .map_err(|e| format!("cannot list the interfaces: {e}"))?
+            .iter()
+            .any(|i| i.ip() == self.ip);
+        if held {
+            Ok(self.ip)
+        } else {
+            Err(format!("no interface holds {} now", self.ip))
+        }
+    }
+}
+
 /// Picks the first publishable address, global ones before private ones.
 pub fn choose(iface: &str, candidates: &[Candidate], query: Query) -> Result<IpAddr, String> {
     let mut skipped = Vec::new();

@@ -120,11 +120,22 @@ impl Detector {
     /// Builds the real sources from validated settings.
     #[must_use]
     pub fn from_settings(settings: &DetectSettings) -> Self {
+        Self::through(settings, None)
+    }
+
+    /// The detector of a `[[line]]`: the same sources, with their sockets sent through the line (an
+    /// `interface` source reads the line's interface; a `command` source gets the line in its environment).
+    #[must_use]
+    pub fn for_line(settings: &DetectSettings, line: &crate::config::LineSettings) -> Self {
+        Self::through(settings, Some(line))
+    }
+
+    fn through(settings: &DetectSettings, line: Option<&crate::config::LineSettings>) -> Self {
         let build = |family: Family| {
             settings
                 .sources(family)
                 .iter()
-                .map(|s| build_source(s, family))
+                .map(|s| build_source(s, family, line))
                 .collect()
         };
         Self::new(settings.policy, build(Family::V4), build(Family::V6))
@@ -261,11 +272,17 @@ fn agree(answers: &[Result<IpAddr, String>], family: Family) -> Detection {
     }
 }
 
-fn build_source(s: &SourceSettings, family: Family) -> Configured {
+fn build_source(
+    s: &SourceSettings,
+    family: Family,
+    line: Option<&crate::config::LineSettings>,
+) -> Configured {
+    use crate::config::LineBind;
+    let bind = line.map(|l| &l.bind);
     let source: Box<dyn Source> = match &s.kind {
-        SourceKind::Http { url } => Box::new(http::HttpSource::new(url.clone(), family)),
+        SourceKind::Http { url } => Box::new(http::HttpSource::new(url.clone(), family, bind)),
         SourceKind::CloudflareTrace { url } => {
-            Box::new(trace::TraceSource::new(url.clone(), family))
+            Box::new(trace::TraceSource::new(url.clone(), family, bind))
         }
         SourceKind::Dns {
             server,
@@ -276,9 +293,18 @@ fn build_source(s: &SourceSettings, family: Family) -> Configured {
             name.as_deref(),
             record_type.as_deref(),
             family,
+            bind.cloned(),
         )),
-        SourceKind::Interface { name } => Box::new(interface::InterfaceSource::new(name.clone())),
-        SourceKind::Command { command } => Box::new(command::CommandSource::new(command.clone())),
+        SourceKind::Interface { name } => match bind {
+            None => Box::new(interface::InterfaceSource::new(name.clone())),
+            Some(LineBind::Interface(iface)) => {
+                Box::new(interface::InterfaceSource::new(Some(iface.clone())))
+            }
+            Some(LineBind::Source(ip)) => Box::new(interface::SourceAddress { ip: *ip }),
+        },
+        SourceKind::Command { command } => {
+            Box::new(command::CommandSource::new(command.clone(), line.cloned()))
+        }
     };
     Configured::new(source, s.timeout, s.allow_private)
 }

@@ -17,7 +17,11 @@ pub struct TraceSource {
 }
 
 impl TraceSource {
-    pub fn new(url: Option<String>, family: Family) -> Self {
+    pub fn new(
+        url: Option<String>,
+        family: Family,
+        line: Option<&crate::config::LineBind>,
+    ) -> Self {
         let url = url.unwrap_or_else(|| {
             (if family == Family::V4 {
                 DEFAULT_V4
@@ -28,7 +32,7 @@ impl TraceSource {
         });
         Self {
             url,
-            client: FamilyClient::new(family),
+            client: FamilyClient::new(family, line),
         }
     }
 }

@@ -16,7 +16,7 @@ pub mod backoff;
 mod round;
 mod types;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -48,6 +48,8 @@ pub const EVENT_WINDOW: Duration = Duration::from_mins(10);
 /// What the engine runs with, rebuilt from settings on `Reload`.
 pub struct Parts {
     pub detector: Arc<Detector>,
+    /// The detector of each `[[line]]`, by name.
+    pub lines: HashMap<String, Arc<Detector>>,
     /// By provider name.
     pub providers: HashMap<String, Arc<dyn Provider>>,
 }
@@ -159,6 +161,12 @@ pub struct Engine {
     event_families: std::collections::BTreeSet<Family>,
     /// When recent event checks ran (the last [`EVENT_WINDOW`]), for the rate limit.
     event_checks: std::collections::VecDeque<Instant>,
+    /// The latest detection through each `[[line]]`, by (line, family).
+    line_status: BTreeMap<(String, Family), Result<std::net::IpAddr, String>>,
+    /// Which line each failover record publishes from, by record key.
+    line_choice: HashMap<String, round::LineChoice>,
+    /// When a failover record may switch back to a preferred line that works again, by record key.
+    hold_until: HashMap<String, Instant>,
     /// Set for a round started by network changes: only these families are checked.
     round_families: Option<std::collections::BTreeSet<Family>>,
     network_events: NetworkEvents,
@@ -206,6 +214,9 @@ impl Engine {
             event_checks: std::collections::VecDeque::new(),
             round_families: None,
             network_events: NetworkEvents::Off,
+            line_status: BTreeMap::new(),
+            line_choice: HashMap::new(),
+            hold_until: HashMap::new(),
         };
         engine.adopt_loaded_times();
         engine.prune_state();
@@ -377,7 +388,12 @@ impl Engine {
     /// The next instant to wake: the scheduled check, or an earlier retry of a record in backoff. Never in
     /// the past: a retry that came due was handled by the round that ran then.
     fn next_wake(&self, next_check: Instant) -> Instant {
-        let retry = self.due.values().min().copied();
+        let retry = self
+            .due
+            .values()
+            .chain(self.hold_until.values())
+            .min()
+            .copied();
         retry.map_or(next_check, |r| r.min(next_check))
     }
 
@@ -428,6 +444,10 @@ impl Engine {
         self.keys = settings.records.iter().map(round::key).collect();
         self.settings = Arc::new(settings);
         self.settings_watch.send_replace(self.settings.clone());
+        // Lines may have changed: choose afresh.
+        self.line_status.clear();
+        self.line_choice.clear();
+        self.hold_until.clear();
         self.prune_state();
         self.persist();
         let _ = self.events.send(Event::Reloaded);
@@ -515,6 +535,11 @@ impl Engine {
                     failures: st.map_or(0, |s| s.failures),
                     next_attempt,
                     last_error: st.and_then(|s| s.last_error.clone()),
+                    via: self
+                        .line_choice
+                        .get(key)
+                        .map(|c| c.using.clone())
+                        .unwrap_or_default(),
                 }
             })
             .collect();
@@ -545,6 +570,30 @@ impl Engine {
             store_error: self.store_error.clone(),
             config_problems: Vec::new(),
             network_events: self.network_events.clone(),
+            lines: self
+                .settings
+                .lines
+                .iter()
+                .map(|l| {
+                    let mut st = LineStatus {
+                        name: l.name.clone(),
+                        ipv4: None,
+                        ipv6: None,
+                        errors: BTreeMap::new(),
+                    };
+                    for family in Family::ALL {
+                        match self.line_status.get(&(l.name.clone(), family)) {
+                            Some(Ok(ip)) if family == Family::V4 => st.ipv4 = Some(*ip),
+                            Some(Ok(ip)) => st.ipv6 = Some(*ip),
+                            Some(Err(e)) => {
+                                st.errors.insert(family, e.clone());
+                            }
+                            None => {}
+                        }
+                    }
+                    st
+                })
+                .collect(),
             records,
         }
     }

@@ -54,6 +54,12 @@ pub(crate) fn fingerprint(
     if let Some(h) = &record.ipv6_host {
         doc["ipv6_host"] = format!("{}/{}", h.host, h.prefix_len).into();
     }
+    if let Some(via) = &record.via {
+        doc["lines"] = via.lines.clone().into();
+        if via.all {
+            doc["mode"] = "all".into();
+        }
+    }
     if let Some(p) = provider {
         // Secrets by value, not by where they come from: moving one into the keyring is no change.
         let mut kind = p.kind.clone();
@@ -96,6 +102,20 @@ async fn call(job: Job) -> (Job, Result<UpdateOutcome, ProviderError>, Duration)
         })
         .await;
     (job, result, started.elapsed())
+}
+
+/// Each line's detection this round, by (line, family).
+pub(super) type LineIps = BTreeMap<(String, Family), Result<IpAddr, String>>;
+
+/// Which line a failover record publishes from.
+#[derive(Debug, Clone, Default)]
+pub(super) struct LineChoice {
+    /// Index into the record's `lines`.
+    pub active: Option<usize>,
+    /// Since when a line before the active one works again.
+    pub better_since: Option<Instant>,
+    /// The lines whose addresses are published (for the status).
+    pub using: Vec<String>,
 }
 
 type Results =
@@ -239,7 +259,7 @@ impl Engine {
         if !dry {
             self.publish_status(true);
         }
-        let Some((detection, ips)) = self.detect_all(dry, &mut watch).await else {
+        let Some((detection, ips, line_ips)) = self.detect_all(dry, &mut watch).await else {
             if !dry {
                 self.publish_status(false);
             }
@@ -261,7 +281,13 @@ impl Engine {
                 });
                 continue;
             }
-            let want = Self::wanted(record, &ips);
+            let want = match &record.via {
+                None => Self::wanted(record, &ips),
+                Some(via) => {
+                    let key = self.keys.get(index).cloned().unwrap_or_else(|| key(record));
+                    self.wanted_via(&key, record, via, &line_ips, dry)
+                }
+            };
             reported_ips[index] = want.as_ref().ok().and_then(|w| w.first().copied());
             match self.prepare(index, record, want, mode) {
                 Ok(job) => jobs.entry(record.provider.clone()).or_default().push(job),
@@ -320,6 +346,7 @@ impl Engine {
     ) -> Option<(
         BTreeMap<Family, DetectionReport>,
         BTreeMap<Family, Result<IpAddr, String>>,
+        LineIps,
     )> {
         let detector = self.parts.detector.clone();
         let families: Vec<Family> = Family::ALL
@@ -331,6 +358,31 @@ impl Engine {
                     .is_none_or(|only| only.contains(f))
             })
             .collect();
+        // The lines the records of these families are published from, each asked at the same time.
+        let mut wanted_lines: Vec<(String, Family)> = Vec::new();
+        for r in &self.settings.records {
+            let family = r.record_type.family();
+            if let Some(via) = &r.via
+                && families.contains(&family)
+            {
+                for l in &via.lines {
+                    if !wanted_lines.contains(&(l.clone(), family)) {
+                        wanted_lines.push((l.clone(), family));
+                    }
+                }
+            }
+        }
+        let line_detect =
+            futures_util::future::join_all(wanted_lines.into_iter().map(|(line, family)| {
+                let detector = self.parts.lines.get(&line).cloned();
+                async move {
+                    let found = match detector {
+                        Some(d) => d.detect(family).await,
+                        None => Detection::Unavailable(format!("no line named `{line}`")),
+                    };
+                    (line, family, found)
+                }
+            }));
         let detect = futures_util::future::join_all(families.iter().map(|&family| {
             let detector = detector.clone();
             async move {
@@ -339,10 +391,11 @@ impl Engine {
                 (family, found, started.elapsed())
             }
         }));
-        tokio::pin!(detect);
-        let detected = loop {
+        let both = futures_util::future::join(detect, line_detect);
+        tokio::pin!(both);
+        let (detected, line_found) = loop {
             tokio::select! {
-                found = &mut detect => break found,
+                found = &mut both => break found,
                 i = watch.next() => {
                     if self.interrupted(i, watch) {
                         return None;
@@ -374,10 +427,36 @@ impl Engine {
             );
             ips.insert(family, result);
         }
+        let mut line_ips = LineIps::new();
+        for (line, family, found) in line_found {
+            let result = match found {
+                Detection::Known(ip) => Ok(ip),
+                Detection::Unavailable(reason) => Err(reason),
+            };
+            if !dry {
+                self.note_line(&line, family, &result);
+            }
+            line_ips.insert((line, family), result);
+        }
         if !dry {
             self.last_check = Some(self.clock.now());
         }
-        Some((detection, ips))
+        Some((detection, ips, line_ips))
+    }
+
+    /// Keeps a line's latest detection for the status, and logs when it starts or stops working.
+    fn note_line(&mut self, line: &str, family: Family, result: &Result<IpAddr, String>) {
+        let entry = self.line_status.entry((line.to_owned(), family));
+        let before = match &entry {
+            std::collections::btree_map::Entry::Occupied(e) => Some(e.get().is_ok()),
+            std::collections::btree_map::Entry::Vacant(_) => None,
+        };
+        match (before, result) {
+            (Some(true), Err(e)) => tracing::warn!("line {line} ({family}) stopped working: {e}"),
+            (Some(false), Ok(ip)) => tracing::info!("line {line} ({family}) works again: {ip}"),
+            _ => {}
+        }
+        *entry.or_insert_with(|| result.clone()) = result.clone();
     }
 
     /// Runs the provider calls: providers concurrently, each provider's jobs started in order up to its
@@ -450,6 +529,115 @@ impl Engine {
             Some(Err(e)) => Err(e.clone()),
             None => Err("family disabled".into()),
         }
+    }
+
+    /// The addresses a record published from `[[line]]`s should hold. `all`: every working line's address.
+    /// Failover: the line in use while it works; when it fails, the first working one at once; when a line
+    /// before it works again, that line after it kept working for `hold_down` (so a flapping line does
+    /// not flap DNS).
+    fn wanted_via(
+        &mut self,
+        key: &str,
+        record: &RecordSettings,
+        via: &crate::config::Via,
+        line_ips: &LineIps,
+        dry: bool,
+    ) -> Result<Vec<IpAddr>, String> {
+        let family = record.record_type.family();
+        let host = |ip: IpAddr| match ip {
+            IpAddr::V6(v6) => IpAddr::V6(record.ipv6_host.map_or(v6, |h| h.apply(v6))),
+            v4 => v4,
+        };
+        let results: Vec<(usize, &Result<IpAddr, String>)> = via
+            .lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| line_ips.get(&(l.clone(), family)).map(|r| (i, r)))
+            .collect();
+        let healthy: Vec<(usize, IpAddr)> = results
+            .iter()
+            .filter_map(|(i, r)| r.as_ref().ok().map(|ip| (*i, host(*ip))))
+            .collect();
+        let none_works = || {
+            let why: Vec<String> = results
+                .iter()
+                .filter_map(|(i, r)| r.as_ref().err().map(|e| format!("{}: {e}", via.lines[*i])))
+                .collect();
+            format!("no line works ({})", why.join("; "))
+        };
+        if via.all {
+            let mut addrs: Vec<IpAddr> = Vec::new();
+            for (_, ip) in &healthy {
+                if !addrs.contains(ip) {
+                    addrs.push(*ip);
+                }
+            }
+            if !dry {
+                let names: Vec<String> =
+                    healthy.iter().map(|(i, _)| via.lines[*i].clone()).collect();
+                self.line_choice.insert(
+                    key.to_owned(),
+                    LineChoice {
+                        active: None,
+                        better_since: None,
+                        using: names,
+                    },
+                );
+            }
+            return if addrs.is_empty() {
+                Err(none_works())
+            } else {
+                Ok(addrs)
+            };
+        }
+        let Some(&(best, best_ip)) = healthy.first() else {
+            return Err(none_works());
+        };
+        let now = Instant::now();
+        let mut choice = self.line_choice.get(key).cloned().unwrap_or_default();
+        let label = record.label();
+        let active_ok = choice
+            .active
+            .and_then(|a| healthy.iter().find(|(i, _)| *i == a).copied());
+        let chosen = match active_ok {
+            None => {
+                if let Some(a) = choice.active {
+                    tracing::warn!(record = %label, "line {} stopped working: publishing {}'s address", via.lines[a], via.lines[best]);
+                }
+                choice.active = Some(best);
+                choice.better_since = None;
+                (best, best_ip)
+            }
+            Some((a, ip)) if best < a => {
+                let since = *choice.better_since.get_or_insert(now);
+                if now.duration_since(since) >= via.hold_down {
+                    tracing::info!(record = %label, "line {} works again since {}: switching back from {}", via.lines[best], humantime::format_duration(std::time::Duration::from_secs(via.hold_down.as_secs())), via.lines[a]);
+                    choice.active = Some(best);
+                    choice.better_since = None;
+                    (best, best_ip)
+                } else {
+                    (a, ip)
+                }
+            }
+            Some(active) => {
+                choice.better_since = None;
+                active
+            }
+        };
+        choice.using = vec![via.lines[chosen.0].clone()];
+        if !dry {
+            match choice.better_since {
+                Some(since) => {
+                    self.hold_until
+                        .insert(key.to_owned(), since + via.hold_down);
+                }
+                None => {
+                    self.hold_until.remove(key);
+                }
+            }
+            self.line_choice.insert(key.to_owned(), choice);
+        }
+        Ok(vec![chosen.1])
     }
 
     fn note_detection(&mut self, family: Family, result: &Result<IpAddr, String>) {

@@ -128,6 +128,7 @@ fn ip(s: &str) -> IpAddr {
 fn fakes(provider: &Arc<FakeProvider>, source: &FakeSource) -> Factory {
     let (p, s) = (provider.clone(), source.clone());
     Arc::new(move |_settings: &Settings| Parts {
+        lines: HashMap::new(),
         detector: Arc::new(Detector::new(
             Policy::First,
             vec![Configured::new(
@@ -717,6 +718,7 @@ fn two_providers(
     let settings = load_str(text, &|_: &str| None).unwrap().1;
     let (slow, fast, s) = (slow.clone(), fast.clone(), src.clone());
     let factory: Factory = Arc::new(move |_: &Settings| Parts {
+        lines: HashMap::new(),
         detector: Arc::new(Detector::new(
             Policy::First,
             vec![Configured::new(
@@ -1136,6 +1138,7 @@ async fn a_change_asks_only_its_family() {
     let (p, s) = (provider.clone(), src.clone());
     // The same source for both families.
     let factory: Factory = Arc::new(move |_: &Settings| Parts {
+        lines: HashMap::new(),
         detector: Arc::new(Detector::new(
             Policy::First,
             vec![Configured::new(

@@ -154,6 +154,28 @@ pub struct RecordStatus {
     #[serde(serialize_with = "ser_time", deserialize_with = "de_time", default)]
     pub next_attempt: Option<SystemTime>,
     pub last_error: Option<String>,
+    /// The `[[line]]`s whose addresses it publishes (records with `lines`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
+}
+
+/// A `[[line]]` as last detected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineStatus {
+    pub name: String,
+    pub ipv4: Option<IpAddr>,
+    pub ipv6: Option<IpAddr>,
+    /// Why a family does not work through this line.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub errors: BTreeMap<Family, String>,
+}
+
+impl LineStatus {
+    /// Whether any family works through it.
+    #[must_use]
+    pub fn up(&self) -> bool {
+        self.ipv4.is_some() || self.ipv6.is_some()
+    }
 }
 
 /// The engine's current status (a snapshot, replaced after every change).
@@ -180,6 +202,9 @@ pub struct Status {
     /// Whether network changes start checks.
     #[serde(default)]
     pub network_events: NetworkEvents,
+    /// The `[[line]]`s records are published from, as last detected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<LineStatus>,
     pub records: Vec<RecordStatus>,
 }
 

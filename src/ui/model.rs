@@ -267,6 +267,7 @@ mod tests {
             failures: 0,
             next_attempt: None,
             last_error: None,
+            via: Vec::new(),
         }
     }
 
