@@ -56,7 +56,7 @@ pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<
     let detect = detect(file, &mut issues);
     let providers = providers(file, lookup, &mut issues);
     let lines = lines(file, &mut issues);
-    let records = records(file, ipv4, ipv6, &providers, &lines, &mut issues);
+    let records = records(file, ipv4, ipv6, &providers, &mut issues);
     let notify = notifiers(file, lookup, &mut issues);
     let metrics = metrics(file, lookup, &mut issues);
 
@@ -572,7 +572,7 @@ fn lines(file: &ConfigFile, issues: &mut Vec<Issue>) -> Vec<super::LineSettings>
 /// A record's `lines`, `mode` and `hold_down`.
 fn via(
     rec: &super::file::RecordFile,
-    lines: &[super::LineSettings],
+    known_lines: &[String],
     provider: Option<&ProviderSettings>,
     path: &str,
     issues: &mut Vec<Issue>,
@@ -600,8 +600,14 @@ fn via(
         ));
     }
     for (j, name) in list.iter().enumerate() {
-        if !lines.iter().any(|l| &l.name == name) {
-            let known: Vec<&str> = lines.iter().map(|l| l.name.as_str()).collect();
+        if list[..j].contains(name) {
+            issues.push(Issue::new(
+                format!("{path}.lines[{j}]"),
+                format!("`{name}` is listed twice"),
+                "list each line once",
+            ));
+        } else if !known_lines.contains(name) {
+            let known: Vec<&str> = known_lines.iter().map(String::as_str).collect();
             issues.push(Issue::new(
                 format!("{path}.lines[{j}]"),
                 format!("no [[line]] is named `{name}`"),
@@ -662,11 +668,12 @@ fn records(
     ipv4: bool,
     ipv6: bool,
     providers: &[ProviderSettings],
-    lines: &[super::LineSettings],
     issues: &mut Vec<Issue>,
 ) -> Vec<RecordSettings> {
     let mut out = Vec::new();
     let mut seen: BTreeMap<(String, RecordType, String, Option<String>), usize> = BTreeMap::new();
+    // Lines with a problem of their own are reported there, not again at every record naming them.
+    let known_lines: Vec<String> = file.lines.iter().map(|l| l.name.clone()).collect();
     let names: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
     for (i, rec) in file.records.iter().enumerate() {
         let path = format!("record[{i}]");
@@ -718,7 +725,7 @@ fn records(
             provider_limits(p, rec, name.as_deref(), &types, &path, issues);
         }
         let ipv6_host = ipv6_host(rec, &types, &path, issues);
-        let via = via(rec, lines, provider, &path, issues);
+        let via = via(rec, &known_lines, provider, &path, issues);
         let Some(name) = name else { continue };
         for record_type in types {
             let key = (

@@ -124,8 +124,22 @@ pub fn menu_labels(status: &Status, ipv6_enabled: bool, now: SystemTime) -> Menu
             |i| i.to_string(),
         )
     };
+    // With uplinks, each one's state follows the address: "IPv4: 198.51.100.7 (wan1 ok, wan2 down)".
+    let lines = if status.lines.is_empty() {
+        String::new()
+    } else {
+        let each: Vec<String> = status
+            .lines
+            .iter()
+            .map(|l| format!("{} {}", l.name, if l.up() { "ok" } else { "down" }))
+            .collect();
+        format!(" ({})", each.join(", "))
+    };
     MenuLabels {
-        ipv4: format!("IPv4: {}", ip(status.ipv4, crate::config::Family::V4)),
+        ipv4: format!(
+            "IPv4: {}{lines}",
+            ip(status.ipv4, crate::config::Family::V4)
+        ),
         ipv6: ipv6_enabled.then(|| format!("IPv6: {}", ip(status.ipv6, crate::config::Family::V6))),
         last_update: status.last_update.map_or_else(
             || "Last update: never".to_owned(),
@@ -199,6 +213,29 @@ pub fn status_text(status: &Status, now: SystemTime) -> String {
     {
         let _ = writeln!(out, "{line}");
     }
+    for l in &status.lines {
+        let mut parts: Vec<String> = Vec::new();
+        for (family, ip) in [
+            (crate::config::Family::V4, l.ipv4),
+            (crate::config::Family::V6, l.ipv6),
+        ] {
+            match (ip, l.errors.get(&family)) {
+                (Some(ip), _) => parts.push(ip.to_string()),
+                (None, Some(e)) => parts.push(format!("{family} down: {}", shorten(e, 80))),
+                (None, None) => {}
+            }
+        }
+        let _ = writeln!(
+            out,
+            "line {}: {}",
+            l.name,
+            if parts.is_empty() {
+                "not checked yet".to_owned()
+            } else {
+                parts.join(", ")
+            }
+        );
+    }
     for r in &status.records {
         let line = r
             .line
@@ -219,9 +256,14 @@ pub fn status_text(status: &Status, now: SystemTime) -> String {
             .as_ref()
             .map(|e| format!(": {}", shorten(e, 120)))
             .unwrap_or_default();
+        let from = if r.via.is_empty() {
+            String::new()
+        } else {
+            format!(" from {}", r.via.join(" + "))
+        };
         let _ = writeln!(
             out,
-            "{} {}{line} via {}: {published} {phase}{error}",
+            "{} {}{line} via {}{from}: {published} {phase}{error}",
             r.name, r.record_type, r.provider
         );
     }

@@ -13,6 +13,8 @@ mod detect;
 #[cfg(unix)]
 mod faults;
 #[cfg(target_os = "linux")]
+mod lines;
+#[cfg(target_os = "linux")]
 mod netevents;
 mod powerdns;
 mod providers;
