@@ -112,6 +112,7 @@ mod os {
     use netlink_packet_core::{NetlinkBuffer, NetlinkMessage, NetlinkPayload};
     use netlink_packet_route::RouteNetlinkMessage;
     use netlink_packet_route::address::{AddressAttribute, AddressHeaderFlags, AddressMessage};
+    use netlink_packet_route::link::LinkFlags;
     use netlink_packet_route::route::{RouteMessage, RouteType};
     use netlink_sys::{
         AsyncSocket, AsyncSocketExt, SocketAddr, TokioSocket, protocols::NETLINK_ROUTE,
@@ -122,6 +123,7 @@ mod os {
     use crate::config::Family;
 
     // rtnetlink multicast groups (linux/rtnetlink.h).
+    const RTMGRP_LINK: u32 = 0x1;
     const RTMGRP_IPV4_IFADDR: u32 = 0x10;
     const RTMGRP_IPV4_ROUTE: u32 = 0x40;
     const RTMGRP_IPV6_IFADDR: u32 = 0x100;
@@ -133,8 +135,12 @@ mod os {
     pub fn start(tx: mpsc::Sender<Change>) -> Result<(), String> {
         let mut socket = TokioSocket::new(NETLINK_ROUTE)
             .map_err(|e| format!("cannot open a netlink socket: {e}"))?;
-        let groups =
-            RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_IFADDR | RTMGRP_IPV6_ROUTE;
+        // Links too: when a link goes down the kernel flushes its IPv4 routes without a route message.
+        let groups = RTMGRP_LINK
+            | RTMGRP_IPV4_IFADDR
+            | RTMGRP_IPV4_ROUTE
+            | RTMGRP_IPV6_IFADDR
+            | RTMGRP_IPV6_ROUTE;
         socket
             .socket_mut()
             .bind(&SocketAddr::new(0, groups))
@@ -175,9 +181,17 @@ mod os {
             let len = (buffer.length() as usize).max(1).min(data.len());
             if let Ok(message) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&data[..len])
                 && let NetlinkPayload::InnerMessage(inner) = message.payload
-                && let Some(change) = change(&inner)
             {
-                out.push(change);
+                match &inner {
+                    // A link up or down (not loopback) can change either family's routes.
+                    RouteNetlinkMessage::NewLink(l) | RouteNetlinkMessage::DelLink(l)
+                        if !l.header.flags.contains(LinkFlags::Loopback) =>
+                    {
+                        out.push(Change::Network(Family::V4));
+                        out.push(Change::Network(Family::V6));
+                    }
+                    _ => out.extend(change(&inner)),
+                }
             }
             // Messages are 4-byte aligned.
             data = data.get(len.next_multiple_of(4)..).unwrap_or_default();
@@ -544,12 +558,21 @@ mod tests {
         let mut host = default.clone();
         host.header.destination_prefix_length = 128;
         data.extend(bytes(RouteNetlinkMessage::NewRoute(host)));
+        // A link going down (its IPv4 routes are flushed without a route message): both families; the
+        // loopback link: nothing.
+        let mut link = netlink_packet_route::link::LinkMessage::default();
+        link.header.index = 3;
+        data.extend(bytes(RouteNetlinkMessage::NewLink(link.clone())));
+        link.header.flags = netlink_packet_route::link::LinkFlags::Loopback;
+        data.extend(bytes(RouteNetlinkMessage::NewLink(link)));
         assert_eq!(
             os::changes(&data),
             [
                 Change::Network(Family::V4),
                 Change::Network(Family::V6),
-                Change::Network(Family::V6)
+                Change::Network(Family::V6),
+                Change::Network(Family::V4),
+                Change::Network(Family::V6),
             ]
         );
         assert!(os::changes(&[1, 2, 3]).is_empty(), "garbage is ignored");

@@ -18,6 +18,28 @@ struct Netns {
 }
 
 impl Netns {
+    /// A bare namespace with `lo` up (root only; see [`Netns::new`]).
+    fn bare() -> Option<Self> {
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout == b"0\n");
+        if !root {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI runs as root: the network-namespace tests must run"
+            );
+            eprintln!("skipping: network namespaces need root");
+            return None;
+        }
+        let ns = Self {
+            name: crate::support::unique("ddns-ln"),
+        };
+        Self::sh(&format!("ip netns add {}", ns.name));
+        ns.ip("link set lo up");
+        Some(ns)
+    }
+
     fn new() -> Option<Self> {
         let root = Command::new("id")
             .arg("-u")
@@ -57,6 +79,12 @@ impl Netns {
 
     /// A loopback listener inside the namespace (bound by a thread that entered it).
     fn listener(&self) -> std::net::TcpListener {
+        self.listener_on("127.0.0.1:0")
+    }
+
+    /// A listener on `addr` inside the namespace.
+    fn listener_on(&self, addr: &str) -> std::net::TcpListener {
+        let addr = addr.to_owned();
         let path = format!("/var/run/netns/{}", self.name);
         std::thread::spawn(move || {
             let ns = std::fs::File::open(path).unwrap();
@@ -65,7 +93,7 @@ impl Netns {
             let r =
                 unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&ns), libc::CLONE_NEWNET) };
             assert_eq!(r, 0, "setns: {}", std::io::Error::last_os_error());
-            std::net::TcpListener::bind("127.0.0.1:0").unwrap()
+            std::net::TcpListener::bind(addr).unwrap()
         })
         .join()
         .unwrap()
@@ -246,4 +274,84 @@ async fn an_echo_source_follows_the_change_and_bursts_are_one_check() {
     assert!(took < Duration::from_secs(1), "took {took:?}");
     assert!(checks <= 2, "{checks} checks for one burst");
     assert!(checks >= 1, "the burst was not noticed at all");
+}
+
+/// Two uplinks: the client's namespace joined to two "WAN" namespaces by veth pairs (`e1`, `e2`), each WAN
+/// holding the same echo address (203.0.113.80) and answering with its own public address, and a default
+/// route through each (wan1 preferred). Lines bound to `e1` and `e2` reach their own WAN's echo; taking `e1`
+/// down fails over to wan2 at once (a network event), bringing it back switches back after the hold-down.
+#[tokio::test]
+async fn two_uplinks_by_interface_fail_over_and_back() {
+    let Some(client) = Netns::bare() else { return };
+    let Some(wan1) = Netns::bare() else { return };
+    let Some(wan2) = Netns::bare() else { return };
+    let mut echoes = Vec::new();
+    for (i, wan, answer) in [(1, &wan1, "198.51.100.61"), (2, &wan2, "198.51.100.62")] {
+        Netns::sh(&format!(
+            "ip link add e{i} netns {} type veth peer name x{i} netns {}",
+            client.name, wan.name
+        ));
+        client.ip(&format!("addr add 10.0.{i}.2/24 dev e{i}"));
+        client.ip(&format!("link set e{i} up"));
+        wan.ip(&format!("addr add 10.0.{i}.1/24 dev x{i}"));
+        wan.ip(&format!("link set x{i} up"));
+        wan.ip("addr add 203.0.113.80/32 dev lo");
+        client.ip(&format!(
+            "route add default via 10.0.{i}.1 dev e{i} metric {}",
+            i * 100
+        ));
+        let answer = answer.to_owned();
+        echoes.push(FakeHttp::start_in(
+            wan.listener_on("203.0.113.80:8080"),
+            move |_| Reply::ok(answer.clone()),
+        ));
+    }
+    let (hook, seen) = sink(&client);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            "interval = \"1h\"\n[detect]\nipv4 = [ {{ kind = \"http\", url = \"http://203.0.113.80:8080/\", allow_private = true }} ]\n[[line]]\nname = \"wan1\"\ninterface = \"e1\"\n[[line]]\nname = \"wan2\"\ninterface = \"e2\"\n[[provider]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"{}\"\n[[record]]\nname = \"office.example.test\"\ntype = \"A\"\nprovider = \"hook\"\nlines = [\"wan1\", \"wan2\"]\nhold_down = \"2s\"\n",
+            hook.url("/u?ip={ip}")
+        ),
+    )
+    .unwrap();
+    let config = dir.path().join("config.toml").display().to_string();
+    let data = dir.path().join("data").display().to_string();
+    let daemon = client.spawn(&["--config", &config, "--data-dir", &data, "run"]);
+    let t0 = Instant::now();
+    let first = published(&seen, "198.51.100.61", t0).await;
+    assert!(
+        first.is_some(),
+        "wan1's address first: {:?}",
+        seen.lock().unwrap()
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await; // the watch is up
+
+    // wan1's link goes down: its routes go with it; the event starts a check, which fails over.
+    let t1 = Instant::now();
+    client.ip("link set e1 down");
+    let failover = published(&seen, "198.51.100.62", t1).await;
+
+    // wan1 comes back (link and route): the switch back waits for the hold-down.
+    seen.lock().unwrap().clear();
+    let t2 = Instant::now();
+    client.ip("link set e1 up");
+    client.ip("route add default via 10.0.1.1 dev e1 metric 100");
+    let back = published(&seen, "198.51.100.61", t2).await;
+    stop(daemon);
+    let failover =
+        failover.expect("wan2's address was not published within 10 s of wan1 going down");
+    eprintln!(
+        "failover published {} ms after the link went down",
+        failover.as_millis()
+    );
+    assert!(failover < Duration::from_secs(2), "took {failover:?}");
+    let back = back.expect("wan1's address was not published again within 10 s");
+    eprintln!("switched back {} ms after wan1 came back", back.as_millis());
+    assert!(
+        back >= Duration::from_secs(2),
+        "switched back after {back:?}, inside the hold-down"
+    );
+    drop(echoes);
 }
