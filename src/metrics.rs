@@ -40,6 +40,19 @@ struct AddressLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LineLabels {
+    line: String,
+    family: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LineAddressLabels {
+    line: String,
+    family: String,
+    address: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RecordLabels {
     record: String,
     r#type: String,
@@ -84,6 +97,8 @@ fn latency_histogram() -> Histogram {
 pub struct Metrics {
     registry: Registry,
     address: Family<AddressLabels, Gauge>,
+    line_up: Family<LineLabels, Gauge>,
+    line_address: Family<LineAddressLabels, Gauge>,
     record_state: Family<StateLabels, Gauge>,
     last_success: Family<RecordLabels, FloatGauge>,
     failure_streak: Family<RecordLabels, Gauge>,
@@ -101,6 +116,8 @@ pub struct Metrics {
 pub const NAMES: &[&str] = &[
     "ddns_tray_info",
     "ddns_tray_address_info",
+    "ddns_tray_line_up",
+    "ddns_tray_line_address_info",
     "ddns_tray_record_state",
     "ddns_tray_record_last_success_timestamp_seconds",
     "ddns_tray_record_failure_streak",
@@ -133,6 +150,8 @@ impl Metrics {
         registry.register("ddns_tray_info", "ddns-tray's version", info);
         let m = Self {
             address: Family::default(),
+            line_up: Family::default(),
+            line_address: Family::default(),
             record_state: Family::default(),
             last_success: Family::default(),
             failure_streak: Family::default(),
@@ -151,6 +170,16 @@ impl Metrics {
             "ddns_tray_address_info",
             "The detected public address of each family (value 1)",
             m.address.clone(),
+        );
+        r.register(
+            "ddns_tray_line_up",
+            "Whether each [[line]] works, per family (1 or 0)",
+            m.line_up.clone(),
+        );
+        r.register(
+            "ddns_tray_line_address_info",
+            "The public address seen through each [[line]] (value 1)",
+            m.line_address.clone(),
         );
         r.register(
             "ddns_tray_record_state",
@@ -286,6 +315,33 @@ impl Metrics {
                         address: ip.to_string(),
                     })
                     .set(1);
+            }
+        }
+        self.line_up.clear();
+        self.line_address.clear();
+        for l in &status.lines {
+            for (family, ip) in [
+                (crate::config::Family::V4, l.ipv4),
+                (crate::config::Family::V6, l.ipv6),
+            ] {
+                if ip.is_none() && !l.errors.contains_key(&family) {
+                    continue; // not checked through this line
+                }
+                self.line_up
+                    .get_or_create(&LineLabels {
+                        line: l.name.clone(),
+                        family: family.key().into(),
+                    })
+                    .set(i64::from(ip.is_some()));
+                if let Some(ip) = ip {
+                    self.line_address
+                        .get_or_create(&LineAddressLabels {
+                            line: l.name.clone(),
+                            family: family.key().into(),
+                            address: ip.to_string(),
+                        })
+                        .set(1);
+                }
             }
         }
         self.record_state.clear();
@@ -576,7 +632,13 @@ mod tests {
                 failures: 0,
                 next_attempt: None,
                 last_error: None,
-                via: Vec::new(),
+                via: vec!["wan1".into()],
+            }],
+            lines: vec![crate::engine::LineStatus {
+                name: "wan1".into(),
+                ipv4: Some("198.51.100.2".parse().unwrap()),
+                ipv6: None,
+                errors: std::collections::BTreeMap::new(),
             }],
             ..Status::default()
         };
@@ -593,6 +655,10 @@ mod tests {
             text.contains(
                 r#"ddns_tray_failures_total{record="a.example.com",type="A",class="transient"} 1"#
             ),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"ddns_tray_line_up{line="wan1",family="ipv4"} 1"#),
             "{text}"
         );
         assert!(text.ends_with("# EOF\n"), "{text}");

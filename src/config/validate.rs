@@ -600,31 +600,29 @@ fn via(
         ));
     }
     for (j, name) in list.iter().enumerate() {
-        if list[..j].contains(name) {
-            issues.push(Issue::new(
-                format!("{path}.lines[{j}]"),
+        let problem = if list[..j].contains(name) {
+            Some((
                 format!("`{name}` is listed twice"),
-                "list each line once",
-            ));
-        } else if !known_lines.contains(name) {
+                "list each line once".to_owned(),
+            ))
+        } else if known_lines.contains(name) {
+            None
+        } else {
             let known: Vec<&str> = known_lines.iter().map(String::as_str).collect();
-            issues.push(Issue::new(
-                format!("{path}.lines[{j}]"),
+            Some((
                 format!("no [[line]] is named `{name}`"),
                 if known.is_empty() {
                     "add a [[line]] section with this name".to_owned()
                 } else {
                     format!("use one of: {}", known.join(", "))
                 },
-            ));
-        } else if list[..j].contains(name) {
-            issues.push(Issue::new(
-                format!("{path}.lines[{j}]"),
-                format!("`{name}` is listed twice"),
-                "list each line once",
-            ));
+            ))
+        };
+        if let Some((message, hint)) = problem {
+            issues.push(Issue::new(format!("{path}.lines[{j}]"), message, hint));
         }
     }
+
     let all = match rec.mode.as_deref().map(str::trim) {
         None | Some("failover") => false,
         Some("all") => true,

@@ -456,7 +456,12 @@ impl Engine {
             (Some(false), Ok(ip)) => tracing::info!("line {line} ({family}) works again: {ip}"),
             _ => {}
         }
-        *entry.or_insert_with(|| result.clone()) = result.clone();
+        match entry {
+            std::collections::btree_map::Entry::Occupied(mut e) => e.get_mut().clone_from(result),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(result.clone());
+            }
+        }
     }
 
     /// Runs the provider calls: providers concurrently, each provider's jobs started in order up to its
@@ -546,7 +551,7 @@ impl Engine {
         let family = record.record_type.family();
         let host = |ip: IpAddr| match ip {
             IpAddr::V6(v6) => IpAddr::V6(record.ipv6_host.map_or(v6, |h| h.apply(v6))),
-            v4 => v4,
+            IpAddr::V4(_) => ip,
         };
         let results: Vec<(usize, &Result<IpAddr, String>)> = via
             .lines
