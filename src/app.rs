@@ -109,7 +109,44 @@ pub fn factory() -> Factory {
             .iter()
             .map(|p| (p.name.clone(), provider::build(p)))
             .collect::<HashMap<_, _>>(),
+        line_providers: line_providers(settings),
     })
+}
+
+/// A provider instance per (provider, line) that records with `provider_via_line` use, its API calls bound
+/// to the line.
+fn line_providers(settings: &Settings) -> HashMap<(String, String), Arc<dyn provider::Provider>> {
+    let mut out = HashMap::new();
+    for r in &settings.records {
+        let Some(via) = r.via.as_ref().filter(|v| v.provider_via_line) else {
+            continue;
+        };
+        let Some(p) = settings.provider(&r.provider) else {
+            continue;
+        };
+        for line in settings
+            .lines
+            .iter()
+            .filter(|l| via.lines.contains(&l.name))
+        {
+            out.entry((p.name.clone(), line.name.clone()))
+                .or_insert_with(|| {
+                    let local = match &line.bind {
+                        #[cfg(not(any(
+                            target_os = "linux",
+                            target_os = "macos",
+                            target_os = "android"
+                        )))]
+                        config::LineBind::Interface(name) => {
+                            crate::detect::interface::address_of(name, r.record_type.family())
+                        }
+                        _ => None,
+                    };
+                    provider::build_with(p, crate::http::line_api_client(&line.bind, local))
+                });
+        }
+    }
+    out
 }
 
 /// The engine on the real parts and the system clock.

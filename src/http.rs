@@ -177,6 +177,31 @@ pub fn line_client(
     builder.build().unwrap_or_else(|_| reqwest::Client::new())
 }
 
+/// A client for provider APIs sent through a `[[line]]` (`provider_via_line`): bound like
+/// [`line_client`], and no proxy (a proxy would be reached through the default route).
+#[must_use]
+pub fn line_api_client(bind: &crate::config::LineBind, local: Option<IpAddr>) -> reqwest::Client {
+    install_crypto();
+    let builder = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls_config())
+        .user_agent(USER_AGENT)
+        .no_proxy()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none());
+    let builder = match bind {
+        crate::config::LineBind::Source(ip) => builder.local_address(Some(*ip)),
+        #[cfg(any(target_os = "linux", target_os = "macos", target_os = "android"))]
+        crate::config::LineBind::Interface(name) => {
+            let _ = local;
+            builder.interface(name)
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "android")))]
+        crate::config::LineBind::Interface(_) => builder.local_address(local),
+    };
+    builder.build().unwrap_or_else(|_| reqwest::Client::new())
+}
+
 /// A client for provider APIs (honours the proxy environment variables).
 #[must_use]
 pub fn api_client() -> reqwest::Client {

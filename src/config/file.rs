@@ -172,6 +172,9 @@ pub struct RecordFile {
     /// How long a recovered, preferred line must keep working before the record switches back (default 2m).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold_down: Option<String>,
+    /// Send the provider call through the line whose address is published, too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_via_line: Option<bool>,
 }
 
 const TOP_KEYS: &[&str] = &[

@@ -209,6 +209,8 @@ pub struct Via {
     pub all: bool,
     /// How long a preferred line must work again before the record switches back to it.
     pub hold_down: Duration,
+    /// Provider calls go through the line whose address is published (the first one with `all`).
+    pub provider_via_line: bool,
 }
 
 /// One validated `[[notify]]` entry (secrets resolved).

@@ -654,10 +654,21 @@ fn via(
             "the default is \"2m\"",
         ));
     }
+    if rec.provider_via_line == Some(true)
+        && let Some(p) = provider
+        && p.kind.kind_name() == "rfc2136"
+    {
+        issues.push(Issue::new(
+            format!("{path}.provider_via_line"),
+            "does not apply to RFC 2136 (its updates are DNS messages to your own server)",
+            "remove it; route the DNS server's address through the line instead",
+        ));
+    }
     Some(super::Via {
         lines: list.clone(),
         all,
         hold_down,
+        provider_via_line: rec.provider_via_line.unwrap_or(false),
     })
 }
 

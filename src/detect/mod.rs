@@ -8,7 +8,7 @@
 mod command;
 mod dns;
 mod http;
-mod interface;
+pub(crate) mod interface;
 mod trace;
 
 pub(crate) use dns::answer_address;

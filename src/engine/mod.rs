@@ -52,6 +52,8 @@ pub struct Parts {
     pub lines: HashMap<String, Arc<Detector>>,
     /// By provider name.
     pub providers: HashMap<String, Arc<dyn Provider>>,
+    /// Providers whose calls go through a line (`provider_via_line`), by (provider, line).
+    pub line_providers: HashMap<(String, String), Arc<dyn Provider>>,
 }
 
 /// Builds [`Parts`] from settings (the composition root supplies the real one; tests supply fakes).

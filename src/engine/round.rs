@@ -749,7 +749,22 @@ impl Engine {
             Decision::Write(_) if dry => return Err(Outcome::WouldUpdate),
             Decision::Write(want) => want,
         };
-        let Some(provider) = self.parts.providers.get(&record.provider).cloned() else {
+        // Through the line whose address is published, when the record asks for it.
+        let via_line = record
+            .via
+            .as_ref()
+            .filter(|v| v.provider_via_line)
+            .and_then(|_| self.line_choice.get(&key))
+            .and_then(|c| c.using.first().cloned());
+        let provider = match via_line {
+            Some(line) => self
+                .parts
+                .line_providers
+                .get(&(record.provider.clone(), line))
+                .cloned(),
+            None => self.parts.providers.get(&record.provider).cloned(),
+        };
+        let Some(provider) = provider else {
             self.due.remove(&key);
             return Err(Outcome::Failed {
                 reason: format!("no provider named `{}`", record.provider),

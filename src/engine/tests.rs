@@ -129,6 +129,7 @@ fn fakes(provider: &Arc<FakeProvider>, source: &FakeSource) -> Factory {
     let (p, s) = (provider.clone(), source.clone());
     Arc::new(move |_settings: &Settings| Parts {
         lines: HashMap::new(),
+        line_providers: HashMap::new(),
         detector: Arc::new(Detector::new(
             Policy::First,
             vec![Configured::new(
@@ -719,6 +720,7 @@ fn two_providers(
     let (slow, fast, s) = (slow.clone(), fast.clone(), src.clone());
     let factory: Factory = Arc::new(move |_: &Settings| Parts {
         lines: HashMap::new(),
+        line_providers: HashMap::new(),
         detector: Arc::new(Detector::new(
             Policy::First,
             vec![Configured::new(
@@ -1139,6 +1141,7 @@ async fn a_change_asks_only_its_family() {
     // The same source for both families.
     let factory: Factory = Arc::new(move |_: &Settings| Parts {
         lines: HashMap::new(),
+        line_providers: HashMap::new(),
         detector: Arc::new(Detector::new(
             Policy::First,
             vec![Configured::new(

@@ -81,11 +81,16 @@ impl KindConfig for Config {
         CAPABILITIES
     }
 
-    fn build(&self, name: String, _kind: &'static str) -> Arc<dyn Provider> {
+    fn build(
+        &self,
+        name: String,
+        _kind: &'static str,
+        client: reqwest::Client,
+    ) -> Arc<dyn Provider> {
         Arc::new(
             Reconciler::new(Api {
                 name,
-                client: crate::http::api_client(),
+                client,
                 base: super::base_url(self.endpoint.as_deref(), DEFAULT_ENDPOINT),
                 key_id: self.access_key_id.clone(),
                 secret: self.access_key_secret.clone(),

@@ -110,10 +110,15 @@ impl KindConfig for Config {
         CAPABILITIES
     }
 
-    fn build(&self, name: String, _kind: &'static str) -> Arc<dyn Provider> {
+    fn build(
+        &self,
+        name: String,
+        _kind: &'static str,
+        client: reqwest::Client,
+    ) -> Arc<dyn Provider> {
         let api = Api {
             name,
-            client: crate::http::api_client(),
+            client,
             base: super::base_url(self.endpoint.as_deref(), DEFAULT_ENDPOINT),
             token: self.token.clone(),
             zone_id: self.zone_id.clone(),

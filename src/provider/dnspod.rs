@@ -82,13 +82,18 @@ impl KindConfig for Config {
         CAPABILITIES
     }
 
-    fn build(&self, name: String, _kind: &'static str) -> Arc<dyn Provider> {
+    fn build(
+        &self,
+        name: String,
+        _kind: &'static str,
+        client: reqwest::Client,
+    ) -> Arc<dyn Provider> {
         let base = super::base_url(self.endpoint.as_deref(), DEFAULT_ENDPOINT);
         let host = super::host_of(&base);
         Arc::new(
             Reconciler::new(Api {
                 name,
-                client: crate::http::api_client(),
+                client,
                 base,
                 host,
                 secret_id: self.secret_id.clone(),

@@ -70,10 +70,15 @@ impl KindConfig for Config {
         }
     }
 
-    fn build(&self, name: String, _kind: &'static str) -> Arc<dyn Provider> {
+    fn build(
+        &self,
+        name: String,
+        _kind: &'static str,
+        client: reqwest::Client,
+    ) -> Arc<dyn Provider> {
         Arc::new(SetterProvider(Duckdns {
             name,
-            client: crate::http::api_client(),
+            client,
             base: super::base_url(self.endpoint.as_deref(), DEFAULT_ENDPOINT),
             token: self.token.clone(),
         }))

@@ -124,13 +124,18 @@ impl KindConfig for Config {
         }
     }
 
-    fn build(&self, name: String, kind: &'static str) -> Arc<dyn Provider> {
+    fn build(
+        &self,
+        name: String,
+        kind: &'static str,
+        client: reqwest::Client,
+    ) -> Arc<dyn Provider> {
         let preset = Preset::of(kind);
         let url = update_url(self.server.as_deref().unwrap_or(preset.server()));
         Arc::new(SetterProvider(Dyndns2 {
             name,
             preset,
-            client: crate::http::api_client(),
+            client,
             url,
             username: self.username.clone(),
             password: self.password.clone(),

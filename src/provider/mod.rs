@@ -218,7 +218,10 @@ pub trait KindConfig {
     }
     /// The provider for validated settings (secrets resolved). `kind` is the `kind = "..."` value, which
     /// tells presets sharing one struct apart.
-    fn build(&self, name: String, kind: &'static str) -> Arc<dyn Provider>;
+    /// `client` is the HTTP client for its API calls ([`crate::http::api_client`], or one bound to a
+    /// `[[line]]`); kinds that do not speak HTTP ignore it.
+    fn build(&self, name: String, kind: &'static str, client: reqwest::Client)
+    -> Arc<dyn Provider>;
 }
 
 macro_rules! kinds {
@@ -325,10 +328,19 @@ impl ProviderKind {
 /// Builds the provider for validated settings.
 #[must_use]
 pub fn build(settings: &crate::config::ProviderSettings) -> Arc<dyn Provider> {
+    build_with(settings, crate::http::api_client())
+}
+
+/// Builds the provider with its API calls on `client` (records with `provider_via_line`: bound to a line).
+#[must_use]
+pub fn build_with(
+    settings: &crate::config::ProviderSettings,
+    client: reqwest::Client,
+) -> Arc<dyn Provider> {
     settings
         .kind
         .config()
-        .build(settings.name.clone(), settings.kind.kind_name())
+        .build(settings.name.clone(), settings.kind.kind_name(), client)
 }
 
 /// The table entry of a kind.

@@ -81,10 +81,15 @@ impl KindConfig for Config {
         }
     }
 
-    fn build(&self, name: String, _kind: &'static str) -> Arc<dyn Provider> {
+    fn build(
+        &self,
+        name: String,
+        _kind: &'static str,
+        client: reqwest::Client,
+    ) -> Arc<dyn Provider> {
         Arc::new(SetterProvider(Namecheap {
             name,
-            client: crate::http::api_client(),
+            client,
             base: super::base_url(self.endpoint.as_deref(), DEFAULT_ENDPOINT),
             password: self.password.clone(),
             domain: self.domain.as_deref().map(super::canonical),

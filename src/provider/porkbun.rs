@@ -85,10 +85,15 @@ impl KindConfig for Config {
         CAPABILITIES
     }
 
-    fn build(&self, name: String, _kind: &'static str) -> Arc<dyn Provider> {
+    fn build(
+        &self,
+        name: String,
+        _kind: &'static str,
+        client: reqwest::Client,
+    ) -> Arc<dyn Provider> {
         Arc::new(Reconciler::new(Api {
             name,
-            client: crate::http::api_client(),
+            client,
             base: super::base_url(self.endpoint.as_deref(), DEFAULT_ENDPOINT),
             api_key: self.api_key.clone(),
             secret_api_key: self.secret_api_key.clone(),

@@ -92,7 +92,12 @@ impl KindConfig for Config {
         CAPABILITIES
     }
 
-    fn build(&self, name: String, _kind: &'static str) -> Arc<dyn Provider> {
+    fn build(
+        &self,
+        name: String,
+        _kind: &'static str,
+        client: reqwest::Client,
+    ) -> Arc<dyn Provider> {
         let server_id = self.server_id.as_deref().unwrap_or("localhost");
         Arc::new(Reconciler::new(Api {
             base: format!(
@@ -101,7 +106,7 @@ impl KindConfig for Config {
                 segment(server_id)
             ),
             name,
-            client: crate::http::api_client(),
+            client,
             api_key: self.api_key.clone(),
             zone: self.zone.as_deref().map(super::canonical),
             zones: RoundCache::default(),

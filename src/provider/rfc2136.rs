@@ -121,7 +121,12 @@ impl KindConfig for Config {
         }
     }
 
-    fn build(&self, name: String, _kind: &'static str) -> Arc<dyn Provider> {
+    fn build(
+        &self,
+        name: String,
+        _kind: &'static str,
+        _client: reqwest::Client,
+    ) -> Arc<dyn Provider> {
         Arc::new(SetterProvider(Rfc2136::new(name, self)))
     }
 }

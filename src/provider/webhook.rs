@@ -90,10 +90,15 @@ impl KindConfig for Config {
         }
     }
 
-    fn build(&self, name: String, _kind: &'static str) -> Arc<dyn Provider> {
+    fn build(
+        &self,
+        name: String,
+        _kind: &'static str,
+        client: reqwest::Client,
+    ) -> Arc<dyn Provider> {
         Arc::new(SetterProvider(Webhook {
             name,
-            client: crate::http::api_client(),
+            client,
             method: method(self.method.as_deref(), self.body.is_some()),
             success: self
                 .success_regex

@@ -16,6 +16,8 @@ use crate::support::{Case, pdns, pdns_records, unique};
 struct PeerEcho {
     port: u16,
     answers: Arc<Mutex<HashMap<IpAddr, Option<String>>>>,
+    /// Requests for anything but `/` (provider calls): from which address, and what.
+    calls: Arc<Mutex<Vec<(IpAddr, String)>>>,
 }
 
 impl PeerEcho {
@@ -29,12 +31,23 @@ impl PeerEcho {
                 .collect(),
         ));
         let shared = answers.clone();
+        let calls: Arc<Mutex<Vec<(IpAddr, String)>>> = Arc::default();
+        let seen = calls.clone();
         tokio::spawn(async move {
             while let Ok((mut stream, peer)) = listener.accept().await {
                 let answer = shared.lock().unwrap().get(&peer.ip()).cloned().flatten();
+                let seen = seen.clone();
                 tokio::spawn(async move {
                     let mut buf = [0u8; 2048];
-                    let _ = stream.read(&mut buf).await;
+                    let n = stream.read(&mut buf).await.unwrap_or(0);
+                    let head = String::from_utf8_lossy(&buf[..n]);
+                    let target = head.split(' ').nth(1).unwrap_or("").to_owned();
+                    let answer = if target == "/" {
+                        answer
+                    } else {
+                        seen.lock().unwrap().push((peer.ip(), target));
+                        Some("ok".to_owned())
+                    };
                     let reply = match answer {
                         Some(ip) => format!(
                             "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{ip}",
@@ -50,7 +63,11 @@ impl PeerEcho {
                 });
             }
         });
-        Self { port, answers }
+        Self {
+            port,
+            answers,
+            calls,
+        }
     }
 
     fn set_up(&self, peer: &str, ip: Option<&str>) {
@@ -273,4 +290,66 @@ mode = "failover"
     ] {
         assert!(text.contains(expected), "{expected}: {out:?}");
     }
+}
+
+#[tokio::test]
+async fn provider_calls_go_through_the_published_line_when_asked() {
+    let echo = PeerEcho::start(&[
+        ("127.0.0.2", "198.51.100.71"),
+        ("127.0.0.3", "198.51.100.72"),
+    ])
+    .await;
+    let config = |via_line: bool| {
+        format!(
+            r#"
+[detect]
+ipv4 = [ {{ kind = "http", url = "http://127.0.0.1:{port}/", allow_private = true }} ]
+
+[[line]]
+name = "wan1"
+source = "127.0.0.2"
+
+[[line]]
+name = "wan2"
+source = "127.0.0.3"
+
+[[provider]]
+name = "hook"
+kind = "webhook"
+url = "http://127.0.0.1:{port}/update?ip={{ip}}"
+
+[[record]]
+name = "office.example.test"
+type = "A"
+provider = "hook"
+lines = ["wan1", "wan2"]
+provider_via_line = {via_line}
+"#,
+            port = echo.port
+        )
+    };
+    let case = Case::new(&config(true));
+    assert_eq!(case.run(&["once"]).await.code, 0);
+    echo.set_up("127.0.0.2", None);
+    assert_eq!(case.run(&["once"]).await.code, 0);
+    let calls = echo.calls.lock().unwrap().clone();
+    let from = |ip: &str| -> IpAddr { ip.parse().unwrap() };
+    assert_eq!(
+        calls,
+        [
+            (from("127.0.0.2"), "/update?ip=198.51.100.71".to_owned()),
+            (from("127.0.0.3"), "/update?ip=198.51.100.72".to_owned()),
+        ],
+        "each update went out through the line whose address it published"
+    );
+    // Without it, provider calls take the default route, whatever line is published.
+    echo.calls.lock().unwrap().clear();
+    echo.set_up("127.0.0.2", Some("198.51.100.71"));
+    case.write_config(&config(false));
+    assert_eq!(case.run(&["once"]).await.code, 0);
+    let calls = echo.calls.lock().unwrap().clone();
+    assert_eq!(
+        calls,
+        [(from("127.0.0.1"), "/update?ip=198.51.100.71".to_owned())]
+    );
 }
