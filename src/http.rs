@@ -172,7 +172,11 @@ pub fn line_client(
             builder.interface(name).local_address(Some(unspecified))
         }
         #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "android")))]
-        crate::config::LineBind::Interface(_) => builder.local_address(local),
+        crate::config::LineBind::Interface(_) => {
+            // `local` is the interface's address of `family`, found by the caller.
+            let _ = family;
+            builder.local_address(local)
+        }
     };
     builder.build().unwrap_or_else(|_| reqwest::Client::new())
 }
