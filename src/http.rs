@@ -160,25 +160,13 @@ pub fn line_client(
         .no_proxy()
         .connect_timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::limited(3));
-    let builder = match bind {
-        crate::config::LineBind::Source(ip) => builder.local_address(Some(*ip)),
-        #[cfg(any(target_os = "linux", target_os = "macos", target_os = "android"))]
-        crate::config::LineBind::Interface(name) => {
-            let unspecified = match family {
-                Family::V4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-                Family::V6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-            };
-            let _ = local;
-            builder.interface(name).local_address(Some(unspecified))
-        }
-        #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "android")))]
-        crate::config::LineBind::Interface(_) => {
-            // `local` is the interface's address of `family`, found by the caller.
-            let _ = family;
-            builder.local_address(local)
-        }
+    let unspecified = match family {
+        Family::V4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        Family::V6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
     };
-    builder.build().unwrap_or_else(|_| reqwest::Client::new())
+    bound(builder, bind, local, Some(unspecified))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
 }
 
 /// A client for provider APIs sent through a `[[line]]` (`provider_via_line`): bound like
@@ -193,17 +181,33 @@ pub fn line_api_client(bind: &crate::config::LineBind, local: Option<IpAddr>) ->
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))
         .redirect(reqwest::redirect::Policy::none());
-    let builder = match bind {
+    bound(builder, bind, local, None)
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// Binds a client's sockets to a line: its source address; or its interface (with `family`'s unspecified
+/// address when given, so only that family is used), or, where sockets cannot be bound to an interface, the
+/// interface's address `local`.
+fn bound(
+    builder: reqwest::ClientBuilder,
+    bind: &crate::config::LineBind,
+    local: Option<IpAddr>,
+    unspecified: Option<IpAddr>,
+) -> reqwest::ClientBuilder {
+    match bind {
         crate::config::LineBind::Source(ip) => builder.local_address(Some(*ip)),
         #[cfg(any(target_os = "linux", target_os = "macos", target_os = "android"))]
         crate::config::LineBind::Interface(name) => {
             let _ = local;
-            builder.interface(name)
+            builder.interface(name).local_address(unspecified)
         }
         #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "android")))]
-        crate::config::LineBind::Interface(_) => builder.local_address(local),
-    };
-    builder.build().unwrap_or_else(|_| reqwest::Client::new())
+        crate::config::LineBind::Interface(_) => {
+            let _ = unspecified;
+            builder.local_address(local)
+        }
+    }
 }
 
 /// A client for provider APIs (honours the proxy environment variables).

@@ -339,28 +339,39 @@ fn array<T>(
         .collect()
 }
 
-/// Splits `name` (and other common keys) off an entry table, then deserializes the rest as the kind.
-fn provider(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<ProviderEntry> {
-    let mut table = entry_table(value, path, issues)?;
-    let name = match table.remove("name") {
+/// Takes the entry's `name` off its table, reporting a missing or non-string one with `hint` (how to name it).
+fn entry_name(
+    table: &mut Table,
+    path: &str,
+    hint: &str,
+    issues: &mut Vec<Issue>,
+) -> Option<String> {
+    match table.remove("name") {
         Some(Value::String(s)) => Some(s),
         Some(other) => {
             issues.push(Issue::new(
                 format!("{path}.name"),
                 format!("expected a string, found {}", other.type_str()),
-                "give the provider a name in quotes; records refer to it",
+                hint,
             ));
             None
         }
         None => {
-            issues.push(Issue::new(
-                format!("{path}.name"),
-                "missing",
-                "give the provider a name, e.g. name = \"home\"; records refer to it",
-            ));
+            issues.push(Issue::new(format!("{path}.name"), "missing", hint));
             None
         }
-    };
+    }
+}
+
+/// Splits `name` (and other common keys) off an entry table, then deserializes the rest as the kind.
+fn provider(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<ProviderEntry> {
+    let mut table = entry_table(value, path, issues)?;
+    let name = entry_name(
+        &mut table,
+        path,
+        "give the provider a name in quotes, e.g. name = \"home\"; records refer to it",
+        issues,
+    );
     let kind = kind_of::<ProviderKind>(table, path, &kind_names(), issues)?;
     Some(ProviderEntry { name: name?, kind })
 }
@@ -368,25 +379,12 @@ fn provider(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<Provide
 /// A `[[notify]]` entry: `name`, `events` and `max_per_hour` first, then the kind's own fields.
 fn notifier(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<NotifyEntry> {
     let mut table = entry_table(value, path, issues)?;
-    let name = match table.remove("name") {
-        Some(Value::String(s)) => Some(s),
-        Some(other) => {
-            issues.push(Issue::new(
-                format!("{path}.name"),
-                format!("expected a string, found {}", other.type_str()),
-                "give the notifier a name in quotes (`ddns-tray notify test NAME` uses it)",
-            ));
-            None
-        }
-        None => {
-            issues.push(Issue::new(
-                format!("{path}.name"),
-                "missing",
-                "give the notifier a name, e.g. name = \"phone\"",
-            ));
-            None
-        }
-    };
+    let name = entry_name(
+        &mut table,
+        path,
+        "give the notifier a name in quotes, e.g. name = \"phone\" (`ddns-tray notify test NAME` uses it)",
+        issues,
+    );
     let events = table
         .remove("events")
         .and_then(|v| typed(v, &format!("{path}.events"), issues));
