@@ -3,7 +3,7 @@
 //! # Layout
 //!
 //! - `config`: the TOML file (`file`), validation into `Settings` with every problem named (`validate`), secrets (`secret`).
-//! - `detect`: public-IP sources (http, cloudflare-trace, dns, interface, command) behind one trait; the `Detector` applies the policy and rejects non-public or malformed answers.
+//! - `detect`: public-IP sources (http, cloudflare-trace, dns, interface, command) behind one trait; the `Detector` applies the policy and rejects non-public or malformed answers; one `Detector` per `[[line]]` sends the sources through that uplink.
 //! - `provider`: DNS providers, one file each with its config, validation and secrets. The engine sees one trait; behind it the read-capable APIs implement a small record API and share one reconciler (`reconcile`: lines, duplicates, parsed comparison, no write when equal); write-only protocols implement a blind setter. `error` classifies failures for retry policy; `sign` holds the request signers.
 //! - `engine`: the tick / command / shutdown loop on the monotonic clock, one update round (providers concurrently, commands answered meanwhile), backoff, and the Command / Event / Status types. No UI, files or environment.
 //! - `store`: persisted runtime state (JSON, versioned with migration, atomic writes, engine lock), the settings-fingerprint key, and the bounded event `history`.

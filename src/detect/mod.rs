@@ -4,6 +4,9 @@
 //! An answer counts only if it is exactly one address of the family asked for and a global unicast address;
 //! everything else is rejected with a log line naming the source and what it answered. When no valid answer
 //! arrives the result is [`Detection::Unavailable`]: callers publish nothing and clear nothing.
+//!
+//! [`Detector::for_line`] builds the same sources sent through one `[[line]]` (an uplink): their sockets
+//! bound to the line's interface or source address.
 
 mod command;
 mod dns;

@@ -11,6 +11,8 @@
 //!   records. Pause, Reload and Shutdown are answered while a round is in flight.
 //! - The state is written at the end of a round that changed it, and at most once a second during a long
 //!   one; a round that changed nothing writes nothing.
+//! - Records with `lines` are published from the lines' own detections: the first working line (failover,
+//!   switching back after a hold-down the loop wakes for) or every working one (`mode = "all"`).
 
 pub mod backoff;
 mod round;
