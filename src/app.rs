@@ -257,11 +257,25 @@ pub fn summary(settings: &Settings) -> String {
             provider_detail(&p.kind)
         );
     }
+    for l in &settings.lines {
+        let _ = writeln!(out, "line {}: {}", l.name, l.bind);
+    }
     for r in &settings.records {
         let ttl = r.ttl.map_or_else(String::new, |t| format!(" ttl {t}"));
+        let from = r.via.as_ref().map_or_else(String::new, |v| {
+            let how = if v.all {
+                "all working".to_owned()
+            } else {
+                format!(
+                    "failover, back after {}",
+                    humantime::format_duration(v.hold_down)
+                )
+            };
+            format!(" from lines {} ({how})", v.lines.join(", "))
+        });
         let _ = writeln!(
             out,
-            "record {} {} at {}{ttl}",
+            "record {} {} at {}{ttl}{from}",
             r.name, r.record_type, r.provider
         );
     }

@@ -450,7 +450,6 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen for metrics on {}: {e}", config.listen))?;
-    tracing::info!("metrics on http://{}/metrics", config.listen);
     let metrics = Arc::new(Metrics::new());
     tokio::spawn(feed(events, metrics.clone()));
     let served = Served {
