@@ -160,9 +160,11 @@ pub fn engine(
 }
 
 /// What runs beside an engine and follows its events: the log, the alerts (`[[notify]]`), the history in the
-/// data dir, and the metrics endpoint (`[metrics]`, when set; one that cannot listen is logged and left
-/// out). Awaiting the returned task after the engine is gone waits for alerts still being delivered.
-pub async fn companions(
+/// data dir, and the metrics endpoint (`[metrics]`, when set, following reloads; one that cannot listen is
+/// logged and left out). Awaiting the returned task after the engine is gone waits for alerts still being
+/// delivered.
+#[must_use]
+pub fn companions(
     paths: &Paths,
     engine: &Engine,
     status: tokio::sync::watch::Receiver<crate::engine::Status>,
@@ -177,10 +179,7 @@ pub async fn companions(
     let history = tokio::spawn(
         crate::store::history::History::in_dir(&paths.data_dir).record(engine.subscribe()),
     );
-    match crate::metrics::serve(engine.subscribe(), status, engine.settings(), shutdown).await {
-        Ok(_) => {}
-        Err(e) => tracing::error!("{e}; running without metrics"),
-    }
+    let _metrics = crate::metrics::run(engine.subscribe(), status, engine.settings(), shutdown);
     tokio::spawn(async move {
         let _ = log.await;
         let _ = alerts.await;
@@ -506,7 +505,7 @@ pub async fn daemon(
     }
     let engine = engine(paths, settings, Box::new(store)).map_err(|e| e.to_string())?;
     let (handle, commands) = engine.handle();
-    let log = companions(paths, &engine, handle.status.clone(), shutdown.clone()).await;
+    let log = companions(paths, &engine, handle.status.clone(), shutdown.clone());
     let mut task = tokio::spawn(engine.run(commands, shutdown.clone()));
     watch_network(handle.commands.clone());
     let served = match control {

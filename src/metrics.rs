@@ -7,7 +7,7 @@
 //! - `/status`: the engine's status as JSON (what `ddns-tray ctl status --json` prints).
 //!
 //! With a `token`, every request needs `Authorization: Bearer <token>`. Requests are read with hyper under a
-//! header timeout; only GET is answered.
+//! header timeout; only GET is answered. A reload that changes `[metrics]` moves the endpoint.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -25,7 +25,7 @@ use std::sync::atomic::AtomicU64;
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Settings;
+use crate::config::{MetricsSettings, Settings};
 use crate::engine::{Event, Measurement, Phase, Status};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -436,29 +436,70 @@ struct Served {
     token: Option<String>,
 }
 
-/// Starts the endpoint when the settings ask for one: binds `listen`, feeds the metrics from `events`, and
-/// serves until `shutdown`. A bind failure is returned (the daemon logs it and runs on without metrics).
-pub async fn serve(
+/// Runs the endpoint as the settings ask, following reloads: when `[metrics]` changes, the old listener is
+/// closed and the new one opened (the counters carry on). A listener that cannot be opened is logged and the
+/// daemon runs on without it; the next reload tries again. Ends when the settings' sender is gone.
+#[must_use]
+pub fn run(
     events: broadcast::Receiver<Event>,
     status: watch::Receiver<Status>,
-    settings: watch::Receiver<Arc<Settings>>,
+    mut settings: watch::Receiver<Arc<Settings>>,
     shutdown: CancellationToken,
-) -> Result<Option<tokio::task::JoinHandle<()>>, String> {
-    let Some(config) = settings.borrow().metrics.clone() else {
-        return Ok(None);
-    };
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| format!("cannot listen for metrics on {}: {e}", config.listen))?;
-    let metrics = Arc::new(Metrics::new());
-    tokio::spawn(feed(events, metrics.clone()));
-    let served = Served {
-        metrics,
-        status,
-        settings,
-        token: config.token.map(|t| t.expose().to_owned()),
-    };
-    Ok(Some(tokio::spawn(accept(listener, served, shutdown))))
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let metrics = Arc::new(Metrics::new());
+        tokio::spawn(feed(events, metrics.clone()));
+        let mut current: Option<(
+            MetricsSettings,
+            CancellationToken,
+            tokio::task::JoinHandle<()>,
+        )> = None;
+        let mut first = true;
+        loop {
+            let wanted = settings.borrow_and_update().metrics.clone();
+            if current.as_ref().map(|(c, _, _)| c) != wanted.as_ref() {
+                if let Some((old, stop, task)) = current.take() {
+                    stop.cancel();
+                    // The old listener is closed before the new one binds (it may be the same port).
+                    let _ = task.await;
+                    if wanted.is_none() {
+                        tracing::info!("metrics endpoint on {} closed", old.listen);
+                    }
+                }
+                if let Some(config) = wanted {
+                    match tokio::net::TcpListener::bind(config.listen).await {
+                        Ok(listener) => {
+                            if !first {
+                                tracing::info!("metrics on http://{}/metrics", config.listen);
+                            }
+                            let stop = shutdown.child_token();
+                            let served = Served {
+                                metrics: metrics.clone(),
+                                status: status.clone(),
+                                settings: settings.clone(),
+                                token: config.token.as_ref().map(|t| t.expose().to_owned()),
+                            };
+                            let task = tokio::spawn(accept(listener, served, stop.clone()));
+                            current = Some((config, stop, task));
+                        }
+                        Err(e) => tracing::error!(
+                            "cannot listen for metrics on {}: {e}; running without metrics until the next reload",
+                            config.listen
+                        ),
+                    }
+                }
+            }
+            first = false;
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                changed = settings.changed() => if changed.is_err() { break },
+            }
+        }
+        if let Some((_, stop, task)) = current {
+            stop.cancel();
+            let _ = task.await;
+        }
+    })
 }
 
 async fn feed(mut events: broadcast::Receiver<Event>, metrics: Arc<Metrics>) {

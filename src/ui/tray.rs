@@ -750,14 +750,10 @@ fn spawn_engine(
     shutdown: &CancellationToken,
     notifications: bool,
 ) -> JoinHandle<()> {
-    // The log, alerts, history and metrics, as in the daemon.
-    runtime.block_on(crate::app::companions(
-        paths,
-        &engine,
-        handle.status.clone(),
-        shutdown.clone(),
-    ));
     let _guard = runtime.enter();
+    // The log, alerts, history and metrics, as in the daemon.
+    let _companions =
+        crate::app::companions(paths, &engine, handle.status.clone(), shutdown.clone());
     tokio::spawn(crate::notify::desktop::run(
         engine.subscribe(),
         toaster.clone(),

@@ -942,3 +942,53 @@ fn the_grafana_dashboard_queries_only_exported_metrics() {
         assert!(used.contains(name), "the dashboard shows no {name}");
     }
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_reload_moves_the_metrics_endpoint() {
+    let echo = FakeHttp::text("198.51.100.41").await;
+    let provider = FakeHttp::text("ok").await;
+    let (first, second) = (free_port(), free_port());
+    let with_port = |port: u16| {
+        with_records(
+            &echo,
+            &provider,
+            &format!("[metrics]\nlisten = \"127.0.0.1:{port}\"\n"),
+        )
+    };
+    let case = Case::new(&with_port(first));
+    let daemon = Child(
+        case.command(&["run"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(first).await;
+    case.write_config(&with_port(second));
+    let hup = std::process::Command::new("kill")
+        .args(["-HUP", &daemon.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    wait_for_port(second).await;
+    let client = ddns_tray::http::api_client();
+    let text = client
+        .get(format!("http://127.0.0.1:{second}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("ddns_tray_updates_total"),
+        "the counters carried on: {text}"
+    );
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", first))
+            .await
+            .is_err(),
+        "the old port is closed"
+    );
+}
