@@ -78,7 +78,7 @@ pub struct SettingsForm {
     /// The keyring entries the saved config refers to: those no longer referred to after a Save (a provider
     /// removed or renamed) are deleted.
     pub keyring_entries: std::collections::BTreeSet<String>,
-    /// Sections the form does not edit (`[[notify]]`, `[metrics]`), written back as they were read.
+    /// Sections the form does not edit (`[[line]]`, `[[notify]]`, `[metrics]`), written back as they were read.
     pub kept_sections: Table,
 }
 
@@ -405,22 +405,19 @@ impl SettingsForm {
     }
 }
 
-/// The sections of `file` the form does not edit, as TOML values.
+/// The sections of `file` the form does not edit, as TOML values: a file holding only them, whose other
+/// (empty) sections are left out when serialized.
 fn kept_sections(file: &ConfigFile) -> Table {
-    let mut only = ConfigFile {
+    let only = ConfigFile {
+        lines: file.lines.clone(),
         notify: file.notify.clone(),
         metrics: file.metrics.clone(),
         ..ConfigFile::default()
     };
-    // The defaults of the sections the form writes itself are not kept.
-    only.providers.clear();
     Value::try_from(&only)
         .ok()
         .and_then(|v| v.as_table().cloned())
         .unwrap_or_default()
-        .into_iter()
-        .filter(|(k, _)| k == "notify" || k == "metrics")
-        .collect()
 }
 
 fn provider_table(p: &ProviderRow) -> Value {
@@ -1162,6 +1159,42 @@ listen = "127.0.0.1:9851"
             "the secret stays where it was:\n{written}"
         );
         assert!(!written.contains("my-topic"), "{written}");
+    }
+
+    #[test]
+    fn lines_the_form_does_not_edit_survive_a_save() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let text = r#"
+[[line]]
+name = "fibre"
+interface = "eth1"
+
+[[line]]
+name = "lte"
+source = "192.0.2.10"
+
+[[provider]]
+name = "pdns"
+kind = "powerdns"
+url = "http://127.0.0.1:8081"
+api_key = "key-0123456789"
+
+[[record]]
+name = "office.example.com"
+provider = "pdns"
+type = "A"
+lines = ["fibre", "lte"]
+hold_down = "30s"
+"#;
+        let (file, _) = load_str(text, &no_env).unwrap();
+        let mut form = SettingsForm::from_file(&file);
+        let settings = save(&mut form, &path, &no_env, &NoKeyring)
+            .unwrap_or_else(|| panic!("{:?}", form.errors));
+        assert_eq!(settings.lines.len(), 2);
+        let via = settings.records[0].via.as_ref().unwrap();
+        assert_eq!(via.lines, ["fibre", "lte"]);
+        assert_eq!(via.hold_down, std::time::Duration::from_secs(30));
     }
 
     #[test]
