@@ -51,19 +51,28 @@ impl Paths {
         })
     }
 
-    /// Loads the config at start: a missing file means defaults only at the default path.
+    /// Loads the config at start: a missing file means defaults only at the default path. Its `language`
+    /// is used from then on.
     pub fn load_config(&self) -> Result<(config::ConfigFile, Settings), config::LoadError> {
         let missing = if self.config_explicit {
             config::Missing::Error
         } else {
             config::Missing::Defaults
         };
-        config::load(&self.config, missing)
+        let loaded = config::load(&self.config, missing);
+        if let Ok((_, settings)) = &loaded {
+            crate::i18n::set(settings.language);
+        }
+        loaded
     }
 
     /// Loads the config to replace running settings: a missing or empty file keeps them.
     pub fn reload_config(&self) -> Result<(config::ConfigFile, Settings), config::LoadError> {
-        config::load(&self.config, config::Missing::KeepRunning)
+        let loaded = config::load(&self.config, config::Missing::KeepRunning);
+        if let Ok((_, settings)) = &loaded {
+            crate::i18n::set(settings.language);
+        }
+        loaded
     }
 
     /// Where the fingerprint key is kept: next to the config (which holds the secrets it protects), or,

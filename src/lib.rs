@@ -17,6 +17,7 @@
 //! - `app`: composition root: paths, real parts from settings, the start-up summary.
 //! - `platform`: what only one OS has (Windows security descriptors, job objects, event log, adapter flags), kept out of the core.
 //! - `dns`: DNS messages over UDP/TCP to one server (shared by the dns source and the rfc2136 provider).
+//! - `i18n`: the language in use (config `language`, else the OS locale) and the `t!` lookup into the English and Simplified Chinese catalogues in `locales/`.
 //! - `http`: HTTP clients, bounded body reads, Retry-After, URL-free error text.
 //!
 //! - `fuzzing` (hidden): the entry points of the fuzz suite in `fuzz/`.
@@ -33,6 +34,7 @@ pub mod fsutil;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
+pub mod i18n;
 pub mod metrics;
 pub mod netwatch;
 pub mod notify;
@@ -41,3 +43,6 @@ pub mod provider;
 pub mod service;
 pub mod store;
 pub mod ui;
+
+// The catalogues in locales/ (en, zh-CN), compiled in; `i18n::t!` looks strings up in the language in use.
+rust_i18n::i18n!("locales", fallback = "en");

@@ -212,6 +212,8 @@ fn attach_parent_console() {
 fn main() -> ExitCode {
     #[cfg(all(windows, not(debug_assertions)))]
     attach_parent_console();
+    // The OS's language until the config names one (`language`).
+    ddns_tray::i18n::set(ddns_tray::i18n::Language::Auto);
     let cli = Cli::parse();
     match real_main(cli) {
         Ok(code) => code,

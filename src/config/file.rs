@@ -26,6 +26,9 @@ pub struct ConfigFile {
     /// Desktop toasts in tray mode (default on).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notifications: Option<bool>,
+    /// The language of menus, toasts, alerts and messages: "auto" (the OS's), "en" or "zh-CN".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detect: Option<DetectFile>,
     #[serde(rename = "provider", skip_serializing_if = "Vec::is_empty")]
@@ -183,6 +186,7 @@ const TOP_KEYS: &[&str] = &[
     "ipv4",
     "ipv6",
     "notifications",
+    "language",
     "detect",
     "provider",
     "record",
@@ -227,6 +231,7 @@ pub fn parse(text: &str) -> Result<Parsed, Vec<Issue>> {
             "ipv4" => file.ipv4 = typed(value, &key, &mut issues),
             "ipv6" => file.ipv6 = typed(value, &key, &mut issues),
             "notifications" => file.notifications = typed(value, &key, &mut issues),
+            "language" => file.language = typed(value, &key, &mut issues),
             "detect" => file.detect = detect(value, &mut issues),
             "provider" => {
                 file.providers = array(value, "provider", "[[provider]]", &mut issues, provider);

@@ -163,6 +163,8 @@ pub struct Settings {
     pub ipv4: bool,
     pub ipv6: bool,
     pub notifications: bool,
+    /// `language`: the catalogue menus, toasts, alerts and messages are read from.
+    pub language: crate::i18n::Language,
     pub detect: DetectSettings,
     pub providers: Vec<ProviderSettings>,
     pub records: Vec<RecordSettings>,

@@ -53,6 +53,17 @@ pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<
         ));
     }
 
+    let language = match file.language.as_deref() {
+        None => crate::i18n::Language::Auto,
+        Some(text) => crate::i18n::Language::parse(text).unwrap_or_else(|| {
+            issues.push(Issue::new(
+                "language",
+                format!("`{text}` is not a language ddns-tray speaks"),
+                format!("use {}", crate::i18n::Language::CHOICES),
+            ));
+            crate::i18n::Language::Auto
+        }),
+    };
     let detect = detect(file, &mut issues);
     let providers = providers(file, lookup, &mut issues);
     let lines = lines(file, &mut issues);
@@ -67,6 +78,7 @@ pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<
             ipv4,
             ipv6,
             notifications: file.notifications.unwrap_or(true),
+            language,
             detect,
             providers,
             records,

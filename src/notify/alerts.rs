@@ -117,8 +117,12 @@ impl Active {
         if self.held_back > 0 {
             let _ = write!(
                 note.body,
-                "\n({} earlier alert(s) were held back: at most {} an hour)",
-                self.held_back, self.settings.max_per_hour
+                "\n{}",
+                crate::i18n::t!(
+                    "alerts.held_back",
+                    n = self.held_back,
+                    max = self.settings.max_per_hour
+                )
             );
             self.held_back = 0;
         }
@@ -299,11 +303,8 @@ pub async fn test(
     let client = crate::http::api_client();
     let note = Note {
         category: Category::Test,
-        title: "Test message from ddns-tray".into(),
-        body: format!(
-            "If you can read this, alerts reach you. Sent by `ddns-tray notify test` with the settings in {}.",
-            config.display()
-        ),
+        title: crate::i18n::t!("alerts.test_title").into_owned(),
+        body: crate::i18n::t!("alerts.test_body", path = config.display()).into_owned(),
         record: None,
         ip: None,
         old: None,

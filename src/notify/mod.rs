@@ -15,6 +15,7 @@ pub mod kinds;
 use tokio::sync::broadcast;
 
 use crate::engine::Event;
+use crate::i18n::t;
 use crate::provider::ErrorClass;
 
 /// How serious a message is.
@@ -56,7 +57,7 @@ pub fn describe_with(event: &Event, clock: fn(std::time::SystemTime) -> String) 
             new,
         } => msg(
             Level::Info,
-            format!("Public {family} address changed"),
+            t!("event.ip_changed", family = family).into_owned(),
             format!("{old} -> {new}"),
         ),
         Event::IpChanged {
@@ -65,17 +66,17 @@ pub fn describe_with(event: &Event, clock: fn(std::time::SystemTime) -> String) 
             new,
         } => msg(
             Level::Info,
-            format!("Public {family} address is {new}"),
+            t!("event.ip_first", family = family, ip = new).into_owned(),
             String::new(),
         ),
         Event::DetectionFailed { family, reason } => msg(
             Level::Warning,
-            format!("Cannot detect the public {family} address"),
-            format!("Nothing is published until it is known again. {reason}"),
+            t!("event.detect_failed", family = family).into_owned(),
+            t!("event.detect_failed_body", reason = reason).into_owned(),
         ),
         Event::DetectionRecovered { family } => msg(
             Level::Info,
-            format!("Public {family} address detected again"),
+            t!("event.detect_recovered", family = family).into_owned(),
             String::new(),
         ),
         Event::RecordUpdated {
@@ -84,8 +85,11 @@ pub fn describe_with(event: &Event, clock: fn(std::time::SystemTime) -> String) 
             previous,
         } => msg(
             Level::Info,
-            format!("Updated {record}"),
-            previous.map_or_else(|| format!("now {ip}"), |p| format!("{p} -> {ip}")),
+            t!("event.updated", record = record).into_owned(),
+            previous.map_or_else(
+                || t!("event.now", ip = ip).into_owned(),
+                |p| format!("{p} -> {ip}"),
+            ),
         ),
         Event::RecordFailed {
             record,
@@ -107,22 +111,26 @@ pub fn describe_with(event: &Event, clock: fn(std::time::SystemTime) -> String) 
             after_failures,
         } => msg(
             Level::Info,
-            format!("{record} is updating again"),
-            format!("after {after_failures} failure(s)"),
+            t!("event.recovered", record = record).into_owned(),
+            t!("event.recovered_after", n = after_failures).into_owned(),
         ),
         Event::StateNotSaved { error } => msg(
             Level::Error,
-            "Cannot save the state".into(),
-            format!("{error}. Updates go on, but after a restart records may be published again."),
+            t!("event.state_not_saved").into_owned(),
+            t!("event.state_not_saved_body", error = error).into_owned(),
         ),
         Event::StateSaved => msg(
             Level::Info,
-            "The state is saved again".into(),
+            t!("event.state_saved").into_owned(),
             String::new(),
         ),
-        Event::Paused => msg(Level::Info, "Updates paused".into(), String::new()),
-        Event::Resumed => msg(Level::Info, "Updates resumed".into(), String::new()),
-        Event::Reloaded => msg(Level::Info, "Settings reloaded".into(), String::new()),
+        Event::Paused => msg(Level::Info, t!("event.paused").into_owned(), String::new()),
+        Event::Resumed => msg(Level::Info, t!("event.resumed").into_owned(), String::new()),
+        Event::Reloaded => msg(
+            Level::Info,
+            t!("event.reloaded").into_owned(),
+            String::new(),
+        ),
         Event::RoundFinished | Event::NetworkChanged { .. } | Event::Measured(_) => None,
     }
 }
@@ -137,27 +145,19 @@ fn failure(
     retry_at: Option<String>,
 ) -> Message {
     let (summary, level) = match class {
-        ErrorClass::Unconfirmed => (
-            format!("Could not confirm the update of {record}"),
-            Level::Warning,
-        ),
-        ErrorClass::Auth => (
-            format!("{record}: the provider refused the credentials"),
-            Level::Error,
-        ),
-        ErrorClass::Banned { .. } => (
-            format!("{record}: the provider blocked updates"),
-            Level::Error,
-        ),
-        _ => (format!("Updating {record} failed"), Level::Warning),
+        ErrorClass::Unconfirmed => (t!("event.unconfirmed", record = record), Level::Warning),
+        ErrorClass::Auth => (t!("event.auth", record = record), Level::Error),
+        ErrorClass::Banned { .. } => (t!("event.banned", record = record), Level::Error),
+        _ => (t!("event.failed", record = record), Level::Warning),
     };
+    let summary = summary.into_owned();
     let next = if stopped {
-        "No more attempts until the configuration changes.".to_owned()
+        t!("event.stopped").into_owned()
     } else {
-        retry_at.map_or_else(String::new, |t| format!("Next attempt at {t}."))
+        retry_at.map_or_else(String::new, |at| t!("event.next_at", at = at).into_owned())
     };
     let streak = if failures > 1 {
-        format!(" ({failures} failures in a row)")
+        t!("event.streak", n = failures).into_owned()
     } else {
         String::new()
     };
@@ -263,12 +263,15 @@ impl ToastPolicy {
         let body = if updated.is_empty() {
             what
         } else {
-            format!("{what}\nUpdated: {}", updated.join(", "))
+            format!(
+                "{what}\n{}",
+                t!("event.updated_list", records = updated.join(", "))
+            )
         };
         let summary = if changes.len() == 1 {
-            format!("Public {} address changed", changes[0].0)
+            t!("event.ip_changed", family = changes[0].0).into_owned()
         } else {
-            "Public addresses changed".to_owned()
+            t!("event.ips_changed").into_owned()
         };
         vec![Message {
             level: Level::Info,

@@ -1,11 +1,17 @@
-//! The user interface: the only code that touches winit and tray-icon (and, later, egui). `model` holds the
-//! plain functions from engine status to what the tray shows; `tray` is the tray app itself (feature `tray`).
+//! The user interface: the only code that touches winit, tray-icon and egui. `model` holds the plain functions
+//! from engine status to what the tray shows; `tray` is the tray app itself (feature `tray`); the settings
+//! window is `window` (winit/wgpu/AccessKit), `pages` (what it draws), `settings` (its model and Save) and
+//! `fonts` (a system CJK font).
 
 #[cfg(feature = "tray")]
 pub mod autostart;
 #[cfg(feature = "tray")]
+pub mod fonts;
+#[cfg(feature = "tray")]
 mod instance;
 pub mod model;
+#[cfg(feature = "tray")]
+pub mod pages;
 #[cfg(feature = "tray")]
 pub mod settings;
 #[cfg(feature = "tray")]

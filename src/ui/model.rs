@@ -3,7 +3,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::engine::{Phase, Status};
+use crate::engine::{NetworkEvents, Phase, Status};
+use crate::i18n::t;
 
 /// The tray icon's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,15 +87,64 @@ pub fn clock(t: SystemTime) -> String {
     format!("{} UTC", text.get(11..16).unwrap_or("--:--"))
 }
 
-/// "3 min ago", "2 h ago", "just now".
+/// "3 min ago", "2 h ago", "just now" (in the language in use).
 #[must_use]
 pub fn ago(then: SystemTime, now: SystemTime) -> String {
     let secs = now.duration_since(then).unwrap_or(Duration::ZERO).as_secs();
     match secs {
-        0..60 => "just now".to_owned(),
-        60..3600 => format!("{} min ago", secs / 60),
-        3600..86_400 => format!("{} h ago", secs / 3600),
-        _ => format!("{} d ago", secs / 86_400),
+        0..60 => t!("time.just_now"),
+        60..3600 => t!("time.min_ago", n = secs / 60),
+        3600..86_400 => t!("time.h_ago", n = secs / 3600),
+        _ => t!("time.d_ago", n = secs / 86_400),
+    }
+    .into_owned()
+}
+
+/// "in 3 min", "in 2 h", "now".
+#[must_use]
+pub fn until(then: SystemTime, now: SystemTime) -> String {
+    let secs = then.duration_since(now).unwrap_or(Duration::ZERO).as_secs();
+    match secs {
+        0..60 => t!("time.now"),
+        60..3600 => t!("time.in_min", n = secs.div_ceil(60)),
+        3600..86_400 => t!("time.in_h", n = secs / 3600),
+        _ => t!("time.in_d", n = secs / 86_400),
+    }
+    .into_owned()
+}
+
+/// "12:04 (3 min ago)" for a past time, "12:09 (in 5 min)" for a coming one, in local time.
+#[must_use]
+pub fn when(at: SystemTime, now: SystemTime) -> String {
+    let relative = if at > now {
+        until(at, now)
+    } else {
+        ago(at, now)
+    };
+    format!("{} ({relative})", clock(at))
+}
+
+/// "2026-12-01 12:04" in local time (the history's dates).
+#[cfg(feature = "tray")]
+#[must_use]
+pub fn date_time(t: SystemTime) -> String {
+    jiff::Timestamp::try_from(t).map_or_else(
+        |_| "----".to_owned(),
+        |ts| {
+            ts.to_zoned_datetime(jiff::tz::TimeZone::system())
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string()
+        },
+    )
+}
+
+/// Whether network changes start checks, as a sentence.
+#[must_use]
+pub fn network_events(events: &NetworkEvents) -> String {
+    match events {
+        NetworkEvents::Off => t!("status.not_watching").into_owned(),
+        NetworkEvents::Watching => t!("status.watching").into_owned(),
+        NetworkEvents::Unavailable(why) => t!("status.cannot_watch", why = why).into_owned(),
     }
 }
 
@@ -116,7 +166,7 @@ pub fn menu_labels(status: &Status, ipv6_enabled: bool, now: SystemTime) -> Menu
         ip.map_or_else(
             || {
                 if status.detect_errors.contains_key(&family) {
-                    "not detected".to_owned()
+                    t!("menu.not_detected").into_owned()
                 } else {
                     "…".to_owned()
                 }
@@ -131,7 +181,14 @@ pub fn menu_labels(status: &Status, ipv6_enabled: bool, now: SystemTime) -> Menu
         let each: Vec<String> = status
             .lines
             .iter()
-            .map(|l| format!("{} {}", l.name, if l.up() { "ok" } else { "down" }))
+            .map(|l| {
+                let state = if l.up() {
+                    t!("menu.line_ok")
+                } else {
+                    t!("menu.line_down")
+                };
+                format!("{} {state}", l.name)
+            })
             .collect();
         format!(" ({})", each.join(", "))
     };
@@ -142,25 +199,28 @@ pub fn menu_labels(status: &Status, ipv6_enabled: bool, now: SystemTime) -> Menu
         ),
         ipv6: ipv6_enabled.then(|| format!("IPv6: {}", ip(status.ipv6, crate::config::Family::V6))),
         last_update: status.last_update.map_or_else(
-            || "Last update: never".to_owned(),
-            |t| format!("Last update: {} ({})", clock(t), ago(t, now)),
+            || t!("menu.last_update_never").into_owned(),
+            |at| t!("menu.last_update", when = when(at, now)).into_owned(),
         ),
         last_error: match status.config_problems.as_slice() {
             [] => status
                 .last_error
                 .as_ref()
-                .map(|e| format!("Last error: {}", shorten(e, 80))),
-            [one] => Some(format!("Config problem: {}", shorten(one, 80))),
-            [first, rest @ ..] => Some(format!(
-                "Config problems ({}): {}",
-                rest.len() + 1,
-                shorten(first, 64)
-            )),
+                .map(|e| t!("menu.last_error", error = shorten(e, 80)).into_owned()),
+            [one] => Some(t!("menu.config_problem", error = shorten(one, 80)).into_owned()),
+            [first, rest @ ..] => Some(
+                t!(
+                    "menu.config_problems",
+                    n = rest.len() + 1,
+                    error = shorten(first, 64)
+                )
+                .into_owned(),
+            ),
         },
         pause: if status.paused {
-            "Resume".to_owned()
+            t!("menu.resume").into_owned()
         } else {
-            "Pause".to_owned()
+            t!("menu.pause").into_owned()
         },
     }
 }
@@ -170,13 +230,17 @@ pub fn menu_labels(status: &Status, ipv6_enabled: bool, now: SystemTime) -> Menu
 pub fn tooltip(status: &Status, ipv6_enabled: bool, now: SystemTime) -> String {
     let labels = menu_labels(status, ipv6_enabled, now);
     let mut lines = vec![
-        format!("ddns-tray{}", if status.paused { " (paused)" } else { "" }),
+        if status.paused {
+            t!("tray.title_paused").into_owned()
+        } else {
+            t!("tray.title").into_owned()
+        },
         labels.ipv4,
     ];
     lines.extend(labels.ipv6);
     lines.push(labels.last_update);
     if status.network_events != crate::engine::NetworkEvents::Off {
-        lines.push(capitalised(&status.network_events.to_string()));
+        lines.push(network_events(&status.network_events));
     }
     lines.join("\n")
 }
@@ -195,15 +259,20 @@ pub fn status_text(status: &Status, now: SystemTime) -> String {
         now,
     );
     let state = match icon_state(status) {
-        IconState::Paused => "paused",
-        IconState::Updating => "updating",
-        IconState::Failing => "failing",
-        IconState::Ok => "ok",
-        IconState::Idle => "no records",
+        IconState::Paused => t!("state.paused"),
+        IconState::Updating => t!("state.updating"),
+        IconState::Failing => t!("state.failing"),
+        IconState::Ok => t!("state.ok"),
+        IconState::Idle => t!("state.idle"),
     };
     let mut out = format!(
-        "state: {state} ({})\n{}\n",
-        status.network_events, labels.ipv4
+        "{}\n{}\n",
+        t!(
+            "ctl.state",
+            state = state,
+            network = network_events(&status.network_events)
+        ),
+        labels.ipv4
     );
     for line in labels
         .ipv6
@@ -221,20 +290,18 @@ pub fn status_text(status: &Status, now: SystemTime) -> String {
         ] {
             match (ip, l.errors.get(&family)) {
                 (Some(ip), _) => parts.push(ip.to_string()),
-                (None, Some(e)) => parts.push(format!("{family} down: {}", shorten(e, 80))),
+                (None, Some(e)) => parts.push(
+                    t!("ctl.family_down", family = family, error = shorten(e, 80)).into_owned(),
+                ),
                 (None, None) => {}
             }
         }
-        let _ = writeln!(
-            out,
-            "line {}: {}",
-            l.name,
-            if parts.is_empty() {
-                "not checked yet".to_owned()
-            } else {
-                parts.join(", ")
-            }
-        );
+        let what = if parts.is_empty() {
+            t!("ctl.not_checked").into_owned()
+        } else {
+            parts.join(", ")
+        };
+        let _ = writeln!(out, "{}", t!("ctl.line", name = l.name, what = what));
     }
     for r in &status.records {
         let line = r
@@ -246,10 +313,10 @@ pub fn status_text(status: &Status, now: SystemTime) -> String {
             .published
             .map_or_else(|| "-".to_owned(), |ip| ip.to_string());
         let phase = match r.phase {
-            Phase::Ok => "ok".to_owned(),
-            Phase::Pending => "pending".to_owned(),
-            Phase::Failing => format!("failing ({} failures)", r.failures),
-            Phase::Stopped => "stopped".to_owned(),
+            Phase::Ok => t!("state.ok"),
+            Phase::Pending => t!("state.pending"),
+            Phase::Failing => t!("state.failing_n", n = r.failures),
+            Phase::Stopped => t!("state.stopped"),
         };
         let error = r
             .last_error
@@ -259,23 +326,17 @@ pub fn status_text(status: &Status, now: SystemTime) -> String {
         let from = if r.via.is_empty() {
             String::new()
         } else {
-            format!(" from {}", r.via.join(" + "))
+            format!(" {}", t!("ctl.from", lines = r.via.join(" + ")))
         };
         let _ = writeln!(
             out,
-            "{} {}{line} via {}{from}: {published} {phase}{error}",
-            r.name, r.record_type, r.provider
+            "{} {}{line} {}{from}: {published} {phase}{error}",
+            r.name,
+            r.record_type,
+            t!("ctl.via", provider = r.provider)
         );
     }
     out
-}
-
-/// "watching network changes" -> "Watching network changes".
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 /// Cuts a message to `max` characters on a character boundary, with an ellipsis.

@@ -21,11 +21,13 @@ use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop, EventLoopProxy}
 use winit::window::WindowId;
 
 use super::model::{self, IconState};
+use super::pages::{Detected, Load, Request, View};
 use super::settings::{self, SettingsForm};
-use super::window::{SettingsWindow, WindowOutcome};
+use super::window::SettingsWindow;
 use crate::app::Paths;
 use crate::config::{self, Settings};
 use crate::engine::{Command, Handle, Status};
+use crate::i18n::t;
 use crate::notify::desktop::Toaster;
 use crate::notify::{Level, Message};
 
@@ -40,12 +42,36 @@ pub enum UserEvent {
     Repaint(Duration),
     /// A second `ddns-tray` asked this one to show its settings.
     OpenSettings,
-    /// The result of "Test" on a provider, for the settings window.
-    TestResult(String),
+    /// Work done off this thread for the settings window.
+    Reply(Reply),
+    /// A screen reader talks to the settings window.
+    AccessKit(egui_winit::accesskit_winit::Event),
     /// The engine has stopped (after Quit, or on its own): leave the loop.
     EngineStopped,
     /// A minute has passed: "3 min ago" in the menu and tooltip becomes "4 min ago".
     Tick,
+}
+
+impl From<egui_winit::accesskit_winit::Event> for UserEvent {
+    fn from(event: egui_winit::accesskit_winit::Event) -> Self {
+        Self::AccessKit(event)
+    }
+}
+
+/// What the settings window's off-thread work (files, keyring, network) hands back.
+#[derive(Debug)]
+pub enum Reply {
+    /// The config file read into a form, and a CJK font, for the window about to open.
+    Loaded(Result<Box<(SettingsForm, Option<super::fonts::Found>)>, String>),
+    /// A Save finished: the form (with its problems, or with secrets moved to the keyring) and, when it
+    /// was written, the settings to reload.
+    Saved(Box<SettingsForm>, Option<Box<Settings>>),
+    /// "Test" on provider `n`.
+    Tested(usize, Result<String, String>),
+    Detected(Result<Vec<Detected>, String>),
+    History(Result<Vec<crate::store::history::Entry>, String>),
+    /// "Send test" on a notifier.
+    AlertTested(String, Result<String, String>),
 }
 
 /// How often the relative times in the menu and tooltip are brought up to date.
@@ -88,6 +114,9 @@ struct Items {
     last_error: MenuItem,
     pause: MenuItem,
     autostart: CheckMenuItem,
+    managed: MenuItem,
+    /// The items whose text is fixed (until the language changes): item and catalogue key.
+    fixed: Vec<(MenuItem, &'static str)>,
 }
 
 struct App {
@@ -111,6 +140,8 @@ struct App {
     /// Kept alive: on X11 the copied text is served by its owner for as long as it lives.
     clipboard: Option<arboard::Clipboard>,
     settings: Option<SettingsWindow>,
+    /// The settings window is being prepared (its file and font read off this thread).
+    opening: bool,
 }
 
 /// Another process's engine, reached over its control endpoint.
@@ -126,11 +157,11 @@ impl Remote {
     /// The menu's first line: who runs the engine.
     fn label(&self) -> String {
         if self.system && cfg!(windows) {
-            "Run by the ddns-tray Windows service".to_owned()
+            t!("menu.run_by_windows_service").into_owned()
         } else if self.system {
-            "Run by the system service (ddns-tray.service)".to_owned()
+            t!("menu.run_by_system_service").into_owned()
         } else {
-            format!("Run by `ddns-tray run` ({})", self.endpoint)
+            t!("menu.run_by_daemon", endpoint = self.endpoint).into_owned()
         }
     }
 }
@@ -177,73 +208,59 @@ impl App {
         });
     }
 
-    /// Opens the settings window (or brings it forward), with the config file's current contents.
-    fn open_settings(&mut self, event_loop: &ActiveEventLoop) {
+    /// Opens the settings window (or brings it forward), with the config file's current contents. The
+    /// file, the keyring and the font are read off this thread; the window opens when they arrive
+    /// ([`Reply::Loaded`]).
+    fn open_settings(&mut self) {
         if let Some(w) = &self.settings {
             w.focus();
             return;
         }
-        let form = match std::fs::read_to_string(&self.paths.config) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                SettingsForm::from_file(&config::file::ConfigFile::default())
-            }
+        if std::mem::replace(&mut self.opening, true) {
+            return;
+        }
+        let path = self.paths.config.clone();
+        let problems = !self.status.config_problems.is_empty();
+        let proxy = self.proxy.clone();
+        self.runtime.spawn_blocking(move || {
+            let loaded = load_form(&path, problems).map(|mut form| {
+                form.start_at_login =
+                    super::autostart::state().is_ok_and(super::autostart::State::on);
+                Box::new((form, super::fonts::find()))
+            });
+            let _ = proxy.send_event(UserEvent::Reply(Reply::Loaded(loaded)));
+        });
+    }
+
+    /// The form and font arrived: the window opens.
+    fn show_settings(
+        &mut self,
+        event_loop: &ActiveEventLoop,
+        loaded: Result<Box<(SettingsForm, Option<super::fonts::Found>)>, String>,
+    ) {
+        self.opening = false;
+        let (form, font) = match loaded {
+            Ok(l) => *l,
             Err(e) => {
-                self.toast(
-                    Level::Error,
-                    "Cannot read the config",
-                    format!("{}: {e}", self.paths.config.display()),
-                );
+                self.toast(Level::Error, t!("toast.cannot_read_config"), e);
                 return;
             }
-            Ok(text) => match config::file::parse(&text) {
-                Ok(parsed) => {
-                    let mut form = SettingsForm::from_file(&parsed.file);
-                    if !parsed.issues.is_empty() {
-                        // What could not be read is not in the form: say so before a Save drops it.
-                        let paths: Vec<&str> = parsed
-                            .issues
-                            .iter()
-                            .take(3)
-                            .map(|i| i.path.as_str())
-                            .collect();
-                        form.message = Some(format!(
-                            "{} part(s) of the file could not be read and are not shown ({}); saving replaces them",
-                            parsed.issues.len(),
-                            paths.join(", ")
-                        ));
-                    }
-                    form
-                }
-                Err(issues) => {
-                    let mut form = SettingsForm::from_file(&config::file::ConfigFile::default());
-                    form.message = Some(format!(
-                        "{} is not valid TOML ({}); saving here replaces it",
-                        self.paths.config.display(),
-                        issues
-                            .first()
-                            .map(|i| i.message.lines().next().unwrap_or_default().to_owned())
-                            .unwrap_or_default()
-                    ));
-                    form
-                }
-            },
         };
-        let mut form = form;
-        if !self.status.config_problems.is_empty() {
-            // Show the problems next to their fields (validation writes nothing).
-            let _ = form.validate(&crate::config::secret::SystemLookup);
-        }
+        let mut view = View::new(form, self.status.clone());
+        view.drivable = self.handle.is_some() || self.remote.as_ref().is_some_and(|r| !r.denied);
+        view.font_note = super::fonts::describe(font.as_ref().map(|f| f.path.as_path()));
         match SettingsWindow::open(
             event_loop,
             &self.runtime,
-            form,
+            view,
+            font,
             self.proxy.clone(),
             UserEvent::Repaint,
         ) {
             Ok(w) => self.settings = Some(w),
             Err(e) => {
                 tracing::error!("{e}");
-                self.toast(Level::Error, "Cannot open the settings window", e);
+                self.toast(Level::Error, t!("toast.cannot_open_window"), e);
             }
         }
     }
@@ -252,61 +269,191 @@ impl App {
         let Some(window) = &mut self.settings else {
             return;
         };
-        match window.on_event(event) {
-            WindowOutcome::Open => {}
-            WindowOutcome::Close => self.settings = None,
-            WindowOutcome::Test(i) => {
-                let name = window
-                    .form
-                    .providers
-                    .get(i)
-                    .map(|p| p.name.clone())
-                    .unwrap_or_default();
-                match window
-                    .form
-                    .test_target(i, &crate::config::secret::SystemLookup)
-                {
-                    Err(why) => window.form.message = Some(format!("Test `{name}`: {why}")),
-                    Ok((provider, record, record_type)) => {
-                        window.form.message =
-                            Some(format!("Testing `{name}` with {record} {record_type}…"));
-                        let proxy = self.proxy.clone();
-                        self.runtime.spawn(async move {
-                            let result = crate::provider::build(&provider)
-                                .check(&record, record_type)
-                                .await;
-                            let text = match result {
-                                Ok(found) => format!("Test `{name}`: {found}"),
-                                Err(e) => format!("Test `{name}` failed: {e}"),
-                            };
-                            let _ = proxy.send_event(UserEvent::TestResult(text));
-                        });
-                    }
-                }
-                window.request_redraw();
-            }
-            WindowOutcome::Save => {
-                match settings::save(
-                    &mut window.form,
-                    &self.paths.config,
-                    &crate::config::secret::SystemLookup,
-                    &settings::OsKeyring,
-                ) {
-                    Some(new) => {
-                        self.ipv6 = new.ipv6;
-                        if self.handle.is_some() {
-                            self.send(Command::Reload(Box::new(new)));
-                        } else if self.remote.is_none() {
-                            self.start_engine(new);
-                        }
-                        self.settings = None;
-                    }
-                    None => window.request_redraw(),
-                }
-            }
+        if let Some(request) = window.on_event(event) {
+            self.on_request(request);
         }
     }
 
+    /// Runs what the settings window asked for; anything slow goes off this thread and comes back as a
+    /// [`Reply`].
+    #[allow(clippy::too_many_lines)] // one arm per request
+    fn on_request(&mut self, request: Request) {
+        let Some(window) = &mut self.settings else {
+            return;
+        };
+        let view = &mut window.view;
+        let proxy = self.proxy.clone();
+        let reply = move |r: Reply| {
+            let _ = proxy.send_event(UserEvent::Reply(r));
+        };
+        match request {
+            Request::Close => self.settings = None,
+            Request::Save => {
+                view.saving = true;
+                let mut form = view.form.clone();
+                let autostart_was = view.baseline.start_at_login;
+                let path = self.paths.config.clone();
+                self.runtime.spawn_blocking(move || {
+                    let saved = settings::save(
+                        &mut form,
+                        &path,
+                        &crate::config::secret::SystemLookup,
+                        &settings::OsKeyring,
+                    );
+                    if saved.is_some()
+                        && form.start_at_login != autostart_was
+                        && let Err(e) = super::autostart::set(form.start_at_login)
+                    {
+                        form.message =
+                            Some(t!("toast.cannot_change_autostart_body", error = e).into_owned());
+                        form.start_at_login = autostart_was;
+                    }
+                    reply(Reply::Saved(Box::new(form), saved.map(Box::new)));
+                });
+            }
+            Request::Test(i) => match view
+                .form
+                .test_target(i, &crate::config::secret::SystemLookup)
+            {
+                Err(why) => {
+                    view.tests.insert(i, Load::Done(Err(why)));
+                }
+                Ok((provider, record, record_type)) => {
+                    view.tests.insert(i, Load::Running);
+                    self.runtime.spawn(async move {
+                        let result = crate::provider::build(&provider)
+                            .check(&record, record_type)
+                            .await
+                            .map_err(|e| e.to_string());
+                        reply(Reply::Tested(i, result));
+                    });
+                }
+            },
+            Request::DetectNow => {
+                view.detect = Load::Running;
+                let form = view.form.clone();
+                self.runtime.spawn(async move {
+                    let result = match form.detection() {
+                        Err(e) => Err(e),
+                        Ok((detect, families)) => {
+                            let detector = crate::detect::Detector::from_settings(&detect);
+                            let mut out = Vec::new();
+                            for family in families {
+                                let sources = detector.probe(family).await;
+                                let conclusion = match detector.conclude(family, &sources) {
+                                    crate::detect::Detection::Known(ip) => Ok(ip),
+                                    crate::detect::Detection::Unavailable(e) => Err(e),
+                                };
+                                out.push(Detected {
+                                    family,
+                                    sources,
+                                    conclusion,
+                                });
+                            }
+                            Ok(out)
+                        }
+                    };
+                    reply(Reply::Detected(result));
+                });
+            }
+            Request::LoadHistory => {
+                view.history = Load::Running;
+                let history = crate::store::history::History::in_dir(&self.paths.data_dir);
+                self.runtime.spawn_blocking(move || {
+                    reply(Reply::History(history.read().map_err(|e| e.to_string())));
+                });
+            }
+            Request::TestAlert(name) => {
+                view.alert_tests.insert(name.clone(), Load::Running);
+                let paths = self.paths.clone();
+                self.runtime.spawn(async move {
+                    let loaded = tokio::task::spawn_blocking(move || {
+                        let loaded = paths.load_config().map_err(|e| e.to_string());
+                        (paths, loaded)
+                    })
+                    .await;
+                    let result = match loaded {
+                        Ok((paths, Ok((_, settings)))) => {
+                            match settings.notify.iter().find(|n| n.name == name) {
+                                Some(n) => crate::notify::alerts::test(
+                                    std::slice::from_ref(n),
+                                    &paths.config,
+                                )
+                                .await
+                                .pop()
+                                .map_or_else(|| Err(String::new()), |(_, _, r)| r),
+                                None => Err(t!("alerts.not_saved", name = name).into_owned()),
+                            }
+                        }
+                        Ok((_, Err(e))) => Err(e),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    reply(Reply::AlertTested(name, result));
+                });
+            }
+            Request::UpdateNow => self.on_menu(&MenuId::new(id::UPDATE)),
+            Request::TogglePause => self.on_menu(&MenuId::new(id::PAUSE)),
+        }
+        if let Some(w) = &self.settings {
+            w.request_redraw();
+        }
+    }
+
+    /// Off-thread work for the settings window is done.
+    fn on_reply(&mut self, event_loop: &ActiveEventLoop, reply: Reply) {
+        if let Reply::Loaded(loaded) = reply {
+            self.show_settings(event_loop, loaded);
+            return;
+        }
+        let Some(window) = &mut self.settings else {
+            return;
+        };
+        let view = &mut window.view;
+        match reply {
+            Reply::Loaded(_) => {}
+            Reply::Saved(form, saved) => {
+                view.saving = false;
+                let Some(new) = saved else {
+                    view.form = *form;
+                    view.close_after_save = false;
+                    window.request_redraw();
+                    return;
+                };
+                view.saved(*form);
+                let close = std::mem::take(&mut view.close_after_save);
+                let before = crate::i18n::current();
+                crate::i18n::set(new.language);
+                self.ipv6 = new.ipv6;
+                if self.handle.is_some() {
+                    self.send(Command::Reload(new));
+                } else if self.remote.is_none() {
+                    self.start_engine(*new);
+                }
+                if close {
+                    self.settings = None;
+                } else if crate::i18n::current() != before
+                    && let Some(w) = &self.settings
+                {
+                    w.set_title(&t!("window.title"));
+                }
+                self.relabel();
+                self.refresh();
+            }
+            Reply::Tested(i, result) => {
+                view.tests.insert(i, Load::Done(result));
+            }
+            Reply::Detected(result) => view.detect = Load::Done(result),
+            Reply::History(result) => view.history = Load::Done(result),
+            Reply::AlertTested(name, result) => {
+                view.alert_tests.insert(name, Load::Done(result));
+            }
+        }
+        if let Some(w) = &self.settings {
+            w.request_redraw();
+        }
+    }
+
+    #[allow(clippy::too_many_lines)] // the menu, item by item
     fn create_tray(&mut self) {
         let now = SystemTime::now();
         let labels = model::menu_labels(&self.status, self.ipv6, now);
@@ -318,8 +465,9 @@ impl App {
             .as_ref()
             .map(|l| MenuItem::with_id(id::COPY_V6, l, true, None));
         let last_update = MenuItem::new(&labels.last_update, false, None);
+        let no_error = t!("menu.last_error_none");
         let last_error = MenuItem::new(
-            labels.last_error.as_deref().unwrap_or("Last error: none"),
+            labels.last_error.as_deref().unwrap_or(&no_error),
             false,
             None,
         );
@@ -330,7 +478,7 @@ impl App {
         let start_at_login = super::autostart::state();
         let autostart = CheckMenuItem::with_id(
             id::AUTOSTART,
-            "Start at login",
+            t!("menu.start_at_login"),
             start_at_login.is_ok(),
             start_at_login.is_ok_and(super::autostart::State::on),
             None,
@@ -339,10 +487,10 @@ impl App {
         if let Some(i) = &ipv6 {
             entries.push(i);
         }
-        let update = MenuItem::with_id(id::UPDATE, "Update now", drivable, None);
-        let settings_item = MenuItem::with_id(id::SETTINGS, "Settings…", own, None);
-        let edit = MenuItem::with_id(id::EDIT, "Edit config file…", own, None);
-        let reload = MenuItem::with_id(id::RELOAD, "Reload config", drivable, None);
+        let update = MenuItem::with_id(id::UPDATE, t!("menu.update_now"), drivable, None);
+        let settings_item = MenuItem::with_id(id::SETTINGS, t!("menu.settings"), own, None);
+        let edit = MenuItem::with_id(id::EDIT, t!("menu.edit_config"), own, None);
+        let reload = MenuItem::with_id(id::RELOAD, t!("menu.reload"), drivable, None);
         let managed = MenuItem::new(
             self.remote.as_ref().map(Remote::label).unwrap_or_default(),
             false,
@@ -351,9 +499,9 @@ impl App {
         if self.remote.is_some() {
             entries.insert(0, &managed);
         }
-        let logs = MenuItem::with_id(id::LOGS, "Open log folder", true, None);
-        let about = MenuItem::with_id(id::ABOUT, "About", true, None);
-        let quit = MenuItem::with_id(id::QUIT, "Quit", true, None);
+        let logs = MenuItem::with_id(id::LOGS, t!("menu.open_logs"), true, None);
+        let about = MenuItem::with_id(id::ABOUT, t!("menu.about"), true, None);
+        let quit = MenuItem::with_id(id::QUIT, t!("menu.quit"), true, None);
         let (sep1, sep2, sep3) = (
             PredefinedMenuItem::separator(),
             PredefinedMenuItem::separator(),
@@ -381,7 +529,7 @@ impl App {
         let state = model::icon_state(&self.status);
         let mut builder = TrayIconBuilder::new()
             .with_id("ddns-tray")
-            .with_title("ddns-tray")
+            .with_title(t!("tray.title"))
             .with_tooltip(model::tooltip(&self.status, self.ipv6, now))
             .with_menu(Box::new(menu));
         if let Some(i) = icon(state) {
@@ -405,7 +553,29 @@ impl App {
             last_error,
             pause,
             autostart,
+            managed,
+            fixed: vec![
+                (update, "menu.update_now"),
+                (settings_item, "menu.settings"),
+                (edit, "menu.edit_config"),
+                (reload, "menu.reload"),
+                (logs, "menu.open_logs"),
+                (about, "menu.about"),
+                (quit, "menu.quit"),
+            ],
         });
+    }
+
+    /// The language changed: every fixed label is read again from the catalogue.
+    fn relabel(&self) {
+        let Some(items) = &self.items else { return };
+        for (item, key) in &items.fixed {
+            item.set_text(t!(*key));
+        }
+        items.autostart.set_text(t!("menu.start_at_login"));
+        if let Some(r) = &self.remote {
+            items.managed.set_text(r.label());
+        }
     }
 
     /// Brings icon, tooltip and labels in line with the status.
@@ -418,9 +588,11 @@ impl App {
                 item.set_text(text);
             }
             items.last_update.set_text(&labels.last_update);
-            items
-                .last_error
-                .set_text(labels.last_error.as_deref().unwrap_or("Last error: none"));
+            items.last_error.set_text(
+                labels
+                    .last_error
+                    .unwrap_or_else(|| t!("menu.last_error_none").into_owned()),
+            );
             items.pause.set_text(&labels.pause);
         }
         if let Some(tray) = &self.tray {
@@ -446,7 +618,7 @@ impl App {
             };
             toaster.toast(Message {
                 level: Level::Warning,
-                summary: "The ddns-tray service did not do it".into(),
+                summary: t!("toast.service_refused").into_owned(),
                 body: problem,
             });
         });
@@ -459,9 +631,9 @@ impl App {
         }
     }
 
-    fn on_menu(&mut self, event_loop: &ActiveEventLoop, id: &MenuId) {
+    fn on_menu(&mut self, id: &MenuId) {
         match id.as_ref() {
-            id::SETTINGS => self.open_settings(event_loop),
+            id::SETTINGS => self.open_settings(),
             id::COPY_V4 => self.copy(self.status.ipv4),
             id::COPY_V6 => self.copy(self.status.ipv6),
             id::UPDATE if self.remote.is_some() => self.ask_remote(crate::control::Request::Update),
@@ -492,7 +664,7 @@ impl App {
                         if !failed.is_empty() {
                             toaster.toast(Message {
                                 level: Level::Warning,
-                                summary: "Update failed".into(),
+                                summary: t!("toast.update_failed").into_owned(),
                                 body: failed.join("\n"),
                             });
                         }
@@ -519,14 +691,11 @@ impl App {
                         issues.iter().take(3).map(ToString::to_string).collect();
                     self.toast(
                         Level::Error,
-                        format!(
-                            "The config has {} problem(s); keeping the current settings",
-                            issues.len()
-                        ),
+                        t!("toast.config_problems", n = issues.len()),
                         first.join("\n"),
                     );
                 }
-                Err(e) => self.toast(Level::Error, "Cannot read the config", e.to_string()),
+                Err(e) => self.toast(Level::Error, t!("toast.cannot_read_config"), e.to_string()),
             },
             id::LOGS => {
                 let dir = self.paths.log_dir();
@@ -534,7 +703,7 @@ impl App {
                 if let Err(e) = open_with_desktop(&dir) {
                     self.toast(
                         Level::Warning,
-                        "Cannot open the log folder",
+                        t!("toast.cannot_open_logs"),
                         format!("{}: {e}", dir.display()),
                     );
                 }
@@ -543,10 +712,10 @@ impl App {
             id::ABOUT => self.toast(
                 Level::Info,
                 format!("ddns-tray {}", env!("CARGO_PKG_VERSION")),
-                format!(
-                    "Config: {}\nState: {}",
-                    self.paths.config.display(),
-                    self.paths.state_file().display()
+                t!(
+                    "toast.about",
+                    config = self.paths.config.display(),
+                    state = self.paths.state_file().display()
                 ),
             ),
             id::QUIT => self.quit(),
@@ -577,7 +746,7 @@ impl App {
             if let Err(e) = crate::fsutil::write_atomic(path, template.as_bytes()) {
                 self.toast(
                     Level::Warning,
-                    "Cannot create the config file",
+                    t!("toast.cannot_create_config"),
                     format!("{}: {e}", path.display()),
                 );
                 return;
@@ -586,7 +755,7 @@ impl App {
         if let Err(e) = open_with_desktop(path) {
             self.toast(
                 Level::Warning,
-                "Cannot open the config file",
+                t!("toast.cannot_open_config"),
                 format!("{}: {e}", path.display()),
             );
         }
@@ -598,7 +767,7 @@ impl App {
         let now = match result {
             Ok(state) => state.on(),
             Err(e) => {
-                self.toast(Level::Warning, "Cannot change \"Start at login\"", e);
+                self.toast(Level::Warning, t!("toast.cannot_change_autostart"), e);
                 on
             }
         };
@@ -669,7 +838,7 @@ impl App {
 }
 
 impl ApplicationHandler<UserEvent> for App {
-    fn new_events(&mut self, event_loop: &ActiveEventLoop, cause: StartCause) {
+    fn new_events(&mut self, _event_loop: &ActiveEventLoop, cause: StartCause) {
         // The tray must be created once the loop runs (macOS needs the main run loop), and only once.
         if cause == StartCause::Init {
             self.create_tray();
@@ -681,12 +850,12 @@ impl ApplicationHandler<UserEvent> for App {
                 );
                 self.toast(
                     Level::Warning,
-                    "ddns-tray has no tray icon here",
-                    "This desktop shows no tray icons. Updates go on; start ddns-tray again to open its settings.",
+                    t!("toast.no_tray"),
+                    t!("toast.no_tray_body"),
                 );
             }
             if !shown || !self.status.config_problems.is_empty() {
-                self.open_settings(event_loop);
+                self.open_settings();
             }
         }
     }
@@ -704,14 +873,20 @@ impl ApplicationHandler<UserEvent> for App {
             UserEvent::Status(status) => {
                 self.status = *status;
                 self.refresh();
-            }
-            UserEvent::Menu(id) => self.on_menu(event_loop, &id),
-            UserEvent::Quit => self.quit(),
-            UserEvent::OpenSettings => self.open_settings(event_loop),
-            UserEvent::TestResult(text) => {
                 if let Some(w) = &mut self.settings {
-                    w.form.message = Some(text);
+                    w.view.status = self.status.clone();
                     w.request_redraw();
+                }
+            }
+            UserEvent::Menu(id) => self.on_menu(&id),
+            UserEvent::Quit => self.quit(),
+            UserEvent::OpenSettings => self.open_settings(),
+            UserEvent::Reply(reply) => self.on_reply(event_loop, reply),
+            UserEvent::AccessKit(event) => {
+                if let Some(w) = &mut self.settings
+                    && w.id() == event.window_id
+                {
+                    w.on_accesskit(&event.window_event);
                 }
             }
             UserEvent::Repaint(delay) => {
@@ -720,7 +895,13 @@ impl ApplicationHandler<UserEvent> for App {
                 }
             }
             UserEvent::EngineStopped => event_loop.exit(),
-            UserEvent::Tick => self.refresh(),
+            UserEvent::Tick => {
+                self.refresh();
+                // "3 min ago" in the window becomes "4 min ago" too.
+                if let Some(w) = &self.settings {
+                    w.request_redraw();
+                }
+            }
         }
     }
 
@@ -734,6 +915,59 @@ impl ApplicationHandler<UserEvent> for App {
             self.on_settings_event(&event);
         }
     }
+}
+
+/// The settings form for the config file at `path` (run off the UI thread: it reads the file, and the
+/// keyring when `problems` asks for the config's problems to be shown at their fields).
+fn load_form(path: &Path, problems: bool) -> Result<SettingsForm, String> {
+    let text = match crate::fsutil::read_limited(path, crate::config::MAX_CONFIG_BYTES) {
+        Ok(None) => return Ok(SettingsForm::from_file(&config::file::ConfigFile::default())),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+        Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+    };
+    let mut form = match config::file::parse(&text) {
+        Ok(parsed) => {
+            let mut form = SettingsForm::from_file(&parsed.file);
+            if !parsed.issues.is_empty() {
+                // What could not be read is not in the form: say so before a Save drops it.
+                let paths: Vec<&str> = parsed
+                    .issues
+                    .iter()
+                    .take(3)
+                    .map(|i| i.path.as_str())
+                    .collect();
+                form.message = Some(
+                    t!(
+                        "save.unreadable_parts",
+                        n = parsed.issues.len(),
+                        paths = paths.join(", ")
+                    )
+                    .into_owned(),
+                );
+            }
+            form
+        }
+        Err(issues) => {
+            let mut form = SettingsForm::from_file(&config::file::ConfigFile::default());
+            form.message = Some(
+                t!(
+                    "save.not_toml",
+                    path = path.display(),
+                    error = issues
+                        .first()
+                        .map(|i| i.message.lines().next().unwrap_or_default().to_owned())
+                        .unwrap_or_default()
+                )
+                .into_owned(),
+            );
+            form
+        }
+    };
+    if problems {
+        // Show the problems next to their fields (validation writes nothing).
+        let _ = form.validate(&crate::config::secret::SystemLookup);
+    }
+    Ok(form)
 }
 
 /// Starts the engine and the tasks around it on the runtime: the log and toast notifiers, the status bridge
@@ -972,7 +1206,7 @@ pub fn run(paths: &Paths, loaded: Result<Settings, Vec<String>>) -> Result<(), T
         .map_err(|e| TrayError::Other(e.to_string()))?;
     let listener = match super::instance::claim(&paths.data_dir, &runtime) {
         Ok(super::instance::Instance::Signalled) => {
-            println!("ddns-tray is already running; it was asked to show its settings");
+            println!("{}", t!("cli.already_running"));
             return Ok(());
         }
         Ok(super::instance::Instance::First(listener)) => Some(listener),
@@ -1050,6 +1284,7 @@ pub fn run(paths: &Paths, loaded: Result<Settings, Vec<String>>) -> Result<(), T
         shown_icon: None,
         clipboard: None,
         settings: None,
+        opening: false,
     };
     if let (true, Ok(settings)) = (app.remote.is_none(), loaded) {
         app.start_engine(settings);

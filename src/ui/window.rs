@@ -1,6 +1,7 @@
 //! The settings window: created when "Settings…" is chosen, dropped when closed (the app keeps running in
-//! the tray). egui draws [`settings_ui`] through egui-winit (input) and egui-wgpu (rendering, falling back
-//! to GL when there is no Vulkan driver). A fresh `egui::Context` comes with each window.
+//! the tray). egui draws the [`View`] through egui-winit (input, AccessKit for screen readers) and
+//! egui-wgpu (rendering, falling back to GL when there is no Vulkan driver). A fresh `egui::Context` comes
+//! with each window, with a CJK font when the system has one.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -11,26 +12,15 @@ use winit::event::WindowEvent;
 use winit::event_loop::{ActiveEventLoop, EventLoopProxy};
 use winit::window::{Window, WindowId};
 
-use super::settings::{FormAction, SettingsForm, settings_ui};
-
-/// What the window asks of the app after an event.
-pub enum WindowOutcome {
-    /// Keep it open.
-    Open,
-    /// Close it (Cancel, or the window's close button).
-    Close,
-    /// Save was pressed: the app validates, writes and reloads.
-    Save,
-    /// "Test" on provider `n`.
-    Test(usize),
-}
+use super::pages::{Request, View};
+use crate::i18n::t;
 
 pub struct SettingsWindow {
     window: Arc<Window>,
     ctx: egui::Context,
     state: egui_winit::State,
     painter: egui_wgpu::winit::Painter,
-    pub form: SettingsForm,
+    pub view: View,
     schedule: RepaintSchedule,
 }
 
@@ -68,23 +58,29 @@ impl RepaintSchedule {
 impl SettingsWindow {
     /// Opens the window. `repaint` is called (from any thread) when egui wants another frame, with how long
     /// it may wait (a blinking text cursor asks for one in half a second, not now).
-    pub fn open<T: 'static + Send>(
+    /// `font` is a CJK font found by [`super::fonts::find`] (read off this thread).
+    pub fn open<T: 'static + Send + From<egui_winit::accesskit_winit::Event>>(
         event_loop: &ActiveEventLoop,
         runtime: &tokio::runtime::Runtime,
-        form: SettingsForm,
+        view: View,
+        font: Option<super::fonts::Found>,
         proxy: EventLoopProxy<T>,
         repaint: impl Fn(Duration) -> T + Send + Sync + 'static,
     ) -> Result<Self, String> {
+        // Hidden until AccessKit is attached (it must see the window before it is shown).
         let attrs = Window::default_attributes()
-            .with_title("ddns-tray settings")
-            .with_inner_size(winit::dpi::LogicalSize::new(760.0, 820.0))
-            .with_min_inner_size(winit::dpi::LogicalSize::new(480.0, 360.0));
+            .with_title(t!("window.title"))
+            .with_visible(false)
+            .with_inner_size(winit::dpi::LogicalSize::new(900.0, 640.0))
+            .with_min_inner_size(winit::dpi::LogicalSize::new(640.0, 420.0));
         let window = Arc::new(
             event_loop
                 .create_window(attrs)
-                .map_err(|e| format!("cannot open a window: {e}"))?,
+                .map_err(|e| t!("window.cannot_open", error = e).into_owned())?,
         );
         let ctx = egui::Context::default();
+        super::fonts::install(&ctx, font);
+        let accesskit_proxy = proxy.clone();
         ctx.set_request_repaint_callback(move |info| {
             let _ = proxy.send_event(repaint(info.delay));
         });
@@ -102,8 +98,8 @@ impl SettingsWindow {
         ));
         runtime
             .block_on(painter.set_window(ViewportId::ROOT, Some(window.clone())))
-            .map_err(|e| format!("cannot draw the window: {e}"))?;
-        let state = egui_winit::State::new(
+            .map_err(|e| t!("window.cannot_draw", error = e).into_owned())?;
+        let mut state = egui_winit::State::new(
             ctx.clone(),
             ViewportId::ROOT,
             &window,
@@ -113,13 +109,15 @@ impl SettingsWindow {
             None,
             painter.max_texture_side(),
         );
+        state.init_accesskit(event_loop, &window, accesskit_proxy);
+        window.set_visible(true);
         window.request_redraw();
         Ok(Self {
             window,
             ctx,
             state,
             painter,
-            form,
+            view,
             schedule: RepaintSchedule::default(),
         })
     }
@@ -149,14 +147,39 @@ impl SettingsWindow {
         self.window.request_redraw();
     }
 
+    pub fn set_title(&self, title: &str) {
+        self.window.set_title(title);
+    }
+
     pub fn focus(&self) {
         self.window.focus_window();
     }
 
-    /// Handles one window event.
-    pub fn on_event(&mut self, event: &WindowEvent) -> WindowOutcome {
+    /// A screen reader's request (AccessKit): focus, click, …
+    pub fn on_accesskit(&mut self, event: &egui_winit::accesskit_winit::WindowEvent) {
         match event {
-            WindowEvent::CloseRequested => return WindowOutcome::Close,
+            egui_winit::accesskit_winit::WindowEvent::ActionRequested(request) => {
+                self.state.on_accesskit_action_request(request.clone());
+                self.window.request_redraw();
+            }
+            egui_winit::accesskit_winit::WindowEvent::InitialTreeRequested => {
+                self.ctx.enable_accesskit();
+                self.window.request_redraw();
+            }
+            egui_winit::accesskit_winit::WindowEvent::AccessibilityDeactivated => {
+                self.ctx.disable_accesskit();
+            }
+        }
+    }
+
+    /// Handles one window event; returns what the user asked for.
+    pub fn on_event(&mut self, event: &WindowEvent) -> Option<Request> {
+        match event {
+            WindowEvent::CloseRequested => {
+                let r = self.view.close_requested();
+                self.window.request_redraw();
+                return r;
+            }
             WindowEvent::Resized(size) => {
                 if let (Some(w), Some(h)) =
                     (NonZeroU32::new(size.width), NonZeroU32::new(size.height))
@@ -170,17 +193,17 @@ impl SettingsWindow {
         if self.state.on_window_event(&self.window, event).repaint {
             self.window.request_redraw();
         }
-        WindowOutcome::Open
+        None
     }
 
-    fn frame(&mut self) -> WindowOutcome {
+    fn frame(&mut self) -> Option<Request> {
         // This frame is the one that was scheduled; egui asks again while it still needs one.
         self.schedule.at = None;
         let input = self.state.take_egui_input(&self.window);
-        let mut action = FormAction::None;
-        let form = &mut self.form;
+        let mut request = None;
+        let view = &mut self.view;
         let mut output = self.ctx.run_ui(input, |ui| {
-            action = settings_ui(ui, form);
+            request = view.ui(ui);
         });
         self.state
             .handle_platform_output(&self.window, std::mem::take(&mut output.platform_output));
@@ -196,12 +219,7 @@ impl SettingsWindow {
             Vec::new(),
             &self.window,
         );
-        match action {
-            FormAction::Save => WindowOutcome::Save,
-            FormAction::Test(i) => WindowOutcome::Test(i),
-            FormAction::Cancel => WindowOutcome::Close,
-            FormAction::None => WindowOutcome::Open,
-        }
+        request
     }
 }
 

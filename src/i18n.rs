@@ -1,0 +1,266 @@
+//! The user's language: English or Simplified Chinese, for every sentence a person reads (tray menu,
+//! tooltip, toasts, alerts, the settings window, the command line's human output). The strings live in one
+//! catalogue per language (`locales/en.toml`, `locales/zh-CN.toml`, through rust-i18n); flags, `--json`
+//! keys and log lines stay English.
+//!
+//! The language comes from `language` in the config when it names one, else from the OS: `LC_ALL`,
+//! `LC_MESSAGES`, `LANG` on Linux, the user's UI languages on Windows, the preferred languages on macOS.
+//! Any Chinese locale (`zh_CN.UTF-8`, `zh-Hans-CN`, `zh-TW`) gets the Simplified Chinese catalogue;
+//! everything else English.
+
+pub use rust_i18n::t;
+
+/// A language choice (`language = "auto" | "en" | "zh-CN"` in the config).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum Language {
+    /// Follow the OS.
+    #[default]
+    Auto,
+    English,
+    Chinese,
+}
+
+impl Language {
+    /// The values `language` accepts, for messages.
+    pub const CHOICES: &'static str = "\"auto\", \"en\" or \"zh-CN\"";
+
+    /// Parses the config's `language` (case and `-`/`_` do not matter; `zh` means Simplified Chinese).
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "auto" | "" => Some(Self::Auto),
+            "en" | "en-us" | "en-gb" | "english" => Some(Self::English),
+            "zh" | "zh-cn" | "zh-hans" | "zh-hans-cn" | "chinese" => Some(Self::Chinese),
+            _ => None,
+        }
+    }
+
+    /// The catalogue's name (`en`, `zh-CN`); `auto` for [`Language::Auto`].
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::English => "en",
+            Self::Chinese => "zh-CN",
+        }
+    }
+
+    /// How the language calls itself (for the chooser in the settings window).
+    #[must_use]
+    pub fn native_name(self) -> String {
+        match self {
+            Self::Auto => {
+                t!("general.language_auto", os = os_language().native_name()).into_owned()
+            }
+            Self::English => "English".to_owned(),
+            Self::Chinese => "简体中文".to_owned(),
+        }
+    }
+
+    /// The language of an OS locale tag (`zh_CN.UTF-8`, `zh-Hans-CN`, `en-US`, `C`), when it is one of ours.
+    #[must_use]
+    pub fn of_locale(tag: &str) -> Option<Self> {
+        let lang = tag
+            .split(['_', '-', '.', '@'])
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        match lang.as_str() {
+            "zh" => Some(Self::Chinese),
+            "en" | "c" | "posix" => Some(Self::English),
+            _ => None,
+        }
+    }
+}
+
+/// The OS's language: the first of the user's preferred locales that is English or Chinese; English when
+/// none is.
+#[must_use]
+pub fn os_language() -> Language {
+    sys_locale::get_locales()
+        .find_map(|tag| Language::of_locale(&tag))
+        .unwrap_or(Language::English)
+}
+
+/// Uses `choice` from now on (`Auto`: the OS's language). Returns the language in use.
+#[allow(clippy::must_use_candidate)] // called for its effect; the result is for logs
+pub fn set(choice: Language) -> Language {
+    let lang = match choice {
+        Language::Auto => os_language(),
+        other => other,
+    };
+    rust_i18n::set_locale(lang.code());
+    lang
+}
+
+/// The language in use.
+#[must_use]
+pub fn current() -> Language {
+    if &*rust_i18n::locale() == Language::Chinese.code() {
+        Language::Chinese
+    } else {
+        Language::English
+    }
+}
+
+/// `key` from the catalogue in the language in use, with `%{name}` placeholders filled from `args`: for
+/// code outside this crate (the command line in `main.rs`), where `t!` cannot reach the catalogues.
+#[must_use]
+pub fn tr(key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+    let mut text = crate::_rust_i18n_translate(&rust_i18n::locale(), key).into_owned();
+    for (name, value) in args {
+        text = text.replace(&format!("%{{{name}}}"), &value.to_string());
+    }
+    text
+}
+
+/// The sources whose user-visible text must go through the catalogues, for the tests above and the
+/// literal check in `ui`.
+#[cfg(test)]
+pub(crate) const SOURCES: &[(&str, &str)] = &[
+    ("src/main.rs", include_str!("main.rs")),
+    ("src/app.rs", include_str!("app.rs")),
+    ("src/notify/mod.rs", include_str!("notify/mod.rs")),
+    ("src/notify/alerts.rs", include_str!("notify/alerts.rs")),
+    ("src/notify/desktop.rs", include_str!("notify/desktop.rs")),
+    ("src/ui/model.rs", include_str!("ui/model.rs")),
+    ("src/ui/tray.rs", include_str!("ui/tray.rs")),
+    ("src/ui/settings.rs", include_str!("ui/settings.rs")),
+    ("src/ui/pages.rs", include_str!("ui/pages.rs")),
+    ("src/ui/window.rs", include_str!("ui/window.rs")),
+    ("src/ui/fonts.rs", include_str!("ui/fonts.rs")),
+];
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn keys(text: &str) -> BTreeSet<String> {
+        fn walk(prefix: &str, t: &toml::Table, out: &mut BTreeSet<String>) {
+            for (k, v) in t {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                match v {
+                    toml::Value::Table(sub) => walk(&key, sub, out),
+                    _ => {
+                        out.insert(key);
+                    }
+                }
+            }
+        }
+        let table: toml::Table = toml::from_str(text).unwrap();
+        let mut out = BTreeSet::new();
+        walk("", &table, &mut out);
+        out
+    }
+
+    const EN: &str = include_str!("../locales/en.toml");
+    const ZH: &str = include_str!("../locales/zh-CN.toml");
+
+    #[test]
+    fn both_catalogues_have_the_same_keys_and_placeholders() {
+        let (en, zh) = (keys(EN), keys(ZH));
+        let only_en: Vec<_> = en.difference(&zh).collect();
+        let only_zh: Vec<_> = zh.difference(&en).collect();
+        assert!(
+            only_en.is_empty() && only_zh.is_empty(),
+            "missing in zh-CN: {only_en:?}; missing in en: {only_zh:?}"
+        );
+        // The same %{placeholders} in both, so no value is dropped in translation.
+        let placeholders = |s: &str| {
+            let mut out = BTreeSet::new();
+            let mut rest = s;
+            while let Some(i) = rest.find("%{") {
+                let tail = &rest[i + 2..];
+                let end = tail.find('}').unwrap_or(tail.len());
+                out.insert(tail[..end].to_owned());
+                rest = &tail[end..];
+            }
+            out
+        };
+        for key in &en {
+            let (e, z) = (
+                t!(key.as_str(), locale = "en").into_owned(),
+                t!(key.as_str(), locale = "zh-CN").into_owned(),
+            );
+            assert_eq!(placeholders(&e), placeholders(&z), "{key}: {e:?} vs {z:?}");
+            assert_ne!(&e, key, "{key} is not in the catalogue");
+            if z.is_ascii() && !e.is_empty() && e.chars().any(char::is_alphabetic) {
+                // Names and units are the same in both; a sentence left in English is a gap.
+                assert!(
+                    ALIKE.contains(&key.as_str()),
+                    "{key} reads the same in zh-CN ({z:?}): translate it or list it in ALIKE"
+                );
+            }
+        }
+    }
+
+    /// Keys whose text is the same in both languages (product names, protocol words).
+    const ALIKE: &[&str] = &[
+        "tray.title",
+        "general.english",
+        "general.about",
+        "status.ipv4",
+        "status.ipv6",
+        "records.ttl",
+        "field.access_key_id",
+        "field.access_key_secret",
+        "field.secret_id",
+        "field.secret_key",
+        "field.secret_access_key",
+        "field_help.access_key_secret",
+        "field_help.secret_key",
+    ];
+
+    /// Every `t!("…")` in the sources names a key the English catalogue has (rust-i18n would show the key).
+    #[test]
+    fn every_key_the_code_uses_is_in_the_catalogue() {
+        let en = keys(EN);
+        let mut missing = Vec::new();
+        let mut used = 0;
+        // `t!("key"` (possibly across lines) and `tr("key"`, not `format!("`.
+        let calls =
+            regex_lite::Regex::new(r#"(?:^|[^A-Za-z0-9_])(?:t!|tr)\(\s*"([^"]*)""#).unwrap();
+        for (file, text) in crate::i18n::SOURCES {
+            for c in calls.captures_iter(text) {
+                let key = &c[1];
+                used += 1;
+                if !en.contains(key) {
+                    missing.push(format!("{file}: {key}"));
+                }
+            }
+        }
+        assert!(used > 100, "only {used} uses found");
+        assert!(
+            missing.is_empty(),
+            "keys not in locales/en.toml: {missing:?}"
+        );
+    }
+
+    #[test]
+    fn languages_from_locale_tags() {
+        for (tag, want) in [
+            ("zh_CN.UTF-8", Some(Language::Chinese)),
+            ("zh-Hans-CN", Some(Language::Chinese)),
+            ("zh-TW", Some(Language::Chinese)),
+            ("en_US.UTF-8", Some(Language::English)),
+            ("C", Some(Language::English)),
+            ("de_DE.UTF-8", None),
+        ] {
+            assert_eq!(Language::of_locale(tag), want, "{tag}");
+        }
+        assert_eq!(Language::parse("zh_cn"), Some(Language::Chinese));
+        assert_eq!(Language::parse("EN"), Some(Language::English));
+        assert_eq!(Language::parse("fr"), None);
+        assert_eq!(
+            t!("menu.update_now", locale = "zh-CN"),
+            "立即更新",
+            "the Chinese catalogue is compiled in"
+        );
+    }
+}

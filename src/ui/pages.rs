@@ -1,0 +1,1693 @@
+//! The settings window's pages, drawn by [`View::ui`] — the one function the real window and the kittest
+//! tests both drive. A sidebar picks the page: **Status** (what the engine is doing), **Records**,
+//! **Providers** (added kind first), **Detection**, **Alerts**, **History**, **General**.
+//!
+//! The view never does I/O: what needs the disk, the keyring, the network or the engine is asked of the app
+//! as a [`Request`], which runs it off the UI thread and hands the answer back (`View::tests`, `history`,
+//! `detect`, …). Every string comes from the catalogues (`i18n::t!`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+use std::time::SystemTime;
+
+use egui::{Color32, RichText, Ui};
+
+use super::model;
+use super::settings::{ProviderRow, RecordRow, SOURCE_KINDS, SettingsForm, SourceRow};
+use crate::config::Family;
+use crate::detect::SourceReport;
+use crate::engine::{Phase, Status};
+use crate::i18n::{Language, t};
+use crate::provider::{KINDS, KindInfo, kind_info};
+use crate::store::history::Entry;
+
+const RED: Color32 = Color32::from_rgb(220, 60, 60);
+const GREEN: Color32 = Color32::from_rgb(60, 170, 90);
+const ORANGE: Color32 = Color32::from_rgb(230, 150, 40);
+
+/// The pages, in sidebar order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Page {
+    #[default]
+    Status,
+    Records,
+    Providers,
+    Detection,
+    Alerts,
+    History,
+    General,
+}
+
+impl Page {
+    pub const ALL: [Page; 7] = [
+        Page::Status,
+        Page::Records,
+        Page::Providers,
+        Page::Detection,
+        Page::Alerts,
+        Page::History,
+        Page::General,
+    ];
+
+    #[must_use]
+    pub fn title(self) -> String {
+        match self {
+            Page::Status => t!("page.status"),
+            Page::Records => t!("page.records"),
+            Page::Providers => t!("page.providers"),
+            Page::Detection => t!("page.detection"),
+            Page::Alerts => t!("page.alerts"),
+            Page::History => t!("page.history"),
+            Page::General => t!("page.general"),
+        }
+        .into_owned()
+    }
+
+    /// A short name for file names (screenshots).
+    #[must_use]
+    pub fn slug(self) -> &'static str {
+        match self {
+            Page::Status => "status",
+            Page::Records => "records",
+            Page::Providers => "providers",
+            Page::Detection => "detection",
+            Page::Alerts => "alerts",
+            Page::History => "history",
+            Page::General => "general",
+        }
+    }
+}
+
+/// What the view asks of the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Validate, store secrets, write the file, reload.
+    Save,
+    /// Close the window (changes were saved or discarded).
+    Close,
+    /// Test provider `n` against its API (read-only).
+    Test(usize),
+    UpdateNow,
+    TogglePause,
+    /// Ask every detection source of the form's settings.
+    DetectNow,
+    /// Read the history file.
+    LoadHistory,
+    /// Send a test message through the named `[[notify]]` entry.
+    TestAlert(String),
+}
+
+/// Something the app fetches for the view.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Load<T> {
+    #[default]
+    Idle,
+    Running,
+    Done(Result<T, String>),
+}
+
+/// One family's "Detect now" answer.
+#[derive(Debug, Clone)]
+pub struct Detected {
+    pub family: Family,
+    pub sources: Vec<SourceReport>,
+    pub conclusion: Result<IpAddr, String>,
+}
+
+/// A dialog over the page.
+#[derive(Debug, Clone)]
+enum Dialog {
+    /// Adding (`index: None`) or editing a record.
+    Record {
+        index: Option<usize>,
+        row: RecordRow,
+        problem: Option<String>,
+    },
+    /// Adding a provider: the kind first (`row.kind` empty), then its fields; or editing one.
+    Provider {
+        index: Option<usize>,
+        search: String,
+        row: ProviderRow,
+        problem: Option<String>,
+    },
+}
+
+/// Everything the window shows.
+pub struct View {
+    pub page: Page,
+    pub form: SettingsForm,
+    /// The form as last loaded or saved: changes are the difference.
+    pub baseline: SettingsForm,
+    /// The engine's status (the tray's copy).
+    pub status: Status,
+    /// Update now / Pause reach an engine.
+    pub drivable: bool,
+    pub history: Load<Vec<Entry>>,
+    pub detect: Load<Vec<Detected>>,
+    /// Test results by provider row.
+    pub tests: BTreeMap<usize, Load<String>>,
+    /// Test results by notifier name.
+    pub alert_tests: BTreeMap<String, Load<String>>,
+    /// A Save is running: the form is read-only until it answers.
+    pub saving: bool,
+    /// The window's close button was pressed with unsaved changes.
+    pub close_prompt: bool,
+    /// Close once the running Save succeeds.
+    pub close_after_save: bool,
+    /// A line about the fonts (no CJK font found), shown in General.
+    pub font_note: Option<String>,
+    dialog: Option<Dialog>,
+    /// Secret fields shown in clear ("Show").
+    reveal: BTreeSet<String>,
+    search_focus: bool,
+}
+
+impl View {
+    #[must_use]
+    pub fn new(form: SettingsForm, status: Status) -> Self {
+        let page = if form.providers.is_empty() {
+            Page::Providers
+        } else {
+            Page::Status
+        };
+        Self {
+            page,
+            baseline: comparable(&form),
+            form,
+            status,
+            drivable: true,
+            history: Load::Idle,
+            detect: Load::Idle,
+            tests: BTreeMap::new(),
+            alert_tests: BTreeMap::new(),
+            saving: false,
+            close_prompt: false,
+            close_after_save: false,
+            font_note: None,
+            dialog: None,
+            reveal: BTreeSet::new(),
+            search_focus: false,
+        }
+    }
+
+    /// The form differs from what was loaded or last saved.
+    #[must_use]
+    pub fn dirty(&self) -> bool {
+        comparable(&self.form) != self.baseline
+    }
+
+    /// A Save succeeded with `form` (secrets moved to the keyring): it is the new baseline.
+    pub fn saved(&mut self, form: SettingsForm) {
+        self.baseline = comparable(&form);
+        self.form = form;
+    }
+
+    /// The window's close button: closes at once, or asks first when there are unsaved changes.
+    pub fn close_requested(&mut self) -> Option<Request> {
+        if self.dirty() {
+            self.close_prompt = true;
+            None
+        } else {
+            Some(Request::Close)
+        }
+    }
+
+    /// Draws the window; returns what the user asked for.
+    #[allow(clippy::too_many_lines)] // one page, drawn top to bottom
+    pub fn ui(&mut self, ui: &mut Ui) -> Option<Request> {
+        let mut request = None;
+        let now = SystemTime::now();
+        egui::Panel::left("pages")
+            .resizable(false)
+            .exact_size(150.0)
+            .show(ui, |ui| {
+                ui.add_space(8.0);
+                ui.heading(t!("tray.title"));
+                ui.add_space(8.0);
+                for page in Page::ALL {
+                    let title = page.title();
+                    let selected = self.page == page;
+                    if ui
+                        .add_sized(
+                            [ui.available_width(), 28.0],
+                            egui::Button::selectable(selected, title),
+                        )
+                        .clicked()
+                        && !selected
+                    {
+                        self.page = page;
+                        if page == Page::History && self.history == Load::Idle {
+                            self.history = Load::Running;
+                            request = Some(Request::LoadHistory);
+                        }
+                    }
+                }
+            });
+        egui::Panel::bottom("buttons").show(ui, |ui| {
+            ui.add_space(4.0);
+            ui.horizontal(|ui| {
+                let dirty = self.dirty();
+                if ui
+                    .add_enabled(!self.saving, egui::Button::new(t!("button.save")))
+                    .clicked()
+                {
+                    request = Some(Request::Save);
+                }
+                if ui
+                    .add_enabled(
+                        dirty && !self.saving,
+                        egui::Button::new(t!("button.revert")),
+                    )
+                    .on_hover_text(t!("button.revert_help"))
+                    .clicked()
+                {
+                    let keep = (self.form.keyring_entries.clone(), self.form.start_at_login);
+                    self.form = self.baseline.clone();
+                    (self.form.keyring_entries, _) = keep;
+                }
+                if self.saving {
+                    ui.spinner();
+                    ui.label(t!("save.saving"));
+                } else if dirty {
+                    ui.colored_label(ORANGE, t!("save.unsaved"));
+                }
+                if let Some(m) = &self.form.message {
+                    ui.label(m);
+                }
+            });
+            ui.add_space(4.0);
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    ui.add_enabled_ui(!self.saving, |ui| {
+                        let asked = match self.page {
+                            Page::Status => self.status_page(ui, now),
+                            Page::Records => self.records_page(ui),
+                            Page::Providers => self.providers_page(ui),
+                            Page::Detection => self.detection_page(ui),
+                            Page::Alerts => self.alerts_page(ui),
+                            Page::History => self.history_page(ui),
+                            Page::General => self.general_page(ui),
+                        };
+                        if asked.is_some() {
+                            request = asked;
+                        }
+                    });
+                });
+        });
+        if let Some(r) = self.dialog_ui(ui) {
+            request = Some(r);
+        }
+        if self.close_prompt {
+            let modal = egui::Modal::new(ui.scope_id().with("unsaved")).show(ui.ctx(), |ui| {
+                ui.set_max_width(360.0);
+                ui.heading(t!("close.title"));
+                ui.label(t!("close.body"));
+                ui.add_space(8.0);
+                let mut chosen = None;
+                ui.horizontal(|ui| {
+                    if ui.button(t!("close.save")).clicked() {
+                        chosen = Some(Request::Save);
+                    }
+                    if ui.button(t!("close.discard")).clicked() {
+                        chosen = Some(Request::Close);
+                    }
+                    if ui.button(t!("close.keep")).clicked() {
+                        self.close_prompt = false;
+                    }
+                });
+                chosen
+            });
+            if modal.should_close() {
+                self.close_prompt = false;
+            }
+            if let Some(r) = modal.inner {
+                self.close_prompt = false;
+                self.close_after_save = r == Request::Save;
+                request = Some(r);
+            }
+        }
+        request
+    }
+
+    #[allow(clippy::too_many_lines)] // one page, drawn top to bottom
+    fn status_page(&mut self, ui: &mut Ui, now: SystemTime) -> Option<Request> {
+        let mut request = None;
+        let status = &self.status;
+        ui.heading(t!("page.status"));
+        ui.add_space(4.0);
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(self.drivable, egui::Button::new(t!("menu.update_now")))
+                .clicked()
+            {
+                request = Some(Request::UpdateNow);
+            }
+            let pause = if status.paused {
+                t!("menu.resume")
+            } else {
+                t!("menu.pause")
+            };
+            if ui
+                .add_enabled(self.drivable, egui::Button::new(pause))
+                .clicked()
+            {
+                request = Some(Request::TogglePause);
+            }
+            let (colour, state) = match model::icon_state(status) {
+                model::IconState::Ok => (GREEN, t!("state.ok")),
+                model::IconState::Updating => (ORANGE, t!("state.updating")),
+                model::IconState::Failing => (RED, t!("state.failing")),
+                model::IconState::Paused => (Color32::GRAY, t!("state.paused")),
+                model::IconState::Idle => (Color32::GRAY, t!("state.idle")),
+            };
+            ui.colored_label(colour, RichText::new(state).strong());
+        });
+        ui.add_space(6.0);
+        let labels = model::menu_labels(status, self.form.ipv6 || status.ipv6.is_some(), now);
+        egui::Grid::new("addresses")
+            .num_columns(2)
+            .spacing([16.0, 6.0])
+            .show(ui, |ui| {
+                ui.label(t!("status.ipv4"));
+                ui.monospace(labels.ipv4.split_once(": ").map_or("", |(_, v)| v));
+                ui.end_row();
+                if let Some(v6) = &labels.ipv6 {
+                    ui.label(t!("status.ipv6"));
+                    ui.monospace(v6.split_once(": ").map_or("", |(_, v)| v));
+                    ui.end_row();
+                }
+                ui.label(t!("status.last_update"));
+                ui.label(status.last_update.map_or_else(
+                    || t!("status.never").into_owned(),
+                    |at| model::when(at, now),
+                ));
+                ui.end_row();
+                ui.label(t!("status.last_check"));
+                ui.label(status.last_check.map_or_else(
+                    || t!("status.never").into_owned(),
+                    |at| model::when(at, now),
+                ));
+                ui.end_row();
+                ui.label(t!("status.network"));
+                ui.label(model::network_events(&status.network_events));
+                ui.end_row();
+            });
+        for problem in status
+            .config_problems
+            .iter()
+            .chain(&status.store_error)
+            .chain(status.detect_errors.values())
+        {
+            ui.colored_label(RED, problem);
+        }
+        ui.add_space(10.0);
+        ui.heading(t!("page.records"));
+        if status.records.is_empty() {
+            ui.label(t!("status.no_records"));
+            if ui.link(t!("status.add_first")).clicked() {
+                self.page = if self.form.providers.is_empty() {
+                    Page::Providers
+                } else {
+                    Page::Records
+                };
+            }
+            return request;
+        }
+        egui::Grid::new("records-status")
+            .striped(true)
+            .num_columns(7)
+            .spacing([12.0, 6.0])
+            .show(ui, |ui| {
+                for h in [
+                    t!("records.name"),
+                    t!("records.provider"),
+                    t!("status.published"),
+                    t!("status.state"),
+                    t!("status.updated"),
+                    t!("status.next"),
+                    t!("status.error"),
+                ] {
+                    ui.strong(h);
+                }
+                ui.end_row();
+                for r in &status.records {
+                    ui.label(format!("{} {}", r.name, r.record_type));
+                    let line = r
+                        .line
+                        .as_ref()
+                        .map(|l| format!(" [{l}]"))
+                        .unwrap_or_default();
+                    ui.label(format!("{}{line}", r.provider));
+                    ui.monospace(
+                        r.published
+                            .map_or_else(|| "–".to_owned(), |ip| ip.to_string()),
+                    );
+                    let (colour, text) = match r.phase {
+                        Phase::Ok => (GREEN, t!("state.ok").into_owned()),
+                        Phase::Pending => (Color32::GRAY, t!("state.pending").into_owned()),
+                        Phase::Failing => {
+                            (ORANGE, t!("state.failing_n", n = r.failures).into_owned())
+                        }
+                        Phase::Stopped => (RED, t!("state.stopped").into_owned()),
+                    };
+                    ui.colored_label(colour, text);
+                    ui.label(
+                        r.published_at
+                            .map_or_else(|| "–".to_owned(), |at| model::when(at, now)),
+                    );
+                    ui.label(
+                        r.next_attempt
+                            .map_or_else(|| "–".to_owned(), |at| model::when(at, now)),
+                    );
+                    match &r.last_error {
+                        Some(e) => {
+                            ui.colored_label(RED, model::shorten(e, 60))
+                                .on_hover_text(e);
+                        }
+                        None => {
+                            ui.label("–");
+                        }
+                    }
+                    ui.end_row();
+                }
+            });
+        request
+    }
+
+    #[allow(clippy::too_many_lines)] // one page, drawn top to bottom
+    fn records_page(&mut self, ui: &mut Ui) -> Option<Request> {
+        ui.heading(t!("page.records"));
+        ui.label(t!("records.intro"));
+        ui.add_space(6.0);
+        let errors = &self.form.errors;
+        let mut edit = None;
+        let mut remove = None;
+        if self.form.records.is_empty() {
+            ui.label(t!("records.none"));
+        } else {
+            egui::Grid::new("records")
+                .striped(true)
+                .num_columns(6)
+                .spacing([12.0, 6.0])
+                .show(ui, |ui| {
+                    for h in [
+                        t!("records.name"),
+                        t!("records.type"),
+                        t!("records.provider"),
+                        t!("records.ttl"),
+                        t!("records.line"),
+                    ] {
+                        ui.strong(h);
+                    }
+                    ui.label("");
+                    ui.end_row();
+                    for (i, r) in self.form.records.iter().enumerate() {
+                        ui.label(&r.name);
+                        ui.label(if r.record_type.is_empty() {
+                            t!("records.type_auto").into_owned()
+                        } else {
+                            r.record_type.clone()
+                        });
+                        ui.label(&r.provider);
+                        ui.label(if r.ttl.is_empty() {
+                            t!("records.ttl_default").into_owned()
+                        } else {
+                            r.ttl.clone()
+                        });
+                        ui.label(if r.line.is_empty() { "–" } else { &r.line });
+                        ui.horizontal(|ui| {
+                            if ui
+                                .button(t!("button.edit"))
+                                .on_hover_text(&r.name)
+                                .clicked()
+                            {
+                                edit = Some(i);
+                            }
+                            if ui.button(t!("button.remove")).clicked() {
+                                remove = Some(i);
+                            }
+                        });
+                        ui.end_row();
+                        let problems = entry_errors(errors, &format!("record[{i}]"));
+                        if !problems.is_empty() {
+                            ui.label("");
+                            ui.colored_label(RED, problems.join("\n"));
+                            ui.end_row();
+                        }
+                    }
+                });
+        }
+        ui.add_space(6.0);
+        if ui.button(t!("records.add")).clicked() {
+            self.dialog = Some(Dialog::Record {
+                index: None,
+                row: RecordRow {
+                    provider: self
+                        .form
+                        .providers
+                        .first()
+                        .map(|p| p.name.clone())
+                        .unwrap_or_default(),
+                    ..RecordRow::default()
+                },
+                problem: None,
+            });
+        }
+        if let Some(i) = edit {
+            self.dialog = Some(Dialog::Record {
+                index: Some(i),
+                row: self.form.records[i].clone(),
+                problem: None,
+            });
+        }
+        if let Some(i) = remove {
+            self.form.records.remove(i);
+            self.form.errors.clear();
+        }
+        None
+    }
+
+    #[allow(clippy::too_many_lines)] // one page, drawn top to bottom
+    fn providers_page(&mut self, ui: &mut Ui) -> Option<Request> {
+        let mut request = None;
+        ui.heading(t!("page.providers"));
+        ui.label(t!("providers.intro"));
+        ui.add_space(6.0);
+        let mut edit = None;
+        let mut remove = None;
+        if self.form.providers.is_empty() {
+            ui.label(t!("providers.none"));
+        }
+        for (i, p) in self.form.providers.iter().enumerate() {
+            ui.group(|ui| {
+                ui.set_width(ui.available_width());
+                ui.horizontal(|ui| {
+                    ui.strong(&p.name);
+                    ui.label(kind_info(&p.kind).map_or(p.kind.as_str(), |k| k.title));
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        if ui
+                            .button(t!("button.remove"))
+                            .on_hover_text(t!("providers.remove_help", name = p.name))
+                            .clicked()
+                        {
+                            remove = Some(i);
+                        }
+                        let testing = self.tests.get(&i) == Some(&Load::Running);
+                        if ui
+                            .add_enabled(!testing, egui::Button::new(t!("button.test")))
+                            .on_hover_text(t!("providers.test_help"))
+                            .clicked()
+                        {
+                            request = Some(Request::Test(i));
+                        }
+                        if ui.button(t!("button.edit")).clicked() {
+                            edit = Some(i);
+                        }
+                    });
+                });
+                let used = self
+                    .form
+                    .records
+                    .iter()
+                    .filter(|r| r.provider == p.name)
+                    .count();
+                ui.small(t!("providers.used_by", n = used));
+                match self.tests.get(&i) {
+                    Some(Load::Running) => {
+                        ui.horizontal(|ui| {
+                            ui.spinner();
+                            ui.label(t!("providers.testing"));
+                        });
+                    }
+                    Some(Load::Done(Ok(found))) => {
+                        ui.colored_label(GREEN, found);
+                    }
+                    Some(Load::Done(Err(e))) => {
+                        ui.colored_label(RED, e);
+                    }
+                    _ => {}
+                }
+                let problems = entry_errors(&self.form.errors, &format!("provider[{i}]"));
+                if !problems.is_empty() {
+                    ui.colored_label(RED, problems.join("\n"));
+                }
+            });
+        }
+        ui.add_space(6.0);
+        if ui.button(t!("providers.add")).clicked() {
+            self.search_focus = true;
+            self.dialog = Some(Dialog::Provider {
+                index: None,
+                search: String::new(),
+                row: ProviderRow::default(),
+                problem: None,
+            });
+        }
+        if let Some(i) = edit {
+            self.dialog = Some(Dialog::Provider {
+                index: Some(i),
+                search: String::new(),
+                row: self.form.providers[i].clone(),
+                problem: None,
+            });
+        }
+        if let Some(i) = remove {
+            self.form.providers.remove(i);
+            self.tests.clear();
+            self.form.errors.clear();
+        }
+        request
+    }
+
+    #[allow(clippy::too_many_lines)] // one page, drawn top to bottom
+    fn detection_page(&mut self, ui: &mut Ui) -> Option<Request> {
+        let mut request = None;
+        ui.heading(t!("page.detection"));
+        ui.label(t!("detection.intro"));
+        ui.add_space(6.0);
+        let errors = self.form.errors.clone();
+        egui::Grid::new("policy")
+            .num_columns(2)
+            .spacing([16.0, 6.0])
+            .show(ui, |ui| {
+                let l = ui.label(t!("detection.policy"));
+                egui::ComboBox::from_id_salt("policy")
+                    .selected_text(policy_name(&self.form.policy))
+                    .show_ui(ui, |ui| {
+                        for p in ["first", "agree"] {
+                            ui.selectable_value(
+                                &mut self.form.policy,
+                                p.to_owned(),
+                                policy_name(p),
+                            );
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
+                ui.end_row();
+            });
+        for (f, family) in [(0, Family::V4), (1, Family::V6)] {
+            let key = family.key();
+            ui.add_space(8.0);
+            ui.strong(family.to_string());
+            let mut builtin = self.form.sources[f].is_none();
+            if ui
+                .checkbox(&mut builtin, t!("detection.builtin", family = family))
+                .changed()
+            {
+                self.form.sources[f] = if builtin {
+                    None
+                } else {
+                    Some(vec![SourceRow {
+                        kind: "http".into(),
+                        ..SourceRow::default()
+                    }])
+                };
+            }
+            show_error(ui, &errors, &format!("detect.{key}"));
+            let Some(rows) = &mut self.form.sources[f] else {
+                continue;
+            };
+            let mut remove = None;
+            for (i, row) in rows.iter_mut().enumerate() {
+                let path = format!("detect.{key}[{i}]");
+                let n = i + 1;
+                ui.group(|ui| {
+                    egui::Grid::new(&path)
+                        .num_columns(2)
+                        .spacing([16.0, 6.0])
+                        .show(ui, |ui| {
+                            let l = ui.label(t!("detection.source_kind", family = family, n = n));
+                            egui::ComboBox::from_id_salt(format!("{path}.kind"))
+                                .selected_text(row.kind.clone())
+                                .show_ui(ui, |ui| {
+                                    for k in SOURCE_KINDS {
+                                        ui.selectable_value(&mut row.kind, (*k).to_owned(), *k);
+                                    }
+                                })
+                                .response
+                                .labelled_by(l.id);
+                            ui.end_row();
+                            let names: &[&str] = match row.kind.as_str() {
+                                "http" | "cloudflare-trace" => &["url"],
+                                "dns" => &["server", "name", "type"],
+                                "interface" => &["name"],
+                                "command" => &["command"],
+                                _ => &[],
+                            };
+                            for name in names {
+                                let value = row.fields.entry((*name).to_owned()).or_default();
+                                let label = t!(
+                                    "detection.source_field",
+                                    family = family,
+                                    n = n,
+                                    field = source_field_name(name)
+                                );
+                                text_row(ui, &errors, &label, value, &format!("{path}.{name}"), "");
+                            }
+                            let label = t!("detection.source_timeout", family = family, n = n);
+                            duration_row(
+                                ui,
+                                &errors,
+                                &label,
+                                &mut row.timeout,
+                                &format!("{path}.timeout"),
+                                "5s",
+                            );
+                            ui.label("");
+                            ui.checkbox(&mut row.allow_private, t!("detection.allow_private"));
+                            ui.end_row();
+                        });
+                    show_error(ui, &errors, &path);
+                    if ui
+                        .button(t!("detection.remove_source", family = family, n = n))
+                        .clicked()
+                    {
+                        remove = Some(i);
+                    }
+                });
+            }
+            if let Some(i) = remove {
+                rows.remove(i);
+            }
+            if ui
+                .button(t!("detection.add_source", family = family))
+                .clicked()
+            {
+                rows.push(SourceRow {
+                    kind: "http".into(),
+                    ..SourceRow::default()
+                });
+            }
+        }
+        ui.add_space(10.0);
+        ui.horizontal(|ui| {
+            let running = matches!(self.detect, Load::Running);
+            if ui
+                .add_enabled(!running, egui::Button::new(t!("detection.detect_now")))
+                .clicked()
+            {
+                request = Some(Request::DetectNow);
+            }
+            if running {
+                ui.spinner();
+            }
+        });
+        match &self.detect {
+            Load::Done(Ok(families)) => {
+                for d in families {
+                    ui.add_space(4.0);
+                    match &d.conclusion {
+                        Ok(ip) => ui.colored_label(GREEN, format!("{}: {ip}", d.family)),
+                        Err(e) => ui.colored_label(RED, format!("{}: {e}", d.family)),
+                    };
+                    egui::Grid::new(format!("detected-{}", d.family.key()))
+                        .striped(true)
+                        .num_columns(3)
+                        .spacing([12.0, 4.0])
+                        .show(ui, |ui| {
+                            for r in &d.sources {
+                                ui.label(&r.source);
+                                match (&r.ip, &r.error) {
+                                    (Some(ip), _) => ui.monospace(ip.to_string()),
+                                    (None, e) => {
+                                        ui.colored_label(RED, e.clone().unwrap_or_default())
+                                    }
+                                };
+                                ui.label(t!("detection.latency", ms = r.latency_ms));
+                                ui.end_row();
+                            }
+                        });
+                }
+            }
+            Load::Done(Err(e)) => {
+                ui.colored_label(RED, e);
+            }
+            _ => {}
+        }
+        request
+    }
+
+    #[allow(clippy::too_many_lines)] // one page, drawn top to bottom
+    fn alerts_page(&mut self, ui: &mut Ui) -> Option<Request> {
+        let mut request = None;
+        ui.heading(t!("page.alerts"));
+        ui.label(t!("alerts.intro"));
+        ui.add_space(6.0);
+        let notifiers: Vec<(String, String, String, String)> = self
+            .form
+            .kept_sections
+            .get("notify")
+            .and_then(toml::Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .map(|n| {
+                        let s = |k: &str| {
+                            n.get(k)
+                                .and_then(toml::Value::as_str)
+                                .unwrap_or_default()
+                                .to_owned()
+                        };
+                        let events = n.get("events").and_then(toml::Value::as_array).map_or_else(
+                            || t!("alerts.default_events").into_owned(),
+                            |e| {
+                                e.iter()
+                                    .filter_map(toml::Value::as_str)
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            },
+                        );
+                        let limit = n
+                            .get("max_per_hour")
+                            .and_then(toml::Value::as_integer)
+                            .unwrap_or(20)
+                            .to_string();
+                        (s("name"), s("kind"), events, limit)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if notifiers.is_empty() {
+            ui.label(t!("alerts.none"));
+        } else {
+            egui::Grid::new("notifiers")
+                .striped(true)
+                .num_columns(5)
+                .spacing([12.0, 6.0])
+                .show(ui, |ui| {
+                    for h in [
+                        t!("alerts.name"),
+                        t!("alerts.kind"),
+                        t!("alerts.events"),
+                        t!("alerts.limit"),
+                    ] {
+                        ui.strong(h);
+                    }
+                    ui.label("");
+                    ui.end_row();
+                    for (name, kind, events, limit) in &notifiers {
+                        ui.label(name);
+                        ui.label(kind);
+                        ui.label(events);
+                        ui.label(limit);
+                        let running = self.alert_tests.get(name) == Some(&Load::Running);
+                        if ui
+                            .add_enabled(
+                                !running && !self.dirty(),
+                                egui::Button::new(t!("alerts.send_test")),
+                            )
+                            .on_hover_text(t!("alerts.send_test_help"))
+                            .clicked()
+                        {
+                            request = Some(Request::TestAlert(name.clone()));
+                        }
+                        ui.end_row();
+                        match self.alert_tests.get(name) {
+                            Some(Load::Running) => {
+                                ui.label("");
+                                ui.spinner();
+                                ui.end_row();
+                            }
+                            Some(Load::Done(Ok(answer))) => {
+                                ui.label("");
+                                ui.colored_label(GREEN, answer);
+                                ui.end_row();
+                            }
+                            Some(Load::Done(Err(e))) => {
+                                ui.label("");
+                                ui.colored_label(RED, e);
+                                ui.end_row();
+                            }
+                            _ => {}
+                        }
+                    }
+                });
+        }
+        ui.add_space(8.0);
+        ui.label(t!("alerts.how_to_add"));
+        if let Some(listen) = self
+            .form
+            .kept_sections
+            .get("metrics")
+            .and_then(|m| m.get("listen"))
+            .and_then(toml::Value::as_str)
+        {
+            ui.add_space(8.0);
+            ui.label(t!("alerts.metrics", listen = listen));
+        }
+        request
+    }
+
+    #[allow(clippy::too_many_lines)] // one page, drawn top to bottom
+    fn history_page(&mut self, ui: &mut Ui) -> Option<Request> {
+        let mut request = None;
+        ui.horizontal(|ui| {
+            ui.heading(t!("page.history"));
+            if ui.button(t!("history.refresh")).clicked() {
+                request = Some(Request::LoadHistory);
+            }
+        });
+        if request.is_some() || self.history == Load::Idle {
+            self.history = Load::Running;
+            request = Some(Request::LoadHistory);
+        }
+        match &self.history {
+            Load::Idle => {}
+            Load::Running => {
+                ui.spinner();
+            }
+            Load::Done(Err(e)) => {
+                ui.colored_label(RED, e);
+            }
+            Load::Done(Ok(entries)) if entries.is_empty() => {
+                ui.label(t!("history.none"));
+            }
+            Load::Done(Ok(entries)) => {
+                egui::Grid::new("history")
+                    .striped(true)
+                    .num_columns(4)
+                    .spacing([12.0, 4.0])
+                    .show(ui, |ui| {
+                        for h in [
+                            t!("history.when"),
+                            t!("history.what"),
+                            t!("history.record"),
+                            t!("history.detail"),
+                        ] {
+                            ui.strong(h);
+                        }
+                        ui.end_row();
+                        for e in entries.iter().rev().take(500) {
+                            let at = humantime::parse_rfc3339(&e.at)
+                                .map_or_else(|_| e.at.clone(), model::date_time);
+                            ui.label(at);
+                            let (colour, what) = history_event(&e.event);
+                            ui.colored_label(colour, what);
+                            let who = match (&e.record, &e.family) {
+                                (Some(r), _) => r.clone(),
+                                (None, Some(f)) => f.to_string(),
+                                _ => "–".to_owned(),
+                            };
+                            ui.label(who);
+                            let mut detail = match (&e.old, &e.new) {
+                                (Some(o), Some(n)) => format!("{o} → {n}"),
+                                (None, Some(n)) => n.to_string(),
+                                _ => String::new(),
+                            };
+                            if let Some(err) = &e.error {
+                                if !detail.is_empty() {
+                                    detail.push_str(": ");
+                                }
+                                detail.push_str(&model::shorten(err, 80));
+                            }
+                            ui.label(detail);
+                            ui.end_row();
+                        }
+                    });
+            }
+        }
+        request
+    }
+
+    #[allow(clippy::too_many_lines)] // one page, drawn top to bottom
+    fn general_page(&mut self, ui: &mut Ui) -> Option<Request> {
+        ui.heading(t!("page.general"));
+        ui.add_space(6.0);
+        let errors = self.form.errors.clone();
+        egui::Grid::new("general")
+            .num_columns(2)
+            .spacing([16.0, 8.0])
+            .show(ui, |ui| {
+                duration_row(
+                    ui,
+                    &errors,
+                    &t!("general.interval"),
+                    &mut self.form.interval,
+                    "interval",
+                    "5m",
+                );
+                duration_row(
+                    ui,
+                    &errors,
+                    &t!("general.keep_alive"),
+                    &mut self.form.max_interval,
+                    "max_interval",
+                    &t!("general.keep_alive_hint"),
+                );
+                ui.label(t!("general.families"));
+                ui.horizontal(|ui| {
+                    ui.checkbox(&mut self.form.ipv4, "IPv4");
+                    ui.checkbox(&mut self.form.ipv6, "IPv6");
+                });
+                ui.end_row();
+                if let Some(e) = errors.get("ipv4") {
+                    ui.label("");
+                    ui.colored_label(RED, e);
+                    ui.end_row();
+                }
+                ui.label(t!("general.notifications"));
+                ui.checkbox(&mut self.form.notifications, t!("general.notifications_on"));
+                ui.end_row();
+                ui.label(t!("general.start_at_login"));
+                ui.checkbox(
+                    &mut self.form.start_at_login,
+                    t!("general.start_at_login_on"),
+                );
+                ui.end_row();
+                let l = ui.label(t!("general.language"));
+                let current = Language::parse(&self.form.language).unwrap_or_default();
+                egui::ComboBox::from_id_salt("language")
+                    .selected_text(current.native_name())
+                    .show_ui(ui, |ui| {
+                        for lang in [Language::Auto, Language::English, Language::Chinese] {
+                            ui.selectable_value(
+                                &mut self.form.language,
+                                lang.code().to_owned(),
+                                lang.native_name(),
+                            );
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
+                ui.end_row();
+                if let Some(e) = errors.get("language") {
+                    ui.label("");
+                    ui.colored_label(RED, e);
+                    ui.end_row();
+                }
+            });
+        if let Some(note) = &self.font_note {
+            ui.add_space(8.0);
+            ui.colored_label(ORANGE, note);
+        }
+        ui.add_space(12.0);
+        ui.small(t!("general.about", version = env!("CARGO_PKG_VERSION")));
+        None
+    }
+
+    /// The open dialog, if any.
+    #[allow(clippy::too_many_lines)] // one page, drawn top to bottom
+    fn dialog_ui(&mut self, ui: &mut Ui) -> Option<Request> {
+        let mut dialog = self.dialog.take()?;
+        let mut keep = true;
+        let ctx = ui.ctx().clone();
+        let provider_names: Vec<String> =
+            self.form.providers.iter().map(|p| p.name.clone()).collect();
+        egui::Modal::new(ui.scope_id().with("dialog")).show(&ctx, |ui| {
+            ui.set_width(520.0);
+            match &mut dialog {
+                Dialog::Record {
+                    index,
+                    row,
+                    problem,
+                } => {
+                    ui.heading(if index.is_some() {
+                        t!("records.edit_title")
+                    } else {
+                        t!("records.add_title")
+                    });
+                    ui.add_space(6.0);
+                    let errors = index.map_or_else(BTreeMap::new, |i| {
+                        rebase(&self.form.errors, &format!("record[{i}]"))
+                    });
+                    let lines = self
+                        .form
+                        .providers
+                        .iter()
+                        .find(|p| p.name == row.provider)
+                        .and_then(|p| kind_info(&p.kind))
+                        .is_some_and(|k| k.fields.iter().any(|f| f.name == "line"));
+                    egui::Grid::new("record-dialog")
+                        .num_columns(2)
+                        .spacing([16.0, 8.0])
+                        .show(ui, |ui| {
+                            text_row(
+                                ui,
+                                &errors,
+                                &t!("records.name"),
+                                &mut row.name,
+                                "name",
+                                "home.example.com",
+                            );
+                            let l = ui.label(t!("records.provider"));
+                            egui::ComboBox::from_id_salt("record-provider")
+                                .selected_text(row.provider.clone())
+                                .show_ui(ui, |ui| {
+                                    for name in &provider_names {
+                                        ui.selectable_value(&mut row.provider, name.clone(), name);
+                                    }
+                                })
+                                .response
+                                .labelled_by(l.id);
+                            ui.end_row();
+                            let l = ui.label(t!("records.type"));
+                            egui::ComboBox::from_id_salt("record-type")
+                                .selected_text(if row.record_type.is_empty() {
+                                    t!("records.type_auto").into_owned()
+                                } else {
+                                    row.record_type.clone()
+                                })
+                                .show_ui(ui, |ui| {
+                                    ui.selectable_value(
+                                        &mut row.record_type,
+                                        String::new(),
+                                        t!("records.type_auto"),
+                                    );
+                                    ui.selectable_value(&mut row.record_type, "A".to_owned(), "A");
+                                    ui.selectable_value(
+                                        &mut row.record_type,
+                                        "AAAA".to_owned(),
+                                        "AAAA",
+                                    );
+                                })
+                                .response
+                                .labelled_by(l.id);
+                            ui.end_row();
+                            number_row(
+                                ui,
+                                &errors,
+                                &t!("records.ttl"),
+                                &mut row.ttl,
+                                "ttl",
+                                &t!("records.ttl_default"),
+                            );
+                            if lines {
+                                text_row(
+                                    ui,
+                                    &errors,
+                                    &t!("records.line"),
+                                    &mut row.line,
+                                    "line",
+                                    &t!("records.line_hint"),
+                                );
+                            }
+                        });
+                    if let Some(p) = problem {
+                        ui.colored_label(RED, p.as_str());
+                    }
+                    ui.add_space(8.0);
+                    ui.horizontal(|ui| {
+                        if ui.button(t!("button.ok")).clicked() {
+                            *problem = record_problem(row, *index, &self.form);
+                            if problem.is_none() {
+                                let row = row.clone();
+                                match index {
+                                    Some(i) => self.form.records[*i] = row,
+                                    None => self.form.records.push(row),
+                                }
+                                keep = false;
+                            }
+                        }
+                        if ui.button(t!("button.cancel")).clicked() {
+                            keep = false;
+                        }
+                    });
+                }
+                Dialog::Provider {
+                    index,
+                    search,
+                    row,
+                    problem,
+                } => {
+                    if row.kind.is_empty() {
+                        ui.heading(t!("providers.choose_kind"));
+                        ui.add_space(6.0);
+                        let l = ui.label(t!("providers.search"));
+                        let field = ui
+                            .add(
+                                egui::TextEdit::singleline(search)
+                                    .hint_text(t!("providers.search_hint"))
+                                    .desired_width(f32::INFINITY),
+                            )
+                            .labelled_by(l.id);
+                        if std::mem::take(&mut self.search_focus) {
+                            field.request_focus();
+                        }
+                        ui.add_space(6.0);
+                        egui::ScrollArea::vertical()
+                            .max_height(380.0)
+                            .show(ui, |ui| {
+                                for k in KINDS.iter().filter(|k| kind_matches(k, search)) {
+                                    let button = egui::Button::new(RichText::new(k.title).strong())
+                                        .right_text(RichText::new(k.kind).weak())
+                                        .min_size(egui::vec2(ui.available_width(), 24.0));
+                                    let r = ui.add(button);
+                                    ui.small(kind_credential(k));
+                                    ui.add_space(4.0);
+                                    if r.clicked() {
+                                        k.kind.clone_into(&mut row.kind);
+                                        if row.name.is_empty() {
+                                            row.name = unique_name(k.kind, &provider_names);
+                                        }
+                                    }
+                                }
+                            });
+                        ui.add_space(8.0);
+                        if ui.button(t!("button.cancel")).clicked() {
+                            keep = false;
+                        }
+                    } else {
+                        let info = kind_info(&row.kind);
+                        ui.heading(info.map_or(row.kind.as_str(), |k| k.title));
+                        if let Some(k) = info {
+                            ui.label(t!("providers.credential", what = kind_credential(k)));
+                            if !k.credential_url.is_empty() {
+                                ui.hyperlink_to(
+                                    t!("providers.where", url = k.credential_url),
+                                    k.credential_url,
+                                );
+                            }
+                        }
+                        ui.add_space(6.0);
+                        let errors = index.map_or_else(BTreeMap::new, |i| {
+                            rebase(&self.form.errors, &format!("provider[{i}]"))
+                        });
+                        egui::Grid::new("provider-dialog")
+                            .num_columns(2)
+                            .spacing([16.0, 8.0])
+                            .show(ui, |ui| {
+                                text_row(
+                                    ui,
+                                    &errors,
+                                    &t!("providers.name"),
+                                    &mut row.name,
+                                    "name",
+                                    "",
+                                );
+                                if let Some(k) = info {
+                                    for f in k.fields {
+                                        provider_field(ui, &errors, row, f, &mut self.reveal);
+                                    }
+                                }
+                            });
+                        if let Some(p) = problem {
+                            ui.colored_label(RED, p.as_str());
+                        }
+                        ui.add_space(8.0);
+                        ui.horizontal(|ui| {
+                            if ui.button(t!("button.ok")).clicked() {
+                                *problem = provider_problem(row, *index, &self.form);
+                                if problem.is_none() {
+                                    let row = row.clone();
+                                    match index {
+                                        Some(i) => {
+                                            let old = self.form.providers[*i].name.clone();
+                                            // Records follow a renamed provider.
+                                            for r in &mut self.form.records {
+                                                if r.provider == old {
+                                                    r.provider.clone_from(&row.name);
+                                                }
+                                            }
+                                            self.form.providers[*i] = row;
+                                        }
+                                        None => self.form.providers.push(row),
+                                    }
+                                    keep = false;
+                                }
+                            }
+                            if index.is_none() && ui.button(t!("providers.back")).clicked() {
+                                row.kind.clear();
+                            }
+                            if ui.button(t!("button.cancel")).clicked() {
+                                keep = false;
+                            }
+                        });
+                    }
+                }
+            }
+        });
+        if keep {
+            self.dialog = Some(dialog);
+        }
+        None
+    }
+}
+
+/// The form without what is not the user's input (messages, errors).
+fn comparable(form: &SettingsForm) -> SettingsForm {
+    let mut f = form.clone();
+    f.errors.clear();
+    f.message = None;
+    f.keyring_entries.clear();
+    f
+}
+
+fn policy_name(p: &str) -> String {
+    match p {
+        "agree" => t!("detection.policy_agree").into_owned(),
+        _ => t!("detection.policy_first").into_owned(),
+    }
+}
+
+fn source_field_name(name: &str) -> String {
+    match name {
+        "url" => t!("detection.field_url"),
+        "server" => t!("detection.field_server"),
+        "name" => t!("detection.field_name"),
+        "type" => t!("detection.field_type"),
+        "command" => t!("detection.field_command"),
+        _ => name.into(),
+    }
+    .into_owned()
+}
+
+fn history_event(event: &str) -> (Color32, String) {
+    let (colour, text) = match event {
+        "ip-changed" => (Color32::LIGHT_BLUE, t!("history.ip_changed")),
+        "updated" => (GREEN, t!("history.updated")),
+        "failed" => (RED, t!("history.failed")),
+        "recovered" => (GREEN, t!("history.recovered")),
+        "detection-failed" => (RED, t!("history.detection_failed")),
+        "detection-recovered" => (GREEN, t!("history.detection_recovered")),
+        "state-not-saved" => (RED, t!("history.state_not_saved")),
+        "state-saved" => (GREEN, t!("history.state_saved")),
+        other => (Color32::GRAY, other.to_owned().into()),
+    };
+    (colour, text.into_owned())
+}
+
+/// The errors of one entry (`record[2]` and its fields), each as "field: message".
+fn entry_errors(errors: &BTreeMap<String, String>, prefix: &str) -> Vec<String> {
+    errors
+        .iter()
+        .filter(|(path, _)| {
+            path.as_str() == prefix
+                || path
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with('.'))
+        })
+        .map(|(path, e)| {
+            let field = path
+                .strip_prefix(prefix)
+                .unwrap_or("")
+                .trim_start_matches('.');
+            if field.is_empty() {
+                e.clone()
+            } else {
+                format!("{field}: {e}")
+            }
+        })
+        .collect()
+}
+
+/// The errors under `prefix` (`provider[1]`), keyed by the field path after it (`token`), for a dialog.
+fn rebase(errors: &BTreeMap<String, String>, prefix: &str) -> BTreeMap<String, String> {
+    errors
+        .iter()
+        .filter_map(|(path, e)| {
+            let rest = path.strip_prefix(prefix)?.strip_prefix('.')?;
+            Some((rest.to_owned(), e.clone()))
+        })
+        .collect()
+}
+
+fn show_error(ui: &mut Ui, errors: &BTreeMap<String, String>, path: &str) {
+    if let Some(e) = errors.get(path) {
+        ui.colored_label(RED, e);
+    }
+}
+
+/// A label and a single-line field in a grid, with its problem under it.
+fn text_row(
+    ui: &mut Ui,
+    errors: &BTreeMap<String, String>,
+    label: &str,
+    value: &mut String,
+    path: &str,
+    hint: &str,
+) {
+    let l = ui.label(label);
+    ui.vertical(|ui| {
+        ui.add(
+            egui::TextEdit::singleline(value)
+                .hint_text(hint)
+                .desired_width(300.0),
+        )
+        .labelled_by(l.id);
+        if let Some(e) = errors.get(path) {
+            ui.colored_label(RED, e);
+        }
+    });
+    ui.end_row();
+}
+
+/// A duration field, checked as it is typed ("5m", "1h30m").
+fn duration_row(
+    ui: &mut Ui,
+    errors: &BTreeMap<String, String>,
+    label: &str,
+    value: &mut String,
+    path: &str,
+    hint: &str,
+) {
+    let l = ui.label(label);
+    ui.vertical(|ui| {
+        ui.add(
+            egui::TextEdit::singleline(value)
+                .hint_text(hint)
+                .desired_width(120.0),
+        )
+        .labelled_by(l.id);
+        let typed = value.trim();
+        if !typed.is_empty() && typed != "0" && humantime::parse_duration(typed).is_err() {
+            ui.colored_label(RED, t!("field.bad_duration", text = typed));
+        } else if let Some(e) = errors.get(path) {
+            ui.colored_label(RED, e);
+        }
+    });
+    ui.end_row();
+}
+
+/// A whole-number field (TTL): only digits can be typed.
+fn number_row(
+    ui: &mut Ui,
+    errors: &BTreeMap<String, String>,
+    label: &str,
+    value: &mut String,
+    path: &str,
+    hint: &str,
+) {
+    let l = ui.label(label);
+    ui.vertical(|ui| {
+        let r = ui
+            .add(
+                egui::TextEdit::singleline(value)
+                    .hint_text(hint)
+                    .desired_width(120.0),
+            )
+            .labelled_by(l.id);
+        if r.changed() {
+            value.retain(|c| c.is_ascii_digit());
+        }
+        if let Some(e) = errors.get(path) {
+            ui.colored_label(RED, e);
+        }
+    });
+    ui.end_row();
+}
+
+/// One field of a provider kind, as the right widget: a checkbox for true/false, a masked field with
+/// Show/Hide for secrets, several lines for headers, else one line.
+fn provider_field(
+    ui: &mut Ui,
+    errors: &BTreeMap<String, String>,
+    row: &mut ProviderRow,
+    f: &crate::provider::FieldInfo,
+    reveal: &mut BTreeSet<String>,
+) {
+    let name = field_label(f.name);
+    let label = if f.required {
+        format!("{name} *")
+    } else {
+        name
+    };
+    let kept = row
+        .kept
+        .get(f.name)
+        .filter(|_| row.fields.get(f.name).is_none_or(String::is_empty))
+        .map(super::settings::kept_source);
+    let value = row.fields.entry(f.name.to_owned()).or_default();
+    let l = ui.label(&label).on_hover_text(field_help(f));
+    ui.vertical(|ui| {
+        if f.boolean {
+            // Three states: unset (the provider's default, shown as "–"), on, off.
+            let unset = value.trim().is_empty();
+            let mut on = value.trim() == "true";
+            if ui
+                .add(egui::Checkbox::new(&mut on, field_help(f)).indeterminate(unset))
+                .labelled_by(l.id)
+                .changed()
+            {
+                *value = if on { "true".into() } else { "false".into() };
+            }
+        } else if f.name == "headers" {
+            ui.add(
+                egui::TextEdit::multiline(value)
+                    .desired_rows(2)
+                    .hint_text(t!("providers.headers_hint"))
+                    .desired_width(300.0),
+            )
+            .labelled_by(l.id);
+        } else {
+            ui.horizontal(|ui| {
+                let key = format!("{}.{}", row.name, f.name);
+                let shown = reveal.contains(&key);
+                let hint = kept.clone().unwrap_or_default();
+                ui.add(
+                    egui::TextEdit::singleline(value)
+                        .password(f.secret && !shown)
+                        .hint_text(hint)
+                        .desired_width(if f.secret { 230.0 } else { 300.0 }),
+                )
+                .labelled_by(l.id);
+                if f.secret {
+                    let text = if shown {
+                        t!("button.hide")
+                    } else {
+                        t!("button.show")
+                    };
+                    if ui
+                        .button(text)
+                        .on_hover_text(t!("providers.reveal_help", field = f.name))
+                        .clicked()
+                    {
+                        if shown {
+                            reveal.remove(&key);
+                        } else {
+                            reveal.insert(key);
+                        }
+                    }
+                }
+            });
+            if !f.boolean {
+                ui.small(field_help(f));
+            }
+        }
+        if let Some(e) = errors.get(f.name) {
+            ui.colored_label(RED, e);
+        }
+    });
+    ui.end_row();
+}
+
+/// A field's label: the catalogue's name for it, or the config key.
+fn field_label(name: &str) -> String {
+    let key = format!("field.{name}");
+    let text = t!(key.as_str());
+    if text == key {
+        name.to_owned()
+    } else {
+        text.into_owned()
+    }
+}
+
+/// A field's help: the catalogue's (by kind-independent field name), or the kind table's English.
+fn field_help(f: &crate::provider::FieldInfo) -> String {
+    let key = format!("field_help.{}", f.name);
+    let text = t!(key.as_str());
+    if text == key {
+        f.help.to_owned()
+    } else {
+        text.into_owned()
+    }
+}
+
+/// Which credential a kind needs, in the language in use.
+#[must_use]
+pub fn kind_credential(k: &KindInfo) -> String {
+    let key = format!("kinds.{}", k.kind);
+    let text = t!(key.as_str());
+    if text == key {
+        k.credential.to_owned()
+    } else {
+        text.into_owned()
+    }
+}
+
+fn kind_matches(k: &KindInfo, search: &str) -> bool {
+    let s = search.trim().to_lowercase();
+    s.is_empty()
+        || k.kind.contains(&s)
+        || k.title.to_lowercase().contains(&s)
+        || kind_credential(k).to_lowercase().contains(&s)
+}
+
+/// `cloudflare`, `cloudflare-2`, … : a name no provider has yet.
+fn unique_name(kind: &str, taken: &[String]) -> String {
+    (1..=taken.len() + 1)
+        .map(|n| {
+            if n == 1 {
+                kind.to_owned()
+            } else {
+                format!("{kind}-{n}")
+            }
+        })
+        .find(|n| !taken.contains(n))
+        .unwrap_or_default()
+}
+
+/// What stops the record dialog's OK (the rest is checked at Save, like `ddns-tray check`).
+fn record_problem(row: &RecordRow, index: Option<usize>, form: &SettingsForm) -> Option<String> {
+    if row.name.trim().is_empty() {
+        return Some(t!("records.need_name").into_owned());
+    }
+    if row.provider.is_empty() {
+        return Some(t!("records.need_provider").into_owned());
+    }
+    let same = form.records.iter().enumerate().any(|(i, r)| {
+        Some(i) != index
+            && r.name.trim().eq_ignore_ascii_case(row.name.trim())
+            && r.record_type == row.record_type
+            && r.line == row.line
+    });
+    same.then(|| t!("records.duplicate", name = row.name.trim()).into_owned())
+}
+
+/// What stops the provider dialog's OK.
+fn provider_problem(
+    row: &ProviderRow,
+    index: Option<usize>,
+    form: &SettingsForm,
+) -> Option<String> {
+    let name = row.name.trim();
+    if name.is_empty() {
+        return Some(t!("providers.need_name").into_owned());
+    }
+    if form
+        .providers
+        .iter()
+        .enumerate()
+        .any(|(i, p)| Some(i) != index && p.name == name)
+    {
+        return Some(t!("providers.duplicate", name = name).into_owned());
+    }
+    let info = kind_info(&row.kind)?;
+    let missing: Vec<&str> = info
+        .fields
+        .iter()
+        .filter(|f| {
+            f.required
+                && row.fields.get(f.name).is_none_or(|v| v.trim().is_empty())
+                && !row.kept.contains_key(f.name)
+        })
+        .map(|f| f.name)
+        .collect();
+    (!missing.is_empty()).then(|| {
+        t!(
+            "providers.missing",
+            fields = missing
+                .iter()
+                .map(|m| field_label(m))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+        .into_owned()
+    })
+}
+
+#[cfg(test)]
+#[path = "pages_tests.rs"]
+mod tests;

@@ -1,0 +1,419 @@
+//! The settings window as a person uses it, through `egui_kittest` (AccessKit labels, clicks, typing), and
+//! the catalogue entries its provider dialog needs.
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+
+use super::*;
+use crate::config::file::ConfigFile;
+use crate::config::load_str;
+
+/// Each provider field has a label and help, and each kind its credential text, in both languages.
+#[test]
+fn every_provider_field_and_kind_is_in_both_catalogues() {
+    let mut missing = Vec::new();
+    for locale in ["en", "zh-CN"] {
+        for k in KINDS {
+            let key = format!("kinds.{}", k.kind);
+            if t!(key.as_str(), locale = locale) == key {
+                missing.push(format!("{locale}: {key} = {:?}", k.credential));
+            }
+            for f in k.fields {
+                for (key, english) in [
+                    (format!("field.{}", f.name), f.name),
+                    (format!("field_help.{}", f.name), f.help),
+                ] {
+                    if t!(key.as_str(), locale = locale) == key
+                        && !missing
+                            .iter()
+                            .any(|m| m.starts_with(&format!("{locale}: {key} ")))
+                    {
+                        missing.push(format!("{locale}: {key} = {english:?}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+type State = (View, Vec<Request>);
+
+/// The harness draws with the system's CJK font, as the window does, and panics on any character no font
+/// has (kittest's default): a missing glyph fails the test instead of drawing a box.
+fn harness(form: SettingsForm, status: Status) -> Harness<'static, State> {
+    let font = super::super::fonts::find();
+    assert!(
+        font.is_some() || std::env::var("CI").as_deref() != Ok("true"),
+        "CI must install a CJK font (scripts/test.sh installs fonts-wqy-microhei)"
+    );
+    let mut builder = Harness::builder().with_size(egui::vec2(1000.0, 800.0));
+    if font.is_none() {
+        eprintln!("no CJK font here: Chinese is drawn as boxes");
+        builder = builder.allow_missing_glyphs();
+    }
+    let mut h = builder
+        .with_context_setup(move |ctx| super::super::fonts::install(ctx, font))
+        .build_ui_state(
+            |ui, state: &mut State| {
+                if let Some(r) = state.0.ui(ui) {
+                    // The app reads the history file off the UI thread; here it is empty at once.
+                    if r == Request::LoadHistory {
+                        state.0.history = Load::Done(Ok(Vec::new()));
+                    }
+                    state.1.push(r);
+                }
+            },
+            (View::new(form, status), Vec::new()),
+        );
+    h.run();
+    h
+}
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+fn form_of(text: &str) -> SettingsForm {
+    let (file, _) = load_str(text, &no_env).unwrap_or_else(|e| panic!("{e:?}"));
+    SettingsForm::from_file(&file)
+}
+
+/// Focuses the field labelled `label` and types `text` into it, as a person would.
+fn type_into(h: &mut Harness<'static, State>, label: &str, text: &str) {
+    h.get_by_label(label).focus();
+    h.run();
+    h.get_by_label(label).type_text(text);
+    h.run();
+}
+
+/// Clicks the button labelled `label` (a page's name is also its heading: the button is meant).
+fn click(h: &mut Harness<'static, State>, label: &str) {
+    match h.query_by_role_and_label(egui::accesskit::Role::Button, label) {
+        Some(button) => button.click(),
+        None => h.get_by_label(label).click(),
+    }
+    h.run();
+}
+
+fn shows(h: &Harness<'static, State>, text: &str) -> bool {
+    h.query_all_by_label_contains(text).next().is_some()
+}
+
+const CLOUDFLARE: &str = "[[provider]]\nname = \"cf\"\nkind = \"cloudflare\"\ntoken = \"cf-token-0123456789abcdef\"\n[[record]]\nname = \"home.example.com\"\nprovider = \"cf\"\n";
+
+#[test]
+fn every_page_renders_with_its_heading() {
+    let mut h = harness(form_of(CLOUDFLARE), Status::default());
+    for page in Page::ALL {
+        click(&mut h, &page.title());
+        assert_eq!(h.state().0.page, page);
+        let heading_and_button = h.query_all_by_label(&page.title()).count();
+        assert!(heading_and_button >= 2, "{page:?}: no heading");
+    }
+    assert_eq!(
+        h.state().1,
+        [Request::LoadHistory],
+        "opening History asks for the file once"
+    );
+}
+
+#[test]
+fn the_status_page_lists_records_from_an_engine_status() {
+    let now = SystemTime::now();
+    let status = Status {
+        ipv4: Some("203.0.113.7".parse().unwrap()),
+        last_update: Some(now - std::time::Duration::from_mins(3)),
+        network_events: crate::engine::NetworkEvents::Watching,
+        records: vec![
+            crate::engine::RecordStatus {
+                name: "home.example.com".into(),
+                record_type: crate::config::RecordType::A,
+                provider: "cf".into(),
+                line: None,
+                published: Some("203.0.113.7".parse().unwrap()),
+                published_at: Some(now - std::time::Duration::from_mins(3)),
+                phase: Phase::Ok,
+                failures: 0,
+                next_attempt: None,
+                last_error: None,
+                via: Vec::new(),
+            },
+            crate::engine::RecordStatus {
+                name: "nas.example.com".into(),
+                record_type: crate::config::RecordType::A,
+                provider: "pod".into(),
+                line: Some("电信".into()),
+                published: None,
+                published_at: None,
+                phase: Phase::Failing,
+                failures: 3,
+                next_attempt: Some(now + std::time::Duration::from_mins(5)),
+                last_error: Some("dnspod `pod`: credentials refused (AuthFailure)".into()),
+                via: Vec::new(),
+            },
+        ],
+        ..Status::default()
+    };
+    let mut h = harness(form_of(CLOUDFLARE), status);
+    assert_eq!(h.state().0.page, Page::Status);
+    for text in [
+        "home.example.com A",
+        "nas.example.com A",
+        "pod [电信]",
+        "203.0.113.7",
+        "failing (3 failures)",
+        "(3 min ago)",
+        "(in 5 min)",
+        "credentials refused",
+        "Watching network changes",
+    ] {
+        assert!(shows(&h, text), "`{text}` is not on the Status page");
+    }
+    click(&mut h, "Update now");
+    click(&mut h, "Pause");
+    assert_eq!(h.state().1, [Request::UpdateNow, Request::TogglePause]);
+}
+
+#[test]
+fn adding_a_provider_asks_the_kind_first_and_shows_only_its_fields() {
+    let mut h = harness(
+        SettingsForm::from_file(&ConfigFile::default()),
+        Status::default(),
+    );
+    assert_eq!(h.state().0.page, Page::Providers, "a new user starts here");
+    click(&mut h, "Add provider");
+    assert!(shows(&h, "Which DNS service?"));
+    type_into(&mut h, "Search", "阿里");
+    assert!(shows(&h, "Alibaba Cloud DNS"));
+    assert!(!shows(&h, "Cloudflare"), "the search filters the list");
+    h.get_by_label_contains("Alibaba Cloud DNS").click();
+    h.run();
+    // Only AliDNS's fields, with its credential help and where to make the key.
+    for label in [
+        "Name *",
+        "Access key ID *",
+        "Access key secret *",
+        "Line",
+        "API endpoint",
+    ] {
+        assert!(h.query_by_label(label).is_some(), "{label} missing");
+    }
+    for other in ["API token *", "SecretId *", "Proxied"] {
+        assert!(
+            h.query_by_label(other).is_none(),
+            "{other} is another kind's"
+        );
+    }
+    assert!(shows(&h, "AliyunDNSFullAccess"));
+    assert!(shows(&h, "Create it here: https://"));
+    // The secret is masked until "Show".
+    type_into(&mut h, "Access key ID *", "LTAI5tExampleKeyId01");
+    type_into(
+        &mut h,
+        "Access key secret *",
+        "ExampleSecretValue0123456789ab",
+    );
+    assert!(!shows(&h, "ExampleSecretValue0123456789ab"), "masked");
+    click(&mut h, "OK");
+    let form = &h.state().0.form;
+    assert_eq!(form.providers.len(), 1);
+    assert_eq!(form.providers[0].name, "alidns");
+    assert_eq!(
+        form.providers[0].fields["access_key_secret"],
+        "ExampleSecretValue0123456789ab"
+    );
+    assert!(h.state().0.dirty());
+    assert!(shows(&h, "Unsaved changes"));
+}
+
+#[test]
+fn cloudflare_proxied_is_a_checkbox_and_a_missing_field_stops_ok() {
+    let mut h = harness(
+        SettingsForm::from_file(&ConfigFile::default()),
+        Status::default(),
+    );
+    click(&mut h, "Add provider");
+    type_into(&mut h, "Search", "cloud");
+    h.get_by_label_contains("Cloudflare").click();
+    h.run();
+    click(&mut h, "OK");
+    assert!(
+        shows(&h, "Fill in: API token"),
+        "the required token is named"
+    );
+    assert!(h.state().0.form.providers.is_empty());
+    type_into(&mut h, "API token *", "cf-token-0123456789abcdef");
+    h.get_by_label("Proxied").click();
+    h.run();
+    click(&mut h, "OK");
+    let p = &h.state().0.form.providers[0];
+    assert_eq!(p.fields["proxied"], "true");
+    let toml = h.state().0.form.to_toml();
+    assert!(
+        toml.contains("proxied = true"),
+        "a boolean, not text:\n{toml}"
+    );
+}
+
+#[test]
+fn a_record_is_added_in_a_dialog_and_the_ttl_takes_only_digits() {
+    let mut form = form_of(CLOUDFLARE);
+    form.records.clear();
+    let mut h = harness(form, Status::default());
+    click(&mut h, "Records");
+    click(&mut h, "Add record");
+    type_into(&mut h, "Name", "vpn.example.com");
+    type_into(&mut h, "TTL", "1a2x0");
+    assert!(
+        h.query_by_label("Line").is_none(),
+        "Cloudflare has no lines"
+    );
+    click(&mut h, "OK");
+    let r = &h.state().0.form.records[0];
+    assert_eq!(
+        (r.name.as_str(), r.provider.as_str(), r.ttl.as_str()),
+        ("vpn.example.com", "cf", "120")
+    );
+    assert!(shows(&h, "vpn.example.com"));
+}
+
+#[test]
+fn invalid_input_is_shown_at_the_field() {
+    let mut h = harness(form_of(CLOUDFLARE), Status::default());
+    click(&mut h, "General");
+    type_into(&mut h, "Check every", "x");
+    assert!(shows(&h, "is not a duration"), "checked as it is typed");
+    // What only validation knows is shown after Save, next to the field and on the list.
+    h.state_mut().0.form.interval = "10s".into();
+    h.state_mut().0.form.records[0].ttl = "30".into();
+    let mut form = h.state().0.form.clone();
+    assert!(form.validate(&no_env).is_none());
+    h.state_mut().0.form = form;
+    h.run();
+    assert!(shows(&h, "10s is too short"));
+    click(&mut h, "Records");
+    assert!(
+        shows(&h, "ttl: "),
+        "the record's problem is on its row: {:?}",
+        h.state().0.form.errors
+    );
+}
+
+#[test]
+fn closing_with_unsaved_changes_asks_first() {
+    let mut h = harness(form_of(CLOUDFLARE), Status::default());
+    assert_eq!(
+        h.state_mut().0.close_requested(),
+        Some(Request::Close),
+        "nothing changed"
+    );
+    click(&mut h, "General");
+    type_into(&mut h, "Check every", "10m");
+    assert_eq!(h.state_mut().0.close_requested(), None);
+    h.run();
+    assert!(shows(&h, "You changed settings that are not saved yet."));
+    click(&mut h, "Keep editing");
+    assert!(!h.state().0.close_prompt);
+    h.state_mut().0.close_requested();
+    h.run();
+    click(&mut h, "Save and close");
+    assert_eq!(h.state().1.last(), Some(&Request::Save));
+    assert!(h.state().0.close_after_save);
+    h.state_mut().0.close_requested();
+    h.run();
+    click(&mut h, "Discard");
+    assert_eq!(h.state().1.last(), Some(&Request::Close));
+}
+
+#[test]
+fn comments_and_layout_survive_a_save_from_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let original = r#"# My ddns-tray config (hand-written)
+interval = "5m"   # check often
+
+# Cloudflare, the token lives in the keyring of my laptop
+[[provider]]
+name = "cf"
+kind = "cloudflare"
+token = "cf-token-0123456789abcdef"  # rotate in March
+
+[[provider]]
+name = "pdns"
+kind = "powerdns"
+url = "http://127.0.0.1:8081"
+api_key = { env = "PDNS_KEY" }  # from systemd
+
+# the house
+[[record]]
+name = "home.example.com"
+provider = "cf"
+ttl = 300 # five minutes
+
+# the lab
+[[record]]
+name = "lab.example.com"
+provider = "pdns"
+"#;
+    std::fs::write(&path, original).unwrap();
+    let env = |v: &str| (v == "PDNS_KEY").then(|| "key-value-123".to_owned());
+    let (file, _) = load_str(original, &env).unwrap();
+    let mut h = harness(SettingsForm::from_file(&file), Status::default());
+    click(&mut h, "General");
+    type_into(&mut h, "Check every", "0");
+    h.state_mut().0.form.interval = "10m".into();
+    click(&mut h, "Records");
+    h.state_mut().0.form.records.remove(0);
+    h.run();
+    click(&mut h, "Save");
+    assert_eq!(h.state().1.last(), Some(&Request::Save));
+    let mut form = h.state().0.form.clone();
+    super::super::settings::save(
+        &mut form,
+        &path,
+        &env,
+        &super::super::settings::tests::NoKeyring,
+    )
+    .unwrap_or_else(|| panic!("{:?}", form.errors));
+    let written = std::fs::read_to_string(&path).unwrap();
+    for kept in [
+        "# My ddns-tray config (hand-written)",
+        "interval = \"10m\"   # check often",
+        "# Cloudflare, the token lives in the keyring of my laptop",
+        "token = \"cf-token-0123456789abcdef\"  # rotate in March",
+        "api_key = { env = \"PDNS_KEY\" }  # from systemd",
+        "# the lab",
+    ] {
+        assert!(written.contains(kept), "`{kept}` was lost:\n{written}");
+    }
+    assert!(!written.contains("home.example.com"), "{written}");
+    assert!(!written.contains("key-value-123"), "{written}");
+    let (_, settings) = load_str(&written, &env).unwrap();
+    assert_eq!(settings.interval, std::time::Duration::from_mins(10));
+    assert_eq!(settings.records.len(), 1);
+}
+
+/// The language is process-wide: run by nextest (one process per test), as the README's test command does.
+#[test]
+fn the_window_speaks_chinese() {
+    if std::env::var_os("NEXTEST").is_none() {
+        eprintln!("skipping: changes the process's language; run with cargo nextest");
+        return;
+    }
+    rust_i18n::set_locale("zh-CN");
+    let mut h = harness(form_of(CLOUDFLARE), Status::default());
+    for page in ["状态", "记录", "服务商", "IP 检测", "告警", "历史", "常规"] {
+        click(&mut h, page);
+    }
+    assert!(shows(&h, "检测间隔"));
+    click(&mut h, "服务商");
+    click(&mut h, "添加服务商");
+    assert!(shows(&h, "使用哪家 DNS 服务？"));
+    type_into(&mut h, "搜索", "阿里云");
+    h.get_by_label_contains("阿里云").click();
+    h.run();
+    assert!(shows(&h, "AliyunDNSFullAccess"));
+    assert!(h.query_by_label("AccessKey ID *").is_some());
+    rust_i18n::set_locale("en");
+}
