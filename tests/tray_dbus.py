@@ -113,7 +113,29 @@ url = "http://127.0.0.1:{http_server.server_port}/update?ip={{ip}}"
 [[record]]
 name = "home.example.test"
 provider = "hook"
-""")
+""" + ("" if not MODE.startswith("pages-") else f"""
+[[provider]]
+name = "pod"
+kind = "dnspod"
+secret_id = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3abcdef"
+secret_key = "Gu5t9xGARNpq86cd98joQYCN3abcdefgh"
+endpoint = "http://127.0.0.1:{http_server.server_port}"
+
+[[record]]
+name = "nas.example.test"
+provider = "pod"
+line = "电信"
+ttl = 600
+
+[[notify]]
+name = "wecom"
+kind = "wecom"
+url = "http://127.0.0.1:{http_server.server_port}/cgi-bin/webhook/send?key=693a91f6-7aaa-4bc4-97a0-0ec2af5aaa"
+events = ["change", "failure"]
+
+[metrics]
+listen = "127.0.0.1:0"
+"""))
 
 env = dict(os.environ, HOME=WORK, XDG_CONFIG_HOME=os.path.join(WORK, "xdg"))
 control = os.path.join(WORK, "run", "control.sock")
@@ -242,6 +264,65 @@ if SERVICE:
     check(app.poll() == 0, f"Quit exits cleanly within 5 s (exit {app.poll()})")
     print("tray checks passed")
     sys.exit(0)
+if MODE.startswith("pages-"):
+    # The settings window in one language: the menu's labels over D-Bus, then every page, screenshotted.
+    lang = MODE.split("-", 1)[1]
+    words = {
+        "en": ["Update now", "Pause", "Settings…", "Edit config file…", "Reload config", "Open log folder",
+               "Start at login", "About", "Quit"],
+        "zh": ["立即更新", "暂停", "设置…", "编辑配置文件…", "重新加载配置", "打开日志文件夹", "登录时启动", "关于", "退出"],
+    }[lang]
+    title = {"en": "ddns-tray settings", "zh": "ddns-tray 设置"}[lang]
+    check(pump(10, lambda: any(l.startswith(words[0]) for l in labels())), f"menu in {lang}: {list(labels())}")
+    for w in words:
+        check(w in labels(), f"menu has {w!r}")
+    if lang == "zh":
+        check(pump(10, lambda: "上次更新" in tooltip()), f"the tooltip is Chinese: {tooltip()!r}")
+        check(pump(10, lambda: any(l.startswith("最近错误：") for l in labels())), f"the last error line is Chinese: {list(labels())}")
+
+    def rss():
+        status = dict(l.split(":", 1) for l in open(f"/proc/{app.pid}/status").read().splitlines())
+        return status["VmRSS"].strip()
+
+    before = rss()
+    click(words[2])
+
+    def window_id():
+        # The visible window whose title (_NET_WM_NAME, UTF-8) is the settings window's.
+        pump(0.2)
+        r = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "ddns-tray"], capture_output=True,
+                           text=True)
+        for wid in r.stdout.split():
+            name = subprocess.run(["xprop", "-id", wid, "_NET_WM_NAME"], capture_output=True, text=True).stdout
+            # Without a UTF-8 locale xprop writes non-ASCII bytes as octal escapes: undo them.
+            if "\\" in name:
+                name = name.encode("latin-1", "backslashreplace").decode("unicode_escape").encode("latin-1").decode(
+                    "utf-8", "replace")
+            if f'"{title}"' in name:
+                return wid
+        return None
+
+    check(pump(20, lambda: window_id() is not None), f"the settings window {title!r} opened")
+    win = window_id()
+    pump(2)
+    out_dir = os.environ.get("SCREENSHOT_DIR", WORK)
+    for n, page in enumerate(["status", "records", "providers", "detection", "alerts", "history", "general"]):
+        # The sidebar's buttons: 28 px tall, 31 px apart, the first centred 56 px from the top.
+        subprocess.run(["xdotool", "mousemove", "--window", win, "75", str(56 + 31 * n), "click", "1"],
+                       capture_output=True)
+        pump(1.5)
+        shot = os.path.join(out_dir, f"settings-{lang}-{page}.png")
+        r = subprocess.run(["import", "-window", win, shot], capture_output=True, text=True)
+        check(r.returncode == 0 and os.path.getsize(shot) > 0, f"screenshot {shot}")
+    print(f"tray RSS before the window {before}, with the window open {rss()}")
+    click(words[-1])
+    start = time.time()
+    while app.poll() is None and time.time() - start < 5:
+        pump(0.1)
+    check(app.poll() == 0, f"Quit exits cleanly within 5 s (exit {app.poll()})")
+    print("tray checks passed")
+    sys.exit(0)
+
 check(pump(10, lambda: any(l.startswith("Last error: webhook") for l in labels())), "menu shows the last error")
 check("198.51.100.7" in tooltip(), f"tooltip shows the address: {tooltip()!r}")
 if os.environ.get("TRAY_IDLE_SECONDS"):

@@ -217,6 +217,30 @@ impl View {
     pub fn ui(&mut self, ui: &mut Ui) -> Option<Request> {
         let mut request = None;
         let now = SystemTime::now();
+        // Ctrl+1 … Ctrl+7 (⌘ on macOS) go to a page; Tab moves between fields (egui).
+        let keys = [
+            egui::Key::Num1,
+            egui::Key::Num2,
+            egui::Key::Num3,
+            egui::Key::Num4,
+            egui::Key::Num5,
+            egui::Key::Num6,
+            egui::Key::Num7,
+        ];
+        if self.dialog.is_none()
+            && let Some(page) = ui.input(|i| {
+                keys.iter()
+                    .position(|k| i.modifiers.command && i.key_pressed(*k))
+                    .map(|n| Page::ALL[n])
+            })
+            && page != self.page
+        {
+            self.page = page;
+            if page == Page::History && self.history == Load::Idle {
+                self.history = Load::Running;
+                request = Some(Request::LoadHistory);
+            }
+        }
         egui::Panel::left("pages")
             .resizable(false)
             .exact_size(150.0)
@@ -232,6 +256,11 @@ impl View {
                             [ui.available_width(), 28.0],
                             egui::Button::selectable(selected, title),
                         )
+                        .on_hover_text(format!(
+                            "{}+{}",
+                            if cfg!(target_os = "macos") { "⌘" } else { "Ctrl" },
+                            Page::ALL.iter().position(|p| *p == page).unwrap_or(0) + 1
+                        ))
                         .clicked()
                         && !selected
                     {

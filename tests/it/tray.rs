@@ -30,8 +30,23 @@ fn tools() -> bool {
     ok
 }
 
+fn xdotool() -> bool {
+    let ok = Command::new("xdotool")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must install xdotool"
+        );
+        eprintln!("skipping: xdotool is missing");
+    }
+    ok
+}
+
 async fn drive(mode: &str) {
-    if !tools() {
+    if !tools() || (mode.starts_with("pages") && !xdotool()) {
         return;
     }
     let work = tempfile::tempdir().unwrap();
@@ -63,6 +78,15 @@ async fn drive(mode: &str) {
     if !mode.is_empty() {
         cmd.arg(mode);
     }
+    // The pages modes save a screenshot of every page of the settings window, in their language.
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("settings-pages");
+    std::fs::create_dir_all(&shots).unwrap();
+    cmd.env("SCREENSHOT_DIR", &shots);
+    if mode == "pages-zh" {
+        cmd.env("LANG", "zh_CN.UTF-8").env("LC_ALL", "zh_CN.UTF-8");
+    } else {
+        cmd.env("LANG", "C.UTF-8").env_remove("LC_ALL").env_remove("LC_MESSAGES");
+    }
     let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
         .unwrap();
@@ -90,4 +114,17 @@ async fn with_the_system_service_running_the_tray_shows_its_status() {
 #[tokio::test]
 async fn a_hung_notification_service_blocks_nothing() {
     drive("silent").await;
+}
+
+/// Every page of the settings window in English, screenshotted under `target/tmp/settings-pages/`.
+#[tokio::test]
+async fn the_settings_window_in_english_page_by_page() {
+    drive("pages-en").await;
+}
+
+/// With `LANG=zh_CN.UTF-8`: the tray menu read over D-Bus is Chinese, and every page of the window is
+/// screenshotted in Chinese (a CJK font is installed by the test command).
+#[tokio::test]
+async fn in_a_chinese_locale_the_menu_and_window_are_chinese() {
+    drive("pages-zh").await;
 }
