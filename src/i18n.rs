@@ -242,6 +242,40 @@ mod tests {
         );
     }
 
+    /// No sentence reaches the user around the catalogues: egui widgets, menu items, toasts and
+    /// messages in the user-facing modules take text from `t!`, never a literal with words in it.
+    #[test]
+    fn no_user_visible_literal_bypasses_the_catalogues() {
+        let widget = regex_lite::Regex::new(
+            r#"\.(?:label|button|heading|small|strong|monospace|hint_text|on_hover_text|checkbox|selectable_value|with_title|hyperlink_to|colored_label|link|set_text)\((?:[^()";]*,\s*)*"([^"]*)""#,
+        )
+        .unwrap();
+        let other = regex_lite::Regex::new(
+            r#"(?:MenuItem::(?:with_id|new)\([^;"]*|CheckMenuItem::with_id\([^;"]*|toast\(\s*Level::\w+,\s*|summary:\s*|title:\s*|body:\s*|message = Some\()"([^"]*)""#,
+        )
+        .unwrap();
+        // Words that read the same in every language.
+        let allowed = ["IPv4", "IPv6", "A", "AAAA", "ddns-tray", "Ctrl", "English"];
+        let mut found = Vec::new();
+        for (file, text) in SOURCES {
+            let code = text.split("#[cfg(test)]").next().unwrap_or(text);
+            for re in [&widget, &other] {
+                for c in re.captures_iter(code) {
+                    let literal = &c[1];
+                    let before = c[0].trim_end_matches(&format!("\"{literal}\"")).trim_end();
+                    if before.ends_with("t!(") || before.ends_with("tr(") {
+                        continue;
+                    }
+                    let wordy = literal.chars().filter(|ch| ch.is_alphabetic()).count() > 1;
+                    if wordy && !allowed.contains(&literal) && !literal.starts_with('{') {
+                        found.push(format!("{file}: {:?}", &c[0]));
+                    }
+                }
+            }
+        }
+        assert!(found.is_empty(), "literals shown to the user: {found:#?}");
+    }
+
     #[test]
     fn languages_from_locale_tags() {
         for (tag, want) in [

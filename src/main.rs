@@ -16,6 +16,7 @@ use ddns_tray::app::{self, Paths};
 use ddns_tray::config::{Family, LoadError, Settings};
 use ddns_tray::detect::{Detection, Detector};
 use ddns_tray::engine::{Command as EngineCommand, Mode, RoundReport};
+use ddns_tray::i18n::tr;
 use ddns_tray::store::{self, FileStore};
 use tokio_util::sync::CancellationToken;
 
@@ -218,7 +219,7 @@ fn main() -> ExitCode {
     match real_main(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("{}", tr("cli.error", &[("error", &format!("{e:#}"))]));
             ExitCode::from(1)
         }
     }
@@ -316,7 +317,7 @@ fn secret(command: SecretCmd) -> anyhow::Result<ExitCode> {
         SecretCmd::Set { entry } => {
             let mut line = String::new();
             if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-                eprint!("secret for {entry} (one line, shown as typed): ");
+                eprint!("{}", tr("cli.keyring_prompt", &[("entry", &entry)]));
             }
             // One line, at most 64 KiB: a secret, not a file.
             std::io::BufRead::read_line(
@@ -330,16 +331,16 @@ fn secret(command: SecretCmd) -> anyhow::Result<ExitCode> {
             }
             secret::keyring_store(&entry, value)
                 .map_err(|e| anyhow::anyhow!("cannot store {entry} in the keyring: {e}"))?;
-            println!("stored {entry}; use it as {{ keyring = \"{entry}\" }}");
+            println!("{}", tr("cli.keyring_stored", &[("entry", &entry)]));
         }
         SecretCmd::Delete { entry } => {
             let removed = secret::keyring_delete(&entry)
                 .map_err(|e| anyhow::anyhow!("cannot remove {entry} from the keyring: {e}"))?;
             if !removed {
-                println!("{entry} was not in the keyring");
+                println!("{}", tr("cli.keyring_absent", &[("entry", &entry)]));
                 return Ok(ExitCode::from(1));
             }
-            println!("removed {entry}");
+            println!("{}", tr("cli.keyring_removed", &[("entry", &entry)]));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -535,10 +536,22 @@ async fn notify_test(
     let mut all_ok = true;
     for (name, kind, result) in results {
         match result {
-            Ok(answer) => println!("{name} ({kind}): sent; the service answered {answer}"),
+            Ok(answer) => println!(
+                "{}",
+                tr(
+                    "cli.notify_sent",
+                    &[("name", &name), ("kind", &kind), ("answer", &answer)]
+                )
+            ),
             Err(e) => {
                 all_ok = false;
-                println!("{name} ({kind}): FAILED: {e}");
+                println!(
+                    "{}",
+                    tr(
+                        "cli.notify_failed",
+                        &[("name", &name), ("kind", &kind), ("error", &e)]
+                    )
+                );
             }
         }
     }
@@ -584,7 +597,7 @@ fn history(
     if json {
         println!("{}", serde_json::to_string_pretty(shown)?);
     } else if shown.is_empty() {
-        println!("nothing in the history yet");
+        println!("{}", tr("cli.history_empty", &[]));
     } else {
         for e in shown {
             println!("{}", e.line());
@@ -599,10 +612,16 @@ fn print_load_error(e: &LoadError) {
             for issue in issues {
                 eprintln!("{issue}");
             }
-            eprintln!("{} problem(s) in {}", issues.len(), path.display());
+            eprintln!(
+                "{}",
+                tr(
+                    "cli.problems",
+                    &[("n", &issues.len()), ("path", &path.display())]
+                )
+            );
         }
         LoadError::Io { .. } | LoadError::Missing { .. } | LoadError::Gone { .. } => {
-            eprintln!("error: {e}");
+            eprintln!("{}", tr("cli.error", &[("error", &e)]));
         }
     }
 }
@@ -611,14 +630,17 @@ fn check(paths: &Paths) -> ExitCode {
     match paths.load_config() {
         Ok((_, settings)) => {
             if paths.config.exists() {
-                println!("{}: OK", paths.config.display());
+                println!(
+                    "{}",
+                    tr("cli.check_ok", &[("path", &paths.config.display())])
+                );
                 if let Some(warning) = app::config_exposure(&paths.config, &settings) {
-                    println!("warning: {warning}");
+                    println!("{}", tr("cli.warning", &[("warning", &warning)]));
                 }
             } else {
                 println!(
-                    "{}: no such file; the defaults apply",
-                    paths.config.display()
+                    "{}",
+                    tr("cli.check_missing", &[("path", &paths.config.display())])
                 );
             }
             print!("{}", app::summary(&settings));
@@ -628,11 +650,17 @@ fn check(paths: &Paths) -> ExitCode {
             for issue in &issues {
                 println!("{issue}");
             }
-            println!("{} problem(s) in {}", issues.len(), path.display());
+            println!(
+                "{}",
+                tr(
+                    "cli.problems",
+                    &[("n", &issues.len()), ("path", &path.display())]
+                )
+            );
             ExitCode::from(2)
         }
         Err(e) => {
-            println!("error: {e}");
+            println!("{}", tr("cli.error", &[("error", &e)]));
             ExitCode::from(2)
         }
     }
@@ -659,7 +687,13 @@ async fn detect(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
                 serde_json::json!({ "ip": ip, "error": error, "sources": reports }),
             );
         } else {
-            println!("{family} (policy {}):", settings.detect.policy);
+            println!(
+                "{}",
+                tr(
+                    "cli.detect_family",
+                    &[("family", &family), ("policy", &settings.detect.policy)]
+                )
+            );
             for r in &reports {
                 let answer = r.ip.map_or_else(
                     || format!("error: {}", r.error.as_deref().unwrap_or("")),
@@ -669,7 +703,9 @@ async fn detect(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
             }
             match conclusion {
                 Detection::Known(ip) => println!("  => {ip}"),
-                Detection::Unavailable(e) => println!("  => unknown: {e}"),
+                Detection::Unavailable(e) => {
+                    println!("  => {}", tr("cli.detect_unknown", &[("error", &e)]));
+                }
             }
         }
     }
@@ -1022,8 +1058,16 @@ fn live_status(paths: &Paths) -> Option<ddns_tray::engine::Status> {
 fn status(paths: &Paths, json: bool) -> anyhow::Result<ExitCode> {
     let live = live_status(paths);
     let daemon_line = live.as_ref().map_or_else(
-        || "daemon: not running (the state as last saved)".to_owned(),
-        |s| format!("daemon: running, {}", s.network_events),
+        || tr("cli.daemon_not_running", &[]),
+        |s| {
+            tr(
+                "cli.daemon_running",
+                &[(
+                    "network",
+                    &ddns_tray::ui::model::network_events(&s.network_events),
+                )],
+            )
+        },
     );
     let daemon_json = serde_json::json!({
         "running": live.is_some(),
@@ -1039,8 +1083,8 @@ fn status(paths: &Paths, json: bool) -> anyhow::Result<ExitCode> {
                 );
             } else {
                 println!(
-                    "no state yet at {} (nothing was published)",
-                    paths.state_file().display()
+                    "{}",
+                    tr("cli.no_state", &[("path", &paths.state_file().display())])
                 );
                 println!("{daemon_line}");
             }
@@ -1088,23 +1132,51 @@ fn status(paths: &Paths, json: bool) -> anyhow::Result<ExitCode> {
         println!("{family}: {ip}");
     }
     for r in state.records.values() {
-        let kind = r.record_type.map_or("?", |t| t.as_str());
-        let published = match (r.published, r.published_at) {
-            (Some(ip), Some(at)) => format!("{ip} since {}", humantime::format_rfc3339_seconds(at)),
-            (Some(ip), None) => ip.to_string(),
-            _ => "not published".to_owned(),
-        };
-        println!("{} {kind} at {}: {published}", r.name, r.provider);
-        if let Some(e) = &r.last_error {
-            let next = if r.stopped {
-                "stopped until the config changes".to_owned()
-            } else {
-                r.next_attempt.map_or_else(String::new, |t| {
-                    format!("next attempt {}", humantime::format_rfc3339_seconds(t))
-                })
-            };
-            println!("  last error ({} in a row): {e}; {next}", r.failures);
-        }
+        print_record(r);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One record of the state for `ddns-tray status`.
+fn print_record(r: &store::RecordState) {
+    let kind = r.record_type.map_or("?", |t| t.as_str());
+    let published = match (r.published, r.published_at) {
+        (Some(ip), Some(at)) => tr(
+            "cli.published_since",
+            &[("ip", &ip), ("at", &humantime::format_rfc3339_seconds(at))],
+        ),
+        (Some(ip), None) => ip.to_string(),
+        _ => tr("cli.not_published", &[]),
+    };
+    println!(
+        "{}",
+        tr(
+            "cli.record_at",
+            &[
+                ("name", &r.name),
+                ("type", &kind),
+                ("provider", &r.provider),
+                ("published", &published)
+            ]
+        )
+    );
+    if let Some(e) = &r.last_error {
+        let next = if r.stopped {
+            tr("cli.stopped_until_change", &[])
+        } else {
+            r.next_attempt.map_or_else(String::new, |t| {
+                tr(
+                    "cli.next_attempt",
+                    &[("at", &humantime::format_rfc3339_seconds(t))],
+                )
+            })
+        };
+        println!(
+            "  {}",
+            tr(
+                "cli.last_error",
+                &[("n", &r.failures), ("error", &e), ("next", &next)]
+            )
+        );
+    }
 }

@@ -258,7 +258,11 @@ impl View {
                         )
                         .on_hover_text(format!(
                             "{}+{}",
-                            if cfg!(target_os = "macos") { "⌘" } else { "Ctrl" },
+                            if cfg!(target_os = "macos") {
+                                "⌘"
+                            } else {
+                                "Ctrl"
+                            },
                             Page::ALL.iter().position(|p| *p == page).unwrap_or(0) + 1
                         ))
                         .clicked()

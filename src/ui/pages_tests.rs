@@ -417,3 +417,25 @@ fn the_window_speaks_chinese() {
     assert!(h.query_by_label("AccessKey ID *").is_some());
     rust_i18n::set_locale("en");
 }
+
+#[test]
+fn pages_are_reached_from_the_keyboard() {
+    let mut h = harness(form_of(CLOUDFLARE), Status::default());
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num2);
+    h.run();
+    assert_eq!(h.state().0.page, Page::Records);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num7);
+    h.run();
+    assert_eq!(h.state().0.page, Page::General);
+    // Tab moves through the sidebar and on into the page's fields, each labelled for screen readers.
+    let mut presses = 0;
+    while !h.get_by_label("Check every").is_focused() {
+        presses += 1;
+        assert!(presses <= 12, "Tab never reached the first field");
+        h.key_press(egui::Key::Tab);
+        h.run();
+    }
+    h.get_by_label("Check every").type_text("10m");
+    h.run();
+    assert_eq!(h.state().0.form.interval, "10m");
+}

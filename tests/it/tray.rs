@@ -85,7 +85,9 @@ async fn drive(mode: &str) {
     if mode == "pages-zh" {
         cmd.env("LANG", "zh_CN.UTF-8").env("LC_ALL", "zh_CN.UTF-8");
     } else {
-        cmd.env("LANG", "C.UTF-8").env_remove("LC_ALL").env_remove("LC_MESSAGES");
+        cmd.env("LANG", "C.UTF-8")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES");
     }
     let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
