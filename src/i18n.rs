@@ -215,6 +215,7 @@ mod tests {
         "field.secret_access_key",
         "field_help.access_key_secret",
         "field_help.secret_key",
+        "field.sendkey",
     ];
 
     /// Every `t!("…")` in the sources names a key the English catalogue has (rust-i18n would show the key).

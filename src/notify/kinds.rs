@@ -242,6 +242,179 @@ pub enum NotifierKind {
     UptimeKuma(Heartbeat),
 }
 
+/// The notifier kinds for the settings window's Alerts page: what each needs, where it is made, and its
+/// fields (the same shape as the provider kinds).
+pub const NOTIFY_KINDS: &[crate::provider::KindInfo] = {
+    use crate::provider::{KindInfo, opt, req, secret, secret_opt};
+    const ROBOT: &[crate::provider::FieldInfo] = &[secret("url", "the robot's webhook address")];
+    const SIGNED: &[crate::provider::FieldInfo] = &[
+        secret("url", "the robot's webhook address"),
+        secret_opt(
+            "secret",
+            "the signing secret, when the robot's security setting is signing",
+        ),
+    ];
+    &[
+        KindInfo {
+            kind: "email",
+            title: "Email (SMTP)",
+            credential: "an SMTP server, a sender and recipients; a password or app password when the server needs one",
+            credential_url: "",
+            fields: &[
+                req(
+                    "server",
+                    "smtp://host:587 (STARTTLS) or smtps://host:465 (TLS)",
+                ),
+                req("from", "the sender: ddns-tray <alerts@example.com>"),
+                req("to", "recipients, separated by commas"),
+                opt("username", "the SMTP login, when the server needs one"),
+                secret_opt("password", "the SMTP password or app password"),
+            ],
+        },
+        KindInfo {
+            kind: "wecom",
+            title: "WeCom group robot (企业微信)",
+            credential: "the group robot's webhook address (group settings > robots > add)",
+            credential_url: "https://developer.work.weixin.qq.com/document/path/91770",
+            fields: ROBOT,
+        },
+        KindInfo {
+            kind: "dingtalk",
+            title: "DingTalk robot (钉钉)",
+            credential: "the custom robot's webhook address, and its signing secret when signing is on",
+            credential_url: "https://open.dingtalk.com/document/robots/custom-robot-access",
+            fields: SIGNED,
+        },
+        KindInfo {
+            kind: "feishu",
+            title: "Feishu / Lark bot (飞书)",
+            credential: "the custom bot's webhook address, and its signing secret when signing is on",
+            credential_url: "https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot",
+            fields: SIGNED,
+        },
+        KindInfo {
+            kind: "telegram",
+            title: "Telegram",
+            credential: "a bot token from @BotFather and the chat's id",
+            credential_url: "https://core.telegram.org/bots/features#botfather",
+            fields: &[
+                secret("token", "the bot token (123456:ABC…)"),
+                req("chat_id", "the chat's id (negative for groups) or @channel"),
+                opt(
+                    "endpoint",
+                    "the Bot API's URL (default https://api.telegram.org)",
+                ),
+            ],
+        },
+        KindInfo {
+            kind: "discord",
+            title: "Discord",
+            credential: "a channel webhook (channel settings > Integrations > Webhooks)",
+            credential_url: "https://support.discord.com/hc/en-us/articles/228383668",
+            fields: ROBOT,
+        },
+        KindInfo {
+            kind: "slack",
+            title: "Slack",
+            credential: "an incoming webhook for the channel",
+            credential_url: "https://api.slack.com/messaging/webhooks",
+            fields: ROBOT,
+        },
+        KindInfo {
+            kind: "ntfy",
+            title: "ntfy",
+            credential: "a topic name others cannot guess, and an access token for a protected topic",
+            credential_url: "https://docs.ntfy.sh/publish/",
+            fields: &[
+                secret("topic", "the topic (anyone who knows it can read it)"),
+                opt("server", "the ntfy server (default https://ntfy.sh)"),
+                secret_opt("token", "an access token (tk_…) for a protected topic"),
+                opt("priority", "1 (min) to 5 (max); default 3, failures 4"),
+            ],
+        },
+        KindInfo {
+            kind: "gotify",
+            title: "Gotify",
+            credential: "the server's address and an application token",
+            credential_url: "https://gotify.net/docs/pushmsg",
+            fields: &[
+                req("server", "the Gotify server, e.g. https://push.example.com"),
+                secret("token", "an application token"),
+                opt("priority", "0 to 10; default 5, failures 8"),
+            ],
+        },
+        KindInfo {
+            kind: "bark",
+            title: "Bark (iOS)",
+            credential: "the device key shown in the Bark app",
+            credential_url: "https://bark.day.app/",
+            fields: &[
+                secret("device_key", "the device key from the Bark app"),
+                opt("server", "the Bark server (default https://api.day.app)"),
+            ],
+        },
+        KindInfo {
+            kind: "serverchan",
+            title: "ServerChan (Server酱)",
+            credential: "the SendKey (SCT…)",
+            credential_url: "https://sct.ftqq.com/sendkey",
+            fields: &[
+                secret("sendkey", "the SendKey (SCT…)"),
+                opt(
+                    "endpoint",
+                    "the API's URL (default https://sctapi.ftqq.com)",
+                ),
+            ],
+        },
+        KindInfo {
+            kind: "pushplus",
+            title: "PushPlus (推送加)",
+            credential: "the token from pushplus.plus",
+            credential_url: "https://www.pushplus.plus/",
+            fields: &[
+                secret("token", "the PushPlus token"),
+                opt("topic", "a group code to send to instead of yourself"),
+                opt(
+                    "endpoint",
+                    "the API's URL (default https://www.pushplus.plus)",
+                ),
+            ],
+        },
+        KindInfo {
+            kind: "webhook",
+            title: "Webhook (any HTTP request)",
+            credential: "whatever the endpoint needs (put tokens in headers as secrets)",
+            credential_url: "",
+            fields: &[
+                req(
+                    "url",
+                    "the URL, with {title} {message} {event} {ip} … placeholders",
+                ),
+                opt("method", "GET, POST (default), PUT or PATCH"),
+                opt(
+                    "headers",
+                    "one \"Name: value\" per line; values may be secrets",
+                ),
+                opt("body", "the request body, with the same placeholders"),
+            ],
+        },
+        KindInfo {
+            kind: "healthchecks",
+            title: "Healthchecks.io (heartbeat)",
+            credential: "the check's ping URL",
+            credential_url: "https://healthchecks.io/docs/",
+            fields: &[secret("url", "the ping URL (https://hc-ping.com/<uuid>)")],
+        },
+        KindInfo {
+            kind: "uptime-kuma",
+            title: "Uptime Kuma push (heartbeat)",
+            credential: "a Push monitor's URL",
+            credential_url: "https://github.com/louislam/uptime-kuma/wiki",
+            fields: &[secret("url", "the push URL (…/api/push/<token>)")],
+        },
+    ]
+};
+
 /// Every `kind = "..."` value, in the order the README lists them.
 pub const KIND_NAMES: &[&str] = &[
     "email",

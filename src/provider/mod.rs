@@ -180,6 +180,15 @@ pub(crate) const fn secret(name: &'static str, help: &'static str) -> FieldInfo 
         help,
     }
 }
+pub(crate) const fn secret_opt(name: &'static str, help: &'static str) -> FieldInfo {
+    FieldInfo {
+        name,
+        required: false,
+        secret: true,
+        boolean: false,
+        help,
+    }
+}
 pub(crate) const ENDPOINT: FieldInfo = opt(
     "endpoint",
     "base URL of the API (default: the provider's public URL)",

@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use egui::{Color32, RichText, Ui};
 
 use super::model;
-use super::settings::{ProviderRow, RecordRow, SOURCE_KINDS, SettingsForm, SourceRow};
+use super::settings::{NotifierRow, ProviderRow, RecordRow, SOURCE_KINDS, SettingsForm, SourceRow};
 use crate::config::Family;
 use crate::detect::SourceReport;
 use crate::engine::{Phase, Status};
@@ -79,7 +79,7 @@ impl Page {
 }
 
 /// What the view asks of the app.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Request {
     /// Validate, store secrets, write the file, reload.
     Save,
@@ -93,8 +93,8 @@ pub enum Request {
     DetectNow,
     /// Read the history file.
     LoadHistory,
-    /// Send a test message through the named `[[notify]]` entry.
-    TestAlert(String),
+    /// Send a test message through notifier `n` (as filled in, saved or not).
+    TestAlert(usize),
 }
 
 /// Something the app fetches for the view.
@@ -123,13 +123,70 @@ enum Dialog {
         row: RecordRow,
         problem: Option<String>,
     },
-    /// Adding a provider: the kind first (`row.kind` empty), then its fields; or editing one.
+    /// Adding a provider or a notifier: the kind first (`row.kind` empty), then its fields; or editing one.
     Provider {
+        side: Side,
         index: Option<usize>,
         search: String,
         row: ProviderRow,
+        /// A notifier's alerts (empty = the default three) and hourly limit.
+        events: Vec<String>,
+        max_per_hour: String,
         problem: Option<String>,
     },
+}
+
+/// Which list a kind-first dialog edits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Provider,
+    Notifier,
+}
+
+impl Side {
+    fn kinds(self) -> &'static [KindInfo] {
+        match self {
+            Side::Provider => KINDS,
+            Side::Notifier => crate::notify::kinds::NOTIFY_KINDS,
+        }
+    }
+
+    fn info(self, kind: &str) -> Option<&'static KindInfo> {
+        self.kinds().iter().find(|k| k.kind == kind)
+    }
+
+    /// Where Save's problems about entry `i` are filed.
+    fn path(self, i: usize) -> String {
+        match self {
+            Side::Provider => format!("provider[{i}]"),
+            Side::Notifier => format!("notify[{i}]"),
+        }
+    }
+
+    /// What a kind needs, in the language in use.
+    fn credential(self, k: &KindInfo) -> String {
+        match self {
+            Side::Provider => kind_credential(k),
+            Side::Notifier => translated(&format!("notify_kinds.{}", k.kind), k.credential),
+        }
+    }
+
+    fn help(self, kind: &str, f: &crate::provider::FieldInfo) -> String {
+        match self {
+            Side::Provider => field_help(f),
+            Side::Notifier => translated(&format!("notify_help.{kind}.{}", f.name), f.help),
+        }
+    }
+}
+
+/// `key` from the catalogue, or `english` when it has none.
+fn translated(key: &str, english: &str) -> String {
+    let text = t!(key);
+    if text == key {
+        english.to_owned()
+    } else {
+        text.into_owned()
+    }
 }
 
 /// Everything the window shows.
@@ -146,8 +203,8 @@ pub struct View {
     pub detect: Load<Vec<Detected>>,
     /// Test results by provider row.
     pub tests: BTreeMap<usize, Load<String>>,
-    /// Test results by notifier name.
-    pub alert_tests: BTreeMap<String, Load<String>>,
+    /// Test results by notifier row.
+    pub alert_tests: BTreeMap<usize, Load<String>>,
     /// A Save is running: the form is read-only until it answers.
     pub saving: bool,
     /// The window's close button was pressed with unsaved changes.
@@ -673,17 +730,23 @@ impl View {
         if ui.button(t!("providers.add")).clicked() {
             self.search_focus = true;
             self.dialog = Some(Dialog::Provider {
+                side: Side::Provider,
                 index: None,
                 search: String::new(),
                 row: ProviderRow::default(),
+                events: Vec::new(),
+                max_per_hour: String::new(),
                 problem: None,
             });
         }
         if let Some(i) = edit {
             self.dialog = Some(Dialog::Provider {
+                side: Side::Provider,
                 index: Some(i),
                 search: String::new(),
                 row: self.form.providers[i].clone(),
+                events: Vec::new(),
+                max_per_hour: String::new(),
                 problem: None,
             });
         }
@@ -870,97 +933,113 @@ impl View {
         ui.heading(t!("page.alerts"));
         ui.label(t!("alerts.intro"));
         ui.add_space(6.0);
-        let notifiers: Vec<(String, String, String, String)> = self
-            .form
-            .kept_sections
-            .get("notify")
-            .and_then(toml::Value::as_array)
-            .map(|list| {
-                list.iter()
-                    .map(|n| {
-                        let s = |k: &str| {
-                            n.get(k)
-                                .and_then(toml::Value::as_str)
-                                .unwrap_or_default()
-                                .to_owned()
-                        };
-                        let events = n.get("events").and_then(toml::Value::as_array).map_or_else(
-                            || t!("alerts.default_events").into_owned(),
-                            |e| {
-                                e.iter()
-                                    .filter_map(toml::Value::as_str)
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            },
-                        );
-                        let limit = n
-                            .get("max_per_hour")
-                            .and_then(toml::Value::as_integer)
-                            .unwrap_or(20)
-                            .to_string();
-                        (s("name"), s("kind"), events, limit)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        if notifiers.is_empty() {
+        let mut edit = None;
+        let mut remove = None;
+        if self.form.notifiers.is_empty() {
             ui.label(t!("alerts.none"));
-        } else {
-            egui::Grid::new("notifiers")
-                .striped(true)
-                .num_columns(5)
-                .spacing([12.0, 6.0])
-                .show(ui, |ui| {
-                    for h in [
-                        t!("alerts.name"),
-                        t!("alerts.kind"),
-                        t!("alerts.events"),
-                        t!("alerts.limit"),
-                    ] {
-                        ui.strong(h);
-                    }
-                    ui.label("");
-                    ui.end_row();
-                    for (name, kind, events, limit) in &notifiers {
-                        ui.label(name);
-                        ui.label(kind);
-                        ui.label(events);
-                        ui.label(limit);
-                        let running = self.alert_tests.get(name) == Some(&Load::Running);
+        }
+        for (i, n) in self.form.notifiers.iter().enumerate() {
+            let info = Side::Notifier.info(&n.entry.kind);
+            ui.group(|ui| {
+                ui.set_width(ui.available_width());
+                ui.horizontal(|ui| {
+                    ui.strong(&n.entry.name);
+                    ui.label(info.map_or(n.entry.kind.as_str(), |k| k.title));
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        if ui.button(t!("button.remove")).clicked() {
+                            remove = Some(i);
+                        }
+                        let running = self.alert_tests.get(&i) == Some(&Load::Running);
                         if ui
-                            .add_enabled(
-                                !running && !self.dirty(),
-                                egui::Button::new(t!("alerts.send_test")),
-                            )
+                            .add_enabled(!running, egui::Button::new(t!("alerts.send_test")))
                             .on_hover_text(t!("alerts.send_test_help"))
                             .clicked()
                         {
-                            request = Some(Request::TestAlert(name.clone()));
+                            request = Some(Request::TestAlert(i));
                         }
-                        ui.end_row();
-                        match self.alert_tests.get(name) {
-                            Some(Load::Running) => {
-                                ui.label("");
-                                ui.spinner();
-                                ui.end_row();
-                            }
-                            Some(Load::Done(Ok(answer))) => {
-                                ui.label("");
-                                ui.colored_label(GREEN, answer);
-                                ui.end_row();
-                            }
-                            Some(Load::Done(Err(e))) => {
-                                ui.label("");
-                                ui.colored_label(RED, e);
-                                ui.end_row();
-                            }
-                            _ => {}
+                        if ui.button(t!("button.edit")).clicked() {
+                            edit = Some(i);
                         }
-                    }
+                    });
                 });
+                let heartbeat = matches!(n.entry.kind.as_str(), "healthchecks" | "uptime-kuma");
+                let events = if heartbeat {
+                    t!("alerts.heartbeat").into_owned()
+                } else if n.events.is_empty() {
+                    t!("alerts.default_events").into_owned()
+                } else {
+                    n.events
+                        .iter()
+                        .map(|e| match e.as_str() {
+                            "change" => t!("alerts.event_change").into_owned(),
+                            "failure" => t!("alerts.event_failure").into_owned(),
+                            "recovery" => t!("alerts.event_recovery").into_owned(),
+                            other => other.to_owned(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let limit = if n.max_per_hour.trim().is_empty() {
+                    "20"
+                } else {
+                    n.max_per_hour.trim()
+                };
+                if heartbeat {
+                    ui.small(events);
+                } else {
+                    ui.small(t!("alerts.summary", events = events, limit = limit));
+                }
+                match self.alert_tests.get(&i) {
+                    Some(Load::Running) => {
+                        ui.horizontal(|ui| {
+                            ui.spinner();
+                            ui.label(t!("alerts.sending"));
+                        });
+                    }
+                    Some(Load::Done(Ok(answer))) => {
+                        ui.colored_label(GREEN, t!("alerts.sent", answer = answer));
+                    }
+                    Some(Load::Done(Err(e))) => {
+                        ui.colored_label(RED, e);
+                    }
+                    _ => {}
+                }
+                let problems = entry_errors(&self.form.errors, &format!("notify[{i}]"));
+                if !problems.is_empty() {
+                    ui.colored_label(RED, problems.join("\n"));
+                }
+            });
         }
-        ui.add_space(8.0);
-        ui.label(t!("alerts.how_to_add"));
+        ui.add_space(6.0);
+        if ui.button(t!("alerts.add")).clicked() {
+            self.search_focus = true;
+            self.dialog = Some(Dialog::Provider {
+                side: Side::Notifier,
+                index: None,
+                search: String::new(),
+                row: ProviderRow::default(),
+                events: Vec::new(),
+                max_per_hour: String::new(),
+                problem: None,
+            });
+        }
+        if let Some(i) = edit {
+            let n = &self.form.notifiers[i];
+            self.dialog = Some(Dialog::Provider {
+                side: Side::Notifier,
+                index: Some(i),
+                search: String::new(),
+                row: n.entry.clone(),
+                events: n.events.clone(),
+                max_per_hour: n.max_per_hour.clone(),
+                problem: None,
+            });
+        }
+        if let Some(i) = remove {
+            self.form.notifiers.remove(i);
+            self.alert_tests.clear();
+            self.form.errors.clear();
+        }
         if let Some(listen) = self
             .form
             .kept_sections
@@ -1121,6 +1200,40 @@ impl View {
         None
     }
 
+    /// The dialog's OK: the entry goes into its list (a renamed provider's records follow it).
+    fn accept(
+        &mut self,
+        side: Side,
+        index: Option<usize>,
+        row: ProviderRow,
+        events: Vec<String>,
+        max_per_hour: String,
+    ) {
+        match (side, index) {
+            (Side::Provider, Some(i)) => {
+                let old = self.form.providers[i].name.clone();
+                for r in &mut self.form.records {
+                    if r.provider == old {
+                        r.provider.clone_from(&row.name);
+                    }
+                }
+                self.form.providers[i] = row;
+            }
+            (Side::Provider, None) => self.form.providers.push(row),
+            (Side::Notifier, index) => {
+                let entry = NotifierRow {
+                    entry: row,
+                    events,
+                    max_per_hour,
+                };
+                match index {
+                    Some(i) => self.form.notifiers[i] = entry,
+                    None => self.form.notifiers.push(entry),
+                }
+            }
+        }
+    }
+
     /// The open dialog, if any.
     #[allow(clippy::too_many_lines)] // one page, drawn top to bottom
     fn dialog_ui(&mut self, ui: &mut Ui) -> Option<Request> {
@@ -1240,53 +1353,31 @@ impl View {
                     });
                 }
                 Dialog::Provider {
+                    side,
                     index,
                     search,
                     row,
+                    events,
+                    max_per_hour,
                     problem,
                 } => {
+                    let side = *side;
+                    let taken: Vec<String> = match side {
+                        Side::Provider => provider_names.clone(),
+                        Side::Notifier => self
+                            .form
+                            .notifiers
+                            .iter()
+                            .map(|n| n.entry.name.clone())
+                            .collect(),
+                    };
                     if row.kind.is_empty() {
-                        ui.heading(t!("providers.choose_kind"));
-                        ui.add_space(6.0);
-                        let l = ui.label(t!("providers.search"));
-                        let field = ui
-                            .add(
-                                egui::TextEdit::singleline(search)
-                                    .hint_text(t!("providers.search_hint"))
-                                    .desired_width(f32::INFINITY),
-                            )
-                            .labelled_by(l.id);
-                        if std::mem::take(&mut self.search_focus) {
-                            field.request_focus();
-                        }
-                        ui.add_space(6.0);
-                        egui::ScrollArea::vertical()
-                            .max_height(380.0)
-                            .show(ui, |ui| {
-                                for k in KINDS.iter().filter(|k| kind_matches(k, search)) {
-                                    let button = egui::Button::new(RichText::new(k.title).strong())
-                                        .right_text(RichText::new(k.kind).weak())
-                                        .min_size(egui::vec2(ui.available_width(), 24.0));
-                                    let r = ui.add(button);
-                                    ui.small(kind_credential(k));
-                                    ui.add_space(4.0);
-                                    if r.clicked() {
-                                        k.kind.clone_into(&mut row.kind);
-                                        if row.name.is_empty() {
-                                            row.name = unique_name(k.kind, &provider_names);
-                                        }
-                                    }
-                                }
-                            });
-                        ui.add_space(8.0);
-                        if ui.button(t!("button.cancel")).clicked() {
-                            keep = false;
-                        }
+                        keep = kind_list(ui, side, search, row, &taken, &mut self.search_focus);
                     } else {
-                        let info = kind_info(&row.kind);
+                        let info = side.info(&row.kind);
                         ui.heading(info.map_or(row.kind.as_str(), |k| k.title));
                         if let Some(k) = info {
-                            ui.label(t!("providers.credential", what = kind_credential(k)));
+                            ui.label(t!("providers.credential", what = side.credential(k)));
                             if !k.credential_url.is_empty() {
                                 ui.hyperlink_to(
                                     t!("providers.where", url = k.credential_url),
@@ -1296,7 +1387,7 @@ impl View {
                         }
                         ui.add_space(6.0);
                         let errors = index.map_or_else(BTreeMap::new, |i| {
-                            rebase(&self.form.errors, &format!("provider[{i}]"))
+                            rebase(&self.form.errors, &side.path(i))
                         });
                         egui::Grid::new("provider-dialog")
                             .num_columns(2)
@@ -1312,8 +1403,31 @@ impl View {
                                 );
                                 if let Some(k) = info {
                                     for f in k.fields {
-                                        provider_field(ui, &errors, row, f, &mut self.reveal);
+                                        let help = side.help(k.kind, f);
+                                        provider_field(
+                                            ui,
+                                            &errors,
+                                            row,
+                                            f,
+                                            &help,
+                                            &mut self.reveal,
+                                        );
                                     }
+                                }
+                                if side == Side::Notifier
+                                    && info.is_some_and(|k| {
+                                        !matches!(k.kind, "healthchecks" | "uptime-kuma")
+                                    })
+                                {
+                                    events_row(ui, &errors, events);
+                                    number_row(
+                                        ui,
+                                        &errors,
+                                        &t!("alerts.limit_field"),
+                                        max_per_hour,
+                                        "max_per_hour",
+                                        "20",
+                                    );
                                 }
                             });
                         if let Some(p) = problem {
@@ -1322,22 +1436,15 @@ impl View {
                         ui.add_space(8.0);
                         ui.horizontal(|ui| {
                             if ui.button(t!("button.ok")).clicked() {
-                                *problem = provider_problem(row, *index, &self.form);
+                                *problem = entry_problem(row, *index, &taken, info);
                                 if problem.is_none() {
-                                    let row = row.clone();
-                                    match index {
-                                        Some(i) => {
-                                            let old = self.form.providers[*i].name.clone();
-                                            // Records follow a renamed provider.
-                                            for r in &mut self.form.records {
-                                                if r.provider == old {
-                                                    r.provider.clone_from(&row.name);
-                                                }
-                                            }
-                                            self.form.providers[*i] = row;
-                                        }
-                                        None => self.form.providers.push(row),
-                                    }
+                                    self.accept(
+                                        side,
+                                        *index,
+                                        row.clone(),
+                                        events.clone(),
+                                        max_per_hour.clone(),
+                                    );
                                     keep = false;
                                 }
                             }
@@ -1529,6 +1636,7 @@ fn provider_field(
     errors: &BTreeMap<String, String>,
     row: &mut ProviderRow,
     f: &crate::provider::FieldInfo,
+    help: &str,
     reveal: &mut BTreeSet<String>,
 ) {
     let name = field_label(f.name);
@@ -1542,15 +1650,16 @@ fn provider_field(
         .get(f.name)
         .filter(|_| row.fields.get(f.name).is_none_or(String::is_empty))
         .map(super::settings::kept_source);
+    let help_text = help.to_owned();
     let value = row.fields.entry(f.name.to_owned()).or_default();
-    let l = ui.label(&label).on_hover_text(field_help(f));
+    let l = ui.label(&label).on_hover_text(help_text.clone());
     ui.vertical(|ui| {
         if f.boolean {
             // Three states: unset (the provider's default, shown as "–"), on, off.
             let unset = value.trim().is_empty();
             let mut on = value.trim() == "true";
             if ui
-                .add(egui::Checkbox::new(&mut on, field_help(f)).indeterminate(unset))
+                .add(egui::Checkbox::new(&mut on, help_text.clone()).indeterminate(unset))
                 .labelled_by(l.id)
                 .changed()
             {
@@ -1596,7 +1705,7 @@ fn provider_field(
                 }
             });
             if !f.boolean {
-                ui.small(field_help(f));
+                ui.small(help_text.clone());
             }
         }
         if let Some(e) = errors.get(f.name) {
@@ -1617,7 +1726,7 @@ fn field_label(name: &str) -> String {
     }
 }
 
-/// A field's help: the catalogue's (by kind-independent field name), or the kind table's English.
+/// A provider field's help: the catalogue's (by field name), or the kind table's English.
 fn field_help(f: &crate::provider::FieldInfo) -> String {
     let key = format!("field_help.{}", f.name);
     let text = t!(key.as_str());
@@ -1638,14 +1747,6 @@ pub fn kind_credential(k: &KindInfo) -> String {
     } else {
         text.into_owned()
     }
-}
-
-fn kind_matches(k: &KindInfo, search: &str) -> bool {
-    let s = search.trim().to_lowercase();
-    s.is_empty()
-        || k.kind.contains(&s)
-        || k.title.to_lowercase().contains(&s)
-        || kind_credential(k).to_lowercase().contains(&s)
 }
 
 /// `cloudflare`, `cloudflare-2`, … : a name no provider has yet.
@@ -1679,26 +1780,25 @@ fn record_problem(row: &RecordRow, index: Option<usize>, form: &SettingsForm) ->
     same.then(|| t!("records.duplicate", name = row.name.trim()).into_owned())
 }
 
-/// What stops the provider dialog's OK.
-fn provider_problem(
+/// What stops a provider's or notifier's OK: a name that is missing or taken, required fields left empty.
+fn entry_problem(
     row: &ProviderRow,
     index: Option<usize>,
-    form: &SettingsForm,
+    taken: &[String],
+    info: Option<&KindInfo>,
 ) -> Option<String> {
     let name = row.name.trim();
     if name.is_empty() {
         return Some(t!("providers.need_name").into_owned());
     }
-    if form
-        .providers
+    if taken
         .iter()
         .enumerate()
-        .any(|(i, p)| Some(i) != index && p.name == name)
+        .any(|(i, n)| Some(i) != index && n == name)
     {
         return Some(t!("providers.duplicate", name = name).into_owned());
     }
-    let info = kind_info(&row.kind)?;
-    let missing: Vec<&str> = info
+    let missing: Vec<String> = info?
         .fields
         .iter()
         .filter(|f| {
@@ -1706,19 +1806,101 @@ fn provider_problem(
                 && row.fields.get(f.name).is_none_or(|v| v.trim().is_empty())
                 && !row.kept.contains_key(f.name)
         })
-        .map(|f| f.name)
+        .map(|f| field_label(f.name))
         .collect();
-    (!missing.is_empty()).then(|| {
-        t!(
-            "providers.missing",
-            fields = missing
-                .iter()
-                .map(|m| field_label(m))
-                .collect::<Vec<_>>()
-                .join(", ")
+    (!missing.is_empty()).then(|| t!("providers.missing", fields = missing.join(", ")).into_owned())
+}
+
+/// The searchable list of kinds a dialog starts with; false when it was cancelled.
+fn kind_list(
+    ui: &mut Ui,
+    side: Side,
+    search: &mut String,
+    row: &mut ProviderRow,
+    taken: &[String],
+    focus: &mut bool,
+) -> bool {
+    ui.heading(match side {
+        Side::Provider => t!("providers.choose_kind"),
+        Side::Notifier => t!("alerts.choose_kind"),
+    });
+    ui.add_space(6.0);
+    let l = ui.label(t!("providers.search"));
+    let hint = match side {
+        Side::Provider => t!("providers.search_hint"),
+        Side::Notifier => t!("alerts.search_hint"),
+    };
+    let field = ui
+        .add(
+            egui::TextEdit::singleline(search)
+                .hint_text(hint)
+                .desired_width(f32::INFINITY),
         )
-        .into_owned()
-    })
+        .labelled_by(l.id);
+    if std::mem::take(focus) {
+        field.request_focus();
+    }
+    ui.add_space(6.0);
+    egui::ScrollArea::vertical()
+        .max_height(380.0)
+        .show(ui, |ui| {
+            for k in side.kinds().iter().filter(|k| {
+                let s = search.trim().to_lowercase();
+                s.is_empty()
+                    || k.kind.contains(&s)
+                    || k.title.to_lowercase().contains(&s)
+                    || side.credential(k).to_lowercase().contains(&s)
+            }) {
+                let button = egui::Button::new(RichText::new(k.title).strong())
+                    .right_text(RichText::new(k.kind).weak())
+                    .min_size(egui::vec2(ui.available_width(), 24.0));
+                let r = ui.add(button);
+                ui.small(side.credential(k));
+                ui.add_space(4.0);
+                if r.clicked() {
+                    k.kind.clone_into(&mut row.kind);
+                    if row.name.is_empty() {
+                        row.name = unique_name(k.kind, taken);
+                    }
+                }
+            }
+        });
+    ui.add_space(8.0);
+    !ui.button(t!("button.cancel")).clicked()
+}
+
+/// Which alerts a notifier takes: a check box each (none ticked = the default three).
+fn events_row(ui: &mut Ui, errors: &BTreeMap<String, String>, events: &mut Vec<String>) {
+    ui.label(t!("alerts.events"));
+    ui.vertical(|ui| {
+        ui.horizontal(|ui| {
+            for (event, label) in [
+                ("change", t!("alerts.event_change")),
+                ("failure", t!("alerts.event_failure")),
+                ("recovery", t!("alerts.event_recovery")),
+            ] {
+                let mut on = events.is_empty() || events.iter().any(|e| e == event);
+                if ui.checkbox(&mut on, label).changed() {
+                    if events.is_empty() {
+                        *events = ["change", "failure", "recovery"]
+                            .map(str::to_owned)
+                            .to_vec();
+                    }
+                    events.retain(|e| e != event);
+                    if on {
+                        events.push(event.to_owned());
+                    }
+                    if events.len() == 3 {
+                        events.clear();
+                    }
+                }
+            }
+        });
+        if let Some(e) = errors.get("events") {
+            ui.colored_label(RED, e);
+        }
+    });
+    ui.end_row();
 }
 
 #[cfg(test)]

@@ -34,7 +34,35 @@ fn every_provider_field_and_kind_is_in_both_catalogues() {
             }
         }
     }
+    for locale in ["en", "zh-CN"] {
+        for k in crate::notify::kinds::NOTIFY_KINDS {
+            let key = format!("notify_kinds.{}", k.kind);
+            if t!(key.as_str(), locale = locale) == key {
+                missing.push(format!("{locale}: {key} = {:?}", k.credential));
+            }
+            for f in k.fields {
+                for (key, english) in [
+                    (format!("field.{}", f.name), f.name),
+                    (format!("notify_help.{}.{}", k.kind, f.name), f.help),
+                ] {
+                    if t!(key.as_str(), locale = locale) == key
+                        && !missing
+                            .iter()
+                            .any(|m| m.starts_with(&format!("{locale}: {key} ")))
+                    {
+                        missing.push(format!("{locale}: {key} = {english:?}"));
+                    }
+                }
+            }
+        }
+    }
     assert!(missing.is_empty(), "{}", missing.join("\n"));
+    // The table and the config agree on the kinds.
+    let kinds: Vec<&str> = crate::notify::kinds::NOTIFY_KINDS
+        .iter()
+        .map(|k| k.kind)
+        .collect();
+    assert_eq!(kinds, crate::notify::kinds::KIND_NAMES);
 }
 
 type State = (View, Vec<Request>);
@@ -438,4 +466,103 @@ fn pages_are_reached_from_the_keyboard() {
     h.get_by_label("Check every").type_text("10m");
     h.run();
     assert_eq!(h.state().0.form.interval, "10m");
+}
+
+#[test]
+fn an_alert_is_added_by_service_with_its_events_and_secret_in_the_keyring() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let mut h = harness(form_of(CLOUDFLARE), Status::default());
+    click(&mut h, "Alerts");
+    assert!(shows(&h, "No alerts are set up"));
+    click(&mut h, "Add alert");
+    assert!(shows(&h, "Where should alerts go?"));
+    type_into(&mut h, "Search", "企业微信");
+    h.get_by_label_contains("WeCom group robot").click();
+    h.run();
+    // Only WeCom's field, masked, with what to make and where.
+    assert!(h.query_by_label("URL *").is_some());
+    for other in ["Chat ID *", "To *", "Signing secret"] {
+        assert!(
+            h.query_by_label(other).is_none(),
+            "{other} is another service's"
+        );
+    }
+    assert!(shows(
+        &h,
+        "Create it here: https://developer.work.weixin.qq.com"
+    ));
+    let url =
+        "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7aaa-4bc4-97a0-0ec2af5aaa01";
+    type_into(&mut h, "URL *", url);
+    h.get_by_label("recoveries").click();
+    h.run();
+    type_into(&mut h, "At most per hour", "5");
+    click(&mut h, "OK");
+    assert!(shows(&h, "address changes, failures; at most 5 an hour"));
+    let n = &h.state().0.form.notifiers[0];
+    assert_eq!(
+        (n.entry.name.as_str(), n.entry.kind.as_str()),
+        ("wecom", "wecom")
+    );
+    assert_eq!(n.events, ["change", "failure"]);
+    // Send test uses the settings as filled in.
+    click(&mut h, "Send test");
+    assert_eq!(h.state().1.last(), Some(&Request::TestAlert(0)));
+    let target = h.state().0.form.notifier_target(0, &no_env).unwrap();
+    assert_eq!(target.max_per_hour, 5);
+    // Saved: the webhook address (it holds the key) goes to the keyring, the rest to the file.
+    let keyring = super::super::settings::tests::MemKeyring::default();
+    let mut form = h.state().0.form.clone();
+    let settings = super::super::settings::save(&mut form, &path, &keyring, &keyring)
+        .unwrap_or_else(|| panic!("{:?}", form.errors));
+    assert_eq!(settings.notify.len(), 1);
+    assert_eq!(
+        settings.notify[0].events,
+        [
+            crate::notify::kinds::Category::Change,
+            crate::notify::kinds::Category::Failure
+        ]
+    );
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(!written.contains("693a91f6"), "{written}");
+    assert!(
+        written.contains("keyring = \"notify/wecom/url\""),
+        "{written}"
+    );
+    assert_eq!(keyring.0.lock().unwrap()["notify/wecom/url"], url);
+    // Removed and saved: its keyring entry goes too.
+    form.notifiers.clear();
+    super::super::settings::save(&mut form, &path, &keyring, &keyring).unwrap();
+    let left: Vec<String> = keyring.0.lock().unwrap().keys().cloned().collect();
+    assert_eq!(
+        left,
+        ["cf/token"],
+        "the provider's token stays, the alert's entry is gone"
+    );
+}
+
+#[test]
+fn mail_recipients_are_one_line_and_a_list_in_the_file() {
+    let text = "[[notify]]\nname = \"mail\"\nkind = \"email\"\nserver = \"smtp://127.0.0.1:2525\"\nfrom = \"ddns-tray <a@example.com>\"\nto = [\"b@example.com\", \"c@example.com\"]\nmax_per_hour = 3\n";
+    let form = form_of(text);
+    assert_eq!(
+        form.notifiers[0].entry.fields["to"],
+        "b@example.com, c@example.com"
+    );
+    let mut h = harness(form, Status::default());
+    click(&mut h, "Alerts");
+    click(&mut h, "Edit");
+    assert_eq!(
+        h.get_by_label("To *").value().as_deref(),
+        Some("b@example.com, c@example.com")
+    );
+    type_into(&mut h, "To *", ", d@example.com");
+    click(&mut h, "OK");
+    let (_, settings) = load_str(&h.state().0.form.to_toml(), &no_env).unwrap();
+    let crate::notify::kinds::NotifierKind::Email(mail) = &settings.notify[0].kind else {
+        panic!()
+    };
+    assert_eq!(mail.to, ["b@example.com", "c@example.com", "d@example.com"]);
+    assert_eq!(settings.notify[0].max_per_hour, 3);
 }

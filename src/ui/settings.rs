@@ -37,6 +37,15 @@ pub struct ProviderRow {
     pub kept: BTreeMap<String, Value>,
 }
 
+/// One `[[notify]]` entry: its kind's fields as for a provider, and which alerts it takes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NotifierRow {
+    pub entry: ProviderRow,
+    /// `events`: empty = the default (change, failure, recovery).
+    pub events: Vec<String>,
+    pub max_per_hour: String,
+}
+
 /// One record.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RecordRow {
@@ -67,6 +76,8 @@ pub struct SettingsForm {
     /// Per family (IPv4, IPv6): `None` = the built-in defaults.
     pub sources: [Option<Vec<SourceRow>>; 2],
     pub providers: Vec<ProviderRow>,
+    /// `[[notify]]`: where alerts go.
+    pub notifiers: Vec<NotifierRow>,
     pub records: Vec<RecordRow>,
     /// Problems from the last Save, by field path (`record[1].provider`).
     pub errors: BTreeMap<String, String>,
@@ -75,21 +86,28 @@ pub struct SettingsForm {
     /// The keyring entries the saved config refers to: those no longer referred to after a Save (a provider
     /// removed or renamed) are deleted.
     pub keyring_entries: std::collections::BTreeSet<String>,
-    /// Sections the form does not edit (`[[line]]`, `[[notify]]`, `[metrics]`), written back as they were read.
+    /// Sections the form does not edit (`[[line]]`, `[metrics]`), written back as they were read.
     pub kept_sections: Table,
 }
 
-/// The keyring entries that `providers`' secrets refer to.
+/// The keyring entries that the providers' and notifiers' secrets refer to.
 fn keyring_entries<'a>(
     providers: impl Iterator<Item = &'a crate::provider::ProviderKind>,
+    notifiers: impl Iterator<Item = &'a crate::notify::kinds::NotifierKind>,
 ) -> std::collections::BTreeSet<String> {
-    providers
+    let entry = |s: &crate::config::Secret| match s.source() {
+        crate::config::secret::SecretSource::Keyring(entry) => Some(entry.clone()),
+        _ => None,
+    };
+    let mut out: std::collections::BTreeSet<String> = providers
         .flat_map(crate::provider::ProviderKind::secrets)
-        .filter_map(|s| match s.source() {
-            crate::config::secret::SecretSource::Keyring(entry) => Some(entry.clone()),
-            _ => None,
-        })
-        .collect()
+        .filter_map(entry)
+        .collect();
+    for n in notifiers {
+        let mut copy = n.clone();
+        out.extend(copy.secrets_mut().into_iter().filter_map(|(_, s)| entry(s)));
+    }
+    out
 }
 
 pub(super) const SOURCE_KINDS: &[&str] =
@@ -176,34 +194,15 @@ impl SettingsForm {
         let providers = file
             .providers
             .iter()
-            .map(|p| {
-                let table = Value::try_from(&p.kind)
-                    .ok()
-                    .and_then(|v| v.as_table().cloned())
-                    .unwrap_or_default();
-                let mut row = ProviderRow {
-                    name: p.name.clone(),
-                    kind: p.kind.kind_name().to_owned(),
-                    ..ProviderRow::default()
-                };
-                for (k, v) in table.into_iter().filter(|(k, _)| k != "kind") {
-                    match &v {
-                        Value::Table(t) if k != "headers" => {
-                            row.kept.insert(k, Value::Table(t.clone()));
-                        }
-                        Value::Table(t) => {
-                            let lines: Vec<String> = t
-                                .iter()
-                                .map(|(h, hv)| format!("{h}: {}", text(hv)))
-                                .collect();
-                            row.fields.insert(k, lines.join("\n"));
-                        }
-                        other => {
-                            row.fields.insert(k, text(other));
-                        }
-                    }
-                }
-                row
+            .map(|p| row_of(&p.name, p.kind.kind_name(), Value::try_from(&p.kind).ok()))
+            .collect();
+        let notifiers = file
+            .notify
+            .iter()
+            .map(|n| NotifierRow {
+                entry: row_of(&n.name, n.kind.kind_name(), Value::try_from(&n.kind).ok()),
+                events: n.events.clone().unwrap_or_default(),
+                max_per_hour: n.max_per_hour.map(|m| m.to_string()).unwrap_or_default(),
             })
             .collect();
         let records = file
@@ -238,10 +237,14 @@ impl SettingsForm {
             policy: detect.policy.clone().unwrap_or_else(|| "first".into()),
             sources: [rows(&detect.ipv4), rows(&detect.ipv6)],
             providers,
+            notifiers,
             records,
             errors: BTreeMap::new(),
             message: None,
-            keyring_entries: keyring_entries(file.providers.iter().map(|p| &p.kind)),
+            keyring_entries: keyring_entries(
+                file.providers.iter().map(|p| &p.kind),
+                file.notify.iter().map(|n| &n.kind),
+            ),
             kept_sections: kept_sections(file),
         }
     }
@@ -293,9 +296,33 @@ impl SettingsForm {
             }
         }
         top.insert("detect".into(), Value::Table(detect));
-        let providers: Vec<Value> = self.providers.iter().map(provider_table).collect();
+        let providers: Vec<Value> = self
+            .providers
+            .iter()
+            .map(|p| entry_table(p, kind_info(&p.kind)))
+            .collect();
         if !providers.is_empty() {
             top.insert("provider".into(), Value::Array(providers));
+        }
+        let notifiers: Vec<Value> = self
+            .notifiers
+            .iter()
+            .map(|n| {
+                let mut t = entry_table(&n.entry, notify_kind_info(&n.entry.kind));
+                if let Value::Table(t) = &mut t {
+                    if !n.events.is_empty() {
+                        let events = n.events.iter().cloned().map(Value::String).collect();
+                        t.insert("events".into(), Value::Array(events));
+                    }
+                    if !n.max_per_hour.trim().is_empty() {
+                        t.insert("max_per_hour".into(), number(&n.max_per_hour));
+                    }
+                }
+                t
+            })
+            .collect();
+        if !notifiers.is_empty() {
+            top.insert("notify".into(), Value::Array(notifiers));
         }
         for (k, v) in &self.kept_sections {
             top.insert(k.clone(), v.clone());
@@ -371,6 +398,34 @@ impl SettingsForm {
         ))
     }
 
+    /// What "Send test" on notifier `index` sends through: its validated settings. Only that notifier is
+    /// validated, so the rest of the form may be unfinished.
+    pub fn notifier_target(
+        &self,
+        index: usize,
+        lookup: &dyn crate::config::secret::Lookup,
+    ) -> Result<crate::config::NotifierSettings, String> {
+        let notifier = self.notifiers.get(index).ok_or("no such notifier")?;
+        let only = SettingsForm {
+            ipv4: true,
+            policy: "first".into(),
+            notifiers: vec![notifier.clone()],
+            ..SettingsForm::default()
+        };
+        let (_, mut settings) = load_str(&only.to_toml(), lookup).map_err(|issues| {
+            let first: Vec<String> = issues
+                .iter()
+                .take(2)
+                .map(|i| format!("{}: {}", i.path, i.message))
+                .collect();
+            t!("providers.test_fix_first", problems = first.join("; ")).into_owned()
+        })?;
+        settings
+            .notify
+            .pop()
+            .ok_or_else(|| "no notifier".to_owned())
+    }
+
     /// What "Detect now" asks: the form's detection settings and enabled families, validated on their own
     /// (the rest of the form may be unfinished). Needs no secrets.
     pub fn detection(
@@ -437,7 +492,6 @@ impl SettingsForm {
 fn kept_sections(file: &ConfigFile) -> Table {
     let only = ConfigFile {
         lines: file.lines.clone(),
-        notify: file.notify.clone(),
         metrics: file.metrics.clone(),
         ..ConfigFile::default()
     };
@@ -447,21 +501,82 @@ fn kept_sections(file: &ConfigFile) -> Table {
         .unwrap_or_default()
 }
 
-fn provider_table(p: &ProviderRow) -> Value {
+/// A notifier kind's table entry.
+#[must_use]
+pub fn notify_kind_info(kind: &str) -> Option<&'static crate::provider::KindInfo> {
+    crate::notify::kinds::NOTIFY_KINDS
+        .iter()
+        .find(|k| k.kind == kind)
+}
+
+/// A whole number as typed: an integer when it is one, else the text (validation names the field).
+fn number(text: &str) -> Value {
+    text.trim()
+        .parse::<i64>()
+        .map_or_else(|_| Value::String(text.trim().to_owned()), Value::Integer)
+}
+
+/// A provider or notifier as it was read: the kind's fields as text, secret references kept aside.
+fn row_of(name: &str, kind: &str, table: Option<Value>) -> ProviderRow {
+    let table = table
+        .and_then(|v| v.as_table().cloned())
+        .unwrap_or_default();
+    let mut row = ProviderRow {
+        name: name.to_owned(),
+        kind: kind.to_owned(),
+        ..ProviderRow::default()
+    };
+    for (k, v) in table.into_iter().filter(|(k, _)| k != "kind") {
+        match &v {
+            Value::Table(t) if k != "headers" => {
+                row.kept.insert(k, Value::Table(t.clone()));
+            }
+            Value::Table(t) => {
+                let lines: Vec<String> = t
+                    .iter()
+                    .map(|(h, hv)| format!("{h}: {}", text(hv)))
+                    .collect();
+                row.fields.insert(k, lines.join("\n"));
+            }
+            // Mail recipients: one line, separated by commas.
+            Value::Array(items) if k == "to" => {
+                let all: Vec<String> = items.iter().map(text).collect();
+                row.fields.insert(k, all.join(", "));
+            }
+            other => {
+                row.fields.insert(k, text(other));
+            }
+        }
+    }
+    row
+}
+
+/// The TOML table of a provider or notifier row, each field typed as its kind expects.
+fn entry_table(p: &ProviderRow, info: Option<&crate::provider::KindInfo>) -> Value {
     let mut t = Table::new();
     t.insert("name".into(), Value::String(p.name.trim().to_owned()));
     t.insert("kind".into(), Value::String(p.kind.clone()));
-    let info = kind_info(&p.kind);
     for (k, v) in &p.fields {
         // Fields of another kind (left over after switching kinds) are not written.
         if info.is_some_and(|i| !i.fields.iter().any(|f| f.name == k)) || v.trim().is_empty() {
             continue;
         }
+        let boolean = info.is_some_and(|i| i.fields.iter().any(|f| f.name == k && f.boolean));
         let value = match k.as_str() {
-            "proxied" => v
+            _ if boolean => v
                 .trim()
                 .parse::<bool>()
                 .map_or_else(|_| Value::String(v.trim().to_owned()), Value::Boolean),
+            "to" => Value::Array(
+                v.split([',', ';', '\n'])
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(|a| Value::String(a.to_owned()))
+                    .collect(),
+            ),
+            "priority" => number(v),
+            // Telegram chat ids are numbers; `@channel` stays text.
+            "chat_id" if v.trim().parse::<i64>().is_ok() => number(v),
             "headers" => Value::Table(
                 v.lines()
                     .filter_map(|l| l.split_once(':'))
@@ -630,18 +745,32 @@ impl SecretStore for OsKeyring {
 
 /// A secret typed in the form that is to go to the keyring: provider row, field, entry name, value.
 struct Planned {
-    provider: usize,
+    /// A provider row, or (true) a notifier row.
+    notifier: bool,
+    row: usize,
     field: &'static str,
     entry: String,
     value: String,
 }
 
-/// The secrets typed in the form, each to be stored as `<provider>/<field>`. Values that fail the secret
-/// checks are left out: they stay in the form, so validation reports them.
+/// The secrets typed in the form, each to be stored as `<provider>/<field>` (a notifier's as
+/// `notify/<name>/<field>`). Values that fail the secret checks are left out: they stay in the form, so
+/// validation reports them.
 fn typed_secrets(form: &SettingsForm) -> Vec<Planned> {
+    let rows = form
+        .providers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (false, i, p, kind_info(&p.kind)))
+        .chain(
+            form.notifiers
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (true, i, &n.entry, notify_kind_info(&n.entry.kind))),
+        );
     let mut out = Vec::new();
-    for (i, p) in form.providers.iter().enumerate() {
-        let (Some(info), false) = (kind_info(&p.kind), p.name.trim().is_empty()) else {
+    for (notifier, i, p, info) in rows {
+        let (Some(info), false) = (info, p.name.trim().is_empty()) else {
             continue;
         };
         for f in info.fields.iter().filter(|f| f.secret) {
@@ -653,10 +782,12 @@ fn typed_secrets(form: &SettingsForm) -> Vec<Planned> {
             {
                 continue;
             }
+            let prefix = if notifier { "notify/" } else { "" };
             out.push(Planned {
-                provider: i,
+                notifier,
+                row: i,
                 field: f.name,
-                entry: format!("{}/{}", p.name.trim(), f.name),
+                entry: format!("{prefix}{}/{}", p.name.trim(), f.name),
                 value: typed,
             });
         }
@@ -666,7 +797,12 @@ fn typed_secrets(form: &SettingsForm) -> Vec<Planned> {
 
 /// In `form`, the secret `p` is replaced by a reference to its keyring entry.
 fn refer_to_keyring(form: &mut SettingsForm, p: &Planned) {
-    if let Some(row) = form.providers.get_mut(p.provider) {
+    let row = if p.notifier {
+        form.notifiers.get_mut(p.row).map(|n| &mut n.entry)
+    } else {
+        form.providers.get_mut(p.row)
+    };
+    if let Some(row) = row {
         row.fields.insert(p.field.to_owned(), String::new());
         let mut t = Table::new();
         t.insert("keyring".into(), Value::String(p.entry.clone()));
@@ -766,7 +902,10 @@ pub fn save(
         return None;
     }
     *form = candidate;
-    let now = keyring_entries(settings.providers.iter().map(|p| &p.kind));
+    let now = keyring_entries(
+        settings.providers.iter().map(|p| &p.kind),
+        settings.notify.iter().map(|n| &n.kind),
+    );
     let mut message = t!("save.saved", path = path.display()).into_owned();
     for stale in form.keyring_entries.difference(&now) {
         match store.delete(stale) {

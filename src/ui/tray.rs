@@ -70,8 +70,8 @@ pub enum Reply {
     Tested(usize, Result<String, String>),
     Detected(Result<Vec<Detected>, String>),
     History(Result<Vec<crate::store::history::Entry>, String>),
-    /// "Send test" on a notifier.
-    AlertTested(String, Result<String, String>),
+    /// "Send test" on notifier `n`.
+    AlertTested(usize, Result<String, String>),
 }
 
 /// How often the relative times in the menu and tooltip are brought up to date.
@@ -363,32 +363,25 @@ impl App {
                     reply(Reply::History(history.read().map_err(|e| e.to_string())));
                 });
             }
-            Request::TestAlert(name) => {
-                view.alert_tests.insert(name.clone(), Load::Running);
-                let paths = self.paths.clone();
+            Request::TestAlert(i) => {
+                view.alert_tests.insert(i, Load::Running);
+                let form = view.form.clone();
+                let config = self.paths.config.clone();
                 self.runtime.spawn(async move {
-                    let loaded = tokio::task::spawn_blocking(move || {
-                        let loaded = paths.load_config().map_err(|e| e.to_string());
-                        (paths, loaded)
+                    // Validation may read the keyring: off the async threads too.
+                    let target = tokio::task::spawn_blocking(move || {
+                        form.notifier_target(i, &crate::config::secret::SystemLookup)
                     })
-                    .await;
-                    let result = match loaded {
-                        Ok((paths, Ok((_, settings)))) => {
-                            match settings.notify.iter().find(|n| n.name == name) {
-                                Some(n) => crate::notify::alerts::test(
-                                    std::slice::from_ref(n),
-                                    &paths.config,
-                                )
-                                .await
-                                .pop()
-                                .map_or_else(|| Err(String::new()), |(_, _, r)| r),
-                                None => Err(t!("alerts.not_saved", name = name).into_owned()),
-                            }
-                        }
-                        Ok((_, Err(e))) => Err(e),
-                        Err(e) => Err(e.to_string()),
+                    .await
+                    .unwrap_or_else(|e| Err(e.to_string()));
+                    let result = match target {
+                        Ok(n) => crate::notify::alerts::test(std::slice::from_ref(&n), &config)
+                            .await
+                            .pop()
+                            .map_or_else(|| Err(String::new()), |(_, _, r)| r),
+                        Err(e) => Err(e),
                     };
-                    reply(Reply::AlertTested(name, result));
+                    reply(Reply::AlertTested(i, result));
                 });
             }
             Request::UpdateNow => self.on_menu(&MenuId::new(id::UPDATE)),
@@ -444,8 +437,8 @@ impl App {
             }
             Reply::Detected(result) => view.detect = Load::Done(result),
             Reply::History(result) => view.history = Load::Done(result),
-            Reply::AlertTested(name, result) => {
-                view.alert_tests.insert(name, Load::Done(result));
+            Reply::AlertTested(i, result) => {
+                view.alert_tests.insert(i, Load::Done(result));
             }
         }
         if let Some(w) = &self.settings {
