@@ -103,7 +103,8 @@ threading.Thread(target=http_server.serve_forever, daemon=True).start()
 
 config = os.path.join(WORK, "config.toml")
 with open(config, "w") as f:
-    f.write(f"""
+    f.write(f"""# Written by hand: keep this comment
+
 [detect]
 ipv4 = [ {{ kind = "command", command = ["echo", "198.51.100.7"], allow_private = true }} ]
 [[provider]]
@@ -315,6 +316,27 @@ if MODE.startswith("pages-"):
         r = subprocess.run(["import", "-window", win, shot], capture_output=True, text=True)
         check(r.returncode == 0 and os.path.getsize(shot) > 0, f"screenshot {shot}")
     print(f"tray RSS before the window {before}, with the window open {rss()}")
+    if lang == "en":
+        # Save from the window: a changed interval reaches the file, whose comments stay.
+        subprocess.run(["xdotool", "mousemove", "--window", win, "330", "47", "click", "1"], capture_output=True)
+        # No window manager here: give the window the keyboard focus by hand.
+        subprocess.run(["xdotool", "windowfocus", win], capture_output=True)
+        pump(0.5)
+        subprocess.run(["xdotool", "type", "--delay", "50", "10m"], capture_output=True)
+        pump(1)
+        subprocess.run(["import", "-window", win, os.path.join(out_dir, "settings-en-unsaved.png")], capture_output=True)
+        subprocess.run(["xdotool", "mousemove", "--window", win, "179", "621", "click", "1"], capture_output=True)
+
+        def saved():
+            text = open(config).read()
+            return 'interval = "10m"' in text
+
+        check(pump(10, saved), f"Save wrote the new interval: {open(config).read()[:300]!r}")
+        text = open(config).read()
+        check(text.startswith("# Written by hand: keep this comment"), f"the file's comment survived: {text[:200]!r}")
+        check('name = "home.example.test"' in text, "the record is still there")
+        pump(1)
+        subprocess.run(["import", "-window", win, os.path.join(out_dir, "settings-en-saved.png")], capture_output=True)
     click(words[-1])
     start = time.time()
     while app.poll() is None and time.time() - start < 5:

@@ -234,7 +234,7 @@ impl SettingsForm {
             notifications: file.notifications.unwrap_or(true),
             language: file.language.clone().unwrap_or_default(),
             start_at_login: false,
-            policy: detect.policy.clone().unwrap_or_else(|| "first".into()),
+            policy: detect.policy.clone().unwrap_or_default(),
             sources: [rows(&detect.ipv4), rows(&detect.ipv6)],
             providers,
             notifiers,
@@ -261,9 +261,16 @@ impl SettingsForm {
         };
         put(&mut top, "interval", &self.interval);
         put(&mut top, "max_interval", &self.max_interval);
-        top.insert("ipv4".into(), Value::Boolean(self.ipv4));
-        top.insert("ipv6".into(), Value::Boolean(self.ipv6));
-        top.insert("notifications".into(), Value::Boolean(self.notifications));
+        // Defaults are not written: a Save adds nothing the user did not choose.
+        if !self.ipv4 {
+            top.insert("ipv4".into(), Value::Boolean(false));
+        }
+        if self.ipv6 {
+            top.insert("ipv6".into(), Value::Boolean(true));
+        }
+        if !self.notifications {
+            top.insert("notifications".into(), Value::Boolean(false));
+        }
         put(&mut top, "language", &self.language);
         let mut detect = Table::new();
         put(&mut detect, "policy", &self.policy);
@@ -304,23 +311,7 @@ impl SettingsForm {
         if !providers.is_empty() {
             top.insert("provider".into(), Value::Array(providers));
         }
-        let notifiers: Vec<Value> = self
-            .notifiers
-            .iter()
-            .map(|n| {
-                let mut t = entry_table(&n.entry, notify_kind_info(&n.entry.kind));
-                if let Value::Table(t) = &mut t {
-                    if !n.events.is_empty() {
-                        let events = n.events.iter().cloned().map(Value::String).collect();
-                        t.insert("events".into(), Value::Array(events));
-                    }
-                    if !n.max_per_hour.trim().is_empty() {
-                        t.insert("max_per_hour".into(), number(&n.max_per_hour));
-                    }
-                }
-                t
-            })
-            .collect();
+        let notifiers: Vec<Value> = self.notifiers.iter().map(notifier_table).collect();
         if !notifiers.is_empty() {
             top.insert("notify".into(), Value::Array(notifiers));
         }
@@ -509,6 +500,21 @@ pub fn notify_kind_info(kind: &str) -> Option<&'static crate::provider::KindInfo
         .find(|k| k.kind == kind)
 }
 
+/// The TOML table of a `[[notify]]` row.
+fn notifier_table(n: &NotifierRow) -> Value {
+    let mut t = entry_table(&n.entry, notify_kind_info(&n.entry.kind));
+    if let Value::Table(t) = &mut t {
+        if !n.events.is_empty() {
+            let events = n.events.iter().cloned().map(Value::String).collect();
+            t.insert("events".into(), Value::Array(events));
+        }
+        if !n.max_per_hour.trim().is_empty() {
+            t.insert("max_per_hour".into(), number(&n.max_per_hour));
+        }
+    }
+    t
+}
+
 /// A whole number as typed: an integer when it is one, else the text (validation names the field).
 fn number(text: &str) -> Value {
     text.trim()
@@ -636,7 +642,11 @@ pub fn merge_into(original: &str, canonical: &str) -> String {
     ) else {
         return canonical.to_owned();
     };
+    let had_keys = doc.as_table().iter().any(|(_, item)| item.is_value());
     merge_table(doc.as_table_mut(), new.as_table());
+    if !had_keys {
+        keep_header_comment(&mut doc);
+    }
     doc.to_string()
 }
 
@@ -667,6 +677,16 @@ fn merge_item(old: &mut toml_edit::Item, new: &toml_edit::Item) {
         (Item::Table(o), Item::Value(V::InlineTable(n))) => merge_table(o, n),
         (Item::Value(V::InlineTable(o)), Item::Value(V::InlineTable(n))) => merge_table(o, n),
         (Item::ArrayOfTables(o), Item::ArrayOfTables(n)) => merge_entries(o, n),
+        // Written inline (`ipv4 = [ { kind = … } ]`): it stays inline, on one line.
+        (Item::Value(o @ V::Array(_)), Item::ArrayOfTables(n)) => {
+            let mut new = V::Array(n.clone().into_array());
+            one_line(&mut new);
+            if !same_value(o, &new) {
+                let decor = o.decor().clone();
+                *o = new;
+                *o.decor_mut() = decor;
+            }
+        }
         (Item::Value(o), Item::Value(n)) => {
             if !same_value(o, n) {
                 let decor = o.decor().clone();
@@ -675,6 +695,72 @@ fn merge_item(old: &mut toml_edit::Item, new: &toml_edit::Item) {
             }
         }
         (o, n) => *o = n.clone(),
+    }
+}
+
+/// Formats an inline value on one line (arrays and tables inside it too).
+fn one_line(v: &mut toml_edit::Value) {
+    match v {
+        toml_edit::Value::Array(a) => {
+            for item in a.iter_mut() {
+                one_line(item);
+            }
+            a.fmt();
+        }
+        toml_edit::Value::InlineTable(t) => {
+            for (_, item) in t.iter_mut() {
+                one_line(item);
+            }
+            t.fmt();
+        }
+        _ => {}
+    }
+}
+
+/// A file that starts with a comment and no top-level keys keeps the comment at the top when a Save adds
+/// one (`toml_edit` files the comment under the first table's header).
+fn keep_header_comment(doc: &mut toml_edit::DocumentMut) {
+    let root = doc.as_table_mut();
+    let Some(first_key) = root
+        .iter()
+        .find(|(_, item)| item.is_value())
+        .map(|(k, _)| k.to_owned())
+    else {
+        return;
+    };
+    // The table printed first: the lowest position among the root's tables.
+    let mut first: Option<(isize, String)> = None;
+    for (k, item) in root.iter() {
+        let pos = match item {
+            toml_edit::Item::Table(t) => t.position(),
+            toml_edit::Item::ArrayOfTables(a) => a.get(0).and_then(toml_edit::Table::position),
+            _ => None,
+        };
+        if let Some(pos) = pos
+            && first.as_ref().is_none_or(|(p, _)| pos < *p)
+        {
+            first = Some((pos, k.to_owned()));
+        }
+    }
+    let Some((_, table_key)) = first else { return };
+    let header = match root.get_mut(&table_key) {
+        Some(toml_edit::Item::Table(t)) => Some(t.decor_mut()),
+        Some(toml_edit::Item::ArrayOfTables(a)) => a.get_mut(0).map(toml_edit::Table::decor_mut),
+        _ => None,
+    };
+    let Some(header) = header else { return };
+    let prefix = header
+        .prefix()
+        .and_then(|p| p.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    if !prefix.trim_start().starts_with('#') {
+        return;
+    }
+    header.set_prefix("\n");
+    if let Some(mut key) = root.key_mut(&first_key) {
+        key.leaf_decor_mut()
+            .set_prefix(prefix.trim_start_matches('\n').to_owned());
     }
 }
 
@@ -973,6 +1059,26 @@ pub(crate) mod tests {
                 .cloned()
                 .ok_or_else(|| "no such entry".into())
         }
+    }
+
+    /// Regression (found through the real window): a file starting with a comment and no top-level keys got
+    /// the new key above its comment, an inline source list became `[[detect.ipv4 ]]` tables, and unchanged
+    /// defaults (`ipv4 = true`, `policy = "first"`) were added.
+    #[test]
+    fn a_save_changes_only_what_changed_in_the_users_file() {
+        let original = "# top comment\n\n[detect]\nipv4 = [ { kind = \"http\", url = \"https://a.example\" } ]  # mine\n\n[[provider]]\n# the provider\nname = 'cf'\nkind = \"cloudflare\"\ntoken = \"cf-token-0123456789abcdef\"  # rotate\n";
+        let (file, _) = load_str(original, &no_env).unwrap();
+        let mut form = SettingsForm::from_file(&file);
+        form.interval = "10m".into();
+        let (canonical, _) = form.validate(&no_env).unwrap();
+        let out = merge_into(original, &canonical);
+        assert_eq!(
+            out,
+            "# top comment\n\ninterval = \"10m\"\n\n[detect]\nipv4 = [ { kind = \"http\", url = \"https://a.example\" } ]  # mine\n\n[[provider]]\n# the provider\nname = 'cf'\nkind = \"cloudflare\"\ntoken = \"cf-token-0123456789abcdef\"  # rotate\n"
+        );
+        // Nothing changed: nothing is rewritten.
+        let (canonical, _) = SettingsForm::from_file(&file).validate(&no_env).unwrap();
+        assert_eq!(merge_into(original, &canonical), original);
     }
 
     #[test]

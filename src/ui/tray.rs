@@ -311,24 +311,26 @@ impl App {
                     reply(Reply::Saved(Box::new(form), saved.map(Box::new)));
                 });
             }
-            Request::Test(i) => match view
-                .form
-                .test_target(i, &crate::config::secret::SystemLookup)
-            {
-                Err(why) => {
-                    view.tests.insert(i, Load::Done(Err(why)));
-                }
-                Ok((provider, record, record_type)) => {
-                    view.tests.insert(i, Load::Running);
-                    self.runtime.spawn(async move {
-                        let result = crate::provider::build(&provider)
+            Request::Test(i) => {
+                view.tests.insert(i, Load::Running);
+                let form = view.form.clone();
+                self.runtime.spawn(async move {
+                    // Validation may read the keyring: not on the UI thread, nor on the async workers.
+                    let target = tokio::task::spawn_blocking(move || {
+                        form.test_target(i, &crate::config::secret::SystemLookup)
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(e.to_string()));
+                    let result = match target {
+                        Ok((provider, record, record_type)) => crate::provider::build(&provider)
                             .check(&record, record_type)
                             .await
-                            .map_err(|e| e.to_string());
-                        reply(Reply::Tested(i, result));
-                    });
-                }
-            },
+                            .map_err(|e| e.to_string()),
+                        Err(why) => Err(why),
+                    };
+                    reply(Reply::Tested(i, result));
+                });
+            }
             Request::DetectNow => {
                 view.detect = Load::Running;
                 let form = view.form.clone();
