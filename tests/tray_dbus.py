@@ -189,6 +189,17 @@ def check(ok, msg):
     print("ok:", msg)
 
 
+def quit_and_pass(label):
+    """Chooses Quit (its label in the app's language); the app must exit cleanly within 5 s."""
+    click(label)
+    start = time.time()
+    while app.poll() is None and time.time() - start < 5:
+        pump(0.1)
+    check(app.poll() == 0, f"Quit exits cleanly within 5 s (exit {app.poll()})")
+    print("tray checks passed")
+    sys.exit(0)
+
+
 check(pump(15, lambda: bool(registered)), "the tray icon registered with the StatusNotifierWatcher")
 item = registered[0]
 item_obj = bus.get_object(item, "/StatusNotifierItem")
@@ -258,13 +269,7 @@ if SERVICE:
     check(not os.path.exists(control), "the stopped service removed its control socket")
     check(pump(10, lambda: any("system service is not running" in l for l in labels())),
           f"the tray says the service stopped: {list(labels())}")
-    click("Quit")
-    start = time.time()
-    while app.poll() is None and time.time() - start < 5:
-        pump(0.1)
-    check(app.poll() == 0, f"Quit exits cleanly within 5 s (exit {app.poll()})")
-    print("tray checks passed")
-    sys.exit(0)
+    quit_and_pass("Quit")
 if MODE.startswith("pages-"):
     # The settings window in one language: the menu's labels over D-Bus, then every page, screenshotted.
     lang = MODE.split("-", 1)[1]
@@ -337,13 +342,7 @@ if MODE.startswith("pages-"):
         check('name = "home.example.test"' in text, "the record is still there")
         pump(1)
         subprocess.run(["import", "-window", win, os.path.join(out_dir, "settings-en-saved.png")], capture_output=True)
-    click(words[-1])
-    start = time.time()
-    while app.poll() is None and time.time() - start < 5:
-        pump(0.1)
-    check(app.poll() == 0, f"Quit exits cleanly within 5 s (exit {app.poll()})")
-    print("tray checks passed")
-    sys.exit(0)
+    quit_and_pass(words[-1])
 
 check(pump(10, lambda: any(l.startswith("Last error: webhook") for l in labels())), "menu shows the last error")
 check("198.51.100.7" in tooltip(), f"tooltip shows the address: {tooltip()!r}")
@@ -415,9 +414,4 @@ if not SILENT:
     click("Pause")
     check(pump(5, lambda: "Resume" in labels()), "the tray menu still works with the window open")
 
-click("Quit")
-start = time.time()
-while app.poll() is None and time.time() - start < 5:
-    pump(0.1)
-check(app.poll() == 0, f"Quit exits cleanly within 5 s (exit {app.poll()})")
-print("tray checks passed")
+quit_and_pass("Quit")

@@ -662,100 +662,38 @@ impl View {
 
     #[allow(clippy::too_many_lines)] // one page, drawn top to bottom
     fn providers_page(&mut self, ui: &mut Ui) -> Option<Request> {
-        let mut request = None;
         ui.heading(t!("page.providers"));
         ui.label(t!("providers.intro"));
         ui.add_space(6.0);
-        let mut edit = None;
-        let mut remove = None;
         if self.form.providers.is_empty() {
             ui.label(t!("providers.none"));
         }
+        let mut chosen = None;
         for (i, p) in self.form.providers.iter().enumerate() {
-            ui.group(|ui| {
-                ui.set_width(ui.available_width());
-                ui.horizontal(|ui| {
-                    ui.strong(&p.name);
-                    ui.label(kind_info(&p.kind).map_or(p.kind.as_str(), |k| k.title));
-                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                        if ui
-                            .button(t!("button.remove"))
-                            .on_hover_text(t!("providers.remove_help", name = p.name))
-                            .clicked()
-                        {
-                            remove = Some(i);
-                        }
-                        let testing = self.tests.get(&i) == Some(&Load::Running);
-                        if ui
-                            .add_enabled(!testing, egui::Button::new(t!("button.test")))
-                            .on_hover_text(t!("providers.test_help"))
-                            .clicked()
-                        {
-                            request = Some(Request::Test(i));
-                        }
-                        if ui.button(t!("button.edit")).clicked() {
-                            edit = Some(i);
-                        }
-                    });
-                });
-                let used = self
-                    .form
-                    .records
-                    .iter()
-                    .filter(|r| r.provider == p.name)
-                    .count();
-                ui.small(t!("providers.used_by", n = used));
-                match self.tests.get(&i) {
-                    Some(Load::Running) => {
-                        ui.horizontal(|ui| {
-                            ui.spinner();
-                            ui.label(t!("providers.testing"));
-                        });
-                    }
-                    Some(Load::Done(Ok(found))) => {
-                        ui.colored_label(GREEN, found);
-                    }
-                    Some(Load::Done(Err(e))) => {
-                        ui.colored_label(RED, e);
-                    }
-                    _ => {}
-                }
-                let problems = entry_errors(&self.form.errors, &format!("provider[{i}]"));
-                if !problems.is_empty() {
-                    ui.colored_label(RED, problems.join("\n"));
-                }
-            });
+            let used = self
+                .form
+                .records
+                .iter()
+                .filter(|r| r.provider == p.name)
+                .count();
+            let summary = t!("providers.used_by", n = used);
+            if let Some(action) = entry_group(
+                ui,
+                Side::Provider,
+                i,
+                p,
+                &summary,
+                self.tests.get(&i),
+                &self.form.errors,
+            ) {
+                chosen = Some((action, i));
+            }
         }
         ui.add_space(6.0);
         if ui.button(t!("providers.add")).clicked() {
-            self.search_focus = true;
-            self.dialog = Some(Dialog::Provider {
-                side: Side::Provider,
-                index: None,
-                search: String::new(),
-                row: ProviderRow::default(),
-                events: Vec::new(),
-                max_per_hour: String::new(),
-                problem: None,
-            });
+            self.open_entry(Side::Provider, None);
         }
-        if let Some(i) = edit {
-            self.dialog = Some(Dialog::Provider {
-                side: Side::Provider,
-                index: Some(i),
-                search: String::new(),
-                row: self.form.providers[i].clone(),
-                events: Vec::new(),
-                max_per_hour: String::new(),
-                problem: None,
-            });
-        }
-        if let Some(i) = remove {
-            self.form.providers.remove(i);
-            self.tests.clear();
-            self.form.errors.clear();
-        }
-        request
+        self.on_entry(Side::Provider, chosen)
     }
 
     #[allow(clippy::too_many_lines)] // one page, drawn top to bottom
@@ -842,16 +780,23 @@ impl View {
                                     n = n,
                                     field = source_field_name(name)
                                 );
-                                text_row(ui, &errors, &label, value, &format!("{path}.{name}"), "");
+                                typed_row(
+                                    ui,
+                                    &errors,
+                                    &label,
+                                    value,
+                                    (&format!("{path}.{name}"), ""),
+                                    Typed::Text,
+                                );
                             }
                             let label = t!("detection.source_timeout", family = family, n = n);
-                            duration_row(
+                            typed_row(
                                 ui,
                                 &errors,
                                 &label,
                                 &mut row.timeout,
-                                &format!("{path}.timeout"),
-                                "5s",
+                                (&format!("{path}.timeout"), "5s"),
+                                Typed::Duration,
                             );
                             ui.label("");
                             ui.checkbox(&mut row.allow_private, t!("detection.allow_private"));
@@ -929,117 +874,57 @@ impl View {
 
     #[allow(clippy::too_many_lines)] // one page, drawn top to bottom
     fn alerts_page(&mut self, ui: &mut Ui) -> Option<Request> {
-        let mut request = None;
         ui.heading(t!("page.alerts"));
         ui.label(t!("alerts.intro"));
         ui.add_space(6.0);
-        let mut edit = None;
-        let mut remove = None;
         if self.form.notifiers.is_empty() {
             ui.label(t!("alerts.none"));
         }
+        let mut chosen = None;
         for (i, n) in self.form.notifiers.iter().enumerate() {
-            let info = Side::Notifier.info(&n.entry.kind);
-            ui.group(|ui| {
-                ui.set_width(ui.available_width());
-                ui.horizontal(|ui| {
-                    ui.strong(&n.entry.name);
-                    ui.label(info.map_or(n.entry.kind.as_str(), |k| k.title));
-                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                        if ui.button(t!("button.remove")).clicked() {
-                            remove = Some(i);
-                        }
-                        let running = self.alert_tests.get(&i) == Some(&Load::Running);
-                        if ui
-                            .add_enabled(!running, egui::Button::new(t!("alerts.send_test")))
-                            .on_hover_text(t!("alerts.send_test_help"))
-                            .clicked()
-                        {
-                            request = Some(Request::TestAlert(i));
-                        }
-                        if ui.button(t!("button.edit")).clicked() {
-                            edit = Some(i);
-                        }
-                    });
-                });
-                let heartbeat = matches!(n.entry.kind.as_str(), "healthchecks" | "uptime-kuma");
-                let events = if heartbeat {
-                    t!("alerts.heartbeat").into_owned()
-                } else if n.events.is_empty() {
-                    t!("alerts.default_events").into_owned()
-                } else {
-                    n.events
-                        .iter()
-                        .map(|e| match e.as_str() {
-                            "change" => t!("alerts.event_change").into_owned(),
-                            "failure" => t!("alerts.event_failure").into_owned(),
-                            "recovery" => t!("alerts.event_recovery").into_owned(),
-                            other => other.to_owned(),
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
-                let limit = if n.max_per_hour.trim().is_empty() {
-                    "20"
-                } else {
-                    n.max_per_hour.trim()
-                };
-                if heartbeat {
-                    ui.small(events);
-                } else {
-                    ui.small(t!("alerts.summary", events = events, limit = limit));
-                }
-                match self.alert_tests.get(&i) {
-                    Some(Load::Running) => {
-                        ui.horizontal(|ui| {
-                            ui.spinner();
-                            ui.label(t!("alerts.sending"));
-                        });
-                    }
-                    Some(Load::Done(Ok(answer))) => {
-                        ui.colored_label(GREEN, t!("alerts.sent", answer = answer));
-                    }
-                    Some(Load::Done(Err(e))) => {
-                        ui.colored_label(RED, e);
-                    }
-                    _ => {}
-                }
-                let problems = entry_errors(&self.form.errors, &format!("notify[{i}]"));
-                if !problems.is_empty() {
-                    ui.colored_label(RED, problems.join("\n"));
-                }
-            });
+            let heartbeat = matches!(n.entry.kind.as_str(), "healthchecks" | "uptime-kuma");
+            let events = if n.events.is_empty() {
+                t!("alerts.default_events").into_owned()
+            } else {
+                n.events
+                    .iter()
+                    .map(|e| match e.as_str() {
+                        "change" => t!("alerts.event_change").into_owned(),
+                        "failure" => t!("alerts.event_failure").into_owned(),
+                        "recovery" => t!("alerts.event_recovery").into_owned(),
+                        other => other.to_owned(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let limit = if n.max_per_hour.trim().is_empty() {
+                "20"
+            } else {
+                n.max_per_hour.trim()
+            };
+            let summary = if heartbeat {
+                t!("alerts.heartbeat").into_owned()
+            } else {
+                t!("alerts.summary", events = events, limit = limit).into_owned()
+            };
+            let test = self.alert_tests.get(&i);
+            if let Some(action) = entry_group(
+                ui,
+                Side::Notifier,
+                i,
+                &n.entry,
+                &summary,
+                test,
+                &self.form.errors,
+            ) {
+                chosen = Some((action, i));
+            }
         }
         ui.add_space(6.0);
         if ui.button(t!("alerts.add")).clicked() {
-            self.search_focus = true;
-            self.dialog = Some(Dialog::Provider {
-                side: Side::Notifier,
-                index: None,
-                search: String::new(),
-                row: ProviderRow::default(),
-                events: Vec::new(),
-                max_per_hour: String::new(),
-                problem: None,
-            });
+            self.open_entry(Side::Notifier, None);
         }
-        if let Some(i) = edit {
-            let n = &self.form.notifiers[i];
-            self.dialog = Some(Dialog::Provider {
-                side: Side::Notifier,
-                index: Some(i),
-                search: String::new(),
-                row: n.entry.clone(),
-                events: n.events.clone(),
-                max_per_hour: n.max_per_hour.clone(),
-                problem: None,
-            });
-        }
-        if let Some(i) = remove {
-            self.form.notifiers.remove(i);
-            self.alert_tests.clear();
-            self.form.errors.clear();
-        }
+        let request = self.on_entry(Side::Notifier, chosen);
         if let Some(listen) = self
             .form
             .kept_sections
@@ -1133,21 +1018,21 @@ impl View {
             .num_columns(2)
             .spacing([16.0, 8.0])
             .show(ui, |ui| {
-                duration_row(
+                typed_row(
                     ui,
                     &errors,
                     &t!("general.interval"),
                     &mut self.form.interval,
-                    "interval",
-                    "5m",
+                    ("interval", "5m"),
+                    Typed::Duration,
                 );
-                duration_row(
+                typed_row(
                     ui,
                     &errors,
                     &t!("general.keep_alive"),
                     &mut self.form.max_interval,
-                    "max_interval",
-                    &t!("general.keep_alive_hint"),
+                    ("max_interval", &t!("general.keep_alive_hint")),
+                    Typed::Duration,
                 );
                 ui.label(t!("general.families"));
                 ui.horizontal(|ui| {
@@ -1197,6 +1082,58 @@ impl View {
         }
         ui.add_space(12.0);
         ui.small(t!("general.about", version = env!("CARGO_PKG_VERSION")));
+        None
+    }
+
+    /// Opens the kind-first dialog for a new entry (`None`) or entry `index` of `side`'s list.
+    fn open_entry(&mut self, side: Side, index: Option<usize>) {
+        let (row, events, max_per_hour) = match (side, index) {
+            (_, None) => (ProviderRow::default(), Vec::new(), String::new()),
+            (Side::Provider, Some(i)) => {
+                (self.form.providers[i].clone(), Vec::new(), String::new())
+            }
+            (Side::Notifier, Some(i)) => {
+                let n = &self.form.notifiers[i];
+                (n.entry.clone(), n.events.clone(), n.max_per_hour.clone())
+            }
+        };
+        self.search_focus = index.is_none();
+        self.dialog = Some(Dialog::Provider {
+            side,
+            index,
+            search: String::new(),
+            row,
+            events,
+            max_per_hour,
+            problem: None,
+        });
+    }
+
+    /// What a button on an entry of `side`'s list asks for.
+    fn on_entry(&mut self, side: Side, chosen: Option<(EntryAction, usize)>) -> Option<Request> {
+        let (action, i) = chosen?;
+        match action {
+            EntryAction::Edit => self.open_entry(side, Some(i)),
+            EntryAction::Test => {
+                return Some(match side {
+                    Side::Provider => Request::Test(i),
+                    Side::Notifier => Request::TestAlert(i),
+                });
+            }
+            EntryAction::Remove => {
+                match side {
+                    Side::Provider => {
+                        self.form.providers.remove(i);
+                        self.tests.clear();
+                    }
+                    Side::Notifier => {
+                        self.form.notifiers.remove(i);
+                        self.alert_tests.clear();
+                    }
+                }
+                self.form.errors.clear();
+            }
+        }
         None
     }
 
@@ -1270,13 +1207,13 @@ impl View {
                         .num_columns(2)
                         .spacing([16.0, 8.0])
                         .show(ui, |ui| {
-                            text_row(
+                            typed_row(
                                 ui,
                                 &errors,
                                 &t!("records.name"),
                                 &mut row.name,
-                                "name",
-                                "home.example.com",
+                                ("name", "home.example.com"),
+                                Typed::Text,
                             );
                             let l = ui.label(t!("records.provider"));
                             egui::ComboBox::from_id_salt("record-provider")
@@ -1312,22 +1249,22 @@ impl View {
                                 .response
                                 .labelled_by(l.id);
                             ui.end_row();
-                            number_row(
+                            typed_row(
                                 ui,
                                 &errors,
                                 &t!("records.ttl"),
                                 &mut row.ttl,
-                                "ttl",
-                                &t!("records.ttl_default"),
+                                ("ttl", &t!("records.ttl_default")),
+                                Typed::Number,
                             );
                             if lines {
-                                text_row(
+                                typed_row(
                                     ui,
                                     &errors,
                                     &t!("records.line"),
                                     &mut row.line,
-                                    "line",
-                                    &t!("records.line_hint"),
+                                    ("line", &t!("records.line_hint")),
+                                    Typed::Text,
                                 );
                             }
                         });
@@ -1393,13 +1330,13 @@ impl View {
                             .num_columns(2)
                             .spacing([16.0, 8.0])
                             .show(ui, |ui| {
-                                text_row(
+                                typed_row(
                                     ui,
                                     &errors,
                                     &t!("providers.name"),
                                     &mut row.name,
-                                    "name",
-                                    "",
+                                    ("name", ""),
+                                    Typed::Text,
                                 );
                                 if let Some(k) = info {
                                     for f in k.fields {
@@ -1420,13 +1357,13 @@ impl View {
                                     })
                                 {
                                     events_row(ui, &errors, events);
-                                    number_row(
+                                    typed_row(
                                         ui,
                                         &errors,
                                         &t!("alerts.limit_field"),
                                         max_per_hour,
-                                        "max_per_hour",
-                                        "20",
+                                        ("max_per_hour", "20"),
+                                        Typed::Number,
                                     );
                                 }
                             });
@@ -1550,79 +1487,46 @@ fn show_error(ui: &mut Ui, errors: &BTreeMap<String, String>, path: &str) {
     }
 }
 
+/// What a single-line field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Typed {
+    Text,
+    /// "5m", "1h30m": checked as it is typed.
+    Duration,
+    /// A whole number (TTL): only digits can be typed.
+    Number,
+}
+
 /// A label and a single-line field in a grid, with its problem under it.
-fn text_row(
+fn typed_row(
     ui: &mut Ui,
     errors: &BTreeMap<String, String>,
     label: &str,
     value: &mut String,
-    path: &str,
-    hint: &str,
+    (path, hint): (&str, &str),
+    typed: Typed,
 ) {
     let l = ui.label(label);
     ui.vertical(|ui| {
-        ui.add(
-            egui::TextEdit::singleline(value)
-                .hint_text(hint)
-                .desired_width(300.0),
-        )
-        .labelled_by(l.id);
-        if let Some(e) = errors.get(path) {
-            ui.colored_label(RED, e);
-        }
-    });
-    ui.end_row();
-}
-
-/// A duration field, checked as it is typed ("5m", "1h30m").
-fn duration_row(
-    ui: &mut Ui,
-    errors: &BTreeMap<String, String>,
-    label: &str,
-    value: &mut String,
-    path: &str,
-    hint: &str,
-) {
-    let l = ui.label(label);
-    ui.vertical(|ui| {
-        ui.add(
-            egui::TextEdit::singleline(value)
-                .hint_text(hint)
-                .desired_width(120.0),
-        )
-        .labelled_by(l.id);
-        let typed = value.trim();
-        if !typed.is_empty() && typed != "0" && humantime::parse_duration(typed).is_err() {
-            ui.colored_label(RED, t!("field.bad_duration", text = typed));
-        } else if let Some(e) = errors.get(path) {
-            ui.colored_label(RED, e);
-        }
-    });
-    ui.end_row();
-}
-
-/// A whole-number field (TTL): only digits can be typed.
-fn number_row(
-    ui: &mut Ui,
-    errors: &BTreeMap<String, String>,
-    label: &str,
-    value: &mut String,
-    path: &str,
-    hint: &str,
-) {
-    let l = ui.label(label);
-    ui.vertical(|ui| {
+        let width = if typed == Typed::Text { 300.0 } else { 120.0 };
         let r = ui
             .add(
                 egui::TextEdit::singleline(value)
                     .hint_text(hint)
-                    .desired_width(120.0),
+                    .desired_width(width),
             )
             .labelled_by(l.id);
-        if r.changed() {
+        if typed == Typed::Number && r.changed() {
             value.retain(|c| c.is_ascii_digit());
         }
-        if let Some(e) = errors.get(path) {
+        let text = value.trim();
+        if typed == Typed::Duration
+            && !text.is_empty()
+            && text != "0"
+            && humantime::parse_duration(text).is_err()
+        {
+            ui.colored_label(RED, t!("field.bad_duration", text = text));
+        } else if let Some(e) = errors.get(path) {
             ui.colored_label(RED, e);
         }
     });
@@ -1778,6 +1682,92 @@ fn record_problem(row: &RecordRow, index: Option<usize>, form: &SettingsForm) ->
             && r.line == row.line
     });
     same.then(|| t!("records.duplicate", name = row.name.trim()).into_owned())
+}
+
+/// A button on an entry of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EntryAction {
+    Edit,
+    Test,
+    Remove,
+}
+
+/// One provider or notifier in its list: name and service, Edit / Test / Remove, a summary line, what its
+/// last test found, and Save's problems with it.
+fn entry_group(
+    ui: &mut Ui,
+    side: Side,
+    i: usize,
+    row: &ProviderRow,
+    summary: &str,
+    test: Option<&Load<String>>,
+    errors: &BTreeMap<String, String>,
+) -> Option<EntryAction> {
+    let mut action = None;
+    let (test_label, test_help, running) = match side {
+        Side::Provider => (
+            t!("button.test"),
+            t!("providers.test_help"),
+            t!("providers.testing"),
+        ),
+        Side::Notifier => (
+            t!("alerts.send_test"),
+            t!("alerts.send_test_help"),
+            t!("alerts.sending"),
+        ),
+    };
+    ui.group(|ui| {
+        ui.set_width(ui.available_width());
+        ui.horizontal(|ui| {
+            ui.strong(&row.name);
+            ui.label(side.info(&row.kind).map_or(row.kind.as_str(), |k| k.title));
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui
+                    .button(t!("button.remove"))
+                    .on_hover_text(t!("providers.remove_help", name = row.name))
+                    .clicked()
+                {
+                    action = Some(EntryAction::Remove);
+                }
+                let busy = test == Some(&Load::Running);
+                if ui
+                    .add_enabled(!busy, egui::Button::new(test_label))
+                    .on_hover_text(test_help)
+                    .clicked()
+                {
+                    action = Some(EntryAction::Test);
+                }
+                if ui.button(t!("button.edit")).clicked() {
+                    action = Some(EntryAction::Edit);
+                }
+            });
+        });
+        ui.small(summary);
+        match test {
+            Some(Load::Running) => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(running);
+                });
+            }
+            Some(Load::Done(Ok(answer))) => {
+                let said = match side {
+                    Side::Provider => answer.clone(),
+                    Side::Notifier => t!("alerts.sent", answer = answer).into_owned(),
+                };
+                ui.colored_label(GREEN, said);
+            }
+            Some(Load::Done(Err(e))) => {
+                ui.colored_label(RED, e);
+            }
+            _ => {}
+        }
+        let problems = entry_errors(errors, &side.path(i));
+        if !problems.is_empty() {
+            ui.colored_label(RED, problems.join("\n"));
+        }
+    });
+    action
 }
 
 /// What stops a provider's or notifier's OK: a name that is missing or taken, required fields left empty.

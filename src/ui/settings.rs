@@ -373,20 +373,29 @@ impl SettingsForm {
         if only.records.is_empty() {
             return Err(t!("providers.test_needs_record", name = provider.name).into_owned());
         }
-        let (_, settings) = load_str(&only.to_toml(), lookup).map_err(|issues| {
-            let first: Vec<String> = issues
-                .iter()
-                .take(2)
-                .map(|i| format!("{}: {}", i.path, i.message))
-                .collect();
-            t!("providers.test_fix_first", problems = first.join("; ")).into_owned()
-        })?;
+        let (_, settings) = only.part(lookup)?;
         let record = settings.records.first().ok_or("no record to test")?;
         Ok((
             settings.providers[0].clone(),
             record.name.clone(),
             record.record_type,
         ))
+    }
+
+    /// A part of the form (one provider and its records, one notifier, the detection), validated on its
+    /// own; a problem is told with its field, as "fix this first: …".
+    fn part(
+        &self,
+        lookup: &dyn crate::config::secret::Lookup,
+    ) -> Result<(ConfigFile, Settings), String> {
+        load_str(&self.to_toml(), lookup).map_err(|issues| {
+            let first: Vec<String> = issues
+                .iter()
+                .take(2)
+                .map(|i| format!("{}: {}", i.path, i.message))
+                .collect();
+            t!("providers.test_fix_first", problems = first.join("; ")).into_owned()
+        })
     }
 
     /// What "Send test" on notifier `index` sends through: its validated settings. Only that notifier is
@@ -403,14 +412,7 @@ impl SettingsForm {
             notifiers: vec![notifier.clone()],
             ..SettingsForm::default()
         };
-        let (_, mut settings) = load_str(&only.to_toml(), lookup).map_err(|issues| {
-            let first: Vec<String> = issues
-                .iter()
-                .take(2)
-                .map(|i| format!("{}: {}", i.path, i.message))
-                .collect();
-            t!("providers.test_fix_first", problems = first.join("; ")).into_owned()
-        })?;
+        let (_, mut settings) = only.part(lookup)?;
         settings
             .notify
             .pop()
@@ -429,14 +431,7 @@ impl SettingsForm {
             sources: self.sources.clone(),
             ..SettingsForm::default()
         };
-        let (_, settings) = load_str(&only.to_toml(), &|_: &str| None).map_err(|issues| {
-            let first: Vec<String> = issues
-                .iter()
-                .take(2)
-                .map(|i| format!("{}: {}", i.path, i.message))
-                .collect();
-            t!("providers.test_fix_first", problems = first.join("; ")).into_owned()
-        })?;
+        let (_, settings) = only.part(&|_: &str| None)?;
         let families = crate::config::Family::ALL
             .into_iter()
             .filter(|f| settings.family_enabled(*f))
