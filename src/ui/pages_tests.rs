@@ -2,7 +2,7 @@
 //! the catalogue entries its provider dialog needs.
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT as _, Queryable};
 
 use super::*;
 use crate::config::file::ConfigFile;
@@ -565,4 +565,92 @@ fn mail_recipients_are_one_line_and_a_list_in_the_file() {
     };
     assert_eq!(mail.to, ["b@example.com", "c@example.com", "d@example.com"]);
     assert_eq!(settings.notify[0].max_per_hour, 3);
+}
+
+#[test]
+fn detect_now_shows_each_sources_answer_and_latency() {
+    let mut h = harness(form_of(CLOUDFLARE), Status::default());
+    click(&mut h, "Detection");
+    click(&mut h, "Detect now");
+    assert_eq!(h.state().1.last(), Some(&Request::DetectNow));
+    h.state_mut().0.detect = Load::Done(Ok(vec![Detected {
+        family: Family::V4,
+        sources: vec![
+            SourceReport {
+                source: "http http://127.0.0.1:8080/ip".into(),
+                ip: Some("198.51.100.7".parse().unwrap()),
+                error: None,
+                latency_ms: 12,
+            },
+            SourceReport {
+                source: "dns 127.0.0.1:5353".into(),
+                ip: None,
+                error: Some("no answer within 5 s".into()),
+                latency_ms: 5000,
+            },
+        ],
+        conclusion: Ok("198.51.100.7".parse().unwrap()),
+    }]));
+    h.run();
+    for text in [
+        "IPv4: 198.51.100.7",
+        "http http://127.0.0.1:8080/ip",
+        "12 ms",
+        "no answer within 5 s",
+        "5000 ms",
+    ] {
+        assert!(shows(&h, text), "`{text}` not shown");
+    }
+}
+
+#[test]
+fn history_lists_what_happened_newest_first_in_local_time() {
+    let mut h = harness(form_of(CLOUDFLARE), Status::default());
+    click(&mut h, "History");
+    let entry = |at: &str, event: &str, new: Option<&str>, error: Option<&str>| Entry {
+        at: at.into(),
+        event: event.into(),
+        record: Some("home.example.com A".into()),
+        family: None,
+        old: None,
+        new: new.map(|n| n.parse().unwrap()),
+        error: error.map(str::to_owned),
+    };
+    h.state_mut().0.history = Load::Done(Ok(vec![
+        entry(
+            "2026-11-30T08:00:00Z",
+            "failed",
+            None,
+            Some("credentials refused"),
+        ),
+        entry("2026-11-30T09:30:00Z", "updated", Some("203.0.113.9"), None),
+    ]));
+    h.run();
+    let updated = model::date_time(humantime::parse_rfc3339("2026-11-30T09:30:00Z").unwrap());
+    assert!(shows(&h, &updated), "local time {updated}");
+    assert!(shows(&h, "credentials refused") && shows(&h, "203.0.113.9"));
+    let rows: Vec<String> = h
+        .query_all_by_label_contains("2026-11-30")
+        .map(|n| n.accesskit_node().value().unwrap_or_default())
+        .collect();
+    assert_eq!(rows.first(), Some(&updated), "newest first: {rows:?}");
+}
+
+#[test]
+fn a_secret_is_masked_until_show() {
+    let mut form = form_of(CLOUDFLARE);
+    form.providers[0]
+        .fields
+        .insert("token".into(), "cf-token-0123456789abcdef".into());
+    let mut h = harness(form, Status::default());
+    click(&mut h, "Providers");
+    click(&mut h, "Edit");
+    assert!(!shows(&h, "cf-token-0123456789abcdef"));
+    click(&mut h, "Show");
+    assert!(
+        h.get_by_label("API token *").value().as_deref() == Some("cf-token-0123456789abcdef"),
+        "shown in clear after Show"
+    );
+    click(&mut h, "Hide");
+    assert!(!shows(&h, "cf-token-0123456789abcdef"));
 }
