@@ -163,6 +163,15 @@ impl Side {
         }
     }
 
+    /// A kind's name, in the language in use (product names stay as they are).
+    fn title(self, k: &KindInfo) -> String {
+        let prefix = match self {
+            Side::Provider => "kind_title",
+            Side::Notifier => "notify_title",
+        };
+        translated(&format!("{prefix}.{}", k.kind), k.title)
+    }
+
     /// What a kind needs, in the language in use.
     fn credential(self, k: &KindInfo) -> String {
         match self {
@@ -895,7 +904,7 @@ impl View {
                         other => other.to_owned(),
                     })
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(&t!("alerts.separator"))
             };
             let limit = if n.max_per_hour.trim().is_empty() {
                 "20"
@@ -1312,7 +1321,7 @@ impl View {
                         keep = kind_list(ui, side, search, row, &taken, &mut self.search_focus);
                     } else {
                         let info = side.info(&row.kind);
-                        ui.heading(info.map_or(row.kind.as_str(), |k| k.title));
+                        ui.heading(info.map_or_else(|| row.kind.clone(), |k| side.title(k)));
                         if let Some(k) = info {
                             ui.label(t!("providers.credential", what = side.credential(k)));
                             if !k.credential_url.is_empty() {
@@ -1720,7 +1729,10 @@ fn entry_group(
         ui.set_width(ui.available_width());
         ui.horizontal(|ui| {
             ui.strong(&row.name);
-            ui.label(side.info(&row.kind).map_or(row.kind.as_str(), |k| k.title));
+            ui.label(
+                side.info(&row.kind)
+                    .map_or_else(|| row.kind.clone(), |k| side.title(k)),
+            );
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if ui
                     .button(t!("button.remove"))
@@ -1839,9 +1851,10 @@ fn kind_list(
                 s.is_empty()
                     || k.kind.contains(&s)
                     || k.title.to_lowercase().contains(&s)
+                    || side.title(k).to_lowercase().contains(&s)
                     || side.credential(k).to_lowercase().contains(&s)
             }) {
-                let button = egui::Button::new(RichText::new(k.title).strong())
+                let button = egui::Button::new(RichText::new(side.title(k)).strong())
                     .right_text(RichText::new(k.kind).weak())
                     .min_size(egui::vec2(ui.available_width(), 24.0));
                 let r = ui.add(button);
