@@ -783,14 +783,27 @@ fn identity(t: &toml_edit::Table) -> (String, String, String) {
 fn merge_entries(old: &mut toml_edit::ArrayOfTables, new: &toml_edit::ArrayOfTables) {
     let mut pool: Vec<Option<toml_edit::Table>> = old.iter().cloned().map(Some).collect();
     let mut out = toml_edit::ArrayOfTables::new();
-    for n in new {
+    let kind = |t: &toml_edit::Table| {
+        t.get("kind")
+            .and_then(toml_edit::Item::as_str)
+            .map(str::to_owned)
+    };
+    for (i, n) in new.iter().enumerate() {
         let id = identity(n);
+        // The same entry; else the same name; else (a rename) the entry of the same kind at the same place.
         let found = pool
             .iter()
             .position(|o| o.as_ref().is_some_and(|o| identity(o) == id))
             .or_else(|| {
                 pool.iter()
                     .position(|o| o.as_ref().is_some_and(|o| identity(o).0 == id.0))
+            })
+            .or_else(|| {
+                pool.get(i)
+                    .and_then(Option::as_ref)
+                    .filter(|o| kind(o).is_some() && kind(o) == kind(n))
+                    .filter(|o| !new.iter().any(|m| identity(m).0 == identity(o).0))
+                    .map(|_| i)
             });
         match found.and_then(|i| pool[i].take()) {
             Some(mut table) => {
@@ -1070,6 +1083,15 @@ pub(crate) mod tests {
         assert_eq!(
             out,
             "# top comment\n\ninterval = \"10m\"\n\n[detect]\nipv4 = [ { kind = \"http\", url = \"https://a.example\" } ]  # mine\n\n[[provider]]\n# the provider\nname = 'cf'\nkind = \"cloudflare\"\ntoken = \"cf-token-0123456789abcdef\"  # rotate\n"
+        );
+        // A renamed provider keeps its comments (and its records follow it).
+        let mut renamed = SettingsForm::from_file(&file);
+        renamed.providers[0].name = "cloudflare".into();
+        let (canonical, _) = renamed.validate(&no_env).unwrap();
+        let out = merge_into(original, &canonical);
+        assert!(
+            out.contains("# the provider\nname = \"cloudflare\"") && out.contains("# rotate"),
+            "{out}"
         );
         // Nothing changed: nothing is rewritten.
         let (canonical, _) = SettingsForm::from_file(&file).validate(&no_env).unwrap();
