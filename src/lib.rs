@@ -11,7 +11,7 @@
 //! - `netwatch`: network-change events (rtnetlink, Windows IP Helper callbacks, the macOS routing socket) and wake-from-sleep detection, reported to the app, which hands them to the engine.
 //! - `notify`: every user-visible sentence about engine events and the one policy for toasts and alerts; the log notifier, desktop toasts, and the `[[notify]]` alerts (`kinds`: chat robots, push services, webhooks, heartbeats; `email`; `alerts`: dispatch, rate limit, `notify test`).
 //! - `metrics`: the `[metrics]` endpoint (Prometheus text, health, status JSON) fed by the engine's events and status.
-//! - `ui`: the tray app (winit event loop, tray icon and menu), the settings window (`settings`: the form, its validation and Save; `window`: egui on winit/wgpu, drawn only when egui asks), single instance, start at login, and `model`, the status-to-display functions (local times).
+//! - `ui`: the tray app (winit event loop, tray icon and menu, work for the window off its thread), the settings window (`pages`: the sidebar pages and dialogs, drawn by one function the window and the kittest tests share; `settings`: the form, its validation and Save into the user's file with `toml_edit`; `window`: egui on winit/wgpu with AccessKit, drawn only when egui asks; `fonts`: a system CJK font), single instance, start at login, and `model`, the status-to-display functions (local times).
 //! - `service`: installing and controlling the OS service (systemd, launchd, Windows SCM).
 //! - `control`: the daemon's control endpoint (Unix socket / named pipe, JSON lines): status, watch, update, pause, resume, reload, for tray apps and `ddns-tray ctl`.
 //! - `app`: composition root: paths, real parts from settings, the start-up summary.
