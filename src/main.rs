@@ -674,8 +674,7 @@ async fn detect(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
         .into_iter()
         .filter(|f| settings.family_enabled(*f))
     {
-        let reports = detector.probe(family).await;
-        let conclusion = detector.conclude(family, &reports);
+        let (reports, conclusion) = detector.report(family).await;
         all_ok &= matches!(conclusion, Detection::Known(_));
         if json {
             let (ip, error) = match &conclusion {

@@ -183,6 +183,14 @@ impl Detector {
         }
     }
 
+    /// Every source's answer with its latency, and what the policy concludes from them (`ddns-tray detect`,
+    /// the settings window's "Detect now").
+    pub async fn report(&self, family: Family) -> (Vec<SourceReport>, Detection) {
+        let reports = self.probe(family).await;
+        let conclusion = self.conclude(family, &reports);
+        (reports, conclusion)
+    }
+
     /// Asks every source of `family` concurrently and reports each answer with its latency.
     pub async fn probe(&self, family: Family) -> Vec<SourceReport> {
         let tasks = self.sources(family).iter().map(|s| async move {

@@ -4,7 +4,7 @@
 //! icons. Finding and reading it is file I/O, done off the UI thread before the window opens; without one
 //! the window still opens, and says on its General page which package to install.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// A font file's bytes and the face to use in it (collections hold several).
 pub struct Found {
@@ -144,11 +144,8 @@ pub fn install(ctx: &egui::Context, font: Option<Found>) {
     ctx.set_fonts(fonts);
 }
 
-/// Where the font came from, for the General page.
+/// The General page's line when no CJK font was found.
 #[must_use]
-pub fn describe(found: Option<&Path>) -> Option<String> {
-    match found {
-        Some(_) => None,
-        None => Some(crate::i18n::t!("general.no_cjk_font").into_owned()),
-    }
+pub fn missing_note() -> String {
+    crate::i18n::t!("general.no_cjk_font").into_owned()
 }

@@ -62,20 +62,6 @@ impl Page {
         }
         .into_owned()
     }
-
-    /// A short name for file names (screenshots).
-    #[must_use]
-    pub fn slug(self) -> &'static str {
-        match self {
-            Page::Status => "status",
-            Page::Records => "records",
-            Page::Providers => "providers",
-            Page::Detection => "detection",
-            Page::Alerts => "alerts",
-            Page::History => "history",
-            Page::General => "general",
-        }
-    }
 }
 
 /// What the view asks of the app.
@@ -175,14 +161,14 @@ impl Side {
     /// What a kind needs, in the language in use.
     fn credential(self, k: &KindInfo) -> String {
         match self {
-            Side::Provider => kind_credential(k),
+            Side::Provider => translated(&format!("kinds.{}", k.kind), k.credential),
             Side::Notifier => translated(&format!("notify_kinds.{}", k.kind), k.credential),
         }
     }
 
     fn help(self, kind: &str, f: &crate::provider::FieldInfo) -> String {
         match self {
-            Side::Provider => field_help(f),
+            Side::Provider => translated(&format!("field_help.{}", f.name), f.help),
             Side::Notifier => translated(&format!("notify_help.{kind}.{}", f.name), f.help),
         }
     }
@@ -515,23 +501,19 @@ impl View {
             }
             return request;
         }
-        egui::Grid::new("records-status")
-            .striped(true)
-            .num_columns(7)
-            .spacing([12.0, 6.0])
-            .show(ui, |ui| {
-                for h in [
-                    t!("records.name"),
-                    t!("records.provider"),
-                    t!("status.published"),
-                    t!("status.state"),
-                    t!("status.updated"),
-                    t!("status.next"),
-                    t!("status.error"),
-                ] {
-                    ui.strong(h);
-                }
-                ui.end_row();
+        table(
+            ui,
+            "records-status",
+            &[
+                t!("records.name"),
+                t!("records.provider"),
+                t!("status.published"),
+                t!("status.state"),
+                t!("status.updated"),
+                t!("status.next"),
+                t!("status.error"),
+            ],
+            |ui| {
                 for r in &status.records {
                     ui.label(format!("{} {}", r.name, r.record_type));
                     let line = r
@@ -572,7 +554,8 @@ impl View {
                     }
                     ui.end_row();
                 }
-            });
+            },
+        );
         request
     }
 
@@ -587,22 +570,18 @@ impl View {
         if self.form.records.is_empty() {
             ui.label(t!("records.none"));
         } else {
-            egui::Grid::new("records")
-                .striped(true)
-                .num_columns(6)
-                .spacing([12.0, 6.0])
-                .show(ui, |ui| {
-                    for h in [
-                        t!("records.name"),
-                        t!("records.type"),
-                        t!("records.provider"),
-                        t!("records.ttl"),
-                        t!("records.line"),
-                    ] {
-                        ui.strong(h);
-                    }
-                    ui.label("");
-                    ui.end_row();
+            table(
+                ui,
+                "records",
+                &[
+                    t!("records.name"),
+                    t!("records.type"),
+                    t!("records.provider"),
+                    t!("records.ttl"),
+                    t!("records.line"),
+                    "".into(),
+                ],
+                |ui| {
                     for (i, r) in self.form.records.iter().enumerate() {
                         ui.label(&r.name);
                         ui.label(if r.record_type.is_empty() {
@@ -637,7 +616,8 @@ impl View {
                             ui.end_row();
                         }
                     }
-                });
+                },
+            );
         }
         ui.add_space(6.0);
         if ui.button(t!("records.add")).clicked() {
@@ -669,40 +649,25 @@ impl View {
         None
     }
 
-    #[allow(clippy::too_many_lines)] // one page, drawn top to bottom
     fn providers_page(&mut self, ui: &mut Ui) -> Option<Request> {
         ui.heading(t!("page.providers"));
         ui.label(t!("providers.intro"));
         ui.add_space(6.0);
-        if self.form.providers.is_empty() {
-            ui.label(t!("providers.none"));
-        }
-        let mut chosen = None;
-        for (i, p) in self.form.providers.iter().enumerate() {
-            let used = self
-                .form
-                .records
-                .iter()
-                .filter(|r| r.provider == p.name)
-                .count();
-            let summary = t!("providers.used_by", n = used);
-            if let Some(action) = entry_group(
-                ui,
-                Side::Provider,
-                i,
-                p,
-                &summary,
-                self.tests.get(&i),
-                &self.form.errors,
-            ) {
-                chosen = Some((action, i));
-            }
-        }
-        ui.add_space(6.0);
-        if ui.button(t!("providers.add")).clicked() {
-            self.open_entry(Side::Provider, None);
-        }
-        self.on_entry(Side::Provider, chosen)
+        let summaries: Vec<String> = self
+            .form
+            .providers
+            .iter()
+            .map(|p| {
+                let used = self
+                    .form
+                    .records
+                    .iter()
+                    .filter(|r| r.provider == p.name)
+                    .count();
+                t!("providers.used_by", n = used).into_owned()
+            })
+            .collect();
+        self.entry_list(ui, Side::Provider, &summaries)
     }
 
     #[allow(clippy::too_many_lines)] // one page, drawn top to bottom
@@ -881,59 +846,12 @@ impl View {
         request
     }
 
-    #[allow(clippy::too_many_lines)] // one page, drawn top to bottom
     fn alerts_page(&mut self, ui: &mut Ui) -> Option<Request> {
         ui.heading(t!("page.alerts"));
         ui.label(t!("alerts.intro"));
         ui.add_space(6.0);
-        if self.form.notifiers.is_empty() {
-            ui.label(t!("alerts.none"));
-        }
-        let mut chosen = None;
-        for (i, n) in self.form.notifiers.iter().enumerate() {
-            let heartbeat = matches!(n.entry.kind.as_str(), "healthchecks" | "uptime-kuma");
-            let events = if n.events.is_empty() {
-                t!("alerts.default_events").into_owned()
-            } else {
-                n.events
-                    .iter()
-                    .map(|e| match e.as_str() {
-                        "change" => t!("alerts.event_change").into_owned(),
-                        "failure" => t!("alerts.event_failure").into_owned(),
-                        "recovery" => t!("alerts.event_recovery").into_owned(),
-                        other => other.to_owned(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(&t!("alerts.separator"))
-            };
-            let limit = if n.max_per_hour.trim().is_empty() {
-                "20"
-            } else {
-                n.max_per_hour.trim()
-            };
-            let summary = if heartbeat {
-                t!("alerts.heartbeat").into_owned()
-            } else {
-                t!("alerts.summary", events = events, limit = limit).into_owned()
-            };
-            let test = self.alert_tests.get(&i);
-            if let Some(action) = entry_group(
-                ui,
-                Side::Notifier,
-                i,
-                &n.entry,
-                &summary,
-                test,
-                &self.form.errors,
-            ) {
-                chosen = Some((action, i));
-            }
-        }
-        ui.add_space(6.0);
-        if ui.button(t!("alerts.add")).clicked() {
-            self.open_entry(Side::Notifier, None);
-        }
-        let request = self.on_entry(Side::Notifier, chosen);
+        let summaries: Vec<String> = self.form.notifiers.iter().map(alert_summary).collect();
+        let request = self.entry_list(ui, Side::Notifier, &summaries);
         if let Some(listen) = self
             .form
             .kept_sections
@@ -972,20 +890,16 @@ impl View {
                 ui.label(t!("history.none"));
             }
             Load::Done(Ok(entries)) => {
-                egui::Grid::new("history")
-                    .striped(true)
-                    .num_columns(4)
-                    .spacing([12.0, 4.0])
-                    .show(ui, |ui| {
-                        for h in [
-                            t!("history.when"),
-                            t!("history.what"),
-                            t!("history.record"),
-                            t!("history.detail"),
-                        ] {
-                            ui.strong(h);
-                        }
-                        ui.end_row();
+                table(
+                    ui,
+                    "history",
+                    &[
+                        t!("history.when"),
+                        t!("history.what"),
+                        t!("history.record"),
+                        t!("history.detail"),
+                    ],
+                    |ui| {
                         for e in entries.iter().rev().take(500) {
                             let at = humantime::parse_rfc3339(&e.at)
                                 .map_or_else(|_| e.at.clone(), model::date_time);
@@ -1012,7 +926,8 @@ impl View {
                             ui.label(detail);
                             ui.end_row();
                         }
-                    });
+                    },
+                );
             }
         }
         request
@@ -1092,6 +1007,36 @@ impl View {
         ui.add_space(12.0);
         ui.small(t!("general.about", version = env!("CARGO_PKG_VERSION")));
         None
+    }
+
+    /// A provider or alert list: "none yet", one box per entry (with `summaries[i]` under its name), then
+    /// the Add button.
+    fn entry_list(&mut self, ui: &mut Ui, side: Side, summaries: &[String]) -> Option<Request> {
+        if summaries.is_empty() {
+            ui.label(match side {
+                Side::Provider => t!("providers.none"),
+                Side::Notifier => t!("alerts.none"),
+            });
+        }
+        let mut chosen = None;
+        for (i, summary) in summaries.iter().enumerate() {
+            let (row, test) = match side {
+                Side::Provider => (&self.form.providers[i], self.tests.get(&i)),
+                Side::Notifier => (&self.form.notifiers[i].entry, self.alert_tests.get(&i)),
+            };
+            if let Some(action) = entry_group(ui, side, i, row, summary, test, &self.form.errors) {
+                chosen = Some((action, i));
+            }
+        }
+        ui.add_space(6.0);
+        let add = match side {
+            Side::Provider => t!("providers.add"),
+            Side::Notifier => t!("alerts.add"),
+        };
+        if ui.button(add).clicked() {
+            self.open_entry(side, None);
+        }
+        self.on_entry(side, chosen)
     }
 
     /// Opens the kind-first dialog for a new entry (`None`) or entry `index` of `side`'s list.
@@ -1277,12 +1222,8 @@ impl View {
                                 );
                             }
                         });
-                    if let Some(p) = problem {
-                        ui.colored_label(RED, p.as_str());
-                    }
-                    ui.add_space(8.0);
-                    ui.horizontal(|ui| {
-                        if ui.button(t!("button.ok")).clicked() {
+                    match dialog_footer(ui, problem.as_deref(), false) {
+                        Some(Pressed::Ok) => {
                             *problem = record_problem(row, *index, &self.form);
                             if problem.is_none() {
                                 let row = row.clone();
@@ -1293,10 +1234,9 @@ impl View {
                                 keep = false;
                             }
                         }
-                        if ui.button(t!("button.cancel")).clicked() {
-                            keep = false;
-                        }
-                    });
+                        Some(Pressed::Cancel) => keep = false,
+                        Some(Pressed::Back) | None => {}
+                    }
                 }
                 Dialog::Provider {
                     side,
@@ -1376,12 +1316,8 @@ impl View {
                                     );
                                 }
                             });
-                        if let Some(p) = problem {
-                            ui.colored_label(RED, p.as_str());
-                        }
-                        ui.add_space(8.0);
-                        ui.horizontal(|ui| {
-                            if ui.button(t!("button.ok")).clicked() {
+                        match dialog_footer(ui, problem.as_deref(), index.is_none()) {
+                            Some(Pressed::Ok) => {
                                 *problem = entry_problem(row, *index, &taken, info);
                                 if problem.is_none() {
                                     self.accept(
@@ -1394,13 +1330,10 @@ impl View {
                                     keep = false;
                                 }
                             }
-                            if index.is_none() && ui.button(t!("providers.back")).clicked() {
-                                row.kind.clear();
-                            }
-                            if ui.button(t!("button.cancel")).clicked() {
-                                keep = false;
-                            }
-                        });
+                            Some(Pressed::Back) => row.kind.clear(),
+                            Some(Pressed::Cancel) => keep = false,
+                            None => {}
+                        }
                     }
                 }
             }
@@ -1630,36 +1563,7 @@ fn provider_field(
 
 /// A field's label: the catalogue's name for it, or the config key.
 fn field_label(name: &str) -> String {
-    let key = format!("field.{name}");
-    let text = t!(key.as_str());
-    if text == key {
-        name.to_owned()
-    } else {
-        text.into_owned()
-    }
-}
-
-/// A provider field's help: the catalogue's (by field name), or the kind table's English.
-fn field_help(f: &crate::provider::FieldInfo) -> String {
-    let key = format!("field_help.{}", f.name);
-    let text = t!(key.as_str());
-    if text == key {
-        f.help.to_owned()
-    } else {
-        text.into_owned()
-    }
-}
-
-/// Which credential a kind needs, in the language in use.
-#[must_use]
-pub fn kind_credential(k: &KindInfo) -> String {
-    let key = format!("kinds.{}", k.kind);
-    let text = t!(key.as_str());
-    if text == key {
-        k.credential.to_owned()
-    } else {
-        text.into_owned()
-    }
+    translated(&format!("field.{name}"), name)
 }
 
 /// `cloudflare`, `cloudflare-2`, … : a name no provider has yet.
@@ -1691,6 +1595,83 @@ fn record_problem(row: &RecordRow, index: Option<usize>, form: &SettingsForm) ->
             && r.line == row.line
     });
     same.then(|| t!("records.duplicate", name = row.name.trim()).into_owned())
+}
+
+/// A striped table whose first row is `headings` (a blank heading over a column of buttons).
+fn table(
+    ui: &mut Ui,
+    id: &str,
+    headings: &[std::borrow::Cow<'_, str>],
+    rows: impl FnOnce(&mut Ui),
+) {
+    egui::Grid::new(id)
+        .striped(true)
+        .num_columns(headings.len())
+        .spacing([12.0, 6.0])
+        .show(ui, |ui| {
+            for h in headings {
+                ui.strong(h.as_ref());
+            }
+            ui.end_row();
+            rows(ui);
+        });
+}
+
+/// A dialog's button.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pressed {
+    Ok,
+    /// Back to the list of kinds (adding a provider or alert).
+    Back,
+    Cancel,
+}
+
+/// A dialog's last lines: what stops its OK, then OK, [Back] and Cancel.
+fn dialog_footer(ui: &mut Ui, problem: Option<&str>, back: bool) -> Option<Pressed> {
+    if let Some(p) = problem {
+        ui.colored_label(RED, p);
+    }
+    ui.add_space(8.0);
+    let mut pressed = None;
+    ui.horizontal(|ui| {
+        if ui.button(t!("button.ok")).clicked() {
+            pressed = Some(Pressed::Ok);
+        }
+        if back && ui.button(t!("providers.back")).clicked() {
+            pressed = Some(Pressed::Back);
+        }
+        if ui.button(t!("button.cancel")).clicked() {
+            pressed = Some(Pressed::Cancel);
+        }
+    });
+    pressed
+}
+
+/// What an alert takes, under its name: its events and hourly limit, or that it is a heartbeat.
+fn alert_summary(n: &NotifierRow) -> String {
+    if matches!(n.entry.kind.as_str(), "healthchecks" | "uptime-kuma") {
+        return t!("alerts.heartbeat").into_owned();
+    }
+    let events = if n.events.is_empty() {
+        t!("alerts.default_events").into_owned()
+    } else {
+        n.events
+            .iter()
+            .map(|e| match e.as_str() {
+                "change" => t!("alerts.event_change").into_owned(),
+                "failure" => t!("alerts.event_failure").into_owned(),
+                "recovery" => t!("alerts.event_recovery").into_owned(),
+                other => other.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(&t!("alerts.separator"))
+    };
+    let limit = if n.max_per_hour.trim().is_empty() {
+        "20"
+    } else {
+        n.max_per_hour.trim()
+    };
+    t!("alerts.summary", events = events, limit = limit).into_owned()
 }
 
 /// A button on an entry of a list.

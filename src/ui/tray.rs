@@ -248,7 +248,7 @@ impl App {
         };
         let mut view = View::new(form, self.status.clone());
         view.drivable = self.handle.is_some() || self.remote.as_ref().is_some_and(|r| !r.denied);
-        view.font_note = super::fonts::describe(font.as_ref().map(|f| f.path.as_path()));
+        view.font_note = font.is_none().then(super::fonts::missing_note);
         match SettingsWindow::open(
             event_loop,
             &self.runtime,
@@ -315,12 +315,10 @@ impl App {
                 view.tests.insert(i, Load::Running);
                 let form = view.form.clone();
                 self.runtime.spawn(async move {
-                    // Validation may read the keyring: not on the UI thread, nor on the async workers.
-                    let target = tokio::task::spawn_blocking(move || {
+                    let target = off_thread(move || {
                         form.test_target(i, &crate::config::secret::SystemLookup)
                     })
-                    .await
-                    .unwrap_or_else(|e| Err(e.to_string()));
+                    .await;
                     let result = match target {
                         Ok((provider, record, record_type)) => crate::provider::build(&provider)
                             .check(&record, record_type)
@@ -341,8 +339,8 @@ impl App {
                             let detector = crate::detect::Detector::from_settings(&detect);
                             let mut out = Vec::new();
                             for family in families {
-                                let sources = detector.probe(family).await;
-                                let conclusion = match detector.conclude(family, &sources) {
+                                let (sources, conclusion) = detector.report(family).await;
+                                let conclusion = match conclusion {
                                     crate::detect::Detection::Known(ip) => Ok(ip),
                                     crate::detect::Detection::Unavailable(e) => Err(e),
                                 };
@@ -370,12 +368,10 @@ impl App {
                 let form = view.form.clone();
                 let config = self.paths.config.clone();
                 self.runtime.spawn(async move {
-                    // Validation may read the keyring: off the async threads too.
-                    let target = tokio::task::spawn_blocking(move || {
+                    let target = off_thread(move || {
                         form.notifier_target(i, &crate::config::secret::SystemLookup)
                     })
-                    .await
-                    .unwrap_or_else(|e| Err(e.to_string()));
+                    .await;
                     let result = match target {
                         Ok(n) => crate::notify::alerts::test(std::slice::from_ref(&n), &config)
                             .await
@@ -910,6 +906,16 @@ impl ApplicationHandler<UserEvent> for App {
             self.on_settings_event(&event);
         }
     }
+}
+
+/// Runs `work` (validation that may read the keyring) on the blocking pool: neither on the UI thread nor on
+/// the async workers.
+async fn off_thread<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()))
 }
 
 /// The settings form for the config file at `path` (run off the UI thread: it reads the file, and the
