@@ -75,16 +75,20 @@ impl Paths {
         loaded
     }
 
-    /// Where the fingerprint key is kept: next to the config (which holds the secrets it protects), or,
-    /// when that directory cannot be written, in the data directory.
+    /// Where the fingerprint key is kept: in the data directory, with the state it protects (the config's
+    /// directory may be read-only, e.g. `/etc/ddns-tray`).
     #[must_use]
-    pub fn fingerprint_key_places(&self) -> Vec<PathBuf> {
-        let mut places = Vec::new();
-        if let Some(dir) = self.config.parent().filter(|d| !d.as_os_str().is_empty()) {
-            places.push(dir.join("fingerprint.key"));
-        }
-        places.push(self.data_dir.join("fingerprint.key"));
-        places
+    pub fn fingerprint_key(&self) -> PathBuf {
+        self.data_dir.join("fingerprint.key")
+    }
+
+    /// Where earlier versions kept the key (next to the config): migrated from there once.
+    #[must_use]
+    pub fn legacy_fingerprint_key(&self) -> Option<PathBuf> {
+        self.config
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map(|d| d.join("fingerprint.key"))
     }
 
     #[must_use]
@@ -158,13 +162,20 @@ fn line_providers(settings: &Settings) -> HashMap<(String, String), Arc<dyn prov
     out
 }
 
-/// The engine on the real parts and the system clock.
+/// The engine on the real parts and the system clock. `writes` is false for a dry run: the fingerprint key
+/// is then read where it is, never created or moved.
 pub fn engine(
     paths: &Paths,
     settings: Settings,
     store: Box<dyn StateStore>,
+    writes: bool,
 ) -> Result<Engine, StoreError> {
-    let key = FingerprintKey::load_or_create(&paths.fingerprint_key_places());
+    let legacy = paths.legacy_fingerprint_key();
+    let key = if writes {
+        FingerprintKey::load_or_create(&paths.fingerprint_key(), legacy.as_deref())
+    } else {
+        FingerprintKey::load(&paths.fingerprint_key(), legacy.as_deref())
+    };
     Engine::new(settings, factory(), store, Clock::System, key, None)
 }
 
@@ -512,7 +523,7 @@ pub async fn daemon(
     for line in summary(&settings).lines() {
         tracing::info!("{line}");
     }
-    let engine = engine(paths, settings, Box::new(store)).map_err(|e| e.to_string())?;
+    let engine = engine(paths, settings, Box::new(store), true).map_err(|e| e.to_string())?;
     let (handle, commands) = engine.handle();
     let log = companions(paths, &engine, handle.status.clone(), shutdown.clone());
     let mut task = tokio::spawn(engine.run(commands, shutdown.clone()));

@@ -1,5 +1,12 @@
-//! Files the app owns (config, state, status): bounded reads that refuse anything but a regular file,
-//! atomic replacement, and cleaning up temp files a killed process left behind.
+//! Files the app owns (config, state, history, logs, keys): bounded reads that refuse anything but a regular
+//! file, appends and locks that never follow a link and never block on a special file, atomic replacement,
+//! and cleaning up temp files a killed process left behind.
+//!
+//! A service runs as root or SYSTEM and writes in a directory others may have put things in: it never writes
+//! through a symbolic link (or a Windows reparse point) it did not make, and never opens a FIFO or device for
+//! writing (opening one would block, or write into something that is not ours). [`open_append`] and
+//! [`open_lock`] check the type before opening, open with no-follow and non-blocking semantics, and check the
+//! opened file again.
 
 use std::fs::File;
 use std::io::{Read as _, Write as _};
@@ -46,7 +53,17 @@ pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>>
     if meta.len() > limit {
         return Err(too_large(limit));
     }
-    let file = File::open(path)?;
+    // Non-blocking, and checked again once open: the path may have been swapped for a FIFO meanwhile.
+    let mut options = File::options();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file (a directory, device, FIFO or socket); refusing to read it",
+        ));
+    }
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     // The file may grow between the check and the read: never read more than the limit.
     file.take(limit + 1).read_to_end(&mut bytes)?;
@@ -56,11 +73,160 @@ pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>>
     Ok(Some(bytes))
 }
 
+/// Reads the last `limit` bytes of a file at most (all of a smaller one), starting after the first line
+/// break when it had to skip: for line files (the history) that someone let grow too large. `Ok(None)` when
+/// it does not exist; non-regular files are refused as by [`read_limited`].
+pub fn read_tail(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::{Seek as _, SeekFrom};
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if meta.len() <= limit {
+        return read_limited(path, limit);
+    }
+    if !meta.is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file (a directory, device, FIFO or socket); refusing to read it",
+        ));
+    }
+    let mut options = File::options();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let mut file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file (a directory, device, FIFO or socket); refusing to read it",
+        ));
+    }
+    file.seek(SeekFrom::Start(meta.len().saturating_sub(limit)))?;
+    let mut bytes = Vec::new();
+    file.take(limit).read_to_end(&mut bytes)?;
+    let start = bytes
+        .iter()
+        .position(|c| *c == b'\n')
+        .map_or(bytes.len(), |i| i + 1);
+    bytes.drain(..start);
+    Ok(Some(bytes))
+}
+
 fn too_large(limit: u64) -> std::io::Error {
     std::io::Error::other(format!(
         "larger than {} KiB; refusing to read it",
         limit / 1024
     ))
+}
+
+/// Why a file the app writes was refused: it names the file and says what to do.
+fn refused(path: &Path, what: &str) -> std::io::Error {
+    std::io::Error::other(format!(
+        "refusing to write {}: it is {what}, not a regular file (ddns-tray never writes through a link or into \
+         a special file); remove it and ddns-tray will create the file",
+        path.display()
+    ))
+}
+
+/// What `meta` is, in words, when it is not a regular file ddns-tray may write.
+fn not_writable_kind(meta: &std::fs::Metadata) -> Option<&'static str> {
+    let t = meta.file_type();
+    if t.is_symlink() {
+        return Some("a symbolic link");
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::MetadataExt as _;
+        const FILE_ATTRIBUTE_REPARSE_POINT: u32 = 0x400;
+        if meta.file_attributes() & FILE_ATTRIBUTE_REPARSE_POINT != 0 {
+            return Some("a reparse point (a link or junction)");
+        }
+    }
+    if t.is_dir() {
+        return Some("a directory");
+    }
+    if !t.is_file() {
+        return Some("a FIFO, socket or device");
+    }
+    None
+}
+
+/// Opens `path` with `options` (which must create it if missing) for writing: not through a symbolic link
+/// or reparse point, never blocking on a FIFO, and only if it is (or was made) a regular file. Files it
+/// creates are owner-only on Unix.
+fn open_owned(path: &Path, options: &mut std::fs::OpenOptions) -> std::io::Result<File> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) => {
+            if let Some(what) = not_writable_kind(&meta) {
+                return Err(refused(path, what));
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::OpenOptionsExt as _;
+        // Opens a reparse point itself instead of what it points to; refused below.
+        const FILE_FLAG_OPEN_REPARSE_POINT: u32 = 0x0020_0000;
+        options.custom_flags(FILE_FLAG_OPEN_REPARSE_POINT);
+    }
+    let file = options.open(path).map_err(|e| {
+        // O_NOFOLLOW on a link that appeared after the check (ELOOP), or a FIFO without a reader (ENXIO).
+        #[cfg(unix)]
+        if matches!(e.raw_os_error(), Some(libc::ELOOP)) {
+            return refused(path, "a symbolic link");
+        }
+        #[cfg(unix)]
+        if matches!(e.raw_os_error(), Some(libc::ENXIO)) {
+            return refused(path, "a FIFO, socket or device");
+        }
+        e
+    })?;
+    if let Some(what) = not_writable_kind(&file.metadata()?) {
+        return Err(refused(path, what));
+    }
+    Ok(file)
+}
+
+/// Opens `path` for appending, creating it (owner-only) when missing; see [`open_owned`] for what is refused.
+pub fn open_append(path: &Path) -> std::io::Result<File> {
+    open_owned(path, File::options().create(true).append(true))
+}
+
+/// Opens (creating, never truncating) the lock file `path`; see [`open_owned`] for what is refused.
+pub fn open_lock(path: &Path) -> std::io::Result<File> {
+    open_owned(
+        path,
+        File::options().create(true).truncate(false).write(true),
+    )
+}
+
+/// A directory the app creates and writes in (e.g. `logs/`): created owner-only when missing, refused when
+/// it is a symbolic link or not a directory (a link would send every write somewhere else).
+pub fn own_dir(dir: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(std::io::Error::other(format!(
+            "refusing to write in {}: it is a symbolic link (ddns-tray never writes through a link); remove it \
+             and ddns-tray will create the directory",
+            dir.display()
+        ))),
+        Ok(meta) if !meta.is_dir() => Err(std::io::Error::other(format!(
+            "{} is not a directory; remove it and ddns-tray will create the directory",
+            dir.display()
+        ))),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => private_dir(dir),
+        Err(e) => Err(e),
+    }
 }
 
 /// Writes `bytes` to `path` atomically: a temp file in the same directory (owner-only permissions on Unix),

@@ -7,7 +7,8 @@
 //! - `provider`: DNS providers, one file each with its config, validation and secrets. The engine sees one trait; behind it the read-capable APIs implement a small record API and share one reconciler (`reconcile`: lines, duplicates, parsed comparison, no write when equal); write-only protocols implement a blind setter. `error` classifies failures for retry policy; `sign` holds the request signers.
 //! - `engine`: the tick / command / shutdown loop on the monotonic clock, one update round (providers concurrently, commands answered meanwhile), backoff, and the Command / Event / Status types. No UI, files or environment.
 //! - `store`: persisted runtime state (JSON, versioned with migration, atomic writes, engine lock), the settings-fingerprint key, and the bounded event `history`.
-//! - `fsutil`: bounded reads that refuse non-regular files, atomic writes, owner-only directories, stale temp-file cleanup.
+//! - `fsutil`: bounded reads that refuse non-regular files, appends and locks that never follow a link or block on a FIFO, atomic writes, owner-only directories, stale temp-file cleanup.
+//! - `logfile`: the daemon's daily log files (owner-only, 7 kept, opened through `fsutil`).
 //! - `netwatch`: network-change events (rtnetlink, Windows IP Helper callbacks, the macOS routing socket) and wake-from-sleep detection, reported to the app, which hands them to the engine.
 //! - `notify`: every user-visible sentence about engine events and the one policy for toasts and alerts; the log notifier, desktop toasts, and the `[[notify]]` alerts (`kinds`: chat robots, push services, webhooks, heartbeats; `email`; `alerts`: dispatch, rate limit, `notify test`).
 //! - `metrics`: the `[metrics]` endpoint (Prometheus text, health, status JSON) fed by the engine's events and status.
@@ -35,6 +36,7 @@ pub mod fsutil;
 pub mod fuzzing;
 pub mod http;
 pub mod i18n;
+pub mod logfile;
 pub mod metrics;
 pub mod netwatch;
 pub mod notify;

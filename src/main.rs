@@ -430,19 +430,9 @@ fn init_logging(
     guard
 }
 
-/// A daily log file in `dir`, keeping 7.
-fn rolling_file(
-    dir: &std::path::Path,
-) -> Result<tracing_appender::rolling::RollingFileAppender, String> {
-    // Owner-only: log lines name records, providers and addresses.
-    ddns_tray::fsutil::private_dir(dir).map_err(|e| e.to_string())?;
-    tracing_appender::rolling::Builder::new()
-        .rotation(tracing_appender::rolling::Rotation::DAILY)
-        .filename_prefix("ddns-tray")
-        .filename_suffix("log")
-        .max_log_files(7)
-        .build(dir)
-        .map_err(|e| e.to_string())
+/// A daily log file in `dir`, keeping 7, owner-only, never written through a link (see `logfile`).
+fn rolling_file(dir: &std::path::Path) -> Result<ddns_tray::logfile::DailyLog, String> {
+    ddns_tray::logfile::DailyLog::open(dir).map_err(|e| e.to_string())
 }
 
 /// No subcommand: the tray app (or, built without the `tray` feature, the daemon).
@@ -748,7 +738,7 @@ async fn once(
             }
         }
     };
-    let mut engine = match app::engine(paths, settings, store) {
+    let mut engine = match app::engine(paths, settings, store, mode != Mode::DryRun) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("error: {e}");

@@ -229,14 +229,17 @@ impl Engine {
     }
 
     /// Turns the persisted wall-clock dates into monotonic instants, clamping dates from a wrong clock: a
-    /// retry further ahead than its class's longest delay is brought down to that delay, a publication in
-    /// the future is taken as now.
+    /// retry further ahead than the wait its failure asked for (saved beside it; for older state files, its
+    /// class's longest delay) is brought down to that wait, a publication in the future is taken as now.
     fn adopt_loaded_times(&mut self) {
         let now = self.clock.now();
         let now_i = Instant::now();
         for (key, st) in &mut self.state.records {
             if let Some(next) = st.next_attempt {
-                let limit = backoff::longest(st.last_error_class);
+                let longest = backoff::longest(st.last_error_class);
+                let limit = st
+                    .retry_wait_secs
+                    .map_or(longest, |w| Duration::from_secs(w).min(longest));
                 let wait = next.duration_since(now).unwrap_or(Duration::ZERO);
                 if wait > limit {
                     tracing::warn!(

@@ -713,6 +713,7 @@ impl Engine {
                 if !banned {
                     st.failures = 0;
                     st.next_attempt = None;
+                    st.retry_wait_secs = None;
                     st.last_error = None;
                     st.last_error_class = None;
                     self.due.remove(&key);
@@ -865,6 +866,7 @@ impl Engine {
             let after_failures = st.failures;
             st.failures = 0;
             st.next_attempt = None;
+            st.retry_wait_secs = None;
             st.last_error = None;
             st.last_error_class = None;
             self.due.remove(key);
@@ -910,6 +912,7 @@ impl Engine {
                 st.record_id = record_id.or(st.record_id.take());
                 st.failures = 0;
                 st.next_attempt = None;
+                st.retry_wait_secs = None;
                 st.stopped = false;
                 st.last_error = None;
                 st.last_error_class = None;
@@ -938,6 +941,8 @@ impl Engine {
                 let delay = backoff::delay(e.class, st.failures, self.rng.f64());
                 st.stopped = delay.is_none();
                 st.next_attempt = delay.map(|d| now + d);
+                // The wait asked, kept beside the date: a date saved under a wrong clock is clamped to it.
+                st.retry_wait_secs = delay.map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0));
                 st.last_error = Some(e.message.clone());
                 st.last_error_class = Some(e.class);
                 match delay {

@@ -458,11 +458,9 @@ fn prepare_system_user(runner: &mut Runner) -> Result<(), ServiceError> {
         runner.run(&["chown", &group, &config.to_string_lossy()])?;
         runner.run(&["chmod", "0640", &config.to_string_lossy()])?;
     }
-    // The settings fingerprint key lives with the config (the service cannot write /etc itself).
+    // The settings fingerprint key lives in the service's state directory, which it creates itself at its
+    // first start; a key an earlier version put here is moved there then (readable by the service's group).
     let key = dir.join("fingerprint.key");
-    if !key.exists() {
-        let _ = crate::store::FingerprintKey::load_or_create(std::slice::from_ref(&key));
-    }
     if key.exists() {
         runner.run(&["chown", &group, &key.to_string_lossy()])?;
         runner.run(&["chmod", "0640", &key.to_string_lossy()])?;

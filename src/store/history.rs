@@ -1,7 +1,16 @@
 //! The history: every address change, update, failure and recovery, one JSON line each, appended to
-//! `history.jsonl` in the data dir. Bounded: when the file holds [`MAX_ENTRIES`] lines it becomes
-//! `history.1.jsonl` (replacing the previous one) and a new file starts, so at most twice that many entries
-//! (well under 2 MiB) are kept. A line cut short by a crash is skipped when reading; nothing else is lost.
+//! `history.jsonl` in the data dir. Bounded: when the file holds [`MAX_ENTRIES`] lines or [`ROTATE_BYTES`]
+//! it becomes `history.1.jsonl` (replacing the previous one) and a new file starts, so at most twice that
+//! much is kept. A file grown larger than [`MAX_FILE`] by someone else is read from its end and rotated at the
+//! next entry, never left unreadable. A line cut short by a crash is skipped when reading; nothing else is
+//! lost.
+//!
+//! One round touching thousands of records lists the first [`ROUND_DETAIL`] record entries and then one
+//! `round-summary` entry counting the rest, so a big round never pushes its own `ip-changed` entry (or
+//! the rounds before it) out of what is kept.
+//!
+//! Writes never stall the engine: they run off the async threads, and the file is opened without following
+//! a link and without blocking on a FIFO (`fsutil::open_append`).
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -17,8 +26,13 @@ use crate::engine::Event;
 
 /// Entries per file before it is rotated.
 pub const MAX_ENTRIES: usize = 2000;
-/// The largest history file read (a file this large was not written by us).
-const MAX_FILE: u64 = 4 * 1024 * 1024;
+/// Bytes per file before it is rotated (2,000 entries are well under this).
+pub const ROTATE_BYTES: u64 = 1024 * 1024;
+/// The most read of one history file: a larger one (not written by us) is read from its end.
+pub const MAX_FILE: u64 = 4 * 1024 * 1024;
+/// Record entries (updated, failed, recovered) listed one by one in a round; the rest are counted in one
+/// `round-summary` entry.
+pub const ROUND_DETAIL: usize = 100;
 /// The longest error text kept in an entry.
 const MAX_ERROR: usize = 300;
 
@@ -40,6 +54,26 @@ pub struct Entry {
     pub new: Option<IpAddr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// For `round-summary`: the record entries of the round not listed one by one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub omitted: Option<Omitted>,
+}
+
+/// Record entries of one round left out of the history (past [`ROUND_DETAIL`]), by event.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Omitted {
+    #[serde(default)]
+    pub updated: u64,
+    #[serde(default)]
+    pub failed: u64,
+    #[serde(default)]
+    pub recovered: u64,
+}
+
+impl Omitted {
+    fn total(self) -> u64 {
+        self.updated + self.failed + self.recovered
+    }
 }
 
 impl Entry {
@@ -54,6 +88,7 @@ impl Entry {
             old: None,
             new: None,
             error: None,
+            omitted: None,
         };
         let cut = |s: &str| s.chars().take(MAX_ERROR).collect::<String>();
         match event {
@@ -123,7 +158,36 @@ impl Entry {
         if let Some(e) = &self.error {
             let _ = write!(out, ": {e}");
         }
+        if let Some(o) = &self.omitted {
+            let _ = write!(
+                out,
+                " {} more record entries not listed: {} updated, {} failed, {} recovered",
+                o.total(),
+                o.updated,
+                o.failed,
+                o.recovered
+            );
+        }
         out
+    }
+
+    /// The `round-summary` entry counting what a round left out.
+    fn summary(omitted: Omitted, at: SystemTime) -> Self {
+        Self {
+            at: humantime::format_rfc3339_seconds(at).to_string(),
+            event: "round-summary".into(),
+            record: None,
+            family: None,
+            old: None,
+            new: None,
+            error: None,
+            omitted: Some(omitted),
+        }
+    }
+
+    /// Whether this is one record's entry (counted against [`ROUND_DETAIL`]).
+    fn is_per_record(&self) -> bool {
+        matches!(self.event.as_str(), "updated" | "failed" | "recovered")
     }
 }
 
@@ -152,7 +216,7 @@ impl History {
     pub fn read(&self) -> std::io::Result<Vec<Entry>> {
         let mut out = Vec::new();
         for path in [&self.rotated, &self.current] {
-            let Some(bytes) = crate::fsutil::read_limited(path, MAX_FILE)? else {
+            let Some(bytes) = crate::fsutil::read_tail(path, MAX_FILE)? else {
                 continue;
             };
             out.extend(
@@ -164,48 +228,59 @@ impl History {
         Ok(out)
     }
 
-    /// The current file's lines, and whether its end is a torn line (a crash mid-write) that the next
-    /// entry must not be glued to.
-    fn lines_now(&self) -> (usize, bool) {
+    /// Where the current file stands: its lines and bytes, and whether its end is a torn line (a crash
+    /// mid-write) that the next entry must not be glued to. A file too large to count is full.
+    fn fill_now(&self) -> Fill {
+        let size = std::fs::metadata(&self.current).map_or(0, |m| m.len());
+        if size > MAX_FILE {
+            return Fill {
+                lines: MAX_ENTRIES,
+                bytes: size,
+                torn: false,
+            };
+        }
         crate::fsutil::read_limited(&self.current, MAX_FILE)
             .ok()
             .flatten()
-            .map_or((0, false), |b| {
-                (bytecount(&b), b.last().is_some_and(|c| *c != b'\n'))
+            .map_or(Fill::default(), |b| Fill {
+                lines: bytecount(&b),
+                bytes: b.len() as u64,
+                torn: b.last().is_some_and(|c| *c != b'\n'),
             })
     }
 
-    /// Appends one entry, rotating first when the file is full. `lines` counts the current file's lines;
-    /// `torn` says its end is a torn line, ended first.
-    fn append(&self, entry: &Entry, lines: &mut usize, torn: &mut bool) -> std::io::Result<()> {
-        if *lines >= MAX_ENTRIES {
-            std::fs::rename(&self.current, &self.rotated)?;
-            *lines = 0;
-            *torn = false;
+    /// Appends one entry, rotating first when the file is full (by lines or by size).
+    fn append(&self, entry: &Entry, fill: &mut Fill) -> std::io::Result<()> {
+        if fill.lines >= MAX_ENTRIES || fill.bytes >= ROTATE_BYTES {
+            // Renaming moves a link itself, never what it points to; the new file is made by us.
+            match std::fs::rename(&self.current, &self.rotated) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+            *fill = Fill::default();
         }
-        let mut text = if *torn {
-            "\n".to_owned()
-        } else {
-            String::new()
-        };
+        let torn = fill.torn;
+        let mut text = if torn { "\n".to_owned() } else { String::new() };
         text.push_str(&serde_json::to_string(entry).map_err(std::io::Error::other)?);
         text.push('\n');
-        let mut options = std::fs::OpenOptions::new();
-        options.create(true).append(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        // One write of one whole line: appends of concurrent writers never interleave within a line.
-        options.open(&self.current)?.write_all(text.as_bytes())?;
-        *lines += 1;
-        *torn = false;
+        // One write of one whole line: appends of concurrent writers never interleave within a line. Never
+        // through a link, never into a FIFO or device (see fsutil::open_append).
+        crate::fsutil::open_append(&self.current)?.write_all(text.as_bytes())?;
+        fill.lines += 1;
+        fill.bytes += text.len() as u64;
+        fill.torn = false;
         Ok(())
     }
 
     /// Appends the engine's events until its event stream ends. A write that fails is logged once per
-    /// streak; the engine goes on either way.
+    /// streak; the engine goes on either way. Files are written on tokio's blocking pool, one write at a
+    /// time, so a slow disk never holds up the engine's thread (`once` runs on one thread).
     pub async fn record(self, mut events: broadcast::Receiver<Event>) {
-        let (mut lines, mut torn) = self.lines_now();
-        let mut failing = false;
+        let this = self.clone();
+        let mut writer = tokio::task::spawn_blocking(move || Writer::new(this))
+            .await
+            .ok();
         loop {
             let event = match events.recv().await {
                 Ok(e) => e,
@@ -215,17 +290,99 @@ impl History {
                 }
                 Err(broadcast::error::RecvError::Closed) => break,
             };
-            let Some(entry) = Entry::of(&event, SystemTime::now()) else {
+            if !matches!(event, Event::RoundFinished)
+                && Entry::of(&event, SystemTime::now()).is_none()
+            {
                 continue;
-            };
-            match self.append(&entry, &mut lines, &mut torn) {
-                Ok(()) => failing = false,
-                Err(e) if !failing => {
-                    failing = true;
-                    tracing::warn!("cannot write the history {}: {e}", self.current.display());
-                }
-                Err(_) => {}
             }
+            let Some(mut w) = writer.take() else { break };
+            writer = tokio::task::spawn_blocking(move || {
+                w.take(&event, SystemTime::now());
+                w
+            })
+            .await
+            .ok();
+        }
+        if let Some(mut w) = writer {
+            let _ = tokio::task::spawn_blocking(move || w.finish_round(SystemTime::now())).await;
+        }
+    }
+}
+
+/// How full the current file is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Fill {
+    lines: usize,
+    bytes: u64,
+    torn: bool,
+}
+
+/// The history's writer: the current file's fill and the round in progress.
+struct Writer {
+    history: History,
+    fill: Fill,
+    /// Record entries written in this round, and those counted instead.
+    listed: usize,
+    omitted: Omitted,
+    failing: bool,
+}
+
+impl Writer {
+    fn new(history: History) -> Self {
+        let fill = history.fill_now();
+        Self {
+            history,
+            fill,
+            listed: 0,
+            omitted: Omitted::default(),
+            failing: false,
+        }
+    }
+
+    /// Takes one engine event: writes its entry, or counts it when the round has listed enough.
+    fn take(&mut self, event: &Event, at: SystemTime) {
+        if matches!(event, Event::RoundFinished) {
+            self.finish_round(at);
+            return;
+        }
+        let Some(entry) = Entry::of(event, at) else {
+            return;
+        };
+        if entry.is_per_record() {
+            if self.listed >= ROUND_DETAIL {
+                match entry.event.as_str() {
+                    "updated" => self.omitted.updated += 1,
+                    "failed" => self.omitted.failed += 1,
+                    _ => self.omitted.recovered += 1,
+                }
+                return;
+            }
+            self.listed += 1;
+        }
+        self.write(&entry);
+    }
+
+    /// Ends a round: its summary entry when it left record entries out.
+    fn finish_round(&mut self, at: SystemTime) {
+        if self.omitted.total() > 0 {
+            let summary = Entry::summary(self.omitted, at);
+            self.write(&summary);
+        }
+        self.listed = 0;
+        self.omitted = Omitted::default();
+    }
+
+    fn write(&mut self, entry: &Entry) {
+        match self.history.append(entry, &mut self.fill) {
+            Ok(()) => self.failing = false,
+            Err(e) if !self.failing => {
+                self.failing = true;
+                tracing::warn!(
+                    "cannot write the history {}: {e}",
+                    self.history.current.display()
+                );
+            }
+            Err(_) => {}
         }
     }
 }
@@ -238,7 +395,7 @@ mod tests {
     fn rotates_at_the_limit_and_keeps_two_files() {
         let dir = tempfile::tempdir().unwrap();
         let h = History::in_dir(dir.path());
-        let (mut lines, mut torn) = (0, false);
+        let mut fill = Fill::default();
         for i in 0..(MAX_ENTRIES * 2 + 10) {
             let e = Entry::of(
                 &Event::RecordFailed {
@@ -252,7 +409,7 @@ mod tests {
                 SystemTime::UNIX_EPOCH,
             )
             .unwrap();
-            h.append(&e, &mut lines, &mut torn).unwrap();
+            h.append(&e, &mut fill).unwrap();
         }
         let all = h.read().unwrap();
         assert_eq!(all.len(), MAX_ENTRIES + 10);
@@ -272,11 +429,11 @@ mod tests {
             .write_all(b"{\"at\":\"2026")
             .unwrap();
         assert_eq!(h.read().unwrap().len(), MAX_ENTRIES + 10);
-        let (mut lines, mut torn) = h.lines_now();
-        assert_eq!((lines, torn), (10, true));
+        let mut fill = h.fill_now();
+        assert_eq!((fill.lines, fill.torn), (10, true));
         // The next entry starts on a line of its own.
         let e = Entry::of(&Event::StateSaved, SystemTime::UNIX_EPOCH).unwrap();
-        h.append(&e, &mut lines, &mut torn).unwrap();
+        h.append(&e, &mut fill).unwrap();
         let all = h.read().unwrap();
         assert_eq!(all.len(), MAX_ENTRIES + 11);
         assert_eq!(all.last().unwrap().event, "state-saved");

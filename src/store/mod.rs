@@ -97,6 +97,10 @@ pub struct RecordState {
     /// waits on the monotonic clock.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
     pub next_attempt: Option<SystemTime>,
+    /// The wait the failure asked for when `next_attempt` was set, in seconds: a date saved while the clock
+    /// was wrong is clamped to it when loaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_wait_secs: Option<u64>,
     /// Stopped until the config changes (auth failure, rejected request).
     #[serde(default)]
     pub stopped: bool,
@@ -154,15 +158,11 @@ impl FileStore {
             })?;
         }
         let lock_path = path.with_extension("lock");
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|source| StoreError::Lock {
-                path: lock_path.clone(),
-                source,
-            })?;
+        // Never through a link, never blocking on a FIFO put in its place.
+        let lock = crate::fsutil::open_lock(&lock_path).map_err(|source| StoreError::Lock {
+            path: lock_path.clone(),
+            source,
+        })?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -346,18 +346,69 @@ impl std::fmt::Debug for FingerprintKey {
 }
 
 impl FingerprintKey {
-    /// The key in the first of `places` that has one; else a new key, written to the first place that
-    /// accepts it. Without any writable place the key lives for this process only (fingerprints then change
-    /// at every start, which re-publishes each record once).
+    /// The key stored at `path`; else the one an earlier version kept at `legacy` (next to the config),
+    /// moved to `path` (the old file is removed when its directory allows); else a new key written to
+    /// `path` (owner-only). When `path` cannot be written the key lives for this process only
+    /// (fingerprints then change at every start, which re-publishes each record once).
     #[must_use]
-    pub fn load_or_create(places: &[PathBuf]) -> Self {
-        for path in places {
-            if let Ok(Some(bytes)) = crate::fsutil::read_limited(path, 1024)
-                && let Some(key) = Self::decode(&bytes)
-            {
+    pub fn load_or_create(path: &Path, legacy: Option<&Path>) -> Self {
+        if let Some(key) = Self::read(path) {
+            return key;
+        }
+        if let Some((old, key, text)) =
+            legacy.and_then(|l| Self::read_text(l).map(|(k, t)| (l, k, t)))
+        {
+            if path.exists() {
+                // Something unreadable is in the way: keep it, use the old key this run.
                 return key;
             }
+            if write_atomic(path, text.as_bytes()).is_ok() {
+                match std::fs::remove_file(old) {
+                    Ok(()) => tracing::info!(
+                        "moved the fingerprint key from {} to {}",
+                        old.display(),
+                        path.display()
+                    ),
+                    Err(e) => tracing::info!(
+                        "copied the fingerprint key from {} to {} (the old file stays: {e})",
+                        old.display(),
+                        path.display()
+                    ),
+                }
+            }
+            return key;
         }
+        let raw = Self::fresh();
+        let hex = crate::provider::sign::hex(&raw);
+        if path.exists() || write_atomic(path, hex.as_bytes()).is_err() {
+            tracing::warn!(
+                "cannot store the fingerprint key in {}; using one for this run only",
+                path.display()
+            );
+        }
+        Self::from_bytes(&raw)
+    }
+
+    /// The stored key (at `path`, else at `legacy`) without writing anything: a dry run. Without one, a key
+    /// for this run only.
+    #[must_use]
+    pub fn load(path: &Path, legacy: Option<&Path>) -> Self {
+        Self::read(path)
+            .or_else(|| legacy.and_then(Self::read))
+            .unwrap_or_else(|| Self::from_bytes(&Self::fresh()))
+    }
+
+    fn read(path: &Path) -> Option<Self> {
+        Self::read_text(path).map(|(k, _)| k)
+    }
+
+    fn read_text(path: &Path) -> Option<(Self, String)> {
+        let bytes = crate::fsutil::read_limited(path, 1024).ok()??;
+        let key = Self::decode(&bytes)?;
+        Some((key, String::from_utf8_lossy(&bytes).trim().to_owned()))
+    }
+
+    fn fresh() -> [u8; 32] {
         let mut raw = [0u8; 32];
         let rng = ring::rand::SystemRandom::new();
         if ring::rand::SecureRandom::fill(&rng, &mut raw).is_err() {
@@ -365,22 +416,7 @@ impl FingerprintKey {
                 *b = fastrand::u8(..);
             }
         }
-        let hex = crate::provider::sign::hex(&raw);
-        for path in places {
-            if path.exists() {
-                continue;
-            }
-            if write_atomic(path, hex.as_bytes()).is_ok() {
-                return Self::from_bytes(&raw);
-            }
-        }
-        tracing::warn!(
-            "cannot store the fingerprint key in {}; using one for this run only",
-            places
-                .first()
-                .map_or_else(String::new, |p| p.display().to_string())
-        );
-        Self::from_bytes(&raw)
+        raw
     }
 
     fn decode(text: &[u8]) -> Option<Self> {
@@ -560,14 +596,41 @@ mod tests {
     #[test]
     fn fingerprint_key_is_stored_once_and_reused() {
         let dir = tempfile::tempdir().unwrap();
-        let places = [dir.path().join("cfg/fingerprint.key")];
-        let a = FingerprintKey::load_or_create(&places);
-        let b = FingerprintKey::load_or_create(&places);
+        let path = dir.path().join("data/fingerprint.key");
+        let a = FingerprintKey::load_or_create(&path, None);
+        let b = FingerprintKey::load_or_create(&path, None);
         assert_eq!(a.sign(b"x"), b.sign(b"x"));
         assert_ne!(
             a.sign(b"x"),
             FingerprintKey::from_bytes(&[0; 32]).sign(b"x")
         );
-        assert_eq!(std::fs::read_to_string(&places[0]).unwrap().len(), 64);
+        assert_eq!(std::fs::read_to_string(&path).unwrap().len(), 64);
+    }
+
+    /// Regression: the key was written next to the config (which may be read-only `/etc/ddns-tray`), even
+    /// by a dry run. It lives in the data dir; an old one is moved there with its value; a dry run writes
+    /// nothing.
+    #[test]
+    fn fingerprint_key_moves_to_the_data_dir_and_dry_runs_write_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let legacy = dir.path().join("cfg/fingerprint.key");
+        let path = dir.path().join("data/fingerprint.key");
+        std::fs::create_dir_all(legacy.parent().unwrap()).unwrap();
+        std::fs::write(&legacy, "ab".repeat(32)).unwrap();
+        let expected = FingerprintKey::from_bytes(&[0xab; 32]).sign(b"x");
+        assert_eq!(
+            FingerprintKey::load(&path, Some(&legacy)).sign(b"x"),
+            expected
+        );
+        assert!(!path.exists(), "a dry run writes nothing");
+        assert_eq!(
+            FingerprintKey::load_or_create(&path, Some(&legacy)).sign(b"x"),
+            expected
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "ab".repeat(32));
+        assert!(!legacy.exists(), "moved, not copied");
+        let fresh = dir.path().join("none/fingerprint.key");
+        let _ = FingerprintKey::load(&fresh, None);
+        assert!(!fresh.exists());
     }
 }

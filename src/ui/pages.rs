@@ -923,6 +923,15 @@ impl View {
                                 }
                                 detail.push_str(&model::shorten(err, 80));
                             }
+                            if let Some(o) = &e.omitted {
+                                detail = t!(
+                                    "history.omitted",
+                                    updated = o.updated,
+                                    failed = o.failed,
+                                    recovered = o.recovered
+                                )
+                                .into_owned();
+                            }
                             ui.label(detail);
                             ui.end_row();
                         }
@@ -1383,6 +1392,7 @@ fn history_event(event: &str) -> (Color32, String) {
         "detection-recovered" => (GREEN, t!("history.detection_recovered")),
         "state-not-saved" => (RED, t!("history.state_not_saved")),
         "state-saved" => (GREEN, t!("history.state_saved")),
+        "round-summary" => (Color32::GRAY, t!("history.round_summary")),
         other => (Color32::GRAY, other.to_owned().into()),
     };
     (colour, text.into_owned())

@@ -615,6 +615,7 @@ fn history_lists_what_happened_newest_first_in_local_time() {
         old: None,
         new: new.map(|n| n.parse().unwrap()),
         error: error.map(str::to_owned),
+        omitted: None,
     };
     h.state_mut().0.history = Load::Done(Ok(vec![
         entry(

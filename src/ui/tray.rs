@@ -779,7 +779,7 @@ impl App {
             }
         };
         let notifications = settings.notifications;
-        let engine = match crate::app::engine(&self.paths, settings, Box::new(store)) {
+        let engine = match crate::app::engine(&self.paths, settings, Box::new(store), true) {
             Ok(e) => e,
             Err(e) => {
                 tracing::error!("{e}");

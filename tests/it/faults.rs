@@ -43,7 +43,7 @@ fn isolated(cmd: &std::process::Command) -> std::process::Command {
     out
 }
 
-fn signal(child: &Child, sig: &str) {
+pub(crate) fn signal(child: &Child, sig: &str) {
     std::process::Command::new("kill")
         .arg(format!("-{sig}"))
         .arg(child.id().to_string())
@@ -51,7 +51,7 @@ fn signal(child: &Child, sig: &str) {
         .unwrap();
 }
 
-async fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+pub(crate) async fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
         if f() {
