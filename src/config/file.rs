@@ -137,6 +137,14 @@ pub enum SourceKind {
     },
     /// Run a program (argv, no shell) and parse its output.
     Command { command: Vec<String> },
+    /// Ask the LAN's gateway for its external address: NAT-PMP, then UPnP IGD (`protocol` = "auto",
+    /// "natpmp" or "upnp"); `gateway` skips the default-route lookup.
+    Router {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        protocol: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        gateway: Option<String>,
+    },
 }
 
 /// `[[provider]]`: a DNS host and its credentials.
@@ -407,7 +415,14 @@ fn notifier(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<NotifyE
 }
 
 fn source(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<SourceEntry> {
-    const SOURCE_KINDS: &[&str] = &["http", "cloudflare-trace", "dns", "interface", "command"];
+    const SOURCE_KINDS: &[&str] = &[
+        "http",
+        "cloudflare-trace",
+        "dns",
+        "interface",
+        "command",
+        "router",
+    ];
     let mut table = entry_table(value, path, issues)?;
     let timeout = table
         .remove("timeout")

@@ -335,7 +335,19 @@ impl Ipv6Host {
                 "`{text}` is neither an IPv6 interface id (like \"::1234\") nor a MAC address (like \"52:54:00:12:34:56\")"
             ));
         };
+        if host.is_multicast() {
+            return Err(format!(
+                "`{text}` is a multicast address, not a host's interface id; give only the host part, e.g. \"::1234\""
+            ));
+        }
         let bits = u128::from(host);
+        let host_mask = u128::MAX >> u32::from(prefix_len);
+        if bits == host_mask {
+            return Err(
+                "the host part is all ones (reserved: RFC 5453 anycast identifiers), not a host's address"
+                    .into(),
+            );
+        }
         if bits == 0 {
             return Err(
                 "the host part is zero (that is the prefix's own subnet-router address)".into(),

@@ -176,6 +176,10 @@ fn bad_input_table() {
         ("dns wrong type", "[detect]\nipv4 = [ { kind = \"dns\", server = \"127.0.0.1:53\", name = \"myip.opendns.com\", type = \"AAAA\" } ]".into(), "detect.ipv4[0].type", "cannot answer"),
         ("dns bad server", "[detect]\nipv4 = [ { kind = \"dns\", server = \"127.0.0.1:dns\" } ]".into(), "detect.ipv4[0].server", "port"),
         ("empty command", "[detect]\nipv4 = [ { kind = \"command\", command = [] } ]".into(), "detect.ipv4[0].command", "empty"),
+        ("router protocol typo", "[detect]\nipv4 = [ { kind = \"router\", protocol = \"pcp\" } ]".into(), "detect.ipv4[0].protocol", "unknown protocol"),
+        ("router bad gateway", "[detect]\nipv4 = [ { kind = \"router\", gateway = \"router.lan\" } ]".into(), "detect.ipv4[0].gateway", "not an IPv4"),
+        ("router for ipv6", "[detect]\nipv6 = [ { kind = \"router\" } ]".into(), "detect.ipv6[0].kind", "only its IPv4"),
+        ("router unknown field", "[detect]\nipv4 = [ { kind = \"router\", port = 5351 } ]".into(), "detect.ipv4[0].port", "unknown field"),
         ("tsig bad base64", "[[provider]]\nname = \"k\"\nkind = \"rfc2136\"\nserver = \"127.0.0.1:53\"\nzone = \"example.test\"\nkey_name = \"ddns-key\"\nkey_secret = \"not base64!!\"".into(), "provider[0].key_secret", "base64"),
         ("tsig md5", "[[provider]]\nname = \"k\"\nkind = \"rfc2136\"\nserver = \"127.0.0.1:53\"\nzone = \"example.test\"\nkey_name = \"ddns-key\"\nkey_algorithm = \"hmac-md5\"\nkey_secret = \"c2VjcmV0LWtleS1ieXRlcw==\"".into(), "provider[0].key_algorithm", "unsupported"),
         ("webhook bad regex", "[[provider]]\nname = \"w\"\nkind = \"webhook\"\nurl = \"https://h.example/u?ip={ip}\"\nsuccess_regex = \"(\"".into(), "provider[0].success_regex", "regex"),
@@ -475,4 +479,25 @@ token = "t"
         "{base}[[record]]\nname = \"nas.duckdns.org\"\nprovider = \"p\"\nipv6_prefix_len = 56\n"
     );
     assert!(paths(&text).contains(&"record[0].ipv6_prefix_len".to_owned()));
+}
+
+#[test]
+fn a_router_source_with_and_without_its_options() {
+    let text = "ipv6 = false\n[detect]\nipv4 = [ { kind = \"router\" }, { kind = \"router\", protocol = \"upnp\", gateway = \"10.77.0.1\", timeout = \"4s\" } ]\n";
+    let (_, settings) = load_str(text, &env).expect("valid");
+    assert_eq!(
+        settings.detect.ipv4[0].kind,
+        SourceKind::Router {
+            protocol: None,
+            gateway: None
+        }
+    );
+    assert_eq!(
+        settings.detect.ipv4[1].kind,
+        SourceKind::Router {
+            protocol: Some("upnp".into()),
+            gateway: Some("10.77.0.1".into())
+        }
+    );
+    assert_eq!(settings.detect.ipv4[1].timeout, Duration::from_secs(4));
 }

@@ -240,6 +240,12 @@ fn source(
         SourceKind::Interface { name } => {
             if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
                 issues.push(Issue::new(format!("{path}.name"), "is empty", "give an interface name such as \"eth0\", or leave it out to use the default-route interface"));
+            } else if let Some(problem) = name.as_deref().and_then(interface_name_problem) {
+                issues.push(Issue::new(
+                    format!("{path}.name"),
+                    problem,
+                    "give the interface's name as `ip link` (or `ipconfig`) shows it, e.g. \"eth0\"",
+                ));
             }
         }
         SourceKind::Command { command } => {
@@ -248,6 +254,33 @@ fn source(
                     format!("{path}.command"),
                     "is empty",
                     "give the program and its arguments, e.g. [\"/usr/local/bin/my-ip\", \"--v4\"]",
+                ));
+            }
+        }
+        SourceKind::Router { protocol, gateway } => {
+            if family == Family::V6 {
+                issues.push(Issue::new(
+                    format!("{path}.kind"),
+                    "a router tells only its IPv4 address",
+                    "list the router source under detect.ipv4",
+                ));
+            }
+            if let Some(p) = protocol
+                && !["auto", "natpmp", "upnp"].contains(&p.as_str())
+            {
+                issues.push(Issue::new(
+                    format!("{path}.protocol"),
+                    format!("unknown protocol `{p}`"),
+                    "use one of: auto (NAT-PMP, then UPnP), natpmp, upnp",
+                ));
+            }
+            if let Some(g) = gateway
+                && g.trim().parse::<std::net::Ipv4Addr>().is_err()
+            {
+                issues.push(Issue::new(
+                    format!("{path}.gateway"),
+                    format!("`{g}` is not an IPv4 address"),
+                    "give the router's LAN address, e.g. \"192.168.1.1\", or leave it out to use the default gateway",
                 ));
             }
         }
@@ -524,6 +557,14 @@ fn lines(file: &ConfigFile, issues: &mut Vec<Issue>) -> Vec<super::LineSettings>
             ));
         }
         let bind = match (&l.interface, &l.source) {
+            (Some(name), None) if let Some(problem) = interface_name_problem(name) => {
+                issues.push(Issue::new(
+                    format!("{path}.interface"),
+                    problem,
+                    "give the interface's name as `ip link` (or `ipconfig`) shows it, e.g. \"eth1\"",
+                ));
+                None
+            }
             (Some(name), None) if !name.trim().is_empty() => {
                 Some(super::LineBind::Interface(name.trim().to_owned()))
             }
@@ -536,7 +577,11 @@ fn lines(file: &ConfigFile, issues: &mut Vec<Issue>) -> Vec<super::LineSettings>
                 None
             }
             (None, Some(ip)) => match ip.trim().parse::<IpAddr>() {
-                Ok(ip) if ip.is_unspecified() || ip.is_multicast() => {
+                Ok(ip)
+                    if ip.is_unspecified()
+                        || ip.is_multicast()
+                        || matches!(ip, IpAddr::V4(v4) if v4.is_broadcast()) =>
+                {
                     issues.push(Issue::new(
                         format!("{path}.source"),
                         format!("{ip} cannot be a source address"),
@@ -593,6 +638,7 @@ fn via(
         for (field, set) in [
             ("mode", rec.mode.is_some()),
             ("hold_down", rec.hold_down.is_some()),
+            ("provider_via_line", rec.provider_via_line == Some(true)),
         ] {
             if set {
                 issues.push(Issue::new(
@@ -779,6 +825,32 @@ fn records(
         }
     }
     out
+}
+
+/// What is wrong with an interface name, if anything: a NUL or other control character (which the OS
+/// would cut the name at, binding to another interface), and on Linux more than 15 bytes, a `/` or spaces
+/// (which no Linux interface name has).
+fn interface_name_problem(name: &str) -> Option<String> {
+    if name.trim().is_empty() {
+        return None;
+    }
+    if name.chars().any(char::is_control) {
+        return Some("contains a NUL or another control character".into());
+    }
+    if cfg!(target_os = "linux") {
+        let name = name.trim();
+        if name.len() > 15 {
+            return Some(format!(
+                "`{name}` is longer than 15 bytes, the longest interface name Linux has"
+            ));
+        }
+        if name.contains('/') || name.chars().any(char::is_whitespace) {
+            return Some(format!(
+                "`{name}` has a `/` or a space, which no Linux interface name has"
+            ));
+        }
+    }
+    None
 }
 
 /// The record's `ipv6_host` and `ipv6_prefix_len`: only for AAAA records.

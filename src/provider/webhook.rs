@@ -167,8 +167,19 @@ pub fn method(configured: Option<&str>, has_body: bool) -> reqwest::Method {
     )
 }
 
+/// Whether a path segment looks like a token rather than a word of the API's structure (`api`, `push`,
+/// `hooks`): long, or with digits or capitals in it.
+fn token_like(segment: &str) -> bool {
+    segment.len() >= 12
+        || (segment.len() >= 4
+            && segment
+                .bytes()
+                .any(|c| c.is_ascii_digit() || c.is_ascii_uppercase()))
+}
+
 /// Values in a request template worth masking when a server echoes them: query values, the password of
-/// the URL, long path segments, and string values of a JSON or form body; placeholders are not tokens.
+/// the URL, path segments that look like tokens (and the whole path when one does), and string values of
+/// a JSON or form body; placeholders are not tokens.
 #[must_use]
 pub fn template_tokens(url: &str, body: Option<&str>) -> Vec<String> {
     let plain = |v: &str| !v.contains('{') && v.len() >= 4;
@@ -180,13 +191,18 @@ pub fn template_tokens(url: &str, body: Option<&str>) -> Vec<String> {
                 .map(|(_, v)| v.into_owned())
                 .filter(|v| plain(v)),
         );
-        out.extend(
-            u.path_segments()
-                .into_iter()
-                .flatten()
-                .filter(|s| s.len() >= 12 && plain(s))
-                .map(str::to_owned),
-        );
+        let tokens: Vec<String> = u
+            .path_segments()
+            .into_iter()
+            .flatten()
+            .filter(|s| token_like(s) && plain(s))
+            .map(str::to_owned)
+            .collect();
+        // The path as a whole first: a server echoing `/wh/<token>` shows no part of it.
+        if !tokens.is_empty() && !u.path().contains('{') {
+            out.push(u.path().to_owned());
+        }
+        out.extend(tokens);
     }
     if let Some(body) = body {
         match serde_json::from_str::<serde_json::Value>(body) {

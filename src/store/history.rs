@@ -438,4 +438,72 @@ mod tests {
         assert_eq!(all.len(), MAX_ENTRIES + 11);
         assert_eq!(all.last().unwrap().event, "state-saved");
     }
+
+    /// Regression: one round of 10,000 updates pushed its own `ip-changed` entry (and everything before it)
+    /// out of the 4,000 entries kept. A round lists [`ROUND_DETAIL`] record entries and counts the rest.
+    #[test]
+    fn a_big_round_keeps_its_address_change_and_a_summary() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = Writer::new(History::in_dir(dir.path()));
+        let at = SystemTime::UNIX_EPOCH;
+        w.take(
+            &Event::IpChanged {
+                family: Family::V4,
+                old: None,
+                new: "198.51.100.1".parse().unwrap(),
+            },
+            at,
+        );
+        for i in 0..10_000 {
+            w.take(
+                &Event::RecordUpdated {
+                    record: format!("r{i}.example A"),
+                    ip: "198.51.100.1".parse().unwrap(),
+                    previous: None,
+                },
+                at,
+            );
+        }
+        w.take(&Event::RoundFinished, at);
+        w.take(&Event::StateSaved, at);
+        let all = History::in_dir(dir.path()).read().unwrap();
+        assert_eq!(all.len(), 1 + ROUND_DETAIL + 2);
+        assert_eq!(all[0].event, "ip-changed");
+        let summary = &all[ROUND_DETAIL + 1];
+        assert_eq!(summary.event, "round-summary");
+        assert_eq!(
+            summary.omitted,
+            Some(Omitted {
+                updated: 10_000 - ROUND_DETAIL as u64,
+                failed: 0,
+                recovered: 0
+            })
+        );
+        assert!(
+            summary.line().contains("9900 more record entries"),
+            "{}",
+            summary.line()
+        );
+        // The next round lists its records again.
+        w.take(
+            &Event::RecordFailed {
+                record: "r1.example A".into(),
+                error: "x".into(),
+                class: crate::provider::ErrorClass::Transient,
+                failures: 1,
+                stopped: false,
+                retry_at: None,
+            },
+            at,
+        );
+        assert_eq!(
+            History::in_dir(dir.path())
+                .read()
+                .unwrap()
+                .last()
+                .unwrap()
+                .event,
+            "failed"
+        );
+    }
 }

@@ -992,3 +992,74 @@ async fn a_reload_moves_the_metrics_endpoint() {
         "the old port is closed"
     );
 }
+
+/// Regression: a webhook URL path (`…/wh/SECRET…`), a healthchecks ping URL and an Uptime Kuma push token
+/// were printed when the service echoed the request: in `notify test`, `once`'s stderr, `run`'s stderr and
+/// the log file (which was 0644). Every token is masked everywhere, and the log file is owner-only.
+#[cfg(unix)]
+#[tokio::test]
+async fn notifier_secrets_are_masked_when_the_service_echoes_the_request() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let echo_back = |r: &Request| Reply::status(500, format!("you sent {} {} {}", r.method, r.target, r.body));
+    let services = FakeHttp::start(echo_back).await;
+    let provider = FakeHttp::start(echo_back).await;
+    let ip = FakeHttp::text("198.51.100.80").await;
+    let secrets = ["SECRETwh1", "SECREThc2", "SECRETku3"];
+    let config = format!(
+        "[detect]\nipv4 = [ {{ kind = \"http\", url = \"{ip}\", allow_private = true }} ]\n\
+         [[provider]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"{provider}\"\n\
+         [[record]]\nname = \"home.example.test\"\nprovider = \"hook\"\n\
+         [[notify]]\nname = \"wh\"\nkind = \"webhook\"\nurl = \"{wh}\"\nevents = [\"change\", \"failure\"]\n\
+         [[notify]]\nname = \"hc\"\nkind = \"healthchecks\"\nurl = \"{hc}\"\n\
+         [[notify]]\nname = \"kuma\"\nkind = \"uptime-kuma\"\nurl = \"{kuma}\"\n",
+        ip = ip.url("/"),
+        provider = provider.url("/u?ip={ip}"),
+        wh = services.url("/wh/SECRETwh1"),
+        hc = services.url("/ping/SECREThc2"),
+        kuma = services.url("/api/push/SECRETku3"),
+    );
+    let case = Case::new(&config);
+    let test = case.run(&["notify", "test"]).await;
+    let once = case.run(&["once"]).await;
+    assert!(!services.requests().is_empty(), "{test:?} {once:?}");
+    let mut child = case
+        .command(&["run"])
+        .env("RUST_LOG", "ddns_tray=debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let before = services.requests().len();
+    let start = std::time::Instant::now();
+    while services.requests().len() < before + 2 && start.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    crate::faults::signal(&child, "TERM");
+    let run = tokio::task::spawn_blocking(move || {
+        let mut out = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut out).unwrap();
+        std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+        let _ = child.wait();
+        out
+    })
+    .await
+    .unwrap();
+    let logs = crate::support::all_text_under(&case.data_dir().join("logs"));
+    assert!(test.stdout.contains("you sent"), "the echo is shown: {test:?}");
+    assert!(logs.contains("you sent"), "the echo reached the log: {logs}");
+    for s in secrets {
+        for (what, text) in [
+            ("notify test", format!("{}{}", test.stdout, test.stderr)),
+            ("once", format!("{}{}", once.stdout, once.stderr)),
+            ("run", run.clone()),
+            ("log file", logs.clone()),
+        ] {
+            assert!(!text.contains(s), "{s} in {what}: {text}");
+        }
+    }
+    for e in std::fs::read_dir(case.data_dir().join("logs")).unwrap() {
+        let mode = e.unwrap().metadata().unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "log files are owner-only: {mode:o}");
+    }
+}

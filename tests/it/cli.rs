@@ -408,3 +408,54 @@ async fn a_config_with_every_provider_validates() {
         );
     }
 }
+
+/// Regression: values that are wrong were accepted: an interface name with a NUL (it silently bound to
+/// `lo`), the source address 255.255.255.255 (it ran unbound), `provider_via_line` without `lines` (ignored),
+/// and all-ones or multicast `ipv6_host` values. Each is refused at load with its field and a fix.
+#[tokio::test]
+async fn wrong_values_are_refused_with_their_field() {
+    let head = "[detect]\nipv4 = [ { kind = \"http\", url = \"http://127.0.0.1:9/\", allow_private = true } ]\n[[provider]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/u\"\n";
+    let head6 = "ipv6 = true\n[detect]\nipv6 = [ { kind = \"http\", url = \"http://[::1]:9/\", allow_private = true } ]\n[[provider]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/u\"\n";
+    let cases = [
+        (
+            "[detect]\nipv4 = [ { kind = \"interface\", name = \"eth0\\u0000lo\" } ]\n".to_owned(),
+            "detect.ipv4[0].name",
+            "control character",
+        ),
+        (
+            format!("{head}[[line]]\nname = \"a\"\ninterface = \"wan\\u0000\"\n[[record]]\nname = \"h.example.test\"\nprovider = \"hook\"\nlines = [\"a\"]\n"),
+            "line[0].interface",
+            "control character",
+        ),
+        (
+            format!("{head}[[line]]\nname = \"a\"\nsource = \"255.255.255.255\"\n[[record]]\nname = \"h.example.test\"\nprovider = \"hook\"\nlines = [\"a\"]\n"),
+            "line[0].source",
+            "cannot be a source address",
+        ),
+        (
+            format!("{head}[[record]]\nname = \"h.example.test\"\nprovider = \"hook\"\nprovider_via_line = true\n"),
+            "record[0].provider_via_line",
+            "applies only to a record with `lines`",
+        ),
+        (
+            format!("{head6}[[record]]\nname = \"h.example.test\"\ntype = \"AAAA\"\nprovider = \"hook\"\nipv6_host = \"::ffff:ffff:ffff:ffff\"\n"),
+            "record[0].ipv6_host",
+            "all ones",
+        ),
+        (
+            format!("{head6}[[record]]\nname = \"h.example.test\"\ntype = \"AAAA\"\nprovider = \"hook\"\nipv6_host = \"ff02::1\"\n"),
+            "record[0].ipv6_host",
+            "multicast",
+        ),
+    ];
+    for (config, field, words) in cases {
+        let case = Case::new(&config);
+        let out = case.run(&["check"]).await;
+        assert_eq!(out.code, 2, "{field}: {out:?}");
+        let all = format!("{}{}", out.stdout, out.stderr);
+        assert!(
+            all.contains(field) && all.contains(words),
+            "{field} / {words}: {out:?}"
+        );
+    }
+}
