@@ -45,6 +45,49 @@ fn scm(what: &str) -> impl Fn(windows_service::Error) -> ServiceError + '_ {
     }
 }
 
+/// `ERROR_SERVICE_DATABASE_LOCKED`: the service manager is busy (during boot, or while deployment tools
+/// install at first logon); it answers this to `StartService` for a while.
+const ERROR_SERVICE_DATABASE_LOCKED: i32 = 1055;
+/// `ERROR_SERVICE_ALREADY_RUNNING`: someone (the SCM at boot) started it meanwhile.
+const ERROR_SERVICE_ALREADY_RUNNING: i32 = 1056;
+/// How long a start waits out a busy service manager, in all.
+const START_PATIENCE: Duration = Duration::from_secs(60);
+
+/// How a start ended.
+enum Started {
+    Now,
+    /// The service manager stayed busy for [`START_PATIENCE`].
+    Busy(windows_service::Error),
+}
+
+/// Starts the service, retrying with a bounded backoff (250 ms doubling to 4 s, [`START_PATIENCE`] in all)
+/// while the service manager answers "database locked"; "already running" is a start.
+fn start_patiently(service: &windows_service::service::Service) -> Result<Started, windows_service::Error> {
+    let begun = std::time::Instant::now();
+    let mut pause = Duration::from_millis(250);
+    loop {
+        match service.start::<&str>(&[]) {
+            Ok(()) => return Ok(Started::Now),
+            Err(windows_service::Error::Winapi(io))
+                if io.raw_os_error() == Some(ERROR_SERVICE_ALREADY_RUNNING) =>
+            {
+                return Ok(Started::Now);
+            }
+            Err(windows_service::Error::Winapi(io))
+                if io.raw_os_error() == Some(ERROR_SERVICE_DATABASE_LOCKED) =>
+            {
+                if begun.elapsed() + pause > START_PATIENCE {
+                    return Ok(Started::Busy(windows_service::Error::Winapi(io)));
+                }
+                tracing::info!("the service manager is busy (database locked); trying again in {pause:?}");
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_secs(4));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// `%ProgramData%\ddns-tray`, where the service keeps config, state and logs.
 #[must_use]
 pub fn program_data() -> PathBuf {
@@ -84,12 +127,15 @@ pub fn manage(action: Action, scope: Scope, exe: &Path) -> Result<String, Servic
             Ok(format!("removed the {NAME} service\n"))
         }
         Action::Start => {
-            manager
+            let service = manager
                 .open_service(NAME, ServiceAccess::START)
-                .map_err(scm("cannot open the service"))?
-                .start::<&str>(&[])
-                .map_err(scm("cannot start the service"))?;
-            Ok(format!("started {NAME}\n"))
+                .map_err(scm("cannot open the service"))?;
+            match start_patiently(&service).map_err(scm("cannot start the service"))? {
+                Started::Now => Ok(format!("started {NAME}\n")),
+                Started::Busy(e) => Err(scm(
+                    "cannot start the service: the service manager stayed busy for a minute; try again later",
+                )(e)),
+            }
         }
         Action::Stop => {
             manager
@@ -190,23 +236,41 @@ fn install(manager: &ServiceManager, exe: &Path) -> Result<String, ServiceError>
                 scm("cannot apply the failure actions to errors")(e)
             ));
         }
-        service
-            .start::<&str>(&[])
-            .map_err(scm("cannot start the service"))
+        start_patiently(&service).map_err(scm("cannot start the service"))
     })();
-    if let Err(e) = rest {
-        // All or nothing: remove what was created.
-        if let Err(d) = service.delete() {
-            tracing::warn!("{}", scm("cannot remove the half-installed service")(d));
+    let started = match rest {
+        Ok(s) => s,
+        Err(e) => {
+            // All or nothing: remove what was created.
+            if let Err(d) = service.delete() {
+                tracing::warn!("{}", scm("cannot remove the half-installed service")(d));
+            }
+            return Err(e);
         }
-        return Err(e);
+    };
+    match started {
+        Started::Now => {
+            let _ = writeln!(
+                report,
+                "installed and started the {NAME} service ({}); config in {}",
+                exe.display(),
+                dir.display()
+            );
+        }
+        // Registered with automatic start, so it starts at the next boot: the install stands (an MSI
+        // rolling back here would leave nothing), and says so plainly.
+        Started::Busy(e) => {
+            let why = scm("the service manager stayed busy for a minute")(e);
+            let _ = writeln!(
+                report,
+                "warning: installed the {NAME} service ({}), but could not start it now ({why}); it starts \
+                 at the next boot, or start it yourself with `ddns-tray service start`; config in {}",
+                exe.display(),
+                dir.display()
+            );
+            tracing::warn!("installed the service but could not start it now: {why}");
+        }
     }
-    let _ = writeln!(
-        report,
-        "installed and started the {NAME} service ({}); config in {}",
-        exe.display(),
-        dir.display()
-    );
     Ok(report)
 }
 
