@@ -42,7 +42,8 @@ const STATUS_EVERY: Duration = Duration::from_millis(250);
 /// A network change is checked this long after it (a burst of changes is one check).
 pub const EVENT_DEBOUNCE: Duration = Duration::from_millis(200);
 /// Checks started by network changes are at least this far apart, doubling with each such check in the
-/// last [`EVENT_WINDOW`] up to [`EVENT_GAP_MAX`]: a flapping link cannot hammer echo services or providers.
+/// last [`EVENT_WINDOW`] up to [`EVENT_GAP_MAX`]: a flapping link cannot hammer echo services. Only checks
+/// that found nothing new count: the last real address never waits for the guard.
 pub const EVENT_GAP: Duration = Duration::from_secs(5);
 pub const EVENT_GAP_MAX: Duration = Duration::from_mins(5);
 pub const EVENT_WINDOW: Duration = Duration::from_mins(10);
@@ -174,6 +175,8 @@ pub struct Engine {
     /// Set for a round started by network changes: only these families are checked.
     round_families: Option<std::collections::BTreeSet<Family>>,
     network_events: NetworkEvents,
+    /// Writes sent by a round that a pause or reload cut short, waiting for their answers.
+    in_flight: round::InFlight,
 }
 
 impl Engine {
@@ -218,6 +221,7 @@ impl Engine {
             event_checks: std::collections::VecDeque::new(),
             round_families: None,
             network_events: NetworkEvents::Off,
+            in_flight: round::InFlight::default(),
             line_status: BTreeMap::new(),
             line_choice: HashMap::new(),
             hold_until: HashMap::new(),
@@ -313,6 +317,10 @@ impl Engine {
                         None => break,
                         Some(c) => c,
                     },
+                    landed = self.in_flight.next(), if !self.in_flight.is_empty() => {
+                        self.land(landed);
+                        continue;
+                    }
                     () = sleep_until(wake) => {
                         let now = Instant::now();
                         let scheduled = now >= next_check;
@@ -320,14 +328,21 @@ impl Engine {
                         let event_only = self.event_due.is_some_and(|d| now >= d)
                             && !scheduled
                             && !self.due.values().any(|d| *d <= now);
-                        if self.event_due.is_some_and(|d| now >= d) {
+                        let by_event = self.event_due.is_some_and(|d| now >= d);
+                        if by_event {
                             self.event_due = None;
                             self.event_checks.push_back(now);
                             let families = std::mem::take(&mut self.event_families);
                             self.round_families = event_only.then_some(families);
                         }
+                        let known = self.state.last_ip.clone();
                         let end = self.round_in(Mode::Tick, Some(&mut commands), &shutdown).await;
                         self.round_families = None;
+                        // The flap guard slows only noise: a check that found a new address does not count
+                        // towards the gap, so the next real change is checked as promptly as this one.
+                        if by_event && self.state.last_ip != known {
+                            self.event_checks.pop_back();
+                        }
                         if scheduled {
                             next_check = Instant::now() + self.settings.interval;
                         }

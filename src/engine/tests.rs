@@ -1081,6 +1081,54 @@ async fn a_burst_of_changes_is_one_check_and_flapping_is_rate_limited() {
     h.task.await.unwrap();
 }
 
+/// Regression (issue 20): a second real change 2 s after the first was published took 1.8 s, a third 6.7 s:
+/// the flap guard grew even when each check found a new address. Checks that found one do not count: three
+/// real changes 2 s apart are each published within the debounce; a change that brought nothing still does.
+#[tokio::test(start_paused = true)]
+async fn real_changes_are_never_slowed_by_the_flap_guard() {
+    let h = start(
+        settings("interval = \"5m\"", "tok-123456"),
+        MemoryStore::default(),
+        Arc::default(),
+        source("198.51.100.1"),
+    );
+    idle(Duration::from_secs(1)).await;
+    assert_eq!(h.provider.count(), 1);
+    for (i, addr) in ["198.51.100.2", "198.51.100.3", "198.51.100.4"].into_iter().enumerate() {
+        *h.source.answer.lock().unwrap() = Ok(ip(addr));
+        h.handle
+            .commands
+            .send(Command::NetworkChanged(crate::config::Family::V4))
+            .await
+            .unwrap();
+        let t0 = Instant::now();
+        idle(EVENT_DEBOUNCE + Duration::from_millis(50)).await;
+        assert_eq!(h.provider.count(), i + 2, "change {addr} published");
+        assert!(t0.elapsed() < Duration::from_secs(1));
+        idle(Duration::from_secs(2)).await;
+    }
+    // A change event that finds the same address counts: the next check waits for the gap.
+    let asked = || h.source.asked.lock().unwrap().len();
+    h.handle
+        .commands
+        .send(Command::NetworkChanged(crate::config::Family::V4))
+        .await
+        .unwrap();
+    idle(Duration::from_secs(1)).await;
+    let base = asked();
+    h.handle
+        .commands
+        .send(Command::NetworkChanged(crate::config::Family::V4))
+        .await
+        .unwrap();
+    idle(Duration::from_secs(1)).await;
+    assert_eq!(asked(), base, "an unproductive check holds the next one back");
+    idle(EVENT_GAP).await;
+    assert_eq!(asked(), base + 1);
+    h.shutdown.cancel();
+    h.task.await.unwrap();
+}
+
 #[tokio::test(start_paused = true)]
 async fn paused_changes_are_ignored_and_a_wake_up_checks_at_once() {
     let h = start(
