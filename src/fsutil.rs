@@ -179,18 +179,15 @@ fn open_owned(path: &Path, options: &mut std::fs::OpenOptions) -> std::io::Resul
         const FILE_FLAG_OPEN_REPARSE_POINT: u32 = 0x0020_0000;
         options.custom_flags(FILE_FLAG_OPEN_REPARSE_POINT);
     }
-    let file = options.open(path).map_err(|e| {
-        // O_NOFOLLOW on a link that appeared after the check (ELOOP), or a FIFO without a reader (ENXIO).
-        #[cfg(unix)]
-        if matches!(e.raw_os_error(), Some(libc::ELOOP)) {
-            return refused(path, "a symbolic link");
-        }
-        #[cfg(unix)]
-        if matches!(e.raw_os_error(), Some(libc::ENXIO)) {
-            return refused(path, "a FIFO, socket or device");
-        }
-        e
-    })?;
+    let file = options.open(path);
+    // O_NOFOLLOW on a link that appeared after the check (ELOOP), or a FIFO without a reader (ENXIO).
+    #[cfg(unix)]
+    let file = file.map_err(|e| match e.raw_os_error() {
+        Some(libc::ELOOP) => refused(path, "a symbolic link"),
+        Some(libc::ENXIO) => refused(path, "a FIFO, socket or device"),
+        _ => e,
+    });
+    let file = file?;
     if let Some(what) = not_writable_kind(&file.metadata()?) {
         return Err(refused(path, what));
     }

@@ -691,6 +691,20 @@ async fn detect(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
                 println!("  {:<48} {answer}  ({} ms)", r.source, r.latency_ms);
             }
             match conclusion {
+                // Who gave it: under `confirm` and `agree`, the operators that agreed.
+                Detection::Known(ip) if settings.detect.policy != ddns_tray::config::Policy::First => {
+                    let mut operators: Vec<&str> = reports
+                        .iter()
+                        .filter(|r| r.ip == Some(ip))
+                        .map(|r| r.operator.as_str())
+                        .collect();
+                    operators.dedup();
+                    let list = operators.join(&ddns_tray::i18n::tr("alerts.separator", &[]));
+                    println!(
+                        "  => {}",
+                        tr("cli.detect_confirmed", &[("ip", &ip), ("operators", &list)])
+                    );
+                }
                 Detection::Known(ip) => println!("  => {ip}"),
                 Detection::Unavailable(e) => {
                     println!("  => {}", tr("cli.detect_unknown", &[("error", &e)]));

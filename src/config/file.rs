@@ -95,6 +95,9 @@ pub struct DetectFile {
     pub ipv4: Option<Vec<SourceEntry>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ipv6: Option<Vec<SourceEntry>>,
+    /// Networks whose addresses are a CDN's own, never a user's (replaces the built-in Cloudflare list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cdn_ranges: Option<Vec<String>>,
 }
 
 /// One detection source: the settings every kind has, and the kind's own.
@@ -108,6 +111,12 @@ pub struct SourceEntry {
     /// Accept private, loopback, CGNAT and documentation addresses from this source (LAN setups, tests).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_private: Option<bool>,
+    /// Accept an answer inside a CDN's own ranges from this source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_cdn: Option<bool>,
+    /// Who runs the service (sources of one operator never confirm each other); default: from its host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
 }
 
 /// The kinds of IP sources and their own fields.
@@ -137,7 +146,7 @@ pub enum SourceKind {
     },
     /// Run a program (argv, no shell) and parse its output.
     Command { command: Vec<String> },
-    /// Ask the LAN's gateway for its external address: NAT-PMP, then UPnP IGD (`protocol` = "auto",
+    /// Ask the LAN's gateway for its external address: NAT-PMP, then `UPnP` IGD (`protocol` = "auto",
     /// "natpmp" or "upnp"); `gateway` skips the default-route lookup.
     Router {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -430,11 +439,19 @@ fn source(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<SourceEnt
     let allow_private = table
         .remove("allow_private")
         .and_then(|v| typed(v, &format!("{path}.allow_private"), issues));
+    let allow_cdn = table
+        .remove("allow_cdn")
+        .and_then(|v| typed(v, &format!("{path}.allow_cdn"), issues));
+    let operator = table
+        .remove("operator")
+        .and_then(|v| typed(v, &format!("{path}.operator"), issues));
     let kind = kind_of::<SourceKind>(table, path, SOURCE_KINDS, issues)?;
     Some(SourceEntry {
         kind,
         timeout,
         allow_private,
+        allow_cdn,
+        operator,
     })
 }
 
@@ -498,7 +515,12 @@ fn detect(value: Value, issues: &mut Vec<Issue>) -> Option<DetectFile> {
             "policy" => out.policy = typed(value, &path, issues),
             "ipv4" => out.ipv4 = Some(array(value, &path, "{ kind = ... }", issues, source)),
             "ipv6" => out.ipv6 = Some(array(value, &path, "{ kind = ... }", issues, source)),
-            _ => issues.push(unknown_key(&key, "detect.", &["policy", "ipv4", "ipv6"])),
+            "cdn_ranges" => out.cdn_ranges = typed(value, &path, issues),
+            _ => issues.push(unknown_key(
+                &key,
+                "detect.",
+                &["policy", "ipv4", "ipv6", "cdn_ranges"],
+            )),
         }
     }
     Some(out)

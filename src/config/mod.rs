@@ -143,6 +143,9 @@ pub enum Policy {
     First,
     /// At least two sources, asked concurrently, must agree.
     Agree,
+    /// The first valid answer, as `first`; an answer that differs from the last known address is written
+    /// only when a source of another operator gives the same one.
+    Confirm,
 }
 
 impl fmt::Display for Policy {
@@ -150,6 +153,7 @@ impl fmt::Display for Policy {
         f.write_str(match self {
             Self::First => "first",
             Self::Agree => "agree",
+            Self::Confirm => "confirm",
         })
     }
 }
@@ -253,6 +257,8 @@ pub struct DetectSettings {
     pub policy: Policy,
     pub ipv4: Vec<SourceSettings>,
     pub ipv6: Vec<SourceSettings>,
+    /// `cdn_ranges`: networks whose addresses are a CDN's own (`None`: the built-in Cloudflare list).
+    pub cdn_ranges: Option<Vec<(std::net::IpAddr, u8)>>,
 }
 
 impl DetectSettings {
@@ -270,6 +276,28 @@ pub struct SourceSettings {
     pub kind: SourceKind,
     pub timeout: Duration,
     pub allow_private: bool,
+    pub allow_cdn: bool,
+    /// Who runs it, when the config says (else derived from its host by the detector).
+    pub operator: Option<String>,
+}
+
+/// Parses a network such as `104.16.0.0/13` (a bare address is a /32 or /128).
+pub fn parse_network(text: &str) -> Result<(std::net::IpAddr, u8), String> {
+    let text = text.trim();
+    let (addr, len) = text.split_once('/').unwrap_or((text, ""));
+    let ip: std::net::IpAddr = addr
+        .parse()
+        .map_err(|_| format!("`{text}` is not a network like \"104.16.0.0/13\""))?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let len = if len.is_empty() {
+        max
+    } else {
+        len.parse::<u8>()
+            .ok()
+            .filter(|l| *l <= max)
+            .ok_or_else(|| format!("`{text}` has a prefix length outside 0..={max}"))?
+    };
+    Ok((ip, len))
 }
 
 #[derive(Debug, Clone, PartialEq)]

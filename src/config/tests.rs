@@ -72,22 +72,26 @@ fn an_empty_file_means_defaults() {
     assert!(s.ipv4 && !s.ipv6);
     assert!(s.records.is_empty());
     let kinds: Vec<_> = s.detect.ipv4.iter().map(|s| s.kind.clone()).collect();
-    assert!(matches!(
+    // Three operators by hostname (issue 20): OpenDNS over DNS, ipify, Cloudflare's trace; policy confirm.
+    assert_eq!(s.detect.policy, Policy::Confirm);
+    assert_eq!(
         kinds[0],
-        SourceKind::CloudflareTrace { url: None }
-    ));
+        SourceKind::Dns {
+            server: Some("resolver1.opendns.com:53".into()),
+            name: Some("myip.opendns.com".into()),
+            record_type: Some("A".into()),
+        }
+    );
     assert_eq!(
         kinds[1],
         SourceKind::Http {
             url: "https://api.ipify.org".into()
         }
     );
-    assert_eq!(
+    assert!(matches!(
         kinds[2],
-        SourceKind::Http {
-            url: "https://ipv4.icanhazip.com".into()
-        }
-    );
+        SourceKind::CloudflareTrace { url: None }
+    ));
     assert_eq!(
         s.detect.ipv6[1].kind,
         SourceKind::Http {

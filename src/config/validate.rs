@@ -112,36 +112,46 @@ fn duration(
 }
 
 /// The sources used when `[detect]` does not list any for a family.
+///
+/// Three operators that share no infrastructure, by hostname: Cisco OpenDNS over plain DNS (one UDP
+/// query, no HTTP stack: the cheapest unchanged check), ipify over HTTPS, and Cloudflare's trace. Under
+/// the default policy `confirm` an unchanged address costs the first one question; a change is written
+/// once a second operator gives the same address.
 #[must_use]
 pub fn default_sources(family: Family) -> Vec<SourceSettings> {
-    let urls = match family {
-        Family::V4 => ["https://api.ipify.org", "https://ipv4.icanhazip.com"],
-        Family::V6 => ["https://api6.ipify.org", "https://ipv6.icanhazip.com"],
+    let (ipify, dns_type) = match family {
+        Family::V4 => ("https://api.ipify.org", "A"),
+        Family::V6 => ("https://api6.ipify.org", "AAAA"),
     };
     let source = |kind| SourceSettings {
         kind,
         timeout: DEFAULT_SOURCE_TIMEOUT,
         allow_private: false,
+        allow_cdn: false,
+        operator: None,
     };
-    std::iter::once(source(SourceKind::CloudflareTrace { url: None }))
-        .chain(urls.iter().map(|u| {
-            source(SourceKind::Http {
-                url: (*u).to_owned(),
-            })
-        }))
-        .collect()
+    vec![
+        source(SourceKind::Dns {
+            server: Some("resolver1.opendns.com:53".into()),
+            name: Some("myip.opendns.com".into()),
+            record_type: Some(dns_type.into()),
+        }),
+        source(SourceKind::Http { url: ipify.into() }),
+        source(SourceKind::CloudflareTrace { url: None }),
+    ]
 }
 
 fn detect(file: &ConfigFile, issues: &mut Vec<Issue>) -> DetectSettings {
     let raw = file.detect.clone().unwrap_or_default();
     let policy = match raw.policy.as_deref() {
-        None | Some("first") => Policy::First,
+        None | Some("confirm") => Policy::Confirm,
+        Some("first") => Policy::First,
         Some("agree") => Policy::Agree,
         Some(other) => {
             issues.push(Issue::new(
                 "detect.policy",
                 format!("unknown policy `{other}`"),
-                "use \"first\" (first valid answer) or \"agree\" (two sources must agree)",
+                "use \"confirm\" (the default: a change is confirmed by a second operator), \"first\" (first valid answer) or \"agree\" (two sources must agree)",
             ));
             Policy::First
         }
@@ -176,7 +186,28 @@ fn detect(file: &ConfigFile, issues: &mut Vec<Issue>) -> DetectSettings {
     };
     let ipv4 = family_sources(Family::V4, raw.ipv4.as_ref());
     let ipv6 = family_sources(Family::V6, raw.ipv6.as_ref());
-    DetectSettings { policy, ipv4, ipv6 }
+    let cdn_ranges = raw.cdn_ranges.as_ref().map(|list| {
+        list.iter()
+            .enumerate()
+            .filter_map(|(i, n)| {
+                super::parse_network(n)
+                    .map_err(|e| {
+                        issues.push(Issue::new(
+                            format!("detect.cdn_ranges[{i}]"),
+                            e,
+                            "give networks like \"104.16.0.0/13\", or remove cdn_ranges to use the built-in Cloudflare list",
+                        ));
+                    })
+                    .ok()
+            })
+            .collect()
+    });
+    DetectSettings {
+        policy,
+        ipv4,
+        ipv6,
+        cdn_ranges,
+    }
 }
 
 fn source(
@@ -258,37 +289,61 @@ fn source(
             }
         }
         SourceKind::Router { protocol, gateway } => {
-            if family == Family::V6 {
-                issues.push(Issue::new(
-                    format!("{path}.kind"),
-                    "a router tells only its IPv4 address",
-                    "list the router source under detect.ipv4",
-                ));
-            }
-            if let Some(p) = protocol
-                && !["auto", "natpmp", "upnp"].contains(&p.as_str())
-            {
-                issues.push(Issue::new(
-                    format!("{path}.protocol"),
-                    format!("unknown protocol `{p}`"),
-                    "use one of: auto (NAT-PMP, then UPnP), natpmp, upnp",
-                ));
-            }
-            if let Some(g) = gateway
-                && g.trim().parse::<std::net::Ipv4Addr>().is_err()
-            {
-                issues.push(Issue::new(
-                    format!("{path}.gateway"),
-                    format!("`{g}` is not an IPv4 address"),
-                    "give the router's LAN address, e.g. \"192.168.1.1\", or leave it out to use the default gateway",
-                ));
-            }
+            router_source(
+                protocol.as_deref(),
+                gateway.as_deref(),
+                family,
+                path,
+                issues,
+            );
         }
     }
     SourceSettings {
         kind: entry.kind.clone(),
         timeout,
         allow_private: entry.allow_private.unwrap_or(false),
+        allow_cdn: entry.allow_cdn.unwrap_or(false),
+        operator: entry
+            .operator
+            .as_deref()
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(str::to_owned),
+    }
+}
+
+/// A `router` source's own fields: IPv4 only, a known protocol, a gateway that is an IPv4 address.
+fn router_source(
+    protocol: Option<&str>,
+    gateway: Option<&str>,
+    family: Family,
+    path: &str,
+    issues: &mut Vec<Issue>,
+) {
+    if family == Family::V6 {
+        issues.push(Issue::new(
+            format!("{path}.kind"),
+            "a router tells only its IPv4 address",
+            "list the router source under detect.ipv4",
+        ));
+    }
+    if let Some(p) = protocol
+        && !["auto", "natpmp", "upnp"].contains(&p)
+    {
+        issues.push(Issue::new(
+            format!("{path}.protocol"),
+            format!("unknown protocol `{p}`"),
+            "use one of: auto (NAT-PMP, then UPnP), natpmp, upnp",
+        ));
+    }
+    if let Some(g) = gateway
+        && g.trim().parse::<std::net::Ipv4Addr>().is_err()
+    {
+        issues.push(Issue::new(
+            format!("{path}.gateway"),
+            format!("`{g}` is not an IPv4 address"),
+            "give the router's LAN address, e.g. \"192.168.1.1\", or leave it out to use the default gateway",
+        ));
     }
 }
 

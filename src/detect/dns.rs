@@ -90,9 +90,9 @@ impl Source for DnsSource {
         format!("dns {} {} @{server}", self.name, self.record_type)
     }
 
-    async fn fetch(&self, _query: Query) -> Result<IpAddr, String> {
+    async fn fetch(&self, query: Query) -> Result<IpAddr, String> {
         let server = self.server.as_ref().map_err(Clone::clone)?;
-        let addr = resolve(server).await.map_err(|e| e.to_string())?;
+        let addr = resolve_family(server, query.family).await?;
         let name =
             Name::from_ascii(format!("{}.", self.name)).map_err(|e| format!("bad name: {e}"))?;
         let mut message = Message::query();
@@ -108,6 +108,21 @@ impl Source for DnsSource {
             .map_err(|e| e.to_string())?;
         answer_address(&raw, self.record_type, &self.name)
     }
+}
+
+/// The server's address of `family`: a server named by host is asked over the family being detected
+/// (a DNS echo answers with the address the query came from).
+async fn resolve_family(server: &ServerAddr, family: Family) -> Result<std::net::SocketAddr, String> {
+    if server.host.parse::<IpAddr>().is_ok() {
+        return resolve(server).await.map_err(|e| e.to_string());
+    }
+    let found = tokio::net::lookup_host((server.host.as_str(), server.port))
+        .await
+        .map_err(|e| format!("cannot look up {}: {e}", server.host))?;
+    found
+        .into_iter()
+        .find(|a| Family::of(a.ip()) == family)
+        .ok_or_else(|| format!("{} has no {family} address", server.host))
 }
 
 /// The one address in a DNS answer to a query for `name` of `record_type` (A, AAAA or TXT).

@@ -8,16 +8,19 @@
 //! [`Detector::for_line`] builds the same sources sent through one `[[line]]` (an uplink): their sockets
 //! bound to the line's interface or source address.
 
+pub mod cdn;
 mod command;
 mod dns;
 mod http;
 pub(crate) mod interface;
+pub mod router;
 mod trace;
 
 pub(crate) use dns::answer_address;
 pub(crate) use trace::parse_trace;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -61,6 +64,8 @@ pub struct SourceReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub latency_ms: u128,
+    /// Who runs the source (sources of one operator never confirm each other).
+    pub operator: String,
 }
 
 /// A source with its settings.
@@ -68,16 +73,40 @@ pub struct Configured {
     source: Box<dyn Source>,
     timeout: Duration,
     allow_private: bool,
+    /// Answers inside a CDN's own ranges are accepted.
+    allow_cdn: bool,
+    cdn: Arc<cdn::Ranges>,
+    operator: String,
 }
 
 impl Configured {
+    /// A source checked against the built-in CDN ranges, its operator derived from its label.
     #[must_use]
     pub fn new(source: Box<dyn Source>, timeout: Duration, allow_private: bool) -> Self {
+        let operator = operator_of(&source.label());
         Self {
             source,
             timeout,
             allow_private,
+            allow_cdn: false,
+            cdn: Arc::new(cdn::Ranges::builtin()),
+            operator,
         }
+    }
+
+    /// Sets who runs the source (sources of one operator never confirm each other).
+    #[must_use]
+    pub fn operated_by(mut self, operator: impl Into<String>) -> Self {
+        self.operator = operator.into();
+        self
+    }
+
+    /// Sets the CDN ranges its answers are checked against, and whether they are accepted anyway.
+    #[must_use]
+    pub fn with_cdn(mut self, cdn: Arc<cdn::Ranges>, allow: bool) -> Self {
+        self.cdn = cdn;
+        self.allow_cdn = allow;
+        self
     }
 
     /// Asks the source and checks its answer.
@@ -101,7 +130,13 @@ impl Configured {
                 return Err(e);
             }
         };
-        check_answer(answer, family, self.allow_private).inspect_err(|why| {
+        let checked = check_answer(answer, family, self.allow_private).and_then(|ip| {
+            match self.cdn.reject(ip).filter(|_| !self.allow_cdn) {
+                Some(why) => Err(why),
+                None => Ok(ip),
+            }
+        });
+        checked.inspect_err(|why| {
             tracing::warn!(source = %self.source.label(), %family, answer = %answer, "IP source answer rejected: {why}");
         })
     }
@@ -134,11 +169,17 @@ impl Detector {
     }
 
     fn through(settings: &DetectSettings, line: Option<&crate::config::LineSettings>) -> Self {
+        let cdn = Arc::new(
+            settings
+                .cdn_ranges
+                .clone()
+                .map_or_else(cdn::Ranges::builtin, cdn::Ranges::from_nets),
+        );
         let build = |family: Family| {
             settings
                 .sources(family)
                 .iter()
-                .map(|s| build_source(s, family, line))
+                .map(|s| build_source(s, family, line, cdn.clone()))
                 .collect()
         };
         Self::new(settings.policy, build(Family::V4), build(Family::V6))
@@ -151,14 +192,22 @@ impl Detector {
         }
     }
 
-    /// Detects the public address of `family` under the policy.
+    /// Detects the public address of `family` under the policy, with no address known before (under
+    /// `confirm`, any answer then needs a second operator's).
     pub async fn detect(&self, family: Family) -> Detection {
+        self.detect_since(family, None).await
+    }
+
+    /// Detects the public address of `family` under the policy; `known` is the address detected last
+    /// (under `confirm`, an answer equal to it costs one request, any other needs a second operator's).
+    pub async fn detect_since(&self, family: Family, known: Option<IpAddr>) -> Detection {
         let sources = self.sources(family);
         if sources.is_empty() {
             return Detection::Unavailable(format!("no {family} sources are configured"));
         }
         match self.policy {
             Policy::First => first_answer(sources, family).await,
+            Policy::Confirm => confirmed_answer(sources, family, known).await,
             Policy::Agree => {
                 let answers =
                     futures_util::future::join_all(sources.iter().map(|s| s.ask(family))).await;
@@ -180,6 +229,28 @@ impl Detector {
                 |ip| Detection::Known(*ip),
             ),
             Policy::Agree => agree(&answers, family),
+            Policy::Confirm => {
+                let first = reports.iter().find_map(|r| r.ip.map(|ip| (ip, r)));
+                match first {
+                    None => Detection::Unavailable(format!("every {family} source failed")),
+                    Some((ip, _)) if !several_operators(reports.iter().map(|r| r.operator.as_str())) => {
+                        Detection::Known(ip)
+                    }
+                    Some((ip, by)) => {
+                        if reports
+                            .iter()
+                            .any(|r| r.ip == Some(ip) && r.operator != by.operator)
+                        {
+                            Detection::Known(ip)
+                        } else {
+                            Detection::Unavailable(format!(
+                                "{ip} from {} is not confirmed by another operator's source",
+                                by.source
+                            ))
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -206,6 +277,7 @@ impl Detector {
                 ip,
                 error,
                 latency_ms,
+                operator: s.operator.clone(),
             }
         });
         futures_util::future::join_all(tasks).await
@@ -219,6 +291,17 @@ pub const STAGGER: Duration = Duration::from_millis(300);
 /// The first valid answer, asking the sources in order, each [`STAGGER`] after the one before (or at once
 /// when it failed), the earlier ones still running: "happy eyeballs" over IP sources.
 async fn first_answer(sources: &[Configured], family: Family) -> Detection {
+    match first_answer_from(sources, family).await {
+        Ok((ip, _)) => Detection::Known(ip),
+        Err(why) => Detection::Unavailable(why),
+    }
+}
+
+/// [`first_answer`], with the index of the source that gave it.
+async fn first_answer_from(
+    sources: &[Configured],
+    family: Family,
+) -> Result<(IpAddr, usize), String> {
     use futures_util::stream::{FuturesUnordered, StreamExt as _};
     let mut errors: Vec<Option<String>> = vec![None; sources.len()];
     let ask = |i: usize| {
@@ -238,7 +321,7 @@ async fn first_answer(sources: &[Configured], family: Family) -> Detection {
         let more = next < sources.len();
         tokio::select! {
             Some((i, answer)) = running.next() => match answer {
-                Ok(ip) => return Detection::Known(ip),
+                Ok(ip) => return Ok((ip, i)),
                 Err(e) => errors[i] = Some(e),
             },
             () = tokio::time::sleep(STAGGER), if more => {
@@ -252,9 +335,77 @@ async fn first_answer(sources: &[Configured], family: Family) -> Detection {
         .zip(errors)
         .map(|(s, e)| format!("{}: {}", s.source.label(), e.unwrap_or_default()))
         .collect();
-    Detection::Unavailable(format!(
+    Err(format!(
         "every {family} source failed ({})",
         errors.join("; ")
+    ))
+}
+
+/// Whether the operators named are at least two.
+fn several_operators<'a>(mut operators: impl Iterator<Item = &'a str>) -> bool {
+    let Some(first) = operators.next() else {
+        return false;
+    };
+    operators.any(|o| o != first)
+}
+
+/// Under `confirm`: the first valid answer (as `first`). When it is `known`, that is all. Otherwise the
+/// sources of other operators are asked in order, each [`STAGGER`] after the one before, until one gives
+/// the same address (confirmed) or all have answered (not confirmed: nothing is written). With one operator
+/// configured there is nobody to confirm: the first answer stands (said once in the start-up summary).
+async fn confirmed_answer(
+    sources: &[Configured],
+    family: Family,
+    known: Option<IpAddr>,
+) -> Detection {
+    use futures_util::stream::{FuturesUnordered, StreamExt as _};
+    let (ip, by) = match first_answer_from(sources, family).await {
+        Ok(found) => found,
+        Err(why) => return Detection::Unavailable(why),
+    };
+    let operator = &sources[by].operator;
+    if Some(ip) == known || !several_operators(sources.iter().map(|s| s.operator.as_str())) {
+        return Detection::Known(ip);
+    }
+    let others: Vec<&Configured> = sources
+        .iter()
+        .filter(|s| s.operator != *operator)
+        .collect();
+    let ask = |i: usize| {
+        let s: &Configured = others[i];
+        async move { (s, s.ask(family).await) }
+    };
+    let mut running = FuturesUnordered::new();
+    let mut next = 0;
+    let mut seen: Vec<String> = Vec::new();
+    loop {
+        if running.is_empty() {
+            if next >= others.len() {
+                break;
+            }
+            running.push(ask(next));
+            next += 1;
+        }
+        let more = next < others.len();
+        tokio::select! {
+            Some((s, answer)) = running.next() => match answer {
+                Ok(other) if other == ip => {
+                    tracing::info!(%family, %ip, first = %sources[by].source.label(), confirmed_by = %s.source.label(), "address change confirmed by another operator");
+                    return Detection::Known(ip);
+                }
+                Ok(other) => seen.push(format!("{}: {other}", s.source.label())),
+                Err(e) => seen.push(format!("{}: {e}", s.source.label())),
+            },
+            () = tokio::time::sleep(STAGGER), if more => {
+                running.push(ask(next));
+                next += 1;
+            }
+        }
+    }
+    Detection::Unavailable(format!(
+        "{ip} from {} ({operator}) is not confirmed by another operator ({}); nothing is published until one agrees",
+        sources[by].source.label(),
+        seen.join("; ")
     ))
 }
 
@@ -287,6 +438,7 @@ fn build_source(
     s: &SourceSettings,
     family: Family,
     line: Option<&crate::config::LineSettings>,
+    cdn: Arc<cdn::Ranges>,
 ) -> Configured {
     use crate::config::LineBind;
     let bind = line.map(|l| &l.bind);
@@ -316,8 +468,17 @@ fn build_source(
         SourceKind::Command { command } => {
             Box::new(command::CommandSource::new(command.clone(), line.cloned()))
         }
+        SourceKind::Router { protocol, gateway } => Box::new(router::RouterSource::new(
+            protocol.as_deref(),
+            gateway.as_deref(),
+            bind.cloned(),
+        )),
     };
-    Configured::new(source, s.timeout, s.allow_private)
+    let configured = Configured::new(source, s.timeout, s.allow_private).with_cdn(cdn, s.allow_cdn);
+    match &s.operator {
+        Some(o) => configured.operated_by(o.clone()),
+        None => configured,
+    }
 }
 
 /// Parses a text answer: the whole (trimmed) text as one address, or text holding exactly one address.
@@ -487,3 +648,66 @@ fn special_v6(ip: Ipv6Addr) -> Option<(&'static str, bool)> {
 
 #[cfg(test)]
 mod tests;
+
+/// Who runs a source, from its label (`http https://api.ipify.org` -> `ipify`): the operators of the
+/// well-known echo services by their hosts, else the host itself; local sources (interface, command,
+/// router) each count as their own.
+#[must_use]
+pub fn operator_of(label: &str) -> String {
+    const KNOWN: &[(&str, &str)] = &[
+        ("cloudflare.com", "Cloudflare"),
+        ("cloudflare-dns.com", "Cloudflare"),
+        ("one.one.one.one", "Cloudflare"),
+        ("icanhazip.com", "Cloudflare"),
+        ("1.1.1.1", "Cloudflare"),
+        ("1.0.0.1", "Cloudflare"),
+        ("2606:4700:4700::1111", "Cloudflare"),
+        ("2606:4700:4700::1001", "Cloudflare"),
+        ("ipify.org", "ipify"),
+        ("opendns.com", "Cisco OpenDNS"),
+        ("208.67.222.222", "Cisco OpenDNS"),
+        ("208.67.220.220", "Cisco OpenDNS"),
+        ("2620:119:35::35", "Cisco OpenDNS"),
+        ("2620:119:53::53", "Cisco OpenDNS"),
+        ("google.com", "Google"),
+        ("googleapis.com", "Google"),
+        ("akamai.net", "Akamai"),
+        ("akamaitech.net", "Akamai"),
+        ("ipinfo.io", "ipinfo"),
+        ("ifconfig.me", "ifconfig.me"),
+        ("ip.sb", "IP.SB"),
+    ];
+    let mut words = label.split_whitespace();
+    let kind = words.next().unwrap_or_default();
+    let target = if kind == "dns" {
+        // `dns NAME TYPE @server`: the server says who answers.
+        label
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix('@'))
+            .unwrap_or_default()
+    } else {
+        words.next().unwrap_or_default()
+    };
+    if !matches!(kind, "http" | "cloudflare-trace" | "dns") {
+        return format!("{kind} {target}").trim().to_owned();
+    }
+    if kind == "cloudflare-trace" && (target.is_empty() || target == "(default)") {
+        return "Cloudflare".into();
+    }
+    // The host of a URL or of `server:port` (`[v6]:53`).
+    let rest = target.split_once("://").map_or(target, |(_, r)| r);
+    let authority = rest.split(['/', '?', '@']).next().unwrap_or(rest);
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or(v6)
+    } else {
+        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+    }
+    .trim_end_matches('.')
+    .to_ascii_lowercase();
+    for (suffix, who) in KNOWN {
+        if host == *suffix || host.ends_with(&format!(".{suffix}")) {
+            return (*who).to_owned();
+        }
+    }
+    host
+}

@@ -341,3 +341,157 @@ async fn first_staggers_instead_of_waiting_out_a_dead_source() {
     assert_eq!(t.elapsed(), Duration::from_millis(20));
     assert!(why.contains("a: HTTP 500; b: refused"), "{why}");
 }
+
+/// A source that answers at once and counts its questions.
+struct Counting {
+    label: String,
+    answer: Result<IpAddr, String>,
+    asked: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+#[async_trait]
+impl Source for Counting {
+    fn label(&self) -> String {
+        self.label.clone()
+    }
+    async fn fetch(&self, _q: Query) -> Result<IpAddr, String> {
+        self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.answer.clone()
+    }
+}
+
+fn counting(
+    operator: &str,
+    answer: &str,
+    asked: &std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> Configured {
+    Configured::new(
+        Box::new(Counting {
+            label: format!("http http://{operator}.test"),
+            answer: Ok(ip(answer)),
+            asked: asked.clone(),
+        }),
+        Duration::from_secs(5),
+        true,
+    )
+}
+
+/// Issue 20: under `confirm`, an unchanged answer costs one question; a change is taken only when another
+/// operator's source gives the same address; sources of one operator never confirm each other; with one
+/// operator there is nobody to ask and the first answer stands.
+#[tokio::test(start_paused = true)]
+async fn confirm_asks_a_second_operator_only_on_change() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let n = || asked.swap(0, SeqCst);
+    let d = Detector::new(
+        Policy::Confirm,
+        vec![
+            counting("a", "198.51.100.1", &asked),
+            counting("b", "198.51.100.1", &asked),
+            counting("c", "198.51.100.9", &asked),
+        ],
+        vec![],
+    );
+    let known = Some(ip("198.51.100.1"));
+    assert_eq!(d.detect_since(Family::V4, known).await, Detection::Known(ip("198.51.100.1")));
+    assert_eq!(n(), 1, "unchanged: one question");
+    assert_eq!(
+        d.detect_since(Family::V4, Some(ip("198.51.100.7"))).await,
+        Detection::Known(ip("198.51.100.1"))
+    );
+    assert_eq!(n(), 2, "changed: confirmed by the second operator");
+
+    // The first says A, the next operator says B, the third A: confirmed by the third.
+    let d = Detector::new(
+        Policy::Confirm,
+        vec![
+            counting("a", "198.51.100.1", &asked),
+            counting("b", "198.51.100.2", &asked),
+            counting("c", "198.51.100.1", &asked),
+        ],
+        vec![],
+    );
+    assert_eq!(d.detect_since(Family::V4, None).await, Detection::Known(ip("198.51.100.1")));
+    assert_eq!(n(), 3);
+
+    // Nobody agrees: nothing is concluded, and the reason names what each said.
+    let d = Detector::new(
+        Policy::Confirm,
+        vec![
+            counting("a", "198.51.100.1", &asked),
+            counting("b", "198.51.100.2", &asked),
+        ],
+        vec![],
+    );
+    let Detection::Unavailable(why) = d.detect_since(Family::V4, None).await else {
+        panic!("two operators disagree")
+    };
+    assert!(why.contains("not confirmed") && why.contains("198.51.100.2"), "{why}");
+    n();
+
+    // Two sources of one operator never confirm each other.
+    let d = Detector::new(
+        Policy::Confirm,
+        vec![
+            counting("a", "198.51.100.1", &asked),
+            counting("a", "198.51.100.1", &asked).operated_by("a.test"),
+            counting("b", "198.51.100.2", &asked),
+        ],
+        vec![],
+    );
+    assert!(matches!(d.detect_since(Family::V4, None).await, Detection::Unavailable(_)));
+    n();
+
+    // One operator only: the first answer stands.
+    let d = Detector::new(
+        Policy::Confirm,
+        vec![counting("a", "198.51.100.1", &asked)],
+        vec![],
+    );
+    assert_eq!(d.detect_since(Family::V4, None).await, Detection::Known(ip("198.51.100.1")));
+    assert_eq!(n(), 1);
+}
+
+/// Regression (issue 20): an echo answering with Cloudflare's own 104.18.0.0 (as 1.1.1.1's trace did on
+/// 2025-10-27) was taken as the public address. It is rejected from any source unless the source allows it.
+#[tokio::test(start_paused = true)]
+async fn a_cdns_own_address_is_never_taken() {
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let d = Detector::new(
+        Policy::First,
+        vec![counting("cdn", "104.18.0.0", &asked)],
+        vec![],
+    );
+    let Detection::Unavailable(why) = d.detect(Family::V4).await else {
+        panic!("104.18.0.0 taken")
+    };
+    assert!(why.contains("Cloudflare's own address"), "{why}");
+    let d = Detector::new(
+        Policy::First,
+        vec![
+            counting("cdn", "104.18.0.0", &asked)
+                .with_cdn(std::sync::Arc::new(cdn::Ranges::builtin()), true),
+        ],
+        vec![],
+    );
+    assert_eq!(d.detect(Family::V4).await, Detection::Known(ip("104.18.0.0")));
+}
+
+#[test]
+fn operators_come_from_hosts() {
+    for (label, who) in [
+        ("http https://api.ipify.org", "ipify"),
+        ("http https://api6.ipify.org", "ipify"),
+        ("http https://ipv4.icanhazip.com", "Cloudflare"),
+        ("cloudflare-trace (default)", "Cloudflare"),
+        ("cloudflare-trace https://1.1.1.1", "Cloudflare"),
+        ("dns myip.opendns.com A @resolver1.opendns.com:53", "Cisco OpenDNS"),
+        ("dns myip.opendns.com AAAA @[2620:119:35::35]:53", "Cisco OpenDNS"),
+        ("http http://127.0.0.1:8080", "127.0.0.1"),
+        ("http http://[::1]:8080", "::1"),
+        ("interface eth0", "interface eth0"),
+    ] {
+        assert_eq!(operator_of(label), who, "{label}");
+    }
+}

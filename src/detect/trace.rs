@@ -8,8 +8,10 @@ use super::http::{FamilyClient, get_text};
 use super::{Query, Source};
 use crate::config::Family;
 
-pub const DEFAULT_V4: &str = "https://1.1.1.1/cdn-cgi/trace";
-pub const DEFAULT_V6: &str = "https://[2606:4700:4700::1111]/cdn-cgi/trace";
+// By hostname, not the anycast 1.1.1.1, whose trace answered with Cloudflare's own 104.18.0.0 on
+// 2025-10-27; the family client asks it over the family being detected.
+pub const DEFAULT_V4: &str = "https://api.cloudflare.com/cdn-cgi/trace";
+pub const DEFAULT_V6: &str = "https://api.cloudflare.com/cdn-cgi/trace";
 
 pub struct TraceSource {
     url: String,

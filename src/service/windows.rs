@@ -51,7 +51,7 @@ const ERROR_SERVICE_DATABASE_LOCKED: i32 = 1055;
 /// `ERROR_SERVICE_ALREADY_RUNNING`: someone (the SCM at boot) started it meanwhile.
 const ERROR_SERVICE_ALREADY_RUNNING: i32 = 1056;
 /// How long a start waits out a busy service manager, in all.
-const START_PATIENCE: Duration = Duration::from_secs(60);
+const START_PATIENCE: Duration = Duration::from_mins(1);
 
 /// How a start ended.
 enum Started {

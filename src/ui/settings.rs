@@ -24,6 +24,9 @@ pub struct SourceRow {
     pub fields: BTreeMap<String, String>,
     pub timeout: String,
     pub allow_private: bool,
+    /// Kept as the file has them (not shown in the window).
+    pub allow_cdn: bool,
+    pub operator: String,
 }
 
 /// One provider.
@@ -186,6 +189,8 @@ impl SettingsForm {
                                 .collect(),
                             timeout: s.timeout.clone().unwrap_or_default(),
                             allow_private: s.allow_private.unwrap_or(false),
+                            allow_cdn: s.allow_cdn.unwrap_or(false),
+                            operator: s.operator.clone().unwrap_or_default(),
                         }
                     })
                     .collect()
@@ -296,6 +301,10 @@ impl SettingsForm {
                         if r.allow_private {
                             t.insert("allow_private".into(), Value::Boolean(true));
                         }
+                        if r.allow_cdn {
+                            t.insert("allow_cdn".into(), Value::Boolean(true));
+                        }
+                        put(&mut t, "operator", &r.operator);
                         Value::Table(t)
                     })
                     .collect();

@@ -105,7 +105,7 @@ async fn a_missing_file_means_defaults_only_at_the_default_path() {
         out.stdout.contains("no such file; the defaults apply"),
         "{out:?}"
     );
-    assert!(out.stdout.contains("IPv4 detection (policy first): cloudflare-trace (default), http https://api.ipify.org, http https://ipv4.icanhazip.com"), "{out:?}");
+    assert!(out.stdout.contains("IPv4 detection (policy confirm): dns myip.opendns.com @resolver1.opendns.com:53, http https://api.ipify.org, cloudflare-trace (default)"), "{out:?}");
     assert!(
         out.stdout.contains("no records configured: detection only"),
         "{out:?}"

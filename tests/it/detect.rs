@@ -289,3 +289,84 @@ async fn an_https_echo_with_an_untrusted_certificate_is_refused() {
         "refused for its certificate: {text}"
     );
 }
+
+fn published_config(sources: &str, policy: &str, hook: &str) -> String {
+    format!(
+        "{}[[provider]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"{hook}\"\n[[record]]\nname = \"home.example.test\"\nprovider = \"hook\"\n",
+        detect_config(sources, policy)
+    )
+}
+
+/// Regression (issue 20): an echo answering with Cloudflare's own `104.18.0.0` (as `1.1.1.1`'s trace did
+/// on 2025-10-27) was published to every record. It is never published, under any policy, and the log
+/// names the source and why; a source with `allow_cdn = true` may give such an address.
+#[tokio::test]
+async fn a_cdns_own_address_is_never_published() {
+    let hostile = FakeHttp::text("104.18.0.0").await;
+    let hook = FakeHttp::text("ok").await;
+    for policy in ["first", "confirm", "agree"] {
+        let extra = if policy == "agree" {
+            format!(",\n{{ kind = \"http\", url = \"{}\", operator = \"b\" }}", hostile.url("/b"))
+        } else {
+            String::new()
+        };
+        let case = Case::new(&published_config(
+            &format!("{{ kind = \"http\", url = \"{}\" }}{extra}", hostile.url("/")),
+            policy,
+            &hook.url("/u?ip={ip}"),
+        ));
+        let out = case.run(&["once"]).await;
+        assert_eq!(out.code, 1, "{policy}: {out:?}");
+        assert!(
+            out.stderr.contains("Cloudflare's own address") || out.stdout.contains("Cloudflare's own address"),
+            "{policy}: {out:?}"
+        );
+    }
+    assert!(hook.requests().is_empty(), "never published");
+    let case = Case::new(&published_config(
+        &format!("{{ kind = \"http\", url = \"{}\", allow_cdn = true }}", hostile.url("/")),
+        "first",
+        &hook.url("/u?ip={ip}"),
+    ));
+    assert_eq!(case.run(&["once"]).await.code, 0);
+    assert_eq!(hook.requests().len(), 1);
+}
+
+/// Issue 20, confirm on change (the default policy): with two echo operators disagreeing the record is not
+/// written; once the second agrees it is, and `detect` says who gave the address. An unchanged address
+/// costs one question.
+#[tokio::test]
+async fn a_change_is_published_only_when_a_second_operator_confirms_it() {
+    let a = FakeHttp::text("198.51.100.91").await;
+    let b = FakeHttp::text("198.51.100.92").await;
+    let hook = FakeHttp::text("ok").await;
+    let sources = format!(
+        "{{ kind = \"http\", url = \"{}\", allow_private = true, operator = \"op-a\" }},\n{{ kind = \"http\", url = \"{}\", allow_private = true, operator = \"op-b\" }}",
+        a.url("/"),
+        b.url("/")
+    );
+    // No policy given: `confirm` is the default.
+    let config = published_config(&sources, "confirm", &hook.url("/u?ip={ip}"))
+        .replace("policy = \"confirm\"\n", "");
+    let case = Case::new(&config);
+    let out = case.run(&["once"]).await;
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(hook.requests().is_empty(), "disagreeing operators: nothing written");
+    assert!(
+        format!("{}{}", out.stdout, out.stderr).contains("not confirmed"),
+        "{out:?}"
+    );
+    b.set_text("198.51.100.91");
+    let out = case.run(&["once"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(hook.requests().len(), 1);
+    assert!(hook.requests()[0].target.contains("198.51.100.91"));
+    let out = case.run(&["detect"]).await;
+    assert!(out.stdout.contains("(policy confirm)"), "{out:?}");
+    assert!(out.stdout.contains("198.51.100.91 (given by op-a, op-b)"), "{out:?}");
+    // Unchanged: the first operator alone is asked.
+    let (asked_a, asked_b) = (a.requests().len(), b.requests().len());
+    assert_eq!(case.run(&["once"]).await.code, 0);
+    assert_eq!(a.requests().len(), asked_a + 1);
+    assert_eq!(b.requests().len(), asked_b, "no second question when nothing changed");
+}
