@@ -10,8 +10,11 @@
 //! - What: one JSON request line (`{"request":"pause"}`), answered by JSON lines: `{"ok":"…"}`,
 //!   `{"error":"…"}`, or `{"status":{…}}` (the engine's [`Status`]); `watch` keeps sending the status on every
 //!   change until either side leaves. So a tray learns of changes at once, without polling a file.
-//! - Limits: a request line is at most 4 KiB and must arrive within 5 s; at most 32 clients at once; a client that
-//!   stops reading is dropped after 10 s.
+//! - Limits: a request line is at most 4 KiB and must arrive within 5 s; at most 32 clients are served at once,
+//!   up to 224 more wait (at most 3 s each) for one of them to finish, and the rest are told the daemon is busy
+//!   (never that it is absent); a client that stops reading is dropped after 10 s. A client asked to wait, or
+//!   whose connection the kernel's backlog refused, tries again with a growing pause for up to 4 s before it
+//!   says the daemon is busy.
 //!
 //! No UI types here; the engine is reached only through its command channel and status watch.
 
@@ -20,7 +23,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader};
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
@@ -34,8 +37,62 @@ const MAX_REPLY: u64 = 32 * 1024 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a write to a client may take.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Clients served at once; more are turned away.
+/// Clients served at once; more wait for a slot.
 const MAX_CLIENTS: usize = 32;
+/// Clients waiting for a slot at once; more are told the daemon is busy at once.
+const MAX_WAITING: usize = 224;
+/// How long a client waits for a slot before it is told the daemon is busy.
+const QUEUE_WAIT: Duration = Duration::from_secs(3);
+/// How long a client keeps trying a busy daemon before it says so.
+const BUSY_RETRY: Duration = Duration::from_secs(4);
+/// The answer of a daemon whose every slot stayed taken; clients try again when they read it.
+const BUSY: &str = "the daemon is busy (too many clients at once); try again";
+/// What daemons before [`BUSY`] answered then.
+const BUSY_BEFORE: &str = "too many clients";
+
+/// The client slots: [`MAX_CLIENTS`] served at once, up to [`MAX_WAITING`] more waiting up to [`QUEUE_WAIT`].
+#[derive(Clone)]
+struct Slots {
+    serving: Arc<Semaphore>,
+    waiting: Arc<Semaphore>,
+}
+
+impl Slots {
+    fn new() -> Self {
+        Self {
+            serving: Arc::new(Semaphore::new(MAX_CLIENTS)),
+            waiting: Arc::new(Semaphore::new(MAX_WAITING)),
+        }
+    }
+
+    /// A slot to serve a client in, waiting for one when all are taken; `None`: the daemon is busy.
+    async fn take(&self) -> Option<OwnedSemaphorePermit> {
+        if let Ok(p) = Arc::clone(&self.serving).try_acquire_owned() {
+            return Some(p);
+        }
+        let _queued = Arc::clone(&self.waiting).try_acquire_owned().ok()?;
+        tokio::time::timeout(QUEUE_WAIT, Arc::clone(&self.serving).acquire_owned())
+            .await
+            .ok()?
+            .ok()
+    }
+}
+
+/// Takes a slot for a client that just connected, or tells it the daemon is busy (`None`).
+async fn admit<S: AsyncRead + AsyncWrite + Unpin>(
+    slots: &Slots,
+    stream: &mut S,
+) -> Option<OwnedSemaphorePermit> {
+    let permit = slots.take().await;
+    if permit.is_none() {
+        tracing::debug!("control: every client slot is taken; a client is told to try again");
+        let _ = write_reply(stream, &Reply::Error(BUSY.into())).await;
+        // Its request is read (briefly) and dropped: a socket closed with unread data resets the
+        // connection, and the client might then miss the answer.
+        let _ = tokio::time::timeout(Duration::from_millis(200), read_request(stream)).await;
+    }
+    permit
+}
 
 /// What a client asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,14 +238,30 @@ pub struct Control {
 }
 
 impl Control {
-    /// Waits until the engine's status says `paused` (it answers commands even during a round), so the reply
-    /// is the truth and not only "sent".
-    async fn confirmed(&self, paused: bool) -> Result<(), String> {
-        let mut status = self.status.clone();
-        let reached = status.wait_for(|s| s.paused == paused);
-        match tokio::time::timeout(REQUEST_TIMEOUT, reached).await {
-            Ok(Ok(_)) => Ok(()),
+    /// Sends `command` to the engine, waiting at most [`REQUEST_TIMEOUT`] for room in its queue.
+    async fn send(&self, command: Command) -> Result<(), String> {
+        match tokio::time::timeout(REQUEST_TIMEOUT, self.commands.send(command)).await {
+            Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err("the engine has stopped".into()),
+            Err(_) => Err("the engine is busy with earlier commands; try again".into()),
+        }
+    }
+
+    /// Waits until the engine has handled the pause or resume just sent (it handles commands in order and
+    /// answers a ping at once, even during a round), so the reply is the truth and not only "sent". Watching
+    /// the status for `paused` instead misses the change when other clients flip it back meanwhile.
+    async fn confirmed(&self, paused: bool) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        let acked = async {
+            self.send(Command::Ping(tx)).await?;
+            Ok::<_, String>(rx.await.is_ok())
+        };
+        match tokio::time::timeout(REQUEST_TIMEOUT, acked).await {
+            Ok(Ok(true)) => Ok(()),
+            // Nothing that answers pings (no engine runs yet): the status says whether it took.
+            Ok(Ok(false)) if self.status.borrow().paused == paused => Ok(()),
+            Ok(Ok(false)) => Err("the engine did not confirm".into()),
+            Ok(Err(e)) => Err(e),
             Err(_) => Err("the engine did not confirm within 5 s".into()),
         }
     }
@@ -200,12 +273,7 @@ impl Control {
                 "permission denied: only administrators may control the ddns-tray service".into(),
             );
         }
-        let send = |command| async {
-            self.commands
-                .send(command)
-                .await
-                .map_err(|_| "the engine has stopped".to_owned())
-        };
+        let send = |command| self.send(command);
         let done = match request {
             Request::Status | Request::Watch => {
                 return Reply::Status(Box::new(self.status.borrow().clone()));
@@ -325,12 +393,11 @@ pub fn serve(
 mod os {
     use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
     use std::path::{Path, PathBuf};
-    use std::sync::Arc;
 
     use tokio::net::UnixListener;
     use tokio_util::sync::CancellationToken;
 
-    use super::{Control, Endpoint, MAX_CLIENTS, Reply, Semaphore};
+    use super::{Control, Endpoint, Slots};
 
     /// Removes the socket when serving ends.
     struct Remove(PathBuf);
@@ -393,7 +460,7 @@ mod os {
             )
         })?;
         let remove = Remove(path.clone());
-        let clients = Arc::new(Semaphore::new(MAX_CLIENTS));
+        let slots = Slots::new();
         Ok(tokio::spawn(async move {
             let _remove = remove;
             loop {
@@ -406,19 +473,13 @@ mod os {
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     continue;
                 };
-                let Ok(permit) = Arc::clone(&clients).try_acquire_owned() else {
-                    tokio::spawn(async move {
-                        let _ = super::write_reply(
-                            &mut stream,
-                            &Reply::Error("too many clients".into()),
-                        )
-                        .await;
-                    });
-                    continue;
-                };
-                let (control, shutdown) = (control.clone(), shutdown.clone());
+                // Accepting goes on at once (the kernel's backlog never fills behind a busy daemon); a
+                // client waits for its slot, or is told the daemon is busy, in its own task.
+                let (control, shutdown, slots) = (control.clone(), shutdown.clone(), slots.clone());
                 tokio::spawn(async move {
-                    let _permit = permit;
+                    let Some(_permit) = super::admit(&slots, &mut stream).await else {
+                        return;
+                    };
                     let request = super::read_request(&mut stream).await;
                     if let (Ok(r), Ok(peer)) = (&request, stream.peer_cred())
                         && r.is_command()
@@ -435,12 +496,10 @@ mod os {
 
 #[cfg(windows)]
 mod os {
-    use std::sync::Arc;
-
     use tokio::net::windows::named_pipe::{NamedPipeServer, ServerOptions};
     use tokio_util::sync::CancellationToken;
 
-    use super::{Control, Endpoint, MAX_CLIENTS, Reply, Semaphore};
+    use super::{Control, Endpoint, Slots};
 
     fn create(name: &str, shared: bool, first: bool) -> std::io::Result<NamedPipeServer> {
         let mut attrs = if shared {
@@ -471,7 +530,7 @@ mod os {
                 format!("cannot listen for control at {name} (is another ddns-tray daemon running?): {e}"),
             )
         })?;
-        let clients = Arc::new(Semaphore::new(MAX_CLIENTS));
+        let slots = Slots::new();
         Ok(tokio::spawn(async move {
             loop {
                 tokio::select! {
@@ -489,19 +548,11 @@ mod os {
                         return;
                     }
                 };
-                let Ok(permit) = Arc::clone(&clients).try_acquire_owned() else {
-                    tokio::spawn(async move {
-                        let _ = super::write_reply(
-                            &mut connected,
-                            &Reply::Error("too many clients".into()),
-                        )
-                        .await;
-                    });
-                    continue;
-                };
-                let (control, shutdown) = (control.clone(), shutdown.clone());
+                let (control, shutdown, slots) = (control.clone(), shutdown.clone(), slots.clone());
                 tokio::spawn(async move {
-                    let _permit = permit;
+                    let Some(_permit) = super::admit(&slots, &mut connected).await else {
+                        return;
+                    };
                     let request = super::read_request(&mut connected).await;
                     // The owner-only pipe admits only us; the service's pipe checks who sends commands.
                     let allowed = match &request {
@@ -533,6 +584,11 @@ pub enum ClientError {
         endpoint: String,
         hint: &'static str,
     },
+    /// The daemon runs but had no room for this client, even after retries for a few seconds.
+    #[error(
+        "the ddns-tray daemon at {0} is busy (too many clients at once); try again in a moment"
+    )]
+    Busy(String),
     #[error("the ddns-tray daemon at {endpoint}: {message}")]
     Failed { endpoint: String, message: String },
 }
@@ -544,6 +600,40 @@ const DENIED_HINT: &str = if cfg!(windows) {
     "join the group ddns-tray (sudo usermod -aG ddns-tray $USER) and log in again"
 };
 
+/// Whether a daemon's error reply says it was too busy to take the request (so it was not carried out).
+fn is_busy(message: &str) -> bool {
+    message == BUSY || message == BUSY_BEFORE
+}
+
+/// The pauses between tries at a busy daemon: 20 ms doubling up to 500 ms, each with jitter (so many
+/// clients turned away at once do not all come back at once), until a deadline.
+struct Retry {
+    pause: Duration,
+    deadline: tokio::time::Instant,
+}
+
+impl Retry {
+    fn new() -> Self {
+        Self {
+            pause: Duration::from_millis(20),
+            deadline: tokio::time::Instant::now() + BUSY_RETRY,
+        }
+    }
+
+    /// Sleeps before the next try; `false` (at once) when the time for trying is up.
+    async fn wait(&mut self) -> bool {
+        let left = self
+            .deadline
+            .saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        tokio::time::sleep(self.pause.mul_f64(0.5 + fastrand::f64()).min(left)).await;
+        self.pause = (self.pause * 2).min(Duration::from_millis(500));
+        true
+    }
+}
+
 /// A connection to a daemon's endpoint.
 pub struct Client {
     endpoint: String,
@@ -552,13 +642,44 @@ pub struct Client {
 }
 
 impl Client {
-    /// Connects to `endpoint`.
+    /// Connects to `endpoint`, trying again for a few seconds while it is too busy to accept.
     ///
     /// # Errors
-    /// Nothing listens there, this user may not connect, or connecting failed.
+    /// Nothing listens there, this user may not connect, it stayed busy, or connecting failed.
     pub async fn connect(endpoint: &Endpoint) -> Result<Self, ClientError> {
+        Self::connect_retrying(endpoint, &mut Retry::new()).await
+    }
+
+    async fn connect_retrying(endpoint: &Endpoint, retry: &mut Retry) -> Result<Self, ClientError> {
+        loop {
+            match Self::connect_once(endpoint).await {
+                Err(ClientError::Busy(name)) => {
+                    if !retry.wait().await {
+                        return Err(ClientError::Busy(name));
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One try. A full listen backlog (`EAGAIN` on Linux, a refusal with the socket in place elsewhere; all
+    /// pipe instances taken on Windows) is [`ClientError::Busy`]: a daemon is there. No socket at all, or a
+    /// refusal on Linux (where it means nobody listens on the socket left behind), is
+    /// [`ClientError::NotRunning`].
+    async fn connect_once(endpoint: &Endpoint) -> Result<Self, ClientError> {
         let name = endpoint.to_string();
         let classify = |e: std::io::Error| match e.kind() {
+            std::io::ErrorKind::WouldBlock => ClientError::Busy(name.clone()),
+            #[cfg(all(unix, not(target_os = "linux")))]
+            std::io::ErrorKind::ConnectionRefused
+                if {
+                    let Endpoint::Socket { path, .. } = endpoint;
+                    std::fs::symlink_metadata(path).is_ok()
+                } =>
+            {
+                ClientError::Busy(name.clone())
+            }
             std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {
                 ClientError::NotRunning(name.clone())
             }
@@ -566,6 +687,8 @@ impl Client {
                 endpoint: name.clone(),
                 hint: DENIED_HINT,
             },
+            // ERROR_PIPE_BUSY: every instance is taken; the server makes a new one at once.
+            _ if cfg!(windows) && e.raw_os_error() == Some(231) => ClientError::Busy(name.clone()),
             _ => ClientError::Failed {
                 endpoint: name.clone(),
                 message: e.to_string(),
@@ -586,17 +709,9 @@ impl Client {
         #[cfg(windows)]
         let (reader, writer) = {
             let Endpoint::Pipe { name: pipe, .. } = endpoint;
-            let mut tries = 0;
-            let client = loop {
-                match tokio::net::windows::named_pipe::ClientOptions::new().open(pipe) {
-                    // All instances busy: the server makes a new one at once.
-                    Err(e) if e.raw_os_error() == Some(231) && tries < 20 => {
-                        tries += 1;
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                    }
-                    other => break other.map_err(classify)?,
-                }
-            };
+            let client = tokio::net::windows::named_pipe::ClientOptions::new()
+                .open(pipe)
+                .map_err(classify)?;
             let (r, w) = tokio::io::split(client);
             (
                 Box::new(r) as Box<dyn AsyncRead + Send + Unpin>,
@@ -652,33 +767,67 @@ impl Client {
             .map_err(|e| self.failed(format!("not a reply: {e}")))
     }
 
-    /// Connects, sends `request` and returns the first reply.
+    /// Connects, sends `request` and returns the first reply. A daemon too busy to take it (it says so, or
+    /// its backlog is full) is asked again with a growing pause for up to 4 s; a request it turned away was
+    /// not carried out, so asking again does nothing twice.
     ///
     /// # Errors
     /// As [`Client::connect`], or the daemon closed without answering.
     pub async fn ask(endpoint: &Endpoint, request: Request) -> Result<Reply, ClientError> {
-        let mut client = Self::connect(endpoint).await?;
-        client.send(request).await?;
+        let mut retry = Retry::new();
+        loop {
+            match Self::ask_once(endpoint, request, &mut retry).await {
+                Ok(Reply::Error(e)) if is_busy(&e) => {
+                    if !retry.wait().await {
+                        return Err(ClientError::Busy(endpoint.to_string()));
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn ask_once(
+        endpoint: &Endpoint,
+        request: Request,
+        retry: &mut Retry,
+    ) -> Result<Reply, ClientError> {
+        let mut client = Self::connect_retrying(endpoint, retry).await?;
+        // A daemon that turns us away answers without reading, and may have closed before the request is
+        // written: its answer is still there to read.
+        let sent = client.send(request).await;
         match tokio::time::timeout(REQUEST_TIMEOUT * 2, client.next()).await {
             Ok(Ok(Some(reply))) => Ok(reply),
-            Ok(Ok(None)) => Err(client.failed("closed without answering")),
-            Ok(Err(e)) => Err(e),
+            Ok(Ok(None)) => Err(sent
+                .err()
+                .unwrap_or_else(|| client.failed("closed without answering"))),
+            Ok(Err(e)) => Err(sent.err().unwrap_or(e)),
             Err(_) => Err(client.failed("no answer within 10 s")),
         }
     }
 }
 
 /// The first daemon that answers: the system service, else this user's own daemon for `data_dir`.
-/// `Err` holds the system service's refusal, when it refused (the user's daemon did not answer either).
+/// `Err` says why a daemon that is there could not be asked, when neither answered: the system service keeps
+/// this user out, or a daemon stayed too busy, or it answered with an error. So a daemon that runs is never
+/// reported as absent.
 ///
 /// # Errors
-/// The system service runs but does not let this user in.
+/// As above.
 pub async fn find(data_dir: &std::path::Path) -> Result<Option<(Endpoint, Status)>, ClientError> {
     let mut refused = None;
     for endpoint in [Endpoint::system(), Endpoint::user(data_dir)] {
         match Client::ask(&endpoint, Request::Status).await {
             Ok(Reply::Status(s)) => return Ok(Some((endpoint, *s))),
-            Err(e @ ClientError::Denied { .. }) => refused = refused.or(Some(e)),
+            Err(e @ (ClientError::Denied { .. } | ClientError::Busy(_))) => {
+                refused = refused.or(Some(e));
+            }
+            Ok(Reply::Error(message)) => {
+                refused = refused.or(Some(ClientError::Failed {
+                    endpoint: endpoint.to_string(),
+                    message,
+                }));
+            }
             _ => {}
         }
     }
@@ -720,6 +869,9 @@ mod tests {
                 match command {
                     Command::Pause => engine_status.send_modify(|s| s.paused = true),
                     Command::Resume => engine_status.send_modify(|s| s.paused = false),
+                    Command::Ping(reply) => {
+                        let _ = reply.send(());
+                    }
                     _ => {}
                 }
             }

@@ -6,8 +6,10 @@
 //!   one-line reason otherwise.
 //! - `/status`: the engine's status as JSON (what `ddns-tray ctl status --json` prints).
 //!
-//! With a `token`, every request needs `Authorization: Bearer <token>`. Requests are read with hyper under a
-//! header timeout; only GET is answered. A reload that changes `[metrics]` moves the endpoint.
+//! With a `token`, every request needs `Authorization: Bearer <token>`. Requests are read with hyper; their
+//! headers must come within 3 s, and a 17th connection closes the oldest one that has not sent a request, so
+//! idle or stalled clients cannot keep a scrape or a health check waiting. Only GET is answered. A reload that
+//! changes `[metrics]` moves the endpoint.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -512,17 +514,65 @@ async fn feed(mut events: broadcast::Receiver<Event>, metrics: Arc<Metrics>) {
     }
 }
 
-/// Connections served at once; more wait in the listen backlog.
+/// Connections open at once. One more closes the oldest that has not sent a request (else the oldest
+/// of all), so clients that connect and never finish their request cannot keep a health check or a scrape
+/// out: the newcomer is served at once.
 const MAX_CONNECTIONS: usize = 16;
+/// How long a client has to send a request's headers, and how long a kept-alive connection may wait for its
+/// next one. A scrape or health check sends them at once; clients that do not cannot hold a slot for long.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(3);
+/// The longest a connection lives.
+const CONNECTION_LIFETIME: Duration = Duration::from_mins(1);
+
+/// One open connection, as [`Open`] sees it.
+struct Slot {
+    id: u64,
+    /// It sent a whole request (it is a real client: closed only when no other can be).
+    asked: Arc<std::sync::atomic::AtomicBool>,
+    close: CancellationToken,
+}
+
+/// The open connections, oldest first.
+#[derive(Default)]
+struct Open {
+    next: u64,
+    slots: std::collections::VecDeque<Slot>,
+}
+
+impl Open {
+    /// Admits a new connection, closing one when all slots are taken (see [`MAX_CONNECTIONS`]).
+    fn admit(&mut self) -> (u64, Arc<std::sync::atomic::AtomicBool>, CancellationToken) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.slots.len() >= MAX_CONNECTIONS {
+            let victim = self
+                .slots
+                .iter()
+                .position(|s| !s.asked.load(Relaxed))
+                .unwrap_or(0);
+            if let Some(old) = self.slots.remove(victim) {
+                old.close.cancel();
+            }
+        }
+        self.next += 1;
+        let slot = Slot {
+            id: self.next,
+            asked: Arc::default(),
+            close: CancellationToken::new(),
+        };
+        let handles = (slot.id, slot.asked.clone(), slot.close.clone());
+        self.slots.push_back(slot);
+        handles
+    }
+
+    fn leave(&mut self, id: u64) {
+        self.slots.retain(|s| s.id != id);
+    }
+}
 
 async fn accept(listener: tokio::net::TcpListener, served: Served, shutdown: CancellationToken) {
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let open = Arc::new(Mutex::new(Open::default()));
     let failing = Mutex::new(false);
     loop {
-        let permit = tokio::select! {
-            () = shutdown.cancelled() => break,
-            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
-        };
         let (stream, _) = tokio::select! {
             () = shutdown.cancelled() => break,
             a = listener.accept() => match a {
@@ -537,20 +587,30 @@ async fn accept(listener: tokio::net::TcpListener, served: Served, shutdown: Can
                 }
             },
         };
-        let served = served.clone();
+        let (id, asked, close) = open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .admit();
+        let (served, open, shutdown) = (served.clone(), open.clone(), shutdown.clone());
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
+                asked.store(true, std::sync::atomic::Ordering::Relaxed);
                 let served = served.clone();
                 async move { Ok::<_, std::convert::Infallible>(answer(&served, &req)) }
             });
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(10))
+                .header_read_timeout(HEADER_TIMEOUT)
                 .keep_alive(true)
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            // A connection lives at most a minute (slow clients cannot hold a slot for ever).
-            let _ = tokio::time::timeout(Duration::from_mins(1), connection).await;
-            drop(permit);
+            tokio::select! {
+                _ = tokio::time::timeout(CONNECTION_LIFETIME, connection) => {}
+                () = close.cancelled() => {}
+                () = shutdown.cancelled() => {}
+            }
+            open.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .leave(id);
         });
     }
 }

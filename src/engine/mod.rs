@@ -313,14 +313,10 @@ impl Engine {
                 tokio::select! {
                     biased;
                     () = shutdown.cancelled() => break,
-                    command = commands.recv() => match command {
+                    command = self.next_command(&mut commands) => match command {
                         None => break,
                         Some(c) => c,
                     },
-                    landed = self.in_flight.next(), if !self.in_flight.is_empty() => {
-                        self.land(landed);
-                        continue;
-                    }
                     () = sleep_until(wake) => {
                         let now = Instant::now();
                         let scheduled = now >= next_check;

@@ -2,13 +2,13 @@
 //! (providers concurrently, one provider's records started in order up to its limit), applying each answer
 //! as it comes and answering commands meanwhile.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use futures_util::stream::{self, Stream, StreamExt};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -118,8 +118,39 @@ pub(super) struct LineChoice {
     pub using: Vec<String>,
 }
 
-type Results =
-    Pin<Box<dyn Stream<Item = (Job, Result<UpdateOutcome, ProviderError>, Duration)> + Send>>;
+/// A provider call under way.
+type Call =
+    Pin<Box<dyn Future<Output = (Job, Result<UpdateOutcome, ProviderError>, Duration)> + Send>>;
+
+/// Provider calls sent by a round that was cut short (paused, reloaded): their answers are recorded when
+/// they come, and no round sends the same records again meanwhile. (Dropping them would lose the answer of a
+/// write the provider got, and the next round would send it a second time.)
+#[derive(Default)]
+pub(super) struct InFlight {
+    calls: FuturesUnordered<Call>,
+    /// The records they write, by key.
+    keys: HashSet<String>,
+}
+
+/// A provider's answer to a call of an earlier round (see [`InFlight`]).
+pub(super) struct Landed(Job, Result<UpdateOutcome, ProviderError>, Duration);
+
+impl InFlight {
+    pub(super) fn is_empty(&self) -> bool {
+        self.calls.is_empty()
+    }
+
+    /// The next answer; never ready when nothing is in flight.
+    pub(super) async fn next(&mut self) -> Landed {
+        match self.calls.next().await {
+            Some((job, result, took)) => {
+                self.keys.remove(&job.key);
+                Landed(job, result, took)
+            }
+            None => std::future::pending().await,
+        }
+    }
+}
 
 /// How a round ended, for the loop that ran it.
 #[derive(Default)]
@@ -203,7 +234,15 @@ impl Engine {
                 }
                 true
             }
-            Interrupt::Command(Some(Command::Resume)) => false,
+            // A round run while paused ("update now") goes on; the resume is told at once, as between rounds.
+            Interrupt::Command(Some(Command::Resume)) => {
+                if self.paused {
+                    self.paused = false;
+                    let _ = self.events.send(Event::Resumed);
+                    self.publish_status(true);
+                }
+                false
+            }
             Interrupt::Command(Some(Command::NetworkChanged(family))) => {
                 self.network_changed(&[family]);
                 false
@@ -224,8 +263,16 @@ impl Engine {
                 watch.end.deferred.push(reload);
                 true
             }
-            Interrupt::Command(Some(update @ Command::UpdateNow { .. })) => {
-                watch.end.deferred.push(update);
+            Interrupt::Command(Some(Command::UpdateNow { force, reply })) => {
+                // Any number of "update now"s during a round are one round after it (a caller waiting for
+                // the report keeps its own): 300 `ctl update`s must not queue 300 rounds.
+                let covered = reply.is_none()
+                    && watch.end.deferred.iter().any(|c| {
+                        matches!(c, Command::UpdateNow { force: queued, .. } if *queued || !force)
+                    });
+                if !covered {
+                    watch.end.deferred.push(Command::UpdateNow { force, reply });
+                }
                 false
             }
             Interrupt::Command(None) => {
@@ -466,7 +513,8 @@ impl Engine {
 
     /// Runs the provider calls: providers concurrently, each provider's jobs started in order up to its
     /// limit. Each answer is applied as it comes; the state is written at most every [`SAVE_EVERY`] and the
-    /// status republished at most every [`STATUS_EVERY`] meanwhile.
+    /// status republished at most every [`STATUS_EVERY`] meanwhile. A pause or reload starts no more calls
+    /// and leaves those already sent to [`InFlight`]; only the end of the shutdown grace drops them.
     async fn execute(
         &mut self,
         jobs: BTreeMap<String, Vec<Job>>,
@@ -476,30 +524,60 @@ impl Engine {
         if jobs.is_empty() {
             return;
         }
-        let mut streams: Vec<Results> = Vec::new();
-        for list in jobs.into_values() {
+        // Per provider: the jobs not started yet, how many may run at once, how many run.
+        let mut queues: HashMap<String, (VecDeque<Job>, usize, usize)> = HashMap::new();
+        for (name, list) in jobs {
             let Some(first) = list.first() else { continue };
             let provider = first.provider.clone();
             provider.begin_round();
             let limit = provider.concurrency().max(1);
-            streams.push(Box::pin(
-                stream::iter(list).map(call).buffer_unordered(limit),
-            ));
+            let mut waiting = VecDeque::new();
+            for job in list {
+                if self.in_flight.keys.contains(&job.key) {
+                    outcomes[job.index] = Some(Outcome::Skipped {
+                        skip: SkipKind::Waiting,
+                        reason: "a write sent before a pause is still waiting for its answer"
+                            .into(),
+                    });
+                } else {
+                    waiting.push_back(job);
+                }
+            }
+            queues.insert(name, (waiting, limit, 0));
         }
-        let mut results = stream::select_all(streams);
+        let mut running: FuturesUnordered<Call> = FuturesUnordered::new();
+        // What runs: record key -> index.
+        let mut sent: HashMap<String, usize> = HashMap::new();
+        let start = |queues: &mut HashMap<String, (VecDeque<Job>, usize, usize)>,
+                     running: &mut FuturesUnordered<Call>,
+                     sent: &mut HashMap<String, usize>| {
+            for (waiting, limit, busy) in queues.values_mut() {
+                while *busy < *limit
+                    && let Some(job) = waiting.pop_front()
+                {
+                    *busy += 1;
+                    sent.insert(job.key.clone(), job.index);
+                    running.push(Box::pin(call(job)));
+                }
+            }
+        };
+        start(&mut queues, &mut running, &mut sent);
         let mut save_at = Instant::now() + SAVE_EVERY;
         let mut status_at = Instant::now() + STATUS_EVERY;
         let mut status_stale = false;
-        loop {
+        while !running.is_empty() {
             tokio::select! {
-                next = results.next() => {
-                    let Some((job, result, took)) = next else { break };
-                    let _ = self.events.send(Event::Measured(Measurement::Provider {
-                        provider: job.provider_name.clone(),
-                        seconds: took.as_secs_f64(),
-                        ok: result.is_ok(),
-                    }));
-                    outcomes[job.index] = Some(self.apply(&job, result));
+                Some((job, result, took)) = running.next() => {
+                    if let Some((_, _, busy)) = queues.get_mut(&job.provider_name) {
+                        *busy = busy.saturating_sub(1);
+                    }
+                    sent.remove(&job.key);
+                    outcomes[job.index] = Some(self.answered(&job, result, took));
+                    status_stale = true;
+                    start(&mut queues, &mut running, &mut sent);
+                }
+                Landed(job, result, took) = self.in_flight.next(), if !self.in_flight.is_empty() => {
+                    self.answered(&job, result, took);
                     status_stale = true;
                 }
                 () = tokio::time::sleep_until(save_at), if self.dirty => {
@@ -512,9 +590,55 @@ impl Engine {
                     status_at = Instant::now() + STATUS_EVERY;
                 }
                 i = watch.next() => {
+                    let abandon = matches!(i, Interrupt::GraceOver);
                     if self.interrupted(i, watch) {
+                        if !abandon {
+                            for (key, index) in sent.drain() {
+                                outcomes[index] = Some(Outcome::Skipped {
+                                    skip: SkipKind::Interrupted,
+                                    reason: "the round was interrupted while its write was under way; \
+                                             the answer is recorded when it comes"
+                                        .into(),
+                                });
+                                self.in_flight.keys.insert(key);
+                            }
+                            self.in_flight.calls.extend(running);
+                        }
                         break;
                     }
+                }
+            }
+        }
+    }
+
+    /// Records a provider's answer (and how long it took) as it comes.
+    fn answered(
+        &mut self,
+        job: &Job,
+        result: Result<UpdateOutcome, ProviderError>,
+        took: Duration,
+    ) -> Outcome {
+        let _ = self.events.send(Event::Measured(Measurement::Provider {
+            provider: job.provider_name.clone(),
+            seconds: took.as_secs_f64(),
+            ok: result.is_ok(),
+        }));
+        self.apply(job, result)
+    }
+
+    /// The next command between rounds; answers to calls of an interrupted round (see [`InFlight`]) that
+    /// come meanwhile are recorded.
+    pub(super) async fn next_command(
+        &mut self,
+        commands: &mut mpsc::Receiver<Command>,
+    ) -> Option<Command> {
+        loop {
+            tokio::select! {
+                command = commands.recv() => return command,
+                Landed(job, result, took) = self.in_flight.next() => {
+                    self.answered(&job, result, took);
+                    self.persist();
+                    self.publish_status(false);
                 }
             }
         }

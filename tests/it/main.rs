@@ -11,6 +11,8 @@ mod alerts;
 mod cli;
 mod detect;
 #[cfg(unix)]
+mod endpoints;
+#[cfg(unix)]
 mod faults;
 #[cfg(target_os = "linux")]
 mod lines;
