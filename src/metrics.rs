@@ -733,6 +733,7 @@ mod tests {
                 next_attempt: None,
                 last_error: None,
                 via: vec!["wan1".into()],
+                held_until: None,
             }],
             lines: vec![crate::engine::LineStatus {
                 name: "wan1".into(),

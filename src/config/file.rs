@@ -19,6 +19,9 @@ pub struct ConfigFile {
     pub interval: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_interval: Option<String>,
+    /// At most this many provider writes of one record in any 10 minutes (0: no limit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_budget: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ipv4: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -200,6 +203,7 @@ pub struct RecordFile {
 const TOP_KEYS: &[&str] = &[
     "interval",
     "max_interval",
+    "write_budget",
     "ipv4",
     "ipv6",
     "notifications",
@@ -245,6 +249,7 @@ pub fn parse(text: &str) -> Result<Parsed, Vec<Issue>> {
         match key.as_str() {
             "interval" => file.interval = duration_string(value, &key, &mut issues),
             "max_interval" => file.max_interval = duration_string(value, &key, &mut issues),
+            "write_budget" => file.write_budget = typed(value, &key, &mut issues),
             "ipv4" => file.ipv4 = typed(value, &key, &mut issues),
             "ipv6" => file.ipv6 = typed(value, &key, &mut issues),
             "notifications" => file.notifications = typed(value, &key, &mut issues),

@@ -158,12 +158,19 @@ impl fmt::Display for Policy {
     }
 }
 
+/// The window of `write_budget`.
+pub const WRITE_WINDOW: Duration = Duration::from_mins(10);
+/// The default `write_budget`: a real address change is rare; a link flapping between two addresses is not.
+pub const DEFAULT_WRITE_BUDGET: u32 = 6;
+
 /// Validated settings: what the engine runs on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub interval: Duration,
     /// Re-publish at least this often; `None` = never.
     pub max_interval: Option<Duration>,
+    /// At most this many provider writes of one record in any [`WRITE_WINDOW`]; `None` = no limit.
+    pub write_budget: Option<u32>,
     pub ipv4: bool,
     pub ipv6: bool,
     pub notifications: bool,

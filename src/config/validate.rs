@@ -75,6 +75,11 @@ pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<
         Ok(Settings {
             interval,
             max_interval,
+            write_budget: match file.write_budget {
+                Some(0) => None,
+                Some(n) => Some(n),
+                None => Some(super::DEFAULT_WRITE_BUDGET),
+            },
             ipv4,
             ipv6,
             notifications: file.notifications.unwrap_or(true),

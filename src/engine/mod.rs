@@ -177,6 +177,9 @@ pub struct Engine {
     network_events: NetworkEvents,
     /// Writes sent by a round that a pause or reload cut short, waiting for their answers.
     in_flight: round::InFlight,
+    /// When each record's recent writes were sent (the write budget), and when a held-back one may go.
+    writes: HashMap<String, std::collections::VecDeque<Instant>>,
+    budget_until: HashMap<String, Instant>,
 }
 
 impl Engine {
@@ -222,6 +225,8 @@ impl Engine {
             round_families: None,
             network_events: NetworkEvents::Off,
             in_flight: round::InFlight::default(),
+            writes: HashMap::new(),
+            budget_until: HashMap::new(),
             line_status: BTreeMap::new(),
             line_choice: HashMap::new(),
             hold_until: HashMap::new(),
@@ -334,11 +339,7 @@ impl Engine {
                         let known = self.state.last_ip.clone();
                         let end = self.round_in(Mode::Tick, Some(&mut commands), &shutdown).await;
                         self.round_families = None;
-                        // The flap guard slows only noise: a check that found a new address does not count
-                        // towards the gap, so the next real change is checked as promptly as this one.
-                        if by_event && self.state.last_ip != known {
-                            self.event_checks.pop_back();
-                        }
+                        self.flap_guard_after(by_event, &known);
                         if scheduled {
                             next_check = Instant::now() + self.settings.interval;
                         }
@@ -406,13 +407,24 @@ impl Engine {
     /// The next instant to wake: the scheduled check, or an earlier retry of a record in backoff. Never in
     /// the past: a retry that came due was handled by the round that ran then.
     fn next_wake(&self, next_check: Instant) -> Instant {
+        let now = Instant::now();
         let retry = self
             .due
             .values()
             .chain(self.hold_until.values())
+            .chain(self.budget_until.values().filter(|t| **t > now))
             .min()
             .copied();
         retry.map_or(next_check, |r| r.min(next_check))
+    }
+
+    /// The flap guard slows only noise: a check started by network changes that found a new address (the
+    /// last detected ones were `known` before it) does not count towards the gap, so the next real change is
+    /// checked as promptly as this one.
+    fn flap_guard_after(&mut self, by_event: bool, known: &BTreeMap<Family, std::net::IpAddr>) {
+        if by_event && self.state.last_ip != *known {
+            self.event_checks.pop_back();
+        }
     }
 
     /// Schedules a check of `families` after a network change: [`EVENT_DEBOUNCE`] from now, and no sooner
@@ -558,6 +570,11 @@ impl Engine {
                         .get(key)
                         .map(|c| c.using.clone())
                         .unwrap_or_default(),
+                    held_until: self
+                        .budget_until
+                        .get(key)
+                        .filter(|d| **d > now_i)
+                        .map(|d| now + d.duration_since(now_i)),
                 }
             })
             .collect();

@@ -422,9 +422,13 @@ impl Engine {
         let line_detect =
             futures_util::future::join_all(wanted_lines.into_iter().map(|(line, family)| {
                 let detector = self.parts.lines.get(&line).cloned();
+                let known = self
+                    .line_status
+                    .get(&(line.clone(), family))
+                    .and_then(|r| r.as_ref().ok().copied());
                 async move {
                     let found = match detector {
-                        Some(d) => d.detect(family).await,
+                        Some(d) => d.detect_since(family, known).await,
                         None => Detection::Unavailable(format!("no line named `{line}`")),
                     };
                     (line, family, found)
@@ -432,9 +436,10 @@ impl Engine {
             }));
         let detect = futures_util::future::join_all(families.iter().map(|&family| {
             let detector = detector.clone();
+            let known = self.state.last_ip.get(&family).copied();
             async move {
                 let started = Instant::now();
-                let found = detector.detect(family).await;
+                let found = detector.detect_since(family, known).await;
                 (family, found, started.elapsed())
             }
         }));
@@ -853,7 +858,13 @@ impl Engine {
             self.dirty = true;
         }
 
-        let decision = self.decide(&key, &st, want, mode, now_i);
+        let decision = match self.decide(&key, &st, want, mode, now_i) {
+            Decision::Write(w) if !dry && mode != Mode::Force => match self.budget_hold(&key, now_i) {
+                Some(reason) => Decision::Skip(SkipKind::Waiting, reason),
+                None => Decision::Write(w),
+            },
+            d => d,
+        };
         if !dry && !matches!(decision, Decision::Write(_)) {
             // Nothing is due for this record until its next check: a retry time that has come (the address is
             // unknown now, or back to what is published) must not wake the engine again and again.
@@ -896,6 +907,7 @@ impl Engine {
             });
         };
         tracing::debug!(record = %label, addrs = ?want, "updating");
+        self.writes.entry(key.clone()).or_default().push_back(now_i);
         Ok(Job {
             index,
             key,
@@ -909,6 +921,36 @@ impl Engine {
             record_id: st.record_id.clone(),
             previous: st.published,
         })
+    }
+
+    /// The write budget (`write_budget` writes of a record in any [`crate::config::WRITE_WINDOW`]): why
+    /// a write is held back now, if it is. The engine wakes when the window allows the next one, and then
+    /// writes the address current at that time: a link flapping between addresses costs the provider at
+    /// most the budget, and the last address is always written.
+    fn budget_hold(&mut self, key: &str, now_i: Instant) -> Option<String> {
+        self.budget_until.remove(key);
+        let budget = self.settings.write_budget?;
+        let window = crate::config::WRITE_WINDOW;
+        let writes = self.writes.entry(key.to_owned()).or_default();
+        while writes
+            .front()
+            .is_some_and(|t| now_i.duration_since(*t) >= window)
+        {
+            writes.pop_front();
+        }
+        if writes.len() < budget as usize {
+            return None;
+        }
+        let until = *writes.front()? + window;
+        self.budget_until.insert(key.to_owned(), until);
+        tracing::info!(record = %key, "write held back by the write budget");
+        Some(format!(
+            "held back by the write budget ({budget} writes in {}); the address current then is written in {}",
+            humantime::format_duration(window),
+            humantime::format_duration(Duration::from_secs(
+                until.duration_since(now_i).as_secs() + 1
+            ))
+        ))
     }
 
     fn banned(&self, key: &str, st: &RecordState, now_i: Instant) -> bool {

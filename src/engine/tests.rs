@@ -1129,6 +1129,47 @@ async fn real_changes_are_never_slowed_by_the_flap_guard() {
     h.task.await.unwrap();
 }
 
+/// Issue 20: a link flapping between addresses wrote every time. With the write budget (6 writes of a
+/// record in any 10 minutes by default), 30 changes in 30 s make at most the budget's writes, the status
+/// says when the held write goes, and the last address is written as soon as the window allows.
+#[tokio::test(start_paused = true)]
+async fn the_write_budget_holds_a_flapping_link_back_and_writes_the_last_address() {
+    let h = start(
+        settings("interval = \"5m\"", "tok-123456"),
+        MemoryStore::default(),
+        Arc::default(),
+        source("198.51.100.1"),
+    );
+    idle(Duration::from_secs(1)).await;
+    assert_eq!(h.provider.count(), 1);
+    let mut last = String::new();
+    for i in 0..30 {
+        last = format!("198.51.100.{}", 10 + i);
+        *h.source.answer.lock().unwrap() = Ok(ip(&last));
+        h.handle
+            .commands
+            .send(Command::NetworkChanged(crate::config::Family::V4))
+            .await
+            .unwrap();
+        idle(Duration::from_secs(1)).await;
+    }
+    let writes = h.provider.count();
+    assert_eq!(
+        writes,
+        crate::config::DEFAULT_WRITE_BUDGET as usize,
+        "at most the budget in the window"
+    );
+    let held = h.handle.status.borrow().records[0].held_until;
+    assert!(held.is_some(), "the status says a write is held back");
+    // The window opens 10 minutes after the first write: the address current then is written, at once.
+    idle(crate::config::WRITE_WINDOW).await;
+    assert_eq!(h.provider.count(), writes + 1);
+    assert_eq!(h.provider.calls.lock().unwrap().last().unwrap().1, ip(&last));
+    assert!(h.handle.status.borrow().records[0].held_until.is_none());
+    h.shutdown.cancel();
+    h.task.await.unwrap();
+}
+
 #[tokio::test(start_paused = true)]
 async fn paused_changes_are_ignored_and_a_wake_up_checks_at_once() {
     let h = start(

@@ -157,6 +157,14 @@ pub struct RecordStatus {
     /// The `[[line]]`s whose addresses it publishes (records with `lines`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub via: Vec<String>,
+    /// A write held back by the write budget goes out then (with the address current then).
+    #[serde(
+        serialize_with = "ser_time",
+        deserialize_with = "de_time",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub held_until: Option<SystemTime>,
 }
 
 /// A `[[line]]` as last detected.

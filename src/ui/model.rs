@@ -371,6 +371,7 @@ mod tests {
             next_attempt: None,
             last_error: None,
             via: Vec::new(),
+            held_until: None,
         }
     }
 

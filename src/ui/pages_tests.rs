@@ -166,6 +166,7 @@ fn the_status_page_lists_records_from_an_engine_status() {
                 next_attempt: None,
                 last_error: None,
                 via: Vec::new(),
+                held_until: None,
             },
             crate::engine::RecordStatus {
                 name: "nas.example.com".into(),
@@ -179,6 +180,7 @@ fn the_status_page_lists_records_from_an_engine_status() {
                 next_attempt: Some(now + std::time::Duration::from_mins(5)),
                 last_error: Some("dnspod `pod`: credentials refused (AuthFailure)".into()),
                 via: Vec::new(),
+                held_until: None,
             },
         ],
         ..Status::default()

@@ -1052,8 +1052,9 @@ fn find_remote(
     paths: &Paths,
 ) -> (Option<Remote>, Option<Status>) {
     let found = runtime.block_on(async {
+        // Longer than the client's own retries of a busy daemon (4 s).
         tokio::time::timeout(
-            Duration::from_secs(3),
+            Duration::from_secs(6),
             crate::control::find(&paths.data_dir),
         )
         .await
