@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(pdns-server pdns-backend-sqlite3 sqlite3 knot python3-aiosmtpd prometheus dnsutils curl iproute2 procps systemd msitools wixl dbus xvfb xauth xclip xdotool x11-utils imagemagick fonts-wqy-microhei libgl1-mesa-dri mesa-vulkan-drivers libegl1 libvulkan1 python3-dbus python3-gi)
+PACKAGES=(pdns-server pdns-backend-sqlite3 sqlite3 knot python3-aiosmtpd prometheus dnsutils curl iproute2 procps systemd msitools wixl dbus xvfb xauth xclip xdotool x11-utils imagemagick fonts-wqy-microhei libgl1-mesa-dri mesa-vulkan-drivers libegl1 libvulkan1 python3-dbus python3-gi miniupnpd)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi

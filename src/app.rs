@@ -344,6 +344,11 @@ fn source_label(kind: &SourceKind) -> String {
         SourceKind::Command { command } => {
             format!("command {}", command.first().map_or("", String::as_str))
         }
+        SourceKind::Router { protocol, gateway } => format!(
+            "router {} @{}",
+            protocol.as_deref().unwrap_or("auto"),
+            gateway.as_deref().unwrap_or("(default gateway)")
+        ),
     }
 }
 
@@ -437,6 +442,90 @@ pub fn watch_network(commands: mpsc::Sender<Command>) {
     }
 }
 
+/// While a `router` source is configured, hears its gateway's NAT-PMP announcements (see
+/// [`crate::detect::router::Listener`]) and hands each new one to the engine as an IPv4 network change,
+/// debounced and rate-limited there like the others. Follows reloads, and looks at the routing table again
+/// every minute (a new gateway after a new lease). Runs until the engine is gone.
+pub fn watch_router(
+    commands: mpsc::Sender<Command>,
+    mut settings: tokio::sync::watch::Receiver<Arc<Settings>>,
+) {
+    use crate::detect::router;
+    let now = |s: &Settings| router::announcers(&s.detect, &s.lines);
+    tokio::spawn(async move {
+        loop {
+            let announcers = now(&settings.borrow_and_update());
+            let hear = hear_router(announcers.clone(), commands.clone());
+            tokio::pin!(hear);
+            loop {
+                tokio::select! {
+                    changed = settings.changed() => {
+                        if changed.is_err() {
+                            return;
+                        }
+                        break;
+                    }
+                    () = &mut hear => return,
+                    () = tokio::time::sleep(Duration::from_mins(1)) => {
+                        if now(&settings.borrow()) != announcers {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Listens for `announcers` until the engine is gone (then returns); when there are none or listening
+/// fails, only waits.
+async fn hear_router(
+    announcers: Vec<crate::detect::router::Announcer>,
+    commands: mpsc::Sender<Command>,
+) {
+    let idle = async {
+        commands.closed().await;
+    };
+    if announcers.is_empty() {
+        return idle.await;
+    }
+    let gateways: Vec<String> = announcers.iter().map(|a| a.gateway.to_string()).collect();
+    let mut listener = match crate::detect::router::Listener::bind(&announcers).await {
+        Ok(l) => l,
+        Err(why) => {
+            tracing::warn!(
+                "not hearing the router's announcements ({why}); checking every interval"
+            );
+            return idle.await;
+        }
+    };
+    tracing::info!(
+        "listening for NAT-PMP announcements from {}",
+        gateways.join(", ")
+    );
+    loop {
+        let heard = tokio::select! {
+            () = commands.closed() => return,
+            heard = listener.next() => heard,
+        };
+        match heard {
+            Ok(a) => {
+                tracing::info!("router {a}: checking now");
+                let change = Command::NetworkChanged(config::Family::V4);
+                if commands.send(change).await.is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "stopped hearing the router's announcements ({e}); checking every interval"
+                );
+                return idle.await;
+            }
+        }
+    }
+}
+
 /// A service whose config cannot be loaded: serves `control` with the problems as its status (so a tray or
 /// `ddns-tray ctl status` shows them) and waits, running no engine and asking no source, until a reload
 /// (`ddns-tray ctl reload`) finds a valid config, which it returns; `None` when `shutdown` comes first.
@@ -526,8 +615,10 @@ pub async fn daemon(
     let engine = engine(paths, settings, Box::new(store), true).map_err(|e| e.to_string())?;
     let (handle, commands) = engine.handle();
     let log = companions(paths, &engine, handle.status.clone(), shutdown.clone());
+    let settings_in_force = engine.settings();
     let mut task = tokio::spawn(engine.run(commands, shutdown.clone()));
     watch_network(handle.commands.clone());
+    watch_router(handle.commands.clone(), settings_in_force);
     let served = match control {
         Some(endpoint) => {
             let reload_paths = paths.clone();

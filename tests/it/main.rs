@@ -21,6 +21,8 @@ mod netevents;
 mod powerdns;
 mod providers;
 mod rfc2136;
+#[cfg(target_os = "linux")]
+mod router;
 mod run;
 mod service;
 mod support;
