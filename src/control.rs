@@ -667,6 +667,8 @@ impl Client {
     /// pipe instances taken on Windows) is [`ClientError::Busy`]: a daemon is there. No socket at all, or a
     /// refusal on Linux (where it means nobody listens on the socket left behind), is
     /// [`ClientError::NotRunning`].
+    // Opening a named pipe does not wait: only the Unix socket's connect is awaited.
+    #[cfg_attr(windows, allow(clippy::unused_async))]
     async fn connect_once(endpoint: &Endpoint) -> Result<Self, ClientError> {
         let name = endpoint.to_string();
         let classify = |e: std::io::Error| match e.kind() {

@@ -3,10 +3,10 @@
 //! # Layout
 //!
 //! - `config`: the TOML file (`file`), validation into `Settings` with every problem named (`validate`), secrets (`secret`).
-//! - `detect`: public-IP sources (http, cloudflare-trace, dns, interface, command) behind one trait; the `Detector` applies the policy and rejects non-public or malformed answers; one `Detector` per `[[line]]` sends the sources through that uplink.
+//! - `detect`: public-IP sources (http, cloudflare-trace, dns, interface, command, router) behind one trait; the `Detector` applies the policy (`confirm`: a change needs a second operator; `first`; `agree`) and rejects non-public, malformed and CDN-owned answers (`cdn`: Cloudflare's published ranges); one `Detector` per `[[line]]` sends the sources through that uplink.
 //! - `provider`: DNS providers, one file each with its config, validation and secrets. The engine sees one trait; behind it the read-capable APIs implement a small record API and share one reconciler (`reconcile`: lines, duplicates, parsed comparison, no write when equal); write-only protocols implement a blind setter. `error` classifies failures for retry policy; `sign` holds the request signers.
-//! - `engine`: the tick / command / shutdown loop on the monotonic clock, one update round (providers concurrently, commands answered meanwhile), backoff, and the Command / Event / Status types. No UI, files or environment.
-//! - `store`: persisted runtime state (JSON, versioned with migration, atomic writes, engine lock), the settings-fingerprint key, and the bounded event `history`.
+//! - `engine`: the tick / command / shutdown loop on the monotonic clock, one update round (providers concurrently, commands answered meanwhile; writes already sent outlive a pause), backoff, the flap guard and the per-record write budget, and the Command / Event / Status types. No UI, files or environment.
+//! - `store`: persisted runtime state (JSON, versioned with migration, atomic writes, engine lock), the settings-fingerprint key (in the data dir), and the bounded event `history` (rotated by entries and size; a big round summarised).
 //! - `fsutil`: bounded reads that refuse non-regular files, appends and locks that never follow a link or block on a FIFO, atomic writes, owner-only directories, stale temp-file cleanup.
 //! - `logfile`: the daemon's daily log files (owner-only, 7 kept, opened through `fsutil`).
 //! - `netwatch`: network-change events (rtnetlink, Windows IP Helper callbacks, the macOS routing socket) and wake-from-sleep detection, reported to the app, which hands them to the engine.

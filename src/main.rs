@@ -692,7 +692,9 @@ async fn detect(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
             }
             match conclusion {
                 // Who gave it: under `confirm` and `agree`, the operators that agreed.
-                Detection::Known(ip) if settings.detect.policy != ddns_tray::config::Policy::First => {
+                Detection::Known(ip)
+                    if settings.detect.policy != ddns_tray::config::Policy::First =>
+                {
                     let mut operators: Vec<&str> = reports
                         .iter()
                         .filter(|r| r.ip == Some(ip))

@@ -58,7 +58,10 @@ impl Ranges {
     #[must_use]
     pub fn builtin() -> Self {
         Self {
-            nets: CLOUDFLARE.iter().filter_map(|n| crate::config::parse_network(n).ok()).collect(),
+            nets: CLOUDFLARE
+                .iter()
+                .filter_map(|n| crate::config::parse_network(n).ok())
+                .collect(),
             owner: "Cloudflare's",
         }
     }
@@ -95,7 +98,10 @@ impl Ranges {
     /// Why `ip` is not a user's address, when it is in one of the ranges.
     #[must_use]
     pub fn reject(&self, ip: IpAddr) -> Option<String> {
-        let (net, len) = self.nets.iter().find(|(net, len)| contains(*net, *len, ip))?;
+        let (net, len) = self
+            .nets
+            .iter()
+            .find(|(net, len)| contains(*net, *len, ip))?;
         Some(format!(
             "{ip} is {} own address ({net}/{len}), not this network's: the echo service answered for itself",
             self.owner
@@ -129,12 +135,28 @@ mod tests {
     #[test]
     fn cloudflares_own_addresses_are_rejected_and_others_not() {
         let r = Ranges::builtin();
-        assert_eq!(r.nets.len(), CLOUDFLARE.len(), "every built-in entry parses");
-        for own in ["104.18.0.0", "172.67.1.2", "2606:4700::6810:84e5", "2a06:98c7::1"] {
+        assert_eq!(
+            r.nets.len(),
+            CLOUDFLARE.len(),
+            "every built-in entry parses"
+        );
+        for own in [
+            "104.18.0.0",
+            "172.67.1.2",
+            "2606:4700::6810:84e5",
+            "2a06:98c7::1",
+        ] {
             let why = r.reject(own.parse().unwrap()).unwrap();
             assert!(why.contains("Cloudflare's own address"), "{why}");
         }
-        for theirs in ["1.1.1.1", "8.8.8.8", "104.15.255.255", "104.32.0.0", "2001:db8::1", "2a06:98d0::1"] {
+        for theirs in [
+            "1.1.1.1",
+            "8.8.8.8",
+            "104.15.255.255",
+            "104.32.0.0",
+            "2001:db8::1",
+            "2a06:98d0::1",
+        ] {
             assert_eq!(r.reject(theirs.parse().unwrap()), None, "{theirs}");
         }
     }
@@ -145,7 +167,8 @@ mod tests {
         assert!(r.reject("203.0.113.9".parse().unwrap()).is_some());
         assert!(r.reject("104.18.0.0".parse().unwrap()).is_none());
         assert!(Ranges::parse(&[]).unwrap().is_empty());
-        let bad = Ranges::parse(&["10.0.0.0/8".into(), "cdn".into(), "1.2.3.0/33".into()]).unwrap_err();
+        let bad =
+            Ranges::parse(&["10.0.0.0/8".into(), "cdn".into(), "1.2.3.0/33".into()]).unwrap_err();
         assert_eq!(bad.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [1, 2]);
     }
 }

@@ -112,7 +112,10 @@ impl Source for DnsSource {
 
 /// The server's address of `family`: a server named by host is asked over the family being detected
 /// (a DNS echo answers with the address the query came from).
-async fn resolve_family(server: &ServerAddr, family: Family) -> Result<std::net::SocketAddr, String> {
+async fn resolve_family(
+    server: &ServerAddr,
+    family: Family,
+) -> Result<std::net::SocketAddr, String> {
     if server.host.parse::<IpAddr>().is_ok() {
         return resolve(server).await.map_err(|e| e.to_string());
     }

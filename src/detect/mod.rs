@@ -233,7 +233,9 @@ impl Detector {
                 let first = reports.iter().find_map(|r| r.ip.map(|ip| (ip, r)));
                 match first {
                     None => Detection::Unavailable(format!("every {family} source failed")),
-                    Some((ip, _)) if !several_operators(reports.iter().map(|r| r.operator.as_str())) => {
+                    Some((ip, _))
+                        if !several_operators(reports.iter().map(|r| r.operator.as_str())) =>
+                    {
                         Detection::Known(ip)
                     }
                     Some((ip, by)) => {
@@ -367,10 +369,7 @@ async fn confirmed_answer(
     if Some(ip) == known || !several_operators(sources.iter().map(|s| s.operator.as_str())) {
         return Detection::Known(ip);
     }
-    let others: Vec<&Configured> = sources
-        .iter()
-        .filter(|s| s.operator != *operator)
-        .collect();
+    let others: Vec<&Configured> = sources.iter().filter(|s| s.operator != *operator).collect();
     let ask = |i: usize| {
         let s: &Configured = others[i];
         async move { (s, s.ask(family).await) }

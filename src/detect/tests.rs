@@ -394,7 +394,10 @@ async fn confirm_asks_a_second_operator_only_on_change() {
         vec![],
     );
     let known = Some(ip("198.51.100.1"));
-    assert_eq!(d.detect_since(Family::V4, known).await, Detection::Known(ip("198.51.100.1")));
+    assert_eq!(
+        d.detect_since(Family::V4, known).await,
+        Detection::Known(ip("198.51.100.1"))
+    );
     assert_eq!(n(), 1, "unchanged: one question");
     assert_eq!(
         d.detect_since(Family::V4, Some(ip("198.51.100.7"))).await,
@@ -412,7 +415,10 @@ async fn confirm_asks_a_second_operator_only_on_change() {
         ],
         vec![],
     );
-    assert_eq!(d.detect_since(Family::V4, None).await, Detection::Known(ip("198.51.100.1")));
+    assert_eq!(
+        d.detect_since(Family::V4, None).await,
+        Detection::Known(ip("198.51.100.1"))
+    );
     assert_eq!(n(), 3);
 
     // Nobody agrees: nothing is concluded, and the reason names what each said.
@@ -427,7 +433,10 @@ async fn confirm_asks_a_second_operator_only_on_change() {
     let Detection::Unavailable(why) = d.detect_since(Family::V4, None).await else {
         panic!("two operators disagree")
     };
-    assert!(why.contains("not confirmed") && why.contains("198.51.100.2"), "{why}");
+    assert!(
+        why.contains("not confirmed") && why.contains("198.51.100.2"),
+        "{why}"
+    );
     n();
 
     // Two sources of one operator never confirm each other.
@@ -440,7 +449,10 @@ async fn confirm_asks_a_second_operator_only_on_change() {
         ],
         vec![],
     );
-    assert!(matches!(d.detect_since(Family::V4, None).await, Detection::Unavailable(_)));
+    assert!(matches!(
+        d.detect_since(Family::V4, None).await,
+        Detection::Unavailable(_)
+    ));
     n();
 
     // One operator only: the first answer stands.
@@ -449,7 +461,10 @@ async fn confirm_asks_a_second_operator_only_on_change() {
         vec![counting("a", "198.51.100.1", &asked)],
         vec![],
     );
-    assert_eq!(d.detect_since(Family::V4, None).await, Detection::Known(ip("198.51.100.1")));
+    assert_eq!(
+        d.detect_since(Family::V4, None).await,
+        Detection::Known(ip("198.51.100.1"))
+    );
     assert_eq!(n(), 1);
 }
 
@@ -475,7 +490,10 @@ async fn a_cdns_own_address_is_never_taken() {
         ],
         vec![],
     );
-    assert_eq!(d.detect(Family::V4).await, Detection::Known(ip("104.18.0.0")));
+    assert_eq!(
+        d.detect(Family::V4).await,
+        Detection::Known(ip("104.18.0.0"))
+    );
 }
 
 #[test]
@@ -486,8 +504,14 @@ fn operators_come_from_hosts() {
         ("http https://ipv4.icanhazip.com", "Cloudflare"),
         ("cloudflare-trace (default)", "Cloudflare"),
         ("cloudflare-trace https://1.1.1.1", "Cloudflare"),
-        ("dns myip.opendns.com A @resolver1.opendns.com:53", "Cisco OpenDNS"),
-        ("dns myip.opendns.com AAAA @[2620:119:35::35]:53", "Cisco OpenDNS"),
+        (
+            "dns myip.opendns.com A @resolver1.opendns.com:53",
+            "Cisco OpenDNS",
+        ),
+        (
+            "dns myip.opendns.com AAAA @[2620:119:35::35]:53",
+            "Cisco OpenDNS",
+        ),
         ("http http://127.0.0.1:8080", "127.0.0.1"),
         ("http http://[::1]:8080", "::1"),
         ("interface eth0", "interface eth0"),

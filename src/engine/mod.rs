@@ -549,11 +549,10 @@ impl Engine {
                     Some(s) if s.published.is_some() => Phase::Ok,
                     _ => Phase::Pending,
                 };
-                let next_attempt = self
-                    .due
-                    .get(key)
-                    .filter(|d| **d > now_i)
-                    .map(|d| now + d.duration_since(now_i));
+                let wall = |at: Option<&Instant>| {
+                    at.filter(|d| **d > now_i)
+                        .map(|d| now + d.duration_since(now_i))
+                };
                 RecordStatus {
                     name: r.name.clone(),
                     record_type: r.record_type,
@@ -563,18 +562,14 @@ impl Engine {
                     published_at: st.and_then(|s| s.published_at),
                     phase,
                     failures: st.map_or(0, |s| s.failures),
-                    next_attempt,
+                    next_attempt: wall(self.due.get(key)),
                     last_error: st.and_then(|s| s.last_error.clone()),
                     via: self
                         .line_choice
                         .get(key)
                         .map(|c| c.using.clone())
                         .unwrap_or_default(),
-                    held_until: self
-                        .budget_until
-                        .get(key)
-                        .filter(|d| **d > now_i)
-                        .map(|d| now + d.duration_since(now_i)),
+                    held_until: wall(self.budget_until.get(key)),
                 }
             })
             .collect();

@@ -858,13 +858,8 @@ impl Engine {
             self.dirty = true;
         }
 
-        let decision = match self.decide(&key, &st, want, mode, now_i) {
-            Decision::Write(w) if !dry && mode != Mode::Force => match self.budget_hold(&key, now_i) {
-                Some(reason) => Decision::Skip(SkipKind::Waiting, reason),
-                None => Decision::Write(w),
-            },
-            d => d,
-        };
+        let decision = self.decide(&key, &st, want, mode, now_i);
+        let decision = self.within_budget(decision, &key, mode, now_i);
         if !dry && !matches!(decision, Decision::Write(_)) {
             // Nothing is due for this record until its next check: a retry time that has come (the address is
             // unknown now, or back to what is published) must not wake the engine again and again.
@@ -921,6 +916,25 @@ impl Engine {
             record_id: st.record_id.clone(),
             previous: st.published,
         })
+    }
+
+    /// `decision`, or a skip when it is a write the budget holds back (never for dry runs or `--force`).
+    fn within_budget(
+        &mut self,
+        decision: Decision,
+        key: &str,
+        mode: Mode,
+        now_i: Instant,
+    ) -> Decision {
+        match decision {
+            Decision::Write(w) if !matches!(mode, Mode::DryRun | Mode::Force) => {
+                match self.budget_hold(key, now_i) {
+                    Some(reason) => Decision::Skip(SkipKind::Waiting, reason),
+                    None => Decision::Write(w),
+                }
+            }
+            d => d,
+        }
     }
 
     /// The write budget (`write_budget` writes of a record in any [`crate::config::WRITE_WINDOW`]): why

@@ -1094,7 +1094,10 @@ async fn real_changes_are_never_slowed_by_the_flap_guard() {
     );
     idle(Duration::from_secs(1)).await;
     assert_eq!(h.provider.count(), 1);
-    for (i, addr) in ["198.51.100.2", "198.51.100.3", "198.51.100.4"].into_iter().enumerate() {
+    for (i, addr) in ["198.51.100.2", "198.51.100.3", "198.51.100.4"]
+        .into_iter()
+        .enumerate()
+    {
         *h.source.answer.lock().unwrap() = Ok(ip(addr));
         h.handle
             .commands
@@ -1122,7 +1125,11 @@ async fn real_changes_are_never_slowed_by_the_flap_guard() {
         .await
         .unwrap();
     idle(Duration::from_secs(1)).await;
-    assert_eq!(asked(), base, "an unproductive check holds the next one back");
+    assert_eq!(
+        asked(),
+        base,
+        "an unproductive check holds the next one back"
+    );
     idle(EVENT_GAP).await;
     assert_eq!(asked(), base + 1);
     h.shutdown.cancel();
@@ -1164,7 +1171,10 @@ async fn the_write_budget_holds_a_flapping_link_back_and_writes_the_last_address
     // The window opens 10 minutes after the first write: the address current then is written, at once.
     idle(crate::config::WRITE_WINDOW).await;
     assert_eq!(h.provider.count(), writes + 1);
-    assert_eq!(h.provider.calls.lock().unwrap().last().unwrap().1, ip(&last));
+    assert_eq!(
+        h.provider.calls.lock().unwrap().last().unwrap().1,
+        ip(&last)
+    );
     assert!(h.handle.status.borrow().records[0].held_until.is_none());
     h.shutdown.cancel();
     h.task.await.unwrap();

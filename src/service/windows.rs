@@ -62,7 +62,9 @@ enum Started {
 
 /// Starts the service, retrying with a bounded backoff (250 ms doubling to 4 s, [`START_PATIENCE`] in all)
 /// while the service manager answers "database locked"; "already running" is a start.
-fn start_patiently(service: &windows_service::service::Service) -> Result<Started, windows_service::Error> {
+fn start_patiently(
+    service: &windows_service::service::Service,
+) -> Result<Started, windows_service::Error> {
     let begun = std::time::Instant::now();
     let mut pause = Duration::from_millis(250);
     loop {
@@ -79,7 +81,9 @@ fn start_patiently(service: &windows_service::service::Service) -> Result<Starte
                 if begun.elapsed() + pause > START_PATIENCE {
                     return Ok(Started::Busy(windows_service::Error::Winapi(io)));
                 }
-                tracing::info!("the service manager is busy (database locked); trying again in {pause:?}");
+                tracing::info!(
+                    "the service manager is busy (database locked); trying again in {pause:?}"
+                );
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_secs(4));
             }

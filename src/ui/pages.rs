@@ -685,7 +685,7 @@ impl View {
                 egui::ComboBox::from_id_salt("policy")
                     .selected_text(policy_name(&self.form.policy))
                     .show_ui(ui, |ui| {
-                        for p in ["first", "agree"] {
+                        for p in ["confirm", "first", "agree"] {
                             ui.selectable_value(
                                 &mut self.form.policy,
                                 p.to_owned(),
@@ -744,6 +744,7 @@ impl View {
                                 "dns" => &["server", "name", "type"],
                                 "interface" => &["name"],
                                 "command" => &["command"],
+                                "router" => &["protocol", "gateway"],
                                 _ => &[],
                             };
                             for name in names {
@@ -1366,7 +1367,9 @@ fn comparable(form: &SettingsForm) -> SettingsForm {
 fn policy_name(p: &str) -> String {
     match p {
         "agree" => t!("detection.policy_agree").into_owned(),
-        _ => t!("detection.policy_first").into_owned(),
+        "first" => t!("detection.policy_first").into_owned(),
+        // No policy in the file: the default, `confirm`.
+        _ => t!("detection.policy_confirm").into_owned(),
     }
 }
 
@@ -1377,6 +1380,8 @@ fn source_field_name(name: &str) -> String {
         "name" => t!("detection.field_name"),
         "type" => t!("detection.field_type"),
         "command" => t!("detection.field_command"),
+        "protocol" => t!("detection.field_protocol"),
+        "gateway" => t!("detection.field_gateway"),
         _ => name.into(),
     }
     .into_owned()

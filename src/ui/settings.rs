@@ -113,8 +113,14 @@ fn keyring_entries<'a>(
     out
 }
 
-pub(super) const SOURCE_KINDS: &[&str] =
-    &["cloudflare-trace", "http", "dns", "interface", "command"];
+pub(super) const SOURCE_KINDS: &[&str] = &[
+    "cloudflare-trace",
+    "http",
+    "dns",
+    "interface",
+    "command",
+    "router",
+];
 
 fn text(v: &Value) -> String {
     match v {

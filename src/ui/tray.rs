@@ -989,6 +989,7 @@ fn spawn_engine(
     // The log, alerts, history and metrics, as in the daemon.
     let _companions =
         crate::app::companions(paths, &engine, handle.status.clone(), shutdown.clone());
+    let settings_in_force = engine.settings();
     tokio::spawn(crate::notify::desktop::run(
         engine.subscribe(),
         toaster.clone(),
@@ -999,6 +1000,7 @@ fn spawn_engine(
         engine.run(commands, token).await;
     });
     crate::app::watch_network(handle.commands.clone());
+    crate::app::watch_router(handle.commands.clone(), settings_in_force);
     // The bridge: every new status goes to the event loop.
     let mut status = handle.status.clone();
     let status_proxy = proxy.clone();

@@ -1000,7 +1000,12 @@ async fn a_reload_moves_the_metrics_endpoint() {
 #[tokio::test]
 async fn notifier_secrets_are_masked_when_the_service_echoes_the_request() {
     use std::os::unix::fs::PermissionsExt as _;
-    let echo_back = |r: &Request| Reply::status(500, format!("you sent {} {} {}", r.method, r.target, r.body));
+    let echo_back = |r: &Request| {
+        Reply::status(
+            500,
+            format!("you sent {} {} {}", r.method, r.target, r.body),
+        )
+    };
     let services = FakeHttp::start(echo_back).await;
     let provider = FakeHttp::start(echo_back).await;
     let ip = FakeHttp::text("198.51.100.80").await;
@@ -1046,8 +1051,14 @@ async fn notifier_secrets_are_masked_when_the_service_echoes_the_request() {
     .await
     .unwrap();
     let logs = crate::support::all_text_under(&case.data_dir().join("logs"));
-    assert!(test.stdout.contains("you sent"), "the echo is shown: {test:?}");
-    assert!(logs.contains("you sent"), "the echo reached the log: {logs}");
+    assert!(
+        test.stdout.contains("you sent"),
+        "the echo is shown: {test:?}"
+    );
+    assert!(
+        logs.contains("you sent"),
+        "the echo reached the log: {logs}"
+    );
     for s in secrets {
         for (what, text) in [
             ("notify test", format!("{}{}", test.stdout, test.stderr)),

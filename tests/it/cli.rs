@@ -423,27 +423,37 @@ async fn wrong_values_are_refused_with_their_field() {
             "control character",
         ),
         (
-            format!("{head}[[line]]\nname = \"a\"\ninterface = \"wan\\u0000\"\n[[record]]\nname = \"h.example.test\"\nprovider = \"hook\"\nlines = [\"a\"]\n"),
+            format!(
+                "{head}[[line]]\nname = \"a\"\ninterface = \"wan\\u0000\"\n[[record]]\nname = \"h.example.test\"\nprovider = \"hook\"\nlines = [\"a\"]\n"
+            ),
             "line[0].interface",
             "control character",
         ),
         (
-            format!("{head}[[line]]\nname = \"a\"\nsource = \"255.255.255.255\"\n[[record]]\nname = \"h.example.test\"\nprovider = \"hook\"\nlines = [\"a\"]\n"),
+            format!(
+                "{head}[[line]]\nname = \"a\"\nsource = \"255.255.255.255\"\n[[record]]\nname = \"h.example.test\"\nprovider = \"hook\"\nlines = [\"a\"]\n"
+            ),
             "line[0].source",
             "cannot be a source address",
         ),
         (
-            format!("{head}[[record]]\nname = \"h.example.test\"\nprovider = \"hook\"\nprovider_via_line = true\n"),
+            format!(
+                "{head}[[record]]\nname = \"h.example.test\"\nprovider = \"hook\"\nprovider_via_line = true\n"
+            ),
             "record[0].provider_via_line",
             "applies only to a record with `lines`",
         ),
         (
-            format!("{head6}[[record]]\nname = \"h.example.test\"\ntype = \"AAAA\"\nprovider = \"hook\"\nipv6_host = \"::ffff:ffff:ffff:ffff\"\n"),
+            format!(
+                "{head6}[[record]]\nname = \"h.example.test\"\ntype = \"AAAA\"\nprovider = \"hook\"\nipv6_host = \"::ffff:ffff:ffff:ffff\"\n"
+            ),
             "record[0].ipv6_host",
             "all ones",
         ),
         (
-            format!("{head6}[[record]]\nname = \"h.example.test\"\ntype = \"AAAA\"\nprovider = \"hook\"\nipv6_host = \"ff02::1\"\n"),
+            format!(
+                "{head6}[[record]]\nname = \"h.example.test\"\ntype = \"AAAA\"\nprovider = \"hook\"\nipv6_host = \"ff02::1\"\n"
+            ),
             "record[0].ipv6_host",
             "multicast",
         ),

@@ -306,25 +306,35 @@ async fn a_cdns_own_address_is_never_published() {
     let hook = FakeHttp::text("ok").await;
     for policy in ["first", "confirm", "agree"] {
         let extra = if policy == "agree" {
-            format!(",\n{{ kind = \"http\", url = \"{}\", operator = \"b\" }}", hostile.url("/b"))
+            format!(
+                ",\n{{ kind = \"http\", url = \"{}\", operator = \"b\" }}",
+                hostile.url("/b")
+            )
         } else {
             String::new()
         };
         let case = Case::new(&published_config(
-            &format!("{{ kind = \"http\", url = \"{}\" }}{extra}", hostile.url("/")),
+            &format!(
+                "{{ kind = \"http\", url = \"{}\" }}{extra}",
+                hostile.url("/")
+            ),
             policy,
             &hook.url("/u?ip={ip}"),
         ));
         let out = case.run(&["once"]).await;
         assert_eq!(out.code, 1, "{policy}: {out:?}");
         assert!(
-            out.stderr.contains("Cloudflare's own address") || out.stdout.contains("Cloudflare's own address"),
+            out.stderr.contains("Cloudflare's own address")
+                || out.stdout.contains("Cloudflare's own address"),
             "{policy}: {out:?}"
         );
     }
     assert!(hook.requests().is_empty(), "never published");
     let case = Case::new(&published_config(
-        &format!("{{ kind = \"http\", url = \"{}\", allow_cdn = true }}", hostile.url("/")),
+        &format!(
+            "{{ kind = \"http\", url = \"{}\", allow_cdn = true }}",
+            hostile.url("/")
+        ),
         "first",
         &hook.url("/u?ip={ip}"),
     ));
@@ -351,7 +361,10 @@ async fn a_change_is_published_only_when_a_second_operator_confirms_it() {
     let case = Case::new(&config);
     let out = case.run(&["once"]).await;
     assert_eq!(out.code, 1, "{out:?}");
-    assert!(hook.requests().is_empty(), "disagreeing operators: nothing written");
+    assert!(
+        hook.requests().is_empty(),
+        "disagreeing operators: nothing written"
+    );
     assert!(
         format!("{}{}", out.stdout, out.stderr).contains("not confirmed"),
         "{out:?}"
@@ -363,10 +376,17 @@ async fn a_change_is_published_only_when_a_second_operator_confirms_it() {
     assert!(hook.requests()[0].target.contains("198.51.100.91"));
     let out = case.run(&["detect"]).await;
     assert!(out.stdout.contains("(policy confirm)"), "{out:?}");
-    assert!(out.stdout.contains("198.51.100.91 (given by op-a, op-b)"), "{out:?}");
+    assert!(
+        out.stdout.contains("198.51.100.91 (given by op-a, op-b)"),
+        "{out:?}"
+    );
     // Unchanged: the first operator alone is asked.
     let (asked_a, asked_b) = (a.requests().len(), b.requests().len());
     assert_eq!(case.run(&["once"]).await.code, 0);
     assert_eq!(a.requests().len(), asked_a + 1);
-    assert_eq!(b.requests().len(), asked_b, "no second question when nothing changed");
+    assert_eq!(
+        b.requests().len(),
+        asked_b,
+        "no second question when nothing changed"
+    );
 }

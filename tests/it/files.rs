@@ -247,7 +247,10 @@ async fn a_retry_saved_under_a_wrong_clock_waits_what_was_asked() {
         .next()
         .unwrap();
     let asked = rec["retry_wait_secs"].as_u64().expect("the wait is saved");
-    assert!(asked <= 120, "a first transient failure waits briefly: {asked}");
+    assert!(
+        asked <= 120,
+        "a first transient failure waits briefly: {asked}"
+    );
     let decade = std::time::SystemTime::now() + Duration::from_hours(10 * 365 * 24);
     rec["next_attempt"] = humantime::format_rfc3339_seconds(decade).to_string().into();
     std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();

@@ -14,6 +14,8 @@ mod detect;
 mod endpoints;
 #[cfg(unix)]
 mod faults;
+#[cfg(unix)]
+mod files;
 #[cfg(target_os = "linux")]
 mod lines;
 #[cfg(target_os = "linux")]
