@@ -32,7 +32,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   if [ -n "$created_policy" ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
   # On hosts running systemd they may be enabled anyway.
   if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
-    $SUDO systemctl disable --now pdns knot prometheus >/dev/null 2>&1 || true
+    $SUDO systemctl disable --now pdns knot prometheus miniupnpd >/dev/null 2>&1 || true
   fi
 fi
 
