@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(pdns-server pdns-backend-sqlite3 sqlite3 knot python3-aiosmtpd prometheus dnsutils curl iproute2 procps systemd msitools wixl dbus xvfb xauth xclip xdotool x11-utils imagemagick fonts-wqy-microhei libgl1-mesa-dri mesa-vulkan-drivers libegl1 libvulkan1 python3-dbus python3-gi miniupnpd)
+PACKAGES=(pdns-server pdns-backend-sqlite3 sqlite3 knot python3-aiosmtpd prometheus dnsutils curl iproute2 procps systemd msitools wixl dbus xvfb xauth xclip xdotool x11-utils imagemagick fonts-wqy-microhei libgl1-mesa-dri mesa-vulkan-drivers libegl1 libvulkan1 python3-dbus python3-gi miniupnpd tinyproxy)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
@@ -32,7 +32,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   if [ -n "$created_policy" ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
   # On hosts running systemd they may be enabled anyway.
   if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
-    $SUDO systemctl disable --now pdns knot prometheus miniupnpd >/dev/null 2>&1 || true
+    $SUDO systemctl disable --now pdns knot prometheus miniupnpd tinyproxy >/dev/null 2>&1 || true
   fi
 fi
 

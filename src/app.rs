@@ -120,7 +120,10 @@ pub fn factory() -> Factory {
         providers: settings
             .providers
             .iter()
-            .map(|p| (p.name.clone(), provider::build(p)))
+            .map(|p| {
+                let client = crate::http::api_client_via(settings.proxy.as_ref());
+                (p.name.clone(), provider::build_with(p, client))
+            })
             .collect::<HashMap<_, _>>(),
         line_providers: line_providers(settings),
     })

@@ -210,18 +210,54 @@ fn bound(
     }
 }
 
-/// A client for provider APIs (honours the proxy environment variables).
+/// A client for provider APIs and alerts, through the OS's proxy setting (`HTTPS_PROXY`/`NO_PROXY` and
+/// the like everywhere; the `WinINET` setting on Windows, the system configuration on macOS).
 #[must_use]
 pub fn api_client() -> reqwest::Client {
+    api_client_via(None)
+}
+
+/// [`api_client`] with the config's `proxy`: `None` is the OS's setting, [`Proxy::Direct`] no proxy at
+/// all, [`Proxy::Via`] that proxy (its credentials sent as it asks: Basic for HTTP, RFC 1929 for SOCKS5).
+///
+/// [`Proxy::Direct`]: crate::config::Proxy::Direct
+/// [`Proxy::Via`]: crate::config::Proxy::Via
+#[must_use]
+pub fn api_client_via(proxy: Option<&crate::config::Proxy>) -> reqwest::Client {
     install_crypto();
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .tls_backend_preconfigured(tls_config())
         .user_agent(USER_AGENT)
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+        .redirect(reqwest::redirect::Policy::none());
+    match proxy {
+        None => {}
+        Some(crate::config::Proxy::Direct) => builder = builder.no_proxy(),
+        Some(crate::config::Proxy::Via {
+            url,
+            username,
+            password,
+        }) => {
+            let mut with = reqwest::Url::parse(url).ok();
+            if let Some(u) = with.as_mut() {
+                let _ = u.set_username(username.as_deref().unwrap_or(""));
+                let _ = u.set_password(password.as_ref().map(crate::config::Secret::expose));
+            }
+            match with.and_then(|u| reqwest::Proxy::all(u.as_str()).ok()) {
+                Some(p) => builder = builder.proxy(p),
+                // Validated at load; never fall back to going direct silently.
+                None => builder = builder.proxy(unusable_proxy()),
+            }
+        }
+    }
+    builder.build().unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// A proxy nothing answers at (a closed loopback port): calls fail instead of going direct.
+fn unusable_proxy() -> reqwest::Proxy {
+    reqwest::Proxy::all("http://127.0.0.1:9")
+        .unwrap_or_else(|_| reqwest::Proxy::custom(|_| None::<&str>))
 }
 
 /// Reads at most `limit` bytes of body; a longer body is an error, not silently cut.
@@ -259,6 +295,13 @@ pub fn describe(error: &reqwest::Error) -> String {
     while let Some(s) = source {
         last = s.to_string();
         source = s.source();
+    }
+    let lower = last.to_ascii_lowercase();
+    if lower.contains("tunnel") || lower.contains("proxy") || lower.contains("socks") {
+        // The proxy said no (or is not there): say so, not that the service did.
+        "the proxy refused the connection (check `proxy`'s address, username and password, and whether it \
+         lets this host through)"
+            .clone_into(&mut text);
     }
     if !last.is_empty() && !last.contains("://") {
         text.push_str(": ");

@@ -32,6 +32,10 @@ pub struct ConfigFile {
     /// The language of menus, toasts, alerts and messages: "auto" (the OS's), "en" or "zh-CN".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// The proxy of provider and alert calls (detection never uses one): a URL, `"none"` (direct, whatever
+    /// the OS says), or `{ url, username, password }`; unset: the OS's setting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<ProxyFile>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detect: Option<DetectFile>,
     #[serde(rename = "provider", skip_serializing_if = "Vec::is_empty")]
@@ -101,6 +105,21 @@ pub struct DetectFile {
     /// Networks whose addresses are a CDN's own, never a user's (replaces the built-in Cloudflare list).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cdn_ranges: Option<Vec<String>>,
+}
+
+/// `proxy = "http://proxy:3128"` or `proxy = { url = "socks5://proxy:1080", username = "me", password = { env = "PROXY_PASSWORD" } }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ProxyFile {
+    Url(String),
+    #[serde(rename_all = "snake_case")]
+    Table {
+        url: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        username: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password: Option<super::Secret>,
+    },
 }
 
 /// One detection source: the settings every kind has, and the kind's own.
@@ -204,6 +223,7 @@ const TOP_KEYS: &[&str] = &[
     "interval",
     "max_interval",
     "write_budget",
+    "proxy",
     "ipv4",
     "ipv6",
     "notifications",
@@ -254,6 +274,7 @@ pub fn parse(text: &str) -> Result<Parsed, Vec<Issue>> {
             "ipv6" => file.ipv6 = typed(value, &key, &mut issues),
             "notifications" => file.notifications = typed(value, &key, &mut issues),
             "language" => file.language = typed(value, &key, &mut issues),
+            "proxy" => file.proxy = typed(value, &key, &mut issues),
             "detect" => file.detect = detect(value, &mut issues),
             "provider" => {
                 file.providers = array(value, "provider", "[[provider]]", &mut issues, provider);

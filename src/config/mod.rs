@@ -158,6 +158,20 @@ impl fmt::Display for Policy {
     }
 }
 
+/// Where provider and alert calls go (`proxy`). Detection never uses a proxy: it would see the proxy's
+/// address.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Proxy {
+    /// `"none"`: direct, whatever the OS's proxy setting says.
+    Direct,
+    /// Through this proxy (`http`, `https`, `socks5` or `socks5h`); `url` holds no credentials.
+    Via {
+        url: String,
+        username: Option<String>,
+        password: Option<Secret>,
+    },
+}
+
 /// The window of `write_budget`.
 pub const WRITE_WINDOW: Duration = Duration::from_mins(10);
 /// The default `write_budget`: a real address change is rare; a link flapping between two addresses is not.
@@ -171,6 +185,8 @@ pub struct Settings {
     pub max_interval: Option<Duration>,
     /// At most this many provider writes of one record in any [`WRITE_WINDOW`]; `None` = no limit.
     pub write_budget: Option<u32>,
+    /// `proxy`: `None` = the OS's setting (environment variables, `WinINET`, macOS system configuration).
+    pub proxy: Option<Proxy>,
     pub ipv4: bool,
     pub ipv6: bool,
     pub notifications: bool,

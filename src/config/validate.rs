@@ -65,6 +65,7 @@ pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<
         }),
     };
     let detect = detect(file, &mut issues);
+    let proxy = proxy(file.proxy.as_ref(), lookup, &mut issues);
     let providers = providers(file, lookup, &mut issues);
     let lines = lines(file, &mut issues);
     let records = records(file, ipv4, ipv6, &providers, &mut issues);
@@ -75,6 +76,7 @@ pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<
         Ok(Settings {
             interval,
             max_interval,
+            proxy,
             write_budget: match file.write_budget {
                 Some(0) => None,
                 Some(n) => Some(n),
@@ -94,6 +96,67 @@ pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<
     } else {
         Err(issues)
     }
+}
+
+/// `proxy`: a URL of a known scheme with a host, credentials apart (a password is a secret).
+fn proxy(
+    raw: Option<&super::file::ProxyFile>,
+    lookup: &dyn Lookup,
+    issues: &mut Vec<Issue>,
+) -> Option<super::Proxy> {
+    use super::file::ProxyFile;
+    let (url, username, password) = match raw? {
+        ProxyFile::Url(u) if u.trim() == "none" => return Some(super::Proxy::Direct),
+        ProxyFile::Url(u) => (u.trim(), None, None),
+        ProxyFile::Table {
+            url,
+            username,
+            password,
+        } => (url.trim(), username.clone(), password.clone()),
+    };
+    let hint = "give the proxy as \"http://host:port\", \"https://host:port\" or \"socks5://host:port\" (credentials in username and password = { env = \"…\" }), or \"none\" for direct";
+    let parsed = match reqwest::Url::parse(url) {
+        Ok(u) if u.host_str().is_some() => u,
+        _ => {
+            issues.push(Issue::new(
+                "proxy",
+                format!("`{url}` is not a proxy URL"),
+                hint,
+            ));
+            return None;
+        }
+    };
+    if !matches!(parsed.scheme(), "http" | "https" | "socks5" | "socks5h") {
+        issues.push(Issue::new(
+            "proxy",
+            format!("`{}` proxies are not supported", parsed.scheme()),
+            hint,
+        ));
+        return None;
+    }
+    if parsed.password().is_some() {
+        issues.push(Issue::new(
+            "proxy",
+            "has a password in its URL, where every log line and error could show it",
+            "use proxy = { url = \"…\", username = \"…\", password = { env = \"PROXY_PASSWORD\" } } (or a keyring entry)",
+        ));
+        return None;
+    }
+    let username =
+        username.or_else(|| Some(parsed.username().to_owned()).filter(|u| !u.is_empty()));
+    let mut clean = parsed.clone();
+    let _ = clean.set_username("");
+    let mut password = password;
+    if let Some(p) = password.as_mut()
+        && let Err(e) = p.resolve(lookup)
+    {
+        issues.push(Issue::new("proxy.password", e.message, e.hint));
+    }
+    Some(super::Proxy::Via {
+        url: clean.as_str().trim_end_matches('/').to_owned(),
+        username,
+        password,
+    })
 }
 
 fn duration(

@@ -173,7 +173,8 @@ pub async fn run(
     status: watch::Receiver<Status>,
     mut settings: watch::Receiver<Arc<Settings>>,
 ) {
-    let client = crate::http::api_client();
+    let mut proxy = settings.borrow().proxy.clone();
+    let mut client = crate::http::api_client_via(proxy.as_ref());
     let mut policy = AlertPolicy::default();
     let mut active: Vec<Active> = settings
         .borrow_and_update()
@@ -192,6 +193,11 @@ pub async fn run(
                     continue;
                 }
                 let new = settings.borrow_and_update().notify.clone();
+                let new_proxy = settings.borrow().proxy.clone();
+                if new_proxy != proxy {
+                    proxy = new_proxy;
+                    client = crate::http::api_client_via(proxy.as_ref());
+                }
                 // Keep each notifier's rate limit across reloads when it is unchanged.
                 let mut old = std::mem::take(&mut active);
                 active = new
@@ -299,8 +305,9 @@ fn log_result(n: &NotifierSettings, what: &str, result: &Result<String, String>)
 pub async fn test(
     notifiers: &[NotifierSettings],
     config: &std::path::Path,
+    proxy: Option<&crate::config::Proxy>,
 ) -> Vec<(String, &'static str, Result<String, String>)> {
-    let client = crate::http::api_client();
+    let client = crate::http::api_client_via(proxy);
     let note = Note {
         category: Category::Test,
         title: crate::i18n::t!("alerts.test_title").into_owned(),

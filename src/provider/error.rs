@@ -118,6 +118,10 @@ impl ProviderError {
             401 | 403 => Self::auth(format!(
                 "{provider}: credentials refused (HTTP {status}){detail}"
             )),
+            // The proxy's answer, not the provider's.
+            407 => Self::auth(format!(
+                "the proxy refused its credentials (HTTP {status}) on the way to {provider}; check `proxy`'s username and password"
+            )),
             429 => Self::new(
                 ErrorClass::RateLimited { retry_after: secs },
                 format!("{provider}: rate limited (HTTP {status}){detail}"),

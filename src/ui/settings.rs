@@ -330,9 +330,7 @@ impl SettingsForm {
         if !notifiers.is_empty() {
             top.insert("notify".into(), Value::Array(notifiers));
         }
-        for (k, v) in &self.kept_sections {
-            top.insert(k.clone(), v.clone());
-        }
+        put_kept(&mut top, &self.kept_sections);
         let records: Vec<Value> =
             self.records
                 .iter()
@@ -490,10 +488,38 @@ impl SettingsForm {
 
 /// The sections of `file` the form does not edit, as TOML values: a file holding only them, whose other
 /// (empty) sections are left out when serialized.
+/// Writes the kept sections into `top`; a kept `[detect]` (`cdn_ranges`) joins the form's.
+fn put_kept(top: &mut Table, kept: &Table) {
+    for (k, v) in kept {
+        match (top.get_mut(k), v) {
+            (Some(Value::Table(mine)), Value::Table(theirs)) => {
+                for (kk, vv) in theirs {
+                    mine.insert(kk.clone(), vv.clone());
+                }
+            }
+            _ => {
+                top.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
 fn kept_sections(file: &ConfigFile) -> Table {
+    // Settings the window does not show, written back as they were: `[[line]]`, `[metrics]`, `proxy`,
+    // `write_budget` and `detect.cdn_ranges`.
     let only = ConfigFile {
         lines: file.lines.clone(),
         metrics: file.metrics.clone(),
+        proxy: file.proxy.clone(),
+        write_budget: file.write_budget,
+        detect: file
+            .detect
+            .as_ref()
+            .and_then(|d| d.cdn_ranges.clone())
+            .map(|cdn_ranges| crate::config::file::DetectFile {
+                cdn_ranges: Some(cdn_ranges),
+                ..Default::default()
+            }),
         ..ConfigFile::default()
     };
     Value::try_from(&only)
@@ -1087,6 +1113,28 @@ pub(crate) mod tests {
     /// Regression (found through the real window): a file starting with a comment and no top-level keys got
     /// the new key above its comment, an inline source list became `[[detect.ipv4 ]]` tables, and unchanged
     /// defaults (`ipv4 = true`, `policy = "first"`) were added.
+    /// Settings the window does not show (`proxy`, `write_budget`, `detect.cdn_ranges`, a source's
+    /// `allow_cdn` and `operator`) survive a Save untouched: the merge removes what the form leaves out.
+    #[test]
+    fn a_save_keeps_settings_the_window_does_not_show() {
+        let original = "write_budget = 3\nproxy = { url = \"socks5://127.0.0.1:1080\", username = \"me\" }\n\n[detect]\ncdn_ranges = [\"203.0.113.0/24\"]\nipv4 = [ { kind = \"http\", url = \"https://a.example\", allow_cdn = true, operator = \"mine\" } ]\n";
+        let (file, _) = load_str(original, &no_env).unwrap();
+        let (canonical, _) = SettingsForm::from_file(&file).validate(&no_env).unwrap();
+        assert_eq!(merge_into(original, &canonical), original);
+        let mut form = SettingsForm::from_file(&file);
+        form.interval = "10m".into();
+        let (canonical, _) = form.validate(&no_env).unwrap();
+        let out = merge_into(original, &canonical);
+        for kept in [
+            "write_budget = 3",
+            "proxy = { url = \"socks5://127.0.0.1:1080\", username = \"me\" }",
+            "cdn_ranges = [\"203.0.113.0/24\"]",
+            "allow_cdn = true, operator = \"mine\"",
+        ] {
+            assert!(out.contains(kept), "{kept}: {out}");
+        }
+    }
+
     #[test]
     fn a_save_changes_only_what_changed_in_the_users_file() {
         let original = "# top comment\n\n[detect]\nipv4 = [ { kind = \"http\", url = \"https://a.example\" } ]  # mine\n\n[[provider]]\n# the provider\nname = 'cf'\nkind = \"cloudflare\"\ntoken = \"cf-token-0123456789abcdef\"  # rotate\n";

@@ -22,6 +22,8 @@ mod lines;
 mod netevents;
 mod powerdns;
 mod providers;
+#[cfg(unix)]
+mod proxy;
 mod rfc2136;
 #[cfg(target_os = "linux")]
 mod router;
