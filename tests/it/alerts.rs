@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::support::{Case, FakeHttp, Reply, Request};
+use crate::support::{Case, FakeHttp, Reply, Request, free_port};
 
 /// Answers each kind's documented success.
 fn documented(r: &Request) -> Reply {
@@ -590,15 +590,6 @@ url = "{hc}"
         entries[2]["error"].as_str().unwrap().contains("401"),
         "{entries:?}"
     );
-}
-
-/// A free loopback port (bound and released).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A child process killed when dropped.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::support::{Case, FakeHttp};
+use crate::support::{Case, FakeHttp, free_port};
 
 /// A webhook that answers every request `delay` after reading it, and records each request's target as it
 /// arrives (so a write counts from the moment it was sent, whatever happens to its answer).
@@ -282,14 +282,6 @@ async fn a_pause_during_a_round_sends_no_write_twice() {
         (20, 20),
         "one write per record (paused after {sent_before_pause}): {targets:#?}"
     );
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// One honest `GET /health`: its status line, or why there was none within `limit`.

@@ -66,6 +66,36 @@ fn log_text(case: &Case) -> String {
     crate::support::all_text_under(&case.data_dir().join("logs"))
 }
 
+/// Sets the only record's retry date ten years ahead (as saved under a clock set that wrong) in `state`,
+/// writes it to `path`, runs `once`, and returns how long the record then waits.
+pub(crate) async fn after_a_wrong_clock(
+    case: &Case,
+    path: &std::path::Path,
+    mut state: serde_json::Value,
+) -> (Duration, Run) {
+    let decade = std::time::SystemTime::now() + Duration::from_hours(10 * 365 * 24);
+    if let Some(rec) = state["records"]
+        .as_object_mut()
+        .and_then(|r| r.values_mut().next())
+    {
+        rec["next_attempt"] = humantime::format_rfc3339_seconds(decade).to_string().into();
+    }
+    std::fs::write(path, serde_json::to_vec(&state).unwrap()).unwrap();
+    let out = case.run(&["once"]).await;
+    let rec = case.state()["records"]
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap()
+        .clone();
+    let next = humantime::parse_rfc3339(rec["next_attempt"].as_str().unwrap()).unwrap();
+    let wait = next
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    (wait, out)
+}
+
 fn state_records(case: &Case) -> Vec<String> {
     std::fs::read_to_string(case.data_dir().join("state.json"))
         .ok()
@@ -332,30 +362,9 @@ async fn a_retry_date_from_a_wrong_clock_does_not_block_the_record() {
     let case = Case::new(&hook_config(&echo.url("/"), &hook.url("/u?ip={ip}")));
     assert_eq!(case.run(&["once"]).await.code, 1);
     let path = case.data_dir().join("state.json");
-    let mut state: serde_json::Value =
+    let state: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let decade = std::time::SystemTime::now() + Duration::from_hours(10 * 365 * 24);
-    let rec = state["records"]
-        .as_object_mut()
-        .unwrap()
-        .values_mut()
-        .next()
-        .unwrap();
-    rec["next_attempt"] = humantime::format_rfc3339_seconds(decade).to_string().into();
-    std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
-
-    let out = case.run(&["once"]).await;
-    let rec = case.state()["records"]
-        .as_object()
-        .unwrap()
-        .values()
-        .next()
-        .unwrap()
-        .clone();
-    let next = humantime::parse_rfc3339(rec["next_attempt"].as_str().unwrap()).unwrap();
-    let wait = next
-        .duration_since(std::time::SystemTime::now())
-        .unwrap_or_default();
+    let (wait, out) = after_a_wrong_clock(&case, &path, state).await;
     assert!(
         wait <= Duration::from_hours(24),
         "clamped to at most a day, got {wait:?}: {out:?}"

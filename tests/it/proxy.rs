@@ -8,15 +8,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::support::{Case, FakeHttp};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::support::{Case, FakeHttp, free_port};
 
 /// tinyproxy on loopback with Basic credentials; `None` (skipped) where it is not installed, outside CI.
 struct Tinyproxy {
@@ -58,7 +50,7 @@ async fn tinyproxy() -> Option<Tinyproxy> {
         ),
     )
     .unwrap();
-    let child = std::process::Command::new(bin)
+    let mut child = std::process::Command::new(bin)
         .arg("-d")
         .arg("-c")
         .arg(&conf)
@@ -80,6 +72,8 @@ async fn tinyproxy() -> Option<Tinyproxy> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("tinyproxy did not start");
 }
 

@@ -546,3 +546,12 @@ pub fn all_text_under(dir: &Path) -> String {
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{:x}", fastrand::u32(..))
 }
+
+/// A free loopback port (bound and released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
