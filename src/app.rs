@@ -120,10 +120,7 @@ pub fn factory() -> Factory {
         providers: settings
             .providers
             .iter()
-            .map(|p| {
-                let client = crate::http::api_client_via(settings.proxy.as_ref());
-                (p.name.clone(), provider::build_with(p, client))
-            })
+            .map(|p| (p.name.clone(), provider::build(p)))
             .collect::<HashMap<_, _>>(),
         line_providers: line_providers(settings),
     })

@@ -126,6 +126,16 @@ fn tls_config() -> rustls::ClientConfig {
 /// (a stable IPv6 address), else to the family's unspecified address.
 #[must_use]
 pub fn detection_client(family: Option<Family>, local: Option<IpAddr>) -> reqwest::Client {
+    detection_client_via(family, local, None)
+}
+
+/// [`detection_client`] through `proxy` (a source with `proxy` and `allow_proxy = true`); `None`: direct.
+#[must_use]
+pub fn detection_client_via(
+    family: Option<Family>,
+    local: Option<IpAddr>,
+    proxy: Option<&crate::config::Proxy>,
+) -> reqwest::Client {
     install_crypto();
     let local = local.or_else(|| {
         family.map(|f| match f {
@@ -133,15 +143,17 @@ pub fn detection_client(family: Option<Family>, local: Option<IpAddr>) -> reqwes
             Family::V6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
         })
     });
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .tls_backend_preconfigured(tls_config())
         .user_agent(USER_AGENT)
-        .no_proxy()
         .local_address(local)
         .connect_timeout(Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::limited(3))
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+        .redirect(reqwest::redirect::Policy::limited(3));
+    let builder = match proxy {
+        Some(p @ crate::config::Proxy::Via { .. }) => builder.proxy(reqwest_proxy(p)),
+        _ => builder.no_proxy(),
+    };
+    builder.build().unwrap_or_else(|_| reqwest::Client::new())
 }
 
 /// A detection client whose sockets go out through a `[[line]]`: bound to the line's interface
@@ -234,24 +246,29 @@ pub fn api_client_via(proxy: Option<&crate::config::Proxy>) -> reqwest::Client {
     match proxy {
         None => {}
         Some(crate::config::Proxy::Direct) => builder = builder.no_proxy(),
-        Some(crate::config::Proxy::Via {
-            url,
-            username,
-            password,
-        }) => {
-            let mut with = reqwest::Url::parse(url).ok();
-            if let Some(u) = with.as_mut() {
-                let _ = u.set_username(username.as_deref().unwrap_or(""));
-                let _ = u.set_password(password.as_ref().map(crate::config::Secret::expose));
-            }
-            match with.and_then(|u| reqwest::Proxy::all(u.as_str()).ok()) {
-                Some(p) => builder = builder.proxy(p),
-                // Validated at load; never fall back to going direct silently.
-                None => builder = builder.proxy(unusable_proxy()),
-            }
-        }
+        Some(p) => builder = builder.proxy(reqwest_proxy(p)),
     }
     builder.build().unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// The proxy with its credentials in the URL (Basic for HTTP proxies, RFC 1929 for SOCKS5).
+fn reqwest_proxy(proxy: &crate::config::Proxy) -> reqwest::Proxy {
+    let crate::config::Proxy::Via {
+        url,
+        username,
+        password,
+    } = proxy
+    else {
+        return unusable_proxy();
+    };
+    let mut with = reqwest::Url::parse(url).ok();
+    if let Some(u) = with.as_mut() {
+        let _ = u.set_username(username.as_deref().unwrap_or(""));
+        let _ = u.set_password(password.as_ref().map(crate::config::Secret::expose));
+    }
+    // Validated at load; never fall back to going direct silently.
+    with.and_then(|u| reqwest::Proxy::all(u.as_str()).ok())
+        .unwrap_or_else(unusable_proxy)
 }
 
 /// A proxy nothing answers at (a closed loopback port): calls fail instead of going direct.

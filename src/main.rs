@@ -522,8 +522,7 @@ async fn notify_test(
         }
         return Ok(ExitCode::from(2));
     }
-    let results =
-        ddns_tray::notify::alerts::test(&chosen, &paths.config, settings.proxy.as_ref()).await;
+    let results = ddns_tray::notify::alerts::test(&chosen, &paths.config).await;
     let mut all_ok = true;
     for (name, kind, result) in results {
         match result {

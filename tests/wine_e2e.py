@@ -358,10 +358,13 @@ check(r.returncode == 0, f"a second fresh Wine prefix ({time.time() - fresh:.0f}
 shutil.copy(SHIM, os.path.join(system32, "bcryptprimitives.dll"))
 fresh = time.time()
 r = wine(["msiexec", "/i", winpath(msi), "/qn", "INSTALLSERVICE=1"], timeout=240)
+busy = "was busy" in r.stdout
 check(r.returncode == 0 and os.path.exists(installed),
-      f"msiexec /i INSTALLSERVICE=1 right after wineboot installs (exit {r.returncode}, {time.time() - fresh:.0f} s)")
-r = wine(["sc", "qc", "ddns-tray"])
-check(r.returncode == 0 and "AUTO_START" in r.stdout, f"the service is registered to start at boot: {r.stdout.strip()[:300]}")
+      f"msiexec /i INSTALLSERVICE=1 right after wineboot installs (exit {r.returncode}, {time.time() - fresh:.0f} s; "
+      f"{'the service manager answered database locked first' if busy else 'no database-locked answer this time'})")
+r = wine([installed, "service", "status"])
+check(r.returncode == 0 and "AutoStart" in r.stdout and ("state: Running" in r.stdout or "StartPending" in r.stdout),
+      f"the service is registered to start at boot and runs: {r.stdout.strip()[:300]}")
 r = wine(["msiexec", "/x", winpath(msi), "/qn"], timeout=180)
 check(r.returncode == 0 and not os.path.exists(installed), "msiexec /x removes it again")
 

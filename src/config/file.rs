@@ -76,6 +76,9 @@ pub struct NotifyEntry {
     /// At most this many alerts an hour (default 20); the rest are counted and mentioned in the next one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_per_hour: Option<u32>,
+    /// This notifier's own proxy (else the top-level `proxy`, else the OS's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<ProxyFile>,
     #[serde(flatten)]
     pub kind: crate::notify::kinds::NotifierKind,
 }
@@ -139,6 +142,12 @@ pub struct SourceEntry {
     /// Who runs the service (sources of one operator never confirm each other); default: from its host.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub operator: Option<String>,
+    /// A proxy for this source (http and cloudflare-trace only), taken only with `allow_proxy = true`:
+    /// the echo then sees the proxy's address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<ProxyFile>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_proxy: Option<bool>,
 }
 
 /// The kinds of IP sources and their own fields.
@@ -182,6 +191,9 @@ pub enum SourceKind {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProviderEntry {
     pub name: String,
+    /// This provider's own proxy (else the top-level `proxy`, else the OS's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<ProxyFile>,
     #[serde(flatten)]
     pub kind: ProviderKind,
 }
@@ -420,8 +432,15 @@ fn provider(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<Provide
         "give the provider a name in quotes, e.g. name = \"home\"; records refer to it",
         issues,
     );
+    let proxy = table
+        .remove("proxy")
+        .and_then(|v| typed(v, &format!("{path}.proxy"), issues));
     let kind = kind_of::<ProviderKind>(table, path, &kind_names(), issues)?;
-    Some(ProviderEntry { name: name?, kind })
+    Some(ProviderEntry {
+        name: name?,
+        proxy,
+        kind,
+    })
 }
 
 /// A `[[notify]]` entry: `name`, `events` and `max_per_hour` first, then the kind's own fields.
@@ -439,12 +458,16 @@ fn notifier(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<NotifyE
     let max_per_hour = table
         .remove("max_per_hour")
         .and_then(|v| typed(v, &format!("{path}.max_per_hour"), issues));
+    let proxy = table
+        .remove("proxy")
+        .and_then(|v| typed(v, &format!("{path}.proxy"), issues));
     let kind = kind_of(table, path, crate::notify::kinds::KIND_NAMES, issues)?;
     Some(NotifyEntry {
         path: path.to_owned(),
         name: name?,
         events,
         max_per_hour,
+        proxy,
         kind,
     })
 }
@@ -471,6 +494,12 @@ fn source(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<SourceEnt
     let operator = table
         .remove("operator")
         .and_then(|v| typed(v, &format!("{path}.operator"), issues));
+    let proxy = table
+        .remove("proxy")
+        .and_then(|v| typed(v, &format!("{path}.proxy"), issues));
+    let allow_proxy = table
+        .remove("allow_proxy")
+        .and_then(|v| typed(v, &format!("{path}.allow_proxy"), issues));
     let kind = kind_of::<SourceKind>(table, path, SOURCE_KINDS, issues)?;
     Some(SourceEntry {
         kind,
@@ -478,6 +507,8 @@ fn source(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<SourceEnt
         allow_private,
         allow_cdn,
         operator,
+        proxy,
+        allow_proxy,
     })
 }
 

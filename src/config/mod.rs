@@ -250,6 +250,8 @@ pub struct NotifierSettings {
     /// The alert categories it gets.
     pub events: Vec<crate::notify::kinds::Category>,
     pub max_per_hour: u32,
+    /// Its calls' proxy: its own `proxy`, else the top-level one; `None` = the OS's setting.
+    pub proxy: Option<Proxy>,
 }
 
 /// Validated `[metrics]`.
@@ -302,6 +304,8 @@ pub struct SourceSettings {
     pub allow_cdn: bool,
     /// Who runs it, when the config says (else derived from its host by the detector).
     pub operator: Option<String>,
+    /// Through this proxy (`allow_proxy = true` was given); else direct, always.
+    pub proxy: Option<Proxy>,
 }
 
 /// Parses a network such as `104.16.0.0/13` (a bare address is a /32 or /128).
@@ -328,6 +332,8 @@ pub struct ProviderSettings {
     pub name: String,
     /// Validated, with secrets resolved.
     pub kind: ProviderKind,
+    /// Its calls' proxy: its own `proxy`, else the top-level one; `None` = the OS's setting.
+    pub proxy: Option<Proxy>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

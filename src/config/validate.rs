@@ -64,12 +64,12 @@ pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<
             crate::i18n::Language::Auto
         }),
     };
-    let detect = detect(file, &mut issues);
-    let proxy = proxy(file.proxy.as_ref(), lookup, &mut issues);
-    let providers = providers(file, lookup, &mut issues);
+    let detect = detect(file, lookup, &mut issues);
+    let proxy = proxy(file.proxy.as_ref(), "proxy", lookup, &mut issues);
+    let providers = providers(file, proxy.as_ref(), lookup, &mut issues);
     let lines = lines(file, &mut issues);
     let records = records(file, ipv4, ipv6, &providers, &mut issues);
-    let notify = notifiers(file, lookup, &mut issues);
+    let notify = notifiers(file, proxy.as_ref(), lookup, &mut issues);
     let metrics = metrics(file, lookup, &mut issues);
 
     if issues.is_empty() {
@@ -98,9 +98,45 @@ pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<
     }
 }
 
+/// A source's `proxy`: only for http and cloudflare-trace sources, and only with `allow_proxy = true` (the
+/// echo then sees the proxy's address: right only when that is the address to publish).
+fn source_proxy(
+    entry: &SourceEntry,
+    path: &str,
+    lookup: &dyn Lookup,
+    issues: &mut Vec<Issue>,
+) -> Option<super::Proxy> {
+    let raw = entry.proxy.as_ref()?;
+    let field = format!("{path}.proxy");
+    if !matches!(
+        entry.kind,
+        SourceKind::Http { .. } | SourceKind::CloudflareTrace { .. }
+    ) {
+        issues.push(Issue::new(
+            field,
+            "only http and cloudflare-trace sources can go through a proxy",
+            "remove `proxy` from this source",
+        ));
+        return None;
+    }
+    if entry.allow_proxy != Some(true) {
+        issues.push(Issue::new(
+            field,
+            "a detection source asked through a proxy sees the proxy's address, not this network's, and that would be published",
+            "remove `proxy` (detection goes direct; providers and alerts use `proxy`), or add allow_proxy = true if the proxy's address is the one to publish",
+        ));
+        return None;
+    }
+    match proxy(Some(raw), &field, lookup, issues)? {
+        super::Proxy::Direct => None,
+        via @ super::Proxy::Via { .. } => Some(via),
+    }
+}
+
 /// `proxy`: a URL of a known scheme with a host, credentials apart (a password is a secret).
 fn proxy(
     raw: Option<&super::file::ProxyFile>,
+    path: &str,
     lookup: &dyn Lookup,
     issues: &mut Vec<Issue>,
 ) -> Option<super::Proxy> {
@@ -119,7 +155,7 @@ fn proxy(
         Ok(u) if u.host_str().is_some() => u,
         _ => {
             issues.push(Issue::new(
-                "proxy",
+                path,
                 format!("`{url}` is not a proxy URL"),
                 hint,
             ));
@@ -128,7 +164,7 @@ fn proxy(
     };
     if !matches!(parsed.scheme(), "http" | "https" | "socks5" | "socks5h") {
         issues.push(Issue::new(
-            "proxy",
+            path,
             format!("`{}` proxies are not supported", parsed.scheme()),
             hint,
         ));
@@ -136,7 +172,7 @@ fn proxy(
     }
     if parsed.password().is_some() {
         issues.push(Issue::new(
-            "proxy",
+            path,
             "has a password in its URL, where every log line and error could show it",
             "use proxy = { url = \"…\", username = \"…\", password = { env = \"PROXY_PASSWORD\" } } (or a keyring entry)",
         ));
@@ -150,7 +186,7 @@ fn proxy(
     if let Some(p) = password.as_mut()
         && let Err(e) = p.resolve(lookup)
     {
-        issues.push(Issue::new("proxy.password", e.message, e.hint));
+        issues.push(Issue::new(format!("{path}.password"), e.message, e.hint));
     }
     Some(super::Proxy::Via {
         url: clean.as_str().trim_end_matches('/').to_owned(),
@@ -194,6 +230,7 @@ pub fn default_sources(family: Family) -> Vec<SourceSettings> {
     let source = |kind| SourceSettings {
         kind,
         timeout: DEFAULT_SOURCE_TIMEOUT,
+        proxy: None,
         allow_private: false,
         allow_cdn: false,
         operator: None,
@@ -209,7 +246,7 @@ pub fn default_sources(family: Family) -> Vec<SourceSettings> {
     ]
 }
 
-fn detect(file: &ConfigFile, issues: &mut Vec<Issue>) -> DetectSettings {
+fn detect(file: &ConfigFile, lookup: &dyn Lookup, issues: &mut Vec<Issue>) -> DetectSettings {
     let raw = file.detect.clone().unwrap_or_default();
     let policy = match raw.policy.as_deref() {
         None | Some("confirm") => Policy::Confirm,
@@ -241,7 +278,7 @@ fn detect(file: &ConfigFile, issues: &mut Vec<Issue>) -> DetectSettings {
         let out: Vec<_> = list
             .iter()
             .enumerate()
-            .map(|(i, s)| source(s, family, &format!("detect.{key}[{i}]"), issues))
+            .map(|(i, s)| source(s, family, &format!("detect.{key}[{i}]"), lookup, issues))
             .collect();
         if policy == Policy::Agree && out.len() < 2 {
             issues.push(Issue::new(
@@ -282,6 +319,7 @@ fn source(
     entry: &SourceEntry,
     family: Family,
     path: &str,
+    lookup: &dyn Lookup,
     issues: &mut Vec<Issue>,
 ) -> SourceSettings {
     let timeout = duration(
@@ -366,9 +404,11 @@ fn source(
             );
         }
     }
+    let proxy = source_proxy(entry, path, lookup, issues);
     SourceSettings {
         kind: entry.kind.clone(),
         timeout,
+        proxy,
         allow_private: entry.allow_private.unwrap_or(false),
         allow_cdn: entry.allow_cdn.unwrap_or(false),
         operator: entry
@@ -425,6 +465,7 @@ fn host_port(server: &str, path: &str, issues: &mut Vec<Issue>) {
 
 fn providers(
     file: &ConfigFile,
+    global_proxy: Option<&super::Proxy>,
     lookup: &dyn Lookup,
     issues: &mut Vec<Issue>,
 ) -> Vec<ProviderSettings> {
@@ -452,9 +493,17 @@ fn providers(
             }
         }
         kind.validate(&mut FieldCheck::new(&path, issues));
+        let proxy = proxy(
+            entry.proxy.as_ref(),
+            &format!("{path}.proxy"),
+            lookup,
+            issues,
+        )
+        .or_else(|| global_proxy.cloned());
         out.push(ProviderSettings {
             name: entry.name.clone(),
             kind,
+            proxy,
         });
     }
     out
@@ -465,6 +514,7 @@ pub const DEFAULT_MAX_ALERTS_PER_HOUR: u32 = 20;
 
 fn notifiers(
     file: &ConfigFile,
+    global_proxy: Option<&super::Proxy>,
     lookup: &dyn Lookup,
     issues: &mut Vec<Issue>,
 ) -> Vec<super::NotifierSettings> {
@@ -534,11 +584,19 @@ fn notifiers(
                 "allow at least 1, or choose fewer `events`, or remove the notifier",
             ));
         }
+        let proxy = proxy(
+            entry.proxy.as_ref(),
+            &format!("{path}.proxy"),
+            lookup,
+            issues,
+        )
+        .or_else(|| global_proxy.cloned());
         out.push(super::NotifierSettings {
             name: entry.name.clone(),
             kind,
             events,
             max_per_hour,
+            proxy,
         });
     }
     out

@@ -24,6 +24,13 @@ impl HttpSource {
             client: FamilyClient::new(family, line),
         }
     }
+
+    /// Through `proxy` (a source with `allow_proxy = true`).
+    #[must_use]
+    pub fn through(mut self, proxy: Option<crate::config::Proxy>) -> Self {
+        self.client = self.client.with_proxy(proxy);
+        self
+    }
 }
 
 /// An HTTP client whose sockets are of one family. For IPv6 they are bound to the stable address of the
@@ -34,6 +41,8 @@ impl HttpSource {
 pub struct FamilyClient {
     family: Family,
     line: Option<LineBind>,
+    /// Only for sources with `allow_proxy = true`, and never through a line.
+    proxy: Option<crate::config::Proxy>,
     client: Mutex<(Option<IpAddr>, reqwest::Client)>,
 }
 
@@ -46,7 +55,34 @@ impl FamilyClient {
         Self {
             family,
             line: line.cloned(),
+            proxy: None,
             client: Mutex::new((None, client)),
+        }
+    }
+
+    /// The same client through `proxy`.
+    #[must_use]
+    pub fn with_proxy(mut self, proxy: Option<crate::config::Proxy>) -> Self {
+        self.proxy = proxy;
+        self.reset();
+        self
+    }
+
+    /// Builds the client afresh (after the proxy was set).
+    fn reset(&self) {
+        let client = self.build(None);
+        *self
+            .client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = (None, client);
+    }
+
+    fn build(&self, local: Option<IpAddr>) -> reqwest::Client {
+        match &self.line {
+            None => {
+                crate::http::detection_client_via(Some(self.family), local, self.proxy.as_ref())
+            }
+            Some(bind) => crate::http::line_client(self.family, bind, local),
         }
     }
 
@@ -64,11 +100,7 @@ impl FamilyClient {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if guard.0 != local {
-            let client = match &self.line {
-                None => crate::http::detection_client(Some(self.family), local),
-                Some(bind) => crate::http::line_client(self.family, bind, local),
-            };
-            *guard = (local, client);
+            *guard = (local, self.build(local));
         }
         guard.1.clone()
     }

@@ -442,9 +442,11 @@ fn build_source(
     use crate::config::LineBind;
     let bind = line.map(|l| &l.bind);
     let source: Box<dyn Source> = match &s.kind {
-        SourceKind::Http { url } => Box::new(http::HttpSource::new(url.clone(), family, bind)),
+        SourceKind::Http { url } => {
+            Box::new(http::HttpSource::new(url.clone(), family, bind).through(s.proxy.clone()))
+        }
         SourceKind::CloudflareTrace { url } => {
-            Box::new(trace::TraceSource::new(url.clone(), family, bind))
+            Box::new(trace::TraceSource::new(url.clone(), family, bind).through(s.proxy.clone()))
         }
         SourceKind::Dns {
             server,

@@ -37,6 +37,13 @@ impl TraceSource {
             client: FamilyClient::new(family, line),
         }
     }
+
+    /// Through `proxy` (a source with `allow_proxy = true`).
+    #[must_use]
+    pub fn through(mut self, proxy: Option<crate::config::Proxy>) -> Self {
+        self.client = self.client.with_proxy(proxy);
+        self
+    }
 }
 
 /// Reads the trace's `key=value` lines: exactly one `ip=` line; `warp=on` means the answer is Cloudflare's

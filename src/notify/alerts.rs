@@ -82,6 +82,8 @@ impl AlertPolicy {
 /// One notifier and its rate limit.
 struct Active {
     settings: NotifierSettings,
+    /// Through its proxy (its own, the top-level one, or the OS's).
+    client: reqwest::Client,
     /// When the alerts of the last hour went out.
     sent: VecDeque<Instant>,
     /// Alerts dropped by the rate limit since the last one sent.
@@ -92,6 +94,7 @@ struct Active {
 impl Active {
     fn new(settings: NotifierSettings) -> Self {
         Self {
+            client: crate::http::api_client_via(settings.proxy.as_ref()),
             settings,
             sent: VecDeque::new(),
             held_back: 0,
@@ -173,8 +176,6 @@ pub async fn run(
     status: watch::Receiver<Status>,
     mut settings: watch::Receiver<Arc<Settings>>,
 ) {
-    let mut proxy = settings.borrow().proxy.clone();
-    let mut client = crate::http::api_client_via(proxy.as_ref());
     let mut policy = AlertPolicy::default();
     let mut active: Vec<Active> = settings
         .borrow_and_update()
@@ -193,11 +194,6 @@ pub async fn run(
                     continue;
                 }
                 let new = settings.borrow_and_update().notify.clone();
-                let new_proxy = settings.borrow().proxy.clone();
-                if new_proxy != proxy {
-                    proxy = new_proxy;
-                    client = crate::http::api_client_via(proxy.as_ref());
-                }
                 // Keep each notifier's rate limit across reloads when it is unchanged.
                 let mut old = std::mem::take(&mut active);
                 active = new
@@ -215,7 +211,7 @@ pub async fn run(
                         let beat = beat_of(&status.borrow());
                         for a in active.iter_mut().filter(|a| a.settings.kind.is_heartbeat()) {
                             if a.beat_due(&beat, now) {
-                                spawn_beat(&mut sending, &client, &a.settings, beat.clone());
+                                spawn_beat(&mut sending, &a.client, &a.settings, beat.clone());
                             }
                         }
                     }
@@ -224,7 +220,7 @@ pub async fn run(
                             !a.settings.kind.is_heartbeat() && a.settings.events.contains(&note.category)
                         }) {
                             if let Some(note) = a.admit(&note, now) {
-                                spawn_send(&mut sending, &client, &a.settings, note);
+                                spawn_send(&mut sending, &a.client, &a.settings, note);
                             } else {
                                 tracing::info!(
                                     notifier = %a.settings.name,
@@ -305,9 +301,7 @@ fn log_result(n: &NotifierSettings, what: &str, result: &Result<String, String>)
 pub async fn test(
     notifiers: &[NotifierSettings],
     config: &std::path::Path,
-    proxy: Option<&crate::config::Proxy>,
 ) -> Vec<(String, &'static str, Result<String, String>)> {
-    let client = crate::http::api_client_via(proxy);
     let note = Note {
         category: Category::Test,
         title: crate::i18n::t!("alerts.test_title").into_owned(),
@@ -317,7 +311,8 @@ pub async fn test(
         old: None,
     };
     let sends = notifiers.iter().map(|n| {
-        let client = client.clone();
+        // Through its proxy (its own, the top-level one, or the OS's).
+        let client = crate::http::api_client_via(n.proxy.as_ref());
         let note = note.clone();
         async move {
             let result = tokio::time::timeout(SEND_TIMEOUT, n.kind.send(&client, &note))
@@ -342,6 +337,7 @@ mod tests {
             }),
             events: Category::DEFAULT.to_vec(),
             max_per_hour: max,
+            proxy: None,
         }
     }
 

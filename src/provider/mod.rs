@@ -337,7 +337,10 @@ impl ProviderKind {
 /// Builds the provider for validated settings.
 #[must_use]
 pub fn build(settings: &crate::config::ProviderSettings) -> Arc<dyn Provider> {
-    build_with(settings, crate::http::api_client())
+    build_with(
+        settings,
+        crate::http::api_client_via(settings.proxy.as_ref()),
+    )
 }
 
 /// Builds the provider with its API calls on `client` (records with `provider_via_line`: bound to a line).

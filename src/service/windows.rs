@@ -55,7 +55,8 @@ const START_PATIENCE: Duration = Duration::from_mins(1);
 
 /// How a start ended.
 enum Started {
-    Now,
+    /// Started, after this many answers of "database locked".
+    Now(u32),
     /// The service manager stayed busy for [`START_PATIENCE`].
     Busy(windows_service::Error),
 }
@@ -67,13 +68,14 @@ fn start_patiently(
 ) -> Result<Started, windows_service::Error> {
     let begun = std::time::Instant::now();
     let mut pause = Duration::from_millis(250);
+    let mut locked = 0;
     loop {
         match service.start::<&str>(&[]) {
-            Ok(()) => return Ok(Started::Now),
+            Ok(()) => return Ok(Started::Now(locked)),
             Err(windows_service::Error::Winapi(io))
                 if io.raw_os_error() == Some(ERROR_SERVICE_ALREADY_RUNNING) =>
             {
-                return Ok(Started::Now);
+                return Ok(Started::Now(locked));
             }
             Err(windows_service::Error::Winapi(io))
                 if io.raw_os_error() == Some(ERROR_SERVICE_DATABASE_LOCKED) =>
@@ -84,6 +86,7 @@ fn start_patiently(
                 tracing::info!(
                     "the service manager is busy (database locked); trying again in {pause:?}"
                 );
+                locked += 1;
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_secs(4));
             }
@@ -135,7 +138,7 @@ pub fn manage(action: Action, scope: Scope, exe: &Path) -> Result<String, Servic
                 .open_service(NAME, ServiceAccess::START)
                 .map_err(scm("cannot open the service"))?;
             match start_patiently(&service).map_err(scm("cannot start the service"))? {
-                Started::Now => Ok(format!("started {NAME}\n")),
+                Started::Now(_) => Ok(format!("started {NAME}\n")),
                 Started::Busy(e) => Err(scm(
                     "cannot start the service: the service manager stayed busy for a minute; try again later",
                 )(e)),
@@ -253,7 +256,13 @@ fn install(manager: &ServiceManager, exe: &Path) -> Result<String, ServiceError>
         }
     };
     match started {
-        Started::Now => {
+        Started::Now(locked) => {
+            if locked > 0 {
+                let _ = writeln!(
+                    report,
+                    "the service manager was busy (database locked) {locked} time(s); started once it was free"
+                );
+            }
             let _ = writeln!(
                 report,
                 "installed and started the {NAME} service ({}); config in {}",

@@ -27,6 +27,8 @@ pub struct SourceRow {
     /// Kept as the file has them (not shown in the window).
     pub allow_cdn: bool,
     pub operator: String,
+    pub proxy: Option<Value>,
+    pub allow_proxy: bool,
 }
 
 /// One provider.
@@ -197,6 +199,8 @@ impl SettingsForm {
                             allow_private: s.allow_private.unwrap_or(false),
                             allow_cdn: s.allow_cdn.unwrap_or(false),
                             operator: s.operator.clone().unwrap_or_default(),
+                            proxy: s.proxy.as_ref().and_then(|p| Value::try_from(p).ok()),
+                            allow_proxy: s.allow_proxy.unwrap_or(false),
                         }
                     })
                     .collect()
@@ -205,15 +209,23 @@ impl SettingsForm {
         let providers = file
             .providers
             .iter()
-            .map(|p| row_of(&p.name, p.kind.kind_name(), Value::try_from(&p.kind).ok()))
+            .map(|p| {
+                let mut row = row_of(&p.name, p.kind.kind_name(), Value::try_from(&p.kind).ok());
+                keep_proxy(&mut row, p.proxy.as_ref());
+                row
+            })
             .collect();
         let notifiers = file
             .notify
             .iter()
-            .map(|n| NotifierRow {
-                entry: row_of(&n.name, n.kind.kind_name(), Value::try_from(&n.kind).ok()),
-                events: n.events.clone().unwrap_or_default(),
-                max_per_hour: n.max_per_hour.map(|m| m.to_string()).unwrap_or_default(),
+            .map(|n| {
+                let mut entry = row_of(&n.name, n.kind.kind_name(), Value::try_from(&n.kind).ok());
+                keep_proxy(&mut entry, n.proxy.as_ref());
+                NotifierRow {
+                    entry,
+                    events: n.events.clone().unwrap_or_default(),
+                    max_per_hour: n.max_per_hour.map(|m| m.to_string()).unwrap_or_default(),
+                }
             })
             .collect();
         let records = file
@@ -311,6 +323,12 @@ impl SettingsForm {
                             t.insert("allow_cdn".into(), Value::Boolean(true));
                         }
                         put(&mut t, "operator", &r.operator);
+                        if let Some(p) = &r.proxy {
+                            t.insert("proxy".into(), p.clone());
+                        }
+                        if r.allow_proxy {
+                            t.insert("allow_proxy".into(), Value::Boolean(true));
+                        }
                         Value::Table(t)
                     })
                     .collect();
@@ -361,6 +379,15 @@ impl SettingsForm {
 
     /// What "Test" on provider `index` checks: its validated settings, and the name and type of its first
     /// record. Only that provider and its records are validated, so the rest of the form may be unfinished.
+    /// The file's top-level `proxy` alone, for a Test that validates one entry on its own.
+    fn kept_proxy(&self) -> Table {
+        self.kept_sections
+            .iter()
+            .filter(|(k, _)| *k == "proxy")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
     pub fn test_target(
         &self,
         index: usize,
@@ -378,6 +405,7 @@ impl SettingsForm {
             ipv4: self.ipv4,
             ipv6: self.ipv6,
             policy: "first".into(),
+            kept_sections: self.kept_proxy(),
             ..SettingsForm::default()
         };
         only.providers = vec![provider.clone()];
@@ -423,6 +451,7 @@ impl SettingsForm {
             ipv4: true,
             policy: "first".into(),
             notifiers: vec![notifier.clone()],
+            kept_sections: self.kept_proxy(),
             ..SettingsForm::default()
         };
         let (_, mut settings) = only.part(lookup)?;
@@ -559,6 +588,13 @@ fn number(text: &str) -> Value {
 }
 
 /// A provider or notifier as it was read: the kind's fields as text, secret references kept aside.
+/// An entry's `proxy` (not shown in the window), kept to be written back as it was.
+fn keep_proxy(row: &mut ProviderRow, proxy: Option<&crate::config::file::ProxyFile>) {
+    if let Some(v) = proxy.and_then(|p| Value::try_from(p).ok()) {
+        row.kept.insert("proxy".into(), v);
+    }
+}
+
 fn row_of(name: &str, kind: &str, table: Option<Value>) -> ProviderRow {
     let table = table
         .and_then(|v| v.as_table().cloned())

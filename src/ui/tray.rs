@@ -373,13 +373,10 @@ impl App {
                     })
                     .await;
                     let result = match target {
-                        // The OS's proxy: the form does not carry the file's `proxy`.
-                        Ok(n) => {
-                            crate::notify::alerts::test(std::slice::from_ref(&n), &config, None)
-                                .await
-                                .pop()
-                                .map_or_else(|| Err(String::new()), |(_, _, r)| r)
-                        }
+                        Ok(n) => crate::notify::alerts::test(std::slice::from_ref(&n), &config)
+                            .await
+                            .pop()
+                            .map_or_else(|| Err(String::new()), |(_, _, r)| r),
                         Err(e) => Err(e),
                     };
                     reply(Reply::AlertTested(i, result));

@@ -290,3 +290,72 @@ async fn bad_proxy_settings_are_named_with_a_fix() {
         assert!(!out.stdout.contains("s3cret"), "{out:?}");
     }
 }
+
+/// Issue 21: a proxy per provider, notifier and source. A provider's or notifier's own `proxy` wins over
+/// the top-level one (here one nothing answers at); a source goes through a proxy only with
+/// `allow_proxy = true`, and without it the config is refused with the reason.
+#[tokio::test]
+async fn each_provider_notifier_and_source_can_have_its_own_proxy() {
+    let proxy = socks5("me", "socks-pass-9").await;
+    let echo = FakeHttp::text("198.51.100.42").await;
+    let hook = FakeHttp::text("ok").await;
+    let alerts = FakeHttp::text("ok").await;
+    let own = format!(
+        "proxy = {{ url = \"socks5://127.0.0.1:{}\", username = \"me\", password = \"socks-pass-9\" }}",
+        proxy.port
+    );
+    let dead = format!("proxy = \"http://127.0.0.1:{}\"", free_port());
+    let text = |source_extra: &str| {
+        format!(
+            "{dead}\n[detect]\nipv4 = [ {{ kind = \"http\", url = \"{echo}\", allow_private = true{source_extra} }} ]\n[[provider]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"{hook}\"\n{own}\n[[notify]]\nname = \"wh\"\nkind = \"webhook\"\nurl = \"{alert}\"\n{own}\n[[record]]\nname = \"home.example.test\"\nprovider = \"hook\"\n",
+            echo = echo.url("/"),
+            hook = hook.url("/u?ip={ip}"),
+            alert = alerts.url("/a"),
+        )
+    };
+    let case = Case::new(&text(""));
+    let out = case.run(&["once"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        hook.requests().len(),
+        1,
+        "the provider's own proxy, not the dead top-level one"
+    );
+    let out = case.run(&["notify", "test"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(alerts.requests().len(), 1);
+    let through: Vec<String> = proxy.connects.lock().unwrap().clone();
+    assert_eq!(
+        through,
+        [
+            format!("127.0.0.1:{}", hook.port),
+            format!("127.0.0.1:{}", alerts.port)
+        ],
+        "provider and notifier through their proxy, detection direct"
+    );
+
+    // A source with a proxy: refused unless allowed, with the reason.
+    let inline = format!(
+        ", proxy = {{ url = \"socks5://127.0.0.1:{}\", username = \"me\", password = \"socks-pass-9\" }}",
+        proxy.port
+    );
+    let case = Case::new(&text(&inline));
+    let out = case.run(&["check"]).await;
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stdout.contains("detect.ipv4[0].proxy")
+            && out.stdout.contains("sees the proxy's address"),
+        "{out:?}"
+    );
+    let case = Case::new(&text(&format!("{inline}, allow_proxy = true")));
+    let out = case.run(&["detect"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        proxy
+            .connects
+            .lock()
+            .unwrap()
+            .contains(&format!("127.0.0.1:{}", echo.port)),
+        "the allowed source went through the proxy"
+    );
+}
