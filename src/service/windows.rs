@@ -255,6 +255,14 @@ fn install(manager: &ServiceManager, exe: &Path) -> Result<String, ServiceError>
             return Err(e);
         }
     };
+    tell_started(&mut report, started, exe, &dir);
+    Ok(report)
+}
+
+/// What an install says about its start: started (after how many "database locked" answers), or
+/// registered but not started. Registered with automatic start, it starts at the next boot: the install
+/// stands (an MSI rolling back here would leave nothing), and says so plainly.
+fn tell_started(report: &mut String, started: Started, exe: &Path, dir: &Path) {
     match started {
         Started::Now(locked) => {
             if locked > 0 {
@@ -270,8 +278,6 @@ fn install(manager: &ServiceManager, exe: &Path) -> Result<String, ServiceError>
                 dir.display()
             );
         }
-        // Registered with automatic start, so it starts at the next boot: the install stands (an MSI
-        // rolling back here would leave nothing), and says so plainly.
         Started::Busy(e) => {
             let why = scm("the service manager stayed busy for a minute")(e);
             let _ = writeln!(
@@ -284,7 +290,6 @@ fn install(manager: &ServiceManager, exe: &Path) -> Result<String, ServiceError>
             tracing::warn!("installed the service but could not start it now: {why}");
         }
     }
-    Ok(report)
 }
 
 /// Refuses a folder or config that a non-administrator could write: with a `command` source, such a config
