@@ -104,6 +104,8 @@ pub struct Metrics {
     record_state: Family<StateLabels, Gauge>,
     last_success: Family<RecordLabels, FloatGauge>,
     failure_streak: Family<RecordLabels, Gauge>,
+    /// While the write budget holds a record's write back: when it goes (0 otherwise).
+    write_held: Family<RecordLabels, FloatGauge>,
     last_check: FloatGauge,
     paused: Gauge,
     updates: Family<EventRecordLabels, Counter>,
@@ -123,6 +125,7 @@ pub const NAMES: &[&str] = &[
     "ddns_tray_record_state",
     "ddns_tray_record_last_success_timestamp_seconds",
     "ddns_tray_record_failure_streak",
+    "ddns_tray_record_write_held_until_timestamp_seconds",
     "ddns_tray_last_check_timestamp_seconds",
     "ddns_tray_paused",
     "ddns_tray_updates_total",
@@ -157,6 +160,7 @@ impl Metrics {
             record_state: Family::default(),
             last_success: Family::default(),
             failure_streak: Family::default(),
+            write_held: Family::default(),
             last_check: FloatGauge::default(),
             paused: Gauge::default(),
             updates: Family::default(),
@@ -197,6 +201,11 @@ impl Metrics {
             "ddns_tray_record_failure_streak",
             "Failures in a row of each record",
             m.failure_streak.clone(),
+        );
+        r.register(
+            "ddns_tray_record_write_held_until_timestamp_seconds",
+            "When a write the write budget holds back goes out (Unix time; 0 when none is held)",
+            m.write_held.clone(),
         );
         r.register(
             "ddns_tray_last_check_timestamp_seconds",
@@ -349,6 +358,7 @@ impl Metrics {
         self.record_state.clear();
         self.last_success.clear();
         self.failure_streak.clear();
+        self.write_held.clear();
         for r in &status.records {
             let labels = RecordLabels {
                 record: r.name.clone(),
@@ -376,6 +386,9 @@ impl Metrics {
             self.failure_streak
                 .get_or_create(&labels)
                 .set(i64::from(r.failures));
+            self.write_held
+                .get_or_create(&labels)
+                .set(r.held_until.map_or(0.0, unix));
         }
         self.last_check.set(status.last_check.map_or(0.0, unix));
         self.paused.set(i64::from(status.paused));
@@ -733,7 +746,7 @@ mod tests {
                 next_attempt: None,
                 last_error: None,
                 via: vec!["wan1".into()],
-                held_until: None,
+                held_until: Some(SystemTime::UNIX_EPOCH + Duration::from_mins(30_000_010)),
             }],
             lines: vec![crate::engine::LineStatus {
                 name: "wan1".into(),
@@ -752,6 +765,7 @@ mod tests {
         }
         assert!(text.contains(r#"ddns_tray_record_state{record="a.example.com",type="A",provider="pdns",state="ok"} 1"#), "{text}");
         assert!(text.contains(r#"ddns_tray_record_last_success_timestamp_seconds{record="a.example.com",type="A",provider="pdns"} 1800000000"#), "{text}");
+        assert!(text.contains(r#"ddns_tray_record_write_held_until_timestamp_seconds{record="a.example.com",type="A",provider="pdns"} 1800000600"#), "{text}");
         assert!(
             text.contains(
                 r#"ddns_tray_failures_total{record="a.example.com",type="A",class="transient"} 1"#
