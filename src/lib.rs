@@ -19,7 +19,7 @@
 //! - `platform`: what only one OS has (Windows security descriptors, job objects, event log, adapter flags), kept out of the core.
 //! - `dns`: DNS messages over UDP/TCP to one server (shared by the dns source and the rfc2136 provider).
 //! - `i18n`: the language in use (config `language`, else the OS locale) and the `t!` lookup into the English and Simplified Chinese catalogues in `locales/`.
-//! - `http`: HTTP clients, bounded body reads, Retry-After, URL-free error text.
+//! - `http`: HTTP clients (provider and alert calls through `proxy` or the OS's proxy setting; detection direct), bounded body reads, Retry-After, URL-free error text that names a refusing proxy.
 //!
 //! - `fuzzing` (hidden): the entry points of the fuzz suite in `fuzz/`.
 //!
