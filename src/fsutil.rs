@@ -36,35 +36,44 @@ pub fn private_dir(dir: &Path) -> std::io::Result<()> {
     }
 }
 
-/// Reads a whole file of at most `limit` bytes. `Ok(None)` when it does not exist. A directory, FIFO,
-/// device or socket is refused without being opened (a FIFO would block, `/dev/zero` never ends), and so
-/// is a file larger than `limit`: both are errors that name the problem.
-pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
+/// A regular file opened for reading, with its size. `Ok(None)` when it does not exist. A directory, FIFO,
+/// device or socket is refused without being opened (a FIFO would block, `/dev/zero` never ends); the file
+/// is opened non-blocking and checked again once open (the path may have been swapped meanwhile).
+fn open_to_read(path: &Path) -> std::io::Result<Option<(File, u64)>> {
+    fn not_regular() -> std::io::Error {
+        std::io::Error::other(
+            "not a regular file (a directory, device, FIFO or socket); refusing to read it",
+        )
+    }
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => return Err(not_regular()),
+        Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
-    };
-    if !meta.is_file() {
-        return Err(std::io::Error::other(
-            "not a regular file (a directory, device, FIFO or socket); refusing to read it",
-        ));
     }
-    if meta.len() > limit {
-        return Err(too_large(limit));
-    }
-    // Non-blocking, and checked again once open: the path may have been swapped for a FIFO meanwhile.
     let mut options = File::options();
     options.read(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
     let file = options.open(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(std::io::Error::other(
-            "not a regular file (a directory, device, FIFO or socket); refusing to read it",
-        ));
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(not_regular());
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    Ok(Some((file, meta.len())))
+}
+
+/// Reads a whole file of at most `limit` bytes. `Ok(None)` when it does not exist. A directory, FIFO,
+/// device or socket is refused without being opened, and so is a file larger than `limit`: both are errors
+/// that name the problem.
+pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let Some((file, len)) = open_to_read(path)? else {
+        return Ok(None);
+    };
+    if len > limit {
+        return Err(too_large(limit));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
     // The file may grow between the check and the read: never read more than the limit.
     file.take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
@@ -78,38 +87,20 @@ pub fn read_limited(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>>
 /// it does not exist; non-regular files are refused as by [`read_limited`].
 pub fn read_tail(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
     use std::io::{Seek as _, SeekFrom};
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
+    let Some((mut file, len)) = open_to_read(path)? else {
+        return Ok(None);
     };
-    if meta.len() <= limit {
-        return read_limited(path, limit);
-    }
-    if !meta.is_file() {
-        return Err(std::io::Error::other(
-            "not a regular file (a directory, device, FIFO or socket); refusing to read it",
-        ));
-    }
-    let mut options = File::options();
-    options.read(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
-    let mut file = options.open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(std::io::Error::other(
-            "not a regular file (a directory, device, FIFO or socket); refusing to read it",
-        ));
-    }
-    file.seek(SeekFrom::Start(meta.len().saturating_sub(limit)))?;
+    let skip = len.saturating_sub(limit);
+    file.seek(SeekFrom::Start(skip))?;
     let mut bytes = Vec::new();
     file.take(limit).read_to_end(&mut bytes)?;
-    let start = bytes
-        .iter()
-        .position(|c| *c == b'\n')
-        .map_or(bytes.len(), |i| i + 1);
-    bytes.drain(..start);
+    if skip > 0 {
+        let start = bytes
+            .iter()
+            .position(|c| *c == b'\n')
+            .map_or(bytes.len(), |i| i + 1);
+        bytes.drain(..start);
+    }
     Ok(Some(bytes))
 }
 

@@ -695,12 +695,13 @@ async fn detect(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
                 Detection::Known(ip)
                     if settings.detect.policy != ddns_tray::config::Policy::First =>
                 {
-                    let mut operators: Vec<&str> = reports
-                        .iter()
-                        .filter(|r| r.ip == Some(ip))
-                        .map(|r| r.operator.as_str())
-                        .collect();
-                    operators.dedup();
+                    // Each operator once, in the sources' order.
+                    let mut operators: Vec<&str> = Vec::new();
+                    for r in reports.iter().filter(|r| r.ip == Some(ip)) {
+                        if !operators.contains(&r.operator.as_str()) {
+                            operators.push(&r.operator);
+                        }
+                    }
                     let list = operators.join(&ddns_tray::i18n::tr("alerts.separator", &[]));
                     println!(
                         "  => {}",

@@ -98,6 +98,17 @@ pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<
     }
 }
 
+/// A provider's or notifier's `proxy`: its own, else the top-level one (`None`: the OS's setting).
+fn entry_proxy(
+    own: Option<&super::file::ProxyFile>,
+    path: &str,
+    global: Option<&super::Proxy>,
+    lookup: &dyn Lookup,
+    issues: &mut Vec<Issue>,
+) -> Option<super::Proxy> {
+    proxy(own, &format!("{path}.proxy"), lookup, issues).or_else(|| global.cloned())
+}
+
 /// A source's `proxy`: only for http and cloudflare-trace sources, and only with `allow_proxy = true` (the
 /// echo then sees the proxy's address: right only when that is the address to publish).
 fn source_proxy(
@@ -493,13 +504,7 @@ fn providers(
             }
         }
         kind.validate(&mut FieldCheck::new(&path, issues));
-        let proxy = proxy(
-            entry.proxy.as_ref(),
-            &format!("{path}.proxy"),
-            lookup,
-            issues,
-        )
-        .or_else(|| global_proxy.cloned());
+        let proxy = entry_proxy(entry.proxy.as_ref(), &path, global_proxy, lookup, issues);
         out.push(ProviderSettings {
             name: entry.name.clone(),
             kind,
@@ -584,13 +589,7 @@ fn notifiers(
                 "allow at least 1, or choose fewer `events`, or remove the notifier",
             ));
         }
-        let proxy = proxy(
-            entry.proxy.as_ref(),
-            &format!("{path}.proxy"),
-            lookup,
-            issues,
-        )
-        .or_else(|| global_proxy.cloned());
+        let proxy = entry_proxy(entry.proxy.as_ref(), &path, global_proxy, lookup, issues);
         out.push(super::NotifierSettings {
             name: entry.name.clone(),
             kind,

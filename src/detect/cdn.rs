@@ -66,26 +66,6 @@ impl Ranges {
         }
     }
 
-    /// A list from the config (`cdn_ranges`); each problem names the entry.
-    pub fn parse(list: &[String]) -> Result<Self, Vec<(usize, String)>> {
-        let mut nets = Vec::new();
-        let mut problems = Vec::new();
-        for (i, n) in list.iter().enumerate() {
-            match crate::config::parse_network(n) {
-                Ok(net) => nets.push(net),
-                Err(e) => problems.push((i, e)),
-            }
-        }
-        if problems.is_empty() {
-            Ok(Self {
-                nets,
-                owner: "a CDN's (cdn_ranges)",
-            })
-        } else {
-            Err(problems)
-        }
-    }
-
     /// A list from validated settings (`cdn_ranges`).
     #[must_use]
     pub fn from_nets(nets: Vec<(IpAddr, u8)>) -> Self {
@@ -163,12 +143,22 @@ mod tests {
 
     #[test]
     fn configured_lists_replace_the_builtin_one_and_name_bad_entries() {
-        let r = Ranges::parse(&["203.0.113.0/24".into(), "2001:db8::/32".into()]).unwrap();
+        let no_env = |_: &str| None;
+        let load = |list: &str| {
+            crate::config::load_str(&format!("[detect]\ncdn_ranges = [{list}]\n"), &no_env)
+        };
+        let ranges = |list: &str| {
+            let (_, s) = load(list).unwrap();
+            Ranges::from_nets(s.detect.cdn_ranges.unwrap())
+        };
+        let r = ranges("\"203.0.113.0/24\", \"2001:db8::/32\"");
         assert!(r.reject("203.0.113.9".parse().unwrap()).is_some());
         assert!(r.reject("104.18.0.0".parse().unwrap()).is_none());
-        assert!(Ranges::parse(&[]).unwrap().is_empty());
-        let bad =
-            Ranges::parse(&["10.0.0.0/8".into(), "cdn".into(), "1.2.3.0/33".into()]).unwrap_err();
-        assert_eq!(bad.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [1, 2]);
+        assert!(ranges("").is_empty());
+        let bad = load("\"10.0.0.0/8\", \"cdn\", \"1.2.3.0/33\"").unwrap_err();
+        assert_eq!(
+            bad.iter().map(|i| i.path.as_str()).collect::<Vec<_>>(),
+            ["detect.cdn_ranges[1]", "detect.cdn_ranges[2]"]
+        );
     }
 }

@@ -304,10 +304,40 @@ async fn first_answer_from(
     sources: &[Configured],
     family: Family,
 ) -> Result<(IpAddr, usize), String> {
+    let all: Vec<&Configured> = sources.iter().collect();
+    let (found, answers) = staggered(&all, family, |_| true).await;
+    if let Some((i, ip)) = found {
+        return Ok((ip, i));
+    }
+    let errors: Vec<String> = sources
+        .iter()
+        .zip(answers)
+        .map(|(s, a)| {
+            format!(
+                "{}: {}",
+                s.source.label(),
+                a.and_then(Result::err).unwrap_or_default()
+            )
+        })
+        .collect();
+    Err(format!(
+        "every {family} source failed ({})",
+        errors.join("; ")
+    ))
+}
+
+/// Asks `sources` in order, each [`STAGGER`] after the one before (or at once when it failed), the earlier
+/// ones still running, until one gives an address `wanted` takes: that source's index and the address.
+/// Every answer that came is kept, by index (`None`: not asked, or asked and cut short).
+async fn staggered(
+    sources: &[&Configured],
+    family: Family,
+    wanted: impl Fn(IpAddr) -> bool,
+) -> (Option<(usize, IpAddr)>, Vec<Option<Result<IpAddr, String>>>) {
     use futures_util::stream::{FuturesUnordered, StreamExt as _};
-    let mut errors: Vec<Option<String>> = vec![None; sources.len()];
+    let mut answers: Vec<Option<Result<IpAddr, String>>> = vec![None; sources.len()];
     let ask = |i: usize| {
-        let s = &sources[i];
+        let s: &Configured = sources[i];
         async move { (i, s.ask(family).await) }
     };
     let mut running = FuturesUnordered::new();
@@ -322,9 +352,13 @@ async fn first_answer_from(
         }
         let more = next < sources.len();
         tokio::select! {
-            Some((i, answer)) = running.next() => match answer {
-                Ok(ip) => return Ok((ip, i)),
-                Err(e) => errors[i] = Some(e),
+            Some((i, answer)) = running.next() => {
+                if let Ok(ip) = answer
+                    && wanted(ip)
+                {
+                    return (Some((i, ip)), answers);
+                }
+                answers[i] = Some(answer);
             },
             () = tokio::time::sleep(STAGGER), if more => {
                 running.push(ask(next));
@@ -332,15 +366,7 @@ async fn first_answer_from(
             }
         }
     }
-    let errors: Vec<String> = sources
-        .iter()
-        .zip(errors)
-        .map(|(s, e)| format!("{}: {}", s.source.label(), e.unwrap_or_default()))
-        .collect();
-    Err(format!(
-        "every {family} source failed ({})",
-        errors.join("; ")
-    ))
+    (None, answers)
 }
 
 /// Whether the operators named are at least two.
@@ -352,15 +378,14 @@ fn several_operators<'a>(mut operators: impl Iterator<Item = &'a str>) -> bool {
 }
 
 /// Under `confirm`: the first valid answer (as `first`). When it is `known`, that is all. Otherwise the
-/// sources of other operators are asked in order, each [`STAGGER`] after the one before, until one gives
-/// the same address (confirmed) or all have answered (not confirmed: nothing is written). With one operator
-/// configured there is nobody to confirm: the first answer stands (said once in the start-up summary).
+/// sources of other operators are asked the same way until one gives the same address (confirmed) or all
+/// have answered (not confirmed: nothing is written). With one operator configured there is nobody to
+/// confirm: the first answer stands.
 async fn confirmed_answer(
     sources: &[Configured],
     family: Family,
     known: Option<IpAddr>,
 ) -> Detection {
-    use futures_util::stream::{FuturesUnordered, StreamExt as _};
     let (ip, by) = match first_answer_from(sources, family).await {
         Ok(found) => found,
         Err(why) => return Detection::Unavailable(why),
@@ -370,37 +395,22 @@ async fn confirmed_answer(
         return Detection::Known(ip);
     }
     let others: Vec<&Configured> = sources.iter().filter(|s| s.operator != *operator).collect();
-    let ask = |i: usize| {
-        let s: &Configured = others[i];
-        async move { (s, s.ask(family).await) }
-    };
-    let mut running = FuturesUnordered::new();
-    let mut next = 0;
-    let mut seen: Vec<String> = Vec::new();
-    loop {
-        if running.is_empty() {
-            if next >= others.len() {
-                break;
-            }
-            running.push(ask(next));
-            next += 1;
-        }
-        let more = next < others.len();
-        tokio::select! {
-            Some((s, answer)) = running.next() => match answer {
-                Ok(other) if other == ip => {
-                    tracing::info!(%family, %ip, first = %sources[by].source.label(), confirmed_by = %s.source.label(), "address change confirmed by another operator");
-                    return Detection::Known(ip);
-                }
-                Ok(other) => seen.push(format!("{}: {other}", s.source.label())),
-                Err(e) => seen.push(format!("{}: {e}", s.source.label())),
-            },
-            () = tokio::time::sleep(STAGGER), if more => {
-                running.push(ask(next));
-                next += 1;
-            }
-        }
+    let (found, answers) = staggered(&others, family, |other| other == ip).await;
+    if let Some((i, _)) = found {
+        tracing::info!(%family, %ip, first = %sources[by].source.label(), confirmed_by = %others[i].source.label(), "address change confirmed by another operator");
+        return Detection::Known(ip);
     }
+    let seen: Vec<String> = others
+        .iter()
+        .zip(answers)
+        .filter_map(|(s, a)| {
+            let said = match a? {
+                Ok(other) => other.to_string(),
+                Err(e) => e,
+            };
+            Some(format!("{}: {said}", s.source.label()))
+        })
+        .collect();
     Detection::Unavailable(format!(
         "{ip} from {} ({operator}) is not confirmed by another operator ({}); nothing is published until one agrees",
         sources[by].source.label(),

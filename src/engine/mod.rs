@@ -478,6 +478,9 @@ impl Engine {
         self.line_status.clear();
         self.line_choice.clear();
         self.hold_until.clear();
+        // The write budget follows the records that are still configured.
+        self.writes.retain(|k, _| self.keys.contains(k));
+        self.budget_until.retain(|k, _| self.keys.contains(k));
         self.prune_state();
         self.persist();
         let _ = self.events.send(Event::Reloaded);

@@ -902,7 +902,10 @@ impl Engine {
             });
         };
         tracing::debug!(record = %label, addrs = ?want, "updating");
-        self.writes.entry(key.clone()).or_default().push_back(now_i);
+        // Kept only under a budget (each list is pruned to the window when the next write is decided).
+        if self.settings.write_budget.is_some() {
+            self.writes.entry(key.clone()).or_default().push_back(now_i);
+        }
         Ok(Job {
             index,
             key,

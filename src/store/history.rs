@@ -290,14 +290,21 @@ impl History {
                 }
                 Err(broadcast::error::RecvError::Closed) => break,
             };
-            if !matches!(event, Event::RoundFinished)
-                && Entry::of(&event, SystemTime::now()).is_none()
-            {
-                continue;
-            }
+            // Only what the history keeps goes to the blocking pool.
+            let now = SystemTime::now();
+            let entry = match &event {
+                Event::RoundFinished => None,
+                other => match Entry::of(other, now) {
+                    Some(e) => Some(e),
+                    None => continue,
+                },
+            };
             let Some(mut w) = writer.take() else { break };
             writer = tokio::task::spawn_blocking(move || {
-                w.take(&event, SystemTime::now());
+                match entry {
+                    Some(e) => w.add(&e),
+                    None => w.finish_round(now),
+                }
                 w
             })
             .await
@@ -339,15 +346,18 @@ impl Writer {
         }
     }
 
-    /// Takes one engine event: writes its entry, or counts it when the round has listed enough.
+    /// Takes one engine event as `record` does (the tests' entry point).
+    #[cfg(test)]
     fn take(&mut self, event: &Event, at: SystemTime) {
         if matches!(event, Event::RoundFinished) {
             self.finish_round(at);
-            return;
+        } else if let Some(entry) = Entry::of(event, at) {
+            self.add(&entry);
         }
-        let Some(entry) = Entry::of(event, at) else {
-            return;
-        };
+    }
+
+    /// Writes one entry, or counts it when the round has listed [`ROUND_DETAIL`] record entries.
+    fn add(&mut self, entry: &Entry) {
         if entry.is_per_record() {
             if self.listed >= ROUND_DETAIL {
                 match entry.event.as_str() {
@@ -359,7 +369,7 @@ impl Writer {
             }
             self.listed += 1;
         }
-        self.write(&entry);
+        self.write(entry);
     }
 
     /// Ends a round: its summary entry when it left record entries out.

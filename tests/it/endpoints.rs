@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::faults::wait_until;
 use crate::support::{Case, FakeHttp, free_port};
 
 /// A webhook that answers every request `delay` after reading it, and records each request's target as it
@@ -118,17 +119,6 @@ fn daemon(case: &Case) -> Daemon {
             .spawn()
             .unwrap(),
     )
-}
-
-async fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if f() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
 }
 
 /// `ddns-tray ctl …` (bounded by `timeout`): exit code, stdout, stderr.

@@ -70,18 +70,9 @@ impl Netns {
     /// A listener on `addr` inside the namespace.
     fn listener_on(&self, addr: &str) -> std::net::TcpListener {
         let addr = addr.to_owned();
-        let path = format!("/var/run/netns/{}", self.name);
-        std::thread::spawn(move || {
-            let ns = std::fs::File::open(path).unwrap();
-            // SAFETY: setns on this short-lived thread only; the socket stays in the namespace it was made in.
-            #[allow(unsafe_code)]
-            let r =
-                unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&ns), libc::CLONE_NEWNET) };
-            assert_eq!(r, 0, "setns: {}", std::io::Error::last_os_error());
+        crate::support::in_netns(&self.name, move || {
             std::net::TcpListener::bind(addr).unwrap()
         })
-        .join()
-        .unwrap()
     }
 
     fn spawn(&self, bin_args: &[&str]) -> Child {
@@ -157,22 +148,14 @@ async fn published(seen: &Seen, ip: &str, since: Instant) -> Option<Duration> {
         .map(|(t, _)| t.duration_since(since))
 }
 
-fn stop(mut child: Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
-}
-
-#[tokio::test]
-async fn an_interface_address_change_is_published_within_a_second() {
-    let Some(ns) = Netns::new() else { return };
-    let (hook, seen) = sink(&ns);
-    let dir = tempfile::tempdir().unwrap();
+/// `run` in `ns` with the interface source on `v0`, after its first round published 198.51.100.20 and its
+/// network watch is up; the sink's arrivals, and the sink itself (kept alive by the caller).
+async fn interface_daemon(ns: &Netns, dir: &std::path::Path) -> (Child, Seen, FakeHttp) {
+    let (hook, seen) = sink(ns);
     let args = config(
         "{ kind = \"interface\", name = \"v0\", allow_private = true }",
         &hook,
-        dir.path(),
+        dir,
     );
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let daemon = ns.spawn(&args);
@@ -183,6 +166,21 @@ async fn an_interface_address_change_is_published_within_a_second() {
         "the first round publishes"
     );
     tokio::time::sleep(Duration::from_millis(500)).await; // the watch is up
+    (daemon, seen, hook)
+}
+
+fn stop(mut child: Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}
+
+#[tokio::test]
+async fn an_interface_address_change_is_published_within_a_second() {
+    let Some(ns) = Netns::new() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (daemon, seen, _hook) = interface_daemon(&ns, dir.path()).await;
     let t0 = Instant::now();
     // A new lease in another subnet (one in the same /24 would be a secondary, removed with the primary).
     ns.ip("addr add 192.0.2.21/24 dev v0");
@@ -203,22 +201,8 @@ async fn an_interface_address_change_is_published_within_a_second() {
 #[tokio::test]
 async fn three_real_changes_two_seconds_apart_are_each_published_within_a_second() {
     let Some(ns) = Netns::new() else { return };
-    let (hook, seen) = sink(&ns);
     let dir = tempfile::tempdir().unwrap();
-    let args = config(
-        "{ kind = \"interface\", name = \"v0\", allow_private = true }",
-        &hook,
-        dir.path(),
-    );
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let daemon = ns.spawn(&args);
-    assert!(
-        published(&seen, "198.51.100.20", Instant::now())
-            .await
-            .is_some(),
-        "the first round publishes"
-    );
-    tokio::time::sleep(Duration::from_millis(500)).await; // the watch is up
+    let (daemon, seen, _hook) = interface_daemon(&ns, dir.path()).await;
     let mut old = "198.51.100.20/24";
     let mut took = Vec::new();
     for new in ["192.0.2.21/24", "203.0.113.22/24", "198.18.0.23/24"] {

@@ -182,18 +182,7 @@ impl Lab {
 
     /// A socket made by a thread that entered namespace `ns`.
     fn in_ns<T: Send + 'static>(ns: &str, make: impl FnOnce() -> T + Send + 'static) -> T {
-        let path = format!("/var/run/netns/{ns}");
-        std::thread::spawn(move || {
-            let ns = std::fs::File::open(path).unwrap();
-            // SAFETY: setns on this short-lived thread only; the socket stays in the namespace it was made in.
-            #[allow(unsafe_code)]
-            let r =
-                unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&ns), libc::CLONE_NEWNET) };
-            assert_eq!(r, 0, "setns: {}", std::io::Error::last_os_error());
-            make()
-        })
-        .join()
-        .unwrap()
+        crate::support::in_netns(ns, make)
     }
 }
 

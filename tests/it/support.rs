@@ -555,3 +555,20 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// What `make` returns, made by a thread that entered network namespace `ns` (`ip netns add`): a socket
+/// stays in the namespace it was made in.
+#[cfg(target_os = "linux")]
+pub fn in_netns<T: Send + 'static>(ns: &str, make: impl FnOnce() -> T + Send + 'static) -> T {
+    let path = format!("/var/run/netns/{ns}");
+    std::thread::spawn(move || {
+        let ns = std::fs::File::open(path).unwrap();
+        // SAFETY: setns on this short-lived thread only.
+        #[allow(unsafe_code)]
+        let r = unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&ns), libc::CLONE_NEWNET) };
+        assert_eq!(r, 0, "setns: {}", std::io::Error::last_os_error());
+        make()
+    })
+    .join()
+    .unwrap()
+}
