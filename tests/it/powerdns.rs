@@ -85,10 +85,10 @@ async fn once_publishes_the_echoed_ip_then_makes_no_calls_then_publishes_a_chang
     );
 }
 
-async fn rrset(p: &crate::support::Pdns, name: &str) -> serde_json::Value {
-    let zone: serde_json::Value = ddns_tray::http::api_client()
+async fn rrset(p: &crate::support::Pdns, zone: &str, name: &str) -> serde_json::Value {
+    let answer: serde_json::Value = ddns_tray::http::api_client()
         .get(format!(
-            "{}/api/v1/servers/localhost/zones/example.test.",
+            "{}/api/v1/servers/localhost/zones/{zone}.",
             p.api_url
         ))
         .header("X-API-Key", &p.api_key)
@@ -98,7 +98,7 @@ async fn rrset(p: &crate::support::Pdns, name: &str) -> serde_json::Value {
         .json()
         .await
         .unwrap();
-    zone["rrsets"]
+    answer["rrsets"]
         .as_array()
         .unwrap()
         .iter()
@@ -107,11 +107,28 @@ async fn rrset(p: &crate::support::Pdns, name: &str) -> serde_json::Value {
         .unwrap_or_default()
 }
 
-fn soa_serial(p: &crate::support::Pdns) -> String {
-    dig(p.port, "example.test", "SOA")
+fn soa_serial(p: &crate::support::Pdns, zone: &str) -> String {
+    dig(p.port, zone, "SOA")
         .first()
         .and_then(|l| l.split_whitespace().nth(2).map(str::to_owned))
         .unwrap_or_default()
+}
+
+/// A zone of the test's own: other tests write to `example.test` in parallel, and each of their writes
+/// moves that zone's serial (the flake CI saw: "the zone's serial did not move", 2026120311 -> 12).
+async fn own_zone(p: &crate::support::Pdns) -> String {
+    let zone = format!("{}.test", unique("serial"));
+    let body = serde_json::json!({"name": format!("{zone}."), "kind": "Native", "nameservers": [format!("ns1.{zone}.")]});
+    let status = ddns_tray::http::api_client()
+        .post(format!("{}/api/v1/servers/localhost/zones", p.api_url))
+        .header("X-API-Key", &p.api_key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(status.is_success(), "creating zone {zone}: {status}");
+    zone
 }
 
 /// Regression: every keep-alive (and `--force`) rewrote the rrset, bumping the SOA serial and sending
@@ -122,11 +139,12 @@ async fn republishing_reads_first_and_writes_only_what_differs() {
     let Some(p) = pdns() else { return };
     let proxy = CountingProxy::start(p.api_port).await;
     let echo = FakeHttp::text("198.51.100.20").await;
-    let name = format!("{}.example.test", unique("ttl"));
+    let zone = own_zone(&p).await;
+    let name = format!("{}.{zone}", unique("ttl"));
     let case = Case::new(&config(&echo.url("/"), &proxy.url(), &p.api_key, &name));
     assert_eq!(case.run(&["once"]).await.code, 0);
-    assert_eq!(rrset(&p, &name).await["ttl"], 120);
-    let serial = soa_serial(&p);
+    assert_eq!(rrset(&p, &zone, &name).await["ttl"], 120);
+    let serial = soa_serial(&p, &zone);
     let writes = |proxy: &CountingProxy| {
         proxy
             .requests()
@@ -142,13 +160,17 @@ async fn republishing_reads_first_and_writes_only_what_differs() {
         "{forced:?}"
     );
     assert_eq!(writes(&proxy), before, "no write: {:?}", proxy.requests());
-    assert_eq!(soa_serial(&p), serial, "the zone's serial did not move");
+    assert_eq!(
+        soa_serial(&p, &zone),
+        serial,
+        "the zone's serial did not move"
+    );
 
     // Someone edits the record by hand: the next re-publication repairs value and TTL.
     let edit = serde_json::json!({"rrsets":[{"name": format!("{name}."),"type":"A","ttl":300,"changetype":"REPLACE","records":[{"content":"192.0.2.99","disabled":false}]}]});
     let status = ddns_tray::http::api_client()
         .patch(format!(
-            "{}/api/v1/servers/localhost/zones/example.test.",
+            "{}/api/v1/servers/localhost/zones/{zone}.",
             p.api_url
         ))
         .header("X-API-Key", &p.api_key)
@@ -164,7 +186,7 @@ async fn republishing_reads_first_and_writes_only_what_differs() {
         format!("{name} A 198.51.100.20 updated\n"),
         "{forced:?}"
     );
-    let set = rrset(&p, &name).await;
+    let set = rrset(&p, &zone, &name).await;
     assert_eq!(set["ttl"], 120);
     assert_eq!(set["records"][0]["content"], "198.51.100.20");
     assert_eq!(writes(&proxy), before + 1, "{:?}", proxy.requests());
