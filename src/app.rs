@@ -6,8 +6,11 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::config::{self, ProviderKind, Settings, SourceKind};
+use crate::config;
 use crate::detect::Detector;
+use crate::detect::SourceKind;
+use crate::provider::ProviderKind;
+use crate::settings::Settings;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -32,7 +35,8 @@ pub struct Paths {
 impl Paths {
     /// `--config` / `DDNS_TRAY_CONFIG` / the OS config dir, and `--data-dir` / `DDNS_TRAY_DATA_DIR` / the OS data dir.
     pub fn resolve(config: Option<&Path>, data_dir: Option<&Path>) -> Result<Self, String> {
-        let (config, config_explicit) = config::resolve_path(config).map_err(|e| e.to_string())?;
+        let (config, config_explicit) =
+            crate::settings::resolve_path(config).map_err(|e| e.to_string())?;
         let data_dir = match data_dir {
             Some(d) => d.to_owned(),
             None => match std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
@@ -53,13 +57,15 @@ impl Paths {
 
     /// Loads the config at start: a missing file means defaults only at the default path. Its `language`
     /// is used from then on.
-    pub fn load_config(&self) -> Result<(config::ConfigFile, Settings), config::LoadError> {
+    pub fn load_config(
+        &self,
+    ) -> Result<(config::ConfigFile, Settings), crate::settings::LoadError> {
         let missing = if self.config_explicit {
-            config::Missing::Error
+            crate::settings::Missing::Error
         } else {
-            config::Missing::Defaults
+            crate::settings::Missing::Defaults
         };
-        let loaded = config::load(&self.config, missing);
+        let loaded = crate::settings::load(&self.config, missing);
         if let Ok((_, settings)) = &loaded {
             crate::i18n::set(settings.language);
         }
@@ -67,8 +73,10 @@ impl Paths {
     }
 
     /// Loads the config to replace running settings: a missing or empty file keeps them.
-    pub fn reload_config(&self) -> Result<(config::ConfigFile, Settings), config::LoadError> {
-        let loaded = config::load(&self.config, config::Missing::KeepRunning);
+    pub fn reload_config(
+        &self,
+    ) -> Result<(config::ConfigFile, Settings), crate::settings::LoadError> {
+        let loaded = crate::settings::load(&self.config, crate::settings::Missing::KeepRunning);
         if let Ok((_, settings)) = &loaded {
             crate::i18n::set(settings.language);
         }
@@ -196,9 +204,8 @@ pub fn companions(
         status.clone(),
         engine.settings(),
     ));
-    let history = tokio::spawn(
-        crate::store::history::History::in_dir(&paths.data_dir).record(engine.subscribe()),
-    );
+    let history =
+        tokio::spawn(crate::history::History::in_dir(&paths.data_dir).record(engine.subscribe()));
     let _metrics = crate::metrics::run(engine.subscribe(), status, engine.settings(), shutdown);
     tokio::spawn(async move {
         let _ = log.await;

@@ -26,8 +26,8 @@ use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _,
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Settings;
 use crate::engine::{Command, Status};
+use crate::settings::Settings;
 
 /// Longest request line.
 const MAX_REQUEST: u64 = 4096;

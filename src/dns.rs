@@ -3,66 +3,12 @@
 //! them at loopback.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+pub use crate::config::check::{ServerAddr, parse_server};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
-
-/// A `host:port` from the config; the host may be a name, resolved at use time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerAddr {
-    pub host: String,
-    pub port: u16,
-}
-
-impl std::fmt::Display for ServerAddr {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.host.contains(':') {
-            write!(f, "[{}]:{}", self.host, self.port)
-        } else {
-            write!(f, "{}:{}", self.host, self.port)
-        }
-    }
-}
-
-/// Parses `host:port`, `[v6]:port`, a bare IPv6 address or a bare host (port 53).
-pub fn parse_server(text: &str) -> Result<ServerAddr, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err("is empty".into());
-    }
-    if let Ok(sa) = text.parse::<SocketAddr>() {
-        if sa.port() == 0 {
-            return Err("port 0 is not allowed".into());
-        }
-        return Ok(ServerAddr {
-            host: sa.ip().to_string(),
-            port: sa.port(),
-        });
-    }
-    if let Ok(ip) = text.parse::<IpAddr>() {
-        return Ok(ServerAddr {
-            host: ip.to_string(),
-            port: 53,
-        });
-    }
-    let (host, port) = match text.rsplit_once(':') {
-        Some((h, p)) => (
-            h,
-            p.parse::<u16>()
-                .map_err(|_| format!("`{p}` is not a port number"))?,
-        ),
-        None => (text, 53),
-    };
-    if port == 0 {
-        return Err("port 0 is not allowed".into());
-    }
-    crate::config::normalize_domain(host).map_err(|e| format!("host {e}"))?;
-    Ok(ServerAddr {
-        host: host.to_owned(),
-        port,
-    })
-}
 
 /// Why an exchange failed.
 #[derive(Debug, thiserror::Error)]

@@ -269,7 +269,7 @@ pub fn stable_name(dir: &Path) -> String {
     use sha2::{Digest as _, Sha256};
     let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
     let digest = Sha256::digest(dir.to_string_lossy().as_bytes());
-    format!("ddns-tray-{}", crate::provider::sign::hex(&digest[..8]))
+    format!("ddns-tray-{}", crate::encode::hex(&digest[..8]))
 }
 
 #[cfg(test)]

@@ -19,10 +19,10 @@ impl crate::config::secret::Lookup for Anything {
 
 /// Parses and validates a config file's text; a valid one must survive the settings window's round trip.
 pub fn config(text: &str) {
-    if let Ok((file, _)) = crate::config::load_str(text, &Anything) {
+    if let Ok((file, _)) = crate::settings::load_str(text, &Anything) {
         let written = file.to_toml().unwrap_or_default();
         assert!(
-            crate::config::load_str(&written, &Anything).is_ok(),
+            crate::settings::load_str(&written, &Anything).is_ok(),
             "a valid config written back is invalid:\n{text}\n---\n{written}"
         );
     }

@@ -123,7 +123,7 @@ pub(crate) const SOURCES: &[(&str, &str)] = &[
     ("src/notify/mod.rs", include_str!("notify/mod.rs")),
     ("src/notify/alerts.rs", include_str!("notify/alerts.rs")),
     ("src/notify/desktop.rs", include_str!("notify/desktop.rs")),
-    ("src/ui/model.rs", include_str!("ui/model.rs")),
+    ("src/notify/status.rs", include_str!("notify/status.rs")),
     ("src/ui/tray.rs", include_str!("ui/tray.rs")),
     ("src/ui/settings.rs", include_str!("ui/settings.rs")),
     ("src/ui/pages.rs", include_str!("ui/pages.rs")),

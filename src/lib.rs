@@ -30,19 +30,23 @@ pub mod config;
 pub mod control;
 pub mod detect;
 pub mod dns;
+pub mod encode;
 pub mod engine;
 pub mod fsutil;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod history;
 pub mod http;
 pub mod i18n;
 pub mod logfile;
 pub mod metrics;
 pub mod netwatch;
+pub mod notifier;
 pub mod notify;
 pub mod platform;
 pub mod provider;
 pub mod service;
+pub mod settings;
 pub mod store;
 pub mod ui;
 

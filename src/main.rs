@@ -13,10 +13,11 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use ddns_tray::app::{self, Paths};
-use ddns_tray::config::{Family, LoadError, Settings};
+use ddns_tray::config::Family;
 use ddns_tray::detect::{Detection, Detector};
 use ddns_tray::engine::{Command as EngineCommand, Mode, RoundReport};
 use ddns_tray::i18n::tr;
+use ddns_tray::settings::{LoadError, Settings};
 use ddns_tray::store::{self, FileStore};
 use tokio_util::sync::CancellationToken;
 
@@ -558,7 +559,7 @@ fn history(
     limit: usize,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let history = ddns_tray::store::history::History::in_dir(&paths.data_dir);
+    let history = ddns_tray::history::History::in_dir(&paths.data_dir);
     let entries = match history.read() {
         Ok(e) => e,
         Err(e) => {
@@ -693,7 +694,7 @@ async fn detect(settings: &Settings, json: bool) -> anyhow::Result<ExitCode> {
             match conclusion {
                 // Who gave it: under `confirm` and `agree`, the operators that agreed.
                 Detection::Known(ip)
-                    if settings.detect.policy != ddns_tray::config::Policy::First =>
+                    if settings.detect.policy != ddns_tray::detect::Policy::First =>
                 {
                     // Each operator once, in the sources' order.
                     let mut operators: Vec<&str> = Vec::new();
@@ -773,8 +774,7 @@ async fn once(
                 engine.settings(),
             )),
             tokio::spawn(
-                ddns_tray::store::history::History::in_dir(&paths.data_dir)
-                    .record(engine.subscribe()),
+                ddns_tray::history::History::in_dir(&paths.data_dir).record(engine.subscribe()),
             ),
         )
     });
@@ -912,7 +912,7 @@ async fn ctl(
             } else {
                 print!(
                     "{}",
-                    ddns_tray::ui::model::status_text(&s, std::time::SystemTime::now())
+                    ddns_tray::notify::status::status_text(&s, std::time::SystemTime::now())
                 );
             }
         }
@@ -1070,7 +1070,7 @@ fn status(paths: &Paths, json: bool) -> anyhow::Result<ExitCode> {
                 "cli.daemon_running",
                 &[(
                     "network",
-                    &ddns_tray::ui::model::network_events(&s.network_events),
+                    &ddns_tray::notify::status::network_events(&s.network_events),
                 )],
             )
         },

@@ -27,8 +27,8 @@ use std::sync::atomic::AtomicU64;
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{MetricsSettings, Settings};
 use crate::engine::{Event, Measurement, Phase, Status};
+use crate::settings::{MetricsSettings, Settings};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct FamilyLabel {

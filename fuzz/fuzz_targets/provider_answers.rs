@@ -123,7 +123,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let url = format!("http://{}", server.addr);
     let (text, name) = kind_config(*kind, &url);
     let text = format!("[[provider]]\nname = \"p\"\n{text}\n");
-    let Ok((_, settings)) = ddns_tray::config::load_str(&text, &|_: &str| None) else {
+    let Ok((_, settings)) = ddns_tray::settings::load_str(&text, &|_: &str| None) else {
         panic!("the fuzz config for kind {kind} is invalid:\n{text}");
     };
     let provider = ddns_tray::provider::build(&settings.providers[0]);

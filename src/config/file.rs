@@ -5,12 +5,11 @@
 //! resolves them. [`parse`] never stops at the first problem: every top-level key, provider, source and record
 //! is read on its own, so one mistake does not hide the next.
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
 
 use super::Issue;
-use crate::provider::{ProviderKind, kind_names};
+use super::check::{duration_string, entry_table, typed, unknown_key};
 
 /// The whole config file as written.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -63,7 +62,7 @@ pub struct LineFile {
     pub source: Option<String>,
 }
 
-/// `[[notify]]`: where alerts go.
+/// `[[notify]]`: where alerts go. The kind's own fields stay a table here; the notifier kinds read them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NotifyEntry {
     /// Where the entry is in the file (`notify[2]`), for messages about it.
@@ -79,8 +78,12 @@ pub struct NotifyEntry {
     /// This notifier's own proxy (else the top-level `proxy`, else the OS's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy: Option<ProxyFile>,
+    /// `kind = "..."` as written (the notifier kinds check it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Value>,
+    /// The kind's own fields.
     #[serde(flatten)]
-    pub kind: crate::notify::kinds::NotifierKind,
+    pub fields: Table,
 }
 
 /// `[metrics]`: the Prometheus endpoint (off unless `listen` is set).
@@ -125,11 +128,16 @@ pub enum ProxyFile {
     },
 }
 
-/// One detection source: the settings every kind has, and the kind's own.
+/// One detection source: the settings every kind has, and the kind's own (a table here; the source kinds
+/// read it).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SourceEntry {
+    /// `kind = "..."` as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Value>,
+    /// The kind's own fields.
     #[serde(flatten)]
-    pub kind: SourceKind,
+    pub fields: Table,
     /// How long to wait for this source (humantime; default 5 s).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
@@ -150,53 +158,62 @@ pub struct SourceEntry {
     pub allow_proxy: Option<bool>,
 }
 
-/// The kinds of IP sources and their own fields.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum SourceKind {
-    /// A URL answering with the IP as text (or text containing exactly one IP).
-    Http { url: String },
-    /// Cloudflare's `/cdn-cgi/trace` (`ip=` line). `url` overrides the endpoint.
-    CloudflareTrace {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        url: Option<String>,
-    },
-    /// Ask a DNS server directly (`myip.opendns.com` A, `o-o.myaddr.l.google.com` TXT, ...).
-    Dns {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        server: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        name: Option<String>,
-        #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-        record_type: Option<String>,
-    },
-    /// An address of a local interface (`name`), or of the one holding the default route.
-    Interface {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        name: Option<String>,
-    },
-    /// Run a program (argv, no shell) and parse its output.
-    Command { command: Vec<String> },
-    /// Ask the LAN's gateway for its external address: NAT-PMP, then `UPnP` IGD (`protocol` = "auto",
-    /// "natpmp" or "upnp"); `gateway` skips the default-route lookup.
-    Router {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        protocol: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        gateway: Option<String>,
-    },
-}
-
-/// `[[provider]]`: a DNS host and its credentials.
+/// `[[provider]]`: a DNS host and its credentials. The kind's own fields stay a table here; the provider
+/// kinds read them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProviderEntry {
+    /// Where the entry is in the file (`provider[2]`), for messages about it.
+    #[serde(skip)]
+    pub path: String,
     pub name: String,
     /// This provider's own proxy (else the top-level `proxy`, else the OS's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy: Option<ProxyFile>,
+    /// `kind = "..."` as written (the provider kinds check it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Value>,
+    /// The kind's own fields.
     #[serde(flatten)]
-    pub kind: ProviderKind,
+    pub fields: Table,
 }
+
+/// What the three kinds of entries share: a `kind` and the kind's own fields.
+pub trait KindTable {
+    /// `kind = "..."` as written.
+    fn kind_value(&self) -> Option<&Value>;
+    /// The kind's own fields (without `kind` and the settings every entry of its list has).
+    fn fields(&self) -> &Table;
+
+    /// The kind's name, or "" when it is missing or not a string.
+    fn kind(&self) -> &str {
+        self.kind_value()
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    /// `kind` and the fields as one table, as a kind deserializes it.
+    fn kind_table(&self) -> Table {
+        let mut table = self.fields().clone();
+        if let Some(kind) = self.kind_value() {
+            table.insert("kind".into(), kind.clone());
+        }
+        table
+    }
+}
+
+macro_rules! kind_table {
+    ($($entry:ty),+) => {$(
+        impl KindTable for $entry {
+            fn kind_value(&self) -> Option<&Value> {
+                self.kind.as_ref()
+            }
+            fn fields(&self) -> &Table {
+                &self.fields
+            }
+        }
+    )+};
+}
+kind_table!(ProviderEntry, NotifyEntry, SourceEntry);
 
 /// `[[record]]`: a DNS name kept pointing at this machine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -254,8 +271,6 @@ pub struct Parsed {
     /// Everything that parsed; entries with problems are left out.
     pub file: ConfigFile,
     pub issues: Vec<Issue>,
-    /// Names of providers left out for problems, so records naming them are not reported a second time.
-    pub broken_providers: Vec<String>,
 }
 
 /// Parses the file's text. A syntax error ends parsing (with line and column); every other problem is
@@ -270,13 +285,6 @@ pub fn parse(text: &str) -> Result<Parsed, Vec<Issue>> {
     })?;
     let mut issues = Vec::new();
     let mut file = ConfigFile::default();
-    let broken_providers: Vec<String> = match table.get("provider") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|i| i.get("name")?.as_str().map(str::to_owned))
-            .collect(),
-        _ => Vec::new(),
-    };
     for (key, value) in table {
         match key.as_str() {
             "interval" => file.interval = duration_string(value, &key, &mut issues),
@@ -298,83 +306,7 @@ pub fn parse(text: &str) -> Result<Parsed, Vec<Issue>> {
             _ => issues.push(unknown_key(&key, "", TOP_KEYS)),
         }
     }
-    let broken_providers = broken_providers
-        .into_iter()
-        .filter(|n| !file.providers.iter().any(|p| &p.name == n))
-        .collect();
-    Ok(Parsed {
-        file,
-        issues,
-        broken_providers,
-    })
-}
-
-fn unknown_key(key: &str, prefix: &str, known: &[&str]) -> Issue {
-    Issue::new(
-        format!("{prefix}{key}"),
-        format!("unknown key `{key}`"),
-        format!("remove it, or use one of: {}", known.join(", ")),
-    )
-}
-
-/// Deserializes one value, reporting the path inside it on failure.
-fn typed<T: DeserializeOwned>(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<T> {
-    match serde_path_to_error::deserialize::<_, T>(value) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            let inner = e.path().to_string();
-            let mut full = if inner == "." || inner.is_empty() {
-                path.to_owned()
-            } else {
-                format!("{path}.{inner}")
-            };
-            let message = e.into_inner().message().trim().to_owned();
-            // Tagged enums lose the path of an unknown or missing key; the message still names it.
-            if let Some(field) = message
-                .strip_prefix("unknown field `")
-                .or_else(|| message.strip_prefix("missing field `"))
-                .and_then(|m| m.split('`').next())
-                && !full.ends_with(field)
-            {
-                full = format!("{full}.{field}");
-            }
-            issues.push(Issue::new(full, message, type_hint(path)));
-            None
-        }
-    }
-}
-
-fn type_hint(path: &str) -> String {
-    if path.starts_with("provider") {
-        "see the provider's section in the README for its fields".into()
-    } else if path.starts_with("record") {
-        "a record has `name`, `provider`, and optionally `type` (\"A\" or \"AAAA\") and `ttl`"
-            .into()
-    } else if path.starts_with("line") {
-        "a line has `name` and either `interface` or `source`".into()
-    } else if path.starts_with("notify") {
-        "see \"Alerts\" in the README for the notifier kinds and their fields".into()
-    } else if path.starts_with("metrics") {
-        "[metrics] has `listen`, and optionally `allow_remote` and `token`".into()
-    } else if path.starts_with("detect") {
-        "see \"IP detection\" in the README for the source kinds and their fields".into()
-    } else {
-        "see the config example in the README".into()
-    }
-}
-
-fn duration_string(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s),
-        other => {
-            issues.push(Issue::new(
-                path,
-                format!("expected a duration string, found {}", other.type_str()),
-                "write it in quotes with a unit, e.g. \"30s\", \"5m\" or \"1h\"",
-            ));
-            None
-        }
-    }
+    Ok(Parsed { file, issues })
 }
 
 fn array<T>(
@@ -423,7 +355,7 @@ fn entry_name(
     }
 }
 
-/// Splits `name` (and other common keys) off an entry table, then deserializes the rest as the kind.
+/// A `[[provider]]` entry: `name` and `proxy` apart, `kind` and the kind's fields as written.
 fn provider(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<ProviderEntry> {
     let mut table = entry_table(value, path, issues)?;
     let name = entry_name(
@@ -435,15 +367,17 @@ fn provider(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<Provide
     let proxy = table
         .remove("proxy")
         .and_then(|v| typed(v, &format!("{path}.proxy"), issues));
-    let kind = kind_of::<ProviderKind>(table, path, &kind_names(), issues)?;
+    let kind = table.remove("kind");
     Some(ProviderEntry {
+        path: path.to_owned(),
         name: name?,
         proxy,
         kind,
+        fields: table,
     })
 }
 
-/// A `[[notify]]` entry: `name`, `events` and `max_per_hour` first, then the kind's own fields.
+/// A `[[notify]]` entry: `name`, `events`, `max_per_hour` and `proxy` apart, then the kind's own fields.
 fn notifier(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<NotifyEntry> {
     let mut table = entry_table(value, path, issues)?;
     let name = entry_name(
@@ -461,7 +395,7 @@ fn notifier(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<NotifyE
     let proxy = table
         .remove("proxy")
         .and_then(|v| typed(v, &format!("{path}.proxy"), issues));
-    let kind = kind_of(table, path, crate::notify::kinds::KIND_NAMES, issues)?;
+    let kind = table.remove("kind");
     Some(NotifyEntry {
         path: path.to_owned(),
         name: name?,
@@ -469,18 +403,12 @@ fn notifier(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<NotifyE
         max_per_hour,
         proxy,
         kind,
+        fields: table,
     })
 }
 
+/// One detection source: the settings every source has apart, `kind` and the kind's fields as written.
 fn source(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<SourceEntry> {
-    const SOURCE_KINDS: &[&str] = &[
-        "http",
-        "cloudflare-trace",
-        "dns",
-        "interface",
-        "command",
-        "router",
-    ];
     let mut table = entry_table(value, path, issues)?;
     let timeout = table
         .remove("timeout")
@@ -500,9 +428,10 @@ fn source(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<SourceEnt
     let allow_proxy = table
         .remove("allow_proxy")
         .and_then(|v| typed(v, &format!("{path}.allow_proxy"), issues));
-    let kind = kind_of::<SourceKind>(table, path, SOURCE_KINDS, issues)?;
+    let kind = table.remove("kind");
     Some(SourceEntry {
         kind,
+        fields: table,
         timeout,
         allow_private,
         allow_cdn,
@@ -510,57 +439,6 @@ fn source(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<SourceEnt
         proxy,
         allow_proxy,
     })
-}
-
-fn entry_table(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<Table> {
-    match value {
-        Value::Table(t) => Some(t),
-        other => {
-            issues.push(Issue::new(
-                path,
-                format!("expected a table, found {}", other.type_str()),
-                "write it as { kind = \"...\", ... }",
-            ));
-            None
-        }
-    }
-}
-
-/// Deserializes a `kind`-tagged table, with a clear message for a missing or unknown kind.
-fn kind_of<T: DeserializeOwned>(
-    table: Table,
-    path: &str,
-    kinds: &[&str],
-    issues: &mut Vec<Issue>,
-) -> Option<T> {
-    match table.get("kind") {
-        None => {
-            issues.push(Issue::new(
-                format!("{path}.kind"),
-                "missing",
-                format!("set kind to one of: {}", kinds.join(", ")),
-            ));
-            return None;
-        }
-        Some(Value::String(k)) if !kinds.contains(&k.as_str()) => {
-            issues.push(Issue::new(
-                format!("{path}.kind"),
-                format!("unknown kind `{k}`"),
-                format!("use one of: {}", kinds.join(", ")),
-            ));
-            return None;
-        }
-        Some(Value::String(_)) => {}
-        Some(other) => {
-            issues.push(Issue::new(
-                format!("{path}.kind"),
-                format!("expected a string, found {}", other.type_str()),
-                format!("use one of: {}", kinds.join(", ")),
-            ));
-            return None;
-        }
-    }
-    typed(Value::Table(table), path, issues)
 }
 
 fn detect(value: Value, issues: &mut Vec<Issue>) -> Option<DetectFile> {

@@ -1,24 +1,25 @@
-//! Configuration: the TOML file (`file`), its validation into [`Settings`] (`validate`) and secrets (`secret`).
+//! The vocabulary every layer shares, and the file as written. No kind lives here: providers, notifiers
+//! and detection sources read their own tables (`file` keeps them as `{name, kind, fields}`), and
+//! `settings` assembles the validated whole.
 //!
-//! The engine only ever sees [`Settings`]: durations parsed, names normalised to punycode, secrets resolved,
-//! provider references checked. Problems are [`Issue`]s, each naming the field path, what is wrong and how to
-//! fix it; loading collects all of them before giving up.
+//! - the raw mirror of the TOML file and its reader that collects every problem (`file`);
+//! - checks of single values and the reporter kinds use for their fields (`check`);
+//! - the table entries kinds describe themselves with (`kinds`);
+//! - secrets and where they come from (`secret`);
+//! - plain types: [`Family`], [`RecordType`], [`Issue`], [`LineBind`], [`Proxy`], [`Ipv6Host`].
 
+pub mod check;
 pub mod file;
+pub mod kinds;
 pub mod secret;
-pub mod validate;
 
 use std::fmt;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::provider::ProviderKind;
-pub use file::{ConfigFile, SourceKind};
+pub use file::ConfigFile;
 pub use secret::Secret;
-pub use validate::{normalize_domain, validate};
 
 /// The application name used for the OS config and data directories.
 pub const APP_NAME: &str = "ddns-tray";
@@ -134,30 +135,6 @@ impl fmt::Display for Issue {
     }
 }
 
-/// How detection combines its sources.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Policy {
-    /// The first valid answer, asking the sources in order.
-    #[default]
-    First,
-    /// At least two sources, asked concurrently, must agree.
-    Agree,
-    /// The first valid answer, as `first`; an answer that differs from the last known address is written
-    /// only when a source of another operator gives the same one.
-    Confirm,
-}
-
-impl fmt::Display for Policy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::First => "first",
-            Self::Agree => "agree",
-            Self::Confirm => "confirm",
-        })
-    }
-}
-
 /// Where provider and alert calls go (`proxy`). Detection never uses a proxy: it would see the proxy's
 /// address.
 #[derive(Debug, Clone, PartialEq)]
@@ -170,37 +147,6 @@ pub enum Proxy {
         username: Option<String>,
         password: Option<Secret>,
     },
-}
-
-/// The window of `write_budget`.
-pub const WRITE_WINDOW: Duration = Duration::from_mins(10);
-/// The default `write_budget`: a real address change is rare; a link flapping between two addresses is not.
-pub const DEFAULT_WRITE_BUDGET: u32 = 6;
-
-/// Validated settings: what the engine runs on.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Settings {
-    pub interval: Duration,
-    /// Re-publish at least this often; `None` = never.
-    pub max_interval: Option<Duration>,
-    /// At most this many provider writes of one record in any [`WRITE_WINDOW`]; `None` = no limit.
-    pub write_budget: Option<u32>,
-    /// `proxy`: `None` = the OS's setting (environment variables, `WinINET`, macOS system configuration).
-    pub proxy: Option<Proxy>,
-    pub ipv4: bool,
-    pub ipv6: bool,
-    pub notifications: bool,
-    /// `language`: the catalogue menus, toasts, alerts and messages are read from.
-    pub language: crate::i18n::Language,
-    pub detect: DetectSettings,
-    pub providers: Vec<ProviderSettings>,
-    pub records: Vec<RecordSettings>,
-    /// Uplinks detection can go through (`[[line]]`).
-    pub lines: Vec<LineSettings>,
-    /// Where alerts go (`[[notify]]`).
-    pub notify: Vec<NotifierSettings>,
-    /// The Prometheus endpoint, when `[metrics]` sets one.
-    pub metrics: Option<MetricsSettings>,
 }
 
 /// One `[[line]]`: an uplink and how sockets are sent through it.
@@ -229,85 +175,6 @@ impl fmt::Display for LineBind {
     }
 }
 
-/// A record published from `[[line]]`s.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Via {
-    /// Line names, in order of preference.
-    pub lines: Vec<String>,
-    /// Publish every working line's address (else the first working line's).
-    pub all: bool,
-    /// How long a preferred line must work again before the record switches back to it.
-    pub hold_down: Duration,
-    /// Provider calls go through the line whose address is published (the first one with `all`).
-    pub provider_via_line: bool,
-}
-
-/// One validated `[[notify]]` entry (secrets resolved).
-#[derive(Debug, Clone, PartialEq)]
-pub struct NotifierSettings {
-    pub name: String,
-    pub kind: crate::notify::kinds::NotifierKind,
-    /// The alert categories it gets.
-    pub events: Vec<crate::notify::kinds::Category>,
-    pub max_per_hour: u32,
-    /// Its calls' proxy: its own `proxy`, else the top-level one; `None` = the OS's setting.
-    pub proxy: Option<Proxy>,
-}
-
-/// Validated `[metrics]`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MetricsSettings {
-    pub listen: std::net::SocketAddr,
-    /// Required as `Authorization: Bearer ...` when set.
-    pub token: Option<Secret>,
-}
-
-impl Settings {
-    #[must_use]
-    pub fn family_enabled(&self, family: Family) -> bool {
-        match family {
-            Family::V4 => self.ipv4,
-            Family::V6 => self.ipv6,
-        }
-    }
-
-    #[must_use]
-    pub fn provider(&self, name: &str) -> Option<&ProviderSettings> {
-        self.providers.iter().find(|p| p.name == name)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct DetectSettings {
-    pub policy: Policy,
-    pub ipv4: Vec<SourceSettings>,
-    pub ipv6: Vec<SourceSettings>,
-    /// `cdn_ranges`: networks whose addresses are a CDN's own (`None`: the built-in Cloudflare list).
-    pub cdn_ranges: Option<Vec<(std::net::IpAddr, u8)>>,
-}
-
-impl DetectSettings {
-    #[must_use]
-    pub fn sources(&self, family: Family) -> &[SourceSettings] {
-        match family {
-            Family::V4 => &self.ipv4,
-            Family::V6 => &self.ipv6,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct SourceSettings {
-    pub kind: SourceKind,
-    pub timeout: Duration,
-    pub allow_private: bool,
-    pub allow_cdn: bool,
-    /// Who runs it, when the config says (else derived from its host by the detector).
-    pub operator: Option<String>,
-    /// Through this proxy (`allow_proxy = true` was given); else direct, always.
-    pub proxy: Option<Proxy>,
-}
-
 /// Parses a network such as `104.16.0.0/13` (a bare address is a /32 or /128).
 pub fn parse_network(text: &str) -> Result<(std::net::IpAddr, u8), String> {
     let text = text.trim();
@@ -325,30 +192,6 @@ pub fn parse_network(text: &str) -> Result<(std::net::IpAddr, u8), String> {
             .ok_or_else(|| format!("`{text}` has a prefix length outside 0..={max}"))?
     };
     Ok((ip, len))
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProviderSettings {
-    pub name: String,
-    /// Validated, with secrets resolved.
-    pub kind: ProviderKind,
-    /// Its calls' proxy: its own `proxy`, else the top-level one; `None` = the OS's setting.
-    pub proxy: Option<Proxy>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordSettings {
-    /// Lower-case ASCII (punycode), no trailing dot.
-    pub name: String,
-    pub record_type: RecordType,
-    pub provider: String,
-    pub ttl: Option<u32>,
-    /// The resolution line to manage (the record's `line`, else its provider's); `None` = the default line.
-    pub line: Option<String>,
-    /// For an AAAA record of a LAN host: publish the detected prefix combined with this host id.
-    pub ipv6_host: Option<Ipv6Host>,
-    /// Published from these uplinks (`lines`); `None`: from the default route, as detected.
-    pub via: Option<Via>,
 }
 
 /// A LAN host's IPv6 address made from the detected (delegated) prefix and a fixed host part: the record's
@@ -440,128 +283,3 @@ fn parse_mac(text: &str) -> Option<[u8; 6]> {
     }
     Some(mac)
 }
-
-impl RecordSettings {
-    /// `name type`, the way records are shown (`name type line` when a line is set).
-    #[must_use]
-    pub fn label(&self) -> String {
-        match &self.line {
-            Some(l) => format!("{} {} ({l})", self.name, self.record_type),
-            None => format!("{} {}", self.name, self.record_type),
-        }
-    }
-}
-
-/// The largest config file read.
-pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
-
-/// Why a config could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error("cannot read config file {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error(
-        "config file {path} does not exist (it was given with --config or DDNS_TRAY_CONFIG); create it, or fix the path"
-    )]
-    Missing { path: PathBuf },
-    #[error("config file {path} is {what}; keeping the running settings")]
-    Gone { path: PathBuf, what: &'static str },
-    #[error("config file {path} has {} problem(s)", issues.len())]
-    Invalid { path: PathBuf, issues: Vec<Issue> },
-}
-
-/// The config path: `--config`, else `DDNS_TRAY_CONFIG`, else the OS config dir (via confy). The flag says
-/// whether the path was given explicitly (then it must exist).
-pub fn resolve_path(cli: Option<&Path>) -> Result<(PathBuf, bool), LoadError> {
-    if let Some(p) = cli {
-        return Ok((p.to_owned(), true));
-    }
-    if let Some(p) = std::env::var_os(CONFIG_ENV).filter(|p| !p.is_empty()) {
-        return Ok((PathBuf::from(p), true));
-    }
-    confy::get_configuration_file_path(APP_NAME, "config")
-        .map(|p| (p, false))
-        .map_err(|e| LoadError::Io {
-            path: PathBuf::from("<config dir>"),
-            source: std::io::Error::other(format!("cannot find the OS config directory: {e}")),
-        })
-}
-
-/// How a missing file is taken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Missing {
-    /// The defaults apply (the default path at first start).
-    Defaults,
-    /// An error: the path was given explicitly, so a missing file is a typo.
-    Error,
-    /// An error, and an empty file too: a reload must never replace running settings with the defaults.
-    KeepRunning,
-}
-
-/// Reads and validates the file (at most [`MAX_CONFIG_BYTES`], a regular file). Never writes anything: an
-/// invalid file stays as it is.
-pub fn load(path: &Path, missing: Missing) -> Result<(ConfigFile, Settings), LoadError> {
-    let io = |source| LoadError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let text = match crate::fsutil::read_limited(path, MAX_CONFIG_BYTES).map_err(io)? {
-        Some(bytes) => {
-            String::from_utf8(bytes).map_err(|_| io(std::io::Error::other("not UTF-8 text")))?
-        }
-        None => match missing {
-            Missing::Defaults => String::new(),
-            Missing::Error => {
-                return Err(LoadError::Missing {
-                    path: path.to_owned(),
-                });
-            }
-            Missing::KeepRunning => {
-                return Err(LoadError::Gone {
-                    path: path.to_owned(),
-                    what: "missing",
-                });
-            }
-        },
-    };
-    if missing == Missing::KeepRunning && text.trim().is_empty() {
-        return Err(LoadError::Gone {
-            path: path.to_owned(),
-            what: "empty",
-        });
-    }
-    load_str(&text, &secret::SystemLookup).map_err(|issues| LoadError::Invalid {
-        path: path.to_owned(),
-        issues,
-    })
-}
-
-/// Parses and validates text; `env` resolves `{ env = "VAR" }` secrets.
-pub fn load_str(
-    text: &str,
-    lookup: &dyn secret::Lookup,
-) -> Result<(ConfigFile, Settings), Vec<Issue>> {
-    let parsed = file::parse(text)?;
-    match validate(&parsed.file, lookup) {
-        Ok(settings) if parsed.issues.is_empty() => Ok((parsed.file, settings)),
-        Ok(_) => Err(parsed.issues),
-        Err(more) => {
-            let mut issues = parsed.issues;
-            // A record naming a provider that failed to parse is already covered by that provider's issue.
-            issues.extend(more.into_iter().filter(|i| {
-                !(i.path.ends_with(".provider")
-                    && parsed
-                        .broken_providers
-                        .iter()
-                        .any(|n| i.message == format!("no provider is named `{n}`")))
-            }));
-            Err(issues)
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests;

@@ -349,6 +349,25 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
+/// Resolves every secret of an entry (`secrets`: each with its field path relative to the entry at
+/// `path`), reporting each one that cannot be read.
+pub fn resolve_all(
+    secrets: Vec<(String, &mut Secret)>,
+    path: &str,
+    lookup: &dyn Lookup,
+    issues: &mut Vec<super::Issue>,
+) {
+    for (field, secret) in secrets {
+        if let Err(p) = secret.resolve(lookup) {
+            issues.push(super::Issue::new(
+                format!("{path}.{field}"),
+                p.message,
+                p.hint,
+            ));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

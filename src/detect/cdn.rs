@@ -145,7 +145,7 @@ mod tests {
     fn configured_lists_replace_the_builtin_one_and_name_bad_entries() {
         let no_env = |_: &str| None;
         let load = |list: &str| {
-            crate::config::load_str(&format!("[detect]\ncdn_ranges = [{list}]\n"), &no_env)
+            crate::settings::load_str(&format!("[detect]\ncdn_ranges = [{list}]\n"), &no_env)
         };
         let ranges = |list: &str| {
             let (_, s) = load(list).unwrap();

@@ -14,6 +14,7 @@ mod dns;
 mod http;
 pub(crate) mod interface;
 pub mod router;
+pub mod settings;
 mod trace;
 
 pub(crate) use dns::answer_address;
@@ -26,7 +27,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::time::Instant;
 
-use crate::config::{DetectSettings, Family, Policy, SourceKind, SourceSettings};
+use crate::config::Family;
+pub(crate) use crate::http::snippet;
+pub use settings::{DetectSettings, Policy, SourceKind, SourceSettings};
 
 /// What a source is asked.
 #[derive(Debug, Clone, Copy)]
@@ -525,21 +528,6 @@ pub fn parse_text(text: &str) -> Result<IpAddr, String> {
             "answer holds {} addresses, expected exactly one",
             many.len()
         )),
-    }
-}
-
-/// The first 60 characters of a text, on one line, for messages.
-#[must_use]
-pub fn snippet(text: &str) -> String {
-    let one_line: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(60)
-        .collect();
-    if text.chars().count() > 60 {
-        format!("{one_line}…")
-    } else {
-        one_line
     }
 }
 

@@ -30,7 +30,8 @@ use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
 use super::{Query, Source, snippet};
-use crate::config::{DetectSettings, Family, LineBind, LineSettings, SourceKind};
+use crate::config::{Family, LineBind, LineSettings};
+use crate::detect::{DetectSettings, SourceKind};
 
 /// The gateway's NAT-PMP port.
 pub const NATPMP_PORT: u16 = 5351;

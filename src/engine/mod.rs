@@ -28,9 +28,10 @@ use tokio_util::sync::CancellationToken;
 
 pub use types::*;
 
-use crate::config::{Family, Settings};
+use crate::config::Family;
 use crate::detect::Detector;
 use crate::provider::Provider;
+use crate::settings::Settings;
 use crate::store::{FingerprintKey, State, StateStore, StoreError};
 
 /// How long a round in flight may go on after shutdown was asked for.

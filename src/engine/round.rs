@@ -17,9 +17,11 @@ use super::{
     Command, DetectionReport, Engine, Event, Measurement, Mode, Outcome, RecordReport, RoundReport,
     SAVE_EVERY, SHUTDOWN_GRACE, STATUS_EVERY, SkipKind, backoff, sleep_until,
 };
-use crate::config::{Family, ProviderSettings, RecordSettings};
+use crate::config::Family;
 use crate::detect::Detection;
+use crate::provider::ProviderSettings;
 use crate::provider::{ErrorClass, Provider, ProviderError, UpdateOutcome, UpdateRequest};
+use crate::settings::RecordSettings;
 use crate::store::{FingerprintKey, RecordState, record_key};
 
 pub(super) fn key(record: &RecordSettings) -> String {
@@ -673,7 +675,7 @@ impl Engine {
         &mut self,
         key: &str,
         record: &RecordSettings,
-        via: &crate::config::Via,
+        via: &crate::settings::Via,
         line_ips: &LineIps,
         dry: bool,
     ) -> Result<Vec<IpAddr>, String> {
@@ -940,14 +942,14 @@ impl Engine {
         }
     }
 
-    /// The write budget (`write_budget` writes of a record in any [`crate::config::WRITE_WINDOW`]): why
+    /// The write budget (`write_budget` writes of a record in any [`crate::settings::WRITE_WINDOW`]): why
     /// a write is held back now, if it is. The engine wakes when the window allows the next one, and then
     /// writes the address current at that time: a link flapping between addresses costs the provider at
     /// most the budget, and the last address is always written.
     fn budget_hold(&mut self, key: &str, now_i: Instant) -> Option<String> {
         self.budget_until.remove(key);
         let budget = self.settings.write_budget?;
-        let window = crate::config::WRITE_WINDOW;
+        let window = crate::settings::WRITE_WINDOW;
         let writes = self.writes.entry(key.to_owned()).or_default();
         while writes
             .front()

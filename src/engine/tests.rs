@@ -11,9 +11,10 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::*;
-use crate::config::{Policy, load_str};
+use crate::detect::Policy;
 use crate::detect::{Configured, Query, Source};
 use crate::provider::{ErrorClass, ProviderError, UpdateOutcome, UpdateRequest};
+use crate::settings::load_str;
 use crate::store::MemoryStore;
 
 const MIN: Duration = Duration::from_mins(1);
@@ -873,7 +874,7 @@ fn the_fingerprint_is_stable() {
     );
     // Where a secret comes from is no change; its value is.
     let mut moved = s.providers[0].clone();
-    if let crate::config::ProviderKind::Webhook(w) = &mut moved.kind {
+    if let crate::provider::ProviderKind::Webhook(w) = &mut moved.kind {
         let v = w.headers["Authorization"].expose().to_owned();
         let mut k = crate::config::Secret::keyring("p/Authorization");
         k.resolve(&Keyring(v)).unwrap();
@@ -1163,13 +1164,13 @@ async fn the_write_budget_holds_a_flapping_link_back_and_writes_the_last_address
     let writes = h.provider.count();
     assert_eq!(
         writes,
-        crate::config::DEFAULT_WRITE_BUDGET as usize,
+        crate::settings::DEFAULT_WRITE_BUDGET as usize,
         "at most the budget in the window"
     );
     let held = h.handle.status.borrow().records[0].held_until;
     assert!(held.is_some(), "the status says a write is held back");
     // The window opens 10 minutes after the first write: the address current then is written, at once.
-    idle(crate::config::WRITE_WINDOW).await;
+    idle(crate::settings::WRITE_WINDOW).await;
     assert_eq!(h.provider.count(), writes + 1);
     assert_eq!(
         h.provider.calls.lock().unwrap().last().unwrap().1,

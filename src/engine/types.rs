@@ -7,8 +7,9 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
-use crate::config::{Family, RecordType, Settings};
+use crate::config::{Family, RecordType};
 use crate::provider::ErrorClass;
+use crate::settings::Settings;
 
 /// What the UI or the daemon asks of the engine.
 #[derive(Debug)]

@@ -17,9 +17,10 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::ToastPolicy;
-use super::kinds::{Beat, Category, Note};
-use crate::config::{NotifierSettings, Settings};
 use crate::engine::{Event, Phase, Status};
+use crate::notifier::NotifierSettings;
+use crate::notifier::{Beat, Category, Note};
+use crate::settings::Settings;
 
 /// The longest a delivery may take.
 const SEND_TIMEOUT: Duration = Duration::from_secs(45);
@@ -327,12 +328,12 @@ pub async fn test(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notify::kinds::{Heartbeat, NotifierKind};
+    use crate::notifier::NotifierKind;
 
     fn notifier(max: u32) -> NotifierSettings {
         NotifierSettings {
             name: "n".into(),
-            kind: NotifierKind::Healthchecks(Heartbeat {
+            kind: NotifierKind::Healthchecks(crate::notifier::healthchecks::Config {
                 url: crate::config::Secret::resolved("http://127.0.0.1:9/x"),
             }),
             events: Category::DEFAULT.to_vec(),

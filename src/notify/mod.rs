@@ -9,8 +9,7 @@
 pub mod alerts;
 #[cfg(feature = "tray")]
 pub mod desktop;
-pub mod email;
-pub mod kinds;
+pub mod status;
 
 use tokio::sync::broadcast;
 
@@ -217,7 +216,7 @@ impl ToastPolicy {
                     ErrorClass::Auth | ErrorClass::Rejected | ErrorClass::Banned { .. }
                 ) || *failures >= TOAST_AFTER_FAILURES;
                 if due && self.toasted.insert(record.clone()) {
-                    describe_with(event, crate::ui::model::clock)
+                    describe_with(event, crate::notify::status::clock)
                         .into_iter()
                         .collect()
                 } else {
@@ -335,7 +334,7 @@ mod tests {
         };
         let toast = ToastPolicy::default().on_event(&event);
         assert_eq!(toast.len(), 1);
-        let local = format!("Next attempt at {}.", crate::ui::model::clock(at));
+        let local = format!("Next attempt at {}.", crate::notify::status::clock(at));
         assert!(toast[0].body.contains(&local), "{toast:?}");
         let logged = describe(&event).unwrap();
         assert!(

@@ -15,7 +15,7 @@ use super::{
     Answer, Capabilities, Existing, KindConfig, KindInfo, Provider, ProviderError, Reconciler,
     RecordApi, TtlRule, Written, Zone, relative, segment, send,
 };
-use crate::config::validate::FieldCheck;
+use crate::config::check::FieldCheck;
 use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://desec.io/api/v1";

@@ -18,7 +18,7 @@ use super::{
     Capabilities, Existing, KindConfig, KindInfo, Provider, ProviderError, Reconciler, RecordApi,
     Written, Zone, relative, send, sign, suffixes,
 };
-use crate::config::validate::FieldCheck;
+use crate::config::check::FieldCheck;
 use crate::config::{RecordType, Secret};
 use crate::provider::ErrorClass;
 

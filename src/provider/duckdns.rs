@@ -12,7 +12,7 @@ use super::{
     Capabilities, KindConfig, KindInfo, Provider, ProviderError, Setter, SetterProvider,
     UpdateOutcome, UpdateRequest, send,
 };
-use crate::config::validate::FieldCheck;
+use crate::config::check::FieldCheck;
 use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://www.duckdns.org";
@@ -140,7 +140,7 @@ impl Setter for Duckdns {
                 Some("UPDATED") | None => Ok(UpdateOutcome::Updated { record_id: None }),
                 Some(other) => Err(ProviderError::transient(format!(
                     "{label}: unexpected answer `{}`",
-                    crate::detect::snippet(other)
+                    crate::http::snippet(other)
                 ))),
             },
             Some("KO") => Err(ProviderError::auth(format!(

@@ -14,7 +14,7 @@ use super::{
     KindConfig, KindInfo, Provider, ProviderError, Setter, SetterProvider, UpdateOutcome,
     UpdateRequest, send,
 };
-use crate::config::validate::FieldCheck;
+use crate::config::check::FieldCheck;
 use crate::config::{RecordType, Secret};
 use crate::provider::{Capabilities, ErrorClass};
 
@@ -276,7 +276,7 @@ pub fn interpret(label: &str, body: &str, sent: IpAddr) -> Result<UpdateOutcome,
         )),
         _ => Err(ProviderError::transient(format!(
             "{label}: unexpected answer `{}`",
-            crate::detect::snippet(line)
+            crate::http::snippet(line)
         ))),
     }
 }

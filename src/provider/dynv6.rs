@@ -15,7 +15,7 @@ use super::{
     Capabilities, Existing, KindConfig, KindInfo, Provider, ProviderError, Reconciler, RecordApi,
     Written, Zone, relative, send,
 };
-use crate::config::validate::FieldCheck;
+use crate::config::check::FieldCheck;
 use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://dynv6.com/api/v2";

@@ -134,18 +134,7 @@ impl ProviderError {
     }
 }
 
-/// Replaces every occurrence of the given secrets in `text` with `***` (for text a server sent back).
-#[must_use]
-pub fn redact(text: &str, secrets: &[&str]) -> String {
-    // Longest first: a whole URL or path before the token inside it.
-    let mut secrets: Vec<&str> = secrets.iter().copied().filter(|s| s.len() >= 4).collect();
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    let mut out = text.to_owned();
-    for s in secrets {
-        out = out.replace(s, "***");
-    }
-    out
-}
+pub use crate::http::redact;
 
 #[cfg(test)]
 mod tests {

@@ -14,7 +14,7 @@ use super::{
     Answer, Capabilities, ErrorClass, Existing, KindConfig, KindInfo, Provider, ProviderError,
     Reconciler, RecordApi, TtlRule, Written, Zone, last_two_labels, relative, segment, send,
 };
-use crate::config::validate::FieldCheck;
+use crate::config::check::FieldCheck;
 use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://api.godaddy.com";

@@ -16,7 +16,7 @@ use super::{
     Answer, Capabilities, Existing, KindConfig, KindInfo, Provider, ProviderError, Reconciler,
     RecordApi, Written, Zone, relative, segment, send, suffixes,
 };
-use crate::config::validate::FieldCheck;
+use crate::config::check::FieldCheck;
 use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://api.hetzner.cloud/v1";

@@ -64,8 +64,12 @@ pub use powerdns::Config as PowerdnsConfig;
 pub use rfc2136::Config as Rfc2136Config;
 pub use webhook::Config as WebhookConfig;
 
-use crate::config::validate::FieldCheck;
-use crate::config::{RecordType, Secret};
+use crate::config::check::{FieldCheck, kind_of};
+use crate::config::file::{KindTable, ProviderEntry};
+pub use crate::config::kinds::{ENDPOINT, FieldInfo, KindInfo, LINE};
+pub(crate) use crate::config::kinds::{flag, opt, req, secret};
+use crate::config::secret::{Lookup, resolve_all};
+use crate::config::{Issue, Proxy, RecordType, Secret};
 
 /// One record to bring up to date.
 #[derive(Debug, Clone, Copy)]
@@ -118,85 +122,6 @@ pub trait Provider: Send + Sync {
         2
     }
 }
-
-/// One field of a provider kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct FieldInfo {
-    pub name: &'static str,
-    pub required: bool,
-    /// Shown masked, stored in the keyring when one is available.
-    pub secret: bool,
-    /// Edited as a checkbox (true/false).
-    pub boolean: bool,
-    pub help: &'static str,
-}
-
-/// One provider kind: what the table, `check --providers` and the settings window show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct KindInfo {
-    /// The `kind = "..."` value.
-    pub kind: &'static str,
-    pub title: &'static str,
-    /// Which credential to create, with the smallest permission that works.
-    pub credential: &'static str,
-    /// Where that credential is made.
-    pub credential_url: &'static str,
-    pub fields: &'static [FieldInfo],
-}
-
-pub(crate) const fn req(name: &'static str, help: &'static str) -> FieldInfo {
-    FieldInfo {
-        name,
-        required: true,
-        secret: false,
-        boolean: false,
-        help,
-    }
-}
-pub(crate) const fn opt(name: &'static str, help: &'static str) -> FieldInfo {
-    FieldInfo {
-        name,
-        required: false,
-        secret: false,
-        boolean: false,
-        help,
-    }
-}
-pub(crate) const fn flag(name: &'static str, help: &'static str) -> FieldInfo {
-    FieldInfo {
-        name,
-        required: false,
-        secret: false,
-        boolean: true,
-        help,
-    }
-}
-pub(crate) const fn secret(name: &'static str, help: &'static str) -> FieldInfo {
-    FieldInfo {
-        name,
-        required: true,
-        secret: true,
-        boolean: false,
-        help,
-    }
-}
-pub(crate) const fn secret_opt(name: &'static str, help: &'static str) -> FieldInfo {
-    FieldInfo {
-        name,
-        required: false,
-        secret: true,
-        boolean: false,
-        help,
-    }
-}
-pub(crate) const ENDPOINT: FieldInfo = opt(
-    "endpoint",
-    "base URL of the API (default: the provider's public URL)",
-);
-pub(crate) const LINE: FieldInfo = opt(
-    "line",
-    "the resolution line to manage (default: the default line); records on other lines are never touched",
-);
 
 /// What every provider kind's config struct provides: its secrets, its own validation, what it can do, and
 /// the provider built from it.
@@ -334,9 +259,31 @@ impl ProviderKind {
     }
 }
 
+/// A `[[provider]]` entry's kind table read into the kind's typed config (problems go to `issues`).
+pub fn parse(entry: &ProviderEntry, issues: &mut Vec<Issue>) -> Option<ProviderKind> {
+    kind_of(entry.kind_table(), &entry.path, &kind_names(), issues)
+}
+
+/// A provider's validated settings: its secrets resolved and its kind's own checks made.
+pub fn settings(
+    entry: &ProviderEntry,
+    mut kind: ProviderKind,
+    proxy: Option<Proxy>,
+    lookup: &dyn Lookup,
+    issues: &mut Vec<Issue>,
+) -> ProviderSettings {
+    resolve_all(kind.secrets_mut(), &entry.path, lookup, issues);
+    kind.validate(&mut FieldCheck::new(&entry.path, issues));
+    ProviderSettings {
+        name: entry.name.clone(),
+        kind,
+        proxy,
+    }
+}
+
 /// Builds the provider for validated settings.
 #[must_use]
-pub fn build(settings: &crate::config::ProviderSettings) -> Arc<dyn Provider> {
+pub fn build(settings: &ProviderSettings) -> Arc<dyn Provider> {
     build_with(
         settings,
         crate::http::api_client_via(settings.proxy.as_ref()),
@@ -345,10 +292,7 @@ pub fn build(settings: &crate::config::ProviderSettings) -> Arc<dyn Provider> {
 
 /// Builds the provider with its API calls on `client` (records with `provider_via_line`: bound to a line).
 #[must_use]
-pub fn build_with(
-    settings: &crate::config::ProviderSettings,
-    client: reqwest::Client,
-) -> Arc<dyn Provider> {
+pub fn build_with(settings: &ProviderSettings, client: reqwest::Client) -> Arc<dyn Provider> {
     settings
         .kind
         .config()
@@ -435,7 +379,7 @@ pub(crate) async fn send_bounded(
 impl Answer {
     /// The start of the body, secrets masked, for messages.
     pub fn snippet(&self) -> String {
-        self.redact(&crate::detect::snippet(self.body.trim()))
+        self.redact(&crate::http::snippet(self.body.trim()))
     }
 
     /// Parses the body; anything else is an unexpected answer (transient: a proxy page, a truncated body).
@@ -587,4 +531,13 @@ mod tests {
             Some("b.example.com")
         );
     }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderSettings {
+    pub name: String,
+    /// Validated, with secrets resolved.
+    pub kind: ProviderKind,
+    /// Its calls' proxy: its own `proxy`, else the top-level one; `None` = the OS's setting.
+    pub proxy: Option<Proxy>,
 }

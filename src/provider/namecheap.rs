@@ -10,7 +10,7 @@ use super::{
     Capabilities, KindConfig, KindInfo, Provider, ProviderError, Setter, SetterProvider,
     UpdateOutcome, UpdateRequest, last_two_labels, relative, send,
 };
-use crate::config::validate::FieldCheck;
+use crate::config::check::FieldCheck;
 use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://dynamicdns.park-your-domain.com";

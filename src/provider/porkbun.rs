@@ -13,7 +13,7 @@ use super::{
     Capabilities, Existing, KindConfig, KindInfo, Provider, ProviderError, Reconciler, RecordApi,
     TtlRule, Written, Zone, last_two_labels, relative, segment, send,
 };
-use crate::config::validate::FieldCheck;
+use crate::config::check::FieldCheck;
 use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://api.porkbun.com/api/json/v3";

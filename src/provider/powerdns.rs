@@ -19,7 +19,7 @@ use super::{
     Answer, Capabilities, Existing, KindConfig, KindInfo, Provider, ProviderError, Reconciler,
     RecordApi, Written, Zone, segment, send, send_bounded,
 };
-use crate::config::validate::FieldCheck;
+use crate::config::check::FieldCheck;
 use crate::config::{RecordType, Secret};
 
 const DEFAULT_TTL: u32 = 60;

@@ -23,7 +23,7 @@ use super::{
     Capabilities, KindConfig, KindInfo, Provider, ProviderError, Setter, SetterProvider,
     UpdateOutcome, UpdateRequest,
 };
-use crate::config::validate::FieldCheck;
+use crate::config::check::FieldCheck;
 use crate::config::{RecordType, Secret};
 use crate::dns::{ServerAddr, exchange, parse_server, resolve};
 
@@ -77,7 +77,8 @@ impl KindConfig for Config {
     fn validate(&self, check: &mut FieldCheck<'_>) {
         check.host_port("server", &self.server);
         check.zone("zone", &self.zone);
-        if let Err(e) = crate::config::normalize_domain(self.key_name.trim_end_matches('.')) {
+        if let Err(e) = crate::config::check::normalize_domain(self.key_name.trim_end_matches('.'))
+        {
             check.issue(
                 "key_name",
                 e,

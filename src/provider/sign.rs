@@ -6,17 +6,7 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use ring::{digest, hmac};
 
-/// Lower-case hex.
-#[must_use]
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
+pub use crate::encode::{hex, pct, pct_except};
 
 #[must_use]
 pub fn sha256_hex(data: &[u8]) -> String {
@@ -28,27 +18,6 @@ pub fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
     hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), data)
         .as_ref()
         .to_vec()
-}
-
-/// RFC 3986 percent-encoding: `A-Z a-z 0-9 - _ . ~` stay, everything else is `%XX` (upper-case hex).
-#[must_use]
-pub fn pct(s: &str) -> String {
-    pct_except(s, b"")
-}
-
-/// [`pct`], also leaving the bytes in `keep` as they are (e.g. `@` and `*` in a path segment).
-#[must_use]
-pub fn pct_except(s: &str, keep: &[u8]) -> String {
-    use std::fmt::Write as _;
-    s.bytes()
-        .fold(String::with_capacity(s.len()), |mut out, b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) || keep.contains(&b) {
-                out.push(char::from(b));
-            } else {
-                let _ = write!(out, "%{b:02X}");
-            }
-            out
-        })
 }
 
 /// The canonical query string: names and values percent-encoded, sorted by encoded name, `k=v` joined by `&`.

@@ -9,17 +9,16 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::error::redact;
 use super::{
     Capabilities, KindConfig, KindInfo, Provider, ProviderError, Setter, SetterProvider,
     UpdateOutcome, UpdateRequest,
 };
-use crate::config::validate::FieldCheck;
+use crate::config::check::FieldCheck;
 use crate::config::{RecordType, Secret};
+use crate::http::redact;
+use crate::http::template::Template;
 
 const MAX_BODY: usize = 64 * 1024;
-/// HTTP methods a webhook may use.
-pub const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 pub const INFO: KindInfo = KindInfo {
     kind: "webhook",
@@ -51,6 +50,17 @@ pub struct Config {
     pub success_regex: Option<String>,
 }
 
+impl Config {
+    fn template(&self) -> Template<'_> {
+        Template {
+            url: &self.url,
+            method: self.method.as_deref(),
+            headers: &self.headers,
+            body: self.body.as_deref(),
+        }
+    }
+}
+
 impl KindConfig for Config {
     fn secrets(&self) -> Vec<&Secret> {
         self.headers.values().collect()
@@ -64,13 +74,7 @@ impl KindConfig for Config {
     }
 
     fn validate(&self, check: &mut FieldCheck<'_>) {
-        check_request(
-            check,
-            &self.url,
-            self.method.as_deref(),
-            &self.headers,
-            &["{ip}", "{name}", "{type}"],
-        );
+        self.template().check(check, &["{ip}", "{name}", "{type}"]);
         if let Some(re) = &self.success_regex
             && let Err(e) = regex_lite::Regex::new(re)
         {
@@ -99,7 +103,6 @@ impl KindConfig for Config {
         Arc::new(SetterProvider(Webhook {
             name,
             client,
-            method: method(self.method.as_deref(), self.body.is_some()),
             success: self
                 .success_regex
                 .as_deref()
@@ -109,127 +112,9 @@ impl KindConfig for Config {
     }
 }
 
-/// The checks of a user-defined request (shared with the webhook notifier): the URL with its placeholders
-/// filled is an http(s) URL; the method is known; header names and values are valid (a value with a line
-/// break would fail every request).
-pub fn check_request(
-    check: &mut FieldCheck<'_>,
-    url: &str,
-    method: Option<&str>,
-    headers: &BTreeMap<String, Secret>,
-    placeholders: &[&str],
-) {
-    let sample = placeholders
-        .iter()
-        .fold(url.to_owned(), |u, p| u.replace(p, "x"));
-    check.http_url("url", &sample);
-    if let Some(m) = method
-        && !METHODS.contains(&m.to_ascii_uppercase().as_str())
-    {
-        check.issue(
-            "method",
-            format!("unsupported method `{m}`"),
-            format!("use one of: {}", METHODS.join(", ")),
-        );
-    }
-    for (name, value) in headers {
-        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-            check.issue(
-                &format!("headers.{name}"),
-                "is not a valid header name",
-                "use letters, digits and '-'",
-            );
-        }
-        // The value itself is never quoted (it may be a secret).
-        if reqwest::header::HeaderValue::from_str(value.expose()).is_err() {
-            check.issue(
-                &format!("headers.{name}"),
-                "is not a valid header value (it holds a line break or another control character)",
-                "remove line breaks; a header value is one line of text",
-            );
-        }
-    }
-}
-
-/// The method: as configured, else POST with a body and GET without.
-#[must_use]
-pub fn method(configured: Option<&str>, has_body: bool) -> reqwest::Method {
-    configured.map_or(
-        if has_body {
-            reqwest::Method::POST
-        } else {
-            reqwest::Method::GET
-        },
-        |m| {
-            reqwest::Method::from_bytes(m.to_ascii_uppercase().as_bytes())
-                .unwrap_or(reqwest::Method::GET)
-        },
-    )
-}
-
-/// Whether a path segment looks like a token rather than a word of the API's structure (`api`, `push`,
-/// `hooks`): long, or with digits or capitals in it.
-fn token_like(segment: &str) -> bool {
-    segment.len() >= 12
-        || (segment.len() >= 4
-            && segment
-                .bytes()
-                .any(|c| c.is_ascii_digit() || c.is_ascii_uppercase()))
-}
-
-/// Values in a request template worth masking when a server echoes them: query values, the password of
-/// the URL, path segments that look like tokens (and the whole path when one does), and string values of
-/// a JSON or form body; placeholders are not tokens.
-#[must_use]
-pub fn template_tokens(url: &str, body: Option<&str>) -> Vec<String> {
-    let plain = |v: &str| !v.contains('{') && v.len() >= 4;
-    let mut out = Vec::new();
-    if let Ok(u) = reqwest::Url::parse(url) {
-        out.extend(u.password().map(str::to_owned));
-        out.extend(
-            u.query_pairs()
-                .map(|(_, v)| v.into_owned())
-                .filter(|v| plain(v)),
-        );
-        let tokens: Vec<String> = u
-            .path_segments()
-            .into_iter()
-            .flatten()
-            .filter(|s| token_like(s) && plain(s))
-            .map(str::to_owned)
-            .collect();
-        // The path as a whole first: a server echoing `/wh/<token>` shows no part of it.
-        if !tokens.is_empty() && !u.path().contains('{') {
-            out.push(u.path().to_owned());
-        }
-        out.extend(tokens);
-    }
-    if let Some(body) = body {
-        match serde_json::from_str::<serde_json::Value>(body) {
-            Ok(v) => collect_strings(&v, &mut out),
-            Err(_) => out.extend(
-                body.split('&')
-                    .filter_map(|kv| kv.split_once('=').map(|(_, v)| v.to_owned())),
-            ),
-        }
-        out.retain(|v| plain(v));
-    }
-    out
-}
-
-fn collect_strings(v: &serde_json::Value, out: &mut Vec<String>) {
-    match v {
-        serde_json::Value::String(s) => out.push(s.clone()),
-        serde_json::Value::Array(a) => a.iter().for_each(|x| collect_strings(x, out)),
-        serde_json::Value::Object(o) => o.values().for_each(|x| collect_strings(x, out)),
-        _ => {}
-    }
-}
-
 struct Webhook {
     name: String,
     client: reqwest::Client,
-    method: reqwest::Method,
     success: Option<regex_lite::Regex>,
     request: Config,
 }
@@ -242,30 +127,6 @@ impl Webhook {
             crate::http::origin(&self.request.url)
         )
     }
-
-    /// Everything to mask in what the server sends back.
-    fn secrets(&self) -> Vec<String> {
-        let mut s: Vec<String> = self
-            .request
-            .headers
-            .values()
-            .map(|v| v.expose().to_owned())
-            .collect();
-        s.extend(template_tokens(
-            &self.request.url,
-            self.request.body.as_deref(),
-        ));
-        s
-    }
-}
-
-/// Fills `{ip}`, `{name}` and `{type}`.
-#[must_use]
-pub fn fill(template: &str, request: &UpdateRequest<'_>) -> String {
-    template
-        .replace("{ip}", &request.addrs[0].to_string())
-        .replace("{name}", request.name)
-        .replace("{type}", request.record_type.as_str())
 }
 
 #[async_trait]
@@ -273,21 +134,21 @@ impl Setter for Webhook {
     #[tracing::instrument(skip_all, fields(provider = %self.name, record = %request.name))]
     async fn set(&self, request: &UpdateRequest<'_>) -> Result<UpdateOutcome, ProviderError> {
         let label = self.label();
-        let mut builder = self
-            .client
-            .request(self.method.clone(), fill(&self.request.url, request));
-        for (name, value) in &self.request.headers {
-            builder = builder.header(name.as_str(), fill(value.expose(), request));
-        }
-        if let Some(body) = &self.request.body {
-            builder = builder.body(fill(body, request));
-        }
-        let response = builder
+        let ip = request.addrs[0].to_string();
+        let values = [
+            ("{ip}", ip.as_str()),
+            ("{name}", request.name),
+            ("{type}", request.record_type.as_str()),
+        ];
+        let response = self
+            .request
+            .template()
+            .build(&self.client, &values)
             .send()
             .await
             .map_err(|e| ProviderError::from_reqwest(&label, &e))?;
         let status = response.status();
-        let secrets = self.secrets();
+        let secrets = self.request.template().tokens();
         let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
         if status.is_success() && self.success.is_none() {
             // 2xx is success; the body is not needed (nor read: it may be large or binary).
@@ -295,7 +156,7 @@ impl Setter for Webhook {
         }
         let retry = crate::http::retry_after(response.headers(), std::time::SystemTime::now());
         let body = crate::http::read_body(response, MAX_BODY).await;
-        let shown = |b: &str| redact(&crate::detect::snippet(b.trim()), &secrets);
+        let shown = |b: &str| redact(&crate::http::snippet(b.trim()), &secrets);
         if !status.is_success() {
             let detail = body.as_deref().map(shown).unwrap_or_default();
             return Err(ProviderError::from_status(&label, status, retry, &detail));

@@ -12,8 +12,6 @@
 //! Fingerprints of each record's settings are HMAC-SHA256 under a key kept in its own file ([`FingerprintKey`]),
 //! so a shared state file reveals nothing about the secrets that went into them.
 
-pub mod history;
-
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::net::IpAddr;
@@ -379,7 +377,7 @@ impl FingerprintKey {
             return key;
         }
         let raw = Self::fresh();
-        let hex = crate::provider::sign::hex(&raw);
+        let hex = crate::encode::hex(&raw);
         if path.exists() || write_atomic(path, hex.as_bytes()).is_err() {
             tracing::warn!(
                 "cannot store the fingerprint key in {}; using one for this run only",
@@ -439,7 +437,7 @@ impl FingerprintKey {
     /// HMAC-SHA256 of `data`, hex.
     #[must_use]
     pub fn sign(&self, data: &[u8]) -> String {
-        crate::provider::sign::hex(ring::hmac::sign(&self.0, data).as_ref())
+        crate::encode::hex(ring::hmac::sign(&self.0, data).as_ref())
     }
 }
 

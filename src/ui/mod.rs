@@ -1,5 +1,4 @@
-//! The user interface: the only code that touches winit, tray-icon and egui. `model` holds the plain functions
-//! from engine status to what the tray shows; `tray` is the tray app itself (feature `tray`); the settings
+//! The user interface: the only code that touches winit, tray-icon and egui. `tray` is the tray app itself (feature `tray`); the settings
 //! window is `window` (winit/wgpu/AccessKit), `pages` (what it draws), `settings` (its model and Save) and
 //! `fonts` (a system CJK font).
 
@@ -9,7 +8,6 @@ pub mod autostart;
 pub mod fonts;
 #[cfg(feature = "tray")]
 mod instance;
-pub mod model;
 #[cfg(feature = "tray")]
 pub mod pages;
 #[cfg(feature = "tray")]

@@ -12,14 +12,14 @@ use std::time::SystemTime;
 
 use egui::{Color32, RichText, Ui};
 
-use super::model;
 use super::settings::{NotifierRow, ProviderRow, RecordRow, SOURCE_KINDS, SettingsForm, SourceRow};
 use crate::config::Family;
 use crate::detect::SourceReport;
 use crate::engine::{Phase, Status};
+use crate::history::Entry;
 use crate::i18n::{Language, t};
+use crate::notify::status as model;
 use crate::provider::{KINDS, KindInfo, kind_info};
-use crate::store::history::Entry;
 
 const RED: Color32 = Color32::from_rgb(220, 60, 60);
 const GREEN: Color32 = Color32::from_rgb(60, 170, 90);
@@ -133,7 +133,7 @@ impl Side {
     fn kinds(self) -> &'static [KindInfo] {
         match self {
             Side::Provider => KINDS,
-            Side::Notifier => crate::notify::kinds::NOTIFY_KINDS,
+            Side::Notifier => crate::notifier::NOTIFY_KINDS,
         }
     }
 

@@ -6,7 +6,7 @@ use egui_kittest::kittest::{NodeT as _, Queryable};
 
 use super::*;
 use crate::config::file::ConfigFile;
-use crate::config::load_str;
+use crate::settings::load_str;
 
 /// Each provider field has a label and help, and each kind its credential text, in both languages.
 #[test]
@@ -35,7 +35,7 @@ fn every_provider_field_and_kind_is_in_both_catalogues() {
         }
     }
     for locale in ["en", "zh-CN"] {
-        for k in crate::notify::kinds::NOTIFY_KINDS {
+        for k in crate::notifier::NOTIFY_KINDS {
             let key = format!("notify_kinds.{}", k.kind);
             if t!(key.as_str(), locale = locale) == key {
                 missing.push(format!("{locale}: {key} = {:?}", k.credential));
@@ -58,11 +58,11 @@ fn every_provider_field_and_kind_is_in_both_catalogues() {
     }
     assert!(missing.is_empty(), "{}", missing.join("\n"));
     // The table and the config agree on the kinds.
-    let kinds: Vec<&str> = crate::notify::kinds::NOTIFY_KINDS
+    let kinds: Vec<&str> = crate::notifier::NOTIFY_KINDS
         .iter()
         .map(|k| k.kind)
         .collect();
-    assert_eq!(kinds, crate::notify::kinds::KIND_NAMES);
+    assert_eq!(kinds, crate::notifier::kind_names());
 }
 
 type State = (View, Vec<Request>);
@@ -522,8 +522,8 @@ fn an_alert_is_added_by_service_with_its_events_and_secret_in_the_keyring() {
     assert_eq!(
         settings.notify[0].events,
         [
-            crate::notify::kinds::Category::Change,
-            crate::notify::kinds::Category::Failure
+            crate::notifier::Category::Change,
+            crate::notifier::Category::Failure
         ]
     );
     let written = std::fs::read_to_string(&path).unwrap();
@@ -562,7 +562,7 @@ fn mail_recipients_are_one_line_and_a_list_in_the_file() {
     type_into(&mut h, "To *", ", d@example.com");
     click(&mut h, "OK");
     let (_, settings) = load_str(&h.state().0.form.to_toml(), &no_env).unwrap();
-    let crate::notify::kinds::NotifierKind::Email(mail) = &settings.notify[0].kind else {
+    let crate::notifier::NotifierKind::Email(mail) = &settings.notify[0].kind else {
         panic!()
     };
     assert_eq!(mail.to, ["b@example.com", "c@example.com", "d@example.com"]);

@@ -11,10 +11,11 @@ use std::fmt::Write as _;
 
 use toml::{Table, Value};
 
-use crate::config::file::ConfigFile;
-use crate::config::{Issue, Settings, load_str};
+use crate::config::Issue;
+use crate::config::file::{ConfigFile, KindTable};
 use crate::i18n::t;
 use crate::provider::kind_info;
+use crate::settings::{Settings, load_str};
 
 /// One detection source row.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -95,22 +96,22 @@ pub struct SettingsForm {
     pub kept_sections: Table,
 }
 
-/// The keyring entries that the providers' and notifiers' secrets refer to.
-fn keyring_entries<'a>(
-    providers: impl Iterator<Item = &'a crate::provider::ProviderKind>,
-    notifiers: impl Iterator<Item = &'a crate::notify::kinds::NotifierKind>,
-) -> std::collections::BTreeSet<String> {
-    let entry = |s: &crate::config::Secret| match s.source() {
-        crate::config::secret::SecretSource::Keyring(entry) => Some(entry.clone()),
-        _ => None,
-    };
-    let mut out: std::collections::BTreeSet<String> = providers
-        .flat_map(crate::provider::ProviderKind::secrets)
-        .filter_map(entry)
-        .collect();
-    for n in notifiers {
-        let mut copy = n.clone();
-        out.extend(copy.secrets_mut().into_iter().filter_map(|(_, s)| entry(s)));
+/// The keyring entries that the providers' and notifiers' secrets refer to (`{ keyring = "ENTRY" }` at
+/// any depth of their tables).
+fn keyring_entries<'a>(tables: impl Iterator<Item = Table>) -> std::collections::BTreeSet<String> {
+    fn walk(value: &Value, out: &mut std::collections::BTreeSet<String>) {
+        match value {
+            Value::Table(t) if t.len() == 1 && t.get("keyring").is_some_and(Value::is_str) => {
+                out.extend(t["keyring"].as_str().map(str::to_owned));
+            }
+            Value::Table(t) => t.values().for_each(|v| walk(v, out)),
+            Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    for t in tables {
+        walk(&Value::Table(t), &mut out);
     }
     out
 }
@@ -183,25 +184,15 @@ impl SettingsForm {
         let rows = |list: &Option<Vec<crate::config::file::SourceEntry>>| {
             list.as_ref().map(|l| {
                 l.iter()
-                    .map(|s| {
-                        let table = Value::try_from(&s.kind)
-                            .ok()
-                            .and_then(|v| v.as_table().cloned())
-                            .unwrap_or_default();
-                        SourceRow {
-                            kind: table.get("kind").map(text).unwrap_or_default(),
-                            fields: table
-                                .iter()
-                                .filter(|(k, _)| *k != "kind")
-                                .map(|(k, v)| (k.clone(), text(v)))
-                                .collect(),
-                            timeout: s.timeout.clone().unwrap_or_default(),
-                            allow_private: s.allow_private.unwrap_or(false),
-                            allow_cdn: s.allow_cdn.unwrap_or(false),
-                            operator: s.operator.clone().unwrap_or_default(),
-                            proxy: s.proxy.as_ref().and_then(|p| Value::try_from(p).ok()),
-                            allow_proxy: s.allow_proxy.unwrap_or(false),
-                        }
+                    .map(|s| SourceRow {
+                        kind: s.kind().to_owned(),
+                        fields: s.fields.iter().map(|(k, v)| (k.clone(), text(v))).collect(),
+                        timeout: s.timeout.clone().unwrap_or_default(),
+                        allow_private: s.allow_private.unwrap_or(false),
+                        allow_cdn: s.allow_cdn.unwrap_or(false),
+                        operator: s.operator.clone().unwrap_or_default(),
+                        proxy: s.proxy.as_ref().and_then(|p| Value::try_from(p).ok()),
+                        allow_proxy: s.allow_proxy.unwrap_or(false),
                     })
                     .collect()
             })
@@ -210,7 +201,7 @@ impl SettingsForm {
             .providers
             .iter()
             .map(|p| {
-                let mut row = row_of(&p.name, p.kind.kind_name(), Value::try_from(&p.kind).ok());
+                let mut row = row_of(&p.name, p.kind(), Some(Value::Table(p.kind_table())));
                 keep_proxy(&mut row, p.proxy.as_ref());
                 row
             })
@@ -219,7 +210,7 @@ impl SettingsForm {
             .notify
             .iter()
             .map(|n| {
-                let mut entry = row_of(&n.name, n.kind.kind_name(), Value::try_from(&n.kind).ok());
+                let mut entry = row_of(&n.name, n.kind(), Some(Value::Table(n.kind_table())));
                 keep_proxy(&mut entry, n.proxy.as_ref());
                 NotifierRow {
                     entry,
@@ -265,8 +256,10 @@ impl SettingsForm {
             errors: BTreeMap::new(),
             message: None,
             keyring_entries: keyring_entries(
-                file.providers.iter().map(|p| &p.kind),
-                file.notify.iter().map(|n| &n.kind),
+                file.providers
+                    .iter()
+                    .map(KindTable::kind_table)
+                    .chain(file.notify.iter().map(KindTable::kind_table)),
             ),
             kept_sections: kept_sections(file),
         }
@@ -394,7 +387,7 @@ impl SettingsForm {
         lookup: &dyn crate::config::secret::Lookup,
     ) -> Result<
         (
-            crate::config::ProviderSettings,
+            crate::provider::ProviderSettings,
             String,
             crate::config::RecordType,
         ),
@@ -445,7 +438,7 @@ impl SettingsForm {
         &self,
         index: usize,
         lookup: &dyn crate::config::secret::Lookup,
-    ) -> Result<crate::config::NotifierSettings, String> {
+    ) -> Result<crate::notifier::NotifierSettings, String> {
         let notifier = self.notifiers.get(index).ok_or("no such notifier")?;
         let only = SettingsForm {
             ipv4: true,
@@ -465,7 +458,7 @@ impl SettingsForm {
     /// (the rest of the form may be unfinished). Needs no secrets.
     pub fn detection(
         &self,
-    ) -> Result<(crate::config::DetectSettings, Vec<crate::config::Family>), String> {
+    ) -> Result<(crate::detect::DetectSettings, Vec<crate::config::Family>), String> {
         let only = SettingsForm {
             ipv4: self.ipv4,
             ipv6: self.ipv6,
@@ -560,7 +553,7 @@ fn kept_sections(file: &ConfigFile) -> Table {
 /// A notifier kind's table entry.
 #[must_use]
 pub fn notify_kind_info(kind: &str) -> Option<&'static crate::provider::KindInfo> {
-    crate::notify::kinds::NOTIFY_KINDS
+    crate::notifier::NOTIFY_KINDS
         .iter()
         .find(|k| k.kind == kind)
 }
@@ -1056,8 +1049,20 @@ pub fn save(
         valid = revalidated;
     }
     let (text, settings) = valid;
+    let now = crate::config::file::parse(&text).map_or_else(
+        |_| std::collections::BTreeSet::new(),
+        |p| {
+            keyring_entries(
+                p.file
+                    .providers
+                    .iter()
+                    .map(KindTable::kind_table)
+                    .chain(p.file.notify.iter().map(KindTable::kind_table)),
+            )
+        },
+    );
     // Into the user's file: comments, order and layout stay where their keys stay.
-    let text = match crate::fsutil::read_limited(path, crate::config::MAX_CONFIG_BYTES) {
+    let text = match crate::fsutil::read_limited(path, crate::settings::MAX_CONFIG_BYTES) {
         Ok(Some(bytes)) => {
             String::from_utf8(bytes).map_or(text.clone(), |original| merge_into(&original, &text))
         }
@@ -1073,10 +1078,6 @@ pub fn save(
         return None;
     }
     *form = candidate;
-    let now = keyring_entries(
-        settings.providers.iter().map(|p| &p.kind),
-        settings.notify.iter().map(|n| &n.kind),
-    );
     let mut message = t!("save.saved", path = path.display()).into_owned();
     for stale in form.keyring_entries.difference(&now) {
         match store.delete(stale) {
@@ -1442,7 +1443,7 @@ hold_down = "30s"
             written.contains("HOOK_TOKEN") && !written.contains("tok-12345"),
             "{written}"
         );
-        let crate::config::ProviderKind::Webhook(w) = &settings.providers[0].kind else {
+        let crate::provider::ProviderKind::Webhook(w) = &settings.providers[0].kind else {
             panic!()
         };
         assert_eq!(w.headers["Authorization"].expose(), "Bearer tok-12345");
@@ -1455,7 +1456,7 @@ hold_down = "30s"
         let (file, _) = load_str(text, &no_env).unwrap();
         let mut form = SettingsForm::from_file(&file);
         let (_, settings) = form.validate(&no_env).unwrap();
-        let crate::config::SourceKind::Command { command } = &settings.detect.ipv4[0].kind else {
+        let crate::detect::SourceKind::Command { command } = &settings.detect.ipv4[0].kind else {
             panic!()
         };
         assert_eq!(command, &["sh", "-c", "echo \"198.51.100.7\"", ""]);

@@ -20,16 +20,17 @@ use winit::event::{StartCause, WindowEvent};
 use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop, EventLoopProxy};
 use winit::window::WindowId;
 
-use super::model::{self, IconState};
 use super::pages::{Detected, Load, Request, View};
 use super::settings::{self, SettingsForm};
 use super::window::SettingsWindow;
 use crate::app::Paths;
-use crate::config::{self, Settings};
+use crate::config;
 use crate::engine::{Command, Handle, Status};
 use crate::i18n::t;
 use crate::notify::desktop::Toaster;
+use crate::notify::status::{self as model, IconState};
 use crate::notify::{Level, Message};
+use crate::settings::Settings;
 
 /// What reaches the event loop from other threads.
 #[derive(Debug)]
@@ -69,7 +70,7 @@ pub enum Reply {
     /// "Test" on provider `n`.
     Tested(usize, Result<String, String>),
     Detected(Result<Vec<Detected>, String>),
-    History(Result<Vec<crate::store::history::Entry>, String>),
+    History(Result<Vec<crate::history::Entry>, String>),
     /// "Send test" on notifier `n`.
     AlertTested(usize, Result<String, String>),
 }
@@ -358,7 +359,7 @@ impl App {
             }
             Request::LoadHistory => {
                 view.history = Load::Running;
-                let history = crate::store::history::History::in_dir(&self.paths.data_dir);
+                let history = crate::history::History::in_dir(&self.paths.data_dir);
                 self.runtime.spawn_blocking(move || {
                     reply(Reply::History(history.read().map_err(|e| e.to_string())));
                 });
@@ -677,7 +678,7 @@ impl App {
                         self.start_engine(settings);
                     }
                 }
-                Err(config::LoadError::Invalid { issues, .. }) => {
+                Err(crate::settings::LoadError::Invalid { issues, .. }) => {
                     let first: Vec<String> =
                         issues.iter().take(3).map(ToString::to_string).collect();
                     self.toast(
@@ -921,7 +922,7 @@ async fn off_thread<T: Send + 'static>(
 /// The settings form for the config file at `path` (run off the UI thread: it reads the file, and the
 /// keyring when `problems` asks for the config's problems to be shown at their fields).
 fn load_form(path: &Path, problems: bool) -> Result<SettingsForm, String> {
-    let text = match crate::fsutil::read_limited(path, crate::config::MAX_CONFIG_BYTES) {
+    let text = match crate::fsutil::read_limited(path, crate::settings::MAX_CONFIG_BYTES) {
         Ok(None) => return Ok(SettingsForm::from_file(&config::file::ConfigFile::default())),
         Err(e) => return Err(format!("{}: {e}", path.display())),
         Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),

@@ -365,7 +365,7 @@ async fn check_finds_zone_and_record_without_writing() {
     let echo = FakeHttp::text("198.51.100.45").await;
     let name = format!("{}.example.test", unique("chk"));
     let text = config(&echo.url("/"), &proxy.url(), &p.api_key, &name);
-    let (_, settings) = ddns_tray::config::load_str(&text, &|_: &str| None).unwrap();
+    let (_, settings) = ddns_tray::settings::load_str(&text, &|_: &str| None).unwrap();
     let provider = ddns_tray::provider::build(&settings.providers[0]);
     let report = provider.check(&name, RecordType::A).await.unwrap();
     assert_eq!(
@@ -380,7 +380,7 @@ async fn check_finds_zone_and_record_without_writing() {
         proxy.requests()
     );
     let bad = text.replace(&p.api_key, "wrong-key-1234");
-    let (_, settings) = ddns_tray::config::load_str(&bad, &|_: &str| None).unwrap();
+    let (_, settings) = ddns_tray::settings::load_str(&bad, &|_: &str| None).unwrap();
     let err = ddns_tray::provider::build(&settings.providers[0])
         .check(&name, RecordType::A)
         .await

@@ -6,10 +6,11 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use ddns_tray::config::{RecordType, load_str};
+use ddns_tray::config::RecordType;
 use ddns_tray::provider::{
     self, ErrorClass, Provider, ProviderError, UpdateOutcome, UpdateRequest,
 };
+use ddns_tray::settings::load_str;
 use serde_json::{Value, json};
 
 use crate::support::{FakeHttp, Reply, Request};

@@ -234,7 +234,7 @@ async fn check_reports_the_record_and_the_key_without_changing_anything() {
         &name,
         "A",
     );
-    let (_, settings) = ddns_tray::config::load_str(&text, &|_: &str| None).unwrap();
+    let (_, settings) = ddns_tray::settings::load_str(&text, &|_: &str| None).unwrap();
     let provider = ddns_tray::provider::build(&settings.providers[0]);
     let before = provider.check(&name, RecordType::A).await.unwrap();
     assert!(
@@ -258,7 +258,7 @@ async fn check_reports_the_record_and_the_key_without_changing_anything() {
         &k.tsig_secret,
         "c29tZS1vdGhlci1zZWNyZXQtb2YtMzItYnl0ZXMhIQ==",
     );
-    let (_, settings) = ddns_tray::config::load_str(&wrong, &|_: &str| None).unwrap();
+    let (_, settings) = ddns_tray::settings::load_str(&wrong, &|_: &str| None).unwrap();
     let err = ddns_tray::provider::build(&settings.providers[0])
         .check(&name, RecordType::A)
         .await

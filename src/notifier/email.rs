@@ -12,9 +12,28 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
-use super::kinds::Note;
+use async_trait::async_trait;
+
+use super::{KindConfig, KindInfo, Note};
 use crate::config::Secret;
-use crate::config::validate::FieldCheck;
+use crate::config::check::FieldCheck;
+
+pub const INFO: KindInfo = KindInfo {
+    kind: "email",
+    title: "Email (SMTP)",
+    credential: "an SMTP server, a sender and recipients; a password or app password when the server needs one",
+    credential_url: "",
+    fields: &[
+        super::req(
+            "server",
+            "smtp://host:587 (STARTTLS) or smtps://host:465 (TLS)",
+        ),
+        super::req("from", "the sender: ddns-tray <alerts@example.com>"),
+        super::req("to", "recipients, separated by commas"),
+        super::opt("username", "the SMTP login, when the server needs one"),
+        super::secret_opt("password", "the SMTP password or app password"),
+    ],
+};
 
 /// How long one delivery may take, connection included.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -68,7 +87,36 @@ fn server(text: &str) -> Result<Server, String> {
 }
 
 impl Config {
-    pub fn validate(&self, check: &mut FieldCheck<'_>) {
+    /// The message for `note`.
+    fn message(&self, note: &Note) -> Result<Message, String> {
+        let mut builder = Message::builder()
+            .from(self.from.parse().map_err(|e| format!("from: {e}"))?)
+            .subject(format!("ddns-tray: {}", note.title))
+            .header(ContentType::TEXT_PLAIN);
+        for to in &self.to {
+            builder = builder.to(to.parse().map_err(|e| format!("to: {e}"))?);
+        }
+        let mut text = note.title.clone();
+        if !note.body.is_empty() {
+            text.push_str("\n\n");
+            text.push_str(&note.body);
+        }
+        text.push_str("\n\n-- \nSent by ddns-tray. `ddns-tray status` shows the current state.\n");
+        builder.body(text).map_err(|e| e.to_string())
+    }
+}
+
+#[async_trait]
+impl KindConfig for Config {
+    fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
+        self.password
+            .as_mut()
+            .map(|s| ("password".to_owned(), s))
+            .into_iter()
+            .collect()
+    }
+
+    fn validate(&self, check: &mut FieldCheck<'_>) {
         if let Err(e) = server(&self.server) {
             check.issue(
                 "server",
@@ -114,26 +162,13 @@ impl Config {
         }
     }
 
-    /// The message for `note`.
-    fn message(&self, note: &Note) -> Result<Message, String> {
-        let mut builder = Message::builder()
-            .from(self.from.parse().map_err(|e| format!("from: {e}"))?)
-            .subject(format!("ddns-tray: {}", note.title))
-            .header(ContentType::TEXT_PLAIN);
-        for to in &self.to {
-            builder = builder.to(to.parse().map_err(|e| format!("to: {e}"))?);
-        }
-        let mut text = note.title.clone();
-        if !note.body.is_empty() {
-            text.push_str("\n\n");
-            text.push_str(&note.body);
-        }
-        text.push_str("\n\n-- \nSent by ddns-tray. `ddns-tray status` shows the current state.\n");
-        builder.body(text).map_err(|e| e.to_string())
-    }
-
     /// Delivers `note` to every recipient; `Ok` is the server's answer to the message.
-    pub async fn send(&self, note: &Note) -> Result<String, String> {
+    async fn send(
+        &self,
+        _client: &reqwest::Client,
+        note: &Note,
+        _masked: &[&str],
+    ) -> Result<String, String> {
         let server = server(&self.server)?;
         let message = self.message(note)?;
         let tls = TlsParameters::new(server.host.clone()).map_err(|e| format!("TLS: {e}"))?;
@@ -170,10 +205,7 @@ impl Config {
                     .as_ref()
                     .map(|p| p.expose().to_owned())
                     .unwrap_or_default();
-                Err(crate::provider::error::redact(
-                    &describe(&e),
-                    &[secret.as_str()],
-                ))
+                Err(crate::http::redact(&describe(&e), &[secret.as_str()]))
             }
             Ok(Ok(response)) => Ok(format!(
                 "{} {}",

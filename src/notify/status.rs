@@ -1,5 +1,5 @@
-//! What the tray shows, as plain functions of the engine's [`Status`]: the icon state, the tooltip and the
-//! menu's labels. No GUI types here, so all of it is unit-tested without a display.
+//! The engine's status in words: the icon state, the tooltip, the menu's labels, the status text of `ctl status`
+//! and the window, and local times ("12:04 (3 min ago)"). Plain functions, unit-tested without a display.
 
 use std::time::{Duration, SystemTime};
 

@@ -6,6 +6,8 @@
 //! them, and one with ten providers loads them once, not ten times (each reqwest client would otherwise read
 //! and parse the whole system store when it is built).
 
+pub mod template;
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::{Arc, Once, OnceLock};
 use std::time::{Duration, SystemTime};
@@ -352,6 +354,34 @@ pub fn origin(url: &str) -> String {
         }
         Err(_) => "<invalid url>".to_owned(),
     }
+}
+
+/// The first 60 characters of a text, on one line, for messages.
+#[must_use]
+pub fn snippet(text: &str) -> String {
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(60)
+        .collect();
+    if text.chars().count() > 60 {
+        format!("{one_line}…")
+    } else {
+        one_line
+    }
+}
+
+/// Replaces every occurrence of the given secrets in `text` with `***` (for text a server sent back).
+#[must_use]
+pub fn redact(text: &str, secrets: &[&str]) -> String {
+    // Longest first: a whole URL or path before the token inside it.
+    let mut secrets: Vec<&str> = secrets.iter().copied().filter(|s| s.len() >= 4).collect();
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let mut out = text.to_owned();
+    for s in secrets {
+        out = out.replace(s, "***");
+    }
+    out
 }
 
 #[cfg(test)]

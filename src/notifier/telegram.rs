@@ -1,0 +1,104 @@
+//! `kind = "telegram"`: a message from a bot (Bot API `sendMessage`); Telegram answers `{"ok": true}`.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::wire::{base, check_endpoint, exchange};
+use super::{KindConfig, KindInfo, Note};
+use crate::config::Secret;
+use crate::config::check::FieldCheck;
+
+pub const INFO: KindInfo = KindInfo {
+    kind: "telegram",
+    title: "Telegram",
+    credential: "a bot token from @BotFather and the chat's id",
+    credential_url: "https://core.telegram.org/bots/features#botfather",
+    fields: &[
+        super::secret("token", "the bot token (123456:ABC…)"),
+        super::req("chat_id", "the chat's id (negative for groups) or @channel"),
+        super::opt(
+            "endpoint",
+            "the Bot API's URL (default https://api.telegram.org)",
+        ),
+    ],
+};
+
+/// A chat id: Telegram ids are numbers (negative for groups) or `@channelname`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ChatId {
+    Number(i64),
+    Text(String),
+}
+
+impl fmt::Display for ChatId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Number(n) => write!(f, "{n}"),
+            Self::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The bot token from `@BotFather` (`123456:ABC...`).
+    pub token: Secret,
+    pub chat_id: ChatId,
+    /// The Bot API's base URL (default `https://api.telegram.org`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+#[async_trait]
+impl KindConfig for Config {
+    fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
+        vec![("token".into(), &mut self.token)]
+    }
+
+    fn validate(&self, check: &mut FieldCheck<'_>) {
+        check_endpoint(check, "endpoint", self.endpoint.as_deref());
+        if !self.token.expose().contains(':') {
+            check.issue(
+                "token",
+                "does not look like a bot token (`123456789:ABC…`)",
+                "copy the token @BotFather gave you",
+            );
+        }
+        if matches!(&self.chat_id, ChatId::Text(t) if t.trim().is_empty()) {
+            check.issue(
+                "chat_id",
+                "is empty",
+                "give the chat's numeric id, or @channelname",
+            );
+        }
+    }
+
+    async fn send(
+        &self,
+        client: &reqwest::Client,
+        note: &Note,
+        masked: &[&str],
+    ) -> Result<String, String> {
+        let url = format!(
+            "{}/bot{}/sendMessage",
+            base(self.endpoint.as_deref(), "https://api.telegram.org"),
+            self.token.expose()
+        );
+        let chat_id = match &self.chat_id {
+            ChatId::Number(n) => serde_json::json!(n),
+            ChatId::Text(t) => serde_json::json!(t),
+        };
+        let body = serde_json::json!({
+            "chat_id": chat_id,
+            "text": note.text(),
+            "disable_web_page_preview": true,
+        });
+        exchange(client.post(url).json(&body), masked)
+            .await
+            .and_then(|a| a.json_ok("ok", "description"))
+    }
+}
