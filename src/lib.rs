@@ -26,6 +26,7 @@
 //! `main.rs` is the command line (clap) and maps errors to exit codes.
 
 pub mod app;
+pub mod cli;
 pub mod config;
 pub mod control;
 pub mod detect;

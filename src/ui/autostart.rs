@@ -12,6 +12,8 @@
 //!
 //! The user's own entries are written by `auto-launch` on Linux and macOS; on Windows directly (see there).
 
+use crate::i18n::t;
+
 /// Where "start at login" stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct State {
@@ -192,6 +194,27 @@ pub fn state() -> Result<State, String> {
 /// Turns "start at login" on or off for this user.
 pub fn set(on: bool) -> Result<(), String> {
     os::set(on)
+}
+
+/// `ddns-tray autostart [on|off]`: sets the choice when given, then says where it stands.
+pub fn command(set: Option<bool>) -> Result<crate::cli::Exit, String> {
+    if let Some(on) = set {
+        self::set(on)?;
+    }
+    let state = state()?;
+    let how = match (state.system, state.user) {
+        (true, None | Some(true)) => t!("cli.autostart_everyone"),
+        (true, Some(false)) => t!("cli.autostart_off_by_you"),
+        (_, Some(true)) => t!("cli.autostart_on_by_you"),
+        (false, _) => t!("cli.autostart_not_set_up"),
+    };
+    let on = if state.on() {
+        t!("cli.autostart_on")
+    } else {
+        t!("cli.autostart_off")
+    };
+    println!("{}", t!("cli.autostart_state", on = on, how = how));
+    Ok(crate::cli::Exit::Ok)
 }
 
 /// A login start (`--autostart`) goes on only when the user has not turned it off.

@@ -988,8 +988,13 @@ fn spawn_engine(
 ) -> JoinHandle<()> {
     let _guard = runtime.enter();
     // The log, alerts, history and metrics, as in the daemon.
-    let _companions =
-        crate::app::companions(paths, &engine, handle.status.clone(), shutdown.clone());
+    let _companions = crate::app::companions(
+        paths,
+        &engine,
+        handle.status.clone(),
+        shutdown.clone(),
+        crate::app::Sinks::All,
+    );
     let settings_in_force = engine.settings();
     tokio::spawn(crate::notify::desktop::run(
         engine.subscribe(),
@@ -1038,7 +1043,8 @@ fn run_headless(runtime: &Runtime, paths: &Paths, settings: Settings) -> Result<
     let stop = shutdown.clone();
     runtime.block_on(async move {
         tokio::spawn(async move {
-            wait_for_termination().await;
+            let mut signals = crate::app::signals::Signals::new();
+            while signals.next().await == crate::app::signals::Signal::Reload {}
             stop.cancel();
         });
         let control = crate::control::Endpoint::user(&paths.data_dir);
@@ -1175,28 +1181,45 @@ fn tray_host_present() -> bool {
     true
 }
 
-/// Returns on SIGTERM or SIGINT (Ctrl-C on Windows).
-async fn wait_for_termination() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-}
-
 /// Why the tray app could not run.
 #[derive(Debug)]
 pub enum TrayError {
     /// No display, and the config cannot be loaded: its problems (the headless daemon needs a valid one).
     Config(Vec<String>),
     Other(String),
+}
+
+/// The tray app for `ddns-tray` with no command: loads the config (one that cannot be loaded does not stop
+/// the tray: it shows the problems and opens the settings on them) and runs until Quit.
+#[must_use]
+pub fn start(paths: &Paths) -> crate::cli::Exit {
+    let loaded = paths.load_config().map(|(_, s)| s).map_err(|e| match e {
+        crate::settings::LoadError::Invalid { issues, .. } => {
+            issues.iter().map(ToString::to_string).collect()
+        }
+        other => vec![other.to_string()],
+    });
+    match run(paths, loaded) {
+        Ok(()) => crate::cli::Exit::Ok,
+        Err(TrayError::Config(problems)) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            eprintln!(
+                "{}",
+                t!(
+                    "cli.problems",
+                    n = problems.len(),
+                    path = paths.config.display()
+                )
+            );
+            crate::cli::Exit::Invalid
+        }
+        Err(TrayError::Other(e)) => {
+            crate::cli::print_error(&e);
+            crate::cli::Exit::Failed
+        }
+    }
 }
 
 /// Runs the tray app until Quit. Without a display (no X11 or Wayland) it runs the headless daemon instead.
@@ -1239,7 +1262,9 @@ pub fn run(paths: &Paths, loaded: Result<Settings, Vec<String>>) -> Result<(), T
     // Whatever runs the engine, SIGTERM/SIGINT (logout, `kill`) quit as if from the menu.
     let signal_proxy = proxy.clone();
     runtime.spawn(async move {
-        wait_for_termination().await;
+        // A reload (SIGHUP) means nothing to the tray: its own engine reads the file on Save.
+        let mut signals = crate::app::signals::Signals::new();
+        while signals.next().await == crate::app::signals::Signal::Reload {}
         let _ = signal_proxy.send_event(UserEvent::Quit);
     });
     let (remote, found_status) = find_remote(&runtime, &proxy, &shutdown, paths);

@@ -1,0 +1,180 @@
+//! The settings in words: the start-up summary (logged, and printed by `check`) and the provider kinds with
+//! their fields (`check --providers`). Secrets are masked; URLs that may carry tokens show only their origin.
+
+use std::fmt::Write as _;
+
+use crate::config;
+use crate::detect::SourceKind;
+use crate::provider::{self, ProviderKind};
+use crate::settings::Settings;
+
+/// A human summary of the settings, secrets masked (logged at start-up and printed by `check`).
+#[must_use]
+pub fn summary(settings: &Settings) -> String {
+    let mut out = String::new();
+    let max = settings.max_interval.map_or_else(
+        || "never".to_owned(),
+        |d| humantime::format_duration(d).to_string(),
+    );
+    let _ = writeln!(
+        out,
+        "check every {}, re-publish unchanged records every {max}",
+        humantime::format_duration(settings.interval)
+    );
+    for family in config::Family::ALL
+        .into_iter()
+        .filter(|f| settings.family_enabled(*f))
+    {
+        let sources: Vec<String> = settings
+            .detect
+            .sources(family)
+            .iter()
+            .map(|s| source_label(&s.kind))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{family} detection (policy {}): {}",
+            settings.detect.policy,
+            sources.join(", ")
+        );
+    }
+    for p in &settings.providers {
+        let _ = writeln!(
+            out,
+            "provider {} ({}): {}",
+            p.name,
+            p.kind.kind_name(),
+            provider_detail(&p.kind)
+        );
+    }
+    for l in &settings.lines {
+        let _ = writeln!(out, "line {}: {}", l.name, l.bind);
+    }
+    for r in &settings.records {
+        let ttl = r.ttl.map_or_else(String::new, |t| format!(" ttl {t}"));
+        let from = r.via.as_ref().map_or_else(String::new, |v| {
+            let how = if v.all {
+                "all working".to_owned()
+            } else {
+                format!(
+                    "failover, back after {}",
+                    humantime::format_duration(v.hold_down)
+                )
+            };
+            format!(" from lines {} ({how})", v.lines.join(", "))
+        });
+        let _ = writeln!(
+            out,
+            "record {} {} at {}{ttl}{from}",
+            r.name, r.record_type, r.provider
+        );
+    }
+    if settings.records.is_empty() {
+        let _ = writeln!(out, "no records configured: detection only");
+    }
+    for n in &settings.notify {
+        let what = if n.kind.is_heartbeat() {
+            "a ping after every round".to_owned()
+        } else {
+            let events: Vec<&str> = n.events.iter().map(|e| e.as_str()).collect();
+            format!(
+                "{} alerts, at most {} an hour",
+                events.join(", "),
+                n.max_per_hour
+            )
+        };
+        let _ = writeln!(out, "notify {} ({}): {what}", n.name, n.kind.kind_name());
+    }
+    if let Some(m) = &settings.metrics {
+        let auth = if m.token.is_some() {
+            ", bearer token required"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "metrics on http://{}/metrics{auth}", m.listen);
+    }
+    out
+}
+
+fn source_label(kind: &SourceKind) -> String {
+    match kind {
+        SourceKind::Http { url } => format!("http {}", crate::http::origin(url)),
+        SourceKind::CloudflareTrace { url } => format!(
+            "cloudflare-trace {}",
+            url.as_deref()
+                .map_or_else(|| "(default)".into(), crate::http::origin)
+        ),
+        SourceKind::Dns { server, name, .. } => format!(
+            "dns {} @{}",
+            name.as_deref().unwrap_or("myip.opendns.com"),
+            server.as_deref().unwrap_or("(OpenDNS)")
+        ),
+        SourceKind::Interface { name } => {
+            format!("interface {}", name.as_deref().unwrap_or("(default route)"))
+        }
+        SourceKind::Command { command } => {
+            format!("command {}", command.first().map_or("", String::as_str))
+        }
+        SourceKind::Router { protocol, gateway } => format!(
+            "router {} @{}",
+            protocol.as_deref().unwrap_or("auto"),
+            gateway.as_deref().unwrap_or("(default gateway)")
+        ),
+    }
+}
+
+/// The provider's fields in the order of the kinds table; secrets are shown as `***`, URLs that may carry
+/// tokens (the webhook's) only as their origin.
+fn provider_detail(kind: &ProviderKind) -> String {
+    let info = kind.info();
+    let Ok(toml::Value::Table(table)) = toml::Value::try_from(kind) else {
+        return String::new();
+    };
+    let mut parts = Vec::new();
+    for field in info.fields {
+        let Some(value) = table.get(field.name) else {
+            continue;
+        };
+        let shown = match (field.secret, field.name, value) {
+            (true, _, toml::Value::Table(t)) => t
+                .keys()
+                .next()
+                .map_or_else(|| "***".to_owned(), |k| format!("*** ({k})")),
+            (true, _, _) => "***".to_owned(),
+            (_, "url", toml::Value::String(u)) if info.kind == "webhook" => crate::http::origin(u),
+            (_, "headers", toml::Value::Table(t)) => format!(
+                "[{}]",
+                t.keys()
+                    .map(|k| format!("{k}: ***"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            (_, _, toml::Value::String(v)) => v.clone(),
+            (_, _, other) => other.to_string(),
+        };
+        parts.push(format!("{} {shown}", field.name));
+    }
+    parts.join(", ")
+}
+
+/// Every provider kind with its fields and the credential it needs, from the kinds table.
+#[must_use]
+pub fn providers_help() -> String {
+    let mut out = String::new();
+    for k in provider::KINDS {
+        let _ = writeln!(
+            out,
+            "{} ({})\n  credential: {}",
+            k.kind, k.title, k.credential
+        );
+        for f in k.fields {
+            let tag = match (f.required, f.secret) {
+                (true, true) => "required, secret",
+                (true, false) => "required",
+                (false, _) => "optional",
+            };
+            let _ = writeln!(out, "  {:<18} {tag}: {}", f.name, f.help);
+        }
+    }
+    out
+}
