@@ -8,11 +8,13 @@
 //! [`Detector::for_line`] builds the same sources sent through one `[[line]]` (an uplink): their sockets
 //! bound to the line's interface or source address.
 
+mod answer;
 pub mod cdn;
 mod command;
 mod dns;
 mod http;
 pub(crate) mod interface;
+mod policy;
 pub mod router;
 pub mod settings;
 mod trace;
@@ -20,7 +22,7 @@ mod trace;
 pub(crate) use dns::answer_address;
 pub(crate) use trace::parse_trace;
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,6 +31,8 @@ use tokio::time::Instant;
 
 use crate::config::Family;
 pub(crate) use crate::http::snippet;
+pub use answer::{check_answer, parse_text, special_range};
+use policy::{agree, confirmed_answer, first_answer, operator_of, several_operators};
 pub use settings::{DetectSettings, Policy, SourceKind, SourceSettings};
 
 /// What a source is asked.
@@ -289,163 +293,6 @@ impl Detector {
     }
 }
 
-/// Under `first`, the next source is asked when the one before has failed or has not answered within this:
-/// one dead echo costs this much, not its whole timeout.
-pub const STAGGER: Duration = Duration::from_millis(300);
-
-/// The first valid answer, asking the sources in order, each [`STAGGER`] after the one before (or at once
-/// when it failed), the earlier ones still running: "happy eyeballs" over IP sources.
-async fn first_answer(sources: &[Configured], family: Family) -> Detection {
-    match first_answer_from(sources, family).await {
-        Ok((ip, _)) => Detection::Known(ip),
-        Err(why) => Detection::Unavailable(why),
-    }
-}
-
-/// [`first_answer`], with the index of the source that gave it.
-async fn first_answer_from(
-    sources: &[Configured],
-    family: Family,
-) -> Result<(IpAddr, usize), String> {
-    let all: Vec<&Configured> = sources.iter().collect();
-    let (found, answers) = staggered(&all, family, |_| true).await;
-    if let Some((i, ip)) = found {
-        return Ok((ip, i));
-    }
-    let errors: Vec<String> = sources
-        .iter()
-        .zip(answers)
-        .map(|(s, a)| {
-            format!(
-                "{}: {}",
-                s.source.label(),
-                a.and_then(Result::err).unwrap_or_default()
-            )
-        })
-        .collect();
-    Err(format!(
-        "every {family} source failed ({})",
-        errors.join("; ")
-    ))
-}
-
-/// Asks `sources` in order, each [`STAGGER`] after the one before (or at once when it failed), the earlier
-/// ones still running, until one gives an address `wanted` takes: that source's index and the address.
-/// Every answer that came is kept, by index (`None`: not asked, or asked and cut short).
-async fn staggered(
-    sources: &[&Configured],
-    family: Family,
-    wanted: impl Fn(IpAddr) -> bool,
-) -> (Option<(usize, IpAddr)>, Vec<Option<Result<IpAddr, String>>>) {
-    use futures_util::stream::{FuturesUnordered, StreamExt as _};
-    let mut answers: Vec<Option<Result<IpAddr, String>>> = vec![None; sources.len()];
-    let ask = |i: usize| {
-        let s: &Configured = sources[i];
-        async move { (i, s.ask(family).await) }
-    };
-    let mut running = FuturesUnordered::new();
-    let mut next = 0;
-    loop {
-        if running.is_empty() {
-            if next >= sources.len() {
-                break;
-            }
-            running.push(ask(next));
-            next += 1;
-        }
-        let more = next < sources.len();
-        tokio::select! {
-            Some((i, answer)) = running.next() => {
-                if let Ok(ip) = answer
-                    && wanted(ip)
-                {
-                    return (Some((i, ip)), answers);
-                }
-                answers[i] = Some(answer);
-            },
-            () = tokio::time::sleep(STAGGER), if more => {
-                running.push(ask(next));
-                next += 1;
-            }
-        }
-    }
-    (None, answers)
-}
-
-/// Whether the operators named are at least two.
-fn several_operators<'a>(mut operators: impl Iterator<Item = &'a str>) -> bool {
-    let Some(first) = operators.next() else {
-        return false;
-    };
-    operators.any(|o| o != first)
-}
-
-/// Under `confirm`: the first valid answer (as `first`). When it is `known`, that is all. Otherwise the
-/// sources of other operators are asked the same way until one gives the same address (confirmed) or all
-/// have answered (not confirmed: nothing is written). With one operator configured there is nobody to
-/// confirm: the first answer stands.
-async fn confirmed_answer(
-    sources: &[Configured],
-    family: Family,
-    known: Option<IpAddr>,
-) -> Detection {
-    let (ip, by) = match first_answer_from(sources, family).await {
-        Ok(found) => found,
-        Err(why) => return Detection::Unavailable(why),
-    };
-    let operator = &sources[by].operator;
-    if Some(ip) == known || !several_operators(sources.iter().map(|s| s.operator.as_str())) {
-        return Detection::Known(ip);
-    }
-    let others: Vec<&Configured> = sources.iter().filter(|s| s.operator != *operator).collect();
-    let (found, answers) = staggered(&others, family, |other| other == ip).await;
-    if let Some((i, _)) = found {
-        tracing::info!(%family, %ip, first = %sources[by].source.label(), confirmed_by = %others[i].source.label(), "address change confirmed by another operator");
-        return Detection::Known(ip);
-    }
-    let seen: Vec<String> = others
-        .iter()
-        .zip(answers)
-        .filter_map(|(s, a)| {
-            let said = match a? {
-                Ok(other) => other.to_string(),
-                Err(e) => e,
-            };
-            Some(format!("{}: {said}", s.source.label()))
-        })
-        .collect();
-    Detection::Unavailable(format!(
-        "{ip} from {} ({operator}) is not confirmed by another operator ({}); nothing is published until one agrees",
-        sources[by].source.label(),
-        seen.join("; ")
-    ))
-}
-
-/// Under `agree`: the answer given by the most sources, if at least two gave it and no other answer ties it.
-fn agree(answers: &[Result<IpAddr, String>], family: Family) -> Detection {
-    let mut counts: Vec<(IpAddr, usize)> = Vec::new();
-    for ip in answers.iter().filter_map(|a| a.as_ref().ok()) {
-        match counts.iter_mut().find(|(seen, _)| seen == ip) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((*ip, 1)),
-        }
-    }
-    counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-    match counts.as_slice() {
-        [(ip, n), rest @ ..] if *n >= 2 && rest.first().is_none_or(|(_, m)| m < n) => {
-            Detection::Known(*ip)
-        }
-        [] => Detection::Unavailable(format!("no {family} source gave a valid answer")),
-        _ => {
-            let seen: Vec<String> = counts.iter().map(|(ip, n)| format!("{ip} x{n}")).collect();
-            Detection::Unavailable(format!(
-                "{family} sources do not agree ({})",
-                seen.join(", ")
-            ))
-        }
-    }
-}
-
 fn build_source(
     s: &SourceSettings,
     family: Family,
@@ -495,218 +342,5 @@ fn build_source(
     }
 }
 
-/// Parses a text answer: the whole (trimmed) text as one address, or text holding exactly one address.
-/// HTML is rejected outright: captive portals and challenge pages must never be mined for an address.
-pub fn parse_text(text: &str) -> Result<IpAddr, String> {
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
-        return Err("empty answer".into());
-    }
-    if let Ok(ip) = trimmed.parse::<IpAddr>() {
-        return Ok(ip);
-    }
-    if trimmed.contains('<') {
-        return Err("answer is an HTML page, not an address".into());
-    }
-    let mut found: Vec<IpAddr> = Vec::new();
-    for token in trimmed.split(|c: char| !(c.is_ascii_hexdigit() || c == '.' || c == ':')) {
-        let token = token.trim_matches(|c| c == '.' || c == ':');
-        if let Ok(ip) = token.parse::<IpAddr>()
-            && !ip.is_unspecified()
-            && !found.contains(&ip)
-        {
-            found.push(ip);
-        }
-    }
-    match found.as_slice() {
-        [ip] => Ok(*ip),
-        [] => Err(format!(
-            "no IP address in the answer `{}`",
-            snippet(trimmed)
-        )),
-        many => Err(format!(
-            "answer holds {} addresses, expected exactly one",
-            many.len()
-        )),
-    }
-}
-
-/// Checks that an answer is usable: the family asked for, and a global unicast address unless the source
-/// allows private ones. Unspecified, multicast and broadcast addresses are never usable.
-pub fn check_answer(ip: IpAddr, family: Family, allow_private: bool) -> Result<IpAddr, String> {
-    let ip = match ip {
-        IpAddr::V6(v6) if family == Family::V4 => v6
-            .to_ipv4_mapped()
-            .map(IpAddr::V4)
-            .ok_or("an IPv6 address, but IPv4 was asked")?,
-        IpAddr::V4(_) if family == Family::V6 => {
-            return Err("an IPv4 address, but IPv6 was asked".into());
-        }
-        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => {
-            return Err("an IPv4-mapped address, not an IPv6 one".into());
-        }
-        other => other,
-    };
-    match special_range(ip) {
-        Some((what, always)) if always || !allow_private => {
-            Err(format!("{ip} is {what}, not a public address"))
-        }
-        _ => Ok(ip),
-    }
-}
-
-/// Names the special range an address is in, and whether it is unusable even with `allow_private`.
-#[must_use]
-pub fn special_range(ip: IpAddr) -> Option<(&'static str, bool)> {
-    match ip {
-        IpAddr::V4(v4) => special_v4(v4),
-        IpAddr::V6(v6) => special_v6(v6),
-    }
-}
-
-fn in_v4(ip: Ipv4Addr, net: [u8; 4], len: u32) -> bool {
-    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-    u32::from(ip) & mask == u32::from(Ipv4Addr::from(net)) & mask
-}
-
-fn special_v4(ip: Ipv4Addr) -> Option<(&'static str, bool)> {
-    const TABLE: &[([u8; 4], u32, &str, bool)] = &[
-        ([0, 0, 0, 0], 8, "in 0.0.0.0/8 (this network)", true),
-        ([255, 255, 255, 255], 32, "the broadcast address", true),
-        ([224, 0, 0, 0], 4, "multicast", true),
-        ([240, 0, 0, 0], 4, "reserved (240.0.0.0/4)", true),
-        ([10, 0, 0, 0], 8, "private (RFC 1918)", false),
-        ([172, 16, 0, 0], 12, "private (RFC 1918)", false),
-        ([192, 168, 0, 0], 16, "private (RFC 1918)", false),
-        (
-            [100, 64, 0, 0],
-            10,
-            "carrier-grade NAT (100.64.0.0/10)",
-            false,
-        ),
-        ([127, 0, 0, 0], 8, "loopback", false),
-        ([169, 254, 0, 0], 16, "link-local", false),
-        (
-            [192, 0, 0, 0],
-            24,
-            "IETF protocol assignments (192.0.0.0/24)",
-            false,
-        ),
-        ([192, 0, 2, 0], 24, "documentation (TEST-NET-1)", false),
-        ([198, 51, 100, 0], 24, "documentation (TEST-NET-2)", false),
-        ([203, 0, 113, 0], 24, "documentation (TEST-NET-3)", false),
-        ([198, 18, 0, 0], 15, "benchmarking (198.18.0.0/15)", false),
-        ([192, 88, 99, 0], 24, "6to4 relay anycast", false),
-    ];
-    TABLE
-        .iter()
-        .find(|(net, len, _, _)| in_v4(ip, *net, *len))
-        .map(|(_, _, what, always)| (*what, *always))
-}
-
-fn special_v6(ip: Ipv6Addr) -> Option<(&'static str, bool)> {
-    let seg = ip.segments();
-    let bits = u128::from(ip);
-    let in_net = |net: u128, len: u32| bits >> (128 - len) == net >> (128 - len);
-    if ip.is_unspecified() {
-        return Some(("the unspecified address", true));
-    }
-    if seg[0] >> 8 == 0xff {
-        return Some(("multicast", true));
-    }
-    if ip.is_loopback() {
-        return Some(("loopback", false));
-    }
-    if in_net(0xfe80 << 112, 10) {
-        return Some(("link-local", false));
-    }
-    if in_net(0xfc00 << 112, 7) {
-        return Some(("a unique local address (ULA)", false));
-    }
-    if in_net(0x2001_0db8 << 96, 32) || in_net(0x3fff << 112, 20) {
-        return Some(("documentation", false));
-    }
-    if in_net(0x0064_ff9b << 96, 96) || in_net(0x0064_ff9b_0001 << 80, 48) {
-        return Some(("a NAT64 translation address", false));
-    }
-    if in_net(0x2001 << 112, 23) {
-        return Some((
-            "IETF protocol assignments (2001::/23, includes Teredo)",
-            false,
-        ));
-    }
-    if in_net(0x2002 << 112, 16) {
-        // RFC 7526: the relays are gone; such an address is not reachable from most of the internet.
-        return Some(("a deprecated 6to4 address (2002::/16)", false));
-    }
-    if !in_net(0x2000 << 112, 3) {
-        return Some(("outside global unicast (2000::/3)", false));
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests;
-
-/// Who runs a source, from its label (`http https://api.ipify.org` -> `ipify`): the operators of the
-/// well-known echo services by their hosts, else the host itself; local sources (interface, command,
-/// router) each count as their own.
-#[must_use]
-pub fn operator_of(label: &str) -> String {
-    const KNOWN: &[(&str, &str)] = &[
-        ("cloudflare.com", "Cloudflare"),
-        ("cloudflare-dns.com", "Cloudflare"),
-        ("one.one.one.one", "Cloudflare"),
-        ("icanhazip.com", "Cloudflare"),
-        ("1.1.1.1", "Cloudflare"),
-        ("1.0.0.1", "Cloudflare"),
-        ("2606:4700:4700::1111", "Cloudflare"),
-        ("2606:4700:4700::1001", "Cloudflare"),
-        ("ipify.org", "ipify"),
-        ("opendns.com", "Cisco OpenDNS"),
-        ("208.67.222.222", "Cisco OpenDNS"),
-        ("208.67.220.220", "Cisco OpenDNS"),
-        ("2620:119:35::35", "Cisco OpenDNS"),
-        ("2620:119:53::53", "Cisco OpenDNS"),
-        ("google.com", "Google"),
-        ("googleapis.com", "Google"),
-        ("akamai.net", "Akamai"),
-        ("akamaitech.net", "Akamai"),
-        ("ipinfo.io", "ipinfo"),
-        ("ifconfig.me", "ifconfig.me"),
-        ("ip.sb", "IP.SB"),
-    ];
-    let mut words = label.split_whitespace();
-    let kind = words.next().unwrap_or_default();
-    let target = if kind == "dns" {
-        // `dns NAME TYPE @server`: the server says who answers.
-        label
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix('@'))
-            .unwrap_or_default()
-    } else {
-        words.next().unwrap_or_default()
-    };
-    if !matches!(kind, "http" | "cloudflare-trace" | "dns") {
-        return format!("{kind} {target}").trim().to_owned();
-    }
-    if kind == "cloudflare-trace" && (target.is_empty() || target == "(default)") {
-        return "Cloudflare".into();
-    }
-    // The host of a URL or of `server:port` (`[v6]:53`).
-    let rest = target.split_once("://").map_or(target, |(_, r)| r);
-    let authority = rest.split(['/', '?', '@']).next().unwrap_or(rest);
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next().unwrap_or(v6)
-    } else {
-        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
-    }
-    .trim_end_matches('.')
-    .to_ascii_lowercase();
-    for (suffix, who) in KNOWN {
-        if host == *suffix || host.ends_with(&format!(".{suffix}")) {
-            return (*who).to_owned();
-        }
-    }
-    host
-}

@@ -1,6 +1,7 @@
 use std::net::IpAddr;
 
 use super::interface::{Candidate, choose, parse_if_inet6, parse_route_v4, parse_route_v6};
+use super::policy::STAGGER;
 use super::trace::parse_trace;
 use super::*;
 

@@ -625,7 +625,7 @@ fn state_with_retry_at(next: SystemTime, class: ErrorClass) -> MemoryStore {
     let store = MemoryStore::default();
     let record = settings("", "tok-123456").records[0].clone();
     let key = super::round::key(&record);
-    let fp = super::round::fingerprint(
+    let fp = super::decide::fingerprint(
         &test_key(),
         &record,
         settings("", "tok-123456").providers.first(),
@@ -867,7 +867,7 @@ impl crate::config::secret::Lookup for Keyring {
 #[test]
 fn the_fingerprint_is_stable() {
     let s = settings("", "tok-123456");
-    let fp = super::round::fingerprint(&test_key(), &s.records[0], s.providers.first());
+    let fp = super::decide::fingerprint(&test_key(), &s.records[0], s.providers.first());
     assert_eq!(
         fp,
         "abdbd9a22159ef25805510209450f2b7278cf85feca41a23c1e2419d6c21a520"
@@ -881,12 +881,12 @@ fn the_fingerprint_is_stable() {
         w.headers.insert("Authorization".into(), k);
     }
     assert_eq!(
-        super::round::fingerprint(&test_key(), &s.records[0], Some(&moved)),
+        super::decide::fingerprint(&test_key(), &s.records[0], Some(&moved)),
         fp
     );
     let other = settings("", "tok-999999");
     assert_ne!(
-        super::round::fingerprint(&test_key(), &other.records[0], other.providers.first()),
+        super::decide::fingerprint(&test_key(), &other.records[0], other.providers.first()),
         fp
     );
 }

@@ -1,7 +1,9 @@
-//! Windows helpers, the only `unsafe` Win32 calls of the crate besides the console attach in `main.rs`:
+//! Windows helpers, where the crate's Windows `unsafe` calls live (besides the console attach in `main.rs` and the
+//! network-change callbacks in `netwatch`; the macOS interface flags ioctl is in `detect::interface`):
 //!
-//! - security descriptors from SDDL: owner-only pipes, and the service's `%ProgramData%\ddns-tray` with a
-//!   protected DACL (SYSTEM and Administrators only), plus the check that a folder or file stays that way;
+//! - security descriptors from SDDL: named pipes (owner-only, or the service's control pipe) created here,
+//!   and the service's `%ProgramData%\ddns-tray` with a protected DACL (SYSTEM and Administrators only), plus
+//!   the check that a folder or file stays that way;
 //! - a job object that kills a command source's whole process tree when it is closed;
 //! - the event log line a service writes when it refuses to start;
 //! - IPv6 address flags from `GetAdaptersAddresses` (temporary, tentative, deprecated).
@@ -93,6 +95,35 @@ impl OwnerOnly {
     pub fn new() -> std::io::Result<Attributes> {
         Attributes::from_sddl(&owner_only(&current_user_sid()?))
     }
+}
+
+/// Who may open a named pipe.
+#[derive(Debug, Clone, Copy)]
+pub enum PipeAccess<'a> {
+    /// The current user only.
+    OwnerOnly,
+    /// As the SDDL string says (e.g. the service's control pipe).
+    Sddl(&'a str),
+}
+
+/// Creates an instance of the named pipe `name`, local clients only, with a DACL that admits whom `access`
+/// says; `first` makes creation fail when the pipe already exists (someone else serves it). The control
+/// endpoint and the single-instance check both create their pipes here.
+pub fn create_pipe(
+    name: &str,
+    access: PipeAccess<'_>,
+    first: bool,
+) -> std::io::Result<tokio::net::windows::named_pipe::NamedPipeServer> {
+    let mut attrs = match access {
+        PipeAccess::OwnerOnly => OwnerOnly::new()?,
+        PipeAccess::Sddl(sddl) => Attributes::from_sddl(sddl)?,
+    };
+    let mut options = tokio::net::windows::named_pipe::ServerOptions::new();
+    options
+        .first_pipe_instance(first)
+        .reject_remote_clients(true);
+    // SAFETY: the security attributes live until the call returns; tokio copies nothing from them later.
+    unsafe { options.create_with_security_attributes_raw(name, attrs.as_mut_ptr()) }
 }
 
 /// Whether the client of a connected named pipe is an administrator account (or `LocalSystem`): its token

@@ -135,34 +135,17 @@ pub fn claim(data_dir: &Path, runtime: &tokio::runtime::Runtime) -> std::io::Res
     }
     let created = {
         let _in_runtime = runtime.enter();
-        windows_pipe::create(&name, true)
+        crate::platform::windows::create_pipe(
+            &name,
+            crate::platform::windows::PipeAccess::OwnerOnly,
+            true,
+        )
     };
     match created {
         Ok(first) => Ok(Instance::First(Listener { name, first })),
         // Someone else created it meanwhile: ask them.
         Err(_) if signal()? => Ok(Instance::Signalled),
         Err(e) => Err(e),
-    }
-}
-
-/// Named pipes restricted to the current user (Windows only).
-#[cfg(windows)]
-mod windows_pipe {
-    use tokio::net::windows::named_pipe::{NamedPipeServer, ServerOptions};
-
-    /// Creates an instance of pipe `name` whose DACL admits only the current user; `first` makes creation
-    /// fail when the pipe already exists.
-    pub fn create(name: &str, first: bool) -> std::io::Result<NamedPipeServer> {
-        let mut attrs = crate::platform::windows::OwnerOnly::new()?;
-        let mut options = ServerOptions::new();
-        options
-            .first_pipe_instance(first)
-            .reject_remote_clients(true);
-        // SAFETY: the security attributes live until the call returns; tokio copies nothing from them later.
-        #[allow(unsafe_code)]
-        unsafe {
-            options.create_with_security_attributes_raw(name, attrs.as_mut_ptr())
-        }
     }
 }
 
@@ -219,7 +202,11 @@ impl Listener {
                     return;
                 }
                 let mut connected = server;
-                server = match windows_pipe::create(&name, false) {
+                server = match crate::platform::windows::create_pipe(
+                    &name,
+                    crate::platform::windows::PipeAccess::OwnerOnly,
+                    false,
+                ) {
                     Ok(s) => s,
                     Err(e) => {
                         tracing::warn!("the single-instance pipe stopped listening: {e}");

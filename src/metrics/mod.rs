@@ -11,12 +11,12 @@
 //! idle or stalled clients cannot keep a scrape or a health check waiting. Only GET is answered. A reload that
 //! changes `[metrics]` moves the endpoint.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+mod health;
+mod serve;
 
-use http_body_util::Full;
-use hyper::body::Bytes;
-use hyper::{Request, Response, StatusCode};
+use std::sync::Arc;
+use std::time::SystemTime;
+
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -398,59 +398,6 @@ impl Metrics {
     }
 }
 
-/// `/health`: `Ok` when every record is published and current and the last check is recent (within two
-/// intervals and a minute), else the reason.
-pub fn health(status: &Status, interval: Duration, now: SystemTime) -> Result<(), String> {
-    if !status.config_problems.is_empty() {
-        return Err(format!(
-            "the config cannot be loaded: {}",
-            status.config_problems[0]
-        ));
-    }
-    if status.paused {
-        return Err("updates are paused".into());
-    }
-    if let Some((family, e)) = status.detect_errors.iter().next() {
-        return Err(format!("cannot detect the public {family} address: {e}"));
-    }
-    if let Some(e) = &status.store_error {
-        return Err(format!("cannot save the state: {e}"));
-    }
-    for r in &status.records {
-        let what = format!("{} {}", r.name, r.record_type.as_str());
-        match r.phase {
-            Phase::Ok => {}
-            Phase::Pending => return Err(format!("{what}: not published yet")),
-            Phase::Failing | Phase::Stopped => {
-                return Err(format!(
-                    "{what}: {}",
-                    r.last_error.as_deref().unwrap_or("failing")
-                ));
-            }
-        }
-    }
-    let limit = interval * 2 + Duration::from_mins(1);
-    match status.last_check {
-        None => Err("no check has run yet".into()),
-        Some(at) if now.duration_since(at).unwrap_or_default() > limit => Err(format!(
-            "the last check was {} ago",
-            humantime::format_duration(Duration::from_secs(
-                now.duration_since(at).unwrap_or_default().as_secs()
-            ))
-        )),
-        Some(_) => Ok(()),
-    }
-}
-
-/// What the endpoint serves from.
-#[derive(Clone)]
-struct Served {
-    metrics: Arc<Metrics>,
-    status: watch::Receiver<Status>,
-    settings: watch::Receiver<Arc<Settings>>,
-    token: Option<String>,
-}
-
 /// Runs the endpoint as the settings ask, following reloads: when `[metrics]` changes, the old listener is
 /// closed and the new one opened (the counters carry on). A listener that cannot be opened is logged and the
 /// daemon runs on without it; the next reload tries again. Ends when the settings' sender is gone.
@@ -488,13 +435,13 @@ pub fn run(
                                 tracing::info!("metrics on http://{}/metrics", config.listen);
                             }
                             let stop = shutdown.child_token();
-                            let served = Served {
+                            let served = serve::Served {
                                 metrics: metrics.clone(),
                                 status: status.clone(),
                                 settings: settings.clone(),
                                 token: config.token.as_ref().map(|t| t.expose().to_owned()),
                             };
-                            let task = tokio::spawn(accept(listener, served, stop.clone()));
+                            let task = tokio::spawn(serve::accept(listener, served, stop.clone()));
                             current = Some((config, stop, task));
                         }
                         Err(e) => tracing::error!(
@@ -527,175 +474,12 @@ async fn feed(mut events: broadcast::Receiver<Event>, metrics: Arc<Metrics>) {
     }
 }
 
-/// Connections open at once. One more closes the oldest that has not sent a request (else the oldest
-/// of all), so clients that connect and never finish their request cannot keep a health check or a scrape
-/// out: the newcomer is served at once.
-const MAX_CONNECTIONS: usize = 16;
-/// How long a client has to send a request's headers, and how long a kept-alive connection may wait for its
-/// next one. A scrape or health check sends them at once; clients that do not cannot hold a slot for long.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(3);
-/// The longest a connection lives.
-const CONNECTION_LIFETIME: Duration = Duration::from_mins(1);
-
-/// One open connection, as [`Open`] sees it.
-struct Slot {
-    id: u64,
-    /// It sent a whole request (it is a real client: closed only when no other can be).
-    asked: Arc<std::sync::atomic::AtomicBool>,
-    close: CancellationToken,
-}
-
-/// The open connections, oldest first.
-#[derive(Default)]
-struct Open {
-    next: u64,
-    slots: std::collections::VecDeque<Slot>,
-}
-
-impl Open {
-    /// Admits a new connection, closing one when all slots are taken (see [`MAX_CONNECTIONS`]).
-    fn admit(&mut self) -> (u64, Arc<std::sync::atomic::AtomicBool>, CancellationToken) {
-        use std::sync::atomic::Ordering::Relaxed;
-        if self.slots.len() >= MAX_CONNECTIONS {
-            let victim = self
-                .slots
-                .iter()
-                .position(|s| !s.asked.load(Relaxed))
-                .unwrap_or(0);
-            if let Some(old) = self.slots.remove(victim) {
-                old.close.cancel();
-            }
-        }
-        self.next += 1;
-        let slot = Slot {
-            id: self.next,
-            asked: Arc::default(),
-            close: CancellationToken::new(),
-        };
-        let handles = (slot.id, slot.asked.clone(), slot.close.clone());
-        self.slots.push_back(slot);
-        handles
-    }
-
-    fn leave(&mut self, id: u64) {
-        self.slots.retain(|s| s.id != id);
-    }
-}
-
-async fn accept(listener: tokio::net::TcpListener, served: Served, shutdown: CancellationToken) {
-    let open = Arc::new(Mutex::new(Open::default()));
-    let failing = Mutex::new(false);
-    loop {
-        let (stream, _) = tokio::select! {
-            () = shutdown.cancelled() => break,
-            a = listener.accept() => match a {
-                Ok(a) => a,
-                Err(e) => {
-                    if let Ok(mut f) = failing.lock() && !*f {
-                        *f = true;
-                        tracing::warn!("metrics endpoint: {e}");
-                    }
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-        };
-        let (id, asked, close) = open
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .admit();
-        let (served, open, shutdown) = (served.clone(), open.clone(), shutdown.clone());
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                asked.store(true, std::sync::atomic::Ordering::Relaxed);
-                let served = served.clone();
-                async move { Ok::<_, std::convert::Infallible>(answer(&served, &req)) }
-            });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT)
-                .keep_alive(true)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            tokio::select! {
-                _ = tokio::time::timeout(CONNECTION_LIFETIME, connection) => {}
-                () = close.cancelled() => {}
-                () = shutdown.cancelled() => {}
-            }
-            open.lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .leave(id);
-        });
-    }
-}
-
-fn reply(status: StatusCode, content_type: &str, body: String) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
-    *r.status_mut() = status;
-    if let Ok(v) = hyper::header::HeaderValue::from_str(content_type) {
-        r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
-    }
-    r
-}
-
-/// Compares without leaking the position of the first difference through timing.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-fn answer<B>(served: &Served, req: &Request<B>) -> Response<Full<Bytes>> {
-    const TEXT: &str = "text/plain; charset=utf-8";
-    if let Some(token) = &served.token {
-        let given = req
-            .headers()
-            .get(hyper::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
-        if !same(given.as_bytes(), token.as_bytes()) {
-            let mut r = reply(
-                StatusCode::UNAUTHORIZED,
-                TEXT,
-                "a bearer token is required\n".into(),
-            );
-            r.headers_mut().insert(
-                hyper::header::WWW_AUTHENTICATE,
-                hyper::header::HeaderValue::from_static("Bearer"),
-            );
-            return r;
-        }
-    }
-    if req.method() != hyper::Method::GET && req.method() != hyper::Method::HEAD {
-        return reply(StatusCode::METHOD_NOT_ALLOWED, TEXT, "only GET\n".into());
-    }
-    let status = served.status.borrow().clone();
-    match req.uri().path() {
-        "/metrics" => reply(
-            StatusCode::OK,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            served.metrics.render(&status),
-        ),
-        "/health" => {
-            let interval = served.settings.borrow().interval;
-            match health(&status, interval, SystemTime::now()) {
-                Ok(()) => reply(StatusCode::OK, TEXT, "ok\n".into()),
-                Err(why) => reply(StatusCode::SERVICE_UNAVAILABLE, TEXT, format!("{why}\n")),
-            }
-        }
-        "/status" => reply(
-            StatusCode::OK,
-            "application/json",
-            serde_json::to_string_pretty(&status).unwrap_or_default(),
-        ),
-        _ => reply(
-            StatusCode::NOT_FOUND,
-            TEXT,
-            "not found: try /metrics, /health or /status\n".into(),
-        ),
-    }
-}
+pub use health::health;
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]

@@ -1,0 +1,221 @@
+//! The serving side: admitting clients (a bounded number served, more waiting, the rest told "busy"),
+//! reading one request, answering it from the engine, and `watch` streams.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
+use tokio_util::sync::CancellationToken;
+
+use super::{
+    BUSY, Endpoint, MAX_CLIENTS, MAX_REQUEST, MAX_WAITING, QUEUE_WAIT, REQUEST_TIMEOUT, Reply,
+    Request, RequestLine, WRITE_TIMEOUT,
+};
+use crate::engine::{Command, Status};
+use crate::settings::Settings;
+
+/// The client slots: [`MAX_CLIENTS`] served at once, up to [`MAX_WAITING`] more waiting up to [`QUEUE_WAIT`].
+#[derive(Clone)]
+pub(super) struct Slots {
+    serving: Arc<Semaphore>,
+    waiting: Arc<Semaphore>,
+}
+
+impl Slots {
+    pub(super) fn new() -> Self {
+        Self {
+            serving: Arc::new(Semaphore::new(MAX_CLIENTS)),
+            waiting: Arc::new(Semaphore::new(MAX_WAITING)),
+        }
+    }
+
+    /// A slot to serve a client in, waiting for one when all are taken; `None`: the daemon is busy.
+    async fn take(&self) -> Option<OwnedSemaphorePermit> {
+        if let Ok(p) = Arc::clone(&self.serving).try_acquire_owned() {
+            return Some(p);
+        }
+        let _queued = Arc::clone(&self.waiting).try_acquire_owned().ok()?;
+        tokio::time::timeout(QUEUE_WAIT, Arc::clone(&self.serving).acquire_owned())
+            .await
+            .ok()?
+            .ok()
+    }
+}
+
+/// Takes a slot for a client that just connected, or tells it the daemon is busy (`None`).
+pub(super) async fn admit<S: AsyncRead + AsyncWrite + Unpin>(
+    slots: &Slots,
+    stream: &mut S,
+) -> Option<OwnedSemaphorePermit> {
+    let permit = slots.take().await;
+    if permit.is_none() {
+        tracing::debug!("control: every client slot is taken; a client is told to try again");
+        let _ = write_reply(stream, &Reply::Error(BUSY.into())).await;
+        // Its request is read (briefly) and dropped: a socket closed with unread data resets the
+        // connection, and the client might then miss the answer.
+        let _ = tokio::time::timeout(Duration::from_millis(200), read_request(stream)).await;
+    }
+    permit
+}
+
+/// What the endpoint serves: the engine's status and commands, and how to re-read the config.
+#[derive(Clone)]
+pub struct Control {
+    pub status: watch::Receiver<Status>,
+    pub commands: mpsc::Sender<Command>,
+    /// Re-reads and validates the config file (as SIGHUP does).
+    pub reload: Arc<dyn Fn() -> Result<Settings, String> + Send + Sync>,
+}
+
+impl Control {
+    /// Sends `command` to the engine, waiting at most [`REQUEST_TIMEOUT`] for room in its queue.
+    async fn send(&self, command: Command) -> Result<(), String> {
+        match tokio::time::timeout(REQUEST_TIMEOUT, self.commands.send(command)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err("the engine has stopped".into()),
+            Err(_) => Err("the engine is busy with earlier commands; try again".into()),
+        }
+    }
+
+    /// Waits until the engine has handled the pause or resume just sent (it handles commands in order and
+    /// answers a ping at once, even during a round), so the reply is the truth and not only "sent". Watching
+    /// the status for `paused` instead misses the change when other clients flip it back meanwhile.
+    async fn confirmed(&self, paused: bool) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        let acked = async {
+            self.send(Command::Ping(tx)).await?;
+            Ok::<_, String>(rx.await.is_ok())
+        };
+        match tokio::time::timeout(REQUEST_TIMEOUT, acked).await {
+            Ok(Ok(true)) => Ok(()),
+            // Nothing that answers pings (no engine runs yet): the status says whether it took.
+            Ok(Ok(false)) if self.status.borrow().paused == paused => Ok(()),
+            Ok(Ok(false)) => Err("the engine did not confirm".into()),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err("the engine did not confirm within 5 s".into()),
+        }
+    }
+
+    /// Carries out `request`; `allowed` says whether the client may send commands.
+    async fn answer(&self, request: Request, allowed: bool) -> Reply {
+        if request.is_command() && !allowed {
+            return Reply::Error(
+                "permission denied: only administrators may control the ddns-tray service".into(),
+            );
+        }
+        let send = |command| self.send(command);
+        let done = match request {
+            Request::Status | Request::Watch => {
+                return Reply::Status(Box::new(self.status.borrow().clone()));
+            }
+            Request::Update => send(Command::UpdateNow {
+                force: false,
+                reply: None,
+            })
+            .await
+            .map(|()| "update started"),
+            Request::Pause => match send(Command::Pause).await {
+                Ok(()) => self.confirmed(true).await.map(|()| "paused"),
+                Err(e) => Err(e),
+            },
+            Request::Resume => match send(Command::Resume).await {
+                Ok(()) => self.confirmed(false).await.map(|()| "resumed"),
+                Err(e) => Err(e),
+            },
+            Request::Reload => match (self.reload)() {
+                Ok(settings) => send(Command::Reload(Box::new(settings)))
+                    .await
+                    .map(|()| "config reloaded"),
+                Err(e) => Err(format!("keeping the current settings: {e}")),
+            },
+        };
+        match done {
+            Ok(m) => {
+                tracing::info!("control: {m}");
+                Reply::Ok(m.to_owned())
+            }
+            Err(e) => Reply::Error(e),
+        }
+    }
+}
+
+fn line(reply: &Reply) -> Vec<u8> {
+    let mut out =
+        serde_json::to_vec(reply).unwrap_or_else(|_| b"{\"error\":\"internal\"}".to_vec());
+    out.push(b'\n');
+    out
+}
+
+async fn write_reply<W: AsyncWrite + Unpin>(w: &mut W, reply: &Reply) -> std::io::Result<()> {
+    tokio::time::timeout(WRITE_TIMEOUT, w.write_all(&line(reply)))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "client stopped reading"))?
+}
+
+/// Reads the request line (bounded in size and time).
+pub(super) async fn read_request<R: AsyncRead + Unpin>(r: &mut R) -> Result<Request, String> {
+    let mut text = String::new();
+    let mut limited = BufReader::new(tokio::io::AsyncReadExt::take(r, MAX_REQUEST));
+    match tokio::time::timeout(REQUEST_TIMEOUT, limited.read_line(&mut text)).await {
+        Err(_) => return Err("no request within 5 s".into()),
+        Ok(Err(e)) => return Err(format!("cannot read the request: {e}")),
+        Ok(Ok(_)) => {}
+    }
+    if !text.ends_with('\n') {
+        return Err("the request must be one line of at most 4 KiB".into());
+    }
+    serde_json::from_str::<RequestLine>(&text)
+        .map(|l| l.request)
+        .map_err(|e| format!("not a request: {e}"))
+}
+
+/// Serves one client whose request was read; `check` says whether it may send commands (asked only then).
+pub(super) async fn serve_client<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    control: Control,
+    request: Result<Request, String>,
+    allowed: bool,
+    shutdown: CancellationToken,
+) {
+    let request = match request {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = write_reply(&mut stream, &Reply::Error(e)).await;
+            return;
+        }
+    };
+    let reply = control.answer(request, allowed).await;
+    if write_reply(&mut stream, &reply).await.is_err() || request != Request::Watch {
+        let _ = stream.shutdown().await;
+        return;
+    }
+    let mut status = control.status.clone();
+    status.mark_unchanged();
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            changed = status.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                let now = Reply::Status(Box::new(status.borrow_and_update().clone()));
+                if write_reply(&mut stream, &now).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Starts serving `endpoint` until `shutdown`; the listener is in place when this returns.
+///
+/// # Errors
+/// The endpoint cannot be created, or another daemon already answers there.
+pub fn serve(
+    endpoint: &Endpoint,
+    control: Control,
+    shutdown: CancellationToken,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    super::os::serve(endpoint, control, shutdown)
+}
