@@ -5,10 +5,13 @@
 //! - the raw mirror of the TOML file and its reader that collects every problem (`file`);
 //! - checks of single values and the reporter kinds use for their fields (`check`);
 //! - the table entries kinds describe themselves with (`kinds`);
+//! - writing a file back keeping its comments and layout (`edit`, feature `edit`);
 //! - secrets and where they come from (`secret`);
 //! - plain types: [`Family`], [`RecordType`], [`Issue`], [`LineBind`], [`Proxy`], [`Ipv6Host`].
 
 pub mod check;
+#[cfg(feature = "edit")]
+pub mod edit;
 pub mod file;
 pub mod kinds;
 pub mod secret;

@@ -274,3 +274,58 @@ pub async fn find(data_dir: &std::path::Path) -> Result<Option<(Endpoint, Status
     }
     refused.map_or(Ok(None), Err)
 }
+
+/// What following a daemon reports.
+#[derive(Debug)]
+pub enum Followed {
+    /// Its status, sent at once and on every change.
+    Status(Box<Status>),
+    /// The connection ended (the daemon stopped, or was never there); following tries again.
+    Lost,
+}
+
+/// Follows the daemon at `endpoint` until `shutdown`, or until `on` returns `false`: every status it sends,
+/// and [`Followed::Lost`] whenever the connection ends; reconnects after a pause growing from 1 s to 15 s
+/// (back to 1 s once a status arrives). The tray's view of a service runs on this.
+pub async fn follow(
+    endpoint: Endpoint,
+    shutdown: tokio_util::sync::CancellationToken,
+    mut on: impl FnMut(Followed) -> bool,
+) {
+    let mut pause = Duration::from_secs(1);
+    loop {
+        let mut wanted = true;
+        let followed = async {
+            let mut client = Client::connect(&endpoint).await?;
+            client.send(Request::Watch).await?;
+            while let Some(reply) = client.next().await? {
+                if let Reply::Status(status) = reply {
+                    pause = Duration::from_secs(1);
+                    if !on(Followed::Status(status)) {
+                        wanted = false;
+                        break;
+                    }
+                }
+            }
+            Ok::<(), ClientError>(())
+        };
+        let ended = tokio::select! {
+            () = shutdown.cancelled() => return,
+            r = followed => r,
+        };
+        if !wanted {
+            return;
+        }
+        if let Err(e) = ended {
+            tracing::debug!("{e}");
+        }
+        if !on(Followed::Lost) {
+            return;
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(pause) => {}
+        }
+        pause = (pause * 2).min(Duration::from_secs(15));
+    }
+}

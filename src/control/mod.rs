@@ -30,7 +30,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Status;
-pub use client::{Client, ClientError, find};
+pub use client::{Client, ClientError, Followed, find, follow};
 pub use server::{Control, serve};
 #[cfg(unix)]
 use unix as os;

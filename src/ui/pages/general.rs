@@ -1,0 +1,82 @@
+//! The General page: check interval, address families, language, notifications, start at login.
+
+#[allow(clippy::wildcard_imports)] // the pages share their types and helpers
+use super::*;
+
+impl View {
+    #[allow(clippy::too_many_lines)] // one page, drawn top to bottom
+    pub(super) fn general_page(&mut self, ui: &mut Ui) -> Option<Request> {
+        ui.heading(t!("page.general"));
+        ui.add_space(6.0);
+        let errors = self.form.errors.clone();
+        egui::Grid::new("general")
+            .num_columns(2)
+            .spacing([16.0, 8.0])
+            .show(ui, |ui| {
+                typed_row(
+                    ui,
+                    &errors,
+                    &t!("general.interval"),
+                    &mut self.form.interval,
+                    ("interval", "5m"),
+                    Typed::Duration,
+                );
+                typed_row(
+                    ui,
+                    &errors,
+                    &t!("general.keep_alive"),
+                    &mut self.form.max_interval,
+                    ("max_interval", &t!("general.keep_alive_hint")),
+                    Typed::Duration,
+                );
+                ui.label(t!("general.families"));
+                ui.horizontal(|ui| {
+                    ui.checkbox(&mut self.form.ipv4, "IPv4");
+                    ui.checkbox(&mut self.form.ipv6, "IPv6");
+                });
+                ui.end_row();
+                if let Some(e) = errors.get("ipv4") {
+                    ui.label("");
+                    ui.colored_label(RED, e);
+                    ui.end_row();
+                }
+                ui.label(t!("general.notifications"));
+                ui.checkbox(&mut self.form.notifications, t!("general.notifications_on"));
+                ui.end_row();
+                ui.label(t!("general.start_at_login"));
+                ui.checkbox(
+                    &mut self.form.start_at_login,
+                    t!("general.start_at_login_on"),
+                );
+                ui.end_row();
+                let l = ui.label(t!("general.language"));
+                let current = Language::parse(&self.form.language).unwrap_or_default();
+                egui::ComboBox::from_id_salt("language")
+                    .selected_text(current.native_name())
+                    .show_ui(ui, |ui| {
+                        for lang in [Language::Auto, Language::English, Language::Chinese] {
+                            ui.selectable_value(
+                                &mut self.form.language,
+                                lang.code().to_owned(),
+                                lang.native_name(),
+                            );
+                        }
+                    })
+                    .response
+                    .labelled_by(l.id);
+                ui.end_row();
+                if let Some(e) = errors.get("language") {
+                    ui.label("");
+                    ui.colored_label(RED, e);
+                    ui.end_row();
+                }
+            });
+        if let Some(note) = &self.font_note {
+            ui.add_space(8.0);
+            ui.colored_label(ORANGE, note);
+        }
+        ui.add_space(12.0);
+        ui.small(t!("general.about", version = env!("CARGO_PKG_VERSION")));
+        None
+    }
+}

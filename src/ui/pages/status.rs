@@ -1,0 +1,148 @@
+//! The Status page: what the engine is doing, one row per record.
+
+#[allow(clippy::wildcard_imports)] // the pages share their types and helpers
+use super::*;
+
+impl View {
+    #[allow(clippy::too_many_lines)] // one page, drawn top to bottom
+    pub(super) fn status_page(&mut self, ui: &mut Ui, now: SystemTime) -> Option<Request> {
+        let mut request = None;
+        let status = &self.status;
+        ui.heading(t!("page.status"));
+        ui.add_space(4.0);
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(self.drivable, egui::Button::new(t!("menu.update_now")))
+                .clicked()
+            {
+                request = Some(Request::UpdateNow);
+            }
+            let pause = if status.paused {
+                t!("menu.resume")
+            } else {
+                t!("menu.pause")
+            };
+            if ui
+                .add_enabled(self.drivable, egui::Button::new(pause))
+                .clicked()
+            {
+                request = Some(Request::TogglePause);
+            }
+            let (colour, state) = match model::icon_state(status) {
+                model::IconState::Ok => (GREEN, t!("state.ok")),
+                model::IconState::Updating => (ORANGE, t!("state.updating")),
+                model::IconState::Failing => (RED, t!("state.failing")),
+                model::IconState::Paused => (Color32::GRAY, t!("state.paused")),
+                model::IconState::Idle => (Color32::GRAY, t!("state.idle")),
+            };
+            ui.colored_label(colour, RichText::new(state).strong());
+        });
+        ui.add_space(6.0);
+        let labels = model::menu_labels(status, self.form.ipv6 || status.ipv6.is_some(), now);
+        egui::Grid::new("addresses")
+            .num_columns(2)
+            .spacing([16.0, 6.0])
+            .show(ui, |ui| {
+                ui.label(t!("status.ipv4"));
+                ui.monospace(labels.ipv4.split_once(": ").map_or("", |(_, v)| v));
+                ui.end_row();
+                if let Some(v6) = &labels.ipv6 {
+                    ui.label(t!("status.ipv6"));
+                    ui.monospace(v6.split_once(": ").map_or("", |(_, v)| v));
+                    ui.end_row();
+                }
+                ui.label(t!("status.last_update"));
+                ui.label(status.last_update.map_or_else(
+                    || t!("status.never").into_owned(),
+                    |at| model::when(at, now),
+                ));
+                ui.end_row();
+                ui.label(t!("status.last_check"));
+                ui.label(status.last_check.map_or_else(
+                    || t!("status.never").into_owned(),
+                    |at| model::when(at, now),
+                ));
+                ui.end_row();
+                ui.label(t!("status.network"));
+                ui.label(model::network_events(&status.network_events));
+                ui.end_row();
+            });
+        for problem in status
+            .config_problems
+            .iter()
+            .chain(&status.store_error)
+            .chain(status.detect_errors.values())
+        {
+            ui.colored_label(RED, problem);
+        }
+        ui.add_space(10.0);
+        ui.heading(t!("page.records"));
+        if status.records.is_empty() {
+            ui.label(t!("status.no_records"));
+            if ui.link(t!("status.add_first")).clicked() {
+                self.page = if self.form.providers.is_empty() {
+                    Page::Providers
+                } else {
+                    Page::Records
+                };
+            }
+            return request;
+        }
+        table(
+            ui,
+            "records-status",
+            &[
+                t!("records.name"),
+                t!("records.provider"),
+                t!("status.published"),
+                t!("status.state"),
+                t!("status.updated"),
+                t!("status.next"),
+                t!("status.error"),
+            ],
+            |ui| {
+                for r in &status.records {
+                    ui.label(format!("{} {}", r.name, r.record_type));
+                    let line = r
+                        .line
+                        .as_ref()
+                        .map(|l| format!(" [{l}]"))
+                        .unwrap_or_default();
+                    ui.label(format!("{}{line}", r.provider));
+                    ui.monospace(
+                        r.published
+                            .map_or_else(|| "–".to_owned(), |ip| ip.to_string()),
+                    );
+                    let (colour, text) = match r.phase {
+                        Phase::Ok => (GREEN, t!("state.ok").into_owned()),
+                        Phase::Pending => (Color32::GRAY, t!("state.pending").into_owned()),
+                        Phase::Failing => {
+                            (ORANGE, t!("state.failing_n", n = r.failures).into_owned())
+                        }
+                        Phase::Stopped => (RED, t!("state.stopped").into_owned()),
+                    };
+                    ui.colored_label(colour, text);
+                    ui.label(
+                        r.published_at
+                            .map_or_else(|| "–".to_owned(), |at| model::when(at, now)),
+                    );
+                    ui.label(
+                        r.next_attempt
+                            .map_or_else(|| "–".to_owned(), |at| model::when(at, now)),
+                    );
+                    match &r.last_error {
+                        Some(e) => {
+                            ui.colored_label(RED, model::shorten(e, 60))
+                                .on_hover_text(e);
+                        }
+                        None => {
+                            ui.label("–");
+                        }
+                    }
+                    ui.end_row();
+                }
+            },
+        );
+        request
+    }
+}

@@ -1,0 +1,305 @@
+//! The settings window's work, done off the UI thread: opening it on the loaded form, carrying out its requests (load, save, test, detect, history) and handing the answers back.
+
+#[allow(clippy::wildcard_imports)] // the tray app's own types
+use super::*;
+
+impl App {
+    /// Opens the settings window (or brings it forward), with the config file's current contents. The
+    /// file, the keyring and the font are read off this thread; the window opens when they arrive
+    /// ([`Reply::Loaded`]).
+    pub(super) fn open_settings(&mut self) {
+        if let Some(w) = &self.settings {
+            w.focus();
+            return;
+        }
+        if std::mem::replace(&mut self.opening, true) {
+            return;
+        }
+        let path = self.paths.config.clone();
+        let problems = !self.status.config_problems.is_empty();
+        let proxy = self.proxy.clone();
+        self.runtime.spawn_blocking(move || {
+            let loaded = load_form(&path, problems).map(|mut form| {
+                form.start_at_login =
+                    crate::ui::autostart::state().is_ok_and(crate::ui::autostart::State::on);
+                Box::new((form, crate::ui::fonts::find()))
+            });
+            let _ = proxy.send_event(UserEvent::Reply(Reply::Loaded(loaded)));
+        });
+    }
+
+    /// The form and font arrived: the window opens.
+    pub(super) fn show_settings(
+        &mut self,
+        event_loop: &ActiveEventLoop,
+        loaded: Result<Box<(SettingsForm, Option<crate::ui::fonts::Found>)>, String>,
+    ) {
+        self.opening = false;
+        let (form, font) = match loaded {
+            Ok(l) => *l,
+            Err(e) => {
+                self.toast(Level::Error, t!("toast.cannot_read_config"), e);
+                return;
+            }
+        };
+        let mut view = View::new(form, self.status.clone());
+        view.drivable = self.handle.is_some() || self.remote.as_ref().is_some_and(|r| !r.denied);
+        view.font_note = font.is_none().then(crate::ui::fonts::missing_note);
+        match SettingsWindow::open(
+            event_loop,
+            &self.runtime,
+            view,
+            font,
+            self.proxy.clone(),
+            UserEvent::Repaint,
+        ) {
+            Ok(w) => self.settings = Some(w),
+            Err(e) => {
+                tracing::error!("{e}");
+                self.toast(Level::Error, t!("toast.cannot_open_window"), e);
+            }
+        }
+    }
+
+    pub(super) fn on_settings_event(&mut self, event: &WindowEvent) {
+        let Some(window) = &mut self.settings else {
+            return;
+        };
+        if let Some(request) = window.on_event(event) {
+            self.on_request(request);
+        }
+    }
+
+    /// Runs what the settings window asked for; anything slow goes off this thread and comes back as a
+    /// [`Reply`].
+    #[allow(clippy::too_many_lines)] // one arm per request
+    pub(super) fn on_request(&mut self, request: Request) {
+        let Some(window) = &mut self.settings else {
+            return;
+        };
+        let view = &mut window.view;
+        let proxy = self.proxy.clone();
+        let reply = move |r: Reply| {
+            let _ = proxy.send_event(UserEvent::Reply(r));
+        };
+        match request {
+            Request::Close => self.settings = None,
+            Request::Save => {
+                view.saving = true;
+                let mut form = view.form.clone();
+                let autostart_was = view.baseline.start_at_login;
+                let path = self.paths.config.clone();
+                self.runtime.spawn_blocking(move || {
+                    let saved = settings::save(
+                        &mut form,
+                        &path,
+                        &crate::config::secret::SystemLookup,
+                        &settings::OsKeyring,
+                    );
+                    if saved.is_some()
+                        && form.start_at_login != autostart_was
+                        && let Err(e) = crate::ui::autostart::set(form.start_at_login)
+                    {
+                        form.message =
+                            Some(t!("toast.cannot_change_autostart_body", error = e).into_owned());
+                        form.start_at_login = autostart_was;
+                    }
+                    reply(Reply::Saved(Box::new(form), saved.map(Box::new)));
+                });
+            }
+            Request::Test(i) => {
+                view.tests.insert(i, Load::Running);
+                let form = view.form.clone();
+                self.runtime.spawn(async move {
+                    let target = off_thread(move || {
+                        form.test_target(i, &crate::config::secret::SystemLookup)
+                    })
+                    .await;
+                    let result = match target {
+                        Ok((provider, record, record_type)) => crate::provider::build(&provider)
+                            .check(&record, record_type)
+                            .await
+                            .map_err(|e| e.to_string()),
+                        Err(why) => Err(why),
+                    };
+                    reply(Reply::Tested(i, result));
+                });
+            }
+            Request::DetectNow => {
+                view.detect = Load::Running;
+                let form = view.form.clone();
+                self.runtime.spawn(async move {
+                    let result = match form.detection() {
+                        Err(e) => Err(e),
+                        Ok((detect, families)) => {
+                            let detector = crate::detect::Detector::from_settings(&detect);
+                            let mut out = Vec::new();
+                            for family in families {
+                                let (sources, conclusion) = detector.report(family).await;
+                                let conclusion = match conclusion {
+                                    crate::detect::Detection::Known(ip) => Ok(ip),
+                                    crate::detect::Detection::Unavailable(e) => Err(e),
+                                };
+                                out.push(Detected {
+                                    family,
+                                    sources,
+                                    conclusion,
+                                });
+                            }
+                            Ok(out)
+                        }
+                    };
+                    reply(Reply::Detected(result));
+                });
+            }
+            Request::LoadHistory => {
+                view.history = Load::Running;
+                let history = crate::history::History::in_dir(&self.paths.data_dir);
+                self.runtime.spawn_blocking(move || {
+                    reply(Reply::History(history.read().map_err(|e| e.to_string())));
+                });
+            }
+            Request::TestAlert(i) => {
+                view.alert_tests.insert(i, Load::Running);
+                let form = view.form.clone();
+                let config = self.paths.config.clone();
+                self.runtime.spawn(async move {
+                    let target = off_thread(move || {
+                        form.notifier_target(i, &crate::config::secret::SystemLookup)
+                    })
+                    .await;
+                    let result = match target {
+                        Ok(n) => crate::notify::alerts::test(std::slice::from_ref(&n), &config)
+                            .await
+                            .pop()
+                            .map_or_else(|| Err(String::new()), |(_, _, r)| r),
+                        Err(e) => Err(e),
+                    };
+                    reply(Reply::AlertTested(i, result));
+                });
+            }
+            Request::UpdateNow => self.on_menu(&MenuId::new(id::UPDATE)),
+            Request::TogglePause => self.on_menu(&MenuId::new(id::PAUSE)),
+        }
+        if let Some(w) = &self.settings {
+            w.request_redraw();
+        }
+    }
+
+    /// Off-thread work for the settings window is done.
+    pub(super) fn on_reply(&mut self, event_loop: &ActiveEventLoop, reply: Reply) {
+        if let Reply::Loaded(loaded) = reply {
+            self.show_settings(event_loop, loaded);
+            return;
+        }
+        let Some(window) = &mut self.settings else {
+            return;
+        };
+        let view = &mut window.view;
+        match reply {
+            Reply::Loaded(_) => {}
+            Reply::Saved(form, saved) => {
+                view.saving = false;
+                let Some(new) = saved else {
+                    view.form = *form;
+                    view.close_after_save = false;
+                    window.request_redraw();
+                    return;
+                };
+                view.saved(*form);
+                let close = std::mem::take(&mut view.close_after_save);
+                let before = crate::i18n::current();
+                crate::i18n::set(new.language);
+                self.ipv6 = new.ipv6;
+                if self.handle.is_some() {
+                    self.send(Command::Reload(new));
+                } else if self.remote.is_none() {
+                    self.start_engine(*new);
+                }
+                if close {
+                    self.settings = None;
+                } else if crate::i18n::current() != before
+                    && let Some(w) = &self.settings
+                {
+                    w.set_title(&t!("window.title"));
+                }
+                self.relabel();
+                self.refresh();
+            }
+            Reply::Tested(i, result) => {
+                view.tests.insert(i, Load::Done(result));
+            }
+            Reply::Detected(result) => view.detect = Load::Done(result),
+            Reply::History(result) => view.history = Load::Done(result),
+            Reply::AlertTested(i, result) => {
+                view.alert_tests.insert(i, Load::Done(result));
+            }
+        }
+        if let Some(w) = &self.settings {
+            w.request_redraw();
+        }
+    }
+}
+
+/// Runs `work` (validation that may read the keyring) on the blocking pool: neither on the UI thread nor on
+/// the async workers.
+pub(super) async fn off_thread<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()))
+}
+
+/// The settings form for the config file at `path` (run off the UI thread: it reads the file, and the
+/// keyring when `problems` asks for the config's problems to be shown at their fields).
+pub(super) fn load_form(path: &Path, problems: bool) -> Result<SettingsForm, String> {
+    let text = match crate::fsutil::read_limited(path, crate::settings::MAX_CONFIG_BYTES) {
+        Ok(None) => return Ok(SettingsForm::from_file(&config::file::ConfigFile::default())),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+        Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+    };
+    let mut form = match config::file::parse(&text) {
+        Ok(parsed) => {
+            let mut form = SettingsForm::from_file(&parsed.file);
+            if !parsed.issues.is_empty() {
+                // What could not be read is not in the form: say so before a Save drops it.
+                let paths: Vec<&str> = parsed
+                    .issues
+                    .iter()
+                    .take(3)
+                    .map(|i| i.path.as_str())
+                    .collect();
+                form.message = Some(
+                    t!(
+                        "save.unreadable_parts",
+                        n = parsed.issues.len(),
+                        paths = paths.join(", ")
+                    )
+                    .into_owned(),
+                );
+            }
+            form
+        }
+        Err(issues) => {
+            let mut form = SettingsForm::from_file(&config::file::ConfigFile::default());
+            form.message = Some(
+                t!(
+                    "save.not_toml",
+                    path = path.display(),
+                    error = issues
+                        .first()
+                        .map(|i| i.message.lines().next().unwrap_or_default().to_owned())
+                        .unwrap_or_default()
+                )
+                .into_owned(),
+            );
+            form
+        }
+    };
+    if problems {
+        // Show the problems next to their fields (validation writes nothing).
+        let _ = form.validate(&crate::config::secret::SystemLookup);
+    }
+    Ok(form)
+}
