@@ -160,20 +160,23 @@ fn provider_detail(kind: &ProviderKind) -> String {
 /// Every provider kind with its fields and the credential it needs, from the kinds table.
 #[must_use]
 pub fn providers_help() -> String {
+    use crate::i18n::tr;
     let mut out = String::new();
     for k in provider::KINDS {
         let _ = writeln!(
             out,
-            "{} ({})\n  credential: {}",
-            k.kind, k.title, k.credential
+            "{} ({})\n  {}",
+            k.kind,
+            k.title(),
+            tr("cli.kind_credential", &[("what", &k.credential())])
         );
         for f in k.fields {
             let tag = match (f.required, f.secret) {
-                (true, true) => "required, secret",
-                (true, false) => "required",
-                (false, _) => "optional",
+                (true, true) => tr("cli.field_required_secret", &[]),
+                (true, false) => tr("cli.field_required", &[]),
+                (false, _) => tr("cli.field_optional", &[]),
             };
-            let _ = writeln!(out, "  {:<18} {tag}: {}", f.name, f.help);
+            let _ = writeln!(out, "  {:<18} {tag}: {}", f.name, k.help(f.name));
         }
     }
     out

@@ -1,11 +1,18 @@
 //! The table entries kinds describe themselves with: a kind's name, where its credential is made, and its
-//! fields (required, secret, a checkbox). The `check --providers` list, the settings window's forms and
-//! the config hints read them; the words for them (title, what to create, each field's label and help)
-//! come from the catalogues, keyed by the kind and the field.
+//! fields (required, secret, a checkbox). `check --providers`, the settings window's forms and the config
+//! hints read them. Their words live only in the catalogues, keyed by the kind and the field, so no kind can
+//! show another kind's text:
+//!
+//! - `<family>.<kind>.title`: the kind's name (`provider.cloudflare.title`);
+//! - `<family>.<kind>.credential`: what to create, with the smallest permission that works;
+//! - `<family>.<kind>.help.<field>`: the help under each field;
+//! - `field.<field>`: a field's label (the same word for every kind: "API token").
+//!
+//! `<family>` is `provider`, `notifier` or `source`.
 
 use serde::Serialize;
 
-/// One field of a provider kind.
+/// One field of a kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct FieldInfo {
     pub name: &'static str,
@@ -14,78 +21,171 @@ pub struct FieldInfo {
     pub secret: bool,
     /// Edited as a checkbox (true/false).
     pub boolean: bool,
-    pub help: &'static str,
 }
 
-/// One provider kind: what the table, `check --providers` and the settings window show.
+/// Which catalogue section a kind's words are in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Provider,
+    Notifier,
+    Source,
+}
+
+impl Family {
+    /// The catalogue section (`provider`, `notifier`, `source`).
+    #[must_use]
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Provider => "provider",
+            Self::Notifier => "notifier",
+            Self::Source => "source",
+        }
+    }
+}
+
+/// One kind: what the table, `check --providers` and the settings window show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct KindInfo {
+    pub family: Family,
     /// The `kind = "..."` value.
     pub kind: &'static str,
-    pub title: &'static str,
-    /// Which credential to create, with the smallest permission that works.
-    pub credential: &'static str,
-    /// Where that credential is made.
+    /// Where its credential is made (empty when there is no such page).
     pub credential_url: &'static str,
     pub fields: &'static [FieldInfo],
 }
 
-pub const fn req(name: &'static str, help: &'static str) -> FieldInfo {
+impl KindInfo {
+    /// A provider kind.
+    #[must_use]
+    pub const fn provider(
+        kind: &'static str,
+        credential_url: &'static str,
+        fields: &'static [FieldInfo],
+    ) -> Self {
+        Self {
+            family: Family::Provider,
+            kind,
+            credential_url,
+            fields,
+        }
+    }
+
+    /// A notifier kind.
+    #[must_use]
+    pub const fn notifier(
+        kind: &'static str,
+        credential_url: &'static str,
+        fields: &'static [FieldInfo],
+    ) -> Self {
+        Self {
+            family: Family::Notifier,
+            kind,
+            credential_url,
+            fields,
+        }
+    }
+
+    /// A detection source kind.
+    #[must_use]
+    pub const fn source(kind: &'static str, fields: &'static [FieldInfo]) -> Self {
+        Self {
+            family: Family::Source,
+            kind,
+            credential_url: "",
+            fields,
+        }
+    }
+
+    /// The catalogue key of one of the kind's words (`title`, `credential`, `help.<field>`).
+    #[must_use]
+    pub fn key(&self, word: &str) -> String {
+        format!("{}.{}.{word}", self.family.key(), self.kind)
+    }
+
+    /// The kind's name in the language in use.
+    #[must_use]
+    pub fn title(&self) -> String {
+        crate::i18n::tr(&self.key("title"), &[])
+    }
+
+    /// The kind's name in `locale` (`en`, `zh-CN`): a search finds a kind by either language's name.
+    #[must_use]
+    pub fn title_in(&self, locale: &str) -> String {
+        crate::i18n::tr_in(locale, &self.key("title"))
+    }
+
+    /// What to create, in the language in use.
+    #[must_use]
+    pub fn credential(&self) -> String {
+        crate::i18n::tr(&self.key("credential"), &[])
+    }
+
+    /// The help under `field`, in the language in use.
+    #[must_use]
+    pub fn help(&self, field: &str) -> String {
+        crate::i18n::tr(&self.key(&format!("help.{field}")), &[])
+    }
+
+    /// The field named `name`, if the kind has it.
+    #[must_use]
+    pub fn field(&self, name: &str) -> Option<&'static FieldInfo> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+/// A field's label, the same for every kind.
+#[must_use]
+pub fn label(field: &str) -> String {
+    crate::i18n::tr(&format!("field.{field}"), &[])
+}
+
+pub const fn req(name: &'static str) -> FieldInfo {
     FieldInfo {
         name,
         required: true,
         secret: false,
         boolean: false,
-        help,
     }
 }
 
-pub const fn opt(name: &'static str, help: &'static str) -> FieldInfo {
+pub const fn opt(name: &'static str) -> FieldInfo {
     FieldInfo {
         name,
         required: false,
         secret: false,
         boolean: false,
-        help,
     }
 }
 
-pub const fn flag(name: &'static str, help: &'static str) -> FieldInfo {
+pub const fn flag(name: &'static str) -> FieldInfo {
     FieldInfo {
         name,
         required: false,
         secret: false,
         boolean: true,
-        help,
     }
 }
 
-pub const fn secret(name: &'static str, help: &'static str) -> FieldInfo {
+pub const fn secret(name: &'static str) -> FieldInfo {
     FieldInfo {
         name,
         required: true,
         secret: true,
         boolean: false,
-        help,
     }
 }
 
-pub const fn secret_opt(name: &'static str, help: &'static str) -> FieldInfo {
+pub const fn secret_opt(name: &'static str) -> FieldInfo {
     FieldInfo {
         name,
         required: false,
         secret: true,
         boolean: false,
-        help,
     }
 }
 
-pub const ENDPOINT: FieldInfo = opt(
-    "endpoint",
-    "base URL of the API (default: the provider's public URL)",
-);
-
-pub const LINE: FieldInfo = opt(
-    "line",
-    "the resolution line to manage (default: the default line); records on other lines are never touched",
-);
+/// `endpoint`: the base URL of the kind's API (its help names the kind's default).
+pub const ENDPOINT: FieldInfo = opt("endpoint");
+/// `line`: the resolution line to manage, for kinds with lines.
+pub const LINE: FieldInfo = opt("line");

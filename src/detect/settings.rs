@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::check::{FieldCheck, duration, interface_name_problem, normalize_domain};
 use crate::config::file::{ConfigFile, KindTable, SourceEntry};
+use crate::config::kinds::{KindInfo, opt, req};
 use crate::config::secret::Lookup;
 use crate::config::{Family, Issue, Proxy};
 
@@ -244,15 +245,21 @@ pub fn parse(file: &ConfigFile, lookup: &dyn Lookup, issues: &mut Vec<Issue>) ->
     }
 }
 
-/// The source kinds' names, as `kind = "..."` takes them.
-pub const SOURCE_KINDS: &[&str] = &[
-    "http",
-    "cloudflare-trace",
-    "dns",
-    "interface",
-    "command",
-    "router",
+/// The source kinds and their fields (their words are in the catalogues under `source.<kind>`).
+pub const KINDS: &[KindInfo] = &[
+    KindInfo::source("http", &[req("url")]),
+    KindInfo::source("cloudflare-trace", &[opt("url")]),
+    KindInfo::source("dns", &[opt("server"), opt("name"), opt("type")]),
+    KindInfo::source("interface", &[opt("name")]),
+    KindInfo::source("command", &[req("command")]),
+    KindInfo::source("router", &[opt("protocol"), opt("gateway")]),
 ];
+
+/// The source kinds' names, as `kind = "..."` takes them.
+#[must_use]
+pub fn kind_names() -> Vec<&'static str> {
+    KINDS.iter().map(|k| k.kind).collect()
+}
 
 fn source(
     entry: &SourceEntry,
@@ -262,7 +269,7 @@ fn source(
     issues: &mut Vec<Issue>,
 ) -> Option<SourceSettings> {
     let kind: SourceKind =
-        crate::config::check::kind_of(entry.kind_table(), path, SOURCE_KINDS, issues)?;
+        crate::config::check::kind_of(entry.kind_table(), path, &kind_names(), issues)?;
     let timeout = duration(
         entry.timeout.as_deref(),
         &format!("{path}.timeout"),

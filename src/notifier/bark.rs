@@ -8,16 +8,11 @@ use super::{KindConfig, KindInfo, Note};
 use crate::config::Secret;
 use crate::config::check::FieldCheck;
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "bark",
-    title: "Bark (iOS)",
-    credential: "the device key shown in the Bark app",
-    credential_url: "https://bark.day.app/",
-    fields: &[
-        super::secret("device_key", "the device key from the Bark app"),
-        super::opt("server", "the Bark server (default https://api.day.app)"),
-    ],
-};
+pub const INFO: KindInfo = KindInfo::notifier(
+    "bark",
+    "https://bark.day.app/",
+    &[super::secret("device_key"), super::opt("server")],
+);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

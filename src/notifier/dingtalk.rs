@@ -9,19 +9,11 @@ use super::{KindConfig, KindInfo, Note};
 use crate::config::Secret;
 use crate::config::check::FieldCheck;
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "dingtalk",
-    title: "DingTalk robot (钉钉)",
-    credential: "the custom robot's webhook address, and its signing secret when signing is on",
-    credential_url: "https://open.dingtalk.com/document/robots/custom-robot-access",
-    fields: &[
-        super::secret("url", "the robot's webhook address"),
-        super::secret_opt(
-            "secret",
-            "the signing secret, when the robot's security setting is signing",
-        ),
-    ],
-};
+pub const INFO: KindInfo = KindInfo::notifier(
+    "dingtalk",
+    "https://open.dingtalk.com/document/robots/custom-robot-access",
+    &[super::secret("url"), super::secret_opt("secret")],
+);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

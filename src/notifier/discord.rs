@@ -8,13 +8,11 @@ use super::{KindConfig, KindInfo, Note};
 use crate::config::Secret;
 use crate::config::check::FieldCheck;
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "discord",
-    title: "Discord",
-    credential: "a channel webhook (channel settings > Integrations > Webhooks)",
-    credential_url: "https://support.discord.com/hc/en-us/articles/228383668",
-    fields: &[super::secret("url", "the robot's webhook address")],
-};
+pub const INFO: KindInfo = KindInfo::notifier(
+    "discord",
+    "https://support.discord.com/hc/en-us/articles/228383668",
+    &[super::secret("url")],
+);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -18,22 +18,17 @@ use super::{KindConfig, KindInfo, Note};
 use crate::config::Secret;
 use crate::config::check::FieldCheck;
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "email",
-    title: "Email (SMTP)",
-    credential: "an SMTP server, a sender and recipients; a password or app password when the server needs one",
-    credential_url: "",
-    fields: &[
-        super::req(
-            "server",
-            "smtp://host:587 (STARTTLS) or smtps://host:465 (TLS)",
-        ),
-        super::req("from", "the sender: ddns-tray <alerts@example.com>"),
-        super::req("to", "recipients, separated by commas"),
-        super::opt("username", "the SMTP login, when the server needs one"),
-        super::secret_opt("password", "the SMTP password or app password"),
+pub const INFO: KindInfo = KindInfo::notifier(
+    "email",
+    "",
+    &[
+        super::req("server"),
+        super::req("from"),
+        super::req("to"),
+        super::opt("username"),
+        super::secret_opt("password"),
     ],
-};
+);
 
 /// How long one delivery may take, connection included.
 const TIMEOUT: Duration = Duration::from_secs(30);

@@ -9,19 +9,11 @@ use super::{KindConfig, KindInfo, Note};
 use crate::config::Secret;
 use crate::config::check::FieldCheck;
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "feishu",
-    title: "Feishu / Lark bot (飞书)",
-    credential: "the custom bot's webhook address, and its signing secret when signing is on",
-    credential_url: "https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot",
-    fields: &[
-        super::secret("url", "the robot's webhook address"),
-        super::secret_opt(
-            "secret",
-            "the signing secret, when the robot's security setting is signing",
-        ),
-    ],
-};
+pub const INFO: KindInfo = KindInfo::notifier(
+    "feishu",
+    "https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot",
+    &[super::secret("url"), super::secret_opt("secret")],
+);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

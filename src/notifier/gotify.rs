@@ -8,17 +8,15 @@ use super::{Category, KindConfig, KindInfo, Note};
 use crate::config::Secret;
 use crate::config::check::FieldCheck;
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "gotify",
-    title: "Gotify",
-    credential: "the server's address and an application token",
-    credential_url: "https://gotify.net/docs/pushmsg",
-    fields: &[
-        super::req("server", "the Gotify server, e.g. https://push.example.com"),
-        super::secret("token", "an application token"),
-        super::opt("priority", "0 to 10; default 5, failures 8"),
+pub const INFO: KindInfo = KindInfo::notifier(
+    "gotify",
+    "https://gotify.net/docs/pushmsg",
+    &[
+        super::req("server"),
+        super::secret("token"),
+        super::opt("priority"),
     ],
-};
+);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -9,16 +9,11 @@ use super::{Beat, KindConfig, KindInfo, Note};
 use crate::config::Secret;
 use crate::config::check::FieldCheck;
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "healthchecks",
-    title: "Healthchecks.io (heartbeat)",
-    credential: "the check's ping URL",
-    credential_url: "https://healthchecks.io/docs/",
-    fields: &[super::secret(
-        "url",
-        "the ping URL (https://hc-ping.com/<uuid>)",
-    )],
-};
+pub const INFO: KindInfo = KindInfo::notifier(
+    "healthchecks",
+    "https://healthchecks.io/docs/",
+    &[super::secret("url")],
+);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

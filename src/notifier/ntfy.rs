@@ -10,18 +10,16 @@ use crate::config::Secret;
 use crate::config::check::FieldCheck;
 use crate::http::template::header_text;
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "ntfy",
-    title: "ntfy",
-    credential: "a topic name others cannot guess, and an access token for a protected topic",
-    credential_url: "https://docs.ntfy.sh/publish/",
-    fields: &[
-        super::secret("topic", "the topic (anyone who knows it can read it)"),
-        super::opt("server", "the ntfy server (default https://ntfy.sh)"),
-        super::secret_opt("token", "an access token (tk_…) for a protected topic"),
-        super::opt("priority", "1 (min) to 5 (max); default 3, failures 4"),
+pub const INFO: KindInfo = KindInfo::notifier(
+    "ntfy",
+    "https://docs.ntfy.sh/publish/",
+    &[
+        super::secret("topic"),
+        super::opt("server"),
+        super::secret_opt("token"),
+        super::opt("priority"),
     ],
-};
+);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -8,20 +8,15 @@ use super::{KindConfig, KindInfo, Note};
 use crate::config::Secret;
 use crate::config::check::FieldCheck;
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "pushplus",
-    title: "PushPlus (推送加)",
-    credential: "the token from pushplus.plus",
-    credential_url: "https://www.pushplus.plus/",
-    fields: &[
-        super::secret("token", "the PushPlus token"),
-        super::opt("topic", "a group code to send to instead of yourself"),
-        super::opt(
-            "endpoint",
-            "the API's URL (default https://www.pushplus.plus)",
-        ),
+pub const INFO: KindInfo = KindInfo::notifier(
+    "pushplus",
+    "https://www.pushplus.plus/",
+    &[
+        super::secret("token"),
+        super::opt("topic"),
+        super::opt("endpoint"),
     ],
-};
+);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

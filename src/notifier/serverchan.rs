@@ -9,19 +9,11 @@ use super::{KindConfig, KindInfo, Note};
 use crate::config::Secret;
 use crate::config::check::FieldCheck;
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "serverchan",
-    title: "ServerChan (Server酱)",
-    credential: "the SendKey (SCT…)",
-    credential_url: "https://sct.ftqq.com/sendkey",
-    fields: &[
-        super::secret("sendkey", "the SendKey (SCT…)"),
-        super::opt(
-            "endpoint",
-            "the API's URL (default https://sctapi.ftqq.com)",
-        ),
-    ],
-};
+pub const INFO: KindInfo = KindInfo::notifier(
+    "serverchan",
+    "https://sct.ftqq.com/sendkey",
+    &[super::secret("sendkey"), super::opt("endpoint")],
+);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

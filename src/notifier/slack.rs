@@ -8,13 +8,11 @@ use super::{KindConfig, KindInfo, Note};
 use crate::config::Secret;
 use crate::config::check::FieldCheck;
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "slack",
-    title: "Slack",
-    credential: "an incoming webhook for the channel",
-    credential_url: "https://api.slack.com/messaging/webhooks",
-    fields: &[super::secret("url", "the robot's webhook address")],
-};
+pub const INFO: KindInfo = KindInfo::notifier(
+    "slack",
+    "https://api.slack.com/messaging/webhooks",
+    &[super::secret("url")],
+);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

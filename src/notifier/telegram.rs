@@ -10,20 +10,15 @@ use super::{KindConfig, KindInfo, Note};
 use crate::config::Secret;
 use crate::config::check::FieldCheck;
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "telegram",
-    title: "Telegram",
-    credential: "a bot token from @BotFather and the chat's id",
-    credential_url: "https://core.telegram.org/bots/features#botfather",
-    fields: &[
-        super::secret("token", "the bot token (123456:ABC…)"),
-        super::req("chat_id", "the chat's id (negative for groups) or @channel"),
-        super::opt(
-            "endpoint",
-            "the Bot API's URL (default https://api.telegram.org)",
-        ),
+pub const INFO: KindInfo = KindInfo::notifier(
+    "telegram",
+    "https://core.telegram.org/bots/features#botfather",
+    &[
+        super::secret("token"),
+        super::req("chat_id"),
+        super::opt("endpoint"),
     ],
-};
+);
 
 /// A chat id: Telegram ids are numbers (negative for groups) or `@channelname`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,13 +9,11 @@ use super::{Beat, KindConfig, KindInfo, Note};
 use crate::config::Secret;
 use crate::config::check::FieldCheck;
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "uptime-kuma",
-    title: "Uptime Kuma push (heartbeat)",
-    credential: "a Push monitor's URL",
-    credential_url: "https://github.com/louislam/uptime-kuma/wiki",
-    fields: &[super::secret("url", "the push URL (…/api/push/<token>)")],
-};
+pub const INFO: KindInfo = KindInfo::notifier(
+    "uptime-kuma",
+    "https://github.com/louislam/uptime-kuma/wiki",
+    &[super::secret("url")],
+);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

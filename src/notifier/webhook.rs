@@ -12,24 +12,16 @@ use crate::config::Secret;
 use crate::config::check::FieldCheck;
 use crate::http::template::Template;
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "webhook",
-    title: "Webhook (any HTTP request)",
-    credential: "whatever the endpoint needs (put tokens in headers as secrets)",
-    credential_url: "",
-    fields: &[
-        super::req(
-            "url",
-            "the URL, with {title} {message} {event} {ip} … placeholders",
-        ),
-        super::opt("method", "GET, POST (default), PUT or PATCH"),
-        super::opt(
-            "headers",
-            "one \"Name: value\" per line; values may be secrets",
-        ),
-        super::opt("body", "the request body, with the same placeholders"),
+pub const INFO: KindInfo = KindInfo::notifier(
+    "webhook",
+    "",
+    &[
+        super::req("url"),
+        super::opt("method"),
+        super::opt("headers"),
+        super::opt("body"),
     ],
-};
+);
 
 /// The placeholders of the webhook notifier.
 pub const PLACEHOLDERS: &[&str] = &[

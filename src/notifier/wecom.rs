@@ -9,13 +9,11 @@ use super::{KindConfig, KindInfo, Note};
 use crate::config::Secret;
 use crate::config::check::FieldCheck;
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "wecom",
-    title: "WeCom group robot (企业微信)",
-    credential: "the group robot's webhook address (group settings > robots > add)",
-    credential_url: "https://developer.work.weixin.qq.com/document/path/91770",
-    fields: &[super::secret("url", "the robot's webhook address")],
-};
+pub const INFO: KindInfo = KindInfo::notifier(
+    "wecom",
+    "https://developer.work.weixin.qq.com/document/path/91770",
+    &[super::secret("url")],
+);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

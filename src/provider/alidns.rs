@@ -25,18 +25,16 @@ const DEFAULT_LINE: &str = "default";
 const PAGE_SIZE: u32 = 100;
 const MAX_PAGES: u32 = 20;
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "alidns",
-    title: "Alibaba Cloud DNS (阿里云解析)",
-    credential: "a RAM user AccessKey with AliyunDNSFullAccess (or alidns:*DomainRecord* on the domain)",
-    credential_url: "https://ram.console.aliyun.com/manage/ak",
-    fields: &[
-        super::req("access_key_id", "AccessKey ID"),
-        super::secret("access_key_secret", "AccessKey secret"),
+pub const INFO: KindInfo = KindInfo::provider(
+    "alidns",
+    "https://ram.console.aliyun.com/manage/ak",
+    &[
+        super::req("access_key_id"),
+        super::secret("access_key_secret"),
         super::LINE,
         super::ENDPOINT,
     ],
-};
+);
 
 /// `kind = "alidns"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -20,32 +20,18 @@ use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://api.cloudflare.com/client/v4";
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "cloudflare",
-    title: "Cloudflare",
-    credential: "an API token with Zone > DNS > Edit (and Zone > Zone > Read unless zone_id is set) for the zone",
-    credential_url: "https://dash.cloudflare.com/profile/api-tokens",
-    fields: &[
-        super::secret("token", "scoped API token (not the Global API Key)"),
-        super::opt(
-            "zone_id",
-            "the zone's id; found from the record name when left out",
-        ),
-        super::flag(
-            "proxied",
-            "proxy through Cloudflare; an existing record's setting is kept when left out",
-        ),
-        super::opt(
-            "comment",
-            "record comment; an existing record's comment is kept when left out",
-        ),
-        super::flag(
-            "delete_duplicates",
-            "delete other A/AAAA records at the name (default true); false keeps them (round robin)",
-        ),
+pub const INFO: KindInfo = KindInfo::provider(
+    "cloudflare",
+    "https://dash.cloudflare.com/profile/api-tokens",
+    &[
+        super::secret("token"),
+        super::opt("zone_id"),
+        super::flag("proxied"),
+        super::opt("comment"),
+        super::flag("delete_duplicates"),
         super::ENDPOINT,
     ],
-};
+);
 
 /// `kind = "cloudflare"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -23,13 +23,11 @@ const DEFAULT_ENDPOINT: &str = "https://desec.io/api/v1";
 const DEFAULT_TTL: u32 = 3600;
 const MAX_PAGES: usize = 50;
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "desec",
-    title: "deSEC",
-    credential: "a token (Token management); restrict it to the domain with a token policy if you can",
-    credential_url: "https://desec.io/tokens",
-    fields: &[super::secret("token", "API token"), super::ENDPOINT],
-};
+pub const INFO: KindInfo = KindInfo::provider(
+    "desec",
+    "https://desec.io/tokens",
+    &[super::secret("token"), super::ENDPOINT],
+);
 
 /// `kind = "desec"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

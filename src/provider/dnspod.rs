@@ -26,18 +26,16 @@ const DEFAULT_ENDPOINT: &str = "https://dnspod.tencentcloudapi.com";
 const CONTENT_TYPE: &str = "application/json; charset=utf-8";
 const DEFAULT_LINE: &str = "默认";
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "dnspod",
-    title: "Tencent Cloud DNSPod (腾讯云)",
-    credential: "a CAM sub-user API key (SecretId/SecretKey) with QcloudDNSPodFullAccess",
-    credential_url: "https://console.cloud.tencent.com/cam/capi",
-    fields: &[
-        super::req("secret_id", "SecretId (AKID...)"),
-        super::secret("secret_key", "SecretKey"),
+pub const INFO: KindInfo = KindInfo::provider(
+    "dnspod",
+    "https://console.cloud.tencent.com/cam/capi",
+    &[
+        super::req("secret_id"),
+        super::secret("secret_key"),
         super::LINE,
         super::ENDPOINT,
     ],
-};
+);
 
 /// `kind = "dnspod"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -17,13 +17,11 @@ use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://www.duckdns.org";
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "duckdns",
-    title: "DuckDNS",
-    credential: "the account token shown on duckdns.org",
-    credential_url: "https://www.duckdns.org/",
-    fields: &[super::secret("token", "account token"), super::ENDPOINT],
-};
+pub const INFO: KindInfo = KindInfo::provider(
+    "duckdns",
+    "https://www.duckdns.org/",
+    &[super::secret("token"), super::ENDPOINT],
+);
 
 /// `kind = "duckdns"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

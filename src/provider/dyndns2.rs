@@ -19,56 +19,25 @@ use crate::config::{RecordType, Secret};
 use crate::provider::{Capabilities, ErrorClass};
 
 const FIELDS: &[super::FieldInfo] = &[
-    super::opt(
-        "server",
-        "base URL of the update server (default: the preset's)",
-    ),
-    super::opt("username", "account user name, e.g. the DDNS key's ID"),
-    super::secret("password", "password or update key"),
+    super::opt("server"),
+    super::opt("username"),
+    super::secret("password"),
 ];
 
-pub const GENERIC: KindInfo = KindInfo {
-    kind: "dyndns2",
-    title: "dyndns2 (/nic/update)",
-    credential: "the service's update user name and password or key",
-    credential_url: "",
-    fields: FIELDS,
-};
-pub const NOIP: KindInfo = KindInfo {
-    kind: "noip",
-    title: "No-IP",
-    credential: "a DDNS key (ID and key) for the hostname, or the account email and password",
-    credential_url: "https://my.noip.com/dynamic-dns",
-    fields: FIELDS,
-};
-pub const DYNU: KindInfo = KindInfo {
-    kind: "dynu",
-    title: "Dynu",
-    credential: "the account user name and the IP update password",
-    credential_url: "https://www.dynu.com/en-US/ControlPanel/ManageCredentials",
-    fields: FIELDS,
-};
-pub const DYN: KindInfo = KindInfo {
-    kind: "dyn",
-    title: "Dyn (Oracle)",
-    credential: "the account user name and an updater client key",
-    credential_url: "https://account.dyn.com/profile/security/updater",
-    fields: FIELDS,
-};
-pub const HE: KindInfo = KindInfo {
-    kind: "he",
-    title: "Hurricane Electric",
-    credential: "the dynamic DNS key generated for the record (user name defaults to the record name)",
-    credential_url: "https://dns.he.net/",
-    fields: FIELDS,
-};
-pub const DNSOMATIC: KindInfo = KindInfo {
-    kind: "dnsomatic",
-    title: "DNS-O-Matic",
-    credential: "the OpenDNS/DNS-O-Matic account user name and password",
-    credential_url: "https://dnsomatic.com/",
-    fields: FIELDS,
-};
+pub const GENERIC: KindInfo = KindInfo::provider("dyndns2", "", FIELDS);
+pub const NOIP: KindInfo = KindInfo::provider("noip", "https://my.noip.com/dynamic-dns", FIELDS);
+pub const DYNU: KindInfo = KindInfo::provider(
+    "dynu",
+    "https://www.dynu.com/en-US/ControlPanel/ManageCredentials",
+    FIELDS,
+);
+pub const DYN: KindInfo = KindInfo::provider(
+    "dyn",
+    "https://account.dyn.com/profile/security/updater",
+    FIELDS,
+);
+pub const HE: KindInfo = KindInfo::provider("he", "https://dns.he.net/", FIELDS);
+pub const DNSOMATIC: KindInfo = KindInfo::provider("dnsomatic", "https://dnsomatic.com/", FIELDS);
 
 /// `kind = "dyndns2"` and its presets (`noip`, `dynu`, `dyn`, `he`, `dnsomatic`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

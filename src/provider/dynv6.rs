@@ -22,13 +22,11 @@ const DEFAULT_ENDPOINT: &str = "https://dynv6.com/api/v2";
 /// The id standing for the zone's own address.
 const APEX: &str = "@zone";
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "dynv6",
-    title: "dynv6",
-    credential: "an HTTP token (Keys > HTTP Tokens) for the zone",
-    credential_url: "https://dynv6.com/keys",
-    fields: &[super::secret("token", "HTTP token"), super::ENDPOINT],
-};
+pub const INFO: KindInfo = KindInfo::provider(
+    "dynv6",
+    "https://dynv6.com/keys",
+    &[super::secret("token"), super::ENDPOINT],
+);
 
 /// `kind = "dynv6"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -22,20 +22,11 @@ const DEFAULT_TTL: u32 = 300;
 const PER_PAGE: usize = 100;
 const MAX_PAGES: usize = 50;
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "gandi",
-    title: "Gandi LiveDNS",
-    credential: "a personal access token with \"Manage domain name technical configurations\"",
-    credential_url: "https://admin.gandi.net/organizations/account/pat",
-    fields: &[
-        super::secret("token", "personal access token"),
-        super::opt(
-            "zone",
-            "the domain; found from the record name when left out",
-        ),
-        super::ENDPOINT,
-    ],
-};
+pub const INFO: KindInfo = KindInfo::provider(
+    "gandi",
+    "https://admin.gandi.net/organizations/account/pat",
+    &[super::secret("token"), super::opt("zone"), super::ENDPOINT],
+);
 
 /// `kind = "gandi"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

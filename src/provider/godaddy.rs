@@ -20,21 +20,16 @@ use crate::config::{RecordType, Secret};
 const DEFAULT_ENDPOINT: &str = "https://api.godaddy.com";
 const DEFAULT_TTL: u32 = 600;
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "godaddy",
-    title: "GoDaddy",
-    credential: "a production API key and secret (GoDaddy allows DNS API use only to some accounts)",
-    credential_url: "https://developer.godaddy.com/keys",
-    fields: &[
-        super::secret("api_key", "API key"),
-        super::secret("api_secret", "API secret"),
-        super::opt(
-            "domain",
-            "the registered domain; default: the last two labels of the record name",
-        ),
+pub const INFO: KindInfo = KindInfo::provider(
+    "godaddy",
+    "https://developer.godaddy.com/keys",
+    &[
+        super::secret("api_key"),
+        super::secret("api_secret"),
+        super::opt("domain"),
         super::ENDPOINT,
     ],
-};
+);
 
 /// `kind = "godaddy"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

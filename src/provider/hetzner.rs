@@ -21,17 +21,11 @@ use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://api.hetzner.cloud/v1";
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "hetzner",
-    title: "Hetzner (Cloud API DNS)",
-    credential: "a project API token with Read & Write",
-    credential_url: "https://console.hetzner.cloud/projects",
-    fields: &[
-        super::secret("token", "project API token"),
-        super::opt("zone", "the zone; found from the record name when left out"),
-        super::ENDPOINT,
-    ],
-};
+pub const INFO: KindInfo = KindInfo::provider(
+    "hetzner",
+    "https://console.hetzner.cloud/projects",
+    &[super::secret("token"), super::opt("zone"), super::ENDPOINT],
+);
 
 /// `kind = "hetzner"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

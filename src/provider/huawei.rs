@@ -24,18 +24,16 @@ const DEFAULT_ENDPOINT: &str = "https://dns.myhuaweicloud.com";
 const DEFAULT_TTL: u32 = 300;
 const DEFAULT_LINE: &str = "default_view";
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "huaweicloud",
-    title: "Huawei Cloud DNS (华为云)",
-    credential: "an IAM user access key (AK/SK) with the DNS FullAccess policy",
-    credential_url: "https://console.huaweicloud.com/iam/#/mine/accessKey",
-    fields: &[
-        super::req("access_key_id", "access key ID (AK)"),
-        super::secret("secret_access_key", "secret access key (SK)"),
+pub const INFO: KindInfo = KindInfo::provider(
+    "huaweicloud",
+    "https://console.huaweicloud.com/iam/#/mine/accessKey",
+    &[
+        super::req("access_key_id"),
+        super::secret("secret_access_key"),
         super::LINE,
         super::ENDPOINT,
     ],
-};
+);
 
 /// `kind = "huaweicloud"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

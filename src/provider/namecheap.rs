@@ -15,20 +15,15 @@ use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://dynamicdns.park-your-domain.com";
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "namecheap",
-    title: "Namecheap Dynamic DNS",
-    credential: "the domain's Dynamic DNS password (Advanced DNS page), not the account password; IPv4 only",
-    credential_url: "https://ap.www.namecheap.com/domains/list/",
-    fields: &[
-        super::secret("password", "Dynamic DNS password"),
-        super::opt(
-            "domain",
-            "the registered domain; default: the last two labels of the record name",
-        ),
+pub const INFO: KindInfo = KindInfo::provider(
+    "namecheap",
+    "https://ap.www.namecheap.com/domains/list/",
+    &[
+        super::secret("password"),
+        super::opt("domain"),
         super::ENDPOINT,
     ],
-};
+);
 
 /// `kind = "namecheap"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

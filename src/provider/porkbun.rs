@@ -19,21 +19,16 @@ use crate::config::{RecordType, Secret};
 const DEFAULT_ENDPOINT: &str = "https://api.porkbun.com/api/json/v3";
 const DEFAULT_TTL: u32 = 600;
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "porkbun",
-    title: "Porkbun",
-    credential: "an API key pair, with API ACCESS switched on for the domain",
-    credential_url: "https://porkbun.com/account/api",
-    fields: &[
-        super::secret("api_key", "API key (pk1_...)"),
-        super::secret("secret_api_key", "secret API key (sk1_...)"),
-        super::opt(
-            "domain",
-            "the registered domain; default: the last two labels of the record name",
-        ),
+pub const INFO: KindInfo = KindInfo::provider(
+    "porkbun",
+    "https://porkbun.com/account/api",
+    &[
+        super::secret("api_key"),
+        super::secret("secret_api_key"),
+        super::opt("domain"),
         super::ENDPOINT,
     ],
-};
+);
 
 /// `kind = "porkbun"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

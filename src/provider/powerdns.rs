@@ -26,18 +26,16 @@ const DEFAULT_TTL: u32 = 60;
 /// A whole zone with its rrsets can be large (10,000 records are about 2 MB).
 const MAX_ZONE_BODY: usize = 64 << 20;
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "powerdns",
-    title: "PowerDNS (HTTP API)",
-    credential: "the server's api-key",
-    credential_url: "https://doc.powerdns.com/authoritative/http-api/index.html",
-    fields: &[
-        super::req("url", "webserver URL, e.g. http://127.0.0.1:8081"),
-        super::secret("api_key", "api-key from pdns.conf"),
-        super::opt("server_id", "default localhost"),
-        super::opt("zone", "found from the record name when left out"),
+pub const INFO: KindInfo = KindInfo::provider(
+    "powerdns",
+    "https://doc.powerdns.com/authoritative/http-api/index.html",
+    &[
+        super::req("url"),
+        super::secret("api_key"),
+        super::opt("server_id"),
+        super::opt("zone"),
     ],
-};
+);
 
 /// `kind = "powerdns"`: the `PowerDNS` Authoritative HTTP API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

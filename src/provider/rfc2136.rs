@@ -34,22 +34,17 @@ const FUDGE: u16 = 300;
 /// TSIG algorithms the provider can sign with.
 pub const TSIG_ALGORITHMS: &[&str] = &["hmac-sha256", "hmac-sha384", "hmac-sha512"];
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "rfc2136",
-    title: "RFC 2136 dynamic update (TSIG)",
-    credential: "a TSIG key the server allows to update the zone",
-    credential_url: "",
-    fields: &[
-        super::req("server", "primary server, host:port"),
-        super::req("zone", "the zone to update"),
-        super::req("key_name", "TSIG key name"),
-        super::opt(
-            "key_algorithm",
-            "hmac-sha256 (default), hmac-sha384 or hmac-sha512",
-        ),
-        super::secret("key_secret", "TSIG secret, base64"),
+pub const INFO: KindInfo = KindInfo::provider(
+    "rfc2136",
+    "",
+    &[
+        super::req("server"),
+        super::req("zone"),
+        super::req("key_name"),
+        super::opt("key_algorithm"),
+        super::secret("key_secret"),
     ],
-};
+);
 
 /// `kind = "rfc2136"`: DNS UPDATE signed with TSIG.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

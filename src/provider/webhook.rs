@@ -20,19 +20,17 @@ use crate::http::template::Template;
 
 const MAX_BODY: usize = 64 * 1024;
 
-pub const INFO: KindInfo = KindInfo {
-    kind: "webhook",
-    title: "Webhook (any HTTP request)",
-    credential: "whatever the endpoint needs (put tokens in headers as secrets)",
-    credential_url: "",
-    fields: &[
-        super::req("url", "{ip}, {name} and {type} are filled in"),
-        super::opt("method", "GET, POST, PUT, PATCH or DELETE"),
-        super::opt("headers", "a table; values may be secrets"),
-        super::opt("body", "request body, with placeholders"),
-        super::opt("success_regex", "the answer must match it"),
+pub const INFO: KindInfo = KindInfo::provider(
+    "webhook",
+    "",
+    &[
+        super::req("url"),
+        super::opt("method"),
+        super::opt("headers"),
+        super::opt("body"),
+        super::opt("success_regex"),
     ],
-};
+);
 
 /// `kind = "webhook"`: a user-defined HTTP request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -170,7 +170,7 @@ fn via(
     {
         issues.push(Issue::new(
             format!("{path}.mode"),
-            format!("{} cannot hold several addresses for one name", p.kind.info().title),
+            format!("{} cannot hold several addresses for one name", p.kind.info().title()),
             "use mode = \"failover\", or a provider that holds address sets (PowerDNS, RFC 2136, Cloudflare, deSEC, Gandi, ...)",
         ));
     }
@@ -364,7 +364,7 @@ fn provider_limits(
     if rec.line.is_some() && caps.default_line.is_none() {
         issues.push(Issue::new(
             format!("{path}.line"),
-            format!("{} has no resolution lines", kind.title),
+            format!("{} has no resolution lines", kind.title()),
             "remove `line`; only DNSPod, Alibaba Cloud DNS and Huawei Cloud have lines",
         ));
     }
@@ -381,7 +381,9 @@ fn provider_limits(
             format!("{path}.ttl"),
             format!(
                 "{} accepts TTLs from {} to {} seconds{auto}, not {ttl}",
-                kind.title, caps.ttl.min, caps.ttl.max
+                kind.title(),
+                caps.ttl.min,
+                caps.ttl.max
             ),
             format!(
                 "use at least {} (or leave ttl out for the provider's default)",

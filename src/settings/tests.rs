@@ -505,3 +505,69 @@ fn a_router_source_with_and_without_its_options() {
     );
     assert_eq!(settings.detect.ipv4[1].timeout, Duration::from_secs(4));
 }
+
+/// Every kind of every family (providers, notifiers, detection sources) has its title, what it needs, and a
+/// label and help for each field, in both languages, in every build (the window's tests run only in tray
+/// builds). The words are keyed by kind and field, so a kind without its own help is caught here.
+#[test]
+fn every_kind_and_field_has_its_words_in_both_catalogues() {
+    let tables: [(&str, &[crate::config::kinds::KindInfo]); 3] = [
+        ("provider", crate::provider::KINDS),
+        ("notifier", crate::notifier::NOTIFY_KINDS),
+        ("source", crate::detect::settings::KINDS),
+    ];
+    let mut missing = Vec::new();
+    for locale in ["en", "zh-CN"] {
+        let has = |key: &str| crate::i18n::tr_in(locale, key) != key;
+        for (family, kinds) in tables {
+            assert!(!kinds.is_empty(), "{family}: no kinds");
+            for k in kinds {
+                for key in [k.key("title"), k.key("credential")] {
+                    if !has(&key) {
+                        missing.push(format!("{locale}: {key}"));
+                    }
+                }
+                for f in k.fields {
+                    for key in [
+                        format!("field.{}", f.name),
+                        k.key(&format!("help.{}", f.name)),
+                    ] {
+                        if !has(&key) && !missing.contains(&format!("{locale}: {key}")) {
+                            missing.push(format!("{locale}: {key}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "missing words:\n{}", missing.join("\n"));
+}
+
+/// Regression (the window showed "API token (for Cloudflare a scoped token …)" under the deSEC, DuckDNS,
+/// Gandi, Hetzner and dynv6 token fields, and a Porkbun hint under PowerDNS's key: help was looked up by
+/// field name only): no kind's help names another kind.
+#[test]
+fn no_kind_shows_another_kinds_help() {
+    let kinds = crate::provider::KINDS;
+    for locale in ["en", "zh-CN"] {
+        for k in kinds {
+            for f in k.fields {
+                let help = crate::i18n::tr_in(locale, &k.key(&format!("help.{}", f.name)));
+                for other in kinds.iter().filter(|o| o.kind != k.kind) {
+                    let name = crate::i18n::tr_in("en", &other.key("title"));
+                    // Presets name their family (dyndns2); product names of one word only.
+                    let word = name.split([' ', '(']).next().unwrap_or_default();
+                    if word.len() < 4 || ["dyndns2", "DNS-O-Matic"].contains(&word) {
+                        continue;
+                    }
+                    assert!(
+                        !help.contains(word),
+                        "{locale}: the help of {}.{} names {word}: {help:?}",
+                        k.kind,
+                        f.name
+                    );
+                }
+            }
+        }
+    }
+}

@@ -66,23 +66,24 @@ impl View {
                             egui::ComboBox::from_id_salt(format!("{path}.kind"))
                                 .selected_text(row.kind.clone())
                                 .show_ui(ui, |ui| {
-                                    for k in SOURCE_KINDS {
-                                        ui.selectable_value(&mut row.kind, (*k).to_owned(), *k);
+                                    for k in crate::detect::settings::KINDS {
+                                        ui.selectable_value(
+                                            &mut row.kind,
+                                            k.kind.to_owned(),
+                                            k.kind,
+                                        )
+                                        .on_hover_text(k.credential());
                                     }
                                 })
                                 .response
                                 .labelled_by(l.id);
                             ui.end_row();
-                            let names: &[&str] = match row.kind.as_str() {
-                                "http" | "cloudflare-trace" => &["url"],
-                                "dns" => &["server", "name", "type"],
-                                "interface" => &["name"],
-                                "command" => &["command"],
-                                "router" => &["protocol", "gateway"],
-                                _ => &[],
-                            };
-                            for name in names {
-                                let value = row.fields.entry((*name).to_owned()).or_default();
+                            let info = crate::detect::settings::KINDS
+                                .iter()
+                                .find(|k| k.kind == row.kind);
+                            for f in info.map_or(&[][..], |k| k.fields) {
+                                let name = f.name;
+                                let value = row.fields.entry(name.to_owned()).or_default();
                                 let label = t!(
                                     "detection.source_field",
                                     family = family,
@@ -97,6 +98,11 @@ impl View {
                                     (&format!("{path}.{name}"), ""),
                                     Typed::Text,
                                 );
+                                if let Some(k) = info {
+                                    ui.label("");
+                                    ui.small(k.help(name));
+                                    ui.end_row();
+                                }
                             }
                             let label = t!("detection.source_timeout", family = family, n = n);
                             typed_row(

@@ -126,7 +126,7 @@ pub(super) fn kind_list(
                 let s = search.trim().to_lowercase();
                 s.is_empty()
                     || k.kind.contains(&s)
-                    || k.title.to_lowercase().contains(&s)
+                    || k.title_in("en").to_lowercase().contains(&s)
                     || side.title(k).to_lowercase().contains(&s)
                     || side.credential(k).to_lowercase().contains(&s)
             }) {
@@ -381,7 +381,7 @@ impl View {
                                 );
                                 if let Some(k) = info {
                                     for f in k.fields {
-                                        let help = side.help(k.kind, f);
+                                        let help = side.help(k, f);
                                         provider_field(
                                             ui,
                                             &errors,

@@ -21,7 +21,7 @@ use std::time::SystemTime;
 
 use egui::{Color32, RichText, Ui};
 
-use super::settings::{NotifierRow, ProviderRow, RecordRow, SOURCE_KINDS, SettingsForm, SourceRow};
+use super::settings::{NotifierRow, ProviderRow, RecordRow, SettingsForm, SourceRow};
 use crate::config::Family;
 use crate::detect::SourceReport;
 use crate::engine::{Phase, Status};
@@ -160,36 +160,17 @@ impl Side {
 
     /// A kind's name, in the language in use (product names stay as they are).
     fn title(self, k: &KindInfo) -> String {
-        let prefix = match self {
-            Side::Provider => "kind_title",
-            Side::Notifier => "notify_title",
-        };
-        translated(&format!("{prefix}.{}", k.kind), k.title)
+        k.title()
     }
 
     /// What a kind needs, in the language in use.
     fn credential(self, k: &KindInfo) -> String {
-        match self {
-            Side::Provider => translated(&format!("kinds.{}", k.kind), k.credential),
-            Side::Notifier => translated(&format!("notify_kinds.{}", k.kind), k.credential),
-        }
+        k.credential()
     }
 
-    fn help(self, kind: &str, f: &crate::provider::FieldInfo) -> String {
-        match self {
-            Side::Provider => translated(&format!("field_help.{}", f.name), f.help),
-            Side::Notifier => translated(&format!("notify_help.{kind}.{}", f.name), f.help),
-        }
-    }
-}
-
-/// `key` from the catalogue, or `english` when it has none.
-fn translated(key: &str, english: &str) -> String {
-    let text = t!(key);
-    if text == key {
-        english.to_owned()
-    } else {
-        text.into_owned()
+    /// The help under a kind's field, in the language in use.
+    fn help(self, k: &KindInfo, f: &crate::provider::FieldInfo) -> String {
+        k.help(f.name)
     }
 }
 

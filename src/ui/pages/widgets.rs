@@ -142,5 +142,5 @@ pub(super) fn typed_row(
 
 /// A field's label: the catalogue's name for it, or the config key.
 pub(super) fn field_label(name: &str) -> String {
-    translated(&format!("field.{name}"), name)
+    crate::config::kinds::label(name)
 }

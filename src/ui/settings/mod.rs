@@ -125,15 +125,6 @@ fn keyring_entries<'a>(tables: impl Iterator<Item = Table>) -> std::collections:
     out
 }
 
-pub(super) const SOURCE_KINDS: &[&str] = &[
-    "cloudflare-trace",
-    "http",
-    "dns",
-    "interface",
-    "command",
-    "router",
-];
-
 impl SettingsForm {
     /// The form for a parsed config file.
     #[must_use]
