@@ -114,6 +114,19 @@ pub fn tr(key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
     text
 }
 
+/// Whether the catalogue of `locale` has `key` (rust-i18n answers a missing key with `<locale>.<key>`).
+#[must_use]
+pub fn has_in(locale: &str, key: &str) -> bool {
+    let text = crate::_rust_i18n_translate(locale, key);
+    text != key && text != format!("{locale}.{key}")
+}
+
+/// Whether the catalogue of the language in use has `key`.
+#[must_use]
+pub fn has(key: &str) -> bool {
+    has_in(&rust_i18n::locale(), key)
+}
+
 /// `key` from the catalogue of `locale` (`en`, `zh-CN`), whatever the language in use.
 #[must_use]
 pub fn tr_in(locale: &str, key: &str) -> String {
@@ -263,6 +276,20 @@ mod tests {
                 used += 1;
                 if !en.contains(key) {
                     missing.push(format!("{file}: {key}"));
+                }
+            }
+        }
+        // `problem(path, "key", …)` and `check.problem("field", "key", …)`: the key's message and hint.
+        let problems =
+            regex_lite::Regex::new(r#"problem\(\s*[^;]*?,\s*"([a-z][a-z0-9_.-]*)""#).unwrap();
+        for (file, text) in &sources() {
+            for c in problems.captures_iter(text) {
+                for part in ["msg", "hint"] {
+                    let key = format!("{}.{part}", &c[1]);
+                    used += 1;
+                    if !en.contains(&key) {
+                        missing.push(format!("{file}: {key}"));
+                    }
                 }
             }
         }

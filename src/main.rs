@@ -16,22 +16,16 @@ use ddns_tray::engine::Mode;
 use ddns_tray::i18n::tr;
 
 #[derive(Parser)]
-#[command(
-    name = "ddns-tray",
-    version,
-    about = "Keeps your DNS records pointing at this machine's public IP"
-)]
+// The words of the help (what each command and argument does) are in the catalogues' [help] section, put
+// in by `cli::localize` in the language in use; `main`'s test checks that every one has its words.
+#[command(name = "ddns-tray", version)]
 struct Cli {
-    /// Config file (default: the OS config dir, or $`DDNS_TRAY_CONFIG`).
     #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
-    /// Directory for state and logs (default: the OS data dir, or $`DDNS_TRAY_DATA_DIR`).
     #[arg(long, global = true, value_name = "PATH")]
     data_dir: Option<PathBuf>,
-    /// More log output (-v info, -vv debug); `RUST_LOG` overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
-    /// How login entries start the tray: ends at once when the user turned "Start at login" off.
     #[arg(long, hide = true)]
     autostart: bool,
     #[command(subcommand)]
@@ -40,89 +34,66 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Run the headless daemon in the foreground (stop with Ctrl-C / SIGTERM; SIGHUP reloads the config).
     Run {
-        /// Where tray apps and `ctl` reach this daemon (default: control.sock in the data dir, owner only;
-        /// the system service uses /run/ddns-tray/control.sock, group ddns-tray).
         #[arg(long, value_name = "PATH")]
         control: Option<PathBuf>,
-        /// No longer used (tray apps use the control endpoint); accepted so older service units still start.
         #[arg(long, value_name = "PATH", hide = true)]
         status_file: Option<PathBuf>,
     },
-    /// Drive the running system service (or this user's `run` daemon): show its status, update, pause,
-    /// resume, reload its config.
     Ctl {
         #[arg(value_enum)]
         request: CtlRequest,
-        /// The daemon's control endpoint (default: the system service, else this user's daemon).
         #[arg(long, value_name = "PATH")]
         endpoint: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
-    /// Run one update round and print one line per record.
     Once {
-        /// Show what would be updated; change nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Publish even unchanged records and retry stopped ones.
         #[arg(long, conflicts_with = "dry_run")]
         force: bool,
         #[arg(long)]
         json: bool,
     },
-    /// Ask every configured IP source and show its answer and latency.
     Detect {
         #[arg(long)]
         json: bool,
     },
-    /// Validate the config file and list every problem.
     Check {
-        /// List the provider kinds and their fields instead.
         #[arg(long)]
         providers: bool,
     },
-    /// Show the persisted state of each record.
     Status {
         #[arg(long)]
         json: bool,
     },
-    /// Alerts: `notify test [NAME]` sends a test message through every notifier (or the one named) and
-    /// prints what each service answered.
     Notify {
         #[command(subcommand)]
         command: NotifyCmd,
     },
-    /// Show what happened: address changes, updates, failures and recoveries, oldest first.
     History {
-        /// Only the entries of this record (its name, with or without the type).
         #[arg(long, value_name = "NAME")]
         record: Option<String>,
-        /// Show at most this many (the newest).
         #[arg(long, default_value_t = 50)]
         limit: usize,
         #[arg(long)]
         json: bool,
     },
-    /// Config file commands.
     Config {
         #[command(subcommand)]
         command: ConfigCmd,
     },
-    /// Store secrets in the OS keyring, for `{ keyring = "ENTRY" }` in the config.
     #[cfg(feature = "keyring")]
     Secret {
         #[command(subcommand)]
         command: SecretCmd,
     },
-    /// Start the tray at login: `on`, `off`, or (no argument) show where it stands.
     #[cfg(feature = "tray")]
     Autostart {
         #[arg(value_enum)]
         set: Option<OnOff>,
     },
-    /// Run ddns-tray as a service: systemd (Linux), launchd (macOS), the Service Control Manager (Windows).
     Service {
         #[command(subcommand)]
         command: ServiceCmd,
@@ -131,27 +102,19 @@ enum Cmd {
 
 #[derive(Subcommand)]
 enum ServiceCmd {
-    /// Install the service, enable it at boot (or login with --user) and start it.
     Install(ServiceArgs),
-    /// Stop and remove the service.
     Uninstall(ServiceArgs),
-    /// Start the installed service.
     Start(ServiceArgs),
-    /// Stop the running service.
     Stop(ServiceArgs),
-    /// Show whether the service is installed and running.
     Status(ServiceArgs),
-    /// What the Windows Service Control Manager starts; not for use by hand.
     #[command(hide = true)]
     Run,
 }
 
 #[derive(clap::Args)]
 struct ServiceArgs {
-    /// The current user's service (starts at login) instead of the system's (starts at boot).
     #[arg(long)]
     user: bool,
-    /// Write the files under DIR instead of / and only report the service-manager commands.
     #[arg(long, value_name = "DIR", env = "DDNS_TRAY_SERVICE_ROOT")]
     root: Option<PathBuf>,
 }
@@ -159,9 +122,7 @@ struct ServiceArgs {
 #[cfg(feature = "keyring")]
 #[derive(Subcommand)]
 enum SecretCmd {
-    /// Store the secret read from standard input (one line) under ENTRY, replacing any stored one.
     Set { entry: String },
-    /// Remove ENTRY from the keyring.
     Delete { entry: String },
 }
 
@@ -183,13 +144,11 @@ enum CtlRequest {
 
 #[derive(Subcommand)]
 enum NotifyCmd {
-    /// Send a test message through every `[[notify]]` entry, or the one named.
     Test { name: Option<String> },
 }
 
 #[derive(Subcommand)]
 enum ConfigCmd {
-    /// Print the config file's path.
     Path,
 }
 
@@ -210,7 +169,11 @@ fn main() -> ExitCode {
     attach_parent_console();
     // The OS's language until the config names one (`language`).
     ddns_tray::i18n::set(ddns_tray::i18n::Language::Auto);
-    let cli = Cli::parse();
+    let command = cli::localize(<Cli as clap::CommandFactory>::command());
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&command.get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     match real_main(cli) {
         Ok(exit) => ExitCode::from(exit.code()),
         Err(e) => {
@@ -409,4 +372,45 @@ fn init_logging(
 /// A daily log file in `dir`, keeping 7, owner-only, never written through a link (see `logfile`).
 fn rolling_file(dir: &std::path::Path) -> Result<ddns_tray::logfile::DailyLog, String> {
     ddns_tray::logfile::DailyLog::open(dir).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    /// Every command and argument a user can see has its words in both catalogues (they are not in the
+    /// code: `cli::localize` puts them in), and the help reads in the language asked for.
+    #[test]
+    fn every_command_and_argument_has_its_help_in_both_languages() {
+        fn walk(cmd: &clap::Command, out: &mut Vec<String>) {
+            // clap's own `help` command mirrors the others without words of its own.
+            if cmd.get_name() == "help" {
+                return;
+            }
+            if !cmd.is_hide_set() {
+                if cmd.get_about().is_none_or(|a| a.to_string().is_empty()) {
+                    out.push(format!("command {}", cmd.get_name()));
+                }
+                for a in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+                    if a.get_help().is_none() {
+                        out.push(format!("{} {}", cmd.get_name(), a.get_id()));
+                    }
+                }
+            }
+            for s in cmd.get_subcommands() {
+                walk(s, out);
+            }
+        }
+        use ddns_tray::i18n::Language;
+        for (locale, word) in [(Language::English, "Usage:"), (Language::Chinese, "用法:")] {
+            ddns_tray::i18n::set(locale);
+            let cmd = ddns_tray::cli::localize(super::Cli::command());
+            let mut missing = Vec::new();
+            walk(&cmd, &mut missing);
+            assert!(missing.is_empty(), "{locale:?}: no help for {missing:?}");
+            let help = cmd.clone().render_help().to_string();
+            assert!(help.contains(word), "{locale:?}: {help}");
+        }
+        ddns_tray::i18n::set(Language::English);
+    }
 }

@@ -98,3 +98,81 @@ pub fn render_load_error(e: &LoadError) -> String {
 pub fn print_error(error: &dyn std::fmt::Display) {
     eprintln!("{}", tr("cli.error", &[("error", error)]));
 }
+
+/// The command line's help in the language in use. Every command's and argument's words come from the
+/// catalogue: `help.<command path>.about` and `help.<command path>.arg.<id>`, else `help.arg.<id>` for
+/// arguments several commands share (`--json`, `--user`), and clap's own headings and flags (`help.usage`,
+/// `help.options`, …). Hidden commands and arguments keep no words.
+#[must_use]
+pub fn localize(mut cmd: clap::Command) -> clap::Command {
+    cmd.build();
+    localize_at(cmd, "")
+}
+
+fn localize_at(mut cmd: clap::Command, path: &str) -> clap::Command {
+    let key = |rest: &str| {
+        if path.is_empty() {
+            format!("help.{rest}")
+        } else {
+            format!("help.{path}.{rest}")
+        }
+    };
+    let words = |k: &str| tr(k, &[]);
+    let found = |k: &str| crate::i18n::has(k).then(|| words(k));
+    if let Some(about) = found(&key("about")) {
+        cmd = cmd.about(about);
+    }
+    let template = format!(
+        "{{before-help}}{{about-with-newline}}\n{} {{usage}}\n\n{{all-args}}{{after-help}}",
+        words("help.usage")
+    );
+    cmd = cmd
+        .help_template(template)
+        .subcommand_help_heading(words("help.commands"));
+    let args: Vec<(String, bool, bool)> = cmd
+        .get_arguments()
+        .map(|a| (a.get_id().to_string(), a.is_hide_set(), a.is_positional()))
+        .collect();
+    for (id, hidden, positional) in args {
+        let text = match id.as_str() {
+            "help" => found("help.help_flag"),
+            "version" => found("help.version_flag"),
+            _ if hidden => None,
+            _ => found(&key(&format!("arg.{id}"))).or_else(|| found(&format!("help.arg.{id}"))),
+        };
+        let heading = words(if positional {
+            "help.arguments"
+        } else {
+            "help.options"
+        });
+        cmd = cmd.mut_arg(&id, |a| {
+            let a = a.help_heading(heading);
+            match text {
+                Some(t) => a.help(t),
+                None => a,
+            }
+        });
+    }
+    let subs: Vec<(String, bool)> = cmd
+        .get_subcommands()
+        .map(|s| (s.get_name().to_owned(), s.is_hide_set()))
+        .collect();
+    for (name, hidden) in subs {
+        if hidden {
+            continue;
+        }
+        let sub_path = if path.is_empty() {
+            name.clone()
+        } else {
+            format!("{path}.{name}")
+        };
+        cmd = cmd.mut_subcommand(&name, |s| {
+            if name == "help" {
+                s.about(words("help.help_command"))
+            } else {
+                localize_at(s, &sub_path)
+            }
+        });
+    }
+    cmd
+}

@@ -10,6 +10,21 @@ use toml::{Table, Value};
 
 use super::secret::Lookup;
 use super::{Issue, Proxy};
+use crate::i18n::tr;
+
+/// A problem in the catalogue's words: `<key>.msg` and `<key>.hint`, their `%{name}`s filled from `args`.
+#[must_use]
+pub fn problem(
+    path: impl Into<String>,
+    key: &str,
+    args: &[(&str, &dyn std::fmt::Display)],
+) -> Issue {
+    Issue::new(
+        path,
+        tr(&format!("{key}.msg"), args),
+        tr(&format!("{key}.hint"), args),
+    )
+}
 
 /// `proxy`: a URL of a known scheme with a host, credentials apart (a password is a secret).
 pub fn proxy(
@@ -28,32 +43,23 @@ pub fn proxy(
             password,
         } => (url.trim(), username.clone(), password.clone()),
     };
-    let hint = "give the proxy as \"http://host:port\", \"https://host:port\" or \"socks5://host:port\" (credentials in username and password = { env = \"…\" }), or \"none\" for direct";
     let parsed = match reqwest::Url::parse(url) {
         Ok(u) if u.host_str().is_some() => u,
         _ => {
-            issues.push(Issue::new(
-                path,
-                format!("`{url}` is not a proxy URL"),
-                hint,
-            ));
+            issues.push(problem(path, "check.proxy_not_url", &[("url", &url)]));
             return None;
         }
     };
     if !matches!(parsed.scheme(), "http" | "https" | "socks5" | "socks5h") {
-        issues.push(Issue::new(
+        issues.push(problem(
             path,
-            format!("`{}` proxies are not supported", parsed.scheme()),
-            hint,
+            "check.proxy_scheme",
+            &[("scheme", &parsed.scheme())],
         ));
         return None;
     }
     if parsed.password().is_some() {
-        issues.push(Issue::new(
-            path,
-            "has a password in its URL, where every log line and error could show it",
-            "use proxy = { url = \"…\", username = \"…\", password = { env = \"PROXY_PASSWORD\" } } (or a keyring entry)",
-        ));
+        issues.push(problem(path, "check.proxy_password_in_url", &[]));
         return None;
     }
     let username =
@@ -83,10 +89,10 @@ pub fn duration(
     match humantime::parse_duration(text.trim()) {
         Ok(d) => d,
         Err(e) => {
-            issues.push(Issue::new(
+            issues.push(problem(
                 path,
-                format!("`{text}` is not a duration ({e})"),
-                "write a number with a unit, e.g. \"30s\", \"5m\", \"1h\"",
+                "check.not_duration",
+                &[("text", &text), ("error", &e)],
             ));
             default
         }
@@ -105,62 +111,54 @@ impl<'a> FieldCheck<'a> {
         Self { path, issues }
     }
 
-    /// A problem with `field` (relative to the entry; `""` for the entry itself).
-    pub fn issue(&mut self, field: &str, message: impl Into<String>, hint: impl Into<String>) {
-        let path = if field.is_empty() {
+    /// The path of `field` (relative to the entry; `""` for the entry itself).
+    fn path_of(&self, field: &str) -> String {
+        if field.is_empty() {
             self.path.to_owned()
         } else {
             format!("{}.{field}", self.path)
-        };
+        }
+    }
+
+    /// A problem with `field`, in words already made.
+    pub fn issue(&mut self, field: &str, message: impl Into<String>, hint: impl Into<String>) {
+        let path = self.path_of(field);
         self.issues.push(Issue::new(path, message, hint));
+    }
+
+    /// A problem with `field` in the catalogue's words (`<key>.msg`, `<key>.hint`).
+    pub fn problem(&mut self, field: &str, key: &str, args: &[(&str, &dyn std::fmt::Display)]) {
+        let path = self.path_of(field);
+        self.issues.push(problem(path, key, args));
     }
 
     /// An http(s) URL with a host.
     pub fn http_url(&mut self, field: &str, url: &str) {
         match reqwest::Url::parse(url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
-            Ok(u) => self.issue(
-                field,
-                format!(
-                    "scheme `{}` is not http(s) or the host is missing",
-                    u.scheme()
-                ),
-                "use a URL such as \"https://api.example.com\"",
-            ),
-            Err(e) => self.issue(
-                field,
-                format!("not a URL ({e})"),
-                "use a full URL such as \"https://api.example.com\"",
-            ),
+            Ok(u) => self.problem(field, "check.url_scheme", &[("scheme", &u.scheme())]),
+            Err(e) => self.problem(field, "check.not_url", &[("error", &e)]),
         }
     }
 
     /// A DNS zone name.
     pub fn zone(&mut self, field: &str, zone: &str) {
         if let Err(e) = normalize_domain(zone) {
-            self.issue(field, e, "use the zone's name, e.g. \"example.com\"");
+            self.issue(field, e, tr("check.zone_hint", &[]));
         }
     }
 
     /// `host:port`, `[v6]:port`, or a bare host / IP (port 53).
     pub fn host_port(&mut self, field: &str, server: &str) {
         if let Err(e) = parse_server(server) {
-            self.issue(
-                field,
-                e,
-                "write it as \"host:port\", e.g. \"127.0.0.1:53\" or \"[2001:db8::1]:53\"",
-            );
+            self.issue(field, e, tr("check.host_port_hint", &[]));
         }
     }
 
     /// A key id of letters and digits, as cloud consoles show them.
     pub fn key_id(&mut self, field: &str, id: &str, what: &str) {
         if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-            self.issue(
-                field,
-                "is not a well-formed key id (letters and digits only)",
-                format!("copy the {what} exactly as the console shows it"),
-            );
+            self.problem(field, "check.key_id", &[("what", &what)]);
         }
     }
 
@@ -169,11 +167,7 @@ impl<'a> FieldCheck<'a> {
         if let Some(l) = line
             && (l.trim().is_empty() || l.trim() != l)
         {
-            self.issue(
-                field,
-                "is empty or has surrounding spaces",
-                "write the line's name as the console shows it, e.g. \"电信\" or \"telecom\", or leave it out for the default line",
-            );
+            self.problem(field, "check.line_name", &[]);
         }
     }
 }
@@ -186,19 +180,15 @@ pub fn interface_name_problem(name: &str) -> Option<String> {
         return None;
     }
     if name.chars().any(char::is_control) {
-        return Some("contains a NUL or another control character".into());
+        return Some(tr("check.interface_control", &[]));
     }
     if cfg!(target_os = "linux") {
         let name = name.trim();
         if name.len() > 15 {
-            return Some(format!(
-                "`{name}` is longer than 15 bytes, the longest interface name Linux has"
-            ));
+            return Some(tr("check.interface_long", &[("name", &name)]));
         }
         if name.contains('/') || name.chars().any(char::is_whitespace) {
-            return Some(format!(
-                "`{name}` has a `/` or a space, which no Linux interface name has"
-            ));
+            return Some(tr("check.interface_slash", &[("name", &name)]));
         }
     }
     None
@@ -210,12 +200,12 @@ pub fn normalize_domain(name: &str) -> Result<String, String> {
     let trimmed = name.trim();
     let trimmed = trimmed.strip_suffix('.').unwrap_or(trimmed);
     if trimmed.is_empty() {
-        return Err("is empty".into());
+        return Err(tr("check.is_empty", &[]));
     }
     let ascii = idna::domain_to_ascii(trimmed)
-        .map_err(|_| format!("`{trimmed}` is not a valid domain name"))?;
+        .map_err(|_| tr("check.domain_invalid", &[("name", &trimmed)]))?;
     if ascii.len() > 253 {
-        return Err("is longer than 253 characters".into());
+        return Err(tr("check.domain_long", &[]));
     }
     for (i, label) in ascii.split('.').enumerate() {
         let ok_chars = label
@@ -228,8 +218,9 @@ pub fn normalize_domain(name: &str) -> Result<String, String> {
             || label.starts_with('-')
             || label.ends_with('-')
         {
-            return Err(format!(
-                "`{trimmed}` is not a valid domain name (label `{label}`)"
+            return Err(tr(
+                "check.domain_label",
+                &[("name", &trimmed), ("label", &label)],
             ));
         }
     }
@@ -237,10 +228,10 @@ pub fn normalize_domain(name: &str) -> Result<String, String> {
 }
 
 pub fn unknown_key(key: &str, prefix: &str, known: &[&str]) -> Issue {
-    Issue::new(
+    problem(
         format!("{prefix}{key}"),
-        format!("unknown key `{key}`"),
-        format!("remove it, or use one of: {}", known.join(", ")),
+        "check.unknown_key",
+        &[("key", &key), ("known", &known.join(", "))],
     )
 }
 
@@ -265,39 +256,52 @@ pub fn typed<T: DeserializeOwned>(value: Value, path: &str, issues: &mut Vec<Iss
             {
                 full = format!("{full}.{field}");
             }
-            issues.push(Issue::new(full, message, type_hint(path)));
+            issues.push(Issue::new(full, serde_words(&message), type_hint(path)));
             None
         }
     }
 }
 
-fn type_hint(path: &str) -> String {
-    if path.starts_with("provider") {
-        "see the provider's section in the README for its fields".into()
-    } else if path.starts_with("record") {
-        "a record has `name`, `provider`, and optionally `type` (\"A\" or \"AAAA\") and `ttl`"
-            .into()
-    } else if path.starts_with("line") {
-        "a line has `name` and either `interface` or `source`".into()
-    } else if path.starts_with("notify") {
-        "see \"Alerts\" in the README for the notifier kinds and their fields".into()
-    } else if path.starts_with("metrics") {
-        "[metrics] has `listen`, and optionally `allow_remote` and `token`".into()
-    } else if path.starts_with("detect") {
-        "see \"IP detection\" in the README for the source kinds and their fields".into()
+/// serde's messages about a table's shape, in the language in use where their shape is known (the rest
+/// as serde says them).
+fn serde_words(message: &str) -> String {
+    let quoted = |rest: &str| rest.split('`').next().unwrap_or_default().to_owned();
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        tr("check.missing_field", &[("field", &quoted(rest))])
+    } else if let Some(rest) = message.strip_prefix("unknown field `") {
+        let expected = rest
+            .split_once(", expected ")
+            .map_or("", |(_, e)| e)
+            .replace("one of ", "");
+        tr(
+            "check.unknown_field",
+            &[("field", &quoted(rest)), ("expected", &expected)],
+        )
+    } else if let Some(rest) = message.strip_prefix("invalid type: ") {
+        tr("check.invalid_type", &[("detail", &rest)])
+    } else if let Some(rest) = message.strip_prefix("invalid value: ") {
+        tr("check.invalid_value", &[("detail", &rest)])
     } else {
-        "see the config example in the README".into()
+        message.to_owned()
     }
+}
+
+fn type_hint(path: &str) -> String {
+    let section = ["provider", "record", "line", "notify", "metrics", "detect"]
+        .into_iter()
+        .find(|s| path.starts_with(s))
+        .unwrap_or("other");
+    tr(&format!("check.type_hint.{section}"), &[])
 }
 
 pub fn duration_string(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<String> {
     match value {
         Value::String(s) => Some(s),
         other => {
-            issues.push(Issue::new(
+            issues.push(problem(
                 path,
-                format!("expected a duration string, found {}", other.type_str()),
-                "write it in quotes with a unit, e.g. \"30s\", \"5m\" or \"1h\"",
+                "check.duration_type",
+                &[("found", &other.type_str())],
             ));
             None
         }
@@ -308,10 +312,10 @@ pub fn entry_table(value: Value, path: &str, issues: &mut Vec<Issue>) -> Option<
     match value {
         Value::Table(t) => Some(t),
         other => {
-            issues.push(Issue::new(
+            issues.push(problem(
                 path,
-                format!("expected a table, found {}", other.type_str()),
-                "write it as { kind = \"...\", ... }",
+                "check.table_type",
+                &[("found", &other.type_str())],
             ));
             None
         }
@@ -327,27 +331,27 @@ pub fn kind_of<T: DeserializeOwned>(
 ) -> Option<T> {
     match table.get("kind") {
         None => {
-            issues.push(Issue::new(
+            issues.push(problem(
                 format!("{path}.kind"),
-                "missing",
-                format!("set kind to one of: {}", kinds.join(", ")),
+                "check.kind_missing",
+                &[("kinds", &kinds.join(", "))],
             ));
             return None;
         }
         Some(Value::String(k)) if !kinds.contains(&k.as_str()) => {
-            issues.push(Issue::new(
+            issues.push(problem(
                 format!("{path}.kind"),
-                format!("unknown kind `{k}`"),
-                format!("use one of: {}", kinds.join(", ")),
+                "check.kind_unknown",
+                &[("kind", &k), ("kinds", &kinds.join(", "))],
             ));
             return None;
         }
         Some(Value::String(_)) => {}
         Some(other) => {
-            issues.push(Issue::new(
+            issues.push(problem(
                 format!("{path}.kind"),
-                format!("expected a string, found {}", other.type_str()),
-                format!("use one of: {}", kinds.join(", ")),
+                "check.kind_type",
+                &[("found", &other.type_str()), ("kinds", &kinds.join(", "))],
             ));
             return None;
         }
@@ -376,11 +380,11 @@ impl std::fmt::Display for ServerAddr {
 pub fn parse_server(text: &str) -> Result<ServerAddr, String> {
     let text = text.trim();
     if text.is_empty() {
-        return Err("is empty".into());
+        return Err(tr("check.is_empty", &[]));
     }
     if let Ok(sa) = text.parse::<SocketAddr>() {
         if sa.port() == 0 {
-            return Err("port 0 is not allowed".into());
+            return Err(tr("check.port_zero", &[]));
         }
         return Ok(ServerAddr {
             host: sa.ip().to_string(),
@@ -397,14 +401,14 @@ pub fn parse_server(text: &str) -> Result<ServerAddr, String> {
         Some((h, p)) => (
             h,
             p.parse::<u16>()
-                .map_err(|_| format!("`{p}` is not a port number"))?,
+                .map_err(|_| tr("check.not_port", &[("port", &p)]))?,
         ),
         None => (text, 53),
     };
     if port == 0 {
-        return Err("port 0 is not allowed".into());
+        return Err(tr("check.port_zero", &[]));
     }
-    normalize_domain(host).map_err(|e| format!("host {e}"))?;
+    normalize_domain(host).map_err(|e| tr("check.server_host", &[("error", &e)]))?;
     Ok(ServerAddr {
         host: host.to_owned(),
         port,

@@ -277,10 +277,10 @@ pub struct Parsed {
 /// collected and parsing goes on, so the caller sees all of them.
 pub fn parse(text: &str) -> Result<Parsed, Vec<Issue>> {
     let table: Table = toml::from_str(text).map_err(|e| {
-        vec![Issue::new(
+        vec![crate::config::check::problem(
             "(file)",
-            format!("not valid TOML: {}", e.to_string().trim_end()),
-            "fix the syntax at the place shown",
+            "check.file.valid_toml",
+            &[("error", &e.to_string().trim_end())],
         )]
     })?;
     let mut issues = Vec::new();
@@ -317,10 +317,10 @@ fn array<T>(
     each: impl Fn(Value, &str, &mut Vec<Issue>) -> Option<T>,
 ) -> Vec<T> {
     let Value::Array(items) = value else {
-        issues.push(Issue::new(
+        issues.push(crate::config::check::problem(
             path,
-            format!("expected a list of tables, found {}", value.type_str()),
-            format!("write each entry as a `{header}` table"),
+            "check.file.expected_list_tables_found",
+            &[("found", &value.type_str()), ("header", &header)],
         ));
         return Vec::new();
     };
@@ -343,13 +343,20 @@ fn entry_name(
         Some(other) => {
             issues.push(Issue::new(
                 format!("{path}.name"),
-                format!("expected a string, found {}", other.type_str()),
+                crate::i18n::tr(
+                    "check.file.expected_string_found.msg",
+                    &[("found", &other.type_str())],
+                ),
                 hint,
             ));
             None
         }
         None => {
-            issues.push(Issue::new(format!("{path}.name"), "missing", hint));
+            issues.push(Issue::new(
+                format!("{path}.name"),
+                crate::i18n::tr("check.file.missing.msg", &[]),
+                hint,
+            ));
             None
         }
     }

@@ -21,6 +21,8 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::tr;
+
 pub use file::ConfigFile;
 pub use secret::Secret;
 
@@ -132,7 +134,11 @@ impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.path, self.message)?;
         if !self.hint.is_empty() {
-            write!(f, "\n    hint: {}", self.hint)?;
+            write!(
+                f,
+                "\n    {}",
+                tr("check.hint_label", &[("hint", &self.hint)])
+            )?;
         }
         Ok(())
     }
@@ -184,7 +190,7 @@ pub fn parse_network(text: &str) -> Result<(std::net::IpAddr, u8), String> {
     let (addr, len) = text.split_once('/').unwrap_or((text, ""));
     let ip: std::net::IpAddr = addr
         .parse()
-        .map_err(|_| format!("`{text}` is not a network like \"104.16.0.0/13\""))?;
+        .map_err(|_| tr("check.network.not_network", &[("text", &text)]))?;
     let max = if ip.is_ipv4() { 32 } else { 128 };
     let len = if len.is_empty() {
         max
@@ -192,7 +198,12 @@ pub fn parse_network(text: &str) -> Result<(std::net::IpAddr, u8), String> {
         len.parse::<u8>()
             .ok()
             .filter(|l| *l <= max)
-            .ok_or_else(|| format!("`{text}` has a prefix length outside 0..={max}"))?
+            .ok_or_else(|| {
+                tr(
+                    "check.network.prefix_len",
+                    &[("text", &text), ("max", &max)],
+                )
+            })?
     };
     Ok((ip, len))
 }
@@ -217,9 +228,7 @@ impl Ipv6Host {
     /// Neither form, or host bits inside the prefix, in words for the config error.
     pub fn parse(text: &str, prefix_len: u8) -> Result<Self, String> {
         if !(1..=127).contains(&prefix_len) {
-            return Err(format!(
-                "a prefix length of {prefix_len} leaves no host part"
-            ));
+            return Err(tr("check.ipv6_host.no_host_part", &[("len", &prefix_len)]));
         }
         let text = text.trim();
         let host = if let Ok(ip) = text.parse::<std::net::Ipv6Addr>() {
@@ -234,31 +243,23 @@ impl Ipv6Host {
             id[13..16].copy_from_slice(&mac[3..6]);
             std::net::Ipv6Addr::from(id)
         } else {
-            return Err(format!(
-                "`{text}` is neither an IPv6 interface id (like \"::1234\") nor a MAC address (like \"52:54:00:12:34:56\")"
-            ));
+            return Err(tr("check.ipv6_host.neither", &[("text", &text)]));
         };
         if host.is_multicast() {
-            return Err(format!(
-                "`{text}` is a multicast address, not a host's interface id; give only the host part, e.g. \"::1234\""
-            ));
+            return Err(tr("check.ipv6_host.multicast", &[("text", &text)]));
         }
         let bits = u128::from(host);
         let host_mask = u128::MAX >> u32::from(prefix_len);
         if bits == host_mask {
-            return Err(
-                "the host part is all ones (reserved: RFC 5453 anycast identifiers), not a host's address"
-                    .into(),
-            );
+            return Err(tr("check.ipv6_host.all_ones", &[]));
         }
         if bits == 0 {
-            return Err(
-                "the host part is zero (that is the prefix's own subnet-router address)".into(),
-            );
+            return Err(tr("check.ipv6_host.zero", &[]));
         }
         if bits >> (128 - u32::from(prefix_len)) != 0 {
-            return Err(format!(
-                "`{text}` has bits inside the /{prefix_len} prefix; give only the host part, e.g. \"::1234\""
+            return Err(tr(
+                "check.ipv6_host.prefix_bits",
+                &[("text", &text), ("len", &prefix_len)],
             ));
         }
         Ok(Self { host, prefix_len })

@@ -144,23 +144,19 @@ impl Secret {
     pub fn resolve(&mut self, lookup: &dyn Lookup) -> Result<(), SecretProblem> {
         let value = match &self.source {
             SecretSource::Literal(v) => v.clone(),
-            SecretSource::Keyring(entry) => lookup.keyring(entry).map_err(|e| SecretProblem {
-                message: format!("keyring entry `{entry}` cannot be read ({e})"),
-                hint: "enter the secret again in Settings, or write it another way (string, env, file)".into(),
-            })?,
-            SecretSource::Env(var) => lookup.env(var).ok_or_else(|| SecretProblem {
-                message: format!("environment variable `{var}` is not set"),
-                hint: format!(
-                    "set `{var}` in the environment of ddns-tray, or write the secret another way"
-                ),
-            })?,
+            SecretSource::Keyring(entry) => lookup
+                .keyring(entry)
+                .map_err(|e| SecretProblem::words("keyring", &[("entry", entry), ("error", &e)]))?,
+            SecretSource::Env(var) => lookup
+                .env(var)
+                .ok_or_else(|| SecretProblem::words("env", &[("var", var)]))?,
             SecretSource::File(path) => match std::fs::read_to_string(path) {
                 Ok(text) => text.trim_end_matches(['\n', '\r']).to_owned(),
                 Err(e) => {
-                    return Err(SecretProblem {
-                        message: format!("cannot read secret file {}: {e}", path.display()),
-                        hint: "check the path and that ddns-tray may read it".into(),
-                    });
+                    return Err(SecretProblem::words(
+                        "file",
+                        &[("path", &path.display()), ("error", &e)],
+                    ));
                 }
             },
         };
@@ -177,29 +173,28 @@ pub struct SecretProblem {
     pub hint: String,
 }
 
+impl SecretProblem {
+    /// The problem in the catalogue's words (`check.secret.<key>.msg` and `.hint`).
+    fn words(key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> Self {
+        Self {
+            message: crate::i18n::tr(&format!("check.secret.{key}.msg"), args),
+            hint: crate::i18n::tr(&format!("check.secret.{key}.hint"), args),
+        }
+    }
+}
+
 /// Catches placeholders, quote-wrapped values, pasted `KEY=value` lines and stray whitespace.
 fn check_value(value: &str) -> Result<(), SecretProblem> {
-    let problem = |message: &str, hint: &str| {
-        Err(SecretProblem {
-            message: message.into(),
-            hint: hint.into(),
-        })
-    };
+    let problem = |key: &str| Err(SecretProblem::words(key, &[]));
     if value.is_empty() {
-        return problem("is empty", "put the credential from your DNS provider here");
+        return problem("empty");
     }
     if value.trim() != value {
-        return problem(
-            "has leading or trailing whitespace",
-            "remove the spaces or line breaks around the value",
-        );
+        return problem("whitespace");
     }
     let quoted = |q: char| value.len() >= 2 && value.starts_with(q) && value.ends_with(q);
     if quoted('"') || quoted('\'') {
-        return problem(
-            "is wrapped in quotes",
-            "remove the extra quotes inside the string",
-        );
+        return problem("quoted");
     }
     if let Some((key, _)) = value.split_once('=')
         && !key.is_empty()
@@ -208,16 +203,10 @@ fn check_value(value: &str) -> Result<(), SecretProblem> {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
         && key.chars().next().is_some_and(|c| c.is_ascii_uppercase())
     {
-        return problem(
-            "looks like a pasted `NAME=value` line",
-            "keep only the part after `=`, or use { env = \"NAME\" }",
-        );
+        return problem("pasted_line");
     }
     if is_placeholder(value) {
-        return problem(
-            "looks like a placeholder, not a real credential",
-            "replace it with the real value",
-        );
+        return problem("placeholder");
     }
     Ok(())
 }

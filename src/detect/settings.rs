@@ -123,18 +123,18 @@ fn source_proxy(
         kind,
         SourceKind::Http { .. } | SourceKind::CloudflareTrace { .. }
     ) {
-        issues.push(Issue::new(
+        issues.push(crate::config::check::problem(
             field,
-            "only http and cloudflare-trace sources can go through a proxy",
-            "remove `proxy` from this source",
+            "check.detect.only_http_cloudflare_trace",
+            &[],
         ));
         return None;
     }
     if entry.allow_proxy != Some(true) {
-        issues.push(Issue::new(
+        issues.push(crate::config::check::problem(
             field,
-            "a detection source asked through a proxy sees the proxy's address, not this network's, and that would be published",
-            "remove `proxy` (detection goes direct; providers and alerts use `proxy`), or add allow_proxy = true if the proxy's address is the one to publish",
+            "check.detect.detection_source_asked_through",
+            &[],
         ));
         return None;
     }
@@ -183,10 +183,10 @@ pub fn parse(file: &ConfigFile, lookup: &dyn Lookup, issues: &mut Vec<Issue>) ->
         Some("first") => Policy::First,
         Some("agree") => Policy::Agree,
         Some(other) => {
-            issues.push(Issue::new(
+            issues.push(crate::config::check::problem(
                 "detect.policy",
-                format!("unknown policy `{other}`"),
-                "use \"confirm\" (the default: a change is confirmed by a second operator), \"first\" (first valid answer) or \"agree\" (two sources must agree)",
+                "check.detect.unknown_policy",
+                &[("other", &other)],
             ));
             Policy::First
         }
@@ -199,10 +199,10 @@ pub fn parse(file: &ConfigFile, lookup: &dyn Lookup, issues: &mut Vec<Issue>) ->
             return default_sources(family);
         };
         if list.is_empty() {
-            issues.push(Issue::new(
+            issues.push(crate::config::check::problem(
                 format!("detect.{key}"),
-                "is empty",
-                format!("list at least one source, or remove `detect.{key}` to use the defaults"),
+                "check.detect.empty",
+                &[("key", &key)],
             ));
         }
         let out: Vec<_> = list
@@ -211,10 +211,10 @@ pub fn parse(file: &ConfigFile, lookup: &dyn Lookup, issues: &mut Vec<Issue>) ->
             .filter_map(|(i, s)| source(s, family, &format!("detect.{key}[{i}]"), lookup, issues))
             .collect();
         if policy == Policy::Agree && out.len() < 2 {
-            issues.push(Issue::new(
+            issues.push(crate::config::check::problem(
                 format!("detect.{key}"),
-                "policy \"agree\" needs at least two sources",
-                "add another source, or use policy = \"first\"",
+                "check.detect.policy_agree_needs_least",
+                &[],
             ));
         }
         out
@@ -230,7 +230,7 @@ pub fn parse(file: &ConfigFile, lookup: &dyn Lookup, issues: &mut Vec<Issue>) ->
                         issues.push(Issue::new(
                             format!("detect.cdn_ranges[{i}]"),
                             e,
-                            "give networks like \"104.16.0.0/13\", or remove cdn_ranges to use the built-in Cloudflare list",
+                            crate::i18n::tr("check.detect.give_networks_like_104.hint", &[]),
                         ));
                     })
                     .ok()
@@ -277,10 +277,10 @@ fn source(
         issues,
     );
     if timeout.is_zero() || timeout > MAX_SOURCE_TIMEOUT {
-        issues.push(Issue::new(
+        issues.push(crate::config::check::problem(
             format!("{path}.timeout"),
-            "must be between 1ms and 60s",
-            "the default is \"5s\"",
+            "check.detect.must_between_1ms_60s",
+            &[],
         ));
     }
     match &kind {
@@ -304,7 +304,7 @@ fn source(
                 issues.push(Issue::new(
                     format!("{path}.name"),
                     e,
-                    "use a DNS name such as \"myip.opendns.com\"",
+                    crate::i18n::tr("check.detect.use_dns_name_such.hint", &[]),
                 ));
             }
             let allowed: &[&str] = if family == Family::V4 {
@@ -315,30 +315,38 @@ fn source(
             if let Some(t) = record_type
                 && !allowed.contains(&t.as_str())
             {
-                issues.push(Issue::new(
+                issues.push(crate::config::check::problem(
                     format!("{path}.type"),
-                    format!("`{t}` cannot answer an {family} question"),
-                    format!("use one of: {}", allowed.join(", ")),
+                    "check.detect.cannot_answer_question",
+                    &[
+                        ("t", &t),
+                        ("family", &family),
+                        ("join", &allowed.join(", ")),
+                    ],
                 ));
             }
         }
         SourceKind::Interface { name } => {
             if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
-                issues.push(Issue::new(format!("{path}.name"), "is empty", "give an interface name such as \"eth0\", or leave it out to use the default-route interface"));
+                issues.push(crate::config::check::problem(
+                    format!("{path}.name"),
+                    "check.detect.empty_2",
+                    &[],
+                ));
             } else if let Some(problem) = name.as_deref().and_then(interface_name_problem) {
                 issues.push(Issue::new(
                     format!("{path}.name"),
                     problem,
-                    "give the interface's name as `ip link` (or `ipconfig`) shows it, e.g. \"eth0\"",
+                    crate::i18n::tr("check.detect.give_interface_s_name.hint", &[]),
                 ));
             }
         }
         SourceKind::Command { command } => {
             if command.first().is_none_or(|p| p.trim().is_empty()) {
-                issues.push(Issue::new(
+                issues.push(crate::config::check::problem(
                     format!("{path}.command"),
-                    "is empty",
-                    "give the program and its arguments, e.g. [\"/usr/local/bin/my-ip\", \"--v4\"]",
+                    "check.detect.empty_3",
+                    &[],
                 ));
             }
         }
@@ -377,28 +385,28 @@ fn router_source(
     issues: &mut Vec<Issue>,
 ) {
     if family == Family::V6 {
-        issues.push(Issue::new(
+        issues.push(crate::config::check::problem(
             format!("{path}.kind"),
-            "a router tells only its IPv4 address",
-            "list the router source under detect.ipv4",
+            "check.detect.router_tells_only_ipv4",
+            &[],
         ));
     }
     if let Some(p) = protocol
         && !["auto", "natpmp", "upnp"].contains(&p)
     {
-        issues.push(Issue::new(
+        issues.push(crate::config::check::problem(
             format!("{path}.protocol"),
-            format!("unknown protocol `{p}`"),
-            "use one of: auto (NAT-PMP, then UPnP), natpmp, upnp",
+            "check.detect.unknown_protocol",
+            &[("p", &p)],
         ));
     }
     if let Some(g) = gateway
         && g.trim().parse::<std::net::Ipv4Addr>().is_err()
     {
-        issues.push(Issue::new(
+        issues.push(crate::config::check::problem(
             format!("{path}.gateway"),
-            format!("`{g}` is not an IPv4 address"),
-            "give the router's LAN address, e.g. \"192.168.1.1\", or leave it out to use the default gateway",
+            "check.detect.ipv4_address",
+            &[("g", &g)],
         ));
     }
 }

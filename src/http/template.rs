@@ -32,26 +32,26 @@ impl Template<'_> {
         if let Some(m) = self.method
             && !METHODS.contains(&m.to_ascii_uppercase().as_str())
         {
-            check.issue(
+            check.problem(
                 "method",
-                format!("unsupported method `{m}`"),
-                format!("use one of: {}", METHODS.join(", ")),
+                "check.request.unsupported_method",
+                &[("m", &m), ("choices", &METHODS.join(", "))],
             );
         }
         for (name, value) in self.headers {
             if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-                check.issue(
+                check.problem(
                     &format!("headers.{name}"),
-                    "is not a valid header name",
-                    "use letters, digits and '-'",
+                    "check.request.valid_header_name",
+                    &[],
                 );
             }
             // The value itself is never quoted (it may be a secret).
             if reqwest::header::HeaderValue::from_str(value.expose()).is_err() {
-                check.issue(
+                check.problem(
                     &format!("headers.{name}"),
-                    "is not a valid header value (it holds a line break or another control character)",
-                    "remove line breaks; a header value is one line of text",
+                    "check.request.valid_header_value_holds",
+                    &[],
                 );
             }
         }

@@ -35,19 +35,15 @@ impl KindConfig for Config {
     fn validate(&self, check: &mut FieldCheck<'_>) {
         check.http_url("url", self.url.expose());
         if !self.url.expose().contains("access_token=") {
-            check.issue(
-                "url",
-                "has no `access_token=`",
-                "copy the whole Webhook address of the robot (…/robot/send?access_token=…)",
-            );
+            check.problem("url", "notifier.dingtalk.check.has_no", &[]);
         }
         if let Some(s) = &self.secret
             && !s.expose().starts_with("SEC")
         {
-            check.issue(
+            check.problem(
                 "secret",
-                "does not look like a DingTalk signing secret (they start with `SEC`)",
-                "copy the secret shown under 加签 in the robot's security settings",
+                "notifier.dingtalk.check.does_look_like_dingtalk",
+                &[],
             );
         }
     }

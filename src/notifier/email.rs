@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use super::{KindConfig, KindInfo, Note};
 use crate::config::Secret;
 use crate::config::check::FieldCheck;
+use crate::i18n::tr;
 
 pub const INFO: KindInfo = KindInfo::notifier(
     "email",
@@ -56,23 +57,24 @@ struct Server {
 
 fn server(text: &str) -> Result<Server, String> {
     if !text.contains("://") {
-        return Err("is not a URL with a scheme".into());
+        return Err(tr("notifier.email.check.no_scheme", &[]));
     }
-    let url = reqwest::Url::parse(text.trim()).map_err(|e| format!("not a URL ({e})"))?;
+    let url =
+        reqwest::Url::parse(text.trim()).map_err(|e| tr("check.not_url.msg", &[("error", &e)]))?;
     let implicit_tls = match url.scheme() {
         "smtp" => false,
         "smtps" => true,
-        other => return Err(format!("the scheme `{other}` is not smtp or smtps")),
+        other => return Err(tr("notifier.email.check.scheme", &[("scheme", &other)])),
     };
     let host = url
         .host_str()
         .filter(|h| !h.is_empty())
-        .ok_or("has no host")?
+        .ok_or_else(|| tr("notifier.email.check.no_host", &[]))?
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_owned();
     if !url.username().is_empty() || url.password().is_some() || url.path().len() > 1 {
-        return Err("holds more than a scheme, host and port".into());
+        return Err(tr("notifier.email.check.more_than_server", &[]));
     }
     Ok(Server {
         host,
@@ -116,43 +118,33 @@ impl KindConfig for Config {
             check.issue(
                 "server",
                 e,
-                "write smtp://host:587 (STARTTLS) or smtps://host:465 (TLS); user name and password go in their own fields",
+                crate::i18n::tr("notifier.email.check.write_smtp_host_587.hint", &[]),
             );
         }
         if let Err(e) = self.from.parse::<Mailbox>() {
-            check.issue(
-                "from",
-                format!("is not a mail address ({e})"),
-                "write alerts@example.com or \"ddns-tray <alerts@example.com>\"",
-            );
+            check.problem("from", "notifier.email.check.mail_address", &[("e", &e)]);
         }
         if self.to.is_empty() {
-            check.issue(
-                "to",
-                "is empty",
-                "list at least one address: to = [\"you@example.com\"]",
-            );
+            check.problem("to", "notifier.email.check.empty", &[]);
         }
         for (i, to) in self.to.iter().enumerate() {
             if let Err(e) = to.parse::<Mailbox>() {
-                check.issue(
+                check.problem(
                     &format!("to[{i}]"),
-                    format!("is not a mail address ({e})"),
-                    "write you@example.com",
+                    "notifier.email.check.mail_address_2",
+                    &[("e", &e)],
                 );
             }
         }
         match (&self.username, &self.password) {
-            (Some(_), None) => check.issue(
+            (Some(_), None) => check.problem(
                 "password",
-                "missing (a user name is set)",
-                "add the password (or app password) as a secret, or remove `username`",
+                "notifier.email.check.missing_user_name_set",
+                &[],
             ),
-            (None, Some(_)) => check.issue(
-                "username",
-                "missing (a password is set)",
-                "add the user name the server expects, usually the mail address",
-            ),
+            (None, Some(_)) => {
+                check.problem("username", "notifier.email.check.missing_password_set", &[])
+            }
             _ => {}
         }
     }

@@ -301,26 +301,26 @@ pub fn settings(
     let mut events = Vec::new();
     match &entry.events {
         None => events.extend(Category::DEFAULT),
-        Some(_) if kind.is_heartbeat() => issues.push(Issue::new(
+        Some(_) if kind.is_heartbeat() => issues.push(crate::config::check::problem(
             format!("{path}.events"),
-            "does not apply to a heartbeat",
-            "remove it: heartbeats are pinged after every round, with /fail when something failed",
+            "check.notify.does_apply_heartbeat",
+            &[],
         )),
         Some(list) => {
             if list.is_empty() {
-                issues.push(Issue::new(
+                issues.push(crate::config::check::problem(
                     format!("{path}.events"),
-                    "is empty",
-                    "list at least one of \"change\", \"failure\", \"recovery\", or remove the notifier",
+                    "check.notify.empty",
+                    &[],
                 ));
             }
             for (j, e) in list.iter().enumerate() {
                 match Category::DEFAULT.iter().find(|c| c.as_str() == e.trim()) {
                     Some(c) => events.push(*c),
-                    None => issues.push(Issue::new(
+                    None => issues.push(crate::config::check::problem(
                         format!("{path}.events[{j}]"),
-                        format!("unknown event `{e}`"),
-                        "use \"change\", \"failure\" or \"recovery\"",
+                        "check.notify.unknown_event",
+                        &[("e", &e)],
                     )),
                 }
             }
@@ -328,10 +328,10 @@ pub fn settings(
     }
     let max_per_hour = entry.max_per_hour.unwrap_or(DEFAULT_MAX_ALERTS_PER_HOUR);
     if max_per_hour == 0 {
-        issues.push(Issue::new(
+        issues.push(crate::config::check::problem(
             format!("{path}.max_per_hour"),
-            "is 0",
-            "allow at least 1, or choose fewer `events`, or remove the notifier",
+            "check.notify.max_per_hour_zero",
+            &[],
         ));
     }
     NotifierSettings {

@@ -48,11 +48,7 @@ impl KindConfig for Config {
     fn validate(&self, check: &mut FieldCheck<'_>) {
         check_endpoint(check, "server", self.server.as_deref());
         if self.topic.expose().contains('/') {
-            check.issue(
-                "topic",
-                "holds a `/`",
-                "give the topic name only; put the server in `server`",
-            );
+            check.problem("topic", "notifier.ntfy.check.holds", &[]);
         }
         check_priority(check, self.priority, 1, 5);
     }

@@ -57,18 +57,10 @@ impl KindConfig for Config {
     fn validate(&self, check: &mut FieldCheck<'_>) {
         check_endpoint(check, "endpoint", self.endpoint.as_deref());
         if !self.token.expose().contains(':') {
-            check.issue(
-                "token",
-                "does not look like a bot token (`123456789:ABC…`)",
-                "copy the token @BotFather gave you",
-            );
+            check.problem("token", "notifier.telegram.check.does_look_like_bot", &[]);
         }
         if matches!(&self.chat_id, ChatId::Text(t) if t.trim().is_empty()) {
-            check.issue(
-                "chat_id",
-                "is empty",
-                "give the chat's numeric id, or @channelname",
-            );
+            check.problem("chat_id", "notifier.telegram.check.empty", &[]);
         }
     }
 

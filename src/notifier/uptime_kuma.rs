@@ -31,10 +31,10 @@ impl KindConfig for Config {
     fn validate(&self, check: &mut FieldCheck<'_>) {
         check.http_url("url", self.url.expose());
         if !self.url.expose().contains("/api/push/") {
-            check.issue(
+            check.problem(
                 "url",
-                "is not an Uptime Kuma push URL",
-                "copy the Push URL of a monitor of type Push (…/api/push/<token>)",
+                "notifier.uptime-kuma.check.uptime_kuma_push_url",
+                &[],
             );
         }
     }

@@ -31,11 +31,7 @@ impl KindConfig for Config {
     fn validate(&self, check: &mut FieldCheck<'_>) {
         check.http_url("url", self.url.expose());
         if !self.url.expose().contains("key=") {
-            check.issue(
-                "url",
-                "has no `key=`",
-                "copy the whole webhook address the group robot shows (…/cgi-bin/webhook/send?key=…)",
-            );
+            check.problem("url", "notifier.wecom.check.has_no", &[]);
         }
     }
 

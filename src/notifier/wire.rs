@@ -19,10 +19,10 @@ pub(super) fn check_priority(check: &mut FieldCheck<'_>, priority: Option<u8>, l
     if let Some(p) = priority
         && !(low..=high).contains(&p)
     {
-        check.issue(
+        check.problem(
             "priority",
-            format!("{p} is out of range"),
-            format!("use {low} to {high}"),
+            "check.notify.out_range",
+            &[("p", &p), ("low", &low), ("high", &high)],
         );
     }
 }

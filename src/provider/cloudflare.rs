@@ -75,20 +75,16 @@ impl KindConfig for Config {
         }
         let token = self.token.expose();
         if token.len() == 37 && token.chars().all(|ch| ch.is_ascii_hexdigit()) {
-            check.issue(
+            check.problem(
                 "token",
-                "looks like the Global API Key, not an API token",
-                "create an API token with Zone > DNS > Edit (My Profile > API Tokens)",
+                "provider.cloudflare.check.looks_like_global_api",
+                &[],
             );
         }
         if let Some(id) = &self.zone_id
             && (id.len() != 32 || !id.chars().all(|ch| ch.is_ascii_hexdigit()))
         {
-            check.issue(
-                "zone_id",
-                "is not a zone id (32 hex digits)",
-                "copy it from the zone's Overview page, or leave it out",
-            );
+            check.problem("zone_id", "provider.cloudflare.check.zone_id_32_hex", &[]);
         }
     }
 

@@ -60,10 +60,10 @@ impl KindConfig for Config {
             .strip_suffix(".duckdns.org")
             .is_none_or(|sub| sub.is_empty() || sub.contains('.'))
         {
-            check.issue(
+            check.problem(
                 "name",
-                format!("`{name}` is not a DuckDNS name"),
-                "use <your-subdomain>.duckdns.org",
+                "provider.duckdns.check.duckdns_name",
+                &[("name", &name)],
             );
         }
     }

@@ -70,18 +70,10 @@ impl KindConfig for Config {
 
     fn validate_kind(&self, kind: &str, check: &mut FieldCheck<'_>) {
         if kind == "dyndns2" && self.server.is_none() {
-            check.issue(
-                "server",
-                "missing",
-                "give the update server's URL, e.g. \"https://members.example.com\", or use a preset kind (noip, dynu, dyn, he, dnsomatic)",
-            );
+            check.problem("server", "provider.dyndns2.check.missing", &[]);
         }
         if kind != "he" && self.username.is_none() {
-            check.issue(
-                "username",
-                "missing",
-                "give the account or update user name",
-            );
+            check.problem("username", "provider.dyndns2.check.missing_2", &[]);
         }
     }
 

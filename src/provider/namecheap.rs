@@ -68,10 +68,10 @@ impl KindConfig for Config {
 
     fn check_record(&self, _name: &str, types: &[RecordType], check: &mut FieldCheck<'_>) {
         if types.contains(&RecordType::Aaaa) {
-            check.issue(
+            check.problem(
                 "type",
-                "Namecheap dynamic DNS can only update A records",
-                "set type = \"A\" for this record, or use another provider for IPv6",
+                "provider.namecheap.check.namecheap_dynamic_dns_can",
+                &[],
             );
         }
     }

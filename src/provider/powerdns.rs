@@ -78,7 +78,7 @@ impl KindConfig for Config {
             .as_deref()
             .is_some_and(|s| s.trim().is_empty())
         {
-            check.issue("server_id", "is empty", "leave it out to use \"localhost\"");
+            check.problem("server_id", "provider.powerdns.check.empty", &[]);
         }
     }
 

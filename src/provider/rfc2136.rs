@@ -77,19 +77,16 @@ impl KindConfig for Config {
             check.issue(
                 "key_name",
                 e,
-                "use the key's name as the server knows it, e.g. \"ddns-key\"",
+                crate::i18n::tr("provider.rfc2136.check.use_key_s_name.hint", &[]),
             );
         }
         if let Some(alg) = &self.key_algorithm
             && !TSIG_ALGORITHMS.contains(&alg.to_ascii_lowercase().as_str())
         {
-            check.issue(
+            check.problem(
                 "key_algorithm",
-                format!("unsupported algorithm `{alg}`"),
-                format!(
-                    "use one of: {} (hmac-md5 and hmac-sha1 are not supported; make a new key)",
-                    TSIG_ALGORITHMS.join(", ")
-                ),
+                "provider.rfc2136.check.unsupported_algorithm",
+                &[("alg", &alg), ("choices", &TSIG_ALGORITHMS.join(", "))],
             );
         }
         let secret = self.key_secret.expose();
@@ -98,11 +95,7 @@ impl KindConfig for Config {
                 .decode(secret)
                 .is_err()
         {
-            check.issue(
-                "key_secret",
-                "is not valid base64",
-                "copy the `secret` of the key from the server's key file (tsig-keygen / keymgr output)",
-            );
+            check.problem("key_secret", "provider.rfc2136.check.valid_base64", &[]);
         }
     }
 

@@ -76,10 +76,10 @@ impl KindConfig for Config {
         if let Some(re) = &self.success_regex
             && let Err(e) = regex_lite::Regex::new(re)
         {
-            check.issue(
+            check.problem(
                 "success_regex",
-                format!("not a valid regex: {e}"),
-                "fix the pattern, or remove it to accept any 2xx answer",
+                "provider.webhook.check.valid_regex",
+                &[("e", &e)],
             );
         }
     }

@@ -19,16 +19,16 @@ pub(super) fn lines(file: &ConfigFile, issues: &mut Vec<Issue>) -> Vec<LineSetti
     for (i, l) in file.lines.iter().enumerate() {
         let path = format!("line[{i}]");
         if l.name.trim().is_empty() {
-            issues.push(Issue::new(
+            issues.push(crate::config::check::problem(
                 format!("{path}.name"),
-                "is empty",
-                "give the line a name, e.g. \"wan1\"; records list it in `lines`",
+                "check.records.empty",
+                &[],
             ));
         } else if out.iter().any(|o| o.name == l.name) {
-            issues.push(Issue::new(
+            issues.push(crate::config::check::problem(
                 format!("{path}.name"),
-                format!("another line is already named `{}`", l.name),
-                "give each line its own name",
+                "check.records.another_line_already_named",
+                &[("name", &l.name)],
             ));
         }
         let bind = match (&l.interface, &l.source) {
@@ -36,7 +36,7 @@ pub(super) fn lines(file: &ConfigFile, issues: &mut Vec<Issue>) -> Vec<LineSetti
                 issues.push(Issue::new(
                     format!("{path}.interface"),
                     problem,
-                    "give the interface's name as `ip link` (or `ipconfig`) shows it, e.g. \"eth1\"",
+                    crate::i18n::tr("check.records.give_interface_s_name.hint", &[]),
                 ));
                 None
             }
@@ -44,10 +44,10 @@ pub(super) fn lines(file: &ConfigFile, issues: &mut Vec<Issue>) -> Vec<LineSetti
                 Some(LineBind::Interface(name.trim().to_owned()))
             }
             (Some(_), None) => {
-                issues.push(Issue::new(
+                issues.push(crate::config::check::problem(
                     format!("{path}.interface"),
-                    "is empty",
-                    "give the interface's name, e.g. \"eth1\"",
+                    "check.records.empty_2",
+                    &[],
                 ));
                 None
             }
@@ -57,36 +57,36 @@ pub(super) fn lines(file: &ConfigFile, issues: &mut Vec<Issue>) -> Vec<LineSetti
                         || ip.is_multicast()
                         || matches!(ip, IpAddr::V4(v4) if v4.is_broadcast()) =>
                 {
-                    issues.push(Issue::new(
+                    issues.push(crate::config::check::problem(
                         format!("{path}.source"),
-                        format!("{ip} cannot be a source address"),
-                        "give an address of this machine on that uplink",
+                        "check.records.cannot_source_address",
+                        &[("ip", &ip)],
                     ));
                     None
                 }
                 Ok(ip) => Some(LineBind::Source(ip)),
                 Err(_) => {
-                    issues.push(Issue::new(
+                    issues.push(crate::config::check::problem(
                         format!("{path}.source"),
-                        format!("`{ip}` is not an IP address"),
-                        "give an address of this machine on that uplink, e.g. \"192.0.2.10\"",
+                        "check.records.ip_address",
+                        &[("ip", &ip)],
                     ));
                     None
                 }
             },
             (Some(_), Some(_)) => {
-                issues.push(Issue::new(
+                issues.push(crate::config::check::problem(
                     path.clone(),
-                    "has both `interface` and `source`",
-                    "keep one: the interface, or the local address to send from",
+                    "check.records.has_both",
+                    &[],
                 ));
                 None
             }
             (None, None) => {
-                issues.push(Issue::new(
+                issues.push(crate::config::check::problem(
                     path.clone(),
-                    "has neither `interface` nor `source`",
-                    "add interface = \"eth1\" (or source = \"192.0.2.10\")",
+                    "check.records.has_neither_nor",
+                    &[],
                 ));
                 None
             }
@@ -116,51 +116,59 @@ fn via(
             ("provider_via_line", rec.provider_via_line == Some(true)),
         ] {
             if set {
-                issues.push(Issue::new(
+                issues.push(crate::config::check::problem(
                     format!("{path}.{field}"),
-                    "applies only to a record with `lines`",
-                    format!("add lines = [...], or remove `{field}`"),
+                    "check.records.applies_only_record",
+                    &[("field", &field)],
                 ));
             }
         }
         return None;
     };
     if list.is_empty() {
-        issues.push(Issue::new(
+        issues.push(crate::config::check::problem(
             format!("{path}.lines"),
-            "is empty",
-            "list the [[line]] names in order of preference, or remove `lines`",
+            "check.records.empty_3",
+            &[],
         ));
     }
     for (j, name) in list.iter().enumerate() {
         let problem = if list[..j].contains(name) {
-            Some((
-                format!("`{name}` is listed twice"),
-                "list each line once".to_owned(),
+            Some(crate::config::check::problem(
+                format!("{path}.lines[{j}]"),
+                "check.records.line_twice",
+                &[("name", name)],
             ))
         } else if known_lines.contains(name) {
             None
         } else {
             let known: Vec<&str> = known_lines.iter().map(String::as_str).collect();
-            Some((
-                format!("no [[line]] is named `{name}`"),
-                if known.is_empty() {
-                    "add a [[line]] section with this name".to_owned()
-                } else {
-                    format!("use one of: {}", known.join(", "))
-                },
-            ))
+            Some(if known.is_empty() {
+                crate::config::check::problem(
+                    format!("{path}.lines[{j}]"),
+                    "check.records.no_line_none",
+                    &[("name", name)],
+                )
+            } else {
+                crate::config::check::problem(
+                    format!("{path}.lines[{j}]"),
+                    "check.records.no_line",
+                    &[("name", name), ("known", &known.join(", "))],
+                )
+            })
         };
-        if let Some((message, hint)) = problem {
-            issues.push(Issue::new(format!("{path}.lines[{j}]"), message, hint));
-        }
+        issues.extend(problem);
     }
 
     let all = match rec.mode.as_deref().map(str::trim) {
         None | Some("failover") => false,
         Some("all") => true,
         Some(other) => {
-            issues.push(Issue::new(format!("{path}.mode"), format!("unknown mode `{other}`"), "use \"failover\" (the first working line) or \"all\" (every working line's address)"));
+            issues.push(crate::config::check::problem(
+                format!("{path}.mode"),
+                "check.records.unknown_mode",
+                &[("other", &other)],
+            ));
             false
         }
     };
@@ -168,10 +176,10 @@ fn via(
         && let Some(p) = provider
         && !p.kind.capabilities().multi_value
     {
-        issues.push(Issue::new(
+        issues.push(crate::config::check::problem(
             format!("{path}.mode"),
-            format!("{} cannot hold several addresses for one name", p.kind.info().title()),
-            "use mode = \"failover\", or a provider that holds address sets (PowerDNS, RFC 2136, Cloudflare, deSEC, Gandi, ...)",
+            "check.records.cannot_hold_several_addresses",
+            &[("title", &p.kind.info().title())],
         ));
     }
     let hold_down = duration(
@@ -181,20 +189,20 @@ fn via(
         issues,
     );
     if hold_down < Duration::from_secs(1) || hold_down > Duration::from_hours(24) {
-        issues.push(Issue::new(
+        issues.push(crate::config::check::problem(
             format!("{path}.hold_down"),
-            "must be between 1s and 24h",
-            "the default is \"2m\"",
+            "check.records.must_between_1s_24h",
+            &[],
         ));
     }
     if rec.provider_via_line == Some(true)
         && let Some(p) = provider
         && p.kind.kind_name() == "rfc2136"
     {
-        issues.push(Issue::new(
+        issues.push(crate::config::check::problem(
             format!("{path}.provider_via_line"),
-            "does not apply to RFC 2136 (its updates are DNS messages to your own server)",
-            "remove it; route the DNS server's address through the line instead",
+            "check.records.does_apply_rfc_2136",
+            &[],
         ));
     }
     Some(Via {
@@ -223,10 +231,10 @@ pub(super) fn records(
         let name = match normalize_domain(&rec.name) {
             Ok(n) if n.contains('.') => Some(n),
             Ok(_) => {
-                issues.push(Issue::new(
+                issues.push(crate::config::check::problem(
                     format!("{path}.name"),
-                    format!("`{}` is not a fully qualified name", rec.name),
-                    "write the whole name, e.g. \"home.example.com\"",
+                    "check.records.fully_qualified_name",
+                    &[("name", &rec.name)],
                 ));
                 None
             }
@@ -234,7 +242,7 @@ pub(super) fn records(
                 issues.push(Issue::new(
                     format!("{path}.name"),
                     e,
-                    "write the whole name, e.g. \"home.example.com\"",
+                    crate::i18n::tr("check.records.write_whole_name_home.hint", &[]),
                 ));
                 None
             }
@@ -242,22 +250,28 @@ pub(super) fn records(
         let provider = providers.iter().find(|p| p.name == rec.provider);
         if provider.is_none() && !unreadable.contains(&rec.provider.as_str()) {
             let hint = if names.is_empty() {
-                "add a [[provider]] section first".to_owned()
+                crate::i18n::tr("check.records.no_provider_named.hint_none", &[])
             } else {
-                format!("use one of the provider names: {}", names.join(", "))
+                crate::i18n::tr(
+                    "check.records.no_provider_named.hint",
+                    &[("names", &names.join(", "))],
+                )
             };
             issues.push(Issue::new(
                 format!("{path}.provider"),
-                format!("no provider is named `{}`", rec.provider),
+                crate::i18n::tr(
+                    "check.records.no_provider_named.msg",
+                    &[("provider", &rec.provider)],
+                ),
                 hint,
             ));
         }
         let types = record_types(rec.record_type.as_deref(), ipv4, ipv6, &path, issues);
         if rec.ttl == Some(0) || rec.ttl.is_some_and(|t| t > 2_147_483_647) {
-            issues.push(Issue::new(
+            issues.push(crate::config::check::problem(
                 format!("{path}.ttl"),
-                "must be between 1 and 2147483647 seconds",
-                "use e.g. 60, or leave it out for the provider's default",
+                "check.records.must_between_1_2147483647",
+                &[],
             ));
         }
         let line = rec
@@ -278,13 +292,15 @@ pub(super) fn records(
                 line.clone(),
             );
             if let Some(first) = seen.get(&key) {
-                issues.push(Issue::new(
+                issues.push(crate::config::check::problem(
                     format!("{path}.name"),
-                    format!(
-                        "duplicate of record[{first}] ({name} {record_type} at `{}`)",
-                        rec.provider
-                    ),
-                    "remove one of them",
+                    "check.records.duplicate_record",
+                    &[
+                        ("first", &first),
+                        ("name", &name),
+                        ("record_type", &record_type),
+                        ("provider", &rec.provider),
+                    ],
                 ));
                 continue;
             }
@@ -312,19 +328,19 @@ fn ipv6_host(
 ) -> Option<Ipv6Host> {
     let Some(text) = &rec.ipv6_host else {
         if rec.ipv6_prefix_len.is_some() {
-            issues.push(Issue::new(
+            issues.push(crate::config::check::problem(
                 format!("{path}.ipv6_prefix_len"),
-                "is only used with `ipv6_host`",
-                "add ipv6_host = \"::1234\" (the LAN host's interface id) or remove ipv6_prefix_len",
+                "check.records.only_used",
+                &[],
             ));
         }
         return None;
     };
     if types != [RecordType::Aaaa] {
-        issues.push(Issue::new(
+        issues.push(crate::config::check::problem(
             format!("{path}.ipv6_host"),
-            "is for AAAA records: the IPv4 address cannot be made from a prefix",
-            "add type = \"AAAA\" to this record (and a second record for the A address if you want one)",
+            "check.records.aaaa_records_ipv4_address",
+            &[],
         ));
         return None;
     }
@@ -335,12 +351,12 @@ fn ipv6_host(
             let (field, hint) = if (1..=127).contains(&prefix_len) {
                 (
                     "ipv6_host",
-                    "give the host's interface id, e.g. ipv6_host = \"::1234\", or its MAC address",
+                    crate::i18n::tr("check.records.ipv6_host_hint", &[]),
                 )
             } else {
                 (
                     "ipv6_prefix_len",
-                    "use the length of the prefix your ISP delegates, usually 64 (the default) or 56",
+                    crate::i18n::tr("check.records.ipv6_prefix_hint", &[]),
                 )
             };
             issues.push(Issue::new(format!("{path}.{field}"), e, hint));
@@ -362,10 +378,10 @@ fn provider_limits(
     let caps = provider.kind.capabilities();
     let kind = provider.kind.info();
     if rec.line.is_some() && caps.default_line.is_none() {
-        issues.push(Issue::new(
+        issues.push(crate::config::check::problem(
             format!("{path}.line"),
-            format!("{} has no resolution lines", kind.title()),
-            "remove `line`; only DNSPod, Alibaba Cloud DNS and Huawei Cloud have lines",
+            "check.records.has_no_resolution_lines",
+            &[("title", &kind.title())],
         ));
     }
     FieldCheck::new(path, issues).line("line", rec.line.as_deref());
@@ -373,22 +389,19 @@ fn provider_limits(
         && ttl > 0
         && !caps.ttl.allows(ttl)
     {
-        let auto = caps
-            .ttl
-            .auto
-            .map_or_else(String::new, |a| format!(", or {a} for automatic"));
-        issues.push(Issue::new(
+        let auto = caps.ttl.auto.map_or_else(String::new, |a| {
+            crate::i18n::tr("check.records.ttl_auto", &[("auto", &a)])
+        });
+        issues.push(crate::config::check::problem(
             format!("{path}.ttl"),
-            format!(
-                "{} accepts TTLs from {} to {} seconds{auto}, not {ttl}",
-                kind.title(),
-                caps.ttl.min,
-                caps.ttl.max
-            ),
-            format!(
-                "use at least {} (or leave ttl out for the provider's default)",
-                caps.ttl.min
-            ),
+            "check.records.accepts_ttls_from_seconds",
+            &[
+                ("title", &kind.title()),
+                ("min", &caps.ttl.min),
+                ("max", &caps.ttl.max),
+                ("auto", &auto),
+                ("ttl", &ttl),
+            ],
         ));
     }
     let Some(name) = name else { return };
@@ -396,13 +409,15 @@ fn provider_limits(
         && let Ok(z) = normalize_domain(zone)
         && !(name == z || name.ends_with(&format!(".{z}")))
     {
-        issues.push(Issue::new(
+        issues.push(crate::config::check::problem(
             format!("{path}.name"),
-            format!(
-                "`{name}` is not inside zone {z} of provider `{}`",
-                provider.name
-            ),
-            format!("use a name ending in .{z}, or fix the provider's {field}"),
+            "check.records.inside_zone_provider",
+            &[
+                ("name", &name),
+                ("z", &z),
+                ("provider", &provider.name),
+                ("field", &field),
+            ],
         ));
     }
     provider
@@ -425,28 +440,28 @@ fn record_types(
             .map(|(_, t)| t)
             .collect(),
         Some("A") if !ipv4 => {
-            issues.push(Issue::new(
+            issues.push(crate::config::check::problem(
                 format!("{path}.type"),
-                "is A but ipv4 = false",
-                "set ipv4 = true, or remove this record",
+                "check.records.but_ipv4_false",
+                &[],
             ));
             vec![]
         }
         Some("AAAA") if !ipv6 => {
-            issues.push(Issue::new(
+            issues.push(crate::config::check::problem(
                 format!("{path}.type"),
-                "is AAAA but ipv6 = false",
-                "set ipv6 = true, or remove this record",
+                "check.records.aaaa_but_ipv6_false",
+                &[],
             ));
             vec![]
         }
         Some("A") => vec![RecordType::A],
         Some("AAAA") => vec![RecordType::Aaaa],
         Some(_) => {
-            issues.push(Issue::new(
+            issues.push(crate::config::check::problem(
                 format!("{path}.type"),
-                format!("unsupported type `{}`", requested.unwrap_or_default()),
-                "use \"A\" or \"AAAA\", or leave it out for one record per enabled family",
+                "check.records.unsupported_type",
+                &[("type", &requested.unwrap_or_default())],
             ));
             vec![]
         }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::records::{lines, records};
 use super::{MetricsSettings, Settings};
-use crate::config::check::{duration, proxy};
+use crate::config::check::{duration, problem, proxy};
 use crate::config::file::{ConfigFile, ProxyFile};
 use crate::config::secret::Lookup;
 use crate::config::{Issue, Proxy};
@@ -38,10 +38,10 @@ pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<
         &mut issues,
     );
     if interval < MIN_INTERVAL {
-        issues.push(Issue::new(
+        issues.push(crate::config::check::problem(
             "interval",
-            format!("{} is too short", humantime::format_duration(interval)),
-            "use at least \"30s\"; public IP services and DNS providers throttle faster clients",
+            "check.settings.too_short",
+            &[("interval", &humantime::format_duration(interval))],
         ));
     }
     let max_interval = match file.max_interval.as_deref().map(str::trim) {
@@ -49,7 +49,11 @@ pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<
         other => {
             let d = duration(other, "max_interval", DEFAULT_MAX_INTERVAL, &mut issues);
             if d < interval && file.max_interval.is_some() {
-                issues.push(Issue::new("max_interval", "is shorter than interval", "make it at least as long as `interval`, or \"0\" to never re-publish an unchanged IP"));
+                issues.push(crate::config::check::problem(
+                    "max_interval",
+                    "check.settings.shorter_than_interval",
+                    &[],
+                ));
             }
             Some(d)
         }
@@ -57,20 +61,23 @@ pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<
     let ipv4 = file.ipv4.unwrap_or(true);
     let ipv6 = file.ipv6.unwrap_or(false);
     if !ipv4 && !ipv6 {
-        issues.push(Issue::new(
+        issues.push(crate::config::check::problem(
             "ipv4",
-            "both ipv4 and ipv6 are false",
-            "enable at least one address family",
+            "check.settings.both_ipv4_ipv6_false",
+            &[],
         ));
     }
 
     let language = match file.language.as_deref() {
         None => crate::i18n::Language::Auto,
         Some(text) => crate::i18n::Language::parse(text).unwrap_or_else(|| {
-            issues.push(Issue::new(
+            issues.push(crate::config::check::problem(
                 "language",
-                format!("`{text}` is not a language ddns-tray speaks"),
-                format!("use {}", crate::i18n::Language::CHOICES),
+                "check.settings.language_ddns_tray_speaks",
+                &[
+                    ("text", &text),
+                    ("choices", &crate::i18n::Language::CHOICES),
+                ],
             ));
             crate::i18n::Language::Auto
         }),
@@ -128,29 +135,26 @@ fn entry_proxy(
     proxy(own, &format!("{path}.proxy"), lookup, issues).or_else(|| global.cloned())
 }
 
-/// The words for a list of named entries' name problems.
-struct Naming {
-    /// "provider", "notifier".
-    what: &'static str,
-    /// How to name one, and what uses the name.
-    hint: &'static str,
-}
-
-/// A named entry's `name`: not empty, and unique in its list.
+/// A named entry's `name`: not empty, and unique in its list. `list` is `provider` or `notifier`: the
+/// words are `check.settings.<list>_name_empty` and `<list>_name_taken`.
 fn check_name(
     seen: &mut HashSet<String>,
     name: &str,
     path: &str,
-    naming: &Naming,
+    list: &str,
     issues: &mut Vec<Issue>,
 ) {
     if name.trim().is_empty() {
-        issues.push(Issue::new(format!("{path}.name"), "is empty", naming.hint));
-    } else if !seen.insert(name.to_owned()) {
-        issues.push(Issue::new(
+        issues.push(problem(
             format!("{path}.name"),
-            format!("another {} is already named `{name}`", naming.what),
-            format!("give each {} its own name", naming.what),
+            &format!("check.settings.{list}_name_empty"),
+            &[],
+        ));
+    } else if !seen.insert(name.to_owned()) {
+        issues.push(problem(
+            format!("{path}.name"),
+            &format!("check.settings.{list}_name_taken"),
+            &[("name", &name)],
         ));
     }
 }
@@ -162,14 +166,10 @@ fn providers(
     lookup: &dyn Lookup,
     issues: &mut Vec<Issue>,
 ) -> Vec<ProviderSettings> {
-    let naming = Naming {
-        what: "provider",
-        hint: "give the provider a name; records refer to it",
-    };
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for (entry, kind) in file.providers.iter().zip(kinds) {
-        check_name(&mut seen, &entry.name, &entry.path, &naming, issues);
+        check_name(&mut seen, &entry.name, &entry.path, "provider", issues);
         let Some(kind) = kind else { continue };
         let proxy = entry_proxy(
             entry.proxy.as_ref(),
@@ -192,14 +192,10 @@ fn notifiers(
     lookup: &dyn Lookup,
     issues: &mut Vec<Issue>,
 ) -> Vec<NotifierSettings> {
-    let naming = Naming {
-        what: "notifier",
-        hint: "give the notifier a name (`ddns-tray notify test NAME` uses it)",
-    };
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for (entry, kind) in file.notify.iter().zip(kinds) {
-        check_name(&mut seen, &entry.name, &entry.path, &naming, issues);
+        check_name(&mut seen, &entry.name, &entry.path, "notifier", issues);
         let Some(kind) = kind else { continue };
         let proxy = entry_proxy(
             entry.proxy.as_ref(),
@@ -222,18 +218,18 @@ fn metrics(
 ) -> Option<MetricsSettings> {
     let m = file.metrics.as_ref()?;
     let Ok(listen) = m.listen.trim().parse::<std::net::SocketAddr>() else {
-        issues.push(Issue::new(
+        issues.push(crate::config::check::problem(
             "metrics.listen",
-            format!("`{}` is not an address and port", m.listen),
-            "write it as \"127.0.0.1:9851\" (or \"[::1]:9851\")",
+            "check.settings.address_port",
+            &[("listen", &m.listen)],
         ));
         return None;
     };
     if !listen.ip().is_loopback() && m.allow_remote != Some(true) {
-        issues.push(Issue::new(
+        issues.push(crate::config::check::problem(
             "metrics.listen",
-            format!("{listen} is reachable from other machines"),
-            "use 127.0.0.1, or set allow_remote = true (and a `token`) to expose the metrics on purpose",
+            "check.settings.reachable_from_other_machines",
+            &[("listen", &listen)],
         ));
     }
     let mut token = m.token.clone();
