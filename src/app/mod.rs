@@ -252,12 +252,12 @@ pub fn config_exposure(path: &Path, settings: &Settings) -> Option<String> {
         use std::os::unix::fs::PermissionsExt as _;
         let mode = std::fs::metadata(path).ok()?.permissions().mode();
         (literal && mode & 0o004 != 0).then(|| {
-            format!(
-                "{} holds secrets and every user can read it; run `chmod 600 {}` (for the system service: `chown root:{} {}` and `chmod 640`)",
-                path.display(),
-                path.display(),
-                crate::service::SERVICE_USER,
-                path.display()
+            crate::i18n::tr(
+                "cli.config_exposed",
+                &[
+                    ("path", &path.display()),
+                    ("group", &crate::service::SERVICE_USER),
+                ],
             )
         })
     }

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use crate::config;
 use crate::detect::SourceKind;
+use crate::i18n::tr;
 use crate::provider::{self, ProviderKind};
 use crate::settings::Settings;
 
@@ -13,13 +14,19 @@ use crate::settings::Settings;
 pub fn summary(settings: &Settings) -> String {
     let mut out = String::new();
     let max = settings.max_interval.map_or_else(
-        || "never".to_owned(),
+        || tr("summary.never", &[]),
         |d| humantime::format_duration(d).to_string(),
     );
     let _ = writeln!(
         out,
-        "check every {}, re-publish unchanged records every {max}",
-        humantime::format_duration(settings.interval)
+        "{}",
+        tr(
+            "summary.schedule",
+            &[
+                ("interval", &humantime::format_duration(settings.interval)),
+                ("max", &max)
+            ]
+        )
     );
     for family in config::Family::ALL
         .into_iter()
@@ -33,65 +40,108 @@ pub fn summary(settings: &Settings) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "{family} detection (policy {}): {}",
-            settings.detect.policy,
-            sources.join(", ")
+            "{}",
+            tr(
+                "summary.detection",
+                &[
+                    ("family", &family),
+                    ("policy", &settings.detect.policy),
+                    ("sources", &sources.join(", "))
+                ]
+            )
         );
     }
     for p in &settings.providers {
         let _ = writeln!(
             out,
-            "provider {} ({}): {}",
-            p.name,
-            p.kind.kind_name(),
-            provider_detail(&p.kind)
+            "{}",
+            tr(
+                "summary.provider",
+                &[
+                    ("name", &p.name),
+                    ("kind", &p.kind.kind_name()),
+                    ("fields", &provider_detail(&p.kind))
+                ]
+            )
         );
     }
     for l in &settings.lines {
-        let _ = writeln!(out, "line {}: {}", l.name, l.bind);
+        let _ = writeln!(
+            out,
+            "{}",
+            tr("summary.line", &[("name", &l.name), ("bind", &l.bind)])
+        );
     }
     for r in &settings.records {
-        let ttl = r.ttl.map_or_else(String::new, |t| format!(" ttl {t}"));
+        let ttl = r
+            .ttl
+            .map_or_else(String::new, |t| tr("summary.ttl", &[("ttl", &t)]));
         let from = r.via.as_ref().map_or_else(String::new, |v| {
             let how = if v.all {
-                "all working".to_owned()
+                tr("summary.all_working", &[])
             } else {
-                format!(
-                    "failover, back after {}",
-                    humantime::format_duration(v.hold_down)
+                tr(
+                    "summary.failover",
+                    &[("hold_down", &humantime::format_duration(v.hold_down))],
                 )
             };
-            format!(" from lines {} ({how})", v.lines.join(", "))
+            tr(
+                "summary.from_lines",
+                &[("lines", &v.lines.join(", ")), ("how", &how)],
+            )
         });
         let _ = writeln!(
             out,
-            "record {} {} at {}{ttl}{from}",
-            r.name, r.record_type, r.provider
+            "{}",
+            tr(
+                "summary.record",
+                &[
+                    ("name", &r.name),
+                    ("type", &r.record_type),
+                    ("provider", &r.provider),
+                    ("ttl", &ttl),
+                    ("from", &from)
+                ]
+            )
         );
     }
     if settings.records.is_empty() {
-        let _ = writeln!(out, "no records configured: detection only");
+        let _ = writeln!(out, "{}", tr("summary.no_records", &[]));
     }
     for n in &settings.notify {
         let what = if n.kind.is_heartbeat() {
-            "a ping after every round".to_owned()
+            tr("summary.heartbeat", &[])
         } else {
             let events: Vec<&str> = n.events.iter().map(|e| e.as_str()).collect();
-            format!(
-                "{} alerts, at most {} an hour",
-                events.join(", "),
-                n.max_per_hour
+            tr(
+                "summary.alerts",
+                &[("events", &events.join(", ")), ("max", &n.max_per_hour)],
             )
         };
-        let _ = writeln!(out, "notify {} ({}): {what}", n.name, n.kind.kind_name());
+        let _ = writeln!(
+            out,
+            "{}",
+            tr(
+                "summary.notify",
+                &[
+                    ("name", &n.name),
+                    ("kind", &n.kind.kind_name()),
+                    ("what", &what)
+                ]
+            )
+        );
     }
     if let Some(m) = &settings.metrics {
         let auth = if m.token.is_some() {
-            ", bearer token required"
+            tr("summary.bearer", &[])
         } else {
-            ""
+            String::new()
         };
-        let _ = writeln!(out, "metrics on http://{}/metrics{auth}", m.listen);
+        let _ = writeln!(
+            out,
+            "{}",
+            tr("summary.metrics", &[("listen", &m.listen), ("auth", &auth)])
+        );
     }
     out
 }
@@ -160,7 +210,6 @@ fn provider_detail(kind: &ProviderKind) -> String {
 /// Every provider kind with its fields and the credential it needs, from the kinds table.
 #[must_use]
 pub fn providers_help() -> String {
-    use crate::i18n::tr;
     let mut out = String::new();
     for k in provider::KINDS {
         let _ = writeln!(

@@ -315,13 +315,19 @@ pub fn kind_names() -> Vec<&'static str> {
 #[must_use]
 pub(crate) fn found(name: &str, record_type: RecordType, values: &[String], zone: &str) -> String {
     if values.is_empty() {
-        format!(
-            "credentials accepted; zone {zone}; no {record_type} record at {name} yet (the first update creates it)"
+        crate::i18n::tr(
+            "provider.found_none",
+            &[("zone", &zone), ("type", &record_type), ("name", &name)],
         )
     } else {
-        format!(
-            "credentials accepted; zone {zone}; {name} {record_type} holds {}",
-            values.join(", ")
+        crate::i18n::tr(
+            "provider.found",
+            &[
+                ("zone", &zone),
+                ("type", &record_type),
+                ("name", &name),
+                ("values", &values.join(", ")),
+            ],
         )
     }
 }
