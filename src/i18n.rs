@@ -250,6 +250,7 @@ mod tests {
         "status.ipv4",
         "status.ipv6",
         "records.ttl",
+        "summary.ttl",
         "field.access_key_id",
         "field.access_key_secret",
         "field.secret_id",

@@ -15,7 +15,6 @@ use super::{
     Answer, Capabilities, Existing, KindConfig, KindInfo, Provider, ProviderError, Reconciler,
     RecordApi, TtlRule, Written, Zone, relative, segment, send,
 };
-use crate::config::check::FieldCheck;
 use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://desec.io/api/v1";
@@ -48,18 +47,12 @@ const CAPABILITIES: Capabilities = Capabilities {
 };
 
 impl KindConfig for Config {
-    fn secrets(&self) -> Vec<&Secret> {
-        vec![&self.token]
+    fn endpoint(&self) -> Option<&str> {
+        self.endpoint.as_deref()
     }
 
     fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
         vec![("token".into(), &mut self.token)]
-    }
-
-    fn validate(&self, check: &mut FieldCheck<'_>) {
-        if let Some(e) = &self.endpoint {
-            check.http_url("endpoint", e);
-        }
     }
 
     fn capabilities(&self) -> Capabilities {

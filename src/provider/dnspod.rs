@@ -56,8 +56,8 @@ const CAPABILITIES: Capabilities = Capabilities {
 };
 
 impl KindConfig for Config {
-    fn secrets(&self) -> Vec<&Secret> {
-        vec![&self.secret_key]
+    fn endpoint(&self) -> Option<&str> {
+        self.endpoint.as_deref()
     }
 
     fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
@@ -67,9 +67,6 @@ impl KindConfig for Config {
     fn validate(&self, check: &mut FieldCheck<'_>) {
         check.key_id("secret_id", &self.secret_id, "SecretId");
         check.line("line", self.line.as_deref());
-        if let Some(e) = &self.endpoint {
-            check.http_url("endpoint", e);
-        }
     }
 
     fn line(&self) -> Option<&str> {

@@ -33,18 +33,12 @@ pub struct Config {
 }
 
 impl KindConfig for Config {
-    fn secrets(&self) -> Vec<&Secret> {
-        vec![&self.token]
+    fn endpoint(&self) -> Option<&str> {
+        self.endpoint.as_deref()
     }
 
     fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
         vec![("token".into(), &mut self.token)]
-    }
-
-    fn validate(&self, check: &mut FieldCheck<'_>) {
-        if let Some(e) = &self.endpoint {
-            check.http_url("endpoint", e);
-        }
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -52,10 +52,6 @@ pub struct Config {
 }
 
 impl KindConfig for Config {
-    fn secrets(&self) -> Vec<&Secret> {
-        vec![&self.password]
-    }
-
     fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
         vec![("password".into(), &mut self.password)]
     }

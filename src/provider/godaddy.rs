@@ -12,9 +12,8 @@ use serde_json::json;
 
 use super::{
     Answer, Capabilities, ErrorClass, Existing, KindConfig, KindInfo, Provider, ProviderError,
-    Reconciler, RecordApi, TtlRule, Written, Zone, last_two_labels, relative, segment, send,
+    Reconciler, SetApi, TtlRule, Zone, last_two_labels, relative, segment, send,
 };
-use crate::config::check::FieldCheck;
 use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://api.godaddy.com";
@@ -53,8 +52,8 @@ const CAPABILITIES: Capabilities = Capabilities {
 };
 
 impl KindConfig for Config {
-    fn secrets(&self) -> Vec<&Secret> {
-        vec![&self.api_key, &self.api_secret]
+    fn endpoint(&self) -> Option<&str> {
+        self.endpoint.as_deref()
     }
 
     fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
@@ -62,15 +61,6 @@ impl KindConfig for Config {
             ("api_key".into(), &mut self.api_key),
             ("api_secret".into(), &mut self.api_secret),
         ]
-    }
-
-    fn validate(&self, check: &mut FieldCheck<'_>) {
-        if let Some(d) = &self.domain {
-            check.zone("domain", d);
-        }
-        if let Some(e) = &self.endpoint {
-            check.http_url("endpoint", e);
-        }
     }
 
     fn zone(&self) -> Option<(&str, &'static str)> {
@@ -196,9 +186,13 @@ impl Api {
 }
 
 #[async_trait]
-impl RecordApi for Api {
+impl SetApi for Api {
     fn label(&self) -> String {
         Api::label(self)
+    }
+
+    fn default_ttl(&self) -> u32 {
+        DEFAULT_TTL
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -235,40 +229,22 @@ impl RecordApi for Api {
         }])
     }
 
-    async fn create(
+    async fn put(
         &self,
         zone: &Zone,
         name: &str,
         record_type: RecordType,
         values: &[IpAddr],
-        ttl: Option<u32>,
-        _line: Option<&str>,
-    ) -> Result<Written, ProviderError> {
-        self.put(zone, name, record_type, values, ttl.unwrap_or(DEFAULT_TTL))
-            .await?;
-        Ok(Written::new(None))
+        ttl: u32,
+    ) -> Result<(), ProviderError> {
+        Api::put(self, zone, name, record_type, values, ttl).await
     }
 
-    async fn update(
+    async fn clear(
         &self,
         zone: &Zone,
         name: &str,
         record_type: RecordType,
-        existing: &Existing,
-        values: &[IpAddr],
-        ttl: Option<u32>,
-    ) -> Result<Written, ProviderError> {
-        let ttl = ttl.or(existing.ttl).unwrap_or(DEFAULT_TTL);
-        self.put(zone, name, record_type, values, ttl).await?;
-        Ok(Written::new(None))
-    }
-
-    async fn delete(
-        &self,
-        zone: &Zone,
-        name: &str,
-        record_type: RecordType,
-        _existing: &Existing,
     ) -> Result<(), ProviderError> {
         self.call(self.client.delete(self.url(zone, name, record_type)))
             .await?;

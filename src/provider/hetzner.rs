@@ -16,7 +16,6 @@ use super::{
     Answer, Capabilities, Existing, KindConfig, KindInfo, Provider, ProviderError, Reconciler,
     RecordApi, Written, Zone, relative, segment, send, suffixes,
 };
-use crate::config::check::FieldCheck;
 use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://api.hetzner.cloud/v1";
@@ -41,21 +40,12 @@ pub struct Config {
 const CAPABILITIES: Capabilities = Capabilities::SETS;
 
 impl KindConfig for Config {
-    fn secrets(&self) -> Vec<&Secret> {
-        vec![&self.token]
+    fn endpoint(&self) -> Option<&str> {
+        self.endpoint.as_deref()
     }
 
     fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
         vec![("token".into(), &mut self.token)]
-    }
-
-    fn validate(&self, check: &mut FieldCheck<'_>) {
-        if let Some(z) = &self.zone {
-            check.zone("zone", z);
-        }
-        if let Some(e) = &self.endpoint {
-            check.http_url("endpoint", e);
-        }
     }
 
     fn zone(&self) -> Option<(&str, &'static str)> {

@@ -54,8 +54,8 @@ const CAPABILITIES: Capabilities = Capabilities {
 };
 
 impl KindConfig for Config {
-    fn secrets(&self) -> Vec<&Secret> {
-        vec![&self.secret_access_key]
+    fn endpoint(&self) -> Option<&str> {
+        self.endpoint.as_deref()
     }
 
     fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
@@ -65,9 +65,6 @@ impl KindConfig for Config {
     fn validate(&self, check: &mut FieldCheck<'_>) {
         check.key_id("access_key_id", &self.access_key_id, "access key ID (AK)");
         check.line("line", self.line.as_deref());
-        if let Some(e) = &self.endpoint {
-            check.http_url("endpoint", e);
-        }
     }
 
     fn line(&self) -> Option<&str> {

@@ -30,6 +30,7 @@ mod porkbun;
 mod powerdns;
 mod reconcile;
 mod rfc2136;
+mod set_api;
 #[doc(hidden)]
 pub use rfc2136::fuzz_answer as fuzz_rfc2136_answer;
 pub mod sign;
@@ -46,6 +47,7 @@ pub use error::{ErrorClass, ProviderError};
 pub use reconcile::{
     Capabilities, Existing, Reconciler, RecordApi, Setter, SetterProvider, TtlRule, Written, Zone,
 };
+pub use set_api::SetApi;
 
 pub use alidns::Config as AlidnsConfig;
 pub use cloudflare::Config as CloudflareConfig;
@@ -126,12 +128,17 @@ pub trait Provider: Send + Sync {
 /// What every provider kind's config struct provides: its secrets, its own validation, what it can do, and
 /// the provider built from it.
 pub trait KindConfig {
-    /// Every secret (for fingerprints and for redacting what servers send back).
-    fn secrets(&self) -> Vec<&Secret>;
     /// Every secret, with its field path relative to the provider (for resolving them and for redaction).
     fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)>;
-    /// Checks the kind's own fields (endpoints, key formats, zone names), reporting through `check`.
-    fn validate(&self, check: &mut FieldCheck<'_>);
+    /// The configured base URL of the API (`endpoint`), checked as an http(s) URL for every kind.
+    fn endpoint(&self) -> Option<&str> {
+        None
+    }
+    /// Checks the kind's own fields beyond the endpoint and the pinned zone (key formats, names),
+    /// reporting through `check`.
+    fn validate(&self, check: &mut FieldCheck<'_>) {
+        let _ = check;
+    }
     /// Checks that depend on which kind the struct was written as (presets sharing one struct).
     fn validate_kind(&self, kind: &str, check: &mut FieldCheck<'_>) {
         let _ = (kind, check);
@@ -221,8 +228,12 @@ impl ProviderKind {
 
     /// Every secret the provider holds (for fingerprints and for redacting server answers).
     #[must_use]
-    pub fn secrets(&self) -> Vec<&Secret> {
-        self.config().secrets()
+    pub fn secrets(&self) -> Vec<Secret> {
+        let mut copy = self.clone();
+        copy.secrets_mut()
+            .into_iter()
+            .map(|(_, s)| s.clone())
+            .collect()
     }
 
     /// Every secret, mutably, with its field path relative to the provider (for resolving them).
@@ -230,8 +241,15 @@ impl ProviderKind {
         self.config_mut().secrets_mut()
     }
 
-    /// Checks the kind's own fields.
+    /// Checks the kind's own fields: the endpoint is an http(s) URL, a pinned zone is a DNS name, and the
+    /// kind's own checks.
     pub fn validate(&self, check: &mut FieldCheck<'_>) {
+        if let Some(e) = self.config().endpoint() {
+            check.http_url("endpoint", e);
+        }
+        if let Some((zone, field)) = self.config().zone() {
+            check.zone(field, zone);
+        }
         self.config().validate(check);
         self.config().validate_kind(self.kind_name(), check);
     }

@@ -37,21 +37,12 @@ pub struct Config {
 }
 
 impl KindConfig for Config {
-    fn secrets(&self) -> Vec<&Secret> {
-        vec![&self.password]
+    fn endpoint(&self) -> Option<&str> {
+        self.endpoint.as_deref()
     }
 
     fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
         vec![("password".into(), &mut self.password)]
-    }
-
-    fn validate(&self, check: &mut FieldCheck<'_>) {
-        if let Some(d) = &self.domain {
-            check.zone("domain", d);
-        }
-        if let Some(e) = &self.endpoint {
-            check.http_url("endpoint", e);
-        }
     }
 
     fn zone(&self) -> Option<(&str, &'static str)> {

@@ -13,7 +13,6 @@ use super::{
     Capabilities, Existing, KindConfig, KindInfo, Provider, ProviderError, Reconciler, RecordApi,
     TtlRule, Written, Zone, last_two_labels, relative, segment, send,
 };
-use crate::config::check::FieldCheck;
 use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://api.porkbun.com/api/json/v3";
@@ -52,8 +51,8 @@ const CAPABILITIES: Capabilities = Capabilities {
 };
 
 impl KindConfig for Config {
-    fn secrets(&self) -> Vec<&Secret> {
-        vec![&self.api_key, &self.secret_api_key]
+    fn endpoint(&self) -> Option<&str> {
+        self.endpoint.as_deref()
     }
 
     fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
@@ -61,15 +60,6 @@ impl KindConfig for Config {
             ("api_key".into(), &mut self.api_key),
             ("secret_api_key".into(), &mut self.secret_api_key),
         ]
-    }
-
-    fn validate(&self, check: &mut FieldCheck<'_>) {
-        if let Some(d) = &self.domain {
-            check.zone("domain", d);
-        }
-        if let Some(e) = &self.endpoint {
-            check.http_url("endpoint", e);
-        }
     }
 
     fn zone(&self) -> Option<(&str, &'static str)> {

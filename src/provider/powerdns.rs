@@ -17,7 +17,7 @@ use serde_json::json;
 use super::reconcile::RoundCache;
 use super::{
     Answer, Capabilities, Existing, KindConfig, KindInfo, Provider, ProviderError, Reconciler,
-    RecordApi, Written, Zone, segment, send, send_bounded,
+    SetApi, Zone, segment, send, send_bounded,
 };
 use crate::config::check::FieldCheck;
 use crate::config::{RecordType, Secret};
@@ -60,19 +60,12 @@ const CAPABILITIES: Capabilities = Capabilities {
 const MAX_BATCH: usize = 500;
 
 impl KindConfig for Config {
-    fn secrets(&self) -> Vec<&Secret> {
-        vec![&self.api_key]
-    }
-
     fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
         vec![("api_key".into(), &mut self.api_key)]
     }
 
     fn validate(&self, check: &mut FieldCheck<'_>) {
         check.http_url("url", &self.url);
-        if let Some(z) = &self.zone {
-            check.zone("zone", z);
-        }
         if self
             .server_id
             .as_deref()
@@ -383,9 +376,13 @@ impl Api {
 }
 
 #[async_trait]
-impl RecordApi for Api {
+impl SetApi for Api {
     fn label(&self) -> String {
         Api::label(self)
+    }
+
+    fn default_ttl(&self) -> u32 {
+        DEFAULT_TTL
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -432,47 +429,29 @@ impl RecordApi for Api {
             .collect())
     }
 
-    async fn create(
-        &self,
-        zone: &Zone,
-        name: &str,
-        record_type: RecordType,
-        values: &[IpAddr],
-        ttl: Option<u32>,
-        _line: Option<&str>,
-    ) -> Result<Written, ProviderError> {
-        self.replace(zone, name, record_type, values, ttl.unwrap_or(DEFAULT_TTL))
-            .await?;
-        Ok(Written::new(None))
-    }
-
-    async fn update(
-        &self,
-        zone: &Zone,
-        name: &str,
-        record_type: RecordType,
-        existing: &Existing,
-        values: &[IpAddr],
-        ttl: Option<u32>,
-    ) -> Result<Written, ProviderError> {
-        let ttl = ttl.or(existing.ttl).unwrap_or(DEFAULT_TTL);
-        self.replace(zone, name, record_type, values, ttl).await?;
-        Ok(Written::new(None))
-    }
-
-    async fn delete(
-        &self,
-        zone: &Zone,
-        name: &str,
-        record_type: RecordType,
-        _existing: &Existing,
-    ) -> Result<(), ProviderError> {
-        self.patch(zone, name, record_type, json!({ "changetype": "DELETE" }))
-            .await
-    }
-
     fn begin_round(&self) {
         self.zones.clear();
         self.rrsets.clear();
+    }
+
+    async fn put(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+        values: &[IpAddr],
+        ttl: u32,
+    ) -> Result<(), ProviderError> {
+        Api::replace(self, zone, name, record_type, values, ttl).await
+    }
+
+    async fn clear(
+        &self,
+        zone: &Zone,
+        name: &str,
+        record_type: RecordType,
+    ) -> Result<(), ProviderError> {
+        self.patch(zone, name, record_type, json!({ "changetype": "DELETE" }))
+            .await
     }
 }

@@ -61,17 +61,12 @@ pub struct Config {
 }
 
 impl KindConfig for Config {
-    fn secrets(&self) -> Vec<&Secret> {
-        vec![&self.key_secret]
-    }
-
     fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
         vec![("key_secret".into(), &mut self.key_secret)]
     }
 
     fn validate(&self, check: &mut FieldCheck<'_>) {
         check.host_port("server", &self.server);
-        check.zone("zone", &self.zone);
         if let Err(e) = crate::config::check::normalize_domain(self.key_name.trim_end_matches('.'))
         {
             check.issue(

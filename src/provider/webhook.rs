@@ -60,10 +60,6 @@ impl Config {
 }
 
 impl KindConfig for Config {
-    fn secrets(&self) -> Vec<&Secret> {
-        self.headers.values().collect()
-    }
-
     fn secrets_mut(&mut self) -> Vec<(String, &mut Secret)> {
         self.headers
             .iter_mut()
