@@ -2,28 +2,70 @@
 //!
 //! # Layout
 //!
-//! - `config`: the TOML file (`file`), validation into `Settings` with every problem named (`validate`), secrets (`secret`).
-//! - `detect`: public-IP sources (http, cloudflare-trace, dns, interface, command, router) behind one trait; the `Detector` applies the policy (`confirm`: a change needs a second operator; `first`; `agree`) and rejects non-public, malformed and CDN-owned answers (`cdn`: Cloudflare's published ranges); one `Detector` per `[[line]]` sends the sources through that uplink.
-//! - `provider`: DNS providers, one file each with its config, validation and secrets. The engine sees one trait; behind it the read-capable APIs implement a small record API and share one reconciler (`reconcile`: lines, duplicates, parsed comparison, no write when equal); write-only protocols implement a blind setter. `error` classifies failures for retry policy; `sign` holds the request signers.
-//! - `engine`: the tick / command / shutdown loop on the monotonic clock, one update round (providers concurrently, commands answered meanwhile; writes already sent outlive a pause), backoff, the flap guard and the per-record write budget, and the Command / Event / Status types. No UI, files or environment.
-//! - `store`: persisted runtime state (JSON, versioned with migration, atomic writes, engine lock), the settings-fingerprint key (in the data dir), and the bounded event `history` (rotated by entries and size; a big round summarised).
-//! - `fsutil`: bounded reads that refuse non-regular files, appends and locks that never follow a link or block on a FIFO, atomic writes, owner-only directories, stale temp-file cleanup.
-//! - `logfile`: the daemon's daily log files (owner-only, 7 kept, opened through `fsutil`).
-//! - `netwatch`: network-change events (rtnetlink, Windows IP Helper callbacks, the macOS routing socket) and wake-from-sleep detection, reported to the app, which hands them to the engine.
-//! - `notify`: every user-visible sentence about engine events and the one policy for toasts and alerts; the log notifier, desktop toasts, and the `[[notify]]` alerts (`kinds`: chat robots, push services, webhooks, heartbeats; `email`; `alerts`: dispatch, rate limit, `notify test`).
-//! - `metrics`: the `[metrics]` endpoint (Prometheus text, health, status JSON) fed by the engine's events and status.
-//! - `ui`: the tray app (winit event loop, tray icon and menu, work for the window off its thread), the settings window (`pages`: the sidebar pages and dialogs, drawn by one function the window and the kittest tests share; `settings`: the form, its validation and Save into the user's file with `toml_edit`; `window`: egui on winit/wgpu with AccessKit, drawn only when egui asks; `fonts`: a system CJK font), single instance, start at login, and `model`, the status-to-display functions (local times).
-//! - `service`: installing and controlling the OS service (systemd, launchd, Windows SCM).
-//! - `control`: the daemon's control endpoint (Unix socket / named pipe, JSON lines): status, watch, update, pause, resume, reload, for tray apps and `ddns-tray ctl`.
-//! - `app`: composition root: paths, real parts from settings, the start-up summary.
-//! - `platform`: what only one OS has (Windows security descriptors, job objects, event log, adapter flags), kept out of the core.
-//! - `dns`: DNS messages over UDP/TCP to one server (shared by the dns source and the rfc2136 provider).
-//! - `i18n`: the language in use (config `language`, else the OS locale) and the `t!` lookup into the English and Simplified Chinese catalogues in `locales/`.
-//! - `http`: HTTP clients (provider and alert calls through `proxy` or the OS's proxy setting; detection direct), bounded body reads, Retry-After, URL-free error text that names a refusing proxy.
+//! Floors, bottom up. A module may import modules of its own floor or below, never above (`layers.rs`
+//! checks every source file in the test suite). Each kind (provider, notifier, detection source) owns its
+//! struct, its table entry, its parsing, validation and secrets; its words are in the catalogues under its
+//! kind.
 //!
-//! - `fuzzing` (hidden): the entry points of the fuzz suite in `fuzz/`.
+//! 1. **Vocabulary.**
+//!    - `config`: plain types (`Family`, `RecordType`, `Issue`, `LineBind`, `Proxy`, `Ipv6Host`), the raw
+//!      mirror of the file with kind tables as `{name, kind, fields}` (`file`), checks of single values and
+//!      the `FieldCheck` kinds report through (`check`), the kind table entries (`kinds`), secrets
+//!      (`secret`), and writing a file back keeping its comments (`edit`). Knows no kind.
+//!    - `encode`: hex and percent-encoding.
+//!    - `i18n`: the language in use and the `t!` lookup into `locales/en.toml` and `locales/zh-CN.toml`.
+//!    - `platform`: what only one OS has (Windows security descriptors and named pipes, job objects, event
+//!      log, adapter flags).
+//! 2. **Wire.**
+//!    - `dns`: DNS messages over UDP/TCP to one server.
+//!    - `http`: HTTP clients (provider and alert calls through `proxy` or the OS's proxy setting; detection
+//!      direct), bounded reads, Retry-After, URL-free error text; `template`: the user-defined request the
+//!      webhook provider and notifier share.
+//!    - `fsutil`: bounded reads of regular files only, appends and locks that never follow a link or block on
+//!      a FIFO, atomic writes, owner-only directories.
+//!    - `netwatch`: network-change and wake-from-sleep events (rtnetlink, Windows IP Helper, the macOS routing
+//!      socket).
+//!    - `logfile`: the daemon's daily log files.
+//! 3. **Kinds.**
+//!    - `detect`: public-IP sources (http, cloudflare-trace, dns, interface, command, router) behind one
+//!      trait, their settings and table (`settings`); the `Detector` applies the policy (`policy`: confirm,
+//!      first, agree) and rejects non-public, malformed and CDN-owned answers (`answer`, `cdn`); the router
+//!      source asks the gateway over NAT-PMP and UPnP and hears its announcements (`router`).
+//!    - `provider`: DNS providers, one file each with its config, table entry, validation and secrets,
+//!      generated into `ProviderKind` and `KINDS` by one `kinds!` list. The engine sees one trait; read-capable
+//!      APIs implement `RecordApi` (or `SetApi` for whole-set APIs) for one reconciler (`reconcile`);
+//!      write-only protocols a `Setter`. `error` classifies failures; `sign` holds the request signers.
+//!    - `notifier`: the `[[notify]]` kinds, one file each, generated into `NotifierKind` and `NOTIFY_KINDS`
+//!      by one `kinds!` list; `wire`: the bounded exchange they share.
+//! 4. **Settings.** `settings`: `Settings` assembled from the kinds, the records and lines checked
+//!    (`records`), `load`, `LoadError`.
+//! 5. **State.** `store`: persisted runtime state (versioned JSON, atomic writes, the engine lock) and the
+//!    settings-fingerprint key.
+//! 6. **Engine.** `engine`: the tick / command / shutdown loop on the monotonic clock; one round (`round`:
+//!    detection, provider calls concurrently, commands answered meanwhile), the per-record decisions
+//!    (`decide`), what each record wants from detection and `[[line]]`s (`lines`), backoff, the flap guard and
+//!    the write budget, the state and status it keeps (`state`), and the Command / Event / Status types. No
+//!    UI, files or environment.
+//! 7. **Sinks** that follow the engine.
+//!    - `notify`: every sentence about engine events and the one policy for toasts and alerts; the log,
+//!      desktop toasts, alert dispatch (`alerts`), and the status in words (`status`: icon state, tooltip,
+//!      menu labels, local times).
+//!    - `history`: the bounded event history in the data dir.
+//!    - `metrics`: the `[metrics]` endpoint (Prometheus text, `/health`, `/status`).
+//!    - `control`: the daemon's control endpoint (Unix socket / named pipe, JSON lines): the protocol, the
+//!      server, the client and `follow` (how a tray watches a service).
+//! 8. **Composition.**
+//!    - `app`: paths, the real parts from settings, the sinks beside an engine, the daemon (`daemon`),
+//!      signals (`signals`), the settings in words (`summary`).
+//!    - `service`: installing and controlling the OS service (systemd, launchd, Windows SCM).
+//!    - `cli`: each command's handler and the rendering of its output; the localized `--help`.
+//! 9. **GUI.** `ui`: the tray app (`tray`: event loop, icon and menu, work for the window off its thread,
+//!    whose engine it shows), the settings window (`pages`: one file per page, drawn by one function the
+//!    window and the kittest tests share; `settings`: the form, its tables and Save; `window`: egui on
+//!    winit/wgpu with AccessKit; `fonts`), single instance, start at login. Nothing below imports it.
 //!
-//! `main.rs` is the command line (clap) and maps errors to exit codes.
+//! `main.rs` parses the command line (clap), sets up logging, dispatches to `cli` or the tray, and maps
+//! the outcome to an exit code. `fuzzing` (hidden) holds the entry points of the fuzz suite in `fuzz/`.
 
 pub mod app;
 pub mod cli;
@@ -39,6 +81,8 @@ pub mod fuzzing;
 pub mod history;
 pub mod http;
 pub mod i18n;
+#[cfg(test)]
+mod layers;
 pub mod logfile;
 pub mod metrics;
 pub mod netwatch;

@@ -82,26 +82,22 @@ fn server() -> &'static Server {
     })
 }
 
-fn kind_config(kind: u8, url: &str) -> (String, &'static str) {
-    let s = SECRET;
-    match kind % 16 {
-        0 => (format!("kind = \"cloudflare\"\ntoken = \"{s}\"\nendpoint = \"{url}\""), "home.example.com"),
-        1 => (format!("kind = \"alidns\"\naccess_key_id = \"LTAI5tFuzz\"\naccess_key_secret = \"{s}\"\nendpoint = \"{url}\""), "home.example.com"),
-        2 => (format!("kind = \"dnspod\"\nsecret_id = \"AKIDfuzz\"\nsecret_key = \"{s}\"\nendpoint = \"{url}\""), "home.example.com"),
-        3 => (format!("kind = \"huaweicloud\"\naccess_key_id = \"FUZZAK\"\nsecret_access_key = \"{s}\"\nendpoint = \"{url}\""), "home.example.com"),
-        4 => (format!("kind = \"dyndns2\"\nserver = \"{url}\"\nusername = \"me\"\npassword = \"{s}\""), "home.example.com"),
-        5 => (format!("kind = \"noip\"\nserver = \"{url}\"\nusername = \"me\"\npassword = \"{s}\""), "home.example.com"),
-        6 => (format!("kind = \"duckdns\"\ntoken = \"{s}\"\nendpoint = \"{url}\""), "home.duckdns.org"),
-        7 => (format!("kind = \"desec\"\ntoken = \"{s}\"\nendpoint = \"{url}\""), "home.example.com"),
-        8 => (format!("kind = \"porkbun\"\napi_key = \"{s}\"\nsecret_api_key = \"{s}x\"\nendpoint = \"{url}\""), "home.example.com"),
-        9 => (format!("kind = \"godaddy\"\napi_key = \"{s}\"\napi_secret = \"{s}y\"\nendpoint = \"{url}\""), "home.example.com"),
-        10 => (format!("kind = \"namecheap\"\npassword = \"{s}\"\nendpoint = \"{url}\""), "home.example.com"),
-        11 => (format!("kind = \"hetzner\"\ntoken = \"{s}\"\nendpoint = \"{url}\""), "home.example.com"),
-        12 => (format!("kind = \"gandi\"\ntoken = \"{s}\"\nendpoint = \"{url}\""), "home.example.com"),
-        13 => (format!("kind = \"dynv6\"\ntoken = \"{s}\"\nendpoint = \"{url}\""), "home.example.com"),
-        14 => (format!("kind = \"powerdns\"\nurl = \"{url}\"\napi_key = \"{s}\""), "home.example.com"),
-        _ => (format!("kind = \"webhook\"\nurl = \"{url}/u?ip={{ip}}\"\nsuccess_regex = \"^ok\"\nheaders = {{ Authorization = \"{s}\" }}"), "home.example.com"),
-    }
+/// Every provider kind that speaks HTTP, from the kind table: its example entry with its API pointed at the
+/// fake (and the secret the answers may echo), and the record name to update.
+fn kind_config(kind: u8, url: &str) -> (String, String, &'static ddns_tray::provider::KindInfo) {
+    let http: Vec<&'static ddns_tray::provider::KindInfo> = ddns_tray::provider::KINDS
+        .iter()
+        .filter(|k| !k.api.is_empty())
+        .collect();
+    let k = http[usize::from(kind) % http.len()];
+    let example = k.example.replace("-secret-value", SECRET).replace("-token-value", SECRET);
+    let text = format!("kind = \"{}\"\n{} = \"{url}\"\n{example}", k.kind, k.api);
+    let name = if k.example_record.is_empty() {
+        "home.example.com".to_owned()
+    } else {
+        k.example_record.to_owned()
+    };
+    (text, name, k)
 }
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
@@ -121,7 +117,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     };
     *server.reply.lock().unwrap() = (STATUSES[usize::from(*status) % STATUSES.len()], bodies, 0);
     let url = format!("http://{}", server.addr);
-    let (text, name) = kind_config(*kind, &url);
+    let (text, name, info) = kind_config(*kind, &url);
     let text = format!("[[provider]]\nname = \"p\"\n{text}\n");
     let Ok((_, settings)) = ddns_tray::settings::load_str(&text, &|_: &str| None) else {
         panic!("the fuzz config for kind {kind} is invalid:\n{text}");
@@ -129,7 +125,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let provider = ddns_tray::provider::build(&settings.providers[0]);
     let record_type = ddns_tray::fuzzing::record_type(*rtype);
     // Namecheap updates A records only (refused at load otherwise); keep to what each kind supports.
-    let record_type = if *kind % 16 == 10 { ddns_tray::config::RecordType::A } else { record_type };
+    let record_type = if info.kind == "namecheap" { ddns_tray::config::RecordType::A } else { record_type };
     let addr: std::net::IpAddr = match record_type {
         ddns_tray::config::RecordType::A => "198.51.100.7".parse().unwrap(),
         ddns_tray::config::RecordType::Aaaa => "2001:db8::7".parse().unwrap(),
@@ -139,7 +135,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         tokio::time::timeout(
             Duration::from_millis(500),
             provider.update(&ddns_tray::provider::UpdateRequest {
-                name,
+                name: &name,
                 record_type,
                 addrs: &[addr],
                 ttl: None,

@@ -53,6 +53,15 @@ pub struct KindInfo {
     /// Where its credential is made (empty when there is no such page).
     pub credential_url: &'static str,
     pub fields: &'static [FieldInfo],
+    /// A minimal valid entry's fields as TOML (made-up credentials), for the tests that take every kind
+    /// from the table; the field named by `api` is left out (each test points it at its fake).
+    pub example: &'static str,
+    /// The name of an example record (default `<kind>.example.com`), for kinds that serve only their own
+    /// domain (`myhome.duckdns.org`).
+    pub example_record: &'static str,
+    /// The field that points at the kind's API (`endpoint`, a dyndns2 `server`, PowerDNS's `url`); empty
+    /// for kinds that do not speak HTTP.
+    pub api: &'static str,
 }
 
 impl KindInfo {
@@ -68,6 +77,9 @@ impl KindInfo {
             kind,
             credential_url,
             fields,
+            example: "",
+            example_record: "",
+            api: "endpoint",
         }
     }
 
@@ -83,6 +95,9 @@ impl KindInfo {
             kind,
             credential_url,
             fields,
+            example: "",
+            example_record: "",
+            api: "endpoint",
         }
     }
 
@@ -94,7 +109,31 @@ impl KindInfo {
             kind,
             credential_url: "",
             fields,
+            example: "",
+            example_record: "",
+            api: "",
         }
+    }
+
+    /// With a minimal valid entry's fields (see [`KindInfo::example`]).
+    #[must_use]
+    pub const fn example(mut self, toml: &'static str) -> Self {
+        self.example = toml;
+        self
+    }
+
+    /// With an example record's name (see [`KindInfo::example_record`]).
+    #[must_use]
+    pub const fn example_record(mut self, name: &'static str) -> Self {
+        self.example_record = name;
+        self
+    }
+
+    /// With the field that points at the API (see [`KindInfo::api`]; "" for none).
+    #[must_use]
+    pub const fn api(mut self, field: &'static str) -> Self {
+        self.api = field;
+        self
     }
 
     /// The catalogue key of one of the kind's words (`title`, `credential`, `help.<field>`).

@@ -34,7 +34,8 @@ pub const INFO: KindInfo = KindInfo::provider(
         super::LINE,
         super::ENDPOINT,
     ],
-);
+)
+.example("access_key_id = \"LTAI5tExample\"\naccess_key_secret = \"ali-secret-value\"");
 
 /// `kind = "alidns"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -31,7 +31,8 @@ pub const INFO: KindInfo = KindInfo::provider(
         super::flag("delete_duplicates"),
         super::ENDPOINT,
     ],
-);
+)
+.example("token = \"cf-token-0123456789abcdefghijklmnopqrstu\"");
 
 /// `kind = "cloudflare"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

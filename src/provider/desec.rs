@@ -26,7 +26,8 @@ pub const INFO: KindInfo = KindInfo::provider(
     "desec",
     "https://desec.io/tokens",
     &[super::secret("token"), super::ENDPOINT],
-);
+)
+.example("token = \"desec-token-value\"");
 
 /// `kind = "desec"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -35,7 +35,8 @@ pub const INFO: KindInfo = KindInfo::provider(
         super::LINE,
         super::ENDPOINT,
     ],
-);
+)
+.example("secret_id = \"AKIDexample123\"\nsecret_key = \"tc-secret-value\"");
 
 /// `kind = "dnspod"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

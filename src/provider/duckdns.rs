@@ -21,7 +21,9 @@ pub const INFO: KindInfo = KindInfo::provider(
     "duckdns",
     "https://www.duckdns.org/",
     &[super::secret("token"), super::ENDPOINT],
-);
+)
+.example("token = \"a7c4d0ad-114e-40ef-ba1d-d217904a50f2\"")
+.example_record("myhome.duckdns.org");
 
 /// `kind = "duckdns"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -24,20 +24,32 @@ const FIELDS: &[super::FieldInfo] = &[
     super::secret("password"),
 ];
 
-pub const GENERIC: KindInfo = KindInfo::provider("dyndns2", "", FIELDS);
-pub const NOIP: KindInfo = KindInfo::provider("noip", "https://my.noip.com/dynamic-dns", FIELDS);
+pub const GENERIC: KindInfo = KindInfo::provider("dyndns2", "", FIELDS)
+    .example("username = \"me\"\npassword = \"dd-secret-value\"")
+    .api("server");
+pub const NOIP: KindInfo = KindInfo::provider("noip", "https://my.noip.com/dynamic-dns", FIELDS)
+    .example("username = \"me@example.com\"\npassword = \"noip-secret\"")
+    .api("server");
 pub const DYNU: KindInfo = KindInfo::provider(
     "dynu",
     "https://www.dynu.com/en-US/ControlPanel/ManageCredentials",
     FIELDS,
-);
+)
+.example("username = \"me\"\npassword = \"dynu-secret\"")
+.api("server");
 pub const DYN: KindInfo = KindInfo::provider(
     "dyn",
     "https://account.dyn.com/profile/security/updater",
     FIELDS,
-);
-pub const HE: KindInfo = KindInfo::provider("he", "https://dns.he.net/", FIELDS);
-pub const DNSOMATIC: KindInfo = KindInfo::provider("dnsomatic", "https://dnsomatic.com/", FIELDS);
+)
+.example("username = \"me\"\npassword = \"dyn-updater-key\"")
+.api("server");
+pub const HE: KindInfo = KindInfo::provider("he", "https://dns.he.net/", FIELDS)
+    .example("password = \"he-record-key\"")
+    .api("server");
+pub const DNSOMATIC: KindInfo = KindInfo::provider("dnsomatic", "https://dnsomatic.com/", FIELDS)
+    .example("username = \"me\"\npassword = \"dnsomatic-secret\"")
+    .api("server");
 
 /// `kind = "dyndns2"` and its presets (`noip`, `dynu`, `dyn`, `he`, `dnsomatic`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -25,7 +25,8 @@ pub const INFO: KindInfo = KindInfo::provider(
     "dynv6",
     "https://dynv6.com/keys",
     &[super::secret("token"), super::ENDPOINT],
-);
+)
+.example("token = \"dynv6-token-value\"");
 
 /// `kind = "dynv6"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -25,7 +25,8 @@ pub const INFO: KindInfo = KindInfo::provider(
     "gandi",
     "https://admin.gandi.net/organizations/account/pat",
     &[super::secret("token"), super::opt("zone"), super::ENDPOINT],
-);
+)
+.example("token = \"gandi-pat-value\"");
 
 /// `kind = "gandi"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

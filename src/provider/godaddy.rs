@@ -28,7 +28,8 @@ pub const INFO: KindInfo = KindInfo::provider(
         super::opt("domain"),
         super::ENDPOINT,
     ],
-);
+)
+.example("api_key = \"gd-key-value\"\napi_secret = \"gd-secret-value\"");
 
 /// `kind = "godaddy"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -24,7 +24,8 @@ pub const INFO: KindInfo = KindInfo::provider(
     "hetzner",
     "https://console.hetzner.cloud/projects",
     &[super::secret("token"), super::opt("zone"), super::ENDPOINT],
-);
+)
+.example("token = \"hz-token-value\"");
 
 /// `kind = "hetzner"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

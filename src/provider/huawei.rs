@@ -33,7 +33,8 @@ pub const INFO: KindInfo = KindInfo::provider(
         super::LINE,
         super::ENDPOINT,
     ],
-);
+)
+.example("access_key_id = \"QTWAOYTTINDUT2QVKYUC\"\nsecret_access_key = \"hw-secret-value\"");
 
 /// `kind = "huaweicloud"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -23,7 +23,8 @@ pub const INFO: KindInfo = KindInfo::provider(
         super::opt("domain"),
         super::ENDPOINT,
     ],
-);
+)
+.example("password = \"nc-ddns-password\"");
 
 /// `kind = "namecheap"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

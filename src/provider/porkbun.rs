@@ -27,7 +27,8 @@ pub const INFO: KindInfo = KindInfo::provider(
         super::opt("domain"),
         super::ENDPOINT,
     ],
-);
+)
+.example("api_key = \"pk1_value\"\nsecret_api_key = \"sk1_value\"");
 
 /// `kind = "porkbun"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

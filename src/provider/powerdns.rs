@@ -35,7 +35,9 @@ pub const INFO: KindInfo = KindInfo::provider(
         super::opt("server_id"),
         super::opt("zone"),
     ],
-);
+)
+.example("api_key = \"pdns-key-value\"")
+.api("url");
 
 /// `kind = "powerdns"`: the `PowerDNS` Authoritative HTTP API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -44,7 +44,8 @@ pub const INFO: KindInfo = KindInfo::provider(
         super::opt("key_algorithm"),
         super::secret("key_secret"),
     ],
-);
+)
+.example("server = \"127.0.0.1:53\"\nzone = \"example.com\"\nkey_name = \"ddns-key\"\nkey_secret = \"c2VjcmV0LWtleS1ieXRlcw==\"").api("");
 
 /// `kind = "rfc2136"`: DNS UPDATE signed with TSIG.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

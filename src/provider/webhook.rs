@@ -30,7 +30,8 @@ pub const INFO: KindInfo = KindInfo::provider(
         super::opt("body"),
         super::opt("success_regex"),
     ],
-);
+)
+.api("url");
 
 /// `kind = "webhook"`: a user-defined HTTP request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

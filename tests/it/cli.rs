@@ -313,86 +313,45 @@ async fn a_second_engine_on_the_same_state_is_refused() {
     daemon.wait().unwrap();
 }
 
-/// One config with a record for every provider kind validates, and `check --providers` lists them all.
+/// One config with a record for every provider kind of the kind table validates, and `check --providers`
+/// lists them all. Each kind's example lives in its table entry: a kind added without one fails here.
 #[tokio::test]
 async fn a_config_with_every_provider_validates() {
-    let providers = [
-        (
-            "cloudflare",
-            "token = \"cf-token-0123456789abcdefghijklmnopqrstu\"",
-        ),
-        (
-            "alidns",
-            "access_key_id = \"LTAI5tExample\"\naccess_key_secret = \"ali-secret-value\"",
-        ),
-        (
-            "dnspod",
-            "secret_id = \"AKIDexample123\"\nsecret_key = \"tc-secret-value\"",
-        ),
-        (
-            "huaweicloud",
-            "access_key_id = \"QTWAOYTTINDUT2QVKYUC\"\nsecret_access_key = \"hw-secret-value\"",
-        ),
-        (
-            "dyndns2",
-            "server = \"https://members.example.net\"\nusername = \"me\"\npassword = \"dd-secret-value\"",
-        ),
-        (
-            "noip",
-            "username = \"me@example.com\"\npassword = \"noip-secret\"",
-        ),
-        ("dynu", "username = \"me\"\npassword = \"dynu-secret\""),
-        ("dyn", "username = \"me\"\npassword = \"dyn-updater-key\""),
-        ("he", "password = \"he-record-key\""),
-        (
-            "dnsomatic",
-            "username = \"me\"\npassword = \"dnsomatic-secret\"",
-        ),
-        (
-            "duckdns",
-            "token = \"a7c4d0ad-114e-40ef-ba1d-d217904a50f2\"",
-        ),
-        ("desec", "token = \"desec-token-value\""),
-        (
-            "porkbun",
-            "api_key = \"pk1_value\"\nsecret_api_key = \"sk1_value\"",
-        ),
-        (
-            "godaddy",
-            "api_key = \"gd-key-value\"\napi_secret = \"gd-secret-value\"",
-        ),
-        ("namecheap", "password = \"nc-ddns-password\""),
-        ("hetzner", "token = \"hz-token-value\""),
-        ("gandi", "token = \"gandi-pat-value\""),
-        ("dynv6", "token = \"dynv6-token-value\""),
-        (
-            "powerdns",
-            "url = \"http://127.0.0.1:8081\"\napi_key = \"pdns-key-value\"",
-        ),
-        (
-            "rfc2136",
-            "server = \"127.0.0.1:53\"\nzone = \"example.com\"\nkey_name = \"ddns-key\"\nkey_secret = \"c2VjcmV0LWtleS1ieXRlcw==\"",
-        ),
-        ("webhook", "url = \"https://hooks.example.net/u?ip={ip}\""),
-    ];
+    let kinds = ddns_tray::provider::KINDS;
     let mut text = String::from(
         "[detect]\nipv4 = [ { kind = \"http\", url = \"https://ip.example.net\" } ]\n",
     );
-    for (kind, fields) in providers {
-        let name = if kind == "duckdns" {
-            "myhome.duckdns.org".to_owned()
+    for k in kinds {
+        assert!(
+            !k.example.is_empty() || !k.api.is_empty(),
+            "{}: no example",
+            k.kind
+        );
+        let api = if k.api.is_empty() {
+            String::new()
         } else {
-            format!("{kind}.example.com")
+            format!("{} = \"https://api.example.net\"\n", k.api)
         };
-        text.push_str(&format!("[[provider]]\nname = \"{kind}\"\nkind = \"{kind}\"\n{fields}\n[[record]]\nname = \"{name}\"\nprovider = \"{kind}\"\n"));
+        let name = if k.example_record.is_empty() {
+            format!("{}.example.com", k.kind)
+        } else {
+            k.example_record.to_owned()
+        };
+        text.push_str(&format!(
+            "[[provider]]\nname = \"{kind}\"\nkind = \"{kind}\"\n{api}{example}\n[[record]]\nname = \"{name}\"\nprovider = \"{kind}\"\n",
+            kind = k.kind,
+            example = k.example
+        ));
     }
     let case = Case::new(&text);
     let out = case.run(&["check"]).await;
     assert_eq!(out.code, 0, "{out:?}");
-    for (kind, _) in providers {
+    for k in kinds {
         assert!(
-            out.stdout.contains(&format!("provider {kind} ({kind})")),
-            "{kind}: {out:?}"
+            out.stdout
+                .contains(&format!("provider {kind} ({kind})", kind = k.kind)),
+            "{}: {out:?}",
+            k.kind
         );
     }
     assert!(
@@ -400,11 +359,12 @@ async fn a_config_with_every_provider_validates() {
         "secrets masked: {out:?}"
     );
     let list = case.run(&["check", "--providers"]).await;
-    for (kind, _) in providers {
+    for k in kinds {
         assert!(
-            list.stdout.contains(&format!("\n{kind} ("))
-                || list.stdout.starts_with(&format!("{kind} (")),
-            "{kind}"
+            list.stdout.contains(&format!("\n{} (", k.kind))
+                || list.stdout.starts_with(&format!("{} (", k.kind)),
+            "{}",
+            k.kind
         );
     }
 }

@@ -1,5 +1,5 @@
 //! Cloud providers against loopback fakes written from the documented request and response shapes
-//! (`shared/reference/providers.md`). Each asserts the exact requests for create, update and unchanged, and
+//! (`docs/providers/`, and the project's reference notes on the older kinds). Each asserts the exact requests for create, update and unchanged, and
 //! the error class for auth failure, rate limiting, a truncated or unexpected body, and several records
 //! matching one name.
 
