@@ -146,7 +146,10 @@ pub(crate) fn sources() -> Vec<(String, String)> {
         for path in entries {
             if path.is_dir() {
                 walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("src/i18n.rs")
+            } else if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("rs"))
+                && !path.ends_with("src/i18n.rs")
             {
                 let text = std::fs::read_to_string(&path).unwrap_or_default();
                 let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -227,7 +230,7 @@ mod tests {
             assert_eq!(placeholders(&e), placeholders(&z), "{key}: {e:?} vs {z:?}");
             assert_ne!(&e, key, "{key} is not in the catalogue");
             // Kinds are named by their product names, the same in both languages.
-            let product_name = key.ends_with(".title")
+            let product_name = key.rsplit('.').next() == Some("title")
                 && ["provider.", "notifier.", "source."]
                     .iter()
                     .any(|p| key.starts_with(p));

@@ -257,29 +257,13 @@ fn real_main(cli: Cli) -> Result<Exit, String> {
             request,
             endpoint,
             json,
-        } => {
-            use ddns_tray::control::Request;
-            let request = match request {
-                CtlRequest::Status => Request::Status,
-                CtlRequest::Update => Request::Update,
-                CtlRequest::Pause => Request::Pause,
-                CtlRequest::Resume => Request::Resume,
-                CtlRequest::Reload => Request::Reload,
-            };
-            runtime()?.block_on(cli::ctl::ctl(&paths, request, endpoint.as_deref(), json))
-        }
-        Cmd::Service { command } => {
-            use ddns_tray::service::Action;
-            let (action, args) = match command {
-                ServiceCmd::Install(a) => (Action::Install, a),
-                ServiceCmd::Uninstall(a) => (Action::Uninstall, a),
-                ServiceCmd::Start(a) => (Action::Start, a),
-                ServiceCmd::Stop(a) => (Action::Stop, a),
-                ServiceCmd::Status(a) => (Action::Status, a),
-                ServiceCmd::Run => return cli::service::run(&paths),
-            };
-            cli::service::manage(action, args.user, args.root.as_deref())
-        }
+        } => runtime()?.block_on(cli::ctl::ctl(
+            &paths,
+            request.into(),
+            endpoint.as_deref(),
+            json,
+        )),
+        Cmd::Service { command } => service(&paths, command),
         #[cfg(feature = "keyring")]
         Cmd::Secret {
             command: SecretCmd::Set { entry },
@@ -291,6 +275,31 @@ fn real_main(cli: Cli) -> Result<Exit, String> {
         #[cfg(feature = "tray")]
         Cmd::Autostart { set } => {
             ddns_tray::ui::autostart::command(set.map(|s| matches!(s, OnOff::On)))
+        }
+    }
+}
+
+fn service(paths: &Paths, command: ServiceCmd) -> Result<Exit, String> {
+    use ddns_tray::service::Action;
+    let (action, args) = match command {
+        ServiceCmd::Install(a) => (Action::Install, a),
+        ServiceCmd::Uninstall(a) => (Action::Uninstall, a),
+        ServiceCmd::Start(a) => (Action::Start, a),
+        ServiceCmd::Stop(a) => (Action::Stop, a),
+        ServiceCmd::Status(a) => (Action::Status, a),
+        ServiceCmd::Run => return cli::service::run(paths),
+    };
+    cli::service::manage(action, args.user, args.root.as_deref())
+}
+
+impl From<CtlRequest> for ddns_tray::control::Request {
+    fn from(r: CtlRequest) -> Self {
+        match r {
+            CtlRequest::Status => Self::Status,
+            CtlRequest::Update => Self::Update,
+            CtlRequest::Pause => Self::Pause,
+            CtlRequest::Resume => Self::Resume,
+            CtlRequest::Reload => Self::Reload,
         }
     }
 }

@@ -17,16 +17,11 @@ pub fn summary(settings: &Settings) -> String {
         || tr("summary.never", &[]),
         |d| humantime::format_duration(d).to_string(),
     );
-    let _ = writeln!(
-        out,
-        "{}",
-        tr(
-            "summary.schedule",
-            &[
-                ("interval", &humantime::format_duration(settings.interval)),
-                ("max", &max)
-            ]
-        )
+    let interval = humantime::format_duration(settings.interval);
+    line(
+        &mut out,
+        "summary.schedule",
+        &[("interval", &interval), ("max", &max)],
     );
     for family in config::Family::ALL
         .into_iter()
@@ -38,76 +33,36 @@ pub fn summary(settings: &Settings) -> String {
             .iter()
             .map(|s| source_label(&s.kind))
             .collect();
-        let _ = writeln!(
-            out,
-            "{}",
-            tr(
-                "summary.detection",
-                &[
-                    ("family", &family),
-                    ("policy", &settings.detect.policy),
-                    ("sources", &sources.join(", "))
-                ]
-            )
+        line(
+            &mut out,
+            "summary.detection",
+            &[
+                ("family", &family),
+                ("policy", &settings.detect.policy),
+                ("sources", &sources.join(", ")),
+            ],
         );
     }
     for p in &settings.providers {
-        let _ = writeln!(
-            out,
-            "{}",
-            tr(
-                "summary.provider",
-                &[
-                    ("name", &p.name),
-                    ("kind", &p.kind.kind_name()),
-                    ("fields", &provider_detail(&p.kind))
-                ]
-            )
+        let fields = provider_detail(&p.kind);
+        line(
+            &mut out,
+            "summary.provider",
+            &[
+                ("name", &p.name),
+                ("kind", &p.kind.kind_name()),
+                ("fields", &fields),
+            ],
         );
     }
     for l in &settings.lines {
-        let _ = writeln!(
-            out,
-            "{}",
-            tr("summary.line", &[("name", &l.name), ("bind", &l.bind)])
+        line(
+            &mut out,
+            "summary.line",
+            &[("name", &l.name), ("bind", &l.bind)],
         );
     }
-    for r in &settings.records {
-        let ttl = r
-            .ttl
-            .map_or_else(String::new, |t| tr("summary.ttl", &[("ttl", &t)]));
-        let from = r.via.as_ref().map_or_else(String::new, |v| {
-            let how = if v.all {
-                tr("summary.all_working", &[])
-            } else {
-                tr(
-                    "summary.failover",
-                    &[("hold_down", &humantime::format_duration(v.hold_down))],
-                )
-            };
-            tr(
-                "summary.from_lines",
-                &[("lines", &v.lines.join(", ")), ("how", &how)],
-            )
-        });
-        let _ = writeln!(
-            out,
-            "{}",
-            tr(
-                "summary.record",
-                &[
-                    ("name", &r.name),
-                    ("type", &r.record_type),
-                    ("provider", &r.provider),
-                    ("ttl", &ttl),
-                    ("from", &from)
-                ]
-            )
-        );
-    }
-    if settings.records.is_empty() {
-        let _ = writeln!(out, "{}", tr("summary.no_records", &[]));
-    }
+    records(&mut out, settings);
     for n in &settings.notify {
         let what = if n.kind.is_heartbeat() {
             tr("summary.heartbeat", &[])
@@ -118,17 +73,14 @@ pub fn summary(settings: &Settings) -> String {
                 &[("events", &events.join(", ")), ("max", &n.max_per_hour)],
             )
         };
-        let _ = writeln!(
-            out,
-            "{}",
-            tr(
-                "summary.notify",
-                &[
-                    ("name", &n.name),
-                    ("kind", &n.kind.kind_name()),
-                    ("what", &what)
-                ]
-            )
+        line(
+            &mut out,
+            "summary.notify",
+            &[
+                ("name", &n.name),
+                ("kind", &n.kind.kind_name()),
+                ("what", &what),
+            ],
         );
     }
     if let Some(m) = &settings.metrics {
@@ -137,13 +89,53 @@ pub fn summary(settings: &Settings) -> String {
         } else {
             String::new()
         };
-        let _ = writeln!(
-            out,
-            "{}",
-            tr("summary.metrics", &[("listen", &m.listen), ("auth", &auth)])
+        line(
+            &mut out,
+            "summary.metrics",
+            &[("listen", &m.listen), ("auth", &auth)],
         );
     }
     out
+}
+
+/// One line of the summary, in the catalogue's words.
+fn line(out: &mut String, key: &str, args: &[(&str, &dyn std::fmt::Display)]) {
+    let _ = writeln!(out, "{}", tr(key, args));
+}
+
+/// The records, each with its TTL and the lines it is published from.
+fn records(out: &mut String, settings: &Settings) {
+    for r in &settings.records {
+        let ttl = r
+            .ttl
+            .map_or_else(String::new, |t| tr("summary.ttl", &[("ttl", &t)]));
+        let from = r.via.as_ref().map_or_else(String::new, |v| {
+            let how = if v.all {
+                tr("summary.all_working", &[])
+            } else {
+                let hold_down = humantime::format_duration(v.hold_down);
+                tr("summary.failover", &[("hold_down", &hold_down)])
+            };
+            tr(
+                "summary.from_lines",
+                &[("lines", &v.lines.join(", ")), ("how", &how)],
+            )
+        });
+        line(
+            out,
+            "summary.record",
+            &[
+                ("name", &r.name),
+                ("type", &r.record_type),
+                ("provider", &r.provider),
+                ("ttl", &ttl),
+                ("from", &from),
+            ],
+        );
+    }
+    if settings.records.is_empty() {
+        line(out, "summary.no_records", &[]);
+    }
 }
 
 fn source_label(kind: &SourceKind) -> String {

@@ -16,6 +16,8 @@ pub mod secret;
 pub mod service;
 pub mod status;
 
+use std::fmt::Write as _;
+
 use crate::app::Paths;
 use crate::i18n::tr;
 use crate::settings::{LoadError, Settings};
@@ -79,7 +81,7 @@ pub fn render_load_error(e: &LoadError) -> String {
         LoadError::Invalid { path, issues } => {
             let mut out = String::new();
             for issue in issues {
-                out.push_str(&format!("{issue}\n"));
+                let _ = writeln!(out, "{issue}");
             }
             out.push_str(&tr(
                 "cli.problems",

@@ -21,6 +21,7 @@ pub fn manage(action: Action, user: bool, root: Option<&Path>) -> Result<Exit, S
 
 /// Windows' canonical paths are verbatim (`\\?\C:\…`): the service manager and the user see the plain
 /// form (`C:\…`) when it means the same.
+#[must_use]
 pub fn plain_path(path: PathBuf) -> PathBuf {
     let text = path.to_string_lossy();
     match text.strip_prefix(r"\\?\") {

@@ -6,6 +6,7 @@ use crate::i18n::tr;
 use crate::store;
 
 /// The live status of a daemon using this data dir's state, if one runs.
+#[must_use]
 pub fn live_status(paths: &Paths) -> Option<crate::engine::Status> {
     use crate::control::{Client, Endpoint, Reply, Request};
     let endpoint = Endpoint::user(&paths.data_dir);

@@ -227,6 +227,7 @@ pub fn normalize_domain(name: &str) -> Result<String, String> {
     Ok(ascii)
 }
 
+#[must_use]
 pub fn unknown_key(key: &str, prefix: &str, known: &[&str]) -> Issue {
     problem(
         format!("{prefix}{key}"),

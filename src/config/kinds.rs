@@ -59,7 +59,7 @@ pub struct KindInfo {
     /// The name of an example record (default `<kind>.example.com`), for kinds that serve only their own
     /// domain (`myhome.duckdns.org`).
     pub example_record: &'static str,
-    /// The field that points at the kind's API (`endpoint`, a dyndns2 `server`, PowerDNS's `url`); empty
+    /// The field that points at the kind's API (`endpoint`, a dyndns2 `server`, `PowerDNS's` `url`); empty
     /// for kinds that do not speak HTTP.
     pub api: &'static str,
 }
@@ -179,6 +179,7 @@ pub fn label(field: &str) -> String {
     crate::i18n::tr(&format!("field.{field}"), &[])
 }
 
+#[must_use]
 pub const fn req(name: &'static str) -> FieldInfo {
     FieldInfo {
         name,
@@ -188,6 +189,7 @@ pub const fn req(name: &'static str) -> FieldInfo {
     }
 }
 
+#[must_use]
 pub const fn opt(name: &'static str) -> FieldInfo {
     FieldInfo {
         name,
@@ -197,6 +199,7 @@ pub const fn opt(name: &'static str) -> FieldInfo {
     }
 }
 
+#[must_use]
 pub const fn flag(name: &'static str) -> FieldInfo {
     FieldInfo {
         name,
@@ -206,6 +209,7 @@ pub const fn flag(name: &'static str) -> FieldInfo {
     }
 }
 
+#[must_use]
 pub const fn secret(name: &'static str) -> FieldInfo {
     FieldInfo {
         name,
@@ -215,6 +219,7 @@ pub const fn secret(name: &'static str) -> FieldInfo {
     }
 }
 
+#[must_use]
 pub const fn secret_opt(name: &'static str) -> FieldInfo {
     FieldInfo {
         name,

@@ -283,6 +283,25 @@ fn source(
             &[],
         ));
     }
+    check_kind(&kind, family, path, issues);
+    let proxy = source_proxy(entry, &kind, path, lookup, issues);
+    Some(SourceSettings {
+        kind,
+        timeout,
+        proxy,
+        allow_private: entry.allow_private.unwrap_or(false),
+        allow_cdn: entry.allow_cdn.unwrap_or(false),
+        operator: entry
+            .operator
+            .as_deref()
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(str::to_owned),
+    })
+}
+
+/// A source kind's own fields.
+fn check_kind(kind: &SourceKind, family: Family, path: &str, issues: &mut Vec<Issue>) {
     match &kind {
         SourceKind::Http { url } => http_url(url, &format!("{path}.url"), issues),
         SourceKind::CloudflareTrace { url } => {
@@ -360,20 +379,6 @@ fn source(
             );
         }
     }
-    let proxy = source_proxy(entry, &kind, path, lookup, issues);
-    Some(SourceSettings {
-        kind,
-        timeout,
-        proxy,
-        allow_private: entry.allow_private.unwrap_or(false),
-        allow_cdn: entry.allow_cdn.unwrap_or(false),
-        operator: entry
-            .operator
-            .as_deref()
-            .map(str::trim)
-            .filter(|o| !o.is_empty())
-            .map(str::to_owned),
-    })
 }
 
 /// A `router` source's own fields: IPv4 only, a known protocol, a gateway that is an IPv4 address.

@@ -74,7 +74,6 @@ impl Template<'_> {
     }
 
     /// The request with `values` (`("{ip}", "198.51.100.7")`, ...) filled in, each escaped for its place.
-    #[must_use]
     pub fn build(
         &self,
         client: &reqwest::Client,

@@ -1,5 +1,5 @@
-//! `kind = "dingtalk"`: a DingTalk (钉钉) custom robot. With a signing secret ("加签") each request carries
-//! `timestamp` and `sign` in its query; DingTalk answers HTTP 200 with `errcode` 0 on success.
+//! `kind = "dingtalk"`: a `DingTalk` (钉钉) custom robot. With a signing secret ("加签") each request carries
+//! `timestamp` and `sign` in its query; `DingTalk` answers HTTP 200 with `errcode` 0 on success.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

@@ -143,7 +143,7 @@ impl KindConfig for Config {
                 &[],
             ),
             (None, Some(_)) => {
-                check.problem("username", "notifier.email.check.missing_password_set", &[])
+                check.problem("username", "notifier.email.check.missing_password_set", &[]);
             }
             _ => {}
         }

@@ -1,4 +1,4 @@
-//! `kind = "pushplus"`: PushPlus (推送加), `POST /send` with a JSON body; `code` 200 is success.
+//! `kind = "pushplus"`: `PushPlus` (推送加), `POST /send` with a JSON body; `code` 200 is success.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! `kind = "serverchan"`: ServerChan (Server酱) Turbo, `POST /<SendKey>.send` with a form; `code` 0 is
+//! `kind = "serverchan"`: `ServerChan` (Server酱) Turbo, `POST /<SendKey>.send` with a form; `code` 0 is
 //! success.
 
 use async_trait::async_trait;

@@ -1,5 +1,5 @@
-//! `kind = "wecom"`: a WeCom (企业微信) group robot. Its webhook address holds the key; the message is a text
-//! message, and WeCom answers HTTP 200 with `errcode` 0 on success.
+//! `kind = "wecom"`: a `WeCom` (企业微信) group robot. Its webhook address holds the key; the message is a text
+//! message, and `WeCom` answers HTTP 200 with `errcode` 0 on success.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

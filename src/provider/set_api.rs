@@ -1,4 +1,4 @@
-//! APIs that write a name's whole record set at once (Gandi LiveDNS, GoDaddy, PowerDNS): creating and
+//! APIs that write a name's whole record set at once (Gandi `LiveDNS`, `GoDaddy`, PowerDNS): creating and
 //! updating a set are one `put` of all its values, removing it one `clear`. Such a provider implements
 //! [`SetApi`] (read, put, clear); the blanket [`RecordApi`] below makes the reconciler's create, update and
 //! delete of them, with one TTL rule: the record's own, else the set's current one, else the kind's default.
@@ -13,7 +13,7 @@ use crate::config::RecordType;
 /// A record API whose writes replace a name's whole set.
 #[async_trait]
 pub trait SetApi: Send + Sync {
-    /// A short name for messages (`gandi `home``).
+    /// A short name for messages (``gandi `home` ``).
     fn label(&self) -> String;
     fn capabilities(&self) -> Capabilities;
     /// The TTL a new set gets when the record sets none.

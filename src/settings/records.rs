@@ -101,6 +101,24 @@ pub(super) fn lines(file: &ConfigFile, issues: &mut Vec<Issue>) -> Vec<LineSetti
     out
 }
 
+/// A record's `hold_down`: between 1 s and 24 h, default 2 min.
+fn hold_down(rec: &RecordFile, path: &str, issues: &mut Vec<Issue>) -> Duration {
+    let hold_down = duration(
+        rec.hold_down.as_deref(),
+        &format!("{path}.hold_down"),
+        DEFAULT_HOLD_DOWN,
+        issues,
+    );
+    if hold_down < Duration::from_secs(1) || hold_down > Duration::from_hours(24) {
+        issues.push(crate::config::check::problem(
+            format!("{path}.hold_down"),
+            "check.records.must_between_1s_24h",
+            &[],
+        ));
+    }
+    hold_down
+}
+
 /// A record's `lines`, `mode` and `hold_down`.
 fn via(
     rec: &RecordFile,
@@ -182,19 +200,7 @@ fn via(
             &[("title", &p.kind.info().title())],
         ));
     }
-    let hold_down = duration(
-        rec.hold_down.as_deref(),
-        &format!("{path}.hold_down"),
-        DEFAULT_HOLD_DOWN,
-        issues,
-    );
-    if hold_down < Duration::from_secs(1) || hold_down > Duration::from_hours(24) {
-        issues.push(crate::config::check::problem(
-            format!("{path}.hold_down"),
-            "check.records.must_between_1s_24h",
-            &[],
-        ));
-    }
+    let hold_down = hold_down(rec, path, issues);
     if rec.provider_via_line == Some(true)
         && let Some(p) = provider
         && p.kind.kind_name() == "rfc2136"
@@ -228,25 +234,7 @@ pub(super) fn records(
     let names: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
     for (i, rec) in file.records.iter().enumerate() {
         let path = format!("record[{i}]");
-        let name = match normalize_domain(&rec.name) {
-            Ok(n) if n.contains('.') => Some(n),
-            Ok(_) => {
-                issues.push(crate::config::check::problem(
-                    format!("{path}.name"),
-                    "check.records.fully_qualified_name",
-                    &[("name", &rec.name)],
-                ));
-                None
-            }
-            Err(e) => {
-                issues.push(Issue::new(
-                    format!("{path}.name"),
-                    e,
-                    crate::i18n::tr("check.records.write_whole_name_home.hint", &[]),
-                ));
-                None
-            }
-        };
+        let name = record_name(rec, &path, issues);
         let provider = providers.iter().find(|p| p.name == rec.provider);
         if provider.is_none() && !unreadable.contains(&rec.provider.as_str()) {
             let hint = if names.is_empty() {
@@ -317,6 +305,29 @@ pub(super) fn records(
         }
     }
     out
+}
+
+/// A record's name, normalised: a fully qualified DNS name (problems to `issues`).
+fn record_name(rec: &RecordFile, path: &str, issues: &mut Vec<Issue>) -> Option<String> {
+    match normalize_domain(&rec.name) {
+        Ok(n) if n.contains('.') => Some(n),
+        Ok(_) => {
+            issues.push(crate::config::check::problem(
+                format!("{path}.name"),
+                "check.records.fully_qualified_name",
+                &[("name", &rec.name)],
+            ));
+            None
+        }
+        Err(e) => {
+            issues.push(Issue::new(
+                format!("{path}.name"),
+                e,
+                crate::i18n::tr("check.records.write_whole_name_home.hint", &[]),
+            ));
+            None
+        }
+    }
 }
 
 /// The record's `ipv6_host` and `ipv6_prefix_len`: only for AAAA records.

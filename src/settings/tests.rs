@@ -543,8 +543,8 @@ fn every_kind_and_field_has_its_words_in_both_catalogues() {
     assert!(missing.is_empty(), "missing words:\n{}", missing.join("\n"));
 }
 
-/// Regression (the window showed "API token (for Cloudflare a scoped token …)" under the deSEC, DuckDNS,
-/// Gandi, Hetzner and dynv6 token fields, and a Porkbun hint under PowerDNS's key: help was looked up by
+/// Regression (the window showed "API token (for Cloudflare a scoped token …)" under the deSEC, `DuckDNS`,
+/// Gandi, Hetzner and dynv6 token fields, and a Porkbun hint under `PowerDNS's` key: help was looked up by
 /// field name only): no kind's help names another kind.
 #[test]
 fn no_kind_shows_another_kinds_help() {

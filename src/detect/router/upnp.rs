@@ -1,4 +1,4 @@
-//! UPnP IGD: one SSDP search for the gateway's WAN connection service, its description, and the SOAP call
+//! `UPnP` IGD: one SSDP search for the gateway's WAN connection service, its description, and the SOAP call
 //! `GetExternalIPAddress`; bounded reads and waits, with the small XML reading it needs.
 
 #[allow(clippy::wildcard_imports)] // the router source's shared types and limits

@@ -127,14 +127,14 @@ pub(super) fn kind_list(
                 s.is_empty()
                     || k.kind.contains(&s)
                     || k.title_in("en").to_lowercase().contains(&s)
-                    || side.title(k).to_lowercase().contains(&s)
-                    || side.credential(k).to_lowercase().contains(&s)
+                    || k.title().to_lowercase().contains(&s)
+                    || k.credential().to_lowercase().contains(&s)
             }) {
-                let button = egui::Button::new(RichText::new(side.title(k)).strong())
+                let button = egui::Button::new(RichText::new(k.title()).strong())
                     .right_text(RichText::new(k.kind).weak())
                     .min_size(egui::vec2(ui.available_width(), 24.0));
                 let r = ui.add(button);
-                ui.small(side.credential(k));
+                ui.small(k.credential());
                 ui.add_space(4.0);
                 if r.clicked() {
                     k.kind.clone_into(&mut row.kind);
@@ -353,9 +353,12 @@ impl View {
                         keep = kind_list(ui, side, search, row, &taken, &mut self.search_focus);
                     } else {
                         let info = side.info(&row.kind);
-                        ui.heading(info.map_or_else(|| row.kind.clone(), |k| side.title(k)));
+                        ui.heading(info.map_or_else(
+                            || row.kind.clone(),
+                            crate::config::kinds::KindInfo::title,
+                        ));
                         if let Some(k) = info {
-                            ui.label(t!("providers.credential", what = side.credential(k)));
+                            ui.label(t!("providers.credential", what = k.credential()));
                             if !k.credential_url.is_empty() {
                                 ui.hyperlink_to(
                                     t!("providers.where", url = k.credential_url),
@@ -381,7 +384,7 @@ impl View {
                                 );
                                 if let Some(k) = info {
                                     for f in k.fields {
-                                        let help = side.help(k, f);
+                                        let help = k.help(f.name);
                                         provider_field(
                                             ui,
                                             &errors,

@@ -82,7 +82,7 @@ pub(super) fn entry_group(
             ui.strong(&row.name);
             ui.label(
                 side.info(&row.kind)
-                    .map_or_else(|| row.kind.clone(), |k| side.title(k)),
+                    .map_or_else(|| row.kind.clone(), crate::config::kinds::KindInfo::title),
             );
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if ui

@@ -157,21 +157,6 @@ impl Side {
             Side::Notifier => format!("notify[{i}]"),
         }
     }
-
-    /// A kind's name, in the language in use (product names stay as they are).
-    fn title(self, k: &KindInfo) -> String {
-        k.title()
-    }
-
-    /// What a kind needs, in the language in use.
-    fn credential(self, k: &KindInfo) -> String {
-        k.credential()
-    }
-
-    /// The help under a kind's field, in the language in use.
-    fn help(self, k: &KindInfo, f: &crate::provider::FieldInfo) -> String {
-        k.help(f.name)
-    }
 }
 
 /// Everything the window shows.

@@ -199,8 +199,8 @@ fn adding_a_provider_asks_the_kind_first_and_shows_only_its_fields() {
     assert!(shows(&h, "Unsaved changes"));
 }
 
-/// Regression: help was looked up by field name only, so the deSEC (and DuckDNS, Gandi, Hetzner, dynv6)
-/// token showed Cloudflare's help, and PowerDNS's key Porkbun's. Each kind's dialog shows its own words.
+/// Regression: help was looked up by field name only, so the deSEC (and `DuckDNS`, Gandi, Hetzner, dynv6)
+/// token showed Cloudflare's help, and `PowerDNS's` key Porkbun's. Each kind's dialog shows its own words.
 #[test]
 fn each_kind_shows_its_own_field_help() {
     for (search, kind, field, own, foreign) in [

@@ -107,7 +107,7 @@ pub struct SettingsForm {
 
 /// The keyring entries that the providers' and notifiers' secrets refer to (`{ keyring = "ENTRY" }` at
 /// any depth of their tables).
-fn keyring_entries<'a>(tables: impl Iterator<Item = Table>) -> std::collections::BTreeSet<String> {
+fn keyring_entries(tables: impl Iterator<Item = Table>) -> std::collections::BTreeSet<String> {
     fn walk(value: &Value, out: &mut std::collections::BTreeSet<String>) {
         match value {
             Value::Table(t) if t.len() == 1 && t.get("keyring").is_some_and(Value::is_str) => {
