@@ -215,6 +215,32 @@ macro_rules! kind_table {
 }
 kind_table!(ProviderEntry, NotifyEntry, SourceEntry);
 
+/// What the lists of named entries (`[[provider]]`, `[[notify]]`) share.
+pub trait NamedEntry {
+    fn name(&self) -> &str;
+    /// Where the entry is in the file (`provider[2]`).
+    fn path(&self) -> &str;
+    /// The entry's own `proxy`.
+    fn proxy(&self) -> Option<&ProxyFile>;
+}
+
+macro_rules! named_entry {
+    ($($entry:ty),+) => {$(
+        impl NamedEntry for $entry {
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn path(&self) -> &str {
+                &self.path
+            }
+            fn proxy(&self) -> Option<&ProxyFile> {
+                self.proxy.as_ref()
+            }
+        }
+    )+};
+}
+named_entry!(ProviderEntry, NotifyEntry);
+
 /// `[[record]]`: a DNS name kept pointing at this machine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

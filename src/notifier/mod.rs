@@ -142,37 +142,12 @@ pub trait KindConfig: Send + Sync {
     }
 }
 
-macro_rules! kinds {
-    ($( $variant:ident($config:ty) = $info:expr ),+ $(,)?) => {
-        /// The notifier kinds, as written in `[[notify]]` (`kind = "..."` selects one).
-        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-        #[serde(tag = "kind", rename_all = "kebab-case")]
-        pub enum NotifierKind {
-            $( $variant($config), )+
-        }
-
-        /// Every notifier kind, in the order the settings window and the README list them.
-        pub const NOTIFY_KINDS: &[KindInfo] = &[ $( $info ),+ ];
-
-        impl NotifierKind {
-            /// The kind's table entry.
-            #[must_use]
-            pub fn info(&self) -> &'static KindInfo {
-                match self { $( Self::$variant(_) => &$info, )+ }
-            }
-
-            fn config(&self) -> &dyn KindConfig {
-                match self { $( Self::$variant(c) => c, )+ }
-            }
-
-            fn config_mut(&mut self) -> &mut dyn KindConfig {
-                match self { $( Self::$variant(c) => c, )+ }
-            }
-        }
-    };
-}
-
-kinds! {
+crate::config::kinds::kind_enum! {
+    /// The notifier kinds, as written in `[[notify]]` (`kind = "..."` selects one).
+    enum NotifierKind;
+    /// Every notifier kind, in the order the settings window and the README list them.
+    table NOTIFY_KINDS;
+    config KindConfig;
     Email(email::Config) = email::INFO,
     Wecom(wecom::Config) = wecom::INFO,
     Dingtalk(dingtalk::Config) = dingtalk::INFO,

@@ -44,7 +44,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 
 pub use error::{ErrorClass, ProviderError};
 pub use reconcile::{
@@ -168,37 +167,12 @@ pub trait KindConfig {
     -> Arc<dyn Provider>;
 }
 
-macro_rules! kinds {
-    ($( $variant:ident($config:ty) = $info:expr ),+ $(,)?) => {
-        /// The provider kinds and their fields, as written in `[[provider]]` (`kind = "..."` selects one).
-        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-        #[serde(tag = "kind", rename_all = "kebab-case")]
-        pub enum ProviderKind {
-            $( $variant($config), )+
-        }
-
-        /// Every provider kind, in the order the settings window lists them.
-        pub const KINDS: &[KindInfo] = &[ $( $info ),+ ];
-
-        impl ProviderKind {
-            /// The kind's table entry.
-            #[must_use]
-            pub fn info(&self) -> &'static KindInfo {
-                match self { $( Self::$variant(_) => &$info, )+ }
-            }
-
-            fn config(&self) -> &dyn KindConfig {
-                match self { $( Self::$variant(c) => c, )+ }
-            }
-
-            fn config_mut(&mut self) -> &mut dyn KindConfig {
-                match self { $( Self::$variant(c) => c, )+ }
-            }
-        }
-    };
-}
-
-kinds! {
+crate::config::kinds::kind_enum! {
+    /// The provider kinds and their fields, as written in `[[provider]]` (`kind = "..."` selects one).
+    enum ProviderKind;
+    /// Every provider kind, in the order the settings window lists them.
+    table KINDS;
+    config KindConfig;
     Cloudflare(cloudflare::Config) = cloudflare::INFO,
     Alidns(alidns::Config) = alidns::INFO,
     Dnspod(dnspod::Config) = dnspod::INFO,

@@ -7,11 +7,9 @@ use std::time::Duration;
 use super::records::{lines, records};
 use super::{MetricsSettings, Settings};
 use crate::config::check::{duration, problem, proxy};
-use crate::config::file::{ConfigFile, ProxyFile};
+use crate::config::file::{ConfigFile, NamedEntry, ProxyFile};
 use crate::config::secret::Lookup;
 use crate::config::{Issue, Proxy};
-use crate::notifier::NotifierSettings;
-use crate::provider::ProviderSettings;
 
 pub const DEFAULT_INTERVAL: Duration = Duration::from_mins(5);
 pub const MIN_INTERVAL: Duration = Duration::from_secs(30);
@@ -31,33 +29,7 @@ pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<
         .iter()
         .map(|e| crate::notifier::parse(e, &mut issues))
         .collect();
-    let interval = duration(
-        file.interval.as_deref(),
-        "interval",
-        DEFAULT_INTERVAL,
-        &mut issues,
-    );
-    if interval < MIN_INTERVAL {
-        issues.push(crate::config::check::problem(
-            "interval",
-            "check.settings.too_short",
-            &[("interval", &humantime::format_duration(interval))],
-        ));
-    }
-    let max_interval = match file.max_interval.as_deref().map(str::trim) {
-        Some("0") => None,
-        other => {
-            let d = duration(other, "max_interval", DEFAULT_MAX_INTERVAL, &mut issues);
-            if d < interval && file.max_interval.is_some() {
-                issues.push(crate::config::check::problem(
-                    "max_interval",
-                    "check.settings.shorter_than_interval",
-                    &[],
-                ));
-            }
-            Some(d)
-        }
-    };
+    let (interval, max_interval) = schedule(file, &mut issues);
     let ipv4 = file.ipv4.unwrap_or(true);
     let ipv6 = file.ipv6.unwrap_or(false);
     if !ipv4 && !ipv6 {
@@ -68,20 +40,7 @@ pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<
         ));
     }
 
-    let language = match file.language.as_deref() {
-        None => crate::i18n::Language::Auto,
-        Some(text) => crate::i18n::Language::parse(text).unwrap_or_else(|| {
-            issues.push(crate::config::check::problem(
-                "language",
-                "check.settings.language_ddns_tray_speaks",
-                &[
-                    ("text", &text),
-                    ("choices", &crate::i18n::Language::CHOICES),
-                ],
-            ));
-            crate::i18n::Language::Auto
-        }),
-    };
+    let language = language(file, &mut issues);
     let detect = crate::detect::settings::parse(file, lookup, &mut issues);
     let proxy = proxy(file.proxy.as_ref(), "proxy", lookup, &mut issues);
     // A record naming a provider whose table could not be read is covered by that provider's problem.
@@ -92,10 +51,26 @@ pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<
         .filter(|(_, k)| k.is_none())
         .map(|(e, _)| e.name.as_str())
         .collect();
-    let providers = providers(file, provider_kinds, proxy.as_ref(), lookup, &mut issues);
+    let providers = entries(
+        &file.providers,
+        provider_kinds,
+        "provider",
+        proxy.as_ref(),
+        lookup,
+        &mut issues,
+        crate::provider::settings,
+    );
     let lines = lines(file, &mut issues);
     let records = records(file, ipv4, ipv6, &providers, &unreadable, &mut issues);
-    let notify = notifiers(file, notifier_kinds, proxy.as_ref(), lookup, &mut issues);
+    let notify = entries(
+        &file.notify,
+        notifier_kinds,
+        "notifier",
+        proxy.as_ref(),
+        lookup,
+        &mut issues,
+        crate::notifier::settings,
+    );
     let metrics = metrics(file, lookup, &mut issues);
 
     if issues.is_empty() {
@@ -121,6 +96,56 @@ pub fn validate(file: &ConfigFile, lookup: &dyn Lookup) -> Result<Settings, Vec<
         })
     } else {
         Err(issues)
+    }
+}
+
+/// `interval` and `max_interval` (`None`: never re-publish an unchanged address).
+fn schedule(file: &ConfigFile, issues: &mut Vec<Issue>) -> (Duration, Option<Duration>) {
+    let interval = duration(
+        file.interval.as_deref(),
+        "interval",
+        DEFAULT_INTERVAL,
+        issues,
+    );
+    if interval < MIN_INTERVAL {
+        issues.push(crate::config::check::problem(
+            "interval",
+            "check.settings.too_short",
+            &[("interval", &humantime::format_duration(interval))],
+        ));
+    }
+    let max_interval = match file.max_interval.as_deref().map(str::trim) {
+        Some("0") => None,
+        other => {
+            let d = duration(other, "max_interval", DEFAULT_MAX_INTERVAL, issues);
+            if d < interval && file.max_interval.is_some() {
+                issues.push(crate::config::check::problem(
+                    "max_interval",
+                    "check.settings.shorter_than_interval",
+                    &[],
+                ));
+            }
+            Some(d)
+        }
+    };
+    (interval, max_interval)
+}
+
+/// `language`: "auto" (the OS's), "en" or "zh-CN".
+fn language(file: &ConfigFile, issues: &mut Vec<Issue>) -> crate::i18n::Language {
+    match file.language.as_deref() {
+        None => crate::i18n::Language::Auto,
+        Some(text) => crate::i18n::Language::parse(text).unwrap_or_else(|| {
+            issues.push(crate::config::check::problem(
+                "language",
+                "check.settings.language_ddns_tray_speaks",
+                &[
+                    ("text", &text),
+                    ("choices", &crate::i18n::Language::CHOICES),
+                ],
+            ));
+            crate::i18n::Language::Auto
+        }),
     }
 }
 
@@ -159,54 +184,28 @@ fn check_name(
     }
 }
 
-fn providers(
-    file: &ConfigFile,
-    kinds: Vec<Option<crate::provider::ProviderKind>>,
-    global_proxy: Option<&Proxy>,
-    lookup: &dyn Lookup,
-    issues: &mut Vec<Issue>,
-) -> Vec<ProviderSettings> {
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    for (entry, kind) in file.providers.iter().zip(kinds) {
-        check_name(&mut seen, &entry.name, &entry.path, "provider", issues);
-        let Some(kind) = kind else { continue };
-        let proxy = entry_proxy(
-            entry.proxy.as_ref(),
-            &entry.path,
-            global_proxy,
-            lookup,
-            issues,
-        );
-        out.push(crate::provider::settings(
-            entry, kind, proxy, lookup, issues,
-        ));
-    }
-    out
-}
+/// How an entry of a kind becomes its settings (`provider::settings`, `notifier::settings`).
+type MakeSettings<E, K, S> = fn(&E, K, Option<Proxy>, &dyn Lookup, &mut Vec<Issue>) -> S;
 
-fn notifiers(
-    file: &ConfigFile,
-    kinds: Vec<Option<crate::notifier::NotifierKind>>,
+/// A list of named entries (providers, notifiers): each name checked (not empty, unique in the list; `list`
+/// names the words), each entry whose kind table could be read made into its settings by `settings`, with
+/// its proxy (its own, else the top-level one).
+fn entries<E: NamedEntry, K, S>(
+    list: &[E],
+    kinds: Vec<Option<K>>,
+    words: &str,
     global_proxy: Option<&Proxy>,
     lookup: &dyn Lookup,
     issues: &mut Vec<Issue>,
-) -> Vec<NotifierSettings> {
+    settings: MakeSettings<E, K, S>,
+) -> Vec<S> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
-    for (entry, kind) in file.notify.iter().zip(kinds) {
-        check_name(&mut seen, &entry.name, &entry.path, "notifier", issues);
+    for (entry, kind) in list.iter().zip(kinds) {
+        check_name(&mut seen, entry.name(), entry.path(), words, issues);
         let Some(kind) = kind else { continue };
-        let proxy = entry_proxy(
-            entry.proxy.as_ref(),
-            &entry.path,
-            global_proxy,
-            lookup,
-            issues,
-        );
-        out.push(crate::notifier::settings(
-            entry, kind, proxy, lookup, issues,
-        ));
+        let proxy = entry_proxy(entry.proxy(), entry.path(), global_proxy, lookup, issues);
+        out.push(settings(entry, kind, proxy, lookup, issues));
     }
     out
 }
