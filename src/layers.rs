@@ -9,7 +9,7 @@ pub(crate) const FLOORS: &[&[&str]] = &[
     // Vocabulary: plain types, the raw file, checks of single values, secrets; words; OS specifics.
     &["config", "encode", "i18n", "platform"],
     // Wire: talking to the network and the disk.
-    &["dns", "http", "fsutil", "netwatch", "logfile"],
+    &["dns", "http", "fsutil", "netwatch", "logfile", "vault"],
     // Kinds: each owns its schema, validation, secrets and words.
     &["detect", "provider", "notifier"],
     // Validated settings, assembled from the kinds.

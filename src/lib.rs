@@ -26,6 +26,7 @@
 //!    - `netwatch`: network-change and wake-from-sleep events (rtnetlink, Windows IP Helper, the macOS routing
 //!      socket).
 //!    - `logfile`: the daemon's daily log files.
+//!    - `vault`: the service's own secret store (owner-only files; DPAPI on Windows), `{ store = … }`.
 //! 3. **Kinds.**
 //!    - `detect`: public-IP sources (http, cloudflare-trace, dns, interface, command, router) behind one
 //!      trait, their settings and table (`settings`); the `Detector` applies the policy (`policy`: confirm,
@@ -94,6 +95,7 @@ pub mod service;
 pub mod settings;
 pub mod store;
 pub mod ui;
+pub mod vault;
 
 // The catalogues in locales/ (en, zh-CN), compiled in; `i18n::t!` looks strings up in the language in use.
 rust_i18n::i18n!("locales", fallback = "en");

@@ -1,6 +1,7 @@
 //! Secret values: API keys, passwords, TSIG secrets.
 //!
-//! In the file a secret is a string, `{ env = "VAR" }` or `{ file = "/path" }`. [`Secret`] keeps both the
+//! In the file a secret is a string, `{ env = "VAR" }`, `{ file = "/path" }`, `{ keyring = "entry" }` (the
+//! user's OS keyring) or `{ store = "entry" }` (the service's own store, `vault`). [`Secret`] keeps both the
 //! source (what is written back to the file) and, once [`Secret::resolve`] ran during validation, the value.
 //! `Debug` and `Display` print `***`; the value leaves only through [`Secret::expose`], which providers call
 //! at the moment they build a request.
@@ -24,6 +25,9 @@ pub enum SecretSource {
     File(PathBuf),
     /// An entry in the OS keyring (service `ddns-tray`), written by the settings dialog.
     Keyring(String),
+    /// An entry in the service's own secret store (see `vault`), written by the service when a tray sends
+    /// it a config with secrets typed in.
+    Store(String),
 }
 
 /// Where secrets are looked up: the environment, and the OS keyring.
@@ -33,6 +37,49 @@ pub trait Lookup {
     fn keyring(&self, entry: &str) -> Result<String, String> {
         let _ = entry;
         Err("no keyring is available here".into())
+    }
+    /// The secret the service's store holds under `entry`, or why it cannot be had.
+    fn store(&self, entry: &str) -> Result<String, String> {
+        let _ = entry;
+        Err("no secret store is available here".into())
+    }
+}
+
+/// Where secrets typed in the settings window go when saved: the user's OS keyring for the tray's own
+/// engine, the service's store (`vault`) for a service. The file then refers to them by entry.
+pub trait SecretStore {
+    /// Stores `value` under `entry`. An error means the store cannot be used: the secret stays in the file
+    /// (the keyring) or the save is refused (the service's store).
+    fn store(&self, entry: &str, value: &str) -> Result<(), String>;
+    /// Removes `entry`; `Ok(false)` when there was none.
+    fn delete(&self, entry: &str) -> Result<bool, String>;
+    /// How the config refers to `entry` of this store.
+    fn reference(&self, entry: &str) -> Secret;
+    /// Whether a secret the store refuses may stay written in the file (the user's own owner-only file:
+    /// yes; the service's file, which administrators edit: no).
+    fn may_stay_in_file(&self) -> bool;
+}
+
+/// The OS keyring (Secret Service, Keychain, Windows Credential Manager).
+#[cfg(feature = "keyring")]
+pub struct OsKeyring;
+
+#[cfg(feature = "keyring")]
+impl SecretStore for OsKeyring {
+    fn store(&self, entry: &str, value: &str) -> Result<(), String> {
+        keyring_store(entry, value)
+    }
+
+    fn delete(&self, entry: &str) -> Result<bool, String> {
+        keyring_delete(entry)
+    }
+
+    fn reference(&self, entry: &str) -> Secret {
+        Secret::keyring(entry)
+    }
+
+    fn may_stay_in_file(&self) -> bool {
+        true
     }
 }
 
@@ -117,6 +164,15 @@ impl Secret {
         }
     }
 
+    /// A secret kept in the service's store under `entry`.
+    #[must_use]
+    pub fn stored(entry: impl Into<String>) -> Self {
+        Self {
+            source: SecretSource::Store(entry.into()),
+            value: None,
+        }
+    }
+
     /// A secret with an already known value (tests, composition).
     #[must_use]
     pub fn resolved(value: impl Into<String>) -> Self {
@@ -147,6 +203,9 @@ impl Secret {
             SecretSource::Keyring(entry) => lookup
                 .keyring(entry)
                 .map_err(|e| SecretProblem::words("keyring", &[("entry", entry), ("error", &e)]))?,
+            SecretSource::Store(entry) => lookup
+                .store(entry)
+                .map_err(|e| SecretProblem::words("store", &[("entry", entry), ("error", &e)]))?,
             SecretSource::Env(var) => lookup
                 .env(var)
                 .ok_or_else(|| SecretProblem::words("env", &[("var", var)]))?,
@@ -252,6 +311,7 @@ impl fmt::Debug for Secret {
             SecretSource::Env(var) => write!(f, "*** (env {var})"),
             SecretSource::File(path) => write!(f, "*** (file {})", path.display()),
             SecretSource::Keyring(entry) => write!(f, "*** (keyring {entry})"),
+            SecretSource::Store(entry) => write!(f, "*** (store {entry})"),
         }
     }
 }
@@ -287,6 +347,11 @@ impl Serialize for Secret {
                 map.serialize_entry("keyring", entry)?;
                 map.end()
             }
+            SecretSource::Store(entry) => {
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("store", entry)?;
+                map.end()
+            }
         }
     }
 }
@@ -299,8 +364,7 @@ impl<'de> Deserialize<'de> for Secret {
             Literal(String),
             Table(std::collections::BTreeMap<String, toml::Value>),
         }
-        const EXPECTED: &str =
-            "a string, { env = \"VAR\" }, { file = \"/path\" } or { keyring = \"entry\" }";
+        const EXPECTED: &str = "a string, { env = \"VAR\" }, { file = \"/path\" }, { keyring = \"entry\" } or { store = \"entry\" }";
         let raw = Raw::deserialize(deserializer).map_err(|e: D::Error| {
             // A missing field keeps serde's own message; anything else gets ours.
             if e.to_string().starts_with("missing field") {
@@ -322,6 +386,9 @@ impl<'de> Deserialize<'de> for Secret {
                     }
                     (Some((key, toml::Value::String(v))), None) if key == "keyring" => {
                         SecretSource::Keyring(v)
+                    }
+                    (Some((key, toml::Value::String(v))), None) if key == "store" => {
+                        SecretSource::Store(v)
                     }
                     _ => {
                         return Err(de::Error::custom(format!(

@@ -97,6 +97,68 @@ impl OwnerOnly {
     }
 }
 
+/// Encrypts `data` with DPAPI under the calling process's account (for the service, LocalSystem): only a
+/// process of that account on this machine can decrypt it.
+pub fn dpapi_protect(data: &[u8]) -> std::io::Result<Vec<u8>> {
+    dpapi(data, true)
+}
+
+/// Decrypts what [`dpapi_protect`] made.
+pub fn dpapi_unprotect(data: &[u8]) -> std::io::Result<Vec<u8>> {
+    dpapi(data, false)
+}
+
+fn dpapi(data: &[u8], protect: bool) -> std::io::Result<Vec<u8>> {
+    use windows_sys::Win32::Foundation::LocalFree;
+    use windows_sys::Win32::Security::Cryptography::{
+        CRYPT_INTEGER_BLOB, CRYPTPROTECT_UI_FORBIDDEN, CryptProtectData, CryptUnprotectData,
+    };
+    let len = u32::try_from(data.len()).map_err(|_| std::io::Error::other("too large"))?;
+    let input = CRYPT_INTEGER_BLOB {
+        cbData: len,
+        pbData: data.as_ptr().cast_mut(),
+    };
+    let mut output = CRYPT_INTEGER_BLOB {
+        cbData: 0,
+        pbData: std::ptr::null_mut(),
+    };
+    // SAFETY: `input` points at `data`, which outlives the call and is only read; `output` is filled by the
+    // call with a buffer the system allocates, copied below and then freed with LocalFree.
+    let ok = unsafe {
+        if protect {
+            CryptProtectData(
+                &input,
+                std::ptr::null(),
+                std::ptr::null(),
+                std::ptr::null(),
+                std::ptr::null(),
+                CRYPTPROTECT_UI_FORBIDDEN,
+                &mut output,
+            )
+        } else {
+            CryptUnprotectData(
+                &input,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+                std::ptr::null(),
+                CRYPTPROTECT_UI_FORBIDDEN,
+                &mut output,
+            )
+        }
+    };
+    if ok == 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: on success `output` describes a buffer of `cbData` bytes the system allocated for us.
+    let out = unsafe { std::slice::from_raw_parts(output.pbData, output.cbData as usize) }.to_vec();
+    // SAFETY: the buffer came from the call above and is not used after this.
+    unsafe {
+        LocalFree(output.pbData.cast());
+    }
+    Ok(out)
+}
+
 /// Who may open a named pipe.
 #[derive(Debug, Clone, Copy)]
 pub enum PipeAccess<'a> {

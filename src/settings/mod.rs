@@ -8,6 +8,8 @@
 
 mod records;
 mod validate;
+#[cfg(feature = "edit")]
+pub mod write;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -14,7 +14,8 @@ use table::{
     entry_table, keep_proxy, kept_sections, notifier_table, put_kept, row_of, split_args, text,
 };
 
-pub use save::{OsKeyring, SecretStore, save};
+pub use crate::config::secret::SecretStore;
+pub use save::{OsKeyring, save};
 
 use std::collections::BTreeMap;
 
@@ -436,23 +437,29 @@ impl SettingsForm {
                 Some((file.to_toml().unwrap_or_default(), settings))
             }
             Err(issues) => {
-                self.message = Some(t!("save.problems", n = issues.len()).into_owned());
-                for Issue {
-                    path,
-                    message,
-                    hint,
-                } in issues
-                {
-                    self.errors.entry(path).or_insert_with(|| {
-                        if hint.is_empty() {
-                            message
-                        } else {
-                            format!("{message} ({hint})")
-                        }
-                    });
-                }
+                self.show_problems(issues);
                 None
             }
+        }
+    }
+
+    /// Shows `issues` at their fields, and how many there are at the bottom.
+    pub fn show_problems(&mut self, issues: Vec<Issue>) {
+        self.errors.clear();
+        self.message = Some(t!("save.problems", n = issues.len()).into_owned());
+        for Issue {
+            path,
+            message,
+            hint,
+        } in issues
+        {
+            self.errors.entry(path).or_insert_with(|| {
+                if hint.is_empty() {
+                    message
+                } else {
+                    format!("{message} ({hint})")
+                }
+            });
         }
     }
 }

@@ -1,6 +1,7 @@
-use super::save::{SecretStore, save};
+use super::save::save;
 use super::*;
 use crate::config::edit::merge_into;
+use crate::config::secret::SecretStore;
 
 pub(crate) fn no_env(_: &str) -> Option<String> {
     None
@@ -14,6 +15,12 @@ impl SecretStore for NoKeyring {
     }
     fn delete(&self, _: &str) -> Result<bool, String> {
         Err("no keyring in tests".into())
+    }
+    fn reference(&self, entry: &str) -> crate::config::Secret {
+        crate::config::Secret::keyring(entry)
+    }
+    fn may_stay_in_file(&self) -> bool {
+        true
     }
 }
 
@@ -30,6 +37,12 @@ impl SecretStore for MemKeyring {
     }
     fn delete(&self, entry: &str) -> Result<bool, String> {
         Ok(self.0.lock().unwrap().remove(entry).is_some())
+    }
+    fn reference(&self, entry: &str) -> crate::config::Secret {
+        crate::config::Secret::keyring(entry)
+    }
+    fn may_stay_in_file(&self) -> bool {
+        true
     }
 }
 impl crate::config::secret::Lookup for MemKeyring {

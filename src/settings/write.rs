@@ -1,0 +1,277 @@
+//! Writing a config, as the settings window does for the tray's own engine and a service does with what a
+//! tray sent it. In order:
+//!
+//! 1. the secrets typed in (a literal value in a field the kind marks secret) are planned for a store (the
+//!    user's keyring, or the service's `vault`) and the file is to name them (`<provider>/<field>`,
+//!    `notify/<notifier>/<field>`);
+//! 2. the result is validated with the writer's own rules, the planned secrets looked up as if stored: on
+//!    problems nothing is stored or written;
+//! 3. the secrets are stored (one the keyring refuses stays written in the user's owner-only file; a service
+//!    refuses to write rather than keep it in its file);
+//! 4. the text is merged into the file keeping its comments and layout (`config::edit`) and written
+//!    atomically;
+//! 5. entries of the store the config named before and no longer names (a provider removed or renamed) are
+//!    removed.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use toml::{Table, Value};
+
+use super::{Settings, load_str};
+use crate::config::file::{ConfigFile, KindTable};
+use crate::config::secret::{Lookup, SecretSource, SecretStore};
+use crate::config::{Issue, Secret};
+use crate::i18n::tr;
+
+/// A config written.
+#[derive(Debug)]
+pub struct Written {
+    /// What runs from now on.
+    pub settings: Settings,
+    /// The file as read back from the written text (the form reloads from it).
+    pub file: ConfigFile,
+    /// Store entries that could not be removed: entry and why.
+    pub not_removed: Vec<(String, String)>,
+}
+
+/// Why a config was not written.
+#[derive(Debug)]
+pub enum WriteError {
+    /// The config has problems (each at its field); nothing was stored or written.
+    Invalid(Vec<Issue>),
+    /// The store or the file could not be written; the file is as it was.
+    Io(String),
+}
+
+/// A secret typed in, to be stored.
+struct Planned {
+    list: &'static str,
+    index: usize,
+    field: String,
+    entry: String,
+    value: String,
+}
+
+/// Writes `text` (a whole config, secrets typed in written literally) to `path`, see the module's doc.
+/// `lookup` resolves the other secrets (the writer's environment, keyring and store).
+pub fn write_config(
+    path: &Path,
+    text: &str,
+    store: &dyn SecretStore,
+    lookup: &dyn Lookup,
+) -> Result<Written, WriteError> {
+    let parsed = crate::config::file::parse(text).map_err(WriteError::Invalid)?;
+    if !parsed.issues.is_empty() {
+        return Err(WriteError::Invalid(parsed.issues));
+    }
+    let mut file = parsed.file;
+    let planned = typed_secrets(&file);
+    for p in &planned {
+        refer(&mut file, p, store.reference(&p.entry));
+    }
+    let canonical = to_text(&file)?;
+    let with_planned = WithPlanned {
+        lookup,
+        planned: &planned,
+        keyring: store.reference("").source() == Secret::keyring("").source(),
+    };
+    load_str(&canonical, &with_planned).map_err(WriteError::Invalid)?;
+    // Valid: now store. A secret the keyring refuses stays in the user's file.
+    let mut refused = Vec::new();
+    for p in &planned {
+        if let Err(e) = store.store(&p.entry, &p.value) {
+            if !store.may_stay_in_file() {
+                return Err(WriteError::Io(tr(
+                    "save.store_refused",
+                    &[("entry", &p.entry), ("error", &e)],
+                )));
+            }
+            tracing::info!(
+                "no keyring ({e}); the secret stays in the config file, which only its owner can read"
+            );
+            refused.push(p);
+        }
+    }
+    for p in refused {
+        refer(&mut file, p, Secret::literal(p.value.clone()));
+    }
+    let canonical = to_text(&file)?;
+    let (file, settings) = load_str(&canonical, lookup).map_err(WriteError::Invalid)?;
+    let before = match crate::fsutil::read_limited(path, super::MAX_CONFIG_BYTES) {
+        Ok(bytes) => bytes.map(|b| String::from_utf8_lossy(&b).into_owned()),
+        Err(e) => {
+            return Err(WriteError::Io(tr(
+                "save.cannot_read",
+                &[("path", &path.display()), ("error", &e)],
+            )));
+        }
+    };
+    // Into the file: comments, order and layout stay where their keys stay.
+    let merged = before.as_deref().map_or_else(
+        || canonical.clone(),
+        |original| crate::config::edit::merge_into(original, &canonical),
+    );
+    crate::fsutil::write_atomic(path, merged.as_bytes()).map_err(|e| {
+        WriteError::Io(tr(
+            "save.cannot_write",
+            &[("path", &path.display()), ("error", &e)],
+        ))
+    })?;
+    let named_before = before
+        .as_deref()
+        .and_then(|t| crate::config::file::parse(t).ok())
+        .map(|p| referenced(&p.file, store))
+        .unwrap_or_default();
+    let named_now = referenced(&file, store);
+    let mut not_removed = Vec::new();
+    for stale in named_before.difference(&named_now) {
+        match store.delete(stale) {
+            Ok(_) => tracing::info!("removed the secret {stale}: the config no longer names it"),
+            Err(e) => {
+                tracing::warn!("cannot remove the secret {stale}: {e}");
+                not_removed.push((stale.clone(), e));
+            }
+        }
+    }
+    Ok(Written {
+        settings,
+        file,
+        not_removed,
+    })
+}
+
+fn to_text(file: &ConfigFile) -> Result<String, WriteError> {
+    file.to_toml().map_err(|e| WriteError::Io(e.to_string()))
+}
+
+/// The secrets typed into the secret fields of the providers and notifiers (values that fail the secret
+/// checks are left out: they stay, and validation reports them).
+fn typed_secrets(file: &ConfigFile) -> Vec<Planned> {
+    let providers = file
+        .providers
+        .iter()
+        .map(|p| (p.name.as_str(), p.kind(), &p.fields));
+    let notifiers = file
+        .notify
+        .iter()
+        .map(|n| (n.name.as_str(), n.kind(), &n.fields));
+    let lists: [(&'static str, Box<dyn Iterator<Item = (&str, &str, &Table)>>); 2] = [
+        ("provider", Box::new(providers)),
+        ("notify", Box::new(notifiers)),
+    ];
+    let mut out = Vec::new();
+    for (list, entries) in lists {
+        for (index, (name, kind, fields)) in entries.enumerate() {
+            let info = if list == "provider" {
+                crate::provider::kind_info(kind)
+            } else {
+                crate::notifier::kind_info(kind)
+            };
+            let (Some(info), false) = (info, name.trim().is_empty()) else {
+                continue;
+            };
+            for f in info.fields.iter().filter(|f| f.secret) {
+                let Some(Value::String(typed)) = fields.get(f.name) else {
+                    continue;
+                };
+                if typed.is_empty()
+                    || Secret::literal(typed.clone())
+                        .resolve(&|_: &str| None)
+                        .is_err()
+                {
+                    continue;
+                }
+                let prefix = if list == "notify" { "notify/" } else { "" };
+                out.push(Planned {
+                    list,
+                    index,
+                    field: f.name.to_owned(),
+                    entry: format!("{prefix}{}/{}", name.trim(), f.name),
+                    value: typed.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// In `file`, the secret of `p` becomes `secret` (a reference to its store entry, or the literal again).
+fn refer(file: &mut ConfigFile, p: &Planned, secret: Secret) {
+    let fields = if p.list == "notify" {
+        file.notify.get_mut(p.index).map(|n| &mut n.fields)
+    } else {
+        file.providers.get_mut(p.index).map(|n| &mut n.fields)
+    };
+    if let (Some(fields), Ok(value)) = (fields, Value::try_from(&secret)) {
+        fields.insert(p.field.clone(), value);
+    }
+}
+
+/// The entries of `store` a config names (`{ keyring = … }` or `{ store = … }` at any depth of its
+/// providers' and notifiers' tables).
+#[must_use]
+pub fn referenced(file: &ConfigFile, store: &dyn SecretStore) -> BTreeSet<String> {
+    let key = match store.reference("").source() {
+        SecretSource::Keyring(_) => "keyring",
+        _ => "store",
+    };
+    fn walk(value: &Value, key: &str, out: &mut BTreeSet<String>) {
+        match value {
+            Value::Table(t) if t.len() == 1 && t.get(key).is_some_and(Value::is_str) => {
+                out.extend(t[key].as_str().map(str::to_owned));
+            }
+            Value::Table(t) => t.values().for_each(|v| walk(v, key, out)),
+            Value::Array(a) => a.iter().for_each(|v| walk(v, key, out)),
+            _ => {}
+        }
+    }
+    let mut out = BTreeSet::new();
+    for table in file
+        .providers
+        .iter()
+        .map(KindTable::kind_table)
+        .chain(file.notify.iter().map(KindTable::kind_table))
+    {
+        walk(&Value::Table(table), key, &mut out);
+    }
+    out
+}
+
+/// Looks up the secrets about to be stored as if they were stored already, so the config validates before
+/// anything is written anywhere.
+struct WithPlanned<'a> {
+    lookup: &'a dyn Lookup,
+    planned: &'a [Planned],
+    /// The planned entries are keyring entries (else store entries).
+    keyring: bool,
+}
+
+impl WithPlanned<'_> {
+    fn planned(&self, entry: &str) -> Option<String> {
+        self.planned
+            .iter()
+            .find(|p| p.entry == entry)
+            .map(|p| p.value.clone())
+    }
+}
+
+impl Lookup for WithPlanned<'_> {
+    fn env(&self, var: &str) -> Option<String> {
+        self.lookup.env(var)
+    }
+
+    fn keyring(&self, entry: &str) -> Result<String, String> {
+        match self.planned(entry).filter(|_| self.keyring) {
+            Some(v) => Ok(v),
+            None => self.lookup.keyring(entry),
+        }
+    }
+
+    fn store(&self, entry: &str) -> Result<String, String> {
+        match self.planned(entry).filter(|_| !self.keyring) {
+            Some(v) => Ok(v),
+            None => self.lookup.store(entry),
+        }
+    }
+}
