@@ -140,6 +140,8 @@ enum CtlRequest {
     Pause,
     Resume,
     Reload,
+    History,
+    Config,
 }
 
 #[derive(Subcommand)]
@@ -300,6 +302,8 @@ impl From<CtlRequest> for ddns_tray::control::Request {
             CtlRequest::Pause => Self::Pause,
             CtlRequest::Resume => Self::Resume,
             CtlRequest::Reload => Self::Reload,
+            CtlRequest::History => Self::History { limit: 20 },
+            CtlRequest::Config => Self::Config,
         }
     }
 }

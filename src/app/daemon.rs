@@ -166,6 +166,10 @@ pub async fn await_config(
                     .map(|(_, s)| s)
                     .map_err(|e| e.to_string())
             }),
+            events: None,
+            backend: Some(std::sync::Arc::new(super::DaemonBackend::new(
+                paths.clone(),
+            ))),
         },
         serving.clone(),
     );
@@ -228,6 +232,7 @@ pub async fn daemon(
         Sinks::All,
     );
     let settings_in_force = engine.settings();
+    let events = engine.events();
     let mut task = tokio::spawn(engine.run(commands, shutdown.clone()));
     watch_network(handle.commands.clone());
     watch_router(handle.commands.clone(), settings_in_force);
@@ -243,6 +248,10 @@ pub async fn daemon(
                         .map(|(_, s)| s)
                         .map_err(|e| e.to_string())
                 }),
+                events: Some(events),
+                backend: Some(std::sync::Arc::new(super::DaemonBackend::new(
+                    paths.clone(),
+                ))),
             };
             match crate::control::serve(&endpoint, control, shutdown.clone()) {
                 Ok(t) => {

@@ -1,12 +1,15 @@
 //! Composition root: where validated [`Settings`] become concrete sources, providers, the state store, the
 //! engine and the sinks that follow it. The command line, the daemon, the service and the tray all start
-//! here: `daemon` (the headless daemon and a service waiting for a valid config), `signals`, `summary` (the
+//! here: `daemon` (the headless daemon and a service waiting for a valid config), `backend` (what a daemon
+//! serves a tray besides its engine: history, the config to view and change), `signals`, `summary` (the
 //! settings in words).
 
+mod backend;
 mod daemon;
 pub mod signals;
 mod summary;
 
+pub use backend::DaemonBackend;
 pub use daemon::{await_config, daemon, watch_network, watch_router};
 pub use summary::{providers_help, summary};
 
@@ -69,7 +72,7 @@ impl Paths {
         } else {
             crate::settings::Missing::Defaults
         };
-        let loaded = crate::settings::load(&self.config, missing);
+        let loaded = crate::settings::load(&self.config, missing, &self.lookup());
         if let Ok((_, settings)) = &loaded {
             crate::i18n::set(settings.language);
         }
@@ -80,11 +83,28 @@ impl Paths {
     pub fn reload_config(
         &self,
     ) -> Result<(config::ConfigFile, Settings), crate::settings::LoadError> {
-        let loaded = crate::settings::load(&self.config, crate::settings::Missing::KeepRunning);
+        let loaded = crate::settings::load(
+            &self.config,
+            crate::settings::Missing::KeepRunning,
+            &self.lookup(),
+        );
         if let Ok((_, settings)) = &loaded {
             crate::i18n::set(settings.language);
         }
         loaded
+    }
+
+    /// How this process finds the secrets a config names: the environment, the user's keyring, and the
+    /// store in its data directory (`{ store = "…" }`, where a service keeps what a tray sent it).
+    #[must_use]
+    pub fn lookup(&self) -> crate::vault::VaultLookup {
+        crate::vault::VaultLookup::new(self.vault())
+    }
+
+    /// The secret store in the data directory.
+    #[must_use]
+    pub fn vault(&self) -> crate::vault::Vault {
+        crate::vault::Vault::in_data_dir(&self.data_dir)
     }
 
     /// Where the fingerprint key is kept: in the data directory, with the state it protects (the config's

@@ -46,6 +46,34 @@ pub async fn ctl(
                 );
             }
         }
+        Ok(Reply::History(entries)) => {
+            for e in entries {
+                println!("{}", e.line());
+            }
+        }
+        Ok(Reply::Config(view)) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&view).map_err(|e| e.to_string())?
+                );
+            } else {
+                eprintln!("# {}", view.path);
+                if let Some(why) = &view.why_not {
+                    eprintln!("# {why}");
+                }
+                print!("{}", view.text);
+            }
+        }
+        Ok(Reply::Problems(issues)) => {
+            return Err(issues
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"));
+        }
+        // Events come only to `watch`, which this command does not send.
+        Ok(Reply::Event(_)) => {}
         Ok(Reply::Error(e)) => return Err(e),
         Err(e) => return Err(e.to_string()),
     }

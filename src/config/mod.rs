@@ -108,7 +108,7 @@ impl fmt::Display for RecordType {
 }
 
 /// One problem in the config: where, what, and how to fix it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Issue {
     /// Field path such as `record[2].provider`, or `(file)` for the file as a whole.
     pub path: String,

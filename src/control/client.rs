@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader};
 
 use super::{
-    BUSY, BUSY_BEFORE, BUSY_RETRY, Endpoint, MAX_REPLY, REQUEST_TIMEOUT, Reply, Request,
+    BUSY, BUSY_BEFORE, BUSY_RETRY, Endpoint, MAX_REPLY, PROTOCOL, REQUEST_TIMEOUT, Reply, Request,
     RequestLine, WRITE_TIMEOUT,
 };
 use crate::engine::Status;
@@ -178,8 +178,11 @@ impl Client {
     /// # Errors
     /// The connection broke.
     pub async fn send(&mut self, request: Request) -> Result<(), ClientError> {
-        let mut text =
-            serde_json::to_vec(&RequestLine { request }).map_err(|e| self.failed(e.to_string()))?;
+        let mut text = serde_json::to_vec(&RequestLine {
+            request,
+            version: PROTOCOL,
+        })
+        .map_err(|e| self.failed(e.to_string()))?;
         text.push(b'\n');
         tokio::time::timeout(WRITE_TIMEOUT, self.writer.write_all(&text))
             .await
@@ -217,7 +220,7 @@ impl Client {
     pub async fn ask(endpoint: &Endpoint, request: Request) -> Result<Reply, ClientError> {
         let mut retry = Retry::new();
         loop {
-            match Self::ask_once(endpoint, request, &mut retry).await {
+            match Self::ask_once(endpoint, request.clone(), &mut retry).await {
                 Ok(Reply::Error(e)) if is_busy(&e) => {
                     if !retry.wait().await {
                         return Err(ClientError::Busy(endpoint.to_string()));

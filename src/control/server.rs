@@ -5,15 +5,36 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    BUSY, Endpoint, MAX_CLIENTS, MAX_REQUEST, MAX_WAITING, QUEUE_WAIT, REQUEST_TIMEOUT, Reply,
-    Request, RequestLine, WRITE_TIMEOUT,
+    BUSY, ConfigView, Endpoint, MAX_CLIENTS, MAX_REQUEST, MAX_WAITING, MIN_CLIENT_PROTOCOL,
+    PROTOCOL, QUEUE_WAIT, REQUEST_TIMEOUT, Reply, Request, RequestLine, WRITE_TIMEOUT,
 };
-use crate::engine::{Command, Status};
+use crate::config::Issue;
+use crate::engine::{Command, Event, Status};
+use crate::history::Entry;
 use crate::settings::Settings;
+
+/// What a daemon offers besides its engine: its history and its config. `app` provides it.
+pub trait Backend: Send + Sync {
+    /// The newest `limit` entries of the history.
+    fn history(&self, limit: usize) -> Result<Vec<Entry>, String>;
+    /// The config as a tray's settings window edits it, secrets masked; `writable` is the caller's right.
+    fn config(&self, writable: bool) -> Result<ConfigView, String>;
+    /// Writes `text` as the config (secrets typed in to the daemon's store); the settings to reload.
+    fn set_config(&self, text: &str) -> Result<Settings, SetConfigError>;
+}
+
+/// Why a config sent with `set-config` was not written.
+#[derive(Debug)]
+pub enum SetConfigError {
+    /// Its problems, each at its field.
+    Problems(Vec<Issue>),
+    /// The store or the file could not be written.
+    Failed(String),
+}
 
 /// The client slots: [`MAX_CLIENTS`] served at once, up to [`MAX_WAITING`] more waiting up to [`QUEUE_WAIT`].
 #[derive(Clone)]
@@ -59,13 +80,18 @@ pub(super) async fn admit<S: AsyncRead + AsyncWrite + Unpin>(
     permit
 }
 
-/// What the endpoint serves: the engine's status and commands, and how to re-read the config.
+/// What the endpoint serves: the engine's status, events and commands, how to re-read the config, and the
+/// daemon's history and config.
 #[derive(Clone)]
 pub struct Control {
     pub status: watch::Receiver<Status>,
     pub commands: mpsc::Sender<Command>,
     /// Re-reads and validates the config file (as SIGHUP does).
     pub reload: Arc<dyn Fn() -> Result<Settings, String> + Send + Sync>,
+    /// The engine's events, for `watch` (none while no engine runs).
+    pub events: Option<broadcast::Sender<Event>>,
+    /// The history and the config (none: those requests are refused).
+    pub backend: Option<Arc<dyn Backend>>,
 }
 
 impl Control {
@@ -100,14 +126,38 @@ impl Control {
     /// Carries out `request`; `allowed` says whether the client may send commands.
     async fn answer(&self, request: Request, allowed: bool) -> Reply {
         if request.is_command() && !allowed {
-            return Reply::Error(
-                "permission denied: only administrators may control the ddns-tray service".into(),
-            );
+            return Reply::Error(DENIED.into());
         }
         let send = |command| self.send(command);
         let done = match request {
             Request::Status | Request::Watch => {
                 return Reply::Status(Box::new(self.status.borrow().clone()));
+            }
+            Request::History { limit } => {
+                return match &self.backend {
+                    Some(b) => b.history(limit).map_or_else(Reply::Error, Reply::History),
+                    None => Reply::Error(NO_BACKEND.into()),
+                };
+            }
+            Request::Config => {
+                return match &self.backend {
+                    Some(b) => b
+                        .config(allowed)
+                        .map_or_else(Reply::Error, |v| Reply::Config(Box::new(v))),
+                    None => Reply::Error(NO_BACKEND.into()),
+                };
+            }
+            Request::SetConfig { text } => {
+                let Some(backend) = &self.backend else {
+                    return Reply::Error(NO_BACKEND.into());
+                };
+                match backend.set_config(&text) {
+                    Ok(settings) => send(Command::Reload(Box::new(settings)))
+                        .await
+                        .map(|()| "config saved and reloaded"),
+                    Err(SetConfigError::Problems(issues)) => return Reply::Problems(issues),
+                    Err(SetConfigError::Failed(e)) => Err(e),
+                }
             }
             Request::Update => send(Command::UpdateNow {
                 force: false,
@@ -153,8 +203,16 @@ async fn write_reply<W: AsyncWrite + Unpin>(w: &mut W, reply: &Reply) -> std::io
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "client stopped reading"))?
 }
 
-/// Reads the request line (bounded in size and time).
-pub(super) async fn read_request<R: AsyncRead + Unpin>(r: &mut R) -> Result<Request, String> {
+/// Refused commands: who may send them.
+const DENIED: &str = "permission denied: only administrators (on Linux root or members of the group \
+                      ddns-tray) may control or change the ddns-tray service";
+/// A daemon without history or config access (the engine-less wait for a valid config).
+const NO_BACKEND: &str = "this daemon cannot show its history or config now";
+
+/// Reads the request line (bounded in size and time) and checks the client's protocol.
+pub(super) async fn read_request<R: AsyncRead + Unpin>(
+    r: &mut R,
+) -> Result<(Request, u32), String> {
     let mut text = String::new();
     let mut limited = BufReader::new(tokio::io::AsyncReadExt::take(r, MAX_REQUEST));
     match tokio::time::timeout(REQUEST_TIMEOUT, limited.read_line(&mut text)).await {
@@ -163,47 +221,109 @@ pub(super) async fn read_request<R: AsyncRead + Unpin>(r: &mut R) -> Result<Requ
         Ok(Ok(_)) => {}
     }
     if !text.ends_with('\n') {
-        return Err("the request must be one line of at most 4 KiB".into());
+        return Err(format!(
+            "the request must be one line of at most {} KiB",
+            MAX_REQUEST / 1024
+        ));
     }
-    serde_json::from_str::<RequestLine>(&text)
-        .map(|l| l.request)
-        .map_err(|e| format!("not a request: {e}"))
+    let line: RequestLine = serde_json::from_str(&text).map_err(|e| {
+        // A request of a newer protocol than ours reads as unknown: say which is which.
+        let v = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v.get("version").and_then(serde_json::Value::as_u64))
+            .unwrap_or(1);
+        if v > u64::from(PROTOCOL) {
+            newer(v)
+        } else {
+            format!("not a request: {e}")
+        }
+    })?;
+    if u64::from(line.version) > u64::from(PROTOCOL) {
+        return Err(newer(u64::from(line.version)));
+    }
+    if line.version < MIN_CLIENT_PROTOCOL || line.request.since() > line.version {
+        return Err(format!(
+            "this ddns-tray daemon speaks control protocol {PROTOCOL} and serves clients of protocol \
+             {MIN_CLIENT_PROTOCOL} or later; this request needs {} and the client says {}: update the \
+             program that sent it (ddns-tray --version names both)",
+            line.request.since(),
+            line.version
+        ));
+    }
+    Ok((line.request, line.version))
 }
 
-/// Serves one client whose request was read; `check` says whether it may send commands (asked only then).
+fn newer(version: u64) -> String {
+    format!(
+        "this ddns-tray daemon speaks control protocol {PROTOCOL}, older than the client's {version}: \
+         update the service (ddns-tray service install again with the newer program)"
+    )
+}
+
+/// Serves one client whose request was read; `allowed` says whether it may send commands and change the
+/// config.
 pub(super) async fn serve_client<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     control: Control,
-    request: Result<Request, String>,
+    request: Result<(Request, u32), String>,
     allowed: bool,
     shutdown: CancellationToken,
 ) {
-    let request = match request {
+    let (request, version) = match request {
         Ok(r) => r,
         Err(e) => {
             let _ = write_reply(&mut stream, &Reply::Error(e)).await;
             return;
         }
     };
+    let watching = request == Request::Watch;
+    // Subscribed before the first status is sent: no event after it is missed.
+    let mut events = control
+        .events
+        .as_ref()
+        .filter(|_| watching && version >= 2)
+        .map(broadcast::Sender::subscribe);
     let reply = control.answer(request, allowed).await;
-    if write_reply(&mut stream, &reply).await.is_err() || request != Request::Watch {
+    if write_reply(&mut stream, &reply).await.is_err() || !watching {
         let _ = stream.shutdown().await;
         return;
     }
     let mut status = control.status.clone();
     status.mark_unchanged();
     loop {
-        tokio::select! {
+        let next = tokio::select! {
             () = shutdown.cancelled() => break,
             changed = status.changed() => {
                 if changed.is_err() {
                     break;
                 }
-                let now = Reply::Status(Box::new(status.borrow_and_update().clone()));
-                if write_reply(&mut stream, &now).await.is_err() {
-                    break;
-                }
+                Reply::Status(Box::new(status.borrow_and_update().clone()))
             }
+            event = next_event(events.as_mut()) => match event {
+                Some(e) => Reply::Event(Box::new(e)),
+                None => {
+                    events = None;
+                    continue;
+                }
+            },
+        };
+        if write_reply(&mut stream, &next).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// The next event worth sending (timings are for metrics, not for trays); `None` when the engine is gone.
+/// A client that fell behind skips what it missed (the status it gets next says where things stand).
+async fn next_event(events: Option<&mut broadcast::Receiver<Event>>) -> Option<Event> {
+    let Some(events) = events else {
+        return std::future::pending().await;
+    };
+    loop {
+        match events.recv().await {
+            Ok(Event::Measured(_)) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Ok(e) => return Some(e),
+            Err(broadcast::error::RecvError::Closed) => return None,
         }
     }
 }

@@ -17,8 +17,48 @@ fn control() -> (Control, mpsc::Receiver<Command>, watch::Sender<Status>) {
         status,
         commands: tx,
         reload: Arc::new(|| Err("the file is gone".into())),
+        events: None,
+        backend: None,
     };
     (control, rx, status_tx)
+}
+
+/// Watchers that speak protocol 2 get the engine's events after the status; a client from before versions
+/// (no `version` in its line) gets the status only, as it always did.
+#[tokio::test]
+async fn events_reach_new_watchers_only() {
+    use tokio::io::AsyncBufReadExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let endpoint = Endpoint::user(dir.path());
+    let (mut control, _commands, _status) = control();
+    let (events, _keep) = tokio::sync::broadcast::channel(8);
+    control.events = Some(events.clone());
+    let stop = CancellationToken::new();
+    serve(&endpoint, control, stop.clone()).unwrap();
+
+    let mut new = Client::connect(&endpoint).await.unwrap();
+    new.send(Request::Watch).await.unwrap();
+    assert!(matches!(new.next().await.unwrap(), Some(Reply::Status(_))));
+    let mut old = tokio::net::UnixStream::connect(dir.path().join("control.sock"))
+        .await
+        .unwrap();
+    old.write_all(b"{\"request\":\"watch\"}\n").await.unwrap();
+    let mut old = tokio::io::BufReader::new(old);
+    let mut line = String::new();
+    old.read_line(&mut line).await.unwrap();
+    assert!(line.contains("\"status\""), "{line}");
+
+    let event = crate::engine::Event::Paused;
+    events.send(event.clone()).unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(5), new.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, Some(Reply::Event(Box::new(event))));
+    line.clear();
+    let more = tokio::time::timeout(Duration::from_millis(300), old.read_line(&mut line)).await;
+    assert!(more.is_err(), "an old client got {line}");
+    stop.cancel();
 }
 
 #[tokio::test]
@@ -103,14 +143,14 @@ async fn hostile_clients_are_bounded() {
     serve(&endpoint, control, stop.clone()).unwrap();
     let path = dir.path().join("control.sock");
 
-    // An endless line is cut at 4 KiB and answered with an error.
+    // An endless line is cut at the limit (a whole config and some) and answered with an error.
     let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();
-    let _ = s.write_all(&vec![b'x'; 64 * 1024]).await;
+    let _ = s.write_all(&vec![b'x'; MAX_REQUEST as usize + 4096]).await;
     let mut answer = Vec::new();
     // The server closes with our extra bytes unread, so the read may end in a reset after the reply.
     let _ = s.read_to_end(&mut answer).await;
     let answer = String::from_utf8_lossy(&answer);
-    assert!(answer.contains("at most 4 KiB"), "{answer}");
+    assert!(answer.contains("at most 1088 KiB"), "{answer}");
 
     // Garbage gets an error, not a panic.
     let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();

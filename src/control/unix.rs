@@ -1,4 +1,8 @@
-//! The control endpoint on Unix: a socket file with the mode and group that say who may connect.
+//! The control endpoint on Unix. A daemon's own endpoint is owner-only (0600 in a 0700 folder). The
+//! system service's is open to every local user for what is read (status, events, history, the config
+//! with its secrets masked), and its peer's credentials decide who may send commands and change the
+//! config: root, the service's own user, and members of the socket's group (`ddns-tray`; `admin` on
+//! macOS).
 
 use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
@@ -24,7 +28,7 @@ fn bind(path: &Path, shared: bool) -> std::io::Result<UnixListener> {
     {
         std::fs::DirBuilder::new()
             .recursive(true)
-            .mode(if shared { 0o750 } else { 0o700 })
+            .mode(if shared { 0o755 } else { 0o700 })
             .create(dir)?;
     }
     match std::os::unix::net::UnixStream::connect(path) {
@@ -52,7 +56,7 @@ fn bind(path: &Path, shared: bool) -> std::io::Result<UnixListener> {
     }
     std::fs::set_permissions(
         path,
-        std::fs::Permissions::from_mode(if shared { 0o660 } else { 0o600 }),
+        std::fs::Permissions::from_mode(if shared { 0o666 } else { 0o600 }),
     )?;
     Ok(listener)
 }
@@ -70,6 +74,9 @@ pub fn serve(
         )
     })?;
     let remove = Remove(path.clone());
+    let shared = *shared;
+    // The group whose members may change the service: the socket's (the service's own group).
+    let gid = std::os::unix::fs::MetadataExt::gid(&std::fs::metadata(path)?);
     let slots = Slots::new();
     Ok(tokio::spawn(async move {
         let _remove = remove;
@@ -91,14 +98,61 @@ pub fn serve(
                     return;
                 };
                 let request = read_request(&mut stream).await;
-                if let (Ok(r), Ok(peer)) = (&request, stream.peer_cred())
-                    && r.is_command()
-                {
-                    tracing::info!("control: {r:?} from uid {}", peer.uid());
-                }
-                // The socket's mode and directory decide who connects at all.
-                serve_client(stream, control, request, true, shutdown).await;
+                let allowed = match &request {
+                    // The owner-only endpoint admits only us.
+                    Ok((r, _)) if shared && r.needs_right() => {
+                        let peer = stream.peer_cred();
+                        let allowed = peer.as_ref().is_ok_and(|p| may_change(p, gid));
+                        tracing::info!(
+                            "control: {} from uid {}: {}",
+                            r.name(),
+                            peer.map_or(u32::MAX, |p| p.uid()),
+                            if allowed { "allowed" } else { "refused" }
+                        );
+                        allowed
+                    }
+                    _ => true,
+                };
+                serve_client(stream, control, request, allowed, shutdown).await;
             });
         }
     }))
+}
+
+/// Whether the peer may send commands and change the config: root, this daemon's own user, or a member of
+/// the group `gid` (its primary group, or one of its supplementary groups).
+fn may_change(peer: &tokio::net::unix::UCred, gid: u32) -> bool {
+    // SAFETY: geteuid takes no arguments and cannot fail.
+    #[allow(unsafe_code)]
+    let own = unsafe { libc::geteuid() };
+    if peer.uid() == 0 || peer.uid() == own || peer.gid() == gid {
+        return true;
+    }
+    peer.pid()
+        .and_then(|pid| groups_of(pid).ok())
+        .is_some_and(|groups| groups.contains(&gid))
+}
+
+/// The supplementary groups of process `pid` (Linux: `/proc/<pid>/status`).
+#[cfg(target_os = "linux")]
+fn groups_of(pid: i32) -> std::io::Result<Vec<u32>> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    Ok(status
+        .lines()
+        .find_map(|l| l.strip_prefix("Groups:"))
+        .map(|g| {
+            g.split_whitespace()
+                .filter_map(|n| n.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// The groups of the user running process `pid` (macOS: `getgrouplist` of the peer's user).
+#[cfg(not(target_os = "linux"))]
+fn groups_of(pid: i32) -> std::io::Result<Vec<u32>> {
+    let _ = pid;
+    Err(std::io::Error::other(
+        "supplementary groups are read on Linux only; on macOS the group is the socket's (admin)",
+    ))
 }

@@ -57,7 +57,7 @@ pub fn serve(
                 let request = read_request(&mut connected).await;
                 // The owner-only pipe admits only us; the service's pipe checks who sends commands.
                 let allowed = match &request {
-                    Ok(r) if shared && r.is_command() => {
+                    Ok((r, _)) if shared && r.needs_right() => {
                         crate::platform::windows::pipe_client_is_admin(&connected).unwrap_or_else(
                             |e| {
                                 tracing::warn!("control: cannot tell who the client is: {e}");

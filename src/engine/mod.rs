@@ -259,6 +259,12 @@ impl Engine {
         self.events.subscribe()
     }
 
+    /// The sender of the engine's events, for subscribers that come later (clients of the control endpoint).
+    #[must_use]
+    pub fn events(&self) -> broadcast::Sender<Event> {
+        self.events.clone()
+    }
+
     /// The settings in force, replaced on every reload.
     #[must_use]
     pub fn settings(&self) -> watch::Receiver<Arc<Settings>> {

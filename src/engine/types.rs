@@ -47,8 +47,9 @@ pub enum Mode {
     DryRun,
 }
 
-/// What happened, for notifiers and the tray.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// What happened, for notifiers and the tray (and over the control endpoint, for a tray following a
+/// service).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
     /// The detected address of a family differs from the last one (`old` is `None` the first time).
@@ -79,7 +80,12 @@ pub enum Event {
         class: ErrorClass,
         failures: u32,
         stopped: bool,
-        #[serde(serialize_with = "ser_time", skip_serializing_if = "Option::is_none")]
+        #[serde(
+            serialize_with = "ser_time",
+            deserialize_with = "de_time",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
         retry_at: Option<SystemTime>,
     },
     /// A record succeeded after a failure streak.
@@ -108,7 +114,7 @@ pub enum Event {
 }
 
 /// A timing the engine reports (see [`Event::Measured`]).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "what", rename_all = "kebab-case")]
 pub enum Measurement {
     /// One family's detection (every source it asked, under the policy).

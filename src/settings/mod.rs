@@ -25,6 +25,7 @@ pub use crate::notifier::NotifierSettings;
 pub use crate::provider::{ProviderKind, ProviderSettings};
 pub use records::DEFAULT_HOLD_DOWN;
 pub use validate::{DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL, MIN_INTERVAL, validate};
+pub use write::{WriteError, Written, masked, unmask, write_config};
 
 /// The window of `write_budget`.
 pub const WRITE_WINDOW: Duration = Duration::from_mins(10);
@@ -169,9 +170,13 @@ pub enum Missing {
     KeepRunning,
 }
 
-/// Reads and validates the file (at most [`MAX_CONFIG_BYTES`], a regular file). Never writes anything: an
-/// invalid file stays as it is.
-pub fn load(path: &Path, missing: Missing) -> Result<(ConfigFile, Settings), LoadError> {
+/// Reads and validates the file (at most [`MAX_CONFIG_BYTES`], a regular file); `lookup` resolves its
+/// secret references. Never writes anything: an invalid file stays as it is.
+pub fn load(
+    path: &Path,
+    missing: Missing,
+    lookup: &dyn crate::config::secret::Lookup,
+) -> Result<(ConfigFile, Settings), LoadError> {
     let io = |source| LoadError::Io {
         path: path.to_owned(),
         source,
@@ -201,7 +206,7 @@ pub fn load(path: &Path, missing: Missing) -> Result<(ConfigFile, Settings), Loa
             what: "empty",
         });
     }
-    load_str(&text, &crate::config::secret::SystemLookup).map_err(|issues| LoadError::Invalid {
+    load_str(&text, lookup).map_err(|issues| LoadError::Invalid {
         path: path.to_owned(),
         issues,
     })

@@ -198,11 +198,7 @@ fn typed_secrets(file: &ConfigFile) -> Vec<Planned> {
 
 /// In `file`, the secret of `p` becomes `secret` (a reference to its store entry, or the literal again).
 fn refer(file: &mut ConfigFile, p: &Planned, secret: Secret) {
-    let fields = if p.list == "notify" {
-        file.notify.get_mut(p.index).map(|n| &mut n.fields)
-    } else {
-        file.providers.get_mut(p.index).map(|n| &mut n.fields)
-    };
+    let fields = fields_mut(file, p.list, p.index);
     if let (Some(fields), Ok(value)) = (fields, Value::try_from(&secret)) {
         fields.insert(p.field.clone(), value);
     }
@@ -273,5 +269,95 @@ impl Lookup for WithPlanned<'_> {
             Some(v) => Ok(v),
             None => self.lookup.store(entry),
         }
+    }
+}
+
+/// A config's text as a service shows it to a tray: each secret written literally in a secret field becomes
+/// `{ masked = "<entry>" }` (references to the environment or a store are not secrets and stay). Sent back
+/// so, [`unmask`] puts the value again.
+///
+/// # Errors
+/// The text does not parse (its problems).
+pub fn masked(text: &str) -> Result<String, Vec<Issue>> {
+    let mut file = crate::config::file::parse(text)?.file;
+    for p in typed_secrets(&file) {
+        if let Some(fields) = fields_mut(&mut file, p.list, p.index) {
+            let mut mask = Table::new();
+            mask.insert(MASKED.into(), Value::String(p.entry.clone()));
+            fields.insert(p.field.clone(), Value::Table(mask));
+        }
+    }
+    file.to_toml().map_err(|e| {
+        vec![crate::config::check::problem(
+            "(file)",
+            "check.file.valid_toml",
+            &[("error", &e)],
+        )]
+    })
+}
+
+/// `text` from a tray with each `{ masked = "<entry>" }` replaced by the secret `current` (the file as it
+/// is now) holds at that entry.
+///
+/// # Errors
+/// A masked entry `current` does not hold (it changed meanwhile): that field's problem, to type it again.
+pub fn unmask(text: &str, current: &str) -> Result<String, Vec<Issue>> {
+    if !text.contains(MASKED) {
+        return Ok(text.to_owned());
+    }
+    let parsed = crate::config::file::parse(text)?;
+    let mut file = parsed.file;
+    let known = crate::config::file::parse(current)
+        .map(|p| typed_secrets(&p.file))
+        .unwrap_or_default();
+    let mut issues = Vec::new();
+    for (list, count) in [
+        ("provider", file.providers.len()),
+        ("notify", file.notify.len()),
+    ] {
+        for index in 0..count {
+            let Some(fields) = fields_mut(&mut file, list, index) else {
+                continue;
+            };
+            for (field, value) in fields.iter_mut() {
+                let Some(entry) = value
+                    .as_table()
+                    .filter(|t| t.len() == 1)
+                    .and_then(|t| t.get(MASKED))
+                    .and_then(Value::as_str)
+                else {
+                    continue;
+                };
+                match known.iter().find(|p| p.entry == entry) {
+                    Some(p) => *value = Value::String(p.value.clone()),
+                    None => issues.push(crate::config::check::problem(
+                        format!("{list}[{index}].{field}"),
+                        "check.secret.masked_gone",
+                        &[("entry", &entry)],
+                    )),
+                }
+            }
+        }
+    }
+    if !issues.is_empty() {
+        return Err(issues);
+    }
+    file.to_toml().map_err(|e| {
+        vec![crate::config::check::problem(
+            "(file)",
+            "check.file.valid_toml",
+            &[("error", &e)],
+        )]
+    })
+}
+
+/// The key of a masked secret.
+const MASKED: &str = "masked";
+
+fn fields_mut<'a>(file: &'a mut ConfigFile, list: &str, index: usize) -> Option<&'a mut Table> {
+    if list == "notify" {
+        file.notify.get_mut(index).map(|n| &mut n.fields)
+    } else {
+        file.providers.get_mut(index).map(|n| &mut n.fields)
     }
 }
