@@ -6,7 +6,7 @@
 //! - Unix: the folder is owner-only (0700) and each file 0600, owned by the service's user
 //!   (`/var/lib/ddns-tray/secrets`, which `StateDirectory=` keeps the service's);
 //! - Windows: the folder's DACL admits SYSTEM and Administrators only, and each value is encrypted with
-//!   DPAPI under the service's account (LocalSystem), so a copy of the file is of no use elsewhere.
+//!   DPAPI under the service's account (`LocalSystem`), so a copy of the file is of no use elsewhere.
 //!
 //! Entry names are kept as they are, percent-encoded into one file name. Removing a provider or notifier
 //! from the config removes its entries (see `settings::write`).

@@ -189,6 +189,26 @@ provider = "cf"
         );
     }
 
+    /// A webhook's header values are secrets too (an `Authorization` token): masked, and back on Save.
+    #[test]
+    fn header_values_are_masked() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = backend(dir.path());
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[[notify]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"https://example.com/h\"\n\
+             headers = { Authorization = \"Bearer hand-written-1234567\" }\n",
+        )
+        .unwrap();
+        let text = b.config(false).unwrap().text;
+        assert!(!text.contains("hand-written"), "{text}");
+        let unmasked = unmask(&text, &b.text().unwrap()).unwrap();
+        assert!(
+            unmasked.contains("Bearer hand-written-1234567"),
+            "{unmasked}"
+        );
+    }
+
     #[test]
     fn a_reader_is_told_why_not() {
         let dir = tempfile::tempdir().unwrap();

@@ -283,12 +283,14 @@ pub async fn find(data_dir: &std::path::Path) -> Result<Option<(Endpoint, Status
 pub enum Followed {
     /// Its status, sent at once and on every change.
     Status(Box<Status>),
+    /// Something its engine did (daemons of protocol 2 and later).
+    Event(Box<crate::engine::Event>),
     /// The connection ended (the daemon stopped, or was never there); following tries again.
     Lost,
 }
 
-/// Follows the daemon at `endpoint` until `shutdown`, or until `on` returns `false`: every status it sends,
-/// and [`Followed::Lost`] whenever the connection ends; reconnects after a pause growing from 1 s to 15 s
+/// Follows the daemon at `endpoint` until `shutdown`, or until `on` returns `false`: every status and event
+/// it sends, and [`Followed::Lost`] whenever the connection ends; reconnects after a pause growing from 1 s to 15 s
 /// (back to 1 s once a status arrives). The tray's view of a service runs on this.
 pub async fn follow(
     endpoint: Endpoint,
@@ -302,12 +304,17 @@ pub async fn follow(
             let mut client = Client::connect(&endpoint).await?;
             client.send(Request::Watch).await?;
             while let Some(reply) = client.next().await? {
-                if let Reply::Status(status) = reply {
-                    pause = Duration::from_secs(1);
-                    if !on(Followed::Status(status)) {
-                        wanted = false;
-                        break;
+                let followed = match reply {
+                    Reply::Status(status) => {
+                        pause = Duration::from_secs(1);
+                        Followed::Status(status)
                     }
+                    Reply::Event(event) => Followed::Event(event),
+                    _ => continue,
+                };
+                if !on(followed) {
+                    wanted = false;
+                    break;
                 }
             }
             Ok::<(), ClientError>(())

@@ -299,13 +299,13 @@ pub(super) async fn serve_client<S: AsyncRead + AsyncWrite + Unpin>(
                 }
                 Reply::Status(Box::new(status.borrow_and_update().clone()))
             }
-            event = next_event(events.as_mut()) => match event {
-                Some(e) => Reply::Event(Box::new(e)),
-                None => {
+            event = next_event(events.as_mut()) => {
+                let Some(e) = event else {
                     events = None;
                     continue;
-                }
-            },
+                };
+                Reply::Event(Box::new(e))
+            }
         };
         if write_reply(&mut stream, &next).await.is_err() {
             break;

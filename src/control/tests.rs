@@ -145,7 +145,9 @@ async fn hostile_clients_are_bounded() {
 
     // An endless line is cut at the limit (a whole config and some) and answered with an error.
     let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();
-    let _ = s.write_all(&vec![b'x'; MAX_REQUEST as usize + 4096]).await;
+    let _ = s
+        .write_all(&vec![b'x'; usize::try_from(MAX_REQUEST).unwrap() + 4096])
+        .await;
     let mut answer = Vec::new();
     // The server closes with our extra bytes unread, so the read may end in a reset after the reply.
     let _ = s.read_to_end(&mut answer).await;

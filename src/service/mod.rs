@@ -106,9 +106,9 @@ pub fn systemd_unit(scope: Scope, exe: &Path) -> String {
             unit.push_str(
                 "StateDirectory=ddns-tray\nStateDirectoryMode=0700\n\
                  ConfigurationDirectory=ddns-tray\nConfigurationDirectoryMode=0755\n\
-                 RuntimeDirectory=ddns-tray\nRuntimeDirectoryMode=0750\n\
+                 RuntimeDirectory=ddns-tray\nRuntimeDirectoryMode=0755\n\
                  UMask=0027\nNoNewPrivileges=yes\nCapabilityBoundingSet=\nAmbientCapabilities=\n\
-                 ProtectSystem=strict\nProtectHome=yes\nPrivateTmp=yes\nPrivateDevices=yes\nDevicePolicy=closed\n\
+                 ProtectSystem=strict\nReadWritePaths=/etc/ddns-tray\nProtectHome=yes\nPrivateTmp=yes\nPrivateDevices=yes\nDevicePolicy=closed\n\
                  PrivateMounts=yes\nPrivateUsers=yes\n\
                  ProtectKernelTunables=yes\nProtectKernelModules=yes\nProtectKernelLogs=yes\nProtectControlGroups=yes\n\
                  ProtectClock=yes\nProtectHostname=yes\nProtectProc=invisible\nRestrictNamespaces=yes\n\
@@ -452,6 +452,11 @@ fn prepare_system_user(runner: &mut Runner) -> Result<(), ServiceError> {
         path: dir.to_owned(),
         source,
     })?;
+    // The service writes its config when a tray's settings window saves (atomically: a new file renamed
+    // over the old, so it needs the folder); administrators still edit it by hand.
+    let owner = format!("{SERVICE_USER}:{SERVICE_USER}");
+    runner.run(&["chown", &owner, &dir.to_string_lossy()])?;
+    runner.run(&["chmod", "0750", &dir.to_string_lossy()])?;
     let group = format!("root:{SERVICE_USER}");
     let config = dir.join("config.toml");
     if config.exists() {
@@ -562,7 +567,7 @@ mod tests {
             "User=ddns-tray",
             "SystemCallFilter=@system-service",
             "ProtectProc=invisible",
-            "RuntimeDirectoryMode=0750",
+            "RuntimeDirectoryMode=0755",
         ] {
             assert!(unit.lines().any(|l| l == line), "missing `{line}`:\n{unit}");
         }

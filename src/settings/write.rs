@@ -68,7 +68,7 @@ pub fn write_config(
     let mut file = parsed.file;
     let planned = typed_secrets(&file);
     for p in &planned {
-        refer(&mut file, p, store.reference(&p.entry));
+        refer(&mut file, p, &store.reference(&p.entry));
     }
     let canonical = to_text(&file)?;
     let with_planned = WithPlanned {
@@ -94,7 +94,7 @@ pub fn write_config(
         }
     }
     for p in refused {
-        refer(&mut file, p, Secret::literal(p.value.clone()));
+        refer(&mut file, p, &Secret::literal(p.value.clone()));
     }
     let canonical = to_text(&file)?;
     let (file, settings) = load_str(&canonical, lookup).map_err(WriteError::Invalid)?;
@@ -145,6 +145,9 @@ fn to_text(file: &ConfigFile) -> Result<String, WriteError> {
     file.to_toml().map_err(|e| WriteError::Io(e.to_string()))
 }
 
+/// An entry of a list: its name, kind and fields.
+type Entry<'a> = (&'a str, &'a str, &'a Table);
+
 /// The secrets typed into the secret fields of the providers and notifiers (values that fail the secret
 /// checks are left out: they stay, and validation reports them).
 fn typed_secrets(file: &ConfigFile) -> Vec<Planned> {
@@ -156,13 +159,13 @@ fn typed_secrets(file: &ConfigFile) -> Vec<Planned> {
         .notify
         .iter()
         .map(|n| (n.name.as_str(), n.kind(), &n.fields));
-    let lists: [(&'static str, Box<dyn Iterator<Item = (&str, &str, &Table)>>); 2] = [
-        ("provider", Box::new(providers)),
-        ("notify", Box::new(notifiers)),
+    let lists: [(&'static str, Vec<Entry<'_>>); 2] = [
+        ("provider", providers.collect()),
+        ("notify", notifiers.collect()),
     ];
     let mut out = Vec::new();
     for (list, entries) in lists {
-        for (index, (name, kind, fields)) in entries.enumerate() {
+        for (index, (name, kind, fields)) in entries.into_iter().enumerate() {
             let info = if list == "provider" {
                 crate::provider::kind_info(kind)
             } else {
@@ -197,9 +200,9 @@ fn typed_secrets(file: &ConfigFile) -> Vec<Planned> {
 }
 
 /// In `file`, the secret of `p` becomes `secret` (a reference to its store entry, or the literal again).
-fn refer(file: &mut ConfigFile, p: &Planned, secret: Secret) {
+fn refer(file: &mut ConfigFile, p: &Planned, secret: &Secret) {
     let fields = fields_mut(file, p.list, p.index);
-    if let (Some(fields), Ok(value)) = (fields, Value::try_from(&secret)) {
+    if let (Some(fields), Ok(value)) = (fields, Value::try_from(secret)) {
         fields.insert(p.field.clone(), value);
     }
 }
@@ -208,10 +211,6 @@ fn refer(file: &mut ConfigFile, p: &Planned, secret: Secret) {
 /// providers' and notifiers' tables).
 #[must_use]
 pub fn referenced(file: &ConfigFile, store: &dyn SecretStore) -> BTreeSet<String> {
-    let key = match store.reference("").source() {
-        SecretSource::Keyring(_) => "keyring",
-        _ => "store",
-    };
     fn walk(value: &Value, key: &str, out: &mut BTreeSet<String>) {
         match value {
             Value::Table(t) if t.len() == 1 && t.get(key).is_some_and(Value::is_str) => {
@@ -222,6 +221,10 @@ pub fn referenced(file: &ConfigFile, store: &dyn SecretStore) -> BTreeSet<String
             _ => {}
         }
     }
+    let key = match store.reference("").source() {
+        SecretSource::Keyring(_) => "keyring",
+        _ => "store",
+    };
     let mut out = BTreeSet::new();
     for table in file
         .providers
@@ -272,19 +275,19 @@ impl Lookup for WithPlanned<'_> {
     }
 }
 
-/// A config's text as a service shows it to a tray: each secret written literally in a secret field becomes
-/// `{ masked = "<entry>" }` (references to the environment or a store are not secrets and stay). Sent back
-/// so, [`unmask`] puts the value again.
+/// A config's text as a service shows it to a tray: each secret written literally (in a secret field, or
+/// as a header value) becomes `{ masked = "<entry>" }` (references to the environment or a store are not
+/// secrets and stay). Sent back so, [`unmask`] puts the value again.
 ///
 /// # Errors
 /// The text does not parse (its problems).
 pub fn masked(text: &str) -> Result<String, Vec<Issue>> {
     let mut file = crate::config::file::parse(text)?.file;
-    for p in typed_secrets(&file) {
-        if let Some(fields) = fields_mut(&mut file, p.list, p.index) {
-            let mut mask = Table::new();
-            mask.insert(MASKED.into(), Value::String(p.entry.clone()));
-            fields.insert(p.field.clone(), Value::Table(mask));
+    for p in literal_secrets(&file) {
+        let mut mask = Table::new();
+        mask.insert(MASKED.into(), Value::String(p.entry.clone()));
+        if let Some(slot) = slot(&mut file, &p) {
+            *slot = Value::Table(mask);
         }
     }
     file.to_toml().map_err(|e| {
@@ -308,7 +311,7 @@ pub fn unmask(text: &str, current: &str) -> Result<String, Vec<Issue>> {
     let parsed = crate::config::file::parse(text)?;
     let mut file = parsed.file;
     let known = crate::config::file::parse(current)
-        .map(|p| typed_secrets(&p.file))
+        .map(|p| literal_secrets(&p.file))
         .unwrap_or_default();
     let mut issues = Vec::new();
     for (list, count) in [
@@ -320,22 +323,12 @@ pub fn unmask(text: &str, current: &str) -> Result<String, Vec<Issue>> {
                 continue;
             };
             for (field, value) in fields.iter_mut() {
-                let Some(entry) = value
-                    .as_table()
-                    .filter(|t| t.len() == 1)
-                    .and_then(|t| t.get(MASKED))
-                    .and_then(Value::as_str)
-                else {
-                    continue;
-                };
-                match known.iter().find(|p| p.entry == entry) {
-                    Some(p) => *value = Value::String(p.value.clone()),
-                    None => issues.push(crate::config::check::problem(
-                        format!("{list}[{index}].{field}"),
-                        "check.secret.masked_gone",
-                        &[("entry", &entry)],
-                    )),
-                }
+                put_back(
+                    value,
+                    &format!("{list}[{index}].{field}"),
+                    &known,
+                    &mut issues,
+                );
             }
         }
     }
@@ -353,6 +346,81 @@ pub fn unmask(text: &str, current: &str) -> Result<String, Vec<Issue>> {
 
 /// The key of a masked secret.
 const MASKED: &str = "masked";
+
+/// Replaces the masks under `value` (a field, or a table of headers) by the secrets they stand for.
+fn put_back(value: &mut Value, at: &str, known: &[Planned], issues: &mut Vec<Issue>) {
+    let Value::Table(t) = value else { return };
+    match t
+        .get(MASKED)
+        .and_then(Value::as_str)
+        .filter(|_| t.len() == 1)
+    {
+        Some(entry) => match known.iter().find(|p| p.entry == entry) {
+            Some(p) => *value = Value::String(p.value.clone()),
+            None => issues.push(crate::config::check::problem(
+                at,
+                "check.secret.masked_gone",
+                &[("entry", &entry)],
+            )),
+        },
+        None => {
+            for (k, v) in t.iter_mut() {
+                put_back(v, &format!("{at}.{k}"), known, issues);
+            }
+        }
+    }
+}
+
+/// Every secret written literally: the typed secrets, and the values of `headers` tables (webhooks),
+/// whose `field` is then `headers.<name>`.
+fn literal_secrets(file: &ConfigFile) -> Vec<Planned> {
+    let mut out = typed_secrets(file);
+    let lists: [(&'static str, Vec<(&str, &Table)>); 2] = [
+        (
+            "provider",
+            file.providers
+                .iter()
+                .map(|p| (p.name.as_str(), &p.fields))
+                .collect(),
+        ),
+        (
+            "notify",
+            file.notify
+                .iter()
+                .map(|n| (n.name.as_str(), &n.fields))
+                .collect(),
+        ),
+    ];
+    for (list, entries) in lists {
+        for (index, (name, fields)) in entries.into_iter().enumerate() {
+            let Some(Value::Table(headers)) = fields.get("headers") else {
+                continue;
+            };
+            let prefix = if list == "notify" { "notify/" } else { "" };
+            for (header, value) in headers {
+                if let Value::String(value) = value {
+                    out.push(Planned {
+                        list,
+                        index,
+                        field: format!("headers.{header}"),
+                        entry: format!("{prefix}{}/headers.{header}", name.trim()),
+                        value: value.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Where the secret `p` is in `file`.
+fn slot<'a>(file: &'a mut ConfigFile, p: &Planned) -> Option<&'a mut Value> {
+    let fields = fields_mut(file, p.list, p.index)?;
+    match p.field.split_once('.') {
+        Some((table, key)) => fields.get_mut(table)?.as_table_mut()?.get_mut(key),
+        None => fields.get_mut(&p.field),
+    }
+}
 
 fn fields_mut<'a>(file: &'a mut ConfigFile, list: &str, index: usize) -> Option<&'a mut Table> {
     if list == "notify" {

@@ -183,6 +183,9 @@ pub struct View {
     pub close_after_save: bool,
     /// A line about the fonts (no CJK font found), shown in General.
     pub font_note: Option<String>,
+    /// Why this config cannot be saved from here (the followed service does not let this user change it):
+    /// Save is off and the reason is shown beside it.
+    pub read_only: Option<String>,
     dialog: Option<Dialog>,
     /// Secret fields shown in clear ("Show").
     reveal: BTreeSet<String>,
@@ -211,6 +214,7 @@ impl View {
             close_prompt: false,
             close_after_save: false,
             font_note: None,
+            read_only: None,
             dialog: None,
             reveal: BTreeSet::new(),
             search_focus: false,
@@ -231,7 +235,8 @@ impl View {
 
     /// The window's close button: closes at once, or asks first when there are unsaved changes.
     pub fn close_requested(&mut self) -> Option<Request> {
-        if self.dirty() {
+        // Nothing can be saved from a read-only window: no question to ask.
+        if self.dirty() && self.read_only.is_none() {
             self.close_prompt = true;
             None
         } else {
@@ -308,7 +313,11 @@ impl View {
             ui.horizontal(|ui| {
                 let dirty = self.dirty();
                 if ui
-                    .add_enabled(!self.saving, egui::Button::new(t!("button.save")))
+                    .add_enabled(
+                        !self.saving && self.read_only.is_none(),
+                        egui::Button::new(t!("button.save")),
+                    )
+                    .on_disabled_hover_text(self.read_only.clone().unwrap_or_default())
                     .clicked()
                 {
                     request = Some(Request::Save);

@@ -633,3 +633,32 @@ fn a_secret_is_masked_until_show() {
     click(&mut h, "Hide");
     assert!(!shows(&h, "cf-token-0123456789abcdef"));
 }
+
+/// The window on a service's config for a user who may not change it: the secret shows as hidden in the
+/// service's config (never its value), Save does nothing, and the window says why and what to do.
+#[test]
+fn a_service_config_opens_read_only_with_the_reason() {
+    let masked = crate::settings::masked(CLOUDFLARE).unwrap();
+    let file = crate::config::file::parse(&masked).unwrap().file;
+    let mut form = SettingsForm::from_file(&file);
+    assert!(!masked.contains("cf-token-0123456789abcdef"), "{masked}");
+    let why = "Only root and members of the group `ddns-tray` may change the service's settings";
+    form.message = Some(why.into());
+    let mut h = harness(form, Status::default());
+    h.state_mut().0.read_only = Some(why.into());
+    h.state_mut().0.page = Page::Providers;
+    h.run();
+    assert!(shows(&h, why));
+    let token = &h.state().0.form.providers[0].kept["token"];
+    assert_eq!(
+        crate::ui::settings::kept_source(token),
+        "written in the service's config (hidden)"
+    );
+    assert!(!shows(&h, "cf-token-0123456789abcdef"));
+    click(&mut h, "Save");
+    assert!(
+        !h.state().1.contains(&Request::Save),
+        "Save asked for on a read-only config"
+    );
+    assert_eq!(h.state_mut().0.close_requested(), Some(Request::Close));
+}

@@ -233,6 +233,8 @@ pub(crate) fn kept_source(v: &Value) -> String {
         (Some(var), _) => t!("secret.from_env", var = var).into_owned(),
         (_, Some(path)) => t!("secret.from_file", path = path).into_owned(),
         _ if v.get("keyring").is_some() => t!("secret.in_keyring").into_owned(),
+        _ if v.get("store").is_some() => t!("secret.in_store").into_owned(),
+        _ if v.get("masked").is_some() => t!("secret.masked").into_owned(),
         _ => t!("secret.kept").into_owned(),
     }
 }

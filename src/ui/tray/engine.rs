@@ -193,6 +193,7 @@ pub(super) fn find_remote(
     proxy: &EventLoopProxy<UserEvent>,
     shutdown: &CancellationToken,
     paths: &Paths,
+    toaster: &Toaster,
 ) -> (Option<Remote>, Option<Status>) {
     let found = runtime.block_on(async {
         // Longer than the client's own retries of a busy daemon (4 s).
@@ -207,7 +208,7 @@ pub(super) fn find_remote(
         Ok(Some((endpoint, status))) => {
             let system = endpoint == crate::control::Endpoint::system();
             tracing::info!("a ddns-tray daemon runs at {endpoint}; the tray shows and drives it");
-            spawn_remote(runtime, proxy, shutdown, endpoint.clone(), system);
+            spawn_remote(runtime, proxy, shutdown, endpoint.clone(), system, toaster);
             let remote = Remote {
                 endpoint,
                 system,
@@ -240,14 +241,22 @@ pub(super) fn spawn_remote(
     shutdown: &CancellationToken,
     endpoint: crate::control::Endpoint,
     system: bool,
+    toaster: &Toaster,
 ) {
     use crate::control::Followed;
     let proxy = proxy.clone();
+    // The daemon's events become this user's toasts, as the tray's own engine's do.
+    let (events, received) = tokio::sync::broadcast::channel(64);
+    runtime.spawn(crate::notify::desktop::run(received, toaster.clone(), true));
     runtime.spawn(crate::control::follow(
         endpoint,
         shutdown.clone(),
         move |followed| {
             let status = match followed {
+                Followed::Event(event) => {
+                    let _ = events.send(*event);
+                    return true;
+                }
                 Followed::Status(status) => status,
                 Followed::Lost => Box::new(Status {
                     last_error: Some(if system {

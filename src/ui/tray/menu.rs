@@ -22,7 +22,8 @@ impl App {
             false,
             None,
         );
-        // Another process's engine: driven over its endpoint (when it lets us), but its config is not ours.
+        // Another process's engine: driven over its endpoint (when it lets us); its config file is not ours to
+        // open in an editor.
         let own = self.remote.is_none();
         let drivable = self.remote.as_ref().is_none_or(|r| !r.denied);
         let pause = MenuItem::with_id(id::PAUSE, &labels.pause, drivable, None);
@@ -39,7 +40,8 @@ impl App {
             entries.push(i);
         }
         let update = MenuItem::with_id(id::UPDATE, t!("menu.update_now"), drivable, None);
-        let settings_item = MenuItem::with_id(id::SETTINGS, t!("menu.settings"), own, None);
+        // A followed daemon's config is edited through it (read-only for a user who may not change it).
+        let settings_item = MenuItem::with_id(id::SETTINGS, t!("menu.settings"), drivable, None);
         let edit = MenuItem::with_id(id::EDIT, t!("menu.edit_config"), own, None);
         let reload = MenuItem::with_id(id::RELOAD, t!("menu.reload"), drivable, None);
         let managed = MenuItem::new(

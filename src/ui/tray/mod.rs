@@ -63,11 +63,23 @@ impl From<egui_winit::accesskit_winit::Event> for UserEvent {
     }
 }
 
+/// What the settings window opens with.
+#[derive(Debug)]
+pub struct Loaded {
+    pub form: SettingsForm,
+    pub font: Option<crate::ui::fonts::Found>,
+    /// Why Save is not offered (the followed daemon does not let this user change its config).
+    pub read_only: Option<String>,
+}
+
 /// What the settings window's off-thread work (files, keyring, network) hands back.
 #[derive(Debug)]
 pub enum Reply {
-    /// The config file read into a form, and a CJK font, for the window about to open.
-    Loaded(Result<Box<(SettingsForm, Option<crate::ui::fonts::Found>)>, String>),
+    /// The config (the tray's file, or the followed daemon's) read into a form, a CJK font, and why the
+    /// form cannot be saved (a daemon that does not let this user change it), for the window about to open.
+    Loaded(Result<Box<Loaded>, String>),
+    /// The followed daemon wrote the form and reloaded: its config as it reads now.
+    SavedRemote(Box<SettingsForm>),
     /// A Save finished: the form (with its problems, or with secrets moved to the keyring) and, when it
     /// was written, the settings to reload.
     Saved(Box<SettingsForm>, Option<Box<Settings>>),
@@ -312,7 +324,7 @@ pub fn run(paths: &Paths, loaded: Result<Settings, Vec<String>>) -> Result<(), T
         while signals.next().await == crate::app::signals::Signal::Reload {}
         let _ = signal_proxy.send_event(UserEvent::Quit);
     });
-    let (remote, found_status) = find_remote(&runtime, &proxy, &shutdown, paths);
+    let (remote, found_status) = find_remote(&runtime, &proxy, &shutdown, paths, &toaster);
     let status = match (found_status, &loaded) {
         (Some(s), _) => s,
         (None, Err(problems)) => {

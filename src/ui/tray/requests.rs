@@ -4,8 +4,9 @@
 use super::*;
 
 impl App {
-    /// Opens the settings window (or brings it forward), with the config file's current contents. The
-    /// file, the keyring and the font are read off this thread; the window opens when they arrive
+    /// Opens the settings window (or brings it forward), with the config's current contents: the tray's
+    /// own file, or the config of the daemon it follows (asked over its endpoint, secrets masked). The
+    /// config, the keyring and the font are read off this thread; the window opens when they arrive
     /// ([`Reply::Loaded`]).
     pub(super) fn open_settings(&mut self) {
         if let Some(w) = &self.settings {
@@ -18,12 +19,23 @@ impl App {
         let path = self.paths.config.clone();
         let problems = !self.status.config_problems.is_empty();
         let proxy = self.proxy.clone();
-        self.runtime.spawn_blocking(move || {
-            let loaded = load_form(&path, problems).map(|mut form| {
+        let remote = self.remote.as_ref().map(|r| r.endpoint.clone());
+        self.runtime.spawn(async move {
+            let form = match remote {
+                Some(endpoint) => remote_form(&endpoint).await,
+                None => off_thread(move || load_form(&path, problems).map(|f| (f, None))).await,
+            };
+            let loaded = off_thread(move || {
+                let (mut form, read_only) = form?;
                 form.start_at_login =
                     crate::ui::autostart::state().is_ok_and(crate::ui::autostart::State::on);
-                Box::new((form, crate::ui::fonts::find()))
-            });
+                Ok(Box::new(Loaded {
+                    form,
+                    font: crate::ui::fonts::find(),
+                    read_only,
+                }))
+            })
+            .await;
             let _ = proxy.send_event(UserEvent::Reply(Reply::Loaded(loaded)));
         });
     }
@@ -32,10 +44,14 @@ impl App {
     pub(super) fn show_settings(
         &mut self,
         event_loop: &ActiveEventLoop,
-        loaded: Result<Box<(SettingsForm, Option<crate::ui::fonts::Found>)>, String>,
+        loaded: Result<Box<Loaded>, String>,
     ) {
         self.opening = false;
-        let (form, font) = match loaded {
+        let Loaded {
+            form,
+            font,
+            read_only,
+        } = match loaded {
             Ok(l) => *l,
             Err(e) => {
                 self.toast(Level::Error, t!("toast.cannot_read_config"), e);
@@ -44,6 +60,7 @@ impl App {
         };
         let mut view = View::new(form, self.status.clone());
         view.drivable = self.handle.is_some() || self.remote.as_ref().is_some_and(|r| !r.denied);
+        view.read_only = read_only;
         view.font_note = font.is_none().then(crate::ui::fonts::missing_note);
         match SettingsWindow::open(
             event_loop,
@@ -84,6 +101,17 @@ impl App {
         };
         match request {
             Request::Close => self.settings = None,
+            Request::Save if self.remote.is_some() => {
+                view.saving = true;
+                let form = view.form.clone();
+                let autostart_was = view.baseline.start_at_login;
+                let endpoint = self.remote.as_ref().map(|r| r.endpoint.clone());
+                self.runtime.spawn(async move {
+                    if let Some(endpoint) = endpoint {
+                        reply(save_remote(&endpoint, form, autostart_was).await);
+                    }
+                });
+            }
             Request::Save => {
                 view.saving = true;
                 let mut form = view.form.clone();
@@ -96,13 +124,8 @@ impl App {
                         &crate::config::secret::SystemLookup,
                         &settings::OsKeyring,
                     );
-                    if saved.is_some()
-                        && form.start_at_login != autostart_was
-                        && let Err(e) = crate::ui::autostart::set(form.start_at_login)
-                    {
-                        form.message =
-                            Some(t!("toast.cannot_change_autostart_body", error = e).into_owned());
-                        form.start_at_login = autostart_was;
+                    if saved.is_some() {
+                        apply_autostart(&mut form, autostart_was);
                     }
                     reply(Reply::Saved(Box::new(form), saved.map(Box::new)));
                 });
@@ -154,10 +177,28 @@ impl App {
             }
             Request::LoadHistory => {
                 view.history = Load::Running;
-                let history = crate::history::History::in_dir(&self.paths.data_dir);
-                self.runtime.spawn_blocking(move || {
-                    reply(Reply::History(history.read().map_err(|e| e.to_string())));
-                });
+                if let Some(remote) = &self.remote {
+                    // The followed daemon's history, which this user may not be able to read as a file.
+                    let endpoint = remote.endpoint.clone();
+                    self.runtime.spawn(async move {
+                        let request = crate::control::Request::History {
+                            limit: crate::history::MAX_ENTRIES,
+                        };
+                        reply(Reply::History(
+                            match crate::control::Client::ask(&endpoint, request).await {
+                                Ok(crate::control::Reply::History(entries)) => Ok(entries),
+                                Ok(crate::control::Reply::Error(e)) => Err(e),
+                                Ok(_) => Err(t!("toast.service_unexpected").into_owned()),
+                                Err(e) => Err(e.to_string()),
+                            },
+                        ));
+                    });
+                } else {
+                    let history = crate::history::History::in_dir(&self.paths.data_dir);
+                    self.runtime.spawn_blocking(move || {
+                        reply(Reply::History(history.read().map_err(|e| e.to_string())));
+                    });
+                }
             }
             Request::TestAlert(i) => {
                 view.alert_tests.insert(i, Load::Running);
@@ -198,6 +239,13 @@ impl App {
         let view = &mut window.view;
         match reply {
             Reply::Loaded(_) => {}
+            Reply::SavedRemote(form) => {
+                view.saving = false;
+                view.saved(*form);
+                if std::mem::take(&mut view.close_after_save) {
+                    self.settings = None;
+                }
+            }
             Reply::Saved(form, saved) => {
                 view.saving = false;
                 let Some(new) = saved else {
@@ -259,7 +307,17 @@ pub(super) fn load_form(path: &Path, problems: bool) -> Result<SettingsForm, Str
         Err(e) => return Err(format!("{}: {e}", path.display())),
         Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
     };
-    let mut form = match config::file::parse(&text) {
+    let mut form = form_of(&text, &path.display());
+    if problems {
+        // Show the problems next to their fields (validation writes nothing).
+        let _ = form.validate(&crate::config::secret::SystemLookup);
+    }
+    Ok(form)
+}
+
+/// The form for a config's text (`path` names it in messages): what could not be read is said.
+fn form_of(text: &str, path: &dyn std::fmt::Display) -> SettingsForm {
+    match config::file::parse(text) {
         Ok(parsed) => {
             let mut form = SettingsForm::from_file(&parsed.file);
             if !parsed.issues.is_empty() {
@@ -286,7 +344,7 @@ pub(super) fn load_form(path: &Path, problems: bool) -> Result<SettingsForm, Str
             form.message = Some(
                 t!(
                     "save.not_toml",
-                    path = path.display(),
+                    path = path,
                     error = issues
                         .first()
                         .map(|i| i.message.lines().next().unwrap_or_default().to_owned())
@@ -296,10 +354,69 @@ pub(super) fn load_form(path: &Path, problems: bool) -> Result<SettingsForm, Str
             );
             form
         }
-    };
-    if problems {
-        // Show the problems next to their fields (validation writes nothing).
-        let _ = form.validate(&crate::config::secret::SystemLookup);
     }
-    Ok(form)
+}
+
+/// The followed daemon's config as a form, and why it cannot be saved from here (when it cannot).
+async fn remote_form(
+    endpoint: &crate::control::Endpoint,
+) -> Result<(SettingsForm, Option<String>), String> {
+    match crate::control::Client::ask(endpoint, crate::control::Request::Config).await {
+        Ok(crate::control::Reply::Config(view)) => {
+            let mut form = form_of(&view.text, &view.path);
+            if !view.writable {
+                form.message.clone_from(&view.why_not);
+            }
+            Ok((
+                form,
+                (!view.writable).then(|| view.why_not.unwrap_or_default()),
+            ))
+        }
+        Ok(crate::control::Reply::Error(e)) => Err(e),
+        Ok(_) => Err(t!("toast.service_unexpected").into_owned()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Sends the form to the followed daemon, which writes it (secrets typed in go to its own store) and
+/// reloads; then the window shows its config as it reads now. Its problems are shown at their fields.
+async fn save_remote(
+    endpoint: &crate::control::Endpoint,
+    mut form: SettingsForm,
+    autostart_was: bool,
+) -> Reply {
+    let request = crate::control::Request::SetConfig {
+        text: form.to_toml(),
+    };
+    let problem = match crate::control::Client::ask(endpoint, request).await {
+        Ok(crate::control::Reply::Ok(_)) => match remote_form(endpoint).await {
+            Ok((mut saved, _)) => {
+                saved.start_at_login = form.start_at_login;
+                apply_autostart(&mut saved, autostart_was);
+                saved.message = Some(t!("save.saved_service").into_owned());
+                return Reply::SavedRemote(Box::new(saved));
+            }
+            Err(e) => e,
+        },
+        Ok(crate::control::Reply::Problems(issues)) => {
+            form.show_problems(issues);
+            return Reply::Saved(Box::new(form), None);
+        }
+        Ok(crate::control::Reply::Error(e)) => e,
+        Ok(_) => t!("toast.service_unexpected").into_owned(),
+        Err(e) => e.to_string(),
+    };
+    form.message = Some(problem);
+    Reply::Saved(Box::new(form), None)
+}
+
+/// Turns starting at login on or off as the form asks (the tray's own, also when it follows a service);
+/// when the OS refuses, the form says so and shows it as it was.
+fn apply_autostart(form: &mut SettingsForm, was: bool) {
+    if form.start_at_login != was
+        && let Err(e) = crate::ui::autostart::set(form.start_at_login)
+    {
+        form.message = Some(t!("toast.cannot_change_autostart_body", error = e).into_owned());
+        form.start_at_login = was;
+    }
 }
