@@ -24,6 +24,7 @@ mod dnspod;
 mod duckdns;
 mod dyndns2;
 mod dynv6;
+mod edgeone;
 pub mod error;
 mod gandi;
 mod godaddy;
@@ -200,6 +201,7 @@ crate::config::kinds::kind_enum! {
     Volcengine(volcengine::Config) = volcengine::INFO,
     Baidu(baidu::Config) = baidu::INFO,
     Jdcloud(jdcloud::Config) = jdcloud::INFO,
+    Edgeone(edgeone::Config) = edgeone::INFO,
 }
 
 impl ProviderKind {

@@ -2031,5 +2031,6 @@ mod dynv6 {
     }
 }
 mod baidu;
+mod edgeone;
 mod jdcloud;
 mod volcengine;
