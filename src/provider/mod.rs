@@ -17,23 +17,27 @@
 //! every-kind tests check them.
 
 mod alidns;
+mod baidu;
 mod cloudflare;
 mod desec;
 mod dnspod;
 mod duckdns;
 mod dyndns2;
 mod dynv6;
+mod edgeone;
 pub mod error;
 mod gandi;
 mod godaddy;
 mod hetzner;
 mod huawei;
+mod jdcloud;
 mod namecheap;
 mod porkbun;
 mod powerdns;
 mod reconcile;
 mod rfc2136;
 mod set_api;
+mod volcengine;
 #[doc(hidden)]
 pub use rfc2136::fuzz_answer as fuzz_rfc2136_answer;
 pub mod sign;
@@ -194,6 +198,10 @@ crate::config::kinds::kind_enum! {
     Powerdns(powerdns::Config) = powerdns::INFO,
     Rfc2136(rfc2136::Config) = rfc2136::INFO,
     Webhook(webhook::Config) = webhook::INFO,
+    Volcengine(volcengine::Config) = volcengine::INFO,
+    Baidu(baidu::Config) = baidu::INFO,
+    Jdcloud(jdcloud::Config) = jdcloud::INFO,
+    Edgeone(edgeone::Config) = edgeone::INFO,
 }
 
 impl ProviderKind {

@@ -2030,3 +2030,7 @@ mod dynv6 {
         common_failures(cfg, Reply::status(401, "Unauthorized"), "home.dynv6.net").await;
     }
 }
+mod baidu;
+mod edgeone;
+mod jdcloud;
+mod volcengine;
