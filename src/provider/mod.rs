@@ -19,7 +19,9 @@
 mod alidns;
 mod cloudflare;
 mod desec;
+mod dnsla;
 mod dnspod;
+mod dnspod_token;
 mod duckdns;
 mod dyndns2;
 mod dynv6;
@@ -29,15 +31,19 @@ mod godaddy;
 mod hetzner;
 mod huawei;
 mod namecheap;
+mod namesilo;
 mod porkbun;
 mod powerdns;
+mod rainyun;
 mod reconcile;
 mod rfc2136;
 mod set_api;
+mod spaceship;
 #[doc(hidden)]
 pub use rfc2136::fuzz_answer as fuzz_rfc2136_answer;
 pub mod sign;
 pub(crate) mod webhook;
+mod westcn;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -194,6 +200,12 @@ crate::config::kinds::kind_enum! {
     Powerdns(powerdns::Config) = powerdns::INFO,
     Rfc2136(rfc2136::Config) = rfc2136::INFO,
     Webhook(webhook::Config) = webhook::INFO,
+    Dnsla(dnsla::Config) = dnsla::INFO,
+    Rainyun(rainyun::Config) = rainyun::INFO,
+    Westcn(westcn::Config) = westcn::INFO,
+    Spaceship(spaceship::Config) = spaceship::INFO,
+    Namesilo(namesilo::Config) = namesilo::INFO,
+    DnspodToken(dnspod_token::Config) = dnspod_token::INFO,
 }
 
 impl ProviderKind {

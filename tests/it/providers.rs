@@ -2030,3 +2030,9 @@ mod dynv6 {
         common_failures(cfg, Reply::status(401, "Unauthorized"), "home.dynv6.net").await;
     }
 }
+mod dnsla;
+mod dnspod_token;
+mod namesilo;
+mod rainyun;
+mod spaceship;
+mod westcn;
