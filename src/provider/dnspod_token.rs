@@ -1,10 +1,10 @@
-//! DNSPod's token API (`dnsapi.cn`, and DNSPod International at `api.dnspod.com` with `international = true`):
+//! `DNSPod`'s token API (`dnsapi.cn`, and `DNSPod` International at `api.dnspod.com` with `international = true`):
 //! form POSTs to `/<Action>` with `login_token=<ID>,<Token>`, `format=json`, `error_on_empty=no`. Errors
 //! come with HTTP 200 in `status.code` (a string; `"1"` is success). The zone is the longest domain of the
 //! account holding the name (`Domain.List`, paged by `offset`/`length`, matched on `punycode`, once per
 //! round); records are listed by `domain_id` and `sub_domain` (`Record.List`, paged) and filtered by name and
 //! type here. Records carry their line: `默认` on the China site, `default` (listed as `Default`)
-//! internationally; only the managed line is touched. Writes that change nothing are never sent (DNSPod
+//! internationally; only the managed line is touched. Writes that change nothing are never sent (`DNSPod`
 //! locks a record after five in an hour). API notes: `docs/providers/dnspod-legacy.md`.
 
 use std::net::IpAddr;
@@ -53,7 +53,7 @@ pub struct Config {
     /// The token's ID (a number).
     pub token_id: String,
     pub token: Secret,
-    /// DNSPod International (dnspod.com) instead of the China site (dnspod.cn).
+    /// `DNSPod` International (dnspod.com) instead of the China site (dnspod.cn).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub international: bool,
     /// The line to manage (`默认`, `电信`, `联通`, … ; internationally `default` or a country code).

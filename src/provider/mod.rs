@@ -19,6 +19,7 @@
 mod alidns;
 mod cloudflare;
 mod desec;
+mod dnscom;
 mod dnsla;
 mod dnspod;
 mod dnspod_token;
@@ -32,6 +33,7 @@ mod hetzner;
 mod huawei;
 mod namecheap;
 mod namesilo;
+mod nowcn;
 mod porkbun;
 mod powerdns;
 mod rainyun;
@@ -206,6 +208,8 @@ crate::config::kinds::kind_enum! {
     Spaceship(spaceship::Config) = spaceship::INFO,
     Namesilo(namesilo::Config) = namesilo::INFO,
     DnspodToken(dnspod_token::Config) = dnspod_token::INFO,
+    Dnscom(dnscom::Config) = dnscom::INFO,
+    Nowcn(nowcn::Config) = nowcn::INFO,
 }
 
 impl ProviderKind {

@@ -1,8 +1,8 @@
-//! NameSilo (`www.namesilo.com/api/<operation>`, GET, `version=1&type=json&key=…` in the query). Errors come
+//! `NameSilo` (`www.namesilo.com/api/<operation>`, GET, `version=1&type=json&key=…` in the query). Errors come
 //! with HTTP 200: success is `reply.code` 300 (a number or a string); answers in XML (`<namesilo><reply>…`)
 //! are read too. The zone is the configured one, or the longest suffix of the name `dnsListRecords` answers
 //! for (code 200: not a domain of this account); that call returns the whole zone, unpaged, and is kept for
-//! the round. Since NameSilo's change of 2025-12 a record's `host` is relative (`www`); the full name it gave
+//! the round. Since `NameSilo`'s change of 2025-12 a record's `host` is relative (`www`); the full name it gave
 //! before is still accepted, and the apex may be `@`, empty or the domain. A one-record list may be a single
 //! object instead of an array. No lines. API notes: `docs/providers/namesilo.md`.
 
@@ -22,7 +22,7 @@ use super::{
 use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://www.namesilo.com/api";
-/// TTL written when the record sets none and has none (NameSilo's own default).
+/// TTL written when the record sets none and has none (`NameSilo`'s own default).
 const DEFAULT_TTL: u32 = 7207;
 
 pub const INFO: KindInfo = KindInfo::provider(
@@ -266,7 +266,7 @@ impl Api {
         let label = self.label();
         let detail = format!("{}: {}", reply.code, reply.detail);
         match reply.code {
-            110 | 109 | 111 | 112 => {
+            109..=112 => {
                 ProviderError::auth(format!("{label}: the API key was refused ({detail})"))
             }
             113 => ProviderError::auth(format!(
@@ -338,17 +338,16 @@ impl RecordApi for Api {
             });
         }
         for candidate in suffixes(name) {
-            let found = match self.known(&candidate) {
-                Some(k) => k,
-                None => {
-                    let read = self.read(&candidate).await?;
-                    let found = read.is_some();
-                    if let Some(records) = read {
-                        self.listings.put(candidate.clone(), records);
-                    }
-                    self.remember(&candidate, found);
-                    found
+            let found = if let Some(k) = self.known(&candidate) {
+                k
+            } else {
+                let read = self.read(&candidate).await?;
+                let found = read.is_some();
+                if let Some(records) = read {
+                    self.listings.put(candidate.clone(), records);
                 }
+                self.remember(&candidate, found);
+                found
             };
             if found {
                 return Ok(Zone {

@@ -7,6 +7,7 @@
 //! API notes: `docs/providers/spaceship.md`.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
@@ -188,7 +189,7 @@ impl Api {
         let detail = error.map(|e| {
             let mut text = answer.redact(&e.detail);
             for f in e.data {
-                text.push_str(&format!("; {}: {}", f.field, answer.redact(&f.details)));
+                let _ = write!(text, "; {}: {}", f.field, answer.redact(&f.details));
             }
             match &code {
                 Some(c) => format!("{c}: {text}"),
@@ -317,17 +318,16 @@ impl RecordApi for Api {
             });
         }
         for candidate in suffixes(name) {
-            let found = match self.known(&candidate) {
-                Some(k) => k,
-                None => {
-                    let read = self.read(&candidate).await?;
-                    let found = read.is_some();
-                    if let Some(items) = read {
-                        self.listings.put(candidate.clone(), items);
-                    }
-                    self.remember(&candidate, found);
-                    found
+            let found = if let Some(k) = self.known(&candidate) {
+                k
+            } else {
+                let read = self.read(&candidate).await?;
+                let found = read.is_some();
+                if let Some(items) = read {
+                    self.listings.put(candidate.clone(), items);
                 }
+                self.remember(&candidate, found);
+                found
             };
             if found {
                 return Ok(Zone {

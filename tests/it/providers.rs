@@ -2030,9 +2030,11 @@ mod dynv6 {
         common_failures(cfg, Reply::status(401, "Unauthorized"), "home.dynv6.net").await;
     }
 }
+mod dnscom;
 mod dnsla;
 mod dnspod_token;
 mod namesilo;
+mod nowcn;
 mod rainyun;
 mod spaceship;
 mod westcn;

@@ -1,4 +1,4 @@
-//! DNSPod's token API against a fake written from the request and answer shapes in
+//! `DNSPod`'s token API against a fake written from the request and answer shapes in
 //! `docs/providers/dnspod-legacy.md` (DNSPod/dnspod-api-doc, docs.dnspod.com): form POSTs to `/<Action>` with
 //! `login_token=ID,Token`, `format=json`, `error_on_empty=no`; `status.code` `"1"` for success and the
 //! documented codes for failures (HTTP 200); `Domain.List` and `Record.List` paged by `offset`/`length`;

@@ -1,4 +1,4 @@
-//! NameSilo against a fake written from the request and answer shapes in `docs/providers/namesilo.md`
+//! `NameSilo` against a fake written from the request and answer shapes in `docs/providers/namesilo.md`
 //! (qdm12/ddns-updater, ddns-go after its 2025-12 fix, NewFuture/DDNS, issue threads): GET
 //! `/api/<operation>?version=1&type=json&key=…`, errors with HTTP 200 in `reply.code` (a number or a
 //! string), the whole zone from `dnsListRecords`, relative hosts since 2025-12 (full names before), a
@@ -15,7 +15,9 @@ fn cfg(endpoint: &str) -> String {
 }
 
 fn reply(op: &str, reply: Value) -> Reply {
-    json_reply(&json!({ "request": { "operation": op, "ip": "198.51.100.4" }, "reply": reply }))
+    let mut v = json!({ "request": { "operation": op, "ip": "198.51.100.4" } });
+    v["reply"] = reply;
+    json_reply(&v)
 }
 
 fn rr(id: &str, rtype: &str, host: &str, value: &str) -> Value {

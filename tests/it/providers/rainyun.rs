@@ -44,8 +44,8 @@ async fn fake(records: Vec<Value>) -> FakeHttp {
         match (r.method.as_str(), r.path()) {
             ("GET", "/product/domain/") => {
                 let options: Value = serde_json::from_str(&q["options"]).unwrap();
-                let page = options["page"].as_u64().unwrap() as usize;
-                let per = options["perPage"].as_u64().unwrap() as usize;
+                let page = usize::try_from(options["page"].as_u64().unwrap()).unwrap();
+                let per = usize::try_from(options["perPage"].as_u64().unwrap()).unwrap();
                 let mut all: Vec<Value> = (0..110)
                     .map(|i| json!({ "id": 1000 + i, "domain": format!("other{i}.net") }))
                     .collect();
