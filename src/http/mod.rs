@@ -280,7 +280,13 @@ fn unusable_proxy() -> reqwest::Proxy {
 }
 
 /// Reads at most `limit` bytes of body; a longer body is an error, not silently cut.
-pub async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<String, String> {
+pub async fn read_body(response: reqwest::Response, limit: usize) -> Result<String, String> {
+    let body = read_bytes(response, limit).await?;
+    String::from_utf8(body).map_err(|_| "answer is not UTF-8 text".to_owned())
+}
+
+/// [`read_body`] as bytes, for answers in another character set (West.cn's GBK).
+pub async fn read_bytes(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
     let mut body = Vec::new();
     loop {
         match response.chunk().await {
@@ -294,7 +300,7 @@ pub async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<
             Err(e) => return Err(format!("answer cut off: {}", describe(&e))),
         }
     }
-    String::from_utf8(body).map_err(|_| "answer is not UTF-8 text".to_owned())
+    Ok(body)
 }
 
 /// A request error as text, without the URL.

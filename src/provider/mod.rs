@@ -20,7 +20,10 @@ mod alidns;
 mod baidu;
 mod cloudflare;
 mod desec;
+mod dnscom;
+mod dnsla;
 mod dnspod;
+mod dnspod_token;
 mod duckdns;
 mod dyndns2;
 mod dynv6;
@@ -32,16 +35,21 @@ mod hetzner;
 mod huawei;
 mod jdcloud;
 mod namecheap;
+mod namesilo;
+mod nowcn;
 mod porkbun;
 mod powerdns;
+mod rainyun;
 mod reconcile;
 mod rfc2136;
 mod set_api;
 mod volcengine;
+mod spaceship;
 #[doc(hidden)]
 pub use rfc2136::fuzz_answer as fuzz_rfc2136_answer;
 pub mod sign;
 pub(crate) mod webhook;
+mod westcn;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -202,6 +210,14 @@ crate::config::kinds::kind_enum! {
     Baidu(baidu::Config) = baidu::INFO,
     Jdcloud(jdcloud::Config) = jdcloud::INFO,
     Edgeone(edgeone::Config) = edgeone::INFO,
+    Dnsla(dnsla::Config) = dnsla::INFO,
+    Rainyun(rainyun::Config) = rainyun::INFO,
+    Westcn(westcn::Config) = westcn::INFO,
+    Spaceship(spaceship::Config) = spaceship::INFO,
+    Namesilo(namesilo::Config) = namesilo::INFO,
+    DnspodToken(dnspod_token::Config) = dnspod_token::INFO,
+    Dnscom(dnscom::Config) = dnscom::INFO,
+    Nowcn(nowcn::Config) = nowcn::INFO,
 }
 
 impl ProviderKind {
