@@ -33,6 +33,7 @@ mod porkbun;
 mod powerdns;
 mod reconcile;
 mod rfc2136;
+mod route53;
 mod set_api;
 #[doc(hidden)]
 pub use rfc2136::fuzz_answer as fuzz_rfc2136_answer;
@@ -194,6 +195,7 @@ crate::config::kinds::kind_enum! {
     Powerdns(powerdns::Config) = powerdns::INFO,
     Rfc2136(rfc2136::Config) = rfc2136::INFO,
     Webhook(webhook::Config) = webhook::INFO,
+    Route53(route53::Config) = route53::INFO,
 }
 
 impl ProviderKind {
