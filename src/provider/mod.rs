@@ -25,6 +25,7 @@ mod dyndns2;
 mod dynv6;
 pub mod error;
 mod gandi;
+mod gcloud;
 mod godaddy;
 mod hetzner;
 mod huawei;
@@ -196,6 +197,7 @@ crate::config::kinds::kind_enum! {
     Rfc2136(rfc2136::Config) = rfc2136::INFO,
     Webhook(webhook::Config) = webhook::INFO,
     Route53(route53::Config) = route53::INFO,
+    Gcloud(gcloud::Config) = gcloud::INFO,
 }
 
 impl ProviderKind {

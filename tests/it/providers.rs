@@ -2030,4 +2030,5 @@ mod dynv6 {
         common_failures(cfg, Reply::status(401, "Unauthorized"), "home.dynv6.net").await;
     }
 }
+mod gcloud;
 mod route53;
