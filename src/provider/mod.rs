@@ -30,6 +30,7 @@ mod dynv6;
 mod edgeone;
 pub mod error;
 mod gandi;
+mod gcloud;
 mod godaddy;
 mod hetzner;
 mod huawei;
@@ -42,6 +43,7 @@ mod powerdns;
 mod rainyun;
 mod reconcile;
 mod rfc2136;
+mod route53;
 mod set_api;
 mod volcengine;
 mod spaceship;
@@ -218,6 +220,8 @@ crate::config::kinds::kind_enum! {
     DnspodToken(dnspod_token::Config) = dnspod_token::INFO,
     Dnscom(dnscom::Config) = dnscom::INFO,
     Nowcn(nowcn::Config) = nowcn::INFO,
+    Route53(route53::Config) = route53::INFO,
+    Gcloud(gcloud::Config) = gcloud::INFO,
 }
 
 impl ProviderKind {

@@ -2042,3 +2042,5 @@ mod nowcn;
 mod rainyun;
 mod spaceship;
 mod westcn;
+mod gcloud;
+mod route53;
