@@ -17,8 +17,10 @@
 //! every-kind tests check them.
 
 mod alidns;
+mod bunny;
 mod cloudflare;
 mod desec;
+mod digitalocean;
 mod dnspod;
 mod duckdns;
 mod dyndns2;
@@ -28,15 +30,19 @@ mod gandi;
 mod godaddy;
 mod hetzner;
 mod huawei;
+mod linode;
 mod namecheap;
 mod porkbun;
 mod powerdns;
 mod reconcile;
 mod rfc2136;
+mod scaleway;
 mod set_api;
+mod vercel;
 #[doc(hidden)]
 pub use rfc2136::fuzz_answer as fuzz_rfc2136_answer;
 pub mod sign;
+mod vultr;
 pub(crate) mod webhook;
 
 use std::net::IpAddr;
@@ -194,6 +200,12 @@ crate::config::kinds::kind_enum! {
     Powerdns(powerdns::Config) = powerdns::INFO,
     Rfc2136(rfc2136::Config) = rfc2136::INFO,
     Webhook(webhook::Config) = webhook::INFO,
+    Digitalocean(digitalocean::Config) = digitalocean::INFO,
+    Linode(linode::Config) = linode::INFO,
+    Vultr(vultr::Config) = vultr::INFO,
+    Scaleway(scaleway::Config) = scaleway::INFO,
+    Bunny(bunny::Config) = bunny::INFO,
+    Vercel(vercel::Config) = vercel::INFO,
 }
 
 impl ProviderKind {

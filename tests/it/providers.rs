@@ -2030,3 +2030,9 @@ mod dynv6 {
         common_failures(cfg, Reply::status(401, "Unauthorized"), "home.dynv6.net").await;
     }
 }
+mod bunny;
+mod digitalocean;
+mod linode;
+mod scaleway;
+mod vercel;
+mod vultr;
