@@ -19,6 +19,7 @@
 mod alidns;
 mod bunny;
 mod cloudflare;
+mod cloudns;
 mod desec;
 mod digitalocean;
 mod dnspod;
@@ -27,11 +28,14 @@ mod dyndns2;
 mod dynv6;
 pub mod error;
 mod gandi;
+mod gcore;
 mod godaddy;
 mod hetzner;
 mod huawei;
+mod ionos;
 mod linode;
 mod namecheap;
+mod namecom;
 mod porkbun;
 mod powerdns;
 mod reconcile;
@@ -206,6 +210,10 @@ crate::config::kinds::kind_enum! {
     Scaleway(scaleway::Config) = scaleway::INFO,
     Bunny(bunny::Config) = bunny::INFO,
     Vercel(vercel::Config) = vercel::INFO,
+    Gcore(gcore::Config) = gcore::INFO,
+    Ionos(ionos::Config) = ionos::INFO,
+    Namecom(namecom::Config) = namecom::INFO,
+    Cloudns(cloudns::Config) = cloudns::INFO,
 }
 
 impl ProviderKind {

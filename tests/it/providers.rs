@@ -2031,8 +2031,12 @@ mod dynv6 {
     }
 }
 mod bunny;
+mod cloudns;
 mod digitalocean;
+mod gcore;
+mod ionos;
 mod linode;
+mod namecom;
 mod scaleway;
 mod vercel;
 mod vultr;
