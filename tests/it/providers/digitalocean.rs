@@ -191,7 +191,10 @@ async fn create_then_update_with_pages_then_unchanged() {
     for h in hand_made() {
         assert!(left.contains(&h), "hand-made record {h} kept");
     }
+}
 
+#[tokio::test]
+async fn unchanged_writes_nothing() {
     // Already holding the address: nothing is written.
     let (f, _) = fake(with(&[
         json!({ "id": 11, "type": "A", "name": "home", "data": "198.51.100.7", "ttl": 300 }),

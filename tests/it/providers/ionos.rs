@@ -186,7 +186,10 @@ async fn create_update_unchanged() {
         }
     );
     assert!(writes(&f).is_empty());
+}
 
+#[tokio::test]
+async fn a_disabled_record_is_enabled_again() {
     // A disabled record holding the address is enabled again.
     let mut records = hand_made();
     records.push(rec("r1", "home.example.com", "A", "198.51.100.7", true));
