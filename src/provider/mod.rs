@@ -18,10 +18,13 @@
 
 mod alidns;
 mod baidu;
+mod bunny;
 mod cloudflare;
+mod cloudns;
 mod desec;
 mod dnscom;
 mod dnsla;
+mod digitalocean;
 mod dnspod;
 mod dnspod_token;
 mod duckdns;
@@ -38,6 +41,14 @@ mod jdcloud;
 mod namecheap;
 mod namesilo;
 mod nowcn;
+mod gcore;
+mod godaddy;
+mod hetzner;
+mod huawei;
+mod ionos;
+mod linode;
+mod namecheap;
+mod namecom;
 mod porkbun;
 mod powerdns;
 mod rainyun;
@@ -47,9 +58,13 @@ mod route53;
 mod set_api;
 mod volcengine;
 mod spaceship;
+mod scaleway;
+mod set_api;
+mod vercel;
 #[doc(hidden)]
 pub use rfc2136::fuzz_answer as fuzz_rfc2136_answer;
 pub mod sign;
+mod vultr;
 pub(crate) mod webhook;
 mod westcn;
 
@@ -222,6 +237,16 @@ crate::config::kinds::kind_enum! {
     Nowcn(nowcn::Config) = nowcn::INFO,
     Route53(route53::Config) = route53::INFO,
     Gcloud(gcloud::Config) = gcloud::INFO,
+    Digitalocean(digitalocean::Config) = digitalocean::INFO,
+    Linode(linode::Config) = linode::INFO,
+    Vultr(vultr::Config) = vultr::INFO,
+    Scaleway(scaleway::Config) = scaleway::INFO,
+    Bunny(bunny::Config) = bunny::INFO,
+    Vercel(vercel::Config) = vercel::INFO,
+    Gcore(gcore::Config) = gcore::INFO,
+    Ionos(ionos::Config) = ionos::INFO,
+    Namecom(namecom::Config) = namecom::INFO,
+    Cloudns(cloudns::Config) = cloudns::INFO,
 }
 
 impl ProviderKind {
