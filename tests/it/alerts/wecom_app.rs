@@ -1,4 +1,4 @@
-//! `wecom-app`: a WeCom application's message against a fake answering as WeCom's docs show: the token from
+//! `wecom-app`: a `WeCom` application's message against a fake answering as `WeCom`'s docs show: the token from
 //! `gettoken`, cached and shared by notifiers of one application; an expired or invalid token fetched again
 //! exactly once with exactly one more send; the trusted-IP refusal and a bad secret named.
 
@@ -100,8 +100,8 @@ async fn one_token_is_fetched_cached_and_shared_and_the_message_is_as_documented
             r.json()
         })
         .collect();
-    let ops = serde_json::json!({"touser":"zhangsan|ghost","msgtype":"text","agentid":1000002,"text":{"content":text}});
-    let teams = serde_json::json!({"toparty":"2|3","totag":"7","msgtype":"text","agentid":1000002,"text":{"content":text}});
+    let ops = serde_json::json!({"touser":"zhangsan|ghost","msgtype":"text","agentid":1_000_002,"text":{"content":text}});
+    let teams = serde_json::json!({"toparty":"2|3","totag":"7","msgtype":"text","agentid":1_000_002,"text":{"content":text}});
     assert!(
         bodies.contains(&ops) && bodies.contains(&teams),
         "{bodies:#?}"

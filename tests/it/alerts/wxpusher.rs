@@ -1,5 +1,5 @@
-//! `wxpusher`: the standard push (appToken to UIDs and topics) and the simple push (SPT) against a fake
-//! answering as WxPusher's docs show (`code` 1000, one `data` item per receiver), its refusals, the checks
+//! `wxpusher`: the standard push (`appToken` to UIDs and topics) and the simple push (SPT) against a fake
+//! answering as `WxPusher`'s docs show (`code` 1000, one `data` item per receiver), its refusals, the checks
 //! at load, and the per-token pace (about 2 calls a second) shared by notifiers with one token.
 
 use std::sync::{Arc, Mutex};
