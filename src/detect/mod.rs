@@ -10,7 +10,7 @@
 
 mod answer;
 pub mod cdn;
-mod command;
+pub mod command;
 mod dns;
 mod http;
 pub(crate) mod interface;

@@ -6,21 +6,32 @@
 //! there (see "Adding a notifier" in the README).
 
 pub mod bark;
+pub mod command;
 pub mod dingtalk;
 pub mod discord;
 pub mod email;
 pub mod feishu;
+pub mod googlechat;
 pub mod gotify;
 pub mod healthchecks;
+pub mod matrix;
+pub mod mattermost;
 pub mod ntfy;
+pub mod pushdeer;
+pub mod pushover;
 pub mod pushplus;
+pub mod rocketchat;
 pub mod serverchan;
 pub mod slack;
+pub mod teams;
 pub mod telegram;
 pub mod uptime_kuma;
 pub mod webhook;
 pub mod wecom;
+pub mod wecom_app;
 mod wire;
+pub mod wxpusher;
+pub mod zulip;
 
 use std::fmt;
 
@@ -163,6 +174,17 @@ crate::config::kinds::kind_enum! {
     Webhook(webhook::Config) = webhook::INFO,
     Healthchecks(healthchecks::Config) = healthchecks::INFO,
     UptimeKuma(uptime_kuma::Config) = uptime_kuma::INFO,
+    Wxpusher(wxpusher::Config) = wxpusher::INFO,
+    WecomApp(wecom_app::Config) = wecom_app::INFO,
+    Command(command::Config) = command::INFO,
+    Pushover(pushover::Config) = pushover::INFO,
+    Pushdeer(pushdeer::Config) = pushdeer::INFO,
+    Matrix(matrix::Config) = matrix::INFO,
+    Teams(teams::Config) = teams::INFO,
+    Googlechat(googlechat::Config) = googlechat::INFO,
+    Mattermost(mattermost::Config) = mattermost::INFO,
+    Rocketchat(rocketchat::Config) = rocketchat::INFO,
+    Zulip(zulip::Config) = zulip::INFO,
 }
 
 /// The table entry of a kind.

@@ -1,6 +1,7 @@
 //! What every notifier kind sends with: one bounded exchange with a service, its answer in a few words
 //! with secrets masked, and the small helpers several kinds share.
 
+use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::config::check::FieldCheck;
@@ -46,6 +47,8 @@ pub(super) struct Answer {
     /// The body, masked and cut to one line for quoting.
     pub shown: String,
     pub body: String,
+    /// `Retry-After`, when the service sent one.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl Answer {
@@ -106,29 +109,67 @@ pub(super) async fn exchange(
     request: reqwest::RequestBuilder,
     secrets: &[&str],
 ) -> Result<Answer, String> {
+    let answer = answer(request, secrets).await?;
+    if answer.status.is_success() {
+        Ok(answer)
+    } else {
+        Err(answer.status_error())
+    }
+}
+
+/// Sends a request and reads the answer whatever its status (for services whose refusals come with a
+/// non-2xx status and a body worth quoting); only a failed exchange is an error.
+pub(super) async fn answer(
+    request: reqwest::RequestBuilder,
+    secrets: &[&str],
+) -> Result<Answer, String> {
     let response = request
         .send()
         .await
         .map_err(|e| crate::http::describe(&e))?;
     let status = response.status();
+    let retry_after = crate::http::retry_after(response.headers(), SystemTime::now());
     let body = crate::http::read_body(response, MAX_ANSWER)
         .await
         .unwrap_or_default();
     let shown = redact(&crate::http::snippet(body.trim()), secrets);
-    let answer = Answer {
+    Ok(Answer {
         status,
         shown,
         body,
-    };
-    if status.is_success() {
-        Ok(answer)
-    } else {
-        let hint = match status.as_u16() {
+        retry_after,
+    })
+}
+
+impl Answer {
+    /// A non-2xx status in words, with a hint.
+    pub fn status_error(&self) -> String {
+        let hint = match self.status.as_u16() {
             401 | 403 => " (check the token or URL)",
             404 => " (check the URL, topic or key)",
             429 => " (the service is rate limiting)",
             _ => "",
         };
-        Err(format!("{}{hint}", answer.summary()))
+        format!("{}{hint}", self.summary())
+    }
+
+    /// A refusal quoting the service's `message` (found by `message`, e.g. the first of `errors`), with the
+    /// status and, for a rate limit, when to try again.
+    pub fn refused(&self, message: impl Fn(&serde_json::Value) -> Option<String>) -> String {
+        let said = self.json().as_ref().and_then(message);
+        let mut text = match said {
+            Some(m) => format!(
+                "HTTP {}: the service refused the message: {}",
+                self.status.as_u16(),
+                crate::http::snippet(&m)
+            ),
+            None => self.status_error(),
+        };
+        if self.status.as_u16() == 429
+            && let Some(after) = self.retry_after
+        {
+            let _ = write!(text, "; retry after {} s", after.as_secs().max(1));
+        }
+        text
     }
 }

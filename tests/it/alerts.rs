@@ -1065,3 +1065,15 @@ async fn notifier_secrets_are_masked_when_the_service_echoes_the_request() {
         assert_eq!(mode & 0o077, 0, "log files are owner-only: {mode:o}");
     }
 }
+#[cfg(target_os = "linux")]
+mod command;
+mod googlechat;
+mod matrix;
+mod mattermost;
+mod pushdeer;
+mod pushover;
+mod rocketchat;
+mod teams;
+mod wecom_app;
+mod wxpusher;
+mod zulip;

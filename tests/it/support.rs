@@ -572,3 +572,22 @@ pub fn in_netns<T: Send + 'static>(ns: &str, make: impl FnOnce() -> T + Send + '
     .join()
     .unwrap()
 }
+
+impl Request {
+    /// A form body (`application/x-www-form-urlencoded`), decoded.
+    pub fn form(&self) -> BTreeMap<String, String> {
+        Request {
+            target: format!("/?{}", self.body),
+            ..self.clone()
+        }
+        .query()
+    }
+}
+
+/// The text `ddns-tray notify test` sends (title, then body) for a case's config.
+pub fn notify_test_text(case: &Case) -> String {
+    format!(
+        "Test message from ddns-tray\nIf you can read this, alerts reach you. Sent by `ddns-tray notify test` with the settings in {}.",
+        case.config_path().display()
+    )
+}
