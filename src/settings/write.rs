@@ -18,7 +18,9 @@ use std::path::Path;
 
 use toml::{Table, Value};
 
-use super::{Settings, load_str};
+use super::Settings;
+#[cfg(feature = "edit")]
+use super::load_str;
 use crate::config::file::{ConfigFile, KindTable};
 use crate::config::secret::{Lookup, SecretSource, SecretStore};
 use crate::config::{Issue, Secret};
@@ -56,6 +58,22 @@ struct Planned {
 /// Writes `text` (a whole config, secrets typed in written literally) to `path`, see the module's doc.
 /// `lookup` resolves the other secrets (the writer's environment, keyring and store).
 pub fn write_config(
+    path: &Path,
+    text: &str,
+    store: &dyn SecretStore,
+    lookup: &dyn Lookup,
+) -> Result<Written, WriteError> {
+    #[cfg(feature = "edit")]
+    return write_edited(path, text, store, lookup);
+    #[cfg(not(feature = "edit"))]
+    {
+        let _ = (path, text, store, lookup);
+        Err(WriteError::Io(tr("save.headless_build", &[])))
+    }
+}
+
+#[cfg(feature = "edit")]
+fn write_edited(
     path: &Path,
     text: &str,
     store: &dyn SecretStore,

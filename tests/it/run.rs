@@ -288,7 +288,7 @@ fn is_root() -> bool {
 /// secret masked, saves a change (the daemon writes it keeping the admin's comment, keeps the secret,
 /// reloads and publishes the new record), and a config with a problem is answered with it at its field
 /// while the file and the running settings stay.
-#[cfg(unix)]
+#[cfg(all(unix, feature = "edit"))]
 #[tokio::test]
 async fn a_tray_saves_the_service_config_through_it() {
     use ddns_tray::control::{Client, Endpoint, Reply, Request};

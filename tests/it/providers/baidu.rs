@@ -1,6 +1,15 @@
 //! Baidu AI Cloud BCD resolve API against a stateful fake written from docs/providers/baidu.md: every call a
 //! signed POST with a JSON body under `/v1/domain/resolve/` (the fake recomputes `bce-auth-v1` with ring from
 //! the documented steps), `list` paged by `pageNo`/`pageSize`, errors as `{requestId, code, message}`.
+// The fake's arithmetic is on small test values; its names follow the API's (`sk`/`ak`, `req`/`reqs`).
+#![allow(
+    clippy::similar_names,
+    clippy::format_collect,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::doc_markdown,
+    clippy::useless_format
+)]
 
 use std::sync::Mutex;
 

@@ -2,6 +2,15 @@
 //! docs/providers/edgeone.md: POST `/` with `X-TC-Action`, JSON bodies, TC3 signatures (the fake recomputes
 //! them with ring from Tencent's documented steps), answers in `Response`, errors in `Response.Error` with
 //! HTTP 200.
+// The fake's arithmetic is on small test values; its names follow the API's (`sk`/`ak`, `req`/`reqs`).
+#![allow(
+    clippy::similar_names,
+    clippy::format_collect,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::doc_markdown,
+    clippy::useless_format
+)]
 
 use std::sync::Mutex;
 

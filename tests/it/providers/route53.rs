@@ -1,7 +1,7 @@
 //! AWS Route 53 against a loopback fake written from the REST-XML API reference (docs/providers/route53.md):
 //! `ListHostedZonesByName` and `ListResourceRecordSets` start at a name (in reversed-label order) and page,
 //! `ChangeResourceRecordSets` takes one XML document and answers a `PENDING` change info. The fake checks
-//! every request's SigV4 signature by recomputing it from the received request with ring, following the
+//! every request's `SigV4` signature by recomputing it from the received request with ring, following the
 //! documented steps (not the implementation's code), and keeps hand-made record sets that must survive.
 
 #![allow(clippy::format_collect)] // the fake builds its XML from format! pieces
