@@ -53,10 +53,12 @@
 //!      menu labels, local times).
 //!    - `history`: the bounded event history in the data dir.
 //!    - `metrics`: the `[metrics]` endpoint (Prometheus text, `/health`, `/status`).
-//!    - `control`: the daemon's control endpoint (Unix socket / named pipe, JSON lines): the protocol, the
-//!      server, the client and `follow` (how a tray watches a service).
+//!    - `control`: the daemon's control endpoint (Unix socket / named pipe, JSON lines): the protocol
+//!      (status, events, history, the config to view and change), the server with its `Backend` trait, the
+//!      client and `follow` (how a tray watches a service).
 //! 8. **Composition.**
 //!    - `app`: paths, the real parts from settings, the sinks beside an engine, the daemon (`daemon`),
+//!      what it serves a tray besides its engine (`backend`: history, the config masked, Save through it),
 //!      signals (`signals`), the settings in words (`summary`).
 //!    - `service`: installing and controlling the OS service (systemd, launchd, Windows SCM).
 //!    - `cli`: each command's handler and the rendering of its output; the localized `--help`.
