@@ -263,6 +263,18 @@ mod tests {
         "provider.alidns.help.access_key_secret",
         "provider.dnspod.help.secret_key",
         "field.sendkey",
+        // The names the providers' consoles show for these keys, left as shown there.
+        "field.access_instance_id",
+        "field.token_id",
+        "field.api_id",
+        "field.pushkey",
+        "field.agentid",
+        "field.app_token",
+        "field.spt",
+        "provider.dnsla.help.api_id",
+        "provider.dnsla.help.api_secret",
+        "provider.dnscom.help.api_key",
+        "provider.nowcn.help.access_instance_id",
     ];
 
     /// Every `t!("…")` in the sources names a key the English catalogue has (rust-i18n would show the key).

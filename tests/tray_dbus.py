@@ -251,7 +251,7 @@ if SERVICE:
 
     check(any(l.startswith("Run by the system service") for l in labels()), f"the menu says the service runs things: {list(labels())}")
     check(enabled("Update now") and enabled("Pause") and enabled("Reload config"), "the service's engine can be driven")
-    check(not enabled("Settings") and not enabled("Edit config file"), "its config is not the tray's to edit")
+    check(enabled("Settings") and not enabled("Edit config file"), "its config is edited through the service, never as the tray's file")
     check(not os.path.exists(os.path.join(WORK, "data", "state.json")), "the tray started no engine of its own")
     click("Pause")
     check(pump(5, lambda: "Resume" in labels()), "Pause reached the service, and its status came back at once")

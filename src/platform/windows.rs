@@ -127,23 +127,23 @@ fn dpapi(data: &[u8], protect: bool) -> std::io::Result<Vec<u8>> {
     let ok = unsafe {
         if protect {
             CryptProtectData(
-                &input,
+                &raw const input,
                 std::ptr::null(),
                 std::ptr::null(),
                 std::ptr::null(),
                 std::ptr::null(),
                 CRYPTPROTECT_UI_FORBIDDEN,
-                &mut output,
+                &raw mut output,
             )
         } else {
             CryptUnprotectData(
-                &input,
+                &raw const input,
                 std::ptr::null_mut(),
                 std::ptr::null(),
                 std::ptr::null(),
                 std::ptr::null(),
                 CRYPTPROTECT_UI_FORBIDDEN,
-                &mut output,
+                &raw mut output,
             )
         }
     };
