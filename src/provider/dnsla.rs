@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 
 use super::reconcile::{RoundCache, TtlRule};
 use super::{
-    Answer, Capabilities, ErrorClass, Existing, KindConfig, KindInfo, Provider, ProviderError,
-    Reconciler, RecordApi, Written, Zone, relative, send,
+    Capabilities, Existing, KindConfig, KindInfo, Provider, ProviderError, Reconciler, RecordApi,
+    Written, Zone, relative, send,
 };
 use crate::config::check::FieldCheck;
 use crate::config::{RecordType, Secret};
@@ -214,7 +214,7 @@ impl Api {
         if envelope.code == 200 {
             return Ok(envelope.data);
         }
-        Err(classify(&label, &answer, envelope.code, &envelope.msg))
+        Err(answer.code_error(&label, envelope.code, &envelope.msg))
     }
 
     async fn domains(&self) -> Result<Vec<(String, String)>, ProviderError> {
@@ -305,22 +305,6 @@ impl Api {
     }
 }
 
-/// A `code` other than 200, classified. The API mirrors HTTP statuses in `code`.
-fn classify(label: &str, answer: &Answer, code: i64, msg: &str) -> ProviderError {
-    let detail = format!("{code}: {}", answer.redact(msg));
-    match code {
-        401 | 403 => ProviderError::auth(format!("{label}: credentials refused ({detail})")),
-        429 => ProviderError::new(
-            ErrorClass::RateLimited {
-                retry_after: answer.retry_after.map(|d| d.as_secs()),
-            },
-            format!("{label}: rate limited ({detail})"),
-        ),
-        500.. => ProviderError::transient(format!("{label}: {detail}")),
-        _ => ProviderError::rejected(format!("{label}: {detail}")),
-    }
-}
-
 #[async_trait]
 impl RecordApi for Api {
     fn label(&self) -> String {
@@ -332,21 +316,7 @@ impl RecordApi for Api {
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
-        let domains = self.domains().await?;
-        let zone = super::longest_zone(name, domains.iter().map(|(n, _)| n.as_str()))
-            .map(str::to_owned)
-            .ok_or_else(|| {
-                ProviderError::rejected(format!(
-                    "{}: no domain of this account holds {name}",
-                    self.label()
-                ))
-            })?;
-        let id = domains
-            .iter()
-            .find(|(n, _)| *n == zone)
-            .map(|(_, id)| id.clone())
-            .unwrap_or_default();
-        Ok(Zone { id, name: zone })
+        super::zone_among(&self.label(), name, &self.domains().await?)
     }
 
     async fn list(

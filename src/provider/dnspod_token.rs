@@ -332,21 +332,7 @@ impl RecordApi for Api {
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
-        let domains = self.domains().await?;
-        let zone = super::longest_zone(name, domains.iter().map(|(n, _)| n.as_str()))
-            .map(str::to_owned)
-            .ok_or_else(|| {
-                ProviderError::rejected(format!(
-                    "{}: no domain of this account holds {name}",
-                    self.label()
-                ))
-            })?;
-        let id = domains
-            .iter()
-            .find(|(n, _)| *n == zone)
-            .map(|(_, id)| id.clone())
-            .unwrap_or_default();
-        Ok(Zone { id, name: zone })
+        super::zone_among(&self.label(), name, &self.domains().await?)
     }
 
     async fn list(

@@ -447,6 +447,22 @@ impl Answer {
         ProviderError::from_status(label, self.status, self.retry_after, &detail)
     }
 
+    /// The error for an answer whose body's `code` mirrors HTTP statuses (DNS.LA, Rainyun) and is not 200.
+    pub fn code_error(&self, label: &str, code: i64, message: &str) -> ProviderError {
+        let detail = format!("{code}: {}", self.redact(message));
+        match code {
+            401 | 403 => ProviderError::auth(format!("{label}: credentials refused ({detail})")),
+            429 => ProviderError::new(
+                ErrorClass::RateLimited {
+                    retry_after: self.retry_after.map(|d| d.as_secs()),
+                },
+                format!("{label}: rate limited ({detail})"),
+            ),
+            500.. => ProviderError::transient(format!("{label}: {detail}")),
+            _ => ProviderError::rejected(format!("{label}: {detail}")),
+        }
+    }
+
     /// Masks secrets in a message taken from the body.
     pub fn redact(&self, text: &str) -> String {
         let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
@@ -494,6 +510,29 @@ pub(crate) fn longest_zone<'a>(
         .into_iter()
         .filter(|z| in_zone(name, z))
         .max_by_key(|z| z.len())
+}
+
+/// The zone holding `name` among an account's `(name, id)` domains: the longest that holds it, with its id.
+///
+/// # Errors
+/// No domain holds `name` (a rejected request: the record's name is wrong for this account).
+pub(crate) fn zone_among(
+    label: &str,
+    name: &str,
+    domains: &[(String, impl ToString)],
+) -> Result<Zone, ProviderError> {
+    let zone = longest_zone(name, domains.iter().map(|(n, _)| n.as_str())).ok_or_else(|| {
+        ProviderError::rejected(format!("{label}: no domain of this account holds {name}"))
+    })?;
+    let id = domains
+        .iter()
+        .find(|(n, _)| n == zone)
+        .map(|(_, id)| id.to_string())
+        .unwrap_or_default();
+    Ok(Zone {
+        id,
+        name: zone.to_owned(),
+    })
 }
 
 /// Whether `name` is `zone` or below it (both lower-case, no trailing dot).
