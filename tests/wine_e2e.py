@@ -10,7 +10,8 @@ detection sources could not be reached even by mistake.
 Checks, one line each (the first failure stops the run with the programs' output):
   --version; check with a good and a bad config (exit 0 / 2, the field named); detect; once --dry-run, once
   (update), once (unchanged); status; run + the state lock + ctl over the owner-only pipe; a command source
-  through cmd /c; a command source whose grandchild keeps stdout open (job object: the timeout holds); a webhook
+  through cmd /c; a command source whose grandchild keeps stdout open (job object: the timeout holds); the
+  command notifier under cmd /c (environment, exit code, timeout); a webhook
   header secret from Windows Credential Manager (secret set); Start at login on/off (HKCU Run key) and against
   an installer's HKLM entry; the tray's named-pipe handover opening the settings window under Xvfb (screenshot);
   the MSI (wixl around the real exe) installed without and with INSTALLSERVICE=1 (service running, its control
@@ -210,6 +211,27 @@ t0 = time.time()
 r = wine([TRAY, *slow, "detect"], timeout=60)
 took = time.time() - t0
 check(took < 12 and "no answer within 2s" in (r.stdout + r.stderr), f"a command source that hangs is ended at its timeout ({took:.1f} s with Wine's start-up)")
+
+# The `command` notifier through cmd /c: the alert in its environment, a failing exit code reported with what
+# the program wrote, a program that hangs ended at its timeout with its children (job object).
+notify_cmd = config() + (
+    '[[notify]]\nname = "env"\nkind = "command"\n'
+    'command = ["cmd", "/c", "echo %DDNS_TRAY_EVENT%/%DDNS_TRAY_FIRST%/%DDNS_TRAY_TITLE%"]\n'
+    '[[notify]]\nname = "exit"\nkind = "command"\ncommand = ["cmd", "/c", "echo broken 1>&2 & exit 3"]\n'
+    '[[notify]]\nname = "hang"\nkind = "command"\n'
+    'command = ["cmd", "/c", "ping -n 30 127.0.0.1 & echo late"]\ntimeout = "2s"\n'
+)
+t0 = time.time()
+r = wine([TRAY, *case("notify-cmd", notify_cmd), "notify", "test"], timeout=60)
+took = time.time() - t0
+said = r.stdout + r.stderr
+check("env (command): sent; the service answered exit code 0: " in said
+      and "test/0/Test message from ddns-tray" in said,
+      f"a command notifier gets the alert in its environment under cmd /c: {said.strip()[:300]}")
+check("exit (command): FAILED: `cmd` ended with exit code 3: broken" in said,
+      "a command notifier's exit code and what it wrote are reported")
+check("hang (command): FAILED" in said and "within 2s" in said and took < 15,
+      f"a command notifier that hangs is ended at its timeout ({took:.1f} s with Wine's start-up)")
 
 # A secret from Windows Credential Manager.
 r = wine([TRAY, "secret", "set", "hook/token"], input="Bearer wine-secret\n")

@@ -133,6 +133,7 @@ impl Engine {
                     failures: st.map_or(0, |s| s.failures),
                     next_attempt: wall(self.due.get(key)),
                     last_error: st.and_then(|s| s.last_error.clone()),
+                    last_error_class: st.and_then(|s| s.last_error_class),
                     via: self
                         .line_choice
                         .get(key)

@@ -161,6 +161,9 @@ pub struct RecordStatus {
     #[serde(serialize_with = "ser_time", deserialize_with = "de_time", default)]
     pub next_attempt: Option<SystemTime>,
     pub last_error: Option<String>,
+    /// What kind of failure `last_error` is (what it means for the user: [`crate::notify::why`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error_class: Option<ErrorClass>,
     /// The `[[line]]`s whose addresses it publishes (records with `lines`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub via: Vec<String>,

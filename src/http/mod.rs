@@ -362,19 +362,71 @@ pub fn origin(url: &str) -> String {
     }
 }
 
-/// The first 60 characters of a text, on one line, for messages.
+/// The first 60 characters of a text as [`plain_text`], for messages.
 #[must_use]
 pub fn snippet(text: &str) -> String {
-    let one_line: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(60)
-        .collect();
-    if text.chars().count() > 60 {
-        format!("{one_line}…")
+    let plain = plain_text(text);
+    if plain.chars().count() > 60 {
+        let mut cut: String = plain.chars().take(60).collect();
+        cut.push('…');
+        cut
     } else {
-        one_line
+        plain
     }
+}
+
+/// A text for people, on one line: markup a server sent instead of an answer (an HTML error page, an XML
+/// fault) reduced to the text it shows (no tags, scripts, styles or comments; the common entities decoded),
+/// control characters and runs of whitespace folded into one space.
+#[must_use]
+pub fn plain_text(text: &str) -> String {
+    let markup = text.as_bytes().windows(2).any(|w| {
+        w[0] == b'<' && (w[1].is_ascii_alphabetic() || matches!(w[1], b'!' | b'/' | b'?'))
+    });
+    let stripped = if markup {
+        strip_markup(text)
+    } else {
+        text.to_owned()
+    };
+    stripped
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn strip_markup(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while let Some(at) = text[i..].find('<').map(|p| p + i) {
+        out.push_str(&text[i..at]);
+        out.push(' ');
+        let rest = &lower[at..];
+        let end = if rest.starts_with("<!--") {
+            rest.find("-->").map(|p| p + 3)
+        } else if let Some(block) = ["script", "style"]
+            .into_iter()
+            .find(|b| rest[1..].starts_with(b))
+        {
+            rest.find(&format!("</{block}"))
+                .and_then(|p| rest[p..].find('>').map(|q| p + q + 1))
+        } else {
+            rest.find('>').map(|p| p + 1)
+        };
+        let Some(len) = end else {
+            i = text.len();
+            break;
+        };
+        i = at + len;
+    }
+    out.push_str(&text[i..]);
+    out.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }
 
 /// Replaces every occurrence of the given secrets in `text` with `***` (for text a server sent back).
@@ -394,6 +446,33 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
 mod tests {
     use super::*;
     use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+
+    #[test]
+    fn markup_is_reduced_to_its_text() {
+        let page = "<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>501 Not Implemented</title>\n<style>body { color: red }</style><script>var x = 1 < 2;</script>\n</head><body>\n<!-- a comment -->\n<h1>Not Implemented</h1>\n<p>GET to /v2/zones not supported.<br />\n</p>\n</body></html>\n";
+        assert_eq!(
+            plain_text(page),
+            "501 Not Implemented Not Implemented GET to /v2/zones not supported."
+        );
+        assert_eq!(
+            snippet(&format!("HTTP 501 Not Implemented: {page}")),
+            "HTTP 501 Not Implemented: 501 Not Implemented Not Implemente…"
+        );
+        assert_eq!(
+            plain_text(
+                "<?xml version=\"1.0\"?><Error><Code>InvalidChangeBatch</Code><Message>a &amp; b</Message></Error>"
+            ),
+            "InvalidChangeBatch a & b"
+        );
+        // Text that only mentions < and > is left alone; lines are folded.
+        assert_eq!(
+            plain_text("ttl < 60 or > 86400\r\n\tsee docs"),
+            "ttl < 60 or > 86400 see docs"
+        );
+        // An unclosed tag drops the rest, never the text before it.
+        assert_eq!(plain_text("bad gateway <html"), "bad gateway");
+        assert_eq!(plain_text("<script>never closed"), "");
+    }
 
     #[test]
     fn retry_after_seconds_and_dates() {

@@ -529,6 +529,7 @@ mod tests {
                 failures: 0,
                 next_attempt: None,
                 last_error: None,
+                last_error_class: None,
                 via: vec!["wan1".into()],
                 held_until: Some(SystemTime::UNIX_EPOCH + Duration::from_mins(30_000_010)),
             }],

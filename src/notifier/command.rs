@@ -1,6 +1,6 @@
 //! `kind = "command"`: runs a program (argv, never a shell) for each alert, the alert in its environment
 //! (`DDNS_TRAY_EVENT`, `DDNS_TRAY_TITLE`, `DDNS_TRAY_BODY`, `DDNS_TRAY_MESSAGE`, `DDNS_TRAY_RECORD`,
-//! `DDNS_TRAY_NAME`, `DDNS_TRAY_TYPE`, `DDNS_TRAY_OLD`, `DDNS_TRAY_NEW`). It runs like the `command` detection
+//! `DDNS_TRAY_NAME`, `DDNS_TRAY_TYPE`, `DDNS_TRAY_OLD`, `DDNS_TRAY_NEW`, and `DDNS_TRAY_FIRST` = 1 for a record's first publication). It runs like the `command` detection
 //! source ([`crate::detect::command::run`]): no stdin, its output captured and bounded, and it is killed with
 //! every process it started at its `timeout`. Exit code 0 is success; any other is a failure quoting what
 //! it wrote.
@@ -64,6 +64,10 @@ pub fn environment(note: &Note) -> Vec<(&'static str, String)> {
         ("DDNS_TRAY_TYPE", record_type),
         ("DDNS_TRAY_OLD", ip(note.old)),
         ("DDNS_TRAY_NEW", ip(note.ip)),
+        (
+            "DDNS_TRAY_FIRST",
+            if note.first { "1" } else { "0" }.to_owned(),
+        ),
     ]
 }
 

@@ -96,6 +96,8 @@ pub struct Note {
     /// The new address, and the one before it, when the alert is about an address.
     pub ip: Option<std::net::IpAddr>,
     pub old: Option<std::net::IpAddr>,
+    /// A change alert about a record's first publication (ddns-tray had never published it).
+    pub first: bool,
 }
 
 impl Note {

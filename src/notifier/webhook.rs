@@ -32,6 +32,7 @@ pub const PLACEHOLDERS: &[&str] = &[
     "{type}",
     "{ip}",
     "{old}",
+    "{first}",
 ];
 
 /// A user-defined request, with the webhook provider's placeholders and the alert's own.
@@ -97,6 +98,7 @@ impl KindConfig for Config {
             ("{type}", record_type),
             ("{ip}", ip.as_str()),
             ("{old}", old.as_str()),
+            ("{first}", if note.first { "true" } else { "false" }),
         ];
         exchange(self.template().build(client, &values), masked)
             .await

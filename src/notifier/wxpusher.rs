@@ -277,6 +277,7 @@ mod tests {
             record: None,
             ip: None,
             old: None,
+            first: false,
         };
         let config = Config {
             app_token: Some(Secret::literal("AT_x")),

@@ -37,6 +37,8 @@ pub struct AlertPolicy {
     change: Option<(Option<IpAddr>, IpAddr)>,
     /// The first record updated in the round.
     updated: Option<String>,
+    /// The first record published for the first time in the round, with its address.
+    first: Option<(String, IpAddr)>,
 }
 
 impl AlertPolicy {
@@ -49,8 +51,15 @@ impl AlertPolicy {
                 }
                 (Category::Change, None)
             }
-            Event::RecordUpdated { record, .. } => {
+            Event::RecordUpdated {
+                record,
+                ip,
+                previous,
+            } => {
                 self.updated.get_or_insert_with(|| record.clone());
+                if previous.is_none() {
+                    self.first.get_or_insert_with(|| (record.clone(), *ip));
+                }
                 (Category::Change, None)
             }
             Event::RoundFinished => (Category::Change, self.updated.take()),
@@ -60,10 +69,13 @@ impl AlertPolicy {
             Event::StateSaved => (Category::Recovery, None),
             _ => (Category::Change, None),
         };
-        let change = if matches!(event, Event::RoundFinished) {
-            self.change.take()
+        let (change, first) = if matches!(event, Event::RoundFinished) {
+            // A round without an address change tells of first publications (the toast policy's rule).
+            let change = self.change.take();
+            let first = self.first.take().filter(|_| change.is_none());
+            (change, first)
         } else {
-            None
+            (None, None)
         };
         self.policy
             .on_event(event)
@@ -72,9 +84,15 @@ impl AlertPolicy {
                 category,
                 title: m.summary,
                 body: m.body,
-                record: record.clone(),
-                ip: change.map(|(_, new)| new),
+                record: first
+                    .as_ref()
+                    .map(|(r, _)| r.clone())
+                    .or_else(|| record.clone()),
+                ip: change
+                    .map(|(_, new)| new)
+                    .or_else(|| first.as_ref().map(|(_, ip)| *ip)),
                 old: change.and_then(|(old, _)| old),
+                first: first.is_some(),
             })
             .collect()
     }
@@ -310,6 +328,7 @@ pub async fn test(
         record: None,
         ip: None,
         old: None,
+        first: false,
     };
     let sends = notifiers.iter().map(|n| {
         // Through its proxy (its own, the top-level one, or the OS's).
@@ -350,6 +369,7 @@ mod tests {
             record: None,
             ip: None,
             old: None,
+            first: false,
         }
     }
 
@@ -412,5 +432,74 @@ mod tests {
         assert!(n.body.contains("198.51.100.1 -> 198.51.100.2"), "{n:?}");
         // The next round starts clean.
         assert!(p.on_event(&Event::RoundFinished).is_empty());
+    }
+
+    #[test]
+    fn a_first_publication_is_a_change_alert_marked_first() {
+        let mut p = AlertPolicy::default();
+        let v4 = crate::config::Family::V4;
+        // The first detection after a start is no change, but the record never published before is told.
+        p.on_event(&Event::IpChanged {
+            family: v4,
+            old: None,
+            new: "198.51.100.2".parse().unwrap(),
+        });
+        p.on_event(&Event::RecordUpdated {
+            record: "b.example.com A".into(),
+            ip: "198.51.100.2".parse().unwrap(),
+            previous: None,
+        });
+        let notes = p.on_event(&Event::RoundFinished);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        let n = &notes[0];
+        assert!(n.first, "{n:?}");
+        assert_eq!(n.category, Category::Change);
+        assert_eq!(n.title, "b.example.com A published for the first time");
+        assert_eq!(n.body, "b.example.com A -> 198.51.100.2");
+        assert_eq!(n.record.as_deref(), Some("b.example.com A"));
+        assert_eq!(n.ip, Some("198.51.100.2".parse().unwrap()));
+        assert_eq!(n.old, None);
+        // A record updated again (published before) in a round without a change: nothing to tell.
+        p.on_event(&Event::RecordUpdated {
+            record: "b.example.com A".into(),
+            ip: "198.51.100.2".parse().unwrap(),
+            previous: Some("198.51.100.2".parse().unwrap()),
+        });
+        assert!(p.on_event(&Event::RoundFinished).is_empty());
+        // Two first publications in one round: one alert naming both.
+        for r in ["c.example.com A", "d.example.com A"] {
+            p.on_event(&Event::RecordUpdated {
+                record: r.into(),
+                ip: "198.51.100.2".parse().unwrap(),
+                previous: None,
+            });
+        }
+        let notes = p.on_event(&Event::RoundFinished);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(notes[0].title, "2 records published for the first time");
+        assert_eq!(
+            notes[0].body,
+            "c.example.com A -> 198.51.100.2\nd.example.com A -> 198.51.100.2"
+        );
+    }
+
+    #[test]
+    fn a_failure_says_what_it_means_then_the_providers_words_without_markup() {
+        let event = Event::RecordFailed {
+            record: "a.example.com A".into(),
+            error: "gcore `g`: HTTP 501 Not Implemented: <!DOCTYPE HTML><html><head><title>501 Not Implemented</title></head><body><h1>Not Implemented</h1></body></html>".into(),
+            class: crate::provider::ErrorClass::Transient,
+            failures: 3,
+            stopped: false,
+            retry_at: None,
+        };
+        let notes = AlertPolicy::default().on_event(&event);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(notes[0].title, "Updating a.example.com A failed");
+        assert_eq!(
+            notes[0].body,
+            "The provider or the network had a passing problem (3 failures in a row).\nDetails: gcore `g`: HTTP 501 Not Implemented: 501 Not Implemented Not Implemented"
+        );
+        assert!(!notes[0].first);
     }
 }

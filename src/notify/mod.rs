@@ -163,12 +163,49 @@ fn failure(
     Message {
         level,
         summary,
-        body: format!("{error}{streak}. {next}"),
+        body: format!(
+            "{}\n{}",
+            t!(
+                "event.failure_body",
+                why = why(class),
+                streak = streak,
+                next = next
+            )
+            .trim_end(),
+            t!("event.detail", detail = detail(error))
+        ),
     }
+}
+
+/// What a failure of `class` means for the user, in their language (a provider's own words follow it as the
+/// detail).
+#[must_use]
+pub fn why(class: ErrorClass) -> String {
+    match class {
+        ErrorClass::Auth => t!("event.why_auth"),
+        ErrorClass::Rejected => t!("event.why_rejected"),
+        ErrorClass::RateLimited { .. } => t!("event.why_rate_limited"),
+        ErrorClass::Banned { .. } => t!("event.why_banned"),
+        ErrorClass::Transient => t!("event.why_transient"),
+        ErrorClass::Unconfirmed => t!("event.why_unconfirmed"),
+    }
+    .into_owned()
+}
+
+/// The longest provider detail an alert or toast carries.
+const DETAIL_CHARS: usize = 200;
+
+/// A provider's error as a detail for people: markup a server sent (an HTML error page) reduced to its text,
+/// whitespace folded, at most [`DETAIL_CHARS`] characters.
+#[must_use]
+pub fn detail(error: &str) -> String {
+    status::shorten(&crate::http::plain_text(error), DETAIL_CHARS)
 }
 
 /// Decides which events become desktop toasts, so the user hears about what matters once:
 /// - an IP change, as one toast per round naming the old and new address and the records updated;
+/// - a record's first publication (ddns-tray never published it before), once, marked as such, in a round
+///   without an IP change (a change's toast already names every record it updated);
 /// - a failure: one that stops the record (credentials refused, request rejected) or a ban at once, any
 ///   other after the third in a row; at most one toast per
 ///   record per failure streak;
@@ -184,6 +221,8 @@ pub struct ToastPolicy {
     )>,
     /// Records updated in the current round.
     updated: Vec<String>,
+    /// Records published for the first time in the current round, with the address.
+    first: Vec<(String, std::net::IpAddr)>,
     /// Records whose current failure streak was toasted.
     toasted: std::collections::HashSet<String>,
 }
@@ -199,8 +238,15 @@ impl ToastPolicy {
                 self.changes.push((*family, *old, *new));
                 Vec::new()
             }
-            Event::RecordUpdated { record, .. } => {
+            Event::RecordUpdated {
+                record,
+                ip,
+                previous,
+            } => {
                 self.updated.push(record.clone());
+                if previous.is_none() {
+                    self.first.push((record.clone(), *ip));
+                }
                 Vec::new()
             }
             Event::RoundFinished => self.round_summary(),
@@ -241,13 +287,14 @@ impl ToastPolicy {
     fn round_summary(&mut self) -> Vec<Message> {
         let changes = std::mem::take(&mut self.changes);
         let updated = std::mem::take(&mut self.updated);
+        let first = std::mem::take(&mut self.first);
         // The first detection after start is not a change the user needs to hear about.
         let changes: Vec<_> = changes
             .into_iter()
             .filter(|(_, old, _)| old.is_some())
             .collect();
         if changes.is_empty() {
-            return Vec::new();
+            return first_publication(&first).into_iter().collect();
         }
         let what = changes
             .iter()
@@ -278,6 +325,24 @@ impl ToastPolicy {
             body,
         }]
     }
+}
+
+/// The message for records ddns-tray published for the first time (none when `first` is empty).
+fn first_publication(first: &[(String, std::net::IpAddr)]) -> Option<Message> {
+    let summary = match first {
+        [] => return None,
+        [(record, _)] => t!("event.first_published", record = record),
+        _ => t!("event.first_published_n", n = first.len()),
+    };
+    Some(Message {
+        level: Level::Info,
+        summary: summary.into_owned(),
+        body: first
+            .iter()
+            .map(|(record, ip)| format!("{record} -> {ip}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    })
 }
 
 /// Logs every event's message until the engine's event channel closes.

@@ -370,6 +370,7 @@ mod tests {
             failures: 0,
             next_attempt: None,
             last_error: None,
+            last_error_class: None,
             via: Vec::new(),
             held_until: None,
         }

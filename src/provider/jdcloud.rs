@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::volcengine::{Scheme, ToSign, compact_now, v4};
+use super::sigv4::{Scheme, ToSign, compact_now, v4};
 use super::{
     Capabilities, Existing, KindConfig, KindInfo, Provider, ProviderError, Reconciler, RecordApi,
     Written, Zone, relative, send, sign, suffixes,

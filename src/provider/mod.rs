@@ -54,6 +54,7 @@ mod route53;
 mod scaleway;
 mod set_api;
 pub mod sign;
+mod sigv4;
 mod spaceship;
 mod vercel;
 mod volcengine;

@@ -5,18 +5,18 @@
 //! each on its line (`default`, `telecom`, `unicom`, …); writes are `CreateRecord`, `UpdateRecord` and
 //! `DeleteRecord` (POST, JSON). Errors arrive in `ResponseMetadata.Error` and are classified by `Code`.
 //!
-//! The signer ([`v4`]) is parameterised by algorithm name, key prefix and scope terminator: JD Cloud's
-//! JDCLOUD2-HMAC-SHA256 is the same scheme (`jdcloud.rs` uses it).
+//! The signer is the V4 family's ([`super::sigv4`]), with Volcengine's scheme (`HMAC-SHA256`, no key prefix,
+//! `request`).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::sigv4::{Scheme, ToSign, compact_now, v4};
 use super::{
     Capabilities, Existing, KindConfig, KindInfo, Provider, ProviderError, Reconciler, RecordApi,
     Written, Zone, relative, send, sign, suffixes,
@@ -109,82 +109,6 @@ impl KindConfig for Config {
             .on_line(self.line.as_deref()),
         )
     }
-}
-
-/// A V4-style HMAC-SHA256 scheme: Volcengine's (`HMAC-SHA256`, no key prefix, `request`) and JD Cloud's
-/// (`JDCLOUD2-HMAC-SHA256`, `JDCLOUD2`, `jdcloud2_request`).
-pub(super) struct Scheme<'a> {
-    pub algorithm: &'a str,
-    pub key_prefix: &'a str,
-    pub terminator: &'a str,
-    pub region: &'a str,
-    pub service: &'a str,
-}
-
-/// One request to sign: `uri` and `query` already canonical (encoded, sorted), `headers` lower-case names
-/// with trimmed values, sorted by name; `datetime` is `YYYYMMDDTHHMMSSZ`.
-pub(super) struct ToSign<'a> {
-    pub method: &'a str,
-    pub uri: &'a str,
-    pub query: &'a str,
-    pub headers: &'a [(&'a str, &'a str)],
-    pub body: &'a [u8],
-    pub datetime: &'a str,
-}
-
-/// The `Authorization` value: `<algorithm> Credential=<ak>/<scope>, SignedHeaders=<names>, Signature=<hex>`.
-pub(super) fn v4(scheme: &Scheme<'_>, ak: &str, sk: &str, request: &ToSign<'_>) -> String {
-    use std::fmt::Write as _;
-    let date = request.datetime.get(..8).unwrap_or(request.datetime);
-    let canonical_headers = request
-        .headers
-        .iter()
-        .fold(String::new(), |mut out, (k, v)| {
-            let _ = writeln!(out, "{k}:{}", v.trim());
-            out
-        });
-    let signed_headers = request
-        .headers
-        .iter()
-        .map(|(k, _)| *k)
-        .collect::<Vec<_>>()
-        .join(";");
-    let canonical_request = format!(
-        "{}\n{}\n{}\n{canonical_headers}\n{signed_headers}\n{}",
-        request.method,
-        request.uri,
-        request.query,
-        sign::sha256_hex(request.body)
-    );
-    let scope = format!(
-        "{date}/{}/{}/{}",
-        scheme.region, scheme.service, scheme.terminator
-    );
-    let string_to_sign = format!(
-        "{}\n{}\n{scope}\n{}",
-        scheme.algorithm,
-        request.datetime,
-        sign::sha256_hex(canonical_request.as_bytes())
-    );
-    let k_date = sign::hmac_sha256(
-        format!("{}{sk}", scheme.key_prefix).as_bytes(),
-        date.as_bytes(),
-    );
-    let k_region = sign::hmac_sha256(&k_date, scheme.region.as_bytes());
-    let k_service = sign::hmac_sha256(&k_region, scheme.service.as_bytes());
-    let k_signing = sign::hmac_sha256(&k_service, scheme.terminator.as_bytes());
-    let signature = sign::hex(&sign::hmac_sha256(&k_signing, string_to_sign.as_bytes()));
-    format!(
-        "{} Credential={ak}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",
-        scheme.algorithm
-    )
-}
-
-/// The current UTC time as `YYYYMMDDTHHMMSSZ`.
-pub(super) fn compact_now() -> String {
-    humantime::format_rfc3339_seconds(SystemTime::now())
-        .to_string()
-        .replace(['-', ':'], "")
 }
 
 const SCHEME: Scheme<'static> = Scheme {

@@ -481,6 +481,7 @@ provider = "hook"
 }
 
 #[tokio::test]
+#[allow(clippy::too_many_lines)] // one scenario: first publication, change, failure, history
 async fn a_change_is_one_alert_failures_ping_fail_and_the_history_keeps_it_all() {
     let echo = FakeHttp::text("198.51.100.1").await;
     let provider = FakeHttp::text("ok").await;
@@ -502,22 +503,33 @@ url = "{hc}"
         hc = sink.url("/hc/uuid-1")
     );
     let case = Case::new(&with_records(&echo, &provider, &notify));
-    // First run: first detection and first publication are no "change"; the heartbeat says ok.
+    // First run: the first detection is no "change", but the record's first publication is told, marked as
+    // such; the heartbeat says ok.
     let out = case.run(&["once"]).await;
     assert_eq!(out.code, 0, "{out:?}");
     let reqs = sink.requests();
-    assert_eq!(reqs.len(), 1, "{reqs:#?}");
+    assert_eq!(reqs.len(), 2, "{reqs:#?}");
+    let first = one(&reqs, "/ntfy/");
     assert_eq!(
-        (reqs[0].method.as_str(), reqs[0].path()),
+        first.headers["title"],
+        "home.example.test A published for the first time"
+    );
+    assert_eq!(first.body, "home.example.test A -> 198.51.100.1");
+    assert_eq!(
+        (
+            one(&reqs, "/hc/").method.as_str(),
+            one(&reqs, "/hc/").path()
+        ),
         ("POST", "/hc/uuid-1")
     );
+    let seen = reqs.len();
 
     // The address changes: one alert naming old and new address and the record, then an ok ping.
     echo.set_text("198.51.100.2");
     let out = case.run(&["once"]).await;
     assert_eq!(out.code, 0, "{out:?}");
     let reqs = sink.requests();
-    let alerts: Vec<&Request> = reqs
+    let alerts: Vec<&Request> = reqs[seen..]
         .iter()
         .filter(|r| r.path().starts_with("/ntfy/"))
         .collect();
@@ -590,6 +602,125 @@ url = "{hc}"
         entries[2]["error"].as_str().unwrap().contains("401"),
         "{entries:?}"
     );
+}
+
+/// With `language = "zh-CN"`, what reaches `WeCom`, `DingTalk` and `WxPusher` is Chinese: the first publication,
+/// the address change, and a failure explained in Chinese with the provider's words (an HTML error page
+/// reduced to its text) after it.
+#[tokio::test]
+async fn chinese_alerts_reach_wecom_dingtalk_and_wxpusher() {
+    let echo = FakeHttp::text("198.51.100.1").await;
+    let provider = FakeHttp::text("ok").await;
+    let sink = FakeHttp::start(|r: &Request| {
+        if r.path().starts_with("/wx/") {
+            Reply::ok(r#"{"code":1000,"msg":"处理成功","data":[],"success":true}"#)
+                .with_header("content-type", "application/json")
+        } else {
+            documented(r)
+        }
+    })
+    .await;
+    let notify = format!(
+        r#"
+[[notify]]
+name = "wecom"
+kind = "wecom"
+url = "{wecom}"
+
+[[notify]]
+name = "dingtalk"
+kind = "dingtalk"
+url = "{dingtalk}"
+
+[[notify]]
+name = "wx"
+kind = "wxpusher"
+app_token = "AT_wxpusherAppToken0123"
+uids = ["UID_alice"]
+endpoint = "{wx}"
+"#,
+        wecom = sink.url("/wecom/cgi-bin/webhook/send?key=wecom-robot-key"),
+        dingtalk = sink.url("/dingtalk/robot/send?access_token=dingtalk-access-token"),
+        wx = sink.url("/wx"),
+    );
+    let config = format!(
+        "language = \"zh-CN\"\n{}",
+        with_records(&echo, &provider, &notify)
+    );
+    let case = Case::new(&config);
+    // What each service got (all its messages, in order), by service.
+    let texts = |reqs: &[Request]| -> [String; 3] {
+        let of = |prefix: &str, text: &dyn Fn(&serde_json::Value) -> Option<String>| {
+            let all: Vec<String> = reqs
+                .iter()
+                .filter(|r| r.path().starts_with(prefix))
+                .map(|r| text(&r.json()).unwrap_or_else(|| panic!("{r:?}")))
+                .collect();
+            assert!(!all.is_empty(), "{prefix}: {reqs:#?}");
+            all.join("\n---\n")
+        };
+        [
+            of("/wecom/", &|j| {
+                j["text"]["content"].as_str().map(str::to_owned)
+            }),
+            of("/dingtalk/", &|j| {
+                j["text"]["content"]
+                    .as_str()
+                    .or_else(|| j["markdown"]["text"].as_str())
+                    .map(str::to_owned)
+            }),
+            of("/wx/", &|j| j["content"].as_str().map(str::to_owned)),
+        ]
+    };
+
+    let out = case.run(&["once"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let reqs = sink.requests();
+    let mut seen = reqs.len();
+    for text in texts(&reqs) {
+        assert!(
+            text.contains("home.example.test A 首次发布")
+                && text.contains("home.example.test A -> 198.51.100.1"),
+            "{text}"
+        );
+    }
+
+    echo.set_text("198.51.100.2");
+    let out = case.run(&["once"]).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let reqs = sink.requests();
+    let new = &reqs[seen..];
+    seen = reqs.len();
+    for text in texts(new) {
+        assert!(
+            text.contains("公网 IPv4 地址已变化")
+                && text.contains("IPv4 198.51.100.1 -> 198.51.100.2")
+                && text.contains("已更新：home.example.test A"),
+            "{text}"
+        );
+    }
+
+    // The provider answers 403 with an HTML page: told at once, in Chinese, the page reduced to its text.
+    provider.set(|_| {
+        Reply::status(
+            403,
+            "<!DOCTYPE html>\n<html><head><title>403 Forbidden</title><style>h1{color:red}</style></head>\n<body><h1>Forbidden</h1><p>Token expired</p></body></html>",
+        )
+    });
+    echo.set_text("198.51.100.3");
+    let out = case.run(&["once"]).await;
+    assert_eq!(out.code, 1, "{out:?}");
+    for text in texts(&sink.requests()[seen..]) {
+        assert!(
+            text.contains("home.example.test A：服务商拒绝了凭据")
+                && text.contains("密钥或令牌被拒绝")
+                && text.contains("在配置更改之前不再重试。")
+                && text.contains("详情：")
+                && text.contains("403 Forbidden Forbidden Token expired"),
+            "{text}"
+        );
+        assert!(!text.contains('<') && !text.contains("color:red"), "{text}");
+    }
 }
 
 /// A child process killed when dropped.
@@ -683,14 +814,23 @@ events = ["change"]
     echo.set_text("198.51.100.22");
     let out = case.run(&["once"]).await;
     assert_eq!(out.code, 0, "{out:?}");
-    // Two messages in the maildir: the test and the change.
-    let mut mails: Vec<String> = std::fs::read_dir(maildir.path().join("mail/new"))
+    // Three messages in the maildir: the test, the record's first publication, the change.
+    let mails: Vec<String> = std::fs::read_dir(maildir.path().join("mail/new"))
         .unwrap()
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
         .collect();
-    mails.sort_by_key(|m| m.contains("Test message"));
-    assert_eq!(mails.len(), 2, "{mails:#?}");
-    let change = &mails[0];
+    assert_eq!(mails.len(), 3, "{mails:#?}");
+    assert!(
+        mails
+            .iter()
+            .any(|m| m
+                .contains("Subject: ddns-tray: home.example.test A published for the first time")),
+        "{mails:#?}"
+    );
+    let change = mails
+        .iter()
+        .find(|m| m.contains("address changed"))
+        .unwrap_or_else(|| panic!("{mails:#?}"));
     assert!(
         change.contains("Subject: ddns-tray: Public IPv4 address changed"),
         "{change}"

@@ -132,8 +132,18 @@ impl View {
                     );
                     match &r.last_error {
                         Some(e) => {
-                            ui.colored_label(RED, model::shorten(e, 60))
-                                .on_hover_text(e);
+                            // What it means in the user's language; the provider's words in the tooltip.
+                            let detail = crate::notify::detail(e);
+                            let (shown, full) = match r.last_error_class {
+                                Some(class) => {
+                                    let why = crate::notify::why(class);
+                                    let full =
+                                        format!("{why}\n{}", t!("event.detail", detail = detail));
+                                    (why, full)
+                                }
+                                None => (model::shorten(&detail, 60), detail),
+                            };
+                            ui.colored_label(RED, shown).on_hover_text(full);
                         }
                         None => {
                             ui.label("–");

@@ -107,6 +107,7 @@ fn the_status_page_lists_records_from_an_engine_status() {
                 failures: 0,
                 next_attempt: None,
                 last_error: None,
+                last_error_class: None,
                 via: Vec::new(),
                 held_until: None,
             },
@@ -121,6 +122,7 @@ fn the_status_page_lists_records_from_an_engine_status() {
                 failures: 3,
                 next_attempt: Some(now + std::time::Duration::from_mins(5)),
                 last_error: Some("dnspod `pod`: credentials refused (AuthFailure)".into()),
+                last_error_class: Some(crate::provider::ErrorClass::Auth),
                 via: Vec::new(),
                 held_until: None,
             },
@@ -137,7 +139,8 @@ fn the_status_page_lists_records_from_an_engine_status() {
         "failing (3 failures)",
         "(3 min ago)",
         "(in 5 min)",
-        "credentials refused",
+        // What the failure means, in the window's language (the provider's words are in its tooltip).
+        "The key or token was refused: check it and what it may change",
         "Watching network changes",
     ] {
         assert!(shows(&h, text), "`{text}` is not on the Status page");
