@@ -1110,11 +1110,9 @@ mod dyndns2 {
                 "{kind}"
             );
             let r = &f.requests()[0];
-            assert_eq!(
-                (r.method.as_str(), r.path()),
-                ("GET", "/nic/update"),
-                "{kind}"
-            );
+            // A server without a path gets the preset's path.
+            let path = if kind == "dyn" { "/v3/update" } else { "/nic/update" };
+            assert_eq!((r.method.as_str(), r.path()), ("GET", path), "{kind}");
             assert_eq!(r.query()["hostname"], "home.example.com");
             assert_eq!(r.query()["myip"], "198.51.100.7");
             // base64("user@example.com:dd-s3cret")
@@ -2054,3 +2052,4 @@ mod vercel;
 mod volcengine;
 mod vultr;
 mod westcn;
+mod dyndns2_presets;
