@@ -1111,7 +1111,11 @@ mod dyndns2 {
             );
             let r = &f.requests()[0];
             // A server without a path gets the preset's path.
-            let path = if kind == "dyn" { "/v3/update" } else { "/nic/update" };
+            let path = if kind == "dyn" {
+                "/v3/update"
+            } else {
+                "/nic/update"
+            };
             assert_eq!((r.method.as_str(), r.path()), ("GET", path), "{kind}");
             assert_eq!(r.query()["hostname"], "home.example.com");
             assert_eq!(r.query()["myip"], "198.51.100.7");
@@ -2035,6 +2039,7 @@ mod digitalocean;
 mod dnscom;
 mod dnsla;
 mod dnspod_token;
+mod dyndns2_presets;
 mod edgeone;
 mod gcloud;
 mod gcore;
@@ -2052,4 +2057,3 @@ mod vercel;
 mod volcengine;
 mod vultr;
 mod westcn;
-mod dyndns2_presets;

@@ -28,8 +28,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 pub use presets::{
-    ALLINKL, CHANGEIP, DDNSS, DNSOMATIC, DYN, DYNU, GENERIC, HE, INFOMANIAK, INWX, IPV64, LOOPIA, NOIP,
-    SELFHOST, SPDYN, STRATO,
+    ALLINKL, CHANGEIP, DDNSS, DNSOMATIC, DYN, DYNU, GENERIC, HE, INFOMANIAK, INWX, IPV64, LOOPIA,
+    NOIP, SELFHOST, SPDYN, STRATO,
 };
 
 use super::{
@@ -158,7 +158,8 @@ impl Preset {
 
     /// The path a `server` without one gets.
     fn path(&self) -> String {
-        reqwest::Url::parse(self.server).map_or_else(|_| "/nic/update".to_owned(), |u| u.path().to_owned())
+        reqwest::Url::parse(self.server)
+            .map_or_else(|_| "/nic/update".to_owned(), |u| u.path().to_owned())
     }
 }
 
@@ -243,10 +244,10 @@ impl KindConfig for Config {
         client: reqwest::Client,
     ) -> Arc<dyn Provider> {
         let preset = Preset::of(kind);
-        let url = self
-            .server
-            .as_deref()
-            .map_or_else(|| preset.server.to_owned(), |s| update_url(s, &preset.path()));
+        let url = self.server.as_deref().map_or_else(
+            || preset.server.to_owned(),
+            |s| update_url(s, &preset.path()),
+        );
         Arc::new(SetterProvider(Dyndns2 {
             name,
             preset,
@@ -341,7 +342,11 @@ fn read(
         .find(|l| !l.is_empty())
         .and_then(|l| l.split_whitespace().next())
         .unwrap_or("");
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let flat = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
     let hit = preset.words.iter().find(|w| match w.at {
         Match::First => first.eq_ignore_ascii_case(w.text),
         Match::Word => text
@@ -468,13 +473,11 @@ impl Setter for Dyndns2 {
             let message = format!(
                 "{label}: the server redirects the update (HTTP {status}) to `{to}`; set `server` to the new address"
             );
-            return Err(
-                if matches!(status.as_u16(), 301 | 308) {
-                    ProviderError::rejected(message)
-                } else {
-                    ProviderError::transient(message)
-                },
-            );
+            return Err(if matches!(status.as_u16(), 301 | 308) {
+                ProviderError::rejected(message)
+            } else {
+                ProviderError::transient(message)
+            });
         }
         if let Some((_, meaning)) = preset.statuses.iter().find(|(s, _)| *s == status.as_u16()) {
             return outcome(&label, *meaning, retry_after);
@@ -613,17 +616,20 @@ mod tests {
                 retry_after: Some(1800)
             })
         );
-        assert_eq!(class(&INFOMANIAK, "successfully_changed 198.51.100.7"), updated);
+        assert_eq!(
+            class(&INFOMANIAK, "successfully_changed 198.51.100.7"),
+            updated
+        );
         assert_eq!(class(&INFOMANIAK, "no_change 198.51.100.7"), unchanged);
         assert_eq!(class(&INFOMANIAK, "good 198.51.100.7"), updated);
         assert_eq!(class(&CHANGEIP, "200 Successful Update"), updated);
         assert_eq!(class(&CHANGEIP, "Unsuccessful"), Err(ErrorClass::Transient));
-        assert_eq!(class(&DDNSS, "<html><b>Updated 1\nhostname.</b></html>"), updated);
+        assert_eq!(
+            class(&DDNSS, "<html><b>Updated 1\nhostname.</b></html>"),
+            updated
+        );
         assert_eq!(class(&DDNSS, "<p>badauth</p>"), Err(ErrorClass::Auth));
         assert_eq!(class(&DDNSS, "<p>Error</p>"), Err(ErrorClass::Transient));
-        assert_eq!(
-            strip_tags("<a href=\"x\">OK</a>\nnext"),
-            " OK \nnext"
-        );
+        assert_eq!(strip_tags("<a href=\"x\">OK</a>\nnext"), " OK \nnext");
     }
 }

@@ -14,7 +14,10 @@ const FIELDS: &[FieldInfo] = &[
 /// Kinds whose credentials name the host or the user (the user name is optional).
 const FIELDS_OPT_USER: &[FieldInfo] = FIELDS;
 /// DDNSS: the key alone.
-const FIELDS_KEY: &[FieldInfo] = &[super::super::opt("server"), super::super::secret("password")];
+const FIELDS_KEY: &[FieldInfo] = &[
+    super::super::opt("server"),
+    super::super::secret("password"),
+];
 /// INWX: the acknowledgement that the host has no AAAA record to keep.
 const FIELDS_INWX: &[FieldInfo] = &[
     super::super::opt("server"),
@@ -212,9 +215,13 @@ pub const STRATO: Preset = Preset {
 
 /// Spdyn: the account, or a host's update token with the host name as user (the default).
 pub const SPDYN: Preset = Preset {
-    info: KindInfo::provider("spdyn", "https://wiki.securepoint.de/SPDyn/Updatetoken", FIELDS_OPT_USER)
-        .example("password = \"abcd-efgh-ijkl\"")
-        .api("server"),
+    info: KindInfo::provider(
+        "spdyn",
+        "https://wiki.securepoint.de/SPDyn/Updatetoken",
+        FIELDS_OPT_USER,
+    )
+    .example("password = \"abcd-efgh-ijkl\"")
+    .api("server"),
     server: "https://update.spdyn.de/nic/update",
     credential: Credential::Basic(User::RecordName),
     words: &[
@@ -258,9 +265,13 @@ pub const IPV64: Preset = Preset {
 /// Loopia: the customer-zone login; `911` means a malformed request (bad address or parameters), not an outage.
 /// IPv6 goes in `myip` as `OpenWrt` sends it (not documented by Loopia).
 pub const LOOPIA: Preset = Preset {
-    info: KindInfo::provider("loopia", "https://support.loopia.se/wiki/om-dyndns-stodet/", FIELDS)
-        .example("username = \"me@example.com\"\npassword = \"loopia-secret\"")
-        .api("server"),
+    info: KindInfo::provider(
+        "loopia",
+        "https://support.loopia.se/wiki/om-dyndns-stodet/",
+        FIELDS,
+    )
+    .example("username = \"me@example.com\"\npassword = \"loopia-secret\"")
+    .api("server"),
     server: "https://dyndns.loopia.se/",
     words: &[
         Word::first(
@@ -280,12 +291,19 @@ pub const LOOPIA: Preset = Preset {
 /// Selfhost: the `DynDNS` account (numeric id); one family per request (two addresses are answered `abuse`);
 /// HTTP 204 means no change, and its other statuses have their own meanings.
 pub const SELFHOST: Preset = Preset {
-    info: KindInfo::provider("selfhost", "https://selfhost.de/cgi-bin/selfhost?p=faq&show=113", FIELDS)
-        .example("username = \"174299\"\npassword = \"selfhost-secret\"")
-        .api("server"),
+    info: KindInfo::provider(
+        "selfhost",
+        "https://selfhost.de/cgi-bin/selfhost?p=faq&show=113",
+        FIELDS,
+    )
+    .example("username = \"174299\"\npassword = \"selfhost-secret\"")
+    .api("server"),
     server: "https://carol.selfhost.de/nic/update",
     words: &[
-        Word::first("noauth", Meaning::Auth("bad DynDNS account or password (noauth)")),
+        Word::first(
+            "noauth",
+            Meaning::Auth("bad DynDNS account or password (noauth)"),
+        ),
         Word::first(
             "abuse",
             Meaning::Rejected(
@@ -299,14 +317,23 @@ pub const SELFHOST: Preset = Preset {
     ],
     statuses: &[
         (204, Meaning::Unchanged),
-        (409, Meaning::Rejected("no zone for this hostname (HTTP 409)")),
+        (
+            409,
+            Meaning::Rejected("no zone for this hostname (HTTP 409)"),
+        ),
         (410, Meaning::Rejected("the account is inactive (HTTP 410)")),
-        (411, Meaning::Rejected("the address was refused as malformed (HTTP 411)")),
+        (
+            411,
+            Meaning::Rejected("the address was refused as malformed (HTTP 411)"),
+        ),
         (
             412,
             Meaning::Rejected("the address was refused as private (HTTP 412)"),
         ),
-        (503, Meaning::Transient("the server has a DNS error (HTTP 503)")),
+        (
+            503,
+            Meaning::Transient("the server has a DNS error (HTTP 503)"),
+        ),
     ],
     ..PLAIN
 };
@@ -339,7 +366,10 @@ pub const DDNSS: Preset = Preset {
             "badysys",
             Meaning::Rejected("the server refused the request (badysys)"),
         ),
-        Word::anywhere("badauth", Meaning::Auth("the update key was refused (badauth)")),
+        Word::anywhere(
+            "badauth",
+            Meaning::Auth("the update key was refused (badauth)"),
+        ),
         Word::anywhere(
             "notfqdn",
             Meaning::Rejected("the hostname is not a fully qualified domain name (notfqdn)"),

@@ -93,10 +93,7 @@ mod inwx {
             r.query(),
             pairs(&[("hostname", "home.example.com"), ("myip", "198.51.100.7")])
         );
-        assert_eq!(
-            r.headers["authorization"],
-            "Basic aW53eC1keW46ZGQtczNjcmV0"
-        );
+        assert_eq!(r.headers["authorization"], "Basic aW53eC1keW46ZGQtczNjcmV0");
         classes(
             cfg_inwx,
             "home.example.com",
@@ -182,7 +179,8 @@ async fn infomaniak_ipv6_in_myip_its_2024_words_400_and_redirects() {
     let (class, message) = got.unwrap_err();
     assert_eq!(class, ErrorClass::Rejected);
     assert!(
-        message.contains("redirects") && message.contains("https://www.infomaniak.example/nic/update"),
+        message.contains("redirects")
+            && message.contains("https://www.infomaniak.example/nic/update"),
         "{message}"
     );
 }
@@ -202,14 +200,20 @@ async fn changeip_sends_ip_and_reads_its_own_replies() {
     assert_eq!(r.path(), "/nic/update");
     assert_eq!(
         r.query(),
-        pairs(&[("hostname", "home.changeip.example"), ("ip", "198.51.100.7")])
+        pairs(&[
+            ("hostname", "home.changeip.example"),
+            ("ip", "198.51.100.7")
+        ])
     );
     assert_eq!(r.headers["authorization"], "Basic bWU6ZGQtczNjcmV0");
     classes(
         c,
         "home.changeip.example",
         vec![
-            (Reply::ok("402 Premium DNS required"), Err(ErrorClass::Rejected)),
+            (
+                Reply::ok("402 Premium DNS required"),
+                Err(ErrorClass::Rejected),
+            ),
             (Reply::ok("422 Bad hostname"), Err(ErrorClass::Rejected)),
             (Reply::status(401, "Unauthorized"), Err(ErrorClass::Auth)),
             (Reply::ok("Unsuccessful"), Err(ErrorClass::Transient)),
@@ -240,7 +244,10 @@ async fn strato_user_is_the_domain_ipv6_in_myip_and_abuse_waits() {
         pairs(&[("hostname", "home.example.de"), ("myip", "2001:db8::7")])
     );
     // base64("example.de:dd-s3cret")
-    assert_eq!(r.headers["authorization"], "Basic ZXhhbXBsZS5kZTpkZC1zM2NyZXQ=");
+    assert_eq!(
+        r.headers["authorization"],
+        "Basic ZXhhbXBsZS5kZTpkZC1zM2NyZXQ="
+    );
     let (_, r) = one(
         |s: &str| cfg("strato", s, "username = \"strato.example.de\""),
         "home.example.de",
@@ -400,7 +407,14 @@ async fn selfhost_one_family_per_request_and_its_statuses() {
         (RecordType::A, "198.51.100.7"),
         (RecordType::Aaaa, "2001:db8::7"),
     ] {
-        let (got, r) = one(c, "home.selfhost.eu", rtype, ip, Reply::ok(format!("good {ip}"))).await;
+        let (got, r) = one(
+            c,
+            "home.selfhost.eu",
+            rtype,
+            ip,
+            Reply::ok(format!("good {ip}")),
+        )
+        .await;
         assert_eq!(got, Ok(UpdateOutcome::Updated { record_id: None }));
         assert_eq!(r.path(), "/nic/update");
         // Never `myip=<v4>,<v6>` (answered `abuse`): one address, the request's family.
@@ -443,7 +457,10 @@ async fn allinkl_sends_no_hostname_and_myip6() {
     assert_eq!(got, Ok(UpdateOutcome::Updated { record_id: None }));
     assert_eq!(r.path(), "/");
     assert_eq!(r.query(), pairs(&[("myip", "198.51.100.7")]));
-    assert_eq!(r.headers["authorization"], "Basic ZHluMDEyMzQ1NjpkZC1zM2NyZXQ=");
+    assert_eq!(
+        r.headers["authorization"],
+        "Basic ZHluMDEyMzQ1NjpkZC1zM2NyZXQ="
+    );
     let (_, r) = one(
         c,
         "home.example.com",
@@ -470,19 +487,42 @@ async fn allinkl_sends_no_hostname_and_myip6() {
 #[tokio::test]
 async fn ddnss_key_in_the_query_and_html_replies() {
     let c = |s: &str| cfg("ddnss", s, "");
-    let page = "<html><head><title>DDNSS</title></head><body><b>Updated 1 hostname.</b></body></html>";
-    let (got, r) = one(c, "home.ddnss.de", RecordType::A, "198.51.100.7", Reply::ok(page)).await;
+    let page =
+        "<html><head><title>DDNSS</title></head><body><b>Updated 1 hostname.</b></body></html>";
+    let (got, r) = one(
+        c,
+        "home.ddnss.de",
+        RecordType::A,
+        "198.51.100.7",
+        Reply::ok(page),
+    )
+    .await;
     assert_eq!(got, Ok(UpdateOutcome::Updated { record_id: None }));
     assert_eq!(r.path(), "/upd.php");
     assert_eq!(
         r.query(),
-        pairs(&[("host", "home.ddnss.de"), ("ip", "198.51.100.7"), ("key", PW)])
+        pairs(&[
+            ("host", "home.ddnss.de"),
+            ("ip", "198.51.100.7"),
+            ("key", PW)
+        ])
     );
     assert!(!r.headers.contains_key("authorization"));
-    let (_, r) = one(c, "home.ddnss.de", RecordType::Aaaa, "2001:db8::7", Reply::ok(page)).await;
+    let (_, r) = one(
+        c,
+        "home.ddnss.de",
+        RecordType::Aaaa,
+        "2001:db8::7",
+        Reply::ok(page),
+    )
+    .await;
     assert_eq!(
         r.query(),
-        pairs(&[("host", "home.ddnss.de"), ("ip6", "2001:db8::7"), ("key", PW)])
+        pairs(&[
+            ("host", "home.ddnss.de"),
+            ("ip6", "2001:db8::7"),
+            ("key", PW)
+        ])
     );
     classes(
         c,
@@ -502,7 +542,10 @@ async fn ddnss_key_in_the_query_and_html_replies() {
     let issues = load_problems(
         "[[provider]]\nname = \"d\"\nkind = \"ddnss\"\nusername = \"u\"\npassword = \"p-s3cret\"\n",
     );
-    assert!(has(&issues, "provider[0].username", "not used"), "{issues:#?}");
+    assert!(
+        has(&issues, "provider[0].username", "not used"),
+        "{issues:#?}"
+    );
 }
 
 /// Dynu fills the A record from the request's source address when `myip` is missing: an IPv6 update says
