@@ -1,6 +1,6 @@
 //! The dyndns2 protocol (`/nic/update`) and the services that speak it, one [`Preset`] table entry each (in
 //! `presets`): No-IP, Dynu, Dyn, Hurricane Electric, DNS-O-Matic, INWX, Infomaniak, `ChangeIP`, Strato, Spdyn,
-//! IPv64, Loopia, Selfhost, All-Inkl and DDNSS. A preset gives the update URL (a configured `server` without a
+//! `IPv64`, Loopia, Selfhost, All-Inkl and DDNSS. A preset gives the update URL (a configured `server` without a
 //! path gets the preset's path), the hostname parameter (or none, when the credentials name the host), the IPv4
 //! and IPv6 parameter names (or IPv6 refused at load), where the credential goes (Basic auth, or a query
 //! parameter), and the reply words and HTTP statuses the service adds.
@@ -131,7 +131,7 @@ impl Word {
             meaning,
         }
     }
-    const fn word(text: &'static str, meaning: Meaning) -> Self {
+    const fn any_word(text: &'static str, meaning: Meaning) -> Self {
         Self {
             text,
             at: Match::Word,
@@ -173,7 +173,7 @@ pub struct Config {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     pub password: Secret,
-    /// INWX only: confirms that the DynDNS host has no AAAA record to keep (INWX deletes it on every IPv4-only
+    /// INWX only: confirms that the `DynDNS` host has no AAAA record to keep (INWX deletes it on every IPv4-only
     /// update).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipv4_only: Option<bool>,

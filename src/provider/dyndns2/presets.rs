@@ -112,7 +112,7 @@ pub const DNSOMATIC: Preset = Preset {
     ..PLAIN
 };
 
-/// INWX: the DynDNS account names the host. A request without `myipv6` deletes the host's AAAA record and one
+/// INWX: the `DynDNS` account names the host. A request without `myipv6` deletes the host's AAAA record and one
 /// without `myip` sets its A record to 127.0.0.1, so a one-family update always damages the other family. The
 /// engine updates one family per request, so only A records are allowed, and only once the config confirms
 /// (`ipv4_only = true`) that the host has no AAAA record to keep.
@@ -139,7 +139,7 @@ pub const INWX: Preset = Preset {
     ..PLAIN
 };
 
-/// Infomaniak: the DynDNS user made for the record (not the admin login); IPv6 in `myip`. Its replies were
+/// Infomaniak: the `DynDNS` user made for the record (not the admin login); IPv6 in `myip`. Its replies were
 /// `successfully_changed`/`no_change` for a while in 2024, and errors come with HTTP 400 and a dyndns2 word.
 pub const INFOMANIAK: Preset = Preset {
     info: KindInfo::provider(
@@ -180,7 +180,7 @@ pub const CHANGEIP: Preset = Preset {
             Meaning::Rejected("the name needs Premium DNS, or includes `www.` (402)"),
         ),
         Word::first("422", Meaning::Rejected("the hostname is not valid (422)")),
-        Word::word("successful", Meaning::Updated),
+        Word::any_word("successful", Meaning::Updated),
     ],
     ..PLAIN
 };
@@ -243,7 +243,7 @@ pub const SPDYN: Preset = Preset {
     ..PLAIN
 };
 
-/// IPv64: the domain update token as Basic password (any user name; the record name is sent); over the limit
+/// `IPv64`: the domain update token as Basic password (any user name; the record name is sent); over the limit
 /// (48 updates a day by default) it answers `overcommited` with HTTP 403.
 pub const IPV64: Preset = Preset {
     info: KindInfo::provider("ipv64", "https://ipv64.net/account", FIELDS_OPT_USER)

@@ -1,5 +1,5 @@
 //! The dyndns2 presets added from docs/providers/dyn-endpoints.md (§4–§14): INWX, Infomaniak, `ChangeIP`, Strato,
-//! Spdyn, IPv64, Loopia, Selfhost, All-Inkl, DDNSS, and Dynu's IPv6 update. Each fake asserts the exact request
+//! Spdyn, `IPv64`, Loopia, Selfhost, All-Inkl, DDNSS, and Dynu's IPv6 update. Each fake asserts the exact request
 //! (path, decoded query pairs, where the credential goes) and maps the service's own reply words and statuses.
 //! The Basic header values are base64 of `user:password`, computed independently (`printf 'user:pw' | base64`).
 
