@@ -184,6 +184,17 @@ pub trait KindConfig {
     fn check_record(&self, name: &str, types: &[RecordType], check: &mut FieldCheck<'_>) {
         let _ = (name, types, check);
     }
+    /// [`KindConfig::check_record`] for checks that depend on which kind the struct was written as (presets
+    /// sharing one struct).
+    fn check_record_kind(
+        &self,
+        kind: &str,
+        name: &str,
+        types: &[RecordType],
+        check: &mut FieldCheck<'_>,
+    ) {
+        let _ = (kind, name, types, check);
+    }
     /// The provider for validated settings (secrets resolved). `kind` is the `kind = "..."` value, which
     /// tells presets sharing one struct apart.
     /// `client` is the HTTP client for its API calls ([`crate::http::api_client`], or one bound to a
@@ -202,12 +213,12 @@ crate::config::kinds::kind_enum! {
     Alidns(alidns::Config) = alidns::INFO,
     Dnspod(dnspod::Config) = dnspod::INFO,
     Huaweicloud(huawei::Config) = huawei::INFO,
-    Dyndns2(dyndns2::Config) = dyndns2::GENERIC,
-    Noip(dyndns2::Config) = dyndns2::NOIP,
-    Dynu(dyndns2::Config) = dyndns2::DYNU,
-    Dyn(dyndns2::Config) = dyndns2::DYN,
-    He(dyndns2::Config) = dyndns2::HE,
-    Dnsomatic(dyndns2::Config) = dyndns2::DNSOMATIC,
+    Dyndns2(dyndns2::Config) = dyndns2::GENERIC.info,
+    Noip(dyndns2::Config) = dyndns2::NOIP.info,
+    Dynu(dyndns2::Config) = dyndns2::DYNU.info,
+    Dyn(dyndns2::Config) = dyndns2::DYN.info,
+    He(dyndns2::Config) = dyndns2::HE.info,
+    Dnsomatic(dyndns2::Config) = dyndns2::DNSOMATIC.info,
     Duckdns(duckdns::Config) = duckdns::INFO,
     Desec(desec::Config) = desec::INFO,
     Porkbun(porkbun::Config) = porkbun::INFO,
@@ -243,6 +254,16 @@ crate::config::kinds::kind_enum! {
     Ionos(ionos::Config) = ionos::INFO,
     Namecom(namecom::Config) = namecom::INFO,
     Cloudns(cloudns::Config) = cloudns::INFO,
+    Inwx(dyndns2::Config) = dyndns2::INWX.info,
+    Infomaniak(dyndns2::Config) = dyndns2::INFOMANIAK.info,
+    Changeip(dyndns2::Config) = dyndns2::CHANGEIP.info,
+    Strato(dyndns2::Config) = dyndns2::STRATO.info,
+    Spdyn(dyndns2::Config) = dyndns2::SPDYN.info,
+    Ipv64(dyndns2::Config) = dyndns2::IPV64.info,
+    Loopia(dyndns2::Config) = dyndns2::LOOPIA.info,
+    Selfhost(dyndns2::Config) = dyndns2::SELFHOST.info,
+    Allinkl(dyndns2::Config) = dyndns2::ALLINKL.info,
+    Ddnss(dyndns2::Config) = dyndns2::DDNSS.info,
 }
 
 impl ProviderKind {
@@ -300,6 +321,8 @@ impl ProviderKind {
     /// Kind-specific checks of a record using this provider.
     pub fn check_record(&self, name: &str, types: &[RecordType], check: &mut FieldCheck<'_>) {
         self.config().check_record(name, types, check);
+        self.config()
+            .check_record_kind(self.kind_name(), name, types, check);
     }
 }
 

@@ -1110,11 +1110,13 @@ mod dyndns2 {
                 "{kind}"
             );
             let r = &f.requests()[0];
-            assert_eq!(
-                (r.method.as_str(), r.path()),
-                ("GET", "/nic/update"),
-                "{kind}"
-            );
+            // A server without a path gets the preset's path.
+            let path = if kind == "dyn" {
+                "/v3/update"
+            } else {
+                "/nic/update"
+            };
+            assert_eq!((r.method.as_str(), r.path()), ("GET", path), "{kind}");
             assert_eq!(r.query()["hostname"], "home.example.com");
             assert_eq!(r.query()["myip"], "198.51.100.7");
             // base64("user@example.com:dd-s3cret")
@@ -2037,6 +2039,7 @@ mod digitalocean;
 mod dnscom;
 mod dnsla;
 mod dnspod_token;
+mod dyndns2_presets;
 mod edgeone;
 mod gcloud;
 mod gcore;
