@@ -1,5 +1,5 @@
 //! Azure DNS, public zones (Azure Resource Manager REST, `api-version=2018-05-01`), with an app registration's
-//! client secret: an OAuth2 client-credentials token from Microsoft Entra ID
+//! client secret: an `OAuth2` client-credentials token from Microsoft Entra ID
 //! (`POST {login}/{tenant}/oauth2/v2.0/token`, scope `{management}/.default`) is kept until shortly before its
 //! `expires_in` and fetched again when ARM answers 401.
 //!
@@ -262,12 +262,14 @@ fn token_error(label: &str, answer: &Answer) -> ProviderError {
     let first = answer.redact(description.lines().next().unwrap_or_default().trim());
     let code = v["error_codes"][0].as_u64().or_else(|| {
         let digits = description.strip_prefix("AADSTS")?;
-        digits.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+        digits
+            .split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse()
+            .ok()
     });
     let why = match code {
-        Some(7_000_215) => {
-            "the client secret is wrong (use the secret's Value, not its Secret ID)"
-        }
+        Some(7_000_215) => "the client secret is wrong (use the secret's Value, not its Secret ID)",
         Some(7_000_222) => "the client secret has expired; add a new one to the app registration",
         Some(700_016) => "no app with this client_id in the tenant (check client_id and tenant_id)",
         Some(90_002 | 900_023) => "the tenant was not found (check tenant_id)",
@@ -358,11 +360,12 @@ impl Api {
             Some(Value::String(s)) => s.trim().parse().ok(),
             _ => None,
         };
-        let lifetime = Duration::from_secs(secs.unwrap_or(3600));
+        // At most two days (a bound on what is added to the clock).
+        let lifetime = Duration::from_secs(secs.unwrap_or(3600).min(172_800));
         let secret = Secret::resolved(token.access_token);
         *slot = Some((
             secret.clone(),
-            Instant::now() + lifetime - TOKEN_MARGIN.min(lifetime / 2),
+            Instant::now() + lifetime.saturating_sub(TOKEN_MARGIN.min(lifetime / 2)),
         ));
         Ok(secret)
     }
@@ -395,7 +398,10 @@ impl Api {
                 return Ok(got);
             }
             let mut slot = self.token.lock().await;
-            if slot.as_ref().is_some_and(|(t, _)| t == &token) {
+            if slot
+                .as_ref()
+                .is_some_and(|(t, _)| t.expose() == token.expose())
+            {
                 *slot = None;
             }
             answer = Some(got);
@@ -492,29 +498,28 @@ impl SetApi for Api {
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
         let label = self.label();
-        let found = match (&self.zone, &self.group) {
-            (Some(z), Some(g)) => Some((z.clone(), g.clone())),
-            _ => {
-                let zones = self.zones.get_or_try(&(), self.list_zones()).await?;
-                let zone = match &self.zone {
-                    Some(z) => Some(z.as_str()),
-                    None => longest_zone(name, zones.iter().map(|(z, _)| z.as_str())),
-                };
-                let groups: Vec<&str> = zones
-                    .iter()
-                    .filter(|(z, _)| Some(z.as_str()) == zone)
-                    .map(|(_, g)| g.as_str())
-                    .collect();
-                if groups.len() > 1 {
-                    return Err(ProviderError::rejected(format!(
-                        "{label}: the zone {} is in several resource groups ({}); set resource_group",
-                        zone.unwrap_or_default(),
-                        groups.join(", ")
-                    )));
-                }
-                zone.zip(groups.first())
-                    .map(|(z, g)| (z.to_owned(), (*g).to_owned()))
+        let found = if let (Some(z), Some(g)) = (&self.zone, &self.group) {
+            Some((z.clone(), g.clone()))
+        } else {
+            let zones = self.zones.get_or_try(&(), self.list_zones()).await?;
+            let zone = match &self.zone {
+                Some(z) => Some(z.as_str()),
+                None => longest_zone(name, zones.iter().map(|(z, _)| z.as_str())),
+            };
+            let groups: Vec<&str> = zones
+                .iter()
+                .filter(|(z, _)| Some(z.as_str()) == zone)
+                .map(|(_, g)| g.as_str())
+                .collect();
+            if groups.len() > 1 {
+                return Err(ProviderError::rejected(format!(
+                    "{label}: the zone {} is in several resource groups ({}); set resource_group",
+                    zone.unwrap_or_default(),
+                    groups.join(", ")
+                )));
             }
+            zone.zip(groups.first())
+                .map(|(z, g)| (z.to_owned(), (*g).to_owned()))
         };
         let where_ = self.group.as_ref().map_or_else(
             || format!("subscription {}", self.subscription),
@@ -720,7 +725,10 @@ mod tests {
             ("AuthorizationFailed".to_owned(), "m".to_owned())
         );
         assert_eq!(
-            cloud_error(r#"{"code":"NotFound","message":"The resource record 'x' does not exist"}"#).0,
+            cloud_error(
+                r#"{"code":"NotFound","message":"The resource record 'x' does not exist"}"#
+            )
+            .0,
             "NotFound"
         );
         assert_eq!(cloud_error("<html>").0, "");

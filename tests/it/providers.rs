@@ -2030,6 +2030,7 @@ mod dynv6 {
         common_failures(cfg, Reply::status(401, "Unauthorized"), "home.dynv6.net").await;
     }
 }
+mod azure;
 mod baidu;
 mod bunny;
 mod cloudns;
@@ -2054,4 +2055,3 @@ mod vercel;
 mod volcengine;
 mod vultr;
 mod westcn;
-mod azure;

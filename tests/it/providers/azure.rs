@@ -58,7 +58,10 @@ fn arm_error(status: u16, code: &str, message: &str) -> Reply {
 }
 
 /// Entra ID: the exact client-credentials form for the fake ARM's scope.
-fn login(state: Shared, arm_port: Arc<Mutex<u16>>) -> impl Fn(&Request) -> Reply + Send + Sync + 'static {
+fn login(
+    state: Shared,
+    arm_port: Arc<Mutex<u16>>,
+) -> impl Fn(&Request) -> Reply + Send + Sync + 'static {
     move |r| {
         assert_eq!(r.method, "POST");
         assert_eq!(r.target, format!("/{TENANT}/oauth2/v2.0/token"));
@@ -143,14 +146,25 @@ fn arm(state: Shared, port: Arc<Mutex<u16>>) -> impl Fn(&Request) -> Reply + Sen
             return Reply::status(404, "{}");
         };
         let parts: Vec<&str> = rest.split('/').collect();
-        let [rg, "providers", "Microsoft.Network", "dnsZones", zone, rtype, rel] = parts[..] else {
+        let [
+            rg,
+            "providers",
+            "Microsoft.Network",
+            "dnsZones",
+            zone,
+            rtype,
+            rel,
+        ] = parts[..]
+        else {
             return Reply::status(404, "{}");
         };
         if !st.zones.iter().any(|(g, n, _)| *g == rg && *n == zone) {
             return arm_error(
                 404,
                 "ParentResourceNotFound",
-                &format!("Can not perform requested operation on nested resource. Parent resource '{zone}' not found."),
+                &format!(
+                    "Can not perform requested operation on nested resource. Parent resource '{zone}' not found."
+                ),
             );
         }
         let key = format!("{rg}/{zone}/{rtype}/{rel}");
@@ -206,26 +220,67 @@ fn arm(state: Shared, port: Arc<Mutex<u16>>) -> impl Fn(&Request) -> Reply + Sen
     }
 }
 
-fn record_set(rg: &str, zone: &str, rtype: &str, rel: &str, etag: &str, props: Value) -> (String, Value) {
-    (
-        format!("{rg}/{zone}/{rtype}/{rel}"),
-        json!({
-            "id": format!("/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.Network/dnsZones/{zone}/{rtype}/{rel}"),
-            "etag": etag, "name": rel, "type": format!("Microsoft.Network/dnsZones/{rtype}"), "properties": props,
-        }),
-    )
+fn record_set(
+    rg: &str,
+    zone: &str,
+    rtype: &str,
+    rel: &str,
+    etag: &str,
+    props: Value,
+) -> (String, Value) {
+    let mut set = json!({
+        "id": format!("/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.Network/dnsZones/{zone}/{rtype}/{rel}"),
+        "etag": etag, "name": rel, "type": format!("Microsoft.Network/dnsZones/{rtype}"),
+    });
+    set["properties"] = props;
+    (format!("{rg}/{zone}/{rtype}/{rel}"), set)
 }
 
 /// Record sets made by hand: other names, other types, an alias.
 fn hand_made() -> Vec<(String, Value)> {
     vec![
-        record_set(RG, "example.com", "A", "www", "h1", json!({ "TTL": 3600, "fqdn": "www.example.com.", "ARecords": [{ "ipv4Address": "192.0.2.80" }] })),
-        record_set(RG, "example.com", "AAAA", "home", "h2", json!({ "TTL": 300, "fqdn": "home.example.com.", "AAAARecords": [{ "ipv6Address": "2001:db8::5" }] })),
-        record_set(RG, "example.com", "TXT", "home", "h3", json!({ "TTL": 300, "fqdn": "home.example.com.", "TXTRecords": [{ "value": ["hand made"] }] })),
-        record_set(RG, "example.com", "A", "@", "h4", json!({ "TTL": 3600, "fqdn": "example.com.", "ARecords": [{ "ipv4Address": "192.0.2.1" }] })),
-        record_set(RG, "example.com", "A", "cdn", "h5", json!({ "TTL": 3600, "fqdn": "cdn.example.com.", "metadata": { "key1": "value1" },
+        record_set(
+            RG,
+            "example.com",
+            "A",
+            "www",
+            "h1",
+            json!({ "TTL": 3600, "fqdn": "www.example.com.", "ARecords": [{ "ipv4Address": "192.0.2.80" }] }),
+        ),
+        record_set(
+            RG,
+            "example.com",
+            "AAAA",
+            "home",
+            "h2",
+            json!({ "TTL": 300, "fqdn": "home.example.com.", "AAAARecords": [{ "ipv6Address": "2001:db8::5" }] }),
+        ),
+        record_set(
+            RG,
+            "example.com",
+            "TXT",
+            "home",
+            "h3",
+            json!({ "TTL": 300, "fqdn": "home.example.com.", "TXTRecords": [{ "value": ["hand made"] }] }),
+        ),
+        record_set(
+            RG,
+            "example.com",
+            "A",
+            "@",
+            "h4",
+            json!({ "TTL": 3600, "fqdn": "example.com.", "ARecords": [{ "ipv4Address": "192.0.2.1" }] }),
+        ),
+        record_set(
+            RG,
+            "example.com",
+            "A",
+            "cdn",
+            "h5",
+            json!({ "TTL": 3600, "fqdn": "cdn.example.com.", "metadata": { "key1": "value1" },
             "targetResource": { "id": "/subscriptions/726f8cd6-6459-4db4-8e6d-2cd2716904e2/resourceGroups/test/providers/Microsoft.Network/trafficManagerProfiles/testpp2" },
-            "ProvisioningState": "Succeeded" })),
+            "ProvisioningState": "Succeeded" }),
+        ),
     ]
 }
 
@@ -307,7 +362,10 @@ async fn create_update_unchanged_token_cached() {
         ]
     );
     let put = &writes(&f.arm)[0];
-    assert_eq!(put.headers["if-none-match"], "*", "created only where there was none");
+    assert_eq!(
+        put.headers["if-none-match"], "*",
+        "created only where there was none"
+    );
     assert!(!put.headers.contains_key("if-match"));
     assert_eq!(
         put.json(),
@@ -382,13 +440,16 @@ async fn an_existing_set_keeps_its_metadata_and_ttl() {
     );
     // A TTL set by the record replaces the set's.
     p.begin_round();
-    update(&p, "home.example.com", RecordType::A, "198.51.100.7", Some(120))
-        .await
-        .unwrap();
-    assert_eq!(
-        writes(&f.arm)[1].json()["properties"]["TTL"],
-        json!(120)
-    );
+    update(
+        &p,
+        "home.example.com",
+        RecordType::A,
+        "198.51.100.7",
+        Some(120),
+    )
+    .await
+    .unwrap();
+    assert_eq!(writes(&f.arm)[1].json()["properties"]["TTL"], json!(120));
     // The apex is `@`; AAAA writes AAAARecords.
     update(&p, "example.com", RecordType::Aaaa, "2001:db8::7", None)
         .await
@@ -405,7 +466,10 @@ async fn an_existing_set_keeps_its_metadata_and_ttl() {
 #[tokio::test]
 async fn token_renewed_after_401_and_before_it_expires() {
     let f = start(vec![]).await;
-    let p = build(&cfg_with(&f, &format!("resource_group = \"{RG}\"\nzone = \"example.com\"")));
+    let p = build(&cfg_with(
+        &f,
+        &format!("resource_group = \"{RG}\"\nzone = \"example.com\""),
+    ));
     update(&p, "home.example.com", RecordType::A, "198.51.100.7", None)
         .await
         .unwrap();
@@ -437,13 +501,20 @@ async fn token_renewed_after_401_and_before_it_expires() {
     // A short-lived token (expires_in as a string, 6 s) is reused at first and renewed before it expires.
     let f = start(vec![]).await;
     f.state.lock().unwrap().expires_in = json!("6");
-    let p = build(&cfg_with(&f, &format!("resource_group = \"{RG}\"\nzone = \"example.com\"")));
+    let p = build(&cfg_with(
+        &f,
+        &format!("resource_group = \"{RG}\"\nzone = \"example.com\""),
+    ));
     p.check("home.example.com", RecordType::A).await.unwrap();
     p.check("home.example.com", RecordType::A).await.unwrap();
     assert_eq!(f.login.requests().len(), 1);
     tokio::time::sleep(Duration::from_millis(3200)).await;
     p.check("home.example.com", RecordType::A).await.unwrap();
-    assert_eq!(f.login.requests().len(), 2, "renewed half-way through its life");
+    assert_eq!(
+        f.login.requests().len(),
+        2,
+        "renewed half-way through its life"
+    );
     assert!(
         f.arm
             .requests()
@@ -457,7 +528,10 @@ async fn subscription_wide_lookup() {
     let f = start(vec![]).await;
     {
         let mut st = f.state.lock().unwrap();
-        st.zones = vec![("other-rg", "example.org", "Public"), (RG, "example.com", "Public")];
+        st.zones = vec![
+            ("other-rg", "example.org", "Public"),
+            (RG, "example.com", "Public"),
+        ];
     }
     // Without resource_group: the subscription's zones, the group taken from the zone's id.
     let p = build(&cfg_with(&f, ""));
@@ -468,13 +542,19 @@ async fn subscription_wide_lookup() {
         arm_log(&f),
         [
             format!("GET /subscriptions/{SUB}/providers/Microsoft.Network/dnszones?{API}"),
-            format!("GET /subscriptions/{SUB}/providers/Microsoft.Network/dnszones?{API}&$skipToken=p2"),
+            format!(
+                "GET /subscriptions/{SUB}/providers/Microsoft.Network/dnszones?{API}&$skipToken=p2"
+            ),
             format!("GET {}?{API}", set_path(RG, "example.com", "A", "a.b")),
             format!("PUT {}?{API}", set_path(RG, "example.com", "A", "a.b")),
         ]
     );
     // A zone of the same name in two groups: refused until resource_group says which.
-    f.state.lock().unwrap().zones.push(("other-rg", "example.com", "Public"));
+    f.state
+        .lock()
+        .unwrap()
+        .zones
+        .push(("other-rg", "example.com", "Public"));
     p.begin_round();
     let e = update(&p, "home.example.com", RecordType::A, "198.51.100.7", None)
         .await
@@ -487,7 +567,10 @@ async fn subscription_wide_lookup() {
         .unwrap_err();
     assert_eq!(e.class, ErrorClass::Rejected, "{e:?}");
     // A configured zone that does not hold the name: refused, not written at the apex.
-    let p = build(&cfg_with(&f, &format!("resource_group = \"{RG}\"\nzone = \"example.com\"")));
+    let p = build(&cfg_with(
+        &f,
+        &format!("resource_group = \"{RG}\"\nzone = \"example.com\""),
+    ));
     let e = update(&p, "home.example.org", RecordType::A, "198.51.100.7", None)
         .await
         .unwrap_err();
@@ -499,7 +582,10 @@ async fn subscription_wide_lookup() {
 #[tokio::test]
 async fn alias_sets_and_concurrent_changes() {
     let f = start(vec![]).await;
-    let p = build(&cfg_with(&f, &format!("resource_group = \"{RG}\"\nzone = \"example.com\"")));
+    let p = build(&cfg_with(
+        &f,
+        &format!("resource_group = \"{RG}\"\nzone = \"example.com\""),
+    ));
     let e = update(&p, "cdn.example.com", RecordType::A, "198.51.100.7", None)
         .await
         .unwrap_err();
@@ -512,8 +598,12 @@ async fn alias_sets_and_concurrent_changes() {
     let inner = arm(f.state.clone(), Arc::new(Mutex::new(f.arm.port)));
     f.arm.set(move |r| {
         if r.method == "PUT" {
-            state.lock().unwrap().sets.get_mut(&format!("{RG}/example.com/A/www")).unwrap()["etag"] =
-                json!("changed");
+            state
+                .lock()
+                .unwrap()
+                .sets
+                .get_mut(&format!("{RG}/example.com/A/www"))
+                .unwrap()["etag"] = json!("changed");
         }
         inner(r)
     });
@@ -525,7 +615,8 @@ async fn alias_sets_and_concurrent_changes() {
         stored(&f, &format!("{RG}/example.com/A/www")).unwrap()["properties"]["ARecords"],
         json!([{ "ipv4Address": "192.0.2.80" }])
     );
-    f.arm.set(arm(f.state.clone(), Arc::new(Mutex::new(f.arm.port))));
+    f.arm
+        .set(arm(f.state.clone(), Arc::new(Mutex::new(f.arm.port))));
     p.begin_round();
     update(&p, "www.example.com", RecordType::A, "198.51.100.7", None)
         .await
@@ -549,33 +640,70 @@ async fn token_errors() {
     .await;
     for (reply, class, words) in [
         (
-            Reply::status(401, aad(7_000_215, "invalid_client", "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app 'x'.")),
+            Reply::status(
+                401,
+                aad(
+                    7_000_215,
+                    "invalid_client",
+                    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app 'x'.",
+                ),
+            ),
             ErrorClass::Auth,
             "Secret ID",
         ),
         (
-            Reply::status(401, aad(7_000_222, "invalid_client", "The provided client secret keys for app 'x' are expired.")),
+            Reply::status(
+                401,
+                aad(
+                    7_000_222,
+                    "invalid_client",
+                    "The provided client secret keys for app 'x' are expired.",
+                ),
+            ),
             ErrorClass::Auth,
             "expired",
         ),
         (
-            Reply::status(400, aad(700_016, "unauthorized_client", "Application with identifier 'x' was not found in the directory 'Contoso'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.")),
+            Reply::status(
+                400,
+                aad(
+                    700_016,
+                    "unauthorized_client",
+                    "Application with identifier 'x' was not found in the directory 'Contoso'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+                ),
+            ),
             ErrorClass::Auth,
             "client_id",
         ),
         (
-            Reply::status(400, aad(90_002, "invalid_tenant", "Tenant 'x' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")),
+            Reply::status(
+                400,
+                aad(
+                    90_002,
+                    "invalid_tenant",
+                    "Tenant 'x' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.",
+                ),
+            ),
             ErrorClass::Auth,
             "tenant_id",
         ),
         (
-            Reply::status(400, aad(70_011, "invalid_scope", "The provided request must include a 'scope' input parameter.")),
+            Reply::status(
+                400,
+                aad(
+                    70_011,
+                    "invalid_scope",
+                    "The provided request must include a 'scope' input parameter.",
+                ),
+            ),
             ErrorClass::Rejected,
             "endpoint",
         ),
         (
             Reply::status(429, "{}").with_header("Retry-After", "17"),
-            ErrorClass::RateLimited { retry_after: Some(17) },
+            ErrorClass::RateLimited {
+                retry_after: Some(17),
+            },
             "rate limited",
         ),
     ] {
@@ -591,7 +719,10 @@ async fn token_errors() {
             .unwrap_err();
         assert_eq!(e.class, class, "{e:?}");
         assert!(e.message.contains(words), "{words}: {e:?}");
-        assert!(!e.message.contains("s3cret") && !e.message.contains("Trace ID"), "{e:?}");
+        assert!(
+            !e.message.contains("s3cret") && !e.message.contains("Trace ID"),
+            "{e:?}"
+        );
         assert!(arm.requests().is_empty(), "no ARM call without a token");
     }
 }
@@ -615,7 +746,10 @@ async fn arm_errors() {
         let f = start(vec![]).await;
         let reply = Arc::new(reply);
         f.arm.set(move |_| (*reply).clone());
-        let p = build(&cfg_with(&f, &format!("resource_group = \"{RG}\"\nzone = \"example.com\"")));
+        let p = build(&cfg_with(
+            &f,
+            &format!("resource_group = \"{RG}\"\nzone = \"example.com\""),
+        ));
         let e = update(&p, "home.example.com", RecordType::A, "198.51.100.1", None)
             .await
             .unwrap_err();
@@ -627,18 +761,29 @@ async fn arm_errors() {
     assert_eq!(tokens, 2, "a 401 gets one new token, then stops");
     for (reply, class, words) in [
         (
-            arm_error(403, "AuthorizationFailed", "The client '2b1e5f3c-0a4d-4c8e-9f6b-7d2a1c3e5b90' with object id 'o' does not have authorization to perform action 'Microsoft.Network/dnsZones/A/read' over scope '/subscriptions/s/resourceGroups/dns-rg/providers/Microsoft.Network/dnsZones/example.com/A/home' or the scope is invalid. If access was recently granted, please refresh your credentials."),
+            arm_error(
+                403,
+                "AuthorizationFailed",
+                "The client '2b1e5f3c-0a4d-4c8e-9f6b-7d2a1c3e5b90' with object id 'o' does not have authorization to perform action 'Microsoft.Network/dnsZones/A/read' over scope '/subscriptions/s/resourceGroups/dns-rg/providers/Microsoft.Network/dnsZones/example.com/A/home' or the scope is invalid. If access was recently granted, please refresh your credentials.",
+            ),
             ErrorClass::Auth,
             "Microsoft.Network/dnsZones/A/read",
         ),
         (
-            arm_error(404, "ResourceGroupNotFound", "Resource group 'dns-rg' could not be found."),
+            arm_error(
+                404,
+                "ResourceGroupNotFound",
+                "Resource group 'dns-rg' could not be found.",
+            ),
             ErrorClass::Rejected,
             "ResourceGroupNotFound",
         ),
         (
-            arm_error(429, "TooManyRequests", "The request is being throttled.").with_header("Retry-After", "42"),
-            ErrorClass::RateLimited { retry_after: Some(42) },
+            arm_error(429, "TooManyRequests", "The request is being throttled.")
+                .with_header("Retry-After", "42"),
+            ErrorClass::RateLimited {
+                retry_after: Some(42),
+            },
             "rate limited",
         ),
         (
@@ -647,11 +792,17 @@ async fn arm_errors() {
             "ServiceUnavailable",
         ),
         (
-            Reply::Truncated { body: "{\"propert".into() },
+            Reply::Truncated {
+                body: "{\"propert".into(),
+            },
             ErrorClass::Transient,
             "",
         ),
-        (Reply::ok("<html>captive portal</html>"), ErrorClass::Transient, ""),
+        (
+            Reply::ok("<html>captive portal</html>"),
+            ErrorClass::Transient,
+            "",
+        ),
     ] {
         let (e, tokens) = with(reply).await;
         assert_eq!(e.class, class, "{e:?}");
@@ -660,7 +811,10 @@ async fn arm_errors() {
     }
     // A missing zone: the GET answers ARM's ParentResourceNotFound, not the record set's NotFound.
     let f = start(vec![]).await;
-    let p = build(&cfg_with(&f, &format!("resource_group = \"{RG}\"\nzone = \"example.net\"")));
+    let p = build(&cfg_with(
+        &f,
+        &format!("resource_group = \"{RG}\"\nzone = \"example.net\""),
+    ));
     let e = update(&p, "home.example.net", RecordType::A, "198.51.100.1", None)
         .await
         .unwrap_err();
@@ -692,9 +846,19 @@ fn config_checks() {
         "[[provider]]\nname = \"p\"\nkind = \"azure\"\ntenant_id = \"{TENANT}\"\nclient_id = \"{CLIENT}\"\nclient_secret = \"{SECRET}\"\nsubscription_id = \"{SUB}\"\nresource_group = \"{RG}\"\n"
     );
     assert!(load_str(&ok, &|_: &str| None).is_ok());
-    assert!(load_str(&ok.replace(TENANT, "contoso.onmicrosoft.com"), &|_: &str| None).is_ok());
+    assert!(
+        load_str(
+            &ok.replace(TENANT, "contoso.onmicrosoft.com"),
+            &|_: &str| None
+        )
+        .is_ok()
+    );
     for (from, to, field) in [
-        (SECRET, "0f3e2d1c-5b4a-4987-a6b5-c4d3e2f1a0b9", ".client_secret"),
+        (
+            SECRET,
+            "0f3e2d1c-5b4a-4987-a6b5-c4d3e2f1a0b9",
+            ".client_secret",
+        ),
         (CLIENT, "my-app", ".client_id"),
         (SUB, "Pay-As-You-Go", ".subscription_id"),
         (TENANT, "contoso", ".tenant_id"),
