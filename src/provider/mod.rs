@@ -17,6 +17,7 @@
 //! every-kind tests check them.
 
 mod alidns;
+mod azure;
 mod baidu;
 mod bunny;
 mod cloudflare;
@@ -264,6 +265,7 @@ crate::config::kinds::kind_enum! {
     Selfhost(dyndns2::Config) = dyndns2::SELFHOST.info,
     Allinkl(dyndns2::Config) = dyndns2::ALLINKL.info,
     Ddnss(dyndns2::Config) = dyndns2::DDNSS.info,
+    Azure(azure::Config) = azure::INFO,
 }
 
 impl ProviderKind {

@@ -2032,6 +2032,7 @@ mod dynv6 {
         common_failures(cfg, Reply::status(401, "Unauthorized"), "home.dynv6.net").await;
     }
 }
+mod azure;
 mod baidu;
 mod bunny;
 mod cloudns;
