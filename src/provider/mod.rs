@@ -30,8 +30,10 @@ mod dnspod_token;
 mod duckdns;
 mod dyndns2;
 mod dynv6;
+mod easydns;
 mod edgeone;
 pub mod error;
+mod freedns;
 mod gandi;
 mod gcloud;
 mod gcore;
@@ -60,6 +62,7 @@ mod volcengine;
 mod vultr;
 pub(crate) mod webhook;
 mod westcn;
+mod zoneedit;
 #[doc(hidden)]
 pub use rfc2136::fuzz_answer as fuzz_rfc2136_answer;
 
@@ -242,6 +245,9 @@ crate::config::kinds::kind_enum! {
     Ionos(ionos::Config) = ionos::INFO,
     Namecom(namecom::Config) = namecom::INFO,
     Cloudns(cloudns::Config) = cloudns::INFO,
+    Freedns(freedns::Config) = freedns::INFO,
+    Zoneedit(zoneedit::Config) = zoneedit::INFO,
+    Easydns(easydns::Config) = easydns::INFO,
 }
 
 impl ProviderKind {

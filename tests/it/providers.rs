@@ -2054,3 +2054,6 @@ mod vercel;
 mod volcengine;
 mod vultr;
 mod westcn;
+mod easydns;
+mod freedns;
+mod zoneedit;
