@@ -201,7 +201,12 @@ fn interpret(
 ) -> Result<UpdateOutcome, ProviderError> {
     let unchanged = Ok(UpdateOutcome::Unchanged { record_id: None });
     if let Some(tag) = first_tag(body) {
-        let said = format!("{} {}: {}", tag.code, if tag.success { "SUCCESS" } else { "ERROR" }, redact(&crate::http::snippet(&tag.text)));
+        let said = format!(
+            "{} {}: {}",
+            if tag.success { "SUCCESS" } else { "ERROR" },
+            tag.code,
+            redact(&crate::http::snippet(&tag.text))
+        );
         let text = tag.text.to_ascii_lowercase();
         return match (tag.success, tag.code.as_str()) {
             (true, "201") => unchanged,
