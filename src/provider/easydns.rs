@@ -285,7 +285,10 @@ impl Setter for Easydns {
 
     async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
         let _ = (name, record_type);
-        Ok("easyDNS has no read-only call: the first update checks the user name and token".to_owned())
+        Ok(
+            "easyDNS has no read-only call: the first update checks the user name and token"
+                .to_owned(),
+        )
     }
 }
 
@@ -329,7 +332,10 @@ mod tests {
 
     #[test]
     fn words_and_tags() {
-        assert_eq!(strip_tags("<a x='1'>OK</a>\n <b>no  update</b>"), "OK no update");
+        assert_eq!(
+            strip_tags("<a x='1'>OK</a>\n <b>no  update</b>"),
+            "OK no update"
+        );
         assert!(has_word("x OK.", "OK"));
         assert!(!has_word("xOK", "OK"));
         assert!(!has_word("NO_AUTHX", "NO_AUTH"));

@@ -248,21 +248,33 @@ mod tests {
             class("Updated home.example.org from 192.0.2.1 to 198.51.100.7\n"),
             updated
         );
-        assert_eq!(class("\n  Updated 1 host(s) home.example.org to 198.51.100.7"), updated);
+        assert_eq!(
+            class("\n  Updated 1 host(s) home.example.org to 198.51.100.7"),
+            updated
+        );
         assert_eq!(
             class(
                 "No IP change detected for home.example.org with IP 198.51.100.7, skipping update"
             ),
             unchanged
         );
-        assert_eq!(class("ERROR: Address 198.51.100.7 has not changed."), unchanged);
+        assert_eq!(
+            class("ERROR: Address 198.51.100.7 has not changed."),
+            unchanged
+        );
         use super::super::ErrorClass;
-        assert_eq!(class("ERROR: Invalid update URL (2)"), Err(ErrorClass::Auth));
+        assert_eq!(
+            class("ERROR: Invalid update URL (2)"),
+            Err(ErrorClass::Auth)
+        );
         assert_eq!(
             class("ERROR: Unable to locate this record"),
             Err(ErrorClass::Rejected)
         );
-        assert_eq!(class("<html>captive portal</html>"), Err(ErrorClass::Transient));
+        assert_eq!(
+            class("<html>captive portal</html>"),
+            Err(ErrorClass::Transient)
+        );
         assert_eq!(class(""), Err(ErrorClass::Transient));
         // Quoted text is masked.
         let err = interpret("t", "ERROR: bad token tok123", &|t: &str| {

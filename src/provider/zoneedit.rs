@@ -188,7 +188,9 @@ fn wait_10_min(label: &str, why: &str) -> ProviderError {
         ErrorClass::RateLimited {
             retry_after: Some(TEN_MINUTES),
         },
-        format!("{label}: ZoneEdit allows one update per host every 10 minutes ({why}); waiting 10 minutes"),
+        format!(
+            "{label}: ZoneEdit allows one update per host every 10 minutes ({why}); waiting 10 minutes"
+        ),
     )
 }
 
@@ -295,7 +297,11 @@ impl Setter for Zoneedit {
         };
         let answer = self
             .spacing
-            .guard(request.name, wait, send(&label, http, &[self.token.expose()]))
+            .guard(
+                request.name,
+                wait,
+                send(&label, http, &[self.token.expose()]),
+            )
             .await?;
         let redact = |t: &str| answer.redact(t);
         if answer.status == reqwest::StatusCode::UNAUTHORIZED
@@ -318,7 +324,10 @@ impl Setter for Zoneedit {
 
     async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError> {
         let _ = (name, record_type);
-        Ok("ZoneEdit has no read-only call: the first update checks the user name and token".to_owned())
+        Ok(
+            "ZoneEdit has no read-only call: the first update checks the user name and token"
+                .to_owned(),
+        )
     }
 }
 
@@ -346,7 +355,10 @@ mod tests {
                 text: "Failed Login: me".into()
             })
         );
-        assert_eq!(attribute(" ZONECODE=\"1\" CODE=2", "CODE").as_deref(), Some("2"));
+        assert_eq!(
+            attribute(" ZONECODE=\"1\" CODE=2", "CODE").as_deref(),
+            Some("2")
+        );
         assert_eq!(first_tag("<html><body>NOACCESS</body></html>"), None);
     }
 
@@ -364,7 +376,11 @@ mod tests {
             format!("<{kind} CODE=\"{code}\" TEXT=\"{text}\" ZONE=\"example.com\">")
         };
         assert_eq!(
-            class(&tag("SUCCESS", "200", "home.example.com updated to 198.51.100.7")),
+            class(&tag(
+                "SUCCESS",
+                "200",
+                "home.example.com updated to 198.51.100.7"
+            )),
             updated
         );
         // The extra trailing SUCCESS 200 does not change the host's own answer.
@@ -393,7 +409,11 @@ mod tests {
             wait
         );
         assert_eq!(
-            class(&tag("ERROR", "707", "Duplicate updates for the same host/ip, adjust client settings")),
+            class(&tag(
+                "ERROR",
+                "707",
+                "Duplicate updates for the same host/ip, adjust client settings"
+            )),
             wait
         );
         assert_eq!(
@@ -410,7 +430,11 @@ mod tests {
             Err(ErrorClass::Rejected)
         );
         assert_eq!(
-            class(&tag("ERROR", "700", "no update required for home.example.com")),
+            class(&tag(
+                "ERROR",
+                "700",
+                "no update required for home.example.com"
+            )),
             unchanged
         );
         assert_eq!(
@@ -426,7 +450,10 @@ mod tests {
         assert_eq!(class("NOSERVICE"), Err(ErrorClass::Rejected));
         assert_eq!(class("ILLEGAL INPUT"), Err(ErrorClass::Rejected));
         assert_eq!(class("TOOSOON"), wait);
-        assert_eq!(class("<html>captive portal</html>"), Err(ErrorClass::Transient));
+        assert_eq!(
+            class("<html>captive portal</html>"),
+            Err(ErrorClass::Transient)
+        );
         assert_eq!(class(""), Err(ErrorClass::Transient));
     }
 }

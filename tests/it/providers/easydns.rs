@@ -64,9 +64,15 @@ async fn a_and_aaaa_each_in_myip_with_basic_auth() {
         UpdateOutcome::Updated { record_id: None }
     );
     assert_eq!(
-        update(&p, "home.example.com", RecordType::Aaaa, "2001:db8::7", None)
-            .await
-            .unwrap(),
+        update(
+            &p,
+            "home.example.com",
+            RecordType::Aaaa,
+            "2001:db8::7",
+            None
+        )
+        .await
+        .unwrap(),
         UpdateOutcome::Updated { record_id: None }
     );
     let requests = f.requests();

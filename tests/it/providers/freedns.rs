@@ -75,15 +75,25 @@ async fn a_goes_to_sync_and_aaaa_to_v6_sync_with_the_address() {
     assert!(v6.requests().is_empty());
 
     assert_eq!(
-        update(&p, "home6.example.org", RecordType::Aaaa, "2001:db8::7", None)
-            .await
-            .unwrap(),
+        update(
+            &p,
+            "home6.example.org",
+            RecordType::Aaaa,
+            "2001:db8::7",
+            None
+        )
+        .await
+        .unwrap(),
         UpdateOutcome::Updated { record_id: None }
     );
     assert_eq!(v4.requests().len(), 2, "AAAA never goes to the v4 host");
     assert_sync_request(&v6.requests()[0], "2001:db8::7");
     // Sent form-encoded (`%3A`), read decoded.
-    assert!(v6.requests()[0].target.contains("address=2001%3Adb8%3A%3A7"));
+    assert!(
+        v6.requests()[0]
+            .target
+            .contains("address=2001%3Adb8%3A%3A7")
+    );
 }
 
 #[tokio::test]
@@ -94,9 +104,15 @@ async fn the_pasted_sync_url_is_reduced_to_the_token_and_one_endpoint_takes_both
     update(&p, "home.example.org", RecordType::A, "198.51.100.7", None)
         .await
         .unwrap();
-    update(&p, "home.example.org", RecordType::Aaaa, "2001:db8::7", None)
-        .await
-        .unwrap();
+    update(
+        &p,
+        "home.example.org",
+        RecordType::Aaaa,
+        "2001:db8::7",
+        None,
+    )
+    .await
+    .unwrap();
     let requests = f.requests();
     assert_sync_request(&requests[0], "198.51.100.7");
     assert_sync_request(&requests[1], "2001:db8::7");
@@ -200,7 +216,10 @@ fn config_checks() {
         issues.iter().any(|i| i.path.ends_with(".token")),
         "{issues:#?}"
     );
-    for good in [TOKEN.to_owned(), format!("https://sync.afraid.org/u/{TOKEN}/")] {
+    for good in [
+        TOKEN.to_owned(),
+        format!("https://sync.afraid.org/u/{TOKEN}/"),
+    ] {
         let text = format!(
             "ipv6 = true\n[[provider]]\nname = \"p\"\nkind = \"freedns\"\ntoken = \"{good}\"\n\n\
              [[record]]\nname = \"home.example.org\"\nprovider = \"p\"\ntype = \"AAAA\""
