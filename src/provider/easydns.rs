@@ -1,8 +1,8 @@
-//! easyDNS dynamic DNS: `GET https://api.cp.easydns.com/dyn/generic.php?hostname=<fqdn>&myip=<ip>` with HTTP
-//! Basic (the easyDNS user name and the domain's **Dynamic Authenticated Token**, which replaces the account
+//! `easyDNS` dynamic DNS: `GET https://api.cp.easydns.com/dyn/generic.php?hostname=<fqdn>&myip=<ip>` with HTTP
+//! Basic (the `easyDNS` user name and the domain's **Dynamic Authenticated Token**, which replaces the account
 //! password). The request has the dyndns2 shape; the answers do not: they are HTML fragments carrying one of
-//! easyDNS's own words. An IPv6 address goes in `myip` too, in its own request (one family per request, as
-//! easyDNS documents and ddclient 3.11 does). `wildcard`, `mx` and `backmx` are never sent, so the service keeps
+//! `easyDNS`'s own words. An IPv6 address goes in `myip` too, in its own request (one family per request, as
+//! `easyDNS` documents and ddclient 3.11 does). `wildcard`, `mx` and `backmx` are never sent, so the service keeps
 //! what the control panel set; nothing but the named host's address is written.
 //!
 //! Answers (tags stripped, whole words, errors first): `NOACCESS`/`NO_AUTH` (bad credentials, or a host not in
@@ -31,7 +31,7 @@ use super::{
 use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://api.cp.easydns.com";
-/// easyDNS's (and `ZoneEdit`'s) minimum time between updates of one host.
+/// `easyDNS`'s (and `ZoneEdit`'s) minimum time between updates of one host.
 pub(super) const TEN_MINUTES: u64 = 600;
 
 pub const INFO: KindInfo = KindInfo::provider(
@@ -191,7 +191,7 @@ fn too_soon(label: &str, word: &str) -> ProviderError {
     )
 }
 
-/// Interprets an easyDNS answer body.
+/// Interprets an `easyDNS` answer body.
 fn interpret(label: &str, body: &str, quoted: &str) -> Result<UpdateOutcome, ProviderError> {
     let text = strip_tags(body);
     let found = |w: &str| has_word(&text, w);

@@ -213,6 +213,7 @@ impl Setter for Freedns {
 
 #[cfg(test)]
 mod tests {
+    use super::super::ErrorClass;
     use super::*;
 
     #[test]
@@ -262,7 +263,6 @@ mod tests {
             class("ERROR: Address 198.51.100.7 has not changed."),
             unchanged
         );
-        use super::super::ErrorClass;
         assert_eq!(
             class("ERROR: Invalid update URL (2)"),
             Err(ErrorClass::Auth)

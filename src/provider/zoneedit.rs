@@ -174,7 +174,7 @@ fn attribute(tag: &str, name: &str) -> Option<String> {
         }
         return Some(
             value
-                .split(|c: char| c.is_whitespace())
+                .split(char::is_whitespace)
                 .next()
                 .unwrap_or("")
                 .to_owned(),
