@@ -343,7 +343,7 @@ mod tests {
 
     #[test]
     fn spacing_counts_from_the_last_request() {
-        let s = Spacing::new(Duration::from_secs(600));
+        let s = Spacing::new(Duration::from_mins(10));
         let t0 = Instant::now();
         assert_eq!(s.wait_left("h A", t0), None);
         s.sent("h A", t0);
@@ -353,7 +353,7 @@ mod tests {
             Some(500)
         );
         assert_eq!(s.wait_left("h AAAA", t0), None);
-        assert_eq!(s.wait_left("h A", t0 + Duration::from_secs(600)), None);
-        assert_eq!(s.wait_left("h A", t0 + Duration::from_secs(9000)), None);
+        assert_eq!(s.wait_left("h A", t0 + Duration::from_mins(10)), None);
+        assert_eq!(s.wait_left("h A", t0 + Duration::from_mins(150)), None);
     }
 }

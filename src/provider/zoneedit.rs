@@ -216,9 +216,8 @@ fn interpret(
             (false, "701") => Err(ProviderError::rejected(format!(
                 "{label}: the zone is not set up in this account ({said})"
             ))),
-            (false, "702") => Err(wait_10_min(label, &said)),
             (false, "707") if text_names(&text, sent) => unchanged,
-            (false, "707") => Err(wait_10_min(label, &said)),
+            (false, "702" | "707") => Err(wait_10_min(label, &said)),
             (false, "708") => Err(ProviderError::auth(format!(
                 "{label}: the user name or DYN token was refused ({said})"
             ))),
