@@ -1,6 +1,6 @@
-//! easyDNS against a fake written from `docs/providers/dyn-endpoints.md` section 3 (kb.easydns.com, ddclient's
-//! `nic_easydns_update`, pfSense, inadyn#373): `GET /dyn/generic.php?hostname=<fqdn>&myip=<ip>` with Basic
-//! user:dynamic token, one family per request (`myip` for both), HTML answers carrying easyDNS's own words,
+//! `easyDNS` against a fake written from `docs/providers/dyn-endpoints.md` section 3 (kb.easydns.com, ddclient's
+//! `nic_easydns_update`, `pfSense`, inadyn#373): `GET /dyn/generic.php?hostname=<fqdn>&myip=<ip>` with Basic
+//! user:dynamic token, one family per request (`myip` for both), HTML answers carrying `easyDNS`'s own words,
 //! and at least 10 minutes between updates.
 
 use super::*;
@@ -20,7 +20,7 @@ fn page(inner: &str) -> Reply {
     ))
 }
 
-/// easyDNS as documented: credentials checked, example.com's hosts only, `NOERROR` for a change, `OK` with
+/// `easyDNS` as documented: credentials checked, example.com's hosts only, `NOERROR` for a change, `OK` with
 /// "no update required" when the address is already there.
 async fn fake() -> FakeHttp {
     let current = std::sync::Mutex::new(std::collections::BTreeMap::<String, String>::new());

@@ -8,7 +8,7 @@ use super::*;
 const TOKEN: &str = "CyTXMbtq5cPnLjEg5vKHs3cret";
 
 /// A fake sync server: the known token's record answers `Updated` once per new address, then
-/// `No IP change detected`; any other token gets FreeDNS's 404 page.
+/// `No IP change detected`; any other token gets `FreeDNS`'s 404 page.
 async fn fake(host: &'static str) -> FakeHttp {
     let current = std::sync::Mutex::new(String::from("192.0.2.1"));
     FakeHttp::start(move |r| {

@@ -1,5 +1,5 @@
 //! `ZoneEdit` against a fake written from `docs/providers/dyn-endpoints.md` section 2 (ddclient's
-//! `nic_zoneedit1_update`, pfSense, qdm12 and ZoneEdit's words quoted in win-acme#2714):
+//! `nic_zoneedit1_update`, `pfSense`, qdm12 and `ZoneEdit`'s words quoted in win-acme#2714):
 //! `GET /auth/dynamic.html?host=<fqdn>&dnsto=<ip>[&zone=<zone>]` with Basic user:DYN token, XML-ish
 //! `<SUCCESS CODE=…>`/`<ERROR CODE=…>` answers (sometimes with an extra trailing `SUCCESS 200`), and at least
 //! 10 minutes between requests for one host.
@@ -15,7 +15,7 @@ fn cfg(endpoint: &str) -> String {
     )
 }
 
-/// ZoneEdit as documented: credentials checked, example.com in the account, one host per call, an extra
+/// `ZoneEdit` as documented: credentials checked, example.com in the account, one host per call, an extra
 /// `SUCCESS 200` after the host's own tag, `201` when the address is already there.
 async fn fake() -> FakeHttp {
     let current = std::sync::Mutex::new(String::from("192.0.2.1"));
