@@ -31,8 +31,10 @@ mod dnspod_token;
 mod duckdns;
 mod dyndns2;
 mod dynv6;
+mod easydns;
 mod edgeone;
 pub mod error;
+mod freedns;
 mod gandi;
 mod gcloud;
 mod gcore;
@@ -62,6 +64,7 @@ mod volcengine;
 mod vultr;
 pub(crate) mod webhook;
 mod westcn;
+mod zoneedit;
 #[doc(hidden)]
 pub use rfc2136::fuzz_answer as fuzz_rfc2136_answer;
 
@@ -266,6 +269,9 @@ crate::config::kinds::kind_enum! {
     Allinkl(dyndns2::Config) = dyndns2::ALLINKL.info,
     Ddnss(dyndns2::Config) = dyndns2::DDNSS.info,
     Azure(azure::Config) = azure::INFO,
+    Freedns(freedns::Config) = freedns::INFO,
+    Zoneedit(zoneedit::Config) = zoneedit::INFO,
+    Easydns(easydns::Config) = easydns::INFO,
 }
 
 impl ProviderKind {
