@@ -44,7 +44,9 @@ mod linode;
 mod namecheap;
 mod namecom;
 mod namesilo;
+mod netcup;
 mod nowcn;
+mod ovh;
 mod porkbun;
 mod powerdns;
 mod rainyun;
@@ -242,6 +244,8 @@ crate::config::kinds::kind_enum! {
     Ionos(ionos::Config) = ionos::INFO,
     Namecom(namecom::Config) = namecom::INFO,
     Cloudns(cloudns::Config) = cloudns::INFO,
+    Ovh(ovh::Config) = ovh::INFO,
+    Netcup(netcup::Config) = netcup::INFO,
 }
 
 impl ProviderKind {
