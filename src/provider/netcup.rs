@@ -93,7 +93,11 @@ impl KindConfig for Config {
         if self.customer_number.is_empty()
             || !self.customer_number.chars().all(|c| c.is_ascii_digit())
         {
-            check.problem("customer_number", "provider.netcup.check.customer_number", &[]);
+            check.problem(
+                "customer_number",
+                "provider.netcup.check.customer_number",
+                &[],
+            );
         }
         // CCP API keys have 50 characters; the 64-character keys belong to the CloudDNS REST API.
         if self.api_key.expose().len() == 64 {

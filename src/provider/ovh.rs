@@ -25,8 +25,8 @@ use serde_json::{Value, json};
 
 use super::{
     Answer, Capabilities, ErrorClass, Existing, KindConfig, KindInfo, Provider, ProviderError,
-    Reconciler, RecordApi, TtlRule, UpdateOutcome, UpdateRequest, Written, Zone, relative,
-    segment, send,
+    Reconciler, RecordApi, TtlRule, UpdateOutcome, UpdateRequest, Written, Zone, relative, segment,
+    send,
 };
 use crate::config::check::FieldCheck;
 use crate::config::{RecordType, Secret};
@@ -202,7 +202,11 @@ impl Ovh {
 
     /// The server's clock offset, asked once (`GET /auth/time` is never signed).
     async fn delta(&self) -> Result<i64, ProviderError> {
-        if let Some(d) = *self.delta.lock().unwrap_or_else(std::sync::PoisonError::into_inner) {
+        if let Some(d) = *self
+            .delta
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        {
             return Ok(d);
         }
         let label = self.label();
@@ -219,7 +223,10 @@ impl Ovh {
         }
         let server = answer.json::<i64>(&label)?;
         let d = server - local_now();
-        *self.delta.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(d);
+        *self
+            .delta
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(d);
         Ok(d)
     }
 
@@ -245,7 +252,10 @@ impl Ovh {
                     .is_some_and(|m| m.to_ascii_lowercase().contains("out of time"));
             if out_of_time && !retried {
                 retried = true;
-                *self.delta.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+                *self
+                    .delta
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
                 continue;
             }
             return Err(self.error(&answer));
@@ -318,7 +328,9 @@ impl Ovh {
             // The domain's or zone's service has expired: nothing to retry soon.
             return ProviderError::new(
                 ErrorClass::Banned { retry_after: None },
-                format!("{label}: the service has expired (HTTP 460), renew it in the OVH manager: {detail}"),
+                format!(
+                    "{label}: the service has expired (HTTP 460), renew it in the OVH manager: {detail}"
+                ),
             );
         }
         answer.status_error(&label, Some(&detail))
@@ -472,7 +484,9 @@ impl RecordApi for Api {
                 .await?
                 .json::<Record>(&label)?;
             // The server filters; a record of another type or name is never taken for ours.
-            if !record.field_type.eq_ignore_ascii_case(&record_type.to_string())
+            if !record
+                .field_type
+                .eq_ignore_ascii_case(&record_type.to_string())
                 || !record.sub_domain.eq_ignore_ascii_case(&sub)
             {
                 continue;
@@ -507,7 +521,11 @@ impl RecordApi for Api {
         }
         let answer = self
             .ovh
-            .call(reqwest::Method::POST, &Self::records_path(zone), Some(&body))
+            .call(
+                reqwest::Method::POST,
+                &Self::records_path(zone),
+                Some(&body),
+            )
             .await?;
         self.ovh.written(zone);
         let id = serde_json::from_str::<Value>(&answer.body)
@@ -576,10 +594,30 @@ mod tests {
         let url = "https://eu.api.ovh.com/1.0/auth";
         let ab = r#"{"a":"b","c":"d"}"#;
         for (method, url, body, want) in [
-            ("GET", url, "", "$1$e9556054b6309771395efa467c22e627407461ad"),
-            ("POST", url, ab, "$1$ec2fb5c7a81f64723c77d2e5b609ae6f58a84fc1"),
-            ("PUT", url, ab, "$1$8a75a9e7c8e7296c9dbeda6a2a735eb6bd58ec4b"),
-            ("DELETE", url, "", "$1$a1eecd00b3b02b6cf5708b84b9ff42059a950d85"),
+            (
+                "GET",
+                url,
+                "",
+                "$1$e9556054b6309771395efa467c22e627407461ad",
+            ),
+            (
+                "POST",
+                url,
+                ab,
+                "$1$ec2fb5c7a81f64723c77d2e5b609ae6f58a84fc1",
+            ),
+            (
+                "PUT",
+                url,
+                ab,
+                "$1$8a75a9e7c8e7296c9dbeda6a2a735eb6bd58ec4b",
+            ),
+            (
+                "DELETE",
+                url,
+                "",
+                "$1$a1eecd00b3b02b6cf5708b84b9ff42059a950d85",
+            ),
             (
                 "GET",
                 "https://eu.api.ovh.com/1.0/call",
