@@ -12,7 +12,7 @@
 //! ours. `updateDnsRecords` is sent with only the record it changes: the listed record with its new
 //! `destination`, a new record without `id`, or the listed record with `deleterecord: true`; records not sent
 //! stay as they are. Records have no TTL at netcup (the TTL is the zone's, set in the CCP): a record's `ttl` is
-//! not sent. CloudDNS zones (netcup's newer DNS, with 64-character REST keys) are not reachable through this
+//! not sent. `CloudDNS` zones (netcup's newer DNS, with 64-character REST keys) are not reachable through this
 //! API: such a key is refused at load, and 5028 "zone could not be found" says so.
 
 use std::collections::HashMap;

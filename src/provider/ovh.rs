@@ -1,5 +1,5 @@
-//! OVHcloud DNS zones through the OVH API v1 (`/1.0`), signed with an application key, application secret and
-//! consumer key (docs/providers/ovh.md; OVH's guide "First Steps with the OVHcloud APIs", help.ovhcloud.com,
+//! `OVHcloud` DNS zones through the OVH API v1 (`/1.0`), signed with an application key, application secret and
+//! consumer key (docs/providers/ovh.md; OVH's guide "First Steps with the `OVHcloud` APIs", help.ovhcloud.com,
 //! retrieved 2026-12-04, and OVH's SDKs go-ovh / python-ovh). Each call carries `X-Ovh-Application`,
 //! `X-Ovh-Consumer`, `X-Ovh-Timestamp` (server time: `GET /auth/time`, unsigned, once; the offset is kept and
 //! fetched again once when OVH answers "query out of time") and `X-Ovh-Signature` = `$1$` + hex SHA-1 of
@@ -582,8 +582,8 @@ impl RecordApi for Api {
 mod tests {
     use super::*;
 
-    /// OVH's own vectors: go-ovh `ovh/ovh_test.go` (TestAllAPIMethods) and python-ovh
-    /// `tests/test_client.py` (test_call_signature), "real revoked credentials", timestamp 1457018875.
+    /// OVH's own vectors: go-ovh `ovh/ovh_test.go` (`TestAllAPIMethods`) and python-ovh
+    /// `tests/test_client.py` (`test_call_signature`), "real revoked credentials", timestamp 1457018875.
     #[test]
     fn published_signatures() {
         let (secret, consumer, ts) = (

@@ -359,7 +359,7 @@ fn keys_and_customer_number_are_checked_at_load() {
     };
     let legacy = "Xk3PqL9zW2mN7vR4tY8uB1cD6fG0hJ5sA2eI9oU3nM7wQ4rT8y";
     assert_eq!(legacy.len(), 50);
-    assert!(load_str(&text("12345", &legacy), &|_: &str| None).is_ok());
+    assert!(load_str(&text("12345", legacy), &|_: &str| None).is_ok());
     let issues = load_str(
         &text("12345", &format!("{legacy}Xk3PqL9zW2mN7v")),
         &|_: &str| None,
@@ -369,7 +369,7 @@ fn keys_and_customer_number_are_checked_at_load() {
         issues.iter().any(|i| i.path.ends_with(".api_key")),
         "{issues:#?}"
     );
-    let issues = load_str(&text("K12345", &legacy), &|_: &str| None).unwrap_err();
+    let issues = load_str(&text("K12345", legacy), &|_: &str| None).unwrap_err();
     assert!(
         issues.iter().any(|i| i.path.ends_with(".customer_number")),
         "{issues:#?}"
