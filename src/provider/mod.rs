@@ -47,7 +47,9 @@ mod linode;
 mod namecheap;
 mod namecom;
 mod namesilo;
+mod netcup;
 mod nowcn;
+mod ovh;
 mod porkbun;
 mod powerdns;
 mod rainyun;
@@ -272,6 +274,8 @@ crate::config::kinds::kind_enum! {
     Freedns(freedns::Config) = freedns::INFO,
     Zoneedit(zoneedit::Config) = zoneedit::INFO,
     Easydns(easydns::Config) = easydns::INFO,
+    Ovh(ovh::Config) = ovh::INFO,
+    Netcup(netcup::Config) = netcup::INFO,
 }
 
 impl ProviderKind {
