@@ -17,6 +17,7 @@
 //! every-kind tests check them.
 
 mod alidns;
+mod aliesa;
 mod baidu;
 mod bunny;
 mod cloudflare;
@@ -242,6 +243,7 @@ crate::config::kinds::kind_enum! {
     Ionos(ionos::Config) = ionos::INFO,
     Namecom(namecom::Config) = namecom::INFO,
     Cloudns(cloudns::Config) = cloudns::INFO,
+    Aliesa(aliesa::Config) = aliesa::INFO,
 }
 
 impl ProviderKind {

@@ -2054,3 +2054,4 @@ mod vercel;
 mod volcengine;
 mod vultr;
 mod westcn;
+mod aliesa;
