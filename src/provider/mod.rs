@@ -30,6 +30,7 @@ mod dnspod;
 mod dnspod_token;
 mod duckdns;
 mod dyndns2;
+mod dynadot;
 mod dynv6;
 mod edgeone;
 pub mod error;
@@ -244,6 +245,7 @@ crate::config::kinds::kind_enum! {
     Namecom(namecom::Config) = namecom::INFO,
     Cloudns(cloudns::Config) = cloudns::INFO,
     Aliesa(aliesa::Config) = aliesa::INFO,
+    Dynadot(dynadot::Config) = dynadot::INFO,
 }
 
 impl ProviderKind {

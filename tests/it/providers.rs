@@ -2055,3 +2055,4 @@ mod volcengine;
 mod vultr;
 mod westcn;
 mod aliesa;
+mod dynadot;
