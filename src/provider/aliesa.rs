@@ -381,10 +381,7 @@ impl RecordApi for Api {
         values: &[IpAddr],
         ttl: Option<u32>,
     ) -> Result<Written, ProviderError> {
-        let mut params = vec![
-            ("RecordId", existing.id.clone()),
-            ("Data", data(values)),
-        ];
+        let mut params = vec![("RecordId", existing.id.clone()), ("Data", data(values))];
         params.extend(ttl.or(existing.ttl).map(|t| ("Ttl", t.to_string())));
         let flags = self
             .flags

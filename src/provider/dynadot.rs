@@ -125,7 +125,13 @@ struct Api {
 }
 
 /// `X-Signature`: Base64(HMAC-SHA256(secret, key \n path-and-query \n request id \n body)).
-fn signature(key: &str, secret: &str, path_and_query: &str, request_id: &str, body: &str) -> String {
+fn signature(
+    key: &str,
+    secret: &str,
+    path_and_query: &str,
+    request_id: &str,
+    body: &str,
+) -> String {
     let message = format!("{key}\n{path_and_query}\n{request_id}\n{body}");
     base64::engine::general_purpose::STANDARD
         .encode(sign::hmac_sha256(secret.as_bytes(), message.as_bytes()))
@@ -212,21 +218,11 @@ impl Api {
                 signature(self.key.expose(), self.secret.expose(), &path, &id, &body),
             );
         if !body.is_empty() {
-            req = req
-                .header("Content-Type", "application/json")
-                .body(body);
+            req = req.header("Content-Type", "application/json").body(body);
         }
-        let answer = send(
-            &label,
-            req,
-            &[self.key.expose(), self.secret.expose()],
-        )
-        .await?;
+        let answer = send(&label, req, &[self.key.expose(), self.secret.expose()]).await?;
         let parsed: Option<Value> = serde_json::from_str(&answer.body).ok();
-        let code = parsed
-            .as_ref()
-            .and_then(|v| v.get("code"))
-            .and_then(number);
+        let code = parsed.as_ref().and_then(|v| v.get("code")).and_then(number);
         // 200, 201, 202 are success; 249 is "too many requests" despite its range.
         let ok = answer.status.is_success() && code.is_none_or(|c| matches!(c, 200..=202));
         if let (true, Some(v)) = (ok, &parsed) {
@@ -242,10 +238,7 @@ impl Api {
             });
         };
         let code = code.unwrap_or_else(|| i64::from(answer.status.as_u16()));
-        let message = v
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let message = v.get("message").and_then(Value::as_str).unwrap_or_default();
         let error = v.get("error").map(Value::to_string).unwrap_or_default();
         let detail = answer.redact(&format!("{code}: {message} {error}").trim_end().to_owned());
         Err(match code {
@@ -334,7 +327,8 @@ impl Api {
         let ours = |item: &Map<String, Value>, sub: bool| {
             sub != apex
                 && type_of(item).is_some_and(|t| t.eq_ignore_ascii_case(&rtype))
-                && (!sub || text(item, &["sub_host"]).is_some_and(|h| h.eq_ignore_ascii_case(&host)))
+                && (!sub
+                    || text(item, &["sub_host"]).is_some_and(|h| h.eq_ignore_ascii_case(&host)))
         };
         let new: Vec<Value> = values
             .iter()

@@ -2030,6 +2030,7 @@ mod dynv6 {
         common_failures(cfg, Reply::status(401, "Unauthorized"), "home.dynv6.net").await;
     }
 }
+mod aliesa;
 mod baidu;
 mod bunny;
 mod cloudns;
@@ -2037,6 +2038,7 @@ mod digitalocean;
 mod dnscom;
 mod dnsla;
 mod dnspod_token;
+mod dynadot;
 mod edgeone;
 mod gcloud;
 mod gcore;
@@ -2054,5 +2056,3 @@ mod vercel;
 mod volcengine;
 mod vultr;
 mod westcn;
-mod aliesa;
-mod dynadot;

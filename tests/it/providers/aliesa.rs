@@ -88,7 +88,10 @@ fn the_independent_signature_matches_alibabas_published_example_and_the_esa_fixt
         ("Type", "A/AAAA"),
         ("Version", "2024-09-10"),
     ]));
-    assert_eq!(v1("GET", &list, "testsecret"), "oXxIlCPsF3K/sIPS+d9LVz0MzPw=");
+    assert_eq!(
+        v1("GET", &list, "testsecret"),
+        "oXxIlCPsF3K/sIPS+d9LVz0MzPw="
+    );
     let mut create = params(&common);
     create.extend(params(&[
         ("Action", "CreateRecord"),
@@ -370,18 +373,31 @@ async fn create_update_unchanged_signed_and_hand_made_records_survive() {
     assert_eq!(actions(&f)[before..], ["ListRecords 1"]);
 
     // AAAA: the IPv6-valued `A/AAAA` record at the name is the one updated.
-    update(&p, "home.example.com", RecordType::Aaaa, "2001:db8::7", None)
-        .await
-        .unwrap();
+    update(
+        &p,
+        "home.example.com",
+        RecordType::Aaaa,
+        "2001:db8::7",
+        None,
+    )
+    .await
+    .unwrap();
     let upd = f.requests().last().unwrap().clone();
     assert_eq!(
-        (upd.query()["Action"].as_str(), upd.query()["RecordId"].as_str()),
+        (
+            upd.query()["Action"].as_str(),
+            upd.query()["RecordId"].as_str()
+        ),
         ("UpdateRecord", "13")
     );
 
     let store = store.lock().unwrap();
     let by_id = |id: i64| store.iter().find(|v| v["RecordId"] == id).cloned();
-    for (id, kept) in [(11, "192.0.2.80"), (12, "v=spf1 -all"), (14, "elsewhere.example.net")] {
+    for (id, kept) in [
+        (11, "192.0.2.80"),
+        (12, "v=spf1 -all"),
+        (14, "elsewhere.example.net"),
+    ] {
         assert_eq!(by_id(id).unwrap()["Data"]["Value"], kept, "hand-made {id}");
     }
     assert_eq!(by_id(9001).unwrap()["Data"]["Value"], "198.51.100.8");
@@ -412,7 +428,12 @@ async fn proxied_flag_kept_and_cname_sites_get_proxied_records() {
         ])
     );
     assert_eq!(
-        store.lock().unwrap().iter().find(|v| v["RecordId"] == 21).unwrap()["Proxied"],
+        store
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|v| v["RecordId"] == 21)
+            .unwrap()["Proxied"],
         true
     );
 
@@ -440,7 +461,14 @@ async fn proxied_flag_kept_and_cname_sites_get_proxied_records() {
 async fn records_paged_duplicates_reduced_and_a_configured_site_skips_the_lookup() {
     // 500 IPv6-valued records at the name fill page 1; the two A records are on page 2.
     let mut records: Vec<Value> = (0..500)
-        .map(|i| rec(1000 + i, "home.example.com", "A/AAAA", &format!("2001:db8::{:x}", i + 1)))
+        .map(|i| {
+            rec(
+                1000 + i,
+                "home.example.com",
+                "A/AAAA",
+                &format!("2001:db8::{:x}", i + 1),
+            )
+        })
         .collect();
     records.push(rec(31, "home.example.com", "A/AAAA", "198.51.100.1"));
     records.push(rec(32, "home.example.com", "A/AAAA", "198.51.100.9"));
@@ -507,7 +535,10 @@ async fn failures() {
         .await
         .unwrap_err();
         assert_eq!(err.class, class, "{code}: {err:?}");
-        assert!(err.message.contains(code) && !err.message.contains(SECRET), "{err:?}");
+        assert!(
+            err.message.contains(code) && !err.message.contains(SECRET),
+            "{err:?}"
+        );
     }
     // A name under none of the account's sites: rejected, nothing written.
     let (f, _) = fake(hand_made()).await;
