@@ -1,5 +1,5 @@
 //! Alibaba Cloud ESA (边缘安全加速, Edge Security Acceleration) DNS records, API version `2024-09-10` at
-//! `esa.cn-hangzhou.aliyuncs.com`: RPC style, signature V1 (HMAC-SHA1) with a RAM AccessKey, every parameter
+//! `esa.cn-hangzhou.aliyuncs.com`: RPC style, signature V1 (HMAC-SHA1) with a RAM `AccessKey`, every parameter
 //! in the query (also for the POSTs, with an empty body, as Alibaba's SDK and ddns-go send them). Signing,
 //! calling and the gateway's error codes are Alidns's ([`super::alidns::Rpc`], [`super::alidns::classify`]).
 //!

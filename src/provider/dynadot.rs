@@ -1,4 +1,4 @@
-//! Dynadot's RESTful API v1 (`https://api.dynadot.com/restful/v1`), DNS settings of a domain on Dynadot DNS.
+//! Dynadot's `RESTful` API v1 (`https://api.dynadot.com/restful/v1`), DNS settings of a domain on Dynadot DNS.
 //! Every call carries `Authorization: Bearer <API key>`, a fresh `X-Request-ID` and `X-Signature` =
 //! Base64(HMAC-SHA256(API secret, key ⏎ path-and-query ⏎ request id ⏎ body)) as the API document describes.
 //!
@@ -23,8 +23,8 @@
 //! 401/403 stop the record; 249 and 429 ("too many requests") wait `Retry-After`, else the document's
 //! 60 s; 400/404/409 are rejected; 5xx transient.
 //!
-//! Doc: <https://www.dynadot.com/domain/api-document> (RESTful API v1.0.0: Header, X-Signature, Response
-//! Format, Rate Limiting, GET_DNS, SET_DNS), read 2026-12-05; the read's item fields (`main_domains`,
+//! Doc: <https://www.dynadot.com/domain/api-document> (`RESTful` API v1.0.0: Header, X-Signature, Response
+//! Format, Rate Limiting, `GET_DNS`, `SET_DNS`), read 2026-12-05; the read's item fields (`main_domains`,
 //! `sub_domains`, `sub_host`, `record_type`, `value`) from a working v1 DDNS client, as the document
 //! collapses them (`docs/providers/dynadot.md`).
 
@@ -240,7 +240,7 @@ impl Api {
         let code = code.unwrap_or_else(|| i64::from(answer.status.as_u16()));
         let message = v.get("message").and_then(Value::as_str).unwrap_or_default();
         let error = v.get("error").map(Value::to_string).unwrap_or_default();
-        let detail = answer.redact(&format!("{code}: {message} {error}").trim_end().to_owned());
+        let detail = answer.redact(format!("{code}: {message} {error}").trim_end());
         Err(match code {
             401 | 403 => ProviderError::auth(format!("{label}: credentials refused ({detail})")),
             249 | 429 => ProviderError::new(

@@ -1,6 +1,6 @@
-//! Dynadot RESTful API v1, from docs/providers/dynadot.md (Dynadot's API document: headers, X-Signature,
-//! response envelope, rate limits, GET_DNS / SET_DNS; item fields as a working v1 client reads and writes
-//! them). The fake keeps one domain's whole DNS setting; a write replaces it whole, as SET_DNS without
+//! Dynadot `RESTful` API v1, from docs/providers/dynadot.md (Dynadot's API document: headers, X-Signature,
+//! response envelope, rate limits, `GET_DNS` / `SET_DNS`; item fields as a working v1 client reads and writes
+//! them). The fake keeps one domain's whole DNS setting; a write replaces it whole, as `SET_DNS` without
 //! `add_dns_to_current_setting` does, so any record the client failed to write back would be lost here too.
 //! Every request's `X-Signature` is recomputed independently (HMAC-SHA256 with `ring`, Base64).
 
