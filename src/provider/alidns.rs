@@ -86,10 +86,13 @@ impl KindConfig for Config {
         Arc::new(
             Reconciler::new(Api {
                 name,
-                client,
-                base: super::base_url(self.endpoint.as_deref(), DEFAULT_ENDPOINT),
-                key_id: self.access_key_id.clone(),
-                secret: self.access_key_secret.clone(),
+                rpc: Rpc {
+                    client,
+                    base: super::base_url(self.endpoint.as_deref(), DEFAULT_ENDPOINT),
+                    key_id: self.access_key_id.clone(),
+                    secret: self.access_key_secret.clone(),
+                    version: "2015-01-09",
+                },
             })
             .on_line(self.line.as_deref()),
         )
@@ -98,10 +101,17 @@ impl KindConfig for Config {
 
 struct Api {
     name: String,
-    client: reqwest::Client,
-    base: String,
-    key_id: String,
-    secret: Secret,
+    rpc: Rpc,
+}
+
+/// An Alibaba Cloud RPC-style API (signature V1, every parameter in the query): Alidns, and ESA (`aliesa`).
+pub(super) struct Rpc {
+    pub client: reqwest::Client,
+    pub base: String,
+    pub key_id: String,
+    pub secret: Secret,
+    /// The API's `Version` (`2015-01-09` for Alidns).
+    pub version: &'static str,
 }
 
 #[derive(Deserialize)]
@@ -156,9 +166,9 @@ struct RecordId {
 }
 
 /// A failed call: the classified error and Alibaba's code, when there was one.
-struct Failure {
-    error: ProviderError,
-    code: Option<String>,
+pub(super) struct Failure {
+    pub error: ProviderError,
+    pub code: Option<String>,
 }
 
 impl From<ProviderError> for Failure {
@@ -167,25 +177,23 @@ impl From<ProviderError> for Failure {
     }
 }
 
-impl Api {
-    fn label(&self) -> String {
-        format!("alidns `{}`", self.name)
-    }
-
-    /// Calls an action with its parameters, signed; returns the parsed success body.
-    async fn call<T: serde::de::DeserializeOwned>(
+impl Rpc {
+    /// Calls an action with its parameters, all in the query and signed (V1) for `method`, with an empty
+    /// body (also for POST, as Alibaba's SDKs send RPC calls); returns the parsed success body.
+    pub(super) async fn call<T: serde::de::DeserializeOwned>(
         &self,
+        label: &str,
+        method: reqwest::Method,
         action: &str,
         params: &[(&str, String)],
     ) -> Result<T, Failure> {
-        let label = self.label();
         let mut query: BTreeMap<String, String> = params
             .iter()
             .map(|(k, v)| ((*k).to_owned(), v.clone()))
             .collect();
         for (k, v) in [
             ("Action", action.to_owned()),
-            ("Version", "2015-01-09".to_owned()),
+            ("Version", self.version.to_owned()),
             ("Format", "JSON".to_owned()),
             ("AccessKeyId", self.key_id.clone()),
             ("SignatureMethod", "HMAC-SHA1".to_owned()),
@@ -201,27 +209,48 @@ impl Api {
         ] {
             query.insert(k.to_owned(), v);
         }
-        let signature = sign::aliyun_v1("GET", &query, self.secret.expose());
+        let signature = sign::aliyun_v1(method.as_str(), &query, self.secret.expose());
         let url = format!(
             "{}/?{}&Signature={}",
             self.base,
             sign::canonical_query(&query),
             sign::pct(&signature)
         );
-        let answer = send(&label, self.client.get(url), &[self.secret.expose()]).await?;
+        let answer = send(
+            label,
+            self.client.request(method, url),
+            &[self.secret.expose()],
+        )
+        .await?;
         if answer.status.is_success() {
-            return Ok(answer.json(&label)?);
+            return Ok(answer.json(label)?);
         }
         let Ok(err) = serde_json::from_str::<ApiError>(&answer.body) else {
-            return Err(answer.status_error(&label, None).into());
+            return Err(answer.status_error(label, None).into());
         };
         let detail = format!("{}: {}", err.code, answer.redact(&err.message));
-        let error = classify(&label, &err.code, &detail)
-            .unwrap_or_else(|| answer.status_error(&label, Some(&detail)));
+        let error = classify(label, &err.code, &detail)
+            .unwrap_or_else(|| answer.status_error(label, Some(&detail)));
         Err(Failure {
             error,
             code: Some(err.code),
         })
+    }
+}
+
+impl Api {
+    fn label(&self) -> String {
+        format!("alidns `{}`", self.name)
+    }
+
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        action: &str,
+        params: &[(&str, String)],
+    ) -> Result<T, Failure> {
+        self.rpc
+            .call(&self.label(), reqwest::Method::GET, action, params)
+            .await
     }
 
     async fn call_plain<T: serde::de::DeserializeOwned>(
@@ -233,15 +262,18 @@ impl Api {
     }
 }
 
-/// Error codes with a known meaning; `None` leaves it to the HTTP status.
-fn classify(label: &str, code: &str, detail: &str) -> Option<ProviderError> {
+/// Error codes with a known meaning (Alibaba's POP gateway codes, shared by its RPC APIs, and Alidns's own);
+/// `None` leaves it to the HTTP status.
+pub(super) fn classify(label: &str, code: &str, detail: &str) -> Option<ProviderError> {
     const AUTH: &[&str] = &[
+        "InvalidAccessKeyId",
         "InvalidAccessKeyId.NotFound",
         "InvalidAccessKeyId.Inactive",
         "SignatureDoesNotMatch",
         "IncompleteSignature",
         "Forbidden.RAM",
         "Forbidden",
+        "NoPermission",
     ];
     const REJECTED: &[&str] = &[
         "IncorrectDomainUser",

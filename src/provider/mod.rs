@@ -18,6 +18,7 @@
 
 mod alidns;
 mod azure;
+mod aliesa;
 mod baidu;
 mod bunny;
 mod cloudflare;
@@ -29,6 +30,7 @@ mod dnsla;
 mod dnspod;
 mod dnspod_token;
 mod duckdns;
+mod dynadot;
 mod dyndns2;
 mod dynv6;
 mod easydns;
@@ -276,6 +278,8 @@ crate::config::kinds::kind_enum! {
     Easydns(easydns::Config) = easydns::INFO,
     Ovh(ovh::Config) = ovh::INFO,
     Netcup(netcup::Config) = netcup::INFO,
+    Aliesa(aliesa::Config) = aliesa::INFO,
+    Dynadot(dynadot::Config) = dynadot::INFO,
 }
 
 impl ProviderKind {

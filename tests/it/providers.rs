@@ -2033,6 +2033,7 @@ mod dynv6 {
     }
 }
 mod azure;
+mod aliesa;
 mod baidu;
 mod bunny;
 mod cloudns;
@@ -2042,6 +2043,7 @@ mod dnsla;
 mod dnspod_token;
 mod dyndns2_presets;
 mod easydns;
+mod dynadot;
 mod edgeone;
 mod freedns;
 mod gcloud;
