@@ -154,24 +154,6 @@ struct Easydns {
     spacing: Spacing,
 }
 
-/// The text of an HTML answer: tags removed, whitespace collapsed.
-pub(super) fn strip_tags(body: &str) -> String {
-    let mut out = String::with_capacity(body.len());
-    let mut in_tag = false;
-    for c in body.chars() {
-        match c {
-            '<' => {
-                in_tag = true;
-                out.push(' ');
-            }
-            '>' if in_tag => in_tag = false,
-            _ if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// Whether `word` (which may hold a space) occurs in `text` with no letter, digit or `_` on either side.
 pub(super) fn has_word(text: &str, word: &str) -> bool {
     let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
@@ -193,7 +175,7 @@ fn too_soon(label: &str, word: &str) -> ProviderError {
 
 /// Interprets an `easyDNS` answer body.
 fn interpret(label: &str, body: &str, quoted: &str) -> Result<UpdateOutcome, ProviderError> {
-    let text = strip_tags(body);
+    let text = crate::http::plain_text(body);
     let found = |w: &str| has_word(&text, w);
     for word in ["NOACCESS", "NO_AUTH"] {
         if found(word) {
@@ -333,7 +315,7 @@ mod tests {
     #[test]
     fn words_and_tags() {
         assert_eq!(
-            strip_tags("<a x='1'>OK</a>\n <b>no  update</b>"),
+            crate::http::plain_text("<a x='1'>OK</a>\n <b>no  update</b>"),
             "OK no update"
         );
         assert!(has_word("x OK.", "OK"));

@@ -25,7 +25,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::easydns::{Spacing, TEN_MINUTES, has_word, strip_tags};
+use super::easydns::{Spacing, TEN_MINUTES, has_word};
 use super::{
     Capabilities, ErrorClass, KindConfig, KindInfo, Provider, ProviderError, Setter,
     SetterProvider, UpdateOutcome, UpdateRequest, send,
@@ -228,7 +228,7 @@ fn interpret(
             _ => Err(ProviderError::transient(format!("{label}: {said}"))),
         };
     }
-    let words = strip_tags(body);
+    let words = crate::http::plain_text(body);
     for word in ["NOACCESS", "NO_AUTH"] {
         if has_word(&words, word) {
             return Err(ProviderError::auth(format!(

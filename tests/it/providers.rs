@@ -2032,8 +2032,8 @@ mod dynv6 {
         common_failures(cfg, Reply::status(401, "Unauthorized"), "home.dynv6.net").await;
     }
 }
-mod azure;
 mod aliesa;
+mod azure;
 mod baidu;
 mod bunny;
 mod cloudns;
@@ -2041,9 +2041,9 @@ mod digitalocean;
 mod dnscom;
 mod dnsla;
 mod dnspod_token;
+mod dynadot;
 mod dyndns2_presets;
 mod easydns;
-mod dynadot;
 mod edgeone;
 mod freedns;
 mod gcloud;

@@ -321,14 +321,17 @@ async fn each_provider_notifier_and_source_can_have_its_own_proxy() {
         1,
         "the provider's own proxy, not the dead top-level one"
     );
+    // The record's first publication is an alert, through the notifier's proxy too.
+    assert_eq!(alerts.requests().len(), 1);
     let out = case.run(&["notify", "test"]).await;
     assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(alerts.requests().len(), 1);
+    assert_eq!(alerts.requests().len(), 2);
     let through: Vec<String> = proxy.connects.lock().unwrap().clone();
     assert_eq!(
         through,
         [
             format!("127.0.0.1:{}", hook.port),
+            format!("127.0.0.1:{}", alerts.port),
             format!("127.0.0.1:{}", alerts.port)
         ],
         "provider and notifier through their proxy, detection direct"

@@ -284,24 +284,6 @@ impl Dyndns2 {
     }
 }
 
-/// The answer's text with HTML tags removed.
-fn strip_tags(body: &str) -> String {
-    let mut out = String::with_capacity(body.len());
-    let mut in_tag = false;
-    for c in body.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            _ if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out
-}
-
 /// The error or outcome a [`Meaning`] stands for.
 fn outcome(
     label: &str,
@@ -332,7 +314,7 @@ fn read(
     retry_after: Option<u64>,
 ) -> Result<UpdateOutcome, ProviderError> {
     let text = if preset.html {
-        strip_tags(body)
+        crate::http::plain_text(body)
     } else {
         body.to_owned()
     };
@@ -630,6 +612,5 @@ mod tests {
         );
         assert_eq!(class(&DDNSS, "<p>badauth</p>"), Err(ErrorClass::Auth));
         assert_eq!(class(&DDNSS, "<p>Error</p>"), Err(ErrorClass::Transient));
-        assert_eq!(strip_tags("<a href=\"x\">OK</a>\nnext"), " OK \nnext");
     }
 }

@@ -417,7 +417,7 @@ fn the_window_speaks_chinese() {
     click(&mut h, "服务商");
     click(&mut h, "添加服务商");
     assert!(shows(&h, "使用哪家 DNS 服务？"));
-    type_into(&mut h, "搜索", "阿里云");
+    type_into(&mut h, "搜索", "阿里云解析");
     h.get_by_label_contains("阿里云").click();
     h.run();
     assert!(shows(&h, "AliyunDNSFullAccess"));
