@@ -19,12 +19,12 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::bearer::Bearer;
 use super::reconcile::RoundCache;
 use super::{
     Answer, Capabilities, ErrorClass, Existing, KindConfig, KindInfo, Provider, ProviderError,
@@ -38,8 +38,6 @@ const DEFAULT_LOGIN: &str = "https://login.microsoftonline.com";
 const API_VERSION: &str = "api-version=2018-05-01";
 const DEFAULT_TTL: u32 = 300;
 const MAX_PAGES: usize = 20;
-/// A token is renewed this long before it expires (at most half its lifetime).
-const TOKEN_MARGIN: Duration = Duration::from_mins(5);
 
 pub const INFO: KindInfo = KindInfo::provider(
     "azure",
@@ -168,7 +166,7 @@ impl KindConfig for Config {
             subscription: self.subscription_id.trim().to_owned(),
             group: self.resource_group.clone(),
             zone: self.zone.as_deref().map(super::canonical),
-            token: tokio::sync::Mutex::new(None),
+            token: Bearer::default(),
             zones: RoundCache::default(),
             seen: Mutex::new(HashMap::new()),
         }))
@@ -189,7 +187,7 @@ struct Api {
     group: Option<String>,
     zone: Option<String>,
     /// The access token and when to renew it (locked while one is fetched: concurrent calls share it).
-    token: tokio::sync::Mutex<Option<(Secret, Instant)>>,
+    token: Bearer,
     /// The public zones the listing showed this round: (zone name, resource group).
     zones: RoundCache<(), Vec<(String, String)>>,
     /// Set URL -> what its last read showed (etag, metadata), for the `PUT` or `DELETE` that follows.
@@ -200,14 +198,6 @@ struct Api {
 struct Seen {
     etag: Option<String>,
     metadata: Option<Value>,
-}
-
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    /// Seconds; a number (v2.0 endpoint) or a string (older answers).
-    #[serde(default)]
-    expires_in: Option<Value>,
 }
 
 /// The form of the client-credentials grant, each value percent-encoded (RFC 3986 unreserved characters kept).
@@ -330,12 +320,6 @@ impl Api {
 
     /// A valid access token: the cached one, or a new one from Entra ID.
     async fn token(&self) -> Result<Secret, ProviderError> {
-        let mut slot = self.token.lock().await;
-        if let Some((token, renew)) = slot.as_ref()
-            && Instant::now() < *renew
-        {
-            return Ok(token.clone());
-        }
         let label = self.label();
         let request = self
             .client
@@ -350,24 +334,10 @@ impl Api {
                 self.secret.expose(),
                 &format!("{}/.default", self.base),
             ));
-        let answer = send(&label, request, &[self.secret.expose()]).await?;
-        if !answer.status.is_success() {
-            return Err(token_error(&label, &answer));
-        }
-        let token: TokenAnswer = answer.json(&label)?;
-        let secs = match &token.expires_in {
-            Some(Value::Number(n)) => n.as_u64(),
-            Some(Value::String(s)) => s.trim().parse().ok(),
-            _ => None,
-        };
-        // At most two days (a bound on what is added to the clock).
-        let lifetime = Duration::from_secs(secs.unwrap_or(3600).min(172_800));
-        let secret = Secret::resolved(token.access_token);
-        *slot = Some((
-            secret.clone(),
-            Instant::now() + lifetime.saturating_sub(TOKEN_MARGIN.min(lifetime / 2)),
-        ));
-        Ok(secret)
+        let secrets = [self.secret.expose()];
+        self.token
+            .get(&label, || send(&label, request, &secrets), token_error)
+            .await
     }
 
     /// An ARM call with the bearer token; a 401 drops the token and tries once more with a new one. Every
@@ -397,13 +367,7 @@ impl Api {
             if got.status != reqwest::StatusCode::UNAUTHORIZED {
                 return Ok(got);
             }
-            let mut slot = self.token.lock().await;
-            if slot
-                .as_ref()
-                .is_some_and(|(t, _)| t.expose() == token.expose())
-            {
-                *slot = None;
-            }
+            self.token.refused(&token).await;
             answer = Some(got);
         }
         Err(answer.map_or_else(

@@ -7,14 +7,15 @@
 //! the new one. Sets with a routing policy (geo, weighted), other types and other names are never touched.
 
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::bearer::Bearer;
 use super::reconcile::RoundCache;
 use super::{
     Answer, Capabilities, ErrorClass, Existing, KindConfig, KindInfo, Provider, ProviderError,
@@ -28,8 +29,6 @@ const SCOPE: &str = "https://www.googleapis.com/auth/ndev.clouddns.readwrite";
 const GRANT: &str = "urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer";
 const DEFAULT_TTL: u32 = 300;
 const MAX_PAGES: usize = 20;
-/// A token is renewed this long before it expires.
-const TOKEN_MARGIN: Duration = Duration::from_mins(2);
 
 pub const INFO: KindInfo = KindInfo::provider(
     "gcloud",
@@ -206,7 +205,7 @@ impl KindConfig for Config {
             project,
             managed_zone: self.managed_zone.clone(),
             key,
-            token: Mutex::new(None),
+            token: Bearer::default(),
             zones: RoundCache::default(),
         }))
     }
@@ -220,16 +219,9 @@ struct Api {
     managed_zone: Option<String>,
     key: Result<Key, String>,
     /// The access token and when to renew it.
-    token: Mutex<Option<(Secret, Instant)>>,
+    token: Bearer,
     /// Suffix -> the public managed zone with that `dnsName` (or none), learnt this round.
     zones: RoundCache<String, Option<String>>,
-}
-
-#[derive(Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    #[serde(default)]
-    expires_in: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -289,12 +281,6 @@ impl Api {
 
     /// A valid access token: the cached one, or a new one from the key's `token_uri`.
     async fn token(&self) -> Result<Secret, ProviderError> {
-        if let Ok(t) = self.token.lock()
-            && let Some((token, renew)) = t.as_ref()
-            && Instant::now() < *renew
-        {
-            return Ok(token.clone());
-        }
         let label = self.label();
         let key = self.key()?;
         let now = SystemTime::now()
@@ -306,20 +292,9 @@ impl Api {
             .post(&key.token_uri)
             .header("Content-Type", "application/x-www-form-urlencoded")
             .body(format!("grant_type={GRANT}&assertion={jwt}"));
-        let answer = send(&label, request, &[]).await?;
-        if !answer.status.is_success() {
-            return Err(token_error(&label, &answer));
-        }
-        let token: TokenAnswer = answer.json(&label)?;
-        let lifetime = Duration::from_secs(token.expires_in.unwrap_or(3600));
-        let secret = Secret::resolved(token.access_token);
-        if let Ok(mut t) = self.token.lock() {
-            *t = Some((
-                secret.clone(),
-                Instant::now() + lifetime.saturating_sub(TOKEN_MARGIN),
-            ));
-        }
-        Ok(secret)
+        self.token
+            .get(&label, || send(&label, request, &[]), token_error)
+            .await
     }
 
     /// An API call with the bearer token; a 401 renews the token once.
@@ -345,9 +320,7 @@ impl Api {
             }
             let answer = send(&label, request, &[token.expose()]).await?;
             if answer.status == reqwest::StatusCode::UNAUTHORIZED && attempt == 0 {
-                if let Ok(mut t) = self.token.lock() {
-                    *t = None;
-                }
+                self.token.refused(&token).await;
                 continue;
             }
             if answer.status.is_success() {

@@ -22,6 +22,7 @@ mod alidns;
 mod aliesa;
 mod azure;
 mod baidu;
+mod bearer;
 mod bunny;
 mod cloudflare;
 mod cloudns;
