@@ -1,11 +1,13 @@
 //! HTTP plumbing shared by IP sources and providers: client construction (rustls with ring), bounded body
-//! reads, `Retry-After` parsing, and error text that never carries a URL (URLs may hold tokens).
+//! reads, `Retry-After` parsing, error text that never carries a URL (URLs may hold tokens), and the text of
+//! answers for people (markup reduced to text, GBK decoded: [`charset`]).
 //!
 //! Every client shares one TLS configuration whose certificate verifier loads the OS's root certificates on
 //! the first https handshake, once per process: a daemon with plain-http sources and providers never loads
 //! them, and one with ten providers loads them once, not ten times (each reqwest client would otherwise read
 //! and parse the whole system store when it is built).
 
+pub mod charset;
 pub mod template;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
