@@ -282,6 +282,13 @@ impl Api {
     /// A valid access token: the cached one, or a new one from the key's `token_uri`.
     async fn token(&self) -> Result<Secret, ProviderError> {
         let label = self.label();
+        self.token
+            .get(&label, || self.fetch_token(&label), token_error)
+            .await
+    }
+
+    /// The token endpoint's answer to a freshly signed assertion (signed only when the cache needs a token).
+    async fn fetch_token(&self, label: &str) -> Result<Answer, ProviderError> {
         let key = self.key()?;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -292,9 +299,7 @@ impl Api {
             .post(&key.token_uri)
             .header("Content-Type", "application/x-www-form-urlencoded")
             .body(format!("grant_type={GRANT}&assertion={jwt}"));
-        self.token
-            .get(&label, || send(&label, request, &[]), token_error)
-            .await
+        send(label, request, &[]).await
     }
 
     /// An API call with the bearer token; a 401 renews the token once.

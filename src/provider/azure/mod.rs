@@ -237,6 +237,13 @@ impl Api {
     /// A valid access token: the cached one, or a new one from Entra ID.
     async fn token(&self) -> Result<Secret, ProviderError> {
         let label = self.label();
+        self.token
+            .get(&label, || self.fetch_token(&label), token_error)
+            .await
+    }
+
+    /// Entra ID's answer to the client-credentials grant (asked only when the cache needs a token).
+    async fn fetch_token(&self, label: &str) -> Result<Answer, ProviderError> {
         let request = self
             .client
             .post(format!(
@@ -250,10 +257,7 @@ impl Api {
                 self.secret.expose(),
                 &format!("{}/.default", self.base),
             ));
-        let secrets = [self.secret.expose()];
-        self.token
-            .get(&label, || send(&label, request, &secrets), token_error)
-            .await
+        send(label, request, &[self.secret.expose()]).await
     }
 
     /// An ARM call with the bearer token; a 401 drops the token and tries once more with a new one. Every
