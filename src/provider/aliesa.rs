@@ -273,6 +273,12 @@ impl RecordApi for Api {
         CAPABILITIES
     }
 
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        Ok(Some(
+            self.sites().await?.into_iter().map(|(n, _)| n).collect(),
+        ))
+    }
+
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
         if let Some(id) = &self.site_id {
             return Ok(Zone {

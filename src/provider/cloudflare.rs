@@ -281,6 +281,11 @@ impl RecordApi for Api {
         CAPABILITIES
     }
 
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let zones = self.zones.get_or_try(&(), self.list_zones()).await?;
+        Ok(Some(zones.into_iter().map(|z| z.name).collect()))
+    }
+
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
         if let Some(id) = &self.zone_id {
             return Ok(Zone {

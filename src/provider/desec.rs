@@ -158,6 +158,12 @@ impl RecordApi for Api {
         CAPABILITIES
     }
 
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        Ok(Some(
+            self.domains.get_or_try(&(), self.list_domains()).await?,
+        ))
+    }
+
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
         let domains = self.domains.get_or_try(&(), self.list_domains()).await?;
         super::longest_zone(name, domains.iter().map(String::as_str))

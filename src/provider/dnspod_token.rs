@@ -331,6 +331,12 @@ impl RecordApi for Api {
         self.caps()
     }
 
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        Ok(Some(
+            self.domains().await?.into_iter().map(|(n, _)| n).collect(),
+        ))
+    }
+
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
         super::zone_among(&self.label(), name, &self.domains().await?)
     }

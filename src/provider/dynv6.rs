@@ -162,6 +162,17 @@ impl RecordApi for Api {
         CAPABILITIES
     }
 
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let zones: Vec<ZoneEntry> = self
+            .zones
+            .get_or_try(
+                &(),
+                self.call(self.client.get(format!("{}/zones", self.base))),
+            )
+            .await?;
+        Ok(Some(zones.into_iter().map(|z| z.name).collect()))
+    }
+
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
         let zones: Vec<ZoneEntry> = self
             .zones

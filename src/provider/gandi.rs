@@ -208,6 +208,12 @@ impl SetApi for Api {
         CAPABILITIES
     }
 
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        Ok(Some(
+            self.domains.get_or_try(&(), self.list_domains()).await?,
+        ))
+    }
+
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
         if let Some(z) = &self.zone {
             return Ok(Zone {

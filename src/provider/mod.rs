@@ -76,7 +76,7 @@ mod zoneedit;
 
 pub(crate) use names::{
     base_url, canonical, host_of, in_zone, last_two_labels, longest_zone, relative, segment,
-    suffixes, zone_among,
+    sorted_zones, suffixes, zone_among,
 };
 #[doc(hidden)]
 pub use rfc2136::fuzz_answer as fuzz_rfc2136_answer;
@@ -157,6 +157,13 @@ pub trait Provider: Send + Sync {
     /// (the settings window's "Test"). Returns what was found, as a sentence for the user. A provider whose
     /// API has no read-only call says so instead of writing.
     async fn check(&self, name: &str, record_type: RecordType) -> Result<String, ProviderError>;
+
+    /// The domains (zones) the credential can see, sorted, for "Test" and the first-run flow: the user
+    /// picks one instead of typing it. `None` when the kind cannot list them (write-only protocols, APIs
+    /// without such a call).
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        Ok(None)
+    }
 
     /// A round starts: forget zone and record listings cached during the previous one. Within a round each
     /// zone is looked up once, however many records it holds.
@@ -422,6 +429,57 @@ pub(crate) fn found(name: &str, record_type: RecordType, values: &[String], zone
             ],
         )
     }
+}
+
+/// How many domains "Test" names before it says how many more there are.
+const ZONES_NAMED: usize = 12;
+
+/// "Test": the provider's read-only check of `name`'s record, then the domains its credential can see, asked
+/// at once. Either part may fail alone; a failed check still shows the domains, which often says what is wrong
+/// (a misspelt name, a credential of another account).
+///
+/// # Errors
+/// The check failed: its reason, and the domains when they could be listed.
+pub async fn test(
+    provider: &dyn Provider,
+    name: &str,
+    record_type: RecordType,
+) -> Result<String, String> {
+    let (checked, zones) = tokio::join!(provider.check(name, record_type), provider.zones());
+    let zones = match zones {
+        Ok(None) => None,
+        Ok(Some(zones)) => Some(zones_line(&zones)),
+        Err(e) => checked
+            .is_ok()
+            .then(|| crate::i18n::tr("provider.zones_failed", &[("error", &e)])),
+    };
+    let join = |first: String| match &zones {
+        Some(z) => format!("{first}\n{z}"),
+        None => first,
+    };
+    checked.map(join).map_err(|e| join(e.to_string()))
+}
+
+/// The domains a credential sees, in one line: the first [`ZONES_NAMED`] and how many more.
+#[must_use]
+pub fn zones_line(zones: &[String]) -> String {
+    use crate::i18n::tr;
+    if zones.is_empty() {
+        return tr("provider.zones_none", &[]);
+    }
+    let named = zones[..zones.len().min(ZONES_NAMED)].join(", ");
+    let named = if zones.len() > ZONES_NAMED {
+        tr(
+            "provider.zones_more",
+            &[("zones", &named), ("more", &(zones.len() - ZONES_NAMED))],
+        )
+    } else {
+        named
+    };
+    tr(
+        "provider.zones_seen",
+        &[("count", &zones.len()), ("zones", &named)],
+    )
 }
 
 /// Largest answer body read from a provider API.

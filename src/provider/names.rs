@@ -105,6 +105,18 @@ pub(crate) fn canonical(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
 
+/// `zones` as the user sees them: canonical (lower-case, no trailing dot), sorted, each once.
+pub(crate) fn sorted_zones(zones: Vec<String>) -> Vec<String> {
+    let mut zones: Vec<String> = zones
+        .iter()
+        .map(|z| canonical(z))
+        .filter(|z| !z.is_empty())
+        .collect();
+    zones.sort_unstable();
+    zones.dedup();
+    zones
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

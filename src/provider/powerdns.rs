@@ -391,6 +391,11 @@ impl SetApi for Api {
         CAPABILITIES
     }
 
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let zones = self.zones.get_or_try(&(), self.list_zones()).await?;
+        Ok(Some(zones.into_iter().map(|z| z.name).collect()))
+    }
+
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
         let zones = self.zones.get_or_try(&(), self.list_zones()).await?;
         let wanted = match &self.zone {

@@ -197,6 +197,12 @@ pub trait RecordApi: Send + Sync {
         existing: &Existing,
     ) -> Result<(), ProviderError>;
 
+    /// The domains (zones) this credential can see, lower-case without the trailing dot, for "Test" and the
+    /// first-run flow; `None` when the API has no call that lists them.
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        Ok(None)
+    }
+
     /// A round starts: forget what was cached during the last one.
     fn begin_round(&self) {}
 }
@@ -511,6 +517,10 @@ impl<A: RecordApi> Provider for Reconciler<A> {
             zone.name.clone()
         };
         Ok(super::found(name, record_type, &values, &zone_name))
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        Ok(self.api.zones().await?.map(super::sorted_zones))
     }
 
     fn begin_round(&self) {

@@ -43,6 +43,10 @@ pub trait SetApi: Send + Sync {
         name: &str,
         record_type: RecordType,
     ) -> Result<(), ProviderError>;
+    /// The domains this credential can see (see [`RecordApi::zones`]).
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        Ok(None)
+    }
     /// A round starts: forget what was cached during the last one.
     fn begin_round(&self) {}
 }
@@ -106,6 +110,10 @@ impl<T: SetApi> RecordApi for T {
         _existing: &Existing,
     ) -> Result<(), ProviderError> {
         self.clear(zone, name, record_type).await
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        SetApi::zones(self).await
     }
 
     fn begin_round(&self) {

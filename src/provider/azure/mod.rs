@@ -380,6 +380,11 @@ impl SetApi for Api {
         DEFAULT_TTL
     }
 
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let zones = self.zones.get_or_try(&(), self.list_zones()).await?;
+        Ok(Some(zones.into_iter().map(|(z, _)| z).collect()))
+    }
+
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
         let label = self.label();
         let found = if let (Some(z), Some(g)) = (&self.zone, &self.group) {

@@ -139,10 +139,10 @@ impl App {
                     })
                     .await;
                     let result = match target {
-                        Ok((provider, record, record_type)) => crate::provider::build(&provider)
-                            .check(&record, record_type)
-                            .await
-                            .map_err(|e| e.to_string()),
+                        Ok((provider, record, record_type)) => {
+                            let provider = crate::provider::build(&provider);
+                            crate::provider::test(provider.as_ref(), &record, record_type).await
+                        }
                         Err(why) => Err(why),
                     };
                     reply(Reply::Tested(i, result));

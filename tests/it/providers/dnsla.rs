@@ -315,3 +315,43 @@ fn fake_sync(r: &Request) -> Reply {
         _ => Reply::status(404, "{}"),
     }
 }
+
+/// "Test" names the domains the credential sees (all pages, sorted, trailing dots gone), listed once
+/// for the check and the list together; a name no domain holds fails with the domains still shown.
+#[tokio::test]
+async fn test_lists_the_domains_the_credential_sees() {
+    let f = fake(hand_made()).await;
+    let p = build(&cfg(&f.url("")));
+    let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+        .await
+        .unwrap();
+    let (check, zones) = said.split_once('\n').unwrap();
+    assert_eq!(
+        check,
+        "credentials accepted; zone example.com; home.example.com A holds 203.0.113.1 (line 电信)"
+    );
+    assert!(
+        zones.starts_with("domains this credential can see (150): example.com, other0.net, other1.net, other10.net,"),
+        "{zones}"
+    );
+    assert!(zones.ends_with("and 138 more"), "{zones}");
+    let lists = f
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/api/domainList")
+        .count();
+    assert_eq!(lists, 2, "two pages, asked once for both parts");
+
+    let p = build(&cfg(&f.url("")));
+    let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("no domain of this account holds home.example.org"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\ndomains this credential can see (150): "),
+        "{err}"
+    );
+}
