@@ -60,6 +60,26 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    Init {
+        #[arg(long)]
+        non_interactive: bool,
+        #[arg(long, value_name = "KIND")]
+        provider: Option<String>,
+        #[arg(long = "set", value_name = "FIELD=VALUE")]
+        set: Vec<String>,
+        #[arg(long, value_name = "NAME")]
+        record: Option<String>,
+        #[arg(long = "type", value_name = "a|aaaa|both")]
+        family: Option<String>,
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        no_update: bool,
+        #[arg(long, conflicts_with = "user")]
+        service: bool,
+        #[arg(long)]
+        user: bool,
+    },
     Check {
         #[arg(long)]
         providers: bool,
@@ -210,6 +230,30 @@ fn real_main(cli: Cli) -> Result<Exit, String> {
             println!("{}", paths.config.display());
             Ok(Exit::Ok)
         }
+        Cmd::Init {
+            non_interactive,
+            provider,
+            set,
+            record,
+            family,
+            force,
+            no_update,
+            service,
+            user,
+        } => cli::init::init(
+            &paths,
+            &cli::init::Options {
+                non_interactive,
+                kind: provider,
+                fields: set,
+                record,
+                family,
+                force,
+                no_update,
+                service,
+                user,
+            },
+        ),
         Cmd::Check { providers: true } => Ok(cli::check::providers()),
         Cmd::Check { providers: false } => Ok(cli::check::check(&paths)),
         Cmd::Status { json } => cli::status::status(&paths, json),

@@ -83,6 +83,27 @@ impl SecretStore for OsKeyring {
     }
 }
 
+/// No store: secrets typed in stay in the config file (owner-only), as in a build without a keyring.
+pub struct InFile;
+
+impl SecretStore for InFile {
+    fn store(&self, _: &str, _: &str) -> Result<(), String> {
+        Err("this build has no keyring".into())
+    }
+
+    fn delete(&self, _: &str) -> Result<bool, String> {
+        Ok(false)
+    }
+
+    fn reference(&self, entry: &str) -> Secret {
+        Secret::keyring(entry)
+    }
+
+    fn may_stay_in_file(&self) -> bool {
+        true
+    }
+}
+
 /// A plain function is an environment lookup without a keyring (tests, tools).
 impl<F: Fn(&str) -> Option<String>> Lookup for F {
     fn env(&self, var: &str) -> Option<String> {

@@ -18,9 +18,7 @@ use std::path::Path;
 
 use toml::{Table, Value};
 
-use super::Settings;
-#[cfg(feature = "edit")]
-use super::load_str;
+use super::{Settings, load_str};
 use crate::config::file::{ConfigFile, KindTable};
 use crate::config::secret::{Lookup, SecretSource, SecretStore};
 use crate::config::{Issue, Secret};
@@ -63,21 +61,27 @@ pub fn write_config(
     store: &dyn SecretStore,
     lookup: &dyn Lookup,
 ) -> Result<Written, WriteError> {
-    #[cfg(feature = "edit")]
-    return write_edited(path, text, store, lookup);
-    #[cfg(not(feature = "edit"))]
-    {
-        let _ = (path, text, store, lookup);
-        Err(WriteError::Io(tr("save.headless_build", &[])))
-    }
+    write_with(path, text, store, lookup, false)
 }
 
-#[cfg(feature = "edit")]
-fn write_edited(
+/// Like [`write_config`], but `text` replaces the file instead of being merged into it (`init --force`
+/// after keeping a backup; also the headless build, which cannot merge), and no store entry is removed: the
+/// file it replaces may still be needed.
+pub fn write_new_config(
     path: &Path,
     text: &str,
     store: &dyn SecretStore,
     lookup: &dyn Lookup,
+) -> Result<Written, WriteError> {
+    write_with(path, text, store, lookup, true)
+}
+
+fn write_with(
+    path: &Path,
+    text: &str,
+    store: &dyn SecretStore,
+    lookup: &dyn Lookup,
+    replace: bool,
 ) -> Result<Written, WriteError> {
     let parsed = crate::config::file::parse(text).map_err(WriteError::Invalid)?;
     if !parsed.issues.is_empty() {
@@ -125,11 +129,15 @@ fn write_edited(
             )));
         }
     };
+    let before = before.filter(|_| !replace);
     // Into the file: comments, order and layout stay where their keys stay.
-    let merged = before.as_deref().map_or_else(
-        || canonical.clone(),
-        |original| crate::config::edit::merge_into(original, &canonical),
-    );
+    let merged = match before.as_deref() {
+        None => canonical.clone(),
+        #[cfg(feature = "edit")]
+        Some(original) => crate::config::edit::merge_into(original, &canonical),
+        #[cfg(not(feature = "edit"))]
+        Some(_) => return Err(WriteError::Io(tr("save.headless_build", &[]))),
+    };
     crate::fsutil::write_atomic(path, merged.as_bytes()).map_err(|e| {
         WriteError::Io(tr(
             "save.cannot_write",

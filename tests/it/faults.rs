@@ -8,7 +8,7 @@ use crate::support::{Case, FakeHttp, Reply, Run};
 
 /// Root and `unshare`, to run the daemon in a network namespace with only loopback. Under CI they must be
 /// there; elsewhere the test is skipped.
-fn can_isolate() -> bool {
+pub(crate) fn can_isolate() -> bool {
     let ok = std::process::Command::new("unshare")
         .args(["--net", "true"])
         .status()
@@ -24,7 +24,7 @@ fn can_isolate() -> bool {
 }
 
 /// `cmd` run in a new network namespace that has only loopback (up): whatever it does, nothing leaves it.
-fn isolated(cmd: &std::process::Command) -> std::process::Command {
+pub(crate) fn isolated(cmd: &std::process::Command) -> std::process::Command {
     let mut out = std::process::Command::new("unshare");
     out.args([
         "--net",
