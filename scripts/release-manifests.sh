@@ -32,7 +32,10 @@ zip="$prefix-x86_64-pc-windows-msvc.zip"
 
 sha256() { sha256sum "$1" | cut -d ' ' -f 1; }
 member_of_tar() { # archive member: the archive holds that path
-  tar -tzf "$1" 2>/dev/null | grep -qxF "$2"
+  # The listing is captured before it is searched: `tar | grep -q` fails under pipefail when grep stops
+  # reading before tar has written everything.
+  local listing
+  listing=$(tar -tzf "$1" 2>/dev/null) && grep -qxF "$2" <<<"$listing"
 }
 
 declare -A sum
