@@ -742,7 +742,9 @@ def install_checks(fake: FakeRelease) -> None:
         def _(shell=shell):
             with tempfile.TemporaryDirectory() as t:
                 tmp = Path(t)
-                for machine, needle in [("riscv64", "uname -m: riscv64"), ("mipsel", "no archive for mipsel-unknown-linux-musl")]:
+                # mips: uname -m does not tell the byte order; this little-endian machine must be taken for mipsel.
+                for machine, needle in [("riscv64", "uname -m: riscv64"), ("mipsel", "no archive for mipsel-unknown-linux-musl"),
+                                        ("mips", "no archive for mipsel-unknown-linux-musl")]:
                     fakebin = fake_uname(tmp / f"fake-{machine}", machine)
                     prefix = tmp / f"prefix-{machine}"
                     r = install_sh(shell, ["--base-url", f"file://{fake.dist}", "--prefix", str(prefix)], f"{fakebin}:{os.environ['PATH']}", tmp)
