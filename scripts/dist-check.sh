@@ -31,6 +31,12 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "${pins[*]}" ]; then
   rm -rf "$venv"
   /usr/bin/python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "${pins[@]}"
+  # The wheel ships libhelm_c.so three times (85 MB each, as .so, .so.0 and .so.0.2.2; the first found is
+  # loaded): the two others become links to it.
+  lib=$(echo "$venv"/lib/python3*/site-packages/helm_python/lib)
+  for f in "$lib"/libhelm_c.so.0 "$lib"/libhelm_c.so; do
+    if [ -f "$f" ] && [ ! -L "$f" ] && [ -f "$lib/libhelm_c.so.0.2.2" ]; then ln -sf libhelm_c.so.0.2.2 "$f"; fi
+  done
   echo "${pins[*]}" > "$stamp"
 fi
 exec "$venv/bin/python" scripts/dist_check.py "$@"
