@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The checks of the packaging for where users run it (Helm chart, Kubernetes manifests, OpenWrt package,
-# install.sh, winget/Scoop/Homebrew manifests), run by scripts/test.sh: scripts/dist_check.py, in a venv
-# under target/ with pinned PyPI packages:
+# install.sh, winget/Scoop/Homebrew manifests), run by scripts/test.sh: scripts/dist_check/ (its sections:
+# kube.py, openwrt.py, install.py, manifests.py), in a venv under target/ with pinned PyPI packages:
 #   helm-python-sdk      real Helm (v4.2.3's Go SDK, bound through ctypes; x86_64 Linux wheel, ~75 MB) to
 #                        render and lint the chart: the helm CLI is not in Debian 12
 #   kubernetes-validate  the Kubernetes object schemas (1.25 to 1.37) and their validator
@@ -39,4 +39,4 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "${pins[*]}" ]; then
   done
   echo "${pins[*]}" > "$stamp"
 fi
-exec "$venv/bin/python" scripts/dist_check.py "$@"
+PYTHONDONTWRITEBYTECODE=1 exec "$venv/bin/python" scripts/dist_check "$@"
