@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Checks of the packaging for where users run ddns-tray (issue 25), run by scripts/dist-check.sh (`python scripts/dist_check [SECTION...]`):
+"""Checks of the packaging for where users run ddns-tray (issue 25), run by scripts/dist-check.sh
+(`python scripts/dist_check [helm|kubernetes|openwrt|install|manifests ...]`):
 
 - helm: the chart in packaging/helm/ddns-tray renders with real Helm (v4, through the PyPI package
   helm-python-sdk, which binds Helm's Go SDK), lints clean, refuses bad values with a message naming the fix;
