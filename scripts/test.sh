@@ -4,7 +4,9 @@
 #   2. starts real PowerDNS and Knot servers on random loopback ports (scripts/dns-servers.sh); the alert and
 #      metrics tests start a real SMTP server (aiosmtpd) and a real Prometheus themselves,
 #   3. checks formatting and lints, and the packaging: the MSI definition (wixl), the .deb (build, install,
-#      run, verify, remove); the Windows and macOS builds (scripts/windows-check.sh: lint, Wine end-to-end);
+#      run, verify, remove); the Helm chart, Kubernetes manifests, OpenWrt package, install.sh and the
+#      winget/Scoop/Homebrew manifests (scripts/dist-check.sh); the Windows and macOS builds
+#      (scripts/windows-check.sh: lint, Wine end-to-end);
 #   4. runs the whole suite (its summary is the last thing printed), and stops the servers whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +44,8 @@ trap 'scripts/dns-servers.sh stop "$DNS_SERVERS_DIR"' EXIT
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 bash scripts/package-check.sh
+# Helm chart, Kubernetes manifests, OpenWrt package, install.sh, winget/Scoop/Homebrew manifests.
+bash scripts/dist-check.sh
 # Windows (lint, build, run under Wine, MSI) and macOS (lint).
 bash scripts/windows-check.sh
 if cargo nextest --version >/dev/null 2>&1; then
