@@ -128,7 +128,7 @@ def main():
     zh = scenario == "zh"
     if scenario == "ctrlc":
         answer("Enter to list them all:", "cloudflare")
-        read_until("API token (")
+        read_until("Global API Key)):")
         # Mid-way through typing the secret (echo off now), the user gives up.
         os.write(fd, b"cf-half")
         time.sleep(0.3)
@@ -156,7 +156,8 @@ def main():
     number = line.split(")")[0].strip()
     answer("重新搜索）：" if zh else "to search again):", number)
     # 2. the credential: first a wrong one, refused with the provider's words, then the right one.
-    token = "API 令牌 (" if zh else "API token ("
+    # The end of the token's prompt line (its label and help), shown once per asking.
+    token = "Global API Key）):" if zh else "Global API Key)):"
     if not zh:
         answer(token, BAD)
         read_until("Invalid access token")

@@ -93,9 +93,10 @@ impl<R: BufRead, W: Write> Ask for Console<R, W> {
     }
 
     fn secret(&mut self, prompt: &str) -> Option<String> {
+        // The echo goes off before the prompt shows: what is typed as soon as it shows is not echoed.
+        let _echo = crate::platform::echo::EchoOff::new();
         let _ = write!(self.out, "{prompt} ");
         let _ = self.out.flush();
-        let _echo = crate::platform::echo::EchoOff::new();
         self.read()
     }
 }

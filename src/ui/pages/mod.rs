@@ -13,6 +13,7 @@ mod general;
 mod history;
 mod records;
 mod status;
+mod welcome;
 mod widgets;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -88,6 +89,8 @@ pub enum Request {
     DetectNow,
     /// Read the history file.
     LoadHistory,
+    /// The welcome's Test: the domains its credential sees (`View::welcome_zones` takes the answer).
+    WelcomeZones,
     /// Send a test message through notifier `n` (as filled in, saved or not).
     TestAlert(usize),
 }
@@ -187,6 +190,8 @@ pub struct View {
     /// Save is off and the reason is shown beside it.
     pub read_only: Option<String>,
     dialog: Option<Dialog>,
+    /// The first-run welcome, shown instead of the pages while it runs.
+    welcome: Option<welcome::Welcome>,
     /// Secret fields shown in clear ("Show").
     reveal: BTreeSet<String>,
     search_focus: bool,
@@ -216,6 +221,7 @@ impl View {
             font_note: None,
             read_only: None,
             dialog: None,
+            welcome: None,
             reveal: BTreeSet::new(),
             search_focus: false,
         }
@@ -231,6 +237,7 @@ impl View {
     pub fn saved(&mut self, form: SettingsForm) {
         self.baseline = comparable(&form);
         self.form = form;
+        self.welcome_saved();
     }
 
     /// The window's close button: closes at once, or asks first when there are unsaved changes.
@@ -298,9 +305,10 @@ impl View {
                             Page::ALL.iter().position(|p| *p == page).unwrap_or(0) + 1
                         ))
                         .clicked()
-                        && !selected
+                        && (!selected || self.welcome.is_some())
                     {
                         self.page = page;
+                        self.welcome = None;
                         if page == Page::History && self.history == Load::Idle {
                             self.history = Load::Running;
                             request = Some(Request::LoadHistory);
@@ -352,6 +360,7 @@ impl View {
                 .show(ui, |ui| {
                     ui.add_enabled_ui(!self.saving, |ui| {
                         let asked = match self.page {
+                            _ if self.welcome.is_some() => self.welcome_ui(ui),
                             Page::Status => self.status_page(ui, now),
                             Page::Records => self.records_page(ui),
                             Page::Providers => self.providers_page(ui),
@@ -403,7 +412,7 @@ impl View {
 }
 
 #[allow(clippy::wildcard_imports)]
-use {detection::*, entries::*, records::*, widgets::*};
+use {detection::*, dialog::*, entries::*, records::*, widgets::*};
 
 #[cfg(test)]
 mod tests;

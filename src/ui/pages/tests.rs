@@ -665,3 +665,127 @@ fn a_service_config_opens_read_only_with_the_reason() {
     );
     assert_eq!(h.state_mut().0.close_requested(), Some(Request::Close));
 }
+
+/// Clicks the welcome's Test: the spinner turns until the app answers, so the frames are stepped.
+fn press_test(h: &mut Harness<'static, State>, label: &str) {
+    h.query_by_role_and_label(egui::accesskit::Role::Button, label)
+        .unwrap()
+        .click();
+    h.run_steps(3);
+}
+
+/// The first run, from an empty config to a saved record: the kind searched and picked, the credential
+/// typed, Test asked of the app (a refusal keeps the credential step and says why), the domain picked from
+/// the list the provider gave, the record's name, Save; then the window shows its pages on Status.
+#[test]
+fn the_welcome_goes_from_an_empty_config_to_a_saved_record() {
+    let mut h = harness(
+        SettingsForm::from_file(&ConfigFile::default()),
+        Status::default(),
+    );
+    h.state_mut().0.start_welcome();
+    h.run();
+    assert!(shows(&h, "Welcome to ddns-tray"));
+    type_into(&mut h, "Search", "cloudfl");
+    h.get_by_label_contains("Cloudflare").click();
+    h.run();
+    assert!(shows(&h, "2. Your Cloudflare credential"));
+    assert!(shows(&h, "Zone > DNS > Edit"), "what to create");
+    type_into(&mut h, "API token *", "cf-token-0123456789abcdef");
+    press_test(&mut h, "Test and list my domains");
+    assert_eq!(h.state().1, [Request::WelcomeZones]);
+    assert_eq!(
+        h.state().0.welcome_row().map(|r| (r.name, r.kind)),
+        Some(("cloudflare".to_owned(), "cloudflare".to_owned()))
+    );
+    // The provider refuses: the reason, and the credential step stays.
+    h.state_mut().0.welcome_zones(Err(
+        "the API token was refused: Invalid access token (9109)".into(),
+    ));
+    h.run();
+    assert!(shows(
+        &h,
+        "The provider did not accept it: the API token was refused"
+    ));
+    assert!(h.query_by_label("API token *").is_some());
+    press_test(&mut h, "Test and list my domains");
+    h.state_mut()
+        .0
+        .welcome_zones(Ok(Some(vec!["example.com".into(), "example.net".into()])));
+    h.run();
+    assert!(shows(
+        &h,
+        "domains this credential can see (2): example.com, example.net"
+    ));
+    type_into(
+        &mut h,
+        "Name under example.com (empty: example.com itself)",
+        "home",
+    );
+    assert!(shows(
+        &h,
+        "ddns-tray will keep home.example.com pointing at this computer's public address."
+    ));
+    click(&mut h, "Save and start");
+    assert_eq!(
+        h.state().1,
+        [Request::WelcomeZones, Request::WelcomeZones, Request::Save]
+    );
+    let form = h.state().0.form.clone();
+    assert_eq!(form.providers.len(), 1);
+    assert_eq!(form.providers[0].kind, "cloudflare");
+    assert_eq!(
+        form.providers[0].fields["token"],
+        "cf-token-0123456789abcdef"
+    );
+    assert_eq!(form.records.len(), 1);
+    assert_eq!(form.records[0].name, "home.example.com");
+    assert_eq!(form.records[0].provider, "cloudflare");
+    // The form the welcome made loads as a config.
+    form.provider_target(&form.providers[0], &no_env).unwrap();
+    h.state_mut().0.saved(form);
+    h.run();
+    assert_eq!(h.state().0.page, Page::Status);
+    assert!(!shows(&h, "Welcome to ddns-tray"));
+}
+
+/// A provider whose API cannot list domains: the full name is typed; both families make two records and
+/// turn IPv6 on. In Chinese, the welcome's words are Chinese.
+#[test]
+fn the_welcome_asks_the_full_name_when_the_provider_cannot_list() {
+    if std::env::var_os("NEXTEST").is_none() {
+        eprintln!("skipping: changes the process's language; run with cargo nextest");
+        return;
+    }
+    rust_i18n::set_locale("zh-CN");
+    let mut h = harness(
+        SettingsForm::from_file(&ConfigFile::default()),
+        Status::default(),
+    );
+    h.state_mut().0.start_welcome();
+    h.run();
+    assert!(shows(&h, "欢迎使用 ddns-tray"));
+    type_into(&mut h, "搜索", "duckdns");
+    h.get_by_label_contains("DuckDNS").click();
+    h.run();
+    type_into(&mut h, "API 令牌 *", "01234567-89ab-cdef-0123-456789abcdef");
+    press_test(&mut h, "测试并列出我的域名");
+    h.state_mut().0.welcome_zones(Ok(None));
+    h.run();
+    assert!(shows(&h, "该服务商无法列出你的域名"));
+    type_into(&mut h, "完整域名", "myhome.duckdns.org");
+    click(&mut h, "两者");
+    click(&mut h, "保存并开始");
+    let form = &h.state().0.form;
+    let names: Vec<(&str, &str)> = form
+        .records
+        .iter()
+        .map(|r| (r.name.as_str(), r.record_type.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [("myhome.duckdns.org", "A"), ("myhome.duckdns.org", "AAAA")]
+    );
+    assert!(form.ipv4 && form.ipv6);
+    rust_i18n::set_locale("en");
+}

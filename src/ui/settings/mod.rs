@@ -366,6 +366,27 @@ impl SettingsForm {
         ))
     }
 
+    /// What the welcome's Test lists the domains of: `row` validated on its own (with the form's proxy).
+    pub fn provider_target(
+        &self,
+        row: &ProviderRow,
+        lookup: &dyn crate::config::secret::Lookup,
+    ) -> Result<crate::provider::ProviderSettings, String> {
+        let only = SettingsForm {
+            ipv4: true,
+            policy: "first".into(),
+            providers: vec![row.clone()],
+            kept_sections: self.kept_proxy(),
+            ..SettingsForm::default()
+        };
+        let (_, settings) = only.part(lookup)?;
+        settings
+            .providers
+            .into_iter()
+            .next()
+            .ok_or_else(|| "no provider".to_owned())
+    }
+
     /// A part of the form (one provider and its records, one notifier, the detection), validated on its
     /// own; a problem is told with its field, as "fix this first: …".
     fn part(

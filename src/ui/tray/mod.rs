@@ -87,6 +87,8 @@ pub enum Reply {
     Tested(usize, Result<String, String>),
     Detected(Result<Vec<Detected>, String>),
     History(Result<Vec<crate::history::Entry>, String>),
+    /// The welcome's Test: the domains its credential sees.
+    WelcomeZones(Result<Option<Vec<String>>, String>),
     /// "Send test" on notifier `n`.
     AlertTested(usize, Result<String, String>),
 }
@@ -132,6 +134,9 @@ struct App {
     settings: Option<SettingsWindow>,
     /// The settings window is being prepared (its file and font read off this thread).
     opening: bool,
+    /// No records yet (in the tray's config, or the followed service's): the window opens at start, on the
+    /// welcome.
+    first_run: bool,
 }
 
 #[allow(clippy::wildcard_imports)]
@@ -164,7 +169,7 @@ impl ApplicationHandler<UserEvent> for App {
                     t!("toast.no_tray_body"),
                 );
             }
-            if !shown || !self.status.config_problems.is_empty() {
+            if !shown || !self.status.config_problems.is_empty() || self.first_run {
                 self.open_settings();
             }
         }
@@ -325,6 +330,11 @@ pub fn run(paths: &Paths, loaded: Result<Settings, Vec<String>>) -> Result<(), T
         let _ = signal_proxy.send_event(UserEvent::Quit);
     });
     let (remote, found_status) = find_remote(&runtime, &proxy, &shutdown, paths, &toaster);
+    let first_run = match (&found_status, &loaded) {
+        (Some(s), _) => s.records.is_empty() && s.config_problems.is_empty(),
+        (None, Ok(settings)) => settings.records.is_empty(),
+        (None, Err(_)) => false,
+    };
     let status = match (found_status, &loaded) {
         (Some(s), _) => s,
         (None, Err(problems)) => {
@@ -372,6 +382,7 @@ pub fn run(paths: &Paths, loaded: Result<Settings, Vec<String>>) -> Result<(), T
         clipboard: None,
         settings: None,
         opening: false,
+        first_run,
     };
     if let (true, Ok(settings)) = (app.remote.is_none(), loaded) {
         app.start_engine(settings);

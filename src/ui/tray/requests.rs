@@ -58,7 +58,11 @@ impl App {
                 return;
             }
         };
+        let first_run = form.records.is_empty() && read_only.is_none();
         let mut view = View::new(form, self.status.clone());
+        if first_run {
+            view.start_welcome();
+        }
         view.drivable = self.handle.is_some() || self.remote.as_ref().is_some_and(|r| !r.denied);
         view.read_only = read_only;
         view.font_note = font.is_none().then(crate::ui::fonts::missing_note);
@@ -175,6 +179,25 @@ impl App {
                     reply(Reply::Detected(result));
                 });
             }
+            Request::WelcomeZones => {
+                let form = view.form.clone();
+                let row = view.welcome_row();
+                self.runtime.spawn(async move {
+                    let target = off_thread(move || {
+                        let row = row.ok_or_else(|| "no welcome".to_owned())?;
+                        form.provider_target(&row, &crate::config::secret::SystemLookup)
+                    })
+                    .await;
+                    let result = match target {
+                        Ok(settings) => crate::provider::build(&settings)
+                            .zones()
+                            .await
+                            .map_err(|e| e.to_string()),
+                        Err(why) => Err(why),
+                    };
+                    reply(Reply::WelcomeZones(result));
+                });
+            }
             Request::LoadHistory => {
                 view.history = Load::Running;
                 if let Some(remote) = &self.remote {
@@ -279,6 +302,7 @@ impl App {
             }
             Reply::Detected(result) => view.detect = Load::Done(result),
             Reply::History(result) => view.history = Load::Done(result),
+            Reply::WelcomeZones(result) => view.welcome_zones(result),
             Reply::AlertTested(i, result) => {
                 view.alert_tests.insert(i, Load::Done(result));
             }
