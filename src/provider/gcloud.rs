@@ -5,6 +5,8 @@
 //! read with `rrsets.list?name=&type=` (pages followed) and written with `changes.create`, which is atomic:
 //! a new set is one addition; a changed set is the deletion of the set exactly as listed plus the addition of
 //! the new one. Sets with a routing policy (geo, weighted), other types and other names are never touched.
+//! "Test" lists the project's public managed zones by DNS name (`managedZones.list` without `dnsName`, pages
+//! followed).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -477,6 +479,38 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let url = format!(
+            "{}/projects/{}/managedZones",
+            self.base,
+            segment(&self.project)
+        );
+        let mut out = Vec::new();
+        let mut page_token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let query: Vec<(&str, &str)> = page_token
+                .as_deref()
+                .map(|t| ("pageToken", t))
+                .into_iter()
+                .collect();
+            let page: ZonesPage = self
+                .call(reqwest::Method::GET, &url, &query, None)
+                .await?
+                .json(&self.label())?;
+            out.extend(
+                page.managed_zones
+                    .into_iter()
+                    .filter(|z| z.visibility.as_deref().unwrap_or("public") == "public")
+                    .map(|z| z.dns_name),
+            );
+            page_token = page.next_page_token.filter(|t| !t.is_empty());
+            if page_token.is_none() {
+                break;
+            }
+        }
+        Ok(Some(out))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
