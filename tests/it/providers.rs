@@ -1631,7 +1631,16 @@ mod porkbun {
 
     async fn fake(records: Value) -> FakeHttp {
         FakeHttp::start(move |r| {
-            if r.path().starts_with("/dns/retrieveByNameType/") {
+            // 1003 domains, 1000 a call from `start`; example.org is not the account's.
+            if r.path() == "/domain/listAll" {
+                let start: usize = r.json()["start"].as_str().unwrap().parse().unwrap();
+                let mut all: Vec<String> = (0..1002).map(|i| format!("pb{i:04}.xyz")).collect();
+                all.push("example.com".into());
+                let domains: Vec<Value> = all.iter().skip(start).take(1000).map(|d| json!({ "domain": d, "status": "ACTIVE", "tld": "xyz", "autoRenew": 0, "notLocal": 0 })).collect();
+                json_reply(&json!({ "status": "SUCCESS", "domains": domains }))
+            } else if r.path().contains("/example.org") {
+                Reply::status(400, r#"{"status":"ERROR","message":"Invalid domain."}"#)
+            } else if r.path().starts_with("/dns/retrieveByNameType/") {
                 json_reply(&json!({ "status": "SUCCESS", "records": records }))
             } else if r.path().starts_with("/dns/create/") {
                 json_reply(&json!({ "status": "SUCCESS", "id": 106_926_659 }))
@@ -1752,6 +1761,49 @@ mod porkbun {
         .unwrap_err();
         assert_ne!(err.class, ErrorClass::Transient, "{err:?}");
     }
+
+    /// "Test" names the domains the credential sees (`/domain/listAll`, two calls by `start`, keys in the
+    /// body), beside the check; a name in no domain fails with the domains still shown.
+    #[tokio::test]
+    async fn test_lists_the_domains_the_credential_sees() {
+        let f = fake(json!([{ "id": "7", "name": "home.example.com", "type": "A", "content": "198.51.100.7", "ttl": "600", "prio": "0", "notes": "" }])).await;
+        let p = build(&cfg(&f.url("")));
+        let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+            .await
+            .unwrap();
+        let (check, zones) = said.split_once('\n').unwrap();
+        assert_eq!(
+            check,
+            "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
+        );
+        assert!(
+            zones.starts_with("domains this credential can see (1003): example.com, pb0000.xyz, pb0001.xyz, "),
+            "{zones}"
+        );
+        assert!(zones.ends_with(" and 991 more"), "{zones}");
+        let lists: Vec<(String, Value)> = f
+            .requests()
+            .iter()
+            .filter(|r| r.path() == "/domain/listAll")
+            .map(|r| (r.method.clone(), r.json()))
+            .collect();
+        let body = |start: &str| {
+            json!({ "apikey": "pk1_testkey", "secretapikey": "sk1_s3cret", "start": start, "includeLabels": "no" })
+        };
+        assert_eq!(
+            lists,
+            [("POST".to_owned(), body("0")), ("POST".to_owned(), body("1000"))]
+        );
+
+        let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+            .await
+            .unwrap_err();
+        assert!(err.contains("Invalid domain."), "{err}");
+        assert!(
+            err.contains("\ndomains this credential can see (1003): "),
+            "{err}"
+        );
+    }
 }
 
 mod godaddy {
@@ -1845,6 +1897,80 @@ mod godaddy {
         assert!(
             err.class == ErrorClass::Auth && err.message.contains("10+ domains"),
             "{err:?}"
+        );
+    }
+
+    /// "Test" names the active domains the credential sees (`GET /v1/domains`, two pages by `marker`, with the
+    /// sso-key header), beside the check; a name in no domain fails with the domains still shown.
+    #[tokio::test]
+    async fn test_lists_the_domains_the_credential_sees() {
+        let f = FakeHttp::start(|r| {
+            let q = r.query();
+            match r.path() {
+                // 1001 active domains, sorted by name as the API pages them after `marker`.
+                "/v1/domains" => {
+                    assert_eq!(q["statuses"], "ACTIVE");
+                    let limit: usize = q["limit"].parse().unwrap();
+                    let mut all: Vec<String> = (0..1000).map(|i| format!("gd{i:04}.shop")).collect();
+                    all.push("example.com".into());
+                    all.sort();
+                    let after = q.get("marker").cloned().unwrap_or_default();
+                    let page: Vec<Value> = all
+                        .iter()
+                        .filter(|d| **d > after)
+                        .take(limit)
+                        .map(|d| json!({ "domain": d, "domainId": 1, "status": "ACTIVE", "renewAuto": true }))
+                        .collect();
+                    json_reply(&Value::Array(page))
+                }
+                "/v1/domains/example.com/records/A/home" => json_reply(
+                    &json!([{ "data": "198.51.100.7", "name": "home", "ttl": 600, "type": "A" }]),
+                ),
+                _ => Reply::status(
+                    404,
+                    r#"{"code":"UNKNOWN_DOMAIN","message":"The given domain is not registered, or does not have a zone file"}"#,
+                ),
+            }
+        })
+        .await;
+        let p = build(&cfg(&f.url("")));
+        let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+            .await
+            .unwrap();
+        let (check, zones) = said.split_once('\n').unwrap();
+        assert_eq!(
+            check,
+            "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
+        );
+        assert!(
+            zones.starts_with("domains this credential can see (1001): example.com, gd0000.shop, "),
+            "{zones}"
+        );
+        assert!(zones.ends_with(" and 989 more"), "{zones}");
+        let lists: Vec<String> = f
+            .requests()
+            .iter()
+            .filter(|r| r.path() == "/v1/domains")
+            .map(|r| {
+                assert_eq!(r.headers["authorization"], "sso-key gd-key:gd-s3cret");
+                format!("{} {}", r.method, r.target)
+            })
+            .collect();
+        assert_eq!(
+            lists,
+            [
+                "GET /v1/domains?statuses=ACTIVE&limit=1000",
+                "GET /v1/domains?statuses=ACTIVE&limit=1000&marker=gd0998.shop"
+            ]
+        );
+
+        let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+            .await
+            .unwrap_err();
+        assert!(err.contains("UNKNOWN_DOMAIN"), "{err}");
+        assert!(
+            err.contains("\ndomains this credential can see (1001): "),
+            "{err}"
         );
     }
 }
@@ -1949,6 +2075,18 @@ mod hetzner {
 
     async fn fake(rrset: Option<Value>, action_status: &'static str) -> FakeHttp {
         FakeHttp::start(move |r| match (r.method.as_str(), r.path()) {
+            // Without `name` every zone (150), 100 a page, `meta.pagination` as documented.
+            ("GET", "/zones") if !r.query().contains_key("name") => {
+                let q = r.query();
+                assert_eq!(q["per_page"], "100");
+                let page: usize = q["page"].parse().unwrap();
+                let mut all: Vec<Value> = (0..149).map(|i| json!({ "id": 100 + i, "name": format!("hz{i:03}.de"), "mode": "primary" })).collect();
+                all.insert(3, json!({ "id": 42, "name": "example.com", "mode": "primary" }));
+                let zones: Vec<&Value> = all.iter().skip((page - 1) * 100).take(100).collect();
+                json_reply(&json!({ "zones": zones, "meta": { "pagination": {
+                    "page": page, "per_page": 100, "previous_page": if page > 1 { json!(page - 1) } else { Value::Null },
+                    "next_page": if page < 2 { json!(page + 1) } else { Value::Null }, "last_page": 2, "total_entries": all.len() } } }))
+            }
             ("GET", "/zones") if r.query()["name"] == "example.com" => {
                 json_reply(&json!({ "zones": [{ "id": 42, "name": "example.com" }] }))
             }
@@ -2043,6 +2181,55 @@ mod hetzner {
             "home.example.com",
         )
         .await;
+    }
+
+    /// "Test" names the zones the credential sees (`GET /zones`, both pages by `next_page`, with the bearer
+    /// token), beside the check; a name in no zone fails with the zones still shown.
+    #[tokio::test]
+    async fn test_lists_the_domains_the_credential_sees() {
+        let f = fake(Some(json!({ "name": "home", "type": "A", "ttl": 300, "records": [{ "value": "198.51.100.7", "comment": "" }] })), "success").await;
+        let p = build(&cfg(&f.url("")));
+        let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+            .await
+            .unwrap();
+        let (check, zones) = said.split_once('\n').unwrap();
+        assert_eq!(
+            check,
+            "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
+        );
+        assert!(
+            zones.starts_with("domains this credential can see (150): example.com, hz000.de, hz001.de, "),
+            "{zones}"
+        );
+        assert!(zones.ends_with(" and 138 more"), "{zones}");
+        let lists: Vec<String> = f
+            .requests()
+            .iter()
+            .filter(|r| r.path() == "/zones" && !r.query().contains_key("name"))
+            .map(|r| {
+                assert_eq!(r.headers["authorization"], "Bearer hz-s3cret-token");
+                format!("{} {}", r.method, r.target)
+            })
+            .collect();
+        assert_eq!(
+            lists,
+            [
+                "GET /zones?page=1&per_page=100",
+                "GET /zones?page=2&per_page=100"
+            ]
+        );
+
+        let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+            .await
+            .unwrap_err();
+        assert!(
+            err.contains("no zone of this project holds home.example.org"),
+            "{err}"
+        );
+        assert!(
+            err.contains("\ndomains this credential can see (150): "),
+            "{err}"
+        );
     }
 }
 
