@@ -248,10 +248,11 @@ impl RecordApi for Api {
         let mut out = Vec::new();
         for page in 1..=MAX_PAGES {
             let batch = self
-                .call(self.client.get(format!("{}/dnszone", self.base)).query(&[
-                    ("page", page.to_string().as_str()),
-                    ("perPage", "1000"),
-                ]))
+                .call(
+                    self.client
+                        .get(format!("{}/dnszone", self.base))
+                        .query(&[("page", page.to_string().as_str()), ("perPage", "1000")]),
+                )
                 .await?
                 .json::<ZonesPage>(&label)?;
             out.extend(batch.items.into_iter().map(|z| z.domain));

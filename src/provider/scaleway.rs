@@ -280,10 +280,11 @@ impl RecordApi for Api {
         let mut out = Vec::new();
         for page in 1..=MAX_PAGES {
             let batch = self
-                .call(self.client.get(format!("{}/dns-zones", self.base)).query(&[
-                    ("page", page.to_string().as_str()),
-                    ("page_size", "100"),
-                ]))
+                .call(
+                    self.client
+                        .get(format!("{}/dns-zones", self.base))
+                        .query(&[("page", page.to_string().as_str()), ("page_size", "100")]),
+                )
                 .await?
                 .json::<ZonesPage>(&label)?;
             let count = batch.dns_zones.len();

@@ -1079,7 +1079,10 @@ mod dnspod {
         let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
             .await
             .unwrap_err();
-        assert!(err.contains("no domain in this account holds home.example.org"), "{err}");
+        assert!(
+            err.contains("no domain in this account holds home.example.org"),
+            "{err}"
+        );
         assert!(
             err.contains("\ndomains this credential can see (3004): "),
             "{err}"
@@ -1278,7 +1281,10 @@ mod huaweicloud {
         let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
             .await
             .unwrap_err();
-        assert!(err.contains("no public zone holds home.example.org"), "{err}");
+        assert!(
+            err.contains("no public zone holds home.example.org"),
+            "{err}"
+        );
         assert!(
             err.contains("\ndomains this credential can see (503): "),
             "{err}"
@@ -1777,7 +1783,9 @@ mod porkbun {
             "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
         );
         assert!(
-            zones.starts_with("domains this credential can see (1003): example.com, pb0000.xyz, pb0001.xyz, "),
+            zones.starts_with(
+                "domains this credential can see (1003): example.com, pb0000.xyz, pb0001.xyz, "
+            ),
             "{zones}"
         );
         assert!(zones.ends_with(" and 991 more"), "{zones}");
@@ -1787,12 +1795,13 @@ mod porkbun {
             .filter(|r| r.path() == "/domain/listAll")
             .map(|r| (r.method.clone(), r.json()))
             .collect();
-        let body = |start: &str| {
-            json!({ "apikey": "pk1_testkey", "secretapikey": "sk1_s3cret", "start": start, "includeLabels": "no" })
-        };
+        let body = |start: &str| json!({ "apikey": "pk1_testkey", "secretapikey": "sk1_s3cret", "start": start, "includeLabels": "no" });
         assert_eq!(
             lists,
-            [("POST".to_owned(), body("0")), ("POST".to_owned(), body("1000"))]
+            [
+                ("POST".to_owned(), body("0")),
+                ("POST".to_owned(), body("1000"))
+            ]
         );
 
         let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
@@ -2198,7 +2207,9 @@ mod hetzner {
             "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
         );
         assert!(
-            zones.starts_with("domains this credential can see (150): example.com, hz000.de, hz001.de, "),
+            zones.starts_with(
+                "domains this credential can see (150): example.com, hz000.de, hz001.de, "
+            ),
             "{zones}"
         );
         assert!(zones.ends_with(" and 138 more"), "{zones}");

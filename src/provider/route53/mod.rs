@@ -469,10 +469,17 @@ impl SetApi for Api {
                     .map(|z| z.items)
                     .unwrap_or_default()
                     .into_iter()
-                    .filter(|z| !z.config.as_ref().and_then(|c| c.private_zone).unwrap_or(false))
+                    .filter(|z| {
+                        !z.config
+                            .as_ref()
+                            .and_then(|c| c.private_zone)
+                            .unwrap_or(false)
+                    })
                     .map(|z| unescape_name(&z.name)),
             );
-            marker = page.next_marker.filter(|m| page.is_truncated && !m.is_empty());
+            marker = page
+                .next_marker
+                .filter(|m| page.is_truncated && !m.is_empty());
             if marker.is_none() {
                 break;
             }

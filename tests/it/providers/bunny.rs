@@ -244,7 +244,10 @@ fn ttl_below_60_is_a_config_error() {
 /// `HasMoreItems`, with the `AccessKey` header), beside the check; a name in no zone fails with the zones shown.
 #[tokio::test]
 async fn test_lists_the_domains_the_credential_sees() {
-    let (f, _) = fake(vec![json!({ "Id": 5, "Type": 0, "Name": "home", "Value": "198.51.100.7", "Ttl": 300 })]).await;
+    let (f, _) = fake(vec![
+        json!({ "Id": 5, "Type": 0, "Name": "home", "Value": "198.51.100.7", "Ttl": 300 }),
+    ])
+    .await;
     let p = build(&cfg(&f.url("")));
     let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
         .await

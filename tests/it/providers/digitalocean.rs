@@ -371,7 +371,10 @@ fn ttl_below_thirty_is_a_config_error() {
 /// bearer token), beside the check; a name in no domain fails with the domains still shown.
 #[tokio::test]
 async fn test_lists_the_domains_the_credential_sees() {
-    let (f, _) = fake(with(&[json!({ "id": 7, "type": "A", "name": "home", "data": "198.51.100.7", "ttl": 1800 })])).await;
+    let (f, _) = fake(with(&[
+        json!({ "id": 7, "type": "A", "name": "home", "data": "198.51.100.7", "ttl": 1800 }),
+    ]))
+    .await;
     let p = build(&cfg(&f.url("")));
     let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
         .await

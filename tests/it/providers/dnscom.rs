@@ -347,10 +347,20 @@ async fn test_lists_the_domains_the_credential_sees() {
             assert_eq!(q["apiKey"], KEY);
             assert_eq!(q["hash"], expected_hash(&q));
             assert_eq!(q.len(), 5, "apiKey, timestamp, hash, page, pageSize: {q:?}");
-            (r.path().to_owned(), q["page"].clone(), q["pageSize"].clone())
+            (
+                r.path().to_owned(),
+                q["page"].clone(),
+                q["pageSize"].clone(),
+            )
         })
         .collect();
-    let want = |page: &str| ("/api/domain/list/".to_owned(), page.to_owned(), "100".to_owned());
+    let want = |page: &str| {
+        (
+            "/api/domain/list/".to_owned(),
+            page.to_owned(),
+            "100".to_owned(),
+        )
+    };
     assert_eq!(lists, [want("1"), want("2")]);
 
     let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)

@@ -521,7 +521,9 @@ async fn test_lists_the_domains_the_credential_sees() {
     let lists: Vec<Value> = f
         .requests()
         .iter()
-        .filter(|r| r.headers["x-tc-action"] == "DescribeZones" && r.json().get("Filters").is_none())
+        .filter(|r| {
+            r.headers["x-tc-action"] == "DescribeZones" && r.json().get("Filters").is_none()
+        })
         .map(Request::json)
         .collect();
     assert_eq!(

@@ -143,8 +143,13 @@ fn fake(
                 all.insert(1, json!({ "name": "example-com-internal", "dnsName": "example.com.", "id": "11", "visibility": "private" }));
                 all.insert(2, json!({ "name": "corp-internal", "dnsName": "corp.internal.", "id": "13", "visibility": "private" }));
                 all.push(json!({ "name": "example-com", "dnsName": "example.com.", "id": "12" }));
-                let page: Vec<&Value> = all.iter().skip(if second { 100 } else { 0 }).take(100).collect();
-                let mut body = json!({ "kind": "dns#managedZonesListResponse", "managedZones": page });
+                let page: Vec<&Value> = all
+                    .iter()
+                    .skip(if second { 100 } else { 0 })
+                    .take(100)
+                    .collect();
+                let mut body =
+                    json!({ "kind": "dns#managedZonesListResponse", "managedZones": page });
                 if !second {
                     body["nextPageToken"] = json!("all2");
                 }
@@ -514,7 +519,9 @@ async fn test_lists_the_domains_the_credential_sees() {
         "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
     );
     assert!(
-        zones.starts_with("domains this credential can see (150): example.com, gz000.dev, gz001.dev, "),
+        zones.starts_with(
+            "domains this credential can see (150): example.com, gz000.dev, gz001.dev, "
+        ),
         "{zones}"
     );
     assert!(zones.ends_with(" and 138 more"), "{zones}");

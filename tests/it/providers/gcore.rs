@@ -262,7 +262,9 @@ async fn test_lists_the_domains_the_credential_sees() {
         "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
     );
     assert!(
-        zones.starts_with("domains this credential can see (1002): example.com, gc0000.eu, gc0001.eu, "),
+        zones.starts_with(
+            "domains this credential can see (1002): example.com, gc0000.eu, gc0001.eu, "
+        ),
         "{zones}"
     );
     assert!(zones.ends_with(" and 990 more"), "{zones}");

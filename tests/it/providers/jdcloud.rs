@@ -480,7 +480,9 @@ async fn test_lists_the_domains_the_credential_sees() {
         "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7 (line -1)"
     );
     assert!(
-        zones.starts_with("domains this credential can see (150): example.com, jd000.cn, jd001.cn, "),
+        zones.starts_with(
+            "domains this credential can see (150): example.com, jd000.cn, jd001.cn, "
+        ),
         "{zones}"
     );
     assert!(zones.ends_with(" and 138 more"), "{zones}");

@@ -257,14 +257,18 @@ fn fake(
             // Every hosted zone, two a page whatever `maxitems` asks, `NextMarker` = the next zone's id.
             ("GET", "/2013-04-01/hostedzone") => {
                 assert_eq!(q["maxitems"], "100");
-                let from = q.get("marker").map_or(0, |m| ZONES.iter().position(|(id, _, _)| id == m).unwrap());
+                let from = q
+                    .get("marker")
+                    .map_or(0, |m| ZONES.iter().position(|(id, _, _)| id == m).unwrap());
                 let items: String = ZONES
                     .iter()
                     .skip(from)
                     .take(2)
                     .map(|(id, name, private)| format!("<HostedZone><Id>/hostedzone/{id}</Id><Name>{name}</Name><CallerReference>ref-{id}</CallerReference><Config><PrivateZone>{private}</PrivateZone></Config><ResourceRecordSetCount>7</ResourceRecordSetCount></HostedZone>"))
                     .collect();
-                let more = ZONES.get(from + 2).map_or(String::new(), |(id, _, _)| format!("<NextMarker>{id}</NextMarker>"));
+                let more = ZONES.get(from + 2).map_or(String::new(), |(id, _, _)| {
+                    format!("<NextMarker>{id}</NextMarker>")
+                });
                 Reply::ok(format!(
                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListHostedZonesResponse xmlns=\"{XMLNS}\"><HostedZones>{items}</HostedZones><IsTruncated>{}</IsTruncated>{more}<MaxItems>100</MaxItems></ListHostedZonesResponse>",
                     !more.is_empty()
@@ -781,7 +785,9 @@ async fn test_lists_the_domains_the_credential_sees() {
         "{err}"
     );
     assert!(
-        err.ends_with("\ndomains this credential can see (3): example.com, example.net, sub.example.org"),
+        err.ends_with(
+            "\ndomains this credential can see (3): example.com, example.net, sub.example.org"
+        ),
         "{err}"
     );
 }

@@ -267,7 +267,9 @@ async fn test_lists_the_domains_the_credential_sees() {
         "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
     );
     assert!(
-        zones.starts_with("domains this credential can see (104): example.com, s000.dev, s001.dev, "),
+        zones.starts_with(
+            "domains this credential can see (104): example.com, s000.dev, s001.dev, "
+        ),
         "{zones}"
     );
     assert!(zones.ends_with(" and 92 more"), "{zones}");
@@ -283,7 +285,10 @@ async fn test_lists_the_domains_the_credential_sees() {
         .collect();
     assert_eq!(
         lists,
-        ["GET /domains?take=100&skip=0", "GET /domains?take=100&skip=100"]
+        [
+            "GET /domains?take=100&skip=0",
+            "GET /domains?take=100&skip=100"
+        ]
     );
 
     let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)

@@ -314,7 +314,9 @@ async fn test_lists_the_domains_the_credential_sees() {
         "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
     );
     assert!(
-        zones.starts_with("domains this credential can see (150): example.com, vc000.app, vc001.app, "),
+        zones.starts_with(
+            "domains this credential can see (150): example.com, vc000.app, vc001.app, "
+        ),
         "{zones}"
     );
     assert!(zones.ends_with(" and 138 more"), "{zones}");

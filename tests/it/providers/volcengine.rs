@@ -500,7 +500,9 @@ async fn test_lists_the_domains_the_credential_sees() {
         "credentials accepted; zone example.com; home.example.com A holds 203.0.113.1 (line telecom)"
     );
     assert!(
-        zones.starts_with("domains this credential can see (150): example.com, myexample.com, v000.cn, "),
+        zones.starts_with(
+            "domains this credential can see (150): example.com, myexample.com, v000.cn, "
+        ),
         "{zones}"
     );
     assert!(zones.ends_with(" and 138 more"), "{zones}");
