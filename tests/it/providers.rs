@@ -766,7 +766,8 @@ mod dnspod {
             // 3004 domains, 3000 a page (the documented default `Limit`), as `DescribeDomainList` answers.
             ("DescribeDomainList", _) => {
                 let body = r.json();
-                let (offset, limit) = (body["Offset"].as_u64().unwrap() as usize, body["Limit"].as_u64().unwrap() as usize);
+                let index = |k: &str| usize::try_from(body[k].as_u64().unwrap()).unwrap();
+                let (offset, limit) = (index("Offset"), index("Limit"));
                 let mut all: Vec<String> = (0..3000).map(|i| format!("d{i:04}.cn")).collect();
                 all.insert(1500, "Example.com".into());
                 all.extend((0..3).map(|i| format!("zz{i}.example.net")));
