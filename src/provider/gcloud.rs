@@ -349,18 +349,21 @@ impl Api {
         )
     }
 
-    /// The public managed zone whose `dnsName` is exactly `candidate`.
-    async fn zone_named(&self, candidate: &str) -> Result<Option<String>, ProviderError> {
+    /// The project's public managed zones (pages followed), or only those `dnsName` names (a filter).
+    async fn public_zones(
+        &self,
+        dns_name: Option<&str>,
+    ) -> Result<Vec<ManagedZone>, ProviderError> {
         let url = format!(
             "{}/projects/{}/managedZones",
             self.base,
             segment(&self.project)
         );
-        let dns_name = format!("{candidate}.");
-        let mut found = Vec::new();
+        let mut out = Vec::new();
         let mut page_token: Option<String> = None;
         for _ in 0..MAX_PAGES {
-            let mut query = vec![("dnsName", dns_name.as_str())];
+            let mut query: Vec<(&str, &str)> =
+                dns_name.map(|d| ("dnsName", d)).into_iter().collect();
             if let Some(t) = &page_token {
                 query.push(("pageToken", t.as_str()));
             }
@@ -368,20 +371,28 @@ impl Api {
                 .call(reqwest::Method::GET, &url, &query, None)
                 .await?
                 .json(&self.label())?;
-            found.extend(
+            out.extend(
                 page.managed_zones
                     .into_iter()
-                    .filter(|z| {
-                        super::canonical(&z.dns_name) == candidate
-                            && z.visibility.as_deref().unwrap_or("public") == "public"
-                    })
-                    .map(|z| z.name),
+                    .filter(|z| z.visibility.as_deref().unwrap_or("public") == "public"),
             );
             page_token = page.next_page_token.filter(|t| !t.is_empty());
             if page_token.is_none() {
                 break;
             }
         }
+        Ok(out)
+    }
+
+    /// The public managed zone whose `dnsName` is exactly `candidate`.
+    async fn zone_named(&self, candidate: &str) -> Result<Option<String>, ProviderError> {
+        let mut found: Vec<String> = self
+            .public_zones(Some(&format!("{candidate}.")))
+            .await?
+            .into_iter()
+            .filter(|z| super::canonical(&z.dns_name) == candidate)
+            .map(|z| z.name)
+            .collect();
         if found.len() > 1 {
             return Err(ProviderError::rejected(format!(
                 "{}: several public managed zones serve {candidate} ({}); set `managed_zone`",
@@ -482,35 +493,8 @@ impl RecordApi for Api {
     }
 
     async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
-        let url = format!(
-            "{}/projects/{}/managedZones",
-            self.base,
-            segment(&self.project)
-        );
-        let mut out = Vec::new();
-        let mut page_token: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let query: Vec<(&str, &str)> = page_token
-                .as_deref()
-                .map(|t| ("pageToken", t))
-                .into_iter()
-                .collect();
-            let page: ZonesPage = self
-                .call(reqwest::Method::GET, &url, &query, None)
-                .await?
-                .json(&self.label())?;
-            out.extend(
-                page.managed_zones
-                    .into_iter()
-                    .filter(|z| z.visibility.as_deref().unwrap_or("public") == "public")
-                    .map(|z| z.dns_name),
-            );
-            page_token = page.next_page_token.filter(|t| !t.is_empty());
-            if page_token.is_none() {
-                break;
-            }
-        }
-        Ok(Some(out))
+        let zones = self.public_zones(None).await?;
+        Ok(Some(zones.into_iter().map(|z| z.dns_name).collect()))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
