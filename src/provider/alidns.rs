@@ -2,7 +2,8 @@
 //! `GetMainDomainName`; records from `DescribeSubDomainRecords` (exact full name, paginated), each with its
 //! resolution line (`default`, `telecom`, `unicom`, `oversea`, …); then `AddDomainRecord`,
 //! `UpdateDomainRecord` or `DeleteDomainRecord`. Errors are classified by their `Code`, never by the
-//! message text; `DomainRecordDuplicate` on an update means the record already held the value.
+//! message text; `DomainRecordDuplicate` on an update means the record already held the value. "Test" lists
+//! the account's domains with `DescribeDomains` (paged by `PageNumber`/`PageSize`, at most 20 pages of 100).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -151,6 +152,22 @@ struct Record {
     ttl: Option<u32>,
     #[serde(default)]
     line: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DomainPage {
+    #[serde(default)]
+    domains: Option<DomainList>,
+    #[serde(default)]
+    total_count: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DomainList {
+    #[serde(default)]
+    domain: Vec<MainDomain>,
 }
 
 #[derive(Deserialize)]
@@ -315,6 +332,28 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let mut out = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let found: DomainPage = self
+                .call_plain(
+                    "DescribeDomains",
+                    &[
+                        ("PageNumber", page.to_string()),
+                        ("PageSize", PAGE_SIZE.to_string()),
+                    ],
+                )
+                .await?;
+            let domains = found.domains.map(|d| d.domain).unwrap_or_default();
+            let count = domains.len();
+            out.extend(domains.into_iter().map(|d| d.domain_name));
+            if count < PAGE_SIZE as usize || page * PAGE_SIZE >= found.total_count.unwrap_or(0) {
+                break;
+            }
+        }
+        Ok(Some(out))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {

@@ -4,6 +4,8 @@
 //! page of 100 at a time (there is no server-side filter) and filtered here by host, type and line (`view`,
 //! default `DEFAULT`); then `add`, `edit` (the whole record) or `delete`. Errors are JSON `{code, message}`,
 //! also with HTTP 200, classified by `code`. AAAA values are sent in upper case, as the API requires.
+//! "Test" does not list the account's domains: no listing call of the resolve API is documented in the stored
+//! sources (`docs/providers/baidu.md`), so it shows the check alone.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

@@ -2,7 +2,8 @@
 //! `zone`, or the longest suffix of the name the account has (`GET /dnszone?search=…`, exact `Domain` match,
 //! each suffix asked once per round, `HasMoreItems` followed); a zone's records come inline with
 //! `GET /dnszone/{id}`. Bunny's verbs are its own: `PUT …/records` creates, `POST …/records/{id}` updates
-//! (204), `DELETE` deletes. Record types are numbers on the wire (A = 0, AAAA = 1).
+//! (204), `DELETE` deletes. Record types are numbers on the wire (A = 0, AAAA = 1). "Test" lists every zone
+//! (`GET /dnszone` without `search`, `perPage` 1000, `HasMoreItems` followed, at most 20 pages).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -240,6 +241,26 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let label = self.label();
+        let mut out = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let batch = self
+                .call(
+                    self.client
+                        .get(format!("{}/dnszone", self.base))
+                        .query(&[("page", page.to_string().as_str()), ("perPage", "1000")]),
+                )
+                .await?
+                .json::<ZonesPage>(&label)?;
+            out.extend(batch.items.into_iter().map(|z| z.domain));
+            if !batch.has_more_items {
+                break;
+            }
+        }
+        Ok(Some(out))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {

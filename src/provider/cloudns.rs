@@ -4,7 +4,8 @@
 //! suffix of the name the user has (`get-zone-info`, each suffix asked once per round); records are read with
 //! `records.json` filtered by host and type (a map keyed by id, `[]` when empty), created with `add-record`,
 //! changed with `mod-record` (host and TTL resent) and deleted with `delete-record`. TTLs come from a fixed
-//! list: a TTL between its values is rounded up, and remembered so it is not rewritten every time.
+//! list: a TTL between its values is rounded up, and remembered so it is not rewritten every time. "Test"
+//! lists the user's zones (`list-zones`, `rows-per-page` 100, until a short page, at most 50 pages).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -60,6 +61,11 @@ const TTLS: [u32; 13] = [
     60, 300, 900, 1800, 3600, 21_600, 43_200, 86_400, 172_800, 259_200, 604_800, 1_209_600,
     2_592_000,
 ];
+
+/// Zones asked for per `list-zones` page (the largest of the allowed 10, 20, 30, 50, 100).
+const ZONE_PAGE: usize = 100;
+/// Pages of zones read at most.
+const MAX_PAGES: usize = 50;
 
 const CAPABILITIES: Capabilities = Capabilities {
     ttl: TtlRule {
@@ -300,6 +306,28 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        #[derive(Deserialize)]
+        struct ZoneEntry {
+            name: String,
+        }
+        let mut out = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let page = page.to_string();
+            let rows = ZONE_PAGE.to_string();
+            let zones: Vec<ZoneEntry> = self
+                .call("list-zones", &[("page", &page), ("rows-per-page", &rows)])
+                .await?
+                .json(&self.label())?;
+            let n = zones.len();
+            out.extend(zones.into_iter().map(|z| z.name));
+            if n < ZONE_PAGE {
+                break;
+            }
+        }
+        Ok(Some(out))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {

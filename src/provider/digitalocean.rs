@@ -2,7 +2,8 @@
 //! suffix of the name the account has (`GET /v2/domains/{name}`, each suffix asked once per round); records
 //! are listed by FQDN and type (`links.pages.next` followed, only on the API's own origin), created with
 //! `POST`, changed with `PATCH` of `type` and `data` (and `ttl` when the config sets one), deleted with
-//! `DELETE`. A 429 waits `Retry-After`, else until `ratelimit-reset`.
+//! `DELETE`. A 429 waits `Retry-After`, else until `ratelimit-reset`. "Test" lists the account's domains
+//! (`GET /v2/domains`, 200 a page, `links.pages.next` followed on the API's own origin).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -110,6 +111,19 @@ struct RecordsPage {
     domain_records: Vec<Record>,
     #[serde(default)]
     links: Option<Links>,
+}
+
+#[derive(Deserialize)]
+struct DomainsPage {
+    #[serde(default)]
+    domains: Vec<DomainEntry>,
+    #[serde(default)]
+    links: Option<Links>,
+}
+
+#[derive(Deserialize)]
+struct DomainEntry {
+    name: String,
 }
 
 #[derive(Deserialize)]
@@ -225,6 +239,29 @@ impl Api {
             .await
     }
 
+    /// The next page's request from `links`, only on the API's own origin; `None` after the last page.
+    fn next_page(
+        &self,
+        links: Option<Links>,
+    ) -> Result<Option<reqwest::RequestBuilder>, ProviderError> {
+        let Some(next) = links
+            .and_then(|l| l.pages)
+            .and_then(|p| p.next)
+            .filter(|n| !n.is_empty())
+        else {
+            return Ok(None);
+        };
+        // The token goes only to the API's own origin.
+        if crate::http::origin(&next) != crate::http::origin(&self.base) {
+            return Err(ProviderError::transient(format!(
+                "{}: the next page is on another host ({}); not followed",
+                self.label(),
+                crate::http::origin(&next)
+            )));
+        }
+        Ok(Some(self.client.get(next)))
+    }
+
     fn records_url(&self, zone: &Zone) -> String {
         format!("{}/v2/domains/{}/records", self.base, segment(&zone.id))
     }
@@ -238,6 +275,28 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let label = self.label();
+        let mut out = Vec::new();
+        let mut request = self
+            .client
+            .get(format!("{}/v2/domains", self.base))
+            .query(&[("per_page", "200")]);
+        for _ in 0..MAX_PAGES {
+            let answer = self.call(request).await?;
+            self.not_found(&answer, "the domain list")?;
+            let page = answer.json::<DomainsPage>(&label)?;
+            out.extend(page.domains.into_iter().map(|d| d.name));
+            let Some(next) = self.next_page(page.links)? else {
+                return Ok(Some(out));
+            };
+            request = next;
+        }
+        Err(ProviderError::transient(format!(
+            "{label}: more than {MAX_PAGES} pages of domains"
+        )))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
@@ -268,7 +327,6 @@ impl RecordApi for Api {
         record_type: RecordType,
     ) -> Result<Vec<Existing>, ProviderError> {
         let label = self.label();
-        let origin = crate::http::origin(&self.base);
         let want = relative(name, &zone.name);
         let mut out = Vec::new();
         let mut request = self.client.get(self.records_url(zone)).query(&[
@@ -295,22 +353,10 @@ impl RecordApi for Api {
                         stale: false,
                     }),
             );
-            let Some(next) = page
-                .links
-                .and_then(|l| l.pages)
-                .and_then(|p| p.next)
-                .filter(|n| !n.is_empty())
-            else {
+            let Some(next) = self.next_page(page.links)? else {
                 return Ok(out);
             };
-            // The token goes only to the API's own origin.
-            if crate::http::origin(&next) != origin {
-                return Err(ProviderError::transient(format!(
-                    "{label}: the next page is on another host ({}); not followed",
-                    crate::http::origin(&next)
-                )));
-            }
-            request = self.client.get(next);
+            request = next;
         }
         Err(ProviderError::transient(format!(
             "{label}: more than {MAX_PAGES} pages of records for {name}"

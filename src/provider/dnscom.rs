@@ -6,7 +6,8 @@
 //! and `host` page by page up to `pageCount` and filtered by host and type here (an empty filter returns
 //! every record). Records carry their line as a `viewID` (`0` = the default line, shown as 默认); other
 //! lines are named as in the region and ISP line lists (`ip/areaviewlist`, `ip/ispviewlist`). Only the
-//! managed line is touched. API notes: `docs/providers/dnscom.md`.
+//! managed line is touched. "Test" lists the account's domains with `domain/list` (paged like the others).
+//! API notes: `docs/providers/dnscom.md`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -325,6 +326,16 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        Ok(Some(
+            self.pages("domain/list", &[])
+                .await?
+                .iter()
+                .map(|d| text(&d["domains"]))
+                .collect(),
+        ))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {

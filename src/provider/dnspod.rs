@@ -2,7 +2,8 @@
 //! `ResourceNotFound.NoDataOfRecord` means "no record yet". The zone is the longest suffix of the record
 //! name the account has, found by asking `DescribeRecordList` for the name under each suffix; the listing
 //! that finds the zone is kept for the round, so finding the zone costs no extra call. Records carry their
-//! resolution line (`默认`, `电信`, `联通`, `境外`, …); only the managed line is touched.
+//! resolution line (`默认`, `电信`, `联通`, `境外`, …); only the managed line is touched. "Test" lists the
+//! account's domains with `DescribeDomainList` (`Type` `ALL`, paged by `Offset`/`Limit`, at most 20 pages).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -25,6 +26,10 @@ use crate::provider::ErrorClass;
 const DEFAULT_ENDPOINT: &str = "https://dnspod.tencentcloudapi.com";
 const CONTENT_TYPE: &str = "application/json; charset=utf-8";
 const DEFAULT_LINE: &str = "默认";
+/// Domains asked for per `DescribeDomainList` page (the documented default and most).
+const DOMAIN_PAGE: usize = 3000;
+/// Pages of domains read at most.
+const MAX_PAGES: usize = 20;
 
 pub const INFO: KindInfo = KindInfo::provider(
     "dnspod",
@@ -295,6 +300,43 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Domain {
+            name: String,
+        }
+        let mut out = Vec::new();
+        for page in 0..MAX_PAGES {
+            let body = json!({ "Type": "ALL", "Offset": page * DOMAIN_PAGE, "Limit": DOMAIN_PAGE });
+            let response = match self.call("DescribeDomainList", &body).await? {
+                Reply::Ok(response) => response,
+                // An account without domains.
+                Reply::Error { code, .. } if code == "ResourceNotFound.NoDataOfDomain" => break,
+                Reply::Error { error, .. } => return Err(error),
+            };
+            let domains: Vec<Domain> = serde_json::from_value(
+                response
+                    .get("DomainList")
+                    .cloned()
+                    .unwrap_or(Value::Array(vec![])),
+            )
+            .map_err(|e| {
+                ProviderError::transient(format!("{}: unexpected domain list ({e})", self.label()))
+            })?;
+            let total = response
+                .pointer("/DomainCountInfo/AllTotal")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            let n = domains.len();
+            out.extend(domains.into_iter().map(|d| d.name));
+            if n < DOMAIN_PAGE || out.len() as u64 >= total {
+                break;
+            }
+        }
+        Ok(Some(out))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {

@@ -27,6 +27,11 @@
 //! Format, Rate Limiting, `GET_DNS`, `SET_DNS`), read 2026-12-05; the read's item fields (`main_domains`,
 //! `sub_domains`, `sub_host`, `record_type`, `value`) from a working v1 DDNS client, as the document
 //! collapses them (`docs/providers/dynadot.md`).
+//!
+//! "Test" does not list the account's domains: the document names a `DOMAIN_LIST` command (`GET
+//! /restful/v2/domains`, `page`/`page_size`, answering `domain_info_list` and `pagination_result`), but the
+//! stored copy collapses the fields of both, so the names could only be guessed; until they are confirmed the
+//! check is shown alone.
 
 use std::net::IpAddr;
 use std::sync::Arc;

@@ -4,7 +4,8 @@
 //! `EdgeOne` DNS records). Records are listed with `DescribeDnsRecords` (filters `name` = FQDN and `type`, paged
 //! by 1000, filtered again here), each on its line (`Location`, default `Default`); writes are
 //! `CreateDnsRecord`, `ModifyDnsRecords` and `DeleteDnsRecords`. Errors arrive with HTTP 200 in
-//! `Response.Error` and are classified by `Code`.
+//! `Response.Error` and are classified by `Code`. "Test" lists every site of the account (`DescribeZones`
+//! without filters, paged by `Offset`/`Limit` 100, at most 20 pages), whatever its connection mode.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -318,6 +319,28 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let mut out = Vec::new();
+        for page in 0..MAX_PAGES {
+            let found: Zones = self.parse(
+                self.ok(
+                    "DescribeZones",
+                    &json!({ "Offset": page * ZONE_PAGE, "Limit": ZONE_PAGE }),
+                )
+                .await?,
+            )?;
+            let zones = found.zones.unwrap_or_default();
+            let count = zones.len();
+            out.extend(zones.into_iter().map(|z| z.zone_name));
+            if count < ZONE_PAGE as usize
+                || (page + 1) * ZONE_PAGE >= found.total_count.unwrap_or(0)
+            {
+                break;
+            }
+        }
+        Ok(Some(out))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {

@@ -5,6 +5,8 @@
 //! read with `rrsets.list?name=&type=` (pages followed) and written with `changes.create`, which is atomic:
 //! a new set is one addition; a changed set is the deletion of the set exactly as listed plus the addition of
 //! the new one. Sets with a routing policy (geo, weighted), other types and other names are never touched.
+//! "Test" lists the project's public managed zones by DNS name (`managedZones.list` without `dnsName`, pages
+//! followed).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -347,18 +349,21 @@ impl Api {
         )
     }
 
-    /// The public managed zone whose `dnsName` is exactly `candidate`.
-    async fn zone_named(&self, candidate: &str) -> Result<Option<String>, ProviderError> {
+    /// The project's public managed zones (pages followed), or only those `dnsName` names (a filter).
+    async fn public_zones(
+        &self,
+        dns_name: Option<&str>,
+    ) -> Result<Vec<ManagedZone>, ProviderError> {
         let url = format!(
             "{}/projects/{}/managedZones",
             self.base,
             segment(&self.project)
         );
-        let dns_name = format!("{candidate}.");
-        let mut found = Vec::new();
+        let mut out = Vec::new();
         let mut page_token: Option<String> = None;
         for _ in 0..MAX_PAGES {
-            let mut query = vec![("dnsName", dns_name.as_str())];
+            let mut query: Vec<(&str, &str)> =
+                dns_name.map(|d| ("dnsName", d)).into_iter().collect();
             if let Some(t) = &page_token {
                 query.push(("pageToken", t.as_str()));
             }
@@ -366,20 +371,28 @@ impl Api {
                 .call(reqwest::Method::GET, &url, &query, None)
                 .await?
                 .json(&self.label())?;
-            found.extend(
+            out.extend(
                 page.managed_zones
                     .into_iter()
-                    .filter(|z| {
-                        super::canonical(&z.dns_name) == candidate
-                            && z.visibility.as_deref().unwrap_or("public") == "public"
-                    })
-                    .map(|z| z.name),
+                    .filter(|z| z.visibility.as_deref().unwrap_or("public") == "public"),
             );
             page_token = page.next_page_token.filter(|t| !t.is_empty());
             if page_token.is_none() {
                 break;
             }
         }
+        Ok(out)
+    }
+
+    /// The public managed zone whose `dnsName` is exactly `candidate`.
+    async fn zone_named(&self, candidate: &str) -> Result<Option<String>, ProviderError> {
+        let mut found: Vec<String> = self
+            .public_zones(Some(&format!("{candidate}.")))
+            .await?
+            .into_iter()
+            .filter(|z| super::canonical(&z.dns_name) == candidate)
+            .map(|z| z.name)
+            .collect();
         if found.len() > 1 {
             return Err(ProviderError::rejected(format!(
                 "{}: several public managed zones serve {candidate} ({}); set `managed_zone`",
@@ -477,6 +490,11 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let zones = self.public_zones(None).await?;
+        Ok(Some(zones.into_iter().map(|z| z.dns_name).collect()))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {

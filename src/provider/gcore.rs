@@ -3,6 +3,8 @@
 //! asked once per round). A name's addresses are one `RRset` addressed by zone, FQDN and type: read with
 //! `GET` (404: none yet), created with `POST`, replaced whole with `PUT` (the TTL kept unless the config sets
 //! one), removed with `DELETE`. Geo-balanced `RRsets` (pickers, filter sets) are never overwritten.
+//! "Test" lists the account's zones (`GET /v2/zones`, `limit` 1000 and `offset`, until `total_amount`, at
+//! most 20 pages).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -41,6 +43,10 @@ pub struct Config {
 
 /// Gcore documents no TTL bounds (docs/providers/gcore.md; a stored `RRset` with TTL 10 is in its examples).
 const CAPABILITIES: Capabilities = Capabilities::SETS;
+/// Zones asked for per page.
+const ZONE_PAGE: usize = 1000;
+/// Pages of zones read at most.
+const MAX_PAGES: usize = 20;
 
 impl KindConfig for Config {
     fn endpoint(&self) -> Option<&str> {
@@ -104,6 +110,19 @@ struct RrSet {
     pickers: Vec<Value>,
     #[serde(default)]
     filter_set_id: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct ZonesPage {
+    #[serde(default)]
+    zones: Vec<ZoneEntry>,
+    #[serde(default)]
+    total_amount: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct ZoneEntry {
+    name: String,
 }
 
 #[derive(Deserialize)]
@@ -197,6 +216,29 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let label = self.label();
+        let mut out = Vec::new();
+        for page in 0..MAX_PAGES {
+            let answer = self
+                .call(self.client.get(format!("{}/v2/zones", self.base)).query(&[
+                    ("limit", ZONE_PAGE.to_string()),
+                    ("offset", (page * ZONE_PAGE).to_string()),
+                ]))
+                .await?;
+            if !answer.status.is_success() {
+                return Err(answer.status_error(&label, None));
+            }
+            let batch = answer.json::<ZonesPage>(&label)?;
+            let n = batch.zones.len();
+            out.extend(batch.zones.into_iter().map(|z| z.name));
+            if n < ZONE_PAGE || out.len() as u64 >= batch.total_amount.unwrap_or(0) {
+                break;
+            }
+        }
+        Ok(Some(out))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {

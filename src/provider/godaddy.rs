@@ -1,7 +1,8 @@
 //! `GoDaddy` Domains API: the set is read with `GET /v1/domains/{domain}/records/{type}/{name}` and, when it
 //! differs, replaced with `PUT` (an array body). 403 `ACCESS_DENIED` means `GoDaddy` does not let this account
 //! use the API (it requires 10+ domains or a Domain Pro plan): a clear, non-retried error. 429 answers carry
-//! `retryAfterSec` in the body, honoured like `Retry-After`.
+//! `retryAfterSec` in the body, honoured like `Retry-After`. "Test" lists the account's active domains
+//! (`GET /v1/domains?statuses=ACTIVE&limit=1000`, then `marker` = the last domain, at most 20 pages).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -18,6 +19,10 @@ use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://api.godaddy.com";
 const DEFAULT_TTL: u32 = 600;
+/// Domains asked for per page (the documented most).
+const DOMAIN_PAGE: usize = 1000;
+/// Pages of domains read at most.
+const MAX_PAGES: usize = 20;
 
 pub const INFO: KindInfo = KindInfo::provider(
     "godaddy",
@@ -198,6 +203,38 @@ impl SetApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        #[derive(Deserialize)]
+        struct Domain {
+            domain: String,
+        }
+        let label = self.label();
+        let mut out: Vec<String> = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let mut query = vec![
+                ("statuses", "ACTIVE".to_owned()),
+                ("limit", DOMAIN_PAGE.to_string()),
+            ];
+            if let Some(last) = out.last() {
+                query.push(("marker", last.clone()));
+            }
+            let page: Vec<Domain> = self
+                .call(
+                    self.client
+                        .get(format!("{}/v1/domains", self.base))
+                        .query(&query),
+                )
+                .await?
+                .json(&label)?;
+            let n = page.len();
+            out.extend(page.into_iter().map(|d| d.domain));
+            if n < DOMAIN_PAGE {
+                break;
+            }
+        }
+        Ok(Some(out))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {

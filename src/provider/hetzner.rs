@@ -2,6 +2,8 @@
 //! project has (each suffix asked once per round); the `RRset` is read, then created, its records replaced
 //! (`actions/set_records`, plus `change_ttl` when the TTL differs) or deleted. Names in paths are
 //! percent-encoded. Actions run asynchronously: a running action is polled a few times before it counts.
+//! "Test" lists the project's zones (`GET /zones`, `page`/`per_page` 100 until `meta.pagination.next_page` is
+//! null, at most 50 pages).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -39,6 +41,8 @@ pub struct Config {
 }
 
 const CAPABILITIES: Capabilities = Capabilities::SETS;
+/// Pages of zones read at most (100 a page, the API's most).
+const MAX_PAGES: u64 = 50;
 
 impl KindConfig for Config {
     fn endpoint(&self) -> Option<&str> {
@@ -88,6 +92,20 @@ struct Api {
 struct Zones {
     #[serde(default)]
     zones: Vec<ZoneEntry>,
+    #[serde(default)]
+    meta: Option<Meta>,
+}
+
+#[derive(Deserialize)]
+struct Meta {
+    #[serde(default)]
+    pagination: Option<Pagination>,
+}
+
+#[derive(Deserialize)]
+struct Pagination {
+    #[serde(default)]
+    next_page: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -246,6 +264,35 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let label = self.label();
+        let mut out = Vec::new();
+        let mut page = 1;
+        for _ in 0..MAX_PAGES {
+            let answer = self
+                .call(
+                    self.client
+                        .get(format!("{}/zones", self.base))
+                        .query(&[("page", page.to_string()), ("per_page", "100".to_owned())]),
+                )
+                .await?;
+            if !answer.status.is_success() {
+                return Err(answer.status_error(&label, None));
+            }
+            let zones = answer.json::<Zones>(&label)?;
+            out.extend(zones.zones.into_iter().map(|z| z.name));
+            match zones
+                .meta
+                .and_then(|m| m.pagination)
+                .and_then(|p| p.next_page)
+            {
+                Some(next) if next > page => page = next,
+                _ => break,
+            }
+        }
+        Ok(Some(out))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {

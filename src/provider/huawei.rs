@@ -1,7 +1,8 @@
 //! Huawei Cloud DNS with AK/SK signing (SDK-HMAC-SHA256). The zone is the longest public zone holding the
 //! name (`/v2/zones?name=`, each suffix asked once per round); record sets are listed with
 //! `search_mode=equal`, each on its resolution line (`default_view`, `Dianxin`, `Liantong`, …). A set is
-//! created with `POST` on the managed line, replaced with `PUT`, deleted with `DELETE`.
+//! created with `POST` on the managed line, replaced with `PUT`, deleted with `DELETE`. "Test" lists the
+//! account's public zones (`GET /v2/zones?type=public`, paged by `offset`/`limit`, at most 20 pages of 500).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -23,6 +24,10 @@ use crate::provider::ErrorClass;
 const DEFAULT_ENDPOINT: &str = "https://dns.myhuaweicloud.com";
 const DEFAULT_TTL: u32 = 300;
 const DEFAULT_LINE: &str = "default_view";
+/// Zones asked for per page (the documented most).
+const ZONE_PAGE: usize = 500;
+/// Pages of zones read at most.
+const MAX_PAGES: usize = 20;
 
 pub const INFO: KindInfo = KindInfo::provider(
     "huaweicloud",
@@ -114,6 +119,14 @@ struct Api {
 struct Zones {
     #[serde(default)]
     zones: Vec<ZoneEntry>,
+    #[serde(default)]
+    metadata: Option<Metadata>,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    #[serde(default)]
+    total_count: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -274,6 +287,28 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let mut out = Vec::new();
+        for page in 0..MAX_PAGES {
+            let (offset, limit) = ((page * ZONE_PAGE).to_string(), ZONE_PAGE.to_string());
+            let zones: Zones = self
+                .call(
+                    reqwest::Method::GET,
+                    "/v2/zones",
+                    &[("type", "public"), ("offset", &offset), ("limit", &limit)],
+                    None,
+                )
+                .await?;
+            let total = zones.metadata.and_then(|m| m.total_count).unwrap_or(0);
+            let n = zones.zones.len();
+            out.extend(zones.zones.into_iter().map(|z| z.name));
+            if n < ZONE_PAGE || out.len() as u64 >= total {
+                break;
+            }
+        }
+        Ok(Some(out))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {

@@ -4,7 +4,8 @@
 //! listed with `describeResourceRecord` (`search` is a substring match on the host, paged by 99) and filtered
 //! here; each record's line is its `viewValue` (`-1` is the default line); writes are `POST`/`PUT`/`DELETE`
 //! on `ResourceRecord` with the fields under `req`. Errors are `{"error":{code, status, message}}`, classified
-//! by `status`, else by the HTTP status.
+//! by `status`, else by the HTTP status. "Test" lists the account's domains with `describeDomains` without
+//! `domainName` (`GET /domain`, paged by 100, at most 30 pages).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -367,6 +368,29 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let mut out = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let found: Page<Domain> = self.parse(
+                self.call(
+                    reqwest::Method::GET,
+                    "/domain",
+                    &[
+                        ("pageNumber", page.to_string()),
+                        ("pageSize", "100".to_owned()),
+                    ],
+                    None,
+                )
+                .await?,
+            )?;
+            out.extend(found.data_list.into_iter().map(|d| d.domain_name));
+            if page >= found.total_page.unwrap_or(0) {
+                break;
+            }
+        }
+        Ok(Some(out))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {

@@ -3,7 +3,8 @@
 //! name, asked once per round); its records are listed page by page (`page` < `pages`) and filtered here;
 //! records are created with `POST`, changed with a partial `PUT` (`target`, and `ttl_sec` when set) and
 //! deleted with `DELETE`. Linode snaps TTLs to a fixed list; the TTL asked for is remembered against the one
-//! it stored, so a rounded TTL is not rewritten every time.
+//! it stored, so a rounded TTL is not rewritten every time. "Test" lists every domain of the account
+//! (`GET /v4/domains` without a filter, paged the same way).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -238,6 +239,26 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let label = self.label();
+        let mut out = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let batch = self
+                .call(
+                    self.client
+                        .get(format!("{}/domains", self.base))
+                        .query(&[("page", page.to_string().as_str()), ("page_size", "500")]),
+                )
+                .await?
+                .json::<Paged<Domain>>(&label)?;
+            out.extend(batch.data.into_iter().map(|d| d.domain));
+            if batch.page.max(page) >= batch.pages {
+                break;
+            }
+        }
+        Ok(Some(out))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {

@@ -1,7 +1,8 @@
 //! Name.com Core API v1 (the successor of v4) with HTTP Basic `username:token`. The domain is the configured
 //! `zone`, else the name's last two labels (Name.com holds registered domains). Records are listed 1000 a
 //! page following `nextPage` and filtered here (`host` relative, the apex `""` or `@`); created with `POST`,
-//! changed with a full `PUT` (TTL kept unless the config sets one), deleted with `DELETE`.
+//! changed with a full `PUT` (TTL kept unless the config sets one), deleted with `DELETE`. "Test" lists the
+//! account's domains (`GET /domains`, 1000 a page following `nextPage`, at most 20 pages).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -124,6 +125,21 @@ struct RecordsPage {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DomainsPage {
+    #[serde(default)]
+    domains: Vec<DomainEntry>,
+    #[serde(default)]
+    next_page: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DomainEntry {
+    domain_name: String,
+}
+
+#[derive(Deserialize)]
 struct Record {
     id: u64,
     #[serde(default)]
@@ -211,6 +227,32 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let label = self.label();
+        let mut out = Vec::new();
+        let mut page = 1;
+        loop {
+            let batch = self
+                .call(
+                    self.client
+                        .get(format!("{}/domains", self.base))
+                        .query(&[("perPage", "1000"), ("page", page.to_string().as_str())]),
+                )
+                .await?
+                .json::<DomainsPage>(&label)?;
+            out.extend(batch.domains.into_iter().map(|d| d.domain_name));
+            match batch.next_page {
+                Some(next) if next > page && next <= MAX_PAGES => page = next,
+                Some(next) if next > page => {
+                    return Err(ProviderError::transient(format!(
+                        "{label}: more than {MAX_PAGES} pages of domains"
+                    )));
+                }
+                _ => return Ok(Some(out)),
+            }
+        }
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {

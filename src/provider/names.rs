@@ -108,8 +108,8 @@ pub(crate) fn canonical(name: &str) -> String {
 /// `zones` as the user sees them: canonical (lower-case, no trailing dot), sorted, each once.
 pub(crate) fn sorted_zones(zones: Vec<String>) -> Vec<String> {
     let mut zones: Vec<String> = zones
-        .iter()
-        .map(|z| canonical(z))
+        .into_iter()
+        .map(|z| canonical(&z))
         .filter(|z| !z.is_empty())
         .collect();
     zones.sort_unstable();

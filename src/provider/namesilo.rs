@@ -4,7 +4,9 @@
 //! for (code 200: not a domain of this account); that call returns the whole zone, unpaged, and is kept for
 //! the round. Since `NameSilo`'s change of 2025-12 a record's `host` is relative (`www`); the full name it gave
 //! before is still accepted, and the apex may be `@`, empty or the domain. A one-record list may be a single
-//! object instead of an array. No lines. API notes: `docs/providers/namesilo.md`.
+//! object instead of an array. No lines. "Test" lists the account's active domains (`listDomains`, unpaged;
+//! `domains` as a list of names or of objects, one domain alone as a single value, or nested under `domain`
+//! as XML gives it). API notes: `docs/providers/namesilo.md`.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -109,6 +111,8 @@ struct Reply {
     detail: String,
     records: Vec<Record>,
     record_id: Option<String>,
+    /// `listDomains`' names.
+    domains: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -134,6 +138,32 @@ struct XmlReply {
     resource_record: Vec<XmlRecord>,
     #[serde(default)]
     record_id: Option<String>,
+    #[serde(default)]
+    domains: Option<XmlDomains>,
+}
+
+#[derive(Deserialize)]
+struct XmlDomains {
+    #[serde(default)]
+    domain: Vec<XmlDomain>,
+}
+
+/// `<domain created="…" expires="…">example.com</domain>`.
+#[derive(Deserialize)]
+struct XmlDomain {
+    #[serde(rename = "$text", default)]
+    name: String,
+}
+
+/// The names in `listDomains`' `domains`: names or objects with a `domain`, in a list, alone, or nested under
+/// `domain` (the shape XML converted to JSON takes).
+fn json_domains(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(list) => list.iter().flat_map(json_domains).collect(),
+        Value::String(s) => vec![s.clone()],
+        Value::Object(o) => o.get("domain").map(json_domains).unwrap_or_default(),
+        _ => Vec::new(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -189,6 +219,10 @@ fn parse(body: &str) -> Option<Reply> {
                 })
                 .collect(),
             record_id: r.record_id,
+            domains: r
+                .domains
+                .map(|d| d.domain.into_iter().map(|d| d.name).collect())
+                .unwrap_or_default(),
         });
     }
     let v: Value = serde_json::from_str(body).ok()?;
@@ -203,6 +237,7 @@ fn parse(body: &str) -> Option<Reply> {
         detail: text(&reply["detail"]).unwrap_or_default(),
         records,
         record_id: reply.get("record_id").and_then(text),
+        domains: reply.get("domains").map(json_domains).unwrap_or_default(),
     })
 }
 
@@ -328,6 +363,12 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let reply = self.call("listDomains", &[]).await?;
+        // Code 300 with no `domains`: an account without active domains.
+        Ok(Some(self.checked(reply)?.domains))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {
@@ -495,6 +536,21 @@ mod tests {
         assert_eq!(r.records.len(), 2);
         assert_eq!(r.records[1].record_type, "TXT");
         assert!(parse("<html>captive</html>").is_none());
+    }
+
+    #[test]
+    fn reads_the_domain_list_in_every_shape() {
+        // Objects (today's JSON), names nested under `domain` (XML converted), one domain alone, none.
+        let r = parse(r#"{"reply":{"code":300,"detail":"success","domains":[{"domain":"example.com","created":"2024-01-02","expires":"2026-01-02"},{"domain":"example.net"}]}}"#).unwrap();
+        assert_eq!(r.domains, ["example.com", "example.net"]);
+        let r = parse(r#"{"reply":{"code":300,"detail":"success","domains":{"domain":["example.com","example.org"]}}}"#).unwrap();
+        assert_eq!(r.domains, ["example.com", "example.org"]);
+        let r = parse(r#"{"reply":{"code":300,"detail":"success","domains":{"domain":"example.com","created":"2024-01-02"}}}"#).unwrap();
+        assert_eq!(r.domains, ["example.com"]);
+        let r = parse(r#"{"reply":{"code":300,"detail":"success"}}"#).unwrap();
+        assert!(r.domains.is_empty());
+        let r = parse(r#"<namesilo><request><operation>listDomains</operation><ip>1.2.3.4</ip></request><reply><code>300</code><detail>success</detail><domains><domain created="2024-01-02" expires="2026-01-02">example.com</domain><domain created="2024-03-04" expires="2026-03-04">example.net</domain></domains></reply></namesilo>"#).unwrap();
+        assert_eq!(r.domains, ["example.com", "example.net"]);
     }
 
     #[test]

@@ -13,7 +13,9 @@
 //! `destination`, a new record without `id`, or the listed record with `deleterecord: true`; records not sent
 //! stay as they are. Records have no TTL at netcup (the TTL is the zone's, set in the CCP): a record's `ttl` is
 //! not sent. `CloudDNS` zones (netcup's newer DNS, with 64-character REST keys) are not reachable through this
-//! API: such a key is refused at load, and 5028 "zone could not be found" says so.
+//! API: such a key is refused at load, and 5028 "zone could not be found" says so. "Test" cannot list the
+//! customer's domains: the DNS functions of this API have no listing call (`listallDomains` belongs to the
+//! domain-reseller functions, not to a DNS customer's key), so it shows the check alone.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

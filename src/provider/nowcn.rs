@@ -5,7 +5,8 @@
 //! regard to case. Calls name the zone by `Domain` and the host by `Host` (`@` for the apex): the zone is the
 //! configured one, else the name's last two labels. Records are listed by domain, host and type and filtered
 //! here. The API documents no delete, so records are never deleted (duplicates are kept, one address per
-//! name). No lines. API notes: `docs/providers/nowcn.md`.
+//! name). No lines. "Test" cannot list the account's domains: no listing call is documented (see the API
+//! notes), so it shows the check alone. API notes: `docs/providers/nowcn.md`.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

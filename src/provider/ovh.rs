@@ -6,7 +6,8 @@
 //! `AS+CK+METHOD+URL+BODY+TIMESTAMP` over the exact absolute URL and body sent.
 //!
 //! The zone is the configured `zone`, else the name's last two labels (OVH hosts registered domains; listing
-//! all zones would need rights beyond the zone's own path). A name's records are found with
+//! all zones would need rights beyond the zone's own path). "Test" lists the zones with `GET /domain/zone`
+//! (an array of names, unpaged) when the consumer key may; a key limited to one zone's paths shows why not. A name's records are found with
 //! `GET /domain/zone/{zone}/record?fieldType=A&subDomain=home` (ids only; the apex is `subDomain=`), each read
 //! with `GET …/record/{id}`; created with `POST …/record`, changed with `PUT …/record/{id}` (`target`, and
 //! `ttl` only when the config sets one: `ttl` 0 on OVH is the zone's default and is left alone), deleted with
@@ -388,6 +389,10 @@ impl Provider for Refreshing {
         self.inner.check(name, record_type).await
     }
 
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        self.inner.zones().await
+    }
+
     fn begin_round(&self) {
         self.inner.begin_round();
     }
@@ -438,6 +443,16 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let label = self.label();
+        let zones: Vec<String> = self
+            .ovh
+            .call(reqwest::Method::GET, "/domain/zone", None)
+            .await?
+            .json(&label)?;
+        Ok(Some(zones))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {

@@ -1,6 +1,7 @@
 //! Porkbun API v3: records retrieved by name and type, then created, edited or deleted by id. Credentials go
 //! in the JSON body of every POST. Failures come as `{"status":"ERROR","message":...}`. The domain is
-//! configured, or the last two labels of the record name.
+//! configured, or the last two labels of the record name. "Test" lists the account's domains
+//! (`/domain/listAll`, 1000 a call, `start` stepping by 1000, at most 20 calls).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -17,6 +18,10 @@ use crate::config::{RecordType, Secret};
 
 const DEFAULT_ENDPOINT: &str = "https://api.porkbun.com/api/json/v3";
 const DEFAULT_TTL: u32 = 600;
+/// Domains `/domain/listAll` answers per call.
+const DOMAIN_PAGE: usize = 1000;
+/// Calls of `/domain/listAll` made at most.
+const MAX_PAGES: usize = 20;
 
 pub const INFO: KindInfo = KindInfo::provider(
     "porkbun",
@@ -190,6 +195,33 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        #[derive(Deserialize)]
+        struct Domains {
+            #[serde(default)]
+            domains: Vec<Domain>,
+        }
+        #[derive(Deserialize)]
+        struct Domain {
+            domain: String,
+        }
+        let mut out = Vec::new();
+        for page in 0..MAX_PAGES {
+            let found: Domains = self
+                .post(
+                    "/domain/listAll",
+                    json!({ "start": (page * DOMAIN_PAGE).to_string(), "includeLabels": "no" }),
+                )
+                .await?;
+            let n = found.domains.len();
+            out.extend(found.domains.into_iter().map(|d| d.domain));
+            if n < DOMAIN_PAGE {
+                break;
+            }
+        }
+        Ok(Some(out))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {

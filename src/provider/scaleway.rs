@@ -3,7 +3,8 @@
 //! filtered by `dns_zone`, each suffix asked once per round); records are listed by name and type, page by
 //! page up to `total_count`; every change is one `PATCH …/records` with a `changes` list (`add`, `set` by the
 //! record's id, `delete` by id; never `clear`), always with `disallow_new_zone_creation`. Dynamic records
-//! (geo-IP, HTTP service, weighted, views) are never touched.
+//! (geo-IP, HTTP service, weighted, views) are never touched. "Test" lists every zone of the key's projects
+//! (`GET dns-zones` without a filter, 100 a page up to `total_count`), sub-zones by their full name.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -108,6 +109,8 @@ struct Api {
 struct ZonesPage {
     #[serde(default)]
     dns_zones: Vec<DnsZone>,
+    #[serde(default)]
+    total_count: u64,
 }
 
 #[derive(Deserialize)]
@@ -270,6 +273,27 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let label = self.label();
+        let mut out = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let batch = self
+                .call(
+                    self.client
+                        .get(format!("{}/dns-zones", self.base))
+                        .query(&[("page", page.to_string().as_str()), ("page_size", "100")]),
+                )
+                .await?
+                .json::<ZonesPage>(&label)?;
+            let count = batch.dns_zones.len();
+            out.extend(batch.dns_zones.iter().map(DnsZone::full_name));
+            if count == 0 || out.len() as u64 >= batch.total_count {
+                break;
+            }
+        }
+        Ok(Some(out))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {

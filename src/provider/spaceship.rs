@@ -4,6 +4,8 @@
 //! is read page by page (`take`/`skip`, both required) once per round and after each write. `PUT` adds
 //! records (`force: true`), `DELETE` takes a JSON array of the records to remove; both answer 204. An update
 //! adds the new value first, then removes the old one, so the name never resolves to nothing. No lines.
+//! "Test" lists the account's domains (`GET /domains?take=&skip=`, paged the same way; it needs the key's
+//! `domains:read` permission, which updating does not).
 //! API notes: `docs/providers/spaceship.md`.
 
 use std::collections::HashMap;
@@ -116,6 +118,20 @@ struct Items {
     items: Vec<Item>,
     #[serde(default)]
     total: u64,
+}
+
+#[derive(Deserialize)]
+struct Domains {
+    #[serde(default)]
+    items: Vec<DomainItem>,
+    #[serde(default)]
+    total: u64,
+}
+
+#[derive(Deserialize)]
+struct DomainItem {
+    /// The A-label (punycode) form.
+    name: String,
 }
 
 #[derive(Deserialize, Clone)]
@@ -234,6 +250,29 @@ impl Api {
         Ok(Some(out))
     }
 
+    /// The account's domains, every page.
+    async fn domains(&self) -> Result<Vec<String>, ProviderError> {
+        let mut out = Vec::new();
+        for page in 0..MAX_PAGES {
+            let answer = self
+                .call(self.client.get(format!("{}/domains", self.base)).query(&[
+                    ("take", PAGE.to_string()),
+                    ("skip", (page * PAGE).to_string()),
+                ]))
+                .await?
+                .ok_or_else(|| {
+                    ProviderError::rejected(format!("{}: no domain list", self.label()))
+                })?;
+            let domains: Domains = answer.json(&self.label())?;
+            let n = domains.items.len();
+            out.extend(domains.items.into_iter().map(|d| d.name));
+            if n < PAGE || out.len() as u64 >= domains.total {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     async fn records(&self, zone: &str) -> Result<Vec<Item>, ProviderError> {
         self.listings
             .get_or_try(&zone.to_owned(), async {
@@ -308,6 +347,10 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        Ok(Some(self.domains().await?))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {

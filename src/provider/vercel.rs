@@ -3,7 +3,8 @@
 //! listed 100 at a time (`GET /v5/domains/{d}/records`, paged with `until = pagination.next`) and filtered
 //! here; created with `POST /v2/domains/{d}/records`, changed with `PATCH /v1/domains/records/{id}` of the
 //! value (and `ttl` when set), deleted with `DELETE /v2/domains/{d}/records/{id}`. A 429 waits
-//! `Retry-After`, else until `error.limit.reset`.
+//! `Retry-After`, else until `error.limit.reset`. "Test" lists the domains of the token's account or team
+//! (`GET /v5/domains`, 100 at a time, paged with `until` the same way).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -123,6 +124,18 @@ struct RecordsPage {
 }
 
 #[derive(Deserialize)]
+struct DomainsPage {
+    domains: Vec<DomainEntry>,
+    #[serde(default)]
+    pagination: Option<Pagination>,
+}
+
+#[derive(Deserialize)]
+struct DomainEntry {
+    name: String,
+}
+
+#[derive(Deserialize)]
 struct Pagination {
     #[serde(default)]
     next: Option<u64>,
@@ -227,6 +240,29 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let label = self.label();
+        let mut out = Vec::new();
+        let mut until: Option<u64> = None;
+        for _ in 0..MAX_PAGES {
+            let mut request = self
+                .request(reqwest::Method::GET, format!("{}/v5/domains", self.base))
+                .query(&[("limit", "100")]);
+            if let Some(u) = until {
+                request = request.query(&[("until", u.to_string())]);
+            }
+            let page = self.call(request).await?.json::<DomainsPage>(&label)?;
+            out.extend(page.domains.into_iter().map(|d| d.name));
+            match page.pagination.and_then(|p| p.next) {
+                Some(next) if until != Some(next) => until = Some(next),
+                _ => return Ok(Some(out)),
+            }
+        }
+        Err(ProviderError::transient(format!(
+            "{label}: more than {MAX_PAGES} pages of domains"
+        )))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {

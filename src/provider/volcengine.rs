@@ -4,6 +4,7 @@
 //! may have. Records are listed with `ListRecords` (`SearchMode=exact`, paged by 500, filtered again here),
 //! each on its line (`default`, `telecom`, `unicom`, …); writes are `CreateRecord`, `UpdateRecord` and
 //! `DeleteRecord` (POST, JSON). Errors arrive in `ResponseMetadata.Error` and are classified by `Code`.
+//! "Test" lists the account's zones with `ListZones` without a `Key` (paged by 100, at most 20 pages).
 //!
 //! The signer is the V4 family's ([`super::sigv4`]), with Volcengine's scheme (`HMAC-SHA256`, no key prefix,
 //! `request`).
@@ -410,6 +411,30 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let mut out = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let found: Zones = self.parse(
+                self.call(
+                    "ListZones",
+                    &[
+                        ("PageNumber", page.to_string()),
+                        ("PageSize", "100".to_owned()),
+                    ],
+                    None,
+                )
+                .await?,
+            )?;
+            let zones = found.zones.unwrap_or_default();
+            let count = zones.len();
+            out.extend(zones.into_iter().map(|z| z.zone_name));
+            if count < 100 || page * 100 >= found.total.unwrap_or(0) {
+                break;
+            }
+        }
+        Ok(Some(out))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {

@@ -2,7 +2,7 @@
 //! of the name the account has (`GET /v2/domains/{name}`, each suffix asked once per round); records are
 //! listed 500 at a time following the opaque cursor in `meta.links.next` and filtered here (the API has no
 //! name filter); created with `POST`, changed with `PATCH` of `data` (and `ttl` when set, answered 204) and
-//! deleted with `DELETE`.
+//! deleted with `DELETE`. "Test" lists the account's domains (`GET /v2/domains`, 500 a page, the same cursor).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -102,6 +102,19 @@ struct RecordsPage {
     records: Vec<Record>,
     #[serde(default)]
     meta: Option<Meta>,
+}
+
+#[derive(Deserialize)]
+struct DomainsPage {
+    #[serde(default)]
+    domains: Vec<DomainEntry>,
+    #[serde(default)]
+    meta: Option<Meta>,
+}
+
+#[derive(Deserialize)]
+struct DomainEntry {
+    domain: String,
 }
 
 #[derive(Deserialize)]
@@ -207,6 +220,40 @@ impl RecordApi for Api {
 
     fn capabilities(&self) -> Capabilities {
         CAPABILITIES
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let label = self.label();
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut query = vec![("per_page", "500".to_owned())];
+            if let Some(c) = &cursor {
+                query.push(("cursor", c.clone()));
+            }
+            let answer = self
+                .call(
+                    self.client
+                        .get(format!("{}/domains", self.base))
+                        .query(&query),
+                )
+                .await?;
+            self.found(&answer, "the domain list")?;
+            let page = answer.json::<DomainsPage>(&label)?;
+            out.extend(page.domains.into_iter().map(|d| d.domain));
+            match page
+                .meta
+                .and_then(|m| m.links)
+                .and_then(|l| l.next)
+                .filter(|n| !n.is_empty())
+            {
+                Some(next) => cursor = Some(next),
+                None => return Ok(Some(out)),
+            }
+        }
+        Err(ProviderError::transient(format!(
+            "{label}: more than {MAX_PAGES} pages of domains"
+        )))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {

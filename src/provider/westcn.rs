@@ -6,7 +6,9 @@
 //! name the account answers for (`dnsrec.list` on each suffix; the listing that finds it is kept for the
 //! round). Records are listed page by page and filtered by host, type and line here; `record_line` is empty
 //! for the default line (shown as 默认) or a code (`LTEL`, `LCNC`, …). Only the managed line is touched.
-//! API notes: `docs/providers/westcn.md`.
+//! "Test" does not list the account's domains: the `dnsrec` API has no listing call, and the other West.cn API's
+//! `getdomains` (another endpoint, envelope and token scheme) has no documented answer shape in the stored
+//! sources, so it shows the check alone. API notes: `docs/providers/westcn.md`.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

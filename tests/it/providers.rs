@@ -405,8 +405,23 @@ mod alidns {
 
     async fn fake(records: Value) -> FakeHttp {
         FakeHttp::start(move |r| match r.query().get("Action").map(String::as_str) {
+            Some("DescribeSubDomainRecords" | "AddDomainRecord") if r.query()["DomainName"] != "example.com" => Reply::status(400, r#"{"RequestId":"x","Code":"InvalidDomainName.NoExist","Message":"The specified domain name does not exist."}"#),
             Some("DescribeSubDomainRecords") => json_reply(&json!({ "TotalCount": 1, "RequestId": "x", "DomainRecords": { "Record": records } })),
-            Some("GetMainDomainName") => json_reply(&json!({ "DomainName": "example.com", "RR": "home", "RequestId": "x" })),
+            Some("GetMainDomainName") => {
+                let input = r.query()["InputString"].clone();
+                let labels: Vec<&str> = input.rsplitn(3, '.').collect();
+                json_reply(&json!({ "DomainName": format!("{}.{}", labels[1], labels[0]), "RR": labels.get(2).copied().unwrap_or("@"), "RequestId": "x" }))
+            }
+            // 150 domains, 100 a page (`PageNumber` from 1), as the documented answer nests them.
+            Some("DescribeDomains") => {
+                let mut all: Vec<String> = (0..140).map(|i| format!("other{i}.cn")).collect();
+                all.insert(70, "example.com".into());
+                all.extend((0..9).map(|i| format!("x{i}.example.net")));
+                let q = r.query();
+                let (number, size): (usize, usize) = (q["PageNumber"].parse().unwrap(), q["PageSize"].parse().unwrap());
+                let page: Vec<Value> = all.iter().skip((number - 1) * size).take(size).map(|d| json!({ "DomainName": d, "DomainId": format!("id-{d}"), "RecordCount": 3 })).collect();
+                json_reply(&json!({ "TotalCount": all.len(), "PageNumber": number, "PageSize": size, "RequestId": "x", "Domains": { "Domain": page } }))
+            }
             Some("AddDomainRecord") => json_reply(&json!({ "RecordId": "9001", "RequestId": "x" })),
             Some("UpdateDomainRecord" | "DeleteDomainRecord") => json_reply(&json!({ "RecordId": r.query()["RecordId"], "RequestId": "x" })),
             _ => Reply::status(400, r#"{"Code":"InvalidAction","Message":"?"}"#),
@@ -672,6 +687,60 @@ mod alidns {
             "{err:?}"
         );
     }
+
+    /// "Test" names the domains the credential sees (`DescribeDomains`, both pages, sorted), signed as every
+    /// call; a name in no domain of the account fails with the domains still shown.
+    #[tokio::test]
+    async fn test_lists_the_domains_the_credential_sees() {
+        let f = fake(json!([{ "RecordId": "77", "RR": "home", "DomainName": "example.com", "Type": "A", "Value": "198.51.100.7", "TTL": 600, "Line": "default" }])).await;
+        let p = build(&cfg(&f.url("")));
+        let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+            .await
+            .unwrap();
+        let (check, zones) = said.split_once('\n').unwrap();
+        assert_eq!(
+            check,
+            "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7 (line default)"
+        );
+        assert!(
+            zones.starts_with(
+                "domains this credential can see (150): example.com, other0.cn, other1.cn, other10.cn, "
+            ),
+            "{zones}"
+        );
+        assert!(zones.ends_with(" and 138 more"), "{zones}");
+        let lists: Vec<_> = f
+            .requests()
+            .into_iter()
+            .filter(|r| r.query()["Action"] == "DescribeDomains")
+            .collect();
+        assert_eq!(lists.len(), 2, "{lists:#?}");
+        for (page, r) in lists.iter().enumerate() {
+            let q = r.query();
+            assert_eq!(r.method, "GET");
+            for (k, v) in [
+                ("PageNumber", (page + 1).to_string()),
+                ("PageSize", "100".to_owned()),
+                ("AccessKeyId", "LTAI5tTestKeyId".to_owned()),
+                ("SignatureMethod", "HMAC-SHA1".to_owned()),
+                ("SignatureVersion", "1.0".to_owned()),
+                ("Version", "2015-01-09".to_owned()),
+                ("Format", "JSON".to_owned()),
+            ] {
+                assert_eq!(q[k], v, "{k}");
+            }
+            assert!(q["Signature"].ends_with('='), "{q:?}");
+        }
+
+        let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+            .await
+            .unwrap_err();
+        assert!(err.contains("InvalidDomainName.NoExist"), "{err}");
+        assert!(
+            err.contains("\ndomains this credential can see (150): "),
+            "{err}"
+        );
+    }
 }
 
 mod dnspod {
@@ -694,6 +763,17 @@ mod dnspod {
                 None => response(&json!({ "Error": { "Code": "ResourceNotFound.NoDataOfRecord", "Message": "记录列表为空。" }, "RequestId": "x" })),
             },
             ("DescribeRecordList", _) => response(&json!({ "Error": { "Code": "InvalidParameterValue.DomainNotExists", "Message": "当前域名有误" }, "RequestId": "x" })),
+            // 3004 domains, 3000 a page (the documented default `Limit`), as `DescribeDomainList` answers.
+            ("DescribeDomainList", _) => {
+                let body = r.json();
+                let index = |k: &str| usize::try_from(body[k].as_u64().unwrap()).unwrap();
+                let (offset, limit) = (index("Offset"), index("Limit"));
+                let mut all: Vec<String> = (0..3000).map(|i| format!("d{i:04}.cn")).collect();
+                all.insert(1500, "Example.com".into());
+                all.extend((0..3).map(|i| format!("zz{i}.example.net")));
+                let list: Vec<Value> = all.iter().enumerate().skip(offset).take(limit).map(|(i, d)| json!({ "DomainId": i + 1, "Name": d, "Punycode": d, "Status": "ENABLE", "Grade": "DP_FREE", "RecordCount": 2 })).collect();
+                response(&json!({ "DomainCountInfo": { "AllTotal": all.len(), "DomainTotal": all.len(), "MineTotal": all.len(), "ShareTotal": 0 }, "DomainList": list, "RequestId": "x" }))
+            }
             ("CreateRecord", _) => response(&json!({ "RecordId": 555, "RequestId": "x" })),
             ("ModifyRecord" | "DeleteRecord", _) => response(&json!({ "RecordId": r.json()["RecordId"], "RequestId": "x" })),
             _ => Reply::status(400, "?"),
@@ -948,6 +1028,68 @@ mod dnspod {
             "{err:?}"
         );
     }
+
+    /// "Test" names the domains the credential sees (`DescribeDomainList`, both pages, lower-cased, sorted),
+    /// signed as every call; a name in no domain of the account fails with the domains still shown.
+    #[tokio::test]
+    async fn test_lists_the_domains_the_credential_sees() {
+        let f = fake(Some(json!([{ "RecordId": 12, "Name": "home", "Type": "A", "Value": "198.51.100.7", "Line": "默认" }]))).await;
+        let p = build(&cfg(&f.url("")));
+        let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+            .await
+            .unwrap();
+        let (check, zones) = said.split_once('\n').unwrap();
+        assert_eq!(
+            check,
+            "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7 (line 默认)"
+        );
+        assert!(
+            zones.starts_with(
+                "domains this credential can see (3004): d0000.cn, d0001.cn, d0002.cn, "
+            ),
+            "{zones}"
+        );
+        assert!(zones.ends_with(" and 2992 more"), "{zones}");
+        let lists: Vec<_> = f
+            .requests()
+            .into_iter()
+            .filter(|r| r.headers["x-tc-action"] == "DescribeDomainList")
+            .collect();
+        let bodies: Vec<Value> = lists.iter().map(Request::json).collect();
+        assert_eq!(
+            bodies,
+            [
+                json!({ "Type": "ALL", "Offset": 0, "Limit": 3000 }),
+                json!({ "Type": "ALL", "Offset": 3000, "Limit": 3000 }),
+            ]
+        );
+        for r in &lists {
+            assert_eq!((r.method.as_str(), r.path()), ("POST", "/"));
+            assert_eq!(r.headers["x-tc-version"], "2021-03-23");
+            assert!(
+                r.headers["authorization"]
+                    .starts_with("TC3-HMAC-SHA256 Credential=AKIDtestsecretid/"),
+                "{:?}",
+                r.headers
+            );
+            assert!(r.headers["authorization"].contains(
+                "/dnspod/tc3_request, SignedHeaders=content-type;host;x-tc-action, Signature="
+            ));
+        }
+
+        let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+            .await
+            .unwrap_err();
+        assert!(
+            err.contains("no domain in this account holds home.example.org"),
+            "{err}"
+        );
+        assert!(
+            err.contains("\ndomains this credential can see (3004): "),
+            "{err}"
+        );
+        assert!(err.contains(" and 2992 more"), "{err}");
+    }
 }
 
 mod huaweicloud {
@@ -961,7 +1103,17 @@ mod huaweicloud {
 
     async fn fake(sets: Value) -> FakeHttp {
         FakeHttp::start(move |r| match (r.method.as_str(), r.path()) {
-            ("GET", "/v2/zones") if r.query()["name"] == "example.com" => json_reply(&json!({ "zones": [{ "id": "zz", "name": "example.com." }] })),
+            ("GET", "/v2/zones") if r.query().get("name").map(String::as_str) == Some("example.com") => json_reply(&json!({ "zones": [{ "id": "zz", "name": "example.com." }] })),
+            // 503 public zones (names end with a dot), paged by offset/limit as `ListPublicZones` answers.
+            ("GET", "/v2/zones") if !r.query().contains_key("name") => {
+                let q = r.query();
+                let (offset, limit): (usize, usize) = (q["offset"].parse().unwrap(), q["limit"].parse().unwrap());
+                let mut all: Vec<String> = (0..500).map(|i| format!("z{i:03}.cn.")).collect();
+                all.insert(250, "example.com.".into());
+                all.extend(["a.example.net.".to_owned(), "b.example.net.".to_owned()]);
+                let zones: Vec<Value> = all.iter().enumerate().skip(offset).take(limit).map(|(i, z)| json!({ "id": format!("id{i}"), "name": z, "zone_type": "public", "status": "ACTIVE", "record_num": 2 })).collect();
+                json_reply(&json!({ "links": { "self": "https://dns.myhuaweicloud.com/v2/zones?type=public" }, "zones": zones, "metadata": { "total_count": all.len() } }))
+            }
             ("GET", "/v2/zones") => json_reply(&json!({ "zones": [] })),
             ("GET", "/v2.1/zones/zz/recordsets") => json_reply(&json!({ "recordsets": sets })),
             ("POST", _) => Reply::status(202, json!({ "id": "rs-new", "name": "home.example.com.", "type": "A", "records": ["198.51.100.7"], "status": "PENDING_CREATE" }).to_string()),
@@ -1084,6 +1236,59 @@ mod huaweicloud {
         assert!(
             matches!(err.class, ErrorClass::RateLimited { .. }),
             "{err:?}"
+        );
+    }
+
+    /// "Test" names the public zones the credential sees (both pages, trailing dots gone, sorted), signed as
+    /// every call; a name in no zone of the account fails with the zones still shown.
+    #[tokio::test]
+    async fn test_lists_the_domains_the_credential_sees() {
+        let f = fake(json!([{ "id": "rs1", "name": "home.example.com.", "type": "A", "records": ["198.51.100.7"], "ttl": 300, "line": "default_view" }])).await;
+        let p = build(&cfg(&f.url("")));
+        let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+            .await
+            .unwrap();
+        let (check, zones) = said.split_once('\n').unwrap();
+        assert_eq!(
+            check,
+            "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7 (line default_view)"
+        );
+        assert!(
+            zones.starts_with(
+                "domains this credential can see (503): a.example.net, b.example.net, example.com, z000.cn, "
+            ),
+            "{zones}"
+        );
+        assert!(zones.ends_with(" and 491 more"), "{zones}");
+        let lists: Vec<_> = f
+            .requests()
+            .into_iter()
+            .filter(|r| r.path() == "/v2/zones" && !r.query().contains_key("name"))
+            .collect();
+        let targets: Vec<&str> = lists.iter().map(|r| r.target.as_str()).collect();
+        assert_eq!(
+            targets,
+            [
+                "/v2/zones?limit=500&offset=0&type=public",
+                "/v2/zones?limit=500&offset=500&type=public",
+            ]
+        );
+        for r in &lists {
+            assert_eq!(r.method, "GET");
+            assert!(r.headers["authorization"].starts_with("SDK-HMAC-SHA256 Access=QTWAOYTTINDUT2QVKYUC, SignedHeaders=content-type;host;x-sdk-date, Signature="), "{:?}", r.headers);
+            assert!(r.headers.contains_key("x-sdk-date"));
+        }
+
+        let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+            .await
+            .unwrap_err();
+        assert!(
+            err.contains("no public zone holds home.example.org"),
+            "{err}"
+        );
+        assert!(
+            err.contains("\ndomains this credential can see (503): "),
+            "{err}"
         );
     }
 }
@@ -1433,7 +1638,16 @@ mod porkbun {
 
     async fn fake(records: Value) -> FakeHttp {
         FakeHttp::start(move |r| {
-            if r.path().starts_with("/dns/retrieveByNameType/") {
+            // 1003 domains, 1000 a call from `start`; example.org is not the account's.
+            if r.path() == "/domain/listAll" {
+                let start: usize = r.json()["start"].as_str().unwrap().parse().unwrap();
+                let mut all: Vec<String> = (0..1002).map(|i| format!("pb{i:04}.xyz")).collect();
+                all.push("example.com".into());
+                let domains: Vec<Value> = all.iter().skip(start).take(1000).map(|d| json!({ "domain": d, "status": "ACTIVE", "tld": "xyz", "autoRenew": 0, "notLocal": 0 })).collect();
+                json_reply(&json!({ "status": "SUCCESS", "domains": domains }))
+            } else if r.path().contains("/example.org") {
+                Reply::status(400, r#"{"status":"ERROR","message":"Invalid domain."}"#)
+            } else if r.path().starts_with("/dns/retrieveByNameType/") {
                 json_reply(&json!({ "status": "SUCCESS", "records": records }))
             } else if r.path().starts_with("/dns/create/") {
                 json_reply(&json!({ "status": "SUCCESS", "id": 106_926_659 }))
@@ -1554,6 +1768,52 @@ mod porkbun {
         .unwrap_err();
         assert_ne!(err.class, ErrorClass::Transient, "{err:?}");
     }
+
+    /// "Test" names the domains the credential sees (`/domain/listAll`, two calls by `start`, keys in the
+    /// body), beside the check; a name in no domain fails with the domains still shown.
+    #[tokio::test]
+    async fn test_lists_the_domains_the_credential_sees() {
+        let f = fake(json!([{ "id": "7", "name": "home.example.com", "type": "A", "content": "198.51.100.7", "ttl": "600", "prio": "0", "notes": "" }])).await;
+        let p = build(&cfg(&f.url("")));
+        let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+            .await
+            .unwrap();
+        let (check, zones) = said.split_once('\n').unwrap();
+        assert_eq!(
+            check,
+            "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
+        );
+        assert!(
+            zones.starts_with(
+                "domains this credential can see (1003): example.com, pb0000.xyz, pb0001.xyz, "
+            ),
+            "{zones}"
+        );
+        assert!(zones.ends_with(" and 991 more"), "{zones}");
+        let lists: Vec<(String, Value)> = f
+            .requests()
+            .iter()
+            .filter(|r| r.path() == "/domain/listAll")
+            .map(|r| (r.method.clone(), r.json()))
+            .collect();
+        let body = |start: &str| json!({ "apikey": "pk1_testkey", "secretapikey": "sk1_s3cret", "start": start, "includeLabels": "no" });
+        assert_eq!(
+            lists,
+            [
+                ("POST".to_owned(), body("0")),
+                ("POST".to_owned(), body("1000"))
+            ]
+        );
+
+        let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+            .await
+            .unwrap_err();
+        assert!(err.contains("Invalid domain."), "{err}");
+        assert!(
+            err.contains("\ndomains this credential can see (1003): "),
+            "{err}"
+        );
+    }
 }
 
 mod godaddy {
@@ -1647,6 +1907,80 @@ mod godaddy {
         assert!(
             err.class == ErrorClass::Auth && err.message.contains("10+ domains"),
             "{err:?}"
+        );
+    }
+
+    /// "Test" names the active domains the credential sees (`GET /v1/domains`, two pages by `marker`, with the
+    /// sso-key header), beside the check; a name in no domain fails with the domains still shown.
+    #[tokio::test]
+    async fn test_lists_the_domains_the_credential_sees() {
+        let f = FakeHttp::start(|r| {
+            let q = r.query();
+            match r.path() {
+                // 1001 active domains, sorted by name as the API pages them after `marker`.
+                "/v1/domains" => {
+                    assert_eq!(q["statuses"], "ACTIVE");
+                    let limit: usize = q["limit"].parse().unwrap();
+                    let mut all: Vec<String> = (0..1000).map(|i| format!("gd{i:04}.shop")).collect();
+                    all.push("example.com".into());
+                    all.sort();
+                    let after = q.get("marker").cloned().unwrap_or_default();
+                    let page: Vec<Value> = all
+                        .iter()
+                        .filter(|d| **d > after)
+                        .take(limit)
+                        .map(|d| json!({ "domain": d, "domainId": 1, "status": "ACTIVE", "renewAuto": true }))
+                        .collect();
+                    json_reply(&Value::Array(page))
+                }
+                "/v1/domains/example.com/records/A/home" => json_reply(
+                    &json!([{ "data": "198.51.100.7", "name": "home", "ttl": 600, "type": "A" }]),
+                ),
+                _ => Reply::status(
+                    404,
+                    r#"{"code":"UNKNOWN_DOMAIN","message":"The given domain is not registered, or does not have a zone file"}"#,
+                ),
+            }
+        })
+        .await;
+        let p = build(&cfg(&f.url("")));
+        let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+            .await
+            .unwrap();
+        let (check, zones) = said.split_once('\n').unwrap();
+        assert_eq!(
+            check,
+            "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
+        );
+        assert!(
+            zones.starts_with("domains this credential can see (1001): example.com, gd0000.shop, "),
+            "{zones}"
+        );
+        assert!(zones.ends_with(" and 989 more"), "{zones}");
+        let lists: Vec<String> = f
+            .requests()
+            .iter()
+            .filter(|r| r.path() == "/v1/domains")
+            .map(|r| {
+                assert_eq!(r.headers["authorization"], "sso-key gd-key:gd-s3cret");
+                format!("{} {}", r.method, r.target)
+            })
+            .collect();
+        assert_eq!(
+            lists,
+            [
+                "GET /v1/domains?statuses=ACTIVE&limit=1000",
+                "GET /v1/domains?statuses=ACTIVE&limit=1000&marker=gd0998.shop"
+            ]
+        );
+
+        let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+            .await
+            .unwrap_err();
+        assert!(err.contains("UNKNOWN_DOMAIN"), "{err}");
+        assert!(
+            err.contains("\ndomains this credential can see (1001): "),
+            "{err}"
         );
     }
 }
@@ -1751,6 +2085,18 @@ mod hetzner {
 
     async fn fake(rrset: Option<Value>, action_status: &'static str) -> FakeHttp {
         FakeHttp::start(move |r| match (r.method.as_str(), r.path()) {
+            // Without `name` every zone (150), 100 a page, `meta.pagination` as documented.
+            ("GET", "/zones") if !r.query().contains_key("name") => {
+                let q = r.query();
+                assert_eq!(q["per_page"], "100");
+                let page: usize = q["page"].parse().unwrap();
+                let mut all: Vec<Value> = (0..149).map(|i| json!({ "id": 100 + i, "name": format!("hz{i:03}.de"), "mode": "primary" })).collect();
+                all.insert(3, json!({ "id": 42, "name": "example.com", "mode": "primary" }));
+                let zones: Vec<&Value> = all.iter().skip((page - 1) * 100).take(100).collect();
+                json_reply(&json!({ "zones": zones, "meta": { "pagination": {
+                    "page": page, "per_page": 100, "previous_page": if page > 1 { json!(page - 1) } else { Value::Null },
+                    "next_page": if page < 2 { json!(page + 1) } else { Value::Null }, "last_page": 2, "total_entries": all.len() } } }))
+            }
             ("GET", "/zones") if r.query()["name"] == "example.com" => {
                 json_reply(&json!({ "zones": [{ "id": 42, "name": "example.com" }] }))
             }
@@ -1845,6 +2191,57 @@ mod hetzner {
             "home.example.com",
         )
         .await;
+    }
+
+    /// "Test" names the zones the credential sees (`GET /zones`, both pages by `next_page`, with the bearer
+    /// token), beside the check; a name in no zone fails with the zones still shown.
+    #[tokio::test]
+    async fn test_lists_the_domains_the_credential_sees() {
+        let f = fake(Some(json!({ "name": "home", "type": "A", "ttl": 300, "records": [{ "value": "198.51.100.7", "comment": "" }] })), "success").await;
+        let p = build(&cfg(&f.url("")));
+        let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+            .await
+            .unwrap();
+        let (check, zones) = said.split_once('\n').unwrap();
+        assert_eq!(
+            check,
+            "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
+        );
+        assert!(
+            zones.starts_with(
+                "domains this credential can see (150): example.com, hz000.de, hz001.de, "
+            ),
+            "{zones}"
+        );
+        assert!(zones.ends_with(" and 138 more"), "{zones}");
+        let lists: Vec<String> = f
+            .requests()
+            .iter()
+            .filter(|r| r.path() == "/zones" && !r.query().contains_key("name"))
+            .map(|r| {
+                assert_eq!(r.headers["authorization"], "Bearer hz-s3cret-token");
+                format!("{} {}", r.method, r.target)
+            })
+            .collect();
+        assert_eq!(
+            lists,
+            [
+                "GET /zones?page=1&per_page=100",
+                "GET /zones?page=2&per_page=100"
+            ]
+        );
+
+        let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+            .await
+            .unwrap_err();
+        assert!(
+            err.contains("no zone of this project holds home.example.org"),
+            "{err}"
+        );
+        assert!(
+            err.contains("\ndomains this credential can see (150): "),
+            "{err}"
+        );
     }
 }
 

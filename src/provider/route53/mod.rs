@@ -3,7 +3,8 @@
 //! configured (`zone_id`), or the public zone named like the longest suffix of the name
 //! (`ListHostedZonesByName`, each suffix asked once per round). The name's set of the record type is read with
 //! `ListResourceRecordSets` (which *starts at* a name and type and pages; only exact matches count) and, when it
-//! differs, replaced with one `UPSERT`.
+//! differs, replaced with one `UPSERT`. "Test" lists the account's public hosted zones (`ListHostedZones`,
+//! 100 a page, `NextMarker` followed while `IsTruncated`).
 //!
 //! Route 53 keeps a name's addresses of one type as one record set, so this is a [`SetApi`] kind like Gandi:
 //! the set at the managed name and type is what the record manages, and it is made to hold exactly the
@@ -444,6 +445,46 @@ impl SetApi for Api {
 
     fn default_ttl(&self) -> u32 {
         DEFAULT_TTL
+    }
+
+    async fn zones(&self) -> Result<Option<Vec<String>>, ProviderError> {
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut query = vec![("maxitems", "100")];
+            if let Some(m) = &marker {
+                query.push(("marker", m.as_str()));
+            }
+            let answer = self
+                .call(
+                    reqwest::Method::GET,
+                    &format!("{API}/hostedzone"),
+                    &query,
+                    None,
+                )
+                .await?;
+            let page: HostedZones = self.xml(&answer, "ListHostedZonesResponse")?;
+            out.extend(
+                page.hosted_zones
+                    .map(|z| z.items)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|z| {
+                        !z.config
+                            .as_ref()
+                            .and_then(|c| c.private_zone)
+                            .unwrap_or(false)
+                    })
+                    .map(|z| unescape_name(&z.name)),
+            );
+            marker = page
+                .next_marker
+                .filter(|m| page.is_truncated && !m.is_empty());
+            if marker.is_none() {
+                break;
+            }
+        }
+        Ok(Some(out))
     }
 
     async fn zone(&self, name: &str) -> Result<Zone, ProviderError> {

@@ -12,6 +12,11 @@ use super::XMLNS;
 pub(super) struct HostedZones {
     #[serde(default)]
     pub(super) hosted_zones: Option<HostedZoneList>,
+    /// `ListHostedZones`: more zones after this page, from `NextMarker`.
+    #[serde(default)]
+    pub(super) is_truncated: bool,
+    #[serde(default)]
+    pub(super) next_marker: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -22,6 +22,17 @@ async fn fake(records: Vec<Value>) -> (FakeHttp, Arc<Mutex<Vec<Value>>>) {
         assert_eq!(r.headers["accesskey"], KEY);
         let mut store = s.lock().unwrap();
         match (r.method.as_str(), r.path()) {
+            // Without `search` every zone (150), 100 a page whatever `perPage` asks.
+            ("GET", "/dnszone") if !r.query().contains_key("search") => {
+                let q = r.query();
+                assert_eq!(q["perPage"], "1000");
+                let page: usize = q["page"].parse().unwrap();
+                let mut all: Vec<Value> = (0..148).map(|i| json!({ "Id": 1000 + i, "Domain": format!("bn{i:03}.net"), "Records": [] })).collect();
+                all.push(json!({ "Id": 7, "Domain": "myexample.com", "Records": [] }));
+                all.push(json!({ "Id": 42, "Domain": "example.com", "Records": [] }));
+                let items: Vec<&Value> = all.iter().skip((page - 1) * 100).take(100).collect();
+                json_reply(&json!({ "Items": items, "CurrentPage": page, "TotalItems": all.len(), "HasMoreItems": page * 100 < all.len() }))
+            }
             ("GET", "/dnszone") => {
                 let q = r.query();
                 let zones: Vec<Value> = [(7, "myexample.com"), (42, "example.com")]
@@ -227,4 +238,53 @@ fn ttl_below_60_is_a_config_error() {
         "{issues:#?}"
     );
     assert!(load_str(&text.replace("ttl = 30", "ttl = 60"), &|_: &str| None).is_ok());
+}
+
+/// "Test" names every zone the credential sees (`GET /dnszone` without `search`, both pages by
+/// `HasMoreItems`, with the `AccessKey` header), beside the check; a name in no zone fails with the zones shown.
+#[tokio::test]
+async fn test_lists_the_domains_the_credential_sees() {
+    let (f, _) = fake(vec![
+        json!({ "Id": 5, "Type": 0, "Name": "home", "Value": "198.51.100.7", "Ttl": 300 }),
+    ])
+    .await;
+    let p = build(&cfg(&f.url("")));
+    let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+        .await
+        .unwrap();
+    let (check, zones) = said.split_once('\n').unwrap();
+    assert_eq!(
+        check,
+        "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
+    );
+    assert!(
+        zones.starts_with("domains this credential can see (150): bn000.net, bn001.net, "),
+        "{zones}"
+    );
+    assert!(zones.ends_with(" and 138 more"), "{zones}");
+    let lists: Vec<String> = f
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/dnszone" && !r.query().contains_key("search"))
+        .map(|r| format!("{} {}", r.method, r.target))
+        .collect();
+    assert_eq!(
+        lists,
+        [
+            "GET /dnszone?page=1&perPage=1000",
+            "GET /dnszone?page=2&perPage=1000"
+        ]
+    );
+
+    let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("no DNS zone of this account holds home.example.org"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\ndomains this credential can see (150): "),
+        "{err}"
+    );
 }

@@ -63,6 +63,15 @@ async fn fake(records: Vec<Value>) -> (FakeHttp, Arc<Mutex<Vec<Value>>>) {
         let mut store = s.lock().unwrap();
         let in_zone = f.get("domain-name").map(String::as_str) == Some("example.com");
         match r.path() {
+            // 150 zones, `rows-per-page` at a time from `page` 1; an array of zone objects.
+            "/list-zones.json" => {
+                let (page, rows): (usize, usize) = (f["page"].parse().unwrap(), f["rows-per-page"].parse().unwrap());
+                assert!([10, 20, 30, 50, 100].contains(&rows), "rows-per-page {rows}");
+                let mut all: Vec<String> = (0..149).map(|i| format!("cd{i:03}.bg")).collect();
+                all.push("example.com".into());
+                let zones: Vec<Value> = all.iter().skip((page - 1) * rows).take(rows).map(|n| json!({ "name": n, "type": "master", "zone": "domain", "status": "1" })).collect();
+                json_reply(&Value::Array(zones))
+            }
             "/get-zone-info.json" if in_zone => json_reply(
                 &json!({ "name": "example.com", "type": "master", "zone": "domain", "status": "1" }),
             ),
@@ -373,4 +382,55 @@ fn config_checks() {
     if let Err(issues) = load_str(&ok, &|_: &str| None) {
         panic!("{issues:#?}");
     }
+}
+
+/// "Test" names the user's zones (`list-zones`, both pages, the sub-user's credentials in the form), beside
+/// the check; a name in no zone fails with the zones still shown.
+#[tokio::test]
+async fn test_lists_the_domains_the_credential_sees() {
+    let (f, _) = fake(vec![json!({ "id": "7", "type": "A", "host": "home", "record": "198.51.100.7", "failover": "0", "ttl": "3600", "status": 1 })]).await;
+    let p = build(&cfg(&f.url("")));
+    let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+        .await
+        .unwrap();
+    let (check, zones) = said.split_once('\n').unwrap();
+    assert_eq!(
+        check,
+        "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
+    );
+    assert!(
+        zones.starts_with("domains this credential can see (150): cd000.bg, cd001.bg, "),
+        "{zones}"
+    );
+    assert!(zones.ends_with(" and 138 more"), "{zones}");
+    let lists: Vec<BTreeMap<String, String>> = f
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/list-zones.json")
+        .map(form)
+        .collect();
+    let want = |page: &str| -> BTreeMap<String, String> {
+        [
+            ("sub-auth-id", "1234"),
+            ("auth-password", PASS),
+            ("page", page),
+            ("rows-per-page", "100"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    };
+    assert_eq!(lists, [want("1"), want("2")]);
+
+    let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("no zone of this API user holds home.example.org"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\ndomains this credential can see (150): "),
+        "{err}"
+    );
 }

@@ -23,6 +23,22 @@ async fn fake(records: Value) -> (FakeHttp, Arc<Mutex<Vec<Value>>>) {
         let base = "/v2/domains/example.com/records";
         let mut store = s.lock().unwrap();
         match (r.method.as_str(), r.path()) {
+            // 150 domains, served 100 a page (`links.pages.next` a full URL) whatever `per_page` asks.
+            ("GET", "/v2/domains") => {
+                assert_eq!(r.query()["per_page"], "200");
+                let page: usize = r.query().get("page").map_or(1, |p| p.parse().unwrap());
+                let mut all: Vec<String> = (0..149).map(|i| format!("do{i:03}.net")).collect();
+                all.insert(7, "example.com".into());
+                let domains: Vec<Value> = all.iter().skip((page - 1) * 100).take(100).map(|d| json!({ "name": d, "ttl": 1800, "zone_file": "" })).collect();
+                let mut body = json!({ "domains": domains, "meta": { "total": all.len() } });
+                if page == 1 {
+                    body["links"] = json!({ "pages": {
+                        "last": format!("http://127.0.0.1:{}/v2/domains?page=2&per_page=200", *p.lock().unwrap()),
+                        "next": format!("http://127.0.0.1:{}/v2/domains?page=2&per_page=200", *p.lock().unwrap()),
+                    } });
+                }
+                json_reply(&body)
+            }
             ("GET", "/v2/domains/example.com") => json_reply(
                 &json!({ "domain": { "name": "example.com", "ttl": 1800, "zone_file": "" } }),
             ),
@@ -349,4 +365,53 @@ fn ttl_below_thirty_is_a_config_error() {
     );
     let ok = text.replace("ttl = 20", "ttl = 30");
     assert!(load_str(&ok, &|_: &str| None).is_ok());
+}
+
+/// "Test" names the domains the credential sees (`GET /v2/domains`, both pages by `links.pages.next`, with the
+/// bearer token), beside the check; a name in no domain fails with the domains still shown.
+#[tokio::test]
+async fn test_lists_the_domains_the_credential_sees() {
+    let (f, _) = fake(with(&[
+        json!({ "id": 7, "type": "A", "name": "home", "data": "198.51.100.7", "ttl": 1800 }),
+    ]))
+    .await;
+    let p = build(&cfg(&f.url("")));
+    let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+        .await
+        .unwrap();
+    let (check, zones) = said.split_once('\n').unwrap();
+    assert_eq!(
+        check,
+        "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
+    );
+    assert!(
+        zones.starts_with("domains this credential can see (150): do000.net, do001.net, "),
+        "{zones}"
+    );
+    assert!(zones.ends_with(" and 138 more"), "{zones}");
+    let lists: Vec<String> = f
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/v2/domains")
+        .map(|r| format!("{} {}", r.method, r.target))
+        .collect();
+    assert_eq!(
+        lists,
+        [
+            "GET /v2/domains?per_page=200",
+            "GET /v2/domains?page=2&per_page=200"
+        ]
+    );
+
+    let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("no domain of this account holds home.example.org"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\ndomains this credential can see (150): "),
+        "{err}"
+    );
 }

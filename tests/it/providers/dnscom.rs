@@ -77,6 +77,14 @@ async fn fake(records: Vec<Value>) -> FakeHttp {
                     .map(|(id, d)| json!({ "domainsID": id, "domains": d }))
                     .collect(),
             ),
+            // 150 domains (`domain/list`), 100 a page.
+            "/api/domain/list/" => paged(
+                [("3001".to_owned(), "example.com".to_owned()), ("3002".to_owned(), "myexample.com".to_owned())]
+                    .into_iter()
+                    .chain((0..148).map(|i| (format!("4{i:03}"), format!("d{i:03}.com.cn"))))
+                    .map(|(id, d)| json!({ "domainsID": id, "domains": d, "state": 1, "recordCount": 2 }))
+                    .collect(),
+            ),
             "/api/record/list/" if q["domainID"] == "3001" => {
                 let mut all: Vec<Value> =
                     (1..=105).map(|i| rec(&format!("9{i}"), &format!("home{i}"), "A", "192.0.2.1", "0")).collect();
@@ -308,4 +316,62 @@ async fn failures() {
     .await
     .unwrap_err();
     assert_eq!(err.class, ErrorClass::Rejected, "{err:?}");
+}
+
+/// "Test" names the domains the credential sees (`domain/list`, both pages, each request signed with the
+/// hash the fake recomputes), beside the check; a name in no domain fails with the domains still shown.
+#[tokio::test]
+async fn test_lists_the_domains_the_credential_sees() {
+    let f = fake(hand_made()).await;
+    let p = build(&cfg(&f.url("")));
+    let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+        .await
+        .unwrap();
+    let (check, zones) = said.split_once('\n').unwrap();
+    assert_eq!(
+        check,
+        "credentials accepted; zone example.com; home.example.com A holds 203.0.113.1 (line 电信)"
+    );
+    assert!(
+        zones.starts_with("domains this credential can see (150): d000.com.cn, d001.com.cn, "),
+        "{zones}"
+    );
+    assert!(zones.ends_with(" and 138 more"), "{zones}");
+    let lists: Vec<(String, String, String)> = f
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/api/domain/list/")
+        .map(|r| {
+            let q = r.query();
+            assert_eq!(r.method, "GET");
+            assert_eq!(q["apiKey"], KEY);
+            assert_eq!(q["hash"], expected_hash(&q));
+            assert_eq!(q.len(), 5, "apiKey, timestamp, hash, page, pageSize: {q:?}");
+            (
+                r.path().to_owned(),
+                q["page"].clone(),
+                q["pageSize"].clone(),
+            )
+        })
+        .collect();
+    let want = |page: &str| {
+        (
+            "/api/domain/list/".to_owned(),
+            page.to_owned(),
+            "100".to_owned(),
+        )
+    };
+    assert_eq!(lists, [want("1"), want("2")]);
+
+    let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("no domain of this account holds home.example.org"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\ndomains this credential can see (150): "),
+        "{err}"
+    );
 }

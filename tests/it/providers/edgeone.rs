@@ -140,6 +140,15 @@ async fn fake(state: State) -> FakeHttp {
         let b = r.json();
         let mut recs = state.lock().unwrap();
         match r.headers["x-tc-action"].as_str() {
+            // Without filters every site (151, `example.com` twice), paged by `Offset`/`Limit`.
+            "DescribeZones" if b.get("Filters").is_none() => {
+                let (offset, limit) = (b["Offset"].as_u64().unwrap() as usize, b["Limit"].as_u64().unwrap() as usize);
+                assert!(limit <= 100);
+                let mut all = zones();
+                all.extend((0..148).map(|i| json!({ "ZoneId": format!("zone-eo{i:03}"), "ZoneName": format!("eo{i:03}.cn"), "Type": "full", "Status": "active" })));
+                let z: Vec<&Value> = all.iter().skip(offset).take(limit).collect();
+                response(json!({ "TotalCount": all.len(), "Zones": z }))
+            }
             "DescribeZones" => {
                 assert_eq!(b["Filters"][0]["Name"], "zone-name");
                 assert_eq!(b["Filters"][0]["Fuzzy"], false);
@@ -486,5 +495,54 @@ async fn failures_and_config() {
             .iter()
             .any(|i| i.path == "record[0].ttl" && i.message.contains("86400")),
         "{issues:?}"
+    );
+}
+
+/// "Test" names every site the credential sees (`DescribeZones` without filters, both pages, each request
+/// signed as the fake checks, a name listed twice shown once), beside the check; a name in no site fails with
+/// the sites still shown.
+#[tokio::test]
+async fn test_lists_the_domains_the_credential_sees() {
+    let f = fake(zone_with(vec![])).await;
+    let p = build(&cfg(&f.url("")));
+    let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+        .await
+        .unwrap();
+    let (check, zones) = said.split_once('\n').unwrap();
+    assert_eq!(
+        check,
+        "credentials accepted; zone example.com; home.example.com A holds 203.0.113.1 (line CN.CT)"
+    );
+    assert!(
+        zones.starts_with("domains this credential can see (150): cname.org, eo000.cn, eo001.cn, "),
+        "{zones}"
+    );
+    assert!(zones.ends_with(" and 138 more"), "{zones}");
+    let lists: Vec<Value> = f
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.headers["x-tc-action"] == "DescribeZones" && r.json().get("Filters").is_none()
+        })
+        .map(Request::json)
+        .collect();
+    assert_eq!(
+        lists,
+        [
+            json!({ "Offset": 0, "Limit": 100 }),
+            json!({ "Offset": 100, "Limit": 100 }),
+        ]
+    );
+
+    let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("no EdgeOne site in this account holds home.example.org"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\ndomains this credential can see (150): "),
+        "{err}"
     );
 }

@@ -131,6 +131,30 @@ fn fake(
         }
         let mut st = state.lock().unwrap();
         match (r.method.as_str(), r.path()) {
+            // Without `dnsName` every managed zone: 150 public (names end with a dot) and one private, in two
+            // pages.
+            ("GET", BASE) if !q.contains_key("dnsName") => {
+                let second = match q.get("pageToken").map(String::as_str) {
+                    None => false,
+                    Some("all2") => true,
+                    Some(other) => return err(400, "invalid", other),
+                };
+                let mut all: Vec<Value> = (0..149).map(|i| json!({ "name": format!("gz{i:03}"), "dnsName": format!("gz{i:03}.dev."), "id": format!("{}", 100 + i), "visibility": "public" })).collect();
+                all.insert(1, json!({ "name": "example-com-internal", "dnsName": "example.com.", "id": "11", "visibility": "private" }));
+                all.insert(2, json!({ "name": "corp-internal", "dnsName": "corp.internal.", "id": "13", "visibility": "private" }));
+                all.push(json!({ "name": "example-com", "dnsName": "example.com.", "id": "12" }));
+                let page: Vec<&Value> = all
+                    .iter()
+                    .skip(if second { 100 } else { 0 })
+                    .take(100)
+                    .collect();
+                let mut body =
+                    json!({ "kind": "dns#managedZonesListResponse", "managedZones": page });
+                if !second {
+                    body["nextPageToken"] = json!("all2");
+                }
+                json_reply(&body)
+            }
             ("GET", BASE) => {
                 // dnsName is a filter; two pages, a private zone of the same name on the first.
                 let dns = q["dnsName"].clone();
@@ -477,4 +501,54 @@ async fn failures() {
         .await
         .unwrap_err();
     assert_eq!(e.class, ErrorClass::Transient, "{e:?}");
+}
+
+/// "Test" names the project's public zones (`managedZones.list` without `dnsName`, both pages by
+/// `nextPageToken`, with the bearer token; private zones left out), beside the check; a name in no zone fails
+/// with the zones still shown.
+#[tokio::test]
+async fn test_lists_the_domains_the_credential_sees() {
+    let (f, _) = start(vec![json!({ "name": "home.example.com.", "type": "A", "ttl": 300, "rrdatas": ["198.51.100.7"] })]).await;
+    let p = build(&cfg(&f.url("")));
+    let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+        .await
+        .unwrap();
+    let (check, zones) = said.split_once('\n').unwrap();
+    assert_eq!(
+        check,
+        "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
+    );
+    assert!(
+        zones.starts_with(
+            "domains this credential can see (150): example.com, gz000.dev, gz001.dev, "
+        ),
+        "{zones}"
+    );
+    assert!(zones.ends_with(" and 138 more"), "{zones}");
+    assert!(!zones.contains("corp.internal"), "{zones}");
+    let lists: Vec<String> = f
+        .requests()
+        .iter()
+        .filter(|r| r.path() == BASE && !r.query().contains_key("dnsName"))
+        .map(|r| {
+            assert_eq!(r.headers["authorization"], format!("Bearer {TOKEN}"));
+            format!("{} {}", r.method, r.target)
+        })
+        .collect();
+    assert_eq!(
+        lists,
+        [format!("GET {BASE}"), format!("GET {BASE}?pageToken=all2")]
+    );
+
+    let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("no public managed zone of project my-project serves home.example.org"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\ndomains this credential can see (150): "),
+        "{err}"
+    );
 }

@@ -27,6 +27,15 @@ async fn fake(sets: Vec<(&str, Value)>) -> (FakeHttp, Sets) {
         let mut store = s.lock().unwrap();
         let not_found = || Reply::status(404, r#"{"error":"record is not found"}"#);
         match (r.method.as_str(), r.path()) {
+            // 1002 zones, paged by `limit`/`offset`, `total_amount` as documented.
+            ("GET", "/v2/zones") => {
+                let q = r.query();
+                let (limit, offset): (usize, usize) = (q["limit"].parse().unwrap(), q["offset"].parse().unwrap());
+                let mut all: Vec<Value> = (0..1001).map(|i| json!({ "id": 100 + i, "name": format!("gc{i:04}.eu"), "records_count": 2 })).collect();
+                all.push(json!({ "id": 7, "name": "example.com", "records_count": 2 }));
+                let zones: Vec<&Value> = all.iter().skip(offset).take(limit).collect();
+                json_reply(&json!({ "zones": zones, "total_amount": all.len() }))
+            }
             ("GET", "/v2/zones/example.com") => {
                 json_reply(&json!({ "id": 7, "name": "example.com", "records": [] }))
             }
@@ -232,4 +241,56 @@ fn a_token_cut_at_its_dollar_is_a_config_error() {
         "{issues:#?}"
     );
     assert!(load_str(&text.replace("29841", "29841$abc"), &|_: &str| None).is_ok());
+}
+
+/// "Test" names the zones the credential sees (`GET /v2/zones`, both pages by `offset`, with the `APIKey`
+/// header), beside the check; a name in no zone fails with the zones still shown.
+#[tokio::test]
+async fn test_lists_the_domains_the_credential_sees() {
+    let (f, _) = fake(vec![(
+        "home.example.com/A",
+        json!({ "ttl": 300, "resource_records": [{ "content": ["198.51.100.7"] }] }),
+    )])
+    .await;
+    let p = build(&cfg(&f.url("")));
+    let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+        .await
+        .unwrap();
+    let (check, zones) = said.split_once('\n').unwrap();
+    assert_eq!(
+        check,
+        "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
+    );
+    assert!(
+        zones.starts_with(
+            "domains this credential can see (1002): example.com, gc0000.eu, gc0001.eu, "
+        ),
+        "{zones}"
+    );
+    assert!(zones.ends_with(" and 990 more"), "{zones}");
+    let lists: Vec<String> = f
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/v2/zones")
+        .map(|r| format!("{} {}", r.method, r.target))
+        .collect();
+    assert_eq!(
+        lists,
+        [
+            "GET /v2/zones?limit=1000&offset=0",
+            "GET /v2/zones?limit=1000&offset=1000"
+        ]
+    );
+
+    let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("no zone of this account holds home.example.org"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\ndomains this credential can see (1002): "),
+        "{err}"
+    );
 }

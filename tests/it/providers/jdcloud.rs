@@ -151,9 +151,11 @@ async fn fake(state: State) -> FakeHttp {
         let mut recs = state.lock().unwrap();
         match (r.method.as_str(), parts.as_slice()) {
             ("GET", ["domain"]) => {
-                let like = &q["domainName"];
-                let all: Vec<Value> = [(20, "example.com", 0), (21, "myexample.com", 0)]
-                    .iter()
+                // Without `domainName` every domain (150), 100 a page.
+                let like = q.get("domainName").cloned().unwrap_or_default();
+                let all: Vec<Value> = [(20, "example.com".to_owned(), 0), (21, "myexample.com".to_owned(), 0)]
+                    .into_iter()
+                    .chain((0..148).map(|i| (100 + i, format!("jd{i:03}.cn"), 0)))
                     .filter(|(_, n, _)| n.contains(like.as_str()))
                     .map(|(id, n, pack)| json!({ "id": id, "domainName": n, "packId": pack, "packName": "免费版", "resolvingStatus": "2", "lockStatus": 0 }))
                     .collect();
@@ -459,5 +461,54 @@ fn line_must_be_a_view_id() {
             .iter()
             .any(|i| i.path == "provider[0].line" && i.message.contains("telecom")),
         "{issues:?}"
+    );
+}
+
+/// "Test" names the domains the credential sees (`describeDomains` without `domainName`, both pages, each
+/// request signed as the fake checks), beside the check; a name in no domain fails with the domains shown.
+#[tokio::test]
+async fn test_lists_the_domains_the_credential_sees() {
+    let state: State = Arc::new(Mutex::new(vec![rec(5, "home", "A", "198.51.100.7", &[-1])]));
+    let f = fake(state).await;
+    let p = build(&cfg(&f.url("")));
+    let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+        .await
+        .unwrap();
+    let (check, zones) = said.split_once('\n').unwrap();
+    assert_eq!(
+        check,
+        "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7 (line -1)"
+    );
+    assert!(
+        zones.starts_with(
+            "domains this credential can see (150): example.com, jd000.cn, jd001.cn, "
+        ),
+        "{zones}"
+    );
+    assert!(zones.ends_with(" and 138 more"), "{zones}");
+    let lists: Vec<String> = f
+        .requests()
+        .iter()
+        .filter(|r| r.path() == format!("{PREFIX}/domain") && !r.query().contains_key("domainName"))
+        .map(|r| format!("{} {}", r.method, r.target))
+        .collect();
+    assert_eq!(
+        lists,
+        [
+            format!("GET {PREFIX}/domain?pageNumber=1&pageSize=100"),
+            format!("GET {PREFIX}/domain?pageNumber=2&pageSize=100"),
+        ]
+    );
+
+    let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("no domain in this account holds home.example.org"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\ndomains this credential can see (150): "),
+        "{err}"
     );
 }

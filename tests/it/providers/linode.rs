@@ -31,6 +31,19 @@ async fn fake(records: Vec<Value>, status: &'static str) -> (FakeHttp, Arc<Mutex
         let mut store = s.lock().unwrap();
         let base = "/domains/1234/records";
         match (r.method.as_str(), r.path()) {
+            // Without a filter every domain (150, one a slave), 100 a page whatever `page_size` asks.
+            ("GET", "/domains") if !r.headers.contains_key("x-filter") => {
+                let q = r.query();
+                assert_eq!(q["page_size"], "500");
+                let page: usize = q["page"].parse().unwrap();
+                let mut all: Vec<Value> = (0..148)
+                    .map(|i| json!({ "id": 2000 + i, "domain": format!("li{i:03}.org"), "type": "master", "status": "active" }))
+                    .collect();
+                all.push(json!({ "id": 1234, "domain": "example.com", "type": "master", "status": status }));
+                all.push(json!({ "id": 1235, "domain": "secondary.example.net", "type": "slave", "status": "active" }));
+                let data: Vec<Value> = all.iter().skip((page - 1) * 100).take(100).cloned().collect();
+                json_reply(&json!({ "data": data, "page": page, "pages": 2, "results": all.len() }))
+            }
             ("GET", "/domains") => {
                 let filter: Value = serde_json::from_str(&r.headers["x-filter"]).unwrap();
                 let data = if filter == json!({ "domain": "example.com" }) {
@@ -294,4 +307,56 @@ fn ttl_below_300_is_a_config_error() {
         "{issues:#?}"
     );
     assert!(load_str(&text.replace("ttl = 120", "ttl = 300"), &|_: &str| None).is_ok());
+}
+
+/// "Test" names every domain the credential sees (`GET /domains` without `X-Filter`, both pages, with the
+/// bearer token), beside the check; a name in no domain fails with the domains still shown.
+#[tokio::test]
+async fn test_lists_the_domains_the_credential_sees() {
+    let (f, _) = fake(
+        vec![json!({ "id": 7, "type": "A", "name": "home", "target": "198.51.100.7", "ttl_sec": 300 })],
+        "active",
+    )
+    .await;
+    let p = build(&cfg(&f.url("")));
+    let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+        .await
+        .unwrap();
+    let (check, zones) = said.split_once('\n').unwrap();
+    assert_eq!(
+        check,
+        "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
+    );
+    assert!(
+        zones.starts_with(
+            "domains this credential can see (150): example.com, li000.org, li001.org, "
+        ),
+        "{zones}"
+    );
+    assert!(zones.ends_with(" and 138 more"), "{zones}");
+    let lists: Vec<String> = f
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/domains" && !r.headers.contains_key("x-filter"))
+        .map(|r| format!("{} {}", r.method, r.target))
+        .collect();
+    assert_eq!(
+        lists,
+        [
+            "GET /domains?page=1&page_size=500",
+            "GET /domains?page=2&page_size=500"
+        ]
+    );
+
+    let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("no domain of this account holds home.example.org"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\ndomains this credential can see (150): "),
+        "{err}"
+    );
 }

@@ -31,6 +31,21 @@ async fn fake(records: Vec<Value>) -> (FakeHttp, Arc<Mutex<Vec<Value>>>) {
         let mut store = s.lock().unwrap();
         let base = "/domains/example.com/records";
         match (r.method.as_str(), r.path()) {
+            // 150 domains, 100 a page whatever `perPage` asks; `nextPage` only while there is another page.
+            ("GET", "/domains") => {
+                let q = r.query();
+                assert_eq!(q["perPage"], "1000");
+                let page: usize = q["page"].parse().unwrap();
+                let mut all: Vec<String> = (0..149).map(|i| format!("nc{i:03}.co")).collect();
+                all.push("example.com".into());
+                let domains: Vec<Value> = all.iter().skip((page - 1) * 100).take(100).map(|d| json!({ "domainName": d, "locked": true, "autorenewEnabled": true })).collect();
+                let mut body = json!({ "totalCount": all.len(), "domains": domains });
+                if page == 1 {
+                    body["nextPage"] = json!(2);
+                    body["lastPage"] = json!(2);
+                }
+                json_reply(&body)
+            }
             ("GET", p) if p == base => {
                 let q = r.query();
                 assert_eq!(q["perPage"], "1000");
@@ -264,4 +279,49 @@ fn config_checks() {
         .replace("alice-test", "alice")
         .replace("ttl = 60", "ttl = 300");
     assert!(load_str(&ok, &|_: &str| None).is_ok());
+}
+
+/// "Test" names the domains the credential sees (`GET /domains`, both pages by `nextPage`, HTTP Basic),
+/// beside the check; a name in no domain fails with the domains still shown.
+#[tokio::test]
+async fn test_lists_the_domains_the_credential_sees() {
+    let (f, _) = fake(vec![rec(7, "home", "A", "198.51.100.7")]).await;
+    let p = build(&cfg(&f.url("")));
+    let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+        .await
+        .unwrap();
+    let (check, zones) = said.split_once('\n').unwrap();
+    assert_eq!(
+        check,
+        "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
+    );
+    assert!(
+        zones.starts_with(
+            "domains this credential can see (150): example.com, nc000.co, nc001.co, "
+        ),
+        "{zones}"
+    );
+    assert!(zones.ends_with(" and 138 more"), "{zones}");
+    let lists: Vec<String> = f
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/domains")
+        .map(|r| format!("{} {}", r.method, r.target))
+        .collect();
+    assert_eq!(
+        lists,
+        [
+            "GET /domains?perPage=1000&page=1",
+            "GET /domains?perPage=1000&page=2"
+        ]
+    );
+
+    let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(err.contains("Not Found"), "{err}");
+    assert!(
+        err.contains("\ndomains this credential can see (150): "),
+        "{err}"
+    );
 }

@@ -45,6 +45,12 @@ async fn fake(records: Vec<Value>) -> FakeHttp {
             return reply("?", json!({ "code": 110, "detail": "Invalid API Key" }));
         }
         let op = r.path().trim_start_matches("/api/");
+        // The account's active domains, unpaged, as objects (names as registered, in upper case too).
+        if op == "listDomains" {
+            let mut domains: Vec<Value> = (0..20).map(|i| json!({ "domain": format!("n{i:02}.org"), "created": "2024-01-02", "expires": "2027-01-02" })).collect();
+            domains.push(json!({ "domain": "Example.COM", "created": "2023-05-06", "expires": "2026-05-06" }));
+            return reply(op, json!({ "code": 300, "detail": "success", "domains": domains }));
+        }
         if q.get("domain").map(String::as_str) != Some("example.com") {
             return reply(op, json!({ "code": 200, "detail": "Domain is not active, or does not belong to this user" }));
         }
@@ -272,5 +278,49 @@ fn ttl_under_an_hour_is_refused_at_load() {
     assert!(
         issues.iter().any(|i| i.path.ends_with(".ttl")),
         "{issues:#?}"
+    );
+}
+
+/// "Test" names the domains the credential sees (`listDomains`, one unpaged call with the key in the query,
+/// lower-cased and sorted), beside the check; a name in no domain fails with the domains still shown.
+#[tokio::test]
+async fn test_lists_the_domains_the_credential_sees() {
+    let mut records = hand_made();
+    records.push(rr("a1", "A", "home", "198.51.100.7"));
+    let f = fake(records).await;
+    let p = build(&cfg(&f.url("/api")));
+    let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+        .await
+        .unwrap();
+    let (check, zones) = said.split_once('\n').unwrap();
+    assert_eq!(
+        check,
+        "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
+    );
+    assert_eq!(
+        zones,
+        "domains this credential can see (21): example.com, n00.org, n01.org, n02.org, n03.org, n04.org, n05.org, n06.org, n07.org, n08.org, n09.org, n10.org and 9 more"
+    );
+    let lists: Vec<(String, String)> = f
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/api/listDomains")
+        .map(|r| (r.method.clone(), r.target.clone()))
+        .collect();
+    assert_eq!(
+        lists,
+        [(
+            "GET".to_owned(),
+            format!("/api/listDomains?version=1&type=json&key={KEY}")
+        )]
+    );
+
+    let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(err.contains("home.example.org"), "{err}");
+    assert!(
+        err.contains("\ndomains this credential can see (21): "),
+        "{err}"
     );
 }

@@ -98,6 +98,12 @@ async fn fake(records: Vec<(u64, Value)>, refresh_fails: usize) -> (FakeHttp, St
         };
         let base = "/1.0/domain/zone/example.com";
         match (r.method.as_str(), r.path()) {
+            // Every zone of the account: an array of names, unpaged.
+            ("GET", "/1.0/domain/zone") => {
+                let mut all: Vec<String> = (0..29).map(|i| format!("ov{i:02}.fr")).collect();
+                all.push("example.com".into());
+                json_reply(&json!(all))
+            }
             ("GET", p) if p == format!("{base}/record") => {
                 let q = r.query();
                 let ids: Vec<u64> = store
@@ -407,4 +413,40 @@ fn region_and_ttl_are_checked_at_load() {
         "{issues:#?}"
     );
     assert!(load_str(&format!("{base}{record}ttl = 60\n"), &|_: &str| None).is_ok());
+}
+
+/// "Test" names the zones the credential sees (`GET /domain/zone`, signed as the fake recomputes it),
+/// beside the check; a name in no zone fails with the zones still shown.
+#[tokio::test]
+async fn test_lists_the_domains_the_credential_sees() {
+    let (f, _) = fake(vec![rec(21, "home", "A", "198.51.100.7", 0)], 0).await;
+    let p = build(&cfg(&f.url("/1.0")));
+    let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+        .await
+        .unwrap();
+    let (check, zones) = said.split_once('\n').unwrap();
+    assert_eq!(
+        check,
+        "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
+    );
+    assert_eq!(
+        zones,
+        "domains this credential can see (30): example.com, ov00.fr, ov01.fr, ov02.fr, ov03.fr, ov04.fr, ov05.fr, ov06.fr, ov07.fr, ov08.fr, ov09.fr, ov10.fr and 18 more"
+    );
+    let lists: Vec<String> = f
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/1.0/domain/zone")
+        .map(|r| format!("{} {}", r.method, r.target))
+        .collect();
+    assert_eq!(lists, ["GET /1.0/domain/zone"]);
+
+    let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(err.contains("This service does not exist"), "{err}");
+    assert!(
+        err.contains("\ndomains this credential can see (30): "),
+        "{err}"
+    );
 }

@@ -254,6 +254,26 @@ fn fake(
         }
         let q = r.query();
         match (r.method.as_str(), r.path()) {
+            // Every hosted zone, two a page whatever `maxitems` asks, `NextMarker` = the next zone's id.
+            ("GET", "/2013-04-01/hostedzone") => {
+                assert_eq!(q["maxitems"], "100");
+                let from = q
+                    .get("marker")
+                    .map_or(0, |m| ZONES.iter().position(|(id, _, _)| id == m).unwrap());
+                let items: String = ZONES
+                    .iter()
+                    .skip(from)
+                    .take(2)
+                    .map(|(id, name, private)| format!("<HostedZone><Id>/hostedzone/{id}</Id><Name>{name}</Name><CallerReference>ref-{id}</CallerReference><Config><PrivateZone>{private}</PrivateZone></Config><ResourceRecordSetCount>7</ResourceRecordSetCount></HostedZone>"))
+                    .collect();
+                let more = ZONES.get(from + 2).map_or(String::new(), |(id, _, _)| {
+                    format!("<NextMarker>{id}</NextMarker>")
+                });
+                Reply::ok(format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListHostedZonesResponse xmlns=\"{XMLNS}\"><HostedZones>{items}</HostedZones><IsTruncated>{}</IsTruncated>{more}<MaxItems>100</MaxItems></ListHostedZonesResponse>",
+                    !more.is_empty()
+                ))
+            }
             ("GET", "/2013-04-01/hostedzonesbyname") => {
                 assert_eq!(q.len(), 2, "{q:?}");
                 assert_eq!(q["maxitems"], "5");
@@ -718,4 +738,56 @@ async fn failures() {
     .await
     .unwrap_err();
     assert_eq!(err.class, ErrorClass::Unconfirmed, "{err:?}");
+}
+
+/// "Test" names the public hosted zones the credential sees (`ListHostedZones`, both pages by `NextMarker`,
+/// each request SigV4-signed as the fake recomputes it; the private zone left out), beside the check; a name
+/// in no public zone fails with the zones still shown.
+#[tokio::test]
+async fn test_lists_the_domains_the_credential_sees() {
+    let (f, _) = start(
+        vec![set("home.example.com.", "A", 300, &["198.51.100.7"])],
+        None,
+    )
+    .await;
+    let p = build(&cfg(&f.url("")));
+    let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+        .await
+        .unwrap();
+    let (check, zones) = said.split_once('\n').unwrap();
+    assert_eq!(
+        check,
+        "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
+    );
+    assert_eq!(
+        zones,
+        "domains this credential can see (3): example.com, example.net, sub.example.org"
+    );
+    let lists: Vec<String> = f
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/2013-04-01/hostedzone")
+        .map(|r| format!("{} {}", r.method, r.target))
+        .collect();
+    assert_eq!(
+        lists,
+        [
+            "GET /2013-04-01/hostedzone?maxitems=100",
+            "GET /2013-04-01/hostedzone?maxitems=100&marker=Z2OTHER"
+        ]
+    );
+
+    let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("no public hosted zone of this account holds home.example.org"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with(
+            "\ndomains this credential can see (3): example.com, example.net, sub.example.org"
+        ),
+        "{err}"
+    );
 }

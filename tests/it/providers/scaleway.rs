@@ -27,6 +27,17 @@ async fn fake(records: Vec<Value>) -> (FakeHttp, Arc<Mutex<Vec<Value>>>) {
         assert!(!r.headers.contains_key("authorization"));
         let mut store = s.lock().unwrap();
         match (r.method.as_str(), r.path()) {
+            // Without `dns_zone` every zone of the projects (150, one a sub-zone), 100 a page.
+            ("GET", "/dns-zones") if !r.query().contains_key("dns_zone") => {
+                let q = r.query();
+                assert_eq!(q["page_size"], "100");
+                let page: usize = q["page"].parse().unwrap();
+                let mut all: Vec<Value> = (0..148).map(|i| json!({ "domain": format!("sw{i:03}.fr"), "subdomain": "", "status": "active" })).collect();
+                all.push(json!({ "domain": "example.com", "subdomain": "", "status": "active", "ns": ["ns0.dom.scw.cloud"] }));
+                all.push(json!({ "domain": "example.com", "subdomain": "lab", "status": "active" }));
+                let zones: Vec<&Value> = all.iter().skip((page - 1) * 100).take(100).collect();
+                json_reply(&json!({ "total_count": all.len(), "dns_zones": zones }))
+            }
             ("GET", "/dns-zones") => {
                 let zones = if r.query()["dns_zone"] == "example.com" {
                     vec![json!({ "domain": "example.com", "subdomain": "", "status": "active", "ns": ["ns0.dom.scw.cloud"] })]
@@ -282,4 +293,52 @@ fn ttl_below_60_is_a_config_error() {
         "{issues:#?}"
     );
     assert!(load_str(&text.replace("ttl = 30", "ttl = 60"), &|_: &str| None).is_ok());
+}
+
+/// "Test" names every zone the key sees (`GET dns-zones` without a filter, both pages up to `total_count`, a
+/// sub-zone by its full name, with `X-Auth-Token`), beside the check; a name in no zone fails with the zones shown.
+#[tokio::test]
+async fn test_lists_the_domains_the_credential_sees() {
+    let (f, _) = fake(vec![json!({ "id": "r7", "name": "home", "type": "A", "data": "198.51.100.7", "ttl": 300, "priority": 0, "comment": null })]).await;
+    let p = build(&cfg(&f.url("")));
+    let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+        .await
+        .unwrap();
+    let (check, zones) = said.split_once('\n').unwrap();
+    assert_eq!(
+        check,
+        "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
+    );
+    assert!(
+        zones.starts_with(
+            "domains this credential can see (150): example.com, lab.example.com, sw000.fr, "
+        ),
+        "{zones}"
+    );
+    assert!(zones.ends_with(" and 138 more"), "{zones}");
+    let lists: Vec<String> = f
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/dns-zones" && !r.query().contains_key("dns_zone"))
+        .map(|r| format!("{} {}", r.method, r.target))
+        .collect();
+    assert_eq!(
+        lists,
+        [
+            "GET /dns-zones?page=1&page_size=100",
+            "GET /dns-zones?page=2&page_size=100"
+        ]
+    );
+
+    let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("no DNS zone this key can see holds home.example.org"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\ndomains this credential can see (150): "),
+        "{err}"
+    );
 }

@@ -48,6 +48,20 @@ async fn fake(records: Vec<Value>) -> FakeHttp {
                 let items: Vec<Value> = all.iter().skip(skip).take(take).cloned().collect();
                 json_reply(&json!({ "items": items, "total": all.len() }))
             }
+            // 104 domains, A-labels in `name` (`take` 1..100 and `skip` required).
+            ("GET", "/domains") => {
+                let q = r.query();
+                let take: usize = q["take"].parse().unwrap();
+                let skip: usize = q["skip"].parse().unwrap();
+                assert!((1..=100).contains(&take), "take {take}");
+                let mut all: Vec<Value> = (0..102)
+                    .map(|i| json!({ "name": format!("s{i:03}.dev"), "unicodeName": format!("s{i:03}.dev"), "isPremium": false }))
+                    .collect();
+                all.push(json!({ "name": "example.com", "unicodeName": "example.com", "isPremium": false }));
+                all.push(json!({ "name": "xn--spceship-9ya.com", "unicodeName": "spåceship.com", "isPremium": false }));
+                let items: Vec<Value> = all.iter().skip(skip).take(take).cloned().collect();
+                json_reply(&json!({ "items": items, "total": all.len() }))
+            }
             ("GET", p) if p.starts_with("/dns/records/") => Reply::status(
                 404,
                 json!({ "detail": format!("SOA record for domain {} not found.", &p[13..]), "data": [] }).to_string(),
@@ -234,4 +248,58 @@ async fn failures() {
     .await
     .unwrap_err();
     assert_eq!(err.class, ErrorClass::Rejected, "{err:?}");
+}
+
+/// "Test" names the domains the credential sees (`GET /domains`, both pages, with the key pair, A-labels as
+/// listed), beside the check; a name in no domain fails with the domains still shown.
+#[tokio::test]
+async fn test_lists_the_domains_the_credential_sees() {
+    let mut records = hand_made();
+    records.push(a("home", "A", "198.51.100.7"));
+    let f = fake(records).await;
+    let p = build(&cfg(&f.url("")));
+    let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+        .await
+        .unwrap();
+    let (check, zones) = said.split_once('\n').unwrap();
+    assert_eq!(
+        check,
+        "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
+    );
+    assert!(
+        zones.starts_with(
+            "domains this credential can see (104): example.com, s000.dev, s001.dev, "
+        ),
+        "{zones}"
+    );
+    assert!(zones.ends_with(" and 92 more"), "{zones}");
+    let lists: Vec<String> = f
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/domains")
+        .map(|r| {
+            assert_eq!(r.headers["x-api-key"], "shipkey1");
+            assert_eq!(r.headers["x-api-secret"], SECRET);
+            format!("{} {}", r.method, r.target)
+        })
+        .collect();
+    assert_eq!(
+        lists,
+        [
+            "GET /domains?take=100&skip=0",
+            "GET /domains?take=100&skip=100"
+        ]
+    );
+
+    let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("Spaceship serves no domain holding home.example.org"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\ndomains this credential can see (104): "),
+        "{err}"
+    );
 }

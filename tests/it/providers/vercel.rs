@@ -31,6 +31,17 @@ async fn fake(records: Vec<Value>) -> (FakeHttp, Arc<Mutex<Vec<Value>>>) {
         }
         let mut store = s.lock().unwrap();
         match (r.method.as_str(), r.path()) {
+            // 150 domains of the team, newest first, 100 a page, `until` = the last one's `createdAt`.
+            ("GET", "/v5/domains") => {
+                assert_eq!(q["limit"], "100");
+                let until: u64 = q.get("until").map_or(u64::MAX, |u| u.parse().unwrap());
+                let mut all: Vec<(String, u64)> = (0..149u64).map(|i| (format!("vc{i:03}.app"), 1_700_000_000_000 - i)).collect();
+                all.insert(120, ("example.com".into(), 1_600_000_000_000));
+                let older: Vec<&(String, u64)> = all.iter().filter(|(_, c)| *c < until).collect();
+                let page: Vec<Value> = older.iter().take(100).map(|(n, c)| json!({ "name": n, "createdAt": c, "verified": true, "serviceType": "zeit.world" })).collect();
+                let next = if older.len() > 100 { page.last().unwrap()["createdAt"].clone() } else { Value::Null };
+                json_reply(&json!({ "domains": page, "pagination": { "count": page.len(), "next": next, "prev": null } }))
+            }
             ("GET", "/v5/domains/example.com/records") => {
                 assert_eq!(q["limit"], "100");
                 let until: u64 = q.get("until").map_or(u64::MAX, |u| u.parse().unwrap());
@@ -286,4 +297,49 @@ fn config_checks() {
         .replace("my team", "team_abc123")
         .replace("ttl = 30", "ttl = 60");
     assert!(load_str(&ok, &|_: &str| None).is_ok());
+}
+
+/// "Test" names the team's domains (`GET /v5/domains`, both pages by `until`, bearer token and `teamId`),
+/// beside the check; a name in no domain fails with the domains still shown.
+#[tokio::test]
+async fn test_lists_the_domains_the_credential_sees() {
+    let (f, _) = fake(vec![json!({ "id": "rec_7", "name": "home", "type": "A", "value": "198.51.100.7", "ttl": 60, "created": 5 })]).await;
+    let p = build(&cfg(&f.url("")));
+    let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+        .await
+        .unwrap();
+    let (check, zones) = said.split_once('\n').unwrap();
+    assert_eq!(
+        check,
+        "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
+    );
+    assert!(
+        zones.starts_with(
+            "domains this credential can see (150): example.com, vc000.app, vc001.app, "
+        ),
+        "{zones}"
+    );
+    assert!(zones.ends_with(" and 138 more"), "{zones}");
+    let lists: Vec<String> = f
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/v5/domains")
+        .map(|r| format!("{} {}", r.method, r.target))
+        .collect();
+    assert_eq!(
+        lists,
+        [
+            format!("GET /v5/domains?teamId={TEAM}&limit=100"),
+            format!("GET /v5/domains?teamId={TEAM}&limit=100&until=1699999999901"),
+        ]
+    );
+
+    let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(err.contains("not_found"), "{err}");
+    assert!(
+        err.contains("\ndomains this credential can see (150): "),
+        "{err}"
+    );
 }

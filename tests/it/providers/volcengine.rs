@@ -149,15 +149,22 @@ async fn fake(state: State, trade: &'static str) -> FakeHttp {
         let mut recs = state.lock().unwrap();
         match action {
             "ListZones" => {
-                let key = &q["Key"];
+                // Without `Key` every zone (150), paged by `PageNumber`/`PageSize`.
+                let key = q.get("Key").cloned().unwrap_or_default();
+                let (page, size): (usize, usize) = (
+                    q.get("PageNumber").map_or(1, |p| p.parse().unwrap()),
+                    q.get("PageSize").map_or(10, |s| s.parse().unwrap()),
+                );
                 let zones: Vec<Value> = [
                     json!({ "ZID": 12345, "ZoneName": "example.com", "RecordCount": recs.len(), "TradeCode": trade }),
                     json!({ "ZID": 999, "ZoneName": "myexample.com", "RecordCount": 1, "TradeCode": "free_inner" }),
                 ]
                 .into_iter()
+                .chain((0..148).map(|i| json!({ "ZID": 2000 + i, "ZoneName": format!("v{i:03}.cn"), "RecordCount": 2, "TradeCode": "free_inner" })))
                 .filter(|z| z["ZoneName"].as_str().unwrap().contains(key.as_str()))
                 .collect();
-                envelope(action, &json!({ "Total": zones.len(), "Zones": zones }))
+                let slice: Vec<&Value> = zones.iter().skip((page - 1) * size).take(size).collect();
+                envelope(action, &json!({ "Total": zones.len(), "Zones": slice }))
             }
             "ListRecords" => {
                 assert_eq!(q["ZID"], "12345");
@@ -475,4 +482,53 @@ async fn failures() {
     .await
     .unwrap_err();
     assert_eq!(err.class, ErrorClass::Rejected, "{err:?}");
+}
+
+/// "Test" names the zones the credential sees (`ListZones` without `Key`, both pages, each request signed as
+/// the fake checks), beside the check; a name in no zone fails with the zones still shown.
+#[tokio::test]
+async fn test_lists_the_domains_the_credential_sees() {
+    let state: State = Arc::new(Mutex::new(hand_made()));
+    let f = fake(state, "free_inner").await;
+    let p = build(&cfg(&f.url("")));
+    let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+        .await
+        .unwrap();
+    let (check, zones) = said.split_once('\n').unwrap();
+    assert_eq!(
+        check,
+        "credentials accepted; zone example.com; home.example.com A holds 203.0.113.1 (line telecom)"
+    );
+    assert!(
+        zones.starts_with(
+            "domains this credential can see (150): example.com, myexample.com, v000.cn, "
+        ),
+        "{zones}"
+    );
+    assert!(zones.ends_with(" and 138 more"), "{zones}");
+    let lists: Vec<String> = f
+        .requests()
+        .iter()
+        .filter(|r| r.query()["Action"] == "ListZones" && !r.query().contains_key("Key"))
+        .map(|r| format!("{} {}", r.method, r.target))
+        .collect();
+    assert_eq!(
+        lists,
+        [
+            "GET /?Action=ListZones&PageNumber=1&PageSize=100&Version=2018-08-01",
+            "GET /?Action=ListZones&PageNumber=2&PageSize=100&Version=2018-08-01",
+        ]
+    );
+
+    let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("no zone in this account holds home.example.org"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\ndomains this credential can see (150): "),
+        "{err}"
+    );
 }

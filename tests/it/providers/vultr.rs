@@ -22,6 +22,17 @@ async fn fake(records: Vec<Value>) -> (FakeHttp, Arc<Mutex<Vec<Value>>>) {
         let mut store = s.lock().unwrap();
         let base = "/domains/example.com/records";
         match (r.method.as_str(), r.path()) {
+            // 150 domains, 100 a page whatever `per_page` asks, the cursor `d<offset>` in `meta.links.next`.
+            ("GET", "/domains") => {
+                let q = r.query();
+                assert_eq!(q["per_page"], "500");
+                let from: usize = q.get("cursor").map_or(0, |c| c.strip_prefix('d').unwrap().parse().unwrap());
+                let mut all: Vec<String> = (0..149).map(|i| format!("vu{i:03}.io")).collect();
+                all.push("example.com".into());
+                let data: Vec<Value> = all.iter().skip(from).take(100).map(|d| json!({ "domain": d, "date_created": "2020-10-10T01:56:20+00:00", "dns_sec": "disabled" })).collect();
+                let next = if from + 100 < all.len() { format!("d{}", from + 100) } else { String::new() };
+                json_reply(&json!({ "domains": data, "meta": { "total": all.len(), "links": { "next": next, "prev": "" } } }))
+            }
             ("GET", "/domains/example.com") => json_reply(
                 &json!({ "domain": { "domain": "example.com", "date_created": "2020-10-10T01:56:20+00:00", "dns_sec": "disabled" } }),
             ),
@@ -232,4 +243,55 @@ async fn failures() {
     .await
     .unwrap_err();
     assert_eq!(err.class, ErrorClass::Rejected, "{err:?}");
+}
+
+/// "Test" names the domains the credential sees (`GET /domains`, both pages by the cursor, with the bearer
+/// key), beside the check; a name in no domain fails with the domains still shown.
+#[tokio::test]
+async fn test_lists_the_domains_the_credential_sees() {
+    let (f, _) = fake(vec![
+        json!({ "id": "r7", "type": "A", "name": "home", "data": "198.51.100.7", "ttl": 300, "priority": 0 }),
+    ])
+    .await;
+    let p = build(&cfg(&f.url("")));
+    let said = ddns_tray::provider::test(p.as_ref(), "home.example.com", RecordType::A)
+        .await
+        .unwrap();
+    let (check, zones) = said.split_once('\n').unwrap();
+    assert_eq!(
+        check,
+        "credentials accepted; zone example.com; home.example.com A holds 198.51.100.7"
+    );
+    assert!(
+        zones.starts_with(
+            "domains this credential can see (150): example.com, vu000.io, vu001.io, "
+        ),
+        "{zones}"
+    );
+    assert!(zones.ends_with(" and 138 more"), "{zones}");
+    let lists: Vec<String> = f
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/domains")
+        .map(|r| format!("{} {}", r.method, r.target))
+        .collect();
+    assert_eq!(
+        lists,
+        [
+            "GET /domains?per_page=500",
+            "GET /domains?per_page=500&cursor=d100"
+        ]
+    );
+
+    let err = ddns_tray::provider::test(p.as_ref(), "home.example.org", RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("no domain of this account holds home.example.org"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\ndomains this credential can see (150): "),
+        "{err}"
+    );
 }
