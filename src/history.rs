@@ -54,6 +54,9 @@ pub struct Entry {
     pub new: Option<IpAddr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// For `failed`: the failure's class, so the window can say what it means in its language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<crate::provider::ErrorClass>,
     /// For `round-summary`: the record entries of the round not listed one by one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub omitted: Option<Omitted>,
@@ -88,6 +91,7 @@ impl Entry {
             old: None,
             new: None,
             error: None,
+            failure: None,
             omitted: None,
         };
         let cut = |s: &str| s.chars().take(MAX_ERROR).collect::<String>();
@@ -108,10 +112,16 @@ impl Entry {
                 e.old = *previous;
                 e.new = Some(*ip);
             }
-            Event::RecordFailed { record, error, .. } => {
+            Event::RecordFailed {
+                record,
+                error,
+                class,
+                ..
+            } => {
                 e.event = "failed".into();
                 e.record = Some(record.clone());
                 e.error = Some(cut(error));
+                e.failure = Some(*class);
             }
             Event::RecordRecovered { record, .. } => {
                 e.event = "recovered".into();
@@ -181,6 +191,7 @@ impl Entry {
             old: None,
             new: None,
             error: None,
+            failure: None,
             omitted: Some(omitted),
         }
     }

@@ -56,11 +56,28 @@ impl View {
                                 (None, Some(n)) => n.to_string(),
                                 _ => String::new(),
                             };
+                            let mut full = detail.clone();
                             if let Some(err) = &e.error {
                                 if !detail.is_empty() {
                                     detail.push_str(": ");
+                                    full.push_str(": ");
                                 }
-                                detail.push_str(&model::shorten(err, 80));
+                                // What it means in the window's language, the provider's words after it.
+                                let err = crate::notify::detail(err);
+                                match e.failure {
+                                    Some(class) => {
+                                        detail.push_str(&crate::notify::why(class));
+                                        full.push_str(&format!(
+                                            "{}\n{}",
+                                            crate::notify::why(class),
+                                            t!("event.detail", detail = err)
+                                        ));
+                                    }
+                                    None => {
+                                        detail.push_str(&err);
+                                        full.push_str(&err);
+                                    }
+                                }
                             }
                             if let Some(o) = &e.omitted {
                                 detail = t!(
@@ -71,7 +88,10 @@ impl View {
                                 )
                                 .into_owned();
                             }
-                            ui.label(detail);
+                            if e.omitted.is_some() {
+                                full.clone_from(&detail);
+                            }
+                            long_cell(ui, None, &detail, &full);
                             ui.end_row();
                         }
                     },

@@ -143,7 +143,7 @@ impl View {
                                 }
                                 None => (model::shorten(&detail, 60), detail),
                             };
-                            ui.colored_label(RED, shown).on_hover_text(full);
+                            long_cell(ui, Some(RED), &shown, &full);
                         }
                         None => {
                             ui.label("–");

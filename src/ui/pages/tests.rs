@@ -596,6 +596,7 @@ fn history_lists_what_happened_newest_first_in_local_time() {
         old: None,
         new: new.map(|n| n.parse().unwrap()),
         error: error.map(str::to_owned),
+        failure: None,
         omitted: None,
     };
     h.state_mut().0.history = Load::Done(Ok(vec![
@@ -788,4 +789,52 @@ fn the_welcome_asks_the_full_name_when_the_provider_cannot_list() {
     );
     assert!(form.ipv4 && form.ipv6);
     rust_i18n::set_locale("en");
+}
+
+/// A failure in the history reads as a sentence in the window's language (its class), not the provider's
+/// raw answer; a detail longer than the window is cut with an ellipsis inside the window, whole on hover.
+#[test]
+fn history_errors_read_as_sentences_and_long_cells_stay_inside_the_window() {
+    let mut h = harness(form_of(CLOUDFLARE), Status::default());
+    click(&mut h, "History");
+    let raw = format!(
+        "dnspod `pod`: HTTP 501 Not Implemented: <!DOCTYPE HTML> <html><body>{}</body></html>",
+        "Error response ".repeat(20)
+    );
+    h.state_mut().0.history = Load::Done(Ok(vec![
+        Entry {
+            at: "2026-11-30T08:00:00Z".into(),
+            event: "failed".into(),
+            record: Some("nas.example.test A".into()),
+            family: None,
+            old: None,
+            new: None,
+            error: Some(raw.clone()),
+            failure: Some(crate::provider::ErrorClass::Transient),
+            omitted: None,
+        },
+        Entry {
+            at: "2026-11-30T09:00:00Z".into(),
+            event: "failed".into(),
+            record: Some("home.example.test A".into()),
+            family: None,
+            old: None,
+            new: None,
+            error: Some(format!("webhook `hook`: {}", "refused ".repeat(40))),
+            failure: None,
+            omitted: None,
+        },
+    ]));
+    h.run();
+    let why = crate::notify::why(crate::provider::ErrorClass::Transient);
+    assert!(shows(&h, &why), "the meaning, in words");
+    assert!(!shows(&h, "<!DOCTYPE"), "no markup");
+    let width = h.ctx.content_rect().width();
+    for node in h.query_all_by_label_contains("webhook `hook`") {
+        let right = node.accesskit_node().bounding_box().unwrap().x1;
+        assert!(
+            right <= f64::from(width),
+            "cut inside the window: {right} > {width}"
+        );
+    }
 }

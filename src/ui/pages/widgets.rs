@@ -61,6 +61,25 @@ pub(super) fn table(
         });
 }
 
+/// A table's last cell: cut to the window's width with an ellipsis, the whole text (`full`) on hover, and
+/// a click copies it.
+pub(super) fn long_cell(ui: &mut Ui, colour: Option<Color32>, shown: &str, full: &str) {
+    let text = match colour {
+        Some(c) => RichText::new(shown).color(c),
+        None => RichText::new(shown),
+    };
+    let r = ui
+        .add(
+            egui::Label::new(text)
+                .truncate()
+                .sense(egui::Sense::click()),
+        )
+        .on_hover_text(format!("{full}\n\n{}", t!("table.click_copies")));
+    if r.clicked() {
+        ui.ctx().copy_text(full.to_owned());
+    }
+}
+
 /// A dialog's button.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Pressed {
