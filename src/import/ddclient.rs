@@ -1,0 +1,765 @@
+//! `ddclient.conf`: logical lines `[opt=value[, opt=value]…] [host[,host…] [login [password]]]`, `\`
+//! continuations, `#` comments (not inside a `…password=` value), options on a line without hosts set
+//! globals for every later host. Each host gets its provider from `protocol` (and `server` for dyndns2),
+//! its records from `usev4`/`usev6`/`use`.
+
+use std::collections::BTreeMap;
+
+use super::draft::{Draft, Fam, Record, Source, Val, s, secret};
+use super::{ImportError, command_argv, dyndns2_preset, fqdn, lists_addresses};
+use crate::i18n::tr;
+
+/// One logical line: its options in order, the positional words, and the line it starts on.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Logical {
+    pub line: usize,
+    pub options: Vec<(String, String)>,
+    pub words: Vec<String>,
+}
+
+/// Settings about how ddclient itself runs, which ddns-tray does its own way.
+const PROCESS: &[&str] = &[
+    "syslog",
+    "pid",
+    "foreground",
+    "file",
+    "cache",
+    "exec",
+    "debug",
+    "verbose",
+    "quiet",
+    "test",
+    "force",
+    "facility",
+    "priority",
+    "max-warn",
+    "timeout",
+    "jitter",
+    "min-interval",
+    "min-error-interval",
+    "ssl_ca_dir",
+    "ssl_ca_file",
+    "redirect",
+];
+
+/// Options a host's detection reads.
+const DETECTION: &[&str] = &[
+    "use", "usev4", "usev6", "web", "webv4", "webv6", "if", "ifv4", "ifv6", "cmd", "cmdv4", "cmdv6",
+    "web-skip", "webv4-skip", "webv6-skip", "cmd-skip", "fw", "fwv4", "fwv6", "fw-login",
+    "fw-password", "fw-skip", "ip", "ipv4", "ipv6",
+];
+
+/// Splits the file into logical lines.
+pub(super) fn logical_lines(text: &str) -> Result<Vec<Logical>, ImportError> {
+    let mut out = Vec::new();
+    let mut pending = String::new();
+    let mut start = 0;
+    for (n, raw) in text.lines().enumerate() {
+        let line = strip_comment(raw);
+        let line = line.trim_end();
+        if pending.is_empty() {
+            start = n + 1;
+        }
+        if let Some(head) = line.strip_suffix('\\') {
+            pending.push_str(head);
+            pending.push(' ');
+            continue;
+        }
+        pending.push_str(line);
+        let whole = std::mem::take(&mut pending);
+        if !whole.trim().is_empty() {
+            out.push(parse_logical(whole.trim(), start)?);
+        }
+    }
+    if !pending.trim().is_empty() {
+        out.push(parse_logical(pending.trim(), start)?);
+    }
+    Ok(out)
+}
+
+/// The line without its `#` comment: quotes protect, and so does an unquoted `…password=` value (ddclient
+/// reads it up to the next space).
+fn strip_comment(line: &str) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = String::new();
+    let mut quote = None;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c == '#' => {
+                let before: String = chars[..i].iter().collect();
+                let in_password = before
+                    .rsplit([' ', '\t', ','])
+                    .next()
+                    .and_then(|w| w.split_once('='))
+                    .is_some_and(|(k, v)| k.ends_with("password") && !v.is_empty());
+                if !in_password {
+                    break;
+                }
+            }
+            None => {}
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+fn parse_logical(text: &str, line: usize) -> Result<Logical, ImportError> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    let mut options = Vec::new();
+    let skip = |i: &mut usize| {
+        while *i < chars.len() && (chars[*i].is_whitespace() || chars[*i] == ',') {
+            *i += 1;
+        }
+    };
+    loop {
+        skip(&mut i);
+        // An option: a name, `=`, a value.
+        let mut j = i;
+        while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_' || chars[j] == '-') {
+            j += 1;
+        }
+        if j == i || j >= chars.len() || chars[j] != '=' || !chars[i].is_ascii_alphabetic() {
+            break;
+        }
+        let key: String = chars[i..j].iter().collect::<String>().to_ascii_lowercase();
+        j += 1;
+        let mut value = String::new();
+        if j < chars.len() && (chars[j] == '\'' || chars[j] == '"') {
+            let q = chars[j];
+            j += 1;
+            let mut closed = false;
+            while j < chars.len() {
+                match chars[j] {
+                    '\\' if j + 1 < chars.len() => {
+                        value.push(chars[j + 1]);
+                        j += 2;
+                        continue;
+                    }
+                    c if c == q => {
+                        closed = true;
+                        j += 1;
+                        break;
+                    }
+                    c => value.push(c),
+                }
+                j += 1;
+            }
+            if !closed {
+                return Err(ImportError::at(
+                    line,
+                    tr("import.error.unclosed_quote", &[("key", &key)]),
+                ));
+            }
+        } else {
+            let password = key.ends_with("password");
+            while j < chars.len() && !chars[j].is_whitespace() && (password || chars[j] != ',') {
+                if chars[j] == '\\' && j + 1 < chars.len() {
+                    j += 1;
+                }
+                value.push(chars[j]);
+                j += 1;
+            }
+        }
+        options.push((key, value));
+        i = j;
+    }
+    // The rest: hosts (commas, possibly with spaces), then login and password.
+    let rest: String = chars[i.min(chars.len())..].iter().collect();
+    let rest = regex_lite::Regex::new(r"\s*,\s*")
+        .unwrap()
+        .replace_all(rest.trim(), ",")
+        .into_owned();
+    let words = rest.split_whitespace().map(str::to_owned).collect();
+    Ok(Logical {
+        line,
+        options,
+        words,
+    })
+}
+
+/// A host and its settings (the globals so far, then its line's).
+struct Host {
+    name: String,
+    line: usize,
+    opts: BTreeMap<String, String>,
+}
+
+pub(super) fn convert(text: &str) -> Result<Draft, ImportError> {
+    let mut d = Draft::default();
+    let mut globals: BTreeMap<String, String> = BTreeMap::new();
+    let mut hosts: Vec<Host> = Vec::new();
+    for logical in logical_lines(text)? {
+        if logical.words.is_empty() {
+            for (k, v) in logical.options {
+                globals.insert(k, v);
+            }
+            continue;
+        }
+        let mut opts = globals.clone();
+        for (k, v) in &logical.options {
+            opts.insert(k.clone(), v.clone());
+        }
+        if let Some(login) = logical.words.get(1) {
+            opts.insert("login".into(), login.clone());
+        }
+        if let Some(password) = logical.words.get(2) {
+            opts.insert("password".into(), password.clone());
+        }
+        let mut names: Vec<String> = logical.words[0]
+            .split(',')
+            .filter(|h| !h.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if let Some(h) = opts.remove("host") {
+            names.extend(h.split(',').filter(|h| !h.is_empty()).map(str::to_owned));
+        }
+        for name in names {
+            if !hosts.iter().any(|h| h.name == name) {
+                hosts.push(Host {
+                    name,
+                    line: logical.line,
+                    opts: opts.clone(),
+                });
+            }
+        }
+    }
+    globals_of(&mut d, &globals);
+    let mut first = [None, None];
+    let mut noted = Vec::new();
+    for host in &hosts {
+        one_host(&mut d, host, &mut first, &mut noted);
+    }
+    Ok(d)
+}
+
+/// The settings that are ddns-tray's top level: how often, how long at most, the proxy.
+fn globals_of(d: &mut Draft, g: &BTreeMap<String, String>) {
+    if let Some(daemon) = g.get("daemon") {
+        match duration(daemon) {
+            Some(i) => {
+                d.carry(format!("daemon={daemon}"), tr("import.why.interval", &[]));
+                d.interval = Some(i);
+            }
+            None => d.leave(format!("daemon={daemon}"), tr("import.why.bad_value", &[])),
+        }
+    }
+    if let Some(max) = g.get("max-interval") {
+        if let Some(m) = duration(max) {
+            d.max_interval = Some(m);
+            d.carry(format!("max-interval={max}"), tr("import.why.max_interval", &[]));
+        }
+    }
+    if let Some(proxy) = g.get("proxy").filter(|p| !p.is_empty()) {
+        let url = if proxy.contains("://") {
+            proxy.clone()
+        } else {
+            format!("http://{proxy}")
+        };
+        d.carry(format!("proxy={proxy}"), tr("import.why.proxy", &[]));
+        d.proxy = Some(url);
+    }
+    for key in ["mail", "mail-failure", "mail-from"] {
+        if let Some(v) = g.get(key) {
+            d.leave(format!("{key}={v}"), tr("import.why.mail", &[]));
+        }
+    }
+    if let Some(v) = g.get("postscript") {
+        d.leave(format!("postscript={v}"), tr("import.why.postscript", &[]));
+    }
+    for key in PROCESS {
+        if let Some(v) = g.get(*key) {
+            d.leave(format!("{key}={v}"), tr("import.why.process", &[]));
+        }
+    }
+}
+
+/// ddclient's delays: `300`, `5m`, `1h`, `25d`.
+fn duration(text: &str) -> Option<String> {
+    let t = text.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = num.parse().ok()?;
+    let unit = match unit {
+        "" | "s" => "s",
+        "m" => "m",
+        "h" => "h",
+        "d" => "d",
+        _ => return None,
+    };
+    Some(format!("{n}{unit}"))
+}
+
+/// The URL of a builtin `web=` name, or the value as a URL.
+fn web_url(value: &str, ssl: bool) -> (String, bool) {
+    const BUILTIN: &[(&str, &str, bool)] = &[
+        ("dyndns", "http://checkip.dyndns.org/", true),
+        ("dynu", "https://checkip.dynu.com/", false),
+        ("freedns", "https://freedns.afraid.org/dynamic/check.php", false),
+        ("he", "https://checkip.dns.he.net/", false),
+        ("he.net", "https://checkip.dns.he.net/", false),
+        ("ip4only.me", "https://ip4only.me/api/", false),
+        ("ip6only.me", "https://ip6only.me/api/", false),
+        ("ipify-ipv4", "https://api.ipify.org/", false),
+        ("ipify-ipv6", "https://api6.ipify.org/", false),
+        ("loopia", "https://dns.loopia.se/checkip/checkip.php", true),
+        ("myonlineportal", "https://myonlineportal.net/checkip", false),
+        ("noip-ipv4", "http://ip1.dynupdate.no-ip.com/", false),
+        ("noip-ipv6", "http://ip1.dynupdate6.no-ip.com/", false),
+        ("desec-ipv4", "https://checkipv4.dedyn.io/", false),
+        ("desec-ipv6", "https://checkipv6.dedyn.io/", false),
+        ("joker-ipv4", "https://ipv4.svc.joker.com/nic/checkip", false),
+        ("joker-ipv6", "https://ipv6.svc.joker.com/nic/checkip", false),
+        ("nsupdate.info-ipv4", "https://ipv4.nsupdate.info/myip", false),
+        ("nsupdate.info-ipv6", "https://ipv6.nsupdate.info/myip", false),
+        ("updatedip", "https://checkip.updatedip.com", false),
+        ("zoneedit", "https://dynamic.zoneedit.com/checkip.html", false),
+    ];
+    if let Some((_, url, skip)) = BUILTIN.iter().find(|(n, _, _)| *n == value) {
+        return ((*url).to_owned(), *skip);
+    }
+    if value.contains("://") {
+        (value.to_owned(), false)
+    } else {
+        let scheme = if ssl { "https" } else { "http" };
+        (format!("{scheme}://{value}"), false)
+    }
+}
+
+/// The detection source of one family of a host, `Ok(None)` when the family is off, or why none.
+fn source_of(
+    o: &BTreeMap<String, String>,
+    fam: Fam,
+    ssl: bool,
+    notes: &mut Vec<(String, String)>,
+) -> Result<Option<Source>, String> {
+    let (key, v) = match fam {
+        Fam::V4 => ("usev4", "v4"),
+        Fam::V6 => ("usev6", "v6"),
+    };
+    let get = |k: &str| o.get(k).map(String::as_str).unwrap_or_default();
+    let strategy = get(key);
+    let legacy = get("use");
+    let (how, suffix) = match (strategy, fam) {
+        ("" | "disabled", Fam::V4) if !legacy.is_empty() && strategy.is_empty() => (legacy, ""),
+        ("" | "disabled", _) => return Ok(None),
+        (s, _) => (s.strip_suffix(v).unwrap_or(s), v),
+    };
+    let opt = |base: &str| get(&format!("{base}{suffix}")).to_owned();
+    Ok(Some(match how {
+        "web" => {
+            let default = match (suffix, fam) {
+                ("", _) => "dyndns",
+                (_, Fam::V4) => "ipify-ipv4",
+                (_, Fam::V6) => "ipify-ipv6",
+            };
+            let name = opt("web");
+            let name = if name.is_empty() { default.to_owned() } else { name };
+            let (url, needs_skip) = web_url(&name, ssl);
+            let skip = opt("web").is_empty().then(String::new).unwrap_or_default();
+            let skip_set = !get(&format!("web{suffix}-skip")).is_empty();
+            if needs_skip || skip_set || !skip.is_empty() {
+                notes.push((
+                    format!("web{suffix}-skip"),
+                    tr("import.why.web_skip", &[("url", &url)]),
+                ));
+            }
+            Source::http(&url)
+        }
+        "if" => {
+            let name = opt("if");
+            let name = match (name.as_str(), suffix) {
+                ("", "") => "ppp0".to_owned(),
+                ("" | "default", _) => String::new(),
+                (n, _) => n.to_owned(),
+            };
+            Source::interface((!name.is_empty()).then_some(name.as_str()))
+        }
+        "cmd" => {
+            let cmd = opt("cmd");
+            if cmd.is_empty() {
+                return Err(tr("import.why.no_detection", &[]));
+            }
+            if lists_addresses(&cmd) {
+                notes.push((format!("cmd{suffix}={cmd}"), tr("import.why.command_lists_addresses", &[])));
+            }
+            if !get("cmd-skip").is_empty() {
+                notes.push(("cmd-skip".into(), tr("import.why.cmd_skip", &[])));
+            }
+            let argv = command_argv(&cmd);
+            if argv.first().is_some_and(|a| a == "sh") {
+                notes.push((format!("cmd{suffix}"), tr("import.why.shell_command", &[])));
+            }
+            Source::new(
+                "command",
+                vec![("command", Val::List(argv.iter().map(|a| s(a)).collect()))],
+            )
+        }
+        "ip" => return Err(tr("import.why.static_ip", &[])),
+        _ => return Err(tr("import.why.router_scraper", &[])),
+    }))
+}
+
+/// Why a host's protocol has no provider here, or its kind and fields.
+fn provider_of(
+    host: &Host,
+    ssl: bool,
+) -> Result<(&'static str, Vec<(&'static str, Val)>, Option<String>), String> {
+    let o = &host.opts;
+    let get = |k: &str| o.get(k).map(String::as_str).unwrap_or_default();
+    let at = |k: &str| format!("{k} ({}, line {})", host.name, host.line);
+    let password = || {
+        if let Some(var) = o.get("password_env") {
+            Some(Val::Secret(super::draft::SecretVal::Env(var.clone())))
+        } else {
+            let p = get("password");
+            (!p.is_empty()).then(|| secret(p.strip_suffix(',').unwrap_or(p), at("password")))
+        }
+    };
+    let need_password = || password().ok_or_else(|| tr("import.why.empty_credential", &[("field", &"password")]));
+    let login = get("login");
+    let zone = get("zone");
+    let protocol = match get("protocol") {
+        "" => "dyndns2",
+        p => p,
+    };
+    let with_user = |kind, mut f: Vec<(&'static str, Val)>| {
+        if !login.is_empty() {
+            f.insert(0, ("username", s(login)));
+        }
+        (kind, f, None)
+    };
+    Ok(match protocol {
+        "dyndns2" => {
+            let server = get("server");
+            let script = get("script");
+            let server = if server.is_empty() { "members.dyndns.org" } else { server };
+            let path_default = script.is_empty() || script == "/nic/update";
+            let host_only = server.split('/').next().unwrap_or(server);
+            match dyndns2_preset(host_only).filter(|_| path_default && !server.contains('/')) {
+                Some(kind) => with_user(kind, vec![("password", need_password()?)]),
+                None => {
+                    let scheme = if ssl { "https" } else { "http" };
+                    let script = if script.is_empty() { "/nic/update" } else { script };
+                    let url = if server.contains("://") {
+                        format!("{server}{script}")
+                    } else {
+                        format!("{scheme}://{server}{script}")
+                    };
+                    with_user(
+                        "dyndns2",
+                        vec![("server", s(&url)), ("password", need_password()?)],
+                    )
+                }
+            }
+        }
+        "noip" => with_user("noip", vec![("password", need_password()?)]),
+        "dynu" => with_user("dynu", vec![("password", need_password()?)]),
+        "dyndns1" => return Err(tr("import.why.no_kind", &[("kind", &protocol)])),
+        "he.net" => ("he", vec![("password", need_password()?)], None),
+        "changeip" => with_user("changeip", vec![("password", need_password()?)]),
+        "inwx" => with_user("inwx", vec![("password", need_password()?), ("ipv4_only", Val::Bool(true))]),
+        "infomaniak" => with_user("infomaniak", vec![("password", need_password()?)]),
+        "duckdns" => ("duckdns", vec![("token", need_password()?)], None),
+        "cloudflare" => {
+            if !login.is_empty() && login != "token" {
+                return Err(tr("import.why.cloudflare_global_key", &[]));
+            }
+            ("cloudflare", vec![("token", need_password()?)], None)
+        }
+        "porkbun" => {
+            let key = get("apikey");
+            let secret_key = get("secretapikey");
+            if key.is_empty() || secret_key.is_empty() {
+                return Err(tr("import.why.empty_credential", &[("field", &"apikey")]));
+            }
+            let mut f = vec![
+                ("api_key", secret(key, at("apikey"))),
+                ("secret_api_key", secret(secret_key, at("secretapikey"))),
+            ];
+            let root = [get("root-domain"), get("on-root-domain")]
+                .into_iter()
+                .find(|r| !r.is_empty() && *r != "yes" && *r != "no");
+            if let Some(root) = root {
+                f.push(("domain", s(&fqdn(root))));
+            }
+            ("porkbun", f, None)
+        }
+        "godaddy" => {
+            if login.is_empty() {
+                return Err(tr("import.why.empty_credential", &[("field", &"login")]));
+            }
+            let mut f = vec![
+                ("api_key", secret(login, at("login"))),
+                ("api_secret", need_password()?),
+            ];
+            if !zone.is_empty() {
+                f.push(("domain", s(&fqdn(zone))));
+            }
+            ("godaddy", f, None)
+        }
+        "namecheap" => {
+            if login.is_empty() {
+                return Err(tr("import.why.empty_credential", &[("field", &"login")]));
+            }
+            (
+                "namecheap",
+                vec![("password", need_password()?), ("domain", s(&fqdn(login)))],
+                Some(fqdn(login)),
+            )
+        }
+        "gandi" => {
+            let mut f = vec![("token", need_password()?)];
+            if !zone.is_empty() {
+                f.push(("zone", s(&fqdn(zone))));
+            }
+            ("gandi", f, None)
+        }
+        "hetzner" => {
+            let mut f = vec![("token", need_password()?)];
+            if !zone.is_empty() {
+                f.push(("zone", s(&fqdn(zone))));
+            }
+            ("hetzner", f, None)
+        }
+        "digitalocean" => {
+            let mut f = vec![("token", need_password()?)];
+            if !zone.is_empty() {
+                f.push(("zone", s(&fqdn(zone))));
+            }
+            ("digitalocean", f, None)
+        }
+        "easydns" => {
+            if login.is_empty() {
+                return Err(tr("import.why.empty_credential", &[("field", &"login")]));
+            }
+            ("easydns", vec![("username", s(login)), ("token", need_password()?)], None)
+        }
+        "zoneedit1" => {
+            if login.is_empty() {
+                return Err(tr("import.why.empty_credential", &[("field", &"login")]));
+            }
+            let mut f = vec![("username", s(login)), ("token", need_password()?)];
+            if !zone.is_empty() {
+                f.push(("zone", s(&fqdn(zone))));
+            }
+            ("zoneedit", f, None)
+        }
+        "ionos" => ("ionos", vec![("api_key", need_password()?)], None),
+        "nsupdate" => {
+            return Err(tr(
+                "import.why.tsig_key_file",
+                &[("path", &get("password"))],
+            ));
+        }
+        "freedns" => return Err(tr("import.why.freedns_login", &[])),
+        other => return Err(tr("import.why.no_kind", &[("kind", &other)])),
+    })
+}
+
+/// Options a protocol's provider reads (besides detection and the globals).
+const USED: &[&str] = &[
+    "protocol", "server", "script", "login", "password", "password_env", "zone", "apikey",
+    "secretapikey", "root-domain", "on-root-domain", "use-personal-access-token", "ttl", "ssl",
+    "daemon", "max-interval", "proxy", "mail", "mail-failure", "mail-from", "postscript",
+];
+
+fn one_host(
+    d: &mut Draft,
+    host: &Host,
+    first: &mut [Option<Source>; 2],
+    noted: &mut Vec<String>,
+) {
+    let o = &host.opts;
+    let get = |k: &str| o.get(k).map(String::as_str).unwrap_or_default();
+    let ssl = !matches!(get("ssl"), "no" | "n" | "false" | "f" | "0");
+    let mut note = |d: &mut Draft, setting: String, why: String, carried: bool| {
+        let key = format!("{setting}|{why}");
+        if !noted.contains(&key) {
+            noted.push(key);
+            if carried {
+                d.carry(setting, why);
+            } else {
+                d.leave(setting, why);
+            }
+        }
+    };
+    let protocol = match get("protocol") {
+        "" => "dyndns2",
+        p => p,
+    };
+    let (kind, fields, domain) = match provider_of(host, ssl) {
+        Ok(p) => p,
+        Err(why) => {
+            note(
+                d,
+                format!("{} (protocol={protocol}, line {})", host.name, host.line),
+                why,
+                false,
+            );
+            return;
+        }
+    };
+    if get("password").ends_with(',') && !get("password").starts_with('\'') {
+        note(d, format!("password ({}, line {})", host.name, host.line), tr("import.why.password_comma", &[]), true);
+    }
+    if protocol == "gandi" && !matches!(get("use-personal-access-token"), "yes" | "y" | "true" | "1") {
+        note(d, format!("gandi ({})", host.name), tr("import.why.gandi_api_key", &[]), true);
+    }
+    if protocol == "inwx" {
+        note(d, format!("inwx ({})", host.name), tr("import.why.inwx_ipv4_only", &[]), true);
+    }
+    if protocol == "cloudflare" && !get("zone").is_empty() {
+        note(d, format!("zone={}", get("zone")), tr("import.why.zone_found", &[("zone", &get("zone"))]), true);
+    }
+    if !ssl && kind != "dyndns2" {
+        note(d, "ssl=no".into(), tr("import.why.ssl_https", &[]), true);
+    }
+    for key in ["mx", "backupmx", "wildcard"] {
+        if let Some(v) = o.get(key).filter(|v| !matches!(v.as_str(), "no" | "n" | "false" | "0")) {
+            note(d, format!("{key}={v} ({})", host.name), tr("import.why.not_used", &[]), false);
+        }
+    }
+    for (k, v) in o {
+        if !USED.contains(&k.as_str())
+            && !DETECTION.contains(&k.as_str())
+            && !PROCESS.contains(&k.as_str())
+            && !["mx", "backupmx", "wildcard", "host"].contains(&k.as_str())
+        {
+            let shown = if k.contains("password") || k.contains("key") { "…".to_owned() } else { v.clone() };
+            note(d, format!("{k}={shown}"), tr("import.why.not_used", &[]), false);
+        }
+    }
+    // The record's name as the provider wants it.
+    let name = match (kind, domain.as_deref()) {
+        ("duckdns", _) if !host.name.ends_with(".duckdns.org") => format!("{}.duckdns.org", fqdn(&host.name)),
+        ("namecheap", Some(domain)) => {
+            let h = fqdn(&host.name);
+            if h == "@" || h == domain {
+                domain.to_owned()
+            } else if h.ends_with(&format!(".{domain}")) {
+                h
+            } else {
+                format!("{h}.{domain}")
+            }
+        }
+        _ => fqdn(&host.name),
+    };
+    let ttl = get("ttl").parse::<u32>().ok().filter(|_| protocol != "cloudflare");
+    let mut families = Vec::new();
+    for fam in [Fam::V4, Fam::V6] {
+        let mut notes = Vec::new();
+        match source_of(o, fam, ssl, &mut notes) {
+            Ok(Some(src)) => {
+                for (setting, why) in notes {
+                    note(d, setting, why, true);
+                }
+                let slot = &mut first[usize::from(fam == Fam::V6)];
+                match slot {
+                    None => {
+                        d.source(fam, src.clone());
+                        note(d, format!("use ({})", fam.rtype()), tr("import.why.detect", &[("family", &fam.rtype())]), true);
+                        *slot = Some(src);
+                    }
+                    Some(taken) if *taken == src => {}
+                    Some(_) => note(
+                        d,
+                        format!("{} ({})", host.name, fam.rtype()),
+                        tr("import.why.detect_global", &[]),
+                        true,
+                    ),
+                }
+                families.push(fam);
+            }
+            Ok(None) => {}
+            Err(why) => {
+                let key = if get("usev4").is_empty() && fam == Fam::V4 { "use".to_owned() } else { format!("use{}", if fam == Fam::V4 { "v4" } else { "v6" }) };
+                note(d, format!("{key}={}", get(&key)), why, false);
+            }
+        }
+    }
+    if families.is_empty() && get("use").is_empty() && get("usev4").is_empty() && get("usev6").is_empty() {
+        // No detection named: ddns-tray's own, IPv4.
+        families.push(Fam::V4);
+    }
+    if families.is_empty() {
+        note(d, host.name.clone(), tr("import.why.no_family", &[]), false);
+        return;
+    }
+    if kind == "namecheap" && families.contains(&Fam::V6) {
+        families.retain(|f| *f == Fam::V4);
+    }
+    let provider = d.provider(&format!("{protocol}-{}", provider_hint(&name)), kind, fields);
+    for fam in families {
+        d.record(Record {
+            name: name.clone(),
+            provider: provider.clone(),
+            rtype: Some(fam.rtype()),
+            ttl,
+            ..Record::default()
+        });
+    }
+}
+
+/// The registrable-looking end of a name, for a provider's name.
+fn provider_hint(name: &str) -> String {
+    let labels: Vec<&str> = name.split('.').collect();
+    labels[labels.len().saturating_sub(2)..].join(".")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn continuations_comments_and_host_lists() {
+        let text = "daemon=300   # every 5 minutes\n\
+                    protocol=noip,    \\\n\
+                    login=me,  \\\n\
+                    password='p#ss word' \\\n\
+                    a.example.com, b.example.com\n\
+                    protocol=he.net, password=k#ey,x vpn.example.net\n";
+        let lines = logical_lines(text).unwrap();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert_eq!(lines[0].options, [("daemon".into(), "300".into())]);
+        assert_eq!(lines[1].line, 2);
+        assert_eq!(
+            lines[1].options,
+            [
+                ("protocol".into(), "noip".into()),
+                ("login".into(), "me".into()),
+                ("password".into(), "p#ss word".into())
+            ]
+        );
+        assert_eq!(lines[1].words, ["a.example.com,b.example.com"]);
+        // An unquoted password keeps what follows up to a space, '#' and ',' included (as ddclient).
+        assert_eq!(lines[2].options[1], ("password".into(), "k#ey,x".into()));
+        assert_eq!(lines[2].words, ["vpn.example.net"]);
+    }
+
+    #[test]
+    fn positional_login_and_password_and_globals_in_order() {
+        let d = convert(
+            "protocol=dyndns2\nserver=dyn.example.org\nlogin=g\npassword=gp\none.example.org\n\
+             protocol=noip two.example.org me secret\n",
+        )
+        .unwrap();
+        assert_eq!(d.providers.len(), 2, "{d:?}");
+        assert_eq!(d.providers[0].kind, "dyndns2");
+        assert_eq!(d.providers[0].fields[1].1, s("https://dyn.example.org/nic/update"));
+        assert_eq!(d.providers[1].kind, "noip");
+        assert_eq!(d.providers[1].fields[0].1, s("me"));
+        assert_eq!(d.providers[1].fields[1].1, secret("secret", "password (two.example.org, line 6)"));
+    }
+
+    #[test]
+    fn an_unclosed_quote_names_its_line() {
+        let e = convert("daemon=300\nprotocol=noip, password='abc host.example.com\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+    }
+}
