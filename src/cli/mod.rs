@@ -8,6 +8,7 @@ pub mod check;
 pub mod ctl;
 pub mod detect;
 pub mod history;
+pub mod import;
 pub mod notify;
 pub mod once;
 pub mod run;
