@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::draft::{Draft, Fam, Record, Source, Val, s, secret};
-use super::{ImportError, command_argv, dyndns2_preset, fqdn, lists_addresses};
+use super::{ImportError, command_source, dyndns2_preset, fqdn};
 use crate::i18n::tr;
 
 /// One logical line: its options in order, the positional words, and the line it starts on.
@@ -385,20 +385,14 @@ fn source_of(
             if cmd.is_empty() {
                 return Err(tr("import.why.no_detection", &[]));
             }
-            if lists_addresses(&cmd) {
-                notes.push((format!("cmd{suffix}={cmd}"), tr("import.why.command_lists_addresses", &[])));
-            }
             if !get("cmd-skip").is_empty() {
                 notes.push(("cmd-skip".into(), tr("import.why.cmd_skip", &[])));
             }
-            let argv = command_argv(&cmd);
-            if argv.first().is_some_and(|a| a == "sh") {
-                notes.push((format!("cmd{suffix}"), tr("import.why.shell_command", &[])));
+            let (src, note) = command_source(&cmd)?;
+            if let Some(note) = note {
+                notes.push((format!("cmd{suffix}={cmd}"), note));
             }
-            Source::new(
-                "command",
-                vec![("command", Val::List(argv.iter().map(|a| s(a)).collect()))],
-            )
+            src
         }
         "ip" => return Err(tr("import.why.static_ip", &[])),
         _ => return Err(tr("import.why.router_scraper", &[])),
@@ -678,8 +672,10 @@ fn one_host(
             }
             Ok(None) => {}
             Err(why) => {
+                // The records stay, with ddns-tray's own detection for this family.
                 let key = if get("usev4").is_empty() && fam == Fam::V4 { "use".to_owned() } else { format!("use{}", if fam == Fam::V4 { "v4" } else { "v6" }) };
                 note(d, format!("{key}={}", get(&key)), why, false);
+                families.push(fam);
             }
         }
     }
@@ -694,7 +690,7 @@ fn one_host(
     if kind == "namecheap" && families.contains(&Fam::V6) {
         families.retain(|f| *f == Fam::V4);
     }
-    let provider = d.provider(&format!("{protocol}-{}", provider_hint(&name)), kind, fields);
+    let provider = d.provider(&format!("{kind}-{}", provider_hint(&name)), kind, fields);
     for fam in families {
         d.record(Record {
             name: name.clone(),

@@ -5,7 +5,7 @@
 use yaml_rust2::{Yaml, YamlLoader};
 
 use super::draft::{Draft, Fam, Record, Source, Val, s, secret};
-use super::{ImportError, command_argv, credential_in, fqdn, lists_addresses};
+use super::{ImportError, command_source, credential_in, fqdn};
 use crate::i18n::tr;
 
 pub(super) fn convert(text: &str) -> Result<Draft, ImportError> {
@@ -445,26 +445,18 @@ fn sources(
             if cmd.is_empty() {
                 return;
             }
-            let argv = command_argv(cmd);
-            if argv.first().is_some_and(|a| a == "sh") {
-                d.carry(
-                    format!("{at}: {key}.cmd"),
-                    tr("import.why.shell_command", &[]),
-                );
+            match command_source(cmd) {
+                Ok((src, note)) => {
+                    if let Some(note) = note {
+                        d.carry(format!("{at}: {key}.cmd = {cmd}"), note);
+                    }
+                    list.push(src);
+                }
+                Err(why) => {
+                    d.leave(format!("{at}: {key}.cmd = {cmd}"), why);
+                    return;
+                }
             }
-            if lists_addresses(cmd) {
-                d.carry(
-                    format!("{at}: {key}.cmd = {cmd}"),
-                    tr("import.why.command_lists_addresses", &[]),
-                );
-            }
-            list.push(Source::new(
-                "command",
-                vec![(
-                    "command",
-                    Val::List(argv.iter().map(|a| s(a)).collect()),
-                )],
-            ));
         }
         other => {
             d.leave(
@@ -601,7 +593,15 @@ fn webhook(d: &mut Draft, doc: &Yaml) {
         if k.is_empty() {
             continue;
         }
-        headers.push((k.to_owned(), secret(v, format!("webhook.webhookheaders {k}"))));
+        let sensitive = ["auth", "token", "key", "secret", "cookie", "sign", "pass"]
+            .iter()
+            .any(|w| k.to_ascii_lowercase().contains(w));
+        let value = if sensitive {
+            secret(v, format!("webhook.webhookheaders {k}"))
+        } else {
+            s(v)
+        };
+        headers.push((k.to_owned(), value));
     }
     if !body_t.trim().is_empty() {
         fields.push(("method", s("POST")));

@@ -308,6 +308,22 @@ fn one(d: &mut Draft, i: usize, e: &Map<String, Value>) -> Result<(), ImportErro
             }
         }
     };
+    // DuckDNS answers every name under <sub>.duckdns.org with <sub>'s address: one record for them.
+    let mut names = names;
+    if kind == "duckdns" {
+        let mut kept: Vec<String> = Vec::new();
+        for name in &names {
+            let labels: Vec<&str> = name.split('.').collect();
+            let base = labels[labels.len().saturating_sub(3)..].join(".");
+            if base != *name {
+                d.carry(format!("{at}: {name}"), tr("import.why.duckdns_sub", &[("name", &base)]));
+            }
+            if !kept.contains(&base) {
+                kept.push(base);
+            }
+        }
+        names = kept;
+    }
     let provider_name = d.provider(&format!("{provider}-{}", hint(&names)), kind, fields);
     for name in &names {
         for fam in families {

@@ -113,7 +113,6 @@ pub(crate) struct Draft {
     pub max_interval: Option<String>,
     pub proxy: Option<String>,
     pub language: Option<&'static str>,
-    pub ipv6: Option<bool>,
     pub detect4: Vec<Source>,
     pub detect6: Vec<Source>,
     pub providers: Vec<Provider>,
@@ -135,7 +134,7 @@ impl Draft {
         if let Some(p) = self
             .providers
             .iter()
-            .find(|p| p.kind == kind && p.fields == fields)
+            .find(|p| p.kind == kind && same_fields(&p.fields, &fields))
         {
             return p.name.clone();
         }
@@ -197,18 +196,24 @@ impl Draft {
 
     /// `setting` was carried over (`why`: where it went, or how it was approximated).
     pub fn carry(&mut self, setting: impl Into<String>, why: String) {
-        self.carried.push(Note {
+        let note = Note {
             setting: setting.into(),
             why,
-        });
+        };
+        if !self.carried.contains(&note) {
+            self.carried.push(note);
+        }
     }
 
     /// `setting` could not be carried over, for `why`.
     pub fn leave(&mut self, setting: impl Into<String>, why: String) {
-        self.left_out.push(Note {
+        let note = Note {
             setting: setting.into(),
             why,
-        });
+        };
+        if !self.left_out.contains(&note) {
+            self.left_out.push(note);
+        }
     }
 
     /// The config's text, with every secret written as a reference, and the secrets to store or set.
@@ -226,8 +231,13 @@ impl Draft {
         if let Some(i) = &self.max_interval {
             top.push(("max_interval", quote(i)));
         }
-        if let Some(v6) = self.ipv6 {
-            top.push(("ipv6", v6.to_string()));
+        // The families the records need: IPv6 is off by default, IPv4 on.
+        let has = |t: &str| self.records.iter().any(|r| r.rtype == Some(t));
+        if !self.records.is_empty() && !has("A") {
+            top.push(("ipv4", "false".into()));
+        }
+        if has("AAAA") {
+            top.push(("ipv6", "true".into()));
         }
         if let Some(l) = self.language {
             top.push(("language", quote(l)));
@@ -339,6 +349,24 @@ impl Draft {
     }
 }
 
+/// Fields alike, secrets compared by value (not by the setting they came from).
+fn same_fields(a: &[(String, Val)], b: &[(String, Val)]) -> bool {
+    fn same(a: &Val, b: &Val) -> bool {
+        match (a, b) {
+            (
+                Val::Secret(SecretVal::Value { value: x, .. }),
+                Val::Secret(SecretVal::Value { value: y, .. }),
+            ) => x == y,
+            (Val::List(x), Val::List(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
+            }
+            (Val::Table(x), Val::Table(y)) => same_fields(x, y),
+            (x, y) => x == y,
+        }
+    }
+    a.len() == b.len() && a.iter().zip(b).all(|((ka, va), (kb, vb))| ka == kb && same(va, vb))
+}
+
 /// A TOML string.
 pub(crate) fn quote(text: &str) -> String {
     toml::Value::String(text.to_owned()).to_string()
@@ -397,6 +425,14 @@ fn value(
         Val::Secret(SecretVal::Env(var)) => format!("{{ env = {} }}", quote(var)),
         Val::Secret(SecretVal::File(path)) => format!("{{ file = {} }}", quote(path)),
         Val::Secret(SecretVal::Value { value, from }) => {
+            let reference = match mode {
+                SecretMode::Keyring => "keyring",
+                SecretMode::Env => "env",
+            };
+            // One value (a token several providers share) is one entry.
+            if let Some(same) = secrets.iter().find(|s| s.value == *value) {
+                return format!("{{ {reference} = {} }}", quote(&same.name));
+            }
             let (reference, name) = match mode {
                 SecretMode::Keyring => ("keyring", entry.to_owned()),
                 SecretMode::Env => ("env", env_name(entry, taken)),

@@ -2,7 +2,7 @@
 //! `custom NAME[:N] { … }` sections, `include("file")`, comments `#`, `//` and `/* */`.
 
 use super::draft::{Draft, Fam, Record, Source, Val, s, secret};
-use super::{ImportError, command_argv, dyndns2_preset, fqdn, lists_addresses};
+use super::{ImportError, command_source, dyndns2_preset, fqdn};
 use crate::i18n::tr;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -327,7 +327,8 @@ fn section(
         }
     }
     let plugin = plugin(title);
-    let mut fam = if plugin.starts_with("ipv6@") {
+    // `default@dynv6.com` is `ipv6@dynv6.com`'s alias.
+    let mut fam = if plugin.starts_with("ipv6@") || plugin == "default@dynv6.com" || plugin == "dynv6.com" {
         Fam::V6
     } else {
         Fam::V4
@@ -469,20 +470,15 @@ fn section(
     if !iface.is_empty() {
         list.push(Source::interface(Some(iface)));
     } else if !command.is_empty() {
-        if lists_addresses(command) {
-            d.carry(
-                format!("{at}: checkip-command"),
-                tr("import.why.command_lists_addresses", &[]),
-            );
+        match command_source(command) {
+            Ok((src, note)) => {
+                if let Some(note) = note {
+                    d.carry(format!("{at}: checkip-command"), note);
+                }
+                list.push(src);
+            }
+            Err(why) => d.leave(format!("{at}: checkip-command = {command}"), why),
         }
-        let argv = command_argv(command);
-        if argv.first().is_some_and(|a| a == "sh") {
-            d.carry(format!("{at}: checkip-command"), tr("import.why.shell_command", &[]));
-        }
-        list.push(Source::new(
-            "command",
-            vec![("command", Val::List(argv.iter().map(|a| s(a)).collect()))],
-        ));
     } else if !server.is_empty() && server != "default" {
         let path = match one(items, "checkip-path") {
             "" => "/",

@@ -250,32 +250,33 @@ pub fn convert(
     })
 }
 
-/// A `sh -c` argv for a shell command of the other client, or why it cannot be one: a command of one
-/// program with plain words runs as is; anything the shell must interpret (pipes, quotes, variables)
-/// runs under `sh -c`, which the note says.
-pub(crate) fn command_argv(cmd: &str) -> Vec<String> {
+/// The detection source for a shell command of the other client: `ip addr show IFACE` (what it lists is
+/// the interface's addresses) becomes an interface source; a command of one program with plain words runs
+/// as is; anything the shell must interpret (pipes, quotes, variables) cannot run without a shell and is
+/// left out. `Ok` holds the source and, when the command was translated, the note saying so.
+pub(crate) fn command_source(cmd: &str) -> Result<(draft::Source, Option<String>), String> {
+    let ip_addr = regex_lite::Regex::new(
+        r"^\s*(?:/\S*/)?ip\s+(?:-[46]\s+)?(?:addr|address|a)\s+(?:show\s+|list\s+)?(?:dev\s+)?([A-Za-z0-9_.@-]+)(?:\s+scope\s+global)?\s*(?:\|\s*grep\s+-v\s+deprecated\s*)?$",
+    )
+    .unwrap();
+    if let Some(c) = ip_addr.captures(cmd) {
+        let name = c[1].to_owned();
+        return Ok((
+            draft::Source::interface(Some(&name)),
+            Some(tr("import.why.command_as_interface", &[("name", &name)])),
+        ));
+    }
     let plain = cmd.chars().all(|c| {
         c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.' | '/' | ':' | '=' | ',' | '@')
     });
-    if plain {
-        cmd.split_whitespace().map(str::to_owned).collect()
-    } else {
-        vec!["sh".into(), "-c".into(), cmd.to_owned()]
+    if !plain || cmd.trim().is_empty() {
+        return Err(tr("import.why.shell_command", &[]));
     }
-}
-
-/// Whether the output of `cmd` likely holds several addresses (`ip addr`, `ifconfig`): ours wants one.
-pub(crate) fn lists_addresses(cmd: &str) -> bool {
-    let words: Vec<&str> = cmd.split_whitespace().collect();
-    let program = |w: &str| w.rsplit('/').next().unwrap_or(w).to_owned();
-    let ip_addr = words.windows(2).any(|w| {
-        program(w[0]) == "ip"
-            && (w[1].starts_with("addr") || w[1] == "a" || w[1] == "-4" || w[1] == "-6")
-    }) && words.iter().any(|w| w.starts_with("addr") || *w == "a");
-    let piped_to_picker = ["awk", "cut", "sed", "grep -o", "head", "jq"]
-        .iter()
-        .any(|p| cmd.contains(&format!("| {p}")) || cmd.contains(&format!("|{p}")));
-    (ip_addr || words.first().is_some_and(|w| program(w) == "ifconfig")) && !piped_to_picker
+    let argv: Vec<draft::Val> = cmd.split_whitespace().map(draft::s).collect();
+    Ok((
+        draft::Source::new("command", vec![("command", draft::Val::List(argv))]),
+        None,
+    ))
 }
 
 /// The dyndns2 preset served at `host` (an update server's host name), if any.
@@ -344,21 +345,32 @@ mod tests {
     }
 
     #[test]
-    fn commands_split_only_when_plain() {
-        assert_eq!(command_argv("external-ip"), ["external-ip"]);
+    fn commands_run_as_programs_interfaces_or_not_at_all() {
+        let argv = |cmd: &str| match command_source(cmd).unwrap().0.fields[0].1.clone() {
+            draft::Val::List(v) => v,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(argv("external-ip"), [draft::s("external-ip")]);
         assert_eq!(
-            command_argv("/usr/local/bin/wan-ip --family 4"),
-            ["/usr/local/bin/wan-ip", "--family", "4"]
+            argv("/usr/local/bin/wan-ip --family 4"),
+            ["/usr/local/bin/wan-ip", "--family", "4"].map(draft::s)
         );
-        assert_eq!(
-            command_argv("ip -6 addr show dev eth1 | grep -v deprecated"),
-            ["sh", "-c", "ip -6 addr show dev eth1 | grep -v deprecated"]
-        );
-        assert!(lists_addresses("ip -4 addr show ppp0"));
-        assert!(!lists_addresses(
-            "/sbin/ip -4 addr show dev ppp0 | awk '/inet /{print $2}' | cut -d/ -f1"
-        ));
-        assert!(!lists_addresses("curl -s https://example.net"));
+        for (cmd, iface) in [
+            ("ip -4 addr show ppp0", "ppp0"),
+            ("ip -6 addr show dev eth1 scope global | grep -v deprecated", "eth1"),
+            ("/sbin/ip addr show wan", "wan"),
+        ] {
+            let (src, note) = command_source(cmd).unwrap();
+            assert_eq!(src, draft::Source::interface(Some(iface)), "{cmd}");
+            assert!(note.is_some());
+        }
+        for cmd in [
+            "/sbin/ip -4 addr show dev ppp0 | awk '/inet /{print $2}' | cut -d/ -f1",
+            "curl -s https://example.net | jq -r .ip",
+            "echo $IP",
+        ] {
+            assert!(command_source(cmd).is_err(), "{cmd}");
+        }
     }
 
     #[test]
