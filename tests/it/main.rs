@@ -16,6 +16,7 @@ mod endpoints;
 mod faults;
 #[cfg(unix)]
 mod files;
+mod import;
 #[cfg(target_os = "linux")]
 mod lines;
 #[cfg(target_os = "linux")]
