@@ -340,11 +340,14 @@ fn import(
     force: bool,
 ) -> Exit {
     use ddns_tray::import::{Format, SecretMode};
-    let secrets = match secrets {
-        Some(SecretsTo::Keyring) => SecretMode::Keyring,
-        Some(SecretsTo::Env) => SecretMode::Env,
-        None if cfg!(feature = "keyring") => SecretMode::Keyring,
-        None => SecretMode::Env,
+    let default = if cfg!(feature = "keyring") {
+        SecretsTo::Keyring
+    } else {
+        SecretsTo::Env
+    };
+    let secrets = match secrets.unwrap_or(default) {
+        SecretsTo::Keyring => SecretMode::Keyring,
+        SecretsTo::Env => SecretMode::Env,
     };
     let from = from.map(|f| match f {
         FromFormat::DdnsGo => Format::DdnsGo,

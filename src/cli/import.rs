@@ -34,76 +34,95 @@ pub fn run(
     out: &mut String,
     err: &mut String,
 ) -> Exit {
-    let fail = |err: &mut String, text: String| {
+    let fail = |err: &mut String, text: &str, exit: Exit| {
         let _ = writeln!(err, "{}", tr("cli.error", &[("error", &text)]));
+        exit
     };
     if opts.secrets == SecretMode::Keyring && store.is_none() {
-        fail(err, tr("import.cli.no_keyring_build", &[]));
-        return Exit::Invalid;
+        return fail(err, &tr("import.cli.no_keyring_build", &[]), Exit::Invalid);
     }
-    let shown = opts.file.display();
-    let text = match crate::fsutil::read_limited(&opts.file, MAX_INPUT) {
-        Ok(Some(bytes)) => match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(_) => {
-                fail(err, tr("import.cli.not_utf8", &[("path", &shown)]));
-                return Exit::Invalid;
-            }
-        },
-        Ok(None) => {
-            fail(err, tr("import.cli.no_file", &[("path", &shown)]));
-            return Exit::Invalid;
-        }
-        Err(e) => {
-            fail(err, tr("import.cli.cannot_read", &[("path", &shown), ("error", &e)]));
-            return Exit::Invalid;
-        }
-    };
-    let name = opts.file.file_name().and_then(|n| n.to_str());
-    let Some(format) = opts.from.or_else(|| import::detect(&text, name)) else {
-        fail(err, tr("import.cli.unknown_format", &[("path", &shown)]));
-        return Exit::Invalid;
-    };
-    let imported = match import::convert(&text, format, opts.secrets, Some(&opts.file)) {
+    let imported = match read(opts) {
         Ok(i) => i,
-        Err(e) => {
-            fail(
-                err,
-                tr(
-                    "import.cli.cannot_import",
-                    &[("path", &shown), ("format", &format), ("error", &e)],
-                ),
-            );
-            return Exit::Invalid;
-        }
+        Err(e) => return fail(err, &e, Exit::Invalid),
     };
     let target = &paths.config;
-    let exists = target.exists() || target.symlink_metadata().is_ok();
+    let exists = target.symlink_metadata().is_ok();
     if exists && !opts.force && !opts.dry_run {
-        fail(err, tr("import.cli.exists", &[("path", &target.display())]));
-        return Exit::Failed;
+        return fail(
+            err,
+            &tr("import.cli.exists", &[("path", &target.display())]),
+            Exit::Failed,
+        );
     }
     report(out, opts, &imported, target);
+    let lookup = Overlay::new(paths, &imported, opts.secrets);
     if opts.dry_run {
-        let loaded = crate::settings::load_str(&imported.toml, &Overlay::new(paths, &imported, opts.secrets))
-            .map_err(|issues| crate::settings::LoadError::Invalid {
-                path: target.clone(),
-                issues,
-            });
         let _ = writeln!(out, "\n{}", tr("import.cli.check_dry", &[]));
-        return match loaded {
+        return match crate::settings::load_str(&imported.toml, &lookup) {
             Ok((_, settings)) => {
                 let _ = writeln!(out, "{}", tr("import.cli.dry_ok", &[]));
                 out.push_str(&crate::app::summary(&settings));
                 Exit::Ok
             }
-            Err(e) => {
-                out.push_str(&super::render_load_error(&e));
+            Err(issues) => {
+                out.push_str(&super::render_load_error(
+                    &crate::settings::LoadError::Invalid {
+                        path: target.clone(),
+                        issues,
+                    },
+                ));
                 Exit::Invalid
             }
         };
     }
-    // Secrets first (nothing is written if the keyring refuses one), then the backup, then the file.
+    if let Err(e) = write(target, opts, &imported, store, exists, out) {
+        return fail(err, &e, Exit::Failed);
+    }
+    let _ = writeln!(out, "\n{}", tr("import.cli.check", &[]));
+    let loaded = crate::settings::load(target, crate::settings::Missing::Error, &lookup);
+    let (text, exit) = super::check::render_loaded(target, true, loaded);
+    out.push_str(&text);
+    exit
+}
+
+/// The input file, its format, and what it becomes; or the error to print (nothing was written).
+fn read(opts: &Options) -> Result<Imported, String> {
+    let shown = opts.file.display();
+    let text = match crate::fsutil::read_limited(&opts.file, MAX_INPUT) {
+        Ok(Some(bytes)) => {
+            String::from_utf8(bytes).map_err(|_| tr("import.cli.not_utf8", &[("path", &shown)]))?
+        }
+        Ok(None) => return Err(tr("import.cli.no_file", &[("path", &shown)])),
+        Err(e) => {
+            return Err(tr(
+                "import.cli.cannot_read",
+                &[("path", &shown), ("error", &e)],
+            ));
+        }
+    };
+    let name = opts.file.file_name().and_then(|n| n.to_str());
+    let format = opts
+        .from
+        .or_else(|| import::detect(&text, name))
+        .ok_or_else(|| tr("import.cli.unknown_format", &[("path", &shown)]))?;
+    import::convert(&text, format, opts.secrets, Some(&opts.file)).map_err(|e| {
+        tr(
+            "import.cli.cannot_import",
+            &[("path", &shown), ("format", &format), ("error", &e)],
+        )
+    })
+}
+
+/// Secrets first (nothing is written if the keyring refuses one, and what it took is taken out again),
+/// then the backup of an existing config, then the config, atomically.
+fn write(
+    target: &Path,
+    opts: &Options,
+    imported: &Imported,
+    store: Option<&dyn SecretStore>,
+    exists: bool,
+    out: &mut String,
+) -> Result<(), String> {
     if opts.secrets == SecretMode::Keyring
         && let Some(store) = store
     {
@@ -113,42 +132,48 @@ pub fn run(
                 for done in stored {
                     let _ = store.delete(&done.name);
                 }
-                fail(err, tr("import.cli.keyring_failed", &[("entry", &s.name), ("error", &e)]));
-                return Exit::Failed;
+                return Err(tr(
+                    "import.cli.keyring_failed",
+                    &[("entry", &s.name), ("error", &e)],
+                ));
             }
             stored.push(s);
         }
     }
     if exists {
-        match backup(target) {
-            Ok(path) => {
-                let _ = writeln!(out, "{}", tr("import.cli.backup", &[("path", &path.display())]));
-            }
-            Err(e) => {
-                fail(err, tr("import.cli.cannot_backup", &[("path", &target.display()), ("error", &e)]));
-                return Exit::Failed;
-            }
-        }
+        let path = backup(target).map_err(|e| {
+            tr(
+                "import.cli.cannot_backup",
+                &[("path", &target.display()), ("error", &e)],
+            )
+        })?;
+        let _ = writeln!(
+            out,
+            "{}",
+            tr("import.cli.backup", &[("path", &path.display())])
+        );
     }
-    if let Err(e) = crate::fsutil::write_atomic(target, imported.toml.as_bytes()) {
-        fail(err, tr("import.cli.cannot_write", &[("path", &target.display()), ("error", &e)]));
-        return Exit::Failed;
-    }
-    let _ = writeln!(out, "{}", tr("import.cli.written", &[("path", &target.display())]));
-    let _ = writeln!(out, "\n{}", tr("import.cli.check", &[]));
-    let loaded = crate::settings::load(
-        target,
-        crate::settings::Missing::Error,
-        &Overlay::new(paths, &imported, opts.secrets),
+    crate::fsutil::write_atomic(target, imported.toml.as_bytes()).map_err(|e| {
+        tr(
+            "import.cli.cannot_write",
+            &[("path", &target.display()), ("error", &e)],
+        )
+    })?;
+    let _ = writeln!(
+        out,
+        "{}",
+        tr("import.cli.written", &[("path", &target.display())])
     );
-    let (text, exit) = super::check::render_loaded(target, true, loaded);
-    out.push_str(&text);
-    exit
+    Ok(())
 }
 
 /// The TOML, the secrets and the notes.
 fn report(out: &mut String, opts: &Options, imported: &Imported, target: &Path) {
-    let heading = if opts.dry_run { "import.cli.toml_dry" } else { "import.cli.toml" };
+    let heading = if opts.dry_run {
+        "import.cli.toml_dry"
+    } else {
+        "import.cli.toml"
+    };
     let _ = writeln!(
         out,
         "{}",
@@ -169,7 +194,10 @@ fn report(out: &mut String, opts: &Options, imported: &Imported, target: &Path) 
             let _ = writeln!(
                 out,
                 "{}",
-                tr("import.cli.secret_line", &[("name", &s.name), ("from", &s.from)])
+                tr(
+                    "import.cli.secret_line",
+                    &[("name", &s.name), ("from", &s.from)]
+                )
             );
         }
         out.push('\n');
@@ -189,7 +217,10 @@ fn report(out: &mut String, opts: &Options, imported: &Imported, target: &Path) 
                 let _ = writeln!(
                     out,
                     "{}",
-                    tr("import.cli.note_line", &[("setting", &n.setting), ("why", &n.why)])
+                    tr(
+                        "import.cli.note_line",
+                        &[("setting", &n.setting), ("why", &n.why)]
+                    )
                 );
             }
         }
@@ -318,10 +349,16 @@ mod tests {
         assert_eq!(exit, Exit::Ok, "{out}\n{err}");
         let written = std::fs::read_to_string(&paths.config).unwrap();
         assert!(!written.contains("n0ip-Secret") && !out.contains("n0ip-Secret"));
-        assert!(written.contains("password = { keyring = \"noip-example.com/password\" }"), "{written}");
+        assert!(
+            written.contains("password = { keyring = \"noip-example.com/password\" }"),
+            "{written}"
+        );
         assert_eq!(
             *store.0.lock().unwrap(),
-            [("noip-example.com/password".to_owned(), "n0ip-Secret".to_owned())]
+            [(
+                "noip-example.com/password".to_owned(),
+                "n0ip-Secret".to_owned()
+            )]
         );
     }
 

@@ -44,9 +44,31 @@ const PROCESS: &[&str] = &[
 
 /// Options a host's detection reads.
 const DETECTION: &[&str] = &[
-    "use", "usev4", "usev6", "web", "webv4", "webv6", "if", "ifv4", "ifv6", "cmd", "cmdv4", "cmdv6",
-    "web-skip", "webv4-skip", "webv6-skip", "cmd-skip", "fw", "fwv4", "fwv6", "fw-login",
-    "fw-password", "fw-skip", "ip", "ipv4", "ipv6",
+    "use",
+    "usev4",
+    "usev6",
+    "web",
+    "webv4",
+    "webv6",
+    "if",
+    "ifv4",
+    "ifv6",
+    "cmd",
+    "cmdv4",
+    "cmdv6",
+    "web-skip",
+    "webv4-skip",
+    "webv6-skip",
+    "cmd-skip",
+    "fw",
+    "fwv4",
+    "fwv6",
+    "fw-login",
+    "fw-password",
+    "fw-skip",
+    "ip",
+    "ipv4",
+    "ipv6",
 ];
 
 /// Splits the file into logical lines.
@@ -88,7 +110,6 @@ fn strip_comment(line: &str) -> String {
         let c = chars[i];
         match quote {
             Some(q) if c == q => quote = None,
-            Some(_) => {}
             None if c == '\'' || c == '"' => quote = Some(c),
             None if c == '#' => {
                 let before: String = chars[..i].iter().collect();
@@ -101,7 +122,7 @@ fn strip_comment(line: &str) -> String {
                     break;
                 }
             }
-            None => {}
+            _ => {}
         }
         out.push(c);
         i += 1;
@@ -122,7 +143,9 @@ fn parse_logical(text: &str, line: usize) -> Result<Logical, ImportError> {
         skip(&mut i);
         // An option: a name, `=`, a value.
         let mut j = i;
-        while j < chars.len() && (chars[j].is_ascii_alphanumeric() || chars[j] == '_' || chars[j] == '-') {
+        while j < chars.len()
+            && (chars[j].is_ascii_alphanumeric() || chars[j] == '_' || chars[j] == '-')
+        {
             j += 1;
         }
         if j == i || j >= chars.len() || chars[j] != '=' || !chars[i].is_ascii_alphabetic() {
@@ -232,9 +255,8 @@ pub(super) fn convert(text: &str) -> Result<Draft, ImportError> {
     }
     globals_of(&mut d, &globals);
     let mut first = [None, None];
-    let mut noted = Vec::new();
     for host in &hosts {
-        one_host(&mut d, host, &mut first, &mut noted);
+        one_host(&mut d, host, &mut first);
     }
     Ok(d)
 }
@@ -250,10 +272,15 @@ fn globals_of(d: &mut Draft, g: &BTreeMap<String, String>) {
             None => d.leave(format!("daemon={daemon}"), tr("import.why.bad_value", &[])),
         }
     }
-    if let Some(max) = g.get("max-interval") {
-        if let Some(m) = duration(max) {
+    if let Some(max) = g.get("max-interval")
+        && let Some(m) = duration(max)
+    {
+        {
             d.max_interval = Some(m);
-            d.carry(format!("max-interval={max}"), tr("import.why.max_interval", &[]));
+            d.carry(
+                format!("max-interval={max}"),
+                tr("import.why.max_interval", &[]),
+            );
         }
     }
     if let Some(proxy) = g.get("proxy").filter(|p| !p.is_empty()) {
@@ -300,7 +327,11 @@ fn web_url(value: &str, ssl: bool) -> (String, bool) {
     const BUILTIN: &[(&str, &str, bool)] = &[
         ("dyndns", "http://checkip.dyndns.org/", true),
         ("dynu", "https://checkip.dynu.com/", false),
-        ("freedns", "https://freedns.afraid.org/dynamic/check.php", false),
+        (
+            "freedns",
+            "https://freedns.afraid.org/dynamic/check.php",
+            false,
+        ),
         ("he", "https://checkip.dns.he.net/", false),
         ("he.net", "https://checkip.dns.he.net/", false),
         ("ip4only.me", "https://ip4only.me/api/", false),
@@ -308,17 +339,41 @@ fn web_url(value: &str, ssl: bool) -> (String, bool) {
         ("ipify-ipv4", "https://api.ipify.org/", false),
         ("ipify-ipv6", "https://api6.ipify.org/", false),
         ("loopia", "https://dns.loopia.se/checkip/checkip.php", true),
-        ("myonlineportal", "https://myonlineportal.net/checkip", false),
+        (
+            "myonlineportal",
+            "https://myonlineportal.net/checkip",
+            false,
+        ),
         ("noip-ipv4", "http://ip1.dynupdate.no-ip.com/", false),
         ("noip-ipv6", "http://ip1.dynupdate6.no-ip.com/", false),
         ("desec-ipv4", "https://checkipv4.dedyn.io/", false),
         ("desec-ipv6", "https://checkipv6.dedyn.io/", false),
-        ("joker-ipv4", "https://ipv4.svc.joker.com/nic/checkip", false),
-        ("joker-ipv6", "https://ipv6.svc.joker.com/nic/checkip", false),
-        ("nsupdate.info-ipv4", "https://ipv4.nsupdate.info/myip", false),
-        ("nsupdate.info-ipv6", "https://ipv6.nsupdate.info/myip", false),
+        (
+            "joker-ipv4",
+            "https://ipv4.svc.joker.com/nic/checkip",
+            false,
+        ),
+        (
+            "joker-ipv6",
+            "https://ipv6.svc.joker.com/nic/checkip",
+            false,
+        ),
+        (
+            "nsupdate.info-ipv4",
+            "https://ipv4.nsupdate.info/myip",
+            false,
+        ),
+        (
+            "nsupdate.info-ipv6",
+            "https://ipv6.nsupdate.info/myip",
+            false,
+        ),
         ("updatedip", "https://checkip.updatedip.com", false),
-        ("zoneedit", "https://dynamic.zoneedit.com/checkip.html", false),
+        (
+            "zoneedit",
+            "https://dynamic.zoneedit.com/checkip.html",
+            false,
+        ),
     ];
     if let Some((_, url, skip)) = BUILTIN.iter().find(|(n, _, _)| *n == value) {
         return ((*url).to_owned(), *skip);
@@ -359,7 +414,11 @@ fn source_of(
                 (_, Fam::V6) => "ipify-ipv6",
             };
             let name = opt("web");
-            let name = if name.is_empty() { default.to_owned() } else { name };
+            let name = if name.is_empty() {
+                default.to_owned()
+            } else {
+                name
+            };
             let (url, needs_skip) = web_url(&name, ssl);
             let skip = opt("web").is_empty().then(String::new).unwrap_or_default();
             let skip_set = !get(&format!("web{suffix}-skip")).is_empty();
@@ -399,190 +458,212 @@ fn source_of(
     }))
 }
 
+/// A host's provider: kind, fields, and the domain its names are relative to (Namecheap).
+type Mapped = (&'static str, Vec<(&'static str, Val)>, Option<String>);
+
+/// Where a host's setting is, for the notes and the secrets' origin.
+fn at(host: &Host, key: &str) -> String {
+    format!("{key} ({}, line {})", host.name, host.line)
+}
+
+/// The host's password: `password_env` names a variable; an unquoted trailing comma is ddclient's bug.
+fn password(host: &Host) -> Result<Val, String> {
+    if let Some(var) = host.opts.get("password_env") {
+        return Ok(Val::Secret(super::draft::SecretVal::Env(var.clone())));
+    }
+    let p = opt(host, "password");
+    if p.is_empty() {
+        return Err(tr("import.why.empty_credential", &[("field", &"password")]));
+    }
+    Ok(secret(
+        p.strip_suffix(',').unwrap_or(p),
+        at(host, "password"),
+    ))
+}
+
+/// `login`, required.
+fn login(host: &Host) -> Result<&str, String> {
+    match opt(host, "login") {
+        "" => Err(tr("import.why.empty_credential", &[("field", &"login")])),
+        l => Ok(l),
+    }
+}
+
 /// Why a host's protocol has no provider here, or its kind and fields.
-fn provider_of(
-    host: &Host,
-    ssl: bool,
-) -> Result<(&'static str, Vec<(&'static str, Val)>, Option<String>), String> {
-    let o = &host.opts;
-    let get = |k: &str| o.get(k).map(String::as_str).unwrap_or_default();
-    let at = |k: &str| format!("{k} ({}, line {})", host.name, host.line);
-    let password = || {
-        if let Some(var) = o.get("password_env") {
-            Some(Val::Secret(super::draft::SecretVal::Env(var.clone())))
-        } else {
-            let p = get("password");
-            (!p.is_empty()).then(|| secret(p.strip_suffix(',').unwrap_or(p), at("password")))
-        }
-    };
-    let need_password = || password().ok_or_else(|| tr("import.why.empty_credential", &[("field", &"password")]));
-    let login = get("login");
-    let zone = get("zone");
-    let protocol = match get("protocol") {
+fn provider_of(host: &Host, ssl: bool) -> Result<Mapped, String> {
+    let login_opt = opt(host, "login");
+    let protocol = match opt(host, "protocol") {
         "" => "dyndns2",
         p => p,
     };
-    let with_user = |kind, mut f: Vec<(&'static str, Val)>| {
-        if !login.is_empty() {
-            f.insert(0, ("username", s(login)));
+    let with_user = |kind, mut fields: Vec<(&'static str, Val)>| {
+        if !login_opt.is_empty() {
+            fields.insert(0, ("username", s(login_opt)));
         }
-        (kind, f, None)
+        (kind, fields, None)
     };
     Ok(match protocol {
         "dyndns2" => {
-            let server = get("server");
-            let script = get("script");
-            let server = if server.is_empty() { "members.dyndns.org" } else { server };
+            let server = match opt(host, "server") {
+                "" => "members.dyndns.org",
+                other => other,
+            };
+            let script = opt(host, "script");
             let path_default = script.is_empty() || script == "/nic/update";
-            let host_only = server.split('/').next().unwrap_or(server);
-            match dyndns2_preset(host_only).filter(|_| path_default && !server.contains('/')) {
-                Some(kind) => with_user(kind, vec![("password", need_password()?)]),
-                None => {
-                    let scheme = if ssl { "https" } else { "http" };
-                    let script = if script.is_empty() { "/nic/update" } else { script };
-                    let url = if server.contains("://") {
-                        format!("{server}{script}")
-                    } else {
-                        format!("{scheme}://{server}{script}")
-                    };
-                    with_user(
-                        "dyndns2",
-                        vec![("server", s(&url)), ("password", need_password()?)],
-                    )
-                }
+            let preset = dyndns2_preset(server).filter(|_| path_default && !server.contains('/'));
+            if let Some(kind) = preset {
+                with_user(kind, vec![("password", password(host)?)])
+            } else {
+                let scheme = if ssl { "https" } else { "http" };
+                let script = if script.is_empty() {
+                    "/nic/update"
+                } else {
+                    script
+                };
+                let url = if server.contains("://") {
+                    format!("{server}{script}")
+                } else {
+                    format!("{scheme}://{server}{script}")
+                };
+                with_user(
+                    "dyndns2",
+                    vec![("server", s(&url)), ("password", password(host)?)],
+                )
             }
         }
-        "noip" => with_user("noip", vec![("password", need_password()?)]),
-        "dynu" => with_user("dynu", vec![("password", need_password()?)]),
-        "dyndns1" => return Err(tr("import.why.no_kind", &[("kind", &protocol)])),
-        "he.net" => ("he", vec![("password", need_password()?)], None),
-        "changeip" => with_user("changeip", vec![("password", need_password()?)]),
-        "inwx" => with_user("inwx", vec![("password", need_password()?), ("ipv4_only", Val::Bool(true))]),
-        "infomaniak" => with_user("infomaniak", vec![("password", need_password()?)]),
-        "duckdns" => ("duckdns", vec![("token", need_password()?)], None),
+        "noip" | "dynu" | "changeip" | "infomaniak" => {
+            let kind = ["noip", "dynu", "changeip", "infomaniak"]
+                .into_iter()
+                .find(|k| *k == protocol)
+                .unwrap_or("dyndns2");
+            with_user(kind, vec![("password", password(host)?)])
+        }
+        "inwx" => with_user(
+            "inwx",
+            vec![
+                ("password", password(host)?),
+                ("ipv4_only", Val::Bool(true)),
+            ],
+        ),
+        "he.net" => ("he", vec![("password", password(host)?)], None),
+        "duckdns" => ("duckdns", vec![("token", password(host)?)], None),
         "cloudflare" => {
-            if !login.is_empty() && login != "token" {
+            if !login_opt.is_empty() && login_opt != "token" {
                 return Err(tr("import.why.cloudflare_global_key", &[]));
             }
-            ("cloudflare", vec![("token", need_password()?)], None)
+            ("cloudflare", vec![("token", password(host)?)], None)
         }
-        "porkbun" => {
-            let key = get("apikey");
-            let secret_key = get("secretapikey");
-            if key.is_empty() || secret_key.is_empty() {
-                return Err(tr("import.why.empty_credential", &[("field", &"apikey")]));
-            }
-            let mut f = vec![
-                ("api_key", secret(key, at("apikey"))),
-                ("secret_api_key", secret(secret_key, at("secretapikey"))),
-            ];
-            let root = [get("root-domain"), get("on-root-domain")]
-                .into_iter()
-                .find(|r| !r.is_empty() && *r != "yes" && *r != "no");
-            if let Some(root) = root {
-                f.push(("domain", s(&fqdn(root))));
-            }
-            ("porkbun", f, None)
-        }
-        "godaddy" => {
-            if login.is_empty() {
-                return Err(tr("import.why.empty_credential", &[("field", &"login")]));
-            }
-            let mut f = vec![
-                ("api_key", secret(login, at("login"))),
-                ("api_secret", need_password()?),
-            ];
-            if !zone.is_empty() {
-                f.push(("domain", s(&fqdn(zone))));
-            }
-            ("godaddy", f, None)
-        }
-        "namecheap" => {
-            if login.is_empty() {
-                return Err(tr("import.why.empty_credential", &[("field", &"login")]));
-            }
-            (
-                "namecheap",
-                vec![("password", need_password()?), ("domain", s(&fqdn(login)))],
-                Some(fqdn(login)),
-            )
-        }
-        "gandi" => {
-            let mut f = vec![("token", need_password()?)];
-            if !zone.is_empty() {
-                f.push(("zone", s(&fqdn(zone))));
-            }
-            ("gandi", f, None)
-        }
-        "hetzner" => {
-            let mut f = vec![("token", need_password()?)];
-            if !zone.is_empty() {
-                f.push(("zone", s(&fqdn(zone))));
-            }
-            ("hetzner", f, None)
-        }
-        "digitalocean" => {
-            let mut f = vec![("token", need_password()?)];
-            if !zone.is_empty() {
-                f.push(("zone", s(&fqdn(zone))));
-            }
-            ("digitalocean", f, None)
-        }
-        "easydns" => {
-            if login.is_empty() {
-                return Err(tr("import.why.empty_credential", &[("field", &"login")]));
-            }
-            ("easydns", vec![("username", s(login)), ("token", need_password()?)], None)
-        }
-        "zoneedit1" => {
-            if login.is_empty() {
-                return Err(tr("import.why.empty_credential", &[("field", &"login")]));
-            }
-            let mut f = vec![("username", s(login)), ("token", need_password()?)];
-            if !zone.is_empty() {
-                f.push(("zone", s(&fqdn(zone))));
-            }
-            ("zoneedit", f, None)
-        }
-        "ionos" => ("ionos", vec![("api_key", need_password()?)], None),
         "nsupdate" => {
             return Err(tr(
                 "import.why.tsig_key_file",
-                &[("path", &get("password"))],
+                &[("path", &opt(host, "password"))],
             ));
         }
         "freedns" => return Err(tr("import.why.freedns_login", &[])),
+        other => api_provider(host, other)?,
+    })
+}
+
+/// The protocols of APIs with keys and zones.
+fn api_provider(host: &Host, protocol: &str) -> Result<Mapped, String> {
+    let zone = opt(host, "zone");
+    let with_zone = |mut fields: Vec<(&'static str, Val)>, field: &'static str| {
+        if !zone.is_empty() {
+            fields.push((field, s(&fqdn(zone))));
+        }
+        fields
+    };
+    Ok(match protocol {
+        "porkbun" => {
+            let key = opt(host, "apikey");
+            let secret_key = opt(host, "secretapikey");
+            if key.is_empty() || secret_key.is_empty() {
+                return Err(tr("import.why.empty_credential", &[("field", &"apikey")]));
+            }
+            let mut fields = vec![
+                ("api_key", secret(key, at(host, "apikey"))),
+                (
+                    "secret_api_key",
+                    secret(secret_key, at(host, "secretapikey")),
+                ),
+            ];
+            let root = [opt(host, "root-domain"), opt(host, "on-root-domain")]
+                .into_iter()
+                .find(|r| !r.is_empty() && *r != "yes" && *r != "no");
+            if let Some(root) = root {
+                fields.push(("domain", s(&fqdn(root))));
+            }
+            ("porkbun", fields, None)
+        }
+        "godaddy" => {
+            let fields = vec![
+                ("api_key", secret(login(host)?, at(host, "login"))),
+                ("api_secret", password(host)?),
+            ];
+            ("godaddy", with_zone(fields, "domain"), None)
+        }
+        "namecheap" => {
+            let domain = fqdn(login(host)?);
+            let fields = vec![("password", password(host)?), ("domain", s(&domain))];
+            ("namecheap", fields, Some(domain))
+        }
+        "gandi" => (
+            "gandi",
+            with_zone(vec![("token", password(host)?)], "zone"),
+            None,
+        ),
+        "hetzner" => (
+            "hetzner",
+            with_zone(vec![("token", password(host)?)], "zone"),
+            None,
+        ),
+        "digitalocean" => (
+            "digitalocean",
+            with_zone(vec![("token", password(host)?)], "zone"),
+            None,
+        ),
+        "easydns" => (
+            "easydns",
+            vec![("username", s(login(host)?)), ("token", password(host)?)],
+            None,
+        ),
+        "zoneedit1" => {
+            let fields = vec![("username", s(login(host)?)), ("token", password(host)?)];
+            ("zoneedit", with_zone(fields, "zone"), None)
+        }
+        "ionos" => ("ionos", vec![("api_key", password(host)?)], None),
         other => return Err(tr("import.why.no_kind", &[("kind", &other)])),
     })
 }
 
 /// Options a protocol's provider reads (besides detection and the globals).
 const USED: &[&str] = &[
-    "protocol", "server", "script", "login", "password", "password_env", "zone", "apikey",
-    "secretapikey", "root-domain", "on-root-domain", "use-personal-access-token", "ttl", "ssl",
-    "daemon", "max-interval", "proxy", "mail", "mail-failure", "mail-from", "postscript",
+    "protocol",
+    "server",
+    "script",
+    "login",
+    "password",
+    "password_env",
+    "zone",
+    "apikey",
+    "secretapikey",
+    "root-domain",
+    "on-root-domain",
+    "use-personal-access-token",
+    "ttl",
+    "ssl",
+    "daemon",
+    "max-interval",
+    "proxy",
+    "mail",
+    "mail-failure",
+    "mail-from",
+    "postscript",
 ];
 
-fn one_host(
-    d: &mut Draft,
-    host: &Host,
-    first: &mut [Option<Source>; 2],
-    noted: &mut Vec<String>,
-) {
-    let o = &host.opts;
-    let get = |k: &str| o.get(k).map(String::as_str).unwrap_or_default();
+fn one_host(d: &mut Draft, host: &Host, first: &mut [Option<Source>; 2]) {
+    let get = |k: &str| opt(host, k);
     let ssl = !matches!(get("ssl"), "no" | "n" | "false" | "f" | "0");
-    let mut note = |d: &mut Draft, setting: String, why: String, carried: bool| {
-        let key = format!("{setting}|{why}");
-        if !noted.contains(&key) {
-            noted.push(key);
-            if carried {
-                d.carry(setting, why);
-            } else {
-                d.leave(setting, why);
-            }
-        }
-    };
     let protocol = match get("protocol") {
         "" => "dyndns2",
         p => p,
@@ -590,104 +671,25 @@ fn one_host(
     let (kind, fields, domain) = match provider_of(host, ssl) {
         Ok(p) => p,
         Err(why) => {
-            note(
-                d,
+            d.leave(
                 format!("{} (protocol={protocol}, line {})", host.name, host.line),
                 why,
-                false,
             );
             return;
         }
     };
-    if get("password").ends_with(',') && !get("password").starts_with('\'') {
-        note(d, format!("password ({}, line {})", host.name, host.line), tr("import.why.password_comma", &[]), true);
-    }
-    if protocol == "gandi" && !matches!(get("use-personal-access-token"), "yes" | "y" | "true" | "1") {
-        note(d, format!("gandi ({})", host.name), tr("import.why.gandi_api_key", &[]), true);
-    }
-    if protocol == "inwx" {
-        note(d, format!("inwx ({})", host.name), tr("import.why.inwx_ipv4_only", &[]), true);
-    }
-    if protocol == "cloudflare" && !get("zone").is_empty() {
-        note(d, format!("zone={}", get("zone")), tr("import.why.zone_found", &[("zone", &get("zone"))]), true);
-    }
-    if !ssl && kind != "dyndns2" {
-        note(d, "ssl=no".into(), tr("import.why.ssl_https", &[]), true);
-    }
-    for key in ["mx", "backupmx", "wildcard"] {
-        if let Some(v) = o.get(key).filter(|v| !matches!(v.as_str(), "no" | "n" | "false" | "0")) {
-            note(d, format!("{key}={v} ({})", host.name), tr("import.why.not_used", &[]), false);
-        }
-    }
-    for (k, v) in o {
-        if !USED.contains(&k.as_str())
-            && !DETECTION.contains(&k.as_str())
-            && !PROCESS.contains(&k.as_str())
-            && !["mx", "backupmx", "wildcard", "host"].contains(&k.as_str())
-        {
-            let shown = if k.contains("password") || k.contains("key") { "…".to_owned() } else { v.clone() };
-            note(d, format!("{k}={shown}"), tr("import.why.not_used", &[]), false);
-        }
-    }
-    // The record's name as the provider wants it.
-    let name = match (kind, domain.as_deref()) {
-        ("duckdns", _) if !host.name.ends_with(".duckdns.org") => format!("{}.duckdns.org", fqdn(&host.name)),
-        ("namecheap", Some(domain)) => {
-            let h = fqdn(&host.name);
-            if h == "@" || h == domain {
-                domain.to_owned()
-            } else if h.ends_with(&format!(".{domain}")) {
-                h
-            } else {
-                format!("{h}.{domain}")
-            }
-        }
-        _ => fqdn(&host.name),
-    };
-    let ttl = get("ttl").parse::<u32>().ok().filter(|_| protocol != "cloudflare");
-    let mut families = Vec::new();
-    for fam in [Fam::V4, Fam::V6] {
-        let mut notes = Vec::new();
-        match source_of(o, fam, ssl, &mut notes) {
-            Ok(Some(src)) => {
-                for (setting, why) in notes {
-                    note(d, setting, why, true);
-                }
-                let slot = &mut first[usize::from(fam == Fam::V6)];
-                match slot {
-                    None => {
-                        d.source(fam, src.clone());
-                        note(d, format!("use ({})", fam.rtype()), tr("import.why.detect", &[("family", &fam.rtype())]), true);
-                        *slot = Some(src);
-                    }
-                    Some(taken) if *taken == src => {}
-                    Some(_) => note(
-                        d,
-                        format!("{} ({})", host.name, fam.rtype()),
-                        tr("import.why.detect_global", &[]),
-                        true,
-                    ),
-                }
-                families.push(fam);
-            }
-            Ok(None) => {}
-            Err(why) => {
-                // The records stay, with ddns-tray's own detection for this family.
-                let key = if get("usev4").is_empty() && fam == Fam::V4 { "use".to_owned() } else { format!("use{}", if fam == Fam::V4 { "v4" } else { "v6" }) };
-                note(d, format!("{key}={}", get(&key)), why, false);
-                families.push(fam);
-            }
-        }
-    }
-    if families.is_empty() && get("use").is_empty() && get("usev4").is_empty() && get("usev6").is_empty() {
-        // No detection named: ddns-tray's own, IPv4.
-        families.push(Fam::V4);
-    }
+    host_notes(d, host, protocol, kind, ssl);
+    let name = record_name(kind, domain.as_deref(), &host.name);
+    let ttl = get("ttl")
+        .parse::<u32>()
+        .ok()
+        .filter(|_| protocol != "cloudflare");
+    let mut families = host_families(d, host, ssl, first);
     if families.is_empty() {
-        note(d, host.name.clone(), tr("import.why.no_family", &[]), false);
+        d.leave(host.name.clone(), tr("import.why.no_family", &[]));
         return;
     }
-    if kind == "namecheap" && families.contains(&Fam::V6) {
+    if kind == "namecheap" {
         families.retain(|f| *f == Fam::V4);
     }
     let provider = d.provider(&format!("{kind}-{}", provider_hint(&name)), kind, fields);
@@ -700,6 +702,140 @@ fn one_host(
             ..Record::default()
         });
     }
+}
+
+/// A host's option, "" when unset.
+fn opt<'a>(host: &'a Host, key: &str) -> &'a str {
+    host.opts.get(key).map(String::as_str).unwrap_or_default()
+}
+
+/// What a host's settings say that the provider does not carry.
+fn host_notes(d: &mut Draft, host: &Host, protocol: &str, kind: &str, ssl: bool) {
+    let get = |k: &str| opt(host, k);
+    if get("password").ends_with(',') {
+        d.carry(
+            format!("password ({}, line {})", host.name, host.line),
+            tr("import.why.password_comma", &[]),
+        );
+    }
+    if protocol == "gandi"
+        && !matches!(get("use-personal-access-token"), "yes" | "y" | "true" | "1")
+    {
+        d.carry(
+            format!("gandi ({})", host.name),
+            tr("import.why.gandi_api_key", &[]),
+        );
+    }
+    if protocol == "inwx" {
+        d.carry(
+            format!("inwx ({})", host.name),
+            tr("import.why.inwx_ipv4_only", &[]),
+        );
+    }
+    if protocol == "cloudflare" && !get("zone").is_empty() {
+        d.carry(
+            format!("zone={}", get("zone")),
+            tr("import.why.zone_found", &[("zone", &get("zone"))]),
+        );
+    }
+    if !ssl && kind != "dyndns2" {
+        d.carry("ssl=no", tr("import.why.ssl_https", &[]));
+    }
+    for key in ["mx", "backupmx", "wildcard"] {
+        let v = get(key);
+        if !v.is_empty() && !matches!(v, "no" | "n" | "false" | "0") {
+            d.leave(
+                format!("{key}={v} ({})", host.name),
+                tr("import.why.not_used", &[]),
+            );
+        }
+    }
+    for (k, v) in &host.opts {
+        if !USED.contains(&k.as_str())
+            && !DETECTION.contains(&k.as_str())
+            && !PROCESS.contains(&k.as_str())
+            && !["mx", "backupmx", "wildcard", "host"].contains(&k.as_str())
+        {
+            let shown = if k.contains("password") || k.contains("key") {
+                "…"
+            } else {
+                v.as_str()
+            };
+            d.leave(format!("{k}={shown}"), tr("import.why.not_used", &[]));
+        }
+    }
+}
+
+/// The record's name as the provider wants it: `DuckDNS` labels get their suffix, Namecheap's `@` and
+/// labels their domain.
+fn record_name(kind: &str, domain: Option<&str>, host: &str) -> String {
+    let h = fqdn(host);
+    match (kind, domain) {
+        ("duckdns", _) if !h.ends_with(".duckdns.org") => format!("{h}.duckdns.org"),
+        ("namecheap", Some(domain)) if h == "@" || h == domain => domain.to_owned(),
+        ("namecheap", Some(domain)) if !h.ends_with(&format!(".{domain}")) => {
+            format!("{h}.{domain}")
+        }
+        _ => h,
+    }
+}
+
+/// The families a host updates, its detection taken into `[detect]` (the first host's per family).
+fn host_families(
+    d: &mut Draft,
+    host: &Host,
+    ssl: bool,
+    first: &mut [Option<Source>; 2],
+) -> Vec<Fam> {
+    let get = |k: &str| opt(host, k);
+    let mut families = Vec::new();
+    for fam in [Fam::V4, Fam::V6] {
+        let mut found = Vec::new();
+        match source_of(&host.opts, fam, ssl, &mut found) {
+            Ok(Some(src)) => {
+                for (setting, why) in found {
+                    d.carry(setting, why);
+                }
+                let slot = &mut first[usize::from(fam == Fam::V6)];
+                match slot {
+                    None => {
+                        d.source(fam, src.clone());
+                        d.carry(
+                            format!("use ({})", fam.rtype()),
+                            tr("import.why.detect", &[("family", &fam.rtype())]),
+                        );
+                        *slot = Some(src);
+                    }
+                    Some(taken) if *taken == src => {}
+                    Some(_) => d.carry(
+                        format!("{} ({})", host.name, fam.rtype()),
+                        tr("import.why.detect_global", &[]),
+                    ),
+                }
+                families.push(fam);
+            }
+            Ok(None) => {}
+            Err(why) => {
+                // The records stay, with ddns-tray's own detection for this family.
+                let key = if get("usev4").is_empty() && fam == Fam::V4 {
+                    "use".to_owned()
+                } else {
+                    format!("use{}", if fam == Fam::V4 { "v4" } else { "v6" })
+                };
+                d.leave(format!("{key}={}", get(&key)), why);
+                families.push(fam);
+            }
+        }
+    }
+    if families.is_empty()
+        && get("use").is_empty()
+        && get("usev4").is_empty()
+        && get("usev6").is_empty()
+    {
+        // No detection named: ddns-tray's own, IPv4.
+        families.push(Fam::V4);
+    }
+    families
 }
 
 /// The registrable-looking end of a name, for a provider's name.
@@ -747,10 +883,16 @@ mod tests {
         .unwrap();
         assert_eq!(d.providers.len(), 2, "{d:?}");
         assert_eq!(d.providers[0].kind, "dyndns2");
-        assert_eq!(d.providers[0].fields[1].1, s("https://dyn.example.org/nic/update"));
+        assert_eq!(
+            d.providers[0].fields[1].1,
+            s("https://dyn.example.org/nic/update")
+        );
         assert_eq!(d.providers[1].kind, "noip");
         assert_eq!(d.providers[1].fields[0].1, s("me"));
-        assert_eq!(d.providers[1].fields[1].1, secret("secret", "password (two.example.org, line 6)"));
+        assert_eq!(
+            d.providers[1].fields[1].1,
+            secret("secret", "password (two.example.org, line 6)")
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use yaml_rust2::{Yaml, YamlLoader};
 
-use super::draft::{Draft, Fam, Record, Source, Val, s, secret};
+use super::draft::{Draft, Fam, KindFields, Record, Source, Val, s, secret};
 use super::{ImportError, command_source, credential_in, fqdn};
 use crate::i18n::tr;
 
@@ -77,152 +77,142 @@ fn text_of(y: &Yaml) -> String {
     }
 }
 
-/// The provider of an entry: kind and fields, or why there is none.
-fn provider_of(
-    kind: &str,
-    id: &str,
-    sec: &str,
-    ext: &str,
-    at: &str,
-) -> Result<(&'static str, Vec<(&'static str, Val)>), String> {
-    let id_secret = |from: &str| secret(id, format!("{at}.dns.id{from}"));
-    let sec_secret = || secret(sec, format!("{at}.dns.secret"));
-    let need = |fields: &[(&str, &str)]| -> Result<(), String> {
-        match fields.iter().find(|(_, v)| v.is_empty()) {
-            Some((f, _)) => Err(tr("import.why.empty_credential", &[("field", f)])),
-            None => Ok(()),
-        }
+/// ddns-go's name, our kind, the id's field (and whether it is a secret), the secret's field.
+type Mapping = (
+    &'static str,
+    &'static str,
+    Option<(&'static str, bool)>,
+    &'static str,
+);
+
+/// How a ddns-go `dns.name` maps: our kind, the field `dns.id` fills (and whether it is a secret; `None`:
+/// ddns-go has no id for it) and the field `dns.secret` fills.
+const KINDS: &[Mapping] = &[
+    (
+        "alidns",
+        "alidns",
+        Some(("access_key_id", false)),
+        "access_key_secret",
+    ),
+    (
+        "aliesa",
+        "aliesa",
+        Some(("access_key_id", false)),
+        "access_key_secret",
+    ),
+    (
+        "tencentcloud",
+        "dnspod",
+        Some(("secret_id", false)),
+        "secret_key",
+    ),
+    (
+        "edgeone",
+        "edgeone",
+        Some(("secret_id", false)),
+        "secret_key",
+    ),
+    ("dnspod", "dnspod-token", Some(("token_id", false)), "token"),
+    (
+        "huaweicloud",
+        "huaweicloud",
+        Some(("access_key_id", false)),
+        "secret_access_key",
+    ),
+    (
+        "baiducloud",
+        "baidu",
+        Some(("access_key_id", false)),
+        "secret_access_key",
+    ),
+    (
+        "trafficroute",
+        "volcengine",
+        Some(("access_key_id", false)),
+        "secret_access_key",
+    ),
+    (
+        "volcengine",
+        "volcengine",
+        Some(("access_key_id", false)),
+        "secret_access_key",
+    ),
+    ("cloudflare", "cloudflare", None, "token"),
+    (
+        "porkbun",
+        "porkbun",
+        Some(("api_key", true)),
+        "secret_api_key",
+    ),
+    ("godaddy", "godaddy", Some(("api_key", true)), "api_secret"),
+    ("namecheap", "namecheap", None, "password"),
+    ("namesilo", "namesilo", None, "api_key"),
+    ("dynv6", "dynv6", None, "token"),
+    ("desec", "desec", None, "token"),
+    ("gcore", "gcore", None, "token"),
+    ("rainyun", "rainyun", None, "api_key"),
+    ("vercel", "vercel", None, "token"),
+    (
+        "spaceship",
+        "spaceship",
+        Some(("api_key", false)),
+        "api_secret",
+    ),
+    ("dnsla", "dnsla", Some(("api_id", false)), "api_secret"),
+    (
+        "nowcn",
+        "nowcn",
+        Some(("access_instance_id", false)),
+        "access_key_secret",
+    ),
+    (
+        "eranet",
+        "nowcn",
+        Some(("access_instance_id", false)),
+        "access_key_secret",
+    ),
+    ("name_com", "namecom", Some(("username", false)), "token"),
+    ("cloudns", "cloudns", Some(("auth_id", false)), "password"),
+];
+
+/// The provider of an entry: kind and fields, or why there is none. An unknown or empty `dns.name` is
+/// alidns to ddns-go; an unknown one here is a kind we lack.
+fn provider_of(kind: &str, id: &str, sec: &str, ext: &str, at: &str) -> Result<KindFields, String> {
+    if kind == "dynadot" {
+        return Err(tr("import.why.dynadot_ddns_password", &[]));
+    }
+    let name = if kind.is_empty() { "alidns" } else { kind };
+    let Some((_, ours, id_field, secret_field)) = KINDS.iter().find(|k| k.0 == name) else {
+        return Err(tr("import.why.no_kind", &[("kind", &kind)]));
     };
-    let pair = [("dns.id", id), ("dns.secret", sec)];
-    let secret_only = [("dns.secret", sec)];
-    Ok(match kind {
-        "alidns" | "" => {
-            need(&pair)?;
-            (
-                "alidns",
-                vec![("access_key_id", s(id)), ("access_key_secret", sec_secret())],
-            )
+    let mut fields = Vec::new();
+    if let Some((field, is_secret)) = id_field {
+        if id.is_empty() {
+            return Err(tr("import.why.empty_credential", &[("field", &"dns.id")]));
         }
-        "aliesa" => {
-            need(&pair)?;
-            (
-                "aliesa",
-                vec![("access_key_id", s(id)), ("access_key_secret", sec_secret())],
-            )
-        }
-        "tencentcloud" => {
-            need(&pair)?;
-            ("dnspod", vec![("secret_id", s(id)), ("secret_key", sec_secret())])
-        }
-        "edgeone" => {
-            need(&pair)?;
-            ("edgeone", vec![("secret_id", s(id)), ("secret_key", sec_secret())])
-        }
-        "dnspod" => {
-            need(&pair)?;
-            ("dnspod-token", vec![("token_id", s(id)), ("token", sec_secret())])
-        }
-        "huaweicloud" => {
-            need(&pair)?;
-            (
-                "huaweicloud",
-                vec![("access_key_id", s(id)), ("secret_access_key", sec_secret())],
-            )
-        }
-        "baiducloud" => {
-            need(&pair)?;
-            (
-                "baidu",
-                vec![("access_key_id", s(id)), ("secret_access_key", sec_secret())],
-            )
-        }
-        "trafficroute" | "volcengine" => {
-            need(&pair)?;
-            (
-                "volcengine",
-                vec![("access_key_id", s(id)), ("secret_access_key", sec_secret())],
-            )
-        }
-        "cloudflare" => {
-            need(&secret_only)?;
-            ("cloudflare", vec![("token", sec_secret())])
-        }
-        "porkbun" => {
-            need(&pair)?;
-            (
-                "porkbun",
-                vec![("api_key", id_secret("")), ("secret_api_key", sec_secret())],
-            )
-        }
-        "godaddy" => {
-            need(&pair)?;
-            (
-                "godaddy",
-                vec![("api_key", id_secret("")), ("api_secret", sec_secret())],
-            )
-        }
-        "namecheap" => {
-            need(&secret_only)?;
-            ("namecheap", vec![("password", sec_secret())])
-        }
-        "namesilo" => {
-            need(&secret_only)?;
-            ("namesilo", vec![("api_key", sec_secret())])
-        }
-        "dynv6" => {
-            need(&secret_only)?;
-            ("dynv6", vec![("token", sec_secret())])
-        }
-        "desec" => {
-            need(&secret_only)?;
-            ("desec", vec![("token", sec_secret())])
-        }
-        "gcore" => {
-            need(&secret_only)?;
-            ("gcore", vec![("token", sec_secret())])
-        }
-        "rainyun" => {
-            need(&secret_only)?;
-            ("rainyun", vec![("api_key", sec_secret())])
-        }
-        "vercel" => {
-            need(&secret_only)?;
-            let mut f = vec![("token", sec_secret())];
-            if !ext.is_empty() {
-                f.push(("team_id", s(ext)));
-            }
-            ("vercel", f)
-        }
-        "spaceship" => {
-            need(&pair)?;
-            ("spaceship", vec![("api_key", s(id)), ("api_secret", sec_secret())])
-        }
-        "dnsla" => {
-            need(&pair)?;
-            ("dnsla", vec![("api_id", s(id)), ("api_secret", sec_secret())])
-        }
-        "nowcn" | "eranet" => {
-            need(&pair)?;
-            let mut f = vec![
-                ("access_instance_id", s(id)),
-                ("access_key_secret", sec_secret()),
-            ];
-            if kind == "eranet" {
-                f.push(("endpoint", s("https://www.eranet.com")));
-            }
-            ("nowcn", f)
-        }
-        "name_com" => {
-            need(&pair)?;
-            ("namecom", vec![("username", s(id)), ("token", sec_secret())])
-        }
-        "cloudns" => {
-            need(&pair)?;
-            ("cloudns", vec![("auth_id", s(id)), ("password", sec_secret())])
-        }
-        "dynadot" => return Err(tr("import.why.dynadot_ddns_password", &[])),
-        other => return Err(tr("import.why.no_kind", &[("kind", &other)])),
-    })
+        fields.push((
+            *field,
+            if *is_secret {
+                secret(id, format!("{at}.dns.id"))
+            } else {
+                s(id)
+            },
+        ));
+    }
+    if sec.is_empty() {
+        return Err(tr(
+            "import.why.empty_credential",
+            &[("field", &"dns.secret")],
+        ));
+    }
+    fields.push((*secret_field, secret(sec, format!("{at}.dns.secret"))));
+    if name == "vercel" && !ext.is_empty() {
+        fields.push(("team_id", s(ext)));
+    }
+    if name == "eranet" {
+        fields.push(("endpoint", s("https://www.eranet.com")));
+    }
+    Ok((ours, fields))
 }
 
 /// Kinds whose ddns-go credentials are a guess at which of our fields they fill: said in the notes.
@@ -306,58 +296,85 @@ fn one_entry(d: &mut Draft, i: usize, entry: &Yaml, first_sources: &mut [Option<
             tr("import.why.httpinterface", &[("line", &line)]),
         );
     }
+    let entry_ctx = Entry {
+        at: &at,
+        hint: &hint,
+        kind,
+        fields: &fields,
+        ttl,
+        line: (!http_line.is_empty()).then(|| super::draft::slug(&http_line, "line")),
+    };
     for (key, fam, domains) in families {
         sources(d, &at, key, fam, &entry[key], first_sources);
         for domain in domains {
-            let (name, zone, params) = split_domain(&domain);
-            let mut fields: Vec<(&str, Val)> = fields.clone();
-            let mut line = None;
-            for (k, v) in &params {
-                match (kind, k.as_str()) {
-                    ("alidns", "Line") | ("dnspod", "RecordLine") | ("dnspod-token", "record_line") => {
-                        line = Some(v.clone());
-                    }
-                    ("cloudflare", "proxied") => fields.push(("proxied", Val::Bool(v == "true"))),
-                    ("cloudflare", "comment") => fields.push(("comment", s(v))),
-                    _ => d.leave(
-                        format!("{at}: {domain}"),
-                        tr("import.why.domain_param", &[("param", &format!("{k}={v}"))]),
-                    ),
-                }
-            }
-            if let Some(zone) = &zone {
-                let zone_field = match kind {
-                    "porkbun" | "godaddy" | "namecheap" => Some("domain"),
-                    "hetzner" | "gandi" | "namesilo" | "spaceship" | "vercel" | "gcore"
-                    | "namecom" | "cloudns" | "nowcn" => Some("zone"),
-                    _ => None,
-                };
-                match zone_field {
-                    Some(f) => fields.push((f, s(zone))),
-                    None => d.carry(
-                        format!("{at}: {domain}"),
-                        tr("import.why.zone_found", &[("zone", zone)]),
-                    ),
-                }
-            }
-            if kind == "namecheap" && fam == Fam::V6 {
-                d.leave(format!("{at}: {domain}"), tr("import.why.namecheap_v6", &[]));
-                continue;
-            }
-            let provider = d.provider(&hint, kind, fields);
-            d.record(Record {
-                name,
-                provider,
-                rtype: Some(fam.rtype()),
-                ttl,
-                line,
-                lines: (!http_line.is_empty())
-                    .then(|| vec![super::draft::slug(&http_line, "line")]),
-                provider_via_line: (!http_line.is_empty()).then_some(true),
-                ..Record::default()
-            });
+            domain_record(d, &entry_ctx, fam, &domain);
         }
     }
+}
+
+/// What the records of one entry share.
+struct Entry<'a> {
+    at: &'a str,
+    hint: &'a str,
+    kind: &'static str,
+    fields: &'a [(&'static str, Val)],
+    ttl: Option<u32>,
+    /// The `[[line]]` of `httpinterface`.
+    line: Option<String>,
+}
+
+/// One domain of an entry: its record, its parameters on the record or on a provider of its own.
+fn domain_record(d: &mut Draft, e: &Entry<'_>, fam: Fam, domain: &str) {
+    let at = e.at;
+    let (name, zone, params) = split_domain(domain);
+    let mut fields: Vec<(&str, Val)> = e.fields.to_vec();
+    let mut line = None;
+    for (k, v) in &params {
+        match (e.kind, k.as_str()) {
+            ("alidns", "Line") | ("dnspod", "RecordLine") | ("dnspod-token", "record_line") => {
+                line = Some(v.clone());
+            }
+            ("cloudflare", "proxied") => fields.push(("proxied", Val::Bool(v == "true"))),
+            ("cloudflare", "comment") => fields.push(("comment", s(v))),
+            _ => d.leave(
+                format!("{at}: {domain}"),
+                tr("import.why.domain_param", &[("param", &format!("{k}={v}"))]),
+            ),
+        }
+    }
+    if let Some(zone) = &zone {
+        let zone_field = match e.kind {
+            "porkbun" | "godaddy" | "namecheap" => Some("domain"),
+            "hetzner" | "gandi" | "namesilo" | "spaceship" | "vercel" | "gcore" | "namecom"
+            | "cloudns" | "nowcn" => Some("zone"),
+            _ => None,
+        };
+        match zone_field {
+            Some(f) => fields.push((f, s(zone))),
+            None => d.carry(
+                format!("{at}: {domain}"),
+                tr("import.why.zone_found", &[("zone", zone)]),
+            ),
+        }
+    }
+    if e.kind == "namecheap" && fam == Fam::V6 {
+        d.leave(
+            format!("{at}: {domain}"),
+            tr("import.why.namecheap_v6", &[]),
+        );
+        return;
+    }
+    let provider = d.provider(e.hint, e.kind, fields);
+    d.record(Record {
+        name,
+        provider,
+        rtype: Some(fam.rtype()),
+        ttl: e.ttl,
+        line,
+        lines: e.line.clone().map(|l| vec![l]),
+        provider_via_line: e.line.is_some().then_some(true),
+        ..Record::default()
+    });
 }
 
 /// `sub.example.com?Line=telecom&ttl=1` or `sub:zone.example?x=y`: the name, the zone when given, the
@@ -606,7 +623,9 @@ fn webhook(d: &mut Draft, doc: &Yaml) {
     if !body_t.trim().is_empty() {
         fields.push(("method", s("POST")));
         if serde_json::from_str::<serde_json::Value>(&body_t).is_ok()
-            && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            && !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
         {
             headers.push(("Content-Type".into(), s("application/json")));
         }
@@ -628,12 +647,22 @@ mod tests {
         let (name, zone, params) = split_domain("home.example.com?Line=telecom&ttl=60");
         assert_eq!(name, "home.example.com");
         assert_eq!(zone, None);
-        assert_eq!(params, [("Line".into(), "telecom".into()), ("ttl".into(), "60".into())]);
+        assert_eq!(
+            params,
+            [
+                ("Line".into(), "telecom".into()),
+                ("ttl".into(), "60".into())
+            ]
+        );
         let (name, zone, _) = split_domain("www:cn.example.net");
-        assert_eq!((name.as_str(), zone.as_deref()), ("www.cn.example.net", Some("cn.example.net")));
+        assert_eq!(
+            (name.as_str(), zone.as_deref()),
+            ("www.cn.example.net", Some("cn.example.net"))
+        );
         let (name, _, _) = split_domain("@:example.org");
         assert_eq!(name, "example.org");
-        let (_, _, params) = split_domain("a.example.com?RecordLine=%E7%94%B5%E4%BF%A1&comment=a+b");
+        let (_, _, params) =
+            split_domain("a.example.com?RecordLine=%E7%94%B5%E4%BF%A1&comment=a+b");
         assert_eq!(params[0].1, "电信");
         assert_eq!(params[1].1, "a b");
         let (_, _, params) = split_domain("a.example.com?x=100%");
@@ -665,7 +694,10 @@ dnsconf:
             p.fields[0].1,
             s("https://hook.example.net/set?host={name}&ip={ip}&zone=z1&ttl=120")
         );
-        assert!(p.fields.contains(&("body".into(), s(r#"{"type":"{type}"}"#))));
+        assert!(
+            p.fields
+                .contains(&("body".into(), s(r#"{"type":"{type}"}"#)))
+        );
         assert!(p.fields.contains(&("method".into(), s("POST"))));
         assert_eq!(d.records[0].name, "a.example.com");
     }

@@ -4,20 +4,26 @@
 
 use serde_json::{Map, Value};
 
-use super::draft::{Draft, Fam, Record, Val, s, secret};
+use super::draft::{Draft, Fam, KindFields, Record, Val, s, secret};
 use super::{ImportError, fqdn};
 use crate::i18n::tr;
 
 /// Keys every entry may have.
-const COMMON: &[&str] = &["provider", "domain", "owner", "host", "ip_version", "ipv6_suffix"];
+const COMMON: &[&str] = &[
+    "provider",
+    "domain",
+    "owner",
+    "host",
+    "ip_version",
+    "ipv6_suffix",
+];
 
 pub(super) fn convert(text: &str) -> Result<Draft, ImportError> {
     // The docs show trailing commas that Go's JSON refuses; users copy them. Take them out, and say so.
     let trailing = regex_lite::Regex::new(r",(\s*[}\]])").unwrap();
     let cleaned = trailing.replace_all(text, "$1");
-    let doc: Value = serde_json::from_str(&cleaned).map_err(|e| {
-        ImportError::at(e.line(), tr("import.error.json", &[("error", &e)]))
-    })?;
+    let doc: Value = serde_json::from_str(&cleaned)
+        .map_err(|e| ImportError::at(e.line(), tr("import.error.json", &[("error", &e)])))?;
     let mut d = Draft::default();
     if cleaned != text {
         d.carry("config.json", tr("import.why.trailing_commas", &[]));
@@ -42,258 +48,343 @@ pub(super) fn convert(text: &str) -> Result<Draft, ImportError> {
 }
 
 fn text<'a>(e: &'a Map<String, Value>, key: &str) -> &'a str {
-    e.get(key).and_then(Value::as_str).unwrap_or_default().trim()
+    e.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .trim()
 }
 
-fn one(d: &mut Draft, i: usize, e: &Map<String, Value>) -> Result<(), ImportError> {
-    let provider = text(e, "provider").to_ascii_lowercase();
-    let at = format!("settings[{i}] ({provider})");
-    let domain = text(e, "domain");
+/// One entry of `settings[]`.
+struct Entry<'a> {
+    map: &'a Map<String, Value>,
+    index: usize,
+}
+
+impl Entry<'_> {
+    fn text(&self, key: &str) -> &str {
+        text(self.map, key)
+    }
+
+    fn secret(&self, key: &str) -> Option<Val> {
+        let v = self.text(key);
+        (!v.is_empty()).then(|| secret(v, format!("settings[{}].{key}", self.index)))
+    }
+
+    fn need(&self, key: &str) -> Result<Val, String> {
+        self.secret(key)
+            .ok_or_else(|| tr("import.why.empty_credential", &[("field", &key)]))
+    }
+}
+
+/// ddns-updater's id, our kind, `(our field, their key)` pairs, the zone's field.
+type Simple = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    Option<&'static str>,
+);
+
+/// Providers whose fields are keys of the entry: ddns-updater's id, our kind, `(our field, their key)`
+/// (secrets all), and the field the zone goes in when the entry names one (`owner` + `domain`).
+const SIMPLE: &[Simple] = &[
+    ("duckdns", "duckdns", &[("token", "token")], None),
+    ("dynv6", "dynv6", &[("token", "token")], None),
+    ("desec", "desec", &[("token", "token")], None),
+    (
+        "digitalocean",
+        "digitalocean",
+        &[("token", "token")],
+        Some("zone"),
+    ),
+    ("freedns", "freedns", &[("token", "token")], None),
+    (
+        "hetznercloud",
+        "hetzner",
+        &[("token", "token")],
+        Some("zone"),
+    ),
+    ("he", "he", &[("password", "password")], None),
+    (
+        "namecheap",
+        "namecheap",
+        &[("password", "password")],
+        Some("domain"),
+    ),
+    (
+        "godaddy",
+        "godaddy",
+        &[("api_key", "key"), ("api_secret", "secret")],
+        Some("domain"),
+    ),
+    (
+        "porkbun",
+        "porkbun",
+        &[("api_key", "api_key"), ("secret_api_key", "secret_api_key")],
+        Some("domain"),
+    ),
+];
+
+/// Providers speaking dyndns2 with a user name and password: ddns-updater's id and our kind.
+const BASIC: &[(&str, &str)] = &[
+    ("noip", "noip"),
+    ("dnsomatic", "dnsomatic"),
+    ("dynu", "dynu"),
+    ("loopia", "loopia"),
+    ("selfhost.de", "selfhost"),
+    ("spdyn", "spdyn"),
+    ("strato", "strato"),
+    ("infomaniak", "infomaniak"),
+    ("changeip", "changeip"),
+    ("allinkl", "allinkl"),
+    ("inwx", "inwx"),
+];
+
+/// The keys each provider reads besides the common ones (the rest are listed as not used).
+fn keys_of(provider: &str) -> &'static [&'static str] {
+    match provider {
+        "cloudflare" => &[
+            "zone_identifier",
+            "token",
+            "proxied",
+            "email",
+            "key",
+            "user_service_key",
+            "ttl",
+        ],
+        "gandi" => &["personal_access_token", "key", "ttl"],
+        "dyn" => &["username", "client_key", "password"],
+        "aliyun" => &["access_key_id", "access_secret", "region"],
+        "dnspod" => &["token"],
+        "route53" => &["access_key", "secret_key", "zone_id", "ttl"],
+        "ovh" => &[
+            "mode",
+            "api_endpoint",
+            "app_key",
+            "app_secret",
+            "consumer_key",
+            "username",
+            "password",
+        ],
+        p if BASIC.iter().any(|b| b.0 == p) => &["username", "password", "group"],
+        p => SIMPLE.iter().find(|k| k.0 == p).map_or(&[][..], |_| {
+            &[
+                "token",
+                "password",
+                "key",
+                "secret",
+                "api_key",
+                "secret_api_key",
+                "ttl",
+            ]
+        }),
+    }
+}
+
+/// The provider of an entry, or why there is none.
+fn provider_of(e: &Entry<'_>, provider: &str, zone: Option<&str>) -> Result<KindFields, String> {
+    if let Some((_, kind, keys, zone_field)) = SIMPLE.iter().find(|k| k.0 == provider) {
+        let mut fields = Vec::new();
+        for (ours, theirs) in *keys {
+            fields.push((*ours, e.need(theirs)?));
+        }
+        if let (Some(field), Some(zone)) = (zone_field, zone) {
+            fields.push((*field, s(zone)));
+        }
+        return Ok((kind, fields));
+    }
+    if let Some((_, kind)) = BASIC.iter().find(|b| b.0 == provider) {
+        let mut fields = Vec::new();
+        let user = e.text("username");
+        if !user.is_empty() {
+            fields.push(("username", s(user)));
+        }
+        fields.push(("password", e.need("password")?));
+        if *kind == "inwx" {
+            fields.push(("ipv4_only", Val::Bool(true)));
+        }
+        return Ok((kind, fields));
+    }
+    special(e, provider)
+}
+
+/// The providers with more to them than keys.
+fn special(e: &Entry<'_>, provider: &str) -> Result<KindFields, String> {
+    let plain = |key: &str| match e.text(key) {
+        "" => Err(tr("import.why.empty_credential", &[("field", &key)])),
+        v => Ok(s(v)),
+    };
+    Ok(match provider {
+        "cloudflare" => {
+            if e.text("token").is_empty() {
+                return Err(tr("import.why.cloudflare_global_key", &[]));
+            }
+            let mut fields = vec![("token", e.need("token")?)];
+            if !e.text("zone_identifier").is_empty() {
+                fields.push(("zone_id", plain("zone_identifier")?));
+            }
+            if let Some(p) = e.map.get("proxied").and_then(Value::as_bool) {
+                fields.push(("proxied", Val::Bool(p)));
+            }
+            ("cloudflare", fields)
+        }
+        "gandi" => match e.secret("personal_access_token") {
+            Some(token) => ("gandi", vec![("token", token)]),
+            None => return Err(tr("import.why.gandi_legacy_key", &[])),
+        },
+        "dyn" => {
+            let key = e.secret("client_key").or_else(|| e.secret("password"));
+            let key =
+                key.ok_or_else(|| tr("import.why.empty_credential", &[("field", &"client_key")]))?;
+            (
+                "dyn",
+                vec![("username", plain("username")?), ("password", key)],
+            )
+        }
+        "aliyun" => (
+            "alidns",
+            vec![
+                ("access_key_id", plain("access_key_id")?),
+                ("access_key_secret", e.need("access_secret")?),
+            ],
+        ),
+        "dnspod" => {
+            let Some((id, token)) = e.text("token").split_once(',') else {
+                return Err(tr("import.why.empty_credential", &[("field", &"token")]));
+            };
+            (
+                "dnspod-token",
+                vec![
+                    ("token_id", s(id.trim())),
+                    (
+                        "token",
+                        secret(token.trim(), format!("settings[{}].token", e.index)),
+                    ),
+                ],
+            )
+        }
+        "route53" => {
+            let mut fields = vec![
+                ("access_key_id", plain("access_key")?),
+                ("secret_access_key", e.need("secret_key")?),
+            ];
+            if !e.text("zone_id").is_empty() {
+                fields.push(("zone_id", plain("zone_id")?));
+            }
+            ("route53", fields)
+        }
+        "ovh" => {
+            if e.text("mode") != "api" {
+                return Err(tr("import.why.ovh_dynhost", &[]));
+            }
+            let region = match e.text("api_endpoint") {
+                "ovh-ca" => "ca",
+                "ovh-us" => "us",
+                _ => "eu",
+            };
+            (
+                "ovh",
+                vec![
+                    ("application_key", plain("app_key")?),
+                    ("application_secret", e.need("app_secret")?),
+                    ("consumer_key", e.need("consumer_key")?),
+                    ("region", s(region)),
+                ],
+            )
+        }
+        "hetzner" => return Err(tr("import.why.hetzner_legacy", &[])),
+        "google" => return Err(tr("import.why.google_domains", &[])),
+        other => return Err(tr("import.why.no_kind", &[("kind", &other)])),
+    })
+}
+
+/// The names of an entry: `owner`/`host` (before v2.8.0) with `domain` as the zone, else the FQDNs in
+/// `domain`; and the zone when the entry names one.
+fn names_of(e: &Entry<'_>) -> Result<(Vec<String>, Option<String>), ImportError> {
+    let domain = e.text("domain");
     if domain.is_empty() {
         return Err(ImportError::field(
-            format!("settings[{i}].domain"),
+            format!("settings[{}].domain", e.index),
             tr("import.error.missing", &[]),
         ));
     }
-    // The names: `owner`/`host` (before v2.8.0) with `domain` as the zone, else FQDNs in `domain`.
-    let owners = [text(e, "owner"), text(e, "host")]
+    let owners = [e.text("owner"), e.text("host")]
         .into_iter()
         .find(|o| !o.is_empty());
-    let names: Vec<String> = match owners {
-        Some(owners) => owners
-            .split(',')
-            .map(str::trim)
-            .filter(|o| !o.is_empty())
-            .map(|o| match o {
-                "@" => fqdn(domain),
-                o => format!("{}.{}", fqdn(o), fqdn(domain)),
-            })
-            .collect(),
-        None => domain
-            .split(',')
-            .map(fqdn)
-            .filter(|n| !n.is_empty())
-            .collect(),
-    };
-    let families: &[Fam] = match text(e, "ip_version") {
+    Ok(match owners {
+        Some(owners) => (
+            owners
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(|o| match o {
+                    "@" => fqdn(domain),
+                    o => format!("{}.{}", fqdn(o), fqdn(domain)),
+                })
+                .collect(),
+            Some(fqdn(domain)),
+        ),
+        None => (
+            domain
+                .split(',')
+                .map(fqdn)
+                .filter(|n| !n.is_empty())
+                .collect(),
+            None,
+        ),
+    })
+}
+
+fn one(d: &mut Draft, index: usize, map: &Map<String, Value>) -> Result<(), ImportError> {
+    let e = Entry { map, index };
+    let provider = e.text("provider").to_ascii_lowercase();
+    let at = format!("settings[{index}] ({provider})");
+    let (names, zone) = names_of(&e)?;
+    let families: &[Fam] = match e.text("ip_version") {
         "ipv4" => &[Fam::V4],
         "ipv6" => &[Fam::V6],
         "" | "ipv4 or ipv6" => {
-            d.carry(format!("{at}: ip_version"), tr("import.why.both_families", &[]));
+            d.carry(
+                format!("{at}: ip_version"),
+                tr("import.why.both_families", &[]),
+            );
             &[Fam::V4, Fam::V6]
         }
         other => {
             return Err(ImportError::field(
-                format!("settings[{i}].ip_version"),
+                format!("settings[{index}].ip_version"),
                 tr("import.error.ip_version", &[("value", &other)]),
             ));
         }
     };
-    let sec = |key: &str| {
-        let v = text(e, key);
-        (!v.is_empty()).then(|| secret(v, format!("settings[{i}].{key}")))
-    };
-    let need = |key: &str| sec(key).ok_or_else(|| tr("import.why.empty_credential", &[("field", &key)]));
-    let mut used: Vec<&str> = vec!["ttl", "provider_ip"];
-    let zone_hint = owners.map(|_| fqdn(domain));
     if provider == "custom" {
-        custom(d, &at, e, &names, families);
+        custom(d, &at, map, &names, families);
         return Ok(());
     }
-    let result: Result<(&str, Vec<(&str, Val)>), String> = (|| {
-        Ok(match provider.as_str() {
-            "cloudflare" => {
-                used.extend(["zone_identifier", "token", "proxied", "email", "key", "user_service_key"]);
-                if text(e, "token").is_empty() {
-                    return Err(tr("import.why.cloudflare_global_key", &[]));
-                }
-                let mut f = vec![("token", need("token")?)];
-                let zone_id = text(e, "zone_identifier");
-                if !zone_id.is_empty() {
-                    f.push(("zone_id", s(zone_id)));
-                }
-                if let Some(p) = e.get("proxied").and_then(Value::as_bool) {
-                    f.push(("proxied", Val::Bool(p)));
-                }
-                ("cloudflare", f)
-            }
-            "duckdns" => {
-                used.push("token");
-                ("duckdns", vec![("token", need("token")?)])
-            }
-            "godaddy" => {
-                used.extend(["key", "secret"]);
-                let mut f = vec![("api_key", need("key")?), ("api_secret", need("secret")?)];
-                if let Some(z) = &zone_hint {
-                    f.push(("domain", s(z)));
-                }
-                ("godaddy", f)
-            }
-            "porkbun" => {
-                used.extend(["api_key", "secret_api_key"]);
-                let mut f = vec![
-                    ("api_key", need("api_key")?),
-                    ("secret_api_key", need("secret_api_key")?),
-                ];
-                if let Some(z) = &zone_hint {
-                    f.push(("domain", s(z)));
-                }
-                ("porkbun", f)
-            }
-            "namecheap" => {
-                used.push("password");
-                let mut f = vec![("password", need("password")?)];
-                if let Some(z) = &zone_hint {
-                    f.push(("domain", s(z)));
-                }
-                ("namecheap", f)
-            }
-            "dynv6" => {
-                used.push("token");
-                ("dynv6", vec![("token", need("token")?)])
-            }
-            "desec" => {
-                used.push("token");
-                ("desec", vec![("token", need("token")?)])
-            }
-            "gandi" => {
-                used.extend(["personal_access_token", "key"]);
-                if text(e, "personal_access_token").is_empty() {
-                    return Err(tr("import.why.gandi_legacy_key", &[]));
-                }
-                ("gandi", vec![("token", need("personal_access_token")?)])
-            }
-            "hetzner" => return Err(tr("import.why.hetzner_legacy", &[])),
-            "hetznercloud" => {
-                used.push("token");
-                ("hetzner", vec![("token", need("token")?)])
-            }
-            "noip" | "dnsomatic" | "dynu" | "loopia" | "selfhost.de" | "spdyn" | "strato"
-            | "infomaniak" | "changeip" | "allinkl" | "inwx" => {
-                used.extend(["username", "password", "group"]);
-                let kind = match provider.as_str() {
-                    "selfhost.de" => "selfhost",
-                    p => kinds_static(p),
-                };
-                let mut f = Vec::new();
-                let user = text(e, "username");
-                if !user.is_empty() {
-                    f.push(("username", s(user)));
-                }
-                f.push(("password", need("password")?));
-                if kind == "inwx" {
-                    f.push(("ipv4_only", Val::Bool(true)));
-                }
-                (kind, f)
-            }
-            "dyn" => {
-                used.extend(["username", "client_key", "password"]);
-                let key = sec("client_key").or_else(|| sec("password"));
-                let key = key.ok_or_else(|| tr("import.why.empty_credential", &[("field", &"client_key")]))?;
-                ("dyn", vec![("username", s(text(e, "username"))), ("password", key)])
-            }
-            "he" => {
-                used.push("password");
-                ("he", vec![("password", need("password")?)])
-            }
-            "aliyun" => {
-                used.extend(["access_key_id", "access_secret", "region"]);
-                let id = text(e, "access_key_id");
-                if id.is_empty() {
-                    return Err(tr("import.why.empty_credential", &[("field", &"access_key_id")]));
-                }
-                ("alidns", vec![("access_key_id", s(id)), ("access_key_secret", need("access_secret")?)])
-            }
-            "dnspod" => {
-                used.push("token");
-                let token = text(e, "token");
-                let Some((id, tok)) = token.split_once(',') else {
-                    return Err(tr("import.why.empty_credential", &[("field", &"token")]));
-                };
-                (
-                    "dnspod-token",
-                    vec![
-                        ("token_id", s(id.trim())),
-                        ("token", secret(tok.trim(), format!("settings[{i}].token"))),
-                    ],
-                )
-            }
-            "route53" => {
-                used.extend(["access_key", "secret_key", "zone_id"]);
-                let id = text(e, "access_key");
-                if id.is_empty() {
-                    return Err(tr("import.why.empty_credential", &[("field", &"access_key")]));
-                }
-                let mut f = vec![("access_key_id", s(id)), ("secret_access_key", need("secret_key")?)];
-                let z = text(e, "zone_id");
-                if !z.is_empty() {
-                    f.push(("zone_id", s(z)));
-                }
-                ("route53", f)
-            }
-            "digitalocean" => {
-                used.push("token");
-                ("digitalocean", vec![("token", need("token")?)])
-            }
-            "freedns" => {
-                used.push("token");
-                ("freedns", vec![("token", need("token")?)])
-            }
-            "ovh" => {
-                used.extend(["mode", "api_endpoint", "app_key", "app_secret", "consumer_key", "username", "password"]);
-                if text(e, "mode") != "api" {
-                    return Err(tr("import.why.ovh_dynhost", &[]));
-                }
-                let region = match text(e, "api_endpoint") {
-                    "ovh-ca" => "ca",
-                    "ovh-us" => "us",
-                    _ => "eu",
-                };
-                let ak = text(e, "app_key");
-                if ak.is_empty() {
-                    return Err(tr("import.why.empty_credential", &[("field", &"app_key")]));
-                }
-                (
-                    "ovh",
-                    vec![
-                        ("application_key", s(ak)),
-                        ("application_secret", need("app_secret")?),
-                        ("consumer_key", need("consumer_key")?),
-                        ("region", s(region)),
-                    ],
-                )
-            }
-            "google" => return Err(tr("import.why.google_domains", &[])),
-            other => return Err(tr("import.why.no_kind", &[("kind", &other)])),
-        })
-    })();
-    let (kind, fields) = match result {
+    let (kind, fields) = match provider_of(&e, &provider, zone.as_deref()) {
         Ok(p) => p,
         Err(why) => {
             d.leave(format!("{at}: {}", names.join(", ")), why);
             return Ok(());
         }
     };
-    if provider == "aliyun" && !text(e, "region").is_empty() {
+    if provider == "aliyun" && !e.text("region").is_empty() {
         d.carry(format!("{at}: region"), tr("import.why.region_unused", &[]));
     }
-    for key in e.keys() {
+    let used = keys_of(&provider);
+    for key in map.keys() {
         if !COMMON.contains(&key.as_str()) && !used.contains(&key.as_str()) {
             d.leave(format!("{at}: {key}"), tr("import.why.not_used", &[]));
         }
     }
-    if e.get("provider_ip").is_some() {
-        d.leave(format!("{at}: provider_ip"), tr("import.why.not_used", &[]));
-    }
-    if provider == "dynu" && !text(e, "group").is_empty() {
+    if provider == "dynu" && !e.text("group").is_empty() {
         d.leave(format!("{at}: group"), tr("import.why.not_used", &[]));
     }
-    let ttl = e
+    let ttl = map
         .get("ttl")
         .and_then(Value::as_u64)
         .and_then(|t| u32::try_from(t).ok())
         .filter(|t| !(kind == "cloudflare" && *t == 1));
-    let (ipv6_host, prefix_len) = match text(e, "ipv6_suffix") {
+    let (ipv6_host, prefix_len) = match e.text("ipv6_suffix") {
         "" => (None, None),
         suffix => {
             let (addr, bits) = suffix.split_once('/').unwrap_or((suffix, "64"));
@@ -301,29 +392,18 @@ fn one(d: &mut Draft, i: usize, e: &Map<String, Value>) -> Result<(), ImportErro
                 Ok(n) if n <= 128 => (Some(addr.to_owned()), Some(128 - n)),
                 _ => {
                     return Err(ImportError::field(
-                        format!("settings[{i}].ipv6_suffix"),
+                        format!("settings[{index}].ipv6_suffix"),
                         tr("import.error.ipv6_suffix", &[]),
                     ));
                 }
             }
         }
     };
-    // DuckDNS answers every name under <sub>.duckdns.org with <sub>'s address: one record for them.
-    let mut names = names;
-    if kind == "duckdns" {
-        let mut kept: Vec<String> = Vec::new();
-        for name in &names {
-            let labels: Vec<&str> = name.split('.').collect();
-            let base = labels[labels.len().saturating_sub(3)..].join(".");
-            if base != *name {
-                d.carry(format!("{at}: {name}"), tr("import.why.duckdns_sub", &[("name", &base)]));
-            }
-            if !kept.contains(&base) {
-                kept.push(base);
-            }
-        }
-        names = kept;
-    }
+    let names = if kind == "duckdns" {
+        duckdns_names(d, &at, &names)
+    } else {
+        names
+    };
     let provider_name = d.provider(&format!("{provider}-{}", hint(&names)), kind, fields);
     for name in &names {
         for fam in families {
@@ -348,6 +428,25 @@ fn one(d: &mut Draft, i: usize, e: &Map<String, Value>) -> Result<(), ImportErro
     Ok(())
 }
 
+/// `DuckDNS` answers every name under `<sub>.duckdns.org` with `<sub>`'s address: one record for them.
+fn duckdns_names(d: &mut Draft, at: &str, names: &[String]) -> Vec<String> {
+    let mut kept: Vec<String> = Vec::new();
+    for name in names {
+        let labels: Vec<&str> = name.split('.').collect();
+        let base = labels[labels.len().saturating_sub(3)..].join(".");
+        if base != *name {
+            d.carry(
+                format!("{at}: {name}"),
+                tr("import.why.duckdns_sub", &[("name", &base)]),
+            );
+        }
+        if !kept.contains(&base) {
+            kept.push(base);
+        }
+    }
+    kept
+}
+
 /// `custom`: `url` with `ipv4key=<ip>` or `ipv6key=<ip>` added, `success_regex`: one webhook per family
 /// key.
 fn custom(d: &mut Draft, at: &str, e: &Map<String, Value>, names: &[String], families: &[Fam]) {
@@ -360,9 +459,19 @@ fn custom(d: &mut Draft, at: &str, e: &Map<String, Value>, names: &[String], fam
         return;
     }
     for fam in families {
-        let key = text(e, if *fam == Fam::V4 { "ipv4key" } else { "ipv6key" });
+        let key = text(
+            e,
+            if *fam == Fam::V4 {
+                "ipv4key"
+            } else {
+                "ipv6key"
+            },
+        );
         if key.is_empty() {
-            d.leave(format!("{at}: {}", fam.rtype()), tr("import.why.custom_no_key", &[]));
+            d.leave(
+                format!("{at}: {}", fam.rtype()),
+                tr("import.why.custom_no_key", &[]),
+            );
             continue;
         }
         let sep = if url.contains('?') { '&' } else { '?' };
@@ -376,13 +485,6 @@ fn custom(d: &mut Draft, at: &str, e: &Map<String, Value>, names: &[String], fam
             d.simple(name, &provider, *fam, None);
         }
     }
-}
-
-fn kinds_static(p: &str) -> &'static str {
-    ["noip", "dnsomatic", "dynu", "loopia", "spdyn", "strato", "infomaniak", "changeip", "allinkl", "inwx"]
-        .into_iter()
-        .find(|k| *k == p)
-        .unwrap_or("dyndns2")
 }
 
 fn hint(names: &[String]) -> String {
@@ -407,7 +509,11 @@ mod tests {
         assert_eq!(names, ["example.dynv6.net", "www.example.dynv6.net"]);
         assert_eq!(d.records[0].ipv6_host.as_deref(), Some("::1a"));
         assert_eq!(d.records[0].ipv6_prefix_len, Some(64));
-        assert!(d.carried.iter().any(|n| n.why == tr("import.why.trailing_commas", &[])));
+        assert!(
+            d.carried
+                .iter()
+                .any(|n| n.why == tr("import.why.trailing_commas", &[]))
+        );
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub(crate) fn s(text: &str) -> Val {
     Val::Str(text.to_owned())
 }
 
+/// A provider kind and its fields, as an importer maps one.
+pub(crate) type KindFields = (&'static str, Vec<(&'static str, Val)>);
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Provider {
     pub name: String,
@@ -72,10 +75,7 @@ impl Source {
     pub fn new(kind: &'static str, fields: Vec<(&str, Val)>) -> Self {
         Self {
             kind,
-            fields: fields
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
+            fields: fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
             allow_private: false,
             timeout: None,
         }
@@ -86,7 +86,10 @@ impl Source {
     }
 
     pub fn interface(name: Option<&str>) -> Self {
-        Self::new("interface", name.map(|n| ("name", s(n))).into_iter().collect())
+        Self::new(
+            "interface",
+            name.map(|n| ("name", s(n))).into_iter().collect(),
+        )
     }
 }
 
@@ -127,10 +130,8 @@ impl Draft {
     /// Adds a provider, or finds an identical one (same kind and fields) and returns its name. A new one
     /// is named `hint`, made unique.
     pub fn provider(&mut self, hint: &str, kind: &str, fields: Vec<(&str, Val)>) -> String {
-        let fields: Vec<(String, Val)> = fields
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
+        let fields: Vec<(String, Val)> =
+            fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         if let Some(p) = self
             .providers
             .iter()
@@ -138,10 +139,8 @@ impl Draft {
         {
             return p.name.clone();
         }
-        let name = unique(
-            &slug(hint, kind),
-            self.providers.iter().map(|p| p.name.as_str()),
-        );
+        let taken: Vec<&str> = self.providers.iter().map(|p| p.name.as_str()).collect();
+        let name = unique(&slug(hint, kind), &taken);
         self.providers.push(Provider {
             name: name.clone(),
             kind: kind.to_owned(),
@@ -180,17 +179,12 @@ impl Draft {
     }
 
     pub fn notifier(&mut self, hint: &str, kind: &str, fields: Vec<(&str, Val)>) {
-        let name = unique(
-            &slug(hint, kind),
-            self.notify.iter().map(|p| p.name.as_str()),
-        );
+        let taken: Vec<&str> = self.notify.iter().map(|p| p.name.as_str()).collect();
+        let name = unique(&slug(hint, kind), &taken);
         self.notify.push(Provider {
             name,
             kind: kind.to_owned(),
-            fields: fields
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
+            fields: fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
         });
     }
 
@@ -364,7 +358,10 @@ fn same_fields(a: &[(String, Val)], b: &[(String, Val)]) -> bool {
             (x, y) => x == y,
         }
     }
-    a.len() == b.len() && a.iter().zip(b).all(|((ka, va), (kb, vb))| ka == kb && same(va, vb))
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|((ka, va), (kb, vb))| ka == kb && same(va, vb))
 }
 
 /// A TOML string.
@@ -459,15 +456,16 @@ fn env_name(entry: &str, taken: &[String]) -> String {
         }
     }
     let base = base.trim_end_matches('_').to_owned();
-    unique(&base, taken.iter().map(String::as_str))
+    let taken: Vec<&str> = taken.iter().map(String::as_str).collect();
+    unique(&base, &taken)
 }
 
 /// `base`, or `base-2`, `base-3`… (`_2` for variable names) when taken.
-fn unique<'a>(base: &str, taken: impl Iterator<Item = &'a str> + Clone) -> String {
+fn unique(base: &str, taken: &[&str]) -> String {
     let sep = if base.starts_with("DDNS_") { "_" } else { "-" };
     let mut name = base.to_owned();
     let mut n = 1;
-    while taken.clone().any(|t| t == name) {
+    while taken.contains(&name.as_str()) {
         n += 1;
         name = format!("{base}{sep}{n}");
     }
@@ -507,12 +505,21 @@ mod tests {
         d.simple("h.example.com", &a, Fam::V4, Some(60));
         let (text, secrets) = d.render(SecretMode::Env, "t");
         assert!(!text.contains("T1") && !text.contains("T2"), "{text}");
-        assert!(text.contains("token = { env = \"DDNS_CF_HOME_TOKEN\" }"), "{text}");
-        assert!(text.contains("token = { env = \"DDNS_CF_HOME_2_TOKEN\" }"), "{text}");
+        assert!(
+            text.contains("token = { env = \"DDNS_CF_HOME_TOKEN\" }"),
+            "{text}"
+        );
+        assert!(
+            text.contains("token = { env = \"DDNS_CF_HOME_2_TOKEN\" }"),
+            "{text}"
+        );
         assert_eq!(secrets.len(), 2);
         assert_eq!(secrets[0].value, "T1");
         let (text, secrets) = d.render(SecretMode::Keyring, "t");
-        assert!(text.contains("token = { keyring = \"cf-home/token\" }"), "{text}");
+        assert!(
+            text.contains("token = { keyring = \"cf-home/token\" }"),
+            "{text}"
+        );
         assert_eq!(secrets[1].name, "cf-home-2/token");
         let parsed: toml::Table = text.parse().unwrap();
         assert_eq!(parsed["record"][0]["ttl"].as_integer(), Some(60));

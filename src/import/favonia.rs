@@ -184,12 +184,7 @@ fn names(list: &str) -> Vec<(String, Option<String>)> {
 }
 
 /// The token: the value, `${VAR}` as the variable, a file (a Docker secret as the host's file).
-fn token(
-    d: &mut Draft,
-    env: &Env,
-    compose: &Yaml,
-    dir: Option<&Path>,
-) -> Result<Val, ImportError> {
+fn token(d: &mut Draft, env: &Env, compose: &Yaml, dir: Option<&Path>) -> Result<Val, ImportError> {
     for key in ["CLOUDFLARE_API_TOKEN", "CF_API_TOKEN"] {
         let Some(v) = get(env, key).filter(|v| !v.is_empty()) else {
             continue;
@@ -218,23 +213,20 @@ fn token(
             .strip_prefix("/run/secrets/")
             .and_then(|name| compose["secrets"][name]["file"].as_str())
             .map(|file| match dir {
-                Some(dir) if Path::new(file).is_relative() => {
-                    dir.join(file.trim_start_matches("./")).display().to_string()
-                }
+                Some(dir) if Path::new(file).is_relative() => dir
+                    .join(file.trim_start_matches("./"))
+                    .display()
+                    .to_string(),
                 _ => file.to_owned(),
             });
-        return Ok(match host {
-            Some(host) => {
-                d.carry(key, tr("import.why.docker_secret", &[("path", &host)]));
-                Val::Secret(SecretVal::File(host))
-            }
-            None => {
-                if path.starts_with("/run/secrets/") {
-                    d.carry(key, tr("import.why.container_path", &[("path", &path)]));
-                }
-                Val::Secret(SecretVal::File(path.to_owned()))
-            }
-        });
+        if let Some(host) = host {
+            d.carry(key, tr("import.why.docker_secret", &[("path", &host)]));
+            return Ok(Val::Secret(SecretVal::File(host)));
+        }
+        if path.starts_with("/run/secrets/") {
+            d.carry(key, tr("import.why.container_path", &[("path", &path)]));
+        }
+        return Ok(Val::Secret(SecretVal::File(path.to_owned())));
     }
     Err(ImportError::field(
         "CLOUDFLARE_API_TOKEN",
@@ -271,57 +263,14 @@ fn one(
         None => k.to_owned(),
     };
     let token = token(d, env, compose, dir)?;
-    let timeout = get(env, "DETECTION_TIMEOUT").filter(|t| !t.is_empty());
-    // Detection per family.
-    let mut on = [true, true];
-    for (i, fam) in [Fam::V4, Fam::V6].into_iter().enumerate() {
-        let (pk, old) = if fam == Fam::V4 {
-            ("IP4_PROVIDER", "IP4_POLICY")
-        } else {
-            ("IP6_PROVIDER", "IP6_POLICY")
-        };
-        let (key, value) = match (get(env, pk), get(env, old)) {
-            (Some(v), _) => (pk, v),
-            (None, Some(v)) => {
-                d.carry(at(old), tr("import.why.deprecated_name", &[]));
-                (old, v)
-            }
-            (None, None) => (pk, "cloudflare.trace"),
-        };
-        match provider_source(value) {
-            Ok(Some(mut src)) => {
-                if value.starts_with("cloudflare.doh") || value == "cloudflare" {
-                    d.carry(at(&format!("{key}={value}")), tr("import.why.doh_as_trace", &[]));
-                } else if value == "local" {
-                    d.carry(at(&format!("{key}={value}")), tr("import.why.local_as_interface", &[]));
-                }
-                src.timeout = timeout.map(str::to_owned);
-                match &first[i] {
-                    None => {
-                        if get(env, pk).is_some() || get(env, old).is_some() {
-                            d.source(fam, src.clone());
-                            d.carry(at(&format!("{key}={value}")), tr("import.why.detect", &[("family", &fam.rtype())]));
-                        }
-                        first[i] = Some(src);
-                    }
-                    Some(taken) if *taken == src => {}
-                    Some(_) => d.leave(at(&format!("{key}={value}")), tr("import.why.detect_global", &[])),
-                }
-            }
-            Ok(None) => on[i] = false,
-            Err(why) => {
-                d.leave(at(&format!("{key}={value}")), why);
-                on[i] = false;
-            }
-        }
-    }
-    if let Some(t) = timeout {
-        d.carry(at(&format!("DETECTION_TIMEOUT={t}")), tr("import.why.timeout", &[]));
-    }
+    let on = detection(d, env, &at, first);
     // Fallback values.
     let proxied = get(env, "PROXIED").unwrap_or("false");
     let proxied_expr = parse_bool_expr(proxied).ok_or_else(|| {
-        ImportError::field("PROXIED", tr("import.error.proxied", &[("value", &proxied)]))
+        ImportError::field(
+            "PROXIED",
+            tr("import.error.proxied", &[("value", &proxied)]),
+        )
     })?;
     if proxied != "false" {
         d.carry(at("PROXIED"), tr("import.why.proxied_fallback", &[]));
@@ -332,17 +281,16 @@ fn one(
     }
     let ttl = match get(env, "TTL") {
         None | Some("" | "1") => None,
-        Some(t) => Some(t.parse::<u32>().map_err(|_| {
-            ImportError::field("TTL", tr("import.error.number", &[]))
-        })?),
+        Some(t) => Some(
+            t.parse::<u32>()
+                .map_err(|_| ImportError::field("TTL", tr("import.error.number", &[])))?,
+        ),
     };
     let prefix6 = match get(env, "IP6_DEFAULT_PREFIX_LEN") {
         None | Some("") => 64,
-        Some(p) => p
-            .parse::<u8>()
-            .ok()
-            .filter(|p| *p <= 128)
-            .ok_or_else(|| ImportError::field("IP6_DEFAULT_PREFIX_LEN", tr("import.error.number", &[])))?,
+        Some(p) => p.parse::<u8>().ok().filter(|p| *p <= 128).ok_or_else(|| {
+            ImportError::field("IP6_DEFAULT_PREFIX_LEN", tr("import.error.number", &[]))
+        })?,
     };
     let hint = service.unwrap_or("cloudflare");
     let provider_for = |d: &mut Draft, name: &str| {
@@ -371,7 +319,10 @@ fn one(
                 let (ipv6_host, prefix) = match (&hostid, fam) {
                     (Some(h), Fam::V6) if h == "preserve" => (None, None),
                     (Some(h), Fam::V6) if h.starts_with('[') => {
-                        d.leave(at(&format!("{name}{{hostid6={h}}}")), tr("import.why.hostid_set", &[]));
+                        d.leave(
+                            at(&format!("{name}{{hostid6={h}}}")),
+                            tr("import.why.hostid_set", &[]),
+                        );
                         continue;
                     }
                     (Some(h), Fam::V6) => {
@@ -396,23 +347,118 @@ fn one(
             }
         }
     }
+    extras(d, env, &at, hint);
+    Ok(())
+}
+
+/// Each family's detection into `[detect]` (the first updater's); whether the family is managed at all.
+fn detection(
+    d: &mut Draft,
+    env: &Env,
+    at: &dyn Fn(&str) -> String,
+    first: &mut [Option<Source>; 2],
+) -> [bool; 2] {
+    let timeout = get(env, "DETECTION_TIMEOUT").filter(|t| !t.is_empty());
+    // Detection per family.
+    let mut on = [true, true];
+    for (i, fam) in [Fam::V4, Fam::V6].into_iter().enumerate() {
+        let (pk, old) = if fam == Fam::V4 {
+            ("IP4_PROVIDER", "IP4_POLICY")
+        } else {
+            ("IP6_PROVIDER", "IP6_POLICY")
+        };
+        let (key, value) = match (get(env, pk), get(env, old)) {
+            (Some(v), _) => (pk, v),
+            (None, Some(v)) => {
+                d.carry(at(old), tr("import.why.deprecated_name", &[]));
+                (old, v)
+            }
+            (None, None) => (pk, "cloudflare.trace"),
+        };
+        match provider_source(value) {
+            Ok(Some(mut src)) => {
+                if value.starts_with("cloudflare.doh") || value == "cloudflare" {
+                    d.carry(
+                        at(&format!("{key}={value}")),
+                        tr("import.why.doh_as_trace", &[]),
+                    );
+                } else if value == "local" {
+                    d.carry(
+                        at(&format!("{key}={value}")),
+                        tr("import.why.local_as_interface", &[]),
+                    );
+                }
+                src.timeout = timeout.map(str::to_owned);
+                match &first[i] {
+                    None => {
+                        if get(env, pk).is_some() || get(env, old).is_some() {
+                            d.source(fam, src.clone());
+                            d.carry(
+                                at(&format!("{key}={value}")),
+                                tr("import.why.detect", &[("family", &fam.rtype())]),
+                            );
+                        }
+                        first[i] = Some(src);
+                    }
+                    Some(taken) if *taken == src => {}
+                    Some(_) => d.leave(
+                        at(&format!("{key}={value}")),
+                        tr("import.why.detect_global", &[]),
+                    ),
+                }
+            }
+            Ok(None) => on[i] = false,
+            Err(why) => {
+                d.leave(at(&format!("{key}={value}")), why);
+                on[i] = false;
+            }
+        }
+    }
+    if let Some(t) = timeout {
+        d.carry(
+            at(&format!("DETECTION_TIMEOUT={t}")),
+            tr("import.why.timeout", &[]),
+        );
+    }
+    on
+}
+
+/// The schedule, what is left out, and the notifications.
+fn extras(d: &mut Draft, env: &Env, at: &dyn Fn(&str) -> String, hint: &str) {
     // Schedule.
     if let Some(cron) = get(env, "UPDATE_CRON") {
         match cron.strip_prefix("@every ") {
             Some(every) if d.interval.is_none() => {
                 d.interval = Some(every.trim().to_owned());
-                d.carry(at(&format!("UPDATE_CRON={cron}")), tr("import.why.interval", &[]));
+                d.carry(
+                    at(&format!("UPDATE_CRON={cron}")),
+                    tr("import.why.interval", &[]),
+                );
             }
-            Some(_) => d.leave(at(&format!("UPDATE_CRON={cron}")), tr("import.why.detect_global", &[])),
-            None => d.leave(at(&format!("UPDATE_CRON={cron}")), tr("import.why.cron", &[])),
+            Some(_) => d.leave(
+                at(&format!("UPDATE_CRON={cron}")),
+                tr("import.why.detect_global", &[]),
+            ),
+            None => d.leave(
+                at(&format!("UPDATE_CRON={cron}")),
+                tr("import.why.cron", &[]),
+            ),
         }
     }
-    if get(env, "DELETE_ON_STOP").is_some_and(|v| matches!(v, "true" | "1" | "t" | "T" | "TRUE" | "True")) {
-        d.leave(at("DELETE_ON_STOP=true"), tr("import.why.delete_on_stop", &[]));
+    if get(env, "DELETE_ON_STOP")
+        .is_some_and(|v| matches!(v, "true" | "1" | "t" | "T" | "TRUE" | "True"))
+    {
+        d.leave(
+            at("DELETE_ON_STOP=true"),
+            tr("import.why.delete_on_stop", &[]),
+        );
     }
     for key in ["IP4_DETECTION_FILTER", "IP6_DETECTION_FILTER"] {
         if let Some(v) = get(env, key).filter(|v| !v.is_empty() && *v != "keep-all") {
-            d.leave(at(&format!("{key}={v}")), tr("import.why.detection_filter", &[]));
+            d.leave(
+                at(&format!("{key}={v}")),
+                tr("import.why.detection_filter", &[]),
+            );
         }
     }
     for key in WAF {
@@ -427,20 +473,31 @@ fn one(
     }
     // Notifications.
     if let Some(url) = get(env, "HEALTHCHECKS").filter(|u| !u.is_empty()) {
-        d.notifier(&format!("{hint}-healthchecks"), "healthchecks", vec![("url", secret(url, at("HEALTHCHECKS")))]);
+        d.notifier(
+            &format!("{hint}-healthchecks"),
+            "healthchecks",
+            vec![("url", secret(url, at("HEALTHCHECKS")))],
+        );
         d.carry(at("HEALTHCHECKS"), tr("import.why.notifier", &[]));
     }
     if let Some(url) = get(env, "UPTIMEKUMA").filter(|u| !u.is_empty()) {
         let base = url.split('?').next().unwrap_or(url);
-        d.notifier(&format!("{hint}-uptime-kuma"), "uptime-kuma", vec![("url", secret(base, at("UPTIMEKUMA")))]);
+        d.notifier(
+            &format!("{hint}-uptime-kuma"),
+            "uptime-kuma",
+            vec![("url", secret(base, at("UPTIMEKUMA")))],
+        );
         d.carry(at("UPTIMEKUMA"), tr("import.why.notifier", &[]));
     }
     if let Some(urls) = get(env, "SHOUTRRR") {
-        for url in urls.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        for url in urls
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
             shoutrrr(d, url, hint, &at("SHOUTRRR"));
         }
     }
-    Ok(())
 }
 
 /// A shoutrrr URL as one of our notifiers.
@@ -450,18 +507,31 @@ fn shoutrrr(d: &mut Draft, url: &str, hint: &str, at: &str) {
     match scheme {
         "discord" => {
             let Some((token, id)) = rest.split_once('@') else {
-                d.leave(format!("{at}: {scheme_shown}"), tr("import.why.bad_value", &[]));
+                d.leave(
+                    format!("{at}: {scheme_shown}"),
+                    tr("import.why.bad_value", &[]),
+                );
                 return;
             };
             let id = id.split(['?', '/']).next().unwrap_or(id);
             let webhook = format!("https://discord.com/api/webhooks/{id}/{token}");
-            d.notifier(&format!("{hint}-discord"), "discord", vec![("url", secret(&webhook, at))]);
-            d.carry(format!("{at}: {scheme_shown}"), tr("import.why.notifier", &[]));
+            d.notifier(
+                &format!("{hint}-discord"),
+                "discord",
+                vec![("url", secret(&webhook, at))],
+            );
+            d.carry(
+                format!("{at}: {scheme_shown}"),
+                tr("import.why.notifier", &[]),
+            );
         }
         "ntfy" => {
             let rest = rest.split('?').next().unwrap_or(rest);
             let Some((host, topic)) = rest.rsplit_once('/') else {
-                d.leave(format!("{at}: {scheme_shown}"), tr("import.why.bad_value", &[]));
+                d.leave(
+                    format!("{at}: {scheme_shown}"),
+                    tr("import.why.bad_value", &[]),
+                );
                 return;
             };
             let mut fields = vec![("topic", secret(topic, at))];
@@ -469,9 +539,15 @@ fn shoutrrr(d: &mut Draft, url: &str, hint: &str, at: &str) {
                 fields.push(("server", s(&format!("https://{host}"))));
             }
             d.notifier(&format!("{hint}-ntfy"), "ntfy", fields);
-            d.carry(format!("{at}: {scheme_shown}"), tr("import.why.notifier", &[]));
+            d.carry(
+                format!("{at}: {scheme_shown}"),
+                tr("import.why.notifier", &[]),
+            );
         }
-        _ => d.leave(format!("{at}: {scheme_shown}"), tr("import.why.shoutrrr", &[])),
+        _ => d.leave(
+            format!("{at}: {scheme_shown}"),
+            tr("import.why.shoutrrr", &[]),
+        ),
     }
 }
 
@@ -568,7 +644,8 @@ mod tests {
 
     #[test]
     fn proxied_expressions_bind_as_favonia_does() {
-        let e = parse_bool_expr("is(example.com) || sub(example.com) && !is(ipv6.example.com)").unwrap();
+        let e = parse_bool_expr("is(example.com) || sub(example.com) && !is(ipv6.example.com)")
+            .unwrap();
         assert!(eval(&e, "example.com"));
         assert!(eval(&e, "*.example.com"));
         assert!(eval(&e, "nas.example.com"));
@@ -582,10 +659,15 @@ mod tests {
     #[test]
     fn names_with_hostid6() {
         assert_eq!(
-            names("a.example.com, b.example.com{hostid6=mac(00-11-22-33-44-55)},c.example.com{hostid6=::1}"),
+            names(
+                "a.example.com, b.example.com{hostid6=mac(00-11-22-33-44-55)},c.example.com{hostid6=::1}"
+            ),
             [
                 ("a.example.com".into(), None),
-                ("b.example.com".into(), Some("mac(00-11-22-33-44-55)".into())),
+                (
+                    "b.example.com".into(),
+                    Some("mac(00-11-22-33-44-55)".into())
+                ),
                 ("c.example.com".into(), Some("::1".into())),
             ]
         );

@@ -1,7 +1,7 @@
 //! `inadyn.conf` (libConfuse): `key = value` settings, lists `{ a, b }`, `provider NAME[:N] { … }` and
 //! `custom NAME[:N] { … }` sections, `include("file")`, comments `#`, `//` and `/* */`.
 
-use super::draft::{Draft, Fam, Record, Source, Val, s, secret};
+use super::draft::{Draft, Fam, KindFields, Record, Source, Val, s, secret};
 use super::{ImportError, command_source, dyndns2_preset, fqdn};
 use crate::i18n::tr;
 
@@ -108,7 +108,10 @@ fn tokens(text: &str) -> Result<Vec<(Tok, usize)>, ImportError> {
                 let mut value = String::new();
                 while i < chars.len()
                     && !chars[i].is_whitespace()
-                    && !matches!(chars[i], '=' | '{' | '}' | ',' | '(' | ')' | '#' | '"' | '\'')
+                    && !matches!(
+                        chars[i],
+                        '=' | '{' | '}' | ',' | '(' | ')' | '#' | '"' | '\''
+                    )
                 {
                     value.push(chars[i]);
                     i += 1;
@@ -191,9 +194,15 @@ fn block(toks: &[(Tok, usize)], pos: &mut usize, nested: bool) -> Result<Vec<Ite
                     }
                     *pos += 1;
                 }
-                items.push(Item::Call { name: key, args, line });
+                items.push(Item::Call {
+                    name: key,
+                    args,
+                    line,
+                });
             }
-            Some((Tok::Word(title), _)) if matches!(toks.get(*pos + 1), Some((Tok::Punct('{'), _))) => {
+            Some((Tok::Word(title), _))
+                if matches!(toks.get(*pos + 1), Some((Tok::Punct('{'), _))) =>
+            {
                 let title = title.clone();
                 *pos += 2;
                 let inner = block(toks, pos, true)?;
@@ -258,21 +267,33 @@ pub(super) fn convert(text: &str) -> Result<Draft, ImportError> {
         match forced.parse::<u64>() {
             Ok(n) => {
                 d.max_interval = Some(format!("{n}s"));
-                d.carry(format!("forced-update = {forced}"), tr("import.why.max_interval", &[]));
+                d.carry(
+                    format!("forced-update = {forced}"),
+                    tr("import.why.max_interval", &[]),
+                );
             }
             Err(_) => {
-                return Err(ImportError::field("forced-update", tr("import.error.number", &[])));
+                return Err(ImportError::field(
+                    "forced-update",
+                    tr("import.error.number", &[]),
+                ));
             }
         }
     }
     let allow_v6 = truthy(one(&items, "allow-ipv6")).unwrap_or(false);
     let private = truthy(one(&items, "verify-address")) == Some(false);
     if private {
-        d.carry("verify-address = false", tr("import.why.allow_private", &[]));
+        d.carry(
+            "verify-address = false",
+            tr("import.why.allow_private", &[]),
+        );
     }
     for key in GLOBAL_UNUSED {
         if let Some(v) = get(&items, key) {
-            d.leave(format!("{key} = {}", v.join(", ")), tr("import.why.not_used", &[]));
+            d.leave(
+                format!("{key} = {}", v.join(", ")),
+                tr("import.why.not_used", &[]),
+            );
         }
     }
     let global_iface = one(&items, "iface").to_owned();
@@ -286,7 +307,17 @@ pub(super) fn convert(text: &str) -> Result<Draft, ImportError> {
         } = item
         {
             let at = format!("{kind} {title} (line {line})");
-            section(&mut d, &at, kind, title, inner, &global_iface, allow_v6, private, &mut first);
+            section(
+                &mut d,
+                &at,
+                kind,
+                title,
+                inner,
+                &global_iface,
+                allow_v6,
+                private,
+                &mut first,
+            );
         }
     }
     Ok(d)
@@ -295,8 +326,11 @@ pub(super) fn convert(text: &str) -> Result<Draft, ImportError> {
 /// Which plugin a `provider` title names: exact names first, then the part that tells it (inadyn's loose
 /// match).
 fn plugin(title: &str) -> String {
-    let name = title.split(':').next().unwrap_or(title).to_ascii_lowercase();
-    name
+    title
+        .split(':')
+        .next()
+        .unwrap_or(title)
+        .to_ascii_lowercase()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -328,123 +362,22 @@ fn section(
     }
     let plugin = plugin(title);
     // `default@dynv6.com` is `ipv6@dynv6.com`'s alias.
-    let mut fam = if plugin.starts_with("ipv6@") || plugin == "default@dynv6.com" || plugin == "dynv6.com" {
-        Fam::V6
-    } else {
-        Fam::V4
-    };
-    let user_secret = || secret(username, format!("{at}: username"));
-    let pass_secret = || secret(password, format!("{at}: password"));
-    let need = |fields: &[(&str, &str)]| -> Result<(), String> {
-        match fields.iter().find(|(_, v)| v.is_empty()) {
-            Some((f, _)) => Err(tr("import.why.empty_credential", &[("field", f)])),
-            None => Ok(()),
-        }
-    };
+    let mut fam =
+        if plugin.starts_with("ipv6@") || plugin == "default@dynv6.com" || plugin == "dynv6.com" {
+            Fam::V6
+        } else {
+            Fam::V4
+        };
     let mut domain: Option<String> = None;
-    let result: Result<(&str, Vec<(&str, Val)>), String> = if kind == "custom" {
+    let creds = Creds {
+        username,
+        password,
+        at,
+    };
+    let result = if kind == "custom" {
         custom(items, username, password, ssl, &mut domain, at)
     } else {
-        let has = |p: &str| plugin.contains(p);
-        let basic = |k: &'static str| -> Result<(&'static str, Vec<(&'static str, Val)>), String> {
-            need(&[("password", password)])?;
-            let mut f = Vec::new();
-            if !username.is_empty() {
-                f.push(("username", s(username)));
-            }
-            f.push(("password", pass_secret()));
-            Ok((k, f))
-        };
-        if has("cloudflare") {
-            need(&[("password", password)]).map(|()| {
-                let mut f = vec![("token", pass_secret())];
-                if let Some(p) = truthy(one(items, "proxied")) {
-                    f.push(("proxied", Val::Bool(p)));
-                }
-                ("cloudflare", f)
-            })
-        } else if has("tunnelbroker") || plugin == "ipv6@he.net" || plugin == "ipv6tb@he.net" {
-            Err(tr("import.why.tunnelbroker", &[]))
-        } else if has("he.net") {
-            need(&[("password", password)]).map(|()| {
-                let mut f = Vec::new();
-                if !username.is_empty() && !hostnames.iter().any(|h| fqdn(h) == fqdn(username)) {
-                    f.push(("username", s(username)));
-                }
-                f.push(("password", pass_secret()));
-                ("he", f)
-            })
-        } else if has("dyndns.org") || plugin == "dyndns" {
-            basic("dyn")
-        } else if has("dnsomatic") {
-            basic("dnsomatic")
-        } else if has("no-ip") || has("noip") {
-            basic("noip")
-        } else if has("dynu") {
-            basic("dynu")
-        } else if has("duckdns") {
-            need(&[("username", username)]).map(|()| ("duckdns", vec![("token", user_secret())]))
-        } else if has("desec") {
-            need(&[("password", password)]).map(|()| ("desec", vec![("token", pass_secret())]))
-        } else if has("dynv6") {
-            need(&[("username", username)]).map(|()| ("dynv6", vec![("token", user_secret())]))
-        } else if has("porkbun") {
-            need(&[("username", username), ("password", password)]).map(|()| {
-                (
-                    "porkbun",
-                    vec![("api_key", user_secret()), ("secret_api_key", pass_secret())],
-                )
-            })
-        } else if has("namecheap") {
-            need(&[("username", username), ("password", password)]).map(|()| {
-                domain = Some(fqdn(username));
-                (
-                    "namecheap",
-                    vec![("password", pass_secret()), ("domain", s(&fqdn(username)))],
-                )
-            })
-        } else if has("dnspod") {
-            need(&[("username", username), ("password", password)]).map(|()| {
-                (
-                    "dnspod-token",
-                    vec![("token_id", s(username)), ("token", pass_secret())],
-                )
-            })
-        } else if has("loopia") {
-            basic("loopia")
-        } else if has("selfhost") {
-            basic("selfhost")
-        } else if has("spdyn") {
-            basic("spdyn")
-        } else if has("strato") {
-            basic("strato")
-        } else if has("all-inkl") {
-            basic("allinkl")
-        } else if has("infomaniak") {
-            basic("infomaniak")
-        } else if has("changeip") {
-            basic("changeip")
-        } else if has("ipv64") {
-            basic("ipv64")
-        } else if has("easydns") {
-            need(&[("username", username), ("password", password)]).map(|()| {
-                (
-                    "easydns",
-                    vec![("username", s(username)), ("token", pass_secret())],
-                )
-            })
-        } else if has("zoneedit") {
-            need(&[("username", username), ("password", password)]).map(|()| {
-                (
-                    "zoneedit",
-                    vec![("username", s(username)), ("token", pass_secret())],
-                )
-            })
-        } else if has("freedns") {
-            Err(tr("import.why.freedns_login", &[]))
-        } else {
-            Err(tr("import.why.no_kind", &[("kind", &plugin)]))
-        }
+        plugin_provider(&plugin, items, &creds, &hostnames, &mut domain)
     };
     let (pkind, fields) = match result {
         Ok(p) => p,
@@ -459,7 +392,98 @@ fn section(
             tr("import.why.zone_found", &[("zone", &username)]),
         );
     }
-    // Detection: iface, checkip-command, checkip-server; the plugin's own default otherwise.
+    let list = section_sources(d, at, items, global_iface, ssl, private, &mut fam);
+    if fam == Fam::V6 && !allow_v6 {
+        d.leave(
+            format!("{at}: {}", hostnames.join(", ")),
+            tr("import.why.allow_ipv6", &[]),
+        );
+        return;
+    }
+    if pkind == "namecheap" && fam == Fam::V6 {
+        d.leave(
+            format!("{at}: {}", hostnames.join(", ")),
+            tr("import.why.namecheap_v6", &[]),
+        );
+        return;
+    }
+    if !list.is_empty() {
+        take_sources(d, at, fam, list, first);
+    }
+    for key in ["wildcard", "user-agent"] {
+        if let Some(v) = get(items, key) {
+            d.leave(
+                format!("{at}: {key} = {}", v.join(", ")),
+                tr("import.why.not_used", &[]),
+            );
+        }
+    }
+    // -1 (the plugin's default) does not parse; 1 is Cloudflare's "automatic".
+    let ttl = one(items, "ttl")
+        .parse::<u32>()
+        .ok()
+        .filter(|t| !(pkind == "cloudflare" && *t == 1));
+    let provider = d.provider(&title.replace(':', "-"), pkind, fields);
+    for host in &hostnames {
+        let h = fqdn(host);
+        if pkind == "cloudflare" && h.len() == 32 && h.chars().all(|c| c.is_ascii_hexdigit()) {
+            d.leave(format!("{at}: {host}"), tr("import.why.record_id", &[]));
+            continue;
+        }
+        let name = match domain.as_deref() {
+            Some(dom) if h == "@" || h == dom => dom.to_owned(),
+            Some(dom) if !h.ends_with(&format!(".{dom}")) => format!("{h}.{dom}"),
+            _ => h,
+        };
+        d.record(Record {
+            name,
+            provider: provider.clone(),
+            rtype: Some(fam.rtype()),
+            ttl,
+            ..Record::default()
+        });
+    }
+}
+
+/// The first section's sources of a family go into `[detect]`; another section's different ones are noted.
+fn take_sources(
+    d: &mut Draft,
+    at: &str,
+    fam: Fam,
+    list: Vec<Source>,
+    first: &mut [Option<Vec<Source>>; 2],
+) {
+    let slot = &mut first[usize::from(fam == Fam::V6)];
+    match slot {
+        None => {
+            for src in &list {
+                d.source(fam, src.clone());
+            }
+            d.carry(
+                format!("{at}: checkip"),
+                tr("import.why.detect", &[("family", &fam.rtype())]),
+            );
+            *slot = Some(list);
+        }
+        Some(taken) if *taken == list => {}
+        Some(_) => d.leave(
+            format!("{at}: checkip"),
+            tr("import.why.detect_global", &[]),
+        ),
+    }
+}
+
+/// A section's detection: `iface`, `checkip-command`, `checkip-server`; the plugin's own default otherwise
+/// (then none here: ddns-tray's own). An IPv6-only checkip server makes the section's records AAAA.
+fn section_sources(
+    d: &mut Draft,
+    at: &str,
+    items: &[Item],
+    global_iface: &str,
+    ssl: bool,
+    private: bool,
+    fam: &mut Fam,
+) -> Vec<Source> {
     let iface = match one(items, "iface") {
         "" => global_iface,
         i => i,
@@ -491,7 +515,7 @@ fn section(
         };
         let url = format!("{scheme}://{server}{path}");
         if server.contains("dns64") || server.contains("ipv6") || server.starts_with("v6.") {
-            fam = Fam::V6;
+            *fam = Fam::V6;
         }
         if path.ends_with("/cdn-cgi/trace") {
             list.push(Source::new("cloudflare-trace", vec![("url", s(&url))]));
@@ -499,81 +523,154 @@ fn section(
             list.push(Source::http(&url));
         }
     } else if server.is_empty() {
-        d.carry(format!("{at}: checkip"), tr("import.why.default_detection", &[]));
+        d.carry(
+            format!("{at}: checkip"),
+            tr("import.why.default_detection", &[]),
+        );
     }
     if private {
         for src in &mut list {
             src.allow_private = true;
         }
     }
-    if fam == Fam::V6 && !allow_v6 {
-        d.leave(
-            format!("{at}: {}", hostnames.join(", ")),
-            tr("import.why.allow_ipv6", &[]),
-        );
-        return;
+    list
+}
+
+/// A section's `username` and `password`, and where they are.
+struct Creds<'a> {
+    username: &'a str,
+    password: &'a str,
+    at: &'a str,
+}
+
+impl Creds<'_> {
+    fn user(&self) -> Result<Val, String> {
+        need("username", self.username)?;
+        Ok(secret(self.username, format!("{}: username", self.at)))
     }
-    if pkind == "namecheap" && fam == Fam::V6 {
-        d.leave(format!("{at}: {}", hostnames.join(", ")), tr("import.why.namecheap_v6", &[]));
-        return;
+
+    fn pass(&self) -> Result<Val, String> {
+        need("password", self.password)?;
+        Ok(secret(self.password, format!("{}: password", self.at)))
     }
-    if !list.is_empty() {
-        let slot = &mut first[usize::from(fam == Fam::V6)];
-        match slot {
-            None => {
-                for src in &list {
-                    d.source(fam, src.clone());
-                }
-                d.carry(format!("{at}: checkip"), tr("import.why.detect", &[("family", &fam.rtype())]));
-                *slot = Some(list);
-            }
-            Some(taken) if *taken == list => {}
-            Some(_) => d.leave(format!("{at}: checkip"), tr("import.why.detect_global", &[])),
+
+    fn plain_user(&self) -> Result<Val, String> {
+        need("username", self.username)?;
+        Ok(s(self.username))
+    }
+
+    /// A user name when there is one, and the password.
+    fn basic(&self, kind: &'static str) -> Result<KindFields, String> {
+        let mut fields = Vec::new();
+        if !self.username.is_empty() {
+            fields.push(("username", s(self.username)));
         }
-    }
-    for key in ["wildcard", "user-agent"] {
-        if let Some(v) = get(items, key) {
-            d.leave(format!("{at}: {key} = {}", v.join(", ")), tr("import.why.not_used", &[]));
-        }
-    }
-    let ttl = one(items, "ttl").parse::<i64>().ok();
-    let ttl = match (pkind, ttl) {
-        (_, Some(t)) if t < 0 => None,
-        ("cloudflare", Some(1)) => None,
-        (_, Some(t)) => u32::try_from(t).ok(),
-        (_, None) => None,
-    };
-    let provider = d.provider(&title.replace(':', "-"), pkind, fields);
-    for host in &hostnames {
-        let h = fqdn(host);
-        if pkind == "cloudflare" && h.len() == 32 && h.chars().all(|c| c.is_ascii_hexdigit()) {
-            d.leave(format!("{at}: {host}"), tr("import.why.record_id", &[]));
-            continue;
-        }
-        let name = match domain.as_deref() {
-            Some(dom) if h == "@" || h == dom => dom.to_owned(),
-            Some(dom) if !h.ends_with(&format!(".{dom}")) => format!("{h}.{dom}"),
-            _ => h,
-        };
-        d.record(Record {
-            name,
-            provider: provider.clone(),
-            rtype: Some(fam.rtype()),
-            ttl,
-            ..Record::default()
-        });
+        fields.push(("password", self.pass()?));
+        Ok((kind, fields))
     }
 }
 
+fn need(field: &str, value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        Err(tr("import.why.empty_credential", &[("field", &field)]))
+    } else {
+        Ok(())
+    }
+}
+
+/// Plugins speaking dyndns2 with a user name and password: a part of the plugin's name, our kind.
+const BASIC_PLUGINS: &[(&str, &str)] = &[
+    ("dyndns.org", "dyn"),
+    ("dnsomatic", "dnsomatic"),
+    ("no-ip", "noip"),
+    ("noip", "noip"),
+    ("dynu", "dynu"),
+    ("loopia", "loopia"),
+    ("selfhost", "selfhost"),
+    ("spdyn", "spdyn"),
+    ("strato", "strato"),
+    ("all-inkl", "allinkl"),
+    ("infomaniak", "infomaniak"),
+    ("changeip", "changeip"),
+    ("ipv64", "ipv64"),
+];
+
+/// A `provider` section's plugin as our kind, or why there is none.
+fn plugin_provider(
+    plugin: &str,
+    items: &[Item],
+    c: &Creds<'_>,
+    hostnames: &[String],
+    domain: &mut Option<String>,
+) -> Result<KindFields, String> {
+    let has = |p: &str| plugin.contains(p);
+    if has("cloudflare") {
+        let mut fields = vec![("token", c.pass()?)];
+        if let Some(p) = truthy(one(items, "proxied")) {
+            fields.push(("proxied", Val::Bool(p)));
+        }
+        return Ok(("cloudflare", fields));
+    }
+    if has("tunnelbroker") || plugin == "ipv6@he.net" || plugin == "ipv6tb@he.net" {
+        return Err(tr("import.why.tunnelbroker", &[]));
+    }
+    if has("he.net") {
+        let mut fields = Vec::new();
+        if !c.username.is_empty() && !hostnames.iter().any(|h| fqdn(h) == fqdn(c.username)) {
+            fields.push(("username", s(c.username)));
+        }
+        fields.push(("password", c.pass()?));
+        return Ok(("he", fields));
+    }
+    if plugin == "dyndns" {
+        return c.basic("dyn");
+    }
+    if let Some((_, kind)) = BASIC_PLUGINS.iter().find(|(p, _)| has(p)) {
+        return c.basic(kind);
+    }
+    Ok(match plugin {
+        p if p.contains("duckdns") => ("duckdns", vec![("token", c.user()?)]),
+        p if p.contains("desec") => ("desec", vec![("token", c.pass()?)]),
+        p if p.contains("dynv6") => ("dynv6", vec![("token", c.user()?)]),
+        p if p.contains("porkbun") => (
+            "porkbun",
+            vec![("api_key", c.user()?), ("secret_api_key", c.pass()?)],
+        ),
+        p if p.contains("namecheap") => {
+            need("username", c.username)?;
+            let dom = fqdn(c.username);
+            *domain = Some(dom.clone());
+            (
+                "namecheap",
+                vec![("password", c.pass()?), ("domain", s(&dom))],
+            )
+        }
+        p if p.contains("dnspod") => (
+            "dnspod-token",
+            vec![("token_id", c.plain_user()?), ("token", c.pass()?)],
+        ),
+        p if p.contains("easydns") => (
+            "easydns",
+            vec![("username", c.plain_user()?), ("token", c.pass()?)],
+        ),
+        p if p.contains("zoneedit") => (
+            "zoneedit",
+            vec![("username", c.plain_user()?), ("token", c.pass()?)],
+        ),
+        p if p.contains("freedns") => return Err(tr("import.why.freedns_login", &[])),
+        other => return Err(tr("import.why.no_kind", &[("kind", &other)])),
+    })
+}
+
 /// A `custom` section: a known service behind its server, a dyndns2 server, or a webhook.
-fn custom<'a>(
+fn custom(
     items: &[Item],
     username: &str,
     password: &str,
     ssl: bool,
     domain: &mut Option<String>,
     at: &str,
-) -> Result<(&'a str, Vec<(&'a str, Val)>), String> {
+) -> Result<KindFields, String> {
     let server = one(items, "ddns-server");
     let path = one(items, "ddns-path");
     let host = server.split([':', '/']).next().unwrap_or(server);
@@ -582,7 +679,7 @@ fn custom<'a>(
         return Err(tr("import.why.empty_credential", &[("field", &"password")]));
     }
     let pass = || secret(password, format!("{at}: password"));
-    let basic = |kind: &'a str, server: Option<String>| {
+    let basic = |kind: &'static str, server: Option<String>| {
         let mut f = Vec::new();
         if let Some(u) = server {
             f.push(("server", s(&u)));
@@ -607,15 +704,27 @@ fn custom<'a>(
         if let Some(kind) = dyndns2_preset(host) {
             return Ok(basic(kind, None));
         }
-        return Ok(basic("dyndns2", Some(format!("{scheme}://{server}/nic/update"))));
+        return Ok(basic(
+            "dyndns2",
+            Some(format!("{scheme}://{server}/nic/update")),
+        ));
     }
     if server.is_empty() {
-        return Err(tr("import.why.empty_credential", &[("field", &"ddns-server")]));
+        return Err(tr(
+            "import.why.empty_credential",
+            &[("field", &"ddns-server")],
+        ));
     }
     if path.contains("%u") || path.contains("%p") || super::credential_in(path).is_some() {
-        return Err(tr("import.why.credential_in_request", &[("field", &"ddns-path")]));
+        return Err(tr(
+            "import.why.credential_in_request",
+            &[("field", &"ddns-path")],
+        ));
     }
-    let mut url = format!("{scheme}://{server}{}", path.replace("%h", "{name}").replace("%i", "{ip}"));
+    let mut url = format!(
+        "{scheme}://{server}{}",
+        path.replace("%h", "{name}").replace("%i", "{ip}")
+    );
     if !path.contains("%h") && !path.contains("%i") {
         url.push_str(if truthy(one(items, "append-myip")) == Some(true) {
             "{ip}"
@@ -633,14 +742,26 @@ fn custom<'a>(
             "headers",
             Val::Table(vec![(
                 "Authorization".into(),
-                secret(&format!("Basic {auth}"), format!("{at}: username, password")),
+                secret(
+                    &format!("Basic {auth}"),
+                    format!("{at}: username, password"),
+                ),
             )]),
         ),
     ];
-    let responses: Vec<String> = get(items, "ddns-response")
-        .map(<[String]>::to_vec)
-        .unwrap_or_else(|| ["good", "OK", "true", "success", "updated"].map(String::from).to_vec());
-    let responses: Vec<String> = responses.iter().filter(|r| !r.is_empty()).map(|r| escape(r)).collect();
+    let responses: Vec<String> = get(items, "ddns-response").map_or_else(
+        || {
+            ["good", "OK", "true", "success", "updated"]
+                .map(String::from)
+                .to_vec()
+        },
+        <[String]>::to_vec,
+    );
+    let responses: Vec<String> = responses
+        .iter()
+        .filter(|r| !r.is_empty())
+        .map(|r| escape(r))
+        .collect();
     if !responses.is_empty() {
         f.push(("success_regex", s(&responses.join("|"))));
     }
@@ -679,13 +800,27 @@ mod tests {
                 line: 3
             }
         );
-        let Item::Section { kind, title, items: inner, line } = &items[2] else {
+        let Item::Section {
+            kind,
+            title,
+            items: inner,
+            line,
+        } = &items[2]
+        else {
             panic!("{items:?}");
         };
-        assert_eq!((kind.as_str(), title.as_str(), *line), ("provider", "cloudflare.com:1", 4));
-        assert_eq!(get(inner, "hostname").unwrap(), ["a.example.com", "b.example.com"]);
+        assert_eq!(
+            (kind.as_str(), title.as_str(), *line),
+            ("provider", "cloudflare.com:1", 4)
+        );
+        assert_eq!(
+            get(inner, "hostname").unwrap(),
+            ["a.example.com", "b.example.com"]
+        );
         assert_eq!(one(inner, "password"), "p#w");
-        assert!(matches!(&inner[2], Item::Call { name, args, .. } if name == "include" && args == &["/etc/x"]));
+        assert!(
+            matches!(&inner[2], Item::Call { name, args, .. } if name == "include" && args == &["/etc/x"])
+        );
     }
 
     #[test]
@@ -707,7 +842,10 @@ mod tests {
         .unwrap();
         let p = &d.providers[0];
         assert_eq!(p.kind, "webhook");
-        assert_eq!(p.fields[0].1, s("https://up.example.org/set?h={name}&a={ip}"));
+        assert_eq!(
+            p.fields[0].1,
+            s("https://up.example.org/set?h={name}&a={ip}")
+        );
         assert_eq!(p.fields[2].1, s("ok|good\\."));
         let (text, secrets) = d.render(super::super::SecretMode::Env, "");
         assert!(!text.contains("pw") && !text.contains("dTpwdw"), "{text}");

@@ -188,8 +188,10 @@ pub fn detect(text: &str, file_name: Option<&str>) -> Option<Format> {
     if lines().any(favonia_var) {
         return Some(Format::Favonia);
     }
-    let section = regex_lite::Regex::new(r"^(provider|custom)\s+\S+\s*\{").unwrap();
-    if lines().any(|l| section.is_match(l)) {
+    let section = |l: &str| {
+        (l.starts_with("provider ") || l.starts_with("custom ")) && l.trim_end().ends_with('{')
+    };
+    if lines().any(section) {
         return Some(Format::Inadyn);
     }
     if lines().any(|l| {
@@ -203,15 +205,20 @@ pub fn detect(text: &str, file_name: Option<&str>) -> Option<Format> {
         return Some(Format::DdnsGo);
     }
     let name = file_name?.to_ascii_lowercase();
+    let extension = |ext: &str| {
+        Path::new(&name)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+    };
     if name.contains("ddns_go") || name.contains("ddns-go") {
         Some(Format::DdnsGo)
     } else if name.contains("ddclient") {
         Some(Format::Ddclient)
     } else if name.contains("inadyn") {
         Some(Format::Inadyn)
-    } else if name.ends_with(".json") {
+    } else if extension("json") {
         Some(Format::DdnsUpdater)
-    } else if name.ends_with(".env") || name.contains("compose") {
+    } else if extension("env") || name == ".env" || name.contains("compose") {
         Some(Format::Favonia)
     } else {
         None
@@ -267,7 +274,8 @@ pub(crate) fn command_source(cmd: &str) -> Result<(draft::Source, Option<String>
         ));
     }
     let plain = cmd.chars().all(|c| {
-        c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.' | '/' | ':' | '=' | ',' | '@')
+        c.is_ascii_alphanumeric()
+            || matches!(c, ' ' | '-' | '_' | '.' | '/' | ':' | '=' | ',' | '@')
     });
     if !plain || cmd.trim().is_empty() {
         return Err(tr("import.why.shell_command", &[]));
@@ -335,12 +343,18 @@ mod tests {
             ("protocol=noip\nlogin=a\n", Format::Ddclient),
             ("period = 300\nprovider no-ip.com {\n}\n", Format::Inadyn),
             ("CF_API_TOKEN=x\nDOMAINS=a.example\n", Format::Favonia),
-            ("services:\n  a:\n    environment:\n      - DOMAINS=a.example\n", Format::Favonia),
+            (
+                "services:\n  a:\n    environment:\n      - DOMAINS=a.example\n",
+                Format::Favonia,
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(detect(text, None), Some(want), "{text}");
         }
-        assert_eq!(detect("# nothing\n", Some("/etc/inadyn.conf")), Some(Format::Inadyn));
+        assert_eq!(
+            detect("# nothing\n", Some("/etc/inadyn.conf")),
+            Some(Format::Inadyn)
+        );
         assert_eq!(detect("# nothing\n", Some("notes.txt")), None);
     }
 
@@ -357,7 +371,10 @@ mod tests {
         );
         for (cmd, iface) in [
             ("ip -4 addr show ppp0", "ppp0"),
-            ("ip -6 addr show dev eth1 scope global | grep -v deprecated", "eth1"),
+            (
+                "ip -6 addr show dev eth1 scope global | grep -v deprecated",
+                "eth1",
+            ),
             ("/sbin/ip addr show wan", "wan"),
         ] {
             let (src, note) = command_source(cmd).unwrap();
@@ -383,7 +400,13 @@ mod tests {
             credential_in(r##"{"name":"#{domain}","api_key":"FAKE-1"}"##).as_deref(),
             Some("api_key")
         );
-        assert_eq!(credential_in("https://x.example/u?key=#{token}&ip=#{ip}"), None);
-        assert_eq!(credential_in("https://x.example/u?hostname={name}&myip={ip}"), None);
+        assert_eq!(
+            credential_in("https://x.example/u?key=#{token}&ip=#{ip}"),
+            None
+        );
+        assert_eq!(
+            credential_in("https://x.example/u?hostname={name}&myip={ip}"),
+            None
+        );
     }
 }

@@ -73,7 +73,10 @@ fn import_sample(s: &Sample<'_>) -> Table {
         .next()
         .unwrap_or_default();
     for word in s.left_out {
-        assert!(left.contains(word), "{word} is not listed as left out:\n{out:?}");
+        assert!(
+            left.contains(word),
+            "{word} is not listed as left out:\n{out:?}"
+        );
     }
     assert!(out.stdout.contains(": OK"), "{out:?}");
     // The variables the import names, set with the sample's values: `check` passes on the written file.
@@ -182,7 +185,10 @@ fn ddns_go_aliyun_lines_and_an_ipv6_interface() {
     assert_eq!(t["ipv6"].as_bool(), Some(true));
     let ali = provider(&t, "aliyun-home");
     assert_eq!(str_of(ali, "kind"), Some("alidns"));
-    assert_eq!(str_of(ali, "access_key_id"), Some("LTAI5tFAKEFAKEFAKEFAKE01"));
+    assert_eq!(
+        str_of(ali, "access_key_id"),
+        Some("LTAI5tFAKEFAKEFAKEFAKE01")
+    );
     env_ref(&ali["access_key_secret"]);
     let lines: Vec<&str> = list(&t, "record")
         .iter()
@@ -190,18 +196,27 @@ fn ddns_go_aliyun_lines_and_an_ipv6_interface() {
         .filter_map(|r| str_of(r, "line"))
         .collect();
     assert_eq!(lines, ["telecom", "unicom"]);
-    assert_eq!(record(&t, "home.example.com", "A")["ttl"].as_integer(), Some(600));
+    assert_eq!(
+        record(&t, "home.example.com", "A")["ttl"].as_integer(),
+        Some(600)
+    );
     for (name, rtype) in [
         ("example.com", "A"),
         ("www.cn.example.net", "A"),
         ("nas.example.com", "AAAA"),
         ("nas6.cn.example.net", "AAAA"),
     ] {
-        assert_eq!(str_of(record(&t, name, rtype), "provider"), Some("aliyun-home"));
+        assert_eq!(
+            str_of(record(&t, name, rtype), "provider"),
+            Some("aliyun-home")
+        );
     }
     let dnspod = provider_of(&t, "office.example.net", "AAAA");
     assert_eq!(str_of(dnspod, "kind"), Some("dnspod"));
-    assert_eq!(str_of(dnspod, "secret_id"), Some("AKIDFAKEFAKEFAKEFAKEFAKEFAKEFAKE0000"));
+    assert_eq!(
+        str_of(dnspod, "secret_id"),
+        Some("AKIDFAKEFAKEFAKEFAKEFAKEFAKEFAKE0000")
+    );
     let office: Vec<&str> = list(&t, "record")
         .iter()
         .filter(|r| str_of(r, "name") == Some("office.example.net"))
@@ -229,7 +244,11 @@ fn ddns_go_callbacks_with_credentials_are_left_out_and_legacy_dnspod_maps() {
         ],
         left_out: &["gw.example.net: ", "gw2.example.net", "api.example.com"],
     });
-    assert!(list(&t, "provider").iter().all(|p| str_of(p, "kind") != Some("webhook")));
+    assert!(
+        list(&t, "provider")
+            .iter()
+            .all(|p| str_of(p, "kind") != Some("webhook"))
+    );
     let pork = provider_of(&t, "www.example.net", "A");
     assert_eq!(str_of(pork, "kind"), Some("porkbun"));
     env_ref(&pork["api_key"]);
@@ -238,7 +257,10 @@ fn ddns_go_callbacks_with_credentials_are_left_out_and_legacy_dnspod_maps() {
     let legacy = provider_of(&t, "router.example.com", "A");
     assert_eq!(str_of(legacy, "kind"), Some("dnspod-token"));
     assert_eq!(str_of(legacy, "token_id"), Some("123456"));
-    assert_eq!(str_of(record(&t, "router.example.com", "A"), "line"), Some("电信"));
+    assert_eq!(
+        str_of(record(&t, "router.example.com", "A"), "line"),
+        Some("电信")
+    );
     let vercel = provider_of(&t, "edge.example.com", "A");
     assert_eq!(str_of(vercel, "team_id"), Some("team_FAKEteam000000000000"));
     assert_eq!(names(&t).len(), 4);
@@ -254,13 +276,20 @@ fn ddns_go_cloudflare_proxied_commands_lines_and_webhook() {
             "FAKE-webhook-token-000",
             "$2a$10$FAKEFAKEFAKEFAKEFAKEFuFAKEbcryptHashNotARealOne111111",
         ],
-        left_out: &["(cf-lan-v6): ipv6.gettype = cmd", "user:", "notallowwanaccess"],
+        left_out: &[
+            "(cf-lan-v6): ipv6.gettype = cmd",
+            "user:",
+            "notallowwanaccess",
+        ],
     });
     // `ip -4 addr show ppp0` lists the interface's addresses: an interface source.
     assert_eq!(sources(&t, "ipv4"), ["interface \"ppp0\""]);
     let home = provider_of(&t, "home.example.com", "A");
     assert_eq!(home["proxied"].as_bool(), Some(true));
-    assert_eq!(provider_of(&t, "home.example.com", "AAAA")["name"], home["name"]);
+    assert_eq!(
+        provider_of(&t, "home.example.com", "AAAA")["name"],
+        home["name"]
+    );
     let vpn = provider_of(&t, "vpn.example.com", "A");
     assert!(vpn.get("proxied").is_none());
     let lab = provider_of(&t, "*.lab.example.com", "A");
@@ -268,13 +297,22 @@ fn ddns_go_cloudflare_proxied_commands_lines_and_webhook() {
     assert_eq!(str_of(lab, "comment"), Some("managed-by-ddns-go"));
     record(&t, "git.dev.example.net", "AAAA");
     // One token, one variable, however many providers share it; cf-lan-v6 is cf-home-2 again.
-    let vars: Vec<&str> = list(&t, "provider").iter().map(|p| env_ref(&p["token"])).collect();
+    let vars: Vec<&str> = list(&t, "provider")
+        .iter()
+        .map(|p| env_ref(&p["token"]))
+        .collect();
     assert_eq!(vars.len(), 3);
-    assert_eq!(provider_of(&t, "printer.example.net", "AAAA")["name"], vpn["name"]);
+    assert_eq!(
+        provider_of(&t, "printer.example.net", "AAAA")["name"],
+        vpn["name"]
+    );
     assert!(vars.iter().all(|v| *v == vars[0]), "{vars:?}");
     let printer = record(&t, "printer.example.net", "AAAA");
     assert_eq!(printer["ttl"].as_integer(), Some(300));
-    assert_eq!(printer["lines"].as_array().unwrap()[0].as_str(), Some("eth1"));
+    assert_eq!(
+        printer["lines"].as_array().unwrap()[0].as_str(),
+        Some("eth1")
+    );
     assert_eq!(printer["provider_via_line"].as_bool(), Some(true));
     let line = &list(&t, "line")[0];
     assert_eq!(str_of(line, "interface"), Some("eth1"));
@@ -285,7 +323,11 @@ fn ddns_go_cloudflare_proxied_commands_lines_and_webhook() {
         Some("https://hooks.example.net/ddns?ip={ip}&result={event}")
     );
     assert_eq!(str_of(hook, "method"), Some("POST"));
-    assert!(str_of(hook, "body").unwrap().contains("IPv4 {ip} ({event}) for {name}"));
+    assert!(
+        str_of(hook, "body")
+            .unwrap()
+            .contains("IPv4 {ip} ({event}) for {name}")
+    );
     let headers = hook["headers"].as_table().unwrap();
     env_ref(&headers["Authorization"]);
     assert_eq!(headers["X-Source"].as_str(), Some("ddns-go"));
@@ -311,19 +353,31 @@ fn ddclient_dyndns2_family() {
     let noip = provider_of(&t, "home.example.com", "A");
     assert_eq!(str_of(noip, "kind"), Some("noip"));
     assert_eq!(str_of(noip, "username"), Some("fake-noip-user@example.com"));
-    assert_eq!(provider_of(&t, "nas.example.com", "A")["name"], noip["name"]);
+    assert_eq!(
+        provider_of(&t, "nas.example.com", "A")["name"],
+        noip["name"]
+    );
     let desec = provider_of(&t, "example-home.dedyn.io", "AAAA");
     assert_eq!(str_of(desec, "kind"), Some("dyndns2"));
-    assert_eq!(str_of(desec, "server"), Some("https://update.dedyn.io/nic/update"));
+    assert_eq!(
+        str_of(desec, "server"),
+        Some("https://update.dedyn.io/nic/update")
+    );
     record(&t, "example-home.dedyn.io", "A");
-    assert_eq!(str_of(provider_of(&t, "all.dnsomatic.com", "A"), "kind"), Some("dnsomatic"));
+    assert_eq!(
+        str_of(provider_of(&t, "all.dnsomatic.com", "A"), "kind"),
+        Some("dnsomatic")
+    );
     let vpn = provider_of(&t, "vpn.example.net", "A");
     let mail = provider_of(&t, "mail.example.net", "A");
     assert_eq!(str_of(vpn, "kind"), Some("he"));
     assert_ne!(vpn["name"], mail["name"], "one provider per record key");
     assert_eq!(env_ref(&mail["password"]), "HE_DDNS_KEY_MAIL");
     let dynv6 = provider_of(&t, "example-lab.dynv6.net", "AAAA");
-    assert_eq!(str_of(dynv6, "server"), Some("https://dynv6.com/nic/update"));
+    assert_eq!(
+        str_of(dynv6, "server"),
+        Some("https://dynv6.com/nic/update")
+    );
     assert!(!names(&t).contains(&("example-lab.dynv6.net".into(), "A".into())));
     let duck = provider_of(&t, "example-home.duckdns.org", "A");
     assert_eq!(str_of(duck, "kind"), Some("duckdns"));
@@ -357,24 +411,46 @@ fn ddclient_api_providers() {
     assert_eq!(sources(&t, "ipv6"), ["interface \"enp1s0\""]);
     let cf = provider_of(&t, "home.example.com", "A");
     assert_eq!(str_of(cf, "kind"), Some("cloudflare"));
-    assert!(record(&t, "example.com", "A").get("ttl").is_none(), "ddclient's cloudflare has no ttl");
+    assert!(
+        record(&t, "example.com", "A").get("ttl").is_none(),
+        "ddclient's cloudflare has no ttl"
+    );
     let pork = provider_of(&t, "host.sub.example.net", "AAAA");
     assert_eq!(str_of(pork, "domain"), Some("example.net"));
     record(&t, "example.net", "AAAA");
     let gd = provider_of(&t, "shop.example.com", "A");
     assert_eq!(str_of(gd, "domain"), Some("example.com"));
-    assert_eq!(record(&t, "shop.example.com", "A")["ttl"].as_integer(), Some(600));
+    assert_eq!(
+        record(&t, "shop.example.com", "A")["ttl"].as_integer(),
+        Some(600)
+    );
     let nc = provider_of(&t, "blog.example.net", "A");
     assert_eq!(str_of(nc, "kind"), Some("namecheap"));
     assert_eq!(str_of(nc, "domain"), Some("example.net"));
-    assert_eq!(provider_of(&t, "example.net", "A")["kind"].as_str(), Some("porkbun"));
-    assert!(list(&t, "record").iter().any(|r| str_of(r, "name") == Some("example.net")
-        && r["provider"] == nc["name"]), "@ is the domain itself");
+    assert_eq!(
+        provider_of(&t, "example.net", "A")["kind"].as_str(),
+        Some("porkbun")
+    );
+    assert!(
+        list(&t, "record")
+            .iter()
+            .any(|r| str_of(r, "name") == Some("example.net") && r["provider"] == nc["name"]),
+        "@ is the domain itself"
+    );
     let gandi = provider_of(&t, "mail.example.com", "A");
     assert_eq!(str_of(gandi, "zone"), Some("example.com"));
-    assert_eq!(record(&t, "mail.example.com", "A")["ttl"].as_integer(), Some(3600));
-    assert_eq!(str_of(provider_of(&t, "cloud.example.net", "A"), "zone"), Some("example.net"));
-    assert_eq!(str_of(provider_of(&t, "droplet.example.org", "A"), "kind"), Some("digitalocean"));
+    assert_eq!(
+        record(&t, "mail.example.com", "A")["ttl"].as_integer(),
+        Some(3600)
+    );
+    assert_eq!(
+        str_of(provider_of(&t, "cloud.example.net", "A"), "zone"),
+        Some("example.net")
+    );
+    assert_eq!(
+        str_of(provider_of(&t, "droplet.example.org", "A"), "kind"),
+        Some("digitalocean")
+    );
     assert!(!names(&t).iter().any(|(n, _)| n == "www.example.net"));
 }
 
@@ -390,7 +466,12 @@ fn ddclient_legacy_use_lines_positional_credentials_and_globals_in_order() {
             "FAKEfreednsPassword",
             "FAKEdynuPassword",
         ],
-        left_out: &["use=linksys", "example.mooo.com", "gw.dyn.example.net", "syslog=yes"],
+        left_out: &[
+            "use=linksys",
+            "example.mooo.com",
+            "gw.dyn.example.net",
+            "syslog=yes",
+        ],
     });
     assert_eq!(str_of(&t, "interval"), Some("600s"));
     let loopia = provider_of(&t, "www.example.com", "A");
@@ -399,9 +480,9 @@ fn ddclient_legacy_use_lines_positional_credentials_and_globals_in_order() {
         Some("http://dns.loopia.se/XDynDNSServer/XDynDNS.php")
     );
     assert_eq!(str_of(loopia, "username"), Some("fake-loopia-login"));
-    let dyn_ = provider_of(&t, "legacy.example.net", "A");
-    assert_eq!(str_of(dyn_, "kind"), Some("dyn"));
-    assert_eq!(str_of(dyn_, "username"), Some("fake-dyn-login"));
+    let dyn_org = provider_of(&t, "legacy.example.net", "A");
+    assert_eq!(str_of(dyn_org, "kind"), Some("dyn"));
+    assert_eq!(str_of(dyn_org, "username"), Some("fake-dyn-login"));
     let dynu = provider_of(&t, "office.example.org", "A");
     assert_eq!(str_of(dynu, "kind"), Some("dynu"));
     assert_eq!(sources(&t, "ipv4"), ["http \"http://checkip.dyndns.org/\""]);
@@ -427,10 +508,16 @@ fn inadyn_providers() {
     assert_eq!(str_of(&t, "max_interval"), Some("604800s"));
     let cf4 = provider_of(&t, "example.com", "A");
     assert_eq!(cf4["proxied"].as_bool(), Some(false));
-    assert!(record(&t, "home.example.com", "A").get("ttl").is_none(), "ttl 1 is automatic");
+    assert!(
+        record(&t, "home.example.com", "A").get("ttl").is_none(),
+        "ttl 1 is automatic"
+    );
     let cf6 = provider_of(&t, "home.example.com", "AAAA");
     assert_eq!(cf6["proxied"].as_bool(), Some(true));
-    assert_eq!(record(&t, "home.example.com", "AAAA")["ttl"].as_integer(), Some(120));
+    assert_eq!(
+        record(&t, "home.example.com", "AAAA")["ttl"].as_integer(),
+        Some(120)
+    );
     assert_eq!(env_ref(&cf4["token"]), env_ref(&cf6["token"]));
     assert_eq!(
         sources(&t, "ipv4"),
@@ -440,15 +527,24 @@ fn inadyn_providers() {
         sources(&t, "ipv6"),
         ["cloudflare-trace \"https://dns64.cloudflare-dns.com/cdn-cgi/trace\""]
     );
-    assert_eq!(str_of(provider_of(&t, "example-home.duckdns.org", "A"), "kind"), Some("duckdns"));
+    assert_eq!(
+        str_of(provider_of(&t, "example-home.duckdns.org", "A"), "kind"),
+        Some("duckdns")
+    );
     let n1 = provider_of(&t, "nas.example.net", "A");
     let n2 = provider_of(&t, "cam.example.net", "A");
     assert_eq!(str_of(n1, "username"), Some("fake-noip-user@example.com"));
     assert_eq!(str_of(n2, "username"), Some("fake-second-noip"));
     let he = provider_of(&t, "vpn.example.net", "A");
     assert_eq!(str_of(he, "kind"), Some("he"));
-    assert!(he.get("username").is_none(), "the record's name is he's default user");
-    assert_eq!(str_of(provider_of(&t, "all.dnsomatic.com", "A"), "kind"), Some("dnsomatic"));
+    assert!(
+        he.get("username").is_none(),
+        "the record's name is he's default user"
+    );
+    assert_eq!(
+        str_of(provider_of(&t, "all.dnsomatic.com", "A"), "kind"),
+        Some("dnsomatic")
+    );
 }
 
 #[test]
@@ -461,7 +557,11 @@ fn inadyn_custom_sections() {
             "FAKEDYNPASS",
             "FAKEdmeRecordPassword",
         ],
-        left_out: &["include(/etc/inadyn/selfhosted.secret)", "gw.example.org", "office.example.org"],
+        left_out: &[
+            "include(/etc/inadyn/selfhosted.secret)",
+            "gw.example.org",
+            "office.example.org",
+        ],
     });
     assert_eq!(sources(&t, "ipv4"), ["interface \"eth0\""]);
     let nc = provider_of(&t, "test.example.net", "A");
@@ -469,9 +569,9 @@ fn inadyn_custom_sections() {
     assert_eq!(str_of(nc, "domain"), Some("example.net"));
     record(&t, "example.net", "A");
     record(&t, "www.example.net", "A");
-    let dyn_ = provider_of(&t, "legacy.example.com", "A");
-    assert_eq!(str_of(dyn_, "kind"), Some("dyn"));
-    assert_eq!(str_of(dyn_, "username"), Some("FAKEDYNUSER"));
+    let dyn_com = provider_of(&t, "legacy.example.com", "A");
+    assert_eq!(str_of(dyn_com, "kind"), Some("dyn"));
+    assert_eq!(str_of(dyn_com, "username"), Some("FAKEDYNUSER"));
 }
 
 #[test]
@@ -490,11 +590,26 @@ fn inadyn_api_plugins_and_unsupported() {
         ],
         left_out: &["checkip-command", "example.mooo.com", "1234567"],
     });
-    assert_eq!(record(&t, "www.example.net", "A")["ttl"].as_integer(), Some(600));
-    assert_eq!(str_of(provider_of(&t, "example.net", "A"), "kind"), Some("porkbun"));
-    assert_eq!(sources(&t, "ipv4"), ["http \"https://checkip.porkbun.com/\""]);
-    assert_eq!(str_of(provider_of(&t, "example-home.dedyn.io", "AAAA"), "kind"), Some("desec"));
-    assert_eq!(str_of(provider_of(&t, "example-lab.dynv6.net", "AAAA"), "kind"), Some("dynv6"));
+    assert_eq!(
+        record(&t, "www.example.net", "A")["ttl"].as_integer(),
+        Some(600)
+    );
+    assert_eq!(
+        str_of(provider_of(&t, "example.net", "A"), "kind"),
+        Some("porkbun")
+    );
+    assert_eq!(
+        sources(&t, "ipv4"),
+        ["http \"https://checkip.porkbun.com/\""]
+    );
+    assert_eq!(
+        str_of(provider_of(&t, "example-home.dedyn.io", "AAAA"), "kind"),
+        Some("desec")
+    );
+    assert_eq!(
+        str_of(provider_of(&t, "example-lab.dynv6.net", "AAAA"), "kind"),
+        Some("dynv6")
+    );
     let pod = provider_of(&t, "router.example.com", "A");
     assert_eq!(str_of(pod, "kind"), Some("dnspod-token"));
     assert_eq!(str_of(pod, "token_id"), Some("123456"));
@@ -524,17 +639,31 @@ fn ddns_updater_current() {
         left_out: &["(namecheap): AAAA"],
     });
     let cf = provider_of(&t, "*.lab.example.com", "A");
-    assert_eq!(str_of(cf, "zone_id"), Some("0123456789abcdef0123456789abcdef"));
+    assert_eq!(
+        str_of(cf, "zone_id"),
+        Some("0123456789abcdef0123456789abcdef")
+    );
     assert_eq!(cf["proxied"].as_bool(), Some(true));
     assert!(record(&t, "example.com", "A").get("ttl").is_none());
     let v6 = record(&t, "home.example.com", "AAAA");
     assert_eq!(str_of(v6, "ipv6_host"), Some("0:0:0:0:72ad:8fbb:a54e:bedd"));
     assert_eq!(v6["ipv6_prefix_len"].as_integer(), Some(64));
     assert_eq!(v6["ttl"].as_integer(), Some(300));
-    assert!(provider_of(&t, "home.example.com", "AAAA").get("proxied").is_none());
+    assert!(
+        provider_of(&t, "home.example.com", "AAAA")
+            .get("proxied")
+            .is_none()
+    );
     record(&t, "example-home.duckdns.org", "AAAA");
-    assert!(!names(&t).iter().any(|(n, _)| n.starts_with("nas.example-home")));
-    assert_eq!(record(&t, "www.example.net", "A")["ttl"].as_integer(), Some(600));
+    assert!(
+        !names(&t)
+            .iter()
+            .any(|(n, _)| n.starts_with("nas.example-home"))
+    );
+    assert_eq!(
+        record(&t, "www.example.net", "A")["ttl"].as_integer(),
+        Some(600)
+    );
     record(&t, "blog.example.org", "A");
     assert!(!names(&t).contains(&("blog.example.org".into(), "AAAA".into())));
     for (name, rtype, kind) in [
@@ -549,9 +678,16 @@ fn ddns_updater_current() {
         ("office.example.org", "A", "dynu"),
         ("all.dnsomatic.com", "A", "dnsomatic"),
     ] {
-        assert_eq!(str_of(provider_of(&t, name, rtype), "kind"), Some(kind), "{name}");
+        assert_eq!(
+            str_of(provider_of(&t, name, rtype), "kind"),
+            Some(kind),
+            "{name}"
+        );
     }
-    assert_eq!(str_of(provider_of(&t, "legacy.example.com", "A"), "username"), Some("fake-dyn-user"));
+    assert_eq!(
+        str_of(provider_of(&t, "legacy.example.com", "A"), "username"),
+        Some("fake-dyn-user")
+    );
 }
 
 #[test]
@@ -569,7 +705,10 @@ fn ddns_updater_legacy_host_field() {
         ],
         left_out: &["vpn.example.net", "mail.example.org", "dns.example.org"],
     });
-    assert_eq!(str_of(provider_of(&t, "shop.example.com", "A"), "domain"), Some("example.com"));
+    assert_eq!(
+        str_of(provider_of(&t, "shop.example.com", "A"), "domain"),
+        Some("example.com")
+    );
     record(&t, "example-home.duckdns.org", "A");
     assert_eq!(names(&t).len(), 2);
 }
@@ -592,14 +731,32 @@ fn ddns_updater_more_providers_and_unsupported_ones() {
         ],
         left_out: &["gw.example.org", "old.example.com"],
     });
-    assert_eq!(str_of(provider_of(&t, "home.example.com", "A"), "kind"), Some("alidns"));
-    assert_eq!(str_of(provider_of(&t, "router.example.com", "A"), "kind"), Some("dnspod-token"));
+    assert_eq!(
+        str_of(provider_of(&t, "home.example.com", "A"), "kind"),
+        Some("alidns")
+    );
+    assert_eq!(
+        str_of(provider_of(&t, "router.example.com", "A"), "kind"),
+        Some("dnspod-token")
+    );
     let r53 = provider_of(&t, "aws.example.com", "A");
     assert_eq!(str_of(r53, "zone_id"), Some("Z0FAKEFAKEFAKE0"));
-    assert_eq!(record(&t, "aws.example.com", "A")["ttl"].as_integer(), Some(300));
-    assert_eq!(str_of(provider_of(&t, "ovh.example.net", "A"), "region"), Some("eu"));
-    assert_eq!(str_of(provider_of(&t, "droplet.example.org", "A"), "kind"), Some("digitalocean"));
-    assert_eq!(str_of(provider_of(&t, "example.mooo.com", "A"), "kind"), Some("freedns"));
+    assert_eq!(
+        record(&t, "aws.example.com", "A")["ttl"].as_integer(),
+        Some(300)
+    );
+    assert_eq!(
+        str_of(provider_of(&t, "ovh.example.net", "A"), "region"),
+        Some("eu")
+    );
+    assert_eq!(
+        str_of(provider_of(&t, "droplet.example.org", "A"), "kind"),
+        Some("digitalocean")
+    );
+    assert_eq!(
+        str_of(provider_of(&t, "example.mooo.com", "A"), "kind"),
+        Some("freedns")
+    );
 }
 
 #[test]
@@ -613,7 +770,10 @@ fn favonia_basic_env() {
     assert_eq!(str_of(&t, "interval"), Some("5m"));
     for name in ["example.com", "www.example.com", "home.example.net"] {
         for rtype in ["A", "AAAA"] {
-            assert_eq!(provider_of(&t, name, rtype)["proxied"].as_bool(), Some(true));
+            assert_eq!(
+                provider_of(&t, name, rtype)["proxied"].as_bool(),
+                Some(true)
+            );
         }
     }
     assert_eq!(sources(&t, "ipv4"), ["cloudflare-trace "]);
@@ -650,10 +810,7 @@ fn favonia_advanced_env() {
     });
     assert_eq!(sources(&t, "ipv4"), ["interface \"eth0\""]);
     assert_eq!(sources(&t, "ipv6"), ["http \"https://api6.ipify.org\""]);
-    assert_eq!(
-        t["detect"]["ipv6"][0]["timeout"].as_str(),
-        Some("10s")
-    );
+    assert_eq!(t["detect"]["ipv6"][0]["timeout"].as_str(), Some("10s"));
     // is(example.com) || sub(example.com) && !is(ipv6.example.com)
     for (name, rtype, proxied) in [
         ("example.com", "A", true),
@@ -664,12 +821,13 @@ fn favonia_advanced_env() {
         ("nas.example.com", "AAAA", true),
     ] {
         let p = provider_of(&t, name, rtype);
-        assert_eq!(p.get("proxied").and_then(Value::as_bool).unwrap_or(false), proxied, "{name}");
-        assert_eq!(str_of(p, "comment"), Some("managed-by-cloudflare-ddns"));
         assert_eq!(
-            p["token"]["file"].as_str(),
-            Some(token.to_str().unwrap())
+            p.get("proxied").and_then(Value::as_bool).unwrap_or(false),
+            proxied,
+            "{name}"
         );
+        assert_eq!(str_of(p, "comment"), Some("managed-by-cloudflare-ddns"));
+        assert_eq!(p["token"]["file"].as_str(), Some(token.to_str().unwrap()));
         assert_eq!(record(&t, name, rtype)["ttl"].as_integer(), Some(300));
     }
     let nas = record(&t, "nas.example.com", "AAAA");
@@ -679,7 +837,10 @@ fn favonia_advanced_env() {
         str_of(record(&t, "printer.example.com", "AAAA"), "ipv6_host"),
         Some("00:11:22:33:44:55")
     );
-    let kinds: Vec<&str> = list(&t, "notify").iter().filter_map(|n| str_of(n, "kind")).collect();
+    let kinds: Vec<&str> = list(&t, "notify")
+        .iter()
+        .filter_map(|n| str_of(n, "kind"))
+        .collect();
     assert_eq!(kinds, ["healthchecks", "uptime-kuma", "discord"]);
 }
 
@@ -716,19 +877,40 @@ fn favonia_compose_file_with_two_services() {
         let p = provider_of(&t, name, "A");
         assert_eq!(p["proxied"].as_bool(), Some(true));
         assert_eq!(str_of(p, "comment"), Some("managed-by-ddns-a"));
-        assert!(p["token"]["file"].as_str().unwrap().ends_with("secrets/cloudflare_api_token.txt"));
-        assert!(!names(&t).contains(&(name.into(), "AAAA".into())), "IP6_PROVIDER=none");
+        assert!(
+            p["token"]["file"]
+                .as_str()
+                .unwrap()
+                .ends_with("secrets/cloudflare_api_token.txt")
+        );
+        assert!(
+            !names(&t).contains(&(name.into(), "AAAA".into())),
+            "IP6_PROVIDER=none"
+        );
     }
     let git = provider_of(&t, "git.lab.example.net", "AAAA");
     assert_eq!(git["proxied"].as_bool(), Some(true));
     assert_eq!(env_ref(&git["token"]), "LAB_CF_TOKEN");
-    assert!(provider_of(&t, "lab.example.net", "AAAA").get("proxied").is_none());
-    assert_eq!(record(&t, "lab.example.net", "AAAA")["ttl"].as_integer(), Some(120));
+    assert!(
+        provider_of(&t, "lab.example.net", "AAAA")
+            .get("proxied")
+            .is_none()
+    );
+    assert_eq!(
+        record(&t, "lab.example.net", "AAAA")["ttl"].as_integer(),
+        Some(120)
+    );
     assert_eq!(sources(&t, "ipv6"), ["interface \"enp3s0\""]);
     assert_eq!(str_of(&t, "interval"), Some("2m"));
-    let kinds: Vec<&str> = list(&t, "notify").iter().filter_map(|n| str_of(n, "kind")).collect();
+    let kinds: Vec<&str> = list(&t, "notify")
+        .iter()
+        .filter_map(|n| str_of(n, "kind"))
+        .collect();
     assert_eq!(kinds, ["healthchecks", "discord", "ntfy"]);
-    assert_eq!(str_of(list(&t, "notify")[2], "server"), Some("https://ntfy.example.net"));
+    assert_eq!(
+        str_of(list(&t, "notify")[2], "server"),
+        Some("https://ntfy.example.net")
+    );
 }
 
 #[test]
@@ -741,8 +923,16 @@ fn favonia_deprecated_names() {
     });
     assert_eq!(names(&t), [("home.example.org".to_owned(), "A".to_owned())]);
     assert_eq!(str_of(&t, "interval"), Some("15m"));
-    assert_eq!(t.get("ipv6"), None, "IP6_POLICY=unmanaged: no AAAA records, IPv6 stays off");
-    assert!(provider_of(&t, "home.example.org", "A").get("proxied").is_none());
+    assert_eq!(
+        t.get("ipv6"),
+        None,
+        "IP6_POLICY=unmanaged: no AAAA records, IPv6 stays off"
+    );
+    assert!(
+        provider_of(&t, "home.example.org", "A")
+            .get("proxied")
+            .is_none()
+    );
 }
 
 /// An existing config is never replaced without `--force`; with it, the old bytes are kept beside it.
@@ -751,13 +941,23 @@ fn an_existing_config_is_kept_or_backed_up() {
     let old = "# mine\ninterval = \"1h\"\n";
     let case = Case::new(old);
     let file = sample("favonia/basic.env");
-    let out = run(&case, &["import", "--secrets", "env", file.to_str().unwrap()], &[]);
+    let out = run(
+        &case,
+        &["import", "--secrets", "env", file.to_str().unwrap()],
+        &[],
+    );
     assert_eq!(out.code, 1, "{out:?}");
     assert!(out.stderr.contains("--force"), "{out:?}");
     assert_eq!(std::fs::read_to_string(case.config_path()).unwrap(), old);
     let out = run(
         &case,
-        &["import", "--secrets", "env", "--force", file.to_str().unwrap()],
+        &[
+            "import",
+            "--secrets",
+            "env",
+            "--force",
+            file.to_str().unwrap(),
+        ],
         &[],
     );
     assert_eq!(out.code, 0, "{out:?}");
@@ -769,7 +969,13 @@ fn an_existing_config_is_kept_or_backed_up() {
     // A second forced import keeps the first backup and adds another.
     let out = run(
         &case,
-        &["import", "--secrets", "env", "--force", file.to_str().unwrap()],
+        &[
+            "import",
+            "--secrets",
+            "env",
+            "--force",
+            file.to_str().unwrap(),
+        ],
         &[],
     );
     assert_eq!(out.code, 0, "{out:?}");
@@ -789,7 +995,13 @@ fn dry_run_writes_nothing() {
     for secrets in ["env", "keyring"] {
         let out = run(
             &case,
-            &["import", "--dry-run", "--secrets", secrets, file.to_str().unwrap()],
+            &[
+                "import",
+                "--dry-run",
+                "--secrets",
+                secrets,
+                file.to_str().unwrap(),
+            ],
             &[],
         );
         assert_eq!(out.code, 0, "{out:?}");
@@ -798,12 +1010,16 @@ fn dry_run_writes_nothing() {
         assert!(!out.stdout.contains("FAKEgodaddySecret0000"));
         if secrets == "keyring" {
             assert!(
-                out.stdout.contains("api_secret = { keyring = \"godaddy-example.com/api_secret\" }"),
+                out.stdout
+                    .contains("api_secret = { keyring = \"godaddy-example.com/api_secret\" }"),
                 "{out:?}"
             );
         }
     }
-    assert!(std::fs::read_dir(case.dir.path()).unwrap().next().is_none(), "nothing at all was written");
+    assert!(
+        std::fs::read_dir(case.dir.path()).unwrap().next().is_none(),
+        "nothing at all was written"
+    );
 }
 
 /// A broken input names its line or field, exits 2 and writes nothing.
@@ -811,28 +1027,62 @@ fn dry_run_writes_nothing() {
 fn broken_inputs_name_the_line_and_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        ("ddclient.conf", "daemon=300\nprotocol=noip, password='open host.example.com\n", "line 2"),
-        ("inadyn.conf", "period = 300\nprovider no-ip.com {\n  username = a\n", "line 3"),
-        (".ddns_go_config.yaml", "dnsconf:\n  - name: a\n    ipv4: [\n", "line"),
-        ("config.json", "{\n\"settings\": [\n{\"provider\": }\n]}", "line 3"),
-        ("config.json", "{\"settings\": [{\"provider\": \"duckdns\", \"token\": \"x\"}]}", "settings[0].domain"),
+        (
+            "ddclient.conf",
+            "daemon=300\nprotocol=noip, password='open host.example.com\n",
+            "line 2",
+        ),
+        (
+            "inadyn.conf",
+            "period = 300\nprovider no-ip.com {\n  username = a\n",
+            "line 3",
+        ),
+        (
+            ".ddns_go_config.yaml",
+            "dnsconf:\n  - name: a\n    ipv4: [\n",
+            "line",
+        ),
+        (
+            "config.json",
+            "{\n\"settings\": [\n{\"provider\": }\n]}",
+            "line 3",
+        ),
+        (
+            "config.json",
+            "{\"settings\": [{\"provider\": \"duckdns\", \"token\": \"x\"}]}",
+            "settings[0].domain",
+        ),
         ("cf.env", "DOMAINS=a.example.com\n", "CLOUDFLARE_API_TOKEN"),
     ];
     for (name, text, place) in cases {
         let case = empty_case();
         let file = dir.path().join(name);
         std::fs::write(&file, text).unwrap();
-        let out = run(&case, &["import", "--secrets", "env", file.to_str().unwrap()], &[]);
+        let out = run(
+            &case,
+            &["import", "--secrets", "env", file.to_str().unwrap()],
+            &[],
+        );
         assert_eq!(out.code, 2, "{name}: {out:?}");
         assert!(out.stderr.contains(place), "{name}: {out:?}");
-        assert!(out.stderr.contains("Nothing was written"), "{name}: {out:?}");
+        assert!(
+            out.stderr.contains("Nothing was written"),
+            "{name}: {out:?}"
+        );
         assert!(!case.config_path().exists());
     }
     // Compose's interpolation file is no updater's config: the missing token is named.
     let case = empty_case();
     let out = run(
         &case,
-        &["import", "--from", "favonia", sample("favonia/compose-interpolation.env").to_str().unwrap()],
+        &[
+            "import",
+            "--from",
+            "favonia",
+            sample("favonia/compose-interpolation.env")
+                .to_str()
+                .unwrap(),
+        ],
         &[],
     );
     assert_eq!(out.code, 2, "{out:?}");
@@ -850,12 +1100,21 @@ fn broken_inputs_name_the_line_and_write_nothing() {
 fn the_report_reads_in_chinese() {
     let case = empty_case();
     let file = sample("ddns-go/callback-porkbun-unsupported.yaml");
-    let mut cmd = case.command(&["import", "--dry-run", "--secrets", "env", file.to_str().unwrap()]);
+    let mut cmd = case.command(&[
+        "import",
+        "--dry-run",
+        "--secrets",
+        "env",
+        file.to_str().unwrap(),
+    ]);
     cmd.env("LANG", "zh_CN.UTF-8").env("LC_ALL", "zh_CN.UTF-8");
     let out = Run::from(cmd.output().unwrap());
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stdout.contains("未迁移："), "{out:?}");
-    assert!(out.stdout.contains("请为 ddns-tray 设置这些环境变量"), "{out:?}");
+    assert!(
+        out.stdout.contains("请为 ddns-tray 设置这些环境变量"),
+        "{out:?}"
+    );
     assert!(!out.stdout.contains("Not carried over"), "{out:?}");
 }
 
@@ -876,7 +1135,11 @@ fn every_format_is_told_from_its_samples() {
                 continue;
             }
             assert_eq!(import::detect(&text, Some(name)), Some(format), "{name}");
-            assert_eq!(import::detect(&text, None), Some(format), "{name} by content");
+            assert_eq!(
+                import::detect(&text, None),
+                Some(format),
+                "{name} by content"
+            );
         }
     }
 }
