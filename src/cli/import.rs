@@ -113,8 +113,8 @@ fn read(opts: &Options) -> Result<Imported, String> {
     })
 }
 
-/// Secrets first (nothing is written if the keyring refuses one, and what it took is taken out again),
-/// then the backup of an existing config, then the config, atomically.
+/// Secrets first (nothing is written if the keyring refuses one), then the backup of an existing config,
+/// then the config, atomically. On any failure the secrets this import stored are taken out again.
 fn write(
     target: &Path,
     opts: &Options,
@@ -123,15 +123,17 @@ fn write(
     exists: bool,
     out: &mut String,
 ) -> Result<(), String> {
-    if opts.secrets == SecretMode::Keyring
-        && let Some(store) = store
-    {
-        let mut stored: Vec<&SecretOut> = Vec::new();
+    let store = store.filter(|_| opts.secrets == SecretMode::Keyring);
+    let mut stored: Vec<&SecretOut> = Vec::new();
+    let undo = |stored: &[&SecretOut]| {
+        for done in stored {
+            let _ = store.map(|s| s.delete(&done.name));
+        }
+    };
+    if let Some(store) = store {
         for s in &imported.secrets {
             if let Err(e) = store.store(&s.name, &s.value) {
-                for done in stored {
-                    let _ = store.delete(&done.name);
-                }
+                undo(&stored);
                 return Err(tr(
                     "import.cli.keyring_failed",
                     &[("entry", &s.name), ("error", &e)],
@@ -142,6 +144,7 @@ fn write(
     }
     if exists {
         let path = backup(target).map_err(|e| {
+            undo(&stored);
             tr(
                 "import.cli.cannot_backup",
                 &[("path", &target.display()), ("error", &e)],
@@ -154,6 +157,7 @@ fn write(
         );
     }
     crate::fsutil::write_atomic(target, imported.toml.as_bytes()).map_err(|e| {
+        undo(&stored);
         tr(
             "import.cli.cannot_write",
             &[("path", &target.display()), ("error", &e)],
