@@ -12,8 +12,8 @@ pub(crate) const FLOORS: &[&[&str]] = &[
     &["dns", "http", "fsutil", "netwatch", "logfile", "vault"],
     // Kinds: each owns its schema, validation, secrets and words.
     &["detect", "provider", "notifier"],
-    // Validated settings, assembled from the kinds.
-    &["settings"],
+    // Validated settings, assembled from the kinds; other clients' configs turned into ours.
+    &["settings", "import"],
     // Persisted runtime state.
     &["store"],
     // The engine: no UI, files or environment.

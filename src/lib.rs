@@ -39,7 +39,9 @@
 //!    - `notifier`: the `[[notify]]` kinds, one file each, generated into `NotifierKind` and `NOTIFY_KINDS`
 //!      by one `kinds!` list; `wire`: the bounded exchange they share.
 //! 4. **Settings.** `settings`: `Settings` assembled from the kinds, the records and lines checked
-//!    (`records`), `load`, `LoadError`.
+//!    (`records`), `load`, `LoadError`. `import`: other clients' configs (ddns-go, ddclient, inadyn,
+//!    ddns-updater, favonia/cloudflare-ddns) turned into our TOML, with what was carried, what was left
+//!    out and why, and the secrets to store; text in, text out, for `cli::import` and the settings window.
 //! 5. **State.** `store`: persisted runtime state (versioned JSON, atomic writes, the engine lock) and the
 //!    settings-fingerprint key.
 //! 6. **Engine.** `engine`: the tick / command / shutdown loop on the monotonic clock; one round (`round`:
@@ -84,6 +86,7 @@ pub mod fuzzing;
 pub mod history;
 pub mod http;
 pub mod i18n;
+pub mod import;
 #[cfg(test)]
 mod layers;
 pub mod logfile;

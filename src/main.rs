@@ -104,6 +104,17 @@ enum Cmd {
         #[command(subcommand)]
         command: ConfigCmd,
     },
+    Import {
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        from: Option<FromFormat>,
+        #[arg(long, value_enum)]
+        secrets: Option<SecretsTo>,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        force: bool,
+    },
     #[cfg(feature = "keyring")]
     Secret {
         #[command(subcommand)]
@@ -151,6 +162,23 @@ enum SecretCmd {
 enum OnOff {
     On,
     Off,
+}
+
+/// The clients `import --from` names.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FromFormat {
+    DdnsGo,
+    Ddclient,
+    Inadyn,
+    DdnsUpdater,
+    Favonia,
+}
+
+/// Where `import` puts the secrets.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SecretsTo {
+    Keyring,
+    Env,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -310,6 +338,13 @@ fn real_main(cli: Cli) -> Result<Exit, String> {
             json,
         )),
         Cmd::Service { command } => service(&paths, command),
+        Cmd::Import {
+            file,
+            from,
+            secrets,
+            dry_run,
+            force,
+        } => Ok(import(&paths, file, from, secrets, dry_run, force)),
         #[cfg(feature = "keyring")]
         Cmd::Secret {
             command: SecretCmd::Set { entry },
@@ -336,6 +371,52 @@ fn service(paths: &Paths, command: ServiceCmd) -> Result<Exit, String> {
         ServiceCmd::Run => return cli::service::run(paths),
     };
     cli::service::manage(action, args.user, args.root.as_deref())
+}
+
+/// `ddns-tray import`: secrets to the OS keyring by default, to environment variables in a build without
+/// one (the headless build).
+fn import(
+    paths: &Paths,
+    file: PathBuf,
+    from: Option<FromFormat>,
+    secrets: Option<SecretsTo>,
+    dry_run: bool,
+    force: bool,
+) -> Exit {
+    use ddns_tray::import::{Format, SecretMode};
+    let default = if cfg!(feature = "keyring") {
+        SecretsTo::Keyring
+    } else {
+        SecretsTo::Env
+    };
+    let secrets = match secrets.unwrap_or(default) {
+        SecretsTo::Keyring => SecretMode::Keyring,
+        SecretsTo::Env => SecretMode::Env,
+    };
+    let from = from.map(|f| match f {
+        FromFormat::DdnsGo => Format::DdnsGo,
+        FromFormat::Ddclient => Format::Ddclient,
+        FromFormat::Inadyn => Format::Inadyn,
+        FromFormat::DdnsUpdater => Format::DdnsUpdater,
+        FromFormat::Favonia => Format::Favonia,
+    });
+    let opts = cli::import::Options {
+        file,
+        from,
+        secrets,
+        dry_run,
+        force,
+    };
+    #[cfg(feature = "keyring")]
+    let store: Option<&dyn ddns_tray::config::secret::SecretStore> =
+        Some(&ddns_tray::config::secret::OsKeyring);
+    #[cfg(not(feature = "keyring"))]
+    let store: Option<&dyn ddns_tray::config::secret::SecretStore> = None;
+    let (mut out, mut err) = (String::new(), String::new());
+    let exit = cli::import::run(paths, &opts, store, &mut out, &mut err);
+    print!("{out}");
+    eprint!("{err}");
+    exit
 }
 
 impl From<CtlRequest> for ddns_tray::control::Request {

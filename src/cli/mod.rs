@@ -8,7 +8,11 @@ pub mod check;
 pub mod ctl;
 pub mod detect;
 pub mod history;
+<<<<<<< HEAD
 pub mod init;
+=======
+pub mod import;
+>>>>>>> h-import
 pub mod notify;
 pub mod once;
 pub mod run;

@@ -16,6 +16,8 @@ mod endpoints;
 mod faults;
 #[cfg(unix)]
 mod files;
+mod import;
+#[cfg(target_os = "linux")]
 mod init;
 #[cfg(target_os = "linux")]
 mod lines;
