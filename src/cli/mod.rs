@@ -8,11 +8,8 @@ pub mod check;
 pub mod ctl;
 pub mod detect;
 pub mod history;
-<<<<<<< HEAD
-pub mod init;
-=======
 pub mod import;
->>>>>>> h-import
+pub mod init;
 pub mod notify;
 pub mod once;
 pub mod run;

@@ -91,6 +91,8 @@ pub enum Request {
     LoadHistory,
     /// The welcome's Test: the domains its credential sees (`View::welcome_zones` takes the answer).
     WelcomeZones,
+    /// "Import from another client…" (`View::welcome_imported` takes the answer).
+    WelcomeImport,
     /// Send a test message through notifier `n` (as filled in, saved or not).
     TestAlert(usize),
 }

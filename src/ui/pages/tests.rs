@@ -838,3 +838,69 @@ fn history_errors_read_as_sentences_and_long_cells_stay_inside_the_window() {
         );
     }
 }
+
+/// "Import from another client…" on the welcome: a ddns-go config fills the form (its secrets typed into
+/// the provider's fields, for Save to store), the Records page opens with what was imported and what was
+/// left out; a file that is no client's config keeps the welcome, with the reason.
+#[test]
+fn the_welcome_imports_another_clients_config() {
+    let mut h = harness(
+        SettingsForm::from_file(&ConfigFile::default()),
+        Status::default(),
+    );
+    h.state_mut().0.start_welcome();
+    h.run();
+    click(&mut h, "Import from another client…");
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/import/ddns-go/aliyun-lines-ipv6-iface.yaml"
+    );
+    type_into(&mut h, "Its config file", sample);
+    h.query_by_role_and_label(egui::accesskit::Role::Button, "Import")
+        .unwrap()
+        .click();
+    h.run_steps(3);
+    assert_eq!(h.state().1, [Request::WelcomeImport]);
+    let path = h.state().0.welcome_import_path().unwrap();
+    let imported = crate::ui::settings::import_file(std::path::Path::new(&path));
+    h.state_mut().0.welcome_imported(imported);
+    h.run();
+    assert_eq!(h.state().0.page, Page::Records);
+    let form = h.state().0.form.clone();
+    assert!(
+        form.providers.iter().any(|p| p.kind == "alidns"),
+        "{form:?}"
+    );
+    let ali = form.providers.iter().find(|p| p.kind == "alidns").unwrap();
+    assert!(
+        ali.fields
+            .get("access_key_secret")
+            .is_some_and(|v| !v.is_empty()),
+        "the secret is typed in, for Save to store"
+    );
+    assert!(!form.records.is_empty());
+    assert!(
+        form.message
+            .as_deref()
+            .is_some_and(|m| m.starts_with("Imported from ddns-go:")),
+        "{:?}",
+        form.message
+    );
+    assert!(h.state().0.dirty(), "nothing saved until Save");
+
+    let mut h = harness(
+        SettingsForm::from_file(&ConfigFile::default()),
+        Status::default(),
+    );
+    h.state_mut().0.start_welcome();
+    h.run();
+    let not_a_config = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+    let refused = crate::ui::settings::import_file(std::path::Path::new(not_a_config));
+    h.state_mut().0.welcome_imported(refused);
+    click(&mut h, "Import from another client…");
+    assert!(
+        shows(&h, "is not a config of ddns-go, ddclient"),
+        "the reason"
+    );
+    assert!(shows(&h, "Welcome to ddns-tray"));
+}

@@ -33,6 +33,9 @@ pub struct Welcome {
     /// 0 IPv4, 1 IPv6, 2 both.
     family: usize,
     focus: bool,
+    /// "Import from another client…": the other client's config file, and the import's answer.
+    pub import_path: String,
+    pub import: Load<()>,
 }
 
 impl Welcome {
@@ -98,6 +101,38 @@ impl View {
         let mut request = None;
         match w.step {
             Step::Kind => {
+                ui.collapsing(t!("welcome.import"), |ui| {
+                    ui.label(t!("welcome.import_help"));
+                    ui.horizontal(|ui| {
+                        let l = ui.label(t!("welcome.import_path"));
+                        ui.add(
+                            egui::TextEdit::singleline(&mut w.import_path)
+                                .hint_text(
+                                    "/etc/ddclient.conf, .ddns_go_config.yaml, config.json, .env",
+                                )
+                                .desired_width(380.0),
+                        )
+                        .labelled_by(l.id);
+                        let running = w.import == Load::Running;
+                        if ui
+                            .add_enabled(
+                                !running && !w.import_path.trim().is_empty(),
+                                egui::Button::new(t!("welcome.import_button")),
+                            )
+                            .clicked()
+                        {
+                            w.import = Load::Running;
+                            request = Some(Request::WelcomeImport);
+                        }
+                        if running {
+                            ui.spinner();
+                        }
+                    });
+                    if let Load::Done(Err(e)) = &w.import {
+                        ui.colored_label(RED, e);
+                    }
+                });
+                ui.add_space(6.0);
                 let keep = kind_list(
                     ui,
                     Side::Provider,
@@ -214,6 +249,35 @@ impl View {
                 .collect();
         }
         request
+    }
+
+    /// The file "Import from another client…" names (the app reads and converts it off the UI thread).
+    #[must_use]
+    pub fn welcome_import_path(&self) -> Option<String> {
+        self.welcome
+            .as_ref()
+            .map(|w| w.import_path.trim().to_owned())
+    }
+
+    /// The import's answer: the other client's settings as the form (secrets typed in, so Save stores
+    /// them as it stores any), and what was left out, shown on the Records page until Save. An error keeps
+    /// the welcome, with the reason.
+    pub fn welcome_imported(&mut self, imported: Result<(SettingsForm, String), String>) {
+        match imported {
+            Ok((form, report)) => {
+                let keep = (self.form.keyring_entries.clone(), self.form.start_at_login);
+                self.form = form;
+                (self.form.keyring_entries, self.form.start_at_login) = keep;
+                self.form.message = Some(report);
+                self.welcome = None;
+                self.page = Page::Records;
+            }
+            Err(e) => {
+                if let Some(w) = &mut self.welcome {
+                    w.import = Load::Done(Err(e));
+                }
+            }
+        }
     }
 
     /// A Save of the welcome succeeded: the window shows its pages, the Status page first.

@@ -495,3 +495,65 @@ pub fn notify_kind_info(kind: &str) -> Option<&'static crate::provider::KindInfo
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+/// "Import from another client…" on the welcome: the file read (bounded, a regular file), its format found
+/// by content and name, converted (`import`), its secrets put into the form's fields as if typed (Save
+/// stores them like any typed secret: the keyring, never the file), and a report of what was carried and
+/// what was left out and why.
+///
+/// # Errors
+/// The file cannot be read, its format is unknown, or it is invalid: the reason, naming the line or field.
+pub fn import_file(path: &std::path::Path) -> Result<(SettingsForm, String), String> {
+    let shown = path.display();
+    let bytes = crate::fsutil::read_limited(path, crate::settings::MAX_CONFIG_BYTES)
+        .map_err(|e| t!("welcome.import_cannot_read", path = shown, error = e).into_owned())?
+        .ok_or_else(|| t!("welcome.import_missing", path = shown).into_owned())?;
+    let text = String::from_utf8_lossy(&bytes);
+    let name = path.file_name().and_then(|n| n.to_str());
+    let format = crate::import::detect(&text, name)
+        .ok_or_else(|| t!("welcome.import_unknown", path = shown).into_owned())?;
+    let imported = crate::import::convert(
+        &text,
+        format,
+        crate::import::SecretMode::Keyring,
+        Some(path),
+    )
+    .map_err(|e| e.to_string())?;
+    let parsed = crate::config::file::parse(&imported.toml).map_err(|issues| {
+        issues
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    let mut form = SettingsForm::from_file(&parsed.file);
+    for secret in &imported.secrets {
+        let (rows, entry): (Vec<&mut ProviderRow>, &str) = match secret.name.strip_prefix("notify/")
+        {
+            Some(rest) => (
+                form.notifiers.iter_mut().map(|n| &mut n.entry).collect(),
+                rest,
+            ),
+            None => (form.providers.iter_mut().collect(), secret.name.as_str()),
+        };
+        let Some((owner, field)) = entry.rsplit_once('/') else {
+            continue;
+        };
+        if let Some(row) = rows.into_iter().find(|r| r.name == owner) {
+            row.kept.remove(field);
+            row.fields.insert(field.to_owned(), secret.value.clone());
+        }
+    }
+    form.keyring_entries.clear();
+    let mut report = t!(
+        "welcome.imported",
+        format = format,
+        records = form.records.len(),
+        providers = form.providers.len()
+    )
+    .into_owned();
+    for note in &imported.left_out {
+        report.push_str(&format!("\n• {}: {}", note.setting, note.why));
+    }
+    Ok((form, report))
+}

@@ -89,6 +89,8 @@ pub enum Reply {
     History(Result<Vec<crate::history::Entry>, String>),
     /// The welcome's Test: the domains its credential sees.
     WelcomeZones(Result<Option<Vec<String>>, String>),
+    /// The welcome's import: the form and what was left out.
+    WelcomeImported(Result<(SettingsForm, String), String>),
     /// "Send test" on notifier `n`.
     AlertTested(usize, Result<String, String>),
 }

@@ -198,6 +198,15 @@ impl App {
                     reply(Reply::WelcomeZones(result));
                 });
             }
+            Request::WelcomeImport => {
+                let path = view.welcome_import_path().unwrap_or_default();
+                self.runtime.spawn(async move {
+                    let result =
+                        off_thread(move || crate::ui::settings::import_file(Path::new(&path)))
+                            .await;
+                    reply(Reply::WelcomeImported(result));
+                });
+            }
             Request::LoadHistory => {
                 view.history = Load::Running;
                 if let Some(remote) = &self.remote {
@@ -303,6 +312,7 @@ impl App {
             Reply::Detected(result) => view.detect = Load::Done(result),
             Reply::History(result) => view.history = Load::Done(result),
             Reply::WelcomeZones(result) => view.welcome_zones(result),
+            Reply::WelcomeImported(result) => view.welcome_imported(result),
             Reply::AlertTested(i, result) => {
                 view.alert_tests.insert(i, Load::Done(result));
             }
