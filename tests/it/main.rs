@@ -16,6 +16,10 @@ mod endpoints;
 mod faults;
 #[cfg(unix)]
 mod files;
+#[cfg(unix)]
+mod health;
+#[cfg(target_os = "linux")]
+mod init;
 #[cfg(target_os = "linux")]
 mod lines;
 #[cfg(target_os = "linux")]
