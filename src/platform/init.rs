@@ -37,7 +37,7 @@ pub fn supervise_if_pid1() -> Option<u8> {
         }
     }
     // Blocked, they wait for sigtimedwait below (none is lost between the spawn and the first wait). The
-    // child starts with an empty mask: std resets it before exec.
+    // child unblocks them before exec (a mask is inherited; std does not reset it on every libc).
     // SAFETY: `set` is initialised; the old mask is not asked for (null).
     unsafe {
         libc::pthread_sigmask(libc::SIG_BLOCK, &raw const set, std::ptr::null_mut());
@@ -46,7 +46,16 @@ pub fn supervise_if_pid1() -> Option<u8> {
         |_| std::env::args_os().next().unwrap_or_default(),
         OsString::from,
     );
-    let child = match Command::new(&exe).args(std::env::args_os().skip(1)).spawn() {
+    let mut command = Command::new(&exe);
+    command.args(std::env::args_os().skip(1));
+    // SAFETY: pthread_sigmask is async-signal-safe, and `set` is a copy owned by the closure.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
+            libc::pthread_sigmask(libc::SIG_UNBLOCK, &raw const set, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+    let child = match command.spawn() {
         Ok(c) => c,
         Err(e) => {
             eprintln!(
