@@ -52,7 +52,7 @@ arch_of() {
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
-need=(rustc-web cargo-web rust-web-src)
+need=(rustc-web cargo-web rust-web-src file)
 for t in "${targets[@]}"; do
   if ! read -r deb gnu _ _ < <(arch_of "$t"); then
     echo "static-build: $t is not one of x86_64-unknown-linux-musl, aarch64-unknown-linux-musl," \

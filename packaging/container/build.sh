@@ -5,7 +5,7 @@
 #   bash packaging/container/build.sh [--release] [--tag NAME] [ARCH...]
 #
 # ARCH: amd64 (default), arm64, arm (armv7, hard float), or `all`. Images are tagged NAME-ARCH (NAME default
-# localhost/ddns-tray:<version>) and the manifest NAME lists them; `latest` points at the manifest too.
+# localhost/ddns-tray:<version>) and the manifest NAME lists them, as does NAME's repository with the tag `latest`.
 # Podman as root with the vfs storage driver (overlay is not available on every kernel this runs on): set
 # PODMAN_STORAGE to use another driver. Nothing is pulled: FROM scratch, and the binary, the CA bundle and
 # the data directory come from this machine. The image names are printed on stdout.
@@ -68,11 +68,12 @@ for arch in "${arches[@]}"; do
     -t "$image" -f "$ctx/Containerfile" "$ctx" >&2
   images+=("$image")
 done
-"${podman[@]}" manifest rm "$name" >/dev/null 2>&1 || true
-"${podman[@]}" manifest create "$name" >/dev/null
-for image in "${images[@]}"; do
-  "${podman[@]}" manifest add "$name" "containers-storage:$image" >/dev/null
+for list in "$name" "${name%:*}:latest"; do
+  "${podman[@]}" manifest rm "$list" >/dev/null 2>&1 || true
+  "${podman[@]}" manifest create "$list" >/dev/null
+  for image in "${images[@]}"; do
+    "${podman[@]}" manifest add "$list" "containers-storage:$image" >/dev/null
+  done
 done
-"${podman[@]}" tag "$name" "${name%:*}:latest" 2>/dev/null || true
 printf '%s\n' "${images[@]}"
 echo "== manifest $name: ${arches[*]}" >&2
