@@ -22,6 +22,7 @@
 #   does not do: built for glibc, it asks glibc's _dl_find_object, or on arm __gnu_Unwind_Find_exidx.)
 # - Headless: --no-default-features (no tray, no keyring: secrets from the config file or the environment).
 # - Debug builds (the CI check) drop debug info: it would only make them slow to link and copy into the image.
+# - STATIC_RUSTFLAGS adds rustc flags for the target (scripts/footprint-static.sh measures some with it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -128,7 +129,7 @@ SPECS
   env_t=$(echo "$t" | tr 'a-z-' 'A-Z_')
   low_t=$(echo "$t" | tr '-' '_')
   export "CC_$low_t=$cc" "AR_$low_t=/usr/bin/ar" "CARGO_TARGET_${env_t}_LINKER=$cc"
-  export "CARGO_TARGET_${env_t}_RUSTFLAGS=-C link-self-contained=no -C target-feature=+crt-static"
+  export "CARGO_TARGET_${env_t}_RUSTFLAGS=-C link-self-contained=no -C target-feature=+crt-static ${STATIC_RUSTFLAGS:-}"
   echo "== static build $t ($profile)" >&2
   start=$SECONDS
   /usr/bin/cargo build -Zbuild-std=std,panic_abort --target "$t" --locked --no-default-features \
