@@ -7,6 +7,7 @@
 # unstripped twin, demangled, summed per crate: what `cargo bloat --crates` reports, without installing it).
 # For x86_64 also the idle RSS of `ddns-tray run` (native; under qemu the emulator's memory would be counted),
 # against a loopback fake (scripts/static/fake-provider.py) in an empty network namespace, after `seconds`.
+# Variants: CARGO_PROFILE_RELEASE_OPT_LEVEL=z, STATIC_RUSTFLAGS="-C relocation-model=static ..." (README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -38,7 +39,8 @@ for t in "${targets[@]}"; do
     *) echo "footprint-static: no strip for $t" >&2; exit 2 ;;
   esac
   "$strip" -o "$work/$t" "$full"
-  echo "== $t ($(date -u +%F), release: opt-level s, LTO, panic abort, --no-default-features)"
+  echo "== $t ($(date -u +%F), release: opt-level ${CARGO_PROFILE_RELEASE_OPT_LEVEL:-z}, LTO, panic abort," \
+    "no unwind tables, --no-default-features${STATIC_RUSTFLAGS:+, $STATIC_RUSTFLAGS})"
   echo "stripped: $(stat -c %s "$work/$t") bytes"
   echo "top crates by code size (.text symbols; the rest is data and tables):"
   nm -S --size-sort -C "$full" | python3 -c '

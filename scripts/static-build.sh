@@ -82,6 +82,14 @@ export PATH=/usr/bin:/bin
 export CARGO=/usr/bin/cargo RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR=$repo/target/static
 export CARGO_PROFILE_DEV_DEBUG=0
+# Release: the profile's (LTO, one codegen unit, panic = "abort", stripped) at opt-level "z", and no unwind
+# tables (with panic = "abort" nothing unwinds; a panic still prints its message, without a backtrace):
+# 1.2 MB less code and 0.7 MB less tables than opt-level "s" with tables (README, "Static binaries").
+release_flags=""
+if [ "$profile" = release ]; then
+  export CARGO_PROFILE_RELEASE_OPT_LEVEL=${CARGO_PROFILE_RELEASE_OPT_LEVEL:-z}
+  release_flags="-C force-unwind-tables=no"
+fi
 tools=$CARGO_TARGET_DIR/toolchain
 mkdir -p "$tools"
 
@@ -129,7 +137,7 @@ SPECS
   env_t=$(echo "$t" | tr 'a-z-' 'A-Z_')
   low_t=$(echo "$t" | tr '-' '_')
   export "CC_$low_t=$cc" "AR_$low_t=/usr/bin/ar" "CARGO_TARGET_${env_t}_LINKER=$cc"
-  export "CARGO_TARGET_${env_t}_RUSTFLAGS=-C link-self-contained=no -C target-feature=+crt-static ${STATIC_RUSTFLAGS:-}"
+  export "CARGO_TARGET_${env_t}_RUSTFLAGS=-C link-self-contained=no -C target-feature=+crt-static $release_flags ${STATIC_RUSTFLAGS:-}"
   echo "== static build $t ($profile)" >&2
   start=$SECONDS
   /usr/bin/cargo build -Zbuild-std=std,panic_abort --target "$t" --locked --no-default-features \
