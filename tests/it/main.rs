@@ -19,7 +19,7 @@ mod files;
 #[cfg(unix)]
 mod health;
 #[cfg(target_os = "linux")]
-mod init;
+mod pid1;
 #[cfg(target_os = "linux")]
 mod lines;
 #[cfg(target_os = "linux")]
