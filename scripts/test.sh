@@ -6,7 +6,8 @@
 #   3. checks formatting and lints, and the packaging: the MSI definition (wixl), the .deb (build, install,
 #      run, verify, remove); the Helm chart, Kubernetes manifests, OpenWrt package, install.sh and the
 #      winget/Scoop/Homebrew manifests (scripts/dist-check.sh); the Windows and macOS builds
-#      (scripts/windows-check.sh: lint, Wine end-to-end);
+#      (scripts/windows-check.sh: lint, Wine end-to-end); the static binaries and the container image
+#      (scripts/container-check.sh: podman, qemu-user-static);
 #   4. runs the whole suite (its summary is the last thing printed), and stops the servers whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +49,9 @@ bash scripts/package-check.sh
 bash scripts/dist-check.sh
 # Windows (lint, build, run under Wine, MSI) and macOS (lint).
 bash scripts/windows-check.sh
+# Static musl binaries: x86_64 in the image FROM scratch under podman (publishes, HEALTHCHECK, non-root,
+# read-only, PID 1, stop); aarch64 and armv7 under qemu-user-static.
+bash scripts/container-check.sh
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --locked --no-fail-fast
 else

@@ -15,7 +15,7 @@
 //!    - `encode`: hex and percent-encoding.
 //!    - `i18n`: the language in use and the `t!` lookup into `locales/en.toml` and `locales/zh-CN.toml`.
 //!    - `platform`: what only one OS has (Windows security descriptors and named pipes, job objects, event
-//!      log, adapter flags).
+//!      log, adapter flags; on Linux, the minimal init the binary becomes as a container's PID 1: `init`).
 //! 2. **Wire.**
 //!    - `dns`: DNS messages over UDP/TCP to one server.
 //!    - `http`: HTTP clients (provider and alert calls through `proxy` or the OS's proxy setting; detection

@@ -88,6 +88,10 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    Health {
+        #[arg(long, value_name = "PATH")]
+        endpoint: Option<PathBuf>,
+    },
     Notify {
         #[command(subcommand)]
         command: NotifyCmd,
@@ -215,6 +219,11 @@ fn attach_parent_console() {
 }
 
 fn main() -> ExitCode {
+    // A container's PID 1 reaps orphans and passes signals on: see platform::init.
+    #[cfg(target_os = "linux")]
+    if let Some(code) = ddns_tray::platform::init::supervise_if_pid1() {
+        return ExitCode::from(code);
+    }
     #[cfg(all(windows, not(debug_assertions)))]
     attach_parent_console();
     // The OS's language until the config names one (`language`).
@@ -285,6 +294,9 @@ fn real_main(cli: Cli) -> Result<Exit, String> {
         Cmd::Check { providers: true } => Ok(cli::check::providers()),
         Cmd::Check { providers: false } => Ok(cli::check::check(&paths)),
         Cmd::Status { json } => cli::status::status(&paths, json),
+        Cmd::Health { endpoint } => {
+            Ok(runtime()?.block_on(cli::health::health(&paths, endpoint.as_deref())))
+        }
         Cmd::Notify {
             command: NotifyCmd::Test { name },
         } => with_settings(&paths, |s| {

@@ -7,6 +7,7 @@
 pub mod check;
 pub mod ctl;
 pub mod detect;
+pub mod health;
 pub mod history;
 pub mod import;
 pub mod init;

@@ -474,7 +474,7 @@ async fn feed(mut events: broadcast::Receiver<Event>, metrics: Arc<Metrics>) {
     }
 }
 
-pub use health::health;
+pub use health::{Unhealthy, health};
 
 #[cfg(test)]
 mod tests {
@@ -581,12 +581,12 @@ mod tests {
         status.paused = true;
         assert_eq!(
             health(&status, Duration::from_mins(5), SystemTime::now()),
-            Err("updates are paused".into())
+            Err(Unhealthy::Paused)
         );
         status.paused = false;
         let late = SystemTime::now() + Duration::from_secs(700);
         assert_eq!(
-            health(&status, Duration::from_mins(5), late),
+            health(&status, Duration::from_mins(5), late).map_err(|e| e.to_string()),
             Err("the last check was 11m 40s ago".into())
         );
     }

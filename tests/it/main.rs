@@ -16,9 +16,13 @@ mod endpoints;
 mod faults;
 #[cfg(unix)]
 mod files;
+#[cfg(unix)]
+mod health;
 mod import;
 #[cfg(target_os = "linux")]
 mod init;
+#[cfg(target_os = "linux")]
+mod pid1;
 #[cfg(target_os = "linux")]
 mod lines;
 #[cfg(target_os = "linux")]
