@@ -22,11 +22,11 @@ mod import;
 #[cfg(target_os = "linux")]
 mod init;
 #[cfg(target_os = "linux")]
-mod pid1;
-#[cfg(target_os = "linux")]
 mod lines;
 #[cfg(target_os = "linux")]
 mod netevents;
+#[cfg(target_os = "linux")]
+mod pid1;
 mod powerdns;
 mod providers;
 #[cfg(unix)]
