@@ -15,7 +15,8 @@
 //!    - `encode`: hex and percent-encoding.
 //!    - `i18n`: the language in use and the `t!` lookup into `locales/en.toml` and `locales/zh-CN.toml`.
 //!    - `platform`: what only one OS has (Windows security descriptors and named pipes, job objects, event
-//!      log, adapter flags; on Linux, the minimal init the binary becomes as a container's PID 1: `init`).
+//!      log, adapter flags; a terminal's echo off while a secret is typed: `echo`; on Linux, the minimal
+//!      init the binary becomes as a container's PID 1: `init`).
 //! 2. **Wire.**
 //!    - `dns`: DNS messages over UDP/TCP to one server.
 //!    - `http`: HTTP clients (provider and alert calls through `proxy` or the OS's proxy setting; detection
@@ -63,10 +64,11 @@
 //!      what it serves a tray besides its engine (`backend`: history, the config masked, Save through it),
 //!      signals (`signals`), the settings in words (`summary`).
 //!    - `service`: installing and controlling the OS service (systemd, launchd, Windows SCM).
-//!    - `cli`: each command's handler and the rendering of its output; the localized `--help`.
+//!    - `cli`: each command's handler and the rendering of its output (`init`: the first-run questions in a
+//!      terminal; `import`; `health`); the localized `--help`.
 //! 9. **GUI.** `ui`: the tray app (`tray`: event loop, icon and menu, work for the window off its thread,
 //!    whose engine it shows), the settings window (`pages`: one file per page, drawn by one function the
-//!    window and the kittest tests share; `settings`: the form, its tables and Save; `window`: egui on
+//!    window and the kittest tests share, and the first-run `welcome` shown instead of them; `settings`: the form, its tables and Save; `window`: egui on
 //!    winit/wgpu with AccessKit; `fonts`), single instance, start at login. Nothing below imports it.
 //!
 //! `main.rs` parses the command line (clap), sets up logging, dispatches to `cli` or the tray, and maps
