@@ -60,26 +60,7 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    Init {
-        #[arg(long)]
-        non_interactive: bool,
-        #[arg(long, value_name = "KIND")]
-        provider: Option<String>,
-        #[arg(long = "set", value_name = "FIELD=VALUE")]
-        set: Vec<String>,
-        #[arg(long, value_name = "NAME")]
-        record: Option<String>,
-        #[arg(long = "type", value_name = "a|aaaa|both")]
-        family: Option<String>,
-        #[arg(long)]
-        force: bool,
-        #[arg(long)]
-        no_update: bool,
-        #[arg(long, conflicts_with = "user")]
-        service: bool,
-        #[arg(long)]
-        user: bool,
-    },
+    Init(InitArgs),
     Check {
         #[arg(long)]
         providers: bool,
@@ -133,6 +114,44 @@ enum Cmd {
         #[command(subcommand)]
         command: ServiceCmd,
     },
+}
+
+#[derive(clap::Args)]
+struct InitArgs {
+    #[arg(long)]
+    non_interactive: bool,
+    #[arg(long, value_name = "KIND")]
+    provider: Option<String>,
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    set: Vec<String>,
+    #[arg(long, value_name = "NAME")]
+    record: Option<String>,
+    #[arg(long = "type", value_name = "a|aaaa|both")]
+    family: Option<String>,
+    #[arg(long)]
+    force: bool,
+    #[arg(long)]
+    no_update: bool,
+    #[arg(long, conflicts_with = "user")]
+    service: bool,
+    #[arg(long)]
+    user: bool,
+}
+
+impl From<InitArgs> for cli::init::Options {
+    fn from(a: InitArgs) -> Self {
+        Self {
+            non_interactive: a.non_interactive,
+            kind: a.provider,
+            fields: a.set,
+            record: a.record,
+            family: a.family,
+            force: a.force,
+            no_update: a.no_update,
+            service: a.service,
+            user: a.user,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -267,30 +286,7 @@ fn real_main(cli: Cli) -> Result<Exit, String> {
             println!("{}", paths.config.display());
             Ok(Exit::Ok)
         }
-        Cmd::Init {
-            non_interactive,
-            provider,
-            set,
-            record,
-            family,
-            force,
-            no_update,
-            service,
-            user,
-        } => cli::init::init(
-            &paths,
-            &cli::init::Options {
-                non_interactive,
-                kind: provider,
-                fields: set,
-                record,
-                family,
-                force,
-                no_update,
-                service,
-                user,
-            },
-        ),
+        Cmd::Init(a) => cli::init::init(&paths, &a.into()),
         Cmd::Check { providers: true } => Ok(cli::check::providers()),
         Cmd::Check { providers: false } => Ok(cli::check::check(&paths)),
         Cmd::Status { json } => cli::status::status(&paths, json),
@@ -315,14 +311,7 @@ fn real_main(cli: Cli) -> Result<Exit, String> {
             force,
             json,
         } => with_settings(&paths, |s| {
-            let mode = if dry_run {
-                Mode::DryRun
-            } else if force {
-                Mode::Force
-            } else {
-                Mode::Tick
-            };
-            runtime()?.block_on(cli::once::once(&paths, s, mode, json))
+            runtime()?.block_on(cli::once::once(&paths, s, once_mode(dry_run, force), json))
         }),
         Cmd::Run {
             control,
@@ -369,6 +358,17 @@ fn real_main(cli: Cli) -> Result<Exit, String> {
         Cmd::Autostart { set } => {
             ddns_tray::ui::autostart::command(set.map(|s| matches!(s, OnOff::On)))
         }
+    }
+}
+
+/// `once`'s mode from its flags.
+fn once_mode(dry_run: bool, force: bool) -> Mode {
+    if dry_run {
+        Mode::DryRun
+    } else if force {
+        Mode::Force
+    } else {
+        Mode::Tick
     }
 }
 

@@ -261,7 +261,7 @@ fn write(target: &Target, text: &str, force: bool) -> Result<(), String> {
 /// `config.toml.bak`, or `config.toml.bak.2`, … when that is taken.
 fn backup_path(path: &std::path::Path) -> PathBuf {
     let base = path.as_os_str().to_owned();
-    (1..)
+    (1..=1000)
         .map(|n| {
             let mut p = base.clone();
             p.push(if n == 1 {

@@ -64,19 +64,15 @@ impl View {
                                 }
                                 // What it means in the window's language, the provider's words after it.
                                 let err = crate::notify::detail(err);
-                                match e.failure {
-                                    Some(class) => {
-                                        detail.push_str(&crate::notify::why(class));
-                                        full.push_str(&format!(
-                                            "{}\n{}",
-                                            crate::notify::why(class),
-                                            t!("event.detail", detail = err)
-                                        ));
-                                    }
-                                    None => {
-                                        detail.push_str(&err);
-                                        full.push_str(&err);
-                                    }
+                                if let Some(class) = e.failure {
+                                    let why = crate::notify::why(class);
+                                    detail.push_str(&why);
+                                    full.push_str(&why);
+                                    full.push('\n');
+                                    full.push_str(&t!("event.detail", detail = err));
+                                } else {
+                                    detail.push_str(&err);
+                                    full.push_str(&err);
                                 }
                             }
                             if let Some(o) = &e.omitted {

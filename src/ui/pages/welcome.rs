@@ -91,10 +91,9 @@ impl View {
     }
 
     /// Draws the welcome in the central panel; returns what it asks of the app.
+    #[allow(clippy::too_many_lines)] // one page, drawn top to bottom
     pub(super) fn welcome_ui(&mut self, ui: &mut Ui) -> Option<Request> {
-        let Some(w) = self.welcome.as_mut() else {
-            return None;
-        };
+        let w = self.welcome.as_mut()?;
         ui.heading(t!("welcome.title"));
         ui.label(t!("welcome.intro"));
         ui.add_space(8.0);
@@ -292,38 +291,35 @@ impl View {
 fn record_step(ui: &mut Ui, w: &mut Welcome) -> Option<Request> {
     let mut request = None;
     ui.label(RichText::new(t!("welcome.step_record")).strong());
-    match &w.zones {
-        Load::Done(Ok(Some(list))) => {
-            ui.label(crate::provider::zones_line(list));
-            let l = ui.label(t!("welcome.domain"));
-            egui::ComboBox::from_id_salt("welcome_zone")
-                .selected_text(w.zone.clone())
-                .width(300.0)
-                .show_ui(ui, |ui| {
-                    for z in list {
-                        ui.selectable_value(&mut w.zone, z.clone(), z);
-                    }
-                })
-                .response
-                .labelled_by(l.id);
-            let l = ui.label(t!("welcome.host", zone = w.zone));
-            ui.add(
-                egui::TextEdit::singleline(&mut w.host)
-                    .hint_text("home")
-                    .desired_width(300.0),
-            )
+    if let Load::Done(Ok(Some(list))) = &w.zones {
+        ui.label(crate::provider::zones_line(list));
+        let l = ui.label(t!("welcome.domain"));
+        egui::ComboBox::from_id_salt("welcome_zone")
+            .selected_text(w.zone.clone())
+            .width(300.0)
+            .show_ui(ui, |ui| {
+                for z in list {
+                    ui.selectable_value(&mut w.zone, z.clone(), z);
+                }
+            })
+            .response
             .labelled_by(l.id);
-        }
-        _ => {
-            ui.label(t!("welcome.no_list"));
-            let l = ui.label(t!("welcome.full_name"));
-            ui.add(
-                egui::TextEdit::singleline(&mut w.zone)
-                    .hint_text("home.example.com")
-                    .desired_width(300.0),
-            )
-            .labelled_by(l.id);
-        }
+        let l = ui.label(t!("welcome.host", zone = w.zone));
+        ui.add(
+            egui::TextEdit::singleline(&mut w.host)
+                .hint_text("home")
+                .desired_width(300.0),
+        )
+        .labelled_by(l.id);
+    } else {
+        ui.label(t!("welcome.no_list"));
+        let l = ui.label(t!("welcome.full_name"));
+        ui.add(
+            egui::TextEdit::singleline(&mut w.zone)
+                .hint_text("home.example.com")
+                .desired_width(300.0),
+        )
+        .labelled_by(l.id);
     }
     ui.add_space(6.0);
     ui.horizontal(|ui| {

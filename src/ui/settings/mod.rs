@@ -504,6 +504,7 @@ pub(crate) mod tests;
 /// # Errors
 /// The file cannot be read, its format is unknown, or it is invalid: the reason, naming the line or field.
 pub fn import_file(path: &std::path::Path) -> Result<(SettingsForm, String), String> {
+    use std::fmt::Write as _;
     let shown = path.display();
     let bytes = crate::fsutil::read_limited(path, crate::settings::MAX_CONFIG_BYTES)
         .map_err(|e| t!("welcome.import_cannot_read", path = shown, error = e).into_owned())?
@@ -553,7 +554,7 @@ pub fn import_file(path: &std::path::Path) -> Result<(SettingsForm, String), Str
     )
     .into_owned();
     for note in &imported.left_out {
-        report.push_str(&format!("\n• {}: {}", note.setting, note.why));
+        let _ = write!(report, "\n• {}: {}", note.setting, note.why);
     }
     Ok((form, report))
 }

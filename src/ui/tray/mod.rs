@@ -90,7 +90,7 @@ pub enum Reply {
     /// The welcome's Test: the domains its credential sees.
     WelcomeZones(Result<Option<Vec<String>>, String>),
     /// The welcome's import: the form and what was left out.
-    WelcomeImported(Result<(SettingsForm, String), String>),
+    WelcomeImported(Result<Box<(SettingsForm, String)>, String>),
     /// "Send test" on notifier `n`.
     AlertTested(usize, Result<String, String>),
 }
@@ -286,6 +286,15 @@ pub fn start(paths: &Paths) -> crate::cli::Exit {
     }
 }
 
+/// No records yet, in the followed service's status or the tray's own config: the window opens at start.
+fn first_run(found: Option<&Status>, loaded: &Result<Settings, Vec<String>>) -> bool {
+    match (found, loaded) {
+        (Some(s), _) => s.records.is_empty() && s.config_problems.is_empty(),
+        (None, Ok(settings)) => settings.records.is_empty(),
+        (None, Err(_)) => false,
+    }
+}
+
 /// Runs the tray app until Quit. Without a display (no X11 or Wayland) it runs the headless daemon instead.
 /// With a config that cannot be loaded (`Err` with its problems) it starts anyway: a red icon, the problems
 /// in the menu and the log, and the settings window open on them; the engine starts once they are fixed.
@@ -332,11 +341,7 @@ pub fn run(paths: &Paths, loaded: Result<Settings, Vec<String>>) -> Result<(), T
         let _ = signal_proxy.send_event(UserEvent::Quit);
     });
     let (remote, found_status) = find_remote(&runtime, &proxy, &shutdown, paths, &toaster);
-    let first_run = match (&found_status, &loaded) {
-        (Some(s), _) => s.records.is_empty() && s.config_problems.is_empty(),
-        (None, Ok(settings)) => settings.records.is_empty(),
-        (None, Err(_)) => false,
-    };
+    let first_run = first_run(found_status.as_ref(), &loaded);
     let status = match (found_status, &loaded) {
         (Some(s), _) => s,
         (None, Err(problems)) => {

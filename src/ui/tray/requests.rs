@@ -203,7 +203,8 @@ impl App {
                 self.runtime.spawn(async move {
                     let result =
                         off_thread(move || crate::ui::settings::import_file(Path::new(&path)))
-                            .await;
+                            .await
+                            .map(Box::new);
                     reply(Reply::WelcomeImported(result));
                 });
             }
@@ -312,7 +313,7 @@ impl App {
             Reply::Detected(result) => view.detect = Load::Done(result),
             Reply::History(result) => view.history = Load::Done(result),
             Reply::WelcomeZones(result) => view.welcome_zones(result),
-            Reply::WelcomeImported(result) => view.welcome_imported(result),
+            Reply::WelcomeImported(result) => view.welcome_imported(result.map(|b| *b)),
             Reply::AlertTested(i, result) => {
                 view.alert_tests.insert(i, Load::Done(result));
             }
