@@ -106,9 +106,7 @@ impl View {
                         let l = ui.label(t!("welcome.import_path"));
                         ui.add(
                             egui::TextEdit::singleline(&mut w.import_path)
-                                .hint_text(
-                                    "/etc/ddclient.conf, .ddns_go_config.yaml, config.json, .env",
-                                )
+                                .hint_text(t!("welcome.import_path_hint"))
                                 .desired_width(380.0),
                         )
                         .labelled_by(l.id);
@@ -307,7 +305,7 @@ fn record_step(ui: &mut Ui, w: &mut Welcome) -> Option<Request> {
         let l = ui.label(t!("welcome.host", zone = w.zone));
         ui.add(
             egui::TextEdit::singleline(&mut w.host)
-                .hint_text("home")
+                .hint_text(t!("welcome.host_hint"))
                 .desired_width(300.0),
         )
         .labelled_by(l.id);
@@ -316,7 +314,7 @@ fn record_step(ui: &mut Ui, w: &mut Welcome) -> Option<Request> {
         let l = ui.label(t!("welcome.full_name"));
         ui.add(
             egui::TextEdit::singleline(&mut w.zone)
-                .hint_text("home.example.com")
+                .hint_text(t!("welcome.full_name_hint"))
                 .desired_width(300.0),
         )
         .labelled_by(l.id);
