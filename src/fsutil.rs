@@ -272,6 +272,29 @@ pub fn stable_name(dir: &Path) -> String {
     format!("ddns-tray-{}", crate::encode::hex(&digest[..8]))
 }
 
+/// Keeps a copy of the regular file `path` (at most `limit` bytes) beside it as `<path>.<suffix>`, or
+/// `<path>.<suffix>.2`, … when that is taken, written atomically; returns the copy's path.
+///
+/// # Errors
+/// The file is missing, not a regular file, too large, or the copy cannot be written.
+pub fn keep_copy(path: &Path, suffix: &str, limit: u64) -> std::io::Result<std::path::PathBuf> {
+    let bytes = read_limited(path, limit)?
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "not a regular file"))?;
+    let base = format!("{}.{suffix}", path.display());
+    let copy = (1..=1000)
+        .map(|n| {
+            std::path::PathBuf::from(if n == 1 {
+                base.clone()
+            } else {
+                format!("{base}.{n}")
+            })
+        })
+        .find(|p| p.symlink_metadata().is_err())
+        .ok_or_else(|| std::io::Error::other(format!("{base}.1000 and all before it are taken")))?;
+    write_atomic(&copy, &bytes)?;
+    Ok(copy)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -234,17 +234,15 @@ fn report(out: &mut String, opts: &Options, imported: &Imported, target: &Path) 
 
 /// Copies the config to `<name>.before-import` (`.before-import.2`, … when taken) and returns that path.
 fn backup(target: &Path) -> std::io::Result<PathBuf> {
-    let bytes = crate::fsutil::read_limited(target, crate::settings::MAX_CONFIG_BYTES)?
-        .ok_or_else(|| std::io::Error::other(tr("import.cli.not_a_file", &[])))?;
-    let base = format!("{}.before-import", target.display());
-    let mut path = PathBuf::from(&base);
-    let mut n = 1;
-    while path.symlink_metadata().is_ok() {
-        n += 1;
-        path = PathBuf::from(format!("{base}.{n}"));
-    }
-    crate::fsutil::write_atomic(&path, &bytes)?;
-    Ok(path)
+    crate::fsutil::keep_copy(target, "before-import", crate::settings::MAX_CONFIG_BYTES).map_err(
+        |e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                std::io::Error::other(tr("import.cli.not_a_file", &[]))
+            } else {
+                e
+            }
+        },
+    )
 }
 
 /// The lookup the verdict uses: the imported secrets as they will be (the variables set, the keyring

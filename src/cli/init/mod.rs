@@ -206,13 +206,13 @@ fn write(target: &Target, text: &str, force: bool) -> Result<(), String> {
         })?;
     }
     if force && path.exists() {
-        let backup = backup_path(path);
-        std::fs::copy(path, &backup).map_err(|e| {
-            tr(
-                "init.cannot_write",
-                &[("path", &backup.display()), ("error", &e)],
-            )
-        })?;
+        let backup = crate::fsutil::keep_copy(path, "bak", crate::settings::MAX_CONFIG_BYTES)
+            .map_err(|e| {
+                tr(
+                    "init.cannot_write",
+                    &[("path", &path.display()), ("error", &e)],
+                )
+            })?;
         println!("{}", tr("init.backup", &[("path", &backup.display())]));
     }
     let store = store(target);
@@ -227,23 +227,6 @@ fn write(target: &Target, text: &str, force: bool) -> Result<(), String> {
         })?;
     println!("{}", tr("init.written", &[("path", &path.display())]));
     Ok(())
-}
-
-/// `config.toml.bak`, or `config.toml.bak.2`, … when that is taken.
-fn backup_path(path: &std::path::Path) -> PathBuf {
-    let base = path.as_os_str().to_owned();
-    (1..=1000)
-        .map(|n| {
-            let mut p = base.clone();
-            p.push(if n == 1 {
-                ".bak".to_owned()
-            } else {
-                format!(".bak.{n}")
-            });
-            PathBuf::from(p)
-        })
-        .find(|p| !p.exists())
-        .unwrap_or_else(|| path.with_extension("bak"))
 }
 
 /// The environment variable a script may pass a field in instead of `--set` (which `ps` would show):
