@@ -22,17 +22,9 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 what=${1:-all}
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
-need=()
-for p in podman buildah runc qemu-user-static busybox-static iproute2 python3 file; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ "${#need[@]}" -gt 0 ]; then
-  echo "installing: ${need[*]}" >&2
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+. scripts/lib/apt.sh
+missing_packages podman buildah runc qemu-user-static busybox-static iproute2 python3 file
+apt_install "${MISSING[@]}"
 
 podman=(podman --storage-driver vfs)
 ns=ddns-oci-$$

@@ -11,18 +11,9 @@
 #   bash scripts/dist-check.sh [helm|kubernetes|openwrt|install|manifests ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
-
-missing=()
-for p in ruby busybox shellcheck make python3-venv; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "installing: ${missing[*]}" >&2
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+. scripts/lib/apt.sh
+missing_packages ruby busybox shellcheck make python3-venv
+apt_install "${MISSING[@]}"
 
 venv=target/dist-check-venv
 pins=(helm-python-sdk==0.2.2 kubernetes-validate==1.37.0 jsonschema==4.26.0 PyYAML==6.0.4)

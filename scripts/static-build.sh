@@ -51,8 +51,7 @@ arch_of() {
   esac
 }
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+. scripts/lib/apt.sh
 need=(rustc-web cargo-web rust-web-src file)
 for t in "${targets[@]}"; do
   if ! read -r deb gnu _ _ < <(arch_of "$t"); then
@@ -67,15 +66,8 @@ for t in "${targets[@]}"; do
     need+=("musl-dev:$deb" "gcc-$gnu")
   fi
 done
-missing=()
-for p in "${need[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "installing: ${missing[*]}" >&2
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+missing_packages "${need[@]}"
+apt_install "${MISSING[@]}"
 
 # Debian's toolchain, not rustup's.
 export PATH=/usr/bin:/bin

@@ -14,15 +14,9 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(pdns-server pdns-backend-sqlite3 sqlite3 knot python3-aiosmtpd prometheus dnsutils curl iproute2 procps systemd msitools wixl dbus xvfb xauth xclip xdotool x11-utils imagemagick fonts-wqy-microhei libgl1-mesa-dri mesa-vulkan-drivers libegl1 libvulkan1 python3-dbus python3-gi miniupnpd tinyproxy)
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
-
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "installing: ${missing[*]}" >&2
+. scripts/lib/apt.sh
+missing_packages "${PACKAGES[@]}"
+if [ "${#MISSING[@]}" -gt 0 ]; then
   # The packages' own services must not start on port 53: hold them off while installing.
   created_policy=""
   if [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -30,8 +24,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     $SUDO chmod +x /usr/sbin/policy-rc.d
     created_policy=1
   fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_install "${MISSING[@]}"
   if [ -n "$created_policy" ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
   # On hosts running systemd they may be enabled anyway.
   if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then

@@ -20,17 +20,9 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 what=${1:-all}
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
-need=()
-for p in rustc-web cargo-web rust-web-src rust-web-clippy gcc-mingw-w64-x86-64 wine64 msitools wixl xvfb xauth imagemagick x11-utils; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ "${#need[@]}" -gt 0 ]; then
-  echo "installing: ${need[*]}" >&2
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+. scripts/lib/apt.sh
+missing_packages rustc-web cargo-web rust-web-src rust-web-clippy gcc-mingw-w64-x86-64 wine64 msitools wixl xvfb xauth imagemagick x11-utils
+apt_install "${MISSING[@]}"
 
 # Debian's toolchain, not rustup's.
 export PATH=/usr/bin:/bin:/usr/lib/wine

@@ -31,15 +31,9 @@ done
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 name=${name:-localhost/ddns-tray:$version}
 
-need=()
-for p in podman buildah ca-certificates binutils-aarch64-linux-gnu binutils-arm-linux-gnueabihf; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ "${#need[@]}" -gt 0 ]; then
-  echo "installing: ${need[*]}" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+. scripts/lib/apt.sh
+missing_packages podman buildah ca-certificates binutils-aarch64-linux-gnu binutils-arm-linux-gnueabihf
+apt_install "${MISSING[@]}"
 podman=(podman --storage-driver "${PODMAN_STORAGE:-vfs}")
 
 target_of() {
