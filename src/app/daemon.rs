@@ -83,51 +83,70 @@ pub fn watch_router(
     });
 }
 
-/// Listens for `announcers` until the engine is gone (then returns); when there are none or listening
-/// fails, only waits.
+/// Listens for `announcers`' NAT-PMP announcements and subscribes to the `UPnP` events of those asked over
+/// `UPnP`, until the engine is gone (then returns); when there are none, or neither can be heard, only waits.
 async fn hear_router(
     announcers: Vec<crate::detect::router::Announcer>,
     commands: mpsc::Sender<Command>,
 ) {
-    let idle = async {
-        commands.closed().await;
-    };
+    use crate::detect::router;
     if announcers.is_empty() {
-        return idle.await;
+        return commands.closed().await;
     }
+    // One subscription per gateway and local address, each in a task of its own, so that it can still
+    // unsubscribe when this future is dropped (a reload): it sees `news` closed.
+    let (news_sender, mut news) = mpsc::channel::<String>(8);
+    let mut subscribed: Vec<&router::Announcer> = Vec::new();
+    for a in announcers.iter().filter(|a| a.upnp) {
+        if !subscribed
+            .iter()
+            .any(|s| s.gateway == a.gateway && s.local == a.local)
+        {
+            subscribed.push(a);
+            tokio::spawn(router::watch_events(a.clone(), news_sender.clone()));
+        }
+    }
+    drop(news_sender);
     let gateways: Vec<String> = announcers.iter().map(|a| a.gateway.to_string()).collect();
-    let mut listener = match crate::detect::router::Listener::bind(&announcers).await {
-        Ok(l) => l,
-        Err(why) => {
-            tracing::warn!(
-                "not hearing the router's announcements ({why}); checking every interval"
+    let mut listener = match router::Listener::bind(&announcers).await {
+        Ok(l) => {
+            tracing::info!(
+                "listening for NAT-PMP announcements from {}",
+                gateways.join(", ")
             );
-            return idle.await;
+            Some(l)
+        }
+        Err(why) => {
+            tracing::warn!("not hearing the router's NAT-PMP announcements ({why})");
+            None
         }
     };
-    tracing::info!(
-        "listening for NAT-PMP announcements from {}",
-        gateways.join(", ")
-    );
     loop {
+        let announced = async {
+            match listener.as_mut() {
+                Some(l) => l.next().await,
+                None => std::future::pending().await,
+            }
+        };
         let heard = tokio::select! {
             () = commands.closed() => return,
-            heard = listener.next() => heard,
-        };
-        match heard {
-            Ok(a) => {
-                tracing::info!("router {a}: checking now");
-                let change = Command::NetworkChanged(config::Family::V4);
-                if commands.send(change).await.is_err() {
-                    return;
+            heard = announced => match heard {
+                Ok(a) => a.to_string(),
+                Err(e) => {
+                    tracing::warn!("stopped hearing the router's NAT-PMP announcements ({e})");
+                    listener = None;
+                    continue;
                 }
-            }
-            Err(e) => {
-                tracing::warn!(
-                    "stopped hearing the router's announcements ({e}); checking every interval"
-                );
-                return idle.await;
-            }
+            },
+            Some(event) = news.recv() => event,
+        };
+        tracing::info!("router {heard}: checking now");
+        if commands
+            .send(Command::NetworkChanged(config::Family::V4))
+            .await
+            .is_err()
+        {
+            return;
         }
     }
 }

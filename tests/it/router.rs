@@ -89,12 +89,20 @@ impl Lab {
 
     /// Starts miniupnpd in the router namespace and waits until it listens.
     fn start_router(&mut self) {
+        self.start_router_with(true);
+    }
+
+    /// The same, with NAT-PMP (and its announcements) on or off.
+    fn start_router_with(&mut self, natpmp: bool) {
         let conf = self.dir.path().join("miniupnpd.conf");
         std::fs::write(
             &conf,
-            "ext_ifname=wan0\nlistening_ip=lan0\nport=5000\nenable_natpmp=yes\nenable_upnp=yes\n\
-             secure_mode=yes\nuuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b\n\
-             allow 1024-65535 10.77.0.0/24 1024-65535\ndeny 0-65535 0.0.0.0/0 0-65535\n",
+            format!(
+                "ext_ifname=wan0\nlistening_ip=lan0\nport=5000\nenable_natpmp={}\nenable_upnp=yes\n\
+                 secure_mode=yes\nuuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b\n\
+                 allow 1024-65535 10.77.0.0/24 1024-65535\ndeny 0-65535 0.0.0.0/0 0-65535\n",
+                if natpmp { "yes" } else { "no" }
+            ),
         )
         .unwrap();
         let log = std::fs::File::create(self.dir.path().join("miniupnpd.log")).unwrap();
@@ -116,7 +124,12 @@ impl Lab {
             .unwrap();
         self.miniupnpd = Some(child);
         let start = Instant::now();
-        while !self.router_log().contains("Listening for NAT-PMP") {
+        let ready = if natpmp {
+            "Listening for NAT-PMP"
+        } else {
+            "HTTP listening on port"
+        };
+        while !self.router_log().contains(ready) {
             assert!(
                 start.elapsed() < Duration::from_secs(10),
                 "miniupnpd did not start:\n{}",
@@ -372,6 +385,18 @@ async fn a_new_router_address_is_published_through_its_announcement() {
     published_after_an_announcement("{ kind = \"router\" }", "", "").await;
 }
 
+/// With the router's NAT-PMP off, only its `UPnP` event (GENA) can tell of the change before the next poll.
+#[tokio::test]
+async fn a_new_router_address_is_published_through_its_upnp_event() {
+    published_after(
+        "{ kind = \"router\", protocol = \"upnp\" }",
+        "",
+        "",
+        Heard::Event,
+    )
+    .await;
+}
+
 /// The same through a `[[line]]` bound to `lanc`, over `UPnP`: the search, the description and the SOAP call
 /// leave through the line's interface, and the gateway is the one of that interface.
 #[tokio::test]
@@ -385,10 +410,23 @@ async fn through_a_line_over_upnp_too() {
 }
 
 async fn published_after_an_announcement(source: &str, lines: &str, record: &str) {
+    published_after(source, lines, record, Heard::Announcement).await;
+}
+
+/// How the router tells of the change.
+#[derive(PartialEq)]
+enum Heard {
+    /// NAT-PMP's multicast announcement.
+    Announcement,
+    /// A `UPnP` event to the daemon's subscription (NAT-PMP off in the router).
+    Event,
+}
+
+async fn published_after(source: &str, lines: &str, record: &str, heard: Heard) {
     let Some(mut lab) = Lab::new("11.22.33.44") else {
         return;
     };
-    lab.start_router();
+    lab.start_router_with(heard == Heard::Announcement);
     let seen: Arc<Mutex<Vec<(Instant, String)>>> = Arc::default();
     let s = seen.clone();
     let listener = Lab::in_ns(&lab.client, || {
@@ -416,21 +454,14 @@ async fn published_after_an_announcement(source: &str, lines: &str, record: &str
         .spawn()
         .unwrap();
     let daemon_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
-    let published = |ip: &'static str| {
-        let seen = seen.clone();
-        async move {
-            for _ in 0..1000 {
-                if let Some((t, _)) = seen.lock().unwrap().iter().find(|(_, i)| i == ip) {
-                    return Some(*t);
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            None
-        }
-    };
+    let published = |ip: &'static str| published_at(seen.clone(), ip);
     let first = published("11.22.33.44").await;
     let start = Instant::now();
-    while !daemon_log().contains("listening for NAT-PMP announcements from 10.77.0.1") {
+    let ready = match heard {
+        Heard::Announcement => "listening for NAT-PMP announcements from 10.77.0.1",
+        Heard::Event => "subscribed to router 10.77.0.1's events at http://10.77.0.1:5000/",
+    };
+    while !daemon_log().contains(ready) {
         assert!(start.elapsed() < Duration::from_secs(5), "{}", daemon_log());
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -453,7 +484,11 @@ async fn published_after_an_announcement(source: &str, lines: &str, record: &str
     });
     let took = second.duration_since(t0);
     eprintln!(
-        "router announcement ({source}{}): published {} ms after wan0 changed",
+        "router {} ({source}{}): published {} ms after wan0 changed",
+        match heard {
+            Heard::Announcement => "announcement",
+            Heard::Event => "UPnP event",
+        },
         if lines.is_empty() {
             ""
         } else {
@@ -461,8 +496,7 @@ async fn published_after_an_announcement(source: &str, lines: &str, record: &str
         },
         took.as_millis()
     );
-    assert!(took < Duration::from_secs(2), "took {took:?}\n{log}");
-    assert!(log.contains("router 10.77.0.1 announced"), "{log}");
+    assert_heard(&heard, took, &log, &lab.router_log());
     if source.contains("upnp") {
         assert!(
             lab.router_log().contains("#GetExternalIPAddress"),
@@ -481,4 +515,39 @@ async fn published_after_an_announcement(source: &str, lines: &str, record: &str
         ["11.22.33.44", "11.22.44.66"],
         "one publication each"
     );
+}
+
+/// The change came in the way `heard` says, in time.
+fn assert_heard(heard: &Heard, took: Duration, log: &str, router_log: &str) {
+    match heard {
+        Heard::Announcement => {
+            assert!(took < Duration::from_secs(2), "took {took:?}\n{log}");
+            assert!(log.contains("router 10.77.0.1 announced"), "{log}");
+        }
+        Heard::Event => {
+            assert!(took < Duration::from_secs(1), "took {took:?}\n{log}");
+            assert!(
+                log.contains(
+                    "router 10.77.0.1 sent an event: external address 11.22.44.66: checking now"
+                ),
+                "{log}"
+            );
+            assert!(
+                !log.contains("announced"),
+                "NAT-PMP is off in the router:\n{log}"
+            );
+            assert!(router_log.contains("SUBSCRIBE /evt/IPConn"), "{router_log}");
+        }
+    }
+}
+
+/// When the webhook first saw `ip` (waiting up to 10 s).
+async fn published_at(seen: Arc<Mutex<Vec<(Instant, String)>>>, ip: &str) -> Option<Instant> {
+    for _ in 0..1000 {
+        if let Some((t, _)) = seen.lock().unwrap().iter().find(|(_, i)| i == ip) {
+            return Some(*t);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    None
 }

@@ -19,7 +19,10 @@
 //! - Announcements ([`Listener`]): 12-byte NAT-PMP packets to 224.0.0.1:5350, from a known gateway only; a
 //!   repeat of the last one from the same gateway within [`REPEAT_WINDOW`] is not news (routers send each
 //!   several times).
+//! - `UPnP` events ([`watch_events`], in `gena.rs`): a subscription to the gateway's connection service, so a
+//!   new `ExternalIPAddress` is heard at once.
 
+mod gena;
 mod natpmp;
 mod upnp;
 
@@ -103,6 +106,8 @@ pub struct Service {
     /// `urn:schemas-upnp-org:service:WANIPConnection:2`, as the description names it (the SOAP action's namespace).
     pub service_type: String,
     pub control_url: reqwest::Url,
+    /// Where its events are subscribed to (`eventSubURL`), when it lists one.
+    pub event_url: Option<reqwest::Url>,
 }
 
 pub struct RouterSource {
@@ -375,6 +380,10 @@ pub fn parse_gateway(text: &str, iface: Option<&str>) -> Option<Ipv4Addr> {
 
 // ---- Announcements ----
 
+pub use gena::{
+    MAX_NOTIFY, Subscription, parse_propertyset, parse_timeout, subscribe_answer,
+    watch as watch_events,
+};
 #[allow(clippy::wildcard_imports)]
 use natpmp::*;
 pub use natpmp::{

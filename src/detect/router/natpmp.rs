@@ -90,11 +90,14 @@ pub(super) async fn natpmp(gateway: Ipv4Addr, bind: &Bind) -> Result<Ipv4Addr, F
     )))
 }
 
-/// A gateway whose announcements count, and the local address that reaches it (where to join the group).
+/// A gateway whose announcements count, and the local address that reaches it (where to join the group, and
+/// where its `UPnP` events are received).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Announcer {
     pub gateway: Ipv4Addr,
     pub local: Option<Ipv4Addr>,
+    /// A source asks it over `UPnP` (`protocol` `auto` or `upnp`): its events are subscribed to.
+    pub upnp: bool,
 }
 
 /// The gateways of the `router` sources of `detect` (directly, and through each line), as the routing table
@@ -103,9 +106,10 @@ pub struct Announcer {
 pub fn announcers(detect: &DetectSettings, lines: &[LineSettings]) -> Vec<Announcer> {
     let mut out = Vec::new();
     for source in &detect.ipv4 {
-        let SourceKind::Router { gateway, .. } = &source.kind else {
+        let SourceKind::Router { gateway, protocol } = &source.kind else {
             continue;
         };
+        let upnp = Protocol::parse(protocol.as_deref()) != Protocol::NatPmp;
         let configured: Option<Ipv4Addr> = gateway.as_deref().and_then(|g| g.trim().parse().ok());
         let binds = std::iter::once(None).chain(lines.iter().map(|l| Some(&l.bind)));
         for bind in binds {
@@ -116,7 +120,11 @@ pub fn announcers(detect: &DetectSettings, lines: &[LineSettings]) -> Vec<Announ
                 Some(LineBind::Source(IpAddr::V4(ip))) => Some(*ip),
                 _ => local_toward(gateway),
             };
-            out.push(Announcer { gateway, local });
+            out.push(Announcer {
+                gateway,
+                local,
+                upnp,
+            });
         }
     }
     out.sort();

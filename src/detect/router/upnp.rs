@@ -122,7 +122,8 @@ pub(super) async fn description(
 }
 
 /// The `WANIPConnection` and `WANPPPConnection` services of a device description (IP first), their control
-/// URLs resolved against `URLBase` or `location` and required to be on the same host and port as `location`.
+/// and event URLs resolved against `URLBase` or `location` and required to be on the same host and port as
+/// `location` (an event URL that is not is left out).
 pub fn parse_description(xml: &str, location: &reqwest::Url) -> Result<Vec<Service>, String> {
     let base = element_text(xml, "URLBase")
         .and_then(|b| reqwest::Url::parse(&b).ok())
@@ -143,17 +144,24 @@ pub fn parse_description(xml: &str, location: &reqwest::Url) -> Result<Vec<Servi
         let Some(control) = element_text(service, "controlURL").filter(|c| !c.is_empty()) else {
             continue;
         };
+        let on_router = |url: &reqwest::Url| {
+            url.scheme() == "http"
+                && url.host() == location.host()
+                && url.port_or_known_default() == location.port_or_known_default()
+        };
         match base.join(&control) {
-            Ok(url)
-                if url.scheme() == "http"
-                    && url.host() == location.host()
-                    && url.port_or_known_default() == location.port_or_known_default() =>
-            {
+            Ok(url) if on_router(&url) => {
+                // Its events, where it has them (on the router too, like the control URL).
+                let event_url = element_text(service, "eventSubURL")
+                    .filter(|e| !e.is_empty())
+                    .and_then(|e| base.join(&e).ok())
+                    .filter(on_router);
                 found.push((
                     rank,
                     Service {
                         service_type,
                         control_url: url,
+                        event_url,
                     },
                 ));
             }
