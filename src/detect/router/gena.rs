@@ -10,9 +10,11 @@
 //!   a failed renewal subscribes afresh; ended with `UNSUBSCRIBE` when a reload changes the gateways. At exit
 //!   it is left to lapse (routers also drop a subscriber whose callback no longer answers).
 //! - Each `NOTIFY` (headers within 2 s, a body of at most [`MAX_NOTIFY`] bytes, one connection at a time) is
-//!   answered `200 OK`. A new `ExternalIPAddress` is news; the first event of a subscription (`SEQ` 0: the
-//!   current values) only sets what is known, and other variables are not news. An event is a hint only:
-//!   the check it starts asks the router again, and the answer goes through the detector's checks.
+//!   answered `200 OK`. Each event naming `ExternalIPAddress` is news, except the first of a subscription
+//!   (`SEQ` 0: the current values), even when it names the address already known (routers may send a stale
+//!   one). An event is a hint only: the check it starts asks the router again, the engine debounces such
+//!   checks and widens their gap when they find nothing new, and an answer goes through the detector's
+//!   checks.
 //! - Quiet when there is nothing to hear: with no gateway answering the search, or one without events, the
 //!   next try waits 1 minute, doubling to 30.
 
@@ -244,8 +246,11 @@ async fn subscribed(announcer: &Announcer, news: &mpsc::Sender<String>) -> Ended
                 let Some(external) = notice.external else {
                     continue;
                 };
-                let first = known.is_none() || notice.seq == Some(0);
-                if known.replace(external) == Some(external) || first {
+                // The first event only says what is; after it, every event naming the address is news,
+                // even one naming the same address: miniupnpd sends the address its WAN interface held
+                // first, so an event for a new address added before the old one is removed still names the
+                // old one (seen in tests/it/router.rs). The check it starts asks the router again.
+                if known.replace(external).is_none() || notice.seq == Some(0) {
                     continue;
                 }
                 if news.send(format!("{gateway} sent an event: external address {external}")).await.is_err() {
