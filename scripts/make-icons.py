@@ -2,7 +2,8 @@
 """Draws ddns-tray's icons (no dependencies beyond the standard library) into assets/icons/.
 
 The app icon is a disc with a white "up-link" mark: a globe-like ring and an arrow. Tray state icons use the
-same shape in the state's colour: ok (green), updating (blue), failing (red), paused (grey), idle (no records:
+same shape in the state's colour: ok (green), updating (blue), failing (red), paused (grey), unreachable
+(amber: published, but a NAT in front keeps the internet out), idle (no records:
 white disc with a grey ring). Each is drawn with 4x4 supersampling so small sizes stay smooth, and has a dark
 outline so it reads on light and dark panels. `ddns-tray.ico` embeds PNGs at 16, 24, 32, 48 and 256 px.
 """
@@ -17,6 +18,7 @@ COLOURS = {
     "updating": (37, 110, 214),
     "failing": (214, 48, 49),
     "paused": (128, 128, 128),
+    "unreachable": (222, 138, 0),
 }
 
 

@@ -141,6 +141,12 @@ impl Entry {
                 e.error = Some(cut(error));
             }
             Event::StateSaved => e.event = "state-saved".into(),
+            Event::Unreachable { reach, .. } => {
+                e.event = "unreachable".into();
+                e.family = Some(crate::config::Family::V4);
+                e.error = Some(cut(&reach.to_string()));
+            }
+            Event::Reachable => e.event = "reachable".into(),
             _ => return None,
         }
         Some(e)

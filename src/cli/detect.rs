@@ -1,10 +1,12 @@
 //! `ddns-tray detect`: every configured source's answer and latency, and what the policy concludes (under
-//! `confirm` and `agree`, which operators agreed).
+//! `confirm` and `agree`, which operators agreed); for IPv4, whether DDNS can reach this host at all
+//! ([`crate::detect::reach`]: carrier-grade NAT, or another NAT in front of the router).
 
 use std::fmt::Write as _;
 
 use super::Exit;
 use crate::config::Family;
+use crate::detect::reach::Reach;
 use crate::detect::{Detection, Detector, Policy, SourceReport};
 use crate::i18n::tr;
 use crate::settings::Settings;
@@ -14,6 +16,8 @@ pub struct Asked {
     pub family: Family,
     pub reports: Vec<SourceReport>,
     pub conclusion: Detection,
+    /// IPv4: why DDNS may not reach this host.
+    pub reach: Option<Reach>,
 }
 
 /// Asks every source of each enabled family.
@@ -25,10 +29,21 @@ pub async fn ask(settings: &Settings) -> Vec<Asked> {
         .filter(|f| settings.family_enabled(*f))
     {
         let (reports, conclusion) = detector.report(family).await;
+        // The router's own answer, as the probe got it (not asked again).
+        let reach = match (&conclusion, family) {
+            (Detection::Known(ip), Family::V4) => {
+                crate::detect::reach::from_reports(&reports, Some(*ip))
+            }
+            (Detection::Unavailable(_), Family::V4) => {
+                crate::detect::reach::from_reports(&reports, None)
+            }
+            _ => None,
+        };
         out.push(Asked {
             family,
             reports,
             conclusion,
+            reach,
         });
     }
     out
@@ -43,10 +58,13 @@ pub fn render(asked: &[Asked], policy: Policy, json: bool) -> Result<String, Str
                 Detection::Known(ip) => (Some(ip.to_string()), None),
                 Detection::Unavailable(e) => (None, Some(e.clone())),
             };
-            out.insert(
-                a.family.key().into(),
-                serde_json::json!({ "ip": ip, "error": error, "sources": a.reports }),
-            );
+            let mut entry = serde_json::json!({ "ip": ip, "error": error, "sources": a.reports });
+            if let Some(reach) = &a.reach {
+                let mut r = serde_json::to_value(reach).map_err(|e| e.to_string())?;
+                r["reason"] = reach.to_string().into();
+                entry["reach"] = r;
+            }
+            out.insert(a.family.key().into(), entry);
         }
         return serde_json::to_string_pretty(&out)
             .map(|t| t + "\n")
@@ -91,6 +109,9 @@ pub fn render(asked: &[Asked], policy: Policy, json: bool) -> Result<String, Str
             Detection::Unavailable(e) => tr("cli.detect_unknown", &[("error", e)]),
         };
         let _ = writeln!(out, "  => {conclusion}");
+        if let Some(reach) = &a.reach {
+            let _ = writeln!(out, "  ! {}", crate::notify::reach(reach));
+        }
     }
     Ok(out)
 }

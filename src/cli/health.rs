@@ -22,8 +22,19 @@ pub async fn health(paths: &Paths, endpoint: Option<&Path>) -> Exit {
         Err(_) => Err(tr("health.timeout", &[("secs", &WAIT.as_secs())])),
     };
     match verdict {
-        Ok(()) => {
+        Ok(None) => {
             println!("{}", tr("health.healthy", &[]));
+            Exit::Ok
+        }
+        // Healthy (a restart would not help), but DDNS cannot do what it is for: said, not failed.
+        Ok(Some(reach)) => {
+            println!(
+                "{}",
+                tr(
+                    "health.healthy_but",
+                    &[("why", &crate::notify::reach(&reach))]
+                )
+            );
             Exit::Ok
         }
         Err(why) => {
@@ -33,8 +44,12 @@ pub async fn health(paths: &Paths, endpoint: Option<&Path>) -> Exit {
     }
 }
 
-/// `Ok`, or why the daemon is not healthy (or cannot be asked), in the language in use.
-async fn verdict(paths: &Paths, endpoint: Option<&Path>) -> Result<(), String> {
+/// `Ok` (with why DDNS may not reach this host, when the daemon found so), or why the daemon is not healthy
+/// (or cannot be asked), in the language in use.
+async fn verdict(
+    paths: &Paths,
+    endpoint: Option<&Path>,
+) -> Result<Option<crate::detect::reach::Reach>, String> {
     // The interval decides how old the last check may be; the config is the daemon's.
     let interval = match paths.load_config() {
         Ok((_, settings)) => settings.interval,
@@ -56,7 +71,8 @@ async fn verdict(paths: &Paths, endpoint: Option<&Path>) -> Result<(), String> {
             Err(e) => return Err(client_error(&e)),
         },
     };
-    crate::metrics::health(&status, interval, SystemTime::now()).map_err(|u| u.localized())
+    crate::metrics::health(&status, interval, SystemTime::now()).map_err(|u| u.localized())?;
+    Ok(status.reach)
 }
 
 async fn ask(endpoint: &Endpoint) -> Result<crate::engine::Status, String> {

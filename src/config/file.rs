@@ -111,6 +111,9 @@ pub struct DetectFile {
     /// Networks whose addresses are a CDN's own, never a user's (replaces the built-in Cloudflare list).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cdn_ranges: Option<Vec<String>>,
+    /// What to do when a router says DDNS cannot reach this host: `warn` (the default), `publish`, `hold`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub behind_nat: Option<String>,
 }
 
 /// `proxy = "http://proxy:3128"` or `proxy = { url = "socks5://proxy:1080", username = "me", password = { env = "PROXY_PASSWORD" } }`.
@@ -484,10 +487,11 @@ fn detect(value: Value, issues: &mut Vec<Issue>) -> Option<DetectFile> {
             "ipv4" => out.ipv4 = Some(array(value, &path, "{ kind = ... }", issues, source)),
             "ipv6" => out.ipv6 = Some(array(value, &path, "{ kind = ... }", issues, source)),
             "cdn_ranges" => out.cdn_ranges = typed(value, &path, issues),
+            "behind_nat" => out.behind_nat = typed(value, &path, issues),
             _ => issues.push(unknown_key(
                 &key,
                 "detect.",
-                &["policy", "ipv4", "ipv6", "cdn_ranges"],
+                &["policy", "ipv4", "ipv6", "cdn_ranges", "behind_nat"],
             )),
         }
     }

@@ -15,6 +15,7 @@ mod dns;
 mod http;
 pub(crate) mod interface;
 mod policy;
+pub mod reach;
 pub mod router;
 pub mod settings;
 mod trace;
@@ -73,6 +74,10 @@ pub struct SourceReport {
     pub latency_ms: u128,
     /// Who runs the source (sources of one operator never confirm each other).
     pub operator: String,
+    /// A `router` source: its answer before the checks (its own external address even when private), for
+    /// [`reach::judge`].
+    #[serde(skip)]
+    pub router_said: Option<Result<IpAddr, String>>,
 }
 
 /// A source with its settings.
@@ -84,6 +89,8 @@ pub struct Configured {
     allow_cdn: bool,
     cdn: Arc<cdn::Ranges>,
     operator: String,
+    /// A `router` source: asked again by [`Detector::reach`].
+    router: bool,
 }
 
 impl Configured {
@@ -98,7 +105,15 @@ impl Configured {
             allow_cdn: false,
             cdn: Arc::new(cdn::Ranges::builtin()),
             operator,
+            router: false,
         }
+    }
+
+    /// Marks it as a router's own word on its external address (see [`Detector::reach`]).
+    #[must_use]
+    pub fn as_router(mut self) -> Self {
+        self.router = true;
+        self
     }
 
     /// Sets who runs the source (sources of one operator never confirm each other).
@@ -118,25 +133,30 @@ impl Configured {
 
     /// Asks the source and checks its answer.
     async fn ask(&self, family: Family) -> Result<IpAddr, String> {
+        self.check(family, self.fetch(family).await)
+    }
+
+    /// Asks the source, within its timeout; the answer unchecked.
+    async fn fetch(&self, family: Family) -> Result<IpAddr, String> {
         let query = Query {
             family,
             allow_private: self.allow_private,
         };
         let answer = match tokio::time::timeout(self.timeout, self.source.fetch(query)).await {
-            Ok(Ok(ip)) => ip,
-            Ok(Err(e)) => {
-                tracing::info!(source = %self.source.label(), %family, error = %e, "IP source failed");
-                return Err(e);
-            }
-            Err(_) => {
-                let e = format!(
-                    "no answer within {}",
-                    humantime::format_duration(self.timeout)
-                );
-                tracing::info!(source = %self.source.label(), %family, error = %e, "IP source failed");
-                return Err(e);
-            }
+            Ok(answer) => answer,
+            Err(_) => Err(format!(
+                "no answer within {}",
+                humantime::format_duration(self.timeout)
+            )),
         };
+        answer.inspect_err(|e| {
+            tracing::info!(source = %self.source.label(), %family, error = %e, "IP source failed");
+        })
+    }
+
+    /// Checks an answer: family, range, a CDN's own.
+    fn check(&self, family: Family, answer: Result<IpAddr, String>) -> Result<IpAddr, String> {
+        let answer = answer?;
         let checked = check_answer(answer, family, self.allow_private).and_then(|ip| {
             match self.cdn.reject(ip).filter(|_| !self.allow_cdn) {
                 Some(why) => Err(why),
@@ -275,9 +295,10 @@ impl Detector {
     pub async fn probe(&self, family: Family) -> Vec<SourceReport> {
         let tasks = self.sources(family).iter().map(|s| async move {
             let start = Instant::now();
-            let result = s.ask(family).await;
+            let raw = s.fetch(family).await;
             let latency_ms = start.elapsed().as_millis();
-            let (ip, error) = match result {
+            let router_said = s.router.then(|| raw.clone());
+            let (ip, error) = match s.check(family, raw) {
                 Ok(ip) => (Some(ip), None),
                 Err(e) => (None, Some(e)),
             };
@@ -287,6 +308,7 @@ impl Detector {
                 error,
                 latency_ms,
                 operator: s.operator.clone(),
+                router_said,
             }
         });
         futures_util::future::join_all(tasks).await
@@ -335,7 +357,11 @@ fn build_source(
             bind.cloned(),
         )),
     };
-    let configured = Configured::new(source, s.timeout, s.allow_private).with_cdn(cdn, s.allow_cdn);
+    let mut configured =
+        Configured::new(source, s.timeout, s.allow_private).with_cdn(cdn, s.allow_cdn);
+    if matches!(s.kind, SourceKind::Router { .. }) {
+        configured = configured.as_router();
+    }
     match &s.operator {
         Some(o) => configured.operated_by(o.clone()),
         None => configured,

@@ -80,6 +80,23 @@ pub struct DetectSettings {
     pub ipv6: Vec<SourceSettings>,
     /// `cdn_ranges`: networks whose addresses are a CDN's own (`None`: the built-in Cloudflare list).
     pub cdn_ranges: Option<Vec<(std::net::IpAddr, u8)>>,
+    /// `behind_nat`: what to do when a router source says DDNS cannot reach this host.
+    pub behind_nat: BehindNat,
+}
+
+/// `[detect] behind_nat`: what the engine does when a `router` source shows that this host cannot be reached
+/// from the internet at the address published (carrier-grade NAT, or another NAT in front of the router;
+/// see [`super::reach`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BehindNat {
+    /// Publish, and say so once: the tray's icon and a toast, the status, `/health` and an alert.
+    #[default]
+    Warn,
+    /// Publish and say nothing: the user publishes the address on purpose (outbound identification, an
+    /// allow-list entry). The router is not asked beyond the sources' own checks.
+    Publish,
+    /// Write nothing while it is so (records of IPv4 addresses wait; the status says why).
+    Hold,
 }
 
 impl DetectSettings {
@@ -237,11 +254,25 @@ pub fn parse(file: &ConfigFile, lookup: &dyn Lookup, issues: &mut Vec<Issue>) ->
             })
             .collect()
     });
+    let behind_nat = match raw.behind_nat.as_deref() {
+        None | Some("warn") => BehindNat::Warn,
+        Some("publish") => BehindNat::Publish,
+        Some("hold") => BehindNat::Hold,
+        Some(other) => {
+            issues.push(crate::config::check::problem(
+                "detect.behind_nat",
+                "check.detect.unknown_behind_nat",
+                &[("other", &other)],
+            ));
+            BehindNat::Warn
+        }
+    };
     DetectSettings {
         policy,
         ipv4,
         ipv6,
         cdn_ranges,
+        behind_nat,
     }
 }
 

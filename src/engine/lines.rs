@@ -164,6 +164,25 @@ impl Engine {
         Ok(vec![chosen.1])
     }
 
+    /// Records what [`crate::detect::reach`] found, telling a new finding (or its end) once.
+    pub(super) fn note_reach(&mut self, reach: Option<crate::detect::reach::Reach>) {
+        if reach == self.reach {
+            return;
+        }
+        if let Some(r) = &reach {
+            tracing::warn!("{r}");
+            let held = self.settings.detect.behind_nat == crate::detect::settings::BehindNat::Hold;
+            let _ = self.events.send(Event::Unreachable {
+                reach: r.clone(),
+                held,
+            });
+        } else {
+            tracing::info!("the router no longer shows a NAT in front of it");
+            let _ = self.events.send(Event::Reachable);
+        }
+        self.reach = reach;
+    }
+
     pub(super) fn note_detection(&mut self, family: Family, result: &Result<IpAddr, String>) {
         match result {
             Ok(ip) => {

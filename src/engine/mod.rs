@@ -156,6 +156,8 @@ pub struct Engine {
     paused: bool,
     /// The detection error per family, to report a failure streak once.
     detect_errors: HashMap<Family, String>,
+    /// Why DDNS may not reach this host, as last found (reported on change).
+    reach: Option<crate::detect::reach::Reach>,
     last_check: Option<SystemTime>,
     /// When each failing record may be tried again, on the monotonic clock.
     due: HashMap<String, Instant>,
@@ -218,6 +220,7 @@ impl Engine {
             events,
             paused: false,
             detect_errors: HashMap::new(),
+            reach: None,
             last_check: None,
             due: HashMap::new(),
             published_mono: HashMap::new(),
@@ -448,6 +451,10 @@ impl Engine {
         self.line_status.clear();
         self.line_choice.clear();
         self.hold_until.clear();
+        // Told to publish regardless, the engine no longer judges whether DDNS can reach this host.
+        if self.settings.detect.behind_nat == crate::detect::settings::BehindNat::Publish {
+            self.reach = None;
+        }
         // The write budget follows the records that are still configured.
         self.writes.retain(|k, _| self.keys.contains(k));
         self.budget_until.retain(|k, _| self.keys.contains(k));

@@ -346,6 +346,55 @@ impl Engine {
         watch.end
     }
 
+    /// The `[[line]]`s the records of `families` are published from, with the family, each once.
+    fn wanted_lines(&self, families: &[Family]) -> Vec<(String, Family)> {
+        let mut wanted: Vec<(String, Family)> = Vec::new();
+        for r in &self.settings.records {
+            let family = r.record_type.family();
+            if let Some(via) = &r.via
+                && families.contains(&family)
+            {
+                for l in &via.lines {
+                    if !wanted.contains(&(l.clone(), family)) {
+                        wanted.push((l.clone(), family));
+                    }
+                }
+            }
+        }
+        wanted
+    }
+
+    fn result(found: Detection) -> Result<IpAddr, String> {
+        match found {
+            Detection::Known(ip) => Ok(ip),
+            Detection::Unavailable(reason) => Err(reason),
+        }
+    }
+
+    /// Judges whether DDNS can reach this host from the router's answer and the IPv4 address found (see
+    /// [`crate::detect::reach`]); under `behind_nat = "hold"` a finding makes the IPv4 address unusable for
+    /// this round's writes.
+    fn judge_reach(
+        &mut self,
+        router: Option<&Result<IpAddr, String>>,
+        ips: &mut BTreeMap<Family, Result<IpAddr, String>>,
+    ) {
+        let seen = ips.get(&Family::V4).and_then(|r| r.as_ref().ok().copied());
+        let reach = crate::detect::reach::judge(router, seen);
+        self.note_reach(reach.clone());
+        if let Some(reach) = reach
+            && self.settings.detect.behind_nat == crate::detect::settings::BehindNat::Hold
+            && seen.is_some()
+        {
+            ips.insert(
+                Family::V4,
+                Err(format!(
+                    "held back ([detect] behind_nat = \"hold\"): {reach}"
+                )),
+            );
+        }
+    }
+
     /// Detects every enabled family at once; `None` when the round was abandoned meanwhile.
     async fn detect_all(
         &mut self,
@@ -367,34 +416,23 @@ impl Engine {
             })
             .collect();
         // The lines the records of these families are published from, each asked at the same time.
-        let mut wanted_lines: Vec<(String, Family)> = Vec::new();
-        for r in &self.settings.records {
-            let family = r.record_type.family();
-            if let Some(via) = &r.via
-                && families.contains(&family)
-            {
-                for l in &via.lines {
-                    if !wanted_lines.contains(&(l.clone(), family)) {
-                        wanted_lines.push((l.clone(), family));
-                    }
-                }
-            }
-        }
         let line_detect =
-            futures_util::future::join_all(wanted_lines.into_iter().map(|(line, family)| {
-                let detector = self.parts.lines.get(&line).cloned();
-                let known = self
-                    .line_status
-                    .get(&(line.clone(), family))
-                    .and_then(|r| r.as_ref().ok().copied());
-                async move {
-                    let found = match detector {
-                        Some(d) => d.detect_since(family, known).await,
-                        None => Detection::Unavailable(format!("no line named `{line}`")),
-                    };
-                    (line, family, found)
-                }
-            }));
+            futures_util::future::join_all(self.wanted_lines(&families).into_iter().map(
+                |(line, family)| {
+                    let detector = self.parts.lines.get(&line).cloned();
+                    let known = self
+                        .line_status
+                        .get(&(line.clone(), family))
+                        .and_then(|r| r.as_ref().ok().copied());
+                    async move {
+                        let found = match detector {
+                            Some(d) => d.detect_since(family, known).await,
+                            None => Detection::Unavailable(format!("no line named `{line}`")),
+                        };
+                        (line, family, found)
+                    }
+                },
+            ));
         let detect = futures_util::future::join_all(families.iter().map(|&family| {
             let detector = detector.clone();
             let known = self.state.last_ip.get(&family).copied();
@@ -404,9 +442,23 @@ impl Engine {
                 (family, found, started.elapsed())
             }
         }));
-        let both = futures_util::future::join(detect, line_detect);
+        // Whether DDNS can reach this host: the router's own word, asked meanwhile (see `detect::reach`).
+        let judge_reach = !dry
+            && families.contains(&Family::V4)
+            && self.settings.detect.behind_nat != crate::detect::settings::BehindNat::Publish;
+        let router = {
+            let detector = detector.clone();
+            async move {
+                if judge_reach && detector.has_router() {
+                    detector.router_answer().await
+                } else {
+                    None
+                }
+            }
+        };
+        let both = futures_util::future::join3(detect, line_detect, router);
         tokio::pin!(both);
-        let (detected, line_found) = loop {
+        let (detected, line_found, router) = loop {
             tokio::select! {
                 found = &mut both => break found,
                 i = watch.next() => {
@@ -419,10 +471,7 @@ impl Engine {
         let mut detection = BTreeMap::new();
         let mut ips = BTreeMap::new();
         for (family, found, took) in detected {
-            let result = match found {
-                Detection::Known(ip) => Ok(ip),
-                Detection::Unavailable(reason) => Err(reason),
-            };
+            let result = Self::result(found);
             if !dry {
                 self.note_detection(family, &result);
                 let _ = self.events.send(Event::Measured(Measurement::Detection {
@@ -440,12 +489,12 @@ impl Engine {
             );
             ips.insert(family, result);
         }
+        if judge_reach {
+            self.judge_reach(router.as_ref(), &mut ips);
+        }
         let mut line_ips = LineIps::new();
         for (line, family, found) in line_found {
-            let result = match found {
-                Detection::Known(ip) => Ok(ip),
-                Detection::Unavailable(reason) => Err(reason),
-            };
+            let result = Self::result(found);
             if !dry {
                 self.note_line(&line, family, &result);
             }

@@ -94,6 +94,33 @@ impl Engine {
         self.status.send_replace(self.snapshot(updating));
     }
 
+    /// Each `[[line]]` as last detected.
+    fn line_statuses(&self) -> Vec<LineStatus> {
+        self.settings
+            .lines
+            .iter()
+            .map(|l| {
+                let mut st = LineStatus {
+                    name: l.name.clone(),
+                    ipv4: None,
+                    ipv6: None,
+                    errors: BTreeMap::new(),
+                };
+                for family in Family::ALL {
+                    match self.line_status.get(&(l.name.clone(), family)) {
+                        Some(Ok(ip)) if family == Family::V4 => st.ipv4 = Some(*ip),
+                        Some(Ok(ip)) => st.ipv6 = Some(*ip),
+                        Some(Err(e)) => {
+                            st.errors.insert(family, e.clone());
+                        }
+                        None => {}
+                    }
+                }
+                st
+            })
+            .collect()
+    }
+
     /// The status: one pass over the records (O(records)).
     pub(super) fn snapshot(&self, updating: bool) -> Status {
         let now = self.clock.now();
@@ -170,30 +197,8 @@ impl Engine {
             store_error: self.store_error.clone(),
             config_problems: Vec::new(),
             network_events: self.network_events.clone(),
-            lines: self
-                .settings
-                .lines
-                .iter()
-                .map(|l| {
-                    let mut st = LineStatus {
-                        name: l.name.clone(),
-                        ipv4: None,
-                        ipv6: None,
-                        errors: BTreeMap::new(),
-                    };
-                    for family in Family::ALL {
-                        match self.line_status.get(&(l.name.clone(), family)) {
-                            Some(Ok(ip)) if family == Family::V4 => st.ipv4 = Some(*ip),
-                            Some(Ok(ip)) => st.ipv6 = Some(*ip),
-                            Some(Err(e)) => {
-                                st.errors.insert(family, e.clone());
-                            }
-                            None => {}
-                        }
-                    }
-                    st
-                })
-                .collect(),
+            lines: self.line_statuses(),
+            reach: self.reach.clone(),
             records,
         }
     }

@@ -1282,3 +1282,142 @@ async fn a_change_asks_only_its_family() {
     h.shutdown.cancel();
     h.task.await.unwrap();
 }
+
+/// The engine's parts with an echo source and a `router` one (its own word on its external address).
+fn with_router(provider: &Arc<FakeProvider>, echo: &FakeSource, router: &FakeSource) -> Factory {
+    let (p, e, r) = (provider.clone(), echo.clone(), router.clone());
+    Arc::new(move |_settings: &Settings| Parts {
+        lines: HashMap::new(),
+        line_providers: HashMap::new(),
+        detector: Arc::new(Detector::new(
+            Policy::First,
+            vec![
+                Configured::new(Box::new(e.clone()), Duration::from_secs(5), true),
+                Configured::new(Box::new(r.clone()), Duration::from_secs(5), false).as_router(),
+            ],
+            vec![],
+        )),
+        providers: HashMap::from([(
+            "p".to_owned(),
+            p.clone() as Arc<dyn crate::provider::Provider>,
+        )]),
+    })
+}
+
+fn reach_events(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Unreachable { reach, .. } => Some(format!("unreachable: {reach}")),
+            Event::Reachable => Some("reachable".into()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Behind carrier-grade NAT the engine says so once (not every round), publishes anyway under the default
+/// `warn`, asks the router even though `first` stopped at the echo, and says when it is over.
+#[tokio::test(start_paused = true)]
+async fn a_nat_in_front_of_the_router_is_told_once_and_its_end_too() {
+    let provider = Arc::new(FakeProvider::default());
+    let echo = source("11.22.33.44");
+    let router = source("100.64.7.8");
+    let factory = with_router(&provider, &echo, &router);
+    let mut h = start_with(
+        settings("", "tok-123456"),
+        MemoryStore::default(),
+        provider,
+        echo,
+        factory,
+    );
+    idle(Duration::from_secs(1)).await;
+    let status = h.handle.status.borrow().clone();
+    assert_eq!(
+        status.reach,
+        Some(crate::detect::reach::Reach::CarrierGrade {
+            router: "100.64.7.8".parse().unwrap()
+        })
+    );
+    assert_eq!(
+        h.provider.count(),
+        1,
+        "published anyway under `warn`: {status:?}"
+    );
+    assert_eq!(
+        crate::notify::status::icon_state(&status),
+        crate::notify::status::IconState::Unreachable
+    );
+    idle(11 * MIN).await;
+    let told = reach_events(&drain(&mut h.events));
+    assert_eq!(told.len(), 1, "once, not every round: {told:?}");
+    assert!(told[0].contains("carrier-grade NAT"), "{told:?}");
+    assert!(*router.calls.lock().unwrap() >= 3, "asked every round");
+    // The ISP gives the router the public address.
+    *router.answer.lock().unwrap() = Ok(ip("11.22.33.44"));
+    idle(5 * MIN).await;
+    assert_eq!(reach_events(&drain(&mut h.events)), ["reachable"]);
+    assert_eq!(h.handle.status.borrow().reach, None);
+    // Another NAT beyond a router with a public address of its own: double NAT.
+    *router.answer.lock().unwrap() = Ok(ip("11.22.44.66"));
+    idle(5 * MIN).await;
+    let told = reach_events(&drain(&mut h.events));
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(told[0].contains("another NAT"), "{told:?}");
+    h.shutdown.cancel();
+    h.task.await.unwrap();
+}
+
+/// Under `behind_nat = "hold"` nothing is written while the router shows a NAT in front of it; under
+/// `publish` the router is not asked again at all.
+#[tokio::test(start_paused = true)]
+async fn behind_nat_hold_writes_nothing_and_publish_asks_nothing() {
+    let provider = Arc::new(FakeProvider::default());
+    let echo = source("11.22.33.44");
+    let router = source("192.168.1.20");
+    let factory = with_router(&provider, &echo, &router);
+    let mut h = start_with(
+        settings("[detect]\nbehind_nat = \"hold\"", "tok-123456"),
+        MemoryStore::default(),
+        provider,
+        echo,
+        factory,
+    );
+    idle(6 * MIN).await;
+    assert_eq!(h.provider.count(), 0, "held back");
+    let status = h.handle.status.borrow().clone();
+    assert!(status.reach.is_some());
+    assert_eq!(status.records[0].phase, Phase::Pending);
+    let report = h.handle.update_now(false).await.unwrap();
+    assert!(
+        matches!(&report.records[0].outcome, Outcome::Skipped { reason, .. }
+            if reason.contains("held back ([detect] behind_nat = \"hold\")")),
+        "{report:?}"
+    );
+    assert_eq!(h.provider.count(), 0);
+    assert_eq!(reach_events(&drain(&mut h.events)).len(), 1);
+    h.shutdown.cancel();
+    h.task.await.unwrap();
+
+    let provider = Arc::new(FakeProvider::default());
+    let echo = source("11.22.33.44");
+    let router = source("100.64.7.8");
+    let factory = with_router(&provider, &echo, &router);
+    let mut h = start_with(
+        settings("[detect]\nbehind_nat = \"publish\"", "tok-123456"),
+        MemoryStore::default(),
+        provider,
+        echo,
+        factory,
+    );
+    idle(6 * MIN).await;
+    assert_eq!(h.provider.count(), 1);
+    assert_eq!(h.handle.status.borrow().reach, None);
+    assert!(reach_events(&drain(&mut h.events)).is_empty());
+    assert_eq!(
+        *router.calls.lock().unwrap(),
+        0,
+        "not asked under `publish`"
+    );
+    h.shutdown.cancel();
+    h.task.await.unwrap();
+}

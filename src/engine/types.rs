@@ -67,6 +67,14 @@ pub enum Event {
     DetectionRecovered {
         family: Family,
     },
+    /// DDNS may not make this host reachable (reported once, and again when the reason changes).
+    Unreachable {
+        reach: crate::detect::reach::Reach,
+        /// Nothing is written meanwhile (`[detect] behind_nat = "hold"`).
+        held: bool,
+    },
+    /// The reason reported by [`Event::Unreachable`] is gone.
+    Reachable,
     RecordUpdated {
         record: String,
         ip: IpAddr,
@@ -223,6 +231,10 @@ pub struct Status {
     /// The `[[line]]`s records are published from, as last detected.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lines: Vec<LineStatus>,
+    /// Why DDNS may not make this host reachable (behind carrier-grade NAT or another NAT), as last found;
+    /// never set under `[detect] behind_nat = "publish"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reach: Option<crate::detect::reach::Reach>,
     pub records: Vec<RecordStatus>,
 }
 

@@ -170,7 +170,11 @@ fn answer<B>(served: &Served, req: &Request<B>) -> Response<Full<Bytes>> {
         "/health" => {
             let interval = served.settings.borrow().interval;
             match health(&status, interval, SystemTime::now()) {
-                Ok(()) => reply(StatusCode::OK, TEXT, "ok\n".into()),
+                // Healthy (a restart would not help), but DDNS cannot do what it is for: said on the line.
+                Ok(()) => match &status.reach {
+                    None => reply(StatusCode::OK, TEXT, "ok\n".into()),
+                    Some(reach) => reply(StatusCode::OK, TEXT, format!("ok, but {reach}\n")),
+                },
                 Err(why) => reply(StatusCode::SERVICE_UNAVAILABLE, TEXT, format!("{why}\n")),
             }
         }

@@ -64,9 +64,9 @@ impl AlertPolicy {
             }
             Event::RoundFinished => (Category::Change, self.updated.take()),
             Event::RecordFailed { record, .. } => (Category::Failure, Some(record.clone())),
-            Event::StateNotSaved { .. } => (Category::Failure, None),
+            Event::StateNotSaved { .. } | Event::Unreachable { .. } => (Category::Failure, None),
             Event::RecordRecovered { record, .. } => (Category::Recovery, Some(record.clone())),
-            Event::StateSaved => (Category::Recovery, None),
+            Event::StateSaved | Event::Reachable => (Category::Recovery, None),
             _ => (Category::Change, None),
         };
         let (change, first) = if matches!(event, Event::RoundFinished) {

@@ -13,6 +13,7 @@ pub mod status;
 
 use tokio::sync::broadcast;
 
+use crate::detect::reach::Reach;
 use crate::engine::Event;
 use crate::i18n::t;
 use crate::provider::ErrorClass;
@@ -78,6 +79,12 @@ pub fn describe_with(event: &Event, clock: fn(std::time::SystemTime) -> String) 
             t!("event.detect_recovered", family = family).into_owned(),
             String::new(),
         ),
+        Event::Unreachable { reach: r, held } => Some(unreachable(r, *held)),
+        Event::Reachable => msg(
+            Level::Info,
+            t!("event.reachable").into_owned(),
+            String::new(),
+        ),
         Event::RecordUpdated {
             record,
             ip,
@@ -131,6 +138,42 @@ pub fn describe_with(event: &Event, clock: fn(std::time::SystemTime) -> String) 
             String::new(),
         ),
         Event::RoundFinished | Event::NetworkChanged { .. } | Event::Measured(_) => None,
+    }
+}
+
+/// Why DDNS may not make this host reachable, in one sentence with its reason and what would help, in the
+/// user's language (the English one, for logs and `/health`, is [`Reach`]'s `Display`).
+#[must_use]
+pub fn reach(reach: &Reach) -> String {
+    match reach {
+        Reach::CarrierGrade { router } => t!("reach.carrier_grade", router = router),
+        Reach::SeenCarrierGrade { seen } => t!("reach.seen_carrier_grade", seen = seen),
+        Reach::PrivateWan { router } => t!("reach.private_wan", router = router),
+        Reach::NoPublic { how } => t!("reach.no_public", how = how),
+        Reach::DoubleNat { router, seen } => t!("reach.double_nat", router = router, seen = seen),
+    }
+    .into_owned()
+}
+
+/// The message for [`Event::Unreachable`]: what was found, and what the config makes of it.
+fn unreachable(r: &Reach, held: bool) -> Message {
+    Message {
+        level: Level::Warning,
+        summary: if r.certain() {
+            t!("event.unreachable")
+        } else {
+            t!("event.maybe_unreachable")
+        }
+        .into_owned(),
+        body: format!(
+            "{}\n{}",
+            reach(r),
+            if held {
+                t!("event.unreachable_held")
+            } else {
+                t!("event.unreachable_choice")
+            }
+        ),
     }
 }
 
@@ -276,10 +319,11 @@ impl ToastPolicy {
                     Vec::new()
                 }
             }
-            // The engine reports these once per streak.
-            Event::StateNotSaved { .. } | Event::StateSaved => {
-                describe(event).into_iter().collect()
-            }
+            // The engine reports these once per streak (a NAT finding once, and when it changes or ends).
+            Event::StateNotSaved { .. }
+            | Event::StateSaved
+            | Event::Unreachable { .. }
+            | Event::Reachable => describe(event).into_iter().collect(),
             _ => Vec::new(),
         }
     }
@@ -408,6 +452,44 @@ mod tests {
                 .contains("Next attempt at 2026-01-01T00:00:30Z."),
             "{logged:?}"
         );
+    }
+
+    #[test]
+    fn a_nat_in_front_is_toasted_once_with_what_the_config_does() {
+        let reach = Reach::CarrierGrade {
+            router: "100.64.7.8".parse().unwrap(),
+        };
+        let mut p = ToastPolicy::default();
+        let told = p.on_event(&Event::Unreachable {
+            reach: reach.clone(),
+            held: false,
+        });
+        assert_eq!(told.len(), 1);
+        assert_eq!(told[0].level, Level::Warning);
+        assert_eq!(told[0].summary, "DDNS cannot make this computer reachable");
+        assert!(
+            told[0].body.contains("100.64.7.8 is carrier-grade NAT"),
+            "{told:?}"
+        );
+        assert!(
+            told[0].body.contains("The address is still published"),
+            "{told:?}"
+        );
+        let held = describe(&Event::Unreachable { reach, held: true }).unwrap();
+        assert!(
+            held.body.contains("Nothing is published while it is so"),
+            "{held:?}"
+        );
+        let maybe = describe(&Event::Unreachable {
+            reach: Reach::NoPublic {
+                how: "NAT-PMP result 3".into(),
+            },
+            held: false,
+        })
+        .unwrap();
+        assert_eq!(maybe.summary, "DDNS may not make this computer reachable");
+        assert_eq!(p.on_event(&Event::Reachable).len(), 1);
+        assert!(p.on_event(&Event::RoundFinished).is_empty());
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub enum IconState {
     Failing,
     /// The user paused updates.
     Paused,
+    /// Published, but a NAT in front of the router keeps the internet out ([`Status::reach`]).
+    Unreachable,
     /// No records are configured yet.
     Idle,
 }
@@ -30,6 +32,7 @@ impl IconState {
             Self::Updating => "updating",
             Self::Failing => "failing",
             Self::Paused => "paused",
+            Self::Unreachable => "unreachable",
             Self::Idle => "idle",
         }
     }
@@ -53,6 +56,8 @@ pub fn icon_state(status: &Status) -> IconState {
         || !status.detect_errors.is_empty()
     {
         IconState::Failing
+    } else if status.reach.is_some() {
+        IconState::Unreachable
     } else {
         IconState::Ok
     }
@@ -239,6 +244,9 @@ pub fn tooltip(status: &Status, ipv6_enabled: bool, now: SystemTime) -> String {
     ];
     lines.extend(labels.ipv6);
     lines.push(labels.last_update);
+    if status.reach.is_some() {
+        lines.push(t!("state.unreachable_tip").into_owned());
+    }
     if status.network_events != crate::engine::NetworkEvents::Off {
         lines.push(network_events(&status.network_events));
     }
@@ -264,6 +272,7 @@ pub fn status_text(status: &Status, now: SystemTime) -> String {
         IconState::Failing => t!("state.failing"),
         IconState::Ok => t!("state.ok"),
         IconState::Idle => t!("state.idle"),
+        IconState::Unreachable => t!("state.unreachable"),
     };
     let mut out = format!(
         "{}\n{}\n",
@@ -281,6 +290,9 @@ pub fn status_text(status: &Status, now: SystemTime) -> String {
         .chain(&labels.last_error)
     {
         let _ = writeln!(out, "{line}");
+    }
+    if let Some(reach) = &status.reach {
+        let _ = writeln!(out, "{}", super::reach(reach));
     }
     for l in &status.lines {
         let mut parts: Vec<String> = Vec::new();

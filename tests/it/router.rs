@@ -311,11 +311,13 @@ async fn a_router_behind_carrier_grade_nat_has_no_public_address() {
         };
         assert!(error.contains(how), "{protocol}: {error}");
         let soap = lab.router_log().matches("#GetExternalIPAddress").count() - soap_before;
+        // `detect` judges whether DDNS can reach this host from the same answer: not asked again.
         assert_eq!(
             soap,
             usize::from(protocol == "upnp"),
             "{protocol}: SOAP calls"
         );
+        assert_eq!(report["reach"]["kind"], "no-public", "{protocol}: {all}");
     }
     // miniupnpd itself refuses to pass on such an address.
     assert!(
@@ -551,4 +553,197 @@ async fn published_at(seen: Arc<Mutex<Vec<(Instant, String)>>>, ip: &str) -> Opt
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     None
+}
+
+/// A router behind carrier-grade NAT (miniupnpd with 100.64.7.8 on its WAN side refuses to tell it) with an
+/// echo service that sees the carrier's public address: `detect` (text in both languages, and JSON), the
+/// daemon's log, `ctl status`, `health`, `/health` and an alert all say that DDNS cannot reach this host,
+/// once; the record is still published under the default `behind_nat = "warn"`.
+#[tokio::test]
+async fn behind_carrier_grade_nat_every_surface_says_so() {
+    let Some(mut lab) = Lab::new("100.64.7.8") else {
+        return;
+    };
+    lab.start_router();
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (published, alerts) = (seen.clone(), seen.clone());
+    let listener = Lab::in_ns(&lab.client, || {
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap()
+    });
+    let fake = FakeHttp::start_in(listener, move |r| match r.path() {
+        "/echo" => Reply::ok("11.22.33.99"),
+        "/u" => {
+            published.lock().unwrap().push(format!(
+                "publish {}",
+                r.query().get("ip").cloned().unwrap_or_default()
+            ));
+            Reply::ok("ok")
+        }
+        _ => {
+            alerts.lock().unwrap().push(format!("alert {}", r.body));
+            Reply::ok("ok")
+        }
+    });
+    // `first`: the router cannot confirm the echo's answer (it has no address to tell).
+    let sources = format!(
+        "policy = \"first\"\nipv4 = [ {{ kind = \"http\", url = \"{}\" }}, {{ kind = \"router\" }} ]",
+        fake.url("/echo")
+    );
+    nat_detect_says_so(&lab, &sources).await;
+    nat_daemon_says_so(&lab, &sources, &fake, &seen).await;
+}
+
+/// `detect` behind carrier-grade NAT, in English and in Chinese, and as JSON.
+async fn nat_detect_says_so(lab: &Lab, sources: &str) {
+    let mut args = lab.write_config(&format!("ipv6 = false\n[detect]\n{sources}\n"));
+    args.push("detect".into());
+    for (lang, want) in [
+        (
+            "en_US.UTF-8",
+            "Your router says it has no public address (NAT-PMP result 3)",
+        ),
+        (
+            "zh_CN.UTF-8",
+            "路由器表示它没有公网地址（NAT-PMP result 3）",
+        ),
+    ] {
+        let mut cmd = lab.binary(&args);
+        cmd.env("LANG", lang).env("LC_ALL", lang);
+        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("=> 11.22.33.99"), "{lang}: {text}");
+        assert!(text.contains(&format!("  ! {want}")), "{lang}: {text}");
+        eprintln!("detect ({lang}):\n{text}");
+    }
+    let mut json_args = args.clone();
+    json_args.push("--json".into());
+    let mut cmd = lab.binary(&json_args);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let all = String::from_utf8_lossy(&out.stdout).into_owned();
+    let json: serde_json::Value =
+        serde_json::from_str(&all).unwrap_or_else(|e| panic!("{e}: {all}"));
+    let report = &json["ipv4"];
+    assert_eq!(out.status.code(), Some(0), "the address is known: {all}");
+    assert_eq!(report["reach"]["kind"], "no-public", "{all}");
+    assert!(
+        report["reach"]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("DDNS may not reach this host: the router says it has no public address"),
+        "{all}"
+    );
+}
+
+/// The daemon behind carrier-grade NAT: its log, `ctl status`, `health`, `/health` and one alert.
+async fn nat_daemon_says_so(
+    lab: &Lab,
+    sources: &str,
+    fake: &FakeHttp,
+    seen: &Arc<Mutex<Vec<String>>>,
+) {
+    let mut args = lab.write_config(&format!(
+        "interval = \"5m\"\nipv6 = false\n[detect]\n{sources}\n\
+         [metrics]\nlisten = \"127.0.0.1:9853\"\n\
+         [[provider]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"{}\"\n\
+         [[record]]\nname = \"home.example.test\"\nprovider = \"hook\"\n\
+         [[notify]]\nname = \"wh\"\nkind = \"webhook\"\nurl = \"{}\"\nmethod = \"POST\"\n\
+         body = \"{{title}}: {{message}}\"\n",
+        fake.url("/u?ip={ip}"),
+        fake.url("/alert"),
+    ));
+    let data_args = args.clone();
+    args.push("run".into());
+    let log_path = lab.dir.path().join("daemon.log");
+    let mut daemon = lab
+        .binary(&args)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !seen.lock().unwrap().iter().any(|s| s.starts_with("alert")) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            seen.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ask = |extra: &[&str]| {
+        let mut a = data_args.clone();
+        a.extend(extra.iter().map(|s| (*s).to_owned()));
+        let mut cmd = lab.binary(&a);
+        cmd.env("LANG", "en_US.UTF-8").env("LC_ALL", "en_US.UTF-8");
+        let out = cmd.output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let status = ask(&["ctl", "status"]);
+    let health = ask(&["health"]);
+    let endpoint = get_in(&lab.client, "http://127.0.0.1:9853/health").await;
+    // Another round: nothing is said again.
+    let update = ask(&["ctl", "update"]);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    crate::faults::signal(&daemon, "TERM");
+    let _ = daemon.wait();
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        seen.contains(&"publish 11.22.33.99".to_owned()),
+        "published under `warn`: {seen:?}"
+    );
+    let told: Vec<&String> = seen
+        .iter()
+        .filter(|s| s.contains("no public address"))
+        .collect();
+    assert_eq!(
+        told.len(),
+        1,
+        "one alert, not one per round: {seen:?}\n{update}"
+    );
+    assert!(
+        told[0].contains("DDNS may not make this computer reachable"),
+        "{told:?}"
+    );
+    assert!(
+        status.contains("Your router says it has no public address (NAT-PMP result 3)"),
+        "{status}"
+    );
+    assert!(
+        status.contains("published, but not reachable from the internet"),
+        "{status}"
+    );
+    assert!(
+        health.starts_with("healthy, but: Your router says it has no public address"),
+        "{health}"
+    );
+    assert!(endpoint.starts_with("HTTP/1.1 200"), "{endpoint}");
+    assert!(
+        endpoint.contains(
+            "ok, but DDNS may not reach this host: the router says it has no public address"
+        ),
+        "{endpoint}"
+    );
+    assert_eq!(
+        log.matches("DDNS may not reach this host").count(),
+        1,
+        "logged once:\n{log}"
+    );
+}
+
+/// `curl -s -i URL` in network namespace `ns`: the whole answer.
+async fn get_in(ns: &str, url: &str) -> String {
+    let (ns, url) = (ns.to_owned(), url.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &ns, "curl", "-s", "-i", &url])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    })
+    .await
+    .unwrap()
 }

@@ -62,6 +62,8 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(2);
 pub const MAX_DESCRIPTION: usize = 64 * 1024;
 pub const MAX_SOAP: usize = 16 * 1024;
 const MAX_DATAGRAM: usize = 2048;
+/// How a router source's error begins when the router said it has no public address (see [`super::reach`]).
+pub const NO_PUBLIC: &str = "the router has no public address (";
 /// A repeat of an announcement within this long is the same news (RFC 6886 §3.2.1 repeats one for ~2 minutes).
 pub const REPEAT_WINDOW: Duration = Duration::from_mins(3);
 
@@ -185,8 +187,8 @@ impl std::fmt::Display for Failure {
             Self::Silent(s) | Self::Reason(s) => f.write_str(s),
             Self::NoPublic(how) => write!(
                 f,
-                "the router has no public address ({how}: routers say so when their own WAN address is \
-                 private or carrier-grade NAT, i.e. behind another NAT, or their WAN link is down)"
+                "{NO_PUBLIC}{how}: routers say so when their own WAN address is private or carrier-grade \
+                 NAT, i.e. behind another NAT, or their WAN link is down)"
             ),
         }
     }

@@ -108,6 +108,8 @@ pub(super) fn history_event(event: &str) -> (Color32, String) {
         "detection-recovered" => (GREEN, t!("history.detection_recovered")),
         "state-not-saved" => (RED, t!("history.state_not_saved")),
         "state-saved" => (GREEN, t!("history.state_saved")),
+        "unreachable" => (ORANGE, t!("history.unreachable")),
+        "reachable" => (GREEN, t!("history.reachable")),
         "round-summary" => (Color32::GRAY, t!("history.round_summary")),
         other => (Color32::GRAY, other.to_owned().into()),
     };

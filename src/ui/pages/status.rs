@@ -34,6 +34,7 @@ impl View {
                 model::IconState::Failing => (RED, t!("state.failing")),
                 model::IconState::Paused => (Color32::GRAY, t!("state.paused")),
                 model::IconState::Idle => (Color32::GRAY, t!("state.idle")),
+                model::IconState::Unreachable => (ORANGE, t!("state.unreachable")),
             };
             ui.colored_label(colour, RichText::new(state).strong());
         });
@@ -74,6 +75,9 @@ impl View {
             .chain(status.detect_errors.values())
         {
             ui.colored_label(RED, problem);
+        }
+        if let Some(reach) = &status.reach {
+            ui.colored_label(ORANGE, crate::notify::reach(reach));
         }
         ui.add_space(10.0);
         ui.heading(t!("page.records"));

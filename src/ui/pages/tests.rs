@@ -561,6 +561,7 @@ fn detect_now_shows_each_sources_answer_and_latency() {
                 error: None,
                 latency_ms: 12,
                 operator: "127.0.0.1".into(),
+                router_said: None,
             },
             SourceReport {
                 source: "dns 127.0.0.1:5353".into(),
@@ -568,6 +569,7 @@ fn detect_now_shows_each_sources_answer_and_latency() {
                 error: Some("no answer within 5 s".into()),
                 latency_ms: 5000,
                 operator: "127.0.0.1".into(),
+                router_said: None,
             },
         ],
         conclusion: Ok("198.51.100.7".parse().unwrap()),

@@ -61,7 +61,7 @@ pub(super) fn split_args(line: &str) -> Vec<String> {
 
 /// The sections of `file` the form does not edit, as TOML values: a file holding only them, whose other
 /// (empty) sections are left out when serialized.
-/// Writes the kept sections into `top`; a kept `[detect]` (`cdn_ranges`) joins the form's.
+/// Writes the kept sections into `top`; a kept `[detect]` (`cdn_ranges`, `behind_nat`) joins the form's.
 pub(super) fn put_kept(top: &mut Table, kept: &Table) {
     for (k, v) in kept {
         match (top.get_mut(k), v) {
@@ -79,7 +79,7 @@ pub(super) fn put_kept(top: &mut Table, kept: &Table) {
 
 pub(super) fn kept_sections(file: &ConfigFile) -> Table {
     // Settings the window does not show, written back as they were: `[[line]]`, `[metrics]`, `proxy`,
-    // `write_budget` and `detect.cdn_ranges`.
+    // `write_budget`, `detect.cdn_ranges` and `detect.behind_nat`.
     let only = ConfigFile {
         lines: file.lines.clone(),
         metrics: file.metrics.clone(),
@@ -88,9 +88,10 @@ pub(super) fn kept_sections(file: &ConfigFile) -> Table {
         detect: file
             .detect
             .as_ref()
-            .and_then(|d| d.cdn_ranges.clone())
-            .map(|cdn_ranges| crate::config::file::DetectFile {
-                cdn_ranges: Some(cdn_ranges),
+            .filter(|d| d.cdn_ranges.is_some() || d.behind_nat.is_some())
+            .map(|d| crate::config::file::DetectFile {
+                cdn_ranges: d.cdn_ranges.clone(),
+                behind_nat: d.behind_nat.clone(),
                 ..Default::default()
             }),
         ..ConfigFile::default()

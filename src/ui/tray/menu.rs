@@ -339,6 +339,7 @@ pub(super) fn icon(state: IconState) -> Option<Icon> {
         IconState::Failing => include_bytes!("../../../assets/icons/tray-failing.png"),
         IconState::Paused => include_bytes!("../../../assets/icons/tray-paused.png"),
         IconState::Idle => include_bytes!("../../../assets/icons/tray-idle.png"),
+        IconState::Unreachable => include_bytes!("../../../assets/icons/tray-unreachable.png"),
     };
     let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
         .read_info()
