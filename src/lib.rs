@@ -32,7 +32,9 @@
 //!    - `detect`: public-IP sources (http, cloudflare-trace, dns, interface, command, router) behind one
 //!      trait, their settings and table (`settings`); the `Detector` applies the policy (`policy`: confirm,
 //!      first, agree) and rejects non-public, malformed and CDN-owned answers (`answer`, `cdn`); the router
-//!      source asks the gateway over NAT-PMP and `UPnP` and hears its announcements (`router`).
+//!      source asks the gateway over NAT-PMP and `UPnP`, hears its announcements and subscribes to its
+//!      `UPnP` events (`router`, `router/gena`); `reach` judges whether DDNS can reach this host at all
+//!      (carrier-grade NAT, double NAT).
 //!    - `provider`: DNS providers, one file each with its config, table entry, validation and secrets,
 //!      generated into `ProviderKind` and `KINDS` by one `kinds!` list. The engine sees one trait; read-capable
 //!      APIs implement `RecordApi` (or `SetApi` for whole-set APIs) for one reconciler (`reconcile`);

@@ -43,6 +43,21 @@ pub fn summary(settings: &Settings) -> String {
             ],
         );
     }
+    // What a `router` source adds: whether a NAT in front of the router keeps the internet out.
+    if settings.family_enabled(config::Family::V4)
+        && settings
+            .detect
+            .ipv4
+            .iter()
+            .any(|s| matches!(s.kind, crate::detect::SourceKind::Router { .. }))
+    {
+        let key = match settings.detect.behind_nat {
+            crate::detect::settings::BehindNat::Warn => "summary.nat_warn",
+            crate::detect::settings::BehindNat::Hold => "summary.nat_hold",
+            crate::detect::settings::BehindNat::Publish => "summary.nat_publish",
+        };
+        line(&mut out, key, &[]);
+    }
     for p in &settings.providers {
         let fields = provider_detail(&p.kind);
         line(

@@ -150,6 +150,46 @@ fn the_status_page_lists_records_from_an_engine_status() {
     assert_eq!(h.state().1, [Request::UpdateNow, Request::TogglePause]);
 }
 
+/// Behind carrier-grade NAT the Status page says so in one sentence with its reason, and its state is
+/// "published, but not reachable".
+#[test]
+fn the_status_page_says_when_a_nat_keeps_the_internet_out() {
+    let now = SystemTime::now();
+    let status = Status {
+        ipv4: Some("203.0.113.7".parse().unwrap()),
+        last_check: Some(now),
+        reach: Some(crate::detect::reach::Reach::CarrierGrade {
+            router: "100.64.7.8".parse().unwrap(),
+        }),
+        records: vec![crate::engine::RecordStatus {
+            name: "home.example.com".into(),
+            record_type: crate::config::RecordType::A,
+            provider: "cf".into(),
+            line: None,
+            published: Some("203.0.113.7".parse().unwrap()),
+            published_at: Some(now),
+            phase: Phase::Ok,
+            failures: 0,
+            next_attempt: None,
+            last_error: None,
+            last_error_class: None,
+            via: Vec::new(),
+            held_until: None,
+        }],
+        ..Status::default()
+    };
+    let h = harness(form_of(CLOUDFLARE), status);
+    for text in [
+        "published, but not reachable from the internet",
+        "Your router's internet address 100.64.7.8 is carrier-grade NAT (100.64.0.0/10)",
+    ] {
+        assert!(
+            h.query_all_by_label_contains(text).next().is_some(),
+            "`{text}` is not on the Status page"
+        );
+    }
+}
+
 #[test]
 fn adding_a_provider_asks_the_kind_first_and_shows_only_its_fields() {
     let mut h = harness(
