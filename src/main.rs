@@ -6,7 +6,7 @@
 // attach to it (see `attach_parent_console`) so their output still shows.
 #![cfg_attr(all(windows, not(debug_assertions)), windows_subsystem = "windows")]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -43,6 +43,10 @@ enum Cmd {
     Ctl {
         #[arg(value_enum)]
         request: CtlRequest,
+        /// `set-config`: the config file to send (as `ctl config` printed it: masked secrets stay as they
+        /// are).
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
         #[arg(long, value_name = "PATH")]
         endpoint: Option<PathBuf>,
         #[arg(long)]
@@ -213,6 +217,7 @@ enum CtlRequest {
     Reload,
     History,
     Config,
+    SetConfig,
 }
 
 #[derive(Subcommand)]
@@ -330,14 +335,13 @@ fn real_main(cli: Cli) -> Result<Exit, String> {
         }
         Cmd::Ctl {
             request,
+            file,
             endpoint,
             json,
-        } => runtime()?.block_on(cli::ctl::ctl(
-            &paths,
-            request.into(),
-            endpoint.as_deref(),
-            json,
-        )),
+        } => {
+            let request = ctl_request(request, file.as_deref())?;
+            runtime()?.block_on(cli::ctl::ctl(&paths, request, endpoint.as_deref(), json))
+        }
         Cmd::Service { command } => service(&paths, command),
         Cmd::Import {
             file,
@@ -431,18 +435,34 @@ fn import(
     exit
 }
 
-impl From<CtlRequest> for ddns_tray::control::Request {
-    fn from(r: CtlRequest) -> Self {
-        match r {
-            CtlRequest::Status => Self::Status,
-            CtlRequest::Update => Self::Update,
-            CtlRequest::Pause => Self::Pause,
-            CtlRequest::Resume => Self::Resume,
-            CtlRequest::Reload => Self::Reload,
-            CtlRequest::History => Self::History { limit: 20 },
-            CtlRequest::Config => Self::Config,
-        }
+/// The request `ctl` sends; `set-config` reads `file` (at most the size of a config).
+fn ctl_request(
+    request: CtlRequest,
+    file: Option<&Path>,
+) -> Result<ddns_tray::control::Request, String> {
+    use ddns_tray::control::Request;
+    if file.is_some() && !matches!(request, CtlRequest::SetConfig) {
+        return Err(tr("cli.ctl_file_only_for_set_config", &[]));
     }
+    Ok(match request {
+        CtlRequest::Status => Request::Status,
+        CtlRequest::Update => Request::Update,
+        CtlRequest::Pause => Request::Pause,
+        CtlRequest::Resume => Request::Resume,
+        CtlRequest::Reload => Request::Reload,
+        CtlRequest::History => Request::History { limit: 20 },
+        CtlRequest::Config => Request::Config,
+        CtlRequest::SetConfig => {
+            let file = file.ok_or_else(|| tr("cli.ctl_set_config_needs_file", &[]))?;
+            let bytes =
+                ddns_tray::fsutil::read_limited(file, ddns_tray::settings::MAX_CONFIG_BYTES)
+                    .map_err(|e| format!("{}: {e}", file.display()))?
+                    .ok_or_else(|| tr("cli.no_such_file", &[("path", &file.display())]))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| tr("cli.not_utf8", &[("path", &file.display())]))?;
+            Request::SetConfig { text }
+        }
+    })
 }
 
 /// No subcommand: the tray app (or, built without the `tray` feature, the daemon).

@@ -354,8 +354,9 @@ check("RUNNING" in r.stdout, "sc query: RUNNING after install")
 check(os.path.isdir(program_data), "the service's ProgramData folder exists")
 r = wine([installed, "ctl", "status"])
 check(r.returncode == 0 and "config.toml" in r.stdout, f"ctl status over the service's pipe shows what is missing: {r.stdout.strip()[:200]}")
+SVC_SECRET = "Bearer svc-0123456789abcdef"
 with open(os.path.join(program_data, "config.toml"), "w") as f:
-    f.write(config(records=("svc.example.test",)))
+    f.write("# the administrator's note\n" + config(header=f'"{SVC_SECRET}"', records=("svc.example.test",)))
 r = wine([installed, "ctl", "reload"])
 check(r.returncode == 0 and "config reloaded" in r.stdout, f"ctl reload hands the new config to the service: {r.stdout.strip()} {r.stderr.strip()[:200]}")
 check(wait(60, lambda: any("svc.example.test" in h["path"] for h in hits)), "the service publishes")
@@ -363,6 +364,30 @@ r = wine([installed, "ctl", "status"])
 check(r.returncode == 0 and "svc.example.test" in r.stdout, f"ctl status shows the service's record: {r.stdout.strip()[:200]}")
 r = wine([installed, "ctl", "update"])
 check(r.returncode == 0 and "update started" in r.stdout, f"an administrator's ctl update is carried out: {r.stdout.strip()} {r.stderr.strip()[:200]}")
+# The service's config over its pipe, as the tray's settings window reads and saves it (issue 19).
+r = wine([installed, "ctl", "config"])
+check(r.returncode == 0 and "svc.example.test" in r.stdout and "svc-0123456789" not in r.stdout + r.stderr,
+      f"ctl config over the service's pipe: its config, the secret masked: {r.stdout.strip()[:300]} {r.stderr.strip()[:200]}")
+edited = os.path.join(WORK, "service-config.toml")
+with open(edited, "w") as f:
+    f.write(r.stdout + '[[record]]\nname = "svc2.example.test"\nprovider = "hook"\n')
+r = wine([installed, "ctl", "set-config", winpath(edited)])
+check(r.returncode == 0 and "config saved and reloaded" in r.stdout,
+      f"ctl set-config: the service writes and reloads it: {r.stdout.strip()} {r.stderr.strip()[:300]}")
+check(wait(60, lambda: any("svc2.example.test" in h["path"] for h in hits)), "the service publishes the record added")
+with open(os.path.join(program_data, "config.toml")) as f:
+    saved = f.read()
+check(saved.startswith("# the administrator's note") and "svc2.example.test" in saved and SVC_SECRET in saved,
+      f"the file keeps the administrator's comment and the secret, and holds the new record: {saved[:300]}")
+check(all(h["auth"] == SVC_SECRET for h in hits if "svc2.example.test" in h["path"]),
+      "the masked secret was kept, not replaced by its mask")
+with open(edited, "w") as f:
+    f.write(saved.replace('interval = "5m"', 'interval = "soon"'))
+r = wine([installed, "ctl", "set-config", winpath(edited)])
+with open(os.path.join(program_data, "config.toml")) as f:
+    after = f.read()
+check(r.returncode != 0 and "interval" in r.stderr and after == saved,
+      f"a config with a problem is refused at its field and the file stays: {r.returncode} {r.stderr.strip()[:300]}")
 r = wine(["msiexec", "/x", winpath(msi), "/qn"], timeout=180)
 check(r.returncode == 0 and not os.path.exists(installed), "msiexec /x removes the files")
 r = wine(["sc", "query", "ddns-tray"])

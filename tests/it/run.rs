@@ -352,6 +352,67 @@ async fn a_tray_saves_the_service_config_through_it() {
     };
     assert_eq!(issues[0].path, "interval", "{issues:?}");
     assert_eq!(std::fs::read_to_string(case.config_path()).unwrap(), file);
+
+    // The same from the command line: `ctl config`, then `ctl set-config FILE`.
+    let at = socket.to_str().unwrap();
+    let shown = case.run(&["ctl", "config", "--endpoint", at]).await;
+    assert_eq!(shown.code, 0, "{shown:?}");
+    assert!(
+        shown.stdout.contains("b.example.test") && !shown.stdout.contains("by-hand"),
+        "{shown:?}"
+    );
+    let edited = case.dir.path().join("edited.toml");
+    std::fs::write(
+        &edited,
+        format!(
+            "{}[[record]]\nname = \"c.example.test\"\nprovider = \"hook\"\n",
+            shown.stdout
+        ),
+    )
+    .unwrap();
+    let set = case
+        .run(&[
+            "ctl",
+            "set-config",
+            edited.to_str().unwrap(),
+            "--endpoint",
+            at,
+        ])
+        .await;
+    assert_eq!(
+        (set.code, set.stdout.as_str()),
+        (0, "config saved and reloaded\n"),
+        "{set:?}"
+    );
+    let file = std::fs::read_to_string(case.config_path()).unwrap();
+    assert!(
+        file.contains("c.example.test") && file.contains("by-hand-0123456789"),
+        "{file}"
+    );
+    std::fs::write(
+        &edited,
+        file.replace("interval = \"30s\"", "interval = \"soon\""),
+    )
+    .unwrap();
+    let refused = case
+        .run(&[
+            "ctl",
+            "set-config",
+            edited.to_str().unwrap(),
+            "--endpoint",
+            at,
+        ])
+        .await;
+    assert_ne!(refused.code, 0, "{refused:?}");
+    assert!(refused.stderr.contains("interval"), "{refused:?}");
+    assert_eq!(std::fs::read_to_string(case.config_path()).unwrap(), file);
+    let missing = case.run(&["ctl", "set-config", "--endpoint", at]).await;
+    assert!(
+        missing
+            .stderr
+            .contains("`ctl set-config` needs the config file"),
+        "{missing:?}"
+    );
     let (_, code) = stop(child).await;
     assert_eq!(code, 0);
 }
