@@ -67,16 +67,7 @@ impl Backend for DaemonBackend {
             path: self.paths.config.display().to_string(),
             text,
             writable,
-            why_not: (!writable).then(|| {
-                tr(
-                    if cfg!(windows) {
-                        "ctl.config_readonly_windows"
-                    } else {
-                        "ctl.config_readonly_unix"
-                    },
-                    &[("group", &crate::config::APP_NAME)],
-                )
-            }),
+            why_not: (!writable).then(crate::control::read_only_reason),
         })
     }
 

@@ -59,16 +59,17 @@ pub async fn ctl(
                 );
             } else {
                 eprintln!("# {}", view.path);
-                if let Some(why) = &view.why_not {
-                    eprintln!("# {why}");
+                if !view.writable {
+                    eprintln!("# {}", crate::control::read_only_reason());
                 }
                 print!("{}", view.text);
             }
         }
         Ok(Reply::Problems(issues)) => {
+            // In this terminal's language, not the daemon's.
             return Err(issues
-                .iter()
-                .map(ToString::to_string)
+                .into_iter()
+                .map(|i| i.localized().to_string())
                 .collect::<Vec<_>>()
                 .join("\n"));
         }

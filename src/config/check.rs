@@ -19,11 +19,19 @@ pub fn problem(
     key: &str,
     args: &[(&str, &dyn std::fmt::Display)],
 ) -> Issue {
-    Issue::new(
+    let mut issue = Issue::new(
         path,
         tr(&format!("{key}.msg"), args),
         tr(&format!("{key}.hint"), args),
-    )
+    );
+    issue.words = Some(super::Words {
+        key: key.to_owned(),
+        args: args
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.to_string()))
+            .collect(),
+    });
+    issue
 }
 
 /// `proxy`: a URL of a known scheme with a host, credentials apart (a password is a secret).

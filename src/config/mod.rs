@@ -108,13 +108,33 @@ impl fmt::Display for RecordType {
 }
 
 /// One problem in the config: where, what, and how to fix it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Issue {
     /// Field path such as `record[2].provider`, or `(file)` for the file as a whole.
     pub path: String,
     pub message: String,
     pub hint: String,
+    /// The catalogue entry the message and hint were written from, so that a client in another language
+    /// (a tray following the service) can write them in its own ([`Issue::localized`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub words: Option<Words>,
 }
+
+/// A catalogue entry (`<key>.msg`, `<key>.hint`) and its arguments, as text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Words {
+    pub key: String,
+    pub args: Vec<(String, String)>,
+}
+
+/// Two issues are the same problem when they say the same at the same place (whatever they came from).
+impl PartialEq for Issue {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.path, &self.message, &self.hint) == (&other.path, &other.message, &other.hint)
+    }
+}
+
+impl Eq for Issue {}
 
 impl Issue {
     pub fn new(
@@ -126,7 +146,35 @@ impl Issue {
             path: path.into(),
             message: message.into(),
             hint: hint.into(),
+            words: None,
         }
+    }
+
+    /// The issue in the language in use here: written again from its catalogue entry when it came with
+    /// one this catalogue has (a `check.` entry), else as it came.
+    #[must_use]
+    pub fn localized(mut self) -> Self {
+        let Some(words) = &self.words else {
+            return self;
+        };
+        let msg = format!("{}.msg", words.key);
+        if !words.key.starts_with("check.")
+            || words.key.len() > 200
+            || !crate::i18n::has_in(&rust_i18n::locale(), &msg)
+        {
+            return self;
+        }
+        let args: Vec<(&str, &dyn fmt::Display)> = words
+            .args
+            .iter()
+            .map(|(k, v)| (k.as_str(), v as &dyn fmt::Display))
+            .collect();
+        self.message = crate::i18n::tr(&msg, &args);
+        let hint = format!("{}.hint", words.key);
+        if crate::i18n::has_in(&rust_i18n::locale(), &hint) {
+            self.hint = crate::i18n::tr(&hint, &args);
+        }
+        self
     }
 }
 

@@ -177,6 +177,20 @@ pub enum Reply {
     Problems(Vec<crate::config::Issue>),
 }
 
+/// Why a client may not change the service's config, and what to do, in the language in use (clients write
+/// it themselves from [`ConfigView::writable`]: the service's words are in the service's language).
+#[must_use]
+pub fn read_only_reason() -> String {
+    crate::i18n::tr(
+        if cfg!(windows) {
+            "ctl.config_readonly_windows"
+        } else {
+            "ctl.config_readonly_unix"
+        },
+        &[("group", &crate::config::APP_NAME)],
+    )
+}
+
 /// A daemon's config as the settings window of a tray edits it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigView {

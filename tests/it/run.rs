@@ -300,8 +300,11 @@ async fn a_tray_saves_the_service_config_through_it() {
     ) + "[[record]]\nname = \"a.example.test\"\nprovider = \"hook\"\n";
     let case = Case::new(&written);
     let socket = case.dir.path().join("run").join("control.sock");
+    // The daemon in English (a service's locale), whatever the test's.
     let child = case
         .command(&["run", "--control", socket.to_str().unwrap()])
+        .env("LANG", "C")
+        .env("LC_ALL", "C")
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -413,6 +416,23 @@ async fn set_config_from_the_command_line(case: &Case, socket: &std::path::Path)
         .await;
     assert_ne!(refused.code, 0, "{refused:?}");
     assert!(refused.stderr.contains("interval"), "{refused:?}");
+    // The daemon runs in English; a client in Chinese reads its problems in Chinese.
+    let mut zh = case.command(&[
+        "ctl",
+        "set-config",
+        edited.to_str().unwrap(),
+        "--endpoint",
+        at,
+    ]);
+    zh.env("LANG", "zh_CN.UTF-8").env("LC_ALL", "zh_CN.UTF-8");
+    let zh = tokio::task::spawn_blocking(move || zh.output().unwrap())
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&zh.stderr);
+    assert!(
+        said.contains("interval: `soon` 不是时长") && said.contains("请写数字加单位"),
+        "{said}"
+    );
     assert_eq!(std::fs::read_to_string(case.config_path()).unwrap(), file);
     let missing = case.run(&["ctl", "set-config", "--endpoint", at]).await;
     assert!(

@@ -472,6 +472,7 @@ impl SettingsForm {
             path,
             message,
             hint,
+            ..
         } in issues
         {
             self.errors.entry(path).or_insert_with(|| {

@@ -399,13 +399,12 @@ async fn remote_form(
     match crate::control::Client::ask(endpoint, crate::control::Request::Config).await {
         Ok(crate::control::Reply::Config(view)) => {
             let mut form = form_of(&view.text, &view.path);
+            // Why not, in this tray's language (the service's words are its own).
+            let why_not = (!view.writable).then(crate::control::read_only_reason);
             if !view.writable {
-                form.message.clone_from(&view.why_not);
+                form.message.clone_from(&why_not);
             }
-            Ok((
-                form,
-                (!view.writable).then(|| view.why_not.unwrap_or_default()),
-            ))
+            Ok((form, why_not))
         }
         Ok(crate::control::Reply::Error(e)) => Err(e),
         Ok(_) => Err(t!("toast.service_unexpected").into_owned()),
@@ -434,7 +433,13 @@ async fn save_remote(
             Err(e) => e,
         },
         Ok(crate::control::Reply::Problems(issues)) => {
-            form.show_problems(issues);
+            // In this tray's language, not the service's.
+            form.show_problems(
+                issues
+                    .into_iter()
+                    .map(crate::config::Issue::localized)
+                    .collect(),
+            );
             return Reply::Saved(Box::new(form), None);
         }
         Ok(crate::control::Reply::Error(e)) => e,
