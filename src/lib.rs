@@ -59,8 +59,9 @@
 //!    - `history`: the bounded event history in the data dir.
 //!    - `metrics`: the `[metrics]` endpoint (Prometheus text, `/health`, `/status`).
 //!    - `control`: the daemon's control endpoint (Unix socket / named pipe, JSON lines): the protocol
-//!      (status, events, history, the config to view and change), the server with its `Backend` trait, the
-//!      client and `follow` (how a tray watches a service).
+//!      (status, events, history, the config to view and change; problems carry their catalogue entry so a
+//!      client writes them in its own language), the server with its `Backend` trait, the client and
+//!      `follow` (how a tray watches a service).
 //! 8. **Composition.**
 //!    - `app`: paths, the real parts from settings, the sinks beside an engine, the daemon (`daemon`),
 //!      what it serves a tray besides its engine (`backend`: history, the config masked, Save through it),
