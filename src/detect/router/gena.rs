@@ -37,6 +37,8 @@ const RETRY_FIRST: Duration = Duration::from_mins(1);
 const RETRY_MAX: Duration = Duration::from_mins(30);
 /// After a subscription that worked is lost (a renewal refused, the router restarted), the first new try.
 const RETRY_AFTER_LOSS: Duration = Duration::from_secs(5);
+/// A subscription lost again within this long of the last loss waits like a failure.
+const LOST_AGAIN: Duration = Duration::from_mins(10);
 /// An event's body.
 pub const MAX_NOTIFY: usize = 16 * 1024;
 /// Reading one event: its headers, then all of it.
@@ -129,6 +131,9 @@ struct Notice {
 /// tells of, until `news` is closed (then unsubscribes). Never returns otherwise.
 pub async fn watch(announcer: Announcer, news: mpsc::Sender<String>) {
     let mut wait = RETRY_FIRST;
+    // When a working subscription was last lost: losing one again soon after is a failure like any other
+    // (the wait keeps doubling), so a router that keeps dropping subscriptions is not asked every few seconds.
+    let mut last_lost: Option<Instant> = None;
     loop {
         let ended = tokio::select! {
             ended = subscribed(&announcer, &news) => ended,
@@ -141,7 +146,11 @@ pub async fn watch(announcer: Announcer, news: mpsc::Sender<String>) {
                     "router {}: events: {why}; subscribing again",
                     announcer.gateway
                 );
-                wait = RETRY_AFTER_LOSS;
+                let again = last_lost.is_some_and(|at| at.elapsed() < LOST_AGAIN);
+                last_lost = Some(Instant::now());
+                if !again {
+                    wait = RETRY_AFTER_LOSS;
+                }
             }
             Ended::Failed(why) => {
                 tracing::debug!(
