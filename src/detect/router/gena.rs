@@ -16,7 +16,8 @@
 //!   checks and widens their gap when they find nothing new, and an answer goes through the detector's
 //!   checks.
 //! - Quiet when there is nothing to hear: with no gateway answering the search, or one without events, the
-//!   next try waits 1 minute, doubling to 30.
+//!   next try waits 1 minute, doubling to 30. A subscription that worked and is lost is tried again after
+//!   5 s, but one lost again within 10 minutes waits like a failure.
 
 use std::net::SocketAddr;
 
