@@ -160,6 +160,9 @@ impl View {
                         Ok(ip) => ui.colored_label(GREEN, format!("{}: {ip}", d.family)),
                         Err(e) => ui.colored_label(RED, format!("{}: {e}", d.family)),
                     };
+                    if let Some(reach) = &d.reach {
+                        ui.colored_label(ORANGE, crate::notify::reach(reach));
+                    }
                     egui::Grid::new(format!("detected-{}", d.family.key()))
                         .striped(true)
                         .num_columns(3)

@@ -112,6 +112,8 @@ pub struct Detected {
     pub family: Family,
     pub sources: Vec<SourceReport>,
     pub conclusion: Result<IpAddr, String>,
+    /// IPv4: why DDNS may not reach this host, from a `router` source's answer (see `detect::reach`).
+    pub reach: Option<crate::detect::reach::Reach>,
 }
 
 /// A dialog over the page.

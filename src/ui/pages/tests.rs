@@ -613,8 +613,19 @@ fn detect_now_shows_each_sources_answer_and_latency() {
             },
         ],
         conclusion: Ok("198.51.100.7".parse().unwrap()),
+        reach: Some(crate::detect::reach::Reach::NoPublic {
+            how: "NAT-PMP result 3".into(),
+        }),
     }]));
     h.run();
+    assert!(
+        h.query_all_by_label_contains(
+            "Your router says it has no public address (NAT-PMP result 3)"
+        )
+        .next()
+        .is_some(),
+        "the NAT finding is not shown"
+    );
     for text in [
         "IPv4: 198.51.100.7",
         "http http://127.0.0.1:8080/ip",

@@ -167,10 +167,20 @@ impl App {
                                     crate::detect::Detection::Known(ip) => Ok(ip),
                                     crate::detect::Detection::Unavailable(e) => Err(e),
                                 };
+                                // From the router's answer the probe got: not asked again.
+                                let reach = (family == crate::config::Family::V4)
+                                    .then(|| {
+                                        crate::detect::reach::from_reports(
+                                            &sources,
+                                            conclusion.as_ref().ok().copied(),
+                                        )
+                                    })
+                                    .flatten();
                                 out.push(Detected {
                                     family,
                                     sources,
                                     conclusion,
+                                    reach,
                                 });
                             }
                             Ok(out)
