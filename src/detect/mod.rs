@@ -89,7 +89,7 @@ pub struct Configured {
     allow_cdn: bool,
     cdn: Arc<cdn::Ranges>,
     operator: String,
-    /// A `router` source: asked again by [`Detector::reach`].
+    /// A `router` source: asked again by [`Detector::router_answer`].
     router: bool,
 }
 
@@ -109,7 +109,7 @@ impl Configured {
         }
     }
 
-    /// Marks it as a router's own word on its external address (see [`Detector::reach`]).
+    /// Marks it as a router's own word on its external address (see [`reach`]).
     #[must_use]
     pub fn as_router(mut self) -> Self {
         self.router = true;

@@ -1,5 +1,5 @@
 //! Whether publishing can make this host reachable from the internet, as far as the LAN's router and the
-//! detected address tell ([`Detector::reach`]): behind carrier-grade NAT or another NAT, a DNS name that
+//! detected address tell ([`judge`]): behind carrier-grade NAT or another NAT, a DNS name that
 //! points at the address the internet sees reaches the NAT in front, not this host, and no DDNS client can
 //! change that. Said in one sentence with its reason (the words for people are in [`crate::notify`]); what
 //! the engine then does is `[detect] behind_nat` ([`super::settings::BehindNat`]).
@@ -116,11 +116,13 @@ pub fn from_reports(reports: &[super::SourceReport], seen: Option<IpAddr>) -> Op
         .iter()
         .filter_map(|r| r.router_said.as_ref())
         .collect();
-    let told = said
-        .iter()
-        .find(|a| a.is_ok() || a.as_ref().is_err_and(|e| e.starts_with(NO_PUBLIC)))
-        .or(said.last());
+    let told = said.iter().find(|a| tells(a)).or(said.last());
     judge(told.copied(), seen)
+}
+
+/// Whether a router's answer says anything of its address: one, or its word that it has none.
+fn tells(answer: &Result<IpAddr, String>) -> bool {
+    answer.as_ref().is_ok() || answer.as_ref().is_err_and(|e| e.starts_with(NO_PUBLIC))
 }
 
 impl Detector {
@@ -128,12 +130,6 @@ impl Detector {
     #[must_use]
     pub fn has_router(&self) -> bool {
         self.ipv4.iter().any(|s| s.router)
-    }
-
-    /// Asks the `router` sources (the first that answers at all) for their own external address, private
-    /// ones included, and judges it with `seen`, the IPv4 address detected (see the module doc).
-    pub async fn reach(&self, seen: Option<IpAddr>) -> Option<Reach> {
-        judge(self.router_answer().await.as_ref(), seen)
     }
 
     /// What the `router` sources say of their own external address: the first answer, or the first word
@@ -148,7 +144,7 @@ impl Detector {
             let Ok(answer) = tokio::time::timeout(s.timeout, s.source.fetch(query)).await else {
                 continue;
             };
-            let told = answer.is_ok() || answer.as_ref().is_err_and(|e| e.starts_with(NO_PUBLIC));
+            let told = tells(&answer);
             said = Some(answer);
             if told {
                 break;

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::draft::{Draft, Fam, Record, Source, Val, s, secret};
+use super::draft::{Draft, Fam, Record, Source, Taken, Val, s, secret};
 use super::{ImportError, command_source, dyndns2_preset, fqdn};
 use crate::i18n::tr;
 
@@ -254,9 +254,8 @@ pub(super) fn convert(text: &str) -> Result<Draft, ImportError> {
         }
     }
     globals_of(&mut d, &globals);
-    let mut first = [None, None];
     for host in &hosts {
-        one_host(&mut d, host, &mut first);
+        one_host(&mut d, host);
     }
     Ok(d)
 }
@@ -661,7 +660,7 @@ const USED: &[&str] = &[
     "postscript",
 ];
 
-fn one_host(d: &mut Draft, host: &Host, first: &mut [Option<Source>; 2]) {
+fn one_host(d: &mut Draft, host: &Host) {
     let get = |k: &str| opt(host, k);
     let ssl = !matches!(get("ssl"), "no" | "n" | "false" | "f" | "0");
     let protocol = match get("protocol") {
@@ -684,7 +683,7 @@ fn one_host(d: &mut Draft, host: &Host, first: &mut [Option<Source>; 2]) {
         .parse::<u32>()
         .ok()
         .filter(|_| protocol != "cloudflare");
-    let mut families = host_families(d, host, ssl, first);
+    let mut families = host_families(d, host, ssl);
     if families.is_empty() {
         d.leave(host.name.clone(), tr("import.why.no_family", &[]));
         return;
@@ -781,12 +780,7 @@ fn record_name(kind: &str, domain: Option<&str>, host: &str) -> String {
 }
 
 /// The families a host updates, its detection taken into `[detect]` (the first host's per family).
-fn host_families(
-    d: &mut Draft,
-    host: &Host,
-    ssl: bool,
-    first: &mut [Option<Source>; 2],
-) -> Vec<Fam> {
+fn host_families(d: &mut Draft, host: &Host, ssl: bool) -> Vec<Fam> {
     let get = |k: &str| opt(host, k);
     let mut families = Vec::new();
     for fam in [Fam::V4, Fam::V6] {
@@ -796,18 +790,13 @@ fn host_families(
                 for (setting, why) in found {
                     d.carry(setting, why);
                 }
-                let slot = &mut first[usize::from(fam == Fam::V6)];
-                match slot {
-                    None => {
-                        d.source(fam, src.clone());
-                        d.carry(
-                            format!("use ({})", fam.rtype()),
-                            tr("import.why.detect", &[("family", &fam.rtype())]),
-                        );
-                        *slot = Some(src);
-                    }
-                    Some(taken) if *taken == src => {}
-                    Some(_) => d.carry(
+                match d.take_sources(fam, vec![src]) {
+                    Taken::First => d.carry(
+                        format!("use ({})", fam.rtype()),
+                        tr("import.why.detect", &[("family", &fam.rtype())]),
+                    ),
+                    Taken::Same => {}
+                    Taken::Other => d.carry(
                         format!("{} ({})", host.name, fam.rtype()),
                         tr("import.why.detect_global", &[]),
                     ),

@@ -2,20 +2,14 @@
 //! `extparam`) with IPv4/IPv6 sources (`gettype` url / netInterface / cmd) and domains with `?key=value`
 //! parameters, `ttl` and `httpinterface`; `webhook`, `lang`; the web UI's own `user` and `notallowwanaccess`.
 
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::Yaml;
 
 use super::draft::{Draft, Fam, KindFields, Record, Source, Val, s, secret};
-use super::{ImportError, command_source, credential_in, fqdn};
+use super::{ImportError, command_source, credential_in, first_yaml, fqdn};
 use crate::i18n::tr;
 
 pub(super) fn convert(text: &str) -> Result<Draft, ImportError> {
-    let docs = YamlLoader::load_from_str(text).map_err(|e| {
-        ImportError::at(
-            e.marker().line(),
-            tr("import.error.yaml", &[("error", &e.info())]),
-        )
-    })?;
-    let doc = docs.into_iter().next().unwrap_or(Yaml::Null);
+    let doc = first_yaml(text)?;
     if doc.as_hash().is_none() {
         return Err(ImportError::field(
             "dnsconf",
@@ -38,7 +32,6 @@ pub(super) fn convert(text: &str) -> Result<Draft, ImportError> {
             ));
         }
     };
-    let mut first_sources = [None, None];
     for (i, entry) in entries.iter().enumerate() {
         if entry.as_hash().is_none() {
             return Err(ImportError::field(
@@ -46,7 +39,7 @@ pub(super) fn convert(text: &str) -> Result<Draft, ImportError> {
                 tr("import.error.not_a_table", &[]),
             ));
         }
-        one_entry(&mut d, i, entry, &mut first_sources);
+        one_entry(&mut d, i, entry);
     }
     webhook(&mut d, &doc);
     match str_of(&doc["lang"]) {
@@ -222,7 +215,7 @@ const APPROXIMATE: &[(&str, &str)] = &[
     ("cloudns", "import.why.cloudns_auth_id"),
 ];
 
-fn one_entry(d: &mut Draft, i: usize, entry: &Yaml, first_sources: &mut [Option<Vec<Source>>; 2]) {
+fn one_entry(d: &mut Draft, i: usize, entry: &Yaml) {
     let dns_name = str_of(&entry["dns"]["name"]);
     let label = str_of(&entry["name"]);
     let at = if label.is_empty() {
@@ -305,7 +298,10 @@ fn one_entry(d: &mut Draft, i: usize, entry: &Yaml, first_sources: &mut [Option<
         line: (!http_line.is_empty()).then(|| super::draft::slug(&http_line, "line")),
     };
     for (key, fam, domains) in families {
-        sources(d, &at, key, fam, &entry[key], first_sources);
+        // `[detect]` is global: the first entry's sources are taken, an entry asking for others is noted.
+        if let Some((list, setting)) = entry_sources(d, &at, key, fam, &entry[key]) {
+            d.take_sources_noted(fam, list, setting, key);
+        }
         for domain in domains {
             domain_record(d, &entry_ctx, fam, &domain);
         }
@@ -426,16 +422,15 @@ fn decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The detection of one family of an entry. Our `[detect]` is global: the first entry's sources are
-/// taken, and an entry asking for others is noted.
-fn sources(
+/// The detection of one family of an entry, and the setting it came from; `None` when there is none to take
+/// (what was left out is noted).
+fn entry_sources(
     d: &mut Draft,
     at: &str,
     key: &str,
     fam: Fam,
     family: &Yaml,
-    first: &mut [Option<Vec<Source>>; 2],
-) {
+) -> Option<(Vec<Source>, String)> {
     let gettype = str_of(&family["gettype"]);
     let mut list = Vec::new();
     match gettype {
@@ -460,7 +455,7 @@ fn sources(
         "cmd" => {
             let cmd = str_of(&family["cmd"]);
             if cmd.is_empty() {
-                return;
+                return None;
             }
             match command_source(cmd) {
                 Ok((src, note)) => {
@@ -471,7 +466,7 @@ fn sources(
                 }
                 Err(why) => {
                     d.leave(format!("{at}: {key}.cmd = {cmd}"), why);
-                    return;
+                    return None;
                 }
             }
         }
@@ -480,27 +475,10 @@ fn sources(
                 format!("{at}: {key}.gettype = {other}"),
                 tr("import.why.no_detection", &[]),
             );
-            return;
+            return None;
         }
     }
-    let slot = &mut first[usize::from(fam == Fam::V6)];
-    match slot {
-        None => {
-            for src in &list {
-                d.source(fam, src.clone());
-            }
-            d.carry(
-                format!("{at}: {key}.gettype = {gettype}"),
-                tr("import.why.detect", &[("family", &key)]),
-            );
-            *slot = Some(list);
-        }
-        Some(taken) if *taken == list => {}
-        Some(_) => d.leave(
-            format!("{at}: {key}.gettype = {gettype}"),
-            tr("import.why.detect_global", &[]),
-        ),
-    }
+    Some((list, format!("{at}: {key}.gettype = {gettype}")))
 }
 
 /// ddns-go's `#{…}` variables in our placeholders, or the variable we have none for.
@@ -533,7 +511,13 @@ fn callback(
     let body = entry["dns"]["secret"].as_str().unwrap_or_default();
     let ttl_text = ttl.map_or_else(|| "600".to_owned(), |t| t.to_string());
     for (key, fam, domains) in families {
-        sources(d, at, key, *fam, &entry[*key], &mut [None, None]);
+        // A callback's detection is added to `[detect]` whatever the other entries took.
+        if let Some((list, setting)) = entry_sources(d, at, key, *fam, &entry[*key]) {
+            for src in list {
+                d.source(*fam, src);
+            }
+            d.carry(setting, tr("import.why.detect", &[("family", key)]));
+        }
         for domain in domains {
             let (name, _, params) = split_domain(domain);
             let filled = callback_template(url, &ttl_text, &params).and_then(|u| {

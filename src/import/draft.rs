@@ -124,9 +124,58 @@ pub(crate) struct Draft {
     pub notify: Vec<Provider>,
     pub carried: Vec<Note>,
     pub left_out: Vec<Note>,
+    /// The sources taken into `[detect]` per family (IPv4, IPv6), by [`Draft::take_sources`].
+    taken: [Option<Vec<Source>>; 2],
+}
+
+/// What [`Draft::take_sources`] made of an entry's sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Taken {
+    /// The first of their family: they are `[detect]`'s now.
+    First,
+    /// The same as the ones taken.
+    Same,
+    /// Others than the ones taken: left out (the caller says so).
+    Other,
 }
 
 impl Draft {
+    /// [`Draft::take_sources`], noted: the first as carried into `[detect]` (for `family`, as the client
+    /// names it), other ones as left out, the same ones not at all.
+    pub fn take_sources_noted(
+        &mut self,
+        fam: Fam,
+        list: Vec<Source>,
+        setting: String,
+        family: &str,
+    ) {
+        match self.take_sources(fam, list) {
+            Taken::First => self.carry(
+                setting,
+                crate::i18n::tr("import.why.detect", &[("family", &family)]),
+            ),
+            Taken::Same => {}
+            Taken::Other => self.leave(setting, crate::i18n::tr("import.why.detect_global", &[])),
+        }
+    }
+
+    /// Our `[detect]` is global, where the other clients detect per entry: the first entry's sources of a
+    /// family are taken into it, and a later entry's are only compared with them.
+    pub fn take_sources(&mut self, fam: Fam, list: Vec<Source>) -> Taken {
+        let slot = usize::from(fam == Fam::V6);
+        match &self.taken[slot] {
+            Some(taken) if *taken == list => Taken::Same,
+            Some(_) => Taken::Other,
+            None => {
+                for src in &list {
+                    self.source(fam, src.clone());
+                }
+                self.taken[slot] = Some(list);
+                Taken::First
+            }
+        }
+    }
+
     /// Adds a provider, or finds an identical one (same kind and fields) and returns its name. A new one
     /// is named `hint`, made unique.
     pub fn provider(&mut self, hint: &str, kind: &str, fields: Vec<(&str, Val)>) -> String {

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::Yaml;
 
 use super::draft::{Draft, Fam, Record, SecretVal, Source, Val, s, secret};
 use super::{ImportError, fqdn};
@@ -41,13 +41,7 @@ pub(super) fn convert(text: &str, dir: Option<&Path>) -> Result<Draft, ImportErr
         .lines()
         .any(|l| l.trim_end() == "services:" || l.starts_with("services:"));
     if compose {
-        let docs = YamlLoader::load_from_str(text).map_err(|e| {
-            ImportError::at(
-                e.marker().line(),
-                tr("import.error.yaml", &[("error", &e.info())]),
-            )
-        })?;
-        let doc = docs.into_iter().next().unwrap_or(Yaml::Null);
+        let doc = super::first_yaml(text)?;
         let Some(services) = doc["services"].as_hash() else {
             return Err(ImportError::field(
                 "services",

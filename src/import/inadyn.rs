@@ -297,7 +297,6 @@ pub(super) fn convert(text: &str) -> Result<Draft, ImportError> {
         }
     }
     let global_iface = one(&items, "iface").to_owned();
-    let mut first = [None, None];
     for item in &items {
         if let Item::Section {
             kind,
@@ -316,7 +315,6 @@ pub(super) fn convert(text: &str) -> Result<Draft, ImportError> {
                 &global_iface,
                 allow_v6,
                 private,
-                &mut first,
             );
         }
     }
@@ -343,7 +341,6 @@ fn section(
     global_iface: &str,
     allow_v6: bool,
     private: bool,
-    first: &mut [Option<Vec<Source>>; 2],
 ) {
     let username = one(items, "username");
     let password = one(items, "password");
@@ -408,7 +405,7 @@ fn section(
         return;
     }
     if !list.is_empty() {
-        take_sources(d, at, fam, list, first);
+        d.take_sources_noted(fam, list, format!("{at}: checkip"), fam.rtype());
     }
     for key in ["wildcard", "user-agent"] {
         if let Some(v) = get(items, key) {
@@ -442,34 +439,6 @@ fn section(
             ttl,
             ..Record::default()
         });
-    }
-}
-
-/// The first section's sources of a family go into `[detect]`; another section's different ones are noted.
-fn take_sources(
-    d: &mut Draft,
-    at: &str,
-    fam: Fam,
-    list: Vec<Source>,
-    first: &mut [Option<Vec<Source>>; 2],
-) {
-    let slot = &mut first[usize::from(fam == Fam::V6)];
-    match slot {
-        None => {
-            for src in &list {
-                d.source(fam, src.clone());
-            }
-            d.carry(
-                format!("{at}: checkip"),
-                tr("import.why.detect", &[("family", &fam.rtype())]),
-            );
-            *slot = Some(list);
-        }
-        Some(taken) if *taken == list => {}
-        Some(_) => d.leave(
-            format!("{at}: checkip"),
-            tr("import.why.detect_global", &[]),
-        ),
     }
 }
 

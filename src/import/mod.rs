@@ -4,7 +4,7 @@
 //! secrets the TOML refers to (to store in the keyring, or to set as environment variables). No printing,
 //! no files: `cli::import` and the settings window do that.
 //!
-//! Each format has its own file; they all build a [`draft::Draft`], which writes the text. A secret never
+//! Each format has its own file; they all build a `draft::Draft`, which writes the text. A secret never
 //! reaches the text: it becomes `{ keyring = "<provider>/<field>" }` or `{ env = "DDNS_…" }`. What ddns-tray
 //! cannot do (a provider it lacks, a router scraper, a shell pipeline, per-domain credentials in a URL) is
 //! left out with the reason; records of a provider left out are left out with it.
@@ -310,6 +310,17 @@ pub(crate) fn dyndns2_preset(host: &str) -> Option<&'static str> {
 }
 
 /// A record name as a DNS name: lower case, no trailing dot.
+/// The first YAML document of `text` (`Null` when there is none); a syntax error at its line.
+pub(crate) fn first_yaml(text: &str) -> Result<yaml_rust2::Yaml, ImportError> {
+    let docs = yaml_rust2::YamlLoader::load_from_str(text).map_err(|e| {
+        ImportError::at(
+            e.marker().line(),
+            tr("import.error.yaml", &[("error", &e.info())]),
+        )
+    })?;
+    Ok(docs.into_iter().next().unwrap_or(yaml_rust2::Yaml::Null))
+}
+
 pub(crate) fn fqdn(name: &str) -> String {
     name.trim().trim_end_matches('.').to_ascii_lowercase()
 }

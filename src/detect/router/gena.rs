@@ -50,7 +50,7 @@ const NOTIFY_WHOLE: Duration = Duration::from_secs(4);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscription {
     pub sid: String,
-    /// When it lapses unless renewed (held within [`MIN_TIMEOUT`] and [`MAX_TIMEOUT`]).
+    /// When it lapses unless renewed (held within `MIN_TIMEOUT` and `MAX_TIMEOUT`).
     pub timeout: Duration,
 }
 
