@@ -59,20 +59,23 @@
 //!    - `history`: the bounded event history in the data dir.
 //!    - `metrics`: the `[metrics]` endpoint (Prometheus text, `/health`, `/status`).
 //!    - `control`: the daemon's control endpoint (Unix socket / named pipe, JSON lines): the protocol
-//!      (status, events, history, the config to view and change; problems carry their catalogue entry so a
+//!      (status, events, history, the config to view and change, handed back; problems carry their catalogue entry so a
 //!      client writes them in its own language), the server with its `Backend` trait, the client and
 //!      `follow` (how a tray watches a service).
 //! 8. **Composition.**
 //!    - `app`: paths, the real parts from settings, the sinks beside an engine, the daemon (`daemon`),
 //!      what it serves a tray besides its engine (`backend`: history, the config masked, Save through it),
 //!      signals (`signals`), the settings in words (`summary`).
-//!    - `service`: installing and controlling the OS service (systemd, launchd, Windows SCM).
+//!    - `service`: installing and controlling the OS service (systemd, launchd, Windows SCM); `cli::service`
+//!      also moves a tray's config into the service it installs (`--adopt`) and back (`--hand-back`).
 //!    - `cli`: each command's handler and the rendering of its output (`init`: the first-run questions in a
 //!      terminal; `import`; `health`); the localized `--help`.
 //! 9. **GUI.** `ui`: the tray app (`tray`: event loop, icon and menu, work for the window off its thread,
 //!    whose engine it shows), the settings window (`pages`: one file per page, drawn by one function the
 //!    window and the kittest tests share, and the first-run `welcome` shown instead of them; `settings`: the form, its tables and Save; `window`: egui on
-//!    winit/wgpu with AccessKit; `fonts`), single instance, start at login. Nothing below imports it.
+//!    winit/wgpu with AccessKit; `fonts`), single instance, start at login, and "Run unattended"
+//!    (`unattended`: the setup into the system service and back, with rights asked the OS's way). Nothing
+//!    below imports it.
 //!
 //! `main.rs` parses the command line (clap), sets up logging, dispatches to `cli` or the tray, and maps
 //! the outcome to an exit code. `fuzzing` (hidden) holds the entry points of the fuzz suite in `fuzz/`.

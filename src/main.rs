@@ -160,8 +160,18 @@ impl From<InitArgs> for cli::init::Options {
 
 #[derive(Subcommand)]
 enum ServiceCmd {
-    Install(ServiceArgs),
-    Uninstall(ServiceArgs),
+    Install {
+        #[command(flatten)]
+        args: ServiceArgs,
+        #[arg(long, value_name = "FILE", conflicts_with = "user")]
+        adopt: Option<String>,
+    },
+    Uninstall {
+        #[command(flatten)]
+        args: ServiceArgs,
+        #[arg(long, value_name = "FILE", conflicts_with = "user")]
+        hand_back: Option<String>,
+    },
     Start(ServiceArgs),
     Stop(ServiceArgs),
     Status(ServiceArgs),
@@ -379,8 +389,16 @@ fn once_mode(dry_run: bool, force: bool) -> Mode {
 fn service(paths: &Paths, command: ServiceCmd) -> Result<Exit, String> {
     use ddns_tray::service::Action;
     let (action, args) = match command {
-        ServiceCmd::Install(a) => (Action::Install, a),
-        ServiceCmd::Uninstall(a) => (Action::Uninstall, a),
+        ServiceCmd::Install {
+            args,
+            adopt: Some(src),
+        } => return cli::service::install_adopting(&src, args.root.as_deref()),
+        ServiceCmd::Uninstall {
+            args,
+            hand_back: Some(dest),
+        } => return cli::service::uninstall_handing_back(&dest, args.root.as_deref()),
+        ServiceCmd::Install { args, .. } => (Action::Install, args),
+        ServiceCmd::Uninstall { args, .. } => (Action::Uninstall, args),
         ServiceCmd::Start(a) => (Action::Start, a),
         ServiceCmd::Stop(a) => (Action::Stop, a),
         ServiceCmd::Status(a) => (Action::Status, a),

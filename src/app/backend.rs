@@ -1,13 +1,16 @@
 //! What a daemon serves a tray besides its engine ([`crate::control::Backend`]): its history, and its config
 //! to view and change from the tray's settings window. Secrets written in the file travel masked; secrets
 //! typed in the window go to the daemon's own store (its data directory's `vault`), which the file then
-//! names, so a service reads them at boot with no user logged in.
+//! names, so a service reads them at boot with no user logged in. An administrator taking the setup back to
+//! their own tray gets it with every secret written out (`hand-back`).
 
 use crate::config::Issue;
 use crate::control::{Backend, ConfigView, SetConfigError};
 use crate::history::{Entry, History};
 use crate::i18n::tr;
-use crate::settings::{MAX_CONFIG_BYTES, Settings, WriteError, masked, unmask, write_config};
+use crate::settings::{
+    MAX_CONFIG_BYTES, Settings, WriteError, inlined, masked, unmask, write_config,
+};
 
 use super::Paths;
 
@@ -68,6 +71,16 @@ impl Backend for DaemonBackend {
             text,
             writable,
             why_not: (!writable).then(crate::control::read_only_reason),
+        })
+    }
+
+    fn hand_back(&self) -> Result<ConfigView, String> {
+        let text = inlined(&self.text()?, &self.paths.lookup()).map_err(|issues| lines(&issues))?;
+        Ok(ConfigView {
+            path: self.paths.config.display().to_string(),
+            text,
+            writable: true,
+            why_not: None,
         })
     }
 

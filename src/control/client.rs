@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt as _, AsyncRead, AsyncWrite, AsyncWriteExt as _, BufReader};
 
 use super::{
-    BUSY, BUSY_BEFORE, BUSY_RETRY, Endpoint, MAX_REPLY, PROTOCOL, REQUEST_TIMEOUT, Reply, Request,
+    BUSY, BUSY_BEFORE, BUSY_RETRY, Endpoint, MAX_REPLY, REQUEST_TIMEOUT, Reply, Request,
     RequestLine, WRITE_TIMEOUT,
 };
 use crate::engine::Status;
@@ -178,11 +178,9 @@ impl Client {
     /// # Errors
     /// The connection broke.
     pub async fn send(&mut self, request: Request) -> Result<(), ClientError> {
-        let mut text = serde_json::to_vec(&RequestLine {
-            request,
-            version: PROTOCOL,
-        })
-        .map_err(|e| self.failed(e.to_string()))?;
+        let version = request.version();
+        let mut text = serde_json::to_vec(&RequestLine { request, version })
+            .map_err(|e| self.failed(e.to_string()))?;
         text.push(b'\n');
         tokio::time::timeout(WRITE_TIMEOUT, self.writer.write_all(&text))
             .await

@@ -15,7 +15,8 @@
 //!   `{"config":{…}}` or `{"problems":[…]}`. `watch` keeps sending the status on every change, and (protocol
 //!   2) the engine's events, until either side leaves: so a tray learns of changes at once and shows their
 //!   toasts without polling a file. `config` and `set-config` let a tray's settings window edit the config
-//!   of the daemon it follows (see [`Backend`]).
+//!   of the daemon it follows (see [`Backend`]); `hand-back` (protocol 3, administrators only) gives the
+//!   config with its secrets written out, when the service hands the setup back to a user's tray.
 //! - Versions: a client says its protocol ([`PROTOCOL`]); a line without one is from protocol 1 and is
 //!   served as before (no events). A request newer than the daemon, or a client older than
 //!   [`MIN_CLIENT_PROTOCOL`], is answered with an error naming both versions.
@@ -49,9 +50,9 @@ use windows as os;
 /// Longest request line (a whole config sent with `set-config`, at most 1 MiB, fits).
 const MAX_REQUEST: u64 = crate::settings::MAX_CONFIG_BYTES + 64 * 1024;
 /// The protocol this build speaks: 1, status, watch (status only) and the commands; 2, `watch` also sends
-/// the engine's events, `history`, `config` and `set-config`. A client says its version in each request
-/// (none: 1).
-pub const PROTOCOL: u32 = 2;
+/// the engine's events, `history`, `config` and `set-config`; 3, `hand-back`. A client says in each request
+/// the version that request needs ([`Request::version`]; none: 1).
+pub const PROTOCOL: u32 = 3;
 /// The oldest client protocol a daemon of this build serves.
 pub const MIN_CLIENT_PROTOCOL: u32 = 1;
 /// Longest reply line a client reads (a status with thousands of records fits).
@@ -99,6 +100,10 @@ pub enum Request {
     SetConfig {
         text: String,
     },
+    /// The config with every secret written out (those in the daemon's store too), for an administrator
+    /// taking the setup back from the service to their own tray (`service uninstall --hand-back`); a
+    /// command: only clients that may change the config get it (protocol 3).
+    HandBack,
 }
 
 impl Request {
@@ -130,6 +135,7 @@ impl Request {
             Self::History { .. } => "history",
             Self::Config => "config",
             Self::SetConfig { .. } => "set-config",
+            Self::HandBack => "hand-back",
         }
     }
 
@@ -138,8 +144,16 @@ impl Request {
     pub fn since(&self) -> u32 {
         match self {
             Self::History { .. } | Self::Config | Self::SetConfig { .. } => 2,
+            Self::HandBack => 3,
             _ => 1,
         }
+    }
+
+    /// The protocol a client says with it: the oldest that serves it in full (2 at least: `watch` then
+    /// carries events), so a newer tray still follows an older daemon in everything that daemon has.
+    #[must_use]
+    pub fn version(&self) -> u32 {
+        self.since().max(2).min(PROTOCOL)
     }
 }
 

@@ -25,6 +25,8 @@ pub trait Backend: Send + Sync {
     fn config(&self, writable: bool) -> Result<ConfigView, String>;
     /// Writes `text` as the config (secrets typed in to the daemon's store); the settings to reload.
     fn set_config(&self, text: &str) -> Result<Settings, SetConfigError>;
+    /// The config with every secret written out (see [`Request::HandBack`]).
+    fn hand_back(&self) -> Result<ConfigView, String>;
 }
 
 /// Why a config sent with `set-config` was not written.
@@ -143,6 +145,14 @@ impl Control {
                 return match &self.backend {
                     Some(b) => b
                         .config(allowed)
+                        .map_or_else(Reply::Error, |v| Reply::Config(Box::new(v))),
+                    None => Reply::Error(NO_BACKEND.into()),
+                };
+            }
+            Request::HandBack => {
+                return match &self.backend {
+                    Some(b) => b
+                        .hand_back()
                         .map_or_else(Reply::Error, |v| Reply::Config(Box::new(v))),
                     None => Reply::Error(NO_BACKEND.into()),
                 };

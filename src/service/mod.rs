@@ -7,7 +7,12 @@
 //! - Windows: a real service through the Service Control Manager (`windows.rs`, compiled on Windows only).
 //!
 //! `--root DIR` (or `DDNS_TRAY_SERVICE_ROOT`) writes under `DIR` instead of `/` and runs no service manager:
-//! the commands it would run are reported instead, so installs can be checked without systemd or launchd.
+//! the commands it would run are reported instead, so installs can be checked without systemd or launchd
+//! (or `DDNS_TRAY_SERVICE_MANAGER` names a stand-in run in `systemctl`'s or `launchctl`'s place).
+//!
+//! Running unattended from a tray: `service install --adopt` takes a user's config (secrets written out,
+//! from the tray, through a pipe) into the service it installs, and `service uninstall --hand-back` gives
+//! it back (see `cli::service`).
 //! The unit and plist generators are plain functions, tested on every platform.
 
 #[cfg(windows)]
@@ -22,6 +27,9 @@ pub const NAME: &str = "ddns-tray";
 pub const LAUNCHD_LABEL: &str = "rs.ddns-tray";
 /// Environment variable standing in for `--root`.
 pub const ROOT_ENV: &str = "DDNS_TRAY_SERVICE_ROOT";
+/// With `--root`, a program run instead of `systemctl` / `launchctl` with the same arguments (a stand-in
+/// service manager, so an install under a root can start a real daemon: the tests of running unattended).
+pub const MANAGER_ENV: &str = "DDNS_TRAY_SERVICE_MANAGER";
 
 /// System-wide (starts at boot, runs as a system account) or for the current user (starts at login).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +71,23 @@ pub const LINUX_SYSTEM_CONFIG: &str = "/etc/ddns-tray/config.toml";
 pub const LINUX_SYSTEM_DATA: &str = "/var/lib/ddns-tray";
 /// And on macOS.
 pub const MACOS_SYSTEM_DIR: &str = "/Library/Application Support/ddns-tray";
+
+/// The system service's config file (under `root` when given); `None` on Windows (the service finds it in
+/// `%ProgramData%`).
+#[must_use]
+pub fn system_config(root: Option<&Path>) -> Option<PathBuf> {
+    let path = if cfg!(windows) {
+        return None;
+    } else if cfg!(target_os = "macos") {
+        Path::new(MACOS_SYSTEM_DIR).join("config.toml")
+    } else {
+        PathBuf::from(LINUX_SYSTEM_CONFIG)
+    };
+    Some(match root {
+        Some(root) => root.join(path.strip_prefix("/").unwrap_or(&path)),
+        None => path,
+    })
+}
 
 /// The system service's user and group: `DynamicUser=yes` uses this name, and a static user of that name
 /// (created at install) when there is one, so the config can be made readable by the group only.
@@ -223,11 +248,16 @@ impl Runner {
 
     fn run(&mut self, argv: &[&str]) -> Result<String, ServiceError> {
         let shown = argv.join(" ");
-        if self.root.is_some() {
+        // Under a root override, a stand-in for the service manager may run the service (tests).
+        let stand_in = std::env::var_os(MANAGER_ENV).filter(|v| {
+            self.root.is_some() && !v.is_empty() && ["systemctl", "launchctl"].contains(&argv[0])
+        });
+        if self.root.is_some() && stand_in.is_none() {
             let _ = writeln!(self.report, "would run: {shown}");
             return Ok(String::new());
         }
-        let out = std::process::Command::new(argv[0])
+        let program = stand_in.unwrap_or_else(|| argv[0].into());
+        let out = std::process::Command::new(program)
             .args(&argv[1..])
             .output()
             .map_err(|e| ServiceError::Command {

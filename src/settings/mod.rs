@@ -26,7 +26,7 @@ pub use crate::notifier::NotifierSettings;
 pub use crate::provider::{ProviderKind, ProviderSettings};
 pub use records::DEFAULT_HOLD_DOWN;
 pub use validate::{DEFAULT_INTERVAL, DEFAULT_MAX_INTERVAL, MIN_INTERVAL, validate};
-pub use write::{WriteError, Written, masked, unmask, write_config};
+pub use write::{WriteError, Written, inlined, masked, unmask, write_config};
 
 /// The window of `write_budget`.
 pub const WRITE_WINDOW: Duration = Duration::from_mins(10);

@@ -571,3 +571,82 @@ fn no_kind_shows_another_kinds_help() {
         }
     }
 }
+
+/// The config a tray hands to the system service: every secret reference (keyring, environment, file,
+/// the service's store; in a field or a header) becomes its value, the rest stays; a secret that cannot
+/// be read is named at its field, without any value.
+#[test]
+fn inlined_writes_every_secret_out_and_names_the_ones_it_cannot_read() {
+    struct Stores;
+    impl crate::config::secret::Lookup for Stores {
+        fn env(&self, var: &str) -> Option<String> {
+            (var == "PDNS_KEY").then(|| "key-from-env-1234".to_owned())
+        }
+        fn keyring(&self, entry: &str) -> Result<String, String> {
+            match entry {
+                "hook/token" => Ok("token-from-keyring-5678".to_owned()),
+                _ => Err("no such entry".to_owned()),
+            }
+        }
+        fn store(&self, entry: &str) -> Result<String, String> {
+            match entry {
+                "notify/mail/password" => Ok("password-from-store-9012".to_owned()),
+                _ => Err("no such entry".to_owned()),
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("secret.txt");
+    std::fs::write(&file, "secret-from-file-3456\n").unwrap();
+    let text = format!(
+        r#"
+[[provider]]
+name = "home-pdns"
+kind = "powerdns"
+url = "http://127.0.0.1:8081"
+api_key = {{ env = "PDNS_KEY" }}
+
+[[provider]]
+name = "hook"
+kind = "webhook"
+url = "http://127.0.0.1:9/u"
+headers = {{ Authorization = {{ keyring = "hook/token" }}, X-File = {{ file = "{}" }} }}
+
+[[notify]]
+name = "mail"
+kind = "email"
+server = "smtp://127.0.0.1:2525"
+from = "a@example.test"
+to = ["b@example.test"]
+username = "a"
+password = {{ store = "notify/mail/password" }}
+
+[[record]]
+name = "pc.example.test"
+provider = "home-pdns"
+"#,
+        file.display()
+    );
+    let out = inlined(&text, &Stores).unwrap();
+    for value in [
+        "key-from-env-1234",
+        "token-from-keyring-5678",
+        "secret-from-file-3456",
+        "password-from-store-9012",
+    ] {
+        assert!(out.contains(&format!("\"{value}\"")), "{value}: {out}");
+    }
+    for reference in ["env =", "keyring =", "file =", "store ="] {
+        assert!(!out.contains(reference), "{reference}: {out}");
+    }
+    assert!(out.contains("pc.example.test"), "{out}");
+    // It reads as the same config, with the secrets in it.
+    let (_, settings) = load_str(&out, &|_: &str| None).unwrap();
+    assert_eq!(settings.records.len(), 1);
+
+    let missing = text.replace("hook/token", "hook/gone");
+    let issues = inlined(&missing, &Stores).unwrap_err();
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(issues[0].path, "provider[1].headers.Authorization");
+    assert!(!format!("{issues:?}").contains("5678"));
+}

@@ -16,6 +16,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use serde::Deserialize as _;
 use toml::{Table, Value};
 
 use super::{Settings, load_str};
@@ -372,6 +373,72 @@ pub fn unmask(text: &str, current: &str) -> Result<String, Vec<Issue>> {
 
 /// The key of a masked secret.
 const MASKED: &str = "masked";
+
+/// `text` with every secret reference of its providers and notifiers (`{ keyring = … }`, `{ env = … }`,
+/// `{ file = … }`, `{ store = … }`, in a field or a table of headers) replaced by the value `lookup` finds:
+/// the config as it travels to another engine that cannot read this one's stores (the system service
+/// taking over a user's config, or handing it back). The text is then as secret as the secrets.
+///
+/// # Errors
+/// The text does not parse, or a secret cannot be read (each at its field, the value never named).
+pub fn inlined(text: &str, lookup: &dyn Lookup) -> Result<String, Vec<Issue>> {
+    let mut file = crate::config::file::parse(text)?.file;
+    let mut issues = Vec::new();
+    for (list, count) in [
+        ("provider", file.providers.len()),
+        ("notify", file.notify.len()),
+    ] {
+        for index in 0..count {
+            let Some(fields) = fields_mut(&mut file, list, index) else {
+                continue;
+            };
+            for (field, value) in fields.iter_mut() {
+                inline(
+                    value,
+                    &format!("{list}[{index}].{field}"),
+                    lookup,
+                    &mut issues,
+                );
+            }
+        }
+    }
+    if !issues.is_empty() {
+        return Err(issues);
+    }
+    file.to_toml().map_err(|e| {
+        vec![crate::config::check::problem(
+            "(file)",
+            "check.file.valid_toml",
+            &[("error", &e)],
+        )]
+    })
+}
+
+/// Resolves the secret reference `value` is (or the references in the table it is) in place.
+fn inline(value: &mut Value, at: &str, lookup: &dyn Lookup, issues: &mut Vec<Issue>) {
+    let Value::Table(t) = value else { return };
+    let reference = t.len() == 1
+        && t.iter()
+            .all(|(k, v)| ["keyring", "env", "file", "store"].contains(&k.as_str()) && v.is_str());
+    if !reference {
+        for (k, v) in t.iter_mut() {
+            inline(v, &format!("{at}.{k}"), lookup, issues);
+        }
+        return;
+    }
+    let resolved = Secret::deserialize(value.clone())
+        .map_err(|e| (e.to_string(), String::new()))
+        .and_then(|mut secret| {
+            secret
+                .resolve(lookup)
+                .map(|()| secret.expose().to_owned())
+                .map_err(|p| (p.message, p.hint))
+        });
+    match resolved {
+        Ok(v) => *value = Value::String(v),
+        Err((message, hint)) => issues.push(Issue::new(at, message, hint)),
+    }
+}
 
 /// Replaces the masks under `value` (a field, or a table of headers) by the secrets they stand for.
 fn put_back(value: &mut Value, at: &str, known: &[Planned], issues: &mut Vec<Issue>) {

@@ -1,6 +1,6 @@
 //! The user interface: the only code that touches winit, tray-icon and egui. `tray` is the tray app itself (feature `tray`); the settings
 //! window is `window` (winit/wgpu/AccessKit), `pages` (what it draws), `settings` (its model and Save) and
-//! `fonts` (a system CJK font).
+//! `fonts` (a system CJK font); `unattended` moves the user's setup into the system service and back.
 
 #[cfg(feature = "tray")]
 pub mod autostart;
@@ -14,5 +14,7 @@ pub mod pages;
 pub mod settings;
 #[cfg(feature = "tray")]
 pub mod tray;
+#[cfg(feature = "tray")]
+pub mod unattended;
 #[cfg(feature = "tray")]
 mod window;

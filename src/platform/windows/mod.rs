@@ -6,7 +6,8 @@
 //!   the check that a folder or file stays that way;
 //! - a job object that kills a command source's whole process tree when it is closed;
 //! - the event log line a service writes when it refuses to start;
-//! - IPv6 address flags from `GetAdaptersAddresses` (temporary, tentative, deprecated), in `adapters`.
+//! - IPv6 address flags from `GetAdaptersAddresses` (temporary, tentative, deprecated), in `adapters`;
+//! - whether this process is elevated, and running a command through the UAC prompt ("Run unattended").
 //!
 //! The SDDL strings are plain functions, unit-tested on every platform.
 #![allow(unsafe_code)]
@@ -539,4 +540,114 @@ pub(super) fn wide_to_string(p: *const u16) -> String {
     }
     // SAFETY: `len` units were just read.
     String::from_utf16_lossy(unsafe { std::slice::from_raw_parts(p, len) })
+}
+
+/// Whether this process runs with an elevated token (an administrator past UAC, or `LocalSystem`).
+#[must_use]
+pub fn is_elevated() -> bool {
+    use windows_sys::Win32::Security::{TOKEN_ELEVATION, TokenElevation};
+    let mut token: HANDLE = std::ptr::null_mut();
+    // SAFETY: querying our own process token; the handle is closed below.
+    if unsafe { OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &raw mut token) } == 0 {
+        return false;
+    }
+    let mut elevation = TOKEN_ELEVATION { TokenIsElevated: 0 };
+    let mut needed = 0u32;
+    // SAFETY: the out buffer is a TOKEN_ELEVATION of the size passed.
+    let ok = unsafe {
+        GetTokenInformation(
+            token,
+            TokenElevation,
+            (&raw mut elevation).cast(),
+            u32::try_from(std::mem::size_of::<TOKEN_ELEVATION>()).unwrap_or(0),
+            &raw mut needed,
+        )
+    };
+    // SAFETY: the handle came from OpenProcessToken.
+    unsafe { CloseHandle(token) };
+    ok != 0 && elevation.TokenIsElevated != 0
+}
+
+/// Runs `exe ARGS` through the UAC prompt (`ShellExecuteEx`, verb `runas`, no window) and waits at most
+/// `timeout` for it; its exit code. The user dismissing the prompt is `ERROR_CANCELLED`.
+pub fn run_elevated(
+    exe: &Path,
+    args: &[String],
+    timeout: std::time::Duration,
+) -> std::io::Result<i32> {
+    use windows_sys::Win32::Foundation::WAIT_OBJECT_0;
+    use windows_sys::Win32::System::Threading::{
+        GetExitCodeProcess, TerminateProcess, WaitForSingleObject,
+    };
+    use windows_sys::Win32::UI::Shell::{
+        SEE_MASK_NOASYNC, SEE_MASK_NOCLOSEPROCESS, SHELLEXECUTEINFOW, ShellExecuteExW,
+    };
+    let quoted: Vec<String> = args.iter().map(|a| quote_arg(a)).collect();
+    let verb = wide("runas");
+    let file = wide(exe.as_os_str());
+    let params = wide(quoted.join(" "));
+    // SAFETY: a zeroed SHELLEXECUTEINFOW is valid (all pointers null, no flags); the fields set below
+    // point to buffers that outlive the call.
+    let mut info: SHELLEXECUTEINFOW = unsafe { std::mem::zeroed() };
+    info.cbSize = u32::try_from(std::mem::size_of::<SHELLEXECUTEINFOW>()).unwrap_or(0);
+    info.fMask = SEE_MASK_NOCLOSEPROCESS | SEE_MASK_NOASYNC;
+    info.lpVerb = verb.as_ptr();
+    info.lpFile = file.as_ptr();
+    info.lpParameters = params.as_ptr();
+    info.nShow = 0; // SW_HIDE
+    // SAFETY: `info` is initialised as the API asks; the strings live until it returns.
+    if unsafe { ShellExecuteExW(&raw mut info) } == 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let process = info.hProcess;
+    if process.is_null() {
+        return Err(std::io::Error::other("no process was started"));
+    }
+    let millis = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX - 1);
+    // SAFETY: `process` is the handle ShellExecuteExW returned (SEE_MASK_NOCLOSEPROCESS); closed below.
+    let waited = unsafe { WaitForSingleObject(process, millis) };
+    let mut code = 0u32;
+    let result = if waited == WAIT_OBJECT_0 {
+        // SAFETY: as above.
+        if unsafe { GetExitCodeProcess(process, &raw mut code) } == 0 {
+            Err(std::io::Error::last_os_error())
+        } else {
+            Ok(i32::from_ne_bytes(code.to_ne_bytes()))
+        }
+    } else {
+        // SAFETY: as above; the command is ended rather than left running unseen.
+        unsafe { TerminateProcess(process, 1) };
+        Err(std::io::Error::from(std::io::ErrorKind::TimedOut))
+    };
+    // SAFETY: the handle is ours and closed once.
+    unsafe { CloseHandle(process) };
+    result
+}
+
+/// One argument as `CommandLineToArgvW` reads it back: quoted when it has spaces or quotes, backslashes
+/// before a quote doubled.
+fn quote_arg(arg: &str) -> String {
+    if !arg.is_empty() && !arg.contains([' ', '\t', '"']) {
+        return arg.to_owned();
+    }
+    let mut out = String::from("\"");
+    let mut backslashes = 0;
+    for c in arg.chars() {
+        match c {
+            '\\' => backslashes += 1,
+            '"' => {
+                out.push_str(&"\\".repeat(backslashes * 2 + 1));
+                out.push('"');
+                backslashes = 0;
+            }
+            c => {
+                out.push_str(&"\\".repeat(backslashes));
+                out.push(c);
+                backslashes = 0;
+            }
+        }
+    }
+    out.push_str(&"\\".repeat(backslashes * 2));
+    out.push('"');
+    out
 }

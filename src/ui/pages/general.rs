@@ -75,8 +75,68 @@ impl View {
             ui.add_space(8.0);
             ui.colored_label(ORANGE, note);
         }
+        let asked = self.unattended_section(ui);
         ui.add_space(12.0);
         ui.small(t!("general.about", version = env!("CARGO_PKG_VERSION")));
-        None
+        asked
+    }
+
+    /// "Run unattended (as a system service)", or "Stop running unattended" when the service runs these
+    /// settings; what the last attempt reported.
+    pub(super) fn unattended_section(&mut self, ui: &mut Ui) -> Option<Request> {
+        if self.runs_as == RunsAs::Other {
+            return None;
+        }
+        let mut asked = None;
+        ui.add_space(12.0);
+        ui.separator();
+        ui.strong(t!("unattended.heading"));
+        let running = matches!(self.unattended, Load::Running);
+        match self.runs_as {
+            RunsAs::Service => {
+                ui.label(t!("unattended.service_runs"));
+                let stop = ui.add_enabled(
+                    !running && self.read_only.is_none(),
+                    egui::Button::new(t!("unattended.stop")),
+                );
+                ui.small(t!("unattended.stop_explained"));
+                if stop.clicked() {
+                    asked = Some(Request::StopUnattended);
+                }
+            }
+            _ => {
+                ui.label(t!("unattended.explained"));
+                // What moves is the file as saved: changes not yet saved would stay behind.
+                let ready = !self.dirty() && !self.baseline.records.is_empty();
+                let run =
+                    ui.add_enabled(!running && ready, egui::Button::new(t!("unattended.run")));
+                if !ready {
+                    ui.small(if self.dirty() {
+                        t!("unattended.save_first")
+                    } else {
+                        t!("unattended.add_record_first")
+                    });
+                }
+                if run.clicked() {
+                    asked = Some(Request::RunUnattended);
+                }
+            }
+        }
+        match &self.unattended {
+            Load::Idle => {}
+            Load::Running => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(t!("unattended.waiting"));
+                });
+            }
+            Load::Done(Ok(report)) => {
+                ui.colored_label(GREEN, report);
+            }
+            Load::Done(Err(e)) => {
+                ui.colored_label(RED, e);
+            }
+        }
+        asked
     }
 }

@@ -95,6 +95,22 @@ pub enum Request {
     WelcomeImport,
     /// Send a test message through notifier `n` (as filled in, saved or not).
     TestAlert(usize),
+    /// General's "Run unattended": the saved config moves into the system service (rights asked).
+    RunUnattended,
+    /// General's "Stop running unattended": the service's config comes back to this tray.
+    StopUnattended,
+}
+
+/// Who runs the engine the window shows, for General's "Run unattended".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RunsAs {
+    /// The tray itself: it may hand its config to the system service.
+    #[default]
+    Tray,
+    /// The system service, which lets this user change it: it may take the config back.
+    Service,
+    /// Another daemon, or a service that keeps this user out: nothing to offer.
+    Other,
 }
 
 /// Something the app fetches for the view.
@@ -193,6 +209,10 @@ pub struct View {
     /// Why this config cannot be saved from here (the followed service does not let this user change it):
     /// Save is off and the reason is shown beside it.
     pub read_only: Option<String>,
+    /// Who runs the engine (General offers to run unattended, or to stop).
+    pub runs_as: RunsAs,
+    /// "Run unattended" or stopping it: running, or what it reported.
+    pub unattended: Load<String>,
     dialog: Option<Dialog>,
     /// The first-run welcome, shown instead of the pages while it runs.
     welcome: Option<welcome::Welcome>,
@@ -224,6 +244,8 @@ impl View {
             close_after_save: false,
             font_note: None,
             read_only: None,
+            runs_as: RunsAs::Tray,
+            unattended: Load::Idle,
             dialog: None,
             welcome: None,
             reveal: BTreeSet::new(),

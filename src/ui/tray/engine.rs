@@ -60,12 +60,80 @@ impl App {
             &handle,
             &self.proxy,
             &self.toaster,
-            &self.shutdown,
+            &self.driving,
             notifications,
         );
         self.status = handle.status.borrow().clone();
         self.handle = Some(handle);
         self.engine = Some(task);
+        self.refresh();
+    }
+
+    /// The engine the tray shows now stops (its own, at most 5 s; or its watch of a daemon), and a fresh
+    /// token is ready for the next.
+    fn stop_driving(&mut self) {
+        self.driving.cancel();
+        self.driving = self.shutdown.child_token();
+        self.handle = None;
+        self.remote = None;
+        if let Some(task) = self.engine.take() {
+            self.retired += 1;
+            let stopped = self
+                .runtime
+                .block_on(async { tokio::time::timeout(Duration::from_secs(5), task).await });
+            if stopped.is_err() {
+                tracing::warn!("the tray's engine did not stop within 5 s");
+            }
+        }
+    }
+
+    /// "Run unattended" went through: the tray stops its own engine and follows the system service.
+    pub(super) fn follow_service(&mut self) {
+        self.stop_driving();
+        let (remote, status) = find_remote(
+            &self.runtime,
+            &self.proxy,
+            &self.driving,
+            &self.paths,
+            &self.toaster,
+        );
+        if remote.is_none() {
+            tracing::warn!("the system service does not answer yet; the tray runs its own engine");
+            return self.run_own();
+        }
+        self.remote = remote;
+        if let Some(s) = status {
+            self.status = s;
+        }
+        self.rebuild_tray();
+    }
+
+    /// Running unattended stopped (the config handed back), or the service could not be found: the tray
+    /// runs its own engine on its config again.
+    pub(super) fn run_own(&mut self) {
+        self.stop_driving();
+        match self.paths.load_config() {
+            Ok((_, settings)) => {
+                self.status = Status::default();
+                self.start_engine(settings);
+            }
+            Err(e) => {
+                tracing::error!("{e}");
+                self.status = Status {
+                    config_problems: vec![e.to_string()],
+                    ..Status::default()
+                };
+            }
+        }
+        self.rebuild_tray();
+    }
+
+    /// The menu says who runs the engine and what may be done: built again after a switch.
+    fn rebuild_tray(&mut self) {
+        drop(self.tray.take());
+        self.items = None;
+        self.shown_icon = None;
+        self.create_tray();
         self.refresh();
     }
 

@@ -93,6 +93,11 @@ pub enum Reply {
     WelcomeImported(Result<Box<(SettingsForm, String)>, String>),
     /// "Send test" on notifier `n`.
     AlertTested(usize, Result<String, String>),
+    /// "Run unattended" (`to_service`) or "Stop running unattended" ended: what it reported, or why not.
+    Unattended {
+        to_service: bool,
+        result: Result<String, String>,
+    },
 }
 
 /// How often the relative times in the menu and tooltip are brought up to date.
@@ -125,6 +130,13 @@ struct App {
     ipv6: bool,
     toaster: Toaster,
     shutdown: CancellationToken,
+    /// Ends the engine the tray shows now (its own, or its watch of a daemon): a child of `shutdown`,
+    /// replaced when "Run unattended" switches between them.
+    driving: CancellationToken,
+    /// Engines stopped by such a switch whose end has not been heard yet (their end is not the app's).
+    retired: usize,
+    /// What "Run unattended" (or stopping it) reported, for the window that opens after the switch.
+    unattended_note: Option<Result<String, String>>,
     engine: Option<JoinHandle<()>>,
     proxy: EventLoopProxy<UserEvent>,
     status: Status,
@@ -210,6 +222,10 @@ impl ApplicationHandler<UserEvent> for App {
                 if let Some(w) = &mut self.settings {
                     w.repaint_after(delay);
                 }
+            }
+            // An engine retired by a switch ended: the tray goes on with the other.
+            UserEvent::EngineStopped if self.retired > 0 && !self.shutdown.is_cancelled() => {
+                self.retired -= 1;
             }
             UserEvent::EngineStopped => event_loop.exit(),
             UserEvent::Tick => {
@@ -340,7 +356,8 @@ pub fn run(paths: &Paths, loaded: Result<Settings, Vec<String>>) -> Result<(), T
         while signals.next().await == crate::app::signals::Signal::Reload {}
         let _ = signal_proxy.send_event(UserEvent::Quit);
     });
-    let (remote, found_status) = find_remote(&runtime, &proxy, &shutdown, paths, &toaster);
+    let driving = shutdown.child_token();
+    let (remote, found_status) = find_remote(&runtime, &proxy, &driving, paths, &toaster);
     let first_run = first_run(found_status.as_ref(), &loaded);
     let status = match (found_status, &loaded) {
         (Some(s), _) => s,
@@ -380,6 +397,9 @@ pub fn run(paths: &Paths, loaded: Result<Settings, Vec<String>>) -> Result<(), T
         ipv6,
         toaster,
         shutdown,
+        driving,
+        retired: 0,
+        unattended_note: None,
         engine: None,
         proxy,
         status,

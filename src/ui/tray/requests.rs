@@ -65,6 +65,11 @@ impl App {
         }
         view.drivable = self.handle.is_some() || self.remote.as_ref().is_some_and(|r| !r.denied);
         view.read_only = read_only;
+        view.runs_as = self.runs_as();
+        if let Some(note) = self.unattended_note.take() {
+            view.unattended = Load::Done(note);
+            view.page = crate::ui::pages::Page::General;
+        }
         view.font_note = font.is_none().then(crate::ui::fonts::missing_note);
         match SettingsWindow::open(
             event_loop,
@@ -105,6 +110,52 @@ impl App {
         };
         match request {
             Request::Close => self.settings = None,
+            Request::RunUnattended => {
+                view.unattended = Load::Running;
+                let (config, data_dir) = (self.paths.config.clone(), self.paths.data_dir.clone());
+                self.runtime.spawn_blocking(move || {
+                    let result = crate::ui::unattended::run_unattended(
+                        &config,
+                        &data_dir,
+                        &crate::config::secret::SystemLookup,
+                    );
+                    reply(Reply::Unattended {
+                        to_service: true,
+                        result,
+                    });
+                });
+            }
+            Request::StopUnattended => {
+                view.unattended = Load::Running;
+                let (config, data_dir) = (self.paths.config.clone(), self.paths.data_dir.clone());
+                self.runtime.spawn_blocking(move || {
+                    let result = crate::ui::unattended::stop_unattended(
+                        &config,
+                        &data_dir,
+                        &settings::OsKeyring,
+                        &crate::config::secret::SystemLookup,
+                    )
+                    .map(|written| {
+                        let mut note =
+                            t!("unattended.handed_back", path = config.display()).into_owned();
+                        for (entry, why) in written.not_removed {
+                            tracing::warn!("the secret {entry} stays in the keyring: {why}");
+                        }
+                        if config.with_extension("toml.bak").exists() {
+                            note.push(' ');
+                            note.push_str(&t!(
+                                "unattended.backup_kept",
+                                path = config.with_extension("toml.bak").display()
+                            ));
+                        }
+                        note
+                    });
+                    reply(Reply::Unattended {
+                        to_service: false,
+                        result,
+                    });
+                });
+            }
             Request::Save if self.remote.is_some() => {
                 view.saving = true;
                 let form = view.form.clone();
@@ -272,16 +323,19 @@ impl App {
 
     /// Off-thread work for the settings window is done.
     pub(super) fn on_reply(&mut self, event_loop: &ActiveEventLoop, reply: Reply) {
-        if let Reply::Loaded(loaded) = reply {
-            self.show_settings(event_loop, loaded);
-            return;
-        }
+        let reply = match reply {
+            Reply::Loaded(loaded) => return self.show_settings(event_loop, loaded),
+            Reply::Unattended { to_service, result } => {
+                return self.unattended_done(to_service, result);
+            }
+            other => other,
+        };
         let Some(window) = &mut self.settings else {
             return;
         };
         let view = &mut window.view;
         match reply {
-            Reply::Loaded(_) => {}
+            Reply::Loaded(_) | Reply::Unattended { .. } => {}
             Reply::SavedRemote(form) => {
                 view.saving = false;
                 view.saved(*form);
@@ -331,6 +385,40 @@ impl App {
         if let Some(w) = &self.settings {
             w.request_redraw();
         }
+    }
+}
+
+impl App {
+    /// Who runs the engine, for General's "Run unattended".
+    pub(super) fn runs_as(&self) -> crate::ui::pages::RunsAs {
+        use crate::ui::pages::RunsAs;
+        match &self.remote {
+            None => RunsAs::Tray,
+            Some(r) if r.system && !r.denied => RunsAs::Service,
+            Some(_) => RunsAs::Other,
+        }
+    }
+
+    /// "Run unattended" or stopping it ended. On success the tray switches engines and the window opens
+    /// again on the config now in force, with what was reported; on failure the window says why and
+    /// nothing changed.
+    fn unattended_done(&mut self, to_service: bool, result: Result<String, String>) {
+        if let Err(e) = &result {
+            tracing::warn!("{e}");
+            if let Some(w) = &mut self.settings {
+                w.view.unattended = Load::Done(result);
+                w.request_redraw();
+            }
+            return;
+        }
+        if to_service {
+            self.follow_service();
+        } else {
+            self.run_own();
+        }
+        self.unattended_note = Some(result);
+        self.settings = None;
+        self.open_settings();
     }
 }
 
