@@ -29,6 +29,7 @@ BIN, WORK = sys.argv[1], sys.argv[2]
 MODE = sys.argv[3] if len(sys.argv) > 3 else ""
 SILENT = MODE == "silent"
 SERVICE = MODE == "service"
+UNATTENDED = MODE == "unattended"
 bus = dbus.SessionBus()
 registered = []
 notifications = []
@@ -160,6 +161,46 @@ if SERVICE:
     env["DDNS_TRAY_SERVICE_CONTROL"] = control
 
 
+FAKE_SYSTEMCTL = """#!/bin/sh
+echo "$*" >> "$FAKE_ROOT/systemctl.log"
+case "$*" in
+  *"enable --now"*)
+    "$FAKE_EXE" run --config "$FAKE_ROOT/etc/ddns-tray/config.toml" --data-dir "$FAKE_ROOT/var/lib/ddns-tray" \\
+      --control "$FAKE_SOCK" </dev/null >>"$FAKE_ROOT/service.log" 2>&1 &
+    echo $! > "$FAKE_ROOT/service.pid" ;;
+  *"disable --now"*)
+    pid=$(cat "$FAKE_ROOT/service.pid" 2>/dev/null) || exit 0
+    kill "$pid" 2>/dev/null
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.5; done
+    exit 1 ;;
+esac
+"""
+if UNATTENDED:
+    # "Run unattended" with a stand-in for systemctl that runs the real daemon on the service's paths under a
+    # root, and a stand-in for pkexec (this test runs as root already: `env` with the stand-ins' settings).
+    root = os.path.join(WORK, "root")
+    os.makedirs(os.path.join(root, "etc", "ddns-tray"))
+    os.makedirs(os.path.dirname(control), exist_ok=True)
+    with open(os.path.join(root, "etc", "ddns-tray", "config.toml"), "w") as f:
+        f.write('# the service\'s own file\n[detect]\n'
+                'ipv4 = [ { kind = "command", command = ["echo", "198.51.100.7"], allow_private = true } ]\n')
+    fake = os.path.join(WORK, "systemctl")
+    with open(fake, "w") as f:
+        f.write(FAKE_SYSTEMCTL)
+    os.chmod(fake, 0o755)
+    env["DDNS_TRAY_SERVICE_CONTROL"] = control
+    env["DDNS_TRAY_ELEVATE"] = (f"env DDNS_TRAY_SERVICE_ROOT={root} DDNS_TRAY_SERVICE_MANAGER={fake} "
+                                f"FAKE_EXE={BIN} FAKE_ROOT={root} FAKE_SOCK={control}")
+
+
+def stop_fake_service():
+    try:
+        pid = int(open(os.path.join(WORK, "root", "service.pid")).read())
+        os.kill(pid, 15)
+    except (OSError, ValueError):
+        pass
+
+
 def ctl(*args):
     r = subprocess.run([BIN, "ctl", *args, "--endpoint", control, "--json"], env=env, capture_output=True, text=True,
                        timeout=20)
@@ -184,6 +225,9 @@ def pump(seconds, until=lambda: False):
 def fail(msg):
     print("FAIL:", msg)
     app.kill()
+    stop_fake_service()
+    if UNATTENDED and os.path.exists(os.path.join(WORK, "root", "service.log")):
+        print("--- service log ---\n" + open(os.path.join(WORK, "root", "service.log")).read()[-3000:])
     out = app.communicate()[0]
     print("--- app output ---\n" + out[-4000:])
     sys.exit(1)
@@ -283,6 +327,62 @@ if WELCOME:
     quit_and_pass({"en": "Quit", "zh": "退出"}[lang])
 
 check(pump(15, lambda: "IPv4: 198.51.100.7" in labels()), f"menu shows the detected address: {list(labels())}")
+
+if UNATTENDED:
+    title = "ddns-tray settings"
+    out_dir = os.environ.get("SCREENSHOT_DIR", WORK)
+
+    def window_id():
+        pump(0.2)
+        r = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title], capture_output=True, text=True)
+        ids = r.stdout.split()
+        return ids[0] if ids else None
+
+    def general(win, shot_name):
+        # The sidebar's seventh button (General), as in the pages modes.
+        subprocess.run(["xdotool", "mousemove", "--window", win, "75", str(56 + 31 * 6), "click", "1"],
+                       capture_output=True)
+        pump(1.5)
+        shot = os.path.join(out_dir, shot_name)
+        subprocess.run(["import", "-window", win, shot], capture_output=True)
+        return shot
+
+    check(not any(l.startswith("Run by") for l in labels()), "the tray runs its own engine")
+    click("Settings")
+    check(pump(20, lambda: window_id() is not None), "the settings window opened")
+    win = window_id()
+    pump(2)
+    general(win, "unattended-en-1-offer.png")
+    x, y = os.environ.get("RUN_UNATTENDED_AT", "272,283").split(",")
+    subprocess.run(["xdotool", "mousemove", "--window", win, x, y, "click", "1"], capture_output=True)
+    check(pump(60, lambda: any(l.startswith("Run by the system service") for l in labels())),
+          f"after Run unattended the tray follows the service: {list(labels())}")
+    check(pump(20, lambda: window_id() is not None), "the window opened again on the service's settings")
+    win = window_id()
+    pump(2)
+    shot = os.path.join(out_dir, "unattended-en-2-service.png")
+    subprocess.run(["import", "-window", win, shot], capture_output=True)
+    service_file = open(os.path.join(WORK, "root", "etc", "ddns-tray", "config.toml")).read()
+    check("home.example.test" in service_file and "the service's own file" in service_file,
+          f"the service's file holds the user's record, its comment kept: {service_file[:400]!r}")
+    check(json.loads(ctl("status").stdout)["records"][0]["name"] == "home.example.test",
+          "the service runs the user's record")
+    x, y = os.environ.get("STOP_UNATTENDED_AT", "230,266").split(",")
+    subprocess.run(["xdotool", "mousemove", "--window", win, x, y, "click", "1"], capture_output=True)
+    check(pump(60, lambda: not any(l.startswith("Run by") for l in labels())),
+          f"after Stop running unattended the tray runs its own engine again: {list(labels())}")
+    check(pump(20, lambda: window_id() is not None), "the window opened again on the tray's settings")
+    win = window_id()
+    pump(2)
+    shot = os.path.join(out_dir, "unattended-en-3-back.png")
+    subprocess.run(["import", "-window", win, shot], capture_output=True)
+    check(os.path.exists(config + ".bak") or os.path.exists(config[:-len(".toml")] + ".toml.bak"),
+          "the user's previous file was kept")
+    check("home.example.test" in open(config).read(), "the settings are back in the user's file")
+    check(not os.path.exists(os.path.join(WORK, "root", "etc", "systemd", "system", "ddns-tray.service")),
+          "the service was removed")
+    check(pump(15, lambda: "IPv4: 198.51.100.7" in labels()), "the tray's own engine detects again")
+    quit_and_pass("Quit")
 
 if SERVICE:
     def enabled(prefix):

@@ -46,7 +46,10 @@ fn xdotool() -> bool {
 }
 
 async fn drive(mode: &str) {
-    if !tools() || ((mode.starts_with("pages") || mode.starts_with("welcome")) && !xdotool()) {
+    if !tools()
+        || ((mode.starts_with("pages") || mode.starts_with("welcome") || mode == "unattended")
+            && !xdotool())
+    {
         return;
     }
     let work = tempfile::tempdir().unwrap();
@@ -141,4 +144,13 @@ async fn with_no_records_the_window_opens_on_the_welcome() {
 #[tokio::test]
 async fn the_welcome_in_chinese() {
     drive("welcome-zh").await;
+}
+
+/// "Run unattended" from the General page of the real window: the tray hands its settings to the system
+/// service (a stand-in systemctl runs the real daemon on the service's paths under a root; `env` stands in
+/// for pkexec), follows it, and opens the window on the service's settings; "Stop running unattended" brings
+/// them back to the tray's own file and engine. Screenshots under `target/tmp/settings-pages/unattended-*`.
+#[tokio::test]
+async fn run_unattended_from_the_window_and_back() {
+    drive("unattended").await;
 }

@@ -131,7 +131,12 @@ impl View {
                 });
             }
             Load::Done(Ok(report)) => {
-                ui.colored_label(GREEN, report);
+                // The sentence in green; the service's first round as it reads (it may have failed).
+                let (done, round) = report.split_once('\n').unwrap_or((report, ""));
+                ui.colored_label(GREEN, done);
+                if !round.is_empty() {
+                    ui.label(round);
+                }
             }
             Load::Done(Err(e)) => {
                 ui.colored_label(RED, e);

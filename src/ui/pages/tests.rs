@@ -957,3 +957,59 @@ fn the_welcome_imports_another_clients_config() {
     );
     assert!(shows(&h, "Welcome to ddns-tray"));
 }
+
+/// General's "Run unattended": asked for only when the settings are saved and have a record (what moves is
+/// the file as saved); while the app works on it the window says so; a refusal reads in the window; while
+/// the service runs the settings, it offers to stop instead, and not to a user who may not change them.
+#[test]
+fn general_offers_to_run_unattended_and_to_stop() {
+    let run = "Run unattended (as a system service)";
+    let mut h = harness(form_of(CLOUDFLARE), Status::default());
+    click(&mut h, &Page::General.title());
+    h.state_mut().0.form.interval = "10m".into();
+    h.run();
+    assert!(shows(&h, "Save your changes first"));
+    click(&mut h, run);
+    assert!(h.state().1.is_empty(), "{:?}", h.state().1);
+
+    let base = h.state().0.form.clone();
+    h.state_mut().0.saved(base);
+    h.run();
+    assert!(!shows(&h, "Save your changes first"));
+    click(&mut h, run);
+    assert_eq!(h.state().1, [Request::RunUnattended]);
+    h.state_mut().0.unattended = Load::Running;
+    h.run_steps(2); // the spinner keeps repainting
+    assert!(shows(&h, "Waiting for the administrator prompt"));
+    h.state_mut().0.unattended = Load::Done(Err(
+        "The administrator prompt was dismissed; nothing was changed.".into(),
+    ));
+    h.run();
+    assert!(shows(&h, "dismissed; nothing was changed"));
+
+    // No record yet: nothing to run unattended.
+    let mut empty = harness(form_of(""), Status::default());
+    click(&mut empty, &Page::General.title());
+    assert!(shows(&empty, "Add a record first"));
+    click(&mut empty, run);
+    assert!(empty.state().1.is_empty());
+
+    // The service runs these settings.
+    h.state_mut().0.runs_as = RunsAs::Service;
+    h.state_mut().0.unattended = Load::Idle;
+    h.state_mut().1.clear();
+    h.run();
+    assert!(h.query_by_label(run).is_none());
+    click(&mut h, "Stop running unattended");
+    assert_eq!(h.state().1, [Request::StopUnattended]);
+    // A user the service keeps out cannot take its settings.
+    h.state_mut().0.read_only = Some("read-only".into());
+    h.state_mut().1.clear();
+    h.run();
+    click(&mut h, "Stop running unattended");
+    assert!(h.state().1.is_empty());
+    // Another daemon: nothing offered.
+    h.state_mut().0.runs_as = RunsAs::Other;
+    h.run();
+    assert!(!shows(&h, "Run unattended"));
+}

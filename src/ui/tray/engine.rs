@@ -105,7 +105,7 @@ impl App {
         if let Some(s) = status {
             self.status = s;
         }
-        self.rebuild_tray();
+        self.rebuild_menu();
     }
 
     /// Running unattended stopped (the config handed back), or the service could not be found: the tray
@@ -125,16 +125,7 @@ impl App {
                 };
             }
         }
-        self.rebuild_tray();
-    }
-
-    /// The menu says who runs the engine and what may be done: built again after a switch.
-    fn rebuild_tray(&mut self) {
-        drop(self.tray.take());
-        self.items = None;
-        self.shown_icon = None;
-        self.create_tray();
-        self.refresh();
+        self.rebuild_menu();
     }
 
     /// Stops the engine (bounded), then leaves the loop.

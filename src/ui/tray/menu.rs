@@ -4,8 +4,9 @@
 use super::*;
 
 impl App {
+    /// The menu for who runs the engine now, and its items to relabel later.
     #[allow(clippy::too_many_lines)] // the menu, item by item
-    pub(super) fn create_tray(&mut self) {
+    fn build_menu(&self) -> (Menu, Items) {
         let now = SystemTime::now();
         let labels = model::menu_labels(&self.status, self.ipv6, now);
         let menu = Menu::new();
@@ -79,27 +80,7 @@ impl App {
         if let Err(e) = menu.append_items(&entries) {
             tracing::error!("cannot build the tray menu: {e}");
         }
-        let state = model::icon_state(&self.status);
-        let mut builder = TrayIconBuilder::new()
-            .with_id("ddns-tray")
-            .with_title(t!("tray.title"))
-            .with_tooltip(model::tooltip(&self.status, self.ipv6, now))
-            .with_menu(Box::new(menu));
-        if let Some(i) = icon(state) {
-            builder = builder.with_icon(i);
-        }
-        match builder.build() {
-            Ok(tray) => {
-                self.tray = Some(tray);
-                self.shown_icon = Some(state);
-            }
-            Err(e) => {
-                tracing::error!(
-                    "cannot create the tray icon ({e}); the engine keeps running. On Linux the tray needs a StatusNotifier host (most desktops have one; GNOME needs the AppIndicator extension)."
-                );
-            }
-        }
-        self.items = Some(Items {
+        let items = Items {
             ipv4,
             ipv6,
             last_update,
@@ -116,7 +97,43 @@ impl App {
                 (about, "menu.about"),
                 (quit, "menu.quit"),
             ],
-        });
+        };
+        (menu, items)
+    }
+
+    pub(super) fn create_tray(&mut self) {
+        let (menu, items) = self.build_menu();
+        let state = model::icon_state(&self.status);
+        let mut builder = TrayIconBuilder::new()
+            .with_id("ddns-tray")
+            .with_title(t!("tray.title"))
+            .with_tooltip(model::tooltip(&self.status, self.ipv6, SystemTime::now()))
+            .with_menu(Box::new(menu));
+        if let Some(i) = icon(state) {
+            builder = builder.with_icon(i);
+        }
+        match builder.build() {
+            Ok(tray) => {
+                self.tray = Some(tray);
+                self.shown_icon = Some(state);
+            }
+            Err(e) => {
+                tracing::error!(
+                    "cannot create the tray icon ({e}); the engine keeps running. On Linux the tray needs a StatusNotifier host (most desktops have one; GNOME needs the AppIndicator extension)."
+                );
+            }
+        }
+        self.items = Some(items);
+    }
+
+    /// Who runs the engine changed ("Run unattended"): the same icon gets the menu for the new one.
+    pub(super) fn rebuild_menu(&mut self) {
+        let (menu, items) = self.build_menu();
+        if let Some(tray) = &self.tray {
+            tray.set_menu(Some(Box::new(menu)));
+        }
+        self.items = Some(items);
+        self.refresh();
     }
 
     /// The language changed: every fixed label is read again from the catalogue.
