@@ -388,6 +388,28 @@ with open(os.path.join(program_data, "config.toml")) as f:
     after = f.read()
 check(r.returncode != 0 and "interval" in r.stderr and after == saved,
       f"a config with a problem is refused at its field and the file stays: {r.returncode} {r.stderr.strip()[:300]}")
+# "Stop running unattended" and "Run unattended" as the tray runs them (elevated, the config through a file):
+# the service hands its config back, secrets written out, and is removed; then a service is installed again
+# with that config, one record more, and publishes it.
+back = os.path.join(WORK, "handed-back.toml")
+r = wine([installed, "service", "uninstall", "--hand-back", winpath(back)], timeout=120)
+handed = open(back).read() if os.path.exists(back) else ""
+check(r.returncode == 0 and "svc2.example.test" in handed and SVC_SECRET in handed,
+      f"service uninstall --hand-back: the service's config, secrets written out: {r.returncode} "
+      f"{r.stderr.strip()[:300]} {handed[:200]!r}")
+r = wine(["sc", "query", "ddns-tray"])
+check("RUNNING" not in r.stdout and r.returncode != 0, f"and the service is removed: {r.stdout.strip()[:200]}")
+with open(back, "a") as f:
+    f.write('\n[[record]]\nname = "svc3.example.test"\nprovider = "hook"\n')
+r = wine([installed, "service", "install", "--adopt", winpath(back)], timeout=240)
+if r.returncode != 0:
+    service_logs()
+check(r.returncode == 0 and "took the config" in r.stderr and "svc3.example.test" in r.stdout,
+      f"service install --adopt: installed, the config taken, its first round printed: {r.returncode} "
+      f"{r.stdout.strip()[:300]} {r.stderr.strip()[:400]}")
+check(wait(60, lambda: any("svc3.example.test" in h["path"] for h in hits)), "the adopted service publishes")
+r = wine(["sc", "query", "ddns-tray"])
+check("RUNNING" in r.stdout, "sc query: RUNNING after the adopting install")
 r = wine(["msiexec", "/x", winpath(msi), "/qn"], timeout=180)
 check(r.returncode == 0 and not os.path.exists(installed), "msiexec /x removes the files")
 r = wine(["sc", "query", "ddns-tray"])
