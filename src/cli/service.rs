@@ -135,12 +135,14 @@ pub fn install_adopting(src: &str, root: Option<&Path>) -> Result<Exit, String> 
     use crate::control::{Client, Endpoint, Reply, Request};
     let text = read_source(src)?;
     // Secrets the command can read (environment, files) travel written out: the service reads neither.
-    let text = crate::settings::inlined(&text, &crate::config::secret::SystemLookup).map_err(|issues| {
-        for i in issues {
-            eprintln!("{}", i.localized());
-        }
-        tr("cli.adopt_invalid", &[])
-    })?;
+    let text = crate::settings::inlined(&text, &crate::config::secret::SystemLookup).map_err(
+        |issues| {
+            for i in issues {
+                eprintln!("{}", i.localized());
+            }
+            tr("cli.adopt_invalid", &[])
+        },
+    )?;
     let names: Vec<String> =
         match crate::settings::load_str(&text, &crate::config::secret::SystemLookup) {
             Ok((_, settings)) => settings.records.into_iter().map(|r| r.name).collect(),
