@@ -153,7 +153,7 @@ impl Request {
     /// carries events), so a newer tray still follows an older daemon in everything that daemon has.
     #[must_use]
     pub fn version(&self) -> u32 {
-        self.since().max(2).min(PROTOCOL)
+        self.since().clamp(2, PROTOCOL)
     }
 }
 

@@ -23,7 +23,7 @@ use std::time::Duration;
 use crate::i18n::tr;
 
 /// How long the elevated command may take, the password prompt included.
-const ELEVATED_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+const ELEVATED_TIMEOUT: Duration = Duration::from_mins(10);
 /// The environment variable naming a program to run the elevated command with.
 pub const ELEVATE_ENV: &str = "DDNS_TRAY_ELEVATE";
 
@@ -106,6 +106,7 @@ pub fn stop_unattended(
 }
 
 /// Which way the config goes.
+#[derive(Clone, Copy)]
 enum Transfer<'a> {
     /// To the elevated command (`--adopt`).
     In(&'a str),
@@ -221,9 +222,8 @@ fn kill(_pid: u32) {}
 
 /// At most 1 MiB of a command's output, as text.
 fn bounded_text(bytes: &[u8]) -> String {
-    let end = bytes
-        .len()
-        .min(crate::settings::MAX_CONFIG_BYTES as usize + 64 * 1024);
+    let limit = usize::try_from(crate::settings::MAX_CONFIG_BYTES).unwrap_or(usize::MAX);
+    let end = bytes.len().min(limit.saturating_add(64 * 1024));
     String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
 
@@ -263,9 +263,9 @@ fn through_file(
         crate::fsutil::write_atomic(&file.0, text.as_bytes())
             .map_err(|e| format!("{}: {e}", file.0.display()))?;
     }
-    let mut argv: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    argv.push(file.0.to_string_lossy().into_owned());
-    let code = os_elevate(exe, &argv)?;
+    let mut command: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    command.push(file.0.to_string_lossy().into_owned());
+    let code = os_elevate(exe, &command)?;
     if code != 0 {
         return Err(tr("unattended.failed_code", &[("code", &code)]));
     }

@@ -92,34 +92,30 @@ impl View {
         ui.separator();
         ui.strong(t!("unattended.heading"));
         let running = matches!(self.unattended, Load::Running);
-        match self.runs_as {
-            RunsAs::Service => {
-                ui.label(t!("unattended.service_runs"));
-                let stop = ui.add_enabled(
-                    !running && self.read_only.is_none(),
-                    egui::Button::new(t!("unattended.stop")),
-                );
-                ui.small(t!("unattended.stop_explained"));
-                if stop.clicked() {
-                    asked = Some(Request::StopUnattended);
-                }
+        if self.runs_as == RunsAs::Service {
+            ui.label(t!("unattended.service_runs"));
+            let stop = ui.add_enabled(
+                !running && self.read_only.is_none(),
+                egui::Button::new(t!("unattended.stop")),
+            );
+            ui.small(t!("unattended.stop_explained"));
+            if stop.clicked() {
+                asked = Some(Request::StopUnattended);
             }
-            _ => {
-                ui.label(t!("unattended.explained"));
-                // What moves is the file as saved: changes not yet saved would stay behind.
-                let ready = !self.dirty() && !self.baseline.records.is_empty();
-                let run =
-                    ui.add_enabled(!running && ready, egui::Button::new(t!("unattended.run")));
-                if !ready {
-                    ui.small(if self.dirty() {
-                        t!("unattended.save_first")
-                    } else {
-                        t!("unattended.add_record_first")
-                    });
-                }
-                if run.clicked() {
-                    asked = Some(Request::RunUnattended);
-                }
+        } else {
+            ui.label(t!("unattended.explained"));
+            // What moves is the file as saved: changes not yet saved would stay behind.
+            let ready = !self.dirty() && !self.baseline.records.is_empty();
+            let run = ui.add_enabled(!running && ready, egui::Button::new(t!("unattended.run")));
+            if !ready {
+                ui.small(if self.dirty() {
+                    t!("unattended.save_first")
+                } else {
+                    t!("unattended.add_record_first")
+                });
+            }
+            if run.clicked() {
+                asked = Some(Request::RunUnattended);
             }
         }
         match &self.unattended {

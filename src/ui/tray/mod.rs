@@ -103,6 +103,16 @@ pub enum Reply {
 /// How often the relative times in the menu and tooltip are brought up to date.
 const TICK_EVERY: Duration = Duration::from_mins(1);
 
+/// Whatever runs the engine, SIGTERM/SIGINT (logout, `kill`) quit as if from the menu.
+fn spawn_quit_on_signal(runtime: &tokio::runtime::Runtime, proxy: EventLoopProxy<UserEvent>) {
+    runtime.spawn(async move {
+        // A reload (SIGHUP) means nothing to the tray: its own engine reads the file on Save.
+        let mut signals = crate::app::signals::Signals::new();
+        while signals.next().await == crate::app::signals::Signal::Reload {}
+        let _ = proxy.send_event(UserEvent::Quit);
+    });
+}
+
 /// A [`UserEvent::Tick`] every [`TICK_EVERY`] until the event loop is gone.
 fn spawn_ticks(runtime: &tokio::runtime::Runtime, proxy: EventLoopProxy<UserEvent>) {
     runtime.spawn(async move {
@@ -348,14 +358,7 @@ pub fn run(paths: &Paths, loaded: Result<Settings, Vec<String>>) -> Result<(), T
     let ipv6 = loaded.as_ref().is_ok_and(|s| s.ipv6);
     let toaster = Toaster::start();
     let shutdown = CancellationToken::new();
-    // Whatever runs the engine, SIGTERM/SIGINT (logout, `kill`) quit as if from the menu.
-    let signal_proxy = proxy.clone();
-    runtime.spawn(async move {
-        // A reload (SIGHUP) means nothing to the tray: its own engine reads the file on Save.
-        let mut signals = crate::app::signals::Signals::new();
-        while signals.next().await == crate::app::signals::Signal::Reload {}
-        let _ = signal_proxy.send_event(UserEvent::Quit);
-    });
+    spawn_quit_on_signal(&runtime, proxy.clone());
     let driving = shutdown.child_token();
     let (remote, found_status) = find_remote(&runtime, &proxy, &driving, paths, &toaster);
     let first_run = first_run(found_status.as_ref(), &loaded);
