@@ -213,6 +213,8 @@ pub struct View {
     pub runs_as: RunsAs,
     /// "Run unattended" or stopping it: running, or what it reported.
     pub unattended: Load<String>,
+    /// The welcome was just saved: the Status page offers to run unattended too.
+    pub offer_unattended: bool,
     dialog: Option<Dialog>,
     /// The first-run welcome, shown instead of the pages while it runs.
     welcome: Option<welcome::Welcome>,
@@ -246,6 +248,7 @@ impl View {
             read_only: None,
             runs_as: RunsAs::Tray,
             unattended: Load::Idle,
+            offer_unattended: false,
             dialog: None,
             welcome: None,
             reveal: BTreeSet::new(),

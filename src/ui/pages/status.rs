@@ -90,7 +90,7 @@ impl View {
                     Page::Records
                 };
             }
-            return request;
+            return self.welcome_offer(ui).or(request);
         }
         table(
             ui,
@@ -157,6 +157,16 @@ impl View {
                 }
             },
         );
-        request
+        self.welcome_offer(ui).or(request)
+    }
+
+    /// The welcome ends on this page: a PC that should keep its name current with no one logged in is
+    /// offered to run unattended.
+    fn welcome_offer(&mut self, ui: &mut Ui) -> Option<Request> {
+        if self.offer_unattended && self.runs_as == RunsAs::Tray {
+            self.unattended_section(ui)
+        } else {
+            None
+        }
     }
 }

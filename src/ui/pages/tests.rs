@@ -801,6 +801,9 @@ fn the_welcome_goes_from_an_empty_config_to_a_saved_record() {
     h.run();
     assert_eq!(h.state().0.page, Page::Status);
     assert!(!shows(&h, "Welcome to ddns-tray"));
+    // It ends by offering to run unattended.
+    click(&mut h, "Run unattended (as a system service)");
+    assert_eq!(h.state().1.last(), Some(&Request::RunUnattended));
 }
 
 /// A provider whose API cannot list domains: the full name is typed; both families make two records and

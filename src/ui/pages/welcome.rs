@@ -277,10 +277,12 @@ impl View {
         }
     }
 
-    /// A Save of the welcome succeeded: the window shows its pages, the Status page first.
+    /// A Save of the welcome succeeded: the window shows its pages, the Status page first, which ends by
+    /// offering to run unattended.
     pub(super) fn welcome_saved(&mut self) {
         if self.welcome.take().is_some() {
             self.page = Page::Status;
+            self.offer_unattended = true;
         }
     }
 }
