@@ -341,6 +341,14 @@ pub fn uninstall_handing_back(dest: &str, root: Option<&Path>) -> Result<Exit, S
     } else {
         crate::fsutil::write_atomic(Path::new(dest), text.as_bytes())
             .map_err(|e| format!("{dest}: {e}"))?;
+        // Written as root into a user's folder (a tray's hand-over file on macOS): it becomes that user's,
+        // still owner-only.
+        #[cfg(unix)]
+        if let Some(parent) = Path::new(dest).parent().and_then(|p| std::fs::metadata(p).ok()) {
+            use std::os::unix::fs::MetadataExt as _;
+            std::os::unix::fs::chown(dest, Some(parent.uid()), Some(parent.gid()))
+                .map_err(|e| format!("{dest}: {e}"))?;
+        }
     }
     let exe =
         std::env::current_exe().map_err(|e| format!("cannot find this program's path: {e}"))?;
