@@ -161,20 +161,6 @@ if SERVICE:
     env["DDNS_TRAY_SERVICE_CONTROL"] = control
 
 
-FAKE_SYSTEMCTL = """#!/bin/sh
-echo "$*" >> "$FAKE_ROOT/systemctl.log"
-case "$*" in
-  *"enable --now"*)
-    "$FAKE_EXE" run --config "$FAKE_ROOT/etc/ddns-tray/config.toml" --data-dir "$FAKE_ROOT/var/lib/ddns-tray" \\
-      --control "$FAKE_SOCK" </dev/null >>"$FAKE_ROOT/service.log" 2>&1 &
-    echo $! > "$FAKE_ROOT/service.pid" ;;
-  *"disable --now"*)
-    pid=$(cat "$FAKE_ROOT/service.pid" 2>/dev/null) || exit 0
-    kill "$pid" 2>/dev/null
-    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.5; done
-    exit 1 ;;
-esac
-"""
 if UNATTENDED:
     # "Run unattended" with a stand-in for systemctl that runs the real daemon on the service's paths under a
     # root, and a stand-in for pkexec (this test runs as root already: `env` with the stand-ins' settings).
@@ -184,10 +170,7 @@ if UNATTENDED:
     with open(os.path.join(root, "etc", "ddns-tray", "config.toml"), "w") as f:
         f.write('# the service\'s own file\n[detect]\n'
                 'ipv4 = [ { kind = "command", command = ["echo", "198.51.100.7"], allow_private = true } ]\n')
-    fake = os.path.join(WORK, "systemctl")
-    with open(fake, "w") as f:
-        f.write(FAKE_SYSTEMCTL)
-    os.chmod(fake, 0o755)
+    fake = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake-systemctl.sh")
     env["DDNS_TRAY_SERVICE_CONTROL"] = control
     env["DDNS_TRAY_ELEVATE"] = (f"env DDNS_TRAY_SERVICE_ROOT={root} DDNS_TRAY_SERVICE_MANAGER={fake} "
                                 f"FAKE_EXE={BIN} FAKE_ROOT={root} FAKE_SOCK={control}")

@@ -344,7 +344,10 @@ pub fn uninstall_handing_back(dest: &str, root: Option<&Path>) -> Result<Exit, S
         // Written as root into a user's folder (a tray's hand-over file on macOS): it becomes that user's,
         // still owner-only.
         #[cfg(unix)]
-        if let Some(parent) = Path::new(dest).parent().and_then(|p| std::fs::metadata(p).ok()) {
+        if let Some(parent) = Path::new(dest)
+            .parent()
+            .and_then(|p| std::fs::metadata(p).ok())
+        {
             use std::os::unix::fs::MetadataExt as _;
             std::os::unix::fs::chown(dest, Some(parent.uid()), Some(parent.gid()))
                 .map_err(|e| format!("{dest}: {e}"))?;

@@ -335,11 +335,21 @@ pub fn unmask(text: &str, current: &str) -> Result<String, Vec<Issue>> {
     if !text.contains(MASKED) {
         return Ok(text.to_owned());
     }
-    let parsed = crate::config::file::parse(text)?;
-    let mut file = parsed.file;
     let known = crate::config::file::parse(current)
         .map(|p| literal_secrets(&p.file))
         .unwrap_or_default();
+    rewrite_fields(text, |value, at, issues| {
+        put_back(value, at, &known, issues)
+    })
+}
+
+/// `text` with `rewrite` applied to every field of its providers and notifiers (the value, its path such as
+/// `provider[0].token`, the problems so far), written again; the problems instead when there are any.
+fn rewrite_fields(
+    text: &str,
+    mut rewrite: impl FnMut(&mut Value, &str, &mut Vec<Issue>),
+) -> Result<String, Vec<Issue>> {
+    let mut file = crate::config::file::parse(text)?.file;
     let mut issues = Vec::new();
     for (list, count) in [
         ("provider", file.providers.len()),
@@ -350,12 +360,7 @@ pub fn unmask(text: &str, current: &str) -> Result<String, Vec<Issue>> {
                 continue;
             };
             for (field, value) in fields.iter_mut() {
-                put_back(
-                    value,
-                    &format!("{list}[{index}].{field}"),
-                    &known,
-                    &mut issues,
-                );
+                rewrite(value, &format!("{list}[{index}].{field}"), &mut issues);
             }
         }
     }
@@ -382,36 +387,7 @@ const MASKED: &str = "masked";
 /// # Errors
 /// The text does not parse, or a secret cannot be read (each at its field, the value never named).
 pub fn inlined(text: &str, lookup: &dyn Lookup) -> Result<String, Vec<Issue>> {
-    let mut file = crate::config::file::parse(text)?.file;
-    let mut issues = Vec::new();
-    for (list, count) in [
-        ("provider", file.providers.len()),
-        ("notify", file.notify.len()),
-    ] {
-        for index in 0..count {
-            let Some(fields) = fields_mut(&mut file, list, index) else {
-                continue;
-            };
-            for (field, value) in fields.iter_mut() {
-                inline(
-                    value,
-                    &format!("{list}[{index}].{field}"),
-                    lookup,
-                    &mut issues,
-                );
-            }
-        }
-    }
-    if !issues.is_empty() {
-        return Err(issues);
-    }
-    file.to_toml().map_err(|e| {
-        vec![crate::config::check::problem(
-            "(file)",
-            "check.file.valid_toml",
-            &[("error", &e)],
-        )]
-    })
+    rewrite_fields(text, |value, at, issues| inline(value, at, lookup, issues))
 }
 
 /// Resolves the secret reference `value` is (or the references in the table it is) in place.

@@ -95,24 +95,9 @@ async fn user_service_goes_under_home() {
     );
 }
 
-/// A stand-in for `systemctl` (`DDNS_TRAY_SERVICE_MANAGER`): `enable --now` starts the real daemon on the
-/// service's paths under the root, `disable --now` stops it, and every call is logged.
+/// The stand-in for `systemctl` the tests of running unattended share (see the script).
 #[cfg(target_os = "linux")]
-const FAKE_SYSTEMCTL: &str = r#"#!/bin/sh
-echo "$*" >> "$FAKE_ROOT/systemctl.log"
-case "$*" in
-  *"enable --now"*)
-    "$FAKE_EXE" run --config "$FAKE_ROOT/etc/ddns-tray/config.toml" \
-      --data-dir "$FAKE_ROOT/var/lib/ddns-tray" --control "$FAKE_SOCK" \
-      </dev/null >>"$FAKE_ROOT/service.log" 2>&1 &
-    echo $! > "$FAKE_ROOT/service.pid" ;;
-  *"disable --now"*)
-    pid=$(cat "$FAKE_ROOT/service.pid" 2>/dev/null) || exit 0
-    kill "$pid" 2>/dev/null
-    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.5; done
-    exit 1 ;;
-esac
-"#;
+const FAKE_SYSTEMCTL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fake-systemctl.sh");
 
 /// A root with the stand-in service manager, the service's own file (detection from the loopback echo only:
 /// nothing here may ask the public sources; no records) and a control socket; its daemon is stopped whatever
@@ -128,14 +113,11 @@ struct Unattended {
 #[cfg(target_os = "linux")]
 impl Unattended {
     fn new(echo: &str) -> Self {
-        use std::os::unix::fs::PermissionsExt as _;
         let case = Case::new("");
         let root = case.dir.path().join("root");
         let sock = case.dir.path().join("run/control.sock");
         std::fs::create_dir_all(sock.parent().unwrap()).unwrap();
-        let manager = case.dir.path().join("systemctl");
-        std::fs::write(&manager, FAKE_SYSTEMCTL).unwrap();
-        std::fs::set_permissions(&manager, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let manager = std::path::PathBuf::from(FAKE_SYSTEMCTL);
         std::fs::create_dir_all(root.join("etc/ddns-tray")).unwrap();
         std::fs::write(
             root.join("etc/ddns-tray/config.toml"),
