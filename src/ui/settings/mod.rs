@@ -344,6 +344,18 @@ impl SettingsForm {
         String,
     > {
         let provider = self.providers.get(index).ok_or("no such provider")?;
+        // A secret the followed service keeps (masked, or in its store) is not here to test with.
+        let retyped = |field: &str| {
+            provider
+                .fields
+                .get(field)
+                .is_some_and(|t| !t.trim().is_empty())
+        };
+        if provider.kept.iter().any(|(field, v)| {
+            (v.get("masked").is_some() || v.get("store").is_some()) && !retyped(field)
+        }) {
+            return Err(t!("providers.test_service_secret", name = provider.name).into_owned());
+        }
         let mut only = SettingsForm {
             ipv4: self.ipv4,
             ipv6: self.ipv6,

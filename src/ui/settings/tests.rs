@@ -377,3 +377,21 @@ fn command_arguments_with_spaces_survive_the_form() {
         ["a", "b c", "d\"e", "f"]
     );
 }
+
+/// Following the service, a provider whose secret the service keeps (masked in what it sent, or in its
+/// store) cannot be tested in the window: Test says so and what to do, instead of a parse error; with the
+/// secret typed again it tests.
+#[test]
+fn test_says_when_the_service_keeps_the_secret() {
+    let text = "[[provider]]\nname = \"cf\"\nkind = \"cloudflare\"\ntoken = { masked = \"cf/token\" }\n[[record]]\nname = \"home.example.com\"\nprovider = \"cf\"\n";
+    let file = crate::config::file::parse(text).unwrap().file;
+    let mut form = SettingsForm::from_file(&file);
+    let e = form.test_target(0, &no_env).unwrap_err();
+    assert!(e.contains("the service keeps the secret of `cf`"), "{e}");
+    form.providers[0]
+        .fields
+        .insert("token".into(), "cf-token-0123456789abcdef".into());
+    let (provider, record, _) = form.test_target(0, &no_env).unwrap();
+    assert_eq!(record, "home.example.com");
+    assert_eq!(provider.name, "cf");
+}
