@@ -235,7 +235,7 @@ async fn ctl_drives_a_running_daemon() {
 }
 
 /// Another local user (root running the tests: switch to nobody) sees the status and the config with its
-/// secrets masked, but may not drive or change the daemon; a member of the socket's group may (it pauses).
+/// secrets masked, but may not drive or change the daemon, nor have it hand its config back; a member of the socket's group may (it pauses).
 #[cfg(unix)]
 fn other_users_read_but_only_the_group_drives(case: &Case, socket: &std::path::Path) {
     use std::os::unix::fs::PermissionsExt as _;
@@ -271,6 +271,19 @@ fn other_users_read_but_only_the_group_drives(case: &Case, socket: &std::path::P
     let (code, _, err) = as_nobody("", &["pause"]);
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("permission denied"), "{err}");
+    // Nor take its config with the secrets written out (`service uninstall --hand-back`): refused before
+    // anything is uninstalled, nothing printed.
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_ddns-tray"))
+        .args(["service", "uninstall", "--hand-back", "-"])
+        .env("DDNS_TRAY_SERVICE_CONTROL", socket)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("permission denied"), "{err}");
+    assert!(out.stdout.is_empty());
     let group = std::os::unix::fs::MetadataExt::gid(&std::fs::metadata(socket).unwrap());
     let (code, out, err) = as_nobody(&group.to_string(), &["pause"]);
     assert_eq!((code, out.as_str()), (Some(0), "paused\n"), "{err}");
