@@ -339,7 +339,7 @@ pub fn unmask(text: &str, current: &str) -> Result<String, Vec<Issue>> {
         .map(|p| literal_secrets(&p.file))
         .unwrap_or_default();
     rewrite_fields(text, |value, at, issues| {
-        put_back(value, at, &known, issues)
+        put_back(value, at, &known, issues);
     })
 }
 
@@ -387,7 +387,9 @@ const MASKED: &str = "masked";
 /// # Errors
 /// The text does not parse, or a secret cannot be read (each at its field, the value never named).
 pub fn inlined(text: &str, lookup: &dyn Lookup) -> Result<String, Vec<Issue>> {
-    rewrite_fields(text, |value, at, issues| inline(value, at, lookup, issues))
+    rewrite_fields(text, |value, at, issues| {
+        inline(value, at, lookup, issues);
+    })
 }
 
 /// Resolves the secret reference `value` is (or the references in the table it is) in place.
