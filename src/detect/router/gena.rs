@@ -261,6 +261,11 @@ async fn subscribed(announcer: &Announcer, news: &mpsc::Sender<String>) -> Ended
                 // first, so an event for a new address added before the old one is removed still names the
                 // old one (seen in tests/it/router.rs). The check it starts asks the router again.
                 if known.replace(external).is_none() || notice.seq == Some(0) {
+                    // Until this first event was answered, miniupnpd drops changes for this subscriber
+                    // (it queues no second notification while one is in flight): from now on they come.
+                    tracing::info!(
+                        "router {gateway}: its first event names {external}; changes are heard from now on"
+                    );
                     continue;
                 }
                 if news.send(format!("{gateway} sent an event: external address {external}")).await.is_err() {
