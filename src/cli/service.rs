@@ -10,12 +10,17 @@ use crate::service::{self, Action, Scope};
 /// `ddns-tray service install|uninstall|start|stop|status [--user] [--root DIR]`.
 pub fn manage(action: Action, user: bool, root: Option<&Path>) -> Result<Exit, String> {
     let scope = if user { Scope::User } else { Scope::System };
-    let exe =
-        std::env::current_exe().map_err(|e| format!("cannot find this program's path: {e}"))?;
-    let exe = plain_path(exe.canonicalize().unwrap_or(exe));
+    let exe = this_program()?;
     let report = service::manage(action, scope, &exe, root).map_err(|e| e.to_string())?;
     print!("{report}");
     Ok(Exit::Ok)
+}
+
+/// This program's path, as the service manager should run it.
+pub fn this_program() -> Result<PathBuf, String> {
+    let exe =
+        std::env::current_exe().map_err(|e| format!("cannot find this program's path: {e}"))?;
+    Ok(plain_path(exe.canonicalize().unwrap_or(exe)))
 }
 
 /// Windows' canonical paths are verbatim (`\\?\C:\…`): the service manager and the user see the plain
@@ -172,9 +177,7 @@ pub fn install_adopting(src: &str, root: Option<&Path>) -> Result<Exit, String> 
             .and_then(|()| crate::fsutil::write_atomic(&path, EMPTY_SERVICE_CONFIG.as_bytes()));
         made.map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    let exe =
-        std::env::current_exe().map_err(|e| format!("cannot find this program's path: {e}"))?;
-    let exe = plain_path(exe.canonicalize().unwrap_or(exe));
+    let exe = this_program()?;
     let report =
         service::manage(Action::Install, Scope::System, &exe, root).map_err(|e| e.to_string())?;
     eprint!("{report}");
@@ -353,9 +356,7 @@ pub fn uninstall_handing_back(dest: &str, root: Option<&Path>) -> Result<Exit, S
                 .map_err(|e| format!("{dest}: {e}"))?;
         }
     }
-    let exe =
-        std::env::current_exe().map_err(|e| format!("cannot find this program's path: {e}"))?;
-    let exe = plain_path(exe.canonicalize().unwrap_or(exe));
+    let exe = this_program()?;
     let report =
         service::manage(Action::Uninstall, Scope::System, &exe, root).map_err(|e| e.to_string())?;
     eprint!("{report}");

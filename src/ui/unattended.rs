@@ -123,9 +123,7 @@ struct Output {
 
 /// Runs `ddns-tray ARGS SOURCE` with administrator rights.
 fn elevated(args: &[&str], transfer: Transfer<'_>, data_dir: &Path) -> Result<Output, String> {
-    let exe =
-        std::env::current_exe().map_err(|e| format!("cannot find this program's path: {e}"))?;
-    let exe = crate::cli::service::plain_path(exe.canonicalize().unwrap_or(exe));
+    let exe = crate::cli::service::this_program()?;
     let wrapper: Option<Vec<String>> = std::env::var(ELEVATE_ENV)
         .ok()
         .map(|w| w.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
