@@ -321,14 +321,16 @@ if UNATTENDED:
         ids = r.stdout.split()
         return ids[0] if ids else None
 
+    def screenshot(win, name):
+        shot = os.path.join(out_dir, name)
+        subprocess.run(["import", "-window", win, shot], capture_output=True)
+
     def general(win, shot_name):
         # The sidebar's seventh button (General), as in the pages modes.
         subprocess.run(["xdotool", "mousemove", "--window", win, "75", str(56 + 31 * 6), "click", "1"],
                        capture_output=True)
         pump(1.5)
-        shot = os.path.join(out_dir, shot_name)
-        subprocess.run(["import", "-window", win, shot], capture_output=True)
-        return shot
+        screenshot(win, shot_name)
 
     check(not any(l.startswith("Run by") for l in labels()), "the tray runs its own engine")
     click("Settings")
@@ -343,8 +345,7 @@ if UNATTENDED:
     check(pump(20, lambda: window_id() is not None), "the window opened again on the service's settings")
     win = window_id()
     pump(2)
-    shot = os.path.join(out_dir, "unattended-en-2-service.png")
-    subprocess.run(["import", "-window", win, shot], capture_output=True)
+    screenshot(win, "unattended-en-2-service.png")
     service_file = open(os.path.join(WORK, "root", "etc", "ddns-tray", "config.toml")).read()
     check("home.example.test" in service_file and "the service's own file" in service_file,
           f"the service's file holds the user's record, its comment kept: {service_file[:400]!r}")
@@ -357,8 +358,7 @@ if UNATTENDED:
     check(pump(20, lambda: window_id() is not None), "the window opened again on the tray's settings")
     win = window_id()
     pump(2)
-    shot = os.path.join(out_dir, "unattended-en-3-back.png")
-    subprocess.run(["import", "-window", win, shot], capture_output=True)
+    screenshot(win, "unattended-en-3-back.png")
     check(os.path.exists(config + ".bak") or os.path.exists(config[:-len(".toml")] + ".toml.bak"),
           "the user's previous file was kept")
     check("home.example.test" in open(config).read(), "the settings are back in the user's file")

@@ -7,10 +7,7 @@
 use crate::config::Issue;
 use crate::control::{Backend, ConfigView, SetConfigError};
 use crate::history::{Entry, History};
-use crate::i18n::tr;
-use crate::settings::{
-    MAX_CONFIG_BYTES, Settings, WriteError, inlined, masked, unmask, write_config,
-};
+use crate::settings::{Settings, WriteError, inlined, masked, unmask, write_config};
 
 use super::Paths;
 
@@ -27,22 +24,7 @@ impl DaemonBackend {
 
     /// The config file's text; empty when there is none yet.
     fn text(&self) -> Result<String, String> {
-        match crate::fsutil::read_limited(&self.paths.config, MAX_CONFIG_BYTES) {
-            Ok(Some(bytes)) => String::from_utf8(bytes).map_err(|_| {
-                tr(
-                    "save.cannot_read",
-                    &[
-                        ("path", &self.paths.config.display()),
-                        ("error", &"not UTF-8 text"),
-                    ],
-                )
-            }),
-            Ok(None) => Ok(String::new()),
-            Err(e) => Err(tr(
-                "save.cannot_read",
-                &[("path", &self.paths.config.display()), ("error", &e)],
-            )),
-        }
+        crate::settings::config_text(&self.paths.config)
     }
 }
 

@@ -213,6 +213,22 @@ pub fn load(
     })
 }
 
+/// The text of the config file at `path` (at most [`MAX_CONFIG_BYTES`]); empty when there is none yet. The
+/// error is a sentence naming the file.
+pub fn config_text(path: &std::path::Path) -> Result<String, String> {
+    let cannot = |error: &dyn std::fmt::Display| {
+        crate::i18n::tr(
+            "save.cannot_read",
+            &[("path", &path.display()), ("error", error)],
+        )
+    };
+    match crate::fsutil::read_limited(path, MAX_CONFIG_BYTES) {
+        Ok(Some(bytes)) => String::from_utf8(bytes).map_err(|_| cannot(&"not UTF-8 text")),
+        Ok(None) => Ok(String::new()),
+        Err(e) => Err(cannot(&e)),
+    }
+}
+
 /// Parses and validates text; `env` resolves `{ env = "VAR" }` secrets.
 pub fn load_str(
     text: &str,

@@ -34,28 +34,8 @@ pub fn run_unattended(
     data_dir: &Path,
     lookup: &dyn crate::config::secret::Lookup,
 ) -> Result<String, String> {
-    let text = match crate::fsutil::read_limited(config, crate::settings::MAX_CONFIG_BYTES) {
-        Ok(Some(bytes)) => String::from_utf8(bytes).map_err(|_| {
-            tr(
-                "save.cannot_read",
-                &[("path", &config.display()), ("error", &"not UTF-8 text")],
-            )
-        })?,
-        Ok(None) => String::new(),
-        Err(e) => {
-            return Err(tr(
-                "save.cannot_read",
-                &[("path", &config.display()), ("error", &e)],
-            ));
-        }
-    };
-    let text = crate::settings::inlined(&text, lookup).map_err(|issues| {
-        issues
-            .iter()
-            .map(|i| i.clone().localized().to_string())
-            .collect::<Vec<_>>()
-            .join("\n")
-    })?;
+    let text = crate::settings::config_text(config)?;
+    let text = crate::settings::inlined(&text, lookup).map_err(|issues| sentences(&issues))?;
     let out = elevated(
         &["service", "install", "--adopt"],
         Transfer::In(&text),
@@ -95,14 +75,19 @@ pub fn stop_unattended(
     }
     crate::settings::write::write_new_config(config, &out.text, store, lookup).map_err(
         |e| match e {
-            crate::settings::WriteError::Invalid(issues) => issues
-                .iter()
-                .map(|i| i.clone().localized().to_string())
-                .collect::<Vec<_>>()
-                .join("\n"),
+            crate::settings::WriteError::Invalid(issues) => sentences(&issues),
             crate::settings::WriteError::Io(e) => e,
         },
     )
+}
+
+/// Problems one per line, in this tray's language.
+fn sentences(issues: &[crate::config::Issue]) -> String {
+    issues
+        .iter()
+        .map(|i| i.clone().localized().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Which way the config goes.
