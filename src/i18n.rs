@@ -10,6 +10,34 @@
 
 pub use rust_i18n::t;
 
+/// The catalogues, as build.rs laid them out: every key and text, one after another.
+static TEXT: &str = include_str!(concat!(env!("OUT_DIR"), "/catalogues.txt"));
+include!(concat!(env!("OUT_DIR"), "/catalogues.rs"));
+
+/// The catalogues of `locales/`, served from static tables (build.rs) instead of rust-i18n's `HashMap`s:
+/// nothing is copied at start. `t!` reaches them through the `i18n!` call in `lib.rs`.
+pub struct Catalogues;
+
+impl Catalogues {
+    fn text(span: u32, end: u32) -> &'static str {
+        TEXT.get(span as usize..end as usize).unwrap_or_default()
+    }
+}
+
+impl rust_i18n::Backend for Catalogues {
+    fn available_locales(&self) -> Vec<&str> {
+        LOCALES.iter().map(|(locale, _)| *locale).collect()
+    }
+
+    fn translate(&self, locale: &str, key: &str) -> Option<&str> {
+        let (_, entries) = LOCALES.iter().find(|(l, _)| *l == locale)?;
+        let at = entries
+            .binary_search_by(|e| Self::text(e[0], e[1]).cmp(key))
+            .ok()?;
+        Some(Self::text(entries[at][2], entries[at][3]))
+    }
+}
+
 /// A language choice (`language = "auto" | "en" | "zh-CN"` in the config).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub enum Language {
@@ -200,6 +228,36 @@ mod tests {
 
     const EN: &str = include_str!("../locales/en.toml");
     const ZH: &str = include_str!("../locales/zh-CN.toml");
+
+    /// The static tables build.rs makes serve every string of the catalogue files, read here on their own
+    /// with the toml crate: each key gives its text in its locale, and nothing else is found.
+    #[test]
+    fn the_static_catalogues_serve_every_string_of_the_files() {
+        use rust_i18n::Backend as _;
+        fn walk(prefix: &str, t: &toml::Table, out: &mut Vec<(String, String)>) {
+            for (k, v) in t {
+                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                match v {
+                    toml::Value::Table(sub) => walk(&key, sub, out),
+                    toml::Value::String(text) => out.push((key, text.clone())),
+                    other => panic!("{key}: not a string: {other:?}"),
+                }
+            }
+        }
+        assert_eq!(Catalogues.available_locales(), ["en", "zh-CN"]);
+        for (locale, file) in [("en", EN), ("zh-CN", ZH)] {
+            let mut strings = Vec::new();
+            walk("", &toml::from_str(file).unwrap(), &mut strings);
+            assert!(strings.len() > 1000, "{locale}: {} strings", strings.len());
+            for (key, text) in &strings {
+                assert_eq!(Catalogues.translate(locale, key), Some(text.as_str()), "{locale} {key}");
+            }
+            assert_eq!(Catalogues.translate(locale, "no.such.key"), None);
+            assert_eq!(Catalogues.translate(locale, ""), None);
+        }
+        assert_eq!(Catalogues.translate("fr", "menu.quit"), None);
+        assert_eq!(t!("menu.quit", locale = "zh-CN"), Catalogues.translate("zh-CN", "menu.quit").unwrap());
+    }
 
     #[test]
     fn both_catalogues_have_the_same_keys_and_placeholders() {

@@ -110,5 +110,7 @@ pub mod store;
 pub mod ui;
 pub mod vault;
 
-// The catalogues in locales/ (en, zh-CN), compiled in; `i18n::t!` looks strings up in the language in use.
-rust_i18n::i18n!("locales", fallback = "en");
+// The catalogues in locales/ (en, zh-CN), compiled in as static tables (`i18n::Catalogues`, made by build.rs);
+// `i18n::t!` looks strings up in the language in use. rust-i18n's own loader is pointed at a folder that
+// holds no catalogue: it would copy every string into a `HashMap` at start.
+rust_i18n::i18n!("locales/served-by-catalogues", fallback = "en", backend = crate::i18n::Catalogues);

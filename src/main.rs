@@ -507,17 +507,15 @@ fn init_logging(
     verbose: u8,
     file_dir: Option<PathBuf>,
 ) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use tracing_subscriber::fmt;
     use tracing_subscriber::prelude::*;
-    use tracing_subscriber::{EnvFilter, fmt};
     let default = match (verbose, file_dir.is_some()) {
         (0, false) => "warn",
         (0, true) | (1, _) => "info",
         _ => "debug",
     };
-    let filter = || {
-        EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| EnvFilter::new(format!("ddns_tray={default},warn")))
-    };
+    let from_env = std::env::var("RUST_LOG").ok().filter(|v| !v.trim().is_empty());
+    let filter = || log_filter(from_env.as_deref(), default);
     let console = fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -557,6 +555,26 @@ fn init_logging(
     guard
 }
 
+/// What is logged: `RUST_LOG` when it is set and reads as a list of `target=level` and levels (`debug`,
+/// `ddns_tray=trace,hickory_proto=debug`), else our own lines at `default` and other crates' warnings.
+/// A `RUST_LOG` that does not read so is reported on stderr and the default is used.
+fn log_filter(from_env: Option<&str>, default: &str) -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    if let Some(spec) = from_env {
+        match spec.parse::<Targets>() {
+            Ok(targets) => return targets,
+            Err(e) => eprintln!(
+                "{}",
+                tr("cli.bad_rust_log", &[("value", &spec), ("error", &e)])
+            ),
+        }
+    }
+    let level = default.parse::<LevelFilter>().unwrap_or(LevelFilter::INFO);
+    Targets::new()
+        .with_target("ddns_tray", level)
+        .with_default(LevelFilter::WARN)
+}
+
 /// A daily log file in `dir`, keeping 7, owner-only, never written through a link (see `logfile`).
 fn rolling_file(dir: &std::path::Path) -> Result<ddns_tray::logfile::DailyLog, String> {
     ddns_tray::logfile::DailyLog::open(dir).map_err(|e| e.to_string())
@@ -564,6 +582,24 @@ fn rolling_file(dir: &std::path::Path) -> Result<ddns_tray::logfile::DailyLog, S
 
 #[cfg(test)]
 mod tests {
+    /// `RUST_LOG` is read as `target=level` pairs; one that does not read so leaves the default in force
+    /// (our lines at the default level, other crates' warnings).
+    #[test]
+    fn rust_log_reads_as_targets_and_a_bad_one_leaves_the_default() {
+        use tracing::Level;
+        let set = super::log_filter(Some("ddns_tray=trace,hickory_proto=debug"), "info");
+        assert!(set.would_enable("ddns_tray::engine", &Level::TRACE));
+        assert!(set.would_enable("hickory_proto::udp", &Level::DEBUG));
+        assert!(!set.would_enable("reqwest::connect", &Level::WARN));
+        let bad = super::log_filter(Some("ddns_tray=loud"), "info");
+        assert!(bad.would_enable("ddns_tray::engine", &Level::INFO));
+        assert!(!bad.would_enable("ddns_tray::engine", &Level::DEBUG));
+        assert!(bad.would_enable("reqwest::connect", &Level::WARN));
+        assert!(!bad.would_enable("reqwest::connect", &Level::INFO));
+        let quiet = super::log_filter(None, "warn");
+        assert!(!quiet.would_enable("ddns_tray::engine", &Level::INFO));
+    }
+
     use clap::CommandFactory as _;
 
     /// Every command and argument a user can see has its words in both catalogues (they are not in the

@@ -109,14 +109,15 @@ fn report(tx: &mpsc::Sender<Change>, change: Change) {
 
 #[cfg(target_os = "linux")]
 mod os {
-    use netlink_packet_core::{NetlinkBuffer, NetlinkMessage, NetlinkPayload};
-    use netlink_packet_route::RouteNetlinkMessage;
-    use netlink_packet_route::address::{AddressAttribute, AddressHeaderFlags, AddressMessage};
-    use netlink_packet_route::link::LinkFlags;
-    use netlink_packet_route::route::{RouteMessage, RouteType};
+    //! rtnetlink's address, route and link messages, read here: only their fixed headers and the address
+    //! attributes matter, and netlink-packet-route's parser of every message and attribute the kernel has
+    //! (traffic control, every kind of link) was 0.2 MB of the static binary. The tests build the messages
+    //! with that crate.
+
     use netlink_sys::{
         AsyncSocket, AsyncSocketExt, SocketAddr, TokioSocket, protocols::NETLINK_ROUTE,
     };
+    use std::net::IpAddr;
     use tokio::sync::mpsc;
 
     use super::{Change, report};
@@ -128,9 +129,28 @@ mod os {
     const RTMGRP_IPV4_ROUTE: u32 = 0x40;
     const RTMGRP_IPV6_IFADDR: u32 = 0x100;
     const RTMGRP_IPV6_ROUTE: u32 = 0x400;
-    /// `IFA_F_TENTATIVE` in the 32-bit `IFA_FLAGS` attribute.
+    // Message types (linux/rtnetlink.h).
+    const RTM_NEWLINK: u16 = 16;
+    const RTM_DELLINK: u16 = 17;
+    const RTM_NEWADDR: u16 = 20;
+    const RTM_DELADDR: u16 = 21;
+    const RTM_NEWROUTE: u16 = 24;
+    const RTM_DELROUTE: u16 = 25;
+    /// `struct nlmsghdr`: length, type, flags, sequence, port.
+    const NLMSG_HDRLEN: usize = 16;
+    const AF_INET: u8 = 2;
+    const AF_INET6: u8 = 10;
+    /// `IFF_LOOPBACK` in `struct ifinfomsg`'s flags (linux/if.h).
+    const IFF_LOOPBACK: u32 = 0x8;
+    // Address attributes (linux/if_addr.h); the top two bits of a type are flags.
+    const IFA_ADDRESS: u16 = 1;
+    const IFA_LOCAL: u16 = 2;
+    const IFA_FLAGS: u16 = 8;
+    const NLA_TYPE_MASK: u16 = 0x3fff;
+    /// `IFA_F_TENTATIVE`, in `struct ifaddrmsg`'s flags and in the 32-bit `IFA_FLAGS` attribute.
     const IFA_F_TENTATIVE: u32 = 0x40;
     const RT_TABLE_LOCAL: u8 = 255;
+    const RTN_UNICAST: u8 = 1;
 
     pub fn start(tx: mpsc::Sender<Change>) -> Result<(), String> {
         let mut socket = TokioSocket::new(NETLINK_ROUTE)
@@ -171,70 +191,91 @@ mod os {
         Ok(())
     }
 
-    /// The relevant changes in one datagram (which may hold several messages).
+    fn u16_at(data: &[u8], at: usize) -> Option<u16> {
+        Some(u16::from_ne_bytes(data.get(at..at + 2)?.try_into().ok()?))
+    }
+
+    fn u32_at(data: &[u8], at: usize) -> Option<u32> {
+        Some(u32::from_ne_bytes(data.get(at..at + 4)?.try_into().ok()?))
+    }
+
+    /// The relevant changes in one datagram (which may hold several messages, each 4-byte aligned). A
+    /// message whose length does not fit ends the reading; one too short for its header is skipped.
     pub fn changes(mut data: &[u8]) -> Vec<Change> {
         let mut out = Vec::new();
-        while !data.is_empty() {
-            let Ok(buffer) = NetlinkBuffer::new_checked(data) else {
+        while let Some(len) = u32_at(data, 0) {
+            let len = usize::try_from(len).unwrap_or(usize::MAX);
+            let (Some(kind), Some(body)) = (u16_at(data, 4), data.get(NLMSG_HDRLEN..len)) else {
                 break;
             };
-            let len = (buffer.length() as usize).max(1).min(data.len());
-            if let Ok(message) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&data[..len])
-                && let NetlinkPayload::InnerMessage(inner) = message.payload
-            {
-                match &inner {
-                    // A link up or down (not loopback) can change either family's routes.
-                    RouteNetlinkMessage::NewLink(l) | RouteNetlinkMessage::DelLink(l)
-                        if !l.header.flags.contains(LinkFlags::Loopback) =>
-                    {
+            match kind {
+                // A link up or down (not loopback) can change either family's routes. `struct
+                // ifinfomsg`: family, pad, type (u16), index (i32), flags (u32), change (u32).
+                RTM_NEWLINK | RTM_DELLINK => {
+                    if u32_at(body, 8).is_some_and(|flags| flags & IFF_LOOPBACK == 0) {
                         out.push(Change::Network(Family::V4));
                         out.push(Change::Network(Family::V6));
                     }
-                    _ => out.extend(change(&inner)),
                 }
+                RTM_NEWADDR | RTM_DELADDR => out.extend(address(body)),
+                RTM_NEWROUTE | RTM_DELROUTE => out.extend(route(body)),
+                _ => {}
             }
-            // Messages are 4-byte aligned.
             data = data.get(len.next_multiple_of(4)..).unwrap_or_default();
         }
         out
     }
 
-    fn family_of(f: netlink_packet_route::AddressFamily) -> Option<Family> {
-        match f {
-            netlink_packet_route::AddressFamily::Inet => Some(Family::V4),
-            netlink_packet_route::AddressFamily::Inet6 => Some(Family::V6),
+    fn family_of(family: u8) -> Option<Family> {
+        match family {
+            AF_INET => Some(Family::V4),
+            AF_INET6 => Some(Family::V6),
             _ => None,
         }
     }
 
-    fn change(message: &RouteNetlinkMessage) -> Option<Change> {
-        match message {
-            RouteNetlinkMessage::NewAddress(a) | RouteNetlinkMessage::DelAddress(a) => address(a),
-            RouteNetlinkMessage::NewRoute(r) | RouteNetlinkMessage::DelRoute(r) => route(r),
+    /// The attributes after a message's fixed header: (type, value); a malformed one ends the list.
+    fn attributes(mut data: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+        std::iter::from_fn(move || {
+            let len = usize::from(u16_at(data, 0)?);
+            let kind = u16_at(data, 2)? & NLA_TYPE_MASK;
+            let value = data.get(4..len)?;
+            data = data.get(len.next_multiple_of(4)..).unwrap_or_default();
+            Some((kind, value))
+        })
+    }
+
+    fn ip_of(value: &[u8]) -> Option<IpAddr> {
+        match value.len() {
+            4 => <[u8; 4]>::try_from(value).ok().map(IpAddr::from),
+            16 => <[u8; 16]>::try_from(value).ok().map(IpAddr::from),
             _ => None,
         }
     }
 
-    fn address(a: &AddressMessage) -> Option<Change> {
-        let family = family_of(a.header.family)?;
-        let mut tentative = a.header.flags.contains(AddressHeaderFlags::Tentative);
-        let mut ip = None;
-        for attr in &a.attributes {
-            match attr {
-                AddressAttribute::Flags(f) => tentative |= f.bits() & IFA_F_TENTATIVE != 0,
-                AddressAttribute::Local(addr) => ip = Some(*addr),
-                AddressAttribute::Address(addr) => ip = ip.or(Some(*addr)),
+    /// `struct ifaddrmsg`: family, prefix length, flags (u8), scope, index (u32); then attributes. The
+    /// local address names the interface's own one (on point-to-point links `IFA_ADDRESS` is the peer's).
+    fn address(body: &[u8]) -> Option<Change> {
+        let family = family_of(*body.first()?)?;
+        let mut tentative = u32::from(*body.get(2)?) & IFA_F_TENTATIVE != 0;
+        let (mut local, mut address) = (None, None);
+        for (kind, value) in attributes(body.get(8..)?) {
+            match kind {
+                IFA_FLAGS => tentative |= u32_at(value, 0).unwrap_or(0) & IFA_F_TENTATIVE != 0,
+                IFA_LOCAL => local = ip_of(value).or(local),
+                IFA_ADDRESS => address = address.or(ip_of(value)),
                 _ => {}
             }
         }
-        super::relevant_address(ip?, tentative).then_some(Change::Network(family))
+        super::relevant_address(local.or(address)?, tentative).then_some(Change::Network(family))
     }
 
-    fn route(r: &RouteMessage) -> Option<Change> {
-        let family = family_of(r.header.address_family)?;
-        let default = r.header.destination_prefix_length == 0
-            && r.header.table != RT_TABLE_LOCAL
-            && r.header.kind == RouteType::Unicast;
+    /// `struct rtmsg`: family, destination length, source length, tos, table, protocol, scope, type (u8
+    /// each), flags (u32). A default route of a main or other table, not the local one.
+    fn route(body: &[u8]) -> Option<Change> {
+        let header = body.get(..12)?;
+        let family = family_of(header[0])?;
+        let default = header[1] == 0 && header[4] != RT_TABLE_LOCAL && header[7] == RTN_UNICAST;
         default.then_some(Change::Network(family))
     }
 }
@@ -576,5 +617,32 @@ mod tests {
             ]
         );
         assert!(os::changes(&[1, 2, 3]).is_empty(), "garbage is ignored");
+
+        // A point-to-point link's address: IFA_LOCAL is ours, IFA_ADDRESS the peer's (here a private
+        // one, which alone would be no change); a tentative address is not there yet.
+        let mut ppp = AddressMessage::default();
+        ppp.header.family = AddressFamily::Inet;
+        ppp.attributes.push(AddressAttribute::Address("10.64.0.1".parse().unwrap()));
+        ppp.attributes.push(AddressAttribute::Local("198.51.100.9".parse().unwrap()));
+        assert_eq!(
+            os::changes(&bytes(RouteNetlinkMessage::NewAddress(ppp.clone()))),
+            [Change::Network(Family::V4)]
+        );
+        ppp.attributes.push(AddressAttribute::Flags(
+            netlink_packet_route::address::AddressFlags::Tentative,
+        ));
+        assert!(os::changes(&bytes(RouteNetlinkMessage::NewAddress(ppp))).is_empty());
+
+        // Lengths that do not fit: a zero length, one past the datagram, a truncated attribute. Nothing
+        // is read past the end and the reading ends.
+        let good = bytes(addr("198.51.100.7", AddressScope::Universe));
+        let mut zero = good.clone();
+        zero[..4].copy_from_slice(&0u32.to_ne_bytes());
+        assert!(os::changes(&zero).is_empty());
+        assert!(os::changes(&good[..good.len() - 1]).is_empty());
+        let mut cut = good.clone();
+        let attr_len = 16 + 8;
+        cut[attr_len..attr_len + 2].copy_from_slice(&200u16.to_ne_bytes());
+        assert!(os::changes(&cut).is_empty(), "an attribute longer than its message is not read");
     }
 }

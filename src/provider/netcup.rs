@@ -317,7 +317,7 @@ impl Api {
 
 /// The reconciler inside one session: logged out after each update and check.
 struct Session {
-    inner: Reconciler<Shared>,
+    inner: Reconciler,
     api: Arc<Api>,
 }
 

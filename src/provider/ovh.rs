@@ -371,7 +371,7 @@ impl Ovh {
 
 /// The reconciler, then one zone refresh after writes (also after a failed update that wrote something).
 struct Refreshing {
-    inner: Reconciler<Api>,
+    inner: Reconciler,
     ovh: Arc<Ovh>,
 }
 
