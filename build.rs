@@ -11,7 +11,8 @@ use std::path::PathBuf;
 
 fn main() {
     println!("cargo:rerun-if-changed=locales");
-    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let dir = manifest.join("locales");
     let catalogues = rust_i18n_support::load_locales(&dir.display().to_string(), |_| false);
@@ -22,6 +23,7 @@ fn main() {
     let mut text = String::new();
     let mut code = String::from(
         "/// Per locale, its entries `[key start, key end, text start, text end]` in `TEXT`, sorted by key.\n\
+         #[allow(clippy::unreadable_literal)]\n\
          static LOCALES: &[(&str, &[[u32; 4]])] = &[\n",
     );
     for (locale, entries) in &locales {
@@ -32,7 +34,10 @@ fn main() {
             let mut span = |s: &str| {
                 let start = text.len();
                 text.push_str(s);
-                (u32::try_from(start).unwrap(), u32::try_from(text.len()).unwrap())
+                (
+                    u32::try_from(start).unwrap(),
+                    u32::try_from(text.len()).unwrap(),
+                )
             };
             let (k0, k1) = span(key);
             let (v0, v1) = span(value);

@@ -3,7 +3,8 @@
 #
 #   bash scripts/footprint-static.sh [seconds] [TARGET...]     (default: 40, x86_64-unknown-linux-musl)
 #
-# For each TARGET: the release binary's stripped size, and where its bytes go, by crate (the symbols of an
+# For each TARGET, the full headless build and the small build for routers (FOOTPRINT_VARIANTS="full small"
+# by default): the release binary's stripped size, and where its bytes go, by crate (the symbols of an
 # unstripped twin, demangled, summed per crate: what `cargo bloat --crates` reports, without installing it).
 # For x86_64 also the idle RSS of `ddns-tray run` (native; under qemu the emulator's memory would be counted),
 # against a loopback fake (scripts/static/fake-provider.py) in an empty network namespace, after `seconds`.
@@ -28,10 +29,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
+read -r -a variants <<< "${FOOTPRINT_VARIANTS:-full small}"
 for t in "${targets[@]}"; do
+for variant in "${variants[@]}"; do
+  case "$variant" in
+    full) flags=(); suffix="" ;;
+    small) flags=(--small); suffix=-small ;;
+    *) echo "footprint-static: FOOTPRINT_VARIANTS takes full and small, not $variant" >&2; exit 2 ;;
+  esac
   # Unstripped (symbols, no debug info) so the crates can be told apart; the shipped binary is this, stripped.
-  CARGO_PROFILE_RELEASE_STRIP=false bash scripts/static-build.sh --release "$t" >/dev/null
-  full=$repo/target/static/out/$t/ddns-tray
+  CARGO_PROFILE_RELEASE_STRIP=false bash scripts/static-build.sh --release "${flags[@]}" "$t" >/dev/null
+  full=$repo/target/static/out/$t$suffix/ddns-tray
   case "$t" in
     x86_64-*) strip=/usr/bin/strip ;;
     aarch64-*) strip=/usr/bin/aarch64-linux-gnu-strip ;;
@@ -39,8 +47,9 @@ for t in "${targets[@]}"; do
     *) echo "footprint-static: no strip for $t" >&2; exit 2 ;;
   esac
   "$strip" -o "$work/$t" "$full"
-  echo "== $t ($(date -u +%F), release: opt-level ${CARGO_PROFILE_RELEASE_OPT_LEVEL:-z}, LTO, panic abort," \
-    "no unwind tables, --no-default-features${STATIC_RUSTFLAGS:+, $STATIC_RUSTFLAGS})"
+  echo "== $t, $variant build ($(date -u +%F), release: opt-level ${CARGO_PROFILE_RELEASE_OPT_LEVEL:-z}, LTO," \
+    "panic abort, no unwind tables${STATIC_RUSTFLAGS:+, $STATIC_RUSTFLAGS})"
+  echo "sections: $(size -A "$work/$t" | awk '$1 ~ /^\.(text|rodata|rela\.dyn|data\.rel\.ro|eh_frame)$/ {printf "%s %.2f MB  ", $1, $2 / 1e6}')"
   echo "stripped: $(stat -c %s "$work/$t") bytes"
   echo "top crates by code size (.text symbols; the rest is data and tables):"
   nm -S --size-sort -C "$full" | python3 -c '
@@ -65,7 +74,7 @@ for crate, size in sizes.most_common(15):
   if [[ "$t" == x86_64-* ]]; then
     ip netns add "$ns"
     ip netns exec "$ns" ip link set lo up
-    mkdir -p "$work/fake"
+    rm -rf "$work/fake" "$work/data"; mkdir -p "$work/fake"
     echo 198.51.100.160 > "$work/fake/ip"
     ip netns exec "$ns" python3 scripts/static/fake-provider.py "$work/fake" > "$work/fake/port" &
     fake_pid=$!
@@ -92,4 +101,5 @@ CONF
     kill "$fake_pid"; fake_pid=""
     ip netns delete "$ns"
   fi
+done
 done

@@ -2,11 +2,13 @@
 # Static headless binaries (musl, no glibc or OpenSSL at run time) for Linux boxes, NAS, single-board computers
 # and the container image (packaging/container).
 #
-#   bash scripts/static-build.sh [--release] [TARGET...]
+#   bash scripts/static-build.sh [--release] [--small] [TARGET...]
 #
 # TARGETs: x86_64-unknown-linux-musl (default), aarch64-unknown-linux-musl, armv7-unknown-linux-musleabihf,
 # or `all` for those three. The binary of each is copied to target/static/out/<TARGET>/ddns-tray and its path
 # printed on stdout (one line per target); build output goes to stderr.
+# The headless daemon with everything (`--no-default-features --features full`); with --small, the small
+# build for routers (`--no-default-features`: README, "Static binaries"), copied to out/<TARGET>-small/.
 #
 # How (as scripts/windows-check.sh builds for Windows):
 # - Debian's rustc-web has no std for these targets; rust-web-src ships its sources, so cargo -Zbuild-std builds
@@ -20,7 +22,8 @@
 #   packages cannot be installed side by side) finds unwind tables through dl_iterate_phdr, which musl has;
 #   its one glibc-only call, __fprintf_chk, is given by scripts/static/fortify-shim.c. (gcc's libgcc_eh.a
 #   does not do: built for glibc, it asks glibc's _dl_find_object, or on arm __gnu_Unwind_Find_exidx.)
-# - Headless: --no-default-features (no tray, no keyring: secrets from the config file or the environment).
+# - Headless: --no-default-features --features full (no tray, no keyring: secrets from the config file or the
+#   environment); --small leaves out `full` too.
 # - Debug builds (the CI check) drop debug info: it would only make them slow to link and copy into the image.
 # - STATIC_RUSTFLAGS adds rustc flags for the target (scripts/footprint-static.sh measures some with it).
 set -euo pipefail
@@ -29,13 +32,16 @@ repo=$PWD
 
 profile=debug
 cargo_profile=()
+features=(--features full)
+variant=""
 targets=()
 for a in "$@"; do
   case "$a" in
     --release) profile=release; cargo_profile=(--release) ;;
+    --small) features=(); variant=-small ;;
     all) targets+=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl armv7-unknown-linux-musleabihf) ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
-    -*) echo "static-build: unknown option $a (use --release)" >&2; exit 2 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -*) echo "static-build: unknown option $a (use --release or --small)" >&2; exit 2 ;;
     *) targets+=("$a") ;;
   esac
 done
@@ -134,11 +140,11 @@ SPECS
   low_t=$(echo "$t" | tr '-' '_')
   export "CC_$low_t=$cc" "AR_$low_t=/usr/bin/ar" "CARGO_TARGET_${env_t}_LINKER=$cc"
   export "CARGO_TARGET_${env_t}_RUSTFLAGS=-C link-self-contained=no -C target-feature=+crt-static $release_flags ${STATIC_RUSTFLAGS:-}"
-  echo "== static build $t ($profile)" >&2
+  echo "== static build $t ($profile${variant:+, small})" >&2
   start=$SECONDS
   /usr/bin/cargo build -Zbuild-std=std,panic_abort "${std_features[@]}" --target "$t" --locked --no-default-features \
-    "${cargo_profile[@]}" >&2
-  out=$CARGO_TARGET_DIR/out/$t
+    "${features[@]}" "${cargo_profile[@]}" >&2
+  out=$CARGO_TARGET_DIR/out/$t$variant
   mkdir -p "$out"
   cp "$CARGO_TARGET_DIR/$t/$profile/ddns-tray" "$out/ddns-tray.tmp"
   mv "$out/ddns-tray.tmp" "$out/ddns-tray"

@@ -45,16 +45,16 @@ clippy() { # target, extra args...
 
 lint() {
   clippy $WIN
-  clippy $WIN --no-default-features
+  clippy $WIN --no-default-features --features full
   clippy $MAC
-  clippy $MAC --no-default-features
+  clippy $MAC --no-default-features --features full
 }
 
 build() {
   echo "== build $WIN (headless) and (tray)"
   # One target dir for both: std and the shared dependencies are built once. The headless exe is put aside
   # before the tray build replaces it.
-  /usr/bin/cargo build "${BUILD_STD[@]}" --target $WIN --locked --no-default-features
+  /usr/bin/cargo build "${BUILD_STD[@]}" --target $WIN --locked --no-default-features --features full
   mkdir -p "$CARGO_TARGET_DIR/headless"
   cp "$CARGO_TARGET_DIR/$WIN/debug/ddns-tray.exe" "$CARGO_TARGET_DIR/headless/ddns-tray.exe"
   /usr/bin/cargo build "${BUILD_STD[@]}" --target $WIN --locked

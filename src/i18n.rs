@@ -236,7 +236,11 @@ mod tests {
         use rust_i18n::Backend as _;
         fn walk(prefix: &str, t: &toml::Table, out: &mut Vec<(String, String)>) {
             for (k, v) in t {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 match v {
                     toml::Value::Table(sub) => walk(&key, sub, out),
                     toml::Value::String(text) => out.push((key, text.clone())),
@@ -250,13 +254,20 @@ mod tests {
             walk("", &toml::from_str(file).unwrap(), &mut strings);
             assert!(strings.len() > 1000, "{locale}: {} strings", strings.len());
             for (key, text) in &strings {
-                assert_eq!(Catalogues.translate(locale, key), Some(text.as_str()), "{locale} {key}");
+                assert_eq!(
+                    Catalogues.translate(locale, key),
+                    Some(text.as_str()),
+                    "{locale} {key}"
+                );
             }
             assert_eq!(Catalogues.translate(locale, "no.such.key"), None);
             assert_eq!(Catalogues.translate(locale, ""), None);
         }
         assert_eq!(Catalogues.translate("fr", "menu.quit"), None);
-        assert_eq!(t!("menu.quit", locale = "zh-CN"), Catalogues.translate("zh-CN", "menu.quit").unwrap());
+        assert_eq!(
+            t!("menu.quit", locale = "zh-CN"),
+            Catalogues.translate("zh-CN", "menu.quit").unwrap()
+        );
     }
 
     #[test]

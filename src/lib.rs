@@ -94,6 +94,7 @@ pub mod fuzzing;
 pub mod history;
 pub mod http;
 pub mod i18n;
+#[cfg(feature = "import")]
 pub mod import;
 #[cfg(test)]
 mod layers;
@@ -113,4 +114,8 @@ pub mod vault;
 // The catalogues in locales/ (en, zh-CN), compiled in as static tables (`i18n::Catalogues`, made by build.rs);
 // `i18n::t!` looks strings up in the language in use. rust-i18n's own loader is pointed at a folder that
 // holds no catalogue: it would copy every string into a `HashMap` at start.
-rust_i18n::i18n!("locales/served-by-catalogues", fallback = "en", backend = crate::i18n::Catalogues);
+rust_i18n::i18n!(
+    "locales/served-by-catalogues",
+    fallback = "en",
+    backend = crate::i18n::Catalogues
+);

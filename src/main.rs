@@ -93,6 +93,7 @@ enum Cmd {
         #[command(subcommand)]
         command: ConfigCmd,
     },
+    #[cfg(feature = "import")]
     Import {
         file: PathBuf,
         #[arg(long, value_enum)]
@@ -202,6 +203,7 @@ enum OnOff {
 }
 
 /// The clients `import --from` names.
+#[cfg(feature = "import")]
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum FromFormat {
     DdnsGo,
@@ -212,6 +214,7 @@ enum FromFormat {
 }
 
 /// Where `import` puts the secrets.
+#[cfg(feature = "import")]
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum SecretsTo {
     Keyring,
@@ -353,6 +356,7 @@ fn real_main(cli: Cli) -> Result<Exit, String> {
             runtime()?.block_on(cli::ctl::ctl(&paths, request, endpoint.as_deref(), json))
         }
         Cmd::Service { command } => service(&paths, command),
+        #[cfg(feature = "import")]
         Cmd::Import {
             file,
             from,
@@ -409,6 +413,7 @@ fn service(paths: &Paths, command: ServiceCmd) -> Result<Exit, String> {
 
 /// `ddns-tray import`: secrets to the OS keyring by default, to environment variables in a build without
 /// one (the headless build).
+#[cfg(feature = "import")]
 fn import(
     paths: &Paths,
     file: PathBuf,
@@ -514,7 +519,9 @@ fn init_logging(
         (0, true) | (1, _) => "info",
         _ => "debug",
     };
-    let from_env = std::env::var("RUST_LOG").ok().filter(|v| !v.trim().is_empty());
+    let from_env = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
     let filter = || log_filter(from_env.as_deref(), default);
     let console = fmt::layer()
         .with_writer(std::io::stderr)

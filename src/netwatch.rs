@@ -211,11 +211,11 @@ mod os {
             match kind {
                 // A link up or down (not loopback) can change either family's routes. `struct
                 // ifinfomsg`: family, pad, type (u16), index (i32), flags (u32), change (u32).
-                RTM_NEWLINK | RTM_DELLINK => {
-                    if u32_at(body, 8).is_some_and(|flags| flags & IFF_LOOPBACK == 0) {
-                        out.push(Change::Network(Family::V4));
-                        out.push(Change::Network(Family::V6));
-                    }
+                RTM_NEWLINK | RTM_DELLINK
+                    if u32_at(body, 8).is_some_and(|flags| flags & IFF_LOOPBACK == 0) =>
+                {
+                    out.push(Change::Network(Family::V4));
+                    out.push(Change::Network(Family::V6));
                 }
                 RTM_NEWADDR | RTM_DELADDR => out.extend(address(body)),
                 RTM_NEWROUTE | RTM_DELROUTE => out.extend(route(body)),
@@ -622,8 +622,10 @@ mod tests {
         // one, which alone would be no change); a tentative address is not there yet.
         let mut ppp = AddressMessage::default();
         ppp.header.family = AddressFamily::Inet;
-        ppp.attributes.push(AddressAttribute::Address("10.64.0.1".parse().unwrap()));
-        ppp.attributes.push(AddressAttribute::Local("198.51.100.9".parse().unwrap()));
+        ppp.attributes
+            .push(AddressAttribute::Address("10.64.0.1".parse().unwrap()));
+        ppp.attributes
+            .push(AddressAttribute::Local("198.51.100.9".parse().unwrap()));
         assert_eq!(
             os::changes(&bytes(RouteNetlinkMessage::NewAddress(ppp.clone()))),
             [Change::Network(Family::V4)]
@@ -643,6 +645,9 @@ mod tests {
         let mut cut = good.clone();
         let attr_len = 16 + 8;
         cut[attr_len..attr_len + 2].copy_from_slice(&200u16.to_ne_bytes());
-        assert!(os::changes(&cut).is_empty(), "an attribute longer than its message is not read");
+        assert!(
+            os::changes(&cut).is_empty(),
+            "an attribute longer than its message is not read"
+        );
     }
 }

@@ -9,6 +9,7 @@ pub mod ctl;
 pub mod detect;
 pub mod health;
 pub mod history;
+#[cfg(feature = "import")]
 pub mod import;
 pub mod init;
 pub mod notify;

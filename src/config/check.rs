@@ -336,6 +336,7 @@ pub fn kind_of<T: DeserializeOwned>(
     table: Table,
     path: &str,
     kinds: &[&str],
+    full_build: &[&str],
     issues: &mut Vec<Issue>,
 ) -> Option<T> {
     match table.get("kind") {
@@ -348,9 +349,15 @@ pub fn kind_of<T: DeserializeOwned>(
             return None;
         }
         Some(Value::String(k)) if !kinds.contains(&k.as_str()) => {
+            // A kind of the full build, in a build without it (the small build for routers).
+            let key = if full_build.contains(&k.as_str()) {
+                "check.kind_not_built"
+            } else {
+                "check.kind_unknown"
+            };
             issues.push(problem(
                 format!("{path}.kind"),
-                "check.kind_unknown",
+                key,
                 &[("kind", &k), ("kinds", &kinds.join(", "))],
             ));
             return None;
@@ -422,4 +429,75 @@ pub fn parse_server(text: &str) -> Result<ServerAddr, String> {
         host: host.to_owned(),
         port,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A kind of the full build, named in a build without it (the small build for routers), is told apart
+    /// from a kind that does not exist, in the language in use.
+    #[test]
+    fn a_kind_left_out_of_this_build_is_named_as_such() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Entry {}
+        let entry = |kind: &str| {
+            let mut t = Table::new();
+            t.insert("kind".into(), Value::String(kind.into()));
+            t
+        };
+        let mut issues = Vec::new();
+        let (kinds, full_build) = (["cloudflare", "duckdns"], ["route53"]);
+        assert!(
+            kind_of::<Entry>(
+                entry("route53"),
+                "provider[0]",
+                &kinds,
+                &full_build,
+                &mut issues
+            )
+            .is_none()
+        );
+        assert!(
+            kind_of::<Entry>(
+                entry("route54"),
+                "provider[1]",
+                &kinds,
+                &full_build,
+                &mut issues
+            )
+            .is_none()
+        );
+        assert!(
+            kind_of::<Entry>(
+                entry("duckdns"),
+                "provider[2]",
+                &kinds,
+                &full_build,
+                &mut issues
+            )
+            .is_some()
+        );
+        assert_eq!(issues.len(), 2, "{issues:?}");
+        assert_eq!(issues[0].path, "provider[0].kind");
+        assert_eq!(
+            issues[0].message,
+            "`route53` is not in this build: the small build for routers leaves it out"
+        );
+        assert!(
+            issues[0].hint.contains("--features full"),
+            "{}",
+            issues[0].hint
+        );
+        assert!(
+            issues[0].hint.ends_with("cloudflare, duckdns"),
+            "{}",
+            issues[0].hint
+        );
+        assert_eq!(issues[1].message, "unknown kind `route54`");
+        assert_eq!(
+            issues[0].words.as_ref().unwrap().key,
+            "check.kind_not_built"
+        );
+    }
 }

@@ -243,31 +243,31 @@ macro_rules! kind_enum {
         $(#[$enum_doc:meta])* enum $enum:ident;
         $(#[$table_doc:meta])* table $table:ident;
         config $config:path;
-        $( $variant:ident($ty:ty) = $info:expr ),+ $(,)?
+        $( $(#[$cfg:meta])* $variant:ident($ty:ty) = $info:expr ),+ $(,)?
     ) => {
         $(#[$enum_doc])*
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
         #[serde(tag = "kind", rename_all = "kebab-case")]
         pub enum $enum {
-            $( $variant($ty), )+
+            $( $(#[$cfg])* $variant($ty), )+
         }
 
         $(#[$table_doc])*
-        pub const $table: &[$crate::config::kinds::KindInfo] = &[ $( $info ),+ ];
+        pub const $table: &[$crate::config::kinds::KindInfo] = &[ $( $(#[$cfg])* $info ),+ ];
 
         impl $enum {
             /// The kind's table entry.
             #[must_use]
             pub fn info(&self) -> &'static $crate::config::kinds::KindInfo {
-                match self { $( Self::$variant(_) => &$info, )+ }
+                match self { $( $(#[$cfg])* Self::$variant(_) => &$info, )+ }
             }
 
             fn config(&self) -> &dyn $config {
-                match self { $( Self::$variant(c) => c, )+ }
+                match self { $( $(#[$cfg])* Self::$variant(c) => c, )+ }
             }
 
             fn config_mut(&mut self) -> &mut dyn $config {
-                match self { $( Self::$variant(c) => c, )+ }
+                match self { $( $(#[$cfg])* Self::$variant(c) => c, )+ }
             }
         }
     };

@@ -300,7 +300,7 @@ fn source(
     issues: &mut Vec<Issue>,
 ) -> Option<SourceSettings> {
     let kind: SourceKind =
-        crate::config::check::kind_of(entry.kind_table(), path, &kind_names(), issues)?;
+        crate::config::check::kind_of(entry.kind_table(), path, &kind_names(), &[], issues)?;
     let timeout = duration(
         entry.timeout.as_deref(),
         &format!("{path}.timeout"),

@@ -9,6 +9,7 @@ pub mod bark;
 pub mod command;
 pub mod dingtalk;
 pub mod discord;
+#[cfg(feature = "email")]
 pub mod email;
 pub mod feishu;
 pub mod googlechat;
@@ -161,6 +162,7 @@ crate::config::kinds::kind_enum! {
     /// Every notifier kind, in the order the settings window and the README list them.
     table NOTIFY_KINDS;
     config KindConfig;
+    #[cfg(feature = "email")]
     Email(email::Config) = email::INFO,
     Wecom(wecom::Config) = wecom::INFO,
     Dingtalk(dingtalk::Config) = dingtalk::INFO,
@@ -280,9 +282,26 @@ pub struct NotifierSettings {
 /// Alerts a notifier gets an hour at most, unless `max_per_hour` says otherwise.
 pub const DEFAULT_MAX_ALERTS_PER_HOUR: u32 = 20;
 
+/// The kinds the `email` feature adds (the small build for routers leaves them out).
+pub const FULL_BUILD_KINDS: &[&str] = &["email"];
+
+#[cfg(all(test, feature = "email"))]
+#[test]
+fn the_kinds_the_full_build_adds_are_kinds_of_it() {
+    for kind in FULL_BUILD_KINDS {
+        assert!(kind_info(kind).is_some(), "{kind} is no notifier kind");
+    }
+}
+
 /// A `[[notify]]` entry's kind table read into the kind's typed config (problems go to `issues`).
 pub fn parse(entry: &NotifyEntry, issues: &mut Vec<Issue>) -> Option<NotifierKind> {
-    kind_of(entry.kind_table(), &entry.path, &kind_names(), issues)
+    kind_of(
+        entry.kind_table(),
+        &entry.path,
+        &kind_names(),
+        FULL_BUILD_KINDS,
+        issues,
+    )
 }
 
 /// A notifier's validated settings: its secrets resolved, its kind's own checks, which alerts it gets and

@@ -19,59 +19,96 @@
 //! HMACs, percent-encoding) and `sigv4` (the V4 family: AWS, Volcengine, JD Cloud).
 
 mod alidns;
+#[cfg(feature = "all-providers")]
 mod aliesa;
+#[cfg(feature = "all-providers")]
 mod azure;
+#[cfg(feature = "all-providers")]
 mod baidu;
+#[cfg(feature = "all-providers")]
 mod bearer;
+#[cfg(feature = "all-providers")]
 mod bunny;
 mod cloudflare;
 mod cloudns;
 mod desec;
+#[cfg(feature = "all-providers")]
 mod digitalocean;
+#[cfg(feature = "all-providers")]
 mod dnscom;
+#[cfg(feature = "all-providers")]
 mod dnsla;
 mod dnspod;
 mod dnspod_token;
 mod duckdns;
+#[cfg(feature = "all-providers")]
 mod dynadot;
 mod dyndns2;
 mod dynv6;
+#[cfg(feature = "all-providers")]
 mod easydns;
+#[cfg(feature = "all-providers")]
 mod edgeone;
 pub mod error;
 mod freedns;
+#[cfg(feature = "all-providers")]
 mod gandi;
+#[cfg(feature = "all-providers")]
 mod gcloud;
+#[cfg(feature = "all-providers")]
 mod gcore;
+#[cfg(feature = "all-providers")]
 mod godaddy;
+#[cfg(feature = "all-providers")]
 mod hetzner;
 mod huawei;
+#[cfg(feature = "all-providers")]
 mod ionos;
+#[cfg(feature = "all-providers")]
 mod jdcloud;
+#[cfg(feature = "all-providers")]
 mod linode;
+#[cfg(feature = "all-providers")]
 mod namecheap;
+#[cfg(feature = "all-providers")]
 mod namecom;
 mod names;
+#[cfg(feature = "all-providers")]
 mod namesilo;
+#[cfg(feature = "all-providers")]
 mod netcup;
+#[cfg(feature = "all-providers")]
 mod nowcn;
+#[cfg(feature = "all-providers")]
 mod ovh;
+#[cfg(feature = "all-providers")]
 mod porkbun;
+#[cfg(feature = "all-providers")]
 mod powerdns;
+#[cfg(feature = "all-providers")]
 mod rainyun;
 mod reconcile;
 mod rfc2136;
+#[cfg(feature = "all-providers")]
 mod route53;
+#[cfg(feature = "all-providers")]
 mod scaleway;
 mod set_api;
 pub mod sign;
+#[cfg(feature = "all-providers")]
 mod sigv4;
+#[cfg(feature = "all-providers")]
 mod spaceship;
+#[cfg(feature = "all-providers")]
 mod vercel;
+#[cfg(feature = "all-providers")]
 mod volcengine;
+#[cfg(feature = "all-providers")]
 mod vultr;
 pub(crate) mod webhook;
+#[cfg(feature = "all-providers")]
 mod westcn;
+#[cfg(feature = "all-providers")]
 mod zoneedit;
 
 pub(crate) use names::{
@@ -100,12 +137,18 @@ pub use dnspod::Config as DnspodConfig;
 pub use duckdns::Config as DuckdnsConfig;
 pub use dyndns2::Config as Dyndns2Config;
 pub use dynv6::Config as Dynv6Config;
+#[cfg(feature = "all-providers")]
 pub use gandi::Config as GandiConfig;
+#[cfg(feature = "all-providers")]
 pub use godaddy::Config as GodaddyConfig;
+#[cfg(feature = "all-providers")]
 pub use hetzner::Config as HetznerConfig;
 pub use huawei::Config as HuaweiConfig;
+#[cfg(feature = "all-providers")]
 pub use namecheap::Config as NamecheapConfig;
+#[cfg(feature = "all-providers")]
 pub use porkbun::Config as PorkbunConfig;
+#[cfg(feature = "all-providers")]
 pub use powerdns::Config as PowerdnsConfig;
 pub use rfc2136::Config as Rfc2136Config;
 pub use webhook::Config as WebhookConfig;
@@ -245,37 +288,65 @@ crate::config::kinds::kind_enum! {
     Dnsomatic(dyndns2::Config) = dyndns2::DNSOMATIC.info,
     Duckdns(duckdns::Config) = duckdns::INFO,
     Desec(desec::Config) = desec::INFO,
+    #[cfg(feature = "all-providers")]
     Porkbun(porkbun::Config) = porkbun::INFO,
+    #[cfg(feature = "all-providers")]
     Godaddy(godaddy::Config) = godaddy::INFO,
+    #[cfg(feature = "all-providers")]
     Namecheap(namecheap::Config) = namecheap::INFO,
+    #[cfg(feature = "all-providers")]
     Hetzner(hetzner::Config) = hetzner::INFO,
+    #[cfg(feature = "all-providers")]
     Gandi(gandi::Config) = gandi::INFO,
     Dynv6(dynv6::Config) = dynv6::INFO,
+    #[cfg(feature = "all-providers")]
     Powerdns(powerdns::Config) = powerdns::INFO,
     Rfc2136(rfc2136::Config) = rfc2136::INFO,
     Webhook(webhook::Config) = webhook::INFO,
+    #[cfg(feature = "all-providers")]
     Volcengine(volcengine::Config) = volcengine::INFO,
+    #[cfg(feature = "all-providers")]
     Baidu(baidu::Config) = baidu::INFO,
+    #[cfg(feature = "all-providers")]
     Jdcloud(jdcloud::Config) = jdcloud::INFO,
+    #[cfg(feature = "all-providers")]
     Edgeone(edgeone::Config) = edgeone::INFO,
+    #[cfg(feature = "all-providers")]
     Dnsla(dnsla::Config) = dnsla::INFO,
+    #[cfg(feature = "all-providers")]
     Rainyun(rainyun::Config) = rainyun::INFO,
+    #[cfg(feature = "all-providers")]
     Westcn(westcn::Config) = westcn::INFO,
+    #[cfg(feature = "all-providers")]
     Spaceship(spaceship::Config) = spaceship::INFO,
+    #[cfg(feature = "all-providers")]
     Namesilo(namesilo::Config) = namesilo::INFO,
     DnspodToken(dnspod_token::Config) = dnspod_token::INFO,
+    #[cfg(feature = "all-providers")]
     Dnscom(dnscom::Config) = dnscom::INFO,
+    #[cfg(feature = "all-providers")]
     Nowcn(nowcn::Config) = nowcn::INFO,
+    #[cfg(feature = "all-providers")]
     Route53(route53::Config) = route53::INFO,
+    #[cfg(feature = "all-providers")]
     Gcloud(gcloud::Config) = gcloud::INFO,
+    #[cfg(feature = "all-providers")]
     Digitalocean(digitalocean::Config) = digitalocean::INFO,
+    #[cfg(feature = "all-providers")]
     Linode(linode::Config) = linode::INFO,
+    #[cfg(feature = "all-providers")]
     Vultr(vultr::Config) = vultr::INFO,
+    #[cfg(feature = "all-providers")]
     Scaleway(scaleway::Config) = scaleway::INFO,
+    #[cfg(feature = "all-providers")]
     Bunny(bunny::Config) = bunny::INFO,
+    #[cfg(feature = "all-providers")]
     Vercel(vercel::Config) = vercel::INFO,
+    #[cfg(feature = "all-providers")]
     Gcore(gcore::Config) = gcore::INFO,
+    #[cfg(feature = "all-providers")]
     Ionos(ionos::Config) = ionos::INFO,
+    #[cfg(feature = "all-providers")]
     Namecom(namecom::Config) = namecom::INFO,
     Cloudns(cloudns::Config) = cloudns::INFO,
     Inwx(dyndns2::Config) = dyndns2::INWX.info,
@@ -288,13 +359,20 @@ crate::config::kinds::kind_enum! {
     Selfhost(dyndns2::Config) = dyndns2::SELFHOST.info,
     Allinkl(dyndns2::Config) = dyndns2::ALLINKL.info,
     Ddnss(dyndns2::Config) = dyndns2::DDNSS.info,
+    #[cfg(feature = "all-providers")]
     Azure(azure::Config) = azure::INFO,
     Freedns(freedns::Config) = freedns::INFO,
+    #[cfg(feature = "all-providers")]
     Zoneedit(zoneedit::Config) = zoneedit::INFO,
+    #[cfg(feature = "all-providers")]
     Easydns(easydns::Config) = easydns::INFO,
+    #[cfg(feature = "all-providers")]
     Ovh(ovh::Config) = ovh::INFO,
+    #[cfg(feature = "all-providers")]
     Netcup(netcup::Config) = netcup::INFO,
+    #[cfg(feature = "all-providers")]
     Aliesa(aliesa::Config) = aliesa::INFO,
+    #[cfg(feature = "all-providers")]
     Dynadot(dynadot::Config) = dynadot::INFO,
 }
 
@@ -358,9 +436,68 @@ impl ProviderKind {
     }
 }
 
+/// The kinds the `all-providers` feature adds: the small build for routers leaves them out, and a config
+/// naming one there is told so (not that the kind does not exist).
+pub const FULL_BUILD_KINDS: &[&str] = &[
+    "porkbun",
+    "godaddy",
+    "namecheap",
+    "hetzner",
+    "gandi",
+    "powerdns",
+    "volcengine",
+    "baidu",
+    "jdcloud",
+    "edgeone",
+    "dnsla",
+    "rainyun",
+    "westcn",
+    "spaceship",
+    "namesilo",
+    "dnscom",
+    "nowcn",
+    "route53",
+    "gcloud",
+    "digitalocean",
+    "linode",
+    "vultr",
+    "scaleway",
+    "bunny",
+    "vercel",
+    "gcore",
+    "ionos",
+    "namecom",
+    "azure",
+    "zoneedit",
+    "easydns",
+    "ovh",
+    "netcup",
+    "aliesa",
+    "dynadot",
+];
+
+#[cfg(all(test, feature = "all-providers"))]
+#[test]
+fn the_kinds_the_full_build_adds_are_kinds_of_it() {
+    for kind in FULL_BUILD_KINDS {
+        assert!(kind_info(kind).is_some(), "{kind} is no provider kind");
+    }
+    assert_eq!(
+        KINDS.len() - FULL_BUILD_KINDS.len(),
+        28,
+        "the small build's provider kinds"
+    );
+}
+
 /// A `[[provider]]` entry's kind table read into the kind's typed config (problems go to `issues`).
 pub fn parse(entry: &ProviderEntry, issues: &mut Vec<Issue>) -> Option<ProviderKind> {
-    kind_of(entry.kind_table(), &entry.path, &kind_names(), issues)
+    kind_of(
+        entry.kind_table(),
+        &entry.path,
+        &kind_names(),
+        FULL_BUILD_KINDS,
+        issues,
+    )
 }
 
 /// A provider's validated settings: its secrets resolved and its kind's own checks made.
@@ -555,6 +692,7 @@ impl Answer {
     }
 
     /// The error for an answer whose body's `code` mirrors HTTP statuses (DNS.LA, Rainyun) and is not 200.
+    #[cfg(feature = "all-providers")]
     pub fn code_error(&self, label: &str, code: i64, message: &str) -> ProviderError {
         let detail = format!("{code}: {}", self.redact(message));
         match code {
