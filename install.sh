@@ -74,11 +74,11 @@ mips)
 	if [ "$(printf '\001\000' | od -An -tu2 | tr -d ' ')" = 1 ]; then
 		triple=mipsel-unknown-linux-musl
 	else
-		die "this machine is big-endian MIPS (uname -m: mips), for which the release has no build; build from source: cargo install --path . --no-default-features"
+		die "this machine is big-endian MIPS (uname -m: mips), for which the release has no build; build from source: cargo install --path . --no-default-features --features full (or without --features full: the small build for routers)"
 	fi
 	;;
 mipsel) triple=mipsel-unknown-linux-musl ;;
-*) die "this machine's architecture (uname -m: $machine) has no ddns-tray build; the release has x86_64, aarch64, armv7 and mipsel. Build from source: cargo install --path . --no-default-features" ;;
+*) die "this machine's architecture (uname -m: $machine) has no ddns-tray build; the release has x86_64, aarch64, armv7 and mipsel. Build from source: cargo install --path . --no-default-features --features full (or without --features full: the small build for routers)" ;;
 esac
 
 # A downloader: curl, else wget (BusyBox has one).

@@ -3,7 +3,7 @@
 #   1. installs the system packages the tests need (Debian/Ubuntu, via apt-get; sudo when not root),
 #   2. starts real PowerDNS and Knot servers on random loopback ports (scripts/dns-servers.sh); the alert and
 #      metrics tests start a real SMTP server (aiosmtpd) and a real Prometheus themselves,
-#   3. checks formatting and lints, and the packaging: the MSI definition (wixl), the .deb (build, install,
+#   3. checks formatting and lints, the small build for routers (scripts/small-check.sh), and the packaging: the MSI definition (wixl), the .deb (build, install,
 #      run, verify, remove); the Helm chart, Kubernetes manifests, OpenWrt package, install.sh and the
 #      winget/Scoop/Homebrew manifests (scripts/dist-check.sh); the Windows and macOS builds
 #      (scripts/windows-check.sh: lint, Wine end-to-end); the static binaries and the container image
@@ -45,6 +45,8 @@ trap 'scripts/dns-servers.sh stop "$DNS_SERVERS_DIR"' EXIT
 
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
+# The small build for routers (--no-default-features): lint, and checks through its binary.
+bash scripts/small-check.sh
 bash scripts/package-check.sh
 report_disk; prune target/deb-check
 # Helm chart, Kubernetes manifests, OpenWrt package, install.sh, winget/Scoop/Homebrew manifests.

@@ -13,7 +13,8 @@
 //!      the `FieldCheck` kinds report through (`check`), the kind table entries (`kinds`), secrets
 //!      (`secret`), and writing a file back keeping its comments (`edit`). Knows no kind.
 //!    - `encode`: hex and percent-encoding.
-//!    - `i18n`: the language in use and the `t!` lookup into `locales/en.toml` and `locales/zh-CN.toml`.
+//!    - `i18n`: the language in use and the `t!` lookup into `locales/en.toml` and `locales/zh-CN.toml`,
+//!      served from static tables `build.rs` makes of them (`Catalogues`).
 //!    - `platform`: what only one OS has (Windows security descriptors and named pipes, job objects, event
 //!      log, adapter flags; a terminal's echo off while a secret is typed: `echo`; on Linux, the minimal
 //!      init the binary becomes as a container's PID 1: `init`).
@@ -24,8 +25,8 @@
 //!      webhook provider and notifier share.
 //!    - `fsutil`: bounded reads of regular files only, appends and locks that never follow a link or block on
 //!      a FIFO, atomic writes, owner-only directories.
-//!    - `netwatch`: network-change and wake-from-sleep events (rtnetlink, Windows IP Helper, the macOS routing
-//!      socket).
+//!    - `netwatch`: network-change and wake-from-sleep events (rtnetlink, whose headers it reads itself;
+//!      Windows IP Helper; the macOS routing socket).
 //!    - `logfile`: the daemon's daily log files.
 //!    - `vault`: the service's own secret store (owner-only files; DPAPI on Windows), `{ store = … }`.
 //! 3. **Kinds.**
@@ -76,6 +77,12 @@
 //!    winit/wgpu with AccessKit; `fonts`), single instance, start at login, and "Run unattended"
 //!    (`unattended`: the setup into the system service and back, with rights asked the OS's way). Nothing
 //!    below imports it.
+//!
+//! Features: `tray` (the tray app, default) and `full` (default; the headless daemon with everything is
+//! `--no-default-features --features full`). `full` is `all-providers` (35 API provider kinds), `email` and
+//! `import`; without it, `--no-default-features` is the small build for routers. A kind left out is a
+//! `#[cfg]` on its line of the `kinds!` list and on its module, and its name in its family's
+//! `FULL_BUILD_KINDS`, so a config naming it is told it needs the full build.
 //!
 //! `main.rs` parses the command line (clap), sets up logging, dispatches to `cli` or the tray, and maps
 //! the outcome to an exit code. `fuzzing` (hidden) holds the entry points of the fuzz suite in `fuzz/`.
