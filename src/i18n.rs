@@ -204,36 +204,8 @@ mod tests {
 
     use super::*;
 
-    fn keys(text: &str) -> BTreeSet<String> {
-        fn walk(prefix: &str, t: &toml::Table, out: &mut BTreeSet<String>) {
-            for (k, v) in t {
-                let key = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                match v {
-                    toml::Value::Table(sub) => walk(&key, sub, out),
-                    _ => {
-                        out.insert(key);
-                    }
-                }
-            }
-        }
-        let table: toml::Table = toml::from_str(text).unwrap();
-        let mut out = BTreeSet::new();
-        walk("", &table, &mut out);
-        out
-    }
-
-    const EN: &str = include_str!("../locales/en.toml");
-    const ZH: &str = include_str!("../locales/zh-CN.toml");
-
-    /// The static tables build.rs makes serve every string of the catalogue files, read here on their own
-    /// with the toml crate: each key gives its text in its locale, and nothing else is found.
-    #[test]
-    fn the_static_catalogues_serve_every_string_of_the_files() {
-        use rust_i18n::Backend as _;
+    /// Every string of a catalogue file with its dotted key (`section.key`), read with the toml crate.
+    fn strings(text: &str) -> Vec<(String, String)> {
         fn walk(prefix: &str, t: &toml::Table, out: &mut Vec<(String, String)>) {
             for (k, v) in t {
                 let key = if prefix.is_empty() {
@@ -248,10 +220,26 @@ mod tests {
                 }
             }
         }
+        let mut out = Vec::new();
+        walk("", &toml::from_str(text).unwrap(), &mut out);
+        out
+    }
+
+    fn keys(text: &str) -> BTreeSet<String> {
+        strings(text).into_iter().map(|(key, _)| key).collect()
+    }
+
+    const EN: &str = include_str!("../locales/en.toml");
+    const ZH: &str = include_str!("../locales/zh-CN.toml");
+
+    /// The static tables build.rs makes serve every string of the catalogue files, read here on their own
+    /// with the toml crate: each key gives its text in its locale, and nothing else is found.
+    #[test]
+    fn the_static_catalogues_serve_every_string_of_the_files() {
+        use rust_i18n::Backend as _;
         assert_eq!(Catalogues.available_locales(), ["en", "zh-CN"]);
         for (locale, file) in [("en", EN), ("zh-CN", ZH)] {
-            let mut strings = Vec::new();
-            walk("", &toml::from_str(file).unwrap(), &mut strings);
+            let strings = strings(file);
             assert!(strings.len() > 1000, "{locale}: {} strings", strings.len());
             for (key, text) in &strings {
                 assert_eq!(
