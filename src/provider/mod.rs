@@ -19,97 +19,76 @@
 //! HMACs, percent-encoding) and `sigv4` (the V4 family: AWS, Volcengine, JD Cloud).
 
 mod alidns;
-#[cfg(feature = "all-providers")]
-mod aliesa;
-#[cfg(feature = "all-providers")]
-mod azure;
-#[cfg(feature = "all-providers")]
-mod baidu;
-#[cfg(feature = "all-providers")]
-mod bearer;
-#[cfg(feature = "all-providers")]
-mod bunny;
 mod cloudflare;
 mod cloudns;
 mod desec;
-#[cfg(feature = "all-providers")]
-mod digitalocean;
-#[cfg(feature = "all-providers")]
-mod dnscom;
-#[cfg(feature = "all-providers")]
-mod dnsla;
 mod dnspod;
 mod dnspod_token;
 mod duckdns;
-#[cfg(feature = "all-providers")]
-mod dynadot;
 mod dyndns2;
 mod dynv6;
-#[cfg(feature = "all-providers")]
-mod easydns;
-#[cfg(feature = "all-providers")]
-mod edgeone;
 pub mod error;
 mod freedns;
-#[cfg(feature = "all-providers")]
-mod gandi;
-#[cfg(feature = "all-providers")]
-mod gcloud;
-#[cfg(feature = "all-providers")]
-mod gcore;
-#[cfg(feature = "all-providers")]
-mod godaddy;
-#[cfg(feature = "all-providers")]
-mod hetzner;
 mod huawei;
-#[cfg(feature = "all-providers")]
-mod ionos;
-#[cfg(feature = "all-providers")]
-mod jdcloud;
-#[cfg(feature = "all-providers")]
-mod linode;
-#[cfg(feature = "all-providers")]
-mod namecheap;
-#[cfg(feature = "all-providers")]
-mod namecom;
 mod names;
-#[cfg(feature = "all-providers")]
-mod namesilo;
-#[cfg(feature = "all-providers")]
-mod netcup;
-#[cfg(feature = "all-providers")]
-mod nowcn;
-#[cfg(feature = "all-providers")]
-mod ovh;
-#[cfg(feature = "all-providers")]
-mod porkbun;
-#[cfg(feature = "all-providers")]
-mod powerdns;
-#[cfg(feature = "all-providers")]
-mod rainyun;
 mod reconcile;
 mod rfc2136;
-#[cfg(feature = "all-providers")]
-mod route53;
-#[cfg(feature = "all-providers")]
-mod scaleway;
 mod set_api;
 pub mod sign;
-#[cfg(feature = "all-providers")]
-mod sigv4;
-#[cfg(feature = "all-providers")]
-mod spaceship;
-#[cfg(feature = "all-providers")]
-mod vercel;
-#[cfg(feature = "all-providers")]
-mod volcengine;
-#[cfg(feature = "all-providers")]
-mod vultr;
 pub(crate) mod webhook;
-#[cfg(feature = "all-providers")]
-mod westcn;
-#[cfg(feature = "all-providers")]
-mod zoneedit;
+
+/// Items of the full build only (feature `all-providers`): the small build for routers leaves out these
+/// kinds and what only they use.
+macro_rules! all_providers {
+    ($($item:item)*) => { $( #[cfg(feature = "all-providers")] $item )* };
+}
+
+all_providers! {
+    mod aliesa;
+    mod azure;
+    mod baidu;
+    mod bearer;
+    mod bunny;
+    mod digitalocean;
+    mod dnscom;
+    mod dnsla;
+    mod dynadot;
+    mod easydns;
+    mod edgeone;
+    mod gandi;
+    mod gcloud;
+    mod gcore;
+    mod godaddy;
+    mod hetzner;
+    mod ionos;
+    mod jdcloud;
+    mod linode;
+    mod namecheap;
+    mod namecom;
+    mod namesilo;
+    mod netcup;
+    mod nowcn;
+    mod ovh;
+    mod porkbun;
+    mod powerdns;
+    mod rainyun;
+    mod route53;
+    mod scaleway;
+    mod sigv4;
+    mod spaceship;
+    mod vercel;
+    mod volcengine;
+    mod vultr;
+    mod westcn;
+    mod zoneedit;
+
+    pub use gandi::Config as GandiConfig;
+    pub use godaddy::Config as GodaddyConfig;
+    pub use hetzner::Config as HetznerConfig;
+    pub use namecheap::Config as NamecheapConfig;
+    pub use porkbun::Config as PorkbunConfig;
+    pub use powerdns::Config as PowerdnsConfig;
+}
 
 pub(crate) use names::{
     base_url, canonical, host_of, in_zone, last_two_labels, longest_zone, relative, segment,
@@ -137,19 +116,7 @@ pub use dnspod::Config as DnspodConfig;
 pub use duckdns::Config as DuckdnsConfig;
 pub use dyndns2::Config as Dyndns2Config;
 pub use dynv6::Config as Dynv6Config;
-#[cfg(feature = "all-providers")]
-pub use gandi::Config as GandiConfig;
-#[cfg(feature = "all-providers")]
-pub use godaddy::Config as GodaddyConfig;
-#[cfg(feature = "all-providers")]
-pub use hetzner::Config as HetznerConfig;
 pub use huawei::Config as HuaweiConfig;
-#[cfg(feature = "all-providers")]
-pub use namecheap::Config as NamecheapConfig;
-#[cfg(feature = "all-providers")]
-pub use porkbun::Config as PorkbunConfig;
-#[cfg(feature = "all-providers")]
-pub use powerdns::Config as PowerdnsConfig;
 pub use rfc2136::Config as Rfc2136Config;
 pub use webhook::Config as WebhookConfig;
 
